@@ -1,0 +1,227 @@
+/*
+ * pharos-agent: argv, loop, signals, ordered shutdown.
+ *
+ *   pharos-agent [run] -c agent.yml        run: fetch plan, probe, report
+ *   pharos-agent -n -c agent.yml           validate agent.yml and exit
+ *   pharos-agent once -c pharos.yml ...    run checks once (see once.h)
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "agent.h"
+#include "curl_uv.h"
+#include "log.h"
+#include "once.h"
+#include "ph_err.h"
+#include "report.h"
+#include "sched.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pharos-agent [run] -c agent.yml [-d]\n"
+            "       pharos-agent -n -c agent.yml\n"
+            "       pharos-agent once -c pharos.yml [--check ID] [--json] "
+            "[--source ADDR]\n"
+            "       pharos-agent --help-config | --version\n");
+}
+
+static void
+on_result(const struct check_result *r, void *arg)
+{
+    struct agent *a = arg;
+
+    report_push(a->report, r);
+}
+
+static void
+on_plan(const struct wire_plan *plan, void *arg)
+{
+    struct agent *a = arg;
+    int rc = sched_apply_plan(a->sched, plan->checks, plan->nchecks);
+
+    if (rc != 0) {
+        log_warnx("agent: cannot apply plan %llx: %s; keeping the old one",
+                  (unsigned long long)plan->version, ph_strerror(rc));
+    }
+}
+
+static void
+part_closed(void *arg)
+{
+    struct agent *a = arg;
+
+    a->pending--;
+    if (a->pending == 0 && a->curl != NULL) {
+        /* Probes and reporter are gone: now curl's handles can go. */
+        struct curl_uv *cu = a->curl;
+        a->curl = NULL;
+        curl_uv_close(cu, NULL, NULL);
+    }
+}
+
+static void
+on_stop_signal(uv_signal_t *s, int signum)
+{
+    struct agent *a = s->data;
+    struct report_stats st;
+
+    if (a->closing) {
+        return;
+    }
+    a->closing = 1;
+    report_get_stats(a->report, &st);
+    log_info("signal %d: stopping (%llu results sent, %llu unsent, %llu "
+             "dropped)",
+             signum, (unsigned long long)st.sent,
+             (unsigned long long)st.queued, (unsigned long long)st.dropped);
+    a->pending = 2;
+    sched_close(a->sched, part_closed, a);
+    report_close(a->report, part_closed, a);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+}
+
+static int
+load_conf(const char *path, struct agent_conf *conf)
+{
+    struct conf_errs errs;
+    int rc;
+
+    memset(&errs, 0, sizeof(errs));
+    rc = agent_conf_load(path, conf, &errs);
+    for (size_t i = 0; i < errs.n; i++) {
+        fprintf(stderr, "%s\n", errs.msgs[i]);
+    }
+    if (rc != 0 && errs.n == 0) {
+        fprintf(stderr, "%s: %s\n", path, ph_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+run(const char *conf_path, int debug)
+{
+    struct agent a;
+    struct report_opts ro;
+    uv_loop_t loop;
+    int level;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    if (load_conf(conf_path, &a.conf) != 0) {
+        return 1;
+    }
+    level = log_level_parse(a.conf.log_level);
+    log_init("agent", debug ? LOG_LVL_DEBUG : (level < 0 ? 2 : level));
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    uv_loop_init(&loop);
+    a.loop = &loop;
+    a.curl = curl_uv_new(&loop);
+    if (a.curl == NULL) {
+        fatalx("agent: cannot set up libcurl");
+    }
+    a.env.loop = &loop;
+    a.env.curl = a.curl;
+    a.env.source_address = a.conf.source_address;
+    a.sched = sched_new(&a.env, on_result, &a);
+    memset(&ro, 0, sizeof(ro));
+    ro.collector_url = a.conf.collector;
+    ro.token = a.conf.token;
+    ro.ca_file = a.conf.ca_file;
+    ro.version = PH_VERSION;
+    ro.plan_refresh_ms = a.conf.plan_refresh_ms;
+    ro.batch_delay_ms = a.conf.batch_delay_ms;
+    ro.max_batch = a.conf.max_batch;
+    ro.max_queue = a.conf.max_queue;
+    ro.heartbeat_ms = a.conf.heartbeat_ms;
+    a.report = report_new(&loop, a.curl, &ro, on_plan, &a);
+    if (a.sched == NULL || a.report == NULL) {
+        fatalx("agent: out of memory at startup");
+    }
+    uv_signal_init(&loop, &a.sigint);
+    uv_signal_init(&loop, &a.sigterm);
+    a.sigint.data = &a;
+    a.sigterm.data = &a;
+    uv_signal_start(&a.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&a.sigterm, on_stop_signal, SIGTERM);
+    log_info("agent %s starting, collector %s", PH_VERSION,
+             a.conf.collector);
+    report_start(a.report);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    rc = uv_loop_close(&loop);
+    if (rc != 0) {
+        log_warnx("agent: loop closed with live handles: %s",
+                  uv_strerror(rc));
+    }
+    agent_conf_free(&a.conf);
+    curl_global_cleanup();
+    log_info("agent stopped");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = "/etc/pharos/agent.yml";
+    int check = 0, debug = 0;
+    int i = 1;
+
+    if (argc > 1 && strcmp(argv[1], "once") == 0) {
+        log_init("agent", LOG_LVL_WARN);
+        return agent_once_main(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "run") == 0) {
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "-n") == 0 ||
+                   strcmp(argv[i], "--check") == 0) {
+            check = 1;
+        } else if (strcmp(argv[i], "-d") == 0) {
+            debug = 1;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("pharos-agent %s\n", PH_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--help-config") == 0) {
+            struct buf out;
+            buf_init(&out, 65536);
+            agent_conf_help(&out);
+            fwrite(out.data, 1, out.len, stdout);
+            buf_free(&out);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "pharos-agent: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    log_init("agent", LOG_LVL_INFO);
+    if (check) {
+        struct agent_conf conf;
+        if (load_conf(conf_path, &conf) != 0) {
+            return 1;
+        }
+        agent_conf_free(&conf);
+        fprintf(stderr, "configuration OK\n");
+        return 0;
+    }
+    return run(conf_path, debug);
+}

@@ -1,0 +1,264 @@
+/*
+ * once.c - run checks once, concurrently, on a private loop, and print
+ * their results (text or JSON lines).
+ */
+#include "once.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "curl_uv.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "pharos_conf.h"
+#include "probe.h"
+
+#define ONCE_MAX_SELECT 64
+
+struct once {
+    struct pharos_conf conf;
+    struct check_result *results;   /* one per check, in config order */
+    int *selected;
+    size_t pending;
+    int json;
+};
+
+struct once_slot {
+    struct once *o;
+    size_t index;
+};
+
+static void
+on_done(const struct check *c, const struct check_result *r, void *arg)
+{
+    struct once_slot *slot = arg;
+
+    (void)c;
+    slot->o->results[slot->index] = *r;
+    slot->o->pending--;
+}
+
+static double
+ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void
+print_text(const struct check *c, const struct check_result *r)
+{
+    printf("%-24s %-4s %-5s %6u ms", c->id, check_type_name(c->type),
+           outcome_name(r->outcome), r->latency_ms);
+    printf("  dns %.1f  connect %.1f  tls %.1f  first-byte %.1f  total %.1f",
+           ms(r->timing.dns_us), ms(r->timing.connect_us),
+           ms(r->timing.tls_us), ms(r->timing.first_byte_us),
+           ms(r->timing.total_us));
+    if (r->status_code != 0) {
+        printf("  status %d", r->status_code);
+    }
+    if (r->cert_not_after > 0) {
+        time_t t = (time_t)r->cert_not_after;
+        struct tm tm;
+        char d[16];
+        gmtime_r(&t, &tm);
+        strftime(d, sizeof(d), "%Y-%m-%d", &tm);
+        printf("  cert-expires %s", d);
+    }
+    printf("\n");
+    if (r->error[0] != '\0') {
+        printf("%-24s error: %s\n", "", r->error);
+    }
+}
+
+static void
+print_json(const struct check *c, const struct check_result *r)
+{
+    json_t *o = json_object();
+    json_t *t = json_object();
+    char *s;
+
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "component_id", json_string(c->component_id));
+    json_object_set_new(o, "type", json_string(check_type_name(c->type)));
+    json_object_set_new(o, "outcome", json_string(outcome_name(r->outcome)));
+    json_object_set_new(o, "latency_ms", json_integer(r->latency_ms));
+    json_object_set_new(t, "dns_ms", json_real(ms(r->timing.dns_us)));
+    json_object_set_new(t, "connect_ms", json_real(ms(r->timing.connect_us)));
+    json_object_set_new(t, "tls_ms", json_real(ms(r->timing.tls_us)));
+    json_object_set_new(t, "first_byte_ms",
+                        json_real(ms(r->timing.first_byte_us)));
+    json_object_set_new(t, "total_ms", json_real(ms(r->timing.total_us)));
+    json_object_set_new(o, "timing", t);
+    json_object_set_new(o, "status_code",
+                        r->status_code ? json_integer(r->status_code)
+                                       : json_null());
+    if (r->cert_not_after > 0) {
+        time_t tt = (time_t)r->cert_not_after;
+        struct tm tm;
+        char d[32];
+        gmtime_r(&tt, &tm);
+        strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_object_set_new(o, "cert_not_after", json_string(d));
+    } else {
+        json_object_set_new(o, "cert_not_after", json_null());
+    }
+    json_object_set_new(o, "error",
+                        r->error[0] ? json_string(r->error) : json_null());
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s != NULL) {
+        puts(s);
+        /* jansson allocates with malloc; release it the same way. */
+        json_free_t fn;
+        json_get_alloc_funcs(NULL, &fn);
+        fn(s);
+    }
+    json_decref(o);
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: pharos-agent once -c pharos.yml [--check ID]... "
+                    "[--json] [--source ADDR]\n");
+}
+
+int
+agent_once_main(int argc, char **argv)
+{
+    const char *conf_path = NULL;
+    const char *only[ONCE_MAX_SELECT];
+    const char *source = NULL;
+    size_t nonly = 0;
+    struct once o;
+    struct conf_errs errs;
+    struct once_slot *slots = NULL;
+    struct curl_uv *cu = NULL;
+    struct probe_env env;
+    uv_loop_t loop;
+    int status = 0;
+
+    memset(&o, 0, sizeof(o));
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0 && i + 1 < argc) {
+            if (nonly == ONCE_MAX_SELECT) {
+                fprintf(stderr, "pharos-agent once: at most %d --check\n",
+                        ONCE_MAX_SELECT);
+                return 2;
+            }
+            only[nonly++] = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            o.json = 1;
+        } else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
+            source = argv[++i];
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (conf_path == NULL) {
+        usage();
+        return 2;
+    }
+    memset(&errs, 0, sizeof(errs));
+    if (pharos_conf_load(conf_path, &o.conf, &errs) != 0) {
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        }
+        return 2;
+    }
+    for (size_t k = 0; k < nonly; k++) {
+        size_t i;
+        for (i = 0; i < o.conf.nchecks; i++) {
+            if (strcmp(o.conf.checks[i].id, only[k]) == 0) {
+                break;
+            }
+        }
+        if (i == o.conf.nchecks) {
+            fprintf(stderr, "pharos-agent once: no check '%s' in %s\n",
+                    only[k], conf_path);
+            pharos_conf_free(&o.conf);
+            return 2;
+        }
+    }
+    o.results = ph_calloc(o.conf.nchecks + 1, sizeof(*o.results));
+    o.selected = ph_calloc(o.conf.nchecks + 1, sizeof(*o.selected));
+    slots = ph_calloc(o.conf.nchecks + 1, sizeof(*slots));
+    if (o.results == NULL || o.selected == NULL || slots == NULL) {
+        fprintf(stderr, "pharos-agent once: out of memory\n");
+        status = 2;
+        goto out;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    uv_loop_init(&loop);
+    cu = curl_uv_new(&loop);
+    if (cu == NULL) {
+        fprintf(stderr, "pharos-agent once: cannot set up libcurl\n");
+        status = 2;
+        goto out_loop;
+    }
+    env.loop = &loop;
+    env.curl = cu;
+    env.source_address = source;
+    for (size_t i = 0; i < o.conf.nchecks; i++) {
+        struct probe_run *run = NULL;
+        int sel = nonly == 0;
+        int rc;
+
+        for (size_t k = 0; k < nonly; k++) {
+            if (strcmp(o.conf.checks[i].id, only[k]) == 0) {
+                sel = 1;
+            }
+        }
+        if (!sel) {
+            continue;
+        }
+        o.selected[i] = 1;
+        slots[i].o = &o;
+        slots[i].index = i;
+        o.pending++;
+        rc = probe_start(&env, &o.conf.checks[i], on_done, &slots[i], &run);
+        if (rc != 0) {
+            struct check_result *r = &o.results[i];
+            o.pending--;
+            snprintf(r->check_id, sizeof(r->check_id), "%s",
+                     o.conf.checks[i].id);
+            r->outcome = OUTCOME_DOWN;
+            check_result_seterr(r, "agent: cannot start probe: %s",
+                                ph_strerror(rc));
+        }
+    }
+    while (o.pending > 0 && uv_run(&loop, UV_RUN_ONCE) != 0) {
+    }
+    for (size_t i = 0; i < o.conf.nchecks; i++) {
+        if (!o.selected[i]) {
+            continue;
+        }
+        if (o.json) {
+            print_json(&o.conf.checks[i], &o.results[i]);
+        } else {
+            print_text(&o.conf.checks[i], &o.results[i]);
+        }
+        if (o.results[i].outcome != OUTCOME_UP) {
+            status = 1;
+        }
+    }
+    fflush(stdout);
+    curl_uv_close(cu, NULL, NULL);
+out_loop:
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    curl_global_cleanup();
+out:
+    ph_free(slots);
+    ph_free(o.results);
+    ph_free(o.selected);
+    pharos_conf_free(&o.conf);
+    return status;
+}

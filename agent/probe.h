@@ -1,0 +1,71 @@
+/*
+ * probe.h - the one interface every probe type implements.
+ *
+ * A probe runs one check once and reports one struct check_result.
+ * Probes are built-in plugins behind struct probe_ops (Fluent Bit, collectd
+ * style); probe_start() dispatches on check->type.
+ *
+ * Async contract: if start returns an error, cb is never called. Otherwise
+ * cb is called exactly once, from the loop, unless the run is cancelled
+ * first with probe_cancel(), after which cb is never called.
+ * All functions must be called from the loop thread.
+ */
+#ifndef PH_PROBE_H
+#define PH_PROBE_H
+
+#include <uv.h>
+
+#include "check.h"
+
+struct curl_uv;
+
+/* Process-wide facilities shared by all probes. Borrowed. */
+struct probe_env {
+    uv_loop_t *loop;
+    struct curl_uv *curl;          /* libcurl multi on this loop */
+    const char *source_address;    /* agent-wide default, or NULL */
+};
+
+struct probe_run;  /* opaque, one in-flight run */
+
+/* r is borrowed for the duration of the call. */
+typedef void (*probe_done_cb)(const struct check *c,
+                              const struct check_result *r, void *arg);
+
+struct probe_ops {
+    const char *name;
+    enum check_type type;
+    /* Starts a run. c is borrowed and must stay valid until cb or cancel.
+     * On success *ret_run identifies the run. */
+    int (*start)(const struct probe_env *env, const struct check *c,
+                 probe_done_cb cb, void *arg, void **ret_run);
+    /* Stops a run; cb is not called afterwards. Frees asynchronously. */
+    void (*cancel)(void *run);
+};
+
+/* Starts check c with the probe for its type. Returns 0 and a run handle,
+ * or PH_EINVAL for an unknown type, or the probe's error. */
+int probe_start(const struct probe_env *env, const struct check *c,
+                probe_done_cb cb, void *arg, struct probe_run **ret_run);
+/* Cancels a run started by probe_start(). Accepts NULL. */
+void probe_cancel(struct probe_run *run);
+
+/*
+ * Applies the rules common to every probe to a result whose outcome is
+ * OUTCOME_UP or OUTCOME_DOWN: latency over c->degraded_over_ms turns UP
+ * into SLOW; a certificate expiring within c->cert_expiry_days turns UP
+ * into SLOW (soft assertion) with an error that says so.
+ */
+void probe_finish(const struct check *c, struct check_result *r,
+                  int64_t now_s);
+
+/* Returns the source address for c: its own, else the agent default. */
+const char *probe_source_address(const struct probe_env *env,
+                                 const struct check *c);
+
+/* Wall clock in unix ms. */
+int64_t probe_now_ms(void);
+
+extern const struct probe_ops probe_http_ops;
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * probe_http.c - the HTTP(S) probe on libcurl multi (curl_uv).
+ *
+ * One fresh connection per run (no reuse), so every run measures DNS,
+ * connect and TLS for real. Assertions: status in expect_status (default
+ * 200-399), body contains / does not contain / matches a POSIX ERE, a
+ * JSON value at a simple path ($.a.b[0]) equals a text. Timing phases are
+ * libcurl's *_TIME_T values; the certificate's not-after comes from
+ * CURLINFO_CERTINFO.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "curl_uv.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "probe.h"
+
+#define HTTP_BODY_MAX (1024 * 1024)
+
+struct http_run {
+    const struct probe_env *env;
+    const struct check *c;
+    probe_done_cb cb;
+    void *arg;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    struct buf body;
+    int truncated;
+    char iface[80];
+    char errbuf[CURL_ERROR_SIZE];
+    struct check_result res;
+};
+
+static size_t
+on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_run *h = userdata;
+    size_t n = size * nmemb;
+    size_t room = HTTP_BODY_MAX - h->body.len;
+
+    /* Keep the first HTTP_BODY_MAX bytes and evaluate those; stop the
+     * transfer rather than read an unbounded body. */
+    if (n > room) {
+        buf_append(&h->body, ptr, room);
+        h->truncated = 1;
+        return 0;
+    }
+    buf_append(&h->body, ptr, n);
+    return n;
+}
+
+static void
+run_free(struct http_run *h)
+{
+    if (h->easy != NULL) {
+        curl_easy_cleanup(h->easy);
+    }
+    curl_slist_free_all(h->hdrs);
+    buf_free(&h->body);
+    ph_free(h);
+}
+
+/* Parses OpenSSL's "Expire date" text ("Jan  1 00:00:00 2027 GMT"). */
+static int64_t
+parse_cert_date(const char *s)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%b %d %H:%M:%S %Y", &tm);
+    if (end == NULL) {
+        return 0;
+    }
+    return (int64_t)timegm(&tm);
+}
+
+static int64_t
+cert_not_after(CURL *easy)
+{
+    struct curl_certinfo *ci = NULL;
+
+    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+        ci == NULL || ci->num_of_certs < 1) {
+        return 0;
+    }
+    /* The first certificate is the server's own. */
+    for (struct curl_slist *s = ci->certinfo[0]; s != NULL; s = s->next) {
+        if (strncmp(s->data, "Expire date:", 12) == 0) {
+            return parse_cert_date(s->data + 12);
+        }
+    }
+    return 0;
+}
+
+/* Walks "$.a.b[2].c" in doc; returns the borrowed value or NULL. */
+static json_t *
+json_walk(json_t *doc, const char *path)
+{
+    json_t *cur = doc;
+    const char *p = path;
+    char key[256];
+
+    if (*p != '$') {
+        return NULL;
+    }
+    p++;
+    while (*p != '\0' && cur != NULL) {
+        if (*p == '.') {
+            size_t n = strcspn(p + 1, ".[");
+            if (n == 0 || n >= sizeof(key)) {
+                return NULL;
+            }
+            memcpy(key, p + 1, n);
+            key[n] = '\0';
+            cur = json_object_get(cur, key);
+            p += 1 + n;
+        } else if (*p == '[') {
+            char *end = NULL;
+            long idx = strtol(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || idx < 0) {
+                return NULL;
+            }
+            cur = json_array_get(cur, (size_t)idx);
+            p = end + 1;
+        } else {
+            return NULL;
+        }
+    }
+    return cur;
+}
+
+/* The JSON value as text: strings bare, others as compact JSON. */
+static int
+json_text(json_t *v, char *out, size_t len)
+{
+    if (json_is_string(v)) {
+        snprintf(out, len, "%s", json_string_value(v));
+        return 0;
+    }
+    if (json_dumpb(v, out, len - 1, JSON_COMPACT | JSON_ENCODE_ANY) == 0) {
+        return -1;
+    }
+    out[strnlen(out, len - 1)] = '\0';
+    return 0;
+}
+
+static void
+format_expect(const struct check_http *hc, char *out, size_t len)
+{
+    size_t off = 0;
+
+    if (hc->nexpect_status == 0) {
+        snprintf(out, len, "200-399");
+        return;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < hc->nexpect_status && off + 8 < len; i++) {
+        off += (size_t)snprintf(out + off, len - off, "%s%d", i ? "," : "",
+                                hc->expect_status[i]);
+    }
+}
+
+/* Evaluates the assertions on a completed response. */
+static void
+evaluate(struct http_run *h, long code)
+{
+    const struct check_http *hc = &h->c->u.http;
+    struct check_result *r = &h->res;
+    const char *body = h->body.data != NULL ? h->body.data : "";
+    int status_ok = 0;
+
+    r->status_code = (int32_t)code;
+    if (hc->nexpect_status == 0) {
+        status_ok = code >= 200 && code <= 399;
+    }
+    for (size_t i = 0; i < hc->nexpect_status; i++) {
+        if (hc->expect_status[i] == code) {
+            status_ok = 1;
+        }
+    }
+    if (!status_ok) {
+        char exp[96];
+        format_expect(hc, exp, sizeof(exp));
+        check_result_seterr(r, "http: status %ld not in [%s]", code, exp);
+        return;
+    }
+    if (hc->body_contains != NULL && strstr(body, hc->body_contains) == NULL) {
+        check_result_seterr(r, "http: body does not contain \"%.60s\"",
+                            hc->body_contains);
+        return;
+    }
+    if (hc->body_not_contains != NULL &&
+        strstr(body, hc->body_not_contains) != NULL) {
+        check_result_seterr(r, "http: body contains \"%.60s\"",
+                            hc->body_not_contains);
+        return;
+    }
+    if (hc->body_regex != NULL) {
+        regex_t re;
+        int m;
+
+        if (regcomp(&re, hc->body_regex, REG_EXTENDED | REG_NOSUB) != 0) {
+            check_result_seterr(r, "http: body_regex does not compile");
+            return;
+        }
+        m = regexec(&re, body, 0, NULL, 0);
+        regfree(&re);
+        if (m != 0) {
+            check_result_seterr(r, "http: body does not match /%.60s/",
+                                hc->body_regex);
+            return;
+        }
+    }
+    if (hc->json_path != NULL) {
+        json_error_t jerr;
+        json_t *doc = json_loadb(body, h->body.len, 0, &jerr);
+        json_t *v;
+        char got[128];
+
+        if (doc == NULL) {
+            check_result_seterr(r, "http: body is not JSON: %.60s",
+                                jerr.text);
+            return;
+        }
+        v = json_walk(doc, hc->json_path);
+        if (v == NULL) {
+            check_result_seterr(r, "http: %s not found in JSON",
+                                hc->json_path);
+            json_decref(doc);
+            return;
+        }
+        if (json_text(v, got, sizeof(got)) != 0 ||
+            strcmp(got, hc->json_equals != NULL ? hc->json_equals : "") !=
+                0) {
+            check_result_seterr(r, "http: %s is \"%.40s\", expected \"%.40s\"",
+                                hc->json_path, got,
+                                hc->json_equals ? hc->json_equals : "");
+            json_decref(doc);
+            return;
+        }
+        json_decref(doc);
+    }
+    r->outcome = OUTCOME_UP;
+    r->error[0] = '\0';
+}
+
+/* Short, specific error text for a transport failure. */
+static void
+transport_error(struct http_run *h, CURLcode cc)
+{
+    struct check_result *r = &h->res;
+    const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
+
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        check_result_seterr(r, "dns: could not resolve host");
+        break;
+    case CURLE_COULDNT_CONNECT:
+        check_result_seterr(r, "connect: %s",
+                            strstr(detail, "refused") ? "connection refused"
+                                                      : detail);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        check_result_seterr(r, "timeout after %u ms", h->c->timeout_ms);
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        check_result_seterr(r, "tls: certificate verify failed: %s", detail);
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        check_result_seterr(r, "tls: handshake failed: %s", detail);
+        break;
+    case CURLE_TOO_MANY_REDIRECTS:
+        check_result_seterr(r, "http: too many redirects");
+        break;
+    default:
+        check_result_seterr(r, "http: %s", detail);
+        break;
+    }
+}
+
+static void
+on_done(CURL *easy, CURLcode cc, void *arg)
+{
+    struct http_run *h = arg;
+    struct check_result *r = &h->res;
+    curl_off_t t;
+    long code = 0;
+
+    if (curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &t) == CURLE_OK) {
+        r->timing.dns_us = (uint64_t)t;
+    }
+    if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK) {
+        r->timing.connect_us = (uint64_t)t;
+    }
+    if (curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t) ==
+        CURLE_OK) {
+        r->timing.tls_us = (uint64_t)t;
+    }
+    if (curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t) ==
+        CURLE_OK) {
+        r->timing.first_byte_us = (uint64_t)t;
+    }
+    if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK) {
+        r->timing.total_us = (uint64_t)t;
+    }
+    r->latency_ms = (uint32_t)(r->timing.total_us / 1000);
+    r->cert_not_after = cert_not_after(easy);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    r->outcome = OUTCOME_DOWN;
+    if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && h->truncated)) {
+        evaluate(h, code);
+    } else {
+        transport_error(h, cc);
+    }
+    probe_finish(h->c, r, probe_now_ms() / 1000);
+    h->cb(h->c, r, h->arg);
+    run_free(h);
+}
+
+static int
+http_start(const struct probe_env *env, const struct check *c,
+           probe_done_cb cb, void *arg, void **ret_run)
+{
+    const struct check_http *hc = &c->u.http;
+    struct http_run *h = ph_calloc(1, sizeof(*h));
+    const char *src;
+    CURL *e;
+    int result;
+
+    if (h == NULL) {
+        return PH_ENOMEM;
+    }
+    h->env = env;
+    h->c = c;
+    h->cb = cb;
+    h->arg = arg;
+    buf_init(&h->body, HTTP_BODY_MAX);
+    snprintf(h->res.check_id, sizeof(h->res.check_id), "%s", c->id);
+    h->res.started_at_ms = probe_now_ms();
+    e = h->easy = curl_easy_init();
+    if (e == NULL) {
+        result = PH_ENOMEM;
+        goto out;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, hc->url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos-agent/" PH_VERSION);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, hc->follow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hc->insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hc->insecure ? 0L : 2L);
+    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    if (hc->ca_file != NULL) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, hc->ca_file);
+    }
+    src = probe_source_address(env, c);
+    if (src != NULL) {
+        snprintf(h->iface, sizeof(h->iface), "host!%s", src);
+        curl_easy_setopt(e, CURLOPT_INTERFACE, h->iface);
+    }
+    if (hc->method != NULL) {
+        if (strcmp(hc->method, "HEAD") == 0) {
+            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        } else if (strcmp(hc->method, "GET") != 0) {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, hc->method);
+        }
+    }
+    if (hc->body != NULL) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, hc->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(hc->body));
+        if (hc->method == NULL) {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "POST");
+        }
+    }
+    for (size_t i = 0; i < hc->nheaders; i++) {
+        char line[1024];
+        struct curl_slist *n;
+
+        snprintf(line, sizeof(line), "%s: %s", hc->headers[i].name,
+                 hc->headers[i].value);
+        n = curl_slist_append(h->hdrs, line);
+        if (n == NULL) {
+            result = PH_ENOMEM;
+            goto out;
+        }
+        h->hdrs = n;
+    }
+    if (h->hdrs != NULL) {
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
+    }
+    result = curl_uv_add(env->curl, e, on_done, h);
+    if (result != 0) {
+        goto out;
+    }
+    *ret_run = h;
+    h = NULL;
+    result = 0;
+out:
+    if (h != NULL) {
+        run_free(h);
+    }
+    return result;
+}
+
+static void
+http_cancel(void *run)
+{
+    struct http_run *h = run;
+
+    curl_uv_remove(h->env->curl, h->easy);
+    run_free(h);
+}
+
+const struct probe_ops probe_http_ops = {
+    "http",
+    CHECK_HTTP,
+    http_start,
+    http_cancel,
+};

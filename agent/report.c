@@ -1,0 +1,603 @@
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "curl_uv.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "timefmt.h"
+
+#define RESP_MAX (WIRE_PLAN_MAX_BYTES)
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 60000
+#define XFER_TIMEOUT_MS 30000
+
+enum xfer_kind { XFER_PLAN, XFER_RESULTS };
+
+struct xfer {
+    struct report *r;
+    enum xfer_kind kind;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    struct buf resp;
+    char etag[64];
+    uint8_t *body;          /* POST body, owned */
+    size_t nresults;        /* results in this batch */
+    uint64_t seq;
+};
+
+struct report {
+    uv_loop_t *loop;
+    struct curl_uv *cu;
+    struct report_opts opts;
+    char *plan_url;
+    char *results_url;
+    char *auth_header;
+    report_plan_cb plan_cb;
+    void *arg;
+
+    /* ring of unacked results */
+    struct check_result *q;
+    size_t qcap, qhead, qlen;
+
+    struct xfer *plan_xfer;
+    struct xfer *send_xfer;
+    char plan_etag[64];
+    uint64_t plan_version;
+    int have_plan;
+    uint64_t next_seq;      /* 0 until the first plan tells us */
+    uint32_t backoff_ms;
+    int64_t last_send_ms;
+    struct report_stats stats;
+    int link_failing;
+
+    uv_timer_t plan_timer;
+    uv_timer_t send_timer;
+    uv_timer_t hb_timer;    /* heartbeat: an empty batch when idle */
+    int send_scheduled;
+    int closing;
+    int pending_closes;
+    report_closed_cb closed_cb;
+    void *closed_arg;
+};
+
+static void schedule_send(struct report *r, uint32_t delay_ms);
+static void start_plan_fetch(struct report *r);
+
+static char *
+join(const char *base, const char *path)
+{
+    size_t bl = strlen(base);
+    size_t pl = strlen(path);
+    char *s;
+
+    while (bl > 0 && base[bl - 1] == '/') {
+        bl--;
+    }
+    s = ph_malloc(bl + pl + 1);
+    if (s != NULL) {
+        memcpy(s, base, bl);
+        memcpy(s + bl, path, pl + 1);
+    }
+    return s;
+}
+
+struct report *
+report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
+           report_plan_cb plan_cb, void *arg)
+{
+    struct report *r = ph_calloc(1, sizeof(*r));
+    size_t alen;
+
+    if (r == NULL) {
+        return NULL;
+    }
+    r->loop = loop;
+    r->cu = cu;
+    r->opts = *opts;
+    r->plan_cb = plan_cb;
+    r->arg = arg;
+    r->plan_url = join(opts->collector_url, "/v1/agent/plan");
+    r->results_url = join(opts->collector_url, "/v1/agent/results");
+    alen = strlen(opts->token) + 32;
+    r->auth_header = ph_malloc(alen);
+    r->qcap = 256;
+    r->q = ph_calloc(r->qcap, sizeof(*r->q));
+    if (r->plan_url == NULL || r->results_url == NULL ||
+        r->auth_header == NULL || r->q == NULL) {
+        ph_free(r->plan_url);
+        ph_free(r->results_url);
+        ph_free(r->auth_header);
+        ph_free(r->q);
+        ph_free(r);
+        return NULL;
+    }
+    snprintf(r->auth_header, alen, "Authorization: Bearer %s", opts->token);
+    uv_timer_init(loop, &r->plan_timer);
+    uv_timer_init(loop, &r->send_timer);
+    uv_timer_init(loop, &r->hb_timer);
+    r->plan_timer.data = r;
+    r->send_timer.data = r;
+    r->hb_timer.data = r;
+    return r;
+}
+
+/* ---- queue ---- */
+
+static struct check_result *
+q_at(struct report *r, size_t i)
+{
+    return &r->q[(r->qhead + i) % r->qcap];
+}
+
+static int
+q_grow(struct report *r)
+{
+    size_t ncap = r->qcap * 2;
+    struct check_result *nq;
+
+    if (ncap > r->opts.max_queue) {
+        ncap = r->opts.max_queue;
+    }
+    if (ncap <= r->qcap) {
+        return -1;
+    }
+    nq = ph_calloc(ncap, sizeof(*nq));
+    if (nq == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < r->qlen; i++) {
+        nq[i] = *q_at(r, i);
+    }
+    ph_free(r->q);
+    r->q = nq;
+    r->qcap = ncap;
+    r->qhead = 0;
+    return 0;
+}
+
+void
+report_push(struct report *r, const struct check_result *res)
+{
+    if (r->closing) {
+        return;
+    }
+    if (r->qlen == r->qcap && q_grow(r) != 0) {
+        /* Full: drop the oldest result not part of an in-flight batch. */
+        size_t inflight = r->send_xfer != NULL ? r->send_xfer->nresults : 0;
+        if (inflight >= r->qlen) {
+            r->stats.dropped++;
+            return;
+        }
+        for (size_t i = inflight; i + 1 < r->qlen; i++) {
+            *q_at(r, i) = *q_at(r, i + 1);
+        }
+        r->qlen--;
+        r->stats.dropped++;
+        if (r->stats.dropped == 1 || r->stats.dropped % 1000 == 0) {
+            log_warnx("report: queue full (%zu results), %llu dropped so far",
+                      r->qcap, (unsigned long long)r->stats.dropped);
+        }
+    }
+    *q_at(r, r->qlen) = *res;
+    r->qlen++;
+    schedule_send(r, r->opts.batch_delay_ms);
+}
+
+/* ---- transfers ---- */
+
+static size_t
+on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+
+    if (buf_append(&x->resp, ptr, n) != 0) {
+        return 0; /* over the cap: abort the transfer */
+    }
+    return n;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+
+    if (n > 6 && strncasecmp(ptr, "ETag:", 5) == 0) {
+        const char *v = ptr + 5;
+        size_t len;
+        while (*v == ' ') {
+            v++;
+        }
+        len = strcspn(v, "\r\n");
+        if (len < sizeof(x->etag)) {
+            memcpy(x->etag, v, len);
+            x->etag[len] = '\0';
+        }
+    }
+    return n;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+    if (x == NULL) {
+        return;
+    }
+    if (x->easy != NULL) {
+        curl_easy_cleanup(x->easy);
+    }
+    curl_slist_free_all(x->hdrs);
+    buf_free(&x->resp);
+    ph_free(x->body);
+    ph_free(x);
+}
+
+static struct xfer *
+xfer_new(struct report *r, enum xfer_kind kind, const char *url)
+{
+    struct xfer *x = ph_calloc(1, sizeof(*x));
+    struct curl_slist *h;
+
+    if (x == NULL) {
+        return NULL;
+    }
+    x->r = r;
+    x->kind = kind;
+    buf_init(&x->resp, RESP_MAX);
+    x->easy = curl_easy_init();
+    if (x->easy == NULL) {
+        xfer_free(x);
+        return NULL;
+    }
+    h = curl_slist_append(NULL, r->auth_header);
+    if (h != NULL) {
+        x->hdrs = h;
+    }
+    curl_easy_setopt(x->easy, CURLOPT_URL, url);
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)XFER_TIMEOUT_MS);
+    curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(x->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (r->opts.ca_file != NULL) {
+        curl_easy_setopt(x->easy, CURLOPT_CAINFO, r->opts.ca_file);
+    }
+    curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "pharos-agent");
+    return x;
+}
+
+static uint32_t
+jitter(uint32_t ms)
+{
+    /* +-20 % so agents that failed together do not retry together. */
+    uint32_t span = ms / 5 + 1;
+
+    return ms - span + (uint32_t)(random() % (2 * span));
+}
+
+static void
+link_failed(struct report *r, const char *what, const char *detail)
+{
+    r->stats.failures++;
+    r->backoff_ms = r->backoff_ms == 0 ? BACKOFF_MIN_MS : r->backoff_ms * 2;
+    if (r->backoff_ms > BACKOFF_MAX_MS) {
+        r->backoff_ms = BACKOFF_MAX_MS;
+    }
+    if (!r->link_failing || r->stats.failures % 20 == 0) {
+        log_warnx("report: %s failed: %s (retrying in %u ms)", what, detail,
+                  r->backoff_ms);
+    }
+    r->link_failing = 1;
+}
+
+static void
+link_ok(struct report *r)
+{
+    if (r->link_failing) {
+        log_info("report: collector reachable again");
+    }
+    r->link_failing = 0;
+    r->backoff_ms = 0;
+}
+
+static void
+on_plan_done(CURL *easy, CURLcode cc, void *arg)
+{
+    struct xfer *x = arg;
+    struct report *r = x->r;
+    long code = 0;
+    struct wire_plan plan;
+    char err[256];
+    uint32_t next = r->opts.plan_refresh_ms;
+
+    r->plan_xfer = NULL;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (cc != CURLE_OK) {
+        link_failed(r, "plan fetch", curl_easy_strerror(cc));
+        next = jitter(r->backoff_ms);
+    } else if (code == 304) {
+        link_ok(r);
+    } else if (code == 200) {
+        link_ok(r);
+        if (wire_decode_plan((const uint8_t *)x->resp.data, x->resp.len,
+                             &plan, err, sizeof(err)) != 0) {
+            log_warnx("report: bad plan from collector: %s", err);
+        } else {
+            snprintf(r->plan_etag, sizeof(r->plan_etag), "%s", x->etag);
+            r->plan_version = plan.version;
+            if (r->next_seq == 0) {
+                r->next_seq = plan.last_acked_seq + 1;
+            }
+            if (!r->have_plan) {
+                log_info("report: agent %s in region %s, plan %llx with "
+                         "%zu checks",
+                         plan.agent_id, plan.region,
+                         (unsigned long long)plan.version, plan.nchecks);
+            } else {
+                log_info("report: new plan %llx with %zu checks",
+                         (unsigned long long)plan.version, plan.nchecks);
+            }
+            r->have_plan = 1;
+            r->plan_cb(&plan, r->arg);
+            wire_plan_free(&plan);
+            schedule_send(r, 0);
+        }
+    } else if (code == 401) {
+        log_warnx("report: collector rejected our token (401)");
+        link_failed(r, "plan fetch", "unauthorized");
+        next = BACKOFF_MAX_MS;
+    } else {
+        char detail[32];
+        snprintf(detail, sizeof(detail), "HTTP %ld", code);
+        link_failed(r, "plan fetch", detail);
+        next = jitter(r->backoff_ms);
+    }
+    xfer_free(x);
+    if (!r->closing) {
+        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch, next,
+                       0);
+    }
+}
+
+static void
+start_plan_fetch(struct report *r)
+{
+    struct xfer *x;
+    char inm[96];
+
+    if (r->closing || r->plan_xfer != NULL) {
+        return;
+    }
+    x = xfer_new(r, XFER_PLAN, r->plan_url);
+    if (x == NULL) {
+        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch,
+                       BACKOFF_MIN_MS, 0);
+        return;
+    }
+    if (r->plan_etag[0] != '\0') {
+        snprintf(inm, sizeof(inm), "If-None-Match: %s", r->plan_etag);
+        x->hdrs = curl_slist_append(x->hdrs, inm);
+    }
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    if (curl_uv_add(r->cu, x->easy, on_plan_done, x) != 0) {
+        xfer_free(x);
+        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch,
+                       BACKOFF_MIN_MS, 0);
+        return;
+    }
+    r->plan_xfer = x;
+}
+
+static void
+on_send_done(CURL *easy, CURLcode cc, void *arg)
+{
+    struct xfer *x = arg;
+    struct report *r = x->r;
+    long code = 0;
+    uint64_t acked = 0, plan_version = 0;
+
+    r->send_xfer = NULL;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (cc != CURLE_OK) {
+        link_failed(r, "send", curl_easy_strerror(cc));
+    } else if (code == 200 &&
+               wire_decode_ack((const uint8_t *)x->resp.data, x->resp.len,
+                               &acked, &plan_version) == 0 &&
+               acked == x->seq) {
+        link_ok(r);
+        /* Committed by the collector: drop exactly these results. */
+        r->qhead = (r->qhead + x->nresults) % r->qcap;
+        r->qlen -= x->nresults;
+        r->stats.sent += x->nresults;
+        r->next_seq = x->seq + 1;
+        r->last_send_ms = time_mono_ms();
+        if (plan_version != 0 && plan_version != r->plan_version &&
+            r->plan_xfer == NULL) {
+            uv_timer_stop(&r->plan_timer);
+            start_plan_fetch(r);
+        }
+    } else if (code >= 400 && code < 500 && code != 401 && code != 429 &&
+               code != 408) {
+        /* The collector will never accept this batch: drop it rather
+         * than block every later result behind it. */
+        log_warnx("report: collector refused batch %llu (HTTP %ld): %.*s",
+                  (unsigned long long)x->seq, code,
+                  (int)(x->resp.len > 200 ? 200 : x->resp.len),
+                  x->resp.data != NULL ? x->resp.data : "");
+        r->qhead = (r->qhead + x->nresults) % r->qcap;
+        r->qlen -= x->nresults;
+        r->stats.dropped += x->nresults;
+        r->next_seq = x->seq + 1;
+    } else {
+        char detail[32];
+        snprintf(detail, sizeof(detail), "HTTP %ld", code);
+        link_failed(r, "send", detail);
+    }
+    xfer_free(x);
+    if (r->backoff_ms > 0) {
+        schedule_send(r, jitter(r->backoff_ms));
+    } else if (r->qlen > 0) {
+        schedule_send(r, 0);
+    }
+}
+
+static void
+send_batch(struct report *r)
+{
+    struct wire_batch b;
+    struct check_result *tmp = NULL;
+    struct xfer *x = NULL;
+    size_t n;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    r->send_scheduled = 0;
+    if (r->closing || r->send_xfer != NULL || r->next_seq == 0) {
+        return;
+    }
+    n = r->qlen < r->opts.max_batch ? r->qlen : r->opts.max_batch;
+    if (n == 0 &&
+        time_mono_ms() - r->last_send_ms < (int64_t)r->opts.heartbeat_ms) {
+        return;
+    }
+    if (n > 0) {
+        tmp = ph_malloc(n * sizeof(*tmp));
+        if (tmp == NULL) {
+            goto retry;
+        }
+        for (size_t i = 0; i < n; i++) {
+            tmp[i] = *q_at(r, i);
+        }
+    }
+    memset(&b, 0, sizeof(b));
+    b.seq = r->next_seq;
+    b.plan_version = r->plan_version;
+    b.backlog = r->qlen - n;
+    snprintf(b.agent_version, sizeof(b.agent_version), "%s",
+             r->opts.version);
+    b.results = tmp;
+    b.nresults = n;
+    if (wire_encode_batch(&b, &bytes, &len) != 0) {
+        goto retry;
+    }
+    x = xfer_new(r, XFER_RESULTS, r->results_url);
+    if (x == NULL) {
+        goto retry;
+    }
+    x->hdrs = curl_slist_append(x->hdrs,
+                                "Content-Type: application/x-protobuf");
+    x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+    x->body = bytes;
+    bytes = NULL;
+    x->nresults = n;
+    x->seq = b.seq;
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)len);
+    if (curl_uv_add(r->cu, x->easy, on_send_done, x) != 0) {
+        goto retry;
+    }
+    r->send_xfer = x;
+    r->last_send_ms = time_mono_ms();
+    ph_free(tmp);
+    return;
+retry:
+    xfer_free(x);
+    ph_free(bytes);
+    ph_free(tmp);
+    schedule_send(r, BACKOFF_MIN_MS);
+}
+
+static void
+on_send_timer(uv_timer_t *t)
+{
+    send_batch(t->data);
+}
+
+static void
+schedule_send(struct report *r, uint32_t delay_ms)
+{
+    if (r->closing || r->send_xfer != NULL || r->send_scheduled) {
+        return;
+    }
+    r->send_scheduled = 1;
+    uv_timer_start(&r->send_timer, on_send_timer, delay_ms, 0);
+}
+
+static void
+on_heartbeat(uv_timer_t *t)
+{
+    /* send_batch() sends an empty batch only if nothing went out for
+     * heartbeat_ms, so a busy agent sends no extra requests. */
+    schedule_send(t->data, 0);
+}
+
+void
+report_start(struct report *r)
+{
+    r->last_send_ms = time_mono_ms();
+    start_plan_fetch(r);
+    if (r->opts.heartbeat_ms > 0) {
+        uv_timer_start(&r->hb_timer, on_heartbeat, r->opts.heartbeat_ms,
+                       r->opts.heartbeat_ms);
+    }
+}
+
+void
+report_get_stats(const struct report *r, struct report_stats *ret)
+{
+    *ret = r->stats;
+    ret->queued = r->qlen;
+    ret->next_seq = r->next_seq;
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+    struct report *r = h->data;
+
+    if (--r->pending_closes > 0) {
+        return;
+    }
+    ph_free(r->plan_url);
+    ph_free(r->results_url);
+    ph_free(r->auth_header);
+    ph_free(r->q);
+    if (r->closed_cb != NULL) {
+        r->closed_cb(r->closed_arg);
+    }
+    ph_free(r);
+}
+
+void
+report_close(struct report *r, report_closed_cb cb, void *arg)
+{
+    r->closing = 1;
+    r->closed_cb = cb;
+    r->closed_arg = arg;
+    if (r->plan_xfer != NULL) {
+        curl_uv_remove(r->cu, r->plan_xfer->easy);
+        xfer_free(r->plan_xfer);
+        r->plan_xfer = NULL;
+    }
+    if (r->send_xfer != NULL) {
+        curl_uv_remove(r->cu, r->send_xfer->easy);
+        xfer_free(r->send_xfer);
+        r->send_xfer = NULL;
+    }
+    r->pending_closes = 3;
+    uv_close((uv_handle_t *)&r->hb_timer, on_closed);
+    uv_close((uv_handle_t *)&r->plan_timer, on_closed);
+    uv_close((uv_handle_t *)&r->send_timer, on_closed);
+}

@@ -1,0 +1,63 @@
+/*
+ * report.h - the agent's link to the collector.
+ *
+ * Fetches the check plan (GET /v1/agent/plan, conditional on its ETag)
+ * and ships results in batches (POST /v1/agent/results) over libcurl on
+ * the agent's loop, reusing connections. Results are coalesced for at
+ * most batch_delay_ms, sent with a per-agent increasing seq, and removed
+ * from the queue only when the collector acks that seq; a failed send is
+ * retried with the same seq after an exponential backoff with jitter, so
+ * the collector stores each batch exactly once.
+ * The queue is bounded: when full, the oldest results are dropped and
+ * counted. Loop thread only.
+ */
+#ifndef PH_REPORT_H
+#define PH_REPORT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "check.h"
+#include "wire.h"
+
+struct curl_uv;
+struct report;
+
+struct report_opts {
+    const char *collector_url;    /* "http://127.0.0.1:8080" (borrowed) */
+    const char *token;            /* bearer token (borrowed) */
+    const char *ca_file;          /* or NULL for the system store */
+    const char *version;          /* agent version string */
+    uint32_t plan_refresh_ms;     /* how often to re-check the plan */
+    uint32_t batch_delay_ms;      /* coalescing window */
+    uint32_t max_batch;           /* results per POST */
+    uint32_t max_queue;           /* results kept while unacked */
+    uint32_t heartbeat_ms;        /* empty batch when idle this long */
+};
+
+struct report_stats {
+    uint64_t sent;                /* results acked by the collector */
+    uint64_t dropped;             /* results dropped because queue full */
+    uint64_t queued;              /* results waiting now */
+    uint64_t failures;            /* failed sends */
+    uint64_t next_seq;
+};
+
+/* Called with each new plan (borrowed for the call). */
+typedef void (*report_plan_cb)(const struct wire_plan *plan, void *arg);
+typedef void (*report_closed_cb)(void *arg);
+
+/* Returns new, or NULL. opts strings are borrowed for the lifetime. */
+struct report *report_new(uv_loop_t *loop, struct curl_uv *cu,
+                          const struct report_opts *opts,
+                          report_plan_cb plan_cb, void *arg);
+/* Starts fetching the plan and sending. */
+void report_start(struct report *r);
+/* Queues one result (copied). Never fails: a full queue drops its
+ * oldest entry instead. */
+void report_push(struct report *r, const struct check_result *res);
+void report_get_stats(const struct report *r, struct report_stats *ret);
+/* Aborts transfers, closes timers, frees r, then calls cb(arg). */
+void report_close(struct report *r, report_closed_cb cb, void *arg);
+
+#endif

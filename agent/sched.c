@@ -1,0 +1,279 @@
+/*
+ * sched.c - one uv_timer per check. Each check fires on a fixed grid:
+ * times t where (t - phase) is a multiple of its interval, with the
+ * phase a hash of the check id. So starts are spread over the interval,
+ * stable across plan updates and restarts, and unchanged checks keep
+ * their rhythm when the plan changes around them.
+ */
+#include "sched.h"
+
+#include <string.h>
+
+#include "mem.h"
+#include "ph_err.h"
+
+struct entry {
+    struct check check;       /* our own copy; borrowed by the run */
+    uv_timer_t timer;
+    struct sched *s;
+    struct probe_run *run;    /* in flight, or NULL */
+    struct entry *next;
+    int counted;              /* closed by sched_close: counted */
+};
+
+struct sched {
+    const struct probe_env *env;
+    sched_result_cb cb;
+    void *arg;
+    struct entry *entries;
+    size_t n;
+    int closing;
+    int pending_closes;
+    sched_closed_cb closed_cb;
+    void *closed_arg;
+};
+
+uint32_t
+sched_phase(const char *id, uint32_t interval_ms)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    if (interval_ms == 0) {
+        return 0;
+    }
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    /* Mix the high bits in: FNV's low bits are weak for short ids. */
+    h ^= h >> 29;
+    return (uint32_t)(h % interval_ms);
+}
+
+uint64_t
+sched_first_delay(const char *id, uint32_t interval_ms, uint64_t now_ms)
+{
+    uint64_t phase = sched_phase(id, interval_ms);
+    uint64_t pos = now_ms % interval_ms;
+
+    return (phase + interval_ms - pos) % interval_ms;
+}
+
+struct sched *
+sched_new(const struct probe_env *env, sched_result_cb cb, void *arg)
+{
+    struct sched *s = ph_calloc(1, sizeof(*s));
+
+    if (s == NULL) {
+        return NULL;
+    }
+    s->env = env;
+    s->cb = cb;
+    s->arg = arg;
+    return s;
+}
+
+static void
+on_run_done(const struct check *c, const struct check_result *r, void *arg)
+{
+    struct entry *e = arg;
+
+    (void)c;
+    e->run = NULL;
+    e->s->cb(r, e->s->arg);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct entry *e = t->data;
+    struct check_result r;
+    int rc;
+
+    if (e->run != NULL || e->s->closing) {
+        return; /* the previous run is still going: skip this tick */
+    }
+    rc = probe_start(e->s->env, &e->check, on_run_done, e, &e->run);
+    if (rc != 0) {
+        /* A run that cannot start is a failed run, reported as such. */
+        e->run = NULL;
+        memset(&r, 0, sizeof(r));
+        memcpy(r.check_id, e->check.id, sizeof(r.check_id));
+        r.started_at_ms = probe_now_ms();
+        r.outcome = OUTCOME_DOWN;
+        check_result_seterr(&r, "agent: cannot start probe: %s",
+                            ph_strerror(rc));
+        e->s->cb(&r, e->s->arg);
+    }
+}
+
+static void
+arm(struct entry *e)
+{
+    uint64_t now = uv_now(e->s->env->loop);
+    uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
+
+    uv_timer_start(&e->timer, on_timer,
+                   sched_first_delay(e->check.id, iv, now), iv);
+}
+
+static void
+entry_closed(uv_handle_t *h)
+{
+    struct entry *e = h->data;
+    struct sched *s = e->s;
+    int counted = e->counted;
+
+    check_free(&e->check);
+    ph_free(e);
+    if (counted && --s->pending_closes == 0) {
+        sched_closed_cb cb = s->closed_cb;
+        void *arg = s->closed_arg;
+        ph_free(s);
+        if (cb != NULL) {
+            cb(arg);
+        }
+    }
+}
+
+/* Unlinks nothing; stops and closes e (freed in entry_closed). */
+static void
+entry_drop(struct entry *e)
+{
+    probe_cancel(e->run);
+    e->run = NULL;
+    uv_timer_stop(&e->timer);
+    uv_close((uv_handle_t *)&e->timer, entry_closed);
+}
+
+int
+sched_diff(const struct check *old, size_t nold, const struct check *new_,
+           size_t nnew, int *ret_actions)
+{
+    /* For each new check: 0 = keep the running one, 1 = changed,
+     * 2 = added. Pure, for tests and for sched_apply_plan(). */
+    for (size_t i = 0; i < nnew; i++) {
+        ret_actions[i] = 2;
+        for (size_t j = 0; j < nold; j++) {
+            if (strcmp(old[j].id, new_[i].id) == 0) {
+                ret_actions[i] = check_probe_equal(&old[j], &new_[i]) ? 0
+                                                                      : 1;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+int
+sched_apply_plan(struct sched *s, const struct check *checks, size_t n)
+{
+    struct entry *fresh = NULL;   /* the new list, in plan order */
+    struct entry **tail = &fresh;
+    struct entry *added = NULL;   /* new entries, not yet armed */
+    size_t count = 0;
+
+    if (s->closing) {
+        return PH_ECANCELED;
+    }
+    /* Build new entries first, so a failed allocation changes nothing. */
+    for (size_t i = 0; i < n; i++) {
+        struct entry *e = NULL;
+
+        for (struct entry *o = s->entries; o != NULL; o = o->next) {
+            if (strcmp(o->check.id, checks[i].id) == 0 &&
+                check_probe_equal(&o->check, &checks[i])) {
+                e = o;
+                break;
+            }
+        }
+        if (e != NULL) {
+            continue;
+        }
+        e = ph_calloc(1, sizeof(*e));
+        if (e == NULL || check_copy(&e->check, &checks[i]) != 0) {
+            ph_free(e);
+            while (added != NULL) {
+                struct entry *nx = added->next;
+                check_free(&added->check);
+                ph_free(added);
+                added = nx;
+            }
+            return PH_ENOMEM;
+        }
+        e->s = s;
+        e->next = added;
+        added = e;
+    }
+    /* Keep unchanged entries, drop the rest. */
+    for (struct entry *o = s->entries; o != NULL;) {
+        struct entry *nx = o->next;
+        int keep = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(o->check.id, checks[i].id) == 0 &&
+                check_probe_equal(&o->check, &checks[i])) {
+                keep = 1;
+                break;
+            }
+        }
+        if (keep) {
+            o->next = NULL;
+            *tail = o;
+            tail = &o->next;
+            count++;
+        } else {
+            entry_drop(o);
+        }
+        o = nx;
+    }
+    while (added != NULL) {
+        struct entry *nx = added->next;
+
+        uv_timer_init(s->env->loop, &added->timer);
+        added->timer.data = added;
+        arm(added);
+        added->next = NULL;
+        *tail = added;
+        tail = &added->next;
+        count++;
+        added = nx;
+    }
+    s->entries = fresh;
+    s->n = count;
+    return 0;
+}
+
+size_t
+sched_count(const struct sched *s)
+{
+    return s->n;
+}
+
+void
+sched_close(struct sched *s, sched_closed_cb cb, void *arg)
+{
+    struct entry *e = s->entries;
+
+    s->closing = 1;
+    s->closed_cb = cb;
+    s->closed_arg = arg;
+    s->entries = NULL;
+    s->n = 0;
+    /* One extra count held until every drop is issued, so a close
+     * callback cannot free s while we are still walking. */
+    s->pending_closes = 1;
+    while (e != NULL) {
+        struct entry *nx = e->next;
+        e->counted = 1;
+        s->pending_closes++;
+        entry_drop(e);
+        e = nx;
+    }
+    if (--s->pending_closes == 0) {
+        ph_free(s);
+        if (cb != NULL) {
+            cb(arg);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * sched.h - runs every check of the plan on its interval, with jitter.
+ *
+ * Each check gets a uv_timer; the first run of a new check is placed at a
+ * pseudo-random offset within its interval (stable per check id), so
+ * 10,000 checks never fire at once. sched_apply_plan() diffs the new plan
+ * against the running one: unchanged checks keep their timers and phase,
+ * changed ones are restarted, removed ones are cancelled.
+ * A check is never run twice concurrently: if a run is still in flight
+ * when the timer fires, that tick is skipped.
+ * Loop thread only.
+ */
+#ifndef PH_SCHED_H
+#define PH_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "probe.h"
+
+struct sched;
+
+/* Called for every finished run; r is borrowed. */
+typedef void (*sched_result_cb)(const struct check_result *r, void *arg);
+typedef void (*sched_closed_cb)(void *arg);
+
+/* Returns new, or NULL. env is borrowed and must outlive the scheduler. */
+struct sched *sched_new(const struct probe_env *env, sched_result_cb cb,
+                        void *arg);
+/* Replaces the plan; copies checks. Returns 0, PH_ENOMEM (then the old
+ * plan keeps running) or PH_EINVAL (bad check). */
+int sched_apply_plan(struct sched *s, const struct check *checks, size_t n);
+size_t sched_count(const struct sched *s);
+/* The first-run offset of check id within its interval (pure). */
+uint32_t sched_phase(const char *id, uint32_t interval_ms);
+/* Delay from now_ms (loop time) to the check's next slot on its grid. */
+uint64_t sched_first_delay(const char *id, uint32_t interval_ms,
+                           uint64_t now_ms);
+/* For each new check: 0 keep (unchanged), 1 changed, 2 added. ret_actions
+ * has nnew entries. Pure. Returns 0. */
+int sched_diff(const struct check *old, size_t nold, const struct check *new_,
+               size_t nnew, int *ret_actions);
+/* Cancels all runs, closes timers, frees s, then calls cb(arg). */
+void sched_close(struct sched *s, sched_closed_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * collector.c - wiring of the collector: store, engine, HTTP server and
+ * publishing on one loop. Status evaluation runs after every ingested
+ * batch and once a second (staleness); public documents are rebuilt
+ * within ~100 ms of any change and at least once a minute.
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "publish.h"
+#include "routes.h"
+#include "store.h"
+#include "timefmt.h"
+
+#define TICK_MS 1000
+#define PUBLISH_DEBOUNCE_MS 50
+#define PUBLISH_EVERY_MS 60000
+
+static int
+mkdir_p(const char *path)
+{
+    char tmp[1024];
+
+    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+        return PH_ETOOBIG;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+                return PH_EIO;
+            }
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        return PH_EIO;
+    }
+    return 0;
+}
+
+/* Engine config views into c->conf; the engine copies what it keeps. */
+static struct engine *
+build_engine(struct collector *c)
+{
+    const struct pharos_conf *cf = &c->conf;
+    struct engine_region_conf *regions = NULL;
+    struct engine_component_conf *comps = NULL;
+    struct engine_check_conf *checks = NULL;
+    int *region_idx = NULL;
+    struct engine *e = NULL;
+    size_t nidx = 0;
+    struct engine_conf ec;
+
+    regions = ph_calloc(cf->nregions + 1, sizeof(*regions));
+    comps = ph_calloc(cf->ncomponents + 1, sizeof(*comps));
+    checks = ph_calloc(cf->nchecks + 1, sizeof(*checks));
+    region_idx = ph_calloc(cf->nchecks * CHECK_MAX_REGIONS + 1,
+                           sizeof(*region_idx));
+    if (regions == NULL || comps == NULL || checks == NULL ||
+        region_idx == NULL) {
+        goto out;
+    }
+    for (size_t i = 0; i < cf->nregions; i++) {
+        regions[i].id = cf->regions[i].id;
+    }
+    for (size_t i = 0; i < cf->ncomponents; i++) {
+        comps[i].id = cf->components[i].id;
+    }
+    for (size_t i = 0; i < cf->nchecks; i++) {
+        const struct check *ck = &cf->checks[i];
+        struct engine_check_conf *k = &checks[i];
+
+        k->id = ck->id;
+        k->component = pharos_conf_component_index(cf, ck->component_id);
+        k->interval_ms = ck->interval_ms;
+        k->timeout_ms = ck->timeout_ms;
+        k->fail_after = ck->fail_after;
+        k->recover_after = ck->recover_after;
+        k->quorum = ck->quorum;
+        k->quorum_pct = ck->quorum_pct;
+        k->minority = ck->minority;
+        k->impact = ck->impact;
+        k->regions = &region_idx[nidx];
+        for (size_t r = 0; r < ck->nregions; r++) {
+            region_idx[nidx++] = pharos_conf_region_index(cf, ck->regions[r]);
+        }
+        k->nregions = ck->nregions;
+    }
+    ec.regions = regions;
+    ec.nregions = cf->nregions;
+    ec.components = comps;
+    ec.ncomponents = cf->ncomponents;
+    ec.checks = checks;
+    ec.nchecks = cf->nchecks;
+    e = engine_new(&ec, time_now_ms());
+out:
+    ph_free(regions);
+    ph_free(comps);
+    ph_free(checks);
+    ph_free(region_idx);
+    return e;
+}
+
+static void
+on_transition(const struct engine_transition *t, void *arg)
+{
+    struct collector *c = arg;
+    const char *cid = c->conf.components[t->component].id;
+
+    log_info("status %s: %s -> %s (%s: %s)", cid,
+             comp_status_name(t->old_status), comp_status_name(t->new_status),
+             status_source_name(t->source), t->reason);
+    c->comps[t->component].status = t->new_status;
+    c->comps[t->component].updated_at_ms = t->at_ms;
+    c->metrics.transitions++;
+    if (store_add_transition(c->store, cid, comp_status_name(t->old_status),
+                             comp_status_name(t->new_status),
+                             status_source_name(t->source), t->reason,
+                             t->at_ms) != 0) {
+        complain(&c->store_complaint, t->at_ms,
+                 "store: cannot record transition of %s", cid);
+    }
+}
+
+void
+collector_evaluate(struct collector *c)
+{
+    uint64_t before = c->metrics.transitions;
+
+    engine_tick(c->engine, time_now_ms(), on_transition, c);
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        c->comps[i].unknown = engine_component_unknown(c->engine, (int)i);
+    }
+    /* regions.json reflects every result, so any evaluation may change
+     * it; rebuilding is cheap and identical documents are not rewritten. */
+    (void)before;
+    collector_mark_dirty(c);
+}
+
+typedef int (*render_fn)(const struct feed_input *in, char **ret,
+                         size_t *ret_len);
+
+static void
+put_doc(struct collector *c, const char *path, char *data, size_t len,
+        int rc)
+{
+    if (rc != 0) {
+        log_warnx("publish: cannot render %s: %s", path, ph_strerror(rc));
+        c->metrics.publish_errors++;
+        return;
+    }
+    rc = publish_set_take(c->publish, path, "application/json",
+                          (uint8_t *)data, len);
+    if (rc != 0) {
+        log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
+        c->metrics.publish_errors++;
+    }
+}
+
+static void
+render_all(struct collector *c)
+{
+    static const struct {
+        const char *path;
+        render_fn fn;
+    } plain[] = {
+        {"api/v2/summary.json", feed_summary},
+        {"api/v2/status.json", feed_status_doc},
+        {"api/v2/components.json", feed_components},
+        {"api/v2/regions.json", feed_regions},
+        {"api/v2/page.json", feed_page_doc},
+    };
+    static const struct {
+        const char *path;
+        const char *which;
+    } incidents[] = {
+        {"api/v2/incidents.json", "all"},
+        {"api/v2/incidents/unresolved.json", "unresolved"},
+        {"api/v2/incidents/resolved.json", "resolved"},
+    }, maints[] = {
+        {"api/v2/scheduled-maintenances.json", "all"},
+        {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
+        {"api/v2/scheduled-maintenances/active.json", "active"},
+    };
+    struct feed_input in;
+    int64_t t0 = time_mono_ms();
+    char *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    in.conf = &c->conf;
+    in.comps = c->comps;
+    in.engine = c->engine;
+    in.now_ms = time_now_ms();
+    in.created_at_ms = c->created_at_ms;
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        rc = plain[i].fn(&in, &data, &len);
+        put_doc(c, plain[i].path, data, len, rc);
+    }
+    for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
+        rc = feed_incidents(&in, incidents[i].which, &data, &len);
+        put_doc(c, incidents[i].path, data, len, rc);
+        rc = feed_maintenances(&in, maints[i].which, &data, &len);
+        put_doc(c, maints[i].path, data, len, rc);
+    }
+    if (publish_flush(c->publish) != 0) {
+        c->metrics.publish_errors++;
+    }
+    c->metrics.publishes++;
+    c->metrics.last_publish_ms = time_mono_ms() - t0;
+}
+
+static void
+on_publish_timer(uv_timer_t *t)
+{
+    struct collector *c = t->data;
+
+    c->dirty = 0;
+    render_all(c);
+}
+
+void
+collector_mark_dirty(struct collector *c)
+{
+    if (c->dirty || c->shutting_down) {
+        return;
+    }
+    c->dirty = 1;
+    uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_DEBOUNCE_MS,
+                   0);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+    struct collector *c = t->data;
+    static int64_t last_full;
+    int64_t now = time_mono_ms();
+
+    collector_evaluate(c);
+    if (now - last_full >= PUBLISH_EVERY_MS) {
+        /* page.updated_at moves, so this rewrites every document. */
+        last_full = now;
+        collector_mark_dirty(c);
+    }
+}
+
+static int
+load_created_at(struct collector *c)
+{
+    char buf[32];
+    int rc = store_kv_get(c->store, "created_at_ms", buf, sizeof(buf));
+
+    if (rc == 0) {
+        c->created_at_ms = strtoll(buf, NULL, 10);
+        return 0;
+    }
+    c->created_at_ms = time_now_ms();
+    snprintf(buf, sizeof(buf), "%lld", (long long)c->created_at_ms);
+    return store_kv_set(c->store, "created_at_ms", buf);
+}
+
+int
+collector_start(struct collector *c)
+{
+    struct pharos_conf *cf = &c->conf;
+    struct http_server_opts hopts;
+    char path[1024];
+    char err[256];
+    int rc;
+
+    c->started_ms = time_now_ms();
+    /* Day boundaries of the uptime bars follow the page's zone. */
+    setenv("TZ", cf->page.time_zone ? cf->page.time_zone : "UTC", 1);
+    tzset();
+
+    if (mkdir_p(cf->state_dir) != 0) {
+        log_warn("cannot create state_dir %s", cf->state_dir);
+        return PH_EIO;
+    }
+    if (snprintf(path, sizeof(path), "%s/pharos.db", cf->state_dir) >=
+        (int)sizeof(path)) {
+        log_warnx("state_dir path too long");
+        return PH_ETOOBIG;
+    }
+    rc = store_open(path, &c->store);
+    if (rc != 0) {
+        log_warnx("cannot open database %s: %s", path, ph_strerror(rc));
+        return rc;
+    }
+    rc = load_created_at(c);
+    if (rc != 0) {
+        log_warnx("cannot initialise database %s: %s", path,
+                  ph_strerror(rc));
+        return rc;
+    }
+    rc = idmap_init_stride(&c->check_ids, cf->checks, cf->nchecks,
+                           sizeof(cf->checks[0]),
+                           offsetof(struct check, id), 0);
+    if (rc != 0) {
+        log_warnx("cannot index checks: %s", ph_strerror(rc));
+        return rc;
+    }
+    c->comps = ph_calloc(cf->ncomponents + 1, sizeof(*c->comps));
+    c->engine = build_engine(c);
+    if (c->comps == NULL || c->engine == NULL) {
+        log_warnx("cannot build the state engine");
+        return PH_ENOMEM;
+    }
+    rc = ingest_build_plans(c);
+    if (rc != 0) {
+        log_warnx("cannot build check plans: %s", ph_strerror(rc));
+        return rc;
+    }
+    c->publish = publish_new(cf->publish_dir);
+    if (c->publish == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = publish_load_dir(c->publish, cf->web_dir, err, sizeof(err));
+    if (rc != 0) {
+        log_warnx("%s", err);
+        return rc;
+    }
+    render_all(c);
+
+    uv_timer_init(c->loop, &c->tick_timer);
+    c->tick_timer.data = c;
+    uv_timer_init(c->loop, &c->publish_timer);
+    c->publish_timer.data = c;
+    uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
+
+    memset(&hopts, 0, sizeof(hopts));
+    hopts.listen = cf->listen;
+    hopts.max_body_bytes = cf->max_body_bytes;
+    rc = http_server_start(c->loop, &hopts, routes_handle, c, &c->http, err,
+                           sizeof(err));
+    if (rc != 0) {
+        log_warnx("http: %s", err);
+        return rc;
+    }
+    log_info("listening on %s (port %d), page %s, %zu components, %zu "
+             "checks, %zu regions",
+             cf->listen, http_server_port(c->http), cf->page.id,
+             cf->ncomponents, cf->nchecks, cf->nregions);
+    return 0;
+}
+
+static void
+noop_close(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void
+collector_stop(struct collector *c)
+{
+    if (c->shutting_down) {
+        return;
+    }
+    c->shutting_down = 1;
+    http_server_stop(c->http);
+    c->http = NULL;
+    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
+        c->dirty = 0;
+        render_all(c); /* flush the last state before exiting */
+    }
+    if (c->tick_timer.loop != NULL) {
+        uv_close((uv_handle_t *)&c->tick_timer, noop_close);
+        uv_close((uv_handle_t *)&c->publish_timer, noop_close);
+    }
+}
+
+/* Frees what collector_start() built; call after the loop has stopped. */
+void
+collector_free(struct collector *c)
+{
+    engine_destroy(c->engine);
+    store_close(c->store);
+    publish_destroy(c->publish);
+    idmap_free(&c->check_ids);
+    ph_free(c->plans);
+    ph_free(c->comps);
+    pharos_conf_free(&c->conf);
+    c->engine = NULL;
+    c->store = NULL;
+    c->publish = NULL;
+    c->plans = NULL;
+    c->comps = NULL;
+}

@@ -1,0 +1,89 @@
+/*
+ * collector.h - the collector process: one struct owning the loop, the
+ * configuration, the store, the engine, the HTTP server and the published
+ * documents (Redis server.h idea: one place to see what the daemon holds).
+ * Everything runs on the one libuv loop; nothing here is locked.
+ */
+#ifndef PH_COLLECTOR_H
+#define PH_COLLECTOR_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "complain.h"
+#include "engine.h"
+#include "feed.h"
+#include "idmap.h"
+#include "pharos_conf.h"
+
+struct store;
+struct http_server;
+struct publish;
+
+struct collector_metrics {
+    uint64_t results_ingested;
+    uint64_t batches_ingested;
+    uint64_t batches_duplicate;
+    uint64_t batches_rejected;
+    uint64_t results_unknown_check;
+    uint64_t auth_failures;
+    uint64_t http_requests;
+    uint64_t plans_served;
+    uint64_t plans_not_modified;
+    uint64_t transitions;
+    uint64_t publishes;
+    uint64_t publish_errors;
+    int64_t last_publish_ms;     /* duration of the last publish */
+};
+
+/* The encoded plan of one region, rebuilt when the config changes. */
+struct region_plan {
+    uint64_t version;
+    char etag[24];
+};
+
+struct collector {
+    uv_loop_t *loop;
+    char *conf_path;
+    struct pharos_conf conf;
+    struct store *store;
+    struct engine *engine;
+    struct http_server *http;
+    struct publish *publish;
+
+    struct idmap check_ids;       /* check id -> index in conf.checks */
+    struct region_plan *plans;    /* conf.nregions entries */
+    struct feed_component_state *comps; /* conf.ncomponents entries */
+
+    int64_t created_at_ms;        /* first start of this database */
+    int64_t started_ms;
+    int dirty;                    /* public documents need re-rendering */
+    int shutting_down;
+    struct collector_metrics metrics;
+    struct complain bad_batch_complaint;
+    struct complain auth_complaint;
+    struct complain store_complaint;
+
+    uv_timer_t tick_timer;        /* engine ticks + periodic publish */
+    uv_timer_t publish_timer;     /* debounced publish after changes */
+    uv_signal_t sigint;
+    uv_signal_t sigterm;
+    uv_signal_t sighup;
+};
+
+/* Sets up everything from c->conf (already loaded) and starts serving.
+ * Returns 0 or PH_E* after logging why. */
+int collector_start(struct collector *c);
+/* Stops serving and closes the collector's handles (publishing the last
+ * state first); the loop then runs dry. */
+void collector_stop(struct collector *c);
+/* Frees what collector_start() built; call after uv_run() returned. */
+void collector_free(struct collector *c);
+
+/* Re-derives statuses now and records transitions; schedules a publish
+ * if anything changed. Called after each ingested batch and each tick. */
+void collector_evaluate(struct collector *c);
+/* Marks public documents stale; they are rebuilt within ~100 ms. */
+void collector_mark_dirty(struct collector *c);
+
+#endif

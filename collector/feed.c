@@ -1,0 +1,423 @@
+/*
+ * feed.c - Statuspage v2 JSON documents.
+ *
+ * Every key of the reference shape is always present (null where empty),
+ * because typed clients (Go, TypeScript) expect them.
+ */
+#include "feed.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mem.h"
+#include "ph_err.h"
+#include "timefmt.h"
+
+static json_t *
+jtime(int64_t ms)
+{
+    char iso[ISO8601_MAX];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+    time_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+page_obj(const struct feed_input *in)
+{
+    const struct conf_page *pg = &in->conf->page;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(pg->id));
+    json_object_set_new(o, "name", json_string(pg->name));
+    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "time_zone",
+                        json_string(pg->time_zone ? pg->time_zone
+                                                  : "Etc/UTC"));
+    json_object_set_new(o, "updated_at", jtime(in->now_ms));
+    return o;
+}
+
+struct feed_status
+feed_rollup(const enum comp_status *st, size_t n)
+{
+    size_t major = 0, partial = 0, degraded = 0, maint = 0;
+    struct feed_status r = {"none", "All Systems Operational"};
+
+    for (size_t i = 0; i < n; i++) {
+        switch (st[i]) {
+        case COMP_MAJOR:
+            major++;
+            break;
+        case COMP_PARTIAL:
+            partial++;
+            break;
+        case COMP_DEGRADED:
+            degraded++;
+            break;
+        case COMP_MAINTENANCE:
+            maint++;
+            break;
+        case COMP_OPERATIONAL:
+            break;
+        }
+    }
+    if (n == 1) {
+        /* One component maps directly (Atlassian's documented rule). */
+        if (major) {
+            r = (struct feed_status){"critical", "Major System Outage"};
+        } else if (partial) {
+            r = (struct feed_status){"major", "Partial System Outage"};
+        } else if (degraded) {
+            r = (struct feed_status){"minor", "Partially Degraded Service"};
+        } else if (maint) {
+            r = (struct feed_status){"maintenance",
+                                     "Service Under Maintenance"};
+        }
+        return r;
+    }
+    if (n > 0 && major == n) {
+        r = (struct feed_status){"critical", "Major System Outage"};
+    } else if (major > 0 || (n > 0 && partial == n)) {
+        r = (struct feed_status){"major", "Partial System Outage"};
+    } else if (partial > 0) {
+        r = (struct feed_status){"minor", "Minor Service Outage"};
+    } else if (n > 0 && degraded == n) {
+        r = (struct feed_status){"minor", "Degraded System Service"};
+    } else if (degraded > 0) {
+        r = (struct feed_status){"minor", "Partially Degraded Service"};
+    } else if (maint > 0) {
+        r = (struct feed_status){"maintenance", "Service Under Maintenance"};
+    }
+    return r;
+}
+
+static struct feed_status
+page_status(const struct feed_input *in)
+{
+    enum comp_status st[512];
+    size_t n = in->conf->ncomponents;
+
+    if (n > sizeof(st) / sizeof(st[0])) {
+        n = sizeof(st) / sizeof(st[0]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        st[i] = in->comps[i].status;
+    }
+    return feed_rollup(st, n);
+}
+
+static json_t *
+status_obj(const struct feed_input *in)
+{
+    struct feed_status s = page_status(in);
+    json_t *o = json_object();
+
+    json_object_set_new(o, "indicator", json_string(s.indicator));
+    json_object_set_new(o, "description", json_string(s.description));
+    return o;
+}
+
+static json_t *
+component_obj(const struct feed_input *in, size_t i, int position)
+{
+    const struct conf_component *c = &in->conf->components[i];
+    const struct feed_component_state *st = &in->comps[i];
+    json_t *o = json_object();
+    int64_t upd = st->updated_at_ms > 0 ? st->updated_at_ms
+                                        : in->created_at_ms;
+
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "name", json_string(c->name));
+    json_object_set_new(o, "status",
+                        json_string(comp_status_name(st->status)));
+    json_object_set_new(o, "created_at", jtime(in->created_at_ms));
+    json_object_set_new(o, "updated_at", jtime(upd));
+    json_object_set_new(o, "position", json_integer(position));
+    json_object_set_new(o, "description", jstr_or_null(c->description));
+    json_object_set_new(o, "showcase", json_boolean(c->showcase));
+    json_object_set_new(o, "start_date", jstr_or_null(c->start_date));
+    json_object_set_new(o, "group_id", jstr_or_null(c->group));
+    json_object_set_new(o, "page_id", json_string(in->conf->page.id));
+    json_object_set_new(o, "group", json_false());
+    json_object_set_new(o, "only_show_if_degraded",
+                        json_boolean(c->only_show_if_degraded));
+    return o;
+}
+
+/* A group row: its status is the worst of its children (maintenance only
+ * when every child is under maintenance). */
+static json_t *
+group_obj(const struct feed_input *in, size_t g, int position)
+{
+    const struct conf_group *grp = &in->conf->groups[g];
+    json_t *o = json_object();
+    json_t *kids = json_array();
+    enum comp_status worst = COMP_OPERATIONAL;
+    size_t nkids = 0, nmaint = 0;
+    int64_t upd = in->created_at_ms;
+
+    for (size_t i = 0; i < in->conf->ncomponents; i++) {
+        const struct conf_component *c = &in->conf->components[i];
+        enum comp_status s = in->comps[i].status;
+
+        if (c->group == NULL || strcmp(c->group, grp->id) != 0) {
+            continue;
+        }
+        json_array_append_new(kids, json_string(c->id));
+        nkids++;
+        if (s == COMP_MAINTENANCE) {
+            nmaint++;
+        } else if (s > worst) {
+            worst = s;
+        }
+        if (in->comps[i].updated_at_ms > upd) {
+            upd = in->comps[i].updated_at_ms;
+        }
+    }
+    if (nkids > 0 && nmaint == nkids) {
+        worst = COMP_MAINTENANCE;
+    }
+    json_object_set_new(o, "id", json_string(grp->id));
+    json_object_set_new(o, "name", json_string(grp->name));
+    json_object_set_new(o, "status", json_string(comp_status_name(worst)));
+    json_object_set_new(o, "created_at", jtime(in->created_at_ms));
+    json_object_set_new(o, "updated_at", jtime(upd));
+    json_object_set_new(o, "position", json_integer(position));
+    json_object_set_new(o, "description", jstr_or_null(grp->description));
+    json_object_set_new(o, "showcase", json_false());
+    json_object_set_new(o, "start_date", json_null());
+    json_object_set_new(o, "group_id", json_null());
+    json_object_set_new(o, "page_id", json_string(in->conf->page.id));
+    json_object_set_new(o, "group", json_true());
+    json_object_set_new(o, "only_show_if_degraded", json_false());
+    json_object_set_new(o, "components", kids);
+    return o;
+}
+
+/* Flat array in display order: top-level entries (ungrouped components
+ * and groups, in file order of first appearance), each group followed by
+ * its children. Positions count within the parent. */
+static json_t *
+components_arr(const struct feed_input *in)
+{
+    const struct pharos_conf *cf = in->conf;
+    json_t *arr = json_array();
+    int top = 0;
+    unsigned char *group_done = NULL;
+
+    if (cf->ngroups > 0) {
+        group_done = ph_calloc(cf->ngroups, 1);
+        if (group_done == NULL) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < cf->ncomponents; i++) {
+        const struct conf_component *c = &cf->components[i];
+        size_t g;
+
+        if (c->group == NULL) {
+            json_array_append_new(arr, component_obj(in, i, ++top));
+            continue;
+        }
+        for (g = 0; g < cf->ngroups; g++) {
+            if (strcmp(cf->groups[g].id, c->group) == 0) {
+                break;
+            }
+        }
+        if (g == cf->ngroups || group_done[g]) {
+            continue;
+        }
+        group_done[g] = 1;
+        json_array_append_new(arr, group_obj(in, g, ++top));
+        for (size_t k = 0, pos = 0; k < cf->ncomponents; k++) {
+            const struct conf_component *kc = &cf->components[k];
+            if (kc->group != NULL && strcmp(kc->group, c->group) == 0) {
+                json_array_append_new(arr,
+                                      component_obj(in, k, (int)++pos));
+            }
+        }
+    }
+    ph_free(group_done);
+    return arr;
+}
+
+static int
+dump(json_t *root, char **ret, size_t *ret_len)
+{
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    size_t len;
+    char *out;
+
+    if (root == NULL) {
+        return PH_ENOMEM;
+    }
+    /* Two passes of json_dumpb: size, then into our own allocation. */
+    len = json_dumpb(root, NULL, 0, flags);
+    out = len > 0 ? ph_malloc(len + 2) : NULL;
+    if (out == NULL || json_dumpb(root, out, len, flags) != len) {
+        ph_free(out);
+        json_decref(root);
+        return PH_ENOMEM;
+    }
+    json_decref(root);
+    out[len] = '\n';
+    out[len + 1] = '\0';
+    *ret = out;
+    *ret_len = len + 1;
+    return 0;
+}
+
+int
+feed_summary(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "components", components_arr(in));
+    json_object_set_new(o, "incidents", json_array());
+    json_object_set_new(o, "scheduled_maintenances", json_array());
+    json_object_set_new(o, "status", status_obj(in));
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_status_doc(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "status", status_obj(in));
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_components(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "components", components_arr(in));
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_incidents(const struct feed_input *in, const char *which, char **ret,
+               size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    (void)which;
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "incidents", json_array());
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_maintenances(const struct feed_input *in, const char *which, char **ret,
+                  size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    (void)which;
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "scheduled_maintenances", json_array());
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    const struct pharos_conf *cf = in->conf;
+    json_t *o = json_object();
+    json_t *checks = json_array();
+    json_t *regions = json_array();
+
+    for (size_t r = 0; r < cf->nregions; r++) {
+        json_t *ro = json_object();
+        json_object_set_new(ro, "id", json_string(cf->regions[r].id));
+        json_object_set_new(ro, "name",
+                            json_string(cf->regions[r].name
+                                            ? cf->regions[r].name
+                                            : cf->regions[r].id));
+        json_array_append_new(regions, ro);
+    }
+    for (size_t i = 0; i < cf->nchecks && in->engine != NULL; i++) {
+        const struct check *c = &cf->checks[i];
+        json_t *co = json_object();
+        json_t *rs = json_array();
+        enum verdict v = engine_check_verdict(in->engine, (int)i);
+
+        json_object_set_new(co, "id", json_string(c->id));
+        json_object_set_new(co, "component_id",
+                            json_string(c->component_id));
+        json_object_set_new(co, "type",
+                            json_string(check_type_name(c->type)));
+        json_object_set_new(co, "verdict", json_string(verdict_name(v)));
+        json_object_set_new(co, "insufficient_probes",
+                            json_boolean(v == VERDICT_UNKNOWN));
+        for (size_t r = 0; r < cf->nregions; r++) {
+            struct engine_region_info ri;
+            json_t *ro;
+
+            if (!engine_check_has_region(in->engine, (int)i, (int)r) ||
+                engine_region_info(in->engine, (int)i, (int)r, &ri) != 0) {
+                continue;
+            }
+            ro = json_object();
+            json_object_set_new(ro, "region",
+                                json_string(cf->regions[r].id));
+            json_object_set_new(ro, "state",
+                                json_string(rstate_name(ri.state)));
+            json_object_set_new(ro, "last_result",
+                                ri.last_outcome
+                                    ? json_string(
+                                          outcome_name(ri.last_outcome))
+                                    : json_null());
+            json_object_set_new(ro, "last_at", jtime(ri.last_at_ms));
+            json_object_set_new(ro, "since", jtime(ri.since_ms));
+            json_object_set_new(ro, "latency_ms",
+                                ri.last_outcome
+                                    ? json_integer(ri.last_latency_ms)
+                                    : json_null());
+            json_object_set_new(ro, "error",
+                                ri.last_error[0] ? json_string(ri.last_error)
+                                                 : json_null());
+            json_array_append_new(rs, ro);
+        }
+        json_object_set_new(co, "regions", rs);
+        json_array_append_new(checks, co);
+    }
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "regions", regions);
+    json_object_set_new(o, "checks", checks);
+    return dump(o, ret, ret_len);
+}
+
+int
+feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    const struct conf_page *pg = &in->conf->page;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(pg->id));
+    json_object_set_new(o, "name", json_string(pg->name));
+    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "time_zone",
+                        json_string(pg->time_zone ? pg->time_zone
+                                                  : "Etc/UTC"));
+    json_object_set_new(o, "logo_url", jstr_or_null(pg->logo_url));
+    json_object_set_new(o, "brand_color", jstr_or_null(pg->brand_color));
+    return dump(o, ret, ret_len);
+}

@@ -1,0 +1,56 @@
+/*
+ * feed.h - the public Statuspage v2 documents and Pharos extensions,
+ * rendered with jansson from a snapshot of the collector's state.
+ * No I/O: callers hand the bytes to publish.c.
+ *
+ * Field names, order and enums follow
+ * shared/reference/statuspage-format.md sections 1 and 7.
+ */
+#ifndef PH_FEED_H
+#define PH_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "pharos_conf.h"
+
+struct feed_component_state {
+    enum comp_status status;
+    int64_t updated_at_ms;
+    int unknown;            /* insufficient probes behind the status */
+};
+
+struct feed_input {
+    const struct pharos_conf *conf;
+    const struct feed_component_state *comps; /* conf->ncomponents entries */
+    const struct engine *engine;              /* for regions.json; may be NULL */
+    int64_t now_ms;
+    int64_t created_at_ms;                    /* page creation (first start) */
+};
+
+struct feed_status {
+    const char *indicator;     /* none|minor|major|critical|maintenance */
+    const char *description;
+};
+
+/* The page rollup from component statuses (blend rules of section 1.4). */
+struct feed_status feed_rollup(const enum comp_status *statuses, size_t n);
+
+/* Each renders one document; returns 0 and a new NUL-terminated buffer
+ * in *ret (free with ph_free), or PH_ENOMEM. */
+int feed_summary(const struct feed_input *in, char **ret, size_t *ret_len);
+int feed_status_doc(const struct feed_input *in, char **ret,
+                    size_t *ret_len);
+int feed_components(const struct feed_input *in, char **ret,
+                    size_t *ret_len);
+/* incidents.json and friends; which = "all", "unresolved", "resolved". */
+int feed_incidents(const struct feed_input *in, const char *which,
+                   char **ret, size_t *ret_len);
+/* which = "all", "upcoming", "active". */
+int feed_maintenances(const struct feed_input *in, const char *which,
+                      char **ret, size_t *ret_len);
+int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
+int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);
+
+#endif

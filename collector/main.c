@@ -1,0 +1,157 @@
+/*
+ * pharos-collector: argv, config, loop, signals, ordered shutdown.
+ *
+ *   pharos-collector -c FILE            run
+ *   pharos-collector --check -c FILE    validate the config and exit (-n)
+ *   pharos-collector -nv -c FILE        validate and print it normalised
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "collector.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pharos-collector [-c FILE] [--check|-n] [-nv] [-d] "
+            "[--version]\n"
+            "  -c FILE      configuration (default /etc/pharos/pharos.yml)\n"
+            "  --check, -n  validate the configuration and exit\n"
+            "  -nv          validate and print the normalised configuration\n"
+            "  -d           debug logging\n");
+}
+
+static void
+on_stop_signal(uv_signal_t *s, int signum)
+{
+    struct collector *c = s->data;
+
+    log_info("signal %d: shutting down", signum);
+    collector_stop(c);
+    uv_close((uv_handle_t *)&c->sigint, NULL);
+    uv_close((uv_handle_t *)&c->sigterm, NULL);
+}
+
+static int
+check_config(const char *path, int verbose)
+{
+    struct pharos_conf conf;
+    struct conf_errs errs;
+    int rc;
+
+    memset(&errs, 0, sizeof(errs));
+    rc = pharos_conf_load(path, &conf, &errs);
+    for (size_t i = 0; i < errs.n; i++) {
+        fprintf(stderr, "%s\n", errs.msgs[i]);
+    }
+    if (errs.dropped > 0) {
+        fprintf(stderr, "(%zu more errors)\n", errs.dropped);
+    }
+    if (rc != 0) {
+        if (errs.n == 0) {
+            fprintf(stderr, "%s: %s\n", path, ph_strerror(rc));
+        }
+        return 1;
+    }
+    if (verbose) {
+        struct buf out;
+        buf_init(&out, 16 * 1024 * 1024);
+        if (pharos_conf_print(&conf, &out) == 0) {
+            fwrite(out.data, 1, out.len, stdout);
+        }
+        buf_free(&out);
+    } else {
+        fprintf(stderr, "configuration OK\n");
+    }
+    pharos_conf_free(&conf);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *conf_path = "/etc/pharos/pharos.yml";
+    int check = 0, verbose = 0, debug = 0;
+    struct collector c;
+    struct conf_errs errs;
+    uv_loop_t loop;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0 ||
+                   strcmp(argv[i], "-n") == 0) {
+            check = 1;
+        } else if (strcmp(argv[i], "-nv") == 0) {
+            check = 1;
+            verbose = 1;
+        } else if (strcmp(argv[i], "-d") == 0) {
+            debug = 1;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("pharos-collector %s\n", PH_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "pharos-collector: unknown argument '%s'\n",
+                    argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    log_init("collector", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+    if (check) {
+        return check_config(conf_path, verbose);
+    }
+
+    memset(&c, 0, sizeof(c));
+    memset(&errs, 0, sizeof(errs));
+    rc = pharos_conf_load(conf_path, &c.conf, &errs);
+    if (rc != 0) {
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        }
+        if (errs.n == 0) {
+            fprintf(stderr, "%s: %s\n", conf_path, ph_strerror(rc));
+        }
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&loop);
+    c.loop = &loop;
+    rc = collector_start(&c);
+    if (rc != 0) {
+        collector_stop(&c);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        collector_free(&c);
+        uv_loop_close(&loop);
+        return 1;
+    }
+    uv_signal_init(&loop, &c.sigint);
+    uv_signal_init(&loop, &c.sigterm);
+    c.sigint.data = &c;
+    c.sigterm.data = &c;
+    uv_signal_start(&c.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&c.sigterm, on_stop_signal, SIGTERM);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    collector_free(&c);
+    rc = uv_loop_close(&loop);
+    if (rc != 0) {
+        log_warnx("loop closed with live handles: %s", uv_strerror(rc));
+    }
+    log_info("stopped");
+    return 0;
+}

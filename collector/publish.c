@@ -1,0 +1,437 @@
+#include "publish.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+
+struct publish {
+    char *dir;
+    struct publish_doc docs[PUBLISH_MAX_DOCS];
+    size_t ndocs;
+};
+
+struct publish *
+publish_new(const char *dir)
+{
+    struct publish *p = ph_calloc(1, sizeof(*p));
+
+    if (p == NULL) {
+        return NULL;
+    }
+    p->dir = ph_strdup(dir);
+    if (p->dir == NULL) {
+        ph_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void
+doc_clear(struct publish_doc *d)
+{
+    ph_free(d->data);
+    ph_free(d->gz);
+    d->data = NULL;
+    d->gz = NULL;
+    d->len = 0;
+    d->gzlen = 0;
+}
+
+void
+publish_destroy(struct publish *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < p->ndocs; i++) {
+        doc_clear(&p->docs[i]);
+    }
+    ph_free(p->dir);
+    ph_free(p);
+}
+
+const char *
+publish_content_type(const char *name)
+{
+    static const struct {
+        const char *ext;
+        const char *type;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".atom", "application/atom+xml; charset=utf-8"},
+        {".rss", "application/rss+xml; charset=utf-8"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
+    const char *dot = strrchr(name, '.');
+
+    if (dot != NULL) {
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+            if (strcmp(dot, types[i].ext) == 0) {
+                return types[i].type;
+            }
+        }
+    }
+    return "application/octet-stream";
+}
+
+static int
+gzip_data(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
+{
+    z_stream zs;
+    uLong bound;
+    uint8_t *out;
+    int rc;
+
+    memset(&zs, 0, sizeof(zs));
+    if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
+        return PH_ENOMEM;
+    }
+    bound = deflateBound(&zs, (uLong)len);
+    out = ph_malloc(bound);
+    if (out == NULL) {
+        deflateEnd(&zs);
+        return PH_ENOMEM;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)bound;
+    rc = deflate(&zs, Z_FINISH);
+    *ret_len = zs.total_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) {
+        ph_free(out);
+        return PH_EINTERNAL;
+    }
+    *ret = out;
+    return 0;
+}
+
+static uint64_t
+fnv1a64(const uint8_t *p, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static struct publish_doc *
+find_doc(const struct publish *p, const char *path)
+{
+    for (size_t i = 0; i < p->ndocs; i++) {
+        if (strcmp(p->docs[i].path, path) == 0) {
+            return (struct publish_doc *)(uintptr_t)&p->docs[i];
+        }
+    }
+    return NULL;
+}
+
+int
+publish_set_take(struct publish *p, const char *path,
+                 const char *content_type, uint8_t *data, size_t len)
+{
+    struct publish_doc *d;
+    uint8_t *gz = NULL;
+    size_t gzlen = 0;
+    int result;
+
+    if (len > PUBLISH_MAX_DOC_BYTES || strlen(path) >= PUBLISH_PATH_MAX ||
+        strstr(path, "..") != NULL || path[0] == '/') {
+        result = PH_ETOOBIG;
+        goto out;
+    }
+    d = find_doc(p, path);
+    if (d != NULL && d->len == len && memcmp(d->data, data, len) == 0) {
+        result = 0;
+        goto out;
+    }
+    if (d == NULL) {
+        if (p->ndocs >= PUBLISH_MAX_DOCS) {
+            result = PH_ETOOBIG;
+            goto out;
+        }
+        d = &p->docs[p->ndocs];
+        memset(d, 0, sizeof(*d));
+        snprintf(d->path, sizeof(d->path), "%s", path);
+        p->ndocs++;
+    }
+    /* Compress text-like documents when it pays off. */
+    if (len > 256 && strncmp(content_type, "image/png", 9) != 0) {
+        if (gzip_data(data, len, &gz, &gzlen) == 0 && gzlen >= len) {
+            ph_free(gz);
+            gz = NULL;
+            gzlen = 0;
+        }
+    }
+    doc_clear(d);
+    d->content_type = content_type;
+    d->data = data;
+    d->len = len;
+    d->gz = gz;
+    d->gzlen = gzlen;
+    snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
+             (unsigned long long)fnv1a64(data, len));
+    d->dirty = 1;
+    return 0;
+out:
+    ph_free(data);
+    return result;
+}
+
+int
+publish_set(struct publish *p, const char *path, const char *content_type,
+            const void *data, size_t len)
+{
+    uint8_t *copy = ph_malloc(len + 1);
+
+    if (copy == NULL) {
+        return PH_ENOMEM;
+    }
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    return publish_set_take(p, path, content_type, copy, len);
+}
+
+static int
+read_file(const char *path, uint8_t **ret, size_t *ret_len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *data = NULL;
+    long size;
+    int result;
+
+    if (f == NULL) {
+        return PH_EIO;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        result = PH_EIO;
+        goto out;
+    }
+    if ((size_t)size > PUBLISH_MAX_DOC_BYTES) {
+        result = PH_ETOOBIG;
+        goto out;
+    }
+    data = ph_malloc((size_t)size + 1);
+    if (data == NULL) {
+        result = PH_ENOMEM;
+        goto out;
+    }
+    if (fread(data, 1, (size_t)size, f) != (size_t)size) {
+        result = PH_EIO;
+        goto out;
+    }
+    *ret = data;
+    *ret_len = (size_t)size;
+    data = NULL;
+    result = 0;
+out:
+    ph_free(data);
+    fclose(f);
+    return result;
+}
+
+static int
+load_dir(struct publish *p, const char *dir, const char *prefix, int depth,
+         char *errbuf, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int result = 0;
+
+    if (d == NULL) {
+        snprintf(errbuf, errlen, "cannot open web_dir %s: %s", dir,
+                 strerror(errno));
+        return PH_EIO;
+    }
+    while ((de = readdir(d)) != NULL && result == 0) {
+        char full[1024];
+        char rel[PUBLISH_PATH_MAX];
+        struct stat st;
+
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        if (snprintf(full, sizeof(full), "%s/%s", dir, de->d_name) >=
+                (int)sizeof(full) ||
+            snprintf(rel, sizeof(rel), "%s%s", prefix, de->d_name) >=
+                (int)sizeof(rel)) {
+            continue; /* names that long are not page assets */
+        }
+        if (stat(full, &st) != 0) {
+            continue;
+        }
+        if (S_ISDIR(st.st_mode) && depth < 2) {
+            char sub[PUBLISH_PATH_MAX + 1];
+            snprintf(sub, sizeof(sub), "%s/", rel);
+            result = load_dir(p, full, sub, depth + 1, errbuf, errlen);
+        } else if (S_ISREG(st.st_mode)) {
+            uint8_t *data = NULL;
+            size_t len = 0;
+
+            result = read_file(full, &data, &len);
+            if (result == 0) {
+                result = publish_set_take(p, rel,
+                                          publish_content_type(rel), data,
+                                          len);
+            }
+            if (result != 0) {
+                snprintf(errbuf, errlen, "cannot load %s: %s", full,
+                         ph_strerror(result));
+            }
+        }
+    }
+    closedir(d);
+    return result;
+}
+
+int
+publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
+                 size_t errlen)
+{
+    return load_dir(p, web_dir, "", 0, errbuf, errlen);
+}
+
+/* mkdir -p for the directories of rel under base. */
+static int
+make_parents(const char *base, const char *rel)
+{
+    char path[1024];
+    int n = snprintf(path, sizeof(path), "%s/%s", base, rel);
+
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        return PH_ETOOBIG;
+    }
+    for (char *s = path + strlen(base) + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+                return PH_EIO;
+            }
+            *s = '/';
+        }
+    }
+    return 0;
+}
+
+static int
+write_atomic(const char *dir, const struct publish_doc *d)
+{
+    char path[1024];
+    char tmp[1100];
+    int fd = -1;
+    size_t off = 0;
+    int result;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, d->path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    result = make_parents(dir, d->path);
+    if (result != 0) {
+        return result;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return PH_EIO;
+    }
+    while (off < d->len) {
+        ssize_t w = write(fd, d->data + off, d->len - off);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            result = PH_EIO;
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        result = PH_EIO;
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        result = PH_EIO;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        result = PH_EIO;
+        goto out;
+    }
+    result = 0;
+out:
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (result != 0) {
+        unlink(tmp);
+    }
+    return result;
+}
+
+int
+publish_flush(struct publish *p)
+{
+    int first = 0;
+    int any = 0;
+
+    if (mkdir(p->dir, 0755) != 0 && errno != EEXIST) {
+        log_warn("publish: mkdir %s", p->dir);
+        return PH_EIO;
+    }
+    for (size_t i = 0; i < p->ndocs; i++) {
+        struct publish_doc *d = &p->docs[i];
+        int rc;
+
+        if (!d->dirty) {
+            continue;
+        }
+        rc = write_atomic(p->dir, d);
+        if (rc != 0) {
+            log_warn("publish: write %s/%s", p->dir, d->path);
+            if (first == 0) {
+                first = rc;
+            }
+            continue;
+        }
+        d->dirty = 0;
+        any = 1;
+    }
+    if (any) {
+        /* Make the renames themselves durable. */
+        int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    return first;
+}
+
+const struct publish_doc *
+publish_get(const struct publish *p, const char *path)
+{
+    return find_doc(p, path);
+}

@@ -1,0 +1,64 @@
+/*
+ * publish.h - the public documents, in memory and in publish_dir.
+ *
+ * Every public document (feed JSON, feeds, badges, the page's assets) is
+ * held in memory with its gzip form and ETag, served from there by the
+ * HTTP server, and written into publish_dir with write-temp + fsync +
+ * rename so nginx or a CDN can serve the same bytes with the collector
+ * down. Loop thread only.
+ */
+#ifndef PH_PUBLISH_H
+#define PH_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PUBLISH_PATH_MAX 128
+#define PUBLISH_MAX_DOCS 512
+#define PUBLISH_MAX_DOC_BYTES (16u * 1024 * 1024)
+
+struct publish_doc {
+    char path[PUBLISH_PATH_MAX];  /* "api/v2/summary.json" (no leading /) */
+    const char *content_type;     /* static */
+    uint8_t *data;
+    size_t len;
+    uint8_t *gz;                  /* NULL when gzip would not help */
+    size_t gzlen;
+    char etag[48];                /* quoted strong ETag */
+    int dirty;                    /* changed since the last flush */
+};
+
+struct publish;
+
+/* dir: publish_dir (created if missing); borrowed. Returns new or NULL. */
+struct publish *publish_new(const char *dir);
+void publish_destroy(struct publish *p);
+
+/*
+ * Sets path's content to a copy of data. Unchanged content is a no-op
+ * (returns 0, doc not dirtied). Returns 0, PH_ETOOBIG, PH_ENOMEM.
+ */
+int publish_set(struct publish *p, const char *path, const char *content_type,
+                const void *data, size_t len);
+/* Same, taking ownership of data (allocated with ph_malloc). */
+int publish_set_take(struct publish *p, const char *path,
+                     const char *content_type, uint8_t *data, size_t len);
+
+/* Loads every regular file of web_dir (one level, plus subfolders one
+ * level deep) as documents. Returns 0 or PH_EIO with errbuf set. */
+int publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
+                     size_t errlen);
+
+/* Writes dirty documents atomically into publish_dir. Returns 0 or the
+ * first error (documents that failed stay dirty and are retried). */
+int publish_flush(struct publish *p);
+
+/* Returns the document for path (no leading '/'), or NULL. Borrowed until
+ * the next publish_set of that path. */
+const struct publish_doc *publish_get(const struct publish *p,
+                                      const char *path);
+
+/* Content type for a file name by extension. */
+const char *publish_content_type(const char *name);
+
+#endif

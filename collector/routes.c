@@ -1,0 +1,145 @@
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "collector.h"
+#include "ingest.h"
+#include "mem.h"
+#include "metrics.h"
+#include "ph_err.h"
+#include "publish.h"
+
+#define METRICS_MAX (1024 * 1024)
+
+static void
+serve_health(struct collector *c, struct http_request *req,
+             struct http_response *resp)
+{
+    (void)req;
+    if (c->shutting_down) {
+        http_resp_text(resp, 503, "text/plain", "shutting down\n");
+        return;
+    }
+    http_resp_text(resp, 200, "text/plain", "ok\n");
+    resp->cache_control = "no-store";
+}
+
+static void
+serve_metrics(struct collector *c, struct http_request *req,
+              struct http_response *resp)
+{
+    struct buf b;
+    size_t len;
+    char *text;
+
+    (void)req;
+    buf_init(&b, METRICS_MAX);
+    if (metrics_render(c, &b) != 0) {
+        buf_free(&b);
+        http_resp_error(resp, 500, "internal", "metrics too large");
+        return;
+    }
+    text = buf_steal(&b, &len);
+    if (text == NULL) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "text/plain; version=0.0.4", (uint8_t *)text,
+                   len);
+    resp->cache_control = "no-store";
+}
+
+/* Serves a published document from memory. */
+static int
+serve_doc(struct collector *c, struct http_request *req,
+          struct http_response *resp, const char *path)
+{
+    char key[PUBLISH_PATH_MAX];
+    const struct publish_doc *d;
+
+    while (*path == '/') {
+        path++;
+    }
+    if (*path == '\0') {
+        path = "index.html";
+    }
+    if (snprintf(key, sizeof(key), "%s", path) >= (int)sizeof(key)) {
+        return 0;
+    }
+    d = publish_get(c->publish, key);
+    if (d == NULL) {
+        return 0;
+    }
+    if (d->gz != NULL && http_req_accepts_gzip(req)) {
+        resp->static_body = d->gz;
+        resp->body_len = d->gzlen;
+        resp->body_is_gzip = 1;
+    } else {
+        resp->static_body = d->data;
+        resp->body_len = d->len;
+    }
+    resp->status = 200;
+    resp->content_type = d->content_type;
+    snprintf(resp->etag, sizeof(resp->etag), "%s", d->etag);
+    if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
+        strstr(key, ".rss") != NULL || strncmp(key, "badge/", 6) == 0) {
+        /* Statuspage's widget caches 30 s; keep ours shorter so a change
+         * shows up quickly, and let caches serve stale during a spike. */
+        resp->cors = 1;
+        resp->cache_control =
+            "public, max-age=10, stale-while-revalidate=30";
+    } else {
+        resp->cache_control = "public, max-age=60";
+    }
+    return 1;
+}
+
+void
+routes_handle(struct http_request *req, struct http_response *resp,
+              void *arg)
+{
+    struct collector *c = arg;
+    const char *method = http_req_method(req);
+    const char *path = http_req_path(req);
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+    c->metrics.http_requests++;
+    if (strcmp(path, "/v1/agent/plan") == 0) {
+        if (!is_get) {
+            http_resp_error(resp, 405, "method_not_allowed", "use GET");
+            return;
+        }
+        ingest_plan(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/v1/agent/results") == 0) {
+        if (strcmp(method, "POST") != 0) {
+            http_resp_error(resp, 405, "method_not_allowed", "use POST");
+            return;
+        }
+        ingest_results(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0 && is_get) {
+        serve_health(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/metrics") == 0 && is_get) {
+        serve_metrics(c, req, resp);
+        return;
+    }
+    if (strcmp(method, "OPTIONS") == 0 && strncmp(path, "/api/", 5) == 0) {
+        resp->status = 204;
+        resp->cors = 1;
+        http_resp_header(resp, "Access-Control-Allow-Methods",
+                         "GET, HEAD, POST, OPTIONS");
+        http_resp_header(resp, "Access-Control-Allow-Headers",
+                         "Content-Type");
+        return;
+    }
+    if (is_get && serve_doc(c, req, resp, path)) {
+        return;
+    }
+    http_resp_error(resp, 404, "not_found", "no such resource");
+}

@@ -1,0 +1,112 @@
+/*
+ * store.h - the collector's sqlite store. Only store.c includes sqlite3.h.
+ *
+ * One connection, WAL mode, one writer (the loop thread). Schema changes
+ * are numbered migrations (collector/migrations/NNNN_*.sql, compiled in)
+ * tracked by PRAGMA user_version. Statements are prepared once in
+ * store_open() and finalized in store_close().
+ *
+ * All functions: loop thread only; return 0 or a negative PH_E* code;
+ * string arguments are borrowed.
+ */
+#ifndef PH_STORE_H
+#define PH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+
+struct store;
+
+/* Opens (creating if needed) the database at path and migrates it.
+ * Returns new in *ret. */
+int store_open(const char *path, struct store **ret);
+/* Accepts NULL. */
+void store_close(struct store *s);
+/* The last sqlite error as text (borrowed until the next call). */
+const char *store_errmsg(struct store *s);
+
+/*
+ * Stores one result batch of an agent atomically: the results and the
+ * agent's new last sequence number in one transaction, committed before
+ * return. If seq <= the agent's last stored seq the batch is a duplicate:
+ * nothing is written and PH_EEXIST is returned (the caller still acks).
+ * Results keep their original timestamps (backfill).
+ */
+int store_insert_batch(struct store *s, const char *agent_id,
+                       const char *region, uint64_t seq,
+                       const struct check_result *results, size_t n,
+                       int64_t now_ms);
+
+/* Last committed seq of agent (0 when none). */
+int store_agent_last_seq(struct store *s, const char *agent_id,
+                         uint64_t *ret_seq);
+
+/* Records agent liveness (last contact, version, plan version, backlog). */
+int store_agent_touch(struct store *s, const char *agent_id,
+                      const char *region, const char *version,
+                      uint64_t plan_version, uint64_t backlog,
+                      int64_t now_ms);
+
+struct store_agent_row {
+    const char *agent_id;
+    const char *region;
+    const char *version;
+    uint64_t last_seq;
+    uint64_t plan_version;
+    uint64_t backlog;
+    int64_t last_contact_ms;
+    int64_t results;
+};
+typedef int (*store_agent_cb)(const struct store_agent_row *row, void *arg);
+/* Calls cb for each known agent (row borrowed for the call). A non-zero
+ * return from cb stops the walk and is returned. */
+int store_list_agents(struct store *s, store_agent_cb cb, void *arg);
+
+/* Appends a component status transition (source/reason as text). */
+int store_add_transition(struct store *s, const char *component_id,
+                         const char *old_status, const char *new_status,
+                         const char *source, const char *reason,
+                         int64_t at_ms);
+
+struct store_transition_row {
+    const char *component_id;
+    const char *old_status;
+    const char *new_status;
+    const char *source;
+    const char *reason;
+    int64_t at_ms;
+};
+typedef int (*store_transition_cb)(const struct store_transition_row *row,
+                                   void *arg);
+/* Walks transitions with at_ms >= since_ms, oldest first; component_id
+ * NULL means all components. */
+int store_list_transitions(struct store *s, const char *component_id,
+                           int64_t since_ms, store_transition_cb cb,
+                           void *arg);
+
+/* The latest stored status of a component (for restart); PH_ENOENT if none.
+ * ret_status must hold 32 bytes. */
+int store_last_status(struct store *s, const char *component_id,
+                      char *ret_status, size_t len, int64_t *ret_at_ms);
+
+/* Raw results of a check since since_ms, oldest first (for tests/tools). */
+typedef int (*store_result_cb)(const char *agent_id, const char *region,
+                               uint64_t seq, const struct check_result *r,
+                               void *arg);
+int store_list_results(struct store *s, const char *check_id,
+                       int64_t since_ms, store_result_cb cb, void *arg);
+/* Number of stored results (all, or of one agent when agent_id != NULL). */
+int store_count_results(struct store *s, const char *agent_id,
+                        int64_t *ret_count);
+
+/* Deletes raw results older than before_ms. */
+int store_prune_results(struct store *s, int64_t before_ms,
+                        int64_t *ret_deleted);
+
+/* Key/value state that must survive restarts (plan version, etc). */
+int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
+int store_kv_set(struct store *s, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * conf.c - table-driven decoding of a YAML mapping into a C struct
+ * (Redis standardConfig / Fluent Bit config_map idea): one row per option
+ * with its type, default, bounds, validator and doc. Unknown keys are
+ * errors; every error is collected so one run reports them all.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "mem.h"
+#include "ph_err.h"
+
+int
+conf_parse_duration_ms(const char *s, uint32_t *ret_ms)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = {{"ms", 1},         {"s", 1000},       {"m", 60000},
+                 {"h", 3600000},    {"d", 86400000},   {"", 1000}};
+    char *end = NULL;
+    unsigned long long v;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            uint64_t ms = (uint64_t)v * units[i].ms;
+            if (v > UINT32_MAX || ms > UINT32_MAX) {
+                return -1;
+            }
+            *ret_ms = (uint32_t)ms;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int
+conf_parse_bool(const char *s, int *ret)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *ret = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *ret = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int
+parse_int64(const char *s, int64_t *ret)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || *s == '\0') {
+        return -1;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+    *ret = v;
+    return 0;
+}
+
+static const char *
+type_name(enum conf_type t)
+{
+    switch (t) {
+    case CONF_T_STR:
+        return "string";
+    case CONF_T_INT:
+    case CONF_T_UINT32:
+        return "integer";
+    case CONF_T_BOOL:
+        return "boolean";
+    case CONF_T_DURATION:
+        return "duration";
+    case CONF_T_CUSTOM:
+        return "value";
+    }
+    return "value";
+}
+
+/* Stores the text value v (from the file or the default) into base. */
+static int
+store_value(const struct conf_opt *o, const char *v, int line, int col,
+            void *base, const char *file, struct conf_errs *errs)
+{
+    char *field = (char *)base + o->offset;
+    int64_t n;
+    uint32_t ms;
+    int b;
+
+    switch (o->type) {
+    case CONF_T_STR: {
+        char *copy = ph_strdup(v);
+        char *old;
+        if (copy == NULL) {
+            conf_err(errs, file, line, col, "out of memory");
+            return -1;
+        }
+        memcpy(&old, field, sizeof(old));
+        ph_free(old);
+        memcpy(field, &copy, sizeof(copy));
+        return 0;
+    }
+    case CONF_T_INT:
+    case CONF_T_UINT32:
+        if (parse_int64(v, &n) != 0) {
+            conf_err(errs, file, line, col,
+                     "'%s': expected an integer, got '%s'", o->key, v);
+            return -1;
+        }
+        if ((o->min != 0 || o->max != 0) && (n < o->min || n > o->max)) {
+            conf_err(errs, file, line, col,
+                     "'%s': %" PRId64 " is out of range [%" PRId64
+                     ", %" PRId64 "]",
+                     o->key, n, o->min, o->max);
+            return -1;
+        }
+        if (o->type == CONF_T_INT) {
+            int iv = (int)n;
+            memcpy(field, &iv, sizeof(iv));
+        } else {
+            uint32_t uv;
+            if (n < 0 || n > UINT32_MAX) {
+                conf_err(errs, file, line, col,
+                         "'%s': %" PRId64 " is out of range", o->key, n);
+                return -1;
+            }
+            uv = (uint32_t)n;
+            memcpy(field, &uv, sizeof(uv));
+        }
+        return 0;
+    case CONF_T_BOOL:
+        if (conf_parse_bool(v, &b) != 0) {
+            conf_err(errs, file, line, col,
+                     "'%s': expected true or false, got '%s'", o->key, v);
+            return -1;
+        }
+        memcpy(field, &b, sizeof(b));
+        return 0;
+    case CONF_T_DURATION:
+        if (conf_parse_duration_ms(v, &ms) != 0) {
+            conf_err(errs, file, line, col,
+                     "'%s': expected a duration like 500ms, 5s, 2m, 1h or "
+                     "7d, got '%s'",
+                     o->key, v);
+            return -1;
+        }
+        if ((o->min != 0 || o->max != 0) &&
+            ((int64_t)ms < o->min || (int64_t)ms > o->max)) {
+            conf_err(errs, file, line, col,
+                     "'%s': %s is out of range [%" PRId64 "ms, %" PRId64
+                     "ms]",
+                     o->key, v, o->min, o->max);
+            return -1;
+        }
+        memcpy(field, &ms, sizeof(ms));
+        return 0;
+    case CONF_T_CUSTOM:
+        return 0;
+    }
+    return -1;
+}
+
+int
+conf_decode(const struct conf_opt *opts, const struct conf_node *map,
+            void *base, const char *file, struct conf_errs *errs)
+{
+    size_t nerr = errs != NULL ? errs->n + errs->dropped : 0;
+    const struct conf_opt *o;
+    const struct conf_node *n;
+
+    if (map == NULL || map->type != CONF_MAP) {
+        conf_err(errs, file, map ? map->line : 0, map ? map->col : 0,
+                 "expected a mapping");
+        return PH_ECONF;
+    }
+    /* Unknown keys first, so typos are reported even when a required key
+     * is also missing. */
+    for (n = map->child; n != NULL; n = n->next) {
+        for (o = opts; o->key != NULL; o++) {
+            if (strcmp(o->key, n->key) == 0) {
+                break;
+            }
+        }
+        if (o->key == NULL) {
+            conf_err(errs, file, n->key_line, n->key_col,
+                     "unknown key '%s'", n->key);
+        }
+    }
+    for (o = opts; o->key != NULL; o++) {
+        const struct conf_node *v = NULL;
+
+        for (n = map->child; n != NULL; n = n->next) {
+            if (strcmp(o->key, n->key) == 0) {
+                v = n;
+                break;
+            }
+        }
+        if (v == NULL) {
+            if (o->required) {
+                conf_err(errs, file, map->line, map->col,
+                         "missing required key '%s'", o->key);
+            } else if (o->def != NULL) {
+                store_value(o, o->def, map->line, map->col, base, file,
+                            errs);
+            }
+            continue;
+        }
+        if (o->type != CONF_T_CUSTOM && v->type != CONF_SCALAR) {
+            conf_err(errs, file, v->line, v->col, "'%s': expected a %s",
+                     o->key, type_name(o->type));
+            continue;
+        }
+        if (o->type != CONF_T_CUSTOM &&
+            store_value(o, v->value, v->line, v->col, base, file, errs) !=
+                0) {
+            continue;
+        }
+        if (o->validate != NULL) {
+            o->validate(o, v, base, file, errs);
+        }
+    }
+    if (errs != NULL && errs->n + errs->dropped > nerr) {
+        return PH_ECONF;
+    }
+    return 0;
+}
+
+void
+conf_free_strings(const struct conf_opt *opts, void *base)
+{
+    for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        if (o->type == CONF_T_STR) {
+            char *field = (char *)base + o->offset;
+            char *p;
+            memcpy(&p, field, sizeof(p));
+            ph_free(p);
+            p = NULL;
+            memcpy(field, &p, sizeof(p));
+        }
+    }
+}
+
+void
+conf_help(const struct conf_opt *opts, const char *prefix, struct buf *out)
+{
+    for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        buf_printf(out, "%s%s (%s%s%s%s): %s\n", prefix, o->key,
+                   type_name(o->type), o->required ? ", required" : "",
+                   o->def != NULL ? ", default " : "",
+                   o->def != NULL ? o->def : "", o->doc ? o->doc : "");
+    }
+}

@@ -1,0 +1,96 @@
+/*
+ * conf.h - YAML tree with source positions and a table-driven decoder.
+ *
+ * conf_yaml.c turns a YAML file into a tree of struct conf_node, each with
+ * its line and column. conf.c decodes a mapping node into a C struct from a
+ * table of struct conf_opt rows (key, type, offset, default, bounds,
+ * validator, doc): defaults are applied, bounds checked, unknown keys
+ * rejected, and every problem is appended to a struct conf_errs so all
+ * errors are reported in one run.
+ */
+#ifndef PH_CONF_H
+#define PH_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define CONF_ERRS_MAX 64
+#define CONF_ERR_MSG_MAX 256
+
+struct conf_errs {
+    char msgs[CONF_ERRS_MAX][CONF_ERR_MSG_MAX]; /* "file:line:col: msg" */
+    size_t n;
+    size_t dropped;                             /* beyond CONF_ERRS_MAX */
+};
+
+enum conf_node_type { CONF_SCALAR = 1, CONF_MAP, CONF_SEQ };
+
+struct conf_node {
+    enum conf_node_type type;
+    int line;                 /* 1-based */
+    int col;                  /* 1-based */
+    char *key;                /* key when this node is a mapping value */
+    int key_line;
+    int key_col;
+    char *value;              /* scalar text */
+    struct conf_node *child;  /* first child (map values / seq items) */
+    struct conf_node *next;   /* next sibling */
+};
+
+enum conf_type {
+    CONF_T_STR = 1,   /* char *, ph_strdup'ed */
+    CONF_T_INT,       /* int */
+    CONF_T_UINT32,    /* uint32_t */
+    CONF_T_BOOL,      /* int 0/1 */
+    CONF_T_DURATION,  /* uint32_t milliseconds: "500ms", "5s", "2m", "1h", "7d" */
+    CONF_T_CUSTOM,    /* handled by the validator alone */
+};
+
+struct conf_opt;
+/* Validates (and for CONF_T_CUSTOM, stores) node into the struct at base.
+ * Returns 0 or adds an error to errs and returns -1. */
+typedef int (*conf_validate_cb)(const struct conf_opt *opt,
+                                const struct conf_node *node, void *base,
+                                const char *file, struct conf_errs *errs);
+
+struct conf_opt {
+    const char *key;
+    enum conf_type type;
+    size_t offset;
+    const char *def;          /* default as text, or NULL for none */
+    int64_t min;              /* bounds for numbers and durations (ms) */
+    int64_t max;
+    int required;
+    conf_validate_cb validate;
+    const char *doc;          /* one line, for --help-config */
+};
+
+/* Parses file into a tree (returns new; free with conf_node_free).
+ * On a YAML syntax error returns NULL and adds file:line:col to errs. */
+struct conf_node *conf_yaml_load(const char *file, struct conf_errs *errs);
+/* Same, from memory (name is used in messages). */
+struct conf_node *conf_yaml_parse(const char *name, const char *text,
+                                  size_t len, struct conf_errs *errs);
+void conf_node_free(struct conf_node *n);
+
+/* Decodes map node into base per the NULL-key-terminated table opts. */
+int conf_decode(const struct conf_opt *opts, const struct conf_node *map,
+                void *base, const char *file, struct conf_errs *errs);
+/* Frees the CONF_T_STR fields of base described by opts. */
+void conf_free_strings(const struct conf_opt *opts, void *base);
+
+/* Appends "file:line:col: msg" to errs. */
+void conf_err(struct conf_errs *errs, const char *file, int line, int col,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Helpers for values. Return 0 or -1. */
+int conf_parse_duration_ms(const char *s, uint32_t *ret_ms);
+int conf_parse_bool(const char *s, int *ret);
+
+/* Writes one line per option: "key (type, default X): doc". */
+void conf_help(const struct conf_opt *opts, const char *prefix,
+               struct buf *out);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * pharos_conf.h - the collector's YAML configuration (pharos.yml).
+ *
+ * Parsed in common/ because both the collector and `pharos-agent once`
+ * read the component and check definitions from the same file.
+ * Unknown keys and wrong types are errors reported as file:line:col.
+ *
+ * Ownership: pharos_conf_load() fills a caller-owned struct; free its
+ * contents with pharos_conf_free().
+ */
+#ifndef PH_PHAROS_CONF_H
+#define PH_PHAROS_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "conf.h"
+
+enum auto_incidents {
+    AUTO_INCIDENTS_DRAFT = 0,
+    AUTO_INCIDENTS_PUBLISH = 1,
+    AUTO_INCIDENTS_OFF = 2,
+};
+
+struct conf_page {
+    char *id;            /* page_id used in /v1/pages/<id>/ and feed */
+    char *name;
+    char *url;           /* public URL of the page */
+    char *time_zone;     /* IANA name, default "Etc/UTC" */
+    char *logo_url;      /* optional */
+    char *brand_color;   /* optional "#rrggbb" */
+};
+
+struct conf_region {
+    char *id;
+    char *name;          /* display name, default = id */
+};
+
+struct conf_agent {
+    char *id;
+    char *region;        /* must name a region */
+    char token_sha256[65]; /* lowercase hex SHA-256 of the token */
+};
+
+struct conf_api_key {
+    char *name;
+    char *scope;         /* "read", "write" or "admin" */
+    char token_sha256[65];
+};
+
+struct conf_group {
+    char *id;
+    char *name;
+    char *description;
+    int position;
+};
+
+struct conf_component {
+    char *id;
+    char *name;
+    char *description;
+    char *group;         /* group id or NULL */
+    int showcase;        /* default 1 */
+    int only_show_if_degraded;
+    char *start_date;    /* "YYYY-MM-DD" or NULL */
+    int position;        /* order of appearance, 1-based */
+};
+
+struct pharos_conf {
+    char *path;              /* file it was loaded from */
+
+    /* server */
+    char *listen;            /* "127.0.0.1:8080" */
+    char *state_dir;         /* sqlite database lives here */
+    char *publish_dir;       /* public documents are written here */
+    char *web_dir;           /* static page assets */
+    uint32_t max_body_bytes; /* request body cap */
+    uint32_t max_results_per_batch;
+    uint32_t retention_raw_days;
+    enum auto_incidents auto_incidents;
+    uint32_t resolve_after_ms;
+
+    struct conf_page page;
+
+    struct conf_region *regions;
+    size_t nregions;
+    struct conf_agent *agents;
+    size_t nagents;
+    struct conf_api_key *api_keys;
+    size_t napi_keys;
+    struct conf_group *groups;
+    size_t ngroups;
+    struct conf_component *components;
+    size_t ncomponents;
+    struct check *checks;    /* every check of every component */
+    size_t nchecks;
+};
+
+/*
+ * Loads and validates path into *ret (zeroed first). Every error found is
+ * added to errs (file:line:col: message); returns 0, or PH_ECONF when any
+ * error was found (then *ret is freed and zeroed), or PH_EIO/PH_ENOMEM.
+ */
+int pharos_conf_load(const char *path, struct pharos_conf *ret,
+                     struct conf_errs *errs);
+/* Same, from memory; name is used in messages (and for relative paths). */
+int pharos_conf_parse(const char *name, const char *text, size_t len,
+                      struct pharos_conf *ret, struct conf_errs *errs);
+void pharos_conf_free(struct pharos_conf *c);
+
+/* Writes the normalised configuration as YAML (for -nv and golden tests). */
+int pharos_conf_print(const struct pharos_conf *c, struct buf *out);
+
+/* Lookups; return NULL or -1 when absent. */
+const struct conf_agent *pharos_conf_agent_by_hash(
+    const struct pharos_conf *c, const char *token_sha256);
+int pharos_conf_component_index(const struct pharos_conf *c, const char *id);
+int pharos_conf_region_index(const struct pharos_conf *c, const char *id);
+
+#endif

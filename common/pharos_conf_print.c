@@ -1,0 +1,235 @@
+/*
+ * pharos_conf_print.c - the normalised configuration as YAML (-nv and the
+ * golden tests): every default expanded, durations in milliseconds,
+ * secrets only as token_sha256. Printing, re-parsing and printing again
+ * gives the same text.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pharos_conf.h"
+
+/* Double-quoted YAML scalar with escapes. */
+static void
+q(struct buf *b, const char *s)
+{
+    buf_appends(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            buf_printf(b, "\\%c", *p);
+        } else if (*p == '\n') {
+            buf_appends(b, "\\n");
+        } else if (*p < 0x20) {
+            buf_printf(b, "\\x%02x", *p);
+        } else {
+            buf_append(b, p, 1);
+        }
+    }
+    buf_appends(b, "\"");
+}
+
+static void
+kv(struct buf *b, const char *indent, const char *key, const char *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    buf_printf(b, "%s%s: ", indent, key);
+    q(b, v);
+    buf_appends(b, "\n");
+}
+
+static const char *
+yesno(int v)
+{
+    return v ? "true" : "false";
+}
+
+static void
+print_check(struct buf *b, const struct check *c)
+{
+    const char *in = "        ";
+
+    buf_printf(b, "      - id: ");
+    q(b, c->id);
+    buf_printf(b, "\n%stype: %s\n", in, check_type_name(c->type));
+    buf_printf(b, "%sinterval: %ums\n%stimeout: %ums\n", in, c->interval_ms,
+               in, c->timeout_ms);
+    buf_printf(b, "%sdegraded_over: %ums\n", in, c->degraded_over_ms);
+    buf_printf(b, "%sfail_after: %u\n%srecover_after: %u\n", in,
+               c->fail_after, in, c->recover_after);
+    if (c->quorum > 0) {
+        buf_printf(b, "%squorum: \"%u\"\n", in, c->quorum);
+    } else if (c->quorum_pct > 0) {
+        buf_printf(b, "%squorum: \"%u%%\"\n", in, c->quorum_pct);
+    } else {
+        buf_printf(b, "%squorum: majority\n", in);
+    }
+    buf_printf(b, "%sminority: %s\n%simpact: %s\n", in,
+               c->minority == MINORITY_DEGRADED ? "degraded" : "operational",
+               in, c->impact == IMPACT_PARTIAL ? "partial" : "major");
+    buf_printf(b, "%scert_expiry_days: %u\n", in, c->cert_expiry_days);
+    kv(b, in, "source_address", c->source_address);
+    if (c->nregions > 0) {
+        buf_printf(b, "%sregions: [", in);
+        for (size_t i = 0; i < c->nregions; i++) {
+            if (i > 0) {
+                buf_appends(b, ", ");
+            }
+            q(b, c->regions[i]);
+        }
+        buf_appends(b, "]\n");
+    }
+    switch (c->type) {
+    case CHECK_HTTP: {
+        const struct check_http *h = &c->u.http;
+        kv(b, in, "url", h->url);
+        kv(b, in, "method", h->method);
+        if (h->nheaders > 0) {
+            buf_printf(b, "%sheaders:\n", in);
+            for (size_t i = 0; i < h->nheaders; i++) {
+                buf_printf(b, "%s  ", in);
+                q(b, h->headers[i].name);
+                buf_appends(b, ": ");
+                q(b, h->headers[i].value);
+                buf_appends(b, "\n");
+            }
+        }
+        kv(b, in, "body", h->body);
+        buf_printf(b, "%sfollow_redirects: %s\n", in,
+                   yesno(h->follow_redirects));
+        if (h->nexpect_status > 0) {
+            buf_printf(b, "%sexpect_status: [", in);
+            for (size_t i = 0; i < h->nexpect_status; i++) {
+                buf_printf(b, "%s%d", i ? ", " : "", h->expect_status[i]);
+            }
+            buf_appends(b, "]\n");
+        }
+        kv(b, in, "body_contains", h->body_contains);
+        kv(b, in, "body_not_contains", h->body_not_contains);
+        kv(b, in, "body_regex", h->body_regex);
+        kv(b, in, "json_path", h->json_path);
+        kv(b, in, "json_equals", h->json_equals);
+        buf_printf(b, "%sinsecure: %s\n", in, yesno(h->insecure));
+        kv(b, in, "ca_file", h->ca_file);
+        break;
+    }
+    case CHECK_TCP:
+        kv(b, in, "host", c->u.tcp.host);
+        buf_printf(b, "%sport: %d\n%stls: %s\n%sinsecure: %s\n", in,
+                   c->u.tcp.port, in, yesno(c->u.tcp.tls), in,
+                   yesno(c->u.tcp.insecure));
+        kv(b, in, "ca_file", c->u.tcp.ca_file);
+        kv(b, in, "sni", c->u.tcp.sni);
+        kv(b, in, "send", c->u.tcp.send);
+        kv(b, in, "expect", c->u.tcp.expect);
+        break;
+    case CHECK_DNS:
+        kv(b, in, "name", c->u.dns.name);
+        kv(b, in, "record_type", c->u.dns.rrtype);
+        kv(b, in, "server", c->u.dns.server);
+        buf_printf(b, "%sport: %d\n", in, c->u.dns.port);
+        kv(b, in, "expect_rcode", c->u.dns.expect_rcode);
+        if (c->u.dns.nexpect_answers > 0) {
+            buf_printf(b, "%sexpect_answers: [", in);
+            for (size_t i = 0; i < c->u.dns.nexpect_answers; i++) {
+                if (i > 0) {
+                    buf_appends(b, ", ");
+                }
+                q(b, c->u.dns.expect_answers[i]);
+            }
+            buf_appends(b, "]\n");
+        }
+        break;
+    case CHECK_SMTP:
+        kv(b, in, "host", c->u.smtp.host);
+        buf_printf(b, "%sport: %d\n%simplicit_tls: %s\n", in, c->u.smtp.port,
+                   in, yesno(c->u.smtp.implicit_tls));
+        buf_printf(b, "%sstarttls: %s\n", in,
+                   c->u.smtp.starttls == SMTP_STARTTLS_REQUIRED ? "required"
+                   : c->u.smtp.starttls == SMTP_STARTTLS_OFF    ? "off"
+                                                                : "optional");
+        buf_printf(b, "%sinsecure: %s\n", in, yesno(c->u.smtp.insecure));
+        kv(b, in, "ca_file", c->u.smtp.ca_file);
+        kv(b, in, "ehlo_name", c->u.smtp.ehlo_name);
+        break;
+    }
+}
+
+int
+pharos_conf_print(const struct pharos_conf *c, struct buf *b)
+{
+    static const char *const autos[] = {"draft", "publish", "off"};
+
+    buf_appends(b, "server:\n");
+    kv(b, "  ", "listen", c->listen);
+    kv(b, "  ", "state_dir", c->state_dir);
+    kv(b, "  ", "publish_dir", c->publish_dir);
+    kv(b, "  ", "web_dir", c->web_dir);
+    buf_printf(b, "  max_body_bytes: %u\n  max_results_per_batch: %u\n",
+               c->max_body_bytes, c->max_results_per_batch);
+    buf_printf(b, "retention:\n  raw: %ud\n", c->retention_raw_days);
+    buf_printf(b, "incidents:\n  auto: %s\n  resolve_after: %ums\n",
+               autos[c->auto_incidents], c->resolve_after_ms);
+    buf_appends(b, "page:\n");
+    kv(b, "  ", "id", c->page.id);
+    kv(b, "  ", "name", c->page.name);
+    kv(b, "  ", "url", c->page.url);
+    kv(b, "  ", "time_zone", c->page.time_zone);
+    kv(b, "  ", "logo_url", c->page.logo_url);
+    kv(b, "  ", "brand_color", c->page.brand_color);
+    buf_appends(b, "regions:\n");
+    for (size_t i = 0; i < c->nregions; i++) {
+        kv(b, "  - ", "id", c->regions[i].id);
+        kv(b, "    ", "name", c->regions[i].name);
+    }
+    if (c->nagents > 0) {
+        buf_appends(b, "agents:\n");
+    }
+    for (size_t i = 0; i < c->nagents; i++) {
+        kv(b, "  - ", "id", c->agents[i].id);
+        kv(b, "    ", "region", c->agents[i].region);
+        kv(b, "    ", "token_sha256", c->agents[i].token_sha256);
+    }
+    if (c->napi_keys > 0) {
+        buf_appends(b, "api_keys:\n");
+    }
+    for (size_t i = 0; i < c->napi_keys; i++) {
+        kv(b, "  - ", "name", c->api_keys[i].name);
+        kv(b, "    ", "scope", c->api_keys[i].scope);
+        kv(b, "    ", "token_sha256", c->api_keys[i].token_sha256);
+    }
+    if (c->ngroups > 0) {
+        buf_appends(b, "groups:\n");
+    }
+    for (size_t i = 0; i < c->ngroups; i++) {
+        kv(b, "  - ", "id", c->groups[i].id);
+        kv(b, "    ", "name", c->groups[i].name);
+        kv(b, "    ", "description", c->groups[i].description);
+    }
+    buf_appends(b, "components:\n");
+    for (size_t i = 0; i < c->ncomponents; i++) {
+        const struct conf_component *m = &c->components[i];
+        int any = 0;
+
+        kv(b, "  - ", "id", m->id);
+        kv(b, "    ", "name", m->name);
+        kv(b, "    ", "description", m->description);
+        kv(b, "    ", "group", m->group);
+        buf_printf(b, "    showcase: %s\n    only_show_if_degraded: %s\n",
+                   yesno(m->showcase), yesno(m->only_show_if_degraded));
+        kv(b, "    ", "start_date", m->start_date);
+        for (size_t k = 0; k < c->nchecks; k++) {
+            if (strcmp(c->checks[k].component_id, m->id) != 0) {
+                continue;
+            }
+            if (!any) {
+                buf_appends(b, "    checks:\n");
+                any = 1;
+            }
+            print_check(b, &c->checks[k]);
+        }
+    }
+    /* A buffer over its cap reports it here. */
+    return buf_appends(b, "");
+}

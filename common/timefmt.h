@@ -1,0 +1,22 @@
+/*
+ * timefmt.h - wall clock and ISO 8601 formatting/parsing.
+ */
+#ifndef PH_TIMEFMT_H
+#define PH_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ISO8601_MAX 32
+
+/* Wall clock, unix milliseconds. */
+int64_t time_now_ms(void);
+/* Monotonic clock, milliseconds. */
+int64_t time_mono_ms(void);
+/* Formats ms as "2026-01-10T12:00:00.000Z" into out[ISO8601_MAX]. */
+void time_iso8601(int64_t ms, char out[ISO8601_MAX]);
+/* Parses "YYYY-MM-DDTHH:MM:SS[.mmm](Z|+hh:mm|-hh:mm)" or "YYYY-MM-DD".
+ * Returns 0 and unix ms, or PH_EPARSE. */
+int time_parse_iso8601(const char *s, int64_t *ret_ms);
+
+#endif

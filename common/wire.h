@@ -1,0 +1,69 @@
+/*
+ * wire.h - protobuf encode/decode of the agent <-> collector messages.
+ *
+ * The only includer of the generated *.pb-c.h. Decoding enforces the caps
+ * below and rejects anything over them, with a message in errbuf; nothing
+ * outside this file sees protobuf-c types.
+ *
+ * Ownership: encoders return a new buffer in *ret (free with ph_free);
+ * decoders fill caller-owned structs to be freed with the matching _free.
+ */
+#ifndef PH_WIRE_H
+#define PH_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+
+#define WIRE_BATCH_MAX_BYTES (8u * 1024 * 1024)
+#define WIRE_PLAN_MAX_BYTES (16u * 1024 * 1024)
+#define WIRE_RESULTS_MAX 20000
+#define WIRE_CHECKS_MAX 20000
+#define WIRE_STRING_MAX 2048   /* any single string field */
+#define WIRE_URL_MAX 2048
+#define WIRE_BODY_MAX 65536    /* HTTP request body in a check */
+#define WIRE_VERSION_MAX 32
+
+struct wire_batch {
+    uint64_t seq;
+    uint64_t plan_version;
+    uint64_t backlog;
+    char agent_version[WIRE_VERSION_MAX];
+    struct check_result *results;  /* owned */
+    size_t nresults;
+};
+
+struct wire_plan {
+    uint64_t version;
+    char agent_id[CHECK_ID_MAX];
+    char region[CHECK_ID_MAX];
+    uint64_t last_acked_seq;
+    struct check *checks;          /* owned, each freed with check_free */
+    size_t nchecks;
+};
+
+/* Encodes a batch; results borrowed. */
+int wire_encode_batch(const struct wire_batch *b, uint8_t **ret,
+                      size_t *ret_len);
+/* Decodes and validates; on error fills errbuf and returns PH_EPROTO or
+ * PH_ETOOBIG (nothing to free). */
+int wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
+                      char *errbuf, size_t errlen);
+void wire_batch_free(struct wire_batch *b);
+
+/* Encodes a plan from checks (borrowed); only probe fields are sent. */
+int wire_encode_plan(uint64_t version, const char *agent_id,
+                     const char *region, uint64_t last_acked_seq,
+                     const struct check *checks, size_t n, uint8_t **ret,
+                     size_t *ret_len);
+int wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
+                     char *errbuf, size_t errlen);
+void wire_plan_free(struct wire_plan *pl);
+
+int wire_encode_ack(uint64_t acked_seq, uint64_t plan_version, uint8_t **ret,
+                    size_t *ret_len);
+int wire_decode_ack(const uint8_t *p, size_t len, uint64_t *ret_acked_seq,
+                    uint64_t *ret_plan_version);
+
+#endif

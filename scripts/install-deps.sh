@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything Pharos needs to build, test and run its demo on Debian 12.
+# Idempotent; safe to run as root on a fresh machine.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config clang
+  libuv1-dev libcurl4-openssl-dev libc-ares-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libyaml-dev
+  libssl-dev libcmocka-dev zlib1g-dev
+  curl nginx-light python3 ca-certificates openssl procps
+)
+
+# Test-only peers: real servers the integration tests talk to, and a
+# browser for the page tests.
+if [ "${1:-}" = "--test" ]; then
+  pkgs+=(unbound python3-aiosmtpd chromium)
+  # Node.js runs playwright-core; keep an existing installation.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

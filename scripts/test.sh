@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the whole Pharos test suite (unit + integration, under ctest) on a
+# fresh Debian 12 machine as root: installs dependencies, builds, tests.
+#
+#   ./scripts/test.sh              normal build in build/
+#   ./scripts/test.sh --sanitize   ASan + UBSan build in build-asan/
+#
+# Extra arguments after -- go to ctest (e.g. -- -R engine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${1:-}" = "--sanitize" ]; then
+  build=build-asan
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DPH_ASAN=ON -DPH_UBSAN=ON)
+  shift
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+[ "${1:-}" = "--" ] && shift
+
+./scripts/install-deps.sh --test
+cmake -S . -B "$build" "${flags[@]}" -DPH_BUILD_TESTS=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
+ctest --output-on-failure --timeout 600 -j2 "$@"

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Walking path, end to end with real processes on loopback:
+
+a real target HTTP server, a collector, two agents in two regions. The
+target goes down: summary.json must leave `operational`; it comes back:
+`operational` again. Also: wrong token -> 401, malformed protobuf -> 400,
+the page is served at /, and a bad config is reported as file:line:col.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+
+
+class Target(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        body = b"hello from target\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start_target(port):
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Target)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def component_status(h, cid):
+    doc = json.loads(http_get(h.url("/api/v2/summary.json"))[1])
+    for c in doc["components"]:
+        if c["id"] == cid:
+            return c["status"], doc
+    raise AssertionError(f"component {cid} not in summary.json")
+
+
+def main():
+    h = Harness("walking_path")
+    results = []
+
+    def check(name, cond, detail=""):
+        results.append((name, bool(cond)))
+        print(("ok   " if cond else "FAIL ") + name + (f": {detail}" if detail and not cond else ""),
+              flush=True)
+
+    tport = free_port()
+    target = start_target(tport)
+    try:
+        h.write_config(regions=["r1", "r2"], components_yaml=f"""
+components:
+  - id: web
+    name: Web site
+    checks:
+      - id: web-http
+        type: http
+        url: "http://127.0.0.1:{tport}/"
+        interval: 1s
+        timeout: 500ms
+        fail_after: 2
+        recover_after: 2
+        body_contains: hello
+""")
+        h.start_collector()
+        h.start_agent("r1")
+        h.start_agent("r2")
+
+        ok = wait_until(lambda: component_status(h, "web")[0] == "operational"
+                        and h.region_states("web-http") == {"r1": "up", "r2": "up"}, 20)
+        check("both regions report up and component is operational", ok,
+              str(h.region_states("web-http")))
+
+        st, doc = component_status(h, "web")
+        check("summary.json has the Statuspage shape",
+              list(doc.keys()) == ["page", "components", "incidents",
+                                   "scheduled_maintenances", "status"]
+              and doc["status"]["indicator"] == "none"
+              and doc["page"]["id"] == "itest", list(doc.keys()))
+
+        target.shutdown()
+        target.server_close()
+        t0 = time.time()
+        ok = wait_until(lambda: component_status(h, "web")[0] != "operational", 20)
+        st = component_status(h, "web")[0]
+        check("target down: component leaves operational", ok, st)
+        check("both regions down -> major_outage", st == "major_outage", st)
+        print(f"     detection took {time.time() - t0:.1f} s", flush=True)
+        st_doc = json.loads(http_get(h.url("/api/v2/status.json"))[1])
+        check("status.json indicator is critical",
+              st_doc["status"]["indicator"] == "critical", st_doc)
+
+        target = start_target(tport)
+        ok = wait_until(lambda: component_status(h, "web")[0] == "operational", 20)
+        check("target back: component operational again", ok,
+              component_status(h, "web")[0])
+
+        # Authentication and bad input.
+        code, _ = http_get(h.url("/v1/agent/plan"),
+                           headers={"Authorization": "Bearer ph_wrong"}, ok_codes=None)
+        check("wrong token gets 401", code == 401, code)
+        code, _ = http_get(h.url("/v1/agent/plan"), ok_codes=None)
+        check("missing token gets 401", code == 401, code)
+        code, body = http_get(h.url("/v1/agent/results"), method="POST",
+                              data=b"\xff\xff\xff\xff garbage",
+                              headers={"Authorization": "Bearer " + h.tokens["r1"],
+                                       "Content-Type": "application/x-protobuf"},
+                              ok_codes=None)
+        check("malformed protobuf gets 400 with a message",
+              code == 400 and b"malformed" in body, (code, body))
+        code, body = http_get(h.url("/"), ok_codes=None)
+        check("page served at /", code == 200 and b"<html" in body.lower(), code)
+        code, _ = http_get(h.url("/healthz"), ok_codes=None)
+        check("healthz", code == 200, code)
+
+        # A bad config is reported as file:line:col and --check fails.
+        bad = os.path.join(h.dir, "bad.yml")
+        with open(bad, "w") as f:
+            f.write("page:\n  id: x\n  name: X\n  colour: red\nregions: [{id: r1}]\n"
+                    "components: []\n")
+        p = subprocess.run([h.bin("pharos-collector"), "--check", "-c", bad],
+                           capture_output=True, text=True, timeout=30)
+        check("--check rejects an unknown key with file:line:col",
+              p.returncode != 0 and f"{bad}:4:" in p.stderr, p.stderr)
+        p = subprocess.run([h.bin("pharos-collector"), "--check", "-c", h.conf_path],
+                           capture_output=True, text=True, timeout=30)
+        check("--check accepts the test config", p.returncode == 0, p.stderr)
+    finally:
+        try:
+            target.shutdown()
+        except Exception:
+            pass
+        h.stop_all()
+    failed = sum(1 for _, ok in results if not ok)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        h.dump_logs()
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+/*
+ * test_feed.c - the Statuspage v2 documents: rollup blend rules, key
+ * order and presence, groups, and the publish store (ETag, gzip, atomic
+ * files).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "feed.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "publish.h"
+
+struct rollup_case {
+    enum comp_status st[4];
+    size_t n;
+    const char *indicator;
+    const char *description;
+};
+
+static void
+test_rollup_table(void **state)
+{
+    static const struct rollup_case cases[] = {
+        {{0}, 0, "none", "All Systems Operational"},
+        {{COMP_OPERATIONAL}, 1, "none", "All Systems Operational"},
+        {{COMP_MAJOR}, 1, "critical", "Major System Outage"},
+        {{COMP_PARTIAL}, 1, "major", "Partial System Outage"},
+        {{COMP_DEGRADED}, 1, "minor", "Partially Degraded Service"},
+        {{COMP_MAINTENANCE}, 1, "maintenance", "Service Under Maintenance"},
+        {{COMP_MAJOR, COMP_MAJOR}, 2, "critical", "Major System Outage"},
+        {{COMP_MAJOR, COMP_OPERATIONAL}, 2, "major",
+         "Partial System Outage"},
+        {{COMP_PARTIAL, COMP_PARTIAL}, 2, "major", "Partial System Outage"},
+        {{COMP_PARTIAL, COMP_OPERATIONAL}, 2, "minor",
+         "Minor Service Outage"},
+        {{COMP_DEGRADED, COMP_DEGRADED}, 2, "minor",
+         "Degraded System Service"},
+        {{COMP_DEGRADED, COMP_OPERATIONAL, COMP_OPERATIONAL}, 3, "minor",
+         "Partially Degraded Service"},
+        {{COMP_MAINTENANCE, COMP_OPERATIONAL}, 2, "maintenance",
+         "Service Under Maintenance"},
+        {{COMP_MAINTENANCE, COMP_DEGRADED}, 2, "minor",
+         "Partially Degraded Service"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct feed_status s = feed_rollup(cases[i].st, cases[i].n);
+        if (strcmp(s.indicator, cases[i].indicator) != 0 ||
+            strcmp(s.description, cases[i].description) != 0) {
+            fail_msg("case %zu: got %s/%s, want %s/%s", i, s.indicator,
+                     s.description, cases[i].indicator,
+                     cases[i].description);
+        }
+    }
+}
+
+/* A page with a group of two and one ungrouped component. */
+static void
+make_conf(struct pharos_conf *cf, struct conf_group *g,
+          struct conf_component *cs)
+{
+    memset(cf, 0, sizeof(*cf));
+    memset(g, 0, sizeof(*g));
+    memset(cs, 0, 3 * sizeof(*cs));
+    cf->page.id = "page1";
+    cf->page.name = "Example";
+    cf->page.url = "https://status.example.test";
+    cf->page.time_zone = "Etc/UTC";
+    g->id = "core";
+    g->name = "Core";
+    cf->groups = g;
+    cf->ngroups = 1;
+    cs[0].id = "website";
+    cs[0].name = "Website";
+    cs[0].showcase = 1;
+    cs[1].id = "api";
+    cs[1].name = "API";
+    cs[1].group = "core";
+    cs[1].showcase = 1;
+    cs[2].id = "auth";
+    cs[2].name = "Auth";
+    cs[2].group = "core";
+    cf->components = cs;
+    cf->ncomponents = 3;
+}
+
+static void
+test_summary_shape(void **state)
+{
+    struct pharos_conf cf;
+    struct conf_group g;
+    struct conf_component cs[3];
+    struct feed_component_state st[3];
+    struct feed_input in;
+    static const char *const top[] = {"page", "components", "incidents",
+                                      "scheduled_maintenances", "status"};
+    static const char *const comp_keys[] = {
+        "id", "name", "status", "created_at", "updated_at", "position",
+        "description", "showcase", "start_date", "group_id", "page_id",
+        "group", "only_show_if_degraded"};
+    char *text = NULL;
+    size_t len = 0;
+    json_t *doc, *comps, *grp, *api;
+    json_error_t jerr;
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+
+    (void)state;
+    make_conf(&cf, &g, cs);
+    memset(st, 0, sizeof(st));
+    st[1].status = COMP_MAJOR;
+    st[1].updated_at_ms = 1764072000000LL;
+    in.conf = &cf;
+    in.comps = st;
+    in.engine = NULL;
+    in.now_ms = 1764075600000LL;
+    in.created_at_ms = 1764000000000LL;
+    assert_int_equal(feed_summary(&in, &text, &len), 0);
+    assert_int_equal(strlen(text), len);
+    doc = json_loadb(text, len, 0, &jerr);
+    assert_non_null(doc);
+    json_object_foreach(doc, key, v) {
+        assert_true(i < 5);
+        assert_string_equal(key, top[i]);
+        i++;
+    }
+    assert_int_equal(i, 5);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(doc, "page"),
+                                          "updated_at")),
+        "2025-11-25T13:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "status"), "indicator")),
+                        "major");
+    comps = json_object_get(doc, "components");
+    /* website, then the group row, then its two children. */
+    assert_int_equal(json_array_size(comps), 4);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(comps, 0), "id")),
+        "website");
+    grp = json_array_get(comps, 1);
+    assert_true(json_is_true(json_object_get(grp, "group")));
+    assert_string_equal(json_string_value(json_object_get(grp, "status")),
+                        "major_outage");
+    assert_int_equal(json_array_size(json_object_get(grp, "components")), 2);
+    api = json_array_get(comps, 2);
+    assert_string_equal(json_string_value(json_object_get(api, "group_id")),
+                        "core");
+    assert_int_equal(json_integer_value(json_object_get(api, "position")), 1);
+    assert_string_equal(json_string_value(json_object_get(api, "updated_at")),
+                        "2025-11-25T12:00:00.000Z");
+    /* Every component key, in the reference order, nulls included. */
+    i = 0;
+    json_object_foreach(json_array_get(comps, 0), key, v) {
+        assert_true(i < sizeof(comp_keys) / sizeof(comp_keys[0]));
+        assert_string_equal(key, comp_keys[i]);
+        i++;
+    }
+    assert_int_equal(i, sizeof(comp_keys) / sizeof(comp_keys[0]));
+    assert_true(json_is_null(
+        json_object_get(json_array_get(comps, 0), "description")));
+    json_decref(doc);
+    ph_free(text);
+}
+
+static void
+test_publish_files_etag_gzip(void **state)
+{
+    char dir[] = "/tmp/pharos-publish-XXXXXX";
+    char path[256];
+    char big[4096];
+    const struct publish_doc *d;
+    char etag1[48];
+    struct publish *p;
+    FILE *f;
+    char got[64];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    p = publish_new(dir);
+    assert_non_null(p);
+    assert_int_equal(publish_set(p, "api/v2/status.json", "application/json",
+                                 "{\"a\":1}", 7),
+                     0);
+    d = publish_get(p, "api/v2/status.json");
+    assert_non_null(d);
+    assert_true(d->dirty);
+    snprintf(etag1, sizeof(etag1), "%s", d->etag);
+    assert_int_equal(publish_flush(p), 0);
+    assert_false(d->dirty);
+    snprintf(path, sizeof(path), "%s/api/v2/status.json", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof(got), f));
+    fclose(f);
+    assert_string_equal(got, "{\"a\":1}");
+    /* Same bytes: not dirtied, same ETag. */
+    assert_int_equal(publish_set(p, "api/v2/status.json", "application/json",
+                                 "{\"a\":1}", 7),
+                     0);
+    assert_false(d->dirty);
+    /* New bytes: new ETag. */
+    assert_int_equal(publish_set(p, "api/v2/status.json", "application/json",
+                                 "{\"a\":2}", 7),
+                     0);
+    d = publish_get(p, "api/v2/status.json");
+    assert_string_not_equal(d->etag, etag1);
+    /* Compressible documents get a gzip form that is smaller. */
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(publish_set(p, "big.txt", "text/plain", big,
+                                 sizeof(big)),
+                     0);
+    d = publish_get(p, "big.txt");
+    assert_non_null(d->gz);
+    assert_true(d->gzlen < d->len);
+    assert_int_equal(d->gz[0], 0x1f);
+    assert_int_equal(d->gz[1], 0x8b);
+    /* Paths that escape publish_dir are refused. */
+    assert_int_equal(publish_set(p, "../evil", "text/plain", "x", 1),
+                     PH_ETOOBIG);
+    assert_int_equal(publish_set(p, "/abs", "text/plain", "x", 1),
+                     PH_ETOOBIG);
+    assert_int_equal(publish_flush(p), 0);
+    publish_destroy(p);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rollup_table),
+        cmocka_unit_test(test_summary_shape),
+        cmocka_unit_test(test_publish_files_etag_gzip),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,288 @@
+/*
+ * test_wire.c - protobuf encode/decode round trips and every rejection
+ * path of the decoders (caps, malformed bytes, bad enums).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "wire.h"
+
+static void
+test_batch_round_trip(void **state)
+{
+    struct check_result rs[3];
+    struct wire_batch in, out;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[128];
+
+    (void)state;
+    memset(rs, 0, sizeof(rs));
+    for (int i = 0; i < 3; i++) {
+        snprintf(rs[i].check_id, sizeof(rs[i].check_id), "check-%d", i);
+        rs[i].started_at_ms = 1764028800000LL + i;
+        rs[i].outcome = (enum outcome)(OUTCOME_UP + i);
+        rs[i].latency_ms = 100u * (unsigned)i;
+        rs[i].timing.dns_us = 10;
+        rs[i].timing.total_us = 1000u + (unsigned)i;
+        rs[i].status_code = 200 + i;
+        rs[i].cert_not_after = 1800000000LL;
+    }
+    snprintf(rs[2].error, sizeof(rs[2].error), "connect: connection refused");
+    memset(&in, 0, sizeof(in));
+    in.seq = 42;
+    in.plan_version = 7;
+    in.backlog = 3;
+    snprintf(in.agent_version, sizeof(in.agent_version), "0.1.0");
+    in.results = rs;
+    in.nresults = 3;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, err, sizeof(err)),
+                     0);
+    assert_int_equal(out.seq, 42);
+    assert_int_equal(out.plan_version, 7);
+    assert_int_equal(out.backlog, 3);
+    assert_string_equal(out.agent_version, "0.1.0");
+    assert_int_equal(out.nresults, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(out.results[i].check_id, rs[i].check_id);
+        assert_int_equal(out.results[i].started_at_ms, rs[i].started_at_ms);
+        assert_int_equal(out.results[i].outcome, rs[i].outcome);
+        assert_int_equal(out.results[i].latency_ms, rs[i].latency_ms);
+        assert_int_equal(out.results[i].timing.total_us,
+                         rs[i].timing.total_us);
+        assert_int_equal(out.results[i].status_code, rs[i].status_code);
+        assert_int_equal(out.results[i].cert_not_after, 1800000000LL);
+    }
+    assert_string_equal(out.results[2].error, "connect: connection refused");
+    wire_batch_free(&out);
+    ph_free(bytes);
+}
+
+static void
+test_empty_batch_is_heartbeat(void **state)
+{
+    struct wire_batch in, out;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    in.seq = 1;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, NULL, 0), 0);
+    assert_int_equal(out.nresults, 0);
+    assert_int_equal(out.seq, 1);
+    wire_batch_free(&out);
+    ph_free(bytes);
+}
+
+static void
+test_batch_rejects_garbage(void **state)
+{
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x01};
+    struct wire_batch out;
+    char err[128] = "";
+
+    (void)state;
+    assert_int_equal(wire_decode_batch(garbage, sizeof(garbage), &out, err,
+                                       sizeof(err)),
+                     PH_EPROTO);
+    assert_non_null(strstr(err, "malformed"));
+}
+
+static void
+test_batch_rejects_truncated(void **state)
+{
+    struct check_result r;
+    struct wire_batch in, out;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.check_id, sizeof(r.check_id), "a-long-check-identifier");
+    r.outcome = OUTCOME_UP;
+    memset(&in, 0, sizeof(in));
+    in.seq = 5;
+    in.results = &r;
+    in.nresults = 1;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    /* Every strict prefix either fails to parse or fails validation;
+     * none may crash or yield a result with a wrong id. */
+    for (size_t cut = 1; cut < len; cut++) {
+        int rc = wire_decode_batch(bytes, cut, &out, NULL, 0);
+        if (rc == 0) {
+            assert_true(out.nresults == 0 ||
+                        strcmp(out.results[0].check_id, r.check_id) == 0);
+            wire_batch_free(&out);
+        }
+    }
+    ph_free(bytes);
+}
+
+static void
+test_batch_rejects_zero_seq_and_bad_outcome(void **state)
+{
+    struct check_result r;
+    struct wire_batch in, out;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[128];
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    in.seq = 0;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, err, sizeof(err)),
+                     PH_EPROTO);
+    assert_non_null(strstr(err, "seq"));
+    ph_free(bytes);
+
+    memset(&r, 0, sizeof(r));
+    snprintf(r.check_id, sizeof(r.check_id), "x");
+    r.outcome = (enum outcome)9;
+    in.seq = 1;
+    in.results = &r;
+    in.nresults = 1;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, err, sizeof(err)),
+                     PH_EPROTO);
+    assert_non_null(strstr(err, "outcome"));
+    ph_free(bytes);
+}
+
+static void
+test_batch_size_cap(void **state)
+{
+    static uint8_t big[16];
+    struct wire_batch out;
+    char err[128];
+
+    (void)state;
+    assert_int_equal(wire_decode_batch(big, WIRE_BATCH_MAX_BYTES + 1, &out,
+                                       err, sizeof(err)),
+                     PH_ETOOBIG);
+}
+
+static void
+test_plan_round_trip(void **state)
+{
+    struct check cs[2];
+    struct wire_plan pl;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[128];
+
+    (void)state;
+    memset(cs, 0, sizeof(cs));
+    snprintf(cs[0].id, sizeof(cs[0].id), "api-http");
+    snprintf(cs[0].component_id, sizeof(cs[0].component_id), "api");
+    cs[0].type = CHECK_HTTP;
+    cs[0].interval_ms = 10000;
+    cs[0].timeout_ms = 2000;
+    cs[0].degraded_over_ms = 500;
+    cs[0].u.http.url = "https://example.test/health";
+    cs[0].u.http.method = "HEAD";
+    cs[0].u.http.expect_status[0] = 200;
+    cs[0].u.http.expect_status[1] = 204;
+    cs[0].u.http.nexpect_status = 2;
+    cs[0].u.http.headers[0].name = "X-Probe";
+    cs[0].u.http.headers[0].value = "pharos";
+    cs[0].u.http.nheaders = 1;
+    cs[0].u.http.json_path = "$.status";
+    cs[0].u.http.json_equals = "ok";
+    snprintf(cs[1].id, sizeof(cs[1].id), "dns-a");
+    cs[1].type = CHECK_DNS;
+    cs[1].interval_ms = 30000;
+    cs[1].timeout_ms = 1000;
+    cs[1].u.dns.name = "www.example.test";
+    cs[1].u.dns.rrtype = "AAAA";
+    cs[1].u.dns.server = "127.0.0.1";
+    cs[1].u.dns.port = 5353;
+    cs[1].u.dns.expect_answers[0] = "::1";
+    cs[1].u.dns.nexpect_answers = 1;
+
+    assert_int_equal(wire_encode_plan(99, "agent-eu", "eu-west", 17, cs, 2,
+                                      &bytes, &len),
+                     0);
+    assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
+    assert_int_equal(pl.version, 99);
+    assert_int_equal(pl.last_acked_seq, 17);
+    assert_string_equal(pl.agent_id, "agent-eu");
+    assert_string_equal(pl.region, "eu-west");
+    assert_int_equal(pl.nchecks, 2);
+    /* What the agent runs must survive the trip unchanged. */
+    assert_true(check_probe_equal(&pl.checks[0], &cs[0]));
+    assert_true(check_probe_equal(&pl.checks[1], &cs[1]));
+    assert_null(pl.checks[0].u.http.body); /* empty stays unset */
+    wire_plan_free(&pl);
+    ph_free(bytes);
+}
+
+static void
+test_plan_rejects_invalid_check(void **state)
+{
+    struct check c;
+    struct wire_plan pl;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[128];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "tcp-no-port");
+    c.type = CHECK_TCP;
+    c.interval_ms = 1000;
+    c.timeout_ms = 500;
+    c.u.tcp.host = "127.0.0.1";
+    c.u.tcp.port = 0;
+    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
+                     0);
+    assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)),
+                     PH_EPROTO);
+    assert_null(pl.checks);
+    ph_free(bytes);
+}
+
+static void
+test_ack_round_trip(void **state)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint64_t seq = 0, pv = 0;
+
+    (void)state;
+    assert_int_equal(wire_encode_ack(123456789012ULL, 5, &bytes, &len), 0);
+    assert_int_equal(wire_decode_ack(bytes, len, &seq, &pv), 0);
+    assert_int_equal(seq, 123456789012ULL);
+    assert_int_equal(pv, 5);
+    ph_free(bytes);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_round_trip),
+        cmocka_unit_test(test_empty_batch_is_heartbeat),
+        cmocka_unit_test(test_batch_rejects_garbage),
+        cmocka_unit_test(test_batch_rejects_truncated),
+        cmocka_unit_test(test_batch_rejects_zero_seq_and_bad_outcome),
+        cmocka_unit_test(test_batch_size_cap),
+        cmocka_unit_test(test_plan_round_trip),
+        cmocka_unit_test(test_plan_rejects_invalid_check),
+        cmocka_unit_test(test_ack_round_trip),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
