@@ -69,6 +69,12 @@ struct report {
 static void schedule_send(struct report *r, uint32_t delay_ms);
 static void start_plan_fetch(struct report *r);
 
+static void
+on_plan_timer(uv_timer_t *t)
+{
+    start_plan_fetch(t->data);
+}
+
 static char *
 join(const char *base, const char *path)
 {
@@ -365,7 +371,7 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
     }
     xfer_free(x);
     if (!r->closing) {
-        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch, next,
+        uv_timer_start(&r->plan_timer, on_plan_timer, next,
                        0);
     }
 }
@@ -381,7 +387,7 @@ start_plan_fetch(struct report *r)
     }
     x = xfer_new(r, XFER_PLAN, r->plan_url);
     if (x == NULL) {
-        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch,
+        uv_timer_start(&r->plan_timer, on_plan_timer,
                        BACKOFF_MIN_MS, 0);
         return;
     }
@@ -392,7 +398,7 @@ start_plan_fetch(struct report *r)
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
     if (curl_uv_add(r->cu, x->easy, on_plan_done, x) != 0) {
         xfer_free(x);
-        uv_timer_start(&r->plan_timer, (uv_timer_cb)start_plan_fetch,
+        uv_timer_start(&r->plan_timer, on_plan_timer,
                        BACKOFF_MIN_MS, 0);
         return;
     }

@@ -905,11 +905,20 @@ decode_check(const struct conf_node *node, const struct check_stage *d,
     s.impact = dup_or_null(d->impact);
     s.source_address = dup_or_null(d->source_address);
     rc = conf_decode(table, node, &s, file, errs);
-    if (rc == 0) {
-        rc = stage_to_check(&s, node, component, cf, file, ret, errs);
+    /* Validate across fields even after a key error, so one run reports
+     * everything; required keys must be there to do so. */
+    if (s.id != NULL && s.type != NULL &&
+        (table != http_opts || s.url != NULL) &&
+        ((table != tcp_opts && table != smtp_opts) || s.host != NULL) &&
+        (table != dns_opts || s.name != NULL)) {
+        if (stage_to_check(&s, node, component, cf, file, ret, errs) != 0) {
+            rc = -1;
+        }
         if (rc != 0) {
             check_free(ret);
         }
+    } else {
+        rc = -1;
     }
     stage_free(&s);
     return rc == 0 ? 0 : -1;
@@ -1071,7 +1080,8 @@ decode_simple_sections(const struct conf_node *root, const char *file,
     if (n == NULL) {
         conf_err(errs, file, root->line, root->col,
                  "missing required section 'page'");
-    } else if (conf_decode(page_opts, n, &cf->page, file, errs) == 0) {
+    } else if (conf_decode(page_opts, n, &cf->page, file, errs) == 0 ||
+               (cf->page.id != NULL && cf->page.name != NULL)) {
         const struct conf_page *pg = &cf->page;
         char tzpath[512];
 

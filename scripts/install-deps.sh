@@ -9,7 +9,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libyaml-dev
   libssl-dev libcmocka-dev zlib1g-dev
-  curl nginx-light python3 ca-certificates openssl procps
+  curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
 # Test-only peers: real servers the integration tests talk to, and a

@@ -102,9 +102,14 @@ components:
               st_doc["status"]["indicator"] == "critical", st_doc)
 
         target = start_target(tport)
-        ok = wait_until(lambda: component_status(h, "web")[0] == "operational", 20)
-        check("target back: component operational again", ok,
-              component_status(h, "web")[0])
+        ok = wait_until(lambda: component_status(h, "web")[0] == "operational"
+                        and h.region_states("web-http") == {"r1": "up", "r2": "up"}, 20)
+        check("target back: both regions up, component operational again", ok,
+              (component_status(h, "web")[0], h.region_states("web-http")))
+        for key in ("agent-r1", "agent-r2", "collector"):
+            p = h.procs.get(key)
+            check(f"{key} still running", p is not None and p.poll() is None,
+                  p.returncode if p else "missing")
 
         # Authentication and bad input.
         code, _ = http_get(h.url("/v1/agent/plan"),
@@ -136,6 +141,12 @@ components:
         p = subprocess.run([h.bin("pharos-collector"), "--check", "-c", h.conf_path],
                            capture_output=True, text=True, timeout=30)
         check("--check accepts the test config", p.returncode == 0, p.stderr)
+
+        # SIGTERM: every process shuts down cleanly (under ASan, a leak or
+        # a live handle at exit would make this non-zero).
+        for key in ("agent-r1", "agent-r2", "collector"):
+            rc = h.stop(key)
+            check(f"{key} exits 0 on SIGTERM", rc == 0, rc)
     finally:
         try:
             target.shutdown()

@@ -1,0 +1,366 @@
+/*
+ * test_conf.c - pharos.yml parsing: golden files (normalised print or the
+ * exact error list), print/re-parse round trips, token sources, and the
+ * agent.yml table. PH_GOLDEN_UPDATE=1 rewrites the expected files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agent.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "pharos_conf.h"
+#include "token.h"
+
+#define GOLDEN PH_TEST_DATA "/golden/conf/"
+
+static char *
+slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *s;
+    long n;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    s = ph_malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* Compares got with the golden file, or rewrites it on request. */
+static void
+golden(const char *path, const char *got)
+{
+    char *want;
+
+    if (getenv("PH_GOLDEN_UPDATE") != NULL) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+        return;
+    }
+    want = slurp(path);
+    if (want == NULL) {
+        fail_msg("missing golden file %s (run with PH_GOLDEN_UPDATE=1)",
+                 path);
+    }
+    if (strcmp(want, got) != 0) {
+        fail_msg("%s differs.\n--- want\n%s\n--- got\n%s", path, want, got);
+    }
+    ph_free(want);
+}
+
+/* Errors are reported with the path as given; make them relative so the
+ * golden files do not depend on where the tree is. */
+static void
+errs_text(const struct conf_errs *errs, struct buf *out)
+{
+    size_t plen = strlen(GOLDEN);
+
+    for (size_t i = 0; i < errs->n; i++) {
+        const char *m = errs->msgs[i];
+        if (strncmp(m, GOLDEN, plen) == 0) {
+            m += plen;
+        }
+        buf_printf(out, "%s\n", m);
+    }
+}
+
+static void
+check_ok_case(const char *name)
+{
+    char in[512], ok[512];
+    struct pharos_conf c, c2;
+    struct conf_errs errs;
+    struct buf out, out2;
+
+    snprintf(in, sizeof(in), GOLDEN "%s.yml", name);
+    snprintf(ok, sizeof(ok), GOLDEN "%s.ok", name);
+    memset(&errs, 0, sizeof(errs));
+    if (pharos_conf_load(in, &c, &errs) != 0) {
+        fail_msg("%s: unexpected error: %s", name,
+                 errs.n ? errs.msgs[0] : "?");
+    }
+    buf_init(&out, 1 << 20);
+    assert_int_equal(pharos_conf_print(&c, &out), 0);
+    golden(ok, out.data);
+    /* The printed form parses back to the same configuration. */
+    memset(&errs, 0, sizeof(errs));
+    if (pharos_conf_parse(in, out.data, out.len, &c2, &errs) != 0) {
+        fail_msg("%s: printed config does not parse: %s", name,
+                 errs.n ? errs.msgs[0] : "?");
+    }
+    buf_init(&out2, 1 << 20);
+    assert_int_equal(pharos_conf_print(&c2, &out2), 0);
+    assert_string_equal(out.data, out2.data);
+    buf_free(&out);
+    buf_free(&out2);
+    pharos_conf_free(&c);
+    pharos_conf_free(&c2);
+}
+
+static void
+check_err_case(const char *name)
+{
+    char in[512], errf[512];
+    struct pharos_conf c;
+    struct conf_errs errs;
+    struct buf out;
+
+    snprintf(in, sizeof(in), GOLDEN "%s.yml", name);
+    snprintf(errf, sizeof(errf), GOLDEN "%s.err", name);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_load(in, &c, &errs), PH_ECONF);
+    assert_true(errs.n > 0);
+    buf_init(&out, 1 << 16);
+    errs_text(&errs, &out);
+    golden(errf, out.data);
+    buf_free(&out);
+    /* A failed load leaves nothing to free. */
+    assert_null(c.checks);
+    assert_null(c.regions);
+}
+
+static void
+test_golden_full(void **state)
+{
+    (void)state;
+    check_ok_case("full");
+}
+
+static void
+test_golden_minimal(void **state)
+{
+    (void)state;
+    check_ok_case("minimal");
+}
+
+static void
+test_golden_errors(void **state)
+{
+    (void)state;
+    check_err_case("errors");
+}
+
+static void
+test_golden_syntax(void **state)
+{
+    (void)state;
+    check_err_case("syntax");
+}
+
+static void
+test_defaults_and_lookup(void **state)
+{
+    static const char text[] =
+        "page: {id: p, name: P}\n"
+        "regions: [{id: a}, {id: b}, {id: c}]\n"
+        "defaults: {interval: 1m, timeout: 2s, recover_after: 5}\n"
+        "components:\n"
+        "  - id: x\n"
+        "    name: X\n"
+        "    checks:\n"
+        "      - {id: x1, type: http, url: 'http://h/', timeout: 3s}\n"
+        "      - {id: x2, type: dns, name: h.test, regions: [b]}\n";
+    struct pharos_conf c;
+    struct conf_errs errs;
+
+    (void)state;
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("/tmp/t.yml", text, strlen(text), &c,
+                                       &errs),
+                     0);
+    assert_int_equal(c.nchecks, 2);
+    assert_int_equal(c.checks[0].interval_ms, 60000);
+    assert_int_equal(c.checks[0].timeout_ms, 3000);
+    assert_int_equal(c.checks[0].recover_after, 5);
+    assert_int_equal(c.checks[0].fail_after, 2);
+    assert_int_equal(c.checks[0].nregions, 0);
+    assert_int_equal(c.checks[1].timeout_ms, 2000);
+    assert_string_equal(c.checks[1].u.dns.rrtype, "A");
+    assert_string_equal(c.checks[1].u.dns.expect_rcode, "NOERROR");
+    assert_int_equal(c.checks[1].nregions, 1);
+    assert_string_equal(c.checks[1].component_id, "x");
+    assert_string_equal(c.state_dir, "/var/lib/pharos");
+    assert_string_equal(c.publish_dir, "/var/lib/pharos/public");
+    assert_int_equal(c.max_body_bytes, 1048576);
+    assert_int_equal(pharos_conf_region_index(&c, "c"), 2);
+    assert_int_equal(pharos_conf_region_index(&c, "zz"), -1);
+    assert_int_equal(pharos_conf_component_index(&c, "x"), 0);
+    pharos_conf_free(&c);
+}
+
+static void
+test_token_file_and_env(void **state)
+{
+    char dir[] = "/tmp/pharos-conf-XXXXXX";
+    char path[256], tok[256];
+    char text[1024];
+    char want[TOKEN_HASH_HEX];
+    struct pharos_conf c;
+    struct conf_errs errs;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(tok, sizeof(tok), "%s/agent.token", dir);
+    f = fopen(tok, "w");
+    assert_non_null(f);
+    fputs("ph_file_token_0123456789abcdef\n", f);
+    fclose(f);
+    setenv("PH_TEST_TOKEN", "ph_env_token_0123456789abcdef", 1);
+    snprintf(text, sizeof(text),
+             "page: {id: p, name: P}\n"
+             "regions: [{id: r}]\n"
+             "agents:\n"
+             "  - {id: a1, region: r, token_file: agent.token}\n"
+             "  - {id: a2, region: r, token_env: PH_TEST_TOKEN}\n"
+             "components: [{id: w, name: W}]\n");
+    snprintf(path, sizeof(path), "%s/pharos.yml", dir);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse(path, text, strlen(text), &c, &errs),
+                     0);
+    token_hash("ph_file_token_0123456789abcdef", 30, want);
+    assert_string_equal(c.agents[0].token_sha256, want);
+    assert_ptr_equal(pharos_conf_agent_by_hash(&c, want), &c.agents[0]);
+    token_hash("ph_env_token_0123456789abcdef", 29, want);
+    assert_string_equal(c.agents[1].token_sha256, want);
+    assert_ptr_equal(pharos_conf_agent_by_hash(&c, want), &c.agents[1]);
+    token_hash("wrong", 5, want);
+    assert_null(pharos_conf_agent_by_hash(&c, want));
+    pharos_conf_free(&c);
+
+    unsetenv("PH_TEST_TOKEN");
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse(path, text, strlen(text), &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], "PH_TEST_TOKEN is not set"));
+    assert_non_null(strstr(errs.msgs[0], ":5:5:"));
+    unlink(tok);
+    rmdir(dir);
+}
+
+static void
+test_agent_conf(void **state)
+{
+    char dir[] = "/tmp/pharos-agentconf-XXXXXX";
+    char path[256], tok[256];
+    struct agent_conf c;
+    struct conf_errs errs;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(tok, sizeof(tok), "%s/t", dir);
+    f = fopen(tok, "w");
+    fputs("ph_agent_secret_token\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/agent.yml", dir);
+    f = fopen(path, "w");
+    fputs("collector: http://127.0.0.1:8080\ntoken_file: t\n"
+          "batch_delay: 50ms\n",
+          f);
+    fclose(f);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(agent_conf_load(path, &c, &errs), 0);
+    assert_string_equal(c.token, "ph_agent_secret_token");
+    assert_int_equal(c.batch_delay_ms, 50);
+    assert_int_equal(c.plan_refresh_ms, 30000);
+    assert_int_equal(c.max_queue, 100000);
+    agent_conf_free(&c);
+
+    f = fopen(path, "w");
+    fputs("collector: ftp://x\ntoken_file: t\nmax_batch: 0\nbogus: 1\n", f);
+    fclose(f);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(agent_conf_load(path, &c, &errs), PH_ECONF);
+    assert_int_equal(errs.n, 2);
+    assert_non_null(strstr(errs.msgs[0], ":4:1: unknown key 'bogus'"));
+    assert_non_null(strstr(errs.msgs[1], ":3:12: 'max_batch': 0 is out of"));
+    unlink(tok);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void
+test_durations(void **state)
+{
+    uint32_t ms = 0;
+
+    (void)state;
+    assert_int_equal(conf_parse_duration_ms("500ms", &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(conf_parse_duration_ms("5s", &ms), 0);
+    assert_int_equal(ms, 5000);
+    assert_int_equal(conf_parse_duration_ms("2m", &ms), 0);
+    assert_int_equal(ms, 120000);
+    assert_int_equal(conf_parse_duration_ms("7d", &ms), 0);
+    assert_int_equal(ms, 604800000u);
+    assert_int_equal(conf_parse_duration_ms("30", &ms), 0);
+    assert_int_equal(ms, 30000);
+    assert_int_equal(conf_parse_duration_ms("-1s", &ms), -1);
+    assert_int_equal(conf_parse_duration_ms("5 s", &ms), -1);
+    assert_int_equal(conf_parse_duration_ms("60d", &ms), -1); /* > u32 */
+    assert_int_equal(conf_parse_duration_ms("", &ms), -1);
+}
+
+static void
+test_hostile_yaml(void **state)
+{
+    static const char *const inputs[] = {
+        "a: &x [1]\nb: *x\n",                 /* aliases refused */
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+        "--- 1\n--- 2\n",                      /* two documents */
+        "\xff\xfe\x00garbage",
+        "",
+        "page: {id: p, name: P}\npage: {id: q, name: Q}\n",
+    };
+    struct pharos_conf c;
+    struct conf_errs errs;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        memset(&errs, 0, sizeof(errs));
+        assert_int_equal(pharos_conf_parse("h.yml", inputs[i],
+                                           strlen(inputs[i]), &c, &errs),
+                         PH_ECONF);
+        assert_true(errs.n > 0);
+        assert_non_null(strstr(errs.msgs[0], "h.yml:"));
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_full),
+        cmocka_unit_test(test_golden_minimal),
+        cmocka_unit_test(test_golden_errors),
+        cmocka_unit_test(test_golden_syntax),
+        cmocka_unit_test(test_defaults_and_lookup),
+        cmocka_unit_test(test_token_file_and_env),
+        cmocka_unit_test(test_agent_conf),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_hostile_yaml),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
