@@ -109,7 +109,8 @@ print_json(const struct check *c, const struct check_result *r)
     }
     json_object_set_new(o, "error",
                         r->error[0] ? json_string(r->error) : json_null());
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                          JSON_REAL_PRECISION(6));
     if (s != NULL) {
         puts(s);
         /* jansson allocates with malloc; release it the same way. */

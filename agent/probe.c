@@ -17,6 +17,9 @@ struct probe_run {
 
 static const struct probe_ops *const probe_table[] = {
     &probe_http_ops,
+    &probe_tcp_ops,
+    &probe_dns_ops,
+    &probe_smtp_ops,
 };
 
 static const struct probe_ops *

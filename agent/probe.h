@@ -6,8 +6,9 @@
  * style); probe_start() dispatches on check->type.
  *
  * Async contract: if start returns an error, cb is never called. Otherwise
- * cb is called exactly once, from the loop, unless the run is cancelled
- * first with probe_cancel(), after which cb is never called.
+ * cb is called exactly once, from the loop (never from inside start), unless
+ * the run is cancelled first with probe_cancel(), after which cb is never
+ * called.
  * All functions must be called from the loop thread.
  */
 #ifndef PH_PROBE_H
@@ -67,5 +68,8 @@ const char *probe_source_address(const struct probe_env *env,
 int64_t probe_now_ms(void);
 
 extern const struct probe_ops probe_http_ops;
+extern const struct probe_ops probe_tcp_ops;
+extern const struct probe_ops probe_dns_ops;
+extern const struct probe_ops probe_smtp_ops;
 
 #endif

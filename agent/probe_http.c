@@ -8,6 +8,7 @@
  * libcurl's *_TIME_T values; the certificate's not-after comes from
  * CURLINFO_CERTINFO.
  */
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,11 +264,15 @@ transport_error(struct http_run *h, CURLcode cc)
     case CURLE_COULDNT_RESOLVE_HOST:
         check_result_seterr(r, "dns: could not resolve host");
         break;
-    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_CONNECT: {
+        long oserr = 0;
+        curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr);
         check_result_seterr(r, "connect: %s",
-                            strstr(detail, "refused") ? "connection refused"
-                                                      : detail);
+                            oserr == ECONNREFUSED ? "connection refused"
+                            : oserr != 0          ? strerror((int)oserr)
+                                                  : detail);
         break;
+    }
     case CURLE_OPERATION_TIMEDOUT:
         check_result_seterr(r, "timeout after %u ms", h->c->timeout_ms);
         break;
