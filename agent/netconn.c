@@ -148,6 +148,25 @@ record_cert(struct netconn *nc)
     X509_free(cert);
 }
 
+/* Records the leaf certificate's not-after during verification, so an
+ * expired or untrusted certificate's date is still reported. */
+static int
+verify_cb(int ok, X509_STORE_CTX *store)
+{
+    SSL *ssl = X509_STORE_CTX_get_ex_data(
+        store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct netconn *nc = ssl != NULL ? SSL_get_app_data(ssl) : NULL;
+    X509 *cert = X509_STORE_CTX_get_current_cert(store);
+    struct tm tm;
+
+    if (nc != NULL && cert != NULL &&
+        X509_STORE_CTX_get_error_depth(store) == 0 &&
+        ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+        nc->cert_not_after = (int64_t)timegm(&tm);
+    }
+    return ok;
+}
+
 static void
 do_tls(struct netconn *nc)
 {
@@ -434,7 +453,7 @@ netconn_tls(struct netconn *nc, const char *sni, int verify,
         return PH_ENOMEM;
     }
     if (verify) {
-        SSL_CTX_set_verify(nc->ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_verify(nc->ctx, SSL_VERIFY_PEER, verify_cb);
         if (ca_file != NULL) {
             if (SSL_CTX_load_verify_locations(nc->ctx, ca_file, NULL) != 1) {
                 ssl_errtext(nc, "cannot load ca_file");
@@ -450,6 +469,7 @@ netconn_tls(struct netconn *nc, const char *sni, int verify,
     if (nc->ssl == NULL || SSL_set_fd(nc->ssl, nc->fd) != 1) {
         return PH_ENOMEM;
     }
+    SSL_set_app_data(nc->ssl, nc);
     SSL_set_tlsext_host_name(nc->ssl, name);
     if (verify) {
         /* Check the name too: an IP literal against the SAN IPs. */

@@ -146,10 +146,12 @@ json_text(json_t *v, char *out, size_t len)
         snprintf(out, len, "%s", json_string_value(v));
         return 0;
     }
-    if (json_dumpb(v, out, len - 1, JSON_COMPACT | JSON_ENCODE_ANY) == 0) {
+    /* json_dumpb() does not terminate the text: do it with its length. */
+    size_t n = json_dumpb(v, out, len - 1, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0 || n > len - 1) {
         return -1;
     }
-    out[strnlen(out, len - 1)] = '\0';
+    out[n] = '\0';
     return 0;
 }
 

@@ -12,13 +12,13 @@ pkgs=(
   curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
-# Test-only peers: real servers the integration tests talk to, and a
-# browser for the page tests.
+# Test-only peers: real servers the integration tests talk to, and the
+# tools the benchmarks compare against.
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(unbound python3-aiosmtpd chromium)
-  # Node.js runs playwright-core; keep an existing installation.
-  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+  pkgs+=(unbound python3-aiosmtpd)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(prometheus-blackbox-exporter wrk)
 fi
 
 missing=()

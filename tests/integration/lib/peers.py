@@ -141,7 +141,7 @@ class Unbound:
                   local-zone: "pharos.test." static
                 """))
             for rr in local_data:
-                f.write(f'  local-data: "{rr}"\n')
+                f.write(f"  local-data: '{rr}'\n")
             f.write(extra)
             f.write("remote-control:\n  control-enable: no\n")
         subprocess.run(["unbound-checkconf", conf], check=True,
