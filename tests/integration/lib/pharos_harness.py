@@ -95,7 +95,9 @@ class Harness:
         lines += [f"  - id: {r}" for r in regions]
         lines.append("agents:")
         for r in regions:
-            tok = "ph_" + secrets.token_urlsafe(32)
+            # Rewriting the config keeps each region's token, as an operator
+            # changing checks would.
+            tok = self.tokens.get(r) or "ph_" + secrets.token_urlsafe(32)
             self.tokens[r] = tok
             tf = os.path.join(self.dir, "secrets", f"{r}.token")
             with open(tf, "w") as f:
