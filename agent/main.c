@@ -5,7 +5,9 @@
  *   pharos-agent -n -c agent.yml           validate agent.yml and exit
  *   pharos-agent once -c pharos.yml ...    run checks once (see once.h)
  */
+#include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,21 @@ on_plan(const struct wire_plan *plan, void *arg)
     if (rc != 0) {
         log_warnx("agent: cannot apply plan %llx: %s; keeping the old one",
                   (unsigned long long)plan->version, ph_strerror(rc));
+    }
+    /* The decoded plan and the old schedule were just freed: hand that
+     * memory back so a large plan does not leave the RSS high. */
+    malloc_trim(0);
+}
+
+/* Each in-flight probe holds a socket: allow as many as the hard limit. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
 }
 
@@ -122,6 +139,7 @@ run(const char *conf_path, int debug)
     level = log_level_parse(a.conf.log_level);
     log_init("agent", debug ? LOG_LVL_DEBUG : (level < 0 ? 2 : level));
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     uv_loop_init(&loop);
@@ -180,6 +198,7 @@ main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "once") == 0) {
         log_init("agent", LOG_LVL_WARN);
+        raise_fd_limit();
         return agent_once_main(argc - 1, argv + 1);
     }
     if (argc > 1 && strcmp(argv[1], "run") == 0) {

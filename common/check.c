@@ -16,6 +16,7 @@ free_http(struct check_http *h)
         ph_free(h->headers[i].name);
         ph_free(h->headers[i].value);
     }
+    ph_free(h->headers);
     ph_free(h->body);
     ph_free(h->body_contains);
     ph_free(h->body_not_contains);
@@ -35,6 +36,7 @@ check_free(struct check *c)
     for (size_t i = 0; i < c->nregions; i++) {
         ph_free(c->regions[i]);
     }
+    ph_free(c->regions);
     switch (c->type) {
     case CHECK_HTTP:
         free_http(&c->u.http);
@@ -84,17 +86,37 @@ check_copy(struct check *dst, const struct check *src)
      * whose copy failed become NULL so check_free() stays safe. */
     *dst = *src;
     bad |= dup_in_place(&dst->source_address);
-    for (size_t i = 0; i < dst->nregions; i++) {
-        bad |= dup_in_place(&dst->regions[i]);
+    if (src->nregions > 0) {
+        dst->regions = ph_calloc(src->nregions, sizeof(*dst->regions));
+        if (dst->regions == NULL) {
+            dst->nregions = 0;
+            bad = 1;
+        }
+        for (size_t i = 0; i < dst->nregions; i++) {
+            dst->regions[i] = src->regions[i];
+            bad |= dup_in_place(&dst->regions[i]);
+        }
+    } else {
+        dst->regions = NULL;
     }
     switch (dst->type) {
     case CHECK_HTTP: {
         struct check_http *h = &dst->u.http;
         bad |= dup_in_place(&h->url);
         bad |= dup_in_place(&h->method);
-        for (size_t i = 0; i < h->nheaders; i++) {
-            bad |= dup_in_place(&h->headers[i].name);
-            bad |= dup_in_place(&h->headers[i].value);
+        if (h->nheaders > 0) {
+            h->headers = ph_calloc(h->nheaders, sizeof(*h->headers));
+            if (h->headers == NULL) {
+                h->nheaders = 0;
+                bad = 1;
+            }
+            for (size_t i = 0; i < h->nheaders; i++) {
+                h->headers[i] = src->u.http.headers[i];
+                bad |= dup_in_place(&h->headers[i].name);
+                bad |= dup_in_place(&h->headers[i].value);
+            }
+        } else {
+            h->headers = NULL;
         }
         bad |= dup_in_place(&h->body);
         bad |= dup_in_place(&h->body_contains);

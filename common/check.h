@@ -51,7 +51,7 @@ struct check_header {
 struct check_http {
     char *url;
     char *method;                 /* NULL means GET */
-    struct check_header headers[CHECK_MAX_HEADERS];
+    struct check_header *headers; /* nheaders entries, owned */
     size_t nheaders;
     char *body;                   /* request body or NULL */
     int follow_redirects;         /* default 0 */
@@ -112,7 +112,7 @@ struct check {
     uint32_t recover_after;
     uint32_t quorum;              /* absolute count, 0 = use quorum_pct */
     uint32_t quorum_pct;          /* percent of assigned regions; 0 = majority */
-    char *regions[CHECK_MAX_REGIONS]; /* assigned regions; 0 = all */
+    char **regions;               /* nregions entries, owned; 0 = all */
     size_t nregions;
     enum check_minority minority;
     enum check_impact impact;

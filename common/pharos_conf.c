@@ -724,6 +724,13 @@ stage_to_check(struct check_stage *s, const struct conf_node *node,
         conf_err(errs, file, node->line, node->col,
                  "check '%s': impact must be major or partial", s->id);
     }
+    if (s->nregions > 0) {
+        c->regions = ph_calloc(s->nregions, sizeof(*c->regions));
+        if (c->regions == NULL) {
+            conf_err(errs, file, node->line, node->col, "out of memory");
+            s->nregions = 0;
+        }
+    }
     for (size_t i = 0; i < s->nregions; i++) {
         if (pharos_conf_region_index(cf, s->regions[i]) < 0) {
             conf_err(errs, file, node->line, node->col,
@@ -777,9 +784,17 @@ stage_to_check(struct check_stage *s, const struct conf_node *node,
         h->follow_redirects = s->follow_redirects;
         memcpy(h->expect_status, s->expect_status, sizeof(h->expect_status));
         h->nexpect_status = s->nexpect_status;
-        memcpy(h->headers, s->headers, sizeof(h->headers));
-        h->nheaders = s->nheaders;
-        s->nheaders = 0;
+        if (s->nheaders > 0) {
+            h->headers = ph_calloc(s->nheaders, sizeof(*h->headers));
+            if (h->headers == NULL) {
+                conf_err(errs, file, node->line, node->col, "out of memory");
+            } else {
+                memcpy(h->headers, s->headers,
+                       s->nheaders * sizeof(*h->headers));
+                h->nheaders = s->nheaders;
+                s->nheaders = 0;
+            }
+        }
         h->body_contains = s->body_contains;
         h->body_not_contains = s->body_not_contains;
         h->body_regex = s->body_regex;

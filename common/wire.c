@@ -457,6 +457,12 @@ dec_http(struct check_http *h, const Pharos__V1__HttpCheck *m)
     }
     bad |= dup_opt(&h->url, m->url);
     bad |= dup_opt(&h->method, m->method);
+    if (m->n_headers > 0) {
+        h->headers = ph_calloc(m->n_headers, sizeof(*h->headers));
+        if (h->headers == NULL) {
+            return PH_ENOMEM;
+        }
+    }
     for (size_t i = 0; i < m->n_headers; i++) {
         bad |= dup_opt(&h->headers[i].name, m->headers[i]->name);
         bad |= dup_opt(&h->headers[i].value, m->headers[i]->value);

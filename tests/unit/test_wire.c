@@ -178,6 +178,7 @@ static void
 test_plan_round_trip(void **state)
 {
     struct check cs[2];
+    struct check_header hdr[1];
     struct wire_plan pl;
     uint8_t *bytes = NULL;
     size_t len = 0;
@@ -196,8 +197,9 @@ test_plan_round_trip(void **state)
     cs[0].u.http.expect_status[0] = 200;
     cs[0].u.http.expect_status[1] = 204;
     cs[0].u.http.nexpect_status = 2;
-    cs[0].u.http.headers[0].name = "X-Probe";
-    cs[0].u.http.headers[0].value = "pharos";
+    hdr[0].name = "X-Probe";
+    hdr[0].value = "pharos";
+    cs[0].u.http.headers = hdr;
     cs[0].u.http.nheaders = 1;
     cs[0].u.http.json_path = "$.status";
     cs[0].u.http.json_equals = "ok";

@@ -89,7 +89,7 @@ class TestCA:
 
 
 class Nginx:
-    def __init__(self, d, servers):
+    def __init__(self, d, servers, worker_connections=256):
         """servers: list of nginx 'server { ... }' bodies."""
         self.d = d
         os.makedirs(os.path.join(d, "logs"), exist_ok=True)
@@ -97,11 +97,12 @@ class Nginx:
         with open(conf, "w") as f:
             f.write("worker_processes 1;\npid %s/nginx.pid;\n"
                     "error_log %s/logs/error.log warn;\n"
-                    "events { worker_connections 256; }\nhttp {\n"
+                    "worker_rlimit_nofile 16384;\n"
+                    "events { worker_connections %d; }\nhttp {\n"
                     "access_log off;\ndefault_type text/plain;\n"
                     "client_body_temp_path %s/tmp;\nproxy_temp_path %s/tmp;\n"
                     "fastcgi_temp_path %s/tmp;\nuwsgi_temp_path %s/tmp;\n"
-                    "scgi_temp_path %s/tmp;\n" % ((d,) * 7))
+                    "scgi_temp_path %s/tmp;\n" % ((d, d, worker_connections) + (d,) * 5))
             for s in servers:
                 f.write("server {\n%s\n}\n" % s)
             f.write("}\n")

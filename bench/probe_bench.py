@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Agent benchmarks (issue: probes), each printed beside a reference
+measured in the same run on the same target:
+
+1. CPU per HTTP probe: pharos-agent vs prometheus-blackbox-exporter, both
+   probing the same nginx URL N times (CPU time from the kernel's rusage
+   of each process, divided by N). Goal: pharos <= 1/8 of blackbox.
+2. Probe rate: pharos-agent running N checks at once vs wrk with
+   keep-alive off (a new connection per request, like a probe) on the
+   same URL. Goal: pharos >= 0.7 x wrk.
+3. RSS of one agent with 10,000 checks loaded from a collector. Goal:
+   <= 10 MB.
+
+Usage: bench/probe_bench.py [--probes N]   (needs a build in build/ and
+`scripts/install-deps.sh --bench`). Prints figures; asserts nothing.
+"""
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("PH_BUILD_DIR", os.path.join(ROOT, "build"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "lib"))
+from peers import Nginx, free_port, wait_port  # noqa: E402
+
+
+def cpu_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def write_checks_conf(path, url, n, interval="30s", port=None, token_sha=None):
+    with open(path, "w") as f:
+        f.write("page: {id: bench, name: Bench}\nregions: [{id: r1}]\n")
+        if port:
+            f.write(f'server: {{listen: "127.0.0.1:{port}", state_dir: state,'
+                    f' web_dir: {os.path.join(ROOT, "web")}}}\n')
+        if token_sha:
+            f.write(f"agents: [{{id: a1, region: r1, token_sha256: {token_sha}}}]\n")
+        f.write(f"defaults: {{interval: {interval}, timeout: 5s}}\n")
+        f.write("components:\n  - id: c\n    name: C\n    checks:\n")
+        for i in range(n):
+            f.write(f'      - {{id: p{i}, type: http, url: "{url}"}}\n')
+
+
+def bench_cpu(d, url, n):
+    conf = os.path.join(d, "once.yml")
+    write_checks_conf(conf, url, n)
+    t0 = time.time()
+    p = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-agent"), "once",
+                          "-c", conf], stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.time() - t0
+    pharos_cpu = ru.ru_utime + ru.ru_stime
+    p.returncode = os.waitstatus_to_exitcode(status)
+
+    bb = shutil.which("prometheus-blackbox-exporter")
+    bb_cpu = None
+    if bb:
+        bport = free_port()
+        bconf = os.path.join(d, "blackbox.yml")
+        with open(bconf, "w") as f:
+            f.write("modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n")
+        bp = subprocess.Popen([bb, f"--config.file={bconf}",
+                               f"--web.listen-address=127.0.0.1:{bport}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(bport)
+        probe = f"http://127.0.0.1:{bport}/probe?module=http_2xx&target={url}"
+        for _ in range(20):  # warm up
+            urllib.request.urlopen(probe).read()
+        c0 = cpu_of(bp.pid)
+        for _ in range(n):
+            urllib.request.urlopen(probe).read()
+        bb_cpu = cpu_of(bp.pid) - c0
+        bp.terminate()
+        bp.wait()
+    print(f"[cpu] {n} HTTP probes of {url}")
+    print(f"  pharos-agent:     {pharos_cpu * 1e6 / n:8.1f} us CPU per probe "
+          f"(exit {p.returncode}, {n / wall:.0f} probes/s wall)")
+    if bb_cpu is not None:
+        print(f"  blackbox_exporter:{bb_cpu * 1e6 / n:8.1f} us CPU per probe")
+        print(f"  ratio pharos/blackbox = {pharos_cpu / bb_cpu:.3f} (goal <= 0.125)")
+    else:
+        print("  blackbox_exporter not installed: run scripts/install-deps.sh --bench")
+    return n / wall
+
+
+def bench_rate(d, url, n):
+    conf = os.path.join(d, "rate.yml")
+    write_checks_conf(conf, url, n)
+    t0 = time.time()
+    subprocess.run([os.path.join(BUILD, "bin", "pharos-agent"), "once", "-c",
+                    conf], stdout=subprocess.DEVNULL)
+    rate = n / (time.time() - t0)
+    wrk = shutil.which("wrk")
+    print(f"[rate] probes per second, new connection each, {n} probes")
+    print(f"  pharos-agent: {rate:9.0f} probes/s")
+    if wrk:
+        out = subprocess.run([wrk, "-t1", "-c32", "-d5s", "-H",
+                              "Connection: close", url],
+                             capture_output=True, text=True).stdout
+        wrk_rate = 0.0
+        for line in out.splitlines():
+            if line.startswith("Requests/sec:"):
+                wrk_rate = float(line.split()[1])
+        print(f"  wrk (keep-alive off): {wrk_rate:9.0f} requests/s")
+        if wrk_rate:
+            print(f"  ratio pharos/wrk = {rate / wrk_rate:.2f} (goal >= 0.7)")
+    else:
+        print("  wrk not installed: run scripts/install-deps.sh --bench")
+
+
+def bench_rss(d, url, n=10000):
+    token = "ph_" + secrets.token_urlsafe(32)
+    import hashlib
+    sha = hashlib.sha256(token.encode()).hexdigest()
+    port = free_port()
+    conf = os.path.join(d, "rss.yml")
+    write_checks_conf(conf, url, n, interval="10m", port=port, token_sha=sha)
+    with open(os.path.join(d, "agent.token"), "w") as f:
+        f.write(token + "\n")
+    with open(os.path.join(d, "agent.yml"), "w") as f:
+        f.write(f'collector: "http://127.0.0.1:{port}"\ntoken_file: agent.token\n')
+    col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"), "-c",
+                            conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    ag = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-agent"), "run", "-c",
+                           os.path.join(d, "agent.yml")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    rss = rss_kb(ag.pid)
+    print(f"[rss] pharos-agent with {n} checks loaded (10 min interval): "
+          f"{rss / 1024:.1f} MB RSS (goal <= 10 MB)")
+    ag.terminate()
+    ag.wait()
+    col.terminate()
+    col.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--probes", type=int, default=2000)
+    args = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="pharos-bench-")
+    port = free_port()
+    ng = Nginx(d, [f"listen 127.0.0.1:{port} backlog=4096;\n"
+                   'location = / { return 200 "ok\\n"; }'],
+               worker_connections=8192)
+    try:
+        wait_port(port)
+        url = f"http://127.0.0.1:{port}/"
+        bench_cpu(d, url, args.probes)
+        bench_rate(d, url, args.probes)
+        bench_rss(d, url)
+    finally:
+        ng.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
