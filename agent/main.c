@@ -44,10 +44,10 @@ on_result(const struct check_result *r, void *arg)
 }
 
 static void
-on_plan(const struct wire_plan *plan, void *arg)
+on_plan(struct wire_plan *plan, void *arg)
 {
     struct agent *a = arg;
-    int rc = sched_apply_plan(a->sched, plan->checks, plan->nchecks);
+    int rc = sched_apply_plan_take(a->sched, plan->checks, plan->nchecks);
 
     if (rc != 0) {
         log_warnx("agent: cannot apply plan %llx: %s; keeping the old one",

@@ -44,7 +44,9 @@ struct report_stats {
 };
 
 /* Called with each new plan (borrowed for the call). */
-typedef void (*report_plan_cb)(const struct wire_plan *plan, void *arg);
+/* Called with each new plan; the callee may move checks out of it
+ * (leaving them zeroed); the reporter frees the plan afterwards. */
+typedef void (*report_plan_cb)(struct wire_plan *plan, void *arg);
 typedef void (*report_closed_cb)(void *arg);
 
 /* Returns new, or NULL. opts strings are borrowed for the lifetime. */

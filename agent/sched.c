@@ -7,6 +7,7 @@
  */
 #include "sched.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "mem.h"
@@ -18,6 +19,7 @@ struct entry {
     struct sched *s;
     struct probe_run *run;    /* in flight, or NULL */
     struct entry *next;
+    size_t moved_from;        /* index in a taken plan (apply only) */
     int counted;              /* closed by sched_close: counted */
 };
 
@@ -165,8 +167,10 @@ sched_diff(const struct check *old, size_t nold, const struct check *new_,
     return 0;
 }
 
-int
-sched_apply_plan(struct sched *s, const struct check *checks, size_t n)
+/* Shared by both entry points: take != 0 moves checks instead of
+ * copying them. */
+static int
+apply(struct sched *s, struct check *checks, size_t n, int take)
 {
     struct entry *fresh = NULL;   /* the new list, in plan order */
     struct entry **tail = &fresh;
@@ -191,27 +195,44 @@ sched_apply_plan(struct sched *s, const struct check *checks, size_t n)
             continue;
         }
         e = ph_calloc(1, sizeof(*e));
-        if (e == NULL || check_copy(&e->check, &checks[i]) != 0) {
+        if (e == NULL || (!take && check_copy(&e->check, &checks[i]) != 0)) {
             ph_free(e);
             while (added != NULL) {
                 struct entry *nx = added->next;
-                check_free(&added->check);
+                if (take) {
+                    /* Give the moved checks back untouched. */
+                    for (size_t k = 0; k < n; k++) {
+                        if (checks[k].id[0] == '\0' &&
+                            added->moved_from == k) {
+                            checks[k] = added->check;
+                        }
+                    }
+                } else {
+                    check_free(&added->check);
+                }
                 ph_free(added);
                 added = nx;
             }
             return PH_ENOMEM;
         }
+        if (take) {
+            e->check = checks[i];
+            e->moved_from = i;
+            memset(&checks[i], 0, sizeof(checks[i]));
+        }
         e->s = s;
         e->next = added;
         added = e;
     }
-    /* Keep unchanged entries, drop the rest. */
+    /* Keep unchanged entries, drop the rest. A taken check no longer
+     * appears in checks[], so compare against the new entries too. */
     for (struct entry *o = s->entries; o != NULL;) {
         struct entry *nx = o->next;
         int keep = 0;
 
         for (size_t i = 0; i < n; i++) {
-            if (strcmp(o->check.id, checks[i].id) == 0 &&
+            if (checks[i].id[0] != '\0' &&
+                strcmp(o->check.id, checks[i].id) == 0 &&
                 check_probe_equal(&o->check, &checks[i])) {
                 keep = 1;
                 break;
@@ -242,6 +263,18 @@ sched_apply_plan(struct sched *s, const struct check *checks, size_t n)
     s->entries = fresh;
     s->n = count;
     return 0;
+}
+
+int
+sched_apply_plan(struct sched *s, const struct check *checks, size_t n)
+{
+    return apply(s, (struct check *)(uintptr_t)checks, n, 0);
+}
+
+int
+sched_apply_plan_take(struct sched *s, struct check *checks, size_t n)
+{
+    return apply(s, checks, n, 1);
 }
 
 size_t

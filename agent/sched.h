@@ -31,6 +31,10 @@ struct sched *sched_new(const struct probe_env *env, sched_result_cb cb,
 /* Replaces the plan; copies checks. Returns 0, PH_ENOMEM (then the old
  * plan keeps running) or PH_EINVAL (bad check). */
 int sched_apply_plan(struct sched *s, const struct check *checks, size_t n);
+/* Same, but takes the checks it schedules (moved out of checks[], which
+ * are left zeroed); the caller still frees the array and what was not
+ * taken. Saves a copy of every check of a large plan. */
+int sched_apply_plan_take(struct sched *s, struct check *checks, size_t n);
 size_t sched_count(const struct sched *s);
 /* The first-run offset of check id within its interval (pure). */
 uint32_t sched_phase(const char *id, uint32_t interval_ms);

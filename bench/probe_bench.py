@@ -40,10 +40,10 @@ def cpu_of(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS:"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
@@ -148,8 +148,10 @@ def bench_rss(d, url, n=10000):
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(4)
     rss = rss_kb(ag.pid)
+    anon = rss_kb(ag.pid, "RssAnon:")
     print(f"[rss] pharos-agent with {n} checks loaded (10 min interval): "
-          f"{rss / 1024:.1f} MB RSS (goal <= 10 MB)")
+          f"{rss / 1024:.1f} MB RSS, of which {anon / 1024:.1f} MB private "
+          f"(the rest is shared library pages) (goal <= 10 MB)")
     ag.terminate()
     ag.wait()
     col.terminate()
