@@ -152,9 +152,14 @@ enum comp_status engine_component_status(const struct engine *e,
                                          int component);
 /* Probe-derived part only, and whether the component's evidence is
  * insufficient (some check UNKNOWN). */
+enum comp_status engine_component_probe(const struct engine *e,
+                                        int component);
 int engine_component_unknown(const struct engine *e, int component);
 enum verdict engine_check_verdict(const struct engine *e, int check);
-/* Number of regions in DOWN state for a check with a minority failure. */
+/* Number of regions in DOWN state for a check with a minority failure
+ * (0 < d < quorum, as of the last tick); 0 otherwise. */
+int engine_check_minority(const struct engine *e, int check);
+/* Fills ret for (check, region); returns 0 or PH_EINVAL. */
 int engine_region_info(const struct engine *e, int check, int region,
                        struct engine_region_info *ret);
 /* 1 if region is assigned to check. */

@@ -12,10 +12,13 @@ pkgs=(
   curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
-# Test-only peers: real servers the integration tests talk to, and the
-# tools the benchmarks compare against.
+# Test-only peers: real servers the integration tests talk to, a browser
+# for the page tests, and the tools the benchmarks compare against.
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(unbound python3-aiosmtpd)
+  pkgs+=(unbound python3-aiosmtpd chromium)
+  # Node.js runs playwright-core (from npm); keep an existing installation.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(prometheus-blackbox-exporter wrk)
