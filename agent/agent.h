@@ -41,7 +41,6 @@ struct agent {
     struct sched *sched;
     struct report *report;
     int closing;
-    int pending;              /* components still closing */
     uv_signal_t sigint;
     uv_signal_t sigterm;
 };

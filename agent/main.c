@@ -24,6 +24,9 @@
 #include "report.h"
 #include "sched.h"
 
+/* How long a stopping agent keeps trying to send what it has. */
+#define AGENT_DRAIN_MS 3000
+
 static void
 usage(FILE *f)
 {
@@ -71,37 +74,42 @@ raise_fd_limit(void)
 }
 
 static void
-part_closed(void *arg)
+curl_closed(void *arg)
+{
+    (void)arg;
+}
+
+static void
+report_closed(void *arg)
 {
     struct agent *a = arg;
 
-    a->pending--;
-    if (a->pending == 0 && a->curl != NULL) {
-        /* Probes and reporter are gone: now curl's handles can go. */
-        struct curl_uv *cu = a->curl;
-        a->curl = NULL;
-        curl_uv_close(cu, NULL, NULL);
-    }
+    /* Probes and reporter are gone: now curl's handles can go. */
+    curl_uv_close(a->curl, curl_closed, NULL);
+    a->curl = NULL;
+}
+
+static void
+sched_closed(void *arg)
+{
+    struct agent *a = arg;
+
+    /* No more results will come: send what is queued, then close. */
+    a->sched = NULL;
+    report_drain(a->report, AGENT_DRAIN_MS, report_closed, a);
 }
 
 static void
 on_stop_signal(uv_signal_t *s, int signum)
 {
     struct agent *a = s->data;
-    struct report_stats st;
 
     if (a->closing) {
         return;
     }
     a->closing = 1;
-    report_get_stats(a->report, &st);
-    log_info("signal %d: stopping (%llu results sent, %llu unsent, %llu "
-             "dropped)",
-             signum, (unsigned long long)st.sent,
-             (unsigned long long)st.queued, (unsigned long long)st.dropped);
-    a->pending = 2;
-    sched_close(a->sched, part_closed, a);
-    report_close(a->report, part_closed, a);
+    log_info("signal %d: stopping", signum);
+    sched_close(a->sched, sched_closed, a);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
 }

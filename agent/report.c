@@ -59,6 +59,10 @@ struct report {
     uv_timer_t plan_timer;
     uv_timer_t send_timer;
     uv_timer_t hb_timer;    /* heartbeat: an empty batch when idle */
+    uv_timer_t drain_timer; /* deadline of report_drain() */
+    int draining;
+    report_closed_cb drain_cb;
+    void *drain_arg;
     int send_scheduled;
     int closing;
     int pending_closes;
@@ -68,6 +72,7 @@ struct report {
 
 static void schedule_send(struct report *r, uint32_t delay_ms);
 static void start_plan_fetch(struct report *r);
+static void finish_drain(struct report *r);
 
 static void
 on_plan_timer(uv_timer_t *t)
@@ -127,6 +132,8 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     uv_timer_init(loop, &r->plan_timer);
     uv_timer_init(loop, &r->send_timer);
     uv_timer_init(loop, &r->hb_timer);
+    uv_timer_init(loop, &r->drain_timer);
+    r->drain_timer.data = r;
     r->plan_timer.data = r;
     r->send_timer.data = r;
     r->hb_timer.data = r;
@@ -451,6 +458,14 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
         link_failed(r, "send", detail);
     }
     xfer_free(x);
+    if (r->draining) {
+        if (r->qlen == 0) {
+            finish_drain(r);
+        } else {
+            schedule_send(r, r->backoff_ms > 0 ? 200 : 0);
+        }
+        return;
+    }
     if (r->backoff_ms > 0) {
         schedule_send(r, jitter(r->backoff_ms));
     } else if (r->qlen > 0) {
@@ -602,8 +617,51 @@ report_close(struct report *r, report_closed_cb cb, void *arg)
         xfer_free(r->send_xfer);
         r->send_xfer = NULL;
     }
-    r->pending_closes = 3;
+    r->pending_closes = 4;
+    uv_close((uv_handle_t *)&r->drain_timer, on_closed);
     uv_close((uv_handle_t *)&r->hb_timer, on_closed);
     uv_close((uv_handle_t *)&r->plan_timer, on_closed);
     uv_close((uv_handle_t *)&r->send_timer, on_closed);
+}
+
+static void
+finish_drain(struct report *r)
+{
+    if (!r->draining || r->closing) {
+        return;
+    }
+    uv_timer_stop(&r->drain_timer);
+    log_info("report: stopping (%llu results sent, %zu unsent, %llu "
+             "dropped)",
+             (unsigned long long)r->stats.sent, r->qlen,
+             (unsigned long long)r->stats.dropped);
+    report_close(r, r->drain_cb, r->drain_arg);
+}
+
+static void
+on_drain_timeout(uv_timer_t *t)
+{
+    finish_drain(t->data);
+}
+
+void
+report_drain(struct report *r, uint32_t timeout_ms, report_closed_cb cb,
+             void *arg)
+{
+    r->draining = 1;
+    r->drain_cb = cb;
+    r->drain_arg = arg;
+    uv_timer_stop(&r->hb_timer);
+    uv_timer_stop(&r->plan_timer);
+    if (r->qlen == 0 && r->send_xfer == NULL) {
+        finish_drain(r);
+        return;
+    }
+    uv_timer_start(&r->drain_timer, on_drain_timeout, timeout_ms, 0);
+    if (r->send_xfer == NULL) {
+        /* Try now, whatever the backoff said. */
+        uv_timer_stop(&r->send_timer);
+        r->send_scheduled = 0;
+        schedule_send(r, 0);
+    }
 }

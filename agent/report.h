@@ -61,5 +61,9 @@ void report_push(struct report *r, const struct check_result *res);
 void report_get_stats(const struct report *r, struct report_stats *ret);
 /* Aborts transfers, closes timers, frees r, then calls cb(arg). */
 void report_close(struct report *r, report_closed_cb cb, void *arg);
+/* Graceful stop: sends what is queued (ignoring the backoff) for at most
+ * timeout_ms, logs what was sent and what was left, then report_close(). */
+void report_drain(struct report *r, uint32_t timeout_ms, report_closed_cb cb,
+                  void *arg);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "admin.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
@@ -24,6 +25,12 @@
 #include "timefmt.h"
 
 #define TICK_MS 1000
+#define SWAP_STR(a, b)                                                      \
+    do {                                                                    \
+        char *t_ = (a);                                                     \
+        (a) = (b);                                                          \
+        (b) = t_;                                                           \
+    } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
 #define PUBLISH_EVERY_MS 60000
 
@@ -306,6 +313,11 @@ collector_start(struct collector *c)
                   ph_strerror(rc));
         return rc;
     }
+    rc = admin_load_agents(c);
+    if (rc != 0) {
+        log_warnx("cannot load agents: %s", ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -357,6 +369,94 @@ collector_start(struct collector *c)
     return 0;
 }
 
+int
+collector_reload(struct collector *c)
+{
+    struct pharos_conf nc;
+    struct pharos_conf old;
+    struct conf_errs errs;
+    struct engine *ne = NULL;
+    struct engine *oe;
+    struct feed_component_state *ncomps = NULL;
+    struct idmap nids;
+    int rc;
+
+    memset(&errs, 0, sizeof(errs));
+    memset(&nids, 0, sizeof(nids));
+    rc = pharos_conf_load(c->conf.path, &nc, &errs);
+    if (rc != 0) {
+        for (size_t i = 0; i < errs.n; i++) {
+            log_warnx("reload: %s", errs.msgs[i]);
+        }
+        log_warnx("reload: %s has errors; the running configuration stays",
+                  c->conf.path);
+        return rc;
+    }
+    /* Where the collector listens and stores cannot change while it
+     * runs; keep them and say so. */
+    if (strcmp(nc.listen, c->conf.listen) != 0 ||
+        strcmp(nc.state_dir, c->conf.state_dir) != 0 ||
+        strcmp(nc.publish_dir, c->conf.publish_dir) != 0) {
+        log_warnx("reload: server.listen, state_dir and publish_dir take "
+                  "effect at the next restart");
+        SWAP_STR(nc.listen, c->conf.listen);
+        SWAP_STR(nc.state_dir, c->conf.state_dir);
+        SWAP_STR(nc.publish_dir, c->conf.publish_dir);
+    }
+    old = c->conf;
+    c->conf = nc;
+    ne = build_engine(c);
+    ncomps = ph_calloc(nc.ncomponents + 1, sizeof(*ncomps));
+    rc = ne == NULL || ncomps == NULL ? PH_ENOMEM : 0;
+    if (rc == 0) {
+        rc = idmap_init_stride(&nids, nc.checks, nc.nchecks,
+                               sizeof(nc.checks[0]),
+                               offsetof(struct check, id), 0);
+    }
+    if (rc != 0) {
+        c->conf = old;
+        engine_destroy(ne);
+        ph_free(ncomps);
+        pharos_conf_free(&nc);
+        log_warnx("reload: %s; the running configuration stays",
+                  ph_strerror(rc));
+        return rc;
+    }
+    /* Components that stay keep their status, so a reload is not an
+     * outage or a recovery. */
+    for (size_t i = 0; i < nc.ncomponents; i++) {
+        int o = pharos_conf_component_index(&old, nc.components[i].id);
+        if (o >= 0) {
+            ncomps[i] = c->comps[o];
+            engine_restore(ne, (int)i, engine_component_probe(c->engine, o),
+                           c->comps[o].status);
+        }
+    }
+    oe = c->engine;
+    c->engine = ne;
+    engine_destroy(oe);
+    ph_free(c->comps);
+    c->comps = ncomps;
+    idmap_free(&c->check_ids);
+    c->check_ids = nids;
+    if (ingest_build_plans(c) != 0) {
+        log_warnx("reload: cannot rebuild plans; agents keep the old one");
+    }
+    {
+        char err[256];
+        if (publish_load_dir(c->publish, c->conf.web_dir, err,
+                             sizeof(err)) != 0) {
+            log_warnx("reload: %s", err);
+        }
+    }
+    pharos_conf_free(&old);
+    log_info("reload: %s: %zu components, %zu checks, %zu agents",
+             c->conf.path, c->conf.ncomponents, c->conf.nchecks,
+             c->conf.nagents);
+    collector_mark_dirty(c);
+    return 0;
+}
+
 static void
 noop_close(uv_handle_t *h)
 {
@@ -390,6 +490,7 @@ collector_free(struct collector *c)
     store_close(c->store);
     publish_destroy(c->publish);
     idmap_free(&c->check_ids);
+    admin_free_agents(c);
     ph_free(c->plans);
     ph_free(c->comps);
     pharos_conf_free(&c->conf);

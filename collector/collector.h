@@ -52,6 +52,8 @@ struct collector {
     struct publish *publish;
 
     struct idmap check_ids;       /* check id -> index in conf.checks */
+    struct conf_agent *db_agents; /* added at run time, not revoked */
+    size_t ndb_agents;
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
 
@@ -77,6 +79,9 @@ int collector_start(struct collector *c);
 /* Stops serving and closes the collector's handles (publishing the last
  * state first); the loop then runs dry. */
 void collector_stop(struct collector *c);
+/* Re-reads the config file (SIGHUP). On any error the running config
+ * stays and the errors are logged. Returns 0 or PH_E*. */
+int collector_reload(struct collector *c);
 /* Frees what collector_start() built; call after uv_run() returned. */
 void collector_free(struct collector *c);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -124,7 +125,7 @@ authenticate(struct collector *c, struct http_request *req,
         len = strlen(h);
         if (len > 0 && len <= TOKEN_MAX) {
             token_hash(h, len, hash);
-            a = pharos_conf_agent_by_hash(&c->conf, hash);
+            a = auth_find_agent(c, hash);
         }
     }
     if (a == NULL) {

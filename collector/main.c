@@ -38,6 +38,17 @@ on_stop_signal(uv_signal_t *s, int signum)
     collector_stop(c);
     uv_close((uv_handle_t *)&c->sigint, NULL);
     uv_close((uv_handle_t *)&c->sigterm, NULL);
+    uv_close((uv_handle_t *)&c->sighup, NULL);
+}
+
+static void
+on_hup(uv_signal_t *s, int signum)
+{
+    struct collector *c = s->data;
+
+    (void)signum;
+    log_info("signal SIGHUP: reloading %s", c->conf.path);
+    collector_reload(c);
 }
 
 static int
@@ -144,6 +155,9 @@ main(int argc, char **argv)
     c.sigterm.data = &c;
     uv_signal_start(&c.sigint, on_stop_signal, SIGINT);
     uv_signal_start(&c.sigterm, on_stop_signal, SIGTERM);
+    uv_signal_init(&loop, &c.sighup);
+    c.sighup.data = &c;
+    uv_signal_start(&c.sighup, on_hup, SIGHUP);
 
     uv_run(&loop, UV_RUN_DEFAULT);
 

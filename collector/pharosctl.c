@@ -1,8 +1,10 @@
 /*
  * pharosctl - command-line client of the collector's HTTP API.
  *
- *   pharosctl [--url URL] [--json] status        overall status + components
- *   pharosctl [--url URL] [--json] regions       per-check, per-region view
+ *   pharosctl [--url URL] [--key KEY] [--json] COMMAND
+ *
+ *   status, regions, agents, agent add --region R [--id ID],
+ *   agent revoke ID  (see usage() below)
  *
  * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080. Errors from the
  * API are shown as the server sent them.
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -26,13 +29,26 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return buf_append(b, ptr, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
-/* GETs base+path; returns the parsed JSON or NULL after printing why. */
+struct ctl {
+    const char *base;
+    const char *key;        /* API key or NULL */
+    int json;
+};
+
+/*
+ * Sends method base+path (with body, a JSON text, or NULL) and returns
+ * the parsed JSON reply, or NULL after printing the error the API gave.
+ * *ret_code gets the HTTP status. A 204 returns an empty JSON object.
+ */
 static json_t *
-get_json(const char *base, const char *path)
+request_json(const struct ctl *ctl, const char *method, const char *path,
+             const char *body, long *ret_code)
 {
     CURL *easy = curl_easy_init();
+    struct curl_slist *hdrs = NULL;
     struct buf b;
     char url[2048];
+    char auth[512];
     long code = 0;
     CURLcode cc;
     json_t *doc = NULL;
@@ -43,26 +59,42 @@ get_json(const char *base, const char *path)
         fprintf(stderr, "pharosctl: cannot initialise libcurl\n");
         return NULL;
     }
-    snprintf(url, sizeof(url), "%s%s", base, path);
+    snprintf(url, sizeof(url), "%s%s", ctl->base, path);
     curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    if (ctl->key != NULL) {
+        snprintf(auth, sizeof(auth), "Authorization: OAuth %s", ctl->key);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
+    if (body != NULL) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    }
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
     cc = curl_easy_perform(easy);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(easy);
+    curl_slist_free_all(hdrs);
+    *ret_code = code;
     if (cc != CURLE_OK) {
         fprintf(stderr, "pharosctl: %s: %s\n", url, curl_easy_strerror(cc));
         goto out;
     }
+    if (code == 204) {
+        doc = json_object();
+        goto out;
+    }
     doc = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
-    if (code != 200) {
+    if (code < 200 || code > 299) {
         const char *msg = doc ? json_string_value(
                                     json_object_get(doc, "message"))
                               : NULL;
-        fprintf(stderr, "pharosctl: %s: HTTP %ld: %s\n", url, code,
-                msg ? msg : (b.data ? b.data : ""));
+        fprintf(stderr, "pharosctl: %s %s: HTTP %ld: %s\n", method, path,
+                code, msg ? msg : (b.data ? b.data : ""));
         json_decref(doc);
         doc = NULL;
         goto out;
@@ -75,6 +107,14 @@ out:
     return doc;
 }
 
+static json_t *
+get_json(const struct ctl *ctl, const char *path)
+{
+    long code;
+
+    return request_json(ctl, "GET", path, NULL, &code);
+}
+
 static const char *
 jstr(json_t *o, const char *key)
 {
@@ -84,9 +124,10 @@ jstr(json_t *o, const char *key)
 }
 
 static int
-cmd_status(const char *base, int as_json)
+cmd_status(const struct ctl *ctl)
 {
-    json_t *doc = get_json(base, "/api/v2/summary.json");
+    int as_json = ctl->json;
+    json_t *doc = get_json(ctl, "/api/v2/summary.json");
     json_t *comps, *c;
     size_t i;
 
@@ -114,9 +155,10 @@ cmd_status(const char *base, int as_json)
 }
 
 static int
-cmd_regions(const char *base, int as_json)
+cmd_regions(const struct ctl *ctl)
 {
-    json_t *doc = get_json(base, "/api/v2/regions.json");
+    int as_json = ctl->json;
+    json_t *doc = get_json(ctl, "/api/v2/regions.json");
     json_t *checks, *c, *r;
     size_t i, j;
 
@@ -146,31 +188,177 @@ cmd_regions(const char *base, int as_json)
     return 0;
 }
 
+
+static int
+print_or_dump(const struct ctl *ctl, json_t *doc)
+{
+    if (ctl->json) {
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        return 1;
+    }
+    return 0;
+}
+
+static int
+cmd_agents(const struct ctl *ctl)
+{
+    json_t *doc = get_json(ctl, "/v1/agents");
+    json_t *a;
+    size_t i;
+
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("%-20s %-12s %-7s %-26s %-8s %8s %8s %s\n", "AGENT", "REGION",
+               "SOURCE", "LAST CONTACT", "VERSION", "BACKLOG", "RESULTS",
+               "STATE");
+        json_array_foreach(doc, i, a) {
+            const char *state =
+                json_is_string(json_object_get(a, "revoked_at")) ? "revoked"
+                : json_is_true(json_object_get(a, "stale"))      ? "stale"
+                                                                  : "live";
+            printf("%-20s %-12s %-7s %-26s %-8s %8lld %8lld %s\n",
+                   jstr(a, "id"), jstr(a, "region"), jstr(a, "source"),
+                   json_is_string(json_object_get(a, "last_contact_at"))
+                       ? jstr(a, "last_contact_at")
+                       : "never",
+                   json_is_string(json_object_get(a, "version"))
+                       ? jstr(a, "version")
+                       : "-",
+                   (long long)json_integer_value(json_object_get(a, "backlog")),
+                   (long long)json_integer_value(json_object_get(a, "results")),
+                   state);
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static int
+cmd_agent_add(const struct ctl *ctl, const char *id, const char *region)
+{
+    json_t *body = json_object();
+    json_t *doc;
+    char text[512];
+    size_t n;
+    long code;
+
+    json_object_set_new(body, "id", json_string(id));
+    json_object_set_new(body, "region", json_string(region));
+    n = json_dumpb(body, text, sizeof(text) - 1, JSON_COMPACT);
+    json_decref(body);
+    if (n == 0 || n >= sizeof(text) - 1) {
+        fprintf(stderr, "pharosctl: id or region too long\n");
+        return 2;
+    }
+    text[n] = '\0';
+    doc = request_json(ctl, "POST", "/v1/agents", text, &code);
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("agent %s created in region %s\n", jstr(doc, "id"),
+               jstr(doc, "region"));
+        printf("token: %s\n", jstr(doc, "token"));
+        printf("This token is shown once; only its hash is stored. Put it "
+               "in the agent's token_file.\n");
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static int
+cmd_agent_revoke(const struct ctl *ctl, const char *id)
+{
+    char path[256];
+    json_t *doc;
+    long code;
+
+    snprintf(path, sizeof(path), "/v1/agents/%s", id);
+    doc = request_json(ctl, "DELETE", path, NULL, &code);
+    if (doc == NULL) {
+        return 1;
+    }
+    json_decref(doc);
+    if (!ctl->json) {
+        printf("agent %s revoked\n", id);
+    }
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: pharosctl [--url URL] [--json] status|regions\n"
-               "  --url URL   collector base URL (default $PHAROS_URL or "
-               "http://127.0.0.1:8080)\n"
-               "  --json      print the server's JSON\n");
+    fprintf(f,
+            "usage: pharosctl [--url URL] [--key KEY|--key-file F] [--json] "
+            "COMMAND\n"
+            "commands:\n"
+            "  status                       overall status and components\n"
+            "  regions                      each check's state per region\n"
+            "  agents                       agents with last contact and "
+            "backlog\n"
+            "  agent add --region R [--id ID]  create an agent, print its "
+            "token once\n"
+            "  agent revoke ID              revoke an agent's token\n"
+            "options:\n"
+            "  --url URL   collector base URL (default $PHAROS_URL or "
+            "http://127.0.0.1:8080)\n"
+            "  --key KEY   API key (default $PHAROS_KEY); --key-file F reads "
+            "it from F\n"
+            "  --json      print the server's JSON\n");
+}
+
+static int
+read_key_file(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL || fgets(out, (int)len, f) == NULL) {
+        fprintf(stderr, "pharosctl: cannot read key file %s\n", path);
+        if (f != NULL) {
+            fclose(f);
+        }
+        return -1;
+    }
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *base = getenv("PHAROS_URL");
-    const char *cmd = NULL;
-    int as_json = 0;
+    struct ctl ctl;
+    const char *args[8];
+    const char *region = NULL, *id = NULL;
+    char keybuf[256];
+    size_t nargs = 0;
     int rc;
 
-    if (base == NULL || base[0] == '\0') {
-        base = "http://127.0.0.1:8080";
+    memset(&ctl, 0, sizeof(ctl));
+    ctl.base = getenv("PHAROS_URL");
+    ctl.key = getenv("PHAROS_KEY");
+    if (ctl.base == NULL || ctl.base[0] == '\0') {
+        ctl.base = "http://127.0.0.1:8080";
     }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--url") == 0 && i + 1 < argc) {
-            base = argv[++i];
+            ctl.base = argv[++i];
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            ctl.key = argv[++i];
+        } else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
+            if (read_key_file(argv[++i], keybuf, sizeof(keybuf)) != 0) {
+                return 2;
+            }
+            ctl.key = keybuf;
+        } else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc) {
+            region = argv[++i];
+        } else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
+            id = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
-            as_json = 1;
+            ctl.json = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -178,25 +366,44 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("pharosctl %s\n", PH_VERSION);
             return 0;
-        } else if (cmd == NULL && argv[i][0] != '-') {
-            cmd = argv[i];
+        } else if (argv[i][0] != '-' && nargs < 8) {
+            args[nargs++] = argv[i];
         } else {
             fprintf(stderr, "pharosctl: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
     }
-    if (cmd == NULL) {
+    if (nargs == 0) {
         usage(stderr);
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (strcmp(cmd, "status") == 0) {
-        rc = cmd_status(base, as_json);
-    } else if (strcmp(cmd, "regions") == 0) {
-        rc = cmd_regions(base, as_json);
+    if (strcmp(args[0], "status") == 0 && nargs == 1) {
+        rc = cmd_status(&ctl);
+    } else if (strcmp(args[0], "regions") == 0 && nargs == 1) {
+        rc = cmd_regions(&ctl);
+    } else if (strcmp(args[0], "agents") == 0 && nargs == 1) {
+        rc = cmd_agents(&ctl);
+    } else if (strcmp(args[0], "agent") == 0 && nargs == 2 &&
+               strcmp(args[1], "add") == 0) {
+        char gen[64];
+        if (region == NULL) {
+            fprintf(stderr, "pharosctl: agent add needs --region R\n");
+            rc = 2;
+        } else {
+            if (id == NULL) {
+                snprintf(gen, sizeof(gen), "agent-%s-%ld", region,
+                         (long)time(NULL));
+                id = gen;
+            }
+            rc = cmd_agent_add(&ctl, id, region);
+        }
+    } else if (strcmp(args[0], "agent") == 0 && nargs == 3 &&
+               strcmp(args[1], "revoke") == 0) {
+        rc = cmd_agent_revoke(&ctl, args[2]);
     } else {
-        fprintf(stderr, "pharosctl: unknown command '%s'\n", cmd);
+        fprintf(stderr, "pharosctl: unknown command '%s'\n", args[0]);
         usage(stderr);
         rc = 2;
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin.h"
 #include "collector.h"
 #include "ingest.h"
 #include "mem.h"
@@ -119,6 +120,9 @@ routes_handle(struct http_request *req, struct http_response *resp,
             return;
         }
         ingest_results(c, req, resp);
+        return;
+    }
+    if (strncmp(path, "/v1/agents", 10) == 0 && admin_handle(c, req, resp)) {
         return;
     }
     if (strcmp(path, "/healthz") == 0 && is_get) {

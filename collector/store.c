@@ -35,6 +35,9 @@ enum stmt_id {
     ST_PRUNE,
     ST_KV_GET,
     ST_KV_SET,
+    ST_TOKEN_ADD,
+    ST_TOKEN_REVOKE,
+    ST_TOKEN_LIST,
     ST_COUNT_
 };
 
@@ -91,6 +94,13 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
     [ST_KV_SET] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_TOKEN_ADD] = "INSERT INTO agent_tokens (agent_id, region, "
+                     "token_sha256, created_ms) VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_REVOKE] = "UPDATE agent_tokens SET revoked_ms = ?2 "
+                        "WHERE agent_id = ?1 AND revoked_ms IS NULL",
+    [ST_TOKEN_LIST] = "SELECT agent_id, region, token_sha256, created_ms, "
+                      "coalesce(revoked_ms, 0) FROM agent_tokens "
+                      "ORDER BY agent_id",
 };
 
 struct store {
@@ -573,4 +583,63 @@ store_kv_set(struct store *s, const char *key, const char *value)
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     return step_done(s, st, "kv set");
+}
+
+int
+store_agent_token_add(struct store *s, const char *agent_id,
+                      const char *region, const char *token_sha256,
+                      int64_t now_ms)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_ADD);
+    int rc;
+
+    sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now_ms);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT) {
+        return PH_EEXIST;
+    }
+    return rc == SQLITE_DONE ? 0 : db_error(s, "add agent token");
+}
+
+int
+store_agent_token_revoke(struct store *s, const char *agent_id,
+                         int64_t now_ms)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_REVOKE);
+
+    sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    if (step_done(s, st, "revoke agent token") != 0) {
+        return PH_EDB;
+    }
+    return sqlite3_changes(s->db) > 0 ? 0 : PH_ENOENT;
+}
+
+int
+store_list_agent_tokens(struct store *s, store_agent_token_cb cb, void *arg)
+{
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_LIST);
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_agent_token_row row;
+        int stop;
+
+        row.agent_id = col_text(st, 0);
+        row.region = col_text(st, 1);
+        row.token_sha256 = col_text(st, 2);
+        row.created_ms = sqlite3_column_int64(st, 3);
+        row.revoked_ms = sqlite3_column_int64(st, 4);
+        stop = cb(&row, arg);
+        if (stop != 0) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(s, "list agent tokens");
 }

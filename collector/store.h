@@ -105,6 +105,25 @@ int store_count_results(struct store *s, const char *agent_id,
 int store_prune_results(struct store *s, int64_t before_ms,
                         int64_t *ret_deleted);
 
+/* Agents created at run time. Adding an id that exists (revoked or not)
+ * gives PH_EEXIST; revoking an unknown or revoked id gives PH_ENOENT. */
+int store_agent_token_add(struct store *s, const char *agent_id,
+                          const char *region, const char *token_sha256,
+                          int64_t now_ms);
+int store_agent_token_revoke(struct store *s, const char *agent_id,
+                             int64_t now_ms);
+struct store_agent_token_row {
+    const char *agent_id;
+    const char *region;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_agent_token_cb)(const struct store_agent_token_row *row,
+                                    void *arg);
+int store_list_agent_tokens(struct store *s, store_agent_token_cb cb,
+                            void *arg);
+
 /* Key/value state that must survive restarts (plan version, etc). */
 int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
 int store_kv_set(struct store *s, const char *key, const char *value);

@@ -958,6 +958,16 @@ seq_of(const struct conf_node *root, const char *key, int required,
         }
         return NULL;
     }
+    if (n->type == CONF_SCALAR &&
+        (n->value[0] == '\0' || strcmp(n->value, "~") == 0 ||
+         strcmp(n->value, "null") == 0)) {
+        /* "agents:" with nothing under it: an empty list. */
+        if (required) {
+            conf_err(errs, file, n->line, n->col, "'%s' must not be empty",
+                     key);
+        }
+        return NULL;
+    }
     if (n->type != CONF_SEQ) {
         conf_err(errs, file, n->line, n->col, "'%s' must be a list", key);
         return NULL;

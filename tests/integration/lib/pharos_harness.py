@@ -78,7 +78,9 @@ class Harness:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def write_config(self, regions, components_yaml, extra_yaml=""):
+    def write_config(self, regions, components_yaml, extra_yaml="",
+                     agents_for=None):
+        """agents_for: regions that get a config agent (default all)."""
         os.makedirs(os.path.join(self.dir, "secrets"), exist_ok=True)
         lines = [
             "server:",
@@ -94,7 +96,7 @@ class Harness:
         ]
         lines += [f"  - id: {r}" for r in regions]
         lines.append("agents:")
-        for r in regions:
+        for r in (regions if agents_for is None else agents_for):
             # Rewriting the config keeps each region's token, as an operator
             # changing checks would.
             tok = self.tokens.get(r) or "ph_" + secrets.token_urlsafe(32)

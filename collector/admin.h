@@ -1,0 +1,27 @@
+/*
+ * admin.h - Pharos's own admin endpoints (beside the Statuspage API):
+ *
+ *   GET    /v1/agents          list agents with liveness (read scope)
+ *   POST   /v1/agents          create {"id","region"}; the token is in the
+ *                              reply once and only its hash is kept (admin)
+ *   DELETE /v1/agents/<id>     revoke: its next request gets 401 (admin)
+ */
+#ifndef PH_ADMIN_H
+#define PH_ADMIN_H
+
+#include "collector.h"
+#include "http.h"
+
+/* Agents with no contact for this long are listed as stale. */
+#define ADMIN_AGENT_STALE_MS 60000
+
+/* Handles /v1/agents[...]; returns 1 if the path was ours. */
+int admin_handle(struct collector *c, struct http_request *req,
+                 struct http_response *resp);
+
+/* Loads the run-time agents (not revoked) from the store into
+ * c->db_agents. Returns 0 or PH_E*. */
+int admin_load_agents(struct collector *c);
+void admin_free_agents(struct collector *c);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * auth.h - API key checks for the management and admin endpoints.
+ *
+ * A key is accepted as "Authorization: OAuth <key>", "Bearer <key>", a
+ * bare key in Authorization (Statuspage clients send all three), or the
+ * api_key query parameter. Keys come from the config's api_keys (only
+ * their SHA-256 is held); scopes are ordered read < write < admin.
+ */
+#ifndef PH_AUTH_H
+#define PH_AUTH_H
+
+#include "collector.h"
+#include "http.h"
+
+enum auth_scope { SCOPE_READ = 1, SCOPE_WRITE = 2, SCOPE_ADMIN = 3 };
+
+/*
+ * Returns the key's name (borrowed from the config) when the request
+ * carries a key with at least scope need; otherwise fills resp with 401
+ * (no or unknown key) or 403 (scope too low) and returns NULL.
+ */
+const char *auth_api_key(struct collector *c, struct http_request *req,
+                         enum auth_scope need, struct http_response *resp);
+
+/* Finds the agent whose token hashes to sha256 among config agents and
+ * agents added at run time (not revoked). Returns NULL if none. */
+const struct conf_agent *auth_find_agent(const struct collector *c,
+                                         const char *sha256);
+
+#endif
