@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "publish.h"
+#include "rollup.h"
 #include "routes.h"
 #include "store.h"
 #include "timefmt.h"
@@ -33,6 +34,7 @@
     } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
 #define PUBLISH_EVERY_MS 60000
+#define PRUNE_EVERY_MS 3600000
 
 static int
 mkdir_p(const char *path)
@@ -146,9 +148,14 @@ collector_evaluate(struct collector *c)
 {
     uint64_t before = c->metrics.transitions;
 
-    engine_tick(c->engine, time_now_ms(), on_transition, c);
+    int64_t now = time_now_ms();
+
+    engine_tick(c->engine, now, on_transition, c);
     for (size_t i = 0; i < c->conf.ncomponents; i++) {
         c->comps[i].unknown = engine_component_unknown(c->engine, (int)i);
+    }
+    if (c->rollup != NULL) {
+        rollup_observe(c->rollup, c, now, 0);
     }
     /* regions.json reflects every result, so any evaluation may change
      * it; rebuilding is cheap and identical documents are not rewritten. */
@@ -176,6 +183,14 @@ put_doc(struct collector *c, const char *path, char *data, size_t len,
     }
 }
 
+static int
+days_of(void *arg, int component, struct uptime_day out[90])
+{
+    struct collector *c = arg;
+
+    return rollup_days(c->rollup, c, component, time_now_ms(), out);
+}
+
 static void
 render_all(struct collector *c)
 {
@@ -188,6 +203,7 @@ render_all(struct collector *c)
         {"api/v2/components.json", feed_components},
         {"api/v2/regions.json", feed_regions},
         {"api/v2/page.json", feed_page_doc},
+        {"api/v2/uptime.json", feed_uptime},
     };
     static const struct {
         const char *path;
@@ -208,6 +224,8 @@ render_all(struct collector *c)
     int rc;
 
     in.conf = &c->conf;
+    in.days = c->rollup != NULL ? days_of : NULL;
+    in.days_arg = c;
     in.comps = c->comps;
     in.engine = c->engine;
     in.now_ms = time_now_ms();
@@ -249,18 +267,43 @@ collector_mark_dirty(struct collector *c)
                    0);
 }
 
+/* Retention: raw results older than retention.raw, day rollups older
+ * than 400 days. Runs hourly, in bounded chunks (store.c). */
+static void
+prune(struct collector *c)
+{
+    int64_t now = time_now_ms();
+    int64_t deleted = 0;
+    int32_t today;
+
+    if (store_prune_results(c->store,
+                            now - (int64_t)c->conf.retention_raw_days *
+                                      86400000,
+                            &deleted) == 0 &&
+        deleted > 0) {
+        log_info("retention: deleted %lld raw results", (long long)deleted);
+    }
+    if (c->rollup != NULL) {
+        today = uptime_local_date(rollup_tz(c->rollup), now);
+        store_uptime_prune(c->store, uptime_date_add(today, -400));
+    }
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
     struct collector *c = t->data;
-    static int64_t last_full;
     int64_t now = time_mono_ms();
 
     collector_evaluate(c);
-    if (now - last_full >= PUBLISH_EVERY_MS) {
+    if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
-        last_full = now;
+        c->last_full_publish_ms = now;
         collector_mark_dirty(c);
+    }
+    if (now - c->last_prune_ms >= PRUNE_EVERY_MS) {
+        c->last_prune_ms = now;
+        prune(c);
     }
 }
 
@@ -336,6 +379,11 @@ collector_start(struct collector *c)
         log_warnx("cannot build check plans: %s", ph_strerror(rc));
         return rc;
     }
+    rc = rollup_new(c, time_now_ms(), &c->rollup);
+    if (rc != 0) {
+        log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
+        return rc;
+    }
     c->publish = publish_new(cf->publish_dir);
     if (c->publish == NULL) {
         return PH_ENOMEM;
@@ -403,6 +451,9 @@ collector_reload(struct collector *c)
         SWAP_STR(nc.state_dir, c->conf.state_dir);
         SWAP_STR(nc.publish_dir, c->conf.publish_dir);
     }
+    if (c->rollup != NULL) {
+        rollup_observe(c->rollup, c, time_now_ms(), 1);
+    }
     old = c->conf;
     c->conf = nc;
     ne = build_engine(c);
@@ -442,6 +493,12 @@ collector_reload(struct collector *c)
     if (ingest_build_plans(c) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
+    /* Components may have moved: restart the rollup from the store. */
+    rollup_destroy(c->rollup);
+    c->rollup = NULL;
+    if (rollup_new(c, time_now_ms(), &c->rollup) != 0) {
+        log_warnx("reload: uptime accounting stopped (out of memory)");
+    }
     {
         char err[256];
         if (publish_load_dir(c->publish, c->conf.web_dir, err,
@@ -470,6 +527,9 @@ collector_stop(struct collector *c)
         return;
     }
     c->shutting_down = 1;
+    if (c->rollup != NULL) {
+        rollup_observe(c->rollup, c, time_now_ms(), 1);
+    }
     http_server_stop(c->http);
     c->http = NULL;
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
@@ -486,6 +546,8 @@ collector_stop(struct collector *c)
 void
 collector_free(struct collector *c)
 {
+    rollup_destroy(c->rollup);
+    c->rollup = NULL;
     engine_destroy(c->engine);
     store_close(c->store);
     publish_destroy(c->publish);

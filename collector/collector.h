@@ -56,9 +56,12 @@ struct collector {
     size_t ndb_agents;
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
+    struct rollup *rollup;        /* daily uptime per component */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;
+    int64_t last_full_publish_ms; /* monotonic */
+    int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
     int shutting_down;
     struct collector_metrics metrics;

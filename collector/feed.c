@@ -6,6 +6,7 @@
  */
 #include "feed.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -419,5 +420,99 @@ feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
                                                   : "Etc/UTC"));
     json_object_set_new(o, "logo_url", jstr_or_null(pg->logo_url));
     json_object_set_new(o, "brand_color", jstr_or_null(pg->brand_color));
+    return dump(o, ret, ret_len);
+}
+
+/* Whole-number precision is not enough for 99.95 %, and more than three
+ * decimals is noise: round to 1/1000. */
+static json_t *
+jpct(double v)
+{
+    if (v < 0) {
+        return json_null();
+    }
+    return json_real((double)(int64_t)(v * 1000.0 + 0.5) / 1000.0);
+}
+
+static int32_t
+parse_date(const char *s)
+{
+    int y, m, d;
+
+    if (s == NULL || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3) {
+        return 0;
+    }
+    return y * 10000 + m * 100 + d;
+}
+
+int
+feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    const struct pharos_conf *cf = in->conf;
+    json_t *o = json_object();
+    json_t *comps = json_array();
+    struct uptime_day days[90];
+
+    for (size_t i = 0; i < cf->ncomponents && in->days != NULL; i++) {
+        const struct conf_component *cc = &cf->components[i];
+        int32_t start = parse_date(cc->start_date);
+        json_t *co = json_object();
+        json_t *arr = json_array();
+        double weighted = 0;
+        int64_t counted = 0;
+
+        if (in->days(in->days_arg, (int)i, days) != 0) {
+            json_decref(co);
+            json_decref(arr);
+            continue;
+        }
+        for (int k = 0; k < 90; k++) {
+            const struct uptime_day *d = &days[k];
+            int before = start != 0 && d->date < start;
+            int has_data = !before && d->day_s - d->nodata_s > 0;
+            double w = uptime_day_weighted(d);
+            json_t *dj = json_object();
+            char date[16];
+
+            snprintf(date, sizeof(date), "%04d-%02d-%02d", d->date / 10000,
+                     d->date / 100 % 100, d->date % 100);
+            json_object_set_new(dj, "date", json_string(date));
+            json_object_set_new(
+                dj, "uptime",
+                has_data ? jpct(uptime_percent(d->major_s, d->partial_s,
+                                               d->day_s, d->nodata_s))
+                         : json_null());
+            json_object_set_new(dj, "day_s", json_integer(d->day_s));
+            json_object_set_new(dj, "major_s", json_integer(d->major_s));
+            json_object_set_new(dj, "partial_s", json_integer(d->partial_s));
+            json_object_set_new(dj, "degraded_s",
+                                json_integer(d->degraded_s));
+            json_object_set_new(dj, "maintenance_s",
+                                json_integer(d->maintenance_s));
+            json_object_set_new(dj, "nodata_s",
+                                json_integer(before ? d->day_s
+                                                    : d->nodata_s));
+            json_object_set_new(dj, "color",
+                                json_string(uptime_color(w, has_data,
+                                                         before)));
+            json_object_set_new(dj, "incidents", json_array());
+            json_array_append_new(arr, dj);
+            if (has_data) {
+                weighted += w;
+                counted += d->day_s - d->nodata_s;
+            }
+        }
+        json_object_set_new(co, "id", json_string(cc->id));
+        json_object_set_new(co, "name", json_string(cc->name));
+        json_object_set_new(co, "showcase", json_boolean(cc->showcase));
+        json_object_set_new(
+            co, "uptime_90d",
+            counted > 0 ? jpct(100.0 * (1.0 - weighted / (double)counted))
+                        : json_null());
+        json_object_set_new(co, "days", arr);
+        json_array_append_new(comps, co);
+    }
+    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "components", comps);
     return dump(o, ret, ret_len);
 }

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "pharos_conf.h"
+#include "uptime.h"
 
 struct feed_component_state {
     enum comp_status status;
@@ -21,8 +22,14 @@ struct feed_component_state {
     int unknown;            /* insufficient probes behind the status */
 };
 
+/* Fills the last 90 local days of component (oldest first). */
+typedef int (*feed_days_cb)(void *arg, int component,
+                            struct uptime_day out[90]);
+
 struct feed_input {
     const struct pharos_conf *conf;
+    feed_days_cb days;                        /* may be NULL */
+    void *days_arg;
     const struct feed_component_state *comps; /* conf->ncomponents entries */
     const struct engine *engine;              /* for regions.json; may be NULL */
     int64_t now_ms;
@@ -52,5 +59,7 @@ int feed_maintenances(const struct feed_input *in, const char *which,
                       char **ret, size_t *ret_len);
 int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);
+/* uptime.json: 90 daily entries per component with the 90-day figure. */
+int feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len);
 
 #endif

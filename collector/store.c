@@ -38,6 +38,11 @@ enum stmt_id {
     ST_TOKEN_ADD,
     ST_TOKEN_REVOKE,
     ST_TOKEN_LIST,
+    ST_UPTIME_DAY_PUT,
+    ST_UPTIME_STATE_PUT,
+    ST_UPTIME_STATE_GET,
+    ST_UPTIME_DAYS,
+    ST_UPTIME_PRUNE,
     ST_COUNT_
 };
 
@@ -101,6 +106,34 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_TOKEN_LIST] = "SELECT agent_id, region, token_sha256, created_ms, "
                       "coalesce(revoked_ms, 0) FROM agent_tokens "
                       "ORDER BY agent_id",
+    [ST_UPTIME_DAY_PUT] =
+        "INSERT INTO uptime_days (component_id, date, day_s, operational_s, "
+        "degraded_s, partial_s, major_s, maintenance_s, nodata_s) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (component_id, "
+        "date) DO UPDATE SET day_s = excluded.day_s, operational_s = "
+        "excluded.operational_s, degraded_s = excluded.degraded_s, "
+        "partial_s = excluded.partial_s, major_s = excluded.major_s, "
+        "maintenance_s = excluded.maintenance_s, nodata_s = "
+        "excluded.nodata_s",
+    [ST_UPTIME_STATE_PUT] =
+        "INSERT INTO uptime_state (component_id, date, day_s, operational_s, "
+        "degraded_s, partial_s, major_s, maintenance_s, nodata_s, last_s, "
+        "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (component_id) DO UPDATE SET date = excluded.date, "
+        "day_s = excluded.day_s, operational_s = excluded.operational_s, "
+        "degraded_s = excluded.degraded_s, partial_s = excluded.partial_s, "
+        "major_s = excluded.major_s, maintenance_s = excluded.maintenance_s, "
+        "nodata_s = excluded.nodata_s, last_s = excluded.last_s, "
+        "status = excluded.status",
+    [ST_UPTIME_STATE_GET] =
+        "SELECT date, day_s, operational_s, degraded_s, partial_s, major_s, "
+        "maintenance_s, nodata_s, last_s, status FROM uptime_state "
+        "WHERE component_id = ?1",
+    [ST_UPTIME_DAYS] =
+        "SELECT date, day_s, operational_s, degraded_s, partial_s, major_s, "
+        "maintenance_s, nodata_s FROM uptime_days WHERE component_id = ?1 "
+        "AND date >= ?2 ORDER BY date",
+    [ST_UPTIME_PRUNE] = "DELETE FROM uptime_days WHERE date < ?1",
 };
 
 struct store {
@@ -642,4 +675,113 @@ store_list_agent_tokens(struct store *s, store_agent_token_cb cb, void *arg)
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_error(s, "list agent tokens");
+}
+
+static void
+bind_day(sqlite3_stmt *st, int first, const struct uptime_day *d)
+{
+    sqlite3_bind_int(st, first, d->date);
+    sqlite3_bind_int64(st, first + 1, d->day_s);
+    sqlite3_bind_int64(st, first + 2, d->operational_s);
+    sqlite3_bind_int64(st, first + 3, d->degraded_s);
+    sqlite3_bind_int64(st, first + 4, d->partial_s);
+    sqlite3_bind_int64(st, first + 5, d->major_s);
+    sqlite3_bind_int64(st, first + 6, d->maintenance_s);
+    sqlite3_bind_int64(st, first + 7, d->nodata_s);
+}
+
+static void
+col_day(sqlite3_stmt *st, int first, struct uptime_day *d)
+{
+    d->date = sqlite3_column_int(st, first);
+    d->day_s = sqlite3_column_int64(st, first + 1);
+    d->operational_s = sqlite3_column_int64(st, first + 2);
+    d->degraded_s = sqlite3_column_int64(st, first + 3);
+    d->partial_s = sqlite3_column_int64(st, first + 4);
+    d->major_s = sqlite3_column_int64(st, first + 5);
+    d->maintenance_s = sqlite3_column_int64(st, first + 6);
+    d->nodata_s = sqlite3_column_int64(st, first + 7);
+}
+
+int
+store_uptime_checkpoint(struct store *s, const char *component_id,
+                        const struct uptime_day *days, size_t ndays,
+                        const struct uptime_acc_state *stt)
+{
+    sqlite3_stmt *st;
+    int result = 0;
+
+    if (step_done(s, stmt(s, ST_BEGIN), "begin") != 0) {
+        return PH_EDB;
+    }
+    for (size_t i = 0; i < ndays && result == 0; i++) {
+        st = stmt(s, ST_UPTIME_DAY_PUT);
+        sqlite3_bind_text(st, 1, component_id, -1, SQLITE_STATIC);
+        bind_day(st, 2, &days[i]);
+        result = step_done(s, st, "uptime day");
+    }
+    if (result == 0) {
+        st = stmt(s, ST_UPTIME_STATE_PUT);
+        sqlite3_bind_text(st, 1, component_id, -1, SQLITE_STATIC);
+        bind_day(st, 2, &stt->day);
+        sqlite3_bind_int64(st, 10, stt->last_s);
+        sqlite3_bind_int(st, 11, stt->status);
+        result = step_done(s, st, "uptime state");
+    }
+    if (result == 0 &&
+        step_done(s, stmt(s, ST_COMMIT), "commit") == 0) {
+        return 0;
+    }
+    step_done(s, stmt(s, ST_ROLLBACK), "rollback");
+    return PH_EDB;
+}
+
+int
+store_uptime_state(struct store *s, const char *component_id,
+                   struct uptime_acc_state *ret)
+{
+    sqlite3_stmt *st = stmt(s, ST_UPTIME_STATE_GET);
+    int rc;
+
+    sqlite3_bind_text(st, 1, component_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(ret, 0, sizeof(*ret));
+        col_day(st, 0, &ret->day);
+        ret->last_s = sqlite3_column_int64(st, 8);
+        ret->status = sqlite3_column_int(st, 9);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? PH_ENOENT : db_error(s, "uptime state");
+}
+
+int
+store_uptime_days(struct store *s, const char *component_id,
+                  int32_t from_date, struct uptime_day *ret, size_t max,
+                  size_t *ret_n)
+{
+    sqlite3_stmt *st = stmt(s, ST_UPTIME_DAYS);
+    size_t n = 0;
+    int rc;
+
+    sqlite3_bind_text(st, 1, component_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, from_date);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        col_day(st, 0, &ret[n++]);
+    }
+    sqlite3_reset(st);
+    *ret_n = n;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0
+                                                 : db_error(s, "uptime days");
+}
+
+int
+store_uptime_prune(struct store *s, int32_t before_date)
+{
+    sqlite3_stmt *st = stmt(s, ST_UPTIME_PRUNE);
+
+    sqlite3_bind_int(st, 1, before_date);
+    return step_done(s, st, "uptime prune");
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "uptime.h"
 
 struct store;
 
@@ -123,6 +124,22 @@ typedef int (*store_agent_token_cb)(const struct store_agent_token_row *row,
                                     void *arg);
 int store_list_agent_tokens(struct store *s, store_agent_token_cb cb,
                             void *arg);
+
+/* Uptime: closed days and the open day's checkpoint of a component,
+ * written in one transaction (days may be empty). */
+int store_uptime_checkpoint(struct store *s, const char *component_id,
+                            const struct uptime_day *days, size_t ndays,
+                            const struct uptime_acc_state *st);
+/* PH_ENOENT when the component has no checkpoint. */
+int store_uptime_state(struct store *s, const char *component_id,
+                       struct uptime_acc_state *ret);
+/* Days of a component with date >= from_date, oldest first, into ret
+ * (at most max). */
+int store_uptime_days(struct store *s, const char *component_id,
+                      int32_t from_date, struct uptime_day *ret, size_t max,
+                      size_t *ret_n);
+/* Deletes days older than before_date (retention). */
+int store_uptime_prune(struct store *s, int32_t before_date);
 
 /* Key/value state that must survive restarts (plan version, etc). */
 int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
