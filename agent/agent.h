@@ -25,12 +25,14 @@ struct agent_conf {
     uint32_t max_batch;
     uint32_t max_queue;
     uint32_t heartbeat_ms;
+    uint32_t spool_max_mb;    /* on-disk cap of unacked results */
     char *log_level;
     char token[160];          /* loaded from token_file / token_env */
 };
 
 struct sched;
 struct report;
+struct spool;
 struct curl_uv;
 
 struct agent {
@@ -40,6 +42,7 @@ struct agent {
     struct probe_env env;
     struct sched *sched;
     struct report *report;
+    struct spool *spool;      /* NULL without state_dir */
     int closing;
     uv_signal_t sigint;
     uv_signal_t sigterm;

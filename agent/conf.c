@@ -39,6 +39,10 @@ static const struct conf_opt agent_opts[] = {
     {"heartbeat", CONF_T_DURATION, offsetof(struct agent_conf, heartbeat_ms),
      "10s", 1000, 300000, 0, NULL,
      "an empty batch is sent when nothing was sent for this long"},
+    {"spool_max_mb", CONF_T_UINT32, offsetof(struct agent_conf, spool_max_mb),
+     "64", 1, 65536, 0, NULL,
+     "disk cap of the result spool in state_dir; the oldest are dropped "
+     "beyond it"},
     {"log_level", CONF_T_STR, offsetof(struct agent_conf, log_level), "info",
      0, 0, 0, NULL, "error, warn, info or debug"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},

@@ -6,7 +6,9 @@
  *   pharos-agent once -c pharos.yml ...    run checks once (see once.h)
  */
 #include <malloc.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "ph_err.h"
 #include "report.h"
 #include "sched.h"
+#include "spool.h"
 
 /* How long a stopping agent keeps trying to send what it has. */
 #define AGENT_DRAIN_MS 3000
@@ -170,6 +173,20 @@ run(const char *conf_path, int debug)
     ro.max_batch = a.conf.max_batch;
     ro.max_queue = a.conf.max_queue;
     ro.heartbeat_ms = a.conf.heartbeat_ms;
+    if (a.conf.state_dir != NULL) {
+        char dir[1024];
+        char err[256] = "";
+
+        snprintf(dir, sizeof(dir), "%s/spool", a.conf.state_dir);
+        if (mkdir(a.conf.state_dir, 0700) != 0 && errno != EEXIST) {
+            fatal("agent: cannot create state_dir %s", a.conf.state_dir);
+        }
+        if (spool_open(dir, (uint64_t)a.conf.spool_max_mb << 20, 4096,
+                       &a.spool, err, sizeof(err)) != 0) {
+            fatalx("agent: spool: %s", err);
+        }
+        ro.spool = a.spool;
+    }
     a.report = report_new(&loop, a.curl, &ro, on_plan, &a);
     if (a.sched == NULL || a.report == NULL) {
         fatalx("agent: out of memory at startup");
@@ -191,6 +208,7 @@ run(const char *conf_path, int debug)
         log_warnx("agent: loop closed with live handles: %s",
                   uv_strerror(rc));
     }
+    spool_close(a.spool);
     agent_conf_free(&a.conf);
     curl_global_cleanup();
     log_info("agent stopped");

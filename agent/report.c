@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "spool.h"
 #include "timefmt.h"
 
 #define RESP_MAX (WIRE_PLAN_MAX_BYTES)
@@ -28,6 +29,7 @@ struct xfer {
     char etag[64];
     uint8_t *body;          /* POST body, owned */
     size_t nresults;        /* results in this batch */
+    uint64_t first_rid;     /* record id of its first result */
     uint64_t seq;
 };
 
@@ -41,9 +43,20 @@ struct report {
     report_plan_cb plan_cb;
     void *arg;
 
-    /* ring of unacked results */
+    /* Ring of unacked results in memory: record ids mem_first ..
+     * mem_first + qlen - 1. With a spool, the spool holds them all and
+     * the ring is a window on its head; without one, ids are virtual. */
     struct check_result *q;
     size_t qcap, qhead, qlen;
+    uint64_t mem_first;
+    struct spool *spool;
+    uint64_t spool_dropped_seen;
+    struct {
+        int active;          /* resend this batch first (after a crash) */
+        uint64_t seq;
+        uint64_t first;
+        uint32_t count;
+    } resend;
 
     struct xfer *plan_xfer;
     struct xfer *send_xfer;
@@ -111,6 +124,7 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     r->loop = loop;
     r->cu = cu;
     r->opts = *opts;
+    r->spool = opts->spool;
     r->plan_cb = plan_cb;
     r->arg = arg;
     r->plan_url = join(opts->collector_url, "/v1/agent/plan");
@@ -174,23 +188,102 @@ q_grow(struct report *r)
     return 0;
 }
 
+/* Drops n results from the front of the ring. */
+static void
+q_pop(struct report *r, size_t n)
+{
+    if (n > r->qlen) {
+        n = r->qlen;
+    }
+    r->qhead = (r->qhead + n) % r->qcap;
+    r->qlen -= n;
+    r->mem_first += n;
+}
+
+/* Tops the ring up from the spool with records not yet in memory. */
+static void
+q_refill(struct report *r)
+{
+    size_t room, got = 0;
+    uint64_t from;
+
+    if (r->spool == NULL) {
+        return;
+    }
+    if (r->qlen == 0 && r->mem_first < spool_head(r->spool)) {
+        r->mem_first = spool_head(r->spool);
+    }
+    from = r->mem_first + r->qlen;
+    while (from < spool_tail(r->spool)) {
+        struct check_result tmp[64];
+        size_t want;
+
+        if (r->qlen == r->qcap && q_grow(r) != 0) {
+            return;
+        }
+        room = r->qcap - r->qlen;
+        want = room < 64 ? room : 64;
+        if (spool_read(r->spool, from, tmp, want, &got) != 0 || got == 0) {
+            return;
+        }
+        for (size_t i = 0; i < got; i++) {
+            *q_at(r, r->qlen) = tmp[i];
+            r->qlen++;
+        }
+        from += got;
+    }
+}
+
+/* Accounts records the spool dropped (cap reached) and forgets them. */
+static void
+sync_spool_drops(struct report *r)
+{
+    uint64_t d = spool_dropped(r->spool);
+
+    if (d > r->spool_dropped_seen) {
+        uint64_t n = d - r->spool_dropped_seen;
+        r->stats.dropped += n;
+        if (r->spool_dropped_seen == 0 || d / 1000 != r->spool_dropped_seen / 1000) {
+            log_warnx("report: spool full, %llu oldest results dropped so "
+                      "far",
+                      (unsigned long long)d);
+        }
+        r->spool_dropped_seen = d;
+    }
+    while (r->qlen > 0 && r->mem_first < spool_head(r->spool)) {
+        q_pop(r, 1);
+    }
+    if (r->qlen == 0 && r->mem_first < spool_head(r->spool)) {
+        r->mem_first = spool_head(r->spool);
+    }
+}
+
 void
 report_push(struct report *r, const struct check_result *res)
 {
     if (r->closing) {
         return;
     }
-    if (r->qlen == r->qcap && q_grow(r) != 0) {
-        /* Full: drop the oldest result not part of an in-flight batch. */
-        size_t inflight = r->send_xfer != NULL ? r->send_xfer->nresults : 0;
-        if (inflight >= r->qlen) {
-            r->stats.dropped++;
+    if (r->spool != NULL) {
+        uint64_t rid;
+
+        if (spool_append(r->spool, res, &rid) == 0) {
+            sync_spool_drops(r);
+            /* In memory only if contiguous with the ring and room. */
+            if (rid == r->mem_first + r->qlen &&
+                (r->qlen < r->qcap || q_grow(r) == 0)) {
+                *q_at(r, r->qlen) = *res;
+                r->qlen++;
+            }
+            schedule_send(r, r->opts.batch_delay_ms);
             return;
         }
-        for (size_t i = inflight; i + 1 < r->qlen; i++) {
-            *q_at(r, i) = *q_at(r, i + 1);
-        }
-        r->qlen--;
+        log_warnx("report: cannot write the spool; keeping the result in "
+                  "memory only");
+    }
+    if (r->qlen == r->qcap && q_grow(r) != 0) {
+        /* Full: drop the oldest. A batch in flight has its own copy. */
+        q_pop(r, 1);
         r->stats.dropped++;
         if (r->stats.dropped == 1 || r->stats.dropped % 1000 == 0) {
             log_warnx("report: queue full (%zu results), %llu dropped so far",
@@ -349,7 +442,9 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
         } else {
             snprintf(r->plan_etag, sizeof(r->plan_etag), "%s", x->etag);
             r->plan_version = plan.version;
-            if (r->next_seq == 0) {
+            /* Continue after what the collector has; a spool may know a
+             * later seq (batches sent but not acked before a crash). */
+            if (r->next_seq <= plan.last_acked_seq) {
                 r->next_seq = plan.last_acked_seq + 1;
             }
             if (!r->have_plan) {
@@ -430,10 +525,21 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
                acked == x->seq) {
         link_ok(r);
         /* Committed by the collector: drop exactly these results. */
-        r->qhead = (r->qhead + x->nresults) % r->qcap;
-        r->qlen -= x->nresults;
+        if (r->spool != NULL) {
+            spool_ack(r->spool, x->seq);
+        }
+        while (r->qlen > 0 && r->mem_first < x->first_rid + x->nresults) {
+            q_pop(r, 1);
+        }
+        if (r->mem_first < x->first_rid + x->nresults) {
+            r->mem_first = x->first_rid + x->nresults;
+        }
+        r->resend.active = 0;
+        q_refill(r);
         r->stats.sent += x->nresults;
-        r->next_seq = x->seq + 1;
+        if (x->seq + 1 > r->next_seq) {
+            r->next_seq = x->seq + 1;
+        }
         r->last_send_ms = time_mono_ms();
         if (plan_version != 0 && plan_version != r->plan_version &&
             r->plan_xfer == NULL) {
@@ -448,10 +554,18 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
                   (unsigned long long)x->seq, code,
                   (int)(x->resp.len > 200 ? 200 : x->resp.len),
                   x->resp.data != NULL ? x->resp.data : "");
-        r->qhead = (r->qhead + x->nresults) % r->qcap;
-        r->qlen -= x->nresults;
+        if (r->spool != NULL) {
+            spool_discard_inflight(r->spool);
+        }
+        while (r->qlen > 0 && r->mem_first < x->first_rid + x->nresults) {
+            q_pop(r, 1);
+        }
+        r->resend.active = 0;
+        q_refill(r);
         r->stats.dropped += x->nresults;
-        r->next_seq = x->seq + 1;
+        if (x->seq + 1 > r->next_seq) {
+            r->next_seq = x->seq + 1;
+        }
     } else {
         char detail[32];
         snprintf(detail, sizeof(detail), "HTTP %ld", code);
@@ -487,9 +601,30 @@ send_batch(struct report *r)
     if (r->closing || r->send_xfer != NULL || r->next_seq == 0) {
         return;
     }
+    uint64_t seq = r->next_seq;
+    uint64_t first = r->mem_first;
+
     n = r->qlen < r->opts.max_batch ? r->qlen : r->opts.max_batch;
-    if (n == 0 &&
+    if (r->resend.active) {
+        /* After a crash: exactly the batch that was in flight, same seq,
+         * so the collector drops it if it had committed it. */
+        if (r->resend.first == r->mem_first && r->resend.count <= r->qlen) {
+            seq = r->resend.seq;
+            n = r->resend.count;
+        } else {
+            r->resend.active = 0;
+            spool_discard_inflight(r->spool);
+        }
+    }
+    if (n == 0 && !r->resend.active &&
         time_mono_ms() - r->last_send_ms < (int64_t)r->opts.heartbeat_ms) {
+        return;
+    }
+    if (r->spool != NULL && !r->resend.active &&
+        (spool_sync(r->spool) != 0 ||
+         spool_begin_batch(r->spool, seq, first, (uint32_t)n) != 0)) {
+        log_warnx("report: cannot write the spool state; retrying");
+        schedule_send(r, BACKOFF_MIN_MS);
         return;
     }
     if (n > 0) {
@@ -502,7 +637,7 @@ send_batch(struct report *r)
         }
     }
     memset(&b, 0, sizeof(b));
-    b.seq = r->next_seq;
+    b.seq = seq;
     b.plan_version = r->plan_version;
     b.backlog = r->qlen - n;
     snprintf(b.agent_version, sizeof(b.agent_version), "%s",
@@ -522,6 +657,7 @@ send_batch(struct report *r)
     x->body = bytes;
     bytes = NULL;
     x->nresults = n;
+    x->first_rid = first;
     x->seq = b.seq;
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
@@ -568,6 +704,26 @@ void
 report_start(struct report *r)
 {
     r->last_send_ms = time_mono_ms();
+    if (r->spool != NULL) {
+        uint64_t seq, first;
+        uint32_t count;
+
+        r->mem_first = spool_head(r->spool);
+        r->spool_dropped_seen = spool_dropped(r->spool);
+        q_refill(r);
+        r->next_seq = spool_next_seq(r->spool);
+        if (spool_inflight(r->spool, &seq, &first, &count) == 0 &&
+            seq != 0) {
+            r->resend.active = 1;
+            r->resend.seq = seq;
+            r->resend.first = first;
+            r->resend.count = count;
+        }
+        if (r->qlen > 0) {
+            log_info("report: %zu results from the spool to send first",
+                     (size_t)(spool_tail(r->spool) - spool_head(r->spool)));
+        }
+    }
     start_plan_fetch(r);
     if (r->opts.heartbeat_ms > 0) {
         uv_timer_start(&r->hb_timer, on_heartbeat, r->opts.heartbeat_ms,

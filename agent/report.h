@@ -33,6 +33,7 @@ struct report_opts {
     uint32_t max_batch;           /* results per POST */
     uint32_t max_queue;           /* results kept while unacked */
     uint32_t heartbeat_ms;        /* empty batch when idle this long */
+    struct spool *spool;          /* on-disk queue or NULL (borrowed) */
 };
 
 struct report_stats {
