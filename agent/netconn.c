@@ -470,7 +470,12 @@ netconn_tls(struct netconn *nc, const char *sni, int verify,
         return PH_ENOMEM;
     }
     SSL_set_app_data(nc->ssl, nc);
-    SSL_set_tlsext_host_name(nc->ssl, name);
+    {
+        /* The OpenSSL macro takes a non-const pointer. */
+        char sni_name[256];
+        snprintf(sni_name, sizeof(sni_name), "%s", name);
+        SSL_set_tlsext_host_name(nc->ssl, sni_name);
+    }
     if (verify) {
         /* Check the name too: an IP literal against the SAN IPs. */
         X509_VERIFY_PARAM *vp = SSL_get0_param(nc->ssl);

@@ -35,6 +35,7 @@
 #define PUBLISH_DEBOUNCE_MS 50
 #define PUBLISH_EVERY_MS 60000
 #define PRUNE_EVERY_MS 3600000
+#define EVALUATE_DELAY_MS 20
 
 static int
 mkdir_p(const char *path)
@@ -161,6 +162,25 @@ collector_evaluate(struct collector *c)
      * it; rebuilding is cheap and identical documents are not rewritten. */
     (void)before;
     collector_mark_dirty(c);
+}
+
+static void
+on_eval_timer(uv_timer_t *t)
+{
+    struct collector *c = t->data;
+
+    c->eval_pending = 0;
+    collector_evaluate(c);
+}
+
+void
+collector_schedule_evaluate(struct collector *c)
+{
+    if (c->eval_pending || c->shutting_down) {
+        return;
+    }
+    c->eval_pending = 1;
+    uv_timer_start(&c->eval_timer, on_eval_timer, EVALUATE_DELAY_MS, 0);
 }
 
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
@@ -399,6 +419,8 @@ collector_start(struct collector *c)
     c->tick_timer.data = c;
     uv_timer_init(c->loop, &c->publish_timer);
     c->publish_timer.data = c;
+    uv_timer_init(c->loop, &c->eval_timer);
+    c->eval_timer.data = c;
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     memset(&hopts, 0, sizeof(hopts));
@@ -539,6 +561,7 @@ collector_stop(struct collector *c)
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);
         uv_close((uv_handle_t *)&c->publish_timer, noop_close);
+        uv_close((uv_handle_t *)&c->eval_timer, noop_close);
     }
 }
 

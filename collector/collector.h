@@ -71,6 +71,8 @@ struct collector {
 
     uv_timer_t tick_timer;        /* engine ticks + periodic publish */
     uv_timer_t publish_timer;     /* debounced publish after changes */
+    uv_timer_t eval_timer;        /* debounced evaluation after ingest */
+    int eval_pending;
     uv_signal_t sigint;
     uv_signal_t sigterm;
     uv_signal_t sighup;
@@ -91,6 +93,9 @@ void collector_free(struct collector *c);
 /* Re-derives statuses now and records transitions; schedules a publish
  * if anything changed. Called after each ingested batch and each tick. */
 void collector_evaluate(struct collector *c);
+/* Evaluates within EVALUATE_DELAY_MS: many batches arriving together
+ * cost one evaluation. */
+void collector_schedule_evaluate(struct collector *c);
 /* Marks public documents stale; they are rebuilt within ~100 ms. */
 void collector_mark_dirty(struct collector *c);
 

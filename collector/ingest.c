@@ -271,7 +271,7 @@ ingest_results(struct collector *c, struct http_request *req,
     }
     http_resp_take(resp, 200, "application/x-protobuf", ack, acklen);
     if (batch.nresults > 0) {
-        collector_evaluate(c);
+        collector_schedule_evaluate(c);
     }
 out:
     wire_batch_free(&batch);

@@ -236,7 +236,11 @@ store_open(const char *path, struct store **ret)
     if (exec(s, "PRAGMA journal_mode = WAL") != 0 ||
         exec(s, "PRAGMA synchronous = NORMAL") != 0 ||
         exec(s, "PRAGMA foreign_keys = ON") != 0 ||
-        exec(s, "PRAGMA temp_store = MEMORY") != 0) {
+        exec(s, "PRAGMA temp_store = MEMORY") != 0 ||
+        /* Result inserts land all over the (check, time) index: a page
+         * cache that holds the hot part of it doubles the ingest rate. */
+        exec(s, "PRAGMA cache_size = -32768") != 0 ||
+        exec(s, "PRAGMA wal_autocheckpoint = 4000") != 0) {
         result = PH_EDB;
         goto out;
     }

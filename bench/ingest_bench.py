@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Collector ingest rate with commit-before-ack: AGENTS simulated agents
+(each its own token) POST result batches to one collector on loopback,
+one batch in flight per agent, beside a bare sqlite insert loop of the
+same rows on the same disk (the ceiling). Prints both and the ratio.
+Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]"""
+import argparse
+import hashlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("PH_BUILD_DIR", os.path.join(ROOT, "build"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "lib"))
+from peers import free_port, wait_port  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agents", type=int, default=8)
+    ap.add_argument("--batches", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=500)
+    args = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="pharos-ingest-", dir=os.environ.get("BENCH_DIR"))
+    port = free_port()
+    tokens = ["ph_" + secrets.token_urlsafe(32) for _ in range(args.agents)]
+    with open(os.path.join(d, "tokens"), "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    with open(os.path.join(d, "pharos.yml"), "w") as f:
+        f.write(f'server: {{listen: "127.0.0.1:{port}", state_dir: state, '
+                f'web_dir: {os.path.join(ROOT, "web")}, max_results_per_batch: 20000}}\n'
+                "page: {id: bench, name: Bench}\nregions: [{id: r1}]\nagents:\n")
+        for i, t in enumerate(tokens):
+            f.write(f"  - {{id: a{i}, region: r1, token_sha256: "
+                    f"{hashlib.sha256(t.encode()).hexdigest()}}}\n")
+        f.write("components:\n  - id: c\n    name: C\n    checks:\n")
+        for i in range(500):
+            f.write(f'      - {{id: p{i}, type: http, url: "http://127.0.0.1:1/"}}\n')
+    col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"), "-c",
+                            os.path.join(d, "pharos.yml")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        bench = os.path.join(BUILD, "bin", "ingest_bench")
+        out = subprocess.run([bench, "http", f"http://127.0.0.1:{port}/v1/agent/results",
+                              os.path.join(d, "tokens"), str(args.batches),
+                              str(args.batch), "500"], capture_output=True, text=True)
+        print(out.stdout.strip())
+        rss = 0
+        with open(f"/proc/{col.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    rss = int(line.split()[1])
+        print(f"collector peak RSS: {rss / 1024:.1f} MB")
+        ceil = subprocess.run([bench, "sqlite", os.path.join(d, "ceiling.db"),
+                               str(args.batches * args.agents), str(args.batch)],
+                              capture_output=True, text=True)
+        print(ceil.stdout.strip())
+        try:
+            a = float(out.stdout.split("= ")[1].split()[0])
+            b = float(ceil.stdout.split("= ")[1].split()[0])
+            print(f"ratio collector/ceiling = {a / b:.2f} (goal: >= 100,000 results/s)")
+        except (IndexError, ValueError):
+            print("could not compute the ratio")
+    finally:
+        col.terminate()
+        col.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
