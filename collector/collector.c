@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "api_v1.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
@@ -211,6 +212,19 @@ days_of(void *arg, int component, struct uptime_day out[90])
     return rollup_days(c->rollup, c, component, time_now_ms(), out);
 }
 
+void
+collector_feed_input(struct collector *c, struct feed_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->conf = &c->conf;
+    in->days = c->rollup != NULL ? days_of : NULL;
+    in->days_arg = c;
+    in->comps = c->comps;
+    in->engine = c->engine;
+    in->now_ms = time_now_ms();
+    in->created_at_ms = c->created_at_ms;
+}
+
 static void
 render_all(struct collector *c)
 {
@@ -243,13 +257,7 @@ render_all(struct collector *c)
     size_t len = 0;
     int rc;
 
-    in.conf = &c->conf;
-    in.days = c->rollup != NULL ? days_of : NULL;
-    in.days_arg = c;
-    in.comps = c->comps;
-    in.engine = c->engine;
-    in.now_ms = time_now_ms();
-    in.created_at_ms = c->created_at_ms;
+    collector_feed_input(c, &in);
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);
@@ -327,6 +335,31 @@ on_tick(uv_timer_t *t)
     }
 }
 
+/* After a restart the engine has no regional state yet; seed each
+ * component with its last recorded status so the page does not show a
+ * recovery (or hide an outage) until probes have spoken again. */
+static void
+restore_statuses(struct collector *c)
+{
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        char st[32];
+        int64_t at = 0;
+        int s;
+
+        if (store_last_status(c->store, c->conf.components[i].id, st,
+                              sizeof(st), &at) != 0 ||
+            (s = comp_status_parse(st)) < 0) {
+            continue;
+        }
+        engine_restore(c->engine, (int)i,
+                       s == COMP_MAINTENANCE ? COMP_OPERATIONAL
+                                             : (enum comp_status)s,
+                       (enum comp_status)s);
+        c->comps[i].status = (enum comp_status)s;
+        c->comps[i].updated_at_ms = at;
+    }
+}
+
 static int
 load_created_at(struct collector *c)
 {
@@ -399,6 +432,8 @@ collector_start(struct collector *c)
         log_warnx("cannot build check plans: %s", ph_strerror(rc));
         return rc;
     }
+    restore_statuses(c);
+    api_v1_restore_overrides(c);
     rc = rollup_new(c, time_now_ms(), &c->rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
@@ -413,6 +448,7 @@ collector_start(struct collector *c)
         log_warnx("%s", err);
         return rc;
     }
+    engine_tick(c->engine, time_now_ms(), on_transition, c);
     render_all(c);
 
     uv_timer_init(c->loop, &c->tick_timer);

@@ -96,6 +96,8 @@ void collector_evaluate(struct collector *c);
 /* Evaluates within EVALUATE_DELAY_MS: many batches arriving together
  * cost one evaluation. */
 void collector_schedule_evaluate(struct collector *c);
+/* The snapshot the feed renders from. */
+void collector_feed_input(struct collector *c, struct feed_input *in);
 /* Marks public documents stale; they are rebuilt within ~100 ms. */
 void collector_mark_dirty(struct collector *c);
 

@@ -516,3 +516,33 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
     json_object_set_new(o, "components", comps);
     return dump(o, ret, ret_len);
 }
+
+static json_t *
+component_v1(const struct feed_input *in, size_t i)
+{
+    json_t *o = component_obj(in, i, in->conf->components[i].position);
+
+    json_object_set_new(o, "automation_email", json_null());
+    return o;
+}
+
+int
+feed_component_v1(const struct feed_input *in, int component, char **ret,
+                  size_t *ret_len)
+{
+    if (component < 0 || (size_t)component >= in->conf->ncomponents) {
+        return PH_EINVAL;
+    }
+    return dump(component_v1(in, (size_t)component), ret, ret_len);
+}
+
+int
+feed_components_v1(const struct feed_input *in, char **ret, size_t *ret_len)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < in->conf->ncomponents; i++) {
+        json_array_append_new(arr, component_v1(in, i));
+    }
+    return dump(arr, ret, ret_len);
+}

@@ -59,6 +59,12 @@ int feed_maintenances(const struct feed_input *in, const char *which,
                       char **ret, size_t *ret_len);
 int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);
+/* The v1 (management API) component objects: the v2 fields plus
+ * automation_email. One component, or the bare array of all of them. */
+int feed_component_v1(const struct feed_input *in, int component, char **ret,
+                      size_t *ret_len);
+int feed_components_v1(const struct feed_input *in, char **ret,
+                       size_t *ret_len);
 /* uptime.json: 90 daily entries per component with the 90-day figure. */
 int feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len);
 

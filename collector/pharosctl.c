@@ -288,6 +288,62 @@ cmd_agent_revoke(const struct ctl *ctl, const char *id)
     return 0;
 }
 
+/* The page id, from the public feed (the management API needs it). */
+static int
+page_id(const struct ctl *ctl, char *out, size_t len)
+{
+    json_t *doc = get_json(ctl, "/api/v2/status.json");
+    const char *id;
+
+    if (doc == NULL) {
+        return -1;
+    }
+    id = jstr(json_object_get(doc, "page"), "id");
+    snprintf(out, len, "%s", id);
+    json_decref(doc);
+    return out[0] ? 0 : -1;
+}
+
+static int
+cmd_component_set(const struct ctl *ctl, const char *id, const char *status,
+                  const char *until)
+{
+    char pid[80], path[300], body[512];
+    json_t *b = json_object(), *c = json_object(), *doc;
+    size_t n;
+    long code;
+
+    if (page_id(ctl, pid, sizeof(pid)) != 0) {
+        json_decref(b);
+        json_decref(c);
+        return 1;
+    }
+    json_object_set_new(c, "status",
+                        status != NULL ? json_string(status) : json_null());
+    if (until != NULL) {
+        json_object_set_new(c, "override_until", json_string(until));
+    }
+    json_object_set_new(b, "component", c);
+    n = json_dumpb(b, body, sizeof(body) - 1, JSON_COMPACT);
+    json_decref(b);
+    if (n == 0 || n >= sizeof(body) - 1) {
+        fprintf(stderr, "pharosctl: arguments too long\n");
+        return 2;
+    }
+    body[n] = '\0';
+    snprintf(path, sizeof(path), "/v1/pages/%s/components/%s", pid, id);
+    doc = request_json(ctl, "PATCH", path, body, &code);
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("%s is now %s%s\n", jstr(doc, "id"), jstr(doc, "status"),
+               status != NULL ? " (manual override)" : "");
+    }
+    json_decref(doc);
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -302,6 +358,8 @@ usage(FILE *f)
             "  agent add --region R [--id ID]  create an agent, print its "
             "token once\n"
             "  agent revoke ID              revoke an agent's token\n"
+            "  component set ID STATUS [--until ISO]  manual override\n"
+            "  component clear ID           back to probe-driven status\n"
             "options:\n"
             "  --url URL   collector base URL (default $PHAROS_URL or "
             "http://127.0.0.1:8080)\n"
@@ -332,7 +390,7 @@ main(int argc, char **argv)
 {
     struct ctl ctl;
     const char *args[8];
-    const char *region = NULL, *id = NULL;
+    const char *region = NULL, *id = NULL, *until = NULL;
     char keybuf[256];
     size_t nargs = 0;
     int rc;
@@ -357,6 +415,8 @@ main(int argc, char **argv)
             region = argv[++i];
         } else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) {
             id = argv[++i];
+        } else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc) {
+            until = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             ctl.json = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
@@ -402,6 +462,12 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "agent") == 0 && nargs == 3 &&
                strcmp(args[1], "revoke") == 0) {
         rc = cmd_agent_revoke(&ctl, args[2]);
+    } else if (strcmp(args[0], "component") == 0 && nargs == 4 &&
+               strcmp(args[1], "set") == 0) {
+        rc = cmd_component_set(&ctl, args[2], args[3], until);
+    } else if (strcmp(args[0], "component") == 0 && nargs == 3 &&
+               strcmp(args[1], "clear") == 0) {
+        rc = cmd_component_set(&ctl, args[2], NULL, NULL);
     } else {
         fprintf(stderr, "pharosctl: unknown command '%s'\n", args[0]);
         usage(stderr);

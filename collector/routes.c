@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "api_v1.h"
 #include "collector.h"
 #include "ingest.h"
 #include "mem.h"
@@ -123,6 +124,9 @@ routes_handle(struct http_request *req, struct http_response *resp,
         return;
     }
     if (strncmp(path, "/v1/agents", 10) == 0 && admin_handle(c, req, resp)) {
+        return;
+    }
+    if (strncmp(path, "/v1/pages/", 10) == 0 && api_v1_handle(c, req, resp)) {
         return;
     }
     if (strcmp(path, "/healthz") == 0 && is_get) {

@@ -101,6 +101,14 @@ components:
         check("status.json indicator is critical",
               st_doc["status"]["indicator"] == "critical", st_doc)
 
+        # A restart during the outage shows the outage at once (no false
+        # recovery while regions report again).
+        h.stop("collector")
+        h.start_collector()
+        check("restart during an outage keeps major_outage",
+              component_status(h, "web")[0] == "major_outage",
+              component_status(h, "web")[0])
+
         target = start_target(tport)
         ok = wait_until(lambda: component_status(h, "web")[0] == "operational"
                         and h.region_states("web-http") == {"r1": "up", "r2": "up"}, 20)

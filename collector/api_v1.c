@@ -1,0 +1,503 @@
+#include "api_v1.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "feed.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "rollup.h"
+#include "store.h"
+#include "timefmt.h"
+
+#define V1_BODY_FIELD_MAX 256
+
+/* ---- request bodies: JSON (with or without Content-Type) or Rails
+ * form fields like component[status]=major_outage ---- */
+
+static int
+hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    ch = tolower(ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Finds key in an x-www-form-urlencoded body and URL-decodes its value
+ * into out. Returns 1 if found. */
+static int
+form_get(const char *body, size_t len, const char *key, char *out,
+         size_t outlen)
+{
+    size_t klen = strlen(key);
+    const char *p = body;
+    const char *end = body + len;
+
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pe = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pe - p));
+        char name[128];
+        size_t n = 0;
+
+        /* Decode the name too: "component%5Bstatus%5D" is common. */
+        for (const char *q = p; q < (eq ? eq : pe) && n + 1 < sizeof(name);
+             q++) {
+            if (*q == '%' && q + 2 < pe && hexval(q[1]) >= 0 &&
+                hexval(q[2]) >= 0) {
+                name[n++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
+                q += 2;
+            } else {
+                name[n++] = *q == '+' ? ' ' : *q;
+            }
+        }
+        name[n] = '\0';
+        if (eq != NULL && n == klen && memcmp(name, key, klen) == 0) {
+            size_t o = 0;
+            for (const char *q = eq + 1; q < pe && o + 1 < outlen; q++) {
+                if (*q == '%' && q + 2 < pe && hexval(q[1]) >= 0 &&
+                    hexval(q[2]) >= 0) {
+                    out[o++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
+                    q += 2;
+                } else {
+                    out[o++] = *q == '+' ? ' ' : *q;
+                }
+            }
+            out[o] = '\0';
+            return 1;
+        }
+        p = pe + 1;
+    }
+    return 0;
+}
+
+/* Reads field of the "component" object, as JSON or form. Returns 1 and
+ * the text (JSON null gives ""), 0 if absent, -1 on a malformed body. */
+static int
+component_field(struct http_request *req, const char *field, char *out,
+                size_t outlen)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    size_t i = 0;
+
+    while (i < len && isspace((unsigned char)body[i])) {
+        i++;
+    }
+    if (i < len && body[i] == '{') {
+        json_error_t jerr;
+        json_t *doc = json_loadb(body, len, 0, &jerr);
+        json_t *obj, *v;
+        int found = 0;
+
+        if (doc == NULL) {
+            return -1;
+        }
+        obj = json_object_get(doc, "component");
+        if (!json_is_object(obj)) {
+            obj = doc; /* some SDKs send the fields unwrapped */
+        }
+        v = json_object_get(obj, field);
+        if (json_is_string(v)) {
+            snprintf(out, outlen, "%s", json_string_value(v));
+            found = 1;
+        } else if (json_is_null(v)) {
+            out[0] = '\0';
+            found = 1;
+        }
+        json_decref(doc);
+        return found;
+    } else {
+        char key[64];
+        snprintf(key, sizeof(key), "component[%s]", field);
+        return form_get(body, len, key, out, outlen);
+    }
+}
+
+/* ---- helpers ---- */
+
+static void
+take_text(struct http_response *resp, int status, char *text, size_t len,
+          int rc)
+{
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+        return;
+    }
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
+}
+
+static void
+save_override(struct collector *c, const char *cid, const char *status,
+              int64_t until_ms)
+{
+    char key[96], val[64];
+
+    snprintf(key, sizeof(key), "override:%s", cid);
+    if (status == NULL) {
+        snprintf(val, sizeof(val), "-");
+    } else {
+        snprintf(val, sizeof(val), "%.30s %lld", status, (long long)until_ms);
+    }
+    store_kv_set(c->store, key, val);
+}
+
+void
+api_v1_restore_overrides(struct collector *c)
+{
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        char key[96], val[64], st[40];
+        long long until = 0;
+        int s;
+
+        snprintf(key, sizeof(key), "override:%s", c->conf.components[i].id);
+        if (store_kv_get(c->store, key, val, sizeof(val)) != 0 ||
+            sscanf(val, "%39s %lld", st, &until) != 2 ||
+            (s = comp_status_parse(st)) < 0) {
+            continue;
+        }
+        if (until != 0 && until <= time_now_ms()) {
+            continue;
+        }
+        engine_set_override(c->engine, (int)i, (enum comp_status)s, until);
+    }
+}
+
+static void
+patch_component(struct collector *c, struct http_request *req,
+                struct http_response *resp, int idx, const char *who)
+{
+    const char *cid = c->conf.components[idx].id;
+    char status[V1_BODY_FIELD_MAX], until_s[V1_BODY_FIELD_MAX];
+    int64_t until = 0;
+    int has_status, has_until, s;
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+
+    has_status = component_field(req, "status", status, sizeof(status));
+    has_until = component_field(req, "override_until", until_s,
+                                sizeof(until_s));
+    if (has_status < 0 || has_until < 0) {
+        http_resp_error(resp, 400, "bad_request", "malformed JSON body");
+        return;
+    }
+    if (has_status == 0) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "component[status] is required (Pharos derives "
+                        "the other fields from its configuration)");
+        return;
+    }
+    if (has_until == 1 && until_s[0] != '\0' &&
+        (time_parse_iso8601(until_s, &until) != 0 ||
+         until <= time_now_ms())) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "override_until must be an ISO 8601 time in the "
+                        "future");
+        return;
+    }
+    if (status[0] == '\0') {
+        engine_clear_override(c->engine, idx);
+        save_override(c, cid, NULL, 0);
+        log_info("api: %s cleared the override of %s", who, cid);
+    } else {
+        s = comp_status_parse(status);
+        if (s < 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "status must be operational, degraded_performance, "
+                     "partial_outage, major_outage or under_maintenance");
+            http_resp_error(resp, 422, "unprocessable_entity", msg);
+            return;
+        }
+        engine_set_override(c->engine, idx, (enum comp_status)s, until);
+        save_override(c, cid, status, until);
+        log_info("api: %s set %s to %s (manual override)", who, cid, status);
+    }
+    collector_evaluate(c);
+    collector_feed_input(c, &in);
+    take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
+}
+
+static void
+uptime_v1(struct collector *c, struct http_request *req,
+          struct http_response *resp, int idx)
+{
+    struct uptime_day days[ROLLUP_DAYS];
+    const char *start_q = http_req_query(req, "start");
+    const char *end_q = http_req_query(req, "end");
+    int64_t now = time_now_ms();
+    int32_t from = 0, to = 99999999;
+    int64_t major = 0, partial = 0, span = 0, nodata = 0;
+    int32_t first = 0, last = 0;
+    json_t *o, *warn;
+    char *text;
+    size_t len;
+    char iso[32];
+    int64_t ms;
+
+    if ((start_q != NULL && time_parse_iso8601(start_q, &ms) != 0) ||
+        (end_q != NULL && time_parse_iso8601(end_q, &ms) != 0)) {
+        http_resp_error(resp, 400, "bad_request",
+                        "start and end must be dates (YYYY-MM-DD)");
+        return;
+    }
+    if (start_q != NULL) {
+        from = (int32_t)strtol(start_q, NULL, 10) * 10000 +
+               (int32_t)strtol(start_q + 5, NULL, 10) * 100 +
+               (int32_t)strtol(start_q + 8, NULL, 10);
+    }
+    if (end_q != NULL) {
+        to = (int32_t)strtol(end_q, NULL, 10) * 10000 +
+             (int32_t)strtol(end_q + 5, NULL, 10) * 100 +
+             (int32_t)strtol(end_q + 8, NULL, 10);
+    }
+    if (rollup_days(c->rollup, c, idx, now, days) != 0) {
+        http_resp_error(resp, 500, "internal", "cannot read uptime");
+        return;
+    }
+    for (int i = 0; i < ROLLUP_DAYS; i++) {
+        if (days[i].date < from || days[i].date > to) {
+            continue;
+        }
+        if (first == 0) {
+            first = days[i].date;
+        }
+        last = days[i].date;
+        major += days[i].major_s;
+        partial += days[i].partial_s;
+        span += days[i].day_s;
+        nodata += days[i].nodata_s;
+    }
+    o = json_object();
+    warn = json_array();
+    json_object_set_new(o, "id", json_string(c->conf.components[idx].id));
+    json_object_set_new(o, "name",
+                        json_string(c->conf.components[idx].name));
+    snprintf(iso, sizeof(iso), "%04d-%02d-%02d", first / 10000,
+             first / 100 % 100, first % 100);
+    json_object_set_new(o, "range_start",
+                        first ? json_string(iso) : json_null());
+    snprintf(iso, sizeof(iso), "%04d-%02d-%02d", last / 10000,
+             last / 100 % 100, last % 100);
+    json_object_set_new(o, "range_end", last ? json_string(iso) : json_null());
+    if (span - nodata > 0) {
+        double pct = uptime_percent(major, partial, span, nodata);
+        json_object_set_new(o, "uptime_percentage",
+                            json_real((double)(int64_t)(pct * 100 + 0.5) /
+                                      100.0));
+    } else {
+        json_object_set_new(o, "uptime_percentage", json_null());
+    }
+    json_object_set_new(o, "major_outage", json_integer(major));
+    json_object_set_new(o, "partial_outage", json_integer(partial));
+    if (nodata > 0) {
+        json_array_append_new(
+            warn, json_string("time without data (collector down or no "
+                              "quorum) is left out of the percentage"));
+    }
+    if (start_q != NULL || end_q != NULL) {
+        json_array_append_new(warn,
+                              json_string("only the last 90 days are kept "
+                                          "at daily resolution"));
+    }
+    json_object_set_new(o, "warnings", warn);
+    json_object_set_new(o, "related_events", json_array());
+    len = json_dumpb(o, NULL, 0, JSON_COMPACT);
+    text = ph_malloc(len + 1);
+    if (text == NULL || json_dumpb(o, text, len, JSON_COMPACT) != len) {
+        ph_free(text);
+        json_decref(o);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    json_decref(o);
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+struct trans_ctx {
+    json_t *arr;
+    size_t n;
+};
+
+static int
+trans_row(const struct store_transition_row *row, void *arg)
+{
+    struct trans_ctx *t = arg;
+    json_t *o = json_object();
+    char iso[ISO8601_MAX];
+
+    time_iso8601(row->at_ms, iso);
+    json_object_set_new(o, "at", json_string(iso));
+    json_object_set_new(o, "old_status", json_string(row->old_status));
+    json_object_set_new(o, "new_status", json_string(row->new_status));
+    json_object_set_new(o, "source", json_string(row->source));
+    json_object_set_new(o, "reason", json_string(row->reason));
+    json_array_append_new(t->arr, o);
+    /* Bounded: the newest 1000 are enough for a human or a script. */
+    if (++t->n > 1000) {
+        json_array_remove(t->arr, 0);
+    }
+    return 0;
+}
+
+static void
+transitions_v1(struct collector *c, struct http_request *req,
+               struct http_response *resp, int idx)
+{
+    const char *since_q = http_req_query(req, "since");
+    int64_t since = 0;
+    struct trans_ctx t;
+    char *text;
+    size_t len;
+
+    if (since_q != NULL && time_parse_iso8601(since_q, &since) != 0) {
+        http_resp_error(resp, 400, "bad_request",
+                        "since must be an ISO 8601 time");
+        return;
+    }
+    t.arr = json_array();
+    t.n = 0;
+    if (store_list_transitions(c->store, c->conf.components[idx].id, since,
+                               trans_row, &t) != 0) {
+        json_decref(t.arr);
+        http_resp_error(resp, 500, "internal", "cannot read transitions");
+        return;
+    }
+    len = json_dumpb(t.arr, NULL, 0, JSON_COMPACT);
+    text = ph_malloc(len + 1);
+    if (text == NULL || json_dumpb(t.arr, text, len, JSON_COMPACT) != len) {
+        ph_free(text);
+        json_decref(t.arr);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    json_decref(t.arr);
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+/* Copies segment n (0-based) of path after /v1/pages/ into out, dropping
+ * a ".json" suffix. Returns its length or -1. */
+static int
+segment(const char *rest, int n, char *out, size_t len)
+{
+    const char *p = rest;
+    size_t l;
+
+    for (int i = 0; i < n; i++) {
+        p = strchr(p, '/');
+        if (p == NULL) {
+            return -1;
+        }
+        p++;
+    }
+    l = strcspn(p, "/");
+    if (l == 0 || l >= len) {
+        return -1;
+    }
+    memcpy(out, p, l);
+    out[l] = '\0';
+    if (l > 5 && strcmp(out + l - 5, ".json") == 0) {
+        out[l - 5] = '\0';
+        l -= 5;
+    }
+    return (int)l;
+}
+
+static int
+nsegments(const char *rest)
+{
+    int n = 1;
+
+    for (const char *p = rest; *p; p++) {
+        if (*p == '/' && p[1] != '\0') {
+            n++;
+        }
+    }
+    return n;
+}
+
+int
+api_v1_handle(struct collector *c, struct http_request *req,
+              struct http_response *resp)
+{
+    const char *path = http_req_path(req);
+    const char *method = http_req_method(req);
+    const char *rest;
+    char page[80], coll[40], id[80], sub[40];
+    int nseg, idx;
+    int is_get = strcmp(method, "GET") == 0;
+    int is_write = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
+    const char *who;
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (strncmp(path, "/v1/pages/", 10) != 0) {
+        return 0;
+    }
+    rest = path + 10;
+    nseg = nsegments(rest);
+    if (segment(rest, 0, page, sizeof(page)) < 0 ||
+        strcmp(page, c->conf.page.id) != 0) {
+        http_resp_error(resp, 404, "not_found", "no such page");
+        return 1;
+    }
+    who = auth_api_key(c, req, is_get ? SCOPE_READ : SCOPE_WRITE, resp);
+    if (who == NULL) {
+        return 1;
+    }
+    if (nseg < 2 || segment(rest, 1, coll, sizeof(coll)) < 0 ||
+        strcmp(coll, "components") != 0) {
+        http_resp_error(resp, 404, "not_found", "no such resource");
+        return 1;
+    }
+    collector_feed_input(c, &in);
+    if (nseg == 2) {
+        if (!is_get) {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "components are defined in the configuration "
+                            "file");
+            return 1;
+        }
+        take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
+        return 1;
+    }
+    if (segment(rest, 2, id, sizeof(id)) < 0 ||
+        (idx = pharos_conf_component_index(&c->conf, id)) < 0) {
+        http_resp_error(resp, 404, "not_found", "no such component");
+        return 1;
+    }
+    if (nseg == 3) {
+        if (is_get) {
+            take_text(resp, 200, text, len,
+                      feed_component_v1(&in, idx, &text, &len));
+        } else if (is_write) {
+            patch_component(c, req, resp, idx, who);
+        } else {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "use GET, PATCH or PUT");
+        }
+        return 1;
+    }
+    if (nseg == 4 && segment(rest, 3, sub, sizeof(sub)) > 0 && is_get) {
+        if (strcmp(sub, "uptime") == 0) {
+            uptime_v1(c, req, resp, idx);
+            return 1;
+        }
+        if (strcmp(sub, "transitions") == 0) {
+            transitions_v1(c, req, resp, idx);
+            return 1;
+        }
+    }
+    http_resp_error(resp, 404, "not_found", "no such resource");
+    return 1;
+}
