@@ -294,7 +294,9 @@ spool_open(const char *dir, uint64_t max_bytes, uint32_t per_seg,
     }
     closedir(d);
     d = NULL;
-    qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+    if (s->nsegs > 1) {
+        qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+    }
     rc = load_state(s);
     if (rc == PH_EPARSE) {
         snprintf(errbuf, errlen, "%s/state is corrupt", dir);

@@ -268,6 +268,20 @@ render_all(struct collector *c)
         rc = feed_maintenances(&in, maints[i].which, &data, &len);
         put_doc(c, maints[i].path, data, len, rc);
     }
+    for (int i = -1; i < (int)c->conf.ncomponents; i++) {
+        char path[PUBLISH_PATH_MAX];
+
+        snprintf(path, sizeof(path), "badge/%s.svg",
+                 i < 0 ? "status" : c->conf.components[i].id);
+        rc = feed_badge(&in, i, &data, &len);
+        if (rc == 0) {
+            rc = publish_set_take(c->publish, path, "image/svg+xml",
+                                  (uint8_t *)data, len);
+        }
+        if (rc != 0) {
+            c->metrics.publish_errors++;
+        }
+    }
     if (publish_flush(c->publish) != 0) {
         c->metrics.publish_errors++;
     }

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
@@ -545,4 +546,98 @@ feed_components_v1(const struct feed_input *in, char **ret, size_t *ret_len)
         json_array_append_new(arr, component_v1(in, i));
     }
     return dump(arr, ret, ret_len);
+}
+
+/* Appends s to b escaped for XML text and attributes. */
+static void
+xml_escape(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            buf_appends(b, "&amp;");
+            break;
+        case '<':
+            buf_appends(b, "&lt;");
+            break;
+        case '>':
+            buf_appends(b, "&gt;");
+            break;
+        case '"':
+            buf_appends(b, "&quot;");
+            break;
+        case '\'':
+            buf_appends(b, "&#39;");
+            break;
+        default:
+            buf_append(b, s, 1);
+        }
+    }
+}
+
+int
+feed_badge(const struct feed_input *in, int component, char **ret,
+           size_t *ret_len)
+{
+    static const struct {
+        const char *text;
+        const char *color;
+    } look[] = {
+        [COMP_OPERATIONAL] = {"operational", "#2ecc71"},
+        [COMP_DEGRADED] = {"degraded", "#f1c40f"},
+        [COMP_PARTIAL] = {"partial outage", "#e67e22"},
+        [COMP_MAJOR] = {"major outage", "#e74c3c"},
+        [COMP_MAINTENANCE] = {"maintenance", "#3498db"},
+    };
+    const char *label, *text, *color;
+    struct buf b;
+    int lw, rw;
+    int rc;
+
+    if (component >= 0) {
+        enum comp_status st;
+        if ((size_t)component >= in->conf->ncomponents) {
+            return PH_EINVAL;
+        }
+        st = in->comps[component].status;
+        label = in->conf->components[component].name;
+        text = look[st].text;
+        color = look[st].color;
+    } else {
+        struct feed_status fs = page_status(in);
+        label = in->conf->page.name;
+        text = fs.description;
+        color = strcmp(fs.indicator, "none") == 0       ? "#2ecc71"
+                : strcmp(fs.indicator, "minor") == 0    ? "#f1c40f"
+                : strcmp(fs.indicator, "major") == 0    ? "#e67e22"
+                : strcmp(fs.indicator, "critical") == 0 ? "#e74c3c"
+                                                        : "#3498db";
+    }
+    /* Width from character count: no font metrics in a daemon. */
+    lw = 10 + 7 * (int)(strlen(label) > 40 ? 40 : strlen(label));
+    rw = 10 + 7 * (int)strlen(text);
+    buf_init(&b, 8192);
+    buf_printf(&b,
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+               "height=\"20\" role=\"img\" aria-label=\"",
+               lw + rw);
+    xml_escape(&b, label);
+    buf_appends(&b, ": ");
+    xml_escape(&b, text);
+    buf_printf(&b,
+               "\"><rect width=\"%d\" height=\"20\" fill=\"#555\"/>"
+               "<rect x=\"%d\" width=\"%d\" height=\"20\" fill=\"%s\"/>"
+               "<g fill=\"#fff\" font-family=\"Verdana,sans-serif\" "
+               "font-size=\"11\"><text x=\"5\" y=\"14\">",
+               lw, lw, rw, color);
+    xml_escape(&b, label);
+    buf_printf(&b, "</text><text x=\"%d\" y=\"14\">", lw + 5);
+    xml_escape(&b, text);
+    rc = buf_appends(&b, "</text></g></svg>\n");
+    if (rc != 0) {
+        buf_free(&b);
+        return rc;
+    }
+    *ret = buf_steal(&b, ret_len);
+    return *ret == NULL ? PH_ENOMEM : 0;
 }

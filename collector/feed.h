@@ -65,6 +65,10 @@ int feed_component_v1(const struct feed_input *in, int component, char **ret,
                       size_t *ret_len);
 int feed_components_v1(const struct feed_input *in, char **ret,
                        size_t *ret_len);
+/* badge/<id>.svg: "<name> | <status>" in the status colour; component
+ * -1 is the page's overall status. */
+int feed_badge(const struct feed_input *in, int component, char **ret,
+               size_t *ret_len);
 /* uptime.json: 90 daily entries per component with the 90-day figure. */
 int feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len);
 

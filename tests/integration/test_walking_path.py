@@ -136,6 +136,13 @@ components:
         check("page served at /", code == 200 and b"<html" in body.lower(), code)
         code, _ = http_get(h.url("/healthz"), ok_codes=None)
         check("healthz", code == 200, code)
+        code, svg = http_get(h.url("/badge/web.svg"), ok_codes=None)
+        check("status badge per component (escaped SVG)",
+              code == 200 and svg.startswith(b"<svg") and b"Web site" in svg
+              and b"operational" in svg, (code, svg[:80]))
+        code, svg = http_get(h.url("/badge/status.svg"), ok_codes=None)
+        check("page badge", code == 200 and b"All Systems Operational" in svg,
+              (code, svg[:80]))
 
         # A bad config is reported as file:line:col and --check fails.
         bad = os.path.join(h.dir, "bad.yml")
