@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "store.h"
 
 static void
 usage(FILE *f)
@@ -26,7 +27,8 @@ usage(FILE *f)
             "  -c FILE      configuration (default /etc/pharos/pharos.yml)\n"
             "  --check, -n  validate the configuration and exit\n"
             "  -nv          validate and print the normalised configuration\n"
-            "  -d           debug logging\n");
+            "  -d           debug logging\n"
+            "  backup DEST  write an online copy of the database to DEST\n");
 }
 
 static void
@@ -49,6 +51,43 @@ on_hup(uv_signal_t *s, int signum)
     (void)signum;
     log_info("signal SIGHUP: reloading %s", c->conf.path);
     collector_reload(c);
+}
+
+/* pharos-collector backup -c FILE DEST: an online copy of the database,
+ * safe while the collector runs (sqlite takes care of the readers). */
+static int
+backup(const char *conf_path, const char *dest)
+{
+    struct pharos_conf conf;
+    struct conf_errs errs;
+    struct store *st = NULL;
+    char path[1024];
+    int rc;
+
+    memset(&errs, 0, sizeof(errs));
+    if (pharos_conf_load(conf_path, &conf, &errs) != 0) {
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        }
+        return 1;
+    }
+    snprintf(path, sizeof(path), "%s/pharos.db", conf.state_dir);
+    rc = store_open(path, &st);
+    if (rc == 0) {
+        rc = store_backup(st, dest);
+        if (rc != 0) {
+            fprintf(stderr, "pharos-collector: %s\n", store_errmsg(st));
+        }
+    } else {
+        fprintf(stderr, "pharos-collector: cannot open %s: %s\n", path,
+                ph_strerror(rc));
+    }
+    store_close(st);
+    pharos_conf_free(&conf);
+    if (rc == 0) {
+        fprintf(stderr, "backup of %s written to %s\n", path, dest);
+    }
+    return rc == 0 ? 0 : 1;
 }
 
 static int
@@ -96,9 +135,13 @@ main(int argc, char **argv)
     uv_loop_t loop;
     int rc;
 
+    const char *backup_to = NULL;
+
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             conf_path = argv[++i];
+        } else if (strcmp(argv[i], "backup") == 0 && i + 1 < argc) {
+            backup_to = argv[++i];
         } else if (strcmp(argv[i], "--check") == 0 ||
                    strcmp(argv[i], "-n") == 0) {
             check = 1;
@@ -122,6 +165,9 @@ main(int argc, char **argv)
         }
     }
     log_init("collector", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+    if (backup_to != NULL) {
+        return backup(conf_path, backup_to);
+    }
     if (check) {
         return check_config(conf_path, verbose);
     }

@@ -789,3 +789,42 @@ store_uptime_prune(struct store *s, int32_t before_date)
     sqlite3_bind_int(st, 1, before_date);
     return step_done(s, st, "uptime prune");
 }
+
+int
+store_backup(struct store *s, const char *path)
+{
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b;
+    int rc;
+
+    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
+                                        SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", path,
+                 dst ? sqlite3_errmsg(dst) : "cannot open");
+        sqlite3_close(dst);
+        return PH_EIO;
+    }
+    b = sqlite3_backup_init(dst, "main", s->db, "main");
+    if (b == NULL) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return PH_EDB;
+    }
+    /* Copy in steps so a busy writer is not blocked for long. */
+    do {
+        rc = sqlite3_backup_step(b, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+            sqlite3_sleep(20);
+        }
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        snprintf(s->errmsg, sizeof(s->errmsg), "backup: %s",
+                 sqlite3_errstr(rc));
+        sqlite3_close(dst);
+        return PH_EDB;
+    }
+    sqlite3_close(dst);
+    return 0;
+}

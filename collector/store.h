@@ -141,6 +141,10 @@ int store_uptime_days(struct store *s, const char *component_id,
 /* Deletes days older than before_date (retention). */
 int store_uptime_prune(struct store *s, int32_t before_date);
 
+/* Writes a consistent copy of the database to path with sqlite's online
+ * backup, while the collector may be running. */
+int store_backup(struct store *s, const char *path);
+
 /* Key/value state that must survive restarts (plan version, etc). */
 int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
 int store_kv_set(struct store *s, const char *key, const char *value);
