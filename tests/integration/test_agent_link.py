@@ -16,34 +16,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
-
-class Target(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "3")
-        self.end_headers()
-        self.wfile.write(b"ok\n")
 
 
 def main():
     res = Results()
     tport = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", tport), Target)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = serve_target(tport)
     h = Harness("agent_link")
     admin_key = "ph_admin_" + "k" * 32
     read_key = "ph_read_" + "r" * 32

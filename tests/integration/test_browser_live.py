@@ -9,25 +9,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import SRC, Harness, free_port, wait_until  # noqa: E402
+from pharos_harness import serve_target, SRC, Harness, free_port, wait_until  # noqa: E402
 
 BROWSER_DIR = os.path.join(SRC, "tests", "browser")
 
-
-class Target(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 def main():
@@ -41,9 +28,7 @@ def main():
                        env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"),
                        check=True, timeout=120)
     port = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Target)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = serve_target(port)
     h = Harness("browser_live")
     key = "ph_browser_" + "b" * 30
     os.environ["PH_BROWSER_KEY"] = key

@@ -8,32 +8,21 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 BLOCKED = set()
 REGIONS = {"eu-west": "127.0.0.2", "us-east": "127.0.0.3", "ap-south": "127.0.0.4"}
 
 
-class Target(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        cut = self.client_address[0] in BLOCKED
-        body = b"cut off\n" if cut else b"ok\n"
-        self.send_response(503 if cut else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+def respond(handler):
+    if handler.client_address[0] in BLOCKED:
+        return 503, b"cut off\n"
+    return 200, b"ok\n"
 
 def status(h):
     doc = json.loads(http_get(h.url("/api/v2/summary.json"))[1])
@@ -49,9 +38,7 @@ def regions(h):
 def main():
     res = Results()
     port = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Target)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = serve_target(port, respond)
     h = Harness("multi_region")
     try:
         h.write_config(list(REGIONS), f"""

@@ -7,27 +7,12 @@ import json
 import os
 import sqlite3
 import sys
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
-
-class Target(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        body = b"ok\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def comps(port, extra=""):
@@ -49,9 +34,7 @@ def regions_checks(h):
 def main():
     res = Results()
     tport = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", tport), Target)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = serve_target(tport)
     h = Harness("plan_update")
     try:
         h.write_config(["r1"], comps(tport))

@@ -8,26 +8,17 @@ import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 DOWN = threading.Event()
 
 
-class Target(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        self.send_response(503 if DOWN.is_set() else 200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
+def respond(_handler):
+    return (503 if DOWN.is_set() else 200), b""
 
 def uptime(h, cid="api"):
     doc = json.loads(http_get(h.url("/api/v2/uptime.json"))[1])
@@ -37,9 +28,7 @@ def uptime(h, cid="api"):
 def main():
     res = Results()
     port = free_port()
-    srv = ThreadingHTTPServer(("127.0.0.1", port), Target)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = serve_target(port, respond)
     h = Harness("uptime")
     try:
         h.write_config(["r1"], f"""

@@ -8,6 +8,8 @@ Every wait is bounded.
 """
 import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import secrets
 import shutil
 import signal
@@ -170,3 +172,30 @@ class Harness:
             except OSError:
                 continue
             print(f"----- {key} log -----\n{tail}")
+
+
+def serve_target(port, respond=None):
+    """Starts a threaded HTTP target on 127.0.0.1:port. respond(handler)
+    returns (status, body bytes); the default answers 200 "ok". Returns
+    the server (call .shutdown())."""
+    def default(_h):
+        return 200, b"ok\n"
+    fn = respond or default
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            code, body = fn(self)
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
