@@ -17,6 +17,7 @@
 #include "timefmt.h"
 
 #define V1_BODY_FIELD_MAX 256
+#define AUDIT_DETAIL_MAX 300
 
 /* ---- request bodies: JSON (with or without Content-Type) or Rails
  * form fields like component[status]=major_outage ---- */
@@ -136,42 +137,6 @@ take_text(struct http_response *resp, int status, char *text, size_t len,
 }
 
 static void
-save_override(struct collector *c, const char *cid, const char *status,
-              int64_t until_ms)
-{
-    char key[96], val[64];
-
-    snprintf(key, sizeof(key), "override:%s", cid);
-    if (status == NULL) {
-        snprintf(val, sizeof(val), "-");
-    } else {
-        snprintf(val, sizeof(val), "%.30s %lld", status, (long long)until_ms);
-    }
-    store_kv_set(c->store, key, val);
-}
-
-void
-api_v1_restore_overrides(struct collector *c)
-{
-    for (size_t i = 0; i < c->conf.ncomponents; i++) {
-        char key[96], val[64], st[40];
-        long long until = 0;
-        int s;
-
-        snprintf(key, sizeof(key), "override:%s", c->conf.components[i].id);
-        if (store_kv_get(c->store, key, val, sizeof(val)) != 0 ||
-            sscanf(val, "%39s %lld", st, &until) != 2 ||
-            (s = comp_status_parse(st)) < 0) {
-            continue;
-        }
-        if (until != 0 && until <= time_now_ms()) {
-            continue;
-        }
-        engine_set_override(c->engine, (int)i, (enum comp_status)s, until);
-    }
-}
-
-static void
 patch_component(struct collector *c, struct http_request *req,
                 struct http_response *resp, int idx, const char *who)
 {
@@ -205,8 +170,7 @@ patch_component(struct collector *c, struct http_request *req,
         return;
     }
     if (status[0] == '\0') {
-        engine_clear_override(c->engine, idx);
-        save_override(c, cid, NULL, 0);
+        collector_set_override(c, idx, -1, 0);
         log_info("api: %s cleared the override of %s", who, cid);
     } else {
         s = comp_status_parse(status);
@@ -218,8 +182,7 @@ patch_component(struct collector *c, struct http_request *req,
             http_resp_error(resp, 422, "unprocessable_entity", msg);
             return;
         }
-        engine_set_override(c->engine, idx, (enum comp_status)s, until);
-        save_override(c, cid, status, until);
+        collector_set_override(c, idx, s, until);
         log_info("api: %s set %s to %s (manual override)", who, cid, status);
     }
     collector_evaluate(c);
@@ -425,56 +388,36 @@ nsegments(const char *rest)
     return n;
 }
 
-int
-api_v1_handle(struct collector *c, struct http_request *req,
-              struct http_response *resp)
+/* components[/<id>[/uptime|/transitions]] */
+static void
+components_v1(struct collector *c, struct http_request *req,
+              struct http_response *resp, const char *rest, int nseg,
+              const char *who)
 {
-    const char *path = http_req_path(req);
     const char *method = http_req_method(req);
-    const char *rest;
-    char page[80], coll[40], id[80], sub[40];
-    int nseg, idx;
     int is_get = strcmp(method, "GET") == 0;
     int is_write = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
-    const char *who;
+    char id[80], sub[40];
+    int idx;
     struct feed_input in;
     char *text = NULL;
     size_t len = 0;
 
-    if (strncmp(path, "/v1/pages/", 10) != 0) {
-        return 0;
-    }
-    rest = path + 10;
-    nseg = nsegments(rest);
-    if (segment(rest, 0, page, sizeof(page)) < 0 ||
-        strcmp(page, c->conf.page.id) != 0) {
-        http_resp_error(resp, 404, "not_found", "no such page");
-        return 1;
-    }
-    who = auth_api_key(c, req, is_get ? SCOPE_READ : SCOPE_WRITE, resp);
-    if (who == NULL) {
-        return 1;
-    }
-    if (nseg < 2 || segment(rest, 1, coll, sizeof(coll)) < 0 ||
-        strcmp(coll, "components") != 0) {
-        http_resp_error(resp, 404, "not_found", "no such resource");
-        return 1;
-    }
     collector_feed_input(c, &in);
     if (nseg == 2) {
         if (!is_get) {
             http_resp_error(resp, 405, "method_not_allowed",
                             "components are defined in the configuration "
                             "file");
-            return 1;
+            return;
         }
         take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
-        return 1;
+        return;
     }
     if (segment(rest, 2, id, sizeof(id)) < 0 ||
         (idx = pharos_conf_component_index(&c->conf, id)) < 0) {
         http_resp_error(resp, 404, "not_found", "no such component");
-        return 1;
+        return;
     }
     if (nseg == 3) {
         if (is_get) {
@@ -486,18 +429,177 @@ api_v1_handle(struct collector *c, struct http_request *req,
             http_resp_error(resp, 405, "method_not_allowed",
                             "use GET, PATCH or PUT");
         }
-        return 1;
+        return;
     }
     if (nseg == 4 && segment(rest, 3, sub, sizeof(sub)) > 0 && is_get) {
         if (strcmp(sub, "uptime") == 0) {
             uptime_v1(c, req, resp, idx);
-            return 1;
+            return;
         }
         if (strcmp(sub, "transitions") == 0) {
             transitions_v1(c, req, resp, idx);
-            return 1;
+            return;
         }
     }
     http_resp_error(resp, 404, "not_found", "no such resource");
+}
+
+static int
+audit_row(const struct store_audit_row *row, void *arg)
+{
+    json_t *arr = arg;
+    json_t *o = json_object();
+    char iso[ISO8601_MAX];
+
+    time_iso8601(row->at_ms, iso);
+    json_object_set_new(o, "id", json_integer(row->id));
+    json_object_set_new(o, "at", json_string(iso));
+    json_object_set_new(o, "actor", json_string(row->actor));
+    json_object_set_new(o, "action", json_string(row->action));
+    json_object_set_new(o, "target", json_string(row->target));
+    json_object_set_new(o, "detail", json_string(row->detail));
+    json_object_set_new(o, "status", json_integer(row->status));
+    json_array_append_new(arr, o);
+    return 0;
+}
+
+static void
+audit_v1(struct collector *c, struct http_request *req,
+         struct http_response *resp)
+{
+    const char *bq = http_req_query(req, "before");
+    const char *lq = http_req_query(req, "limit");
+    long long before = bq != NULL ? strtoll(bq, NULL, 10) : 0;
+    long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
+    json_t *arr;
+    char *text;
+    size_t len;
+
+    if (limit < 1 || limit > 1000 || before < 0) {
+        http_resp_error(resp, 400, "bad_request",
+                        "limit must be 1 to 1000, before an entry id");
+        return;
+    }
+    arr = json_array();
+    if (store_audit_list(c->store, before, (size_t)limit, audit_row, arr) !=
+        0) {
+        json_decref(arr);
+        http_resp_error(resp, 500, "internal", "cannot read the audit log");
+        return;
+    }
+    len = json_dumpb(arr, NULL, 0, JSON_COMPACT);
+    text = ph_malloc(len + 1);
+    if (text == NULL || json_dumpb(arr, text, len, JSON_COMPACT) != len) {
+        ph_free(text);
+        json_decref(arr);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    json_decref(arr);
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+/* One audit entry per write: who, what, the target, a bounded excerpt of
+ * the body and the reply's status. */
+static void
+audit_write(struct collector *c, struct http_request *req,
+            const struct http_response *resp, const char *who,
+            const char *target)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    char action[300], detail[AUDIT_DETAIL_MAX + 4];
+    size_t n = len < AUDIT_DETAIL_MAX ? len : AUDIT_DETAIL_MAX;
+
+    snprintf(action, sizeof(action), "%s %s", http_req_method(req),
+             http_req_path(req));
+    /* Keep printable bytes only: the log is read by humans. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)body[i];
+        detail[i] = ch >= 0x20 && ch != 0x7f ? (char)ch : ' ';
+    }
+    detail[n] = '\0';
+    if (len > n) {
+        memcpy(detail + n, "...", 4);
+    }
+    if (store_audit_add(c->store, time_now_ms(), who, action, target, detail,
+                        resp->status) != 0) {
+        log_warnx("store: cannot write the audit log: %s",
+                  store_errmsg(c->store));
+    }
+}
+
+int
+api_v1_handle(struct collector *c, struct http_request *req,
+              struct http_response *resp)
+{
+    const char *path = http_req_path(req);
+    const char *method = http_req_method(req);
+    const char *rest;
+    char page[80], coll[40], id[80] = "", sub[40], sub_id[80];
+    int nseg;
+    int is_get = strcmp(method, "GET") == 0;
+    const char *who;
+
+    if (strncmp(path, "/v1/pages/", 10) != 0) {
+        return 0;
+    }
+    rest = path + 10;
+    nseg = nsegments(rest);
+    if (segment(rest, 0, page, sizeof(page)) < 0 ||
+        strcmp(page, c->conf.page.id) != 0) {
+        http_resp_error(resp, 404, "not_found", "no such page");
+        return 1;
+    }
+    if (nseg >= 2 && segment(rest, 1, coll, sizeof(coll)) > 0 &&
+        strcmp(coll, "audit-log") == 0) {
+        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
+        if (who != NULL) {
+            audit_v1(c, req, resp);
+        }
+        return 1;
+    }
+    who = auth_api_key(c, req, is_get ? SCOPE_READ : SCOPE_WRITE, resp);
+    if (who == NULL) {
+        return 1;
+    }
+    if (nseg < 2 || segment(rest, 1, coll, sizeof(coll)) < 0) {
+        http_resp_error(resp, 404, "not_found", "no such resource");
+        return 1;
+    }
+    if (nseg >= 3) {
+        segment(rest, 2, id, sizeof(id));
+    }
+    if (strcmp(coll, "components") == 0) {
+        components_v1(c, req, resp, rest, nseg, who);
+    } else if (strcmp(coll, "incidents") == 0 && nseg <= 5) {
+        int has_sub = nseg >= 4 && segment(rest, 3, sub, sizeof(sub)) > 0;
+        int has_sub_id = nseg >= 5 &&
+                         segment(rest, 4, sub_id, sizeof(sub_id)) > 0;
+
+        api_v1_incidents(c, req, resp, nseg >= 3 ? id : NULL,
+                         has_sub ? sub : NULL, has_sub_id ? sub_id : NULL,
+                         who);
+    } else {
+        http_resp_error(resp, 404, "not_found", "no such resource");
+        return 1;
+    }
+    if (!is_get) {
+        const char *target = id;
+        /* A create names its new object in the reply, not the path. */
+        if (id[0] == '\0' && resp->status == 201 && resp->body != NULL) {
+            json_t *o = json_loadb((const char *)resp->body, resp->body_len,
+                                   0, NULL);
+            const json_t *v = json_object_get(o, "id");
+            char made[80];
+
+            snprintf(made, sizeof(made), "%s",
+                     json_is_string(v) ? json_string_value(v) : "");
+            json_decref(o);
+            audit_write(c, req, resp, who, made);
+            return 1;
+        }
+        audit_write(c, req, resp, who, target);
+    }
     return 1;
 }

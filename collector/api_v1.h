@@ -11,9 +11,16 @@
  *   GET   components/<id>/uptime          the OAS uptime shape
  *   GET   components/<id>/transitions     Pharos: status history with
  *                                         source and reason
+ *   GET   incidents[?q=&limit=&page=]     incidents and maintenances
+ *   GET   incidents/unresolved|upcoming|scheduled|active_maintenance
+ *   POST  incidents                       create (201)
+ *   GET|PATCH|PUT|DELETE incidents/<id>   (DELETE answers 200 with it)
+ *   PATCH|PUT incidents/<id>/incident_updates/<uid>   edit one update
+ *   GET   audit-log[?before=<id>&limit=]  Pharos: every write (admin key)
  *
  * Authentication: an API key (auth.h); reads need read scope, writes need
- * write scope. Errors are {"error": ..., "message": ...}.
+ * write scope. Errors are {"error": ..., "message": ...}. Every write is
+ * recorded in the audit log with the key's name and the reply's status.
  */
 #ifndef PH_API_V1_H
 #define PH_API_V1_H
@@ -21,11 +28,14 @@
 #include "collector.h"
 #include "http.h"
 
+/* incidents[/<id>[/incident_updates/<uid>]] (api_v1_incidents.c); id,
+ * sub and sub_id are NULL when absent. */
+void api_v1_incidents(struct collector *c, struct http_request *req,
+                      struct http_response *resp, const char *id,
+                      const char *sub, const char *sub_id, const char *who);
+
 /* Returns 1 if the path was under /v1/pages/. */
 int api_v1_handle(struct collector *c, struct http_request *req,
                   struct http_response *resp);
-
-/* Restores manual overrides kept in the store (after a restart). */
-void api_v1_restore_overrides(struct collector *c);
 
 #endif

@@ -16,6 +16,7 @@
 #include "admin.h"
 #include "api_v1.h"
 #include "http.h"
+#include "incidents.h"
 #include "ingest.h"
 #include "log.h"
 #include "mem.h"
@@ -143,6 +144,53 @@ on_transition(const struct engine_transition *t, void *arg)
         complain(&c->store_complaint, t->at_ms,
                  "store: cannot record transition of %s", cid);
     }
+    incidents_on_transition(c, t);
+}
+
+void
+collector_set_override(struct collector *c, int component, int status,
+                       int64_t expires_ms)
+{
+    char key[96], val[64];
+
+    snprintf(key, sizeof(key), "override:%s",
+             c->conf.components[component].id);
+    if (status < 0) {
+        engine_clear_override(c->engine, component);
+        snprintf(val, sizeof(val), "-");
+    } else {
+        engine_set_override(c->engine, component, (enum comp_status)status,
+                            expires_ms);
+        snprintf(val, sizeof(val), "%s %lld",
+                 comp_status_name((enum comp_status)status),
+                 (long long)expires_ms);
+    }
+    if (store_kv_set(c->store, key, val) != 0) {
+        complain(&c->store_complaint, time_now_ms(),
+                 "store: cannot keep the override of %s",
+                 c->conf.components[component].id);
+    }
+}
+
+void
+collector_restore_overrides(struct collector *c)
+{
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        char key[96], val[64], st[40];
+        long long until = 0;
+        int s;
+
+        snprintf(key, sizeof(key), "override:%s", c->conf.components[i].id);
+        if (store_kv_get(c->store, key, val, sizeof(val)) != 0 ||
+            sscanf(val, "%39s %lld", st, &until) != 2 ||
+            (s = comp_status_parse(st)) < 0) {
+            continue;
+        }
+        if (until != 0 && until <= time_now_ms()) {
+            continue;
+        }
+        engine_set_override(c->engine, (int)i, (enum comp_status)s, until);
+    }
 }
 
 void
@@ -223,6 +271,9 @@ collector_feed_input(struct collector *c, struct feed_input *in)
     in->engine = c->engine;
     in->now_ms = time_now_ms();
     in->created_at_ms = c->created_at_ms;
+    in->incidents = c->incidents;
+    in->tz = c->rollup != NULL ? rollup_tz(c->rollup) : NULL;
+    in->nincidents = c->nincidents;
 }
 
 static void
@@ -337,6 +388,7 @@ on_tick(uv_timer_t *t)
     struct collector *c = t->data;
     int64_t now = time_mono_ms();
 
+    incidents_tick(c, time_now_ms());
     collector_evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
@@ -447,7 +499,11 @@ collector_start(struct collector *c)
         return rc;
     }
     restore_statuses(c);
-    api_v1_restore_overrides(c);
+    collector_restore_overrides(c);
+    rc = incidents_load(c);
+    if (rc != 0) {
+        return rc;
+    }
     rc = rollup_new(c, time_now_ms(), &c->rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
@@ -558,6 +614,9 @@ collector_reload(struct collector *c)
     oe = c->engine;
     c->engine = ne;
     engine_destroy(oe);
+    /* The new engine starts without the precedence layers. */
+    collector_restore_overrides(c);
+    incidents_reapply(c);
     ph_free(c->comps);
     c->comps = ncomps;
     idmap_free(&c->check_ids);
@@ -621,6 +680,7 @@ collector_free(struct collector *c)
 {
     rollup_destroy(c->rollup);
     c->rollup = NULL;
+    incidents_free(c);
     engine_destroy(c->engine);
     store_close(c->store);
     publish_destroy(c->publish);

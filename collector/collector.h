@@ -17,6 +17,7 @@
 #include "pharos_conf.h"
 
 struct store;
+struct incident;
 struct http_server;
 struct publish;
 
@@ -57,6 +58,8 @@ struct collector {
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
     struct rollup *rollup;        /* daily uptime per component */
+    struct incident *incidents;   /* newest first, see incidents.h */
+    size_t nincidents;
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;
@@ -98,6 +101,13 @@ void collector_evaluate(struct collector *c);
 void collector_schedule_evaluate(struct collector *c);
 /* The snapshot the feed renders from. */
 void collector_feed_input(struct collector *c, struct feed_input *in);
+/* Sets (status >= 0) or clears (status -1) the manual override of a
+ * component, kept in the store across restarts; expires_ms 0 = until
+ * cleared. Takes effect at the next evaluation. */
+void collector_set_override(struct collector *c, int component, int status,
+                            int64_t expires_ms);
+/* Re-applies the stored overrides (at start). */
+void collector_restore_overrides(struct collector *c);
 /* Marks public documents stale; they are rebuilt within ~100 ms. */
 void collector_mark_dirty(struct collector *c);
 

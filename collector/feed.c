@@ -5,6 +5,7 @@
  * because typed clients (Go, TypeScript) expect them.
  */
 #include "feed.h"
+#include "feed_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +17,8 @@
 #include "ph_err.h"
 #include "timefmt.h"
 
-static json_t *
-jtime(int64_t ms)
+json_t *
+feed_jtime(int64_t ms)
 {
     char iso[ISO8601_MAX];
 
@@ -28,25 +29,25 @@ jtime(int64_t ms)
     return json_string(iso);
 }
 
-static json_t *
-jstr_or_null(const char *s)
+json_t *
+feed_jstr(const char *s)
 {
     return s != NULL ? json_string(s) : json_null();
 }
 
-static json_t *
-page_obj(const struct feed_input *in)
+json_t *
+feed_page_obj(const struct feed_input *in)
 {
     const struct conf_page *pg = &in->conf->page;
     json_t *o = json_object();
 
     json_object_set_new(o, "id", json_string(pg->id));
     json_object_set_new(o, "name", json_string(pg->name));
-    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "url", feed_jstr(pg->url));
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "updated_at", jtime(in->now_ms));
+    json_object_set_new(o, "updated_at", feed_jtime(in->now_ms));
     return o;
 }
 
@@ -130,8 +131,8 @@ status_obj(const struct feed_input *in)
     return o;
 }
 
-static json_t *
-component_obj(const struct feed_input *in, size_t i, int position)
+json_t *
+feed_component_obj(const struct feed_input *in, size_t i, int position)
 {
     const struct conf_component *c = &in->conf->components[i];
     const struct feed_component_state *st = &in->comps[i];
@@ -143,13 +144,13 @@ component_obj(const struct feed_input *in, size_t i, int position)
     json_object_set_new(o, "name", json_string(c->name));
     json_object_set_new(o, "status",
                         json_string(comp_status_name(st->status)));
-    json_object_set_new(o, "created_at", jtime(in->created_at_ms));
-    json_object_set_new(o, "updated_at", jtime(upd));
+    json_object_set_new(o, "created_at", feed_jtime(in->created_at_ms));
+    json_object_set_new(o, "updated_at", feed_jtime(upd));
     json_object_set_new(o, "position", json_integer(position));
-    json_object_set_new(o, "description", jstr_or_null(c->description));
+    json_object_set_new(o, "description", feed_jstr(c->description));
     json_object_set_new(o, "showcase", json_boolean(c->showcase));
-    json_object_set_new(o, "start_date", jstr_or_null(c->start_date));
-    json_object_set_new(o, "group_id", jstr_or_null(c->group));
+    json_object_set_new(o, "start_date", feed_jstr(c->start_date));
+    json_object_set_new(o, "group_id", feed_jstr(c->group));
     json_object_set_new(o, "page_id", json_string(in->conf->page.id));
     json_object_set_new(o, "group", json_false());
     json_object_set_new(o, "only_show_if_degraded",
@@ -193,10 +194,10 @@ group_obj(const struct feed_input *in, size_t g, int position)
     json_object_set_new(o, "id", json_string(grp->id));
     json_object_set_new(o, "name", json_string(grp->name));
     json_object_set_new(o, "status", json_string(comp_status_name(worst)));
-    json_object_set_new(o, "created_at", jtime(in->created_at_ms));
-    json_object_set_new(o, "updated_at", jtime(upd));
+    json_object_set_new(o, "created_at", feed_jtime(in->created_at_ms));
+    json_object_set_new(o, "updated_at", feed_jtime(upd));
     json_object_set_new(o, "position", json_integer(position));
-    json_object_set_new(o, "description", jstr_or_null(grp->description));
+    json_object_set_new(o, "description", feed_jstr(grp->description));
     json_object_set_new(o, "showcase", json_false());
     json_object_set_new(o, "start_date", json_null());
     json_object_set_new(o, "group_id", json_null());
@@ -230,7 +231,7 @@ components_arr(const struct feed_input *in)
         size_t g;
 
         if (c->group == NULL) {
-            json_array_append_new(arr, component_obj(in, i, ++top));
+            json_array_append_new(arr, feed_component_obj(in, i, ++top));
             continue;
         }
         for (g = 0; g < cf->ngroups; g++) {
@@ -247,7 +248,7 @@ components_arr(const struct feed_input *in)
             const struct conf_component *kc = &cf->components[k];
             if (kc->group != NULL && strcmp(kc->group, c->group) == 0) {
                 json_array_append_new(arr,
-                                      component_obj(in, k, (int)++pos));
+                                      feed_component_obj(in, k, (int)++pos));
             }
         }
     }
@@ -255,8 +256,8 @@ components_arr(const struct feed_input *in)
     return arr;
 }
 
-static int
-dump(json_t *root, char **ret, size_t *ret_len)
+int
+feed_dump(json_t *root, char **ret, size_t *ret_len)
 {
     const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
     size_t len;
@@ -286,12 +287,14 @@ feed_summary(const struct feed_input *in, char **ret, size_t *ret_len)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "components", components_arr(in));
-    json_object_set_new(o, "incidents", json_array());
-    json_object_set_new(o, "scheduled_maintenances", json_array());
+    json_object_set_new(o, "incidents",
+                        feed_incident_list(in, FEED_SEL_UNRESOLVED, 0));
+    json_object_set_new(o, "scheduled_maintenances",
+                        feed_incident_list(in, FEED_SEL_MAINT_CURRENT, 0));
     json_object_set_new(o, "status", status_obj(in));
-    return dump(o, ret, ret_len);
+    return feed_dump(o, ret, ret_len);
 }
 
 int
@@ -299,9 +302,9 @@ feed_status_doc(const struct feed_input *in, char **ret, size_t *ret_len)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "status", status_obj(in));
-    return dump(o, ret, ret_len);
+    return feed_dump(o, ret, ret_len);
 }
 
 int
@@ -309,33 +312,9 @@ feed_components(const struct feed_input *in, char **ret, size_t *ret_len)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "components", components_arr(in));
-    return dump(o, ret, ret_len);
-}
-
-int
-feed_incidents(const struct feed_input *in, const char *which, char **ret,
-               size_t *ret_len)
-{
-    json_t *o = json_object();
-
-    (void)which;
-    json_object_set_new(o, "page", page_obj(in));
-    json_object_set_new(o, "incidents", json_array());
-    return dump(o, ret, ret_len);
-}
-
-int
-feed_maintenances(const struct feed_input *in, const char *which, char **ret,
-                  size_t *ret_len)
-{
-    json_t *o = json_object();
-
-    (void)which;
-    json_object_set_new(o, "page", page_obj(in));
-    json_object_set_new(o, "scheduled_maintenances", json_array());
-    return dump(o, ret, ret_len);
+    return feed_dump(o, ret, ret_len);
 }
 
 int
@@ -387,8 +366,8 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
                                     ? json_string(
                                           outcome_name(ri.last_outcome))
                                     : json_null());
-            json_object_set_new(ro, "last_at", jtime(ri.last_at_ms));
-            json_object_set_new(ro, "since", jtime(ri.since_ms));
+            json_object_set_new(ro, "last_at", feed_jtime(ri.last_at_ms));
+            json_object_set_new(ro, "since", feed_jtime(ri.since_ms));
             json_object_set_new(ro, "latency_ms",
                                 ri.last_outcome
                                     ? json_integer(ri.last_latency_ms)
@@ -401,10 +380,10 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
         json_object_set_new(co, "regions", rs);
         json_array_append_new(checks, co);
     }
-    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "regions", regions);
     json_object_set_new(o, "checks", checks);
-    return dump(o, ret, ret_len);
+    return feed_dump(o, ret, ret_len);
 }
 
 int
@@ -415,13 +394,13 @@ feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
 
     json_object_set_new(o, "id", json_string(pg->id));
     json_object_set_new(o, "name", json_string(pg->name));
-    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "url", feed_jstr(pg->url));
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "logo_url", jstr_or_null(pg->logo_url));
-    json_object_set_new(o, "brand_color", jstr_or_null(pg->brand_color));
-    return dump(o, ret, ret_len);
+    json_object_set_new(o, "logo_url", feed_jstr(pg->logo_url));
+    json_object_set_new(o, "brand_color", feed_jstr(pg->brand_color));
+    return feed_dump(o, ret, ret_len);
 }
 
 /* Whole-number precision is not enough for 99.95 %, and more than three
@@ -496,7 +475,17 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
             json_object_set_new(dj, "color",
                                 json_string(uptime_color(w, has_data,
                                                          before)));
-            json_object_set_new(dj, "incidents", json_array());
+            if (in->tz != NULL) {
+                int64_t from = uptime_day_start_ms(in->tz, d->date);
+                json_object_set_new(
+                    dj, "incidents",
+                    feed_day_incidents(
+                        in, cc->id, from,
+                        uptime_day_start_ms(in->tz,
+                                            uptime_date_add(d->date, 1))));
+            } else {
+                json_object_set_new(dj, "incidents", json_array());
+            }
             json_array_append_new(arr, dj);
             if (has_data) {
                 weighted += w;
@@ -513,15 +502,15 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
         json_object_set_new(co, "days", arr);
         json_array_append_new(comps, co);
     }
-    json_object_set_new(o, "page", page_obj(in));
+    json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "components", comps);
-    return dump(o, ret, ret_len);
+    return feed_dump(o, ret, ret_len);
 }
 
 static json_t *
 component_v1(const struct feed_input *in, size_t i)
 {
-    json_t *o = component_obj(in, i, in->conf->components[i].position);
+    json_t *o = feed_component_obj(in, i, in->conf->components[i].position);
 
     json_object_set_new(o, "automation_email", json_null());
     return o;
@@ -534,7 +523,7 @@ feed_component_v1(const struct feed_input *in, int component, char **ret,
     if (component < 0 || (size_t)component >= in->conf->ncomponents) {
         return PH_EINVAL;
     }
-    return dump(component_v1(in, (size_t)component), ret, ret_len);
+    return feed_dump(component_v1(in, (size_t)component), ret, ret_len);
 }
 
 int
@@ -545,7 +534,7 @@ feed_components_v1(const struct feed_input *in, char **ret, size_t *ret_len)
     for (size_t i = 0; i < in->conf->ncomponents; i++) {
         json_array_append_new(arr, component_v1(in, i));
     }
-    return dump(arr, ret, ret_len);
+    return feed_dump(arr, ret, ret_len);
 }
 
 /* Appends s to b escaped for XML text and attributes. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "incident.h"
 #include "pharos_conf.h"
 #include "uptime.h"
 
@@ -34,6 +35,9 @@ struct feed_input {
     const struct engine *engine;              /* for regions.json; may be NULL */
     int64_t now_ms;
     int64_t created_at_ms;                    /* page creation (first start) */
+    const struct incident *incidents;         /* newest first; may be NULL */
+    size_t nincidents;
+    const struct uptime_tz *tz;               /* page zone; may be NULL */
 };
 
 struct feed_status {
@@ -56,6 +60,12 @@ int feed_incidents(const struct feed_input *in, const char *which,
                    char **ret, size_t *ret_len);
 /* which = "all", "upcoming", "active". */
 int feed_maintenances(const struct feed_input *in, const char *which,
+                      char **ret, size_t *ret_len);
+/* v1 incidents (drafts included): one, or a bare array selected by which:
+ * "all", "unresolved", "upcoming", "scheduled", "active_maintenance". */
+int feed_incident_v1(const struct feed_input *in, const struct incident *inc,
+                     char **ret, size_t *ret_len);
+int feed_incidents_v1(const struct feed_input *in, const char *which,
                       char **ret, size_t *ret_len);
 int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);

@@ -6,6 +6,7 @@
  * loss can take the last transactions, and agents then resend them.
  */
 #include "store.h"
+#include "store_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -154,6 +155,18 @@ const char *
 store_errmsg(struct store *s)
 {
     return s->errmsg;
+}
+
+sqlite3 *
+store_sqlite(struct store *s)
+{
+    return s->db;
+}
+
+int
+store_db_error(struct store *s, const char *what)
+{
+    return db_error(s, what);
 }
 
 static int

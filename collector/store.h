@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "incident.h"
 #include "uptime.h"
 
 struct store;
@@ -144,6 +145,36 @@ int store_uptime_prune(struct store *s, int32_t before_date);
 /* Writes a consistent copy of the database to path with sqlite's online
  * backup, while the collector may be running. */
 int store_backup(struct store *s, const char *path);
+
+/* Incidents and maintenance (store_incidents.c). Save writes the incident
+ * and all its updates in one transaction (insert or replace). */
+int store_incident_save(struct store *s, const struct incident *inc);
+/* PH_ENOENT when there is no such incident. */
+int store_incident_delete(struct store *s, const char *id);
+/* Calls cb with each of the newest max incidents, newest first; cb takes
+ * ownership of what *inc holds (it may move the struct). A non-zero return
+ * from cb stops the walk and is returned. */
+typedef int (*store_incident_cb)(struct incident *inc, void *arg);
+int store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
+                         void *arg);
+
+/* The audit log of management writes. */
+int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
+                    const char *action, const char *target,
+                    const char *detail, int status);
+struct store_audit_row {
+    int64_t id;
+    int64_t at_ms;
+    const char *actor;
+    const char *action;
+    const char *target;
+    const char *detail;
+    int status;
+};
+typedef int (*store_audit_cb)(const struct store_audit_row *row, void *arg);
+/* Newest first, at most limit rows with id < before_id (0 = no bound). */
+int store_audit_list(struct store *s, int64_t before_id, size_t limit,
+                     store_audit_cb cb, void *arg);
 
 /* Key/value state that must survive restarts (plan version, etc). */
 int store_kv_get(struct store *s, const char *key, char *ret, size_t len);

@@ -76,3 +76,24 @@ token_generate(char *out, size_t size)
     out[o] = '\0';
     return 0;
 }
+
+int
+token_random_id(char *out, size_t n)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char raw[64];
+
+    if (n == 0 || n > sizeof(raw) + 1) {
+        return PH_EINVAL;
+    }
+    if (RAND_bytes(raw, (int)(n - 1)) != 1) {
+        return PH_EIO;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        /* 252 = 7 x 36: reject-free modulo bias is small enough for ids
+         * that only need to be unique and unguessable-ish. */
+        out[i] = alnum[raw[i] % 36];
+    }
+    out[n - 1] = '\0';
+    return 0;
+}

@@ -19,6 +19,10 @@ int token_hash_equal(const char *a, const char *b);
 /* Generates a new random token into out (size >= TOKEN_MAX).
  * Returns 0 or PH_EIO. */
 int token_generate(char *out, size_t size);
+/* Writes n-1 random lowercase alphanumerics and a NUL into out (object
+ * ids in the Statuspage style: n = 13 gives 12 characters). Returns 0,
+ * PH_EINVAL (n out of range) or PH_EIO. */
+int token_random_id(char *out, size_t n);
 /* Returns 1 if s is 64 lowercase hex digits. */
 int token_hash_valid(const char *s);
 

@@ -1,0 +1,545 @@
+/*
+ * api_v1_incidents.c - /v1/pages/<page>/incidents: the Statuspage v1
+ * incident and maintenance endpoints (api_v1.h lists them).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api_body.h"
+#include "api_v1.h"
+#include "feed.h"
+#include "feed_int.h"
+#include "incidents.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "timefmt.h"
+
+#define ERR_MAX 256
+
+/* The fields of one incident body, as strings and flags. */
+struct fields {
+    json_t *doc;                                /* owns everything below */
+    struct inc_comp_change changes[INC_COMPONENTS_MAX];
+    struct inc_edit e;
+};
+
+static const char *
+str_of(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Reads a time field: absent -> -1 (unchanged), null/"" -> 0. */
+static int
+time_field(const json_t *obj, const char *key, int64_t *ret, char *err,
+           size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    *ret = -1;
+    if (v == NULL) {
+        return 0;
+    }
+    if (json_is_null(v) ||
+        (json_is_string(v) && json_string_value(v)[0] == '\0')) {
+        *ret = 0;
+        return 0;
+    }
+    if (!json_is_string(v) ||
+        time_parse_iso8601(json_string_value(v), ret) != 0) {
+        snprintf(err, errlen, "%s must be an ISO 8601 time", key);
+        return PH_EINVAL;
+    }
+    return 0;
+}
+
+static int
+bool_field(const json_t *obj, const char *key, int *ret, char *err,
+           size_t errlen)
+{
+    int b = api_body_bool(json_object_get(obj, key));
+
+    if (b == -2) {
+        snprintf(err, errlen, "%s must be a boolean (true/false or t/f)",
+                 key);
+        return PH_EINVAL;
+    }
+    if (b >= 0) {
+        *ret = b;
+    }
+    return 0;
+}
+
+static int
+add_change(struct collector *c, struct fields *f, const char *code,
+           int status, char *err, size_t errlen)
+{
+    int idx = pharos_conf_component_index(&c->conf, code);
+    struct inc_comp_change *ch;
+
+    if (idx < 0) {
+        snprintf(err, errlen, "unknown component %.64s", code);
+        return PH_EINVAL;
+    }
+    for (size_t i = 0; i < f->e.nchanges; i++) {
+        if (strcmp(f->changes[i].code, code) == 0) {
+            if (status >= 0) {
+                f->changes[i].status = status;
+            }
+            return 0;
+        }
+    }
+    if (f->e.nchanges >= INC_COMPONENTS_MAX) {
+        snprintf(err, errlen, "at most %d components", INC_COMPONENTS_MAX);
+        return PH_EINVAL;
+    }
+    ch = &f->changes[f->e.nchanges++];
+    snprintf(ch->code, sizeof(ch->code), "%s", code);
+    ch->status = status;
+    ch->current = c->comps[idx].status;
+    return 0;
+}
+
+/* components: {"id": "status"} map; component_ids: ["id"] or "id". */
+static int
+read_components(struct collector *c, const json_t *inc, struct fields *f,
+                char *err, size_t errlen)
+{
+    json_t *map = json_object_get(inc, "components");
+    json_t *ids = json_object_get(inc, "component_ids");
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (map != NULL && !json_is_null(map)) {
+        if (!json_is_object(map)) {
+            snprintf(err, errlen, "components must map component ids to "
+                                  "statuses");
+            return PH_EINVAL;
+        }
+        json_object_foreach(map, key, v) {
+            int s = json_is_string(v) ? comp_status_parse(json_string_value(v))
+                                      : -1;
+            if (s < 0) {
+                snprintf(err, errlen,
+                         "components.%.64s: status must be operational, "
+                         "degraded_performance, partial_outage, "
+                         "major_outage or under_maintenance",
+                         key);
+                return PH_EINVAL;
+            }
+            if (add_change(c, f, key, s, err, errlen) != 0) {
+                return PH_EINVAL;
+            }
+        }
+    }
+    if (json_is_string(ids)) {
+        return add_change(c, f, json_string_value(ids), -1, err, errlen);
+    }
+    if (ids != NULL && !json_is_null(ids) && !json_is_array(ids)) {
+        snprintf(err, errlen, "component_ids must be a list of ids");
+        return PH_EINVAL;
+    }
+    json_array_foreach(ids, i, v) {
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "component_ids must be a list of ids");
+            return PH_EINVAL;
+        }
+        if (add_change(c, f, json_string_value(v), -1, err, errlen) != 0) {
+            return PH_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Fills f from the request body. Returns 0, or PH_EINVAL with a message
+ * (status 400 for a malformed body when *bad_body, else 422). */
+static int
+read_fields(struct collector *c, struct http_request *req, struct fields *f,
+            int *bad_body, char *err, size_t errlen)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    const json_t *inc;
+    const char *s;
+    int64_t t;
+    int b, rc;
+
+    memset(f, 0, sizeof(*f));
+    inc_edit_init(&f->e);
+    f->e.changes = f->changes;
+    *bad_body = 1;
+    rc = api_body_parse(body, len, &f->doc, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    *bad_body = 0;
+    inc = json_object_get(f->doc, "incident");
+    if (!json_is_object(inc)) {
+        inc = f->doc;   /* some SDKs send the fields unwrapped */
+    }
+    f->e.name = str_of(inc, "name");
+    if ((s = str_of(inc, "status")) != NULL) {
+        f->e.status = inc_status_parse(s);
+        if (f->e.status < 0) {
+            snprintf(err, errlen, "unknown incident status %.40s", s);
+            return PH_EINVAL;
+        }
+    }
+    f->e.body = str_of(inc, "body");
+    if (f->e.body == NULL) {
+        f->e.body = str_of(inc, "message");   /* legacy clients */
+    }
+    if (json_is_null(json_object_get(inc, "impact_override")) ||
+        ((s = str_of(inc, "impact_override")) != NULL && s[0] == '\0')) {
+        if (json_object_get(inc, "impact_override") != NULL) {
+            f->e.impact_override = -2;
+        }
+    } else if (s != NULL) {
+        f->e.impact_override = inc_impact_parse(s);
+        if (f->e.impact_override < 0) {
+            snprintf(err, errlen, "impact_override must be none, minor, "
+                                  "major, critical or maintenance");
+            return PH_EINVAL;
+        }
+    }
+    if (time_field(inc, "scheduled_for", &f->e.scheduled_for_ms, err,
+                   errlen) != 0 ||
+        time_field(inc, "scheduled_until", &f->e.scheduled_until_ms, err,
+                   errlen) != 0 ||
+        time_field(inc, "display_at", &t, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    f->e.display_ms = t > 0 ? t : 0;
+    b = -1;
+    if (bool_field(inc, "scheduled_remind_prior", &b, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    if (b >= 0) {
+        f->e.remind_prior_min = b ? 60 : 0;
+    }
+    {
+        const json_t *m = json_object_get(inc, "scheduled_remind_prior_minutes");
+        if (m != NULL) {
+            long long v = json_is_integer(m) ? json_integer_value(m)
+                          : json_is_string(m)
+                              ? strtoll(json_string_value(m), NULL, 10)
+                              : -1;
+            if (v < 0 || v > 10080) {
+                snprintf(err, errlen, "scheduled_remind_prior_minutes must "
+                                      "be 0 to 10080");
+                return PH_EINVAL;
+            }
+            f->e.remind_prior_min = (int32_t)v;
+        }
+    }
+    if (bool_field(inc, "scheduled_auto_in_progress", &f->e.auto_in_progress,
+                   err, errlen) != 0 ||
+        bool_field(inc, "scheduled_auto_transition", &f->e.auto_in_progress,
+                   err, errlen) != 0 ||
+        bool_field(inc, "auto_transition_to_maintenance_state",
+                   &f->e.auto_in_progress, err, errlen) != 0 ||
+        bool_field(inc, "scheduled_auto_completed", &f->e.auto_completed, err,
+                   errlen) != 0 ||
+        bool_field(inc, "auto_transition_to_operational_state",
+                   &f->e.auto_completed, err, errlen) != 0 ||
+        bool_field(inc, "deliver_notifications", &f->e.deliver, err,
+                   errlen) != 0 ||
+        bool_field(inc, "draft", &f->e.draft, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    return read_components(c, inc, f, err, errlen);
+}
+
+static void
+reply_incident(struct collector *c, struct http_response *resp, int status,
+               const struct incident *inc)
+{
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+
+    collector_feed_input(c, &in);
+    if (feed_incident_v1(&in, inc, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
+}
+
+static void
+fail(struct http_response *resp, int rc, int bad_body, const char *err)
+{
+    if (rc == PH_EINVAL) {
+        http_resp_error(resp, bad_body ? 400 : 422,
+                        bad_body ? "bad_request" : "unprocessable_entity",
+                        err);
+    } else if (rc == PH_ETOOBIG) {
+        http_resp_error(resp, 422, "unprocessable_entity", err);
+    } else {
+        http_resp_error(resp, 500, "internal",
+                        err[0] ? err : ph_strerror(rc));
+    }
+}
+
+static void
+create_incident(struct collector *c, struct http_request *req,
+                struct http_response *resp, const char *who)
+{
+    struct fields f;
+    struct incident *inc = NULL;
+    char err[ERR_MAX] = "";
+    int bad_body, rc;
+
+    rc = read_fields(c, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0) {
+        if (f.e.draft < 0) {
+            f.e.draft = 0;
+        }
+        rc = incidents_create(c, &f.e, who, &inc, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail(resp, rc, bad_body, err);
+    } else {
+        reply_incident(c, resp, 201, inc);
+    }
+    json_decref(f.doc);
+}
+
+static void
+update_incident(struct collector *c, struct http_request *req,
+                struct http_response *resp, struct incident *inc,
+                const char *who)
+{
+    struct fields f;
+    char err[ERR_MAX] = "";
+    int bad_body, rc;
+
+    rc = read_fields(c, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0) {
+        rc = incidents_update(c, inc, &f.e, who, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail(resp, rc, bad_body, err);
+    } else {
+        reply_incident(c, resp, 200, inc);
+    }
+    json_decref(f.doc);
+}
+
+static void
+edit_update(struct collector *c, struct http_request *req,
+            struct http_response *resp, struct incident *inc,
+            const char *uid)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL;
+    const json_t *u;
+    const char *text;
+    int64_t display = -1;
+    int deliver = -1;
+    char err[ERR_MAX] = "";
+    int rc;
+
+    rc = api_body_parse(body, len, &doc, err, sizeof(err));
+    if (rc != 0) {
+        fail(resp, rc, 1, err);
+        return;
+    }
+    u = json_object_get(doc, "incident_update");
+    if (!json_is_object(u)) {
+        u = doc;
+    }
+    text = str_of(u, "body");
+    if ((text != NULL && strlen(text) > INC_BODY_MAX) ||
+        time_field(u, "display_at", &display, err, sizeof(err)) != 0 ||
+        bool_field(u, "deliver_notifications", &deliver, err,
+                   sizeof(err)) != 0) {
+        if (err[0] == '\0') {
+            snprintf(err, sizeof(err), "body is longer than %d bytes",
+                     INC_BODY_MAX);
+        }
+        fail(resp, PH_EINVAL, 0, err);
+        json_decref(doc);
+        return;
+    }
+    rc = incidents_edit_update(c, inc, uid, text, display, deliver);
+    json_decref(doc);
+    if (rc == PH_ENOENT) {
+        http_resp_error(resp, 404, "not_found", "no such incident update");
+        return;
+    }
+    if (rc != 0) {
+        fail(resp, rc, 0, "cannot store the incident");
+        return;
+    }
+    /* The edited update, as Statuspage answers. */
+    {
+        struct feed_input in;
+        char *out = NULL;
+        size_t olen = 0;
+        json_t *obj, *ups, *one = NULL;
+        size_t i;
+
+        collector_feed_input(c, &in);
+        obj = feed_incident_obj(&in, inc, 1);
+        ups = json_object_get(obj, "incident_updates");
+        json_array_foreach(ups, i, one) {
+            if (strcmp(str_of(one, "id"), uid) == 0) {
+                break;
+            }
+        }
+        json_incref(one);
+        json_decref(obj);
+        if (one == NULL || feed_dump(one, &out, &olen) != 0) {
+            http_resp_error(resp, 500, "internal", "out of memory");
+            return;
+        }
+        http_resp_take(resp, 200, "application/json", (uint8_t *)out, olen);
+    }
+}
+
+/* GET incidents[?q=&limit=&page=] and the filtered lists. */
+static void
+list_incidents(struct collector *c, struct http_request *req,
+               struct http_response *resp, const char *which)
+{
+    const char *q = http_req_query(req, "q");
+    const char *lq = http_req_query(req, "limit");
+    const char *pq = http_req_query(req, "page");
+    long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
+    long page = pq != NULL ? strtol(pq, NULL, 10) : 1;
+    struct feed_input in;
+    json_t *all, *out, *v;
+    char *text = NULL;
+    size_t len = 0, i;
+    long skip, n = 0;
+
+    if (limit < 1 || limit > 100 || page < 1 || page > 100000) {
+        http_resp_error(resp, 400, "bad_request",
+                        "limit must be 1 to 100 and page at least 1");
+        return;
+    }
+    collector_feed_input(c, &in);
+    all = feed_incident_list(&in,
+                             strcmp(which, "unresolved") == 0
+                                 ? FEED_SEL_UNRESOLVED
+                             : strcmp(which, "upcoming") == 0
+                                 ? FEED_SEL_MAINT_UPCOMING
+                             : strcmp(which, "scheduled") == 0
+                                 ? FEED_SEL_MAINT_ALL
+                             : strcmp(which, "active_maintenance") == 0
+                                 ? FEED_SEL_MAINT_ACTIVE
+                                 : FEED_SEL_ALL,
+                             1);
+    out = json_array();
+    skip = (page - 1) * limit;
+    json_array_foreach(all, i, v) {
+        const char *name = str_of(v, "name");
+
+        if (q != NULL && q[0] != '\0' &&
+            (name == NULL || strstr(name, q) == NULL)) {
+            continue;
+        }
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        if (n++ >= limit) {
+            break;
+        }
+        json_array_append(out, v);
+    }
+    json_decref(all);
+    if (feed_dump(out, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+void
+api_v1_incidents(struct collector *c, struct http_request *req,
+                 struct http_response *resp, const char *id,
+                 const char *sub, const char *sub_id, const char *who)
+{
+    const char *method = http_req_method(req);
+    int is_get = strcmp(method, "GET") == 0;
+    int is_write = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
+    struct incident *inc;
+
+    if (id == NULL) {
+        if (is_get) {
+            list_incidents(c, req, resp, "all");
+        } else if (strcmp(method, "POST") == 0) {
+            create_incident(c, req, resp, who);
+        } else {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "use GET or POST");
+        }
+        return;
+    }
+    if (sub == NULL && (strcmp(id, "unresolved") == 0 ||
+                        strcmp(id, "upcoming") == 0 ||
+                        strcmp(id, "scheduled") == 0 ||
+                        strcmp(id, "active_maintenance") == 0)) {
+        if (is_get) {
+            list_incidents(c, req, resp, id);
+        } else {
+            http_resp_error(resp, 405, "method_not_allowed", "use GET");
+        }
+        return;
+    }
+    inc = incidents_find(c, id);
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    if (sub != NULL) {
+        if (strcmp(sub, "incident_updates") != 0 || sub_id == NULL) {
+            http_resp_error(resp, 404, "not_found", "no such resource");
+        } else if (!is_write) {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "use PATCH or PUT");
+        } else {
+            edit_update(c, req, resp, inc, sub_id);
+        }
+        return;
+    }
+    if (is_get) {
+        reply_incident(c, resp, 200, inc);
+    } else if (is_write) {
+        update_incident(c, req, resp, inc, who);
+    } else if (strcmp(method, "DELETE") == 0) {
+        struct incident gone;
+        struct feed_input in;
+        char *text = NULL;
+        size_t len = 0;
+        int rc = incidents_delete(c, id, &gone);
+
+        if (rc != 0) {
+            http_resp_error(resp, 500, "internal",
+                            "cannot delete the incident");
+            return;
+        }
+        log_info("incident %s deleted by %s", gone.id, who);
+        collector_feed_input(c, &in);
+        rc = feed_incident_v1(&in, &gone, &text, &len);
+        incident_free(&gone);
+        if (rc != 0) {
+            http_resp_error(resp, 500, "internal", "out of memory");
+            return;
+        }
+        http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+    } else {
+        http_resp_error(resp, 405, "method_not_allowed",
+                        "use GET, PATCH, PUT or DELETE");
+    }
+}

@@ -1,0 +1,280 @@
+/*
+ * feed_incidents.c - incidents and scheduled maintenance as Statuspage v2
+ * (public) and v1 (management) JSON; see
+ * shared/reference/statuspage-format.md sections 1.6, 1.7, 2.4 and 3.3.
+ * Drafts are never public.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "feed_int.h"
+#include "mem.h"
+#include "ph_err.h"
+
+#define FEED_LIST_MAX 50
+
+static json_t *
+shortlink(const struct feed_input *in, const struct incident *inc)
+{
+    char link[1024];
+    const char *url = in->conf->page.url;
+
+    if (url == NULL || url[0] == '\0') {
+        return json_null();
+    }
+    snprintf(link, sizeof(link), "%s%s#incident-%s", url,
+             url[strlen(url) - 1] == '/' ? "" : "/", inc->id);
+    return json_string(link);
+}
+
+static json_t *
+update_obj(const struct feed_input *in, const struct incident *inc,
+           const struct inc_update *u, int v1)
+{
+    json_t *o = json_object();
+    json_t *aff = u->naffected > 0 ? json_array() : json_null();
+
+    for (size_t i = 0; i < u->naffected; i++) {
+        const struct inc_affected *a = &u->affected[i];
+        int idx = pharos_conf_component_index(in->conf, a->code);
+        json_t *ao = json_object();
+
+        json_object_set_new(ao, "code", json_string(a->code));
+        json_object_set_new(ao, "name",
+                            json_string(idx >= 0
+                                            ? in->conf->components[idx].name
+                                            : a->code));
+        json_object_set_new(ao, "old_status",
+                            json_string(comp_status_name(a->old_status)));
+        json_object_set_new(ao, "new_status",
+                            json_string(comp_status_name(a->new_status)));
+        json_array_append_new(aff, ao);
+    }
+    json_object_set_new(o, "id", json_string(u->id));
+    json_object_set_new(o, "status", json_string(inc_status_name(u->status)));
+    json_object_set_new(o, "body", json_string(u->body));
+    json_object_set_new(o, "incident_id", json_string(inc->id));
+    json_object_set_new(o, "created_at", feed_jtime(u->created_ms));
+    json_object_set_new(o, "updated_at", feed_jtime(u->updated_ms));
+    json_object_set_new(o, "display_at", feed_jtime(u->display_ms));
+    json_object_set_new(o, "affected_components", aff);
+    json_object_set_new(o, "deliver_notifications",
+                        json_boolean(u->deliver));
+    json_object_set_new(o, "custom_tweet", json_null());
+    json_object_set_new(o, "tweet_id", json_null());
+    if (v1) {
+        json_object_set_new(o, "wants_twitter_update", json_false());
+        json_object_set_new(o, "twitter_updated_at", json_null());
+    }
+    return o;
+}
+
+json_t *
+feed_incident_obj(const struct feed_input *in, const struct incident *inc,
+                  int v1)
+{
+    json_t *o = json_object();
+    json_t *ups = json_array();
+    json_t *comps = json_array();
+    int maint = inc->kind == INC_MAINTENANCE;
+
+    for (size_t i = inc->nupdates; i-- > 0;) {   /* newest first */
+        json_array_append_new(ups, update_obj(in, inc, &inc->updates[i], v1));
+    }
+    for (size_t i = 0; i < inc->ncomponents; i++) {
+        int idx = pharos_conf_component_index(in->conf, inc->components[i]);
+        if (idx >= 0) {
+            json_array_append_new(
+                comps, feed_component_obj(in, (size_t)idx,
+                                          in->conf->components[idx].position));
+        }
+    }
+    json_object_set_new(o, "id", json_string(inc->id));
+    json_object_set_new(o, "name", json_string(inc->name));
+    json_object_set_new(o, "status", json_string(inc_status_name(inc->status)));
+    json_object_set_new(o, "created_at", feed_jtime(inc->created_ms));
+    json_object_set_new(o, "updated_at", feed_jtime(inc->updated_ms));
+    json_object_set_new(o, "monitoring_at", feed_jtime(inc->monitoring_ms));
+    json_object_set_new(o, "resolved_at", feed_jtime(inc->resolved_ms));
+    json_object_set_new(o, "impact",
+                        json_string(inc_impact_name(incident_impact(inc))));
+    json_object_set_new(o, "shortlink", shortlink(in, inc));
+    json_object_set_new(o, "started_at", feed_jtime(inc->started_ms));
+    json_object_set_new(o, "page_id", json_string(in->conf->page.id));
+    json_object_set_new(o, "incident_updates", ups);
+    json_object_set_new(o, "components", comps);
+    if (maint || v1) {
+        json_object_set_new(o, "scheduled_for",
+                            feed_jtime(inc->scheduled_for_ms));
+        json_object_set_new(o, "scheduled_until",
+                            feed_jtime(inc->scheduled_until_ms));
+    }
+    if (!v1) {
+        return o;
+    }
+    json_object_set_new(o, "postmortem_ignored", json_false());
+    json_object_set_new(o, "postmortem_body", json_null());
+    json_object_set_new(o, "postmortem_body_last_updated_at", json_null());
+    /* A time or null; never the boolean of the OAS (see 2.4). */
+    json_object_set_new(o, "postmortem_published_at", json_null());
+    json_object_set_new(o, "postmortem_notified_subscribers", json_false());
+    json_object_set_new(o, "postmortem_notified_twitter", json_false());
+    json_object_set_new(o, "backfilled", json_false());
+    json_object_set_new(o, "scheduled_remind_prior",
+                        json_boolean(inc->remind_prior_min > 0));
+    json_object_set_new(o, "scheduled_reminded_at",
+                        feed_jtime(inc->reminded_ms));
+    json_object_set_new(o, "impact_override",
+                        inc->impact_override >= 0
+                            ? json_string(inc_impact_name(
+                                  (enum inc_impact)inc->impact_override))
+                            : json_null());
+    json_object_set_new(o, "scheduled_auto_in_progress",
+                        json_boolean(maint && inc->auto_in_progress));
+    json_object_set_new(o, "scheduled_auto_completed",
+                        json_boolean(maint && inc->auto_completed));
+    json_object_set_new(o, "metadata", json_object());
+    /* Pharos extensions. */
+    json_object_set_new(o, "draft", json_boolean(inc->draft));
+    json_object_set_new(o, "auto_opened", json_boolean(inc->auto_opened));
+    json_object_set_new(o, "scheduled_remind_prior_minutes",
+                        json_integer(inc->remind_prior_min));
+    return o;
+}
+
+static int
+selected(const struct incident *inc, enum feed_sel sel)
+{
+    int maint = inc->kind == INC_MAINTENANCE;
+
+    switch (sel) {
+    case FEED_SEL_INCIDENTS:
+        return !maint;
+    case FEED_SEL_UNRESOLVED:
+        return !maint && inc_status_unresolved(inc->status);
+    case FEED_SEL_RESOLVED:
+        return !maint && !inc_status_unresolved(inc->status);
+    case FEED_SEL_MAINT_ALL:
+        return maint;
+    case FEED_SEL_MAINT_UPCOMING:
+        return maint && inc->status == INC_SCHEDULED;
+    case FEED_SEL_MAINT_ACTIVE:
+        return incident_maintenance_active(inc);
+    case FEED_SEL_MAINT_CURRENT:
+        return maint && (inc->status == INC_SCHEDULED ||
+                         incident_maintenance_active(inc));
+    case FEED_SEL_ALL:
+        return 1;
+    }
+    return 0;
+}
+
+json_t *
+feed_incident_list(const struct feed_input *in, enum feed_sel sel, int v1)
+{
+    json_t *arr = json_array();
+    size_t n = 0;
+    /* Lists of current things are complete; history lists are capped. */
+    int capped = sel == FEED_SEL_INCIDENTS || sel == FEED_SEL_RESOLVED ||
+                 sel == FEED_SEL_MAINT_ALL || sel == FEED_SEL_ALL;
+    size_t cap = v1 ? 100 : FEED_LIST_MAX;
+
+    for (size_t i = 0; i < in->nincidents; i++) {
+        const struct incident *inc = &in->incidents[i];
+
+        if ((inc->draft && !v1) || !selected(inc, sel)) {
+            continue;
+        }
+        if (capped && n >= cap) {
+            break;
+        }
+        json_array_append_new(arr, feed_incident_obj(in, inc, v1));
+        n++;
+    }
+    return arr;
+}
+
+json_t *
+feed_day_incidents(const struct feed_input *in, const char *component,
+                   int64_t from_ms, int64_t to_ms)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < in->nincidents; i++) {
+        const struct incident *inc = &in->incidents[i];
+        int64_t start = inc->started_ms;
+        int64_t end = inc->resolved_ms > 0 ? inc->resolved_ms : in->now_ms;
+        json_t *o;
+
+        if (inc->draft || inc->kind != INC_REALTIME ||
+            !incident_names_component(inc, component) || start >= to_ms ||
+            end < from_ms) {
+            continue;
+        }
+        o = json_object();
+        json_object_set_new(o, "id", json_string(inc->id));
+        json_object_set_new(o, "name", json_string(inc->name));
+        json_object_set_new(o, "impact",
+                            json_string(inc_impact_name(incident_impact(inc))));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static int
+doc(const struct feed_input *in, const char *key, enum feed_sel sel,
+    char **ret, size_t *ret_len)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "page", feed_page_obj(in));
+    json_object_set_new(o, key, feed_incident_list(in, sel, 0));
+    return feed_dump(o, ret, ret_len);
+}
+
+int
+feed_incidents(const struct feed_input *in, const char *which, char **ret,
+               size_t *ret_len)
+{
+    enum feed_sel sel = strcmp(which, "unresolved") == 0 ? FEED_SEL_UNRESOLVED
+                        : strcmp(which, "resolved") == 0 ? FEED_SEL_RESOLVED
+                                                         : FEED_SEL_INCIDENTS;
+
+    return doc(in, "incidents", sel, ret, ret_len);
+}
+
+int
+feed_maintenances(const struct feed_input *in, const char *which, char **ret,
+                  size_t *ret_len)
+{
+    enum feed_sel sel = strcmp(which, "upcoming") == 0 ? FEED_SEL_MAINT_UPCOMING
+                        : strcmp(which, "active") == 0 ? FEED_SEL_MAINT_ACTIVE
+                                                       : FEED_SEL_MAINT_ALL;
+
+    return doc(in, "scheduled_maintenances", sel, ret, ret_len);
+}
+
+int
+feed_incident_v1(const struct feed_input *in, const struct incident *inc,
+                 char **ret, size_t *ret_len)
+{
+    return feed_dump(feed_incident_obj(in, inc, 1), ret, ret_len);
+}
+
+int
+feed_incidents_v1(const struct feed_input *in, const char *which, char **ret,
+                  size_t *ret_len)
+{
+    enum feed_sel sel = FEED_SEL_ALL;
+
+    if (strcmp(which, "unresolved") == 0) {
+        sel = FEED_SEL_UNRESOLVED;
+    } else if (strcmp(which, "upcoming") == 0) {
+        sel = FEED_SEL_MAINT_UPCOMING;
+    } else if (strcmp(which, "scheduled") == 0) {
+        sel = FEED_SEL_MAINT_ALL;
+    } else if (strcmp(which, "active_maintenance") == 0) {
+        sel = FEED_SEL_MAINT_ACTIVE;
+    }
+    return feed_dump(feed_incident_list(in, sel, 1), ret, ret_len);
+}

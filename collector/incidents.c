@@ -1,0 +1,497 @@
+/*
+ * incidents.c - the collector's incidents and maintenances (incidents.h).
+ */
+#include "incidents.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+
+/* Holds every maintenance's components in or out of under_maintenance. */
+void
+incidents_reapply(struct collector *c)
+{
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        const char *cid = c->conf.components[i].id;
+        int active = 0;
+
+        for (size_t k = 0; k < c->nincidents && !active; k++) {
+            active = incident_maintenance_active(&c->incidents[k]) &&
+                     incident_names_component(&c->incidents[k], cid);
+        }
+        engine_set_maintenance(c->engine, (int)i, active);
+    }
+}
+
+static int
+load_one(struct incident *inc, void *arg)
+{
+    struct collector *c = arg;
+
+    if (c->nincidents >= INC_MEMORY_MAX) {
+        incident_free(inc);
+        return 0;
+    }
+    c->incidents[c->nincidents++] = *inc;
+    memset(inc, 0, sizeof(*inc));
+    return 0;
+}
+
+int
+incidents_load(struct collector *c)
+{
+    int rc;
+
+    c->incidents = ph_calloc(INC_MEMORY_MAX, sizeof(*c->incidents));
+    if (c->incidents == NULL) {
+        return PH_ENOMEM;
+    }
+    c->nincidents = 0;
+    rc = store_incidents_load(c->store, INC_MEMORY_MAX, load_one, c);
+    if (rc != 0) {
+        log_warnx("store: cannot load incidents: %s", store_errmsg(c->store));
+        return rc;
+    }
+    incidents_reapply(c);
+    return 0;
+}
+
+void
+incidents_free(struct collector *c)
+{
+    for (size_t i = 0; i < c->nincidents; i++) {
+        incident_free(&c->incidents[i]);
+    }
+    ph_free(c->incidents);
+    c->incidents = NULL;
+    c->nincidents = 0;
+}
+
+struct incident *
+incidents_find(struct collector *c, const char *id)
+{
+    for (size_t i = 0; i < c->nincidents; i++) {
+        if (strcmp(c->incidents[i].id, id) == 0) {
+            return &c->incidents[i];
+        }
+    }
+    return NULL;
+}
+
+/* Statuses an edit sets on components become manual overrides (operational
+ * clears one); resolving a human-opened incident clears the overrides of
+ * the components it names, so probes decide again. */
+static void
+apply_components(struct collector *c, const struct incident *inc,
+                 const struct inc_edit *e, int resolved_now)
+{
+    if (inc->kind == INC_MAINTENANCE) {
+        return;
+    }
+    for (size_t i = 0; i < e->nchanges; i++) {
+        int idx = pharos_conf_component_index(&c->conf, e->changes[i].code);
+
+        if (idx < 0 || e->changes[i].status < 0) {
+            continue;
+        }
+        collector_set_override(c, idx,
+                               e->changes[i].status == COMP_OPERATIONAL
+                                   ? -1
+                                   : e->changes[i].status,
+                               0);
+    }
+    if (resolved_now && !inc->auto_opened) {
+        for (size_t i = 0; i < inc->ncomponents; i++) {
+            int idx = pharos_conf_component_index(&c->conf,
+                                                  inc->components[i]);
+            if (idx >= 0) {
+                collector_set_override(c, idx, -1, 0);
+            }
+        }
+    }
+}
+
+static int
+is_closed(enum inc_status s)
+{
+    return s == INC_RESOLVED || s == INC_POSTMORTEM || s == INC_COMPLETED;
+}
+
+/* After a change: effects and a publish. human is 1 for changes made
+ * through the API: they may set component overrides and are evaluated at
+ * once; automation and timers (human 0) run inside or just before the
+ * engine's tick, so they never set overrides nor re-enter it. */
+static void
+after_change(struct collector *c, const struct incident *inc,
+             const struct inc_edit *e, int was_closed, int human)
+{
+    int resolved_now = !was_closed && is_closed(inc->status);
+
+    if (human && e != NULL) {
+        apply_components(c, inc, e, resolved_now);
+    }
+    incidents_reapply(c);
+    if (human) {
+        collector_evaluate(c);
+    }
+    collector_mark_dirty(c);
+}
+
+static int
+new_ids(char id[INC_ID_LEN + 1], char uid[INC_ID_LEN + 1])
+{
+    if ((id != NULL && token_random_id(id, INC_ID_LEN + 1) != 0) ||
+        token_random_id(uid, INC_ID_LEN + 1) != 0) {
+        return PH_EIO;
+    }
+    return 0;
+}
+
+static int
+create(struct collector *c, const struct inc_edit *e, const char *who,
+       int auto_opened, int human, struct incident **ret, char *err,
+       size_t errlen)
+{
+    struct incident inc;
+    char id[INC_ID_LEN + 1], uid[INC_ID_LEN + 1];
+    int rc;
+
+    memset(&inc, 0, sizeof(inc));
+    if (new_ids(id, uid) != 0) {
+        snprintf(err, errlen, "no randomness for ids");
+        return PH_EIO;
+    }
+    rc = incident_apply(&inc, id, uid, e, time_now_ms(), err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    inc.auto_opened = auto_opened;
+    rc = store_incident_save(c->store, &inc);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot store the incident");
+        log_warnx("store: cannot save incident %s: %s", id,
+                  store_errmsg(c->store));
+        incident_free(&inc);
+        return rc;
+    }
+    /* Newest first; the oldest falls out of memory (it stays stored). */
+    if (c->nincidents == INC_MEMORY_MAX) {
+        incident_free(&c->incidents[--c->nincidents]);
+    }
+    memmove(&c->incidents[1], &c->incidents[0],
+            c->nincidents * sizeof(*c->incidents));
+    c->incidents[0] = inc;
+    c->nincidents++;
+    log_info("incident %s opened by %s: %s (%s%s)", id, who, inc.name,
+             inc_status_name(inc.status), inc.draft ? ", draft" : "");
+    after_change(c, &c->incidents[0], e, 0, human);
+    if (ret != NULL) {
+        *ret = &c->incidents[0];
+    }
+    return 0;
+}
+
+int
+incidents_create(struct collector *c, const struct inc_edit *e,
+                 const char *who, struct incident **ret, char *err,
+                 size_t errlen)
+{
+    return create(c, e, who, 0, 1, ret, err, errlen);
+}
+
+static int
+update(struct collector *c, struct incident *inc, const struct inc_edit *e,
+       const char *who, int human, char *err, size_t errlen)
+{
+    struct incident work;
+    char uid[INC_ID_LEN + 1];
+    int was_closed = is_closed(inc->status);
+    int rc;
+
+    if (new_ids(NULL, uid) != 0) {
+        snprintf(err, errlen, "no randomness for ids");
+        return PH_EIO;
+    }
+    rc = incident_copy(&work, inc);
+    if (rc != 0) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    rc = incident_apply(&work, work.id, uid, e, time_now_ms(), err, errlen);
+    if (rc == 0) {
+        rc = store_incident_save(c->store, &work);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot store the incident");
+            log_warnx("store: cannot save incident %s: %s", work.id,
+                      store_errmsg(c->store));
+        }
+    }
+    if (rc != 0) {
+        incident_free(&work);
+        return rc;
+    }
+    incident_free(inc);
+    *inc = work;
+    log_info("incident %s updated by %s: %s%s", inc->id, who,
+             inc_status_name(inc->status), inc->draft ? " (draft)" : "");
+    after_change(c, inc, e, was_closed, human);
+    return 0;
+}
+
+int
+incidents_update(struct collector *c, struct incident *inc,
+                 const struct inc_edit *e, const char *who, char *err,
+                 size_t errlen)
+{
+    return update(c, inc, e, who, 1, err, errlen);
+}
+
+int
+incidents_edit_update(struct collector *c, struct incident *inc,
+                      const char *update_id, const char *body,
+                      int64_t display_ms, int deliver)
+{
+    struct incident work;
+    struct inc_update *u = NULL;
+    int rc;
+
+    rc = incident_copy(&work, inc);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < work.nupdates; i++) {
+        if (strcmp(work.updates[i].id, update_id) == 0) {
+            u = &work.updates[i];
+        }
+    }
+    if (u == NULL) {
+        incident_free(&work);
+        return PH_ENOENT;
+    }
+    if (body != NULL) {
+        char *b = ph_strdup(body);
+        if (b == NULL) {
+            incident_free(&work);
+            return PH_ENOMEM;
+        }
+        ph_free(u->body);
+        u->body = b;
+    }
+    if (display_ms > 0) {
+        u->display_ms = display_ms;
+    }
+    if (deliver >= 0) {
+        u->deliver = deliver;
+    }
+    u->updated_ms = time_now_ms();
+    work.updated_ms = u->updated_ms;
+    rc = store_incident_save(c->store, &work);
+    if (rc != 0) {
+        incident_free(&work);
+        return rc;
+    }
+    incident_free(inc);
+    *inc = work;
+    collector_mark_dirty(c);
+    return 0;
+}
+
+int
+incidents_delete(struct collector *c, const char *id, struct incident *ret)
+{
+    size_t k;
+    int rc;
+
+    for (k = 0; k < c->nincidents; k++) {
+        if (strcmp(c->incidents[k].id, id) == 0) {
+            break;
+        }
+    }
+    if (k == c->nincidents) {
+        return PH_ENOENT;
+    }
+    rc = store_incident_delete(c->store, id);
+    if (rc != 0 && rc != PH_ENOENT) {
+        return rc;
+    }
+    if (ret != NULL) {
+        *ret = c->incidents[k];
+    } else {
+        incident_free(&c->incidents[k]);
+    }
+    memmove(&c->incidents[k], &c->incidents[k + 1],
+            (c->nincidents - k - 1) * sizeof(*c->incidents));
+    c->nincidents--;
+    memset(&c->incidents[c->nincidents], 0, sizeof(*c->incidents));
+    incidents_reapply(c);
+    collector_evaluate(c);
+    collector_mark_dirty(c);
+    return 0;
+}
+
+/* The time inc last entered monitoring (its newest update's, when that
+ * update is the monitoring one). */
+static int64_t
+monitoring_since(const struct incident *inc)
+{
+    if (inc->nupdates > 0 &&
+        inc->updates[inc->nupdates - 1].status == INC_MONITORING) {
+        return inc->updates[inc->nupdates - 1].created_ms;
+    }
+    return inc->monitoring_ms;
+}
+
+static int
+components_healthy(struct collector *c, const struct incident *inc)
+{
+    for (size_t i = 0; i < inc->ncomponents; i++) {
+        int idx = pharos_conf_component_index(&c->conf, inc->components[i]);
+        if (idx >= 0 && (c->comps[idx].status == COMP_PARTIAL ||
+                         c->comps[idx].status == COMP_MAJOR)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void
+incidents_tick(struct collector *c, int64_t now_ms)
+{
+    for (size_t k = 0; k < c->nincidents; k++) {
+        struct incident *inc = &c->incidents[k];
+
+        if (inc->kind == INC_MAINTENANCE &&
+            (inc->status == INC_SCHEDULED || inc->status == INC_IN_PROGRESS ||
+             inc->status == INC_VERIFYING)) {
+            struct incident work;
+            char uid[INC_ID_LEN + 1];
+            int what;
+
+            if (new_ids(NULL, uid) != 0 || incident_copy(&work, inc) != 0) {
+                continue;
+            }
+            what = incident_tick(&work, uid, now_ms);
+            if (what == 0) {
+                incident_free(&work);
+                continue;
+            }
+            if (store_incident_save(c->store, &work) != 0) {
+                log_warnx("store: cannot save maintenance %s: %s", work.id,
+                          store_errmsg(c->store));
+                incident_free(&work);
+                continue;
+            }
+            incident_free(inc);
+            *inc = work;
+            if (what & INC_TICK_REMIND) {
+                log_info("maintenance %s starts in %d minutes: %s", inc->id,
+                         (int)inc->remind_prior_min, inc->name);
+            }
+            if (what & INC_TICK_STARTED) {
+                log_info("maintenance %s started: %s", inc->id, inc->name);
+            }
+            if (what & INC_TICK_COMPLETED) {
+                log_info("maintenance %s completed: %s", inc->id, inc->name);
+            }
+            after_change(c, inc, NULL, 0, 0);
+        } else if (inc->kind == INC_REALTIME && inc->auto_opened &&
+                   inc->status == INC_MONITORING &&
+                   now_ms - monitoring_since(inc) >=
+                       (int64_t)c->conf.resolve_after_ms &&
+                   components_healthy(c, inc)) {
+            struct inc_edit e;
+            char err[128];
+
+            inc_edit_init(&e);
+            e.status = INC_RESOLVED;
+            e.body = "This incident has been resolved.";
+            update(c, inc, &e, "automation", 0, err, sizeof(err));
+        }
+    }
+}
+
+static struct incident *
+open_auto_incident(struct collector *c, const char *cid)
+{
+    for (size_t k = 0; k < c->nincidents; k++) {
+        struct incident *inc = &c->incidents[k];
+        if (inc->kind == INC_REALTIME && inc->auto_opened &&
+            inc_status_unresolved(inc->status) &&
+            incident_names_component(inc, cid)) {
+            return inc;
+        }
+    }
+    return NULL;
+}
+
+static int
+is_outage(enum comp_status s)
+{
+    return s == COMP_PARTIAL || s == COMP_MAJOR;
+}
+
+void
+incidents_on_transition(struct collector *c, const struct engine_transition *t)
+{
+    const struct conf_component *comp = &c->conf.components[t->component];
+    struct incident *open;
+    struct inc_comp_change ch;
+    struct inc_edit e;
+    char name[INC_NAME_MAX + 1], body[ENGINE_REASON_MAX + 160], err[160];
+
+    if (c->conf.auto_incidents == AUTO_INCIDENTS_OFF ||
+        t->source != SOURCE_PROBE) {
+        return;
+    }
+    memset(&ch, 0, sizeof(ch));
+    snprintf(ch.code, sizeof(ch.code), "%s", comp->id);
+    ch.status = (int)t->new_status;
+    ch.current = t->old_status;
+    inc_edit_init(&e);
+    e.changes = &ch;
+    e.nchanges = 1;
+    open = open_auto_incident(c, comp->id);
+    if (is_outage(t->new_status)) {
+        snprintf(body, sizeof(body), "Pharos probes detected %s of %s: %s.",
+                 t->new_status == COMP_MAJOR ? "a major outage"
+                                             : "a partial outage",
+                 comp->name, t->reason);
+        e.body = body;
+        e.status = INC_INVESTIGATING;
+        if (open == NULL) {
+            snprintf(name, sizeof(name), "%s: %s", comp->name,
+                     t->new_status == COMP_MAJOR ? "major outage"
+                                                 : "partial outage");
+            e.name = name;
+            e.draft = c->conf.auto_incidents == AUTO_INCIDENTS_DRAFT;
+            if (create(c, &e, "automation", 1, 0, NULL, err, sizeof(err)) !=
+                0) {
+                log_warnx("automation: cannot open an incident for %s: %s",
+                          comp->id, err);
+            }
+        } else if (update(c, open, &e, "automation", 0, err, sizeof(err)) !=
+                   0) {
+            log_warnx("automation: cannot update incident %s: %s", open->id,
+                      err);
+        }
+    } else if (open != NULL && is_outage(t->old_status)) {
+        snprintf(body, sizeof(body),
+                 "Pharos probes report %s as %s again. We are monitoring "
+                 "the recovery.",
+                 comp->name,
+                 t->new_status == COMP_OPERATIONAL ? "operational"
+                                                   : "degraded");
+        e.body = body;
+        e.status = INC_MONITORING;
+        if (update(c, open, &e, "automation", 0, err, sizeof(err)) != 0) {
+            log_warnx("automation: cannot update incident %s: %s", open->id,
+                      err);
+        }
+    }
+}

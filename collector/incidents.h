@@ -1,0 +1,56 @@
+/*
+ * incidents.h - the collector's incidents and maintenances: the newest
+ * INC_MEMORY_MAX held in memory (newest first) and saved to the store
+ * before any change is visible, their effects on components (maintenance
+ * windows, statuses set by an incident), their timers, and the probe
+ * automation of ARCHITECTURE.md (auto_incidents, resolve_after).
+ *
+ * Every change goes: copy, incident_apply() on the copy, store, swap,
+ * then effects and a publish. A store failure leaves memory unchanged.
+ */
+#ifndef PH_INCIDENTS_H
+#define PH_INCIDENTS_H
+
+#include "collector.h"
+#include "incident.h"
+
+/* Loads the newest incidents from the store and applies maintenance
+ * windows. Returns 0 or PH_E*. */
+int incidents_load(struct collector *c);
+void incidents_free(struct collector *c);
+
+/* Re-applies the maintenance windows to the engine (after a reload). */
+void incidents_reapply(struct collector *c);
+
+struct incident *incidents_find(struct collector *c, const char *id);
+
+/*
+ * Creates or updates an incident from e (see incident_apply()); who names
+ * the actor for the log. On a bad edit returns PH_EINVAL with a message
+ * in err; PH_EDB when the store failed. *ret (create) points into the
+ * collector's array until the next change.
+ */
+int incidents_create(struct collector *c, const struct inc_edit *e,
+                     const char *who, struct incident **ret, char *err,
+                     size_t errlen);
+int incidents_update(struct collector *c, struct incident *inc,
+                     const struct inc_edit *e, const char *who, char *err,
+                     size_t errlen);
+/* Edits one update's body, display time or deliver flag (NULL / 0 / -1
+ * leave it). PH_ENOENT if the update is not there. */
+int incidents_edit_update(struct collector *c, struct incident *inc,
+                          const char *update_id, const char *body,
+                          int64_t display_ms, int deliver);
+/* Deletes; copies the deleted incident into *ret (caller frees) when ret
+ * is not NULL. PH_ENOENT when unknown. */
+int incidents_delete(struct collector *c, const char *id,
+                     struct incident *ret);
+
+/* Maintenance starts, completions and reminders; automatic resolution. */
+void incidents_tick(struct collector *c, int64_t now_ms);
+
+/* Probe automation: called for each component transition. */
+void incidents_on_transition(struct collector *c,
+                             const struct engine_transition *t);
+
+#endif
