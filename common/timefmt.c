@@ -37,6 +37,31 @@ time_iso8601(int64_t ms, char out[ISO8601_MAX])
     snprintf(out, ISO8601_MAX, "%s.%03dZ", date, frac);
 }
 
+void
+time_rfc822(int64_t ms, char out[RFC822_MAX])
+{
+    /* Not strftime: %a and %b follow LC_TIME, and feeds need English. */
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
+                                    "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"};
+    const int64_t max_ms = INT64_C(253402300799999); /* 9999-12-31 */
+    time_t secs;
+    struct tm tm;
+
+    if (ms < 0) {
+        ms = 0;
+    } else if (ms > max_ms) {
+        ms = max_ms;
+    }
+    secs = (time_t)(ms / 1000);
+    gmtime_r(&secs, &tm);
+    snprintf(out, RFC822_MAX, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+             days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 static int
 digits(const char *s, int n, int *ret)
 {

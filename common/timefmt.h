@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #define ISO8601_MAX 32
+#define RFC822_MAX 40
 
 /* Wall clock, unix milliseconds. */
 int64_t time_now_ms(void);
@@ -15,6 +16,11 @@ int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
 /* Formats ms as "2026-01-10T12:00:00.000Z" into out[ISO8601_MAX]. */
 void time_iso8601(int64_t ms, char out[ISO8601_MAX]);
+/* Formats ms as "Wed, 02 Oct 2002 13:00:00 +0000" (RFC 822 with a
+ * four-digit year, as RSS 2.0 and RFC 1123 use) into out[RFC822_MAX].
+ * Always UTC and English names, whatever the locale; ms is clamped to
+ * years 1970-9999. */
+void time_rfc822(int64_t ms, char out[RFC822_MAX]);
 /* Parses "YYYY-MM-DDTHH:MM:SS[.mmm](Z|+hh:mm|-hh:mm)" or "YYYY-MM-DD".
  * Returns 0 and unix ms, or PH_EPARSE. */
 int time_parse_iso8601(const char *s, int64_t *ret_ms);
