@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "api_v1.h"
+#include "feed_history.h"
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
@@ -244,7 +245,7 @@ put_doc(struct collector *c, const char *path, char *data, size_t len,
         c->metrics.publish_errors++;
         return;
     }
-    rc = publish_set_take(c->publish, path, "application/json",
+    rc = publish_set_take(c->publish, path, publish_content_type(path),
                           (uint8_t *)data, len);
     if (rc != 0) {
         log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
@@ -318,6 +319,18 @@ render_all(struct collector *c)
         put_doc(c, incidents[i].path, data, len, rc);
         rc = feed_maintenances(&in, maints[i].which, &data, &len);
         put_doc(c, maints[i].path, data, len, rc);
+    }
+    {
+        struct feed_history_input hin = {
+            .conf = &c->conf,
+            .incidents = c->incidents,
+            .nincidents = c->nincidents,
+            .now_ms = in.now_ms,
+        };
+        rc = feed_history_atom(&hin, &data, &len);
+        put_doc(c, "history.atom", data, len, rc);
+        rc = feed_history_rss(&hin, &data, &len);
+        put_doc(c, "history.rss", data, len, rc);
     }
     for (int i = -1; i < (int)c->conf.ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];

@@ -313,7 +313,10 @@ static void
 put_entry_href(struct out *o, const struct ctx *c,
                const struct incident *inc)
 {
-    put_href(o, c, "incidents/");
+    /* The page shows each incident with id="incident-<id>" (web/app.js),
+     * the same target as the JSON feed's shortlink. */
+    put_href(o, c, "");
+    put(o, "#incident-");
     put_texts(o, inc->id, 0);
 }
 

@@ -352,7 +352,7 @@ function affected(inc) {
 
 function incidentCard(inc, headingLevel = 'h3') {
   const impact = inc.impact || 'none';
-  return el('article', { class: 'card incident', dataset: { incidentId: inc.id, impact } },
+  return el('article', { class: 'card incident', id: `incident-${inc.id}`, dataset: { incidentId: inc.id, impact } },
     el('div', { class: 'card-head' },
       el(headingLevel, { class: 'inc-name', text: inc.name }),
       el('span', { class: 'impact', dataset: { impact }, text: IMPACT_TEXT[impact] || impact })),

@@ -10,11 +10,13 @@ import json
 import os
 import sys
 import time
+import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
+from xmlcheck import check_atom, check_rss  # noqa: E402
 
 
 def iso(dt):
@@ -135,6 +137,28 @@ components:
         res.check("incidents.json: newest first updates",
                   [u["status"] for u in doc("/api/v2/incidents.json")["incidents"][0]["incident_updates"]]
                   == ["resolved", "monitoring", "identified", "investigating"])
+
+        # ---- history feeds ----
+        def feed(path):
+            code, body = http_get(h.url(path))
+            return code, body
+
+        ok = wait_until(lambda: b"Elevated API errors" in feed("/history.atom")[1], 3)
+        code, atom = feed("/history.atom")
+        res.check("history.atom: valid Atom with the incident",
+                  ok and code == 200 and check_atom(atom) == [], check_atom(atom))
+        code, rss = feed("/history.rss")
+        res.check("history.rss: valid RSS 2.0 with the incident",
+                  code == 200 and b"Elevated API errors" in rss and check_rss(rss) == [],
+                  check_rss(rss))
+        res.check("history feeds escape incident text",
+                  b"<script" not in atom and b"<script" not in rss)
+        with urllib.request.urlopen(h.url("/history.atom"), timeout=5) as r:
+            hdrs = dict(r.headers)
+        res.check("history.atom content type", hdrs.get("Content-Type", "").startswith("application/atom+xml"), hdrs)
+        res.check("history files are published to publish_dir",
+                  os.path.exists(os.path.join(h.dir, "public", "history.atom"))
+                  and os.path.exists(os.path.join(h.dir, "public", "history.rss")))
 
         # ---- edit one update ----
         uid = inc["incident_updates"][-1]["id"]

@@ -569,7 +569,7 @@ test_atom(void **state)
                "<updated>2026-01-09T14:00:00.000Z</updated>\n"
                "<published>2026-01-09T14:00:00.000Z</published>\n"
                "<link rel=\"alternate\" type=\"text/html\" "
-               "href=\"https://status.example.test/incidents/mnt000000001\"/>"
+               "href=\"https://status.example.test/#incident-mnt000000001\"/>"
                "\n<content type=\"html\">"
                "&lt;p&gt;&lt;strong&gt;Scheduled maintenance&lt;/strong&gt; "
                "from Jan 10, 2026 12:00 UTC until Jan 10, 2026 14:00 UTC"
@@ -611,7 +611,7 @@ test_rss(void **state)
     assert_has(doc,
                "<item>\n<title>Database &lt;outage&gt; &amp; &#39;co&#39;"
                "</title>\n"
-               "<link>https://status.example.test/incidents/inc000000001"
+               "<link>https://status.example.test/#incident-inc000000001"
                "</link>\n<guid isPermaLink=\"false\">"
                "https://status.example.test/incidents/inc000000001</guid>\n"
                "<pubDate>Fri, 09 Jan 2026 12:00:00 +0000</pubDate>\n"
@@ -642,11 +642,11 @@ test_no_url(void **state)
                      "inc000000001</id>");
     assert_has(atom, "<link rel=\"alternate\" type=\"text/html\" "
                      "href=\"./\"/>");
-    assert_has(atom, "href=\"incidents/inc000000001\"");
+    assert_has(atom, "href=\"./#incident-inc000000001\"");
     assert_lacks(atom, "rel=\"self\"");
     rss = render(feed_history_rss, &cf, f->inc, 3, "nourl.rss");
     assert_has(rss, "<link>./</link>");
-    assert_has(rss, "<link>incidents/mnt000000001</link>");
+    assert_has(rss, "<link>./#incident-mnt000000001</link>");
     assert_has(rss, "<guid isPermaLink=\"false\">tag:pharos.invalid,2024:"
                     "page1/incidents/mnt000000001</guid>");
     assert_lacks(rss, "atom:link");
