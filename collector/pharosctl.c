@@ -4,7 +4,8 @@
  *   pharosctl [--url URL] [--key KEY] [--json] COMMAND
  *
  *   status, regions, agents, agent add --region R [--id ID],
- *   agent revoke ID  (see usage() below)
+ *   agent revoke ID, component set|clear, incident ..., maintenance ...,
+ *   drafts (see usage() below; incidents in pharosctl_incidents.c)
  *
  * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080. Errors from the
  * API are shown as the server sent them.
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "pharosctl.h"
 
 #define RESP_MAX (16 * 1024 * 1024)
 
@@ -29,18 +31,13 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return buf_append(b, ptr, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
-struct ctl {
-    const char *base;
-    const char *key;        /* API key or NULL */
-    int json;
-};
 
 /*
  * Sends method base+path (with body, a JSON text, or NULL) and returns
  * the parsed JSON reply, or NULL after printing the error the API gave.
  * *ret_code gets the HTTP status. A 204 returns an empty JSON object.
  */
-static json_t *
+json_t *
 request_json(const struct ctl *ctl, const char *method, const char *path,
              const char *body, long *ret_code)
 {
@@ -107,7 +104,7 @@ out:
     return doc;
 }
 
-static json_t *
+json_t *
 get_json(const struct ctl *ctl, const char *path)
 {
     long code;
@@ -115,7 +112,7 @@ get_json(const struct ctl *ctl, const char *path)
     return request_json(ctl, "GET", path, NULL, &code);
 }
 
-static const char *
+const char *
 jstr(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -189,7 +186,7 @@ cmd_regions(const struct ctl *ctl)
 }
 
 
-static int
+int
 print_or_dump(const struct ctl *ctl, json_t *doc)
 {
     if (ctl->json) {
@@ -289,7 +286,7 @@ cmd_agent_revoke(const struct ctl *ctl, const char *id)
 }
 
 /* The page id, from the public feed (the management API needs it). */
-static int
+int
 page_id(const struct ctl *ctl, char *out, size_t len)
 {
     json_t *doc = get_json(ctl, "/api/v2/status.json");
@@ -360,6 +357,22 @@ usage(FILE *f)
             "  agent revoke ID              revoke an agent's token\n"
             "  component set ID STATUS [--until ISO]  manual override\n"
             "  component clear ID           back to probe-driven status\n"
+            "  incident open NAME [--status S] [--body T] [--component "
+            "ID[=STATUS]]... [--draft]\n"
+            "  incident update ID [--status S] [--body T] [--component "
+            "ID=STATUS]...\n"
+            "  incident resolve ID [--body T]   resolve (components back to "
+            "probes)\n"
+            "  incident list [--all]        unresolved (or all) incidents\n"
+            "  incident show ID             one incident with its timeline\n"
+            "  maintenance schedule NAME --from ISO --until ISO [--component "
+            "ID]...\n"
+            "              [--body T] [--remind MINUTES]\n"
+            "  maintenance list             upcoming and active windows\n"
+            "  maintenance cancel ID        complete it now, with a note\n"
+            "  drafts                       incidents opened by automation, "
+            "unpublished\n"
+            "  draft publish ID | draft discard ID\n"
             "options:\n"
             "  --url URL   collector base URL (default $PHAROS_URL or "
             "http://127.0.0.1:8080)\n"
@@ -391,11 +404,13 @@ main(int argc, char **argv)
     struct ctl ctl;
     const char *args[8];
     const char *region = NULL, *id = NULL, *until = NULL;
+    struct ctl_incident_opts io;
     char keybuf[256];
     size_t nargs = 0;
     int rc;
 
     memset(&ctl, 0, sizeof(ctl));
+    memset(&io, 0, sizeof(io));
     ctl.base = getenv("PHAROS_URL");
     ctl.key = getenv("PHAROS_KEY");
     if (ctl.base == NULL || ctl.base[0] == '\0') {
@@ -419,6 +434,25 @@ main(int argc, char **argv)
             until = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             ctl.json = 1;
+        } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
+            io.status = argv[++i];
+        } else if (strcmp(argv[i], "--body") == 0 && i + 1 < argc) {
+            io.body = argv[++i];
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            io.from = argv[++i];
+        } else if (strcmp(argv[i], "--remind") == 0 && i + 1 < argc) {
+            io.remind = argv[++i];
+        } else if (strcmp(argv[i], "--component") == 0 && i + 1 < argc) {
+            if (io.ncomponents == CTL_COMPONENTS_MAX) {
+                fprintf(stderr, "pharosctl: at most %d --component\n",
+                        CTL_COMPONENTS_MAX);
+                return 2;
+            }
+            io.components[io.ncomponents++] = argv[++i];
+        } else if (strcmp(argv[i], "--draft") == 0) {
+            io.draft = 1;
+        } else if (strcmp(argv[i], "--all") == 0) {
+            io.all = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -468,6 +502,12 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "component") == 0 && nargs == 3 &&
                strcmp(args[1], "clear") == 0) {
         rc = cmd_component_set(&ctl, args[2], NULL, NULL);
+    } else if (strcmp(args[0], "incident") == 0 ||
+               strcmp(args[0], "maintenance") == 0 ||
+               strcmp(args[0], "drafts") == 0 ||
+               strcmp(args[0], "draft") == 0) {
+        io.until = until;
+        rc = ctl_incidents(&ctl, &io, args, nargs);
     } else {
         fprintf(stderr, "pharosctl: unknown command '%s'\n", args[0]);
         usage(stderr);

@@ -1,0 +1,50 @@
+/*
+ * pharosctl.h - what pharosctl's files share: the connection settings and
+ * the request helpers of pharosctl.c, used by pharosctl_incidents.c.
+ */
+#ifndef PH_PHAROSCTL_H
+#define PH_PHAROSCTL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define CTL_COMPONENTS_MAX 32
+
+struct ctl {
+    const char *base;
+    const char *key;        /* API key or NULL */
+    int json;
+};
+
+/* Options of the incident and maintenance commands (NULL when absent). */
+struct ctl_incident_opts {
+    const char *status;
+    const char *body;
+    const char *from;
+    const char *until;
+    const char *remind;
+    const char *components[CTL_COMPONENTS_MAX];   /* "id" or "id=status" */
+    int ncomponents;
+    int draft;
+    int all;
+};
+
+/* Sends method base+path with a JSON body (or NULL); returns the reply or
+ * NULL after printing the API's error. */
+json_t *request_json(const struct ctl *ctl, const char *method,
+                     const char *path, const char *body, long *ret_code);
+json_t *get_json(const struct ctl *ctl, const char *path);
+/* A string member, or "". */
+const char *jstr(json_t *o, const char *key);
+/* With --json prints doc and returns 1; else returns 0. */
+int print_or_dump(const struct ctl *ctl, json_t *doc);
+/* The page id from the public feed. Returns 0 or -1. */
+int page_id(const struct ctl *ctl, char *out, size_t len);
+
+/* incident / maintenance / drafts / draft commands; returns the exit
+ * status (0 ok, 1 API error, 2 usage). */
+int ctl_incidents(const struct ctl *ctl, const struct ctl_incident_opts *o,
+                  const char *const *args, size_t nargs);
+
+#endif
