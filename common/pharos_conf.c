@@ -23,6 +23,12 @@
 
 #define MAX_ITEMS 10000        /* regions, agents, components, checks */
 
+/* Default server.web_dir: CMake sets it to the installed page
+ * (<datadir>/pharos/web); a build outside CMake gets the packaged path. */
+#ifndef PH_WEB_DIR
+#define PH_WEB_DIR "/usr/share/pharos/web"
+#endif
+
 /* ---- helpers ---- */
 
 const struct conf_node *
@@ -186,7 +192,7 @@ static const struct conf_opt server_opts[] = {
     {"publish_dir", CONF_T_STR, offsetof(struct server_stage, publish_dir),
      NULL, 0, 0, 0, NULL, "public documents (default <state_dir>/public)"},
     {"web_dir", CONF_T_STR, offsetof(struct server_stage, web_dir), NULL, 0,
-     0, 0, NULL, "the page's static assets"},
+     0, 0, NULL, "the page's static assets (default " PH_WEB_DIR ")"},
     {"max_body_bytes", CONF_T_UINT32,
      offsetof(struct server_stage, max_body_bytes), "1048576", 1024,
      67108864, 0, NULL, "largest request body accepted"},
@@ -446,11 +452,7 @@ decode_simple_sections(const struct conf_node *root, const char *file,
         }
     }
     if (cf->web_dir == NULL) {
-#ifdef PH_WEB_DIR
         cf->web_dir = ph_strdup(PH_WEB_DIR);
-#else
-        cf->web_dir = ph_strdup("/usr/share/pharos/web");
-#endif
     }
 
     memset(&ms, 0, sizeof(ms));

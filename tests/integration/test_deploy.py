@@ -1,8 +1,18 @@
 #!/usr/bin/env python3
 """The shipped deployment files stay valid: the example configs pass
---check / -n, every option is documented by --help-config, and the nginx
+--check / -n, every option is documented by --help-config, the nginx
 site passes `nginx -t` (with throwaway certificates in place of the Let's
-Encrypt paths)."""
+Encrypt paths), and `cmake --install` lays out the expected tree.
+
+deploy/docker is checked without building images (no registry access
+here): the Dockerfiles copy only paths that exist, build with every -dev
+package of scripts/install-deps.sh, run as a non-root user and install a
+runtime package for every library the programs link; docker-compose.yml
+names existing files; and its collector, nginx and agent configs run
+together on loopback, as the containers would. `docker compose config`
+runs only when docker compose is installed."""
+import fnmatch
+import json
 import os
 import re
 import shutil
@@ -11,8 +21,437 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import SRC, Harness  # noqa: E402
+from pharos_harness import (BUILD, SRC, Harness, free_port,  # noqa: E402
+                            http_get, wait_until)
 from oncetest import Results  # noqa: E402
+
+
+def cmake_cache(key):
+    """Value of key in the build's CMakeCache.txt, or None."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            for line in f:
+                m = re.match(rf"^{re.escape(key)}:[A-Z]+=(.*)$", line)
+                if m:
+                    return m.group(1)
+    except OSError:
+        pass
+    return None
+
+
+def check_install(res, d):
+    """cmake --install into a staging prefix: programs, page, units, examples,
+    with the units and examples rewritten for the configured prefix."""
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        print("skipped cmake --install: cmake not in PATH")
+        return
+    root = os.path.join(d, "stage")
+    p = subprocess.run([cmake, "--install", BUILD, "--prefix", root],
+                       capture_output=True, text=True, timeout=120)
+    res.check("cmake --install succeeds", p.returncode == 0, p.stderr)
+    want = ["bin/pharos-agent", "bin/pharos-collector", "bin/pharosctl",
+            "share/pharos/web/index.html", "share/pharos/web/app.js",
+            "share/pharos/web/style.css",
+            "lib/systemd/system/pharos-collector.service",
+            "lib/systemd/system/pharos-agent.service",
+            "share/doc/pharos/operator-guide.md",
+            "share/doc/pharos/examples/pharos.yml.example",
+            "share/doc/pharos/examples/agent.yml.example",
+            "share/doc/pharos/examples/nginx/pharos.conf"]
+    missing = [w for w in want if not os.path.isfile(os.path.join(root, w))]
+    res.check("install tree has programs, page, units and examples",
+              not missing, missing)
+    notexec = [b for b in want[:3]
+               if not os.access(os.path.join(root, b), os.X_OK)]
+    res.check("installed programs are executable", not notexec, notexec)
+    stray = [f for f in os.listdir(os.path.join(root, "bin"))
+             if f not in ("pharos-agent", "pharos-collector", "pharosctl")]
+    res.check("nothing but the three programs in bin/", not stray, stray)
+    if missing:
+        return
+
+    # The installed copies name this build's prefix (the configured one,
+    # not the staging root); for /usr they equal the files in deploy/.
+    prefix = cmake_cache("CMAKE_INSTALL_PREFIX") or "/usr"
+    bindir = cmake_cache("CMAKE_INSTALL_BINDIR") or "bin"
+    datadir = cmake_cache("CMAKE_INSTALL_DATADIR") or "share"
+    full = lambda v: v if v.startswith("/") else f"{prefix}/{v}"  # noqa: E731
+    with open(os.path.join(root, "lib/systemd/system/pharos-collector.service")) as f:
+        unit = f.read()
+    res.check("installed collector unit runs the installed binary",
+              f"ExecStart={full(bindir)}/pharos-collector -c " in unit, unit)
+    with open(os.path.join(root, "lib/systemd/system/pharos-agent.service")) as f:
+        unit = f.read()
+    res.check("installed agent unit runs the installed binary",
+              f"ExecStart={full(bindir)}/pharos-agent run " in unit, unit)
+    web = f"{full(datadir)}/pharos/web"
+    with open(os.path.join(root, "share/doc/pharos/examples/pharos.yml.example")) as f:
+        ex = f.read()
+    res.check("installed pharos.yml.example names the installed page",
+              f"web_dir: {web} " in ex, web)
+
+    # With no server.web_dir the collector serves the installed page.
+    conf = os.path.join(d, "noweb.yml")
+    with open(conf, "w") as f:
+        f.write("page: {id: p, name: P}\nregions: [{id: r1}]\n"
+                "components:\n  - id: web\n    name: Web\n")
+    p = subprocess.run([os.path.join(root, "bin/pharos-collector"), "-nv",
+                        "-c", conf], capture_output=True, text=True, timeout=30)
+    res.check("default web_dir is the installed page",
+              p.returncode == 0 and f'web_dir: "{web}"' in p.stdout,
+              p.stdout + p.stderr)
+
+
+def nginx_main_conf(d, name, site_text, extra=""):
+    """Writes site_text as d/<name>.conf inside a minimal nginx.conf rooted
+    in d; returns the main config's path."""
+    os.makedirs(os.path.join(d, "logs"), exist_ok=True)
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    with open(os.path.join(d, f"{name}.conf"), "w") as f:
+        f.write(site_text)
+    main_conf = os.path.join(d, f"nginx-{name}.conf")
+    with open(main_conf, "w") as f:
+        f.write(f"pid {d}/nginx-{name}.pid;\nerror_log {d}/logs/error.log;\n"
+                "events {}\nhttp {\n  access_log off;\n"
+                f"  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n"
+                f"  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n"
+                f"  scgi_temp_path {d}/tmp;\n{extra}"
+                f"  include {d}/{name}.conf;\n}}\n")
+    return main_conf
+
+
+def dockerfile_stages(path):
+    """Parses a Dockerfile into stages: [{"from": image, "name": alias,
+    "instr": [(KEYWORD, args)]}], continuation lines joined."""
+    with open(path) as f:
+        text = re.sub(r"\\\n", " ", f.read())
+    stages = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kw, _, args = line.partition(" ")
+        kw, args = kw.upper(), args.strip()
+        if kw == "FROM":
+            m = re.match(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$",
+                         args, re.I)
+            stages.append({"from": m.group(1), "name": m.group(2),
+                           "instr": []})
+        elif stages:
+            stages[-1]["instr"].append((kw, args))
+    return stages
+
+
+def apt_packages(stage):
+    """Packages named by apt-get install in a stage's RUN instructions."""
+    pkgs = []
+    for kw, args in stage["instr"]:
+        if kw != "RUN":
+            continue
+        for cmd in args.split("&&"):
+            words = cmd.split()
+            if words[:2] == ["apt-get", "install"]:
+                pkgs += [w for w in words[2:] if not w.startswith("-")]
+    return pkgs
+
+
+def copy_sources(stage):
+    """(from, [sources]) of each COPY/ADD of a stage."""
+    out = []
+    for kw, args in stage["instr"]:
+        if kw not in ("COPY", "ADD"):
+            continue
+        words = args.split()
+        if words and words[0].startswith("["):
+            words = json.loads(args)
+        frm = None
+        while words and words[0].startswith("--"):
+            if words[0].startswith("--from="):
+                frm = words[0][7:]
+            words = words[1:]
+        out.append((frm, words[:-1]))
+    return out
+
+
+def deps_packages():
+    """The base package list of scripts/install-deps.sh."""
+    with open(os.path.join(SRC, "scripts", "install-deps.sh")) as f:
+        m = re.search(r"^pkgs=\((.*?)^\)", f.read(), re.M | re.S)
+    return re.sub(r"#.*", "", m.group(1)).split()
+
+
+def linked_packages(binary):
+    """Debian packages of the libraries binary links directly (NEEDED),
+    or None when readelf, ldd or dpkg is missing."""
+    if not all(shutil.which(t) for t in ("readelf", "ldd", "dpkg")):
+        return None
+    p = subprocess.run(["readelf", "-d", binary], capture_output=True,
+                       text=True, timeout=30)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", p.stdout)
+    p = subprocess.run(["ldd", binary], capture_output=True, text=True,
+                       timeout=30)
+    where = dict(re.findall(r"^\s*(\S+) => (/\S+)", p.stdout, re.M))
+    pkgs = set()
+    for so in needed:
+        path = where.get(so)
+        if path is None:
+            return None
+        cands = {path, os.path.realpath(path)}
+        cands |= {c[4:] if c.startswith("/usr/") else "/usr" + c
+                  for c in list(cands)}
+        for c in cands:
+            q = subprocess.run(["dpkg", "-S", c], capture_output=True,
+                               text=True, timeout=30)
+            if q.returncode == 0:
+                pkgs.add(q.stdout.split(":")[0])
+                break
+        else:
+            return None
+    return pkgs
+
+
+def dockerignored(rel, patterns):
+    first = rel.strip("/").split("/")[0]
+    return any(fnmatch.fnmatch(first, pat) or fnmatch.fnmatch(rel.strip("/"), pat)
+               for pat in patterns)
+
+
+def check_dockerfile(res, name, programs):
+    """Static checks of deploy/docker/<name>; programs: what it ships."""
+    path = os.path.join(SRC, "deploy", "docker", name)
+    stages = dockerfile_stages(path)
+    res.check(f"{name}: multi-stage, every stage FROM debian:12-slim",
+              len(stages) >= 2 and all(st["from"] == "debian:12-slim"
+                                       for st in stages),
+              [st["from"] for st in stages])
+    with open(os.path.join(SRC, ".dockerignore")) as f:
+        ignore = [ln.strip() for ln in f
+                  if ln.strip() and not ln.startswith("#")]
+    bad = []
+    for st in stages:
+        for frm, srcs in copy_sources(st):
+            if frm is None:
+                bad += [s for s in srcs
+                        if not os.path.exists(os.path.join(SRC, s))
+                        or dockerignored(s, ignore)]
+    res.check(f"{name}: every COPY'd path exists in the build context", not bad,
+              bad)
+
+    build, run = stages[0], stages[-1]
+    dev = {p for p in deps_packages()
+           if p.endswith("-dev") or p == "protobuf-c-compiler"}
+    dev.discard("libcmocka-dev")    # tests only; images build with them off
+    missing = sorted(dev - set(apt_packages(build)))
+    res.check(f"{name}: build stage installs every -dev package of "
+              "install-deps.sh", not missing, missing)
+    cmake_run = " ".join(a for k, a in build["instr"] if k == "RUN")
+    res.check(f"{name}: builds with CMake, tests off, and installs",
+              "cmake -S" in cmake_run and "-DPH_BUILD_TESTS=OFF" in cmake_run
+              and "cmake --install" in cmake_run, cmake_run)
+
+    rt = apt_packages(run)
+    heavy = [p for p in rt if p.endswith("-dev") or p in
+             ("build-essential", "cmake", "gcc", "clang", "pkg-config")]
+    res.check(f"{name}: runtime stage installs no build tools", rt and not heavy,
+              heavy)
+    for prog in programs:
+        pkgs = linked_packages(os.path.join(BUILD, "bin", prog))
+        if pkgs is None:
+            print(f"skipped {name}: runtime libraries of {prog} "
+                  "(readelf, ldd or dpkg missing)")
+            continue
+        # libc6 and libgcc-s1 are in every Debian image.
+        lack = sorted(pkgs - set(rt) - {"libc6", "libgcc-s1"})
+        res.check(f"{name}: runtime stage has every library {prog} links",
+                  not lack, lack)
+    shipped = " ".join(" ".join(s) for frm, s in copy_sources(run) if frm)
+    lack = [p for p in programs if f"/bin/{p}" not in shipped]
+    res.check(f"{name}: runtime stage ships {', '.join(programs)}", not lack,
+              lack)
+    users = [a for k, a in run["instr"] if k == "USER"]
+    res.check(f"{name}: runtime stage runs as a non-root user",
+              users and users[-1].split(":")[0] not in ("root", "0"), users)
+    vols = [a for k, a in run["instr"] if k == "VOLUME"]
+    res.check(f"{name}: state lives in a VOLUME", vols, vols)
+
+
+def compose_services(text):
+    """{service: block text} of the top-level services: mapping (a minimal
+    reader for this file's shape: two-space indents, no anchors)."""
+    m = re.search(r"^services:\n((?:[ \t]+.*\n|\n)*)", text, re.M)
+    blocks, cur = {}, None
+    for line in m.group(1).splitlines():
+        k = re.match(r"^  ([A-Za-z0-9_.-]+):\s*$", line)
+        if k:
+            cur = k.group(1)
+            blocks[cur] = ""
+        elif cur:
+            blocks[cur] += line + "\n"
+    return blocks
+
+
+def check_compose(res, d):
+    ddir = os.path.join(SRC, "deploy", "docker")
+    path = os.path.join(ddir, "docker-compose.yml")
+    with open(path) as f:
+        text = f.read()
+    svcs = compose_services(text)
+    res.check("compose: collector, nginx and agent services",
+              {"collector", "nginx", "agent"} <= set(svcs), list(svcs))
+    bad = []
+    for svc, block in svcs.items():
+        ctx = re.search(r"^\s+context:\s*(\S+)", block, re.M)
+        dfile = re.search(r"^\s+dockerfile:\s*(\S+)", block, re.M)
+        if dfile:
+            f = os.path.join(ddir, ctx.group(1) if ctx else ".", dfile.group(1))
+            if not os.path.isfile(f):
+                bad.append(f"{svc}: {dfile.group(1)}")
+        for src in re.findall(r"^\s+- \"?(\.{1,2}/[^:\"]+):", block, re.M):
+            if not os.path.exists(os.path.join(ddir, src)):
+                bad.append(f"{svc}: {src}")
+    res.check("compose: every Dockerfile and mounted file exists", not bad, bad)
+    named = set()
+    for block in svcs.values():
+        named |= set(re.findall(r"^\s+- \"?([A-Za-z0-9_-]+):/", block, re.M))
+    vm = re.search(r"^volumes:\n((?:[ \t]+.*\n)*)", text, re.M)
+    declared = set(re.findall(r"^  ([A-Za-z0-9_-]+):", vm.group(1) if vm else "",
+                              re.M))
+    res.check("compose: named volumes are declared", named <= declared,
+              sorted(named - declared))
+    res.check("compose: nginx mounts publish_dir read-only",
+              re.search(r"- public:\S+:ro", svcs.get("nginx", "")) is not None)
+    # Every token_env of the configs is passed to its container.
+    lack = []
+    for svc, conf in (("collector", "pharos.yml"), ("agent", "agent.yml")):
+        with open(os.path.join(ddir, conf)) as f:
+            envs = re.findall(r"token_env:\s*(\S+)", f.read())
+        lack += [f"{svc}: {e}" for e in envs
+                 if not re.search(rf"^\s+{e}:", svcs.get(svc, ""), re.M)]
+    res.check("compose: token variables of the configs reach the containers",
+              not lack, lack)
+
+    compose = None
+    for argv in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(argv[0]) and subprocess.run(
+                argv + ["version"], capture_output=True,
+                timeout=30).returncode == 0:
+            compose = argv
+            break
+    if compose is None:
+        print("skipped docker compose config: docker compose not installed")
+    else:
+        env = dict(os.environ, PHAROS_AGENT_TOKEN="t" * 32, PHAROS_KEY="k" * 32)
+        p = subprocess.run(compose + ["-f", path, "config", "-q"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        res.check("docker compose config accepts docker-compose.yml",
+                  p.returncode == 0, p.stderr)
+
+
+def check_compose_on_loopback(res, d, h):
+    """The compose configs run together as the containers would: the
+    collector writes publish_dir, nginx serves it and proxies the agent to
+    the collector. Hostnames and paths are mapped onto loopback and d."""
+    ddir = os.path.join(SRC, "deploy", "docker")
+    env = dict(os.environ, PHAROS_AGENT_TOKEN="ph_" + "a" * 40,
+               PHAROS_KEY="ph_" + "k" * 40)
+    cport, nport = h.port, free_port()
+    state, public = os.path.join(d, "c-state"), os.path.join(d, "c-public")
+    with open(os.path.join(ddir, "pharos.yml")) as f:
+        conf = f.read()
+    conf = conf.replace('"0.0.0.0:8080"', f'"127.0.0.1:{cport}"')
+    conf = conf.replace("publish_dir: /var/lib/pharos/public",
+                        f"publish_dir: {public}")
+    conf = conf.replace("state_dir: /var/lib/pharos", f"state_dir: {state}")
+    conf = conf.replace("server:\n", "server:\n  web_dir: "
+                        f"{os.path.abspath(SRC)}/web\n", 1)
+    cpath = os.path.join(d, "c-pharos.yml")
+    with open(cpath, "w") as f:
+        f.write(conf)
+    p = subprocess.run([h.bin("pharos-collector"), "--check", "-c", cpath],
+                       capture_output=True, text=True, env=env, timeout=30)
+    res.check("deploy/docker/pharos.yml passes --check", p.returncode == 0,
+              p.stderr)
+
+    with open(os.path.join(ddir, "agent.yml")) as f:
+        aconf = f.read()
+    aconf = aconf.replace("http://nginx", f"http://127.0.0.1:{nport}")
+    aconf = aconf.replace("/var/lib/pharos-agent", os.path.join(d, "a-spool"))
+    apath = os.path.join(d, "a-agent.yml")
+    with open(apath, "w") as f:
+        f.write(aconf + "plan_refresh: 2s\nheartbeat: 2s\n")
+    p = subprocess.run([h.bin("pharos-agent"), "-n", "-c", apath],
+                       capture_output=True, text=True, env=env, timeout=30)
+    res.check("deploy/docker/agent.yml passes -n", p.returncode == 0, p.stderr)
+
+    if shutil.which("nginx") is None:
+        print("skipped compose on loopback: nginx not installed")
+        return
+    with open(os.path.join(ddir, "nginx.conf")) as f:
+        site = f.read()
+    site = site.replace("server collector:8080;", f"server 127.0.0.1:{cport};")
+    site = site.replace("listen [::]:80;", "")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{nport};")
+    site = site.replace("root /srv/pharos/public;", f"root {public};")
+    main_conf = nginx_main_conf(d, "docker-site", site)
+    p = subprocess.run(["nginx", "-t", "-p", d, "-c", main_conf],
+                       capture_output=True, text=True, timeout=30)
+    res.check("deploy/docker/nginx.conf passes nginx -t", p.returncode == 0,
+              p.stderr)
+    if p.returncode != 0:
+        return
+
+    h.procs["collector"] = subprocess.Popen(
+        [h.bin("pharos-collector"), "-c", cpath], env=env,
+        stdout=open(os.path.join(d, "c.log"), "w"), stderr=subprocess.STDOUT)
+    h.procs["nginx"] = subprocess.Popen(
+        ["nginx", "-p", d, "-c", main_conf, "-g", "daemon off; user root;"],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "n.log"), "w"))
+    h.procs["agent"] = subprocess.Popen(
+        [h.bin("pharos-agent"), "run", "-c", apath], env=env,
+        stdout=open(os.path.join(d, "a.log"), "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{nport}"
+    ok = wait_until(lambda: http_get(base + "/healthz")[0] == 200, 15)
+    res.check("compose nginx proxies /healthz to the collector", ok)
+    ok = wait_until(lambda: b"<html" in http_get(base + "/")[1].lower(), 15)
+    res.check("compose nginx serves the page from publish_dir", ok)
+    ok = wait_until(lambda: json.loads(http_get(
+        base + "/api/v2/summary.json")[1])["page"]["name"] == "Example Inc.", 15)
+    res.check("compose nginx serves the feed from publish_dir", ok)
+
+    def agent_seen():
+        _, body = http_get(f"http://127.0.0.1:{cport}/v1/agents",
+                           headers={"Authorization": "OAuth " + env["PHAROS_KEY"]})
+        agents = json.loads(body)
+        agents = agents.get("agents", agents) if isinstance(agents, dict) else agents
+        return any(a.get("id") == "agent-local" and a.get("last_contact_at")
+                   for a in agents)
+    ok = wait_until(agent_seen, 20)
+    res.check("compose agent reaches the collector through nginx", ok)
+    if not ok:
+        for log in ("c.log", "a.log", "n.log"):
+            with open(os.path.join(d, log)) as f:
+                print(f"--- {log}\n{f.read()[-2000:]}")
+    for key in ("agent", "nginx", "collector"):
+        h.stop(key)
+
+
+def check_docker(res, d, h):
+    check_dockerfile(res, "Dockerfile.collector",
+                     ["pharos-collector", "pharosctl"])
+    check_dockerfile(res, "Dockerfile.agent", ["pharos-agent"])
+    path = os.path.join(SRC, "deploy", "docker", "Dockerfile.collector")
+    run = dockerfile_stages(path)[-1]
+    hc = [a for k, a in run["instr"] if k == "HEALTHCHECK"]
+    res.check("Dockerfile.collector: HEALTHCHECK on /healthz",
+              hc and "/healthz" in hc[-1], hc)
+    res.check("Dockerfile.collector: exposes 8080",
+              ("EXPOSE", "8080") in run["instr"])
+    with open(os.path.join(SRC, "deploy", "docker", "pharos.yml")) as f:
+        res.check("deploy/docker/pharos.yml listens on the exposed port",
+                  '"0.0.0.0:8080"' in f.read())
+    check_compose(res, d)
+    check_compose_on_loopback(res, d, h)
 
 
 def main():
@@ -71,18 +510,14 @@ def main():
                        + ("18443" if m.group(2) == "443" else "18080")
                        if not m.group(1) else "listen [::1]:"
                        + ("18443" if m.group(2) == "443" else "18080"), s)
-            with open(os.path.join(d, "site.conf"), "w") as f:
-                f.write(s)
-            os.makedirs(os.path.join(d, "logs"), exist_ok=True)
-            main_conf = os.path.join(d, "nginx.conf")
-            with open(main_conf, "w") as f:
-                f.write(f"pid {d}/nginx.pid;\nerror_log {d}/logs/error.log;\n"
-                        "events {}\nhttp {\n"
-                        f"  access_log off;\n  include {d}/site.conf;\n}}\n")
+            main_conf = nginx_main_conf(d, "site", s)
             p = subprocess.run(["nginx", "-t", "-p", d, "-c", main_conf],
                                capture_output=True, text=True, timeout=30)
             res.check("deploy/nginx/pharos.conf passes nginx -t", p.returncode == 0,
                       p.stderr)
+
+        check_install(res, d)
+        check_docker(res, d, h)
     finally:
         shutil.rmtree(d, ignore_errors=True)
         h.stop_all()
