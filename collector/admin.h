@@ -5,6 +5,12 @@
  *   POST   /v1/agents          create {"id","region"}; the token is in the
  *                              reply once and only its hash is kept (admin)
  *   DELETE /v1/agents/<id>     revoke: its next request gets 401 (admin)
+ *
+ * and, in admin_keys.c, the API keys created at run time:
+ *
+ *   GET    /v1/keys            names and scopes, never the keys (admin)
+ *   POST   /v1/keys            {"name","scope"}: the key in the reply once
+ *   DELETE /v1/keys/<name>     revoke: its next request gets 401
  */
 #ifndef PH_ADMIN_H
 #define PH_ADMIN_H
@@ -23,5 +29,12 @@ int admin_handle(struct collector *c, struct http_request *req,
  * c->db_agents. Returns 0 or PH_E*. */
 int admin_load_agents(struct collector *c);
 void admin_free_agents(struct collector *c);
+
+/* Handles /v1/keys[...]; returns 1 if the path was ours. */
+int admin_keys_handle(struct collector *c, struct http_request *req,
+                      struct http_response *resp);
+/* Loads the run-time API keys (not revoked) into c->db_keys. */
+int admin_load_keys(struct collector *c);
+void admin_free_keys(struct collector *c);
 
 #endif

@@ -17,7 +17,6 @@
 #include "timefmt.h"
 
 #define V1_BODY_FIELD_MAX 256
-#define AUDIT_DETAIL_MAX 300
 
 /* ---- request bodies: JSON (with or without Content-Type) or Rails
  * form fields like component[status]=major_outage ---- */
@@ -499,36 +498,6 @@ audit_v1(struct collector *c, struct http_request *req,
     http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
 }
 
-/* One audit entry per write: who, what, the target, a bounded excerpt of
- * the body and the reply's status. */
-static void
-audit_write(struct collector *c, struct http_request *req,
-            const struct http_response *resp, const char *who,
-            const char *target)
-{
-    size_t len;
-    const char *body = (const char *)http_req_body(req, &len);
-    char action[300], detail[AUDIT_DETAIL_MAX + 4];
-    size_t n = len < AUDIT_DETAIL_MAX ? len : AUDIT_DETAIL_MAX;
-
-    snprintf(action, sizeof(action), "%s %s", http_req_method(req),
-             http_req_path(req));
-    /* Keep printable bytes only: the log is read by humans. */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)body[i];
-        detail[i] = ch >= 0x20 && ch != 0x7f ? (char)ch : ' ';
-    }
-    detail[n] = '\0';
-    if (len > n) {
-        memcpy(detail + n, "...", 4);
-    }
-    if (store_audit_add(c->store, time_now_ms(), who, action, target, detail,
-                        resp->status) != 0) {
-        log_warnx("store: cannot write the audit log: %s",
-                  store_errmsg(c->store));
-    }
-}
-
 int
 api_v1_handle(struct collector *c, struct http_request *req,
               struct http_response *resp)
@@ -583,23 +552,6 @@ api_v1_handle(struct collector *c, struct http_request *req,
     } else {
         http_resp_error(resp, 404, "not_found", "no such resource");
         return 1;
-    }
-    if (!is_get) {
-        const char *target = id;
-        /* A create names its new object in the reply, not the path. */
-        if (id[0] == '\0' && resp->status == 201 && resp->body != NULL) {
-            json_t *o = json_loadb((const char *)resp->body, resp->body_len,
-                                   0, NULL);
-            const json_t *v = json_object_get(o, "id");
-            char made[80];
-
-            snprintf(made, sizeof(made), "%s",
-                     json_is_string(v) ? json_string_value(v) : "");
-            json_decref(o);
-            audit_write(c, req, resp, who, made);
-            return 1;
-        }
-        audit_write(c, req, resp, who, target);
     }
     return 1;
 }

@@ -1,5 +1,6 @@
 #include "auth.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -36,6 +37,45 @@ key_of(struct http_request *req)
     return http_req_query(req, "api_key");
 }
 
+/* Takes one request from the key's bucket. Returns 0, or the seconds to
+ * wait when the budget is spent. */
+static int
+rate_take(struct collector *c, const char *name)
+{
+    double per_ms = (double)c->conf.api_rate_limit / 60000.0;
+    double cap = (double)c->conf.api_rate_limit;
+    int64_t now = time_mono_ms();
+    struct auth_bucket *b = NULL, *oldest = &c->rate[0];
+
+    if (c->conf.api_rate_limit == 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < AUTH_RATE_SLOTS && b == NULL; i++) {
+        if (strcmp(c->rate[i].key, name) == 0) {
+            b = &c->rate[i];
+        } else if (c->rate[i].last_ms < oldest->last_ms) {
+            oldest = &c->rate[i];
+        }
+    }
+    if (b == NULL) {
+        /* A new key (or a slot reused): starts with a full budget. */
+        b = oldest;
+        snprintf(b->key, sizeof(b->key), "%s", name);
+        b->tokens = cap;
+        b->last_ms = now;
+    }
+    b->tokens += (double)(now - b->last_ms) * per_ms;
+    if (b->tokens > cap) {
+        b->tokens = cap;
+    }
+    b->last_ms = now;
+    if (b->tokens < 1.0) {
+        return (int)((1.0 - b->tokens) / per_ms / 1000.0) + 1;
+    }
+    b->tokens -= 1.0;
+    return 0;
+}
+
 const char *
 auth_api_key(struct collector *c, struct http_request *req,
              enum auth_scope need, struct http_response *resp)
@@ -44,6 +84,7 @@ auth_api_key(struct collector *c, struct http_request *req,
     const struct conf_api_key *found = NULL;
     char hash[TOKEN_HASH_HEX];
     size_t len;
+    int wait;
 
     if (key != NULL && (len = strlen(key)) > 0 && len <= TOKEN_MAX) {
         token_hash(key, len, hash);
@@ -53,6 +94,11 @@ auth_api_key(struct collector *c, struct http_request *req,
                 found = &c->conf.api_keys[i];
             }
         }
+        for (size_t i = 0; i < c->ndb_keys; i++) {
+            if (token_hash_equal(c->db_keys[i].token_sha256, hash)) {
+                found = &c->db_keys[i];
+            }
+        }
     }
     if (found == NULL) {
         c->metrics.auth_failures++;
@@ -60,6 +106,21 @@ auth_api_key(struct collector *c, struct http_request *req,
                  "auth: rejected API request from %s: %s",
                  http_req_client(req), key == NULL ? "no key" : "unknown key");
         http_resp_error(resp, 401, "unauthorized", "Could not authenticate");
+        return NULL;
+    }
+    c->req_actor = found->name;
+    wait = rate_take(c, found->name);
+    if (wait > 0) {
+        char secs[16];
+
+        c->metrics.rate_limited++;
+        complain(&c->rate_complaint, time_now_ms(),
+                 "auth: API key %s is over its rate limit (%u/min)",
+                 found->name, c->conf.api_rate_limit);
+        http_resp_error(resp, 429, "too_many_requests",
+                        "rate limit exceeded: retry later");
+        snprintf(secs, sizeof(secs), "%d", wait);
+        http_resp_header(resp, "Retry-After", secs);
         return NULL;
     }
     if (scope_of(found->scope) < need) {

@@ -4,7 +4,10 @@
  * A key is accepted as "Authorization: OAuth <key>", "Bearer <key>", a
  * bare key in Authorization (Statuspage clients send all three), or the
  * api_key query parameter. Keys come from the config's api_keys (only
- * their SHA-256 is held); scopes are ordered read < write < admin.
+ * their SHA-256 is held) and from pharosctl key add (c->db_keys); scopes
+ * are ordered read < write < admin. Each key may make api_rate_limit
+ * requests per minute (token bucket); beyond that it gets 429 with
+ * Retry-After.
  */
 #ifndef PH_AUTH_H
 #define PH_AUTH_H
@@ -17,7 +20,9 @@ enum auth_scope { SCOPE_READ = 1, SCOPE_WRITE = 2, SCOPE_ADMIN = 3 };
 /*
  * Returns the key's name (borrowed from the config) when the request
  * carries a key with at least scope need; otherwise fills resp with 401
- * (no or unknown key) or 403 (scope too low) and returns NULL.
+ * (no or unknown key), 429 (over the rate limit) or 403 (scope too low)
+ * and returns NULL. The name is also left in c->req_actor for the audit
+ * log.
  */
 const char *auth_api_key(struct collector *c, struct http_request *req,
                          enum auth_scope need, struct http_response *resp);

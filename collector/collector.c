@@ -493,6 +493,11 @@ collector_start(struct collector *c)
         log_warnx("cannot load agents: %s", ph_strerror(rc));
         return rc;
     }
+    rc = admin_load_keys(c);
+    if (rc != 0) {
+        log_warnx("cannot load API keys: %s", ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -699,6 +704,7 @@ collector_free(struct collector *c)
     publish_destroy(c->publish);
     idmap_free(&c->check_ids);
     admin_free_agents(c);
+    admin_free_keys(c);
     ph_free(c->plans);
     ph_free(c->comps);
     pharos_conf_free(&c->conf);

@@ -28,6 +28,7 @@ struct collector_metrics {
     uint64_t batches_rejected;
     uint64_t results_unknown_check;
     uint64_t auth_failures;
+    uint64_t rate_limited;
     uint64_t http_requests;
     uint64_t plans_served;
     uint64_t plans_not_modified;
@@ -35,6 +36,15 @@ struct collector_metrics {
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */
+};
+
+/* A token bucket per API key (auth.c): api_rate_limit requests per
+ * minute, bursts up to the same number. */
+#define AUTH_RATE_SLOTS 64
+struct auth_bucket {
+    char key[64];            /* key name; "" = free slot */
+    double tokens;
+    int64_t last_ms;         /* monotonic */
 };
 
 /* The encoded plan of one region, rebuilt when the config changes. */
@@ -55,6 +65,10 @@ struct collector {
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */
     size_t ndb_agents;
+    struct conf_api_key *db_keys; /* API keys added at run time */
+    size_t ndb_keys;
+    const char *req_actor;        /* key name of the current request */
+    struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
     struct rollup *rollup;        /* daily uptime per component */
@@ -70,6 +84,7 @@ struct collector {
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;
+    struct complain rate_complaint;
     struct complain store_complaint;
 
     uv_timer_t tick_timer;        /* engine ticks + periodic publish */

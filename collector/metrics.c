@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "engine.h"
+#include "incident.h"
 #include "timefmt.h"
 
 static void
@@ -38,6 +39,22 @@ metrics_render(const struct collector *c, struct buf *b)
     counter(b, "pharos_agent_auth_failures_total",
             "Agent requests rejected for a missing or unknown token.",
             m->auth_failures);
+    counter(b, "pharos_api_rate_limited_total",
+            "Management API requests refused with 429.", m->rate_limited);
+    {
+        size_t open = 0, active = 0;
+        for (size_t i = 0; i < c->nincidents; i++) {
+            const struct incident *inc = &c->incidents[i];
+            open += inc->kind == INC_REALTIME && !inc->draft &&
+                    inc_status_unresolved(inc->status);
+            active += incident_maintenance_active(inc);
+        }
+        gauge(b, "pharos_incidents_unresolved",
+              "Published incidents not yet resolved.", (double)open);
+        gauge(b, "pharos_maintenances_active",
+              "Maintenance windows in progress or verifying.",
+              (double)active);
+    }
     counter(b, "pharos_http_requests_total", "HTTP requests served.",
             m->http_requests);
     counter(b, "pharos_status_transitions_total",

@@ -341,6 +341,73 @@ cmd_component_set(const struct ctl *ctl, const char *id, const char *status,
     return 0;
 }
 
+static int
+cmd_key_add(const struct ctl *ctl, const char *name, const char *scope)
+{
+    json_t *b = json_object(), *doc;
+    char *body;
+    long code;
+
+    json_object_set_new(b, "name", json_string(name));
+    json_object_set_new(b, "scope", json_string(scope ? scope : "read"));
+    body = json_dumps(b, JSON_COMPACT);
+    json_decref(b);
+    if (body == NULL) {
+        return 1;
+    }
+    doc = request_json(ctl, "POST", "/v1/keys", body, &code);
+    free(body);
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("API key %s (%s) created; it is shown only this once:\n%s\n",
+               jstr(doc, "name"), jstr(doc, "scope"), jstr(doc, "key"));
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static int
+cmd_key_list(const struct ctl *ctl)
+{
+    json_t *doc = get_json(ctl, "/v1/keys"), *k;
+    size_t i;
+
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("%-24s %-6s %-7s %s\n", "NAME", "SCOPE", "SOURCE", "REVOKED");
+        json_array_foreach(doc, i, k) {
+            printf("%-24s %-6s %-7s %s\n", jstr(k, "name"), jstr(k, "scope"),
+                   jstr(k, "source"),
+                   json_is_string(json_object_get(k, "revoked_at"))
+                       ? jstr(k, "revoked_at")
+                       : "-");
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
+
+static int
+cmd_key_revoke(const struct ctl *ctl, const char *name)
+{
+    char path[300];
+    json_t *doc;
+    long code;
+
+    snprintf(path, sizeof(path), "/v1/keys/%s", name);
+    doc = request_json(ctl, "DELETE", path, NULL, &code);
+    if (doc == NULL) {
+        return 1;
+    }
+    json_decref(doc);
+    printf("API key %s revoked\n", name);
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -357,6 +424,9 @@ usage(FILE *f)
             "  agent revoke ID              revoke an agent's token\n"
             "  component set ID STATUS [--until ISO]  manual override\n"
             "  component clear ID           back to probe-driven status\n"
+            "  key add NAME [--scope read|write|admin]  create an API key, "
+            "print it once\n"
+            "  key list | key revoke NAME   API keys (admin key needed)\n"
             "  incident open NAME [--status S] [--body T] [--component "
             "ID[=STATUS]]... [--draft]\n"
             "  incident update ID [--status S] [--body T] [--component "
@@ -403,7 +473,7 @@ main(int argc, char **argv)
 {
     struct ctl ctl;
     const char *args[8];
-    const char *region = NULL, *id = NULL, *until = NULL;
+    const char *region = NULL, *id = NULL, *until = NULL, *scope = NULL;
     struct ctl_incident_opts io;
     char keybuf[256];
     size_t nargs = 0;
@@ -434,6 +504,8 @@ main(int argc, char **argv)
             until = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             ctl.json = 1;
+        } else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
+            scope = argv[++i];
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
             io.status = argv[++i];
         } else if (strcmp(argv[i], "--body") == 0 && i + 1 < argc) {
@@ -502,6 +574,15 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "component") == 0 && nargs == 3 &&
                strcmp(args[1], "clear") == 0) {
         rc = cmd_component_set(&ctl, args[2], NULL, NULL);
+    } else if (strcmp(args[0], "key") == 0 && nargs == 3 &&
+               strcmp(args[1], "add") == 0) {
+        rc = cmd_key_add(&ctl, args[2], scope);
+    } else if (strcmp(args[0], "key") == 0 && nargs == 2 &&
+               strcmp(args[1], "list") == 0) {
+        rc = cmd_key_list(&ctl);
+    } else if (strcmp(args[0], "key") == 0 && nargs == 3 &&
+               strcmp(args[1], "revoke") == 0) {
+        rc = cmd_key_revoke(&ctl, args[2]);
     } else if (strcmp(args[0], "incident") == 0 ||
                strcmp(args[0], "maintenance") == 0 ||
                strcmp(args[0], "drafts") == 0 ||

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "api_v1.h"
 #include "collector.h"
 #include "ingest.h"
@@ -97,16 +98,14 @@ serve_doc(struct collector *c, struct http_request *req,
     return 1;
 }
 
-void
-routes_handle(struct http_request *req, struct http_response *resp,
-              void *arg)
+static void
+dispatch(struct collector *c, struct http_request *req,
+         struct http_response *resp)
 {
-    struct collector *c = arg;
     const char *method = http_req_method(req);
     const char *path = http_req_path(req);
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
-    c->metrics.http_requests++;
     if (strcmp(path, "/v1/agent/plan") == 0) {
         if (!is_get) {
             http_resp_error(resp, 405, "method_not_allowed", "use GET");
@@ -124,6 +123,10 @@ routes_handle(struct http_request *req, struct http_response *resp,
         return;
     }
     if (strncmp(path, "/v1/agents", 10) == 0 && admin_handle(c, req, resp)) {
+        return;
+    }
+    if (strncmp(path, "/v1/keys", 8) == 0 &&
+        admin_keys_handle(c, req, resp)) {
         return;
     }
     if (strncmp(path, "/v1/pages/", 10) == 0 && api_v1_handle(c, req, resp)) {
@@ -150,4 +153,17 @@ routes_handle(struct http_request *req, struct http_response *resp,
         return;
     }
     http_resp_error(resp, 404, "not_found", "no such resource");
+}
+
+void
+routes_handle(struct http_request *req, struct http_response *resp,
+              void *arg)
+{
+    struct collector *c = arg;
+
+    c->metrics.http_requests++;
+    c->req_actor = NULL;
+    dispatch(c, req, resp);
+    audit_request(c, req, resp);
+    c->req_actor = NULL;
 }

@@ -158,6 +158,22 @@ typedef int (*store_incident_cb)(struct incident *inc, void *arg);
 int store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
                          void *arg);
 
+/* API keys created at run time (store_keys.c). Adding a name that exists
+ * gives PH_EEXIST; revoking an unknown or revoked one PH_ENOENT. */
+int store_api_key_add(struct store *s, const char *name, const char *scope,
+                      const char *token_sha256, int64_t now_ms);
+int store_api_key_revoke(struct store *s, const char *name, int64_t now_ms);
+struct store_api_key_row {
+    const char *name;
+    const char *scope;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
+                                void *arg);
+int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
+
 /* The audit log of management writes. */
 int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                     const char *action, const char *target,

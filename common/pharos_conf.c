@@ -182,6 +182,7 @@ struct server_stage {
     char *web_dir;
     uint32_t max_body_bytes;
     uint32_t max_results_per_batch;
+    uint32_t api_rate_limit;
 };
 
 static const struct conf_opt server_opts[] = {
@@ -199,6 +200,9 @@ static const struct conf_opt server_opts[] = {
     {"max_results_per_batch", CONF_T_UINT32,
      offsetof(struct server_stage, max_results_per_batch), "5000", 1, 20000,
      0, NULL, "largest result batch accepted from an agent"},
+    {"api_rate_limit", CONF_T_UINT32,
+     offsetof(struct server_stage, api_rate_limit), "120", 0, 1000000, 0,
+     NULL, "management API requests per minute per key (0 = no limit)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -441,6 +445,7 @@ decode_simple_sections(const struct conf_node *root, const char *file,
     cf->web_dir = sv.web_dir;
     cf->max_body_bytes = sv.max_body_bytes;
     cf->max_results_per_batch = sv.max_results_per_batch;
+    cf->api_rate_limit = sv.api_rate_limit;
     make_relative(&cf->state_dir, file);
     make_relative(&cf->publish_dir, file);
     make_relative(&cf->web_dir, file);

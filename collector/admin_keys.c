@@ -1,0 +1,330 @@
+/*
+ * admin_keys.c - API keys created at run time (see admin.h):
+ *
+ *   GET    /v1/keys          names, scopes, creation and revocation (admin)
+ *   POST   /v1/keys          {"name","scope"}: the key is in the reply once,
+ *                            only its SHA-256 is kept (admin)
+ *   DELETE /v1/keys/<name>   revoke: its next request gets 401 (admin)
+ *
+ * Keys from the config file are listed too (source "config") and can only
+ * be removed there.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "admin.h"
+#include "api_body.h"
+#include "auth.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+
+#define ADMIN_MAX_KEYS 1024
+#define KEY_NAME_MAX 64
+
+struct keys_ctx {
+    struct conf_api_key *v;
+    size_t n;
+    int failed;
+};
+
+static int
+load_row(const struct store_api_key_row *row, void *arg)
+{
+    struct keys_ctx *k = arg;
+    struct conf_api_key *ck;
+
+    if (row->revoked_ms != 0 || k->n >= ADMIN_MAX_KEYS) {
+        return 0;
+    }
+    ck = &k->v[k->n];
+    ck->name = ph_strdup(row->name);
+    ck->scope = ph_strdup(row->scope);
+    if (ck->name == NULL || ck->scope == NULL) {
+        ph_free(ck->name);
+        ph_free(ck->scope);
+        k->failed = 1;
+        return PH_ENOMEM;
+    }
+    snprintf(ck->token_sha256, sizeof(ck->token_sha256), "%s",
+             row->token_sha256);
+    k->n++;
+    return 0;
+}
+
+static void
+free_keys(struct conf_api_key *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ph_free(v[i].name);
+        ph_free(v[i].scope);
+    }
+    ph_free(v);
+}
+
+int
+admin_load_keys(struct collector *c)
+{
+    struct keys_ctx k;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    k.v = ph_calloc(ADMIN_MAX_KEYS, sizeof(*k.v));
+    if (k.v == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = store_list_api_keys(c->store, load_row, &k);
+    if (rc != 0 || k.failed) {
+        free_keys(k.v, k.n);
+        return k.failed ? PH_ENOMEM : rc;
+    }
+    admin_free_keys(c);
+    c->db_keys = k.v;
+    c->ndb_keys = k.n;
+    return 0;
+}
+
+void
+admin_free_keys(struct collector *c)
+{
+    free_keys(c->db_keys, c->ndb_keys);
+    c->db_keys = NULL;
+    c->ndb_keys = 0;
+}
+
+static void
+reply(struct http_response *resp, int status, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    size_t len = text != NULL ? strlen(text) : 0;
+    uint8_t *out = text != NULL ? ph_malloc(len + 1) : NULL;
+
+    json_decref(doc);
+    if (out == NULL) {
+        free(text);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    memcpy(out, text, len + 1);
+    free(text);
+    http_resp_take(resp, status, "application/json", out, len);
+}
+
+static json_t *
+jtime(int64_t ms)
+{
+    char iso[ISO8601_MAX];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+    time_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+static int
+list_row(const struct store_api_key_row *row, void *arg)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "name", json_string(row->name));
+    json_object_set_new(o, "scope", json_string(row->scope));
+    json_object_set_new(o, "source", json_string("api"));
+    json_object_set_new(o, "created_at", jtime(row->created_ms));
+    json_object_set_new(o, "revoked_at", jtime(row->revoked_ms));
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void
+list_keys(struct collector *c, struct http_response *resp)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < c->conf.napi_keys; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->conf.api_keys[i].name));
+        json_object_set_new(o, "scope",
+                            json_string(c->conf.api_keys[i].scope));
+        json_object_set_new(o, "source", json_string("config"));
+        json_object_set_new(o, "created_at", json_null());
+        json_object_set_new(o, "revoked_at", json_null());
+        json_array_append_new(arr, o);
+    }
+    if (store_list_api_keys(c->store, list_row, arr) != 0) {
+        json_decref(arr);
+        http_resp_error(resp, 500, "internal", "cannot read keys");
+        return;
+    }
+    reply(resp, 200, arr);
+}
+
+static int
+valid_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= KEY_NAME_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+              ch == '.' || ch == '@')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+name_taken(const struct collector *c, const char *name)
+{
+    for (size_t i = 0; i < c->conf.napi_keys; i++) {
+        if (strcmp(c->conf.api_keys[i].name, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+create_key(struct collector *c, struct http_request *req,
+           struct http_response *resp, const char *who)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL, *out;
+    const char *name, *scope;
+    char err[160], token[TOKEN_MAX], hash[TOKEN_HASH_HEX];
+    int rc;
+
+    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+        http_resp_error(resp, 400, "bad_request", err);
+        return;
+    }
+    name = json_string_value(json_object_get(doc, "name"));
+    scope = json_string_value(json_object_get(doc, "scope"));
+    if (scope == NULL) {
+        scope = "read";
+    }
+    if (name == NULL || !valid_name(name)) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
+        goto out;
+    }
+    if (strcmp(scope, "read") != 0 && strcmp(scope, "write") != 0 &&
+        strcmp(scope, "admin") != 0) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "scope must be read, write or admin");
+        goto out;
+    }
+    if (name_taken(c, name)) {
+        http_resp_error(resp, 409, "conflict",
+                        "a key of that name is in the config file");
+        goto out;
+    }
+    if (token_generate(token, sizeof(token)) != 0) {
+        http_resp_error(resp, 500, "internal", "no randomness for the key");
+        goto out;
+    }
+    token_hash(token, strlen(token), hash);
+    rc = store_api_key_add(c->store, name, scope, hash, time_now_ms());
+    if (rc == PH_EEXIST) {
+        http_resp_error(resp, 409, "conflict",
+                        "a key of that name exists (revoked names stay "
+                        "taken)");
+        goto out;
+    }
+    if (rc != 0 || admin_load_keys(c) != 0) {
+        http_resp_error(resp, 500, "internal", "cannot store the key");
+        goto out;
+    }
+    log_info("admin: %s created API key %s (%s)", who, name, scope);
+    out = json_object();
+    json_object_set_new(out, "name", json_string(name));
+    json_object_set_new(out, "scope", json_string(scope));
+    json_object_set_new(out, "key", json_string(token));
+    reply(resp, 201, out);
+out:
+    memset(token, 0, sizeof(token));
+    json_decref(doc);
+}
+
+static void
+revoke_key(struct collector *c, struct http_response *resp,
+           const char *name, const char *who)
+{
+    int rc;
+
+    if (name_taken(c, name)) {
+        http_resp_error(resp, 409, "conflict",
+                        "this key is defined in the config file: remove "
+                        "it there and reload");
+        return;
+    }
+    rc = store_api_key_revoke(c->store, name, time_now_ms());
+    if (rc == PH_ENOENT) {
+        http_resp_error(resp, 404, "not_found", "no such active key");
+        return;
+    }
+    if (rc != 0 || admin_load_keys(c) != 0) {
+        http_resp_error(resp, 500, "internal", "cannot revoke the key");
+        return;
+    }
+    log_info("admin: %s revoked API key %s", who, name);
+    resp->status = 204;
+}
+
+int
+admin_keys_handle(struct collector *c, struct http_request *req,
+                  struct http_response *resp)
+{
+    const char *path = http_req_path(req);
+    const char *method = http_req_method(req);
+    const char *who;
+
+    if (strcmp(path, "/v1/keys") == 0 || strcmp(path, "/v1/keys.json") == 0) {
+        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
+        if (who == NULL) {
+            return 1;
+        }
+        if (strcmp(method, "GET") == 0) {
+            list_keys(c, resp);
+        } else if (strcmp(method, "POST") == 0) {
+            create_key(c, req, resp, who);
+        } else {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "use GET or POST");
+        }
+        return 1;
+    }
+    if (strncmp(path, "/v1/keys/", 9) == 0) {
+        char name[KEY_NAME_MAX];
+        size_t n = strcspn(path + 9, "/");
+
+        if (n == 0 || n >= sizeof(name) || path[9 + n] != '\0') {
+            http_resp_error(resp, 404, "not_found", "no such resource");
+            return 1;
+        }
+        memcpy(name, path + 9, n);
+        name[n] = '\0';
+        if (strcmp(method, "DELETE") != 0) {
+            http_resp_error(resp, 405, "method_not_allowed", "use DELETE");
+            return 1;
+        }
+        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
+        if (who != NULL) {
+            revoke_key(c, resp, name, who);
+        }
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * store_keys.c - API keys created at run time (migrations/0006).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ph_err.h"
+#include "store_int.h"
+
+static sqlite3_stmt *
+prep(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) !=
+        SQLITE_OK) {
+        store_db_error(s, sql);
+        return NULL;
+    }
+    return st;
+}
+
+int
+store_api_key_add(struct store *s, const char *name, const char *scope,
+                  const char *token_sha256, int64_t now_ms)
+{
+    sqlite3_stmt *st = prep(s,
+        "INSERT INTO api_keys (name, scope, token_sha256, created_ms) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    int rc, result = 0;
+
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token_sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now_ms);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_CONSTRAINT) {
+        result = PH_EEXIST;
+    } else if (rc != SQLITE_DONE) {
+        result = store_db_error(s, "api key add");
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int
+store_api_key_revoke(struct store *s, const char *name, int64_t now_ms)
+{
+    sqlite3_stmt *st = prep(s,
+        "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 AND "
+        "revoked_ms IS NULL");
+    int result = 0;
+
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_ms);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        result = store_db_error(s, "api key revoke");
+    } else if (sqlite3_changes(store_sqlite(s)) == 0) {
+        result = PH_ENOENT;
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int
+store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg)
+{
+    sqlite3_stmt *st = prep(s,
+        "SELECT name, scope, token_sha256, created_ms, "
+        "coalesce(revoked_ms, 0) FROM api_keys ORDER BY name");
+    int rc, result = 0;
+
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_api_key_row row = {
+            .name = (const char *)sqlite3_column_text(st, 0),
+            .scope = (const char *)sqlite3_column_text(st, 1),
+            .token_sha256 = (const char *)sqlite3_column_text(st, 2),
+            .created_ms = sqlite3_column_int64(st, 3),
+            .revoked_ms = sqlite3_column_int64(st, 4),
+        };
+        result = cb(&row, arg);
+        if (result != 0) {
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        result = store_db_error(s, "api key list");
+    }
+out:
+    sqlite3_finalize(st);
+    return result;
+}
