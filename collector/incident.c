@@ -130,19 +130,20 @@ incident_impact(const struct incident *inc)
     if (inc->kind == INC_MAINTENANCE) {
         return INC_IMPACT_MAINTENANCE;
     }
-    for (size_t i = 0; i < inc->ncomponents; i++) {
-        int s = incident_component_status(inc, inc->components[i]);
-        enum inc_impact im = INC_IMPACT_NONE;
+    /* The worst the incident ever set: a resolved incident keeps the
+     * impact it had (the page's history shows how bad it was). */
+    for (size_t u = 0; u < inc->nupdates; u++) {
+        const struct inc_update *up = &inc->updates[u];
 
-        if (s == COMP_MAJOR) {
-            im = INC_IMPACT_CRITICAL;
-        } else if (s == COMP_PARTIAL) {
-            im = INC_IMPACT_MAJOR;
-        } else if (s == COMP_DEGRADED) {
-            im = INC_IMPACT_MINOR;
-        }
-        if (im > worst) {
-            worst = im;
+        for (size_t a = 0; a < up->naffected; a++) {
+            enum comp_status s = up->affected[a].new_status;
+            enum inc_impact im = s == COMP_MAJOR      ? INC_IMPACT_CRITICAL
+                                 : s == COMP_PARTIAL  ? INC_IMPACT_MAJOR
+                                 : s == COMP_DEGRADED ? INC_IMPACT_MINOR
+                                                      : INC_IMPACT_NONE;
+            if (im > worst) {
+                worst = im;
+            }
         }
     }
     return worst;

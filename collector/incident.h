@@ -151,8 +151,9 @@ int incident_apply(struct incident *inc, const char *id,
                    int64_t now_ms, char *err, size_t errlen);
 
 /* The impact: the override, else maintenance for a maintenance, else the
- * worst status any update set on a component (major_outage -> critical,
- * partial_outage -> major, degraded_performance -> minor). */
+ * worst status any update ever set on a component (major_outage ->
+ * critical, partial_outage -> major, degraded_performance -> minor), so a
+ * resolved incident keeps its impact. */
 enum inc_impact incident_impact(const struct incident *inc);
 
 /* The status inc's latest update set for component code, or -1. */

@@ -18,8 +18,64 @@ async function patchStatus(base, component, status) {
   assert(r.status === 200, `PATCH ${component} -> HTTP ${r.status}`);
 }
 
+async function postIncident(base, incident) {
+  const r = await fetch(`${base}v1/pages/${pageId}/incidents`, {
+    method: 'POST',
+    headers: { Authorization: `OAuth ${key}` },   // JSON without Content-Type
+    body: JSON.stringify({ incident }),
+  });
+  assert(r.status === 201, `POST incident -> HTTP ${r.status}`);
+  return r.json();
+}
+
+async function refresh(page) {
+  await page.waitForTimeout(1200);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+}
+
 async function extraChecks({ checks, page, options }) {
   const base = options.baseUrl;
+  await checks.run('live: an incident made through the API shows with its timeline, as text', async () => {
+    const inc = await postIncident(base, {
+      name: 'Checkout <b>errors</b>',
+      status: 'investigating',
+      body: 'We see <script>window.pwned=1</script> failures & retries.',
+      components: { web: 'partial_outage' },
+    });
+    const r = await fetch(`${base}v1/pages/${pageId}/incidents/${inc.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `OAuth ${key}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'incident[status]=identified&incident[body]=Found+it',
+    });
+    assert(r.status === 200, `PATCH incident -> HTTP ${r.status}`);
+    await refresh(page);
+    const card = page.locator(`#incidents-active #incident-${inc.id}`);
+    await card.waitFor({ state: 'attached', timeout: 10000 });
+    const text = await card.textContent();
+    assert(text.includes('Checkout <b>errors</b>'), `name rendered as ${text}`);
+    assert(text.includes('<script>window.pwned=1</script> failures & retries.'), `body rendered as ${text}`);
+    assert(text.indexOf('Found it') < text.indexOf('window.pwned'), 'updates not newest first');
+    const injected = await page.evaluate(() => [
+      document.querySelectorAll('#incidents-active script, #incidents-active b').length,
+      window.pwned === undefined ? 0 : 1]);
+    assert(injected[0] === 0 && injected[1] === 0, `incident text became markup: ${injected}`);
+    const ind = await page.locator('#status-banner').getAttribute('data-indicator');
+    assert(ind !== 'none', `banner indicator ${ind} with web in partial outage`);
+    await page.screenshot({ path: `${process.env.ARTIFACT_DIR || '.'}/live-incident.png`, fullPage: true });
+  });
+  await checks.run('live: a scheduled maintenance shows as upcoming', async () => {
+    const from = new Date(Date.now() + 3600e3).toISOString();
+    const until = new Date(Date.now() + 7200e3).toISOString();
+    const m = await postIncident(base, {
+      name: 'Database upgrade', status: 'scheduled', scheduled_for: from,
+      scheduled_until: until, body: 'Planned work.', component_ids: ['api'],
+    });
+    await refresh(page);
+    const card = page.locator(`#maintenance [data-maintenance-id="${m.id}"]`);
+    await card.waitFor({ state: 'attached', timeout: 10000 });
+    const text = await card.textContent();
+    assert(text.includes('Database upgrade'), `maintenance card: ${text}`);
+  });
   await checks.run('live: probed component shown operational', async () => {
     await page.locator('[data-component-id="api"][data-status="operational"]')
       .first().waitFor({ state: 'attached', timeout: 10000 });

@@ -122,6 +122,7 @@ test_summary_shape(void **state)
     memset(st, 0, sizeof(st));
     st[1].status = COMP_MAJOR;
     st[1].updated_at_ms = 1764072000000LL;
+    memset(&in, 0, sizeof(in));
     in.conf = &cf;
     in.comps = st;
     in.engine = NULL;
