@@ -17,6 +17,7 @@
 #include "api_v1.h"
 #include "http.h"
 #include "ingest.h"
+#include "intake.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -337,6 +338,7 @@ on_tick(uv_timer_t *t)
     struct collector *c = t->data;
     int64_t now = time_mono_ms();
 
+    intake_tick(c, time_now_ms());
     collector_evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
@@ -448,6 +450,11 @@ collector_start(struct collector *c)
     }
     restore_statuses(c);
     api_v1_restore_overrides(c);
+    rc = intake_start(c);
+    if (rc != 0) {
+        log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
+        return rc;
+    }
     rc = rollup_new(c, time_now_ms(), &c->rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
@@ -558,6 +565,9 @@ collector_reload(struct collector *c)
     oe = c->engine;
     c->engine = ne;
     engine_destroy(oe);
+    /* The alert layer is not part of engine_restore(): set it again
+     * (rules, groups by component id) before the next tick. */
+    intake_reload(c, &old);
     ph_free(c->comps);
     c->comps = ncomps;
     idmap_free(&c->check_ids);
@@ -621,6 +631,7 @@ collector_free(struct collector *c)
 {
     rollup_destroy(c->rollup);
     c->rollup = NULL;
+    intake_free(c);
     engine_destroy(c->engine);
     store_close(c->store);
     publish_destroy(c->publish);

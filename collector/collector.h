@@ -19,6 +19,7 @@
 struct store;
 struct http_server;
 struct publish;
+struct intake;
 
 struct collector_metrics {
     uint64_t results_ingested;
@@ -34,6 +35,10 @@ struct collector_metrics {
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */
+    uint64_t alert_payloads;     /* accepted intake payloads */
+    uint64_t alert_payloads_rejected;
+    uint64_t alerts_received;    /* alerts in accepted payloads */
+    uint64_t alerts_mapped;      /* of those, matched by a rule */
 };
 
 /* The encoded plan of one region, rebuilt when the config changes. */
@@ -57,6 +62,7 @@ struct collector {
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
     struct rollup *rollup;        /* daily uptime per component */
+    struct intake *intake;        /* alert groups and rules (intake.c) */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;

@@ -7,6 +7,7 @@
 #include "api_v1.h"
 #include "collector.h"
 #include "ingest.h"
+#include "intake.h"
 #include "mem.h"
 #include "metrics.h"
 #include "ph_err.h"
@@ -121,6 +122,14 @@ routes_handle(struct http_request *req, struct http_response *resp,
             return;
         }
         ingest_results(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/v1/integrations/alertmanager") == 0) {
+        intake_alertmanager(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/v1/integrations/webhook") == 0) {
+        intake_webhook(c, req, resp);
         return;
     }
     if (strncmp(path, "/v1/agents", 10) == 0 && admin_handle(c, req, resp)) {
