@@ -306,9 +306,10 @@ add_tag(struct intake_payload *p, char *s, char *errbuf, size_t errlen)
         trim(&name);
         trim(&value);
     }
-    if (p->nlabels >= ALERT_LABELS_MAX) {
+    /* One label is kept for alertname. */
+    if (p->nlabels >= ALERT_LABELS_MAX - 1) {
         return fail(errbuf, errlen, PH_ETOOBIG, "more than %d labels",
-                    ALERT_LABELS_MAX);
+                    ALERT_LABELS_MAX - 1);
     }
     if (check_label(name, value, errbuf, errlen) != 0) {
         return PH_ETOOBIG;
@@ -347,9 +348,9 @@ webhook_labels(struct intake_payload *p, json_t *v, char **pos,
     int rc;
 
     if (json_is_object(v)) {
-        if (json_object_size(v) > ALERT_LABELS_MAX) {
+        if (json_object_size(v) > ALERT_LABELS_MAX - 1) {
             return fail(errbuf, errlen, PH_ETOOBIG, "more than %d labels",
-                        ALERT_LABELS_MAX);
+                        ALERT_LABELS_MAX - 1);
         }
         json_object_foreach(v, name, item) {
             /* Non-string values (numbers, null) are not labels. */
@@ -491,7 +492,7 @@ intake_parse_webhook(const struct conf_alert_webhook *w, const char *body,
                 break;
             }
         }
-        if (k == p.nlabels && p.nlabels < ALERT_LABELS_MAX + 1) {
+        if (k == p.nlabels && p.nlabels < ALERT_LABELS_MAX) {
             p.labels[p.nlabels].name = "alertname";
             p.labels[p.nlabels].value =
                 p.group_key + strlen(WEBHOOK_KEY_PREFIX);

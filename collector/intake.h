@@ -61,7 +61,8 @@ int intake_parse_alertmanager(const char *body, size_t len, int64_t now_ms,
  * whose group key is "webhook:" + the key_field value, firing per
  * firing_values / resolved_values, labels from labels_field (an object
  * of strings, a "k:v, k2:v2" string or an array of "k:v" strings) plus
- * alertname = the key unless the labels name it. Returns like
+ * alertname = the key unless the labels name it (at most
+ * ALERT_LABELS_MAX in all). Returns like
  * intake_parse_alertmanager().
  */
 int intake_parse_webhook(const struct conf_alert_webhook *w,
