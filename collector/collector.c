@@ -19,6 +19,7 @@
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
+#include "intake.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -402,6 +403,7 @@ on_tick(uv_timer_t *t)
     int64_t now = time_mono_ms();
 
     incidents_tick(c, time_now_ms());
+    intake_tick(c, time_now_ms());
     collector_evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
@@ -522,6 +524,11 @@ collector_start(struct collector *c)
     if (rc != 0) {
         return rc;
     }
+    rc = intake_start(c);
+    if (rc != 0) {
+        log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
+        return rc;
+    }
     rc = rollup_new(c, time_now_ms(), &c->rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
@@ -635,6 +642,9 @@ collector_reload(struct collector *c)
     /* The new engine starts without the precedence layers. */
     collector_restore_overrides(c);
     incidents_reapply(c);
+    /* The alert layer is not part of engine_restore(): set it again
+     * (rules, groups by component id) before the next tick. */
+    intake_reload(c, &old);
     ph_free(c->comps);
     c->comps = ncomps;
     idmap_free(&c->check_ids);
@@ -699,6 +709,7 @@ collector_free(struct collector *c)
     rollup_destroy(c->rollup);
     c->rollup = NULL;
     incidents_free(c);
+    intake_free(c);
     engine_destroy(c->engine);
     store_close(c->store);
     publish_destroy(c->publish);

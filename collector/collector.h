@@ -20,6 +20,7 @@ struct store;
 struct incident;
 struct http_server;
 struct publish;
+struct intake;
 
 struct collector_metrics {
     uint64_t results_ingested;
@@ -36,6 +37,10 @@ struct collector_metrics {
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */
+    uint64_t alert_payloads;     /* accepted intake payloads */
+    uint64_t alert_payloads_rejected;
+    uint64_t alerts_received;    /* alerts in accepted payloads */
+    uint64_t alerts_mapped;      /* of those, matched by a rule */
 };
 
 /* A token bucket per API key (auth.c): api_rate_limit requests per
@@ -74,6 +79,7 @@ struct collector {
     struct rollup *rollup;        /* daily uptime per component */
     struct incident *incidents;   /* newest first, see incidents.h */
     size_t nincidents;
+    struct intake *intake;        /* alert groups and rules (intake.c) */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;

@@ -2,6 +2,7 @@
 
 #include "engine.h"
 #include "incident.h"
+#include "intake.h"
 #include "timefmt.h"
 
 static void
@@ -63,6 +64,20 @@ metrics_render(const struct collector *c, struct buf *b)
             "Times the public documents were rebuilt.", m->publishes);
     counter(b, "pharos_publish_errors_total",
             "Failures writing publish_dir.", m->publish_errors);
+    counter(b, "pharos_alert_payloads_total",
+            "Alert intake payloads accepted (Alertmanager and webhook).",
+            m->alert_payloads);
+    counter(b, "pharos_alert_payloads_rejected_total",
+            "Alert intake payloads rejected as malformed or over a limit.",
+            m->alert_payloads_rejected);
+    counter(b, "pharos_alerts_received_total",
+            "Alerts received in accepted intake payloads.",
+            m->alerts_received);
+    counter(b, "pharos_alerts_mapped_total",
+            "Received alerts that matched an alerts rule.", m->alerts_mapped);
+    gauge(b, "pharos_alert_groups",
+          "Alert groups currently holding firing mapped alerts.",
+          (double)intake_ngroups(c));
     gauge(b, "pharos_publish_duration_seconds",
           "Duration of the last publish.", (double)m->last_publish_ms / 1e3);
     gauge(b, "pharos_check_quorum_lost",

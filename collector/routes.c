@@ -8,6 +8,7 @@
 #include "api_v1.h"
 #include "collector.h"
 #include "ingest.h"
+#include "intake.h"
 #include "mem.h"
 #include "metrics.h"
 #include "ph_err.h"
@@ -120,6 +121,14 @@ dispatch(struct collector *c, struct http_request *req,
             return;
         }
         ingest_results(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/v1/integrations/alertmanager") == 0) {
+        intake_alertmanager(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/v1/integrations/webhook") == 0) {
+        intake_webhook(c, req, resp);
         return;
     }
     if (strncmp(path, "/v1/agents", 10) == 0 && admin_handle(c, req, resp)) {

@@ -108,15 +108,9 @@ make_relative(char **field, const char *conf_path)
 }
 
 /* Reads a token from token_sha256 / token_file / token_env into out. */
-struct token_src {
-    char *sha256;
-    char *file;
-    char *env;
-};
-
-static void
-resolve_token(const struct token_src *t, const struct conf_node *node,
-              const char *file, char out[65], struct conf_errs *errs)
+void
+pc_resolve_token(const struct token_src *t, const struct conf_node *node,
+                 const char *file, char out[65], struct conf_errs *errs)
 {
     int n = (t->sha256 != NULL) + (t->file != NULL) + (t->env != NULL);
     char tok[TOKEN_MAX + 2];
@@ -379,6 +373,7 @@ file_exists(const char *p)
 static const char *const top_keys[] = {
     "server", "retention", "incidents", "page",   "regions",
     "agents", "api_keys",  "defaults",  "groups", "components",
+    "alerts",
 };
 
 static int decode_root(const struct conf_node *root, const char *file,
@@ -570,7 +565,7 @@ decode_regions_agents(const struct conf_node *root, const char *file,
                                  "duplicate agent '%s'", a.id);
                     }
                 }
-                resolve_token(&a.tok, i, file, ca->token_sha256, errs);
+                pc_resolve_token(&a.tok, i, file, ca->token_sha256, errs);
                 ca->id = a.id;
                 ca->region = a.region;
                 a.id = a.region = NULL;
@@ -598,7 +593,7 @@ decode_regions_agents(const struct conf_node *root, const char *file,
                              "admin",
                              k.name);
                 }
-                resolve_token(&k.tok, i, file, ck->token_sha256, errs);
+                pc_resolve_token(&k.tok, i, file, ck->token_sha256, errs);
                 ck->name = k.name;
                 ck->scope = k.scope;
                 k.name = k.scope = NULL;
@@ -757,6 +752,7 @@ decode_root(const struct conf_node *root, const char *file,
     decode_simple_sections(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
+    pc_decode_alerts(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
 
@@ -795,6 +791,7 @@ pharos_conf_free(struct pharos_conf *c)
         check_free(&c->checks[i]);
     }
     ph_free(c->checks);
+    pc_alerts_free(&c->alerts);
     memset(c, 0, sizeof(*c));
 }
 

@@ -67,6 +67,55 @@ struct conf_component {
     int position;        /* order of appearance, 1-based */
 };
 
+/* alerts: the intake of Alertmanager and generic webhooks. */
+#define CONF_ALERT_RULES_MAX 1000
+#define CONF_ALERT_MATCH_MAX 32        /* matchers per rule */
+#define CONF_ALERT_VALUES_MAX 32       /* firing_values / resolved_values */
+#define CONF_ALERT_NAME_MAX 128        /* label name length */
+#define CONF_ALERT_VALUE_MAX 1024      /* label value length */
+
+struct conf_alert_label {
+    char *name;
+    char *value;
+};
+
+struct conf_alert_rule {
+    struct conf_alert_label *match; /* all must equal the alert's labels */
+    size_t nmatch;
+    char *component;     /* must name a component */
+    char *status;        /* degraded_performance, partial_outage or
+                            major_outage */
+};
+
+struct conf_alert_token {
+    char *name;
+    char token_sha256[65];
+};
+
+/* The generic webhook's mapping of a JSON body to one alert. Field paths
+ * are "$.a.b" (or "a.b"): object keys from the root. */
+struct conf_alert_webhook {
+    int enabled;         /* 1 when alerts.webhook is configured */
+    char *key_field;     /* identifies the alert (its group) */
+    char *status_field;  /* its value decides firing or resolved */
+    char *labels_field;  /* object, "k:v, k2:v2" string or ["k:v"] */
+    char *firing_values[CONF_ALERT_VALUES_MAX];
+    size_t nfiring_values;
+    char *resolved_values[CONF_ALERT_VALUES_MAX];
+    size_t nresolved_values;
+};
+
+struct conf_alerts {
+    struct conf_alert_token *tokens;
+    size_t ntokens;
+    struct conf_alert_rule *rules;
+    size_t nrules;
+    uint32_t max_alerts;       /* alerts per payload */
+    uint32_t max_groups;       /* groups with firing alerts held */
+    uint32_t expire_after_ms;  /* 0 = a group stays until resolved */
+    struct conf_alert_webhook webhook;
+};
+
 struct pharos_conf {
     char *path;              /* file it was loaded from */
 
@@ -96,6 +145,7 @@ struct pharos_conf {
     size_t ncomponents;
     struct check *checks;    /* every check of every component */
     size_t nchecks;
+    struct conf_alerts alerts;
 };
 
 /*

@@ -61,6 +61,22 @@ struct check_stage {
 
 extern const struct conf_opt pc_defaults_opts[];
 
+/* Where a secret comes from: exactly one of the three is set. */
+struct token_src {
+    char *sha256;
+    char *file;
+    char *env;
+};
+
+/* Resolves t (relative files against the config file) into the hex
+ * SHA-256 out, or adds an error at node. */
+void pc_resolve_token(const struct token_src *t, const struct conf_node *node,
+                      const char *file, char out[65], struct conf_errs *errs);
+/* Decodes the `alerts:` section (after components) into cf->alerts. */
+void pc_decode_alerts(const struct conf_node *root, const char *file,
+                      struct pharos_conf *cf, struct conf_errs *errs);
+void pc_alerts_free(struct conf_alerts *a);
+
 const struct conf_node *pc_find_key(const struct conf_node *map,
                                     const char *key);
 /* 1 if s is 1-63 of [a-z0-9_-] (plus [A-Z.] with allow_dot_upper). */

@@ -156,6 +156,76 @@ print_check(struct buf *b, const struct check *c)
     }
 }
 
+static void
+print_values(struct buf *b, const char *key, char *const *v, size_t n)
+{
+    if (n == 0) {
+        return;
+    }
+    buf_printf(b, "    %s: [", key);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            buf_appends(b, ", ");
+        }
+        q(b, v[i]);
+    }
+    buf_appends(b, "]\n");
+}
+
+/* Printed only when configured, so configs without alerts print as
+ * before (the golden files stay valid). */
+static void
+print_alerts(struct buf *b, const struct conf_alerts *a)
+{
+    const struct conf_alert_webhook *w = &a->webhook;
+
+    if (a->ntokens == 0 && a->nrules == 0 && !w->enabled &&
+        a->max_alerts == 1000 && a->max_groups == 1000 &&
+        a->expire_after_ms == 0) {
+        return;
+    }
+    buf_printf(b,
+               "alerts:\n  max_alerts: %u\n  max_groups: %u\n"
+               "  expire_after: %ums\n",
+               a->max_alerts, a->max_groups, a->expire_after_ms);
+    if (a->ntokens > 0) {
+        buf_appends(b, "  tokens:\n");
+    }
+    for (size_t i = 0; i < a->ntokens; i++) {
+        kv(b, "    - ", "name", a->tokens[i].name);
+        kv(b, "      ", "token_sha256", a->tokens[i].token_sha256);
+    }
+    if (a->nrules > 0) {
+        buf_appends(b, "  rules:\n");
+    }
+    for (size_t i = 0; i < a->nrules; i++) {
+        const struct conf_alert_rule *r = &a->rules[i];
+
+        buf_appends(b, "    - match: {");
+        for (size_t k = 0; k < r->nmatch; k++) {
+            if (k > 0) {
+                buf_appends(b, ", ");
+            }
+            q(b, r->match[k].name);
+            buf_appends(b, ": ");
+            q(b, r->match[k].value);
+        }
+        buf_appends(b, "}\n");
+        kv(b, "      ", "component", r->component);
+        kv(b, "      ", "status", r->status);
+    }
+    if (w->enabled) {
+        buf_appends(b, "  webhook:\n");
+        kv(b, "    ", "key_field", w->key_field);
+        kv(b, "    ", "status_field", w->status_field);
+        kv(b, "    ", "labels_field", w->labels_field);
+        print_values(b, "firing_values", w->firing_values,
+                     w->nfiring_values);
+        print_values(b, "resolved_values", w->resolved_values,
+                     w->nresolved_values);
+    }
+}
+
 int
 pharos_conf_print(const struct pharos_conf *c, struct buf *b)
 {
@@ -232,6 +302,7 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
             print_check(b, &c->checks[k]);
         }
     }
+    print_alerts(b, &c->alerts);
     /* A buffer over its cap reports it here. */
     return buf_appends(b, "");
 }

@@ -15,7 +15,7 @@ pkgs=(
 # Test-only peers: real servers the integration tests talk to, a browser
 # for the page tests, and the tools the benchmarks compare against.
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(unbound python3-aiosmtpd chromium valgrind)
+  pkgs+=(unbound python3-aiosmtpd chromium valgrind prometheus-alertmanager)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -189,6 +189,14 @@ test_golden_syntax(void **state)
 }
 
 static void
+test_golden_alerts(void **state)
+{
+    (void)state;
+    check_ok_case("alerts");
+    check_err_case("alerts_errors");
+}
+
+static void
 test_defaults_and_lookup(void **state)
 {
     static const char text[] =
@@ -377,6 +385,7 @@ main(void)
         cmocka_unit_test(test_golden_minimal),
         cmocka_unit_test(test_golden_errors),
         cmocka_unit_test(test_golden_syntax),
+        cmocka_unit_test(test_golden_alerts),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_agent_conf),
