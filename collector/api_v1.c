@@ -443,6 +443,130 @@ components_v1(struct collector *c, struct http_request *req,
     http_resp_error(resp, 404, "not_found", "no such resource");
 }
 
+static void
+reply_json(struct http_response *resp, json_t *doc)
+{
+    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    char *text = ph_malloc(len + 1);
+
+    if (text == NULL || json_dumpb(doc, text, len, JSON_COMPACT) != len) {
+        ph_free(text);
+        json_decref(doc);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    json_decref(doc);
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+static json_t *
+jtime_or_null(int64_t ms)
+{
+    char iso[ISO8601_MAX];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+    time_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+/* GET /v1/pages/<id>: the page profile (fields Pharos has; the rest of
+ * Statuspage's profile is null or false). */
+static void
+page_v1(struct collector *c, struct http_response *resp)
+{
+    const struct conf_page *pg = &c->conf.page;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(pg->id));
+    json_object_set_new(o, "created_at", jtime_or_null(c->created_at_ms));
+    json_object_set_new(o, "updated_at", jtime_or_null(time_now_ms()));
+    json_object_set_new(o, "name", json_string(pg->name));
+    json_object_set_new(o, "page_description", json_null());
+    json_object_set_new(o, "headline", json_null());
+    json_object_set_new(o, "branding", json_string("basic"));
+    json_object_set_new(o, "subdomain", json_null());
+    json_object_set_new(o, "domain", json_null());
+    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "support_url", json_null());
+    json_object_set_new(o, "hidden_from_search", json_false());
+    json_object_set_new(o, "allow_page_subscribers", json_true());
+    json_object_set_new(o, "allow_incident_subscribers", json_false());
+    json_object_set_new(o, "allow_email_subscribers", json_true());
+    json_object_set_new(o, "allow_sms_subscribers", json_false());
+    json_object_set_new(o, "allow_rss_atom_feeds", json_true());
+    json_object_set_new(o, "allow_webhook_subscribers", json_true());
+    json_object_set_new(o, "notifications_from_email", json_null());
+    json_object_set_new(o, "notifications_email_footer", json_null());
+    json_object_set_new(o, "activity_score", json_integer(0));
+    json_object_set_new(o, "twitter_username", json_null());
+    json_object_set_new(o, "viewers_must_be_team_members", json_false());
+    json_object_set_new(o, "ip_restrictions", json_null());
+    json_object_set_new(o, "city", json_null());
+    json_object_set_new(o, "state", json_null());
+    json_object_set_new(o, "country", json_null());
+    json_object_set_new(o, "time_zone",
+                        json_string(pg->time_zone ? pg->time_zone
+                                                  : "Etc/UTC"));
+    json_object_set_new(o, "css_body_background_color",
+                        jstr_or_null(pg->brand_color));
+    reply_json(resp, o);
+}
+
+static json_t *
+group_v1(struct collector *c, size_t g)
+{
+    const struct conf_group *grp = &c->conf.groups[g];
+    json_t *o = json_object();
+    json_t *ids = json_array();
+
+    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+        const struct conf_component *cc = &c->conf.components[i];
+        if (cc->group != NULL && strcmp(cc->group, grp->id) == 0) {
+            json_array_append_new(ids, json_string(cc->id));
+        }
+    }
+    json_object_set_new(o, "id", json_string(grp->id));
+    json_object_set_new(o, "page_id", json_string(c->conf.page.id));
+    json_object_set_new(o, "name", json_string(grp->name));
+    json_object_set_new(o, "description", jstr_or_null(grp->description));
+    json_object_set_new(o, "components", ids);
+    json_object_set_new(o, "position", json_integer((json_int_t)g + 1));
+    json_object_set_new(o, "created_at", jtime_or_null(c->created_at_ms));
+    json_object_set_new(o, "updated_at", jtime_or_null(c->created_at_ms));
+    return o;
+}
+
+/* GET component-groups[/<id>] (read-only: groups live in the config). */
+static void
+groups_v1(struct collector *c, struct http_response *resp, const char *id)
+{
+    json_t *arr;
+
+    if (id != NULL) {
+        for (size_t g = 0; g < c->conf.ngroups; g++) {
+            if (strcmp(c->conf.groups[g].id, id) == 0) {
+                reply_json(resp, group_v1(c, g));
+                return;
+            }
+        }
+        http_resp_error(resp, 404, "not_found", "no such component group");
+        return;
+    }
+    arr = json_array();
+    for (size_t g = 0; g < c->conf.ngroups; g++) {
+        json_array_append_new(arr, group_v1(c, g));
+    }
+    reply_json(resp, arr);
+}
+
 static int
 audit_row(const struct store_audit_row *row, void *arg)
 {
@@ -532,8 +656,28 @@ api_v1_handle(struct collector *c, struct http_request *req,
     if (who == NULL) {
         return 1;
     }
-    if (nseg < 2 || segment(rest, 1, coll, sizeof(coll)) < 0) {
+    if (nseg == 1) {
+        if (is_get) {
+            page_v1(c, resp);
+        } else {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "the page is defined in the configuration file");
+        }
+        return 1;
+    }
+    if (segment(rest, 1, coll, sizeof(coll)) < 0) {
         http_resp_error(resp, 404, "not_found", "no such resource");
+        return 1;
+    }
+    if (strcmp(coll, "component-groups") == 0 && nseg <= 3) {
+        if (!is_get) {
+            http_resp_error(resp, 405, "method_not_allowed",
+                            "component groups are defined in the "
+                            "configuration file");
+        } else {
+            groups_v1(c, resp, nseg == 3 && segment(rest, 2, id, sizeof(id))
+                                               > 0 ? id : NULL);
+        }
         return 1;
     }
     if (nseg >= 3) {

@@ -17,6 +17,8 @@
  *   GET|PATCH|PUT|DELETE incidents/<id>   (DELETE answers 200 with it)
  *   PATCH|PUT incidents/<id>/incident_updates/<uid>   edit one update
  *   GET   audit-log[?before=<id>&limit=]  Pharos: every write (admin key)
+ *   GET   component-groups[/<id>]          groups (from the config)
+ *   GET   /v1/pages/<id>                   the page profile
  *
  * Authentication: an API key (auth.h); reads need read scope, writes need
  * write scope. Errors are {"error": ..., "message": ...}. Every write is

@@ -78,6 +78,17 @@ components:
         res.check("unknown component: 404", code == 404 and "error" in err, code)
         code, err = call("GET", "/components", key_hdr=None)
         res.check("no key: 401", code == 401, code)
+        code, prof = call("GET", ".json")
+        res.check("page profile", code == 200 and prof["id"] == "itest"
+                  and prof["name"] == "Integration test" and prof["time_zone"] == "Etc/UTC",
+                  (code, prof))
+        code, groups = call("GET", "/component-groups")
+        res.check("component-groups: a bare array", code == 200 and groups == [], (code, groups))
+        code, _ = call("GET", "/component-groups/nope")
+        res.check("unknown component group: 404", code == 404, code)
+        code, err = call("POST", "/component-groups", '{"component_group":{"name":"x"}}')
+        res.check("groups are read-only here: 405 with a reason",
+                  code == 405 and "configuration" in err["message"], (code, err))
         code, _ = http_get(h.url("/v1/pages/other/components"), ok_codes=None,
                            headers={"Authorization": f"OAuth {key}"})
         res.check("other page id: 404", code == 404, code)
