@@ -350,9 +350,11 @@ function affected(inc) {
   return names.length ? el('p', { class: 'affected', text: `Affects: ${names.join(', ')}` }) : null;
 }
 
-function incidentCard(inc, headingLevel = 'h3') {
+// anchor: the card is the target of the feed's shortlinks (#incident-<id>);
+// only the first rendering of an incident may carry the id.
+function incidentCard(inc, headingLevel = 'h3', anchor = true) {
   const impact = inc.impact || 'none';
-  return el('article', { class: 'card incident', id: `incident-${inc.id}`, dataset: { incidentId: inc.id, impact } },
+  return el('article', { class: 'card incident', id: anchor ? `incident-${inc.id}` : null, dataset: { incidentId: inc.id, impact } },
     el('div', { class: 'card-head' },
       el(headingLevel, { class: 'inc-name', text: inc.name }),
       el('span', { class: 'impact', dataset: { impact }, text: IMPACT_TEXT[impact] || impact })),
@@ -387,6 +389,8 @@ function dayKey(d) {
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
 }
 
+const UNRESOLVED = new Set(['investigating', 'identified', 'monitoring']);
+
 function renderPast(docs) {
   const src = (docs.incidents && docs.incidents.incidents) || docs.summary.incidents || [];
   const byDay = new Map();
@@ -404,7 +408,7 @@ function renderPast(docs) {
     const list = byDay.get(dayKey(day)) || [];
     out.push(el('section', { class: 'day', dataset: { day: dayKey(day) }, 'aria-label': fmtDay.format(day) },
       el('h3', { class: 'day-h', text: fmtDay.format(day) }),
-      ...(list.length ? list.map((inc) => incidentCard(inc, 'h4'))
+      ...(list.length ? list.map((inc) => incidentCard(inc, 'h4', !UNRESOLVED.has(inc.status)))
         : [el('p', { class: 'quiet', text: 'No incidents reported.' })])));
   }
   $('#incidents-past .list').replaceChildren(...out);

@@ -59,6 +59,8 @@ async function extraChecks({ checks, page, options }) {
       document.querySelectorAll('#incidents-active script, #incidents-active b').length,
       window.pwned === undefined ? 0 : 1]);
     assert(injected[0] === 0 && injected[1] === 0, `incident text became markup: ${injected}`);
+    const anchors = await page.evaluate((id) => document.querySelectorAll(`[id="incident-${id}"]`).length, inc.id);
+    assert(anchors === 1, `#incident-${inc.id} is on ${anchors} elements (shortlink target must be unique)`);
     const ind = await page.locator('#status-banner').getAttribute('data-indicator');
     assert(ind !== 'none', `banner indicator ${ind} with web in partial outage`);
     await page.screenshot({ path: `${process.env.ARTIFACT_DIR || '.'}/live-incident.png`, fullPage: true });
