@@ -22,7 +22,15 @@ struct http_server;
 struct publish;
 struct intake;
 
+/* HTTP requests by route and status for /metrics (routes.c names them). */
+enum http_route {
+    ROUTE_FEED, ROUTE_PAGE, ROUTE_AGENT, ROUTE_V1, ROUTE_ADMIN,
+    ROUTE_INTAKE, ROUTE_SUBSCRIBE, ROUTE_OPS, ROUTE_OTHER, ROUTE_COUNT_
+};
+#define HTTP_CODE_SLOTS 16   /* metrics_code_slot() */
+
 struct collector_metrics {
+    uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
     uint64_t results_ingested;
     uint64_t batches_ingested;
     uint64_t batches_duplicate;

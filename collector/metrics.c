@@ -1,6 +1,10 @@
 #include "metrics.h"
 
+#include <stdio.h>
+
+#include "admin.h"
 #include "engine.h"
+#include "store.h"
 #include "incident.h"
 #include "intake.h"
 #include "timefmt.h"
@@ -17,6 +21,52 @@ gauge(struct buf *b, const char *name, const char *help, double v)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name,
                name, v);
+}
+
+static const int code_slots[HTTP_CODE_SLOTS] = {
+    0, 200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
+    500, 503,
+};
+
+int
+metrics_code_slot(int code)
+{
+    for (int i = 1; i < HTTP_CODE_SLOTS; i++) {
+        if (code_slots[i] == code) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+int
+metrics_slot_code(int slot)
+{
+    return slot > 0 && slot < HTTP_CODE_SLOTS ? code_slots[slot] : 0;
+}
+
+const char *
+metrics_route_name(int route)
+{
+    static const char *const names[ROUTE_COUNT_] = {
+        [ROUTE_FEED] = "feed",       [ROUTE_PAGE] = "page",
+        [ROUTE_AGENT] = "agent",     [ROUTE_V1] = "v1",
+        [ROUTE_ADMIN] = "admin",     [ROUTE_INTAKE] = "intake",
+        [ROUTE_SUBSCRIBE] = "subscribe", [ROUTE_OPS] = "ops",
+        [ROUTE_OTHER] = "other",
+    };
+    return route >= 0 && route < ROUTE_COUNT_ ? names[route] : "other";
+}
+
+static int
+count_stale(const struct store_agent_row *row, void *arg)
+{
+    size_t *n = arg;
+
+    if (time_now_ms() - row->last_contact_ms > ADMIN_AGENT_STALE_MS) {
+        (*n)++;
+    }
+    return 0;
 }
 
 int
@@ -56,8 +106,35 @@ metrics_render(const struct collector *c, struct buf *b)
               "Maintenance windows in progress or verifying.",
               (double)active);
     }
-    counter(b, "pharos_http_requests_total", "HTTP requests served.",
-            m->http_requests);
+    buf_appends(b, "# HELP pharos_http_requests_total HTTP requests served, "
+                   "by route and status code (code=\"other\" for the "
+                   "rest).\n# TYPE pharos_http_requests_total counter\n");
+    for (int r = 0; r < ROUTE_COUNT_; r++) {
+        for (int k = 0; k < HTTP_CODE_SLOTS; k++) {
+            char code[8];
+
+            if (m->http_by_route[r][k] == 0) {
+                continue;
+            }
+            if (k == 0) {
+                snprintf(code, sizeof(code), "other");
+            } else {
+                snprintf(code, sizeof(code), "%d", metrics_slot_code(k));
+            }
+            buf_printf(b,
+                       "pharos_http_requests_total{route=\"%s\",code=\"%s\"}"
+                       " %llu\n",
+                       metrics_route_name(r), code,
+                       (unsigned long long)m->http_by_route[r][k]);
+        }
+    }
+    {
+        size_t stale = 0;
+        if (store_list_agents(c->store, count_stale, &stale) == 0) {
+            gauge(b, "pharos_agents_stale",
+                  "Agents silent for more than a minute.", (double)stale);
+        }
+    }
     counter(b, "pharos_status_transitions_total",
             "Component status transitions.", m->transitions);
     counter(b, "pharos_publishes_total",

@@ -99,6 +99,40 @@ serve_doc(struct collector *c, struct http_request *req,
     return 1;
 }
 
+static enum http_route
+route_of(struct http_request *req)
+{
+    const char *p = http_req_path(req);
+
+    if (strncmp(p, "/api/v2/subscribers", 19) == 0 ||
+        strncmp(p, "/subscriptions/", 15) == 0) {
+        return ROUTE_SUBSCRIBE;
+    }
+    if (strncmp(p, "/api/", 5) == 0 || strncmp(p, "/history.", 9) == 0 ||
+        strncmp(p, "/badge/", 7) == 0) {
+        return ROUTE_FEED;
+    }
+    if (strncmp(p, "/v1/agent/", 10) == 0) {
+        return ROUTE_AGENT;
+    }
+    if (strncmp(p, "/v1/pages/", 10) == 0) {
+        return ROUTE_V1;
+    }
+    if (strncmp(p, "/v1/agents", 10) == 0 || strncmp(p, "/v1/keys", 8) == 0) {
+        return ROUTE_ADMIN;
+    }
+    if (strncmp(p, "/v1/integrations/", 17) == 0) {
+        return ROUTE_INTAKE;
+    }
+    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/metrics") == 0) {
+        return ROUTE_OPS;
+    }
+    if (strncmp(p, "/v1/", 4) == 0) {
+        return ROUTE_OTHER;
+    }
+    return ROUTE_PAGE;
+}
+
 static void
 dispatch(struct collector *c, struct http_request *req,
          struct http_response *resp)
@@ -174,5 +208,6 @@ routes_handle(struct http_request *req, struct http_response *resp,
     c->req_actor = NULL;
     dispatch(c, req, resp);
     audit_request(c, req, resp);
+    c->metrics.http_by_route[route_of(req)][metrics_code_slot(resp->status)]++;
     c->req_actor = NULL;
 }

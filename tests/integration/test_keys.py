@@ -129,6 +129,11 @@ components:
                   any(line.startswith("pharos_api_rate_limited_total ")
                       and float(line.split()[1]) >= 1 for line in metrics.splitlines()),
                   [l for l in metrics.splitlines() if "rate" in l])
+        res.check("requests are counted by route and code",
+                  'pharos_http_requests_total{route="v1",code="429"}' in metrics
+                  and 'pharos_http_requests_total{route="admin",code="204"}' in metrics
+                  and "pharos_agents_stale 0" in metrics,
+                  [l for l in metrics.splitlines() if "http_requests" in l or "stale" in l])
         time.sleep(2.1)
         code, _ = call("GET", "/v1/pages/itest/components", key=viewer)
         res.check("the budget refills over time", code == 200, code)
