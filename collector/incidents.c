@@ -464,10 +464,10 @@ incidents_on_transition(struct collector *c, const struct engine_transition *t)
                  comp->name, t->reason);
         e.body = body;
         e.status = INC_INVESTIGATING;
+        snprintf(name, sizeof(name), "%s: %s", comp->name,
+                 t->new_status == COMP_MAJOR ? "major outage"
+                                             : "partial outage");
         if (open == NULL) {
-            snprintf(name, sizeof(name), "%s: %s", comp->name,
-                     t->new_status == COMP_MAJOR ? "major outage"
-                                                 : "partial outage");
             e.name = name;
             e.draft = c->conf.auto_incidents == AUTO_INCIDENTS_DRAFT;
             if (create(c, &e, "automation", 1, 0, NULL, err, sizeof(err)) !=
@@ -475,10 +475,17 @@ incidents_on_transition(struct collector *c, const struct engine_transition *t)
                 log_warnx("automation: cannot open an incident for %s: %s",
                           comp->id, err);
             }
-        } else if (update(c, open, &e, "automation", 0, err, sizeof(err)) !=
-                   0) {
-            log_warnx("automation: cannot update incident %s: %s", open->id,
-                      err);
+        } else {
+            /* A partial outage that became major is renamed; a major one
+             * keeps its name while it eases. */
+            if (t->new_status == COMP_MAJOR) {
+                e.name = name;
+            }
+            if (update(c, open, &e, "automation", 0, err, sizeof(err)) !=
+                0) {
+                log_warnx("automation: cannot update incident %s: %s",
+                          open->id, err);
+            }
         }
     } else if (open != NULL && is_outage(t->old_status)) {
         snprintf(body, sizeof(body),

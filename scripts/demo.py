@@ -2,6 +2,7 @@
 """Runs the Pharos demo: demo targets, a collector and three agents
 labelled as three regions, all on loopback. Prints the page URL and runs
 until Ctrl-C. Expects a build in build/ (scripts/demo.sh makes it)."""
+import json
 import os
 import secrets
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PH_BUILD_DIR", os.path.join(ROOT, "build"))
@@ -32,10 +34,17 @@ page:
   name: Example Inc.
   url: "http://127.0.0.1:{port}"
   time_zone: Etc/UTC
+incidents:
+  auto: publish          # probe outages open public incidents at once
+  resolve_after: 30s
 regions:
 {regions}
 agents:
 {agents}
+api_keys:
+  - name: demo-admin
+    scope: admin
+    token_file: secrets/admin.key
 defaults:
   interval: 5s
   timeout: 2s
@@ -127,6 +136,25 @@ def wait_http(url, deadline_s=20):
     return False
 
 
+def schedule_maintenance(key):
+    """A maintenance window tomorrow, so the page shows one upcoming."""
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) \
+        + timedelta(days=1)
+    body = json.dumps({"incident": {
+        "name": "Payments database upgrade", "status": "scheduled",
+        "scheduled_for": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scheduled_until": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": "Payments may be slow for a few minutes during the upgrade.",
+        "component_ids": ["payments"]}}).encode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/v1/pages/demo/incidents", data=body,
+        method="POST", headers={"Authorization": f"OAuth {key}"})
+    try:
+        urllib.request.urlopen(req, timeout=5).read()
+    except Exception as e:  # the demo still runs without it
+        print(f"demo: could not schedule the example maintenance: {e}")
+
+
 def main():
     if os.path.isdir(DEMO):
         shutil.rmtree(DEMO)
@@ -143,6 +171,11 @@ def main():
                       f"    token_file: secrets/agent-{rid}.token")
         with open(os.path.join(DEMO, f"agent-{rid}.yml"), "w") as f:
             f.write(AGENT.format(port=PORT, token_file=tf, source=src))
+    admin_key = "ph_" + secrets.token_urlsafe(32)
+    key_file = os.path.join(DEMO, "secrets", "admin.key")
+    with open(key_file, "w") as f:
+        f.write(admin_key + "\n")
+    os.chmod(key_file, 0o600)
     conf = os.path.join(DEMO, "pharos.yml")
     with open(conf, "w") as f:
         f.write(CONFIG.format(port=PORT, tport=TARGET_PORT,
@@ -178,6 +211,8 @@ def main():
         procs.append(subprocess.Popen(
             [binary("pharos-agent"), "run", "-c",
              os.path.join(DEMO, f"agent-{rid}.yml")], stdout=log, stderr=log))
+    schedule_maintenance(admin_key)
+    ctl = binary("pharosctl")
     print(f"""
 Pharos demo is running.
 
@@ -190,6 +225,12 @@ Break a component and watch the page change within seconds:
   curl -X POST 'http://127.0.0.1:{TARGET_PORT}/_control?component=api&mode=down'
   curl -X POST 'http://127.0.0.1:{TARGET_PORT}/_control?component=api&mode=up'
   (components: website api auth payments cdn email; modes: up down slow refuse)
+An outage opens a public incident; recovery moves it to monitoring, then
+resolved. Post incidents yourself with pharosctl (admin key in
+{key_file}):
+  export PHAROS_URL=http://127.0.0.1:{PORT} PHAROS_KEY=$(cat {key_file})
+  {ctl} incident open "Slow logins" --component auth=degraded_performance
+  {ctl} incident list; {ctl} maintenance list; {ctl} status
 
 Press Ctrl-C to stop.""", flush=True)
     while True:
