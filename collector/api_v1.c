@@ -1,12 +1,12 @@
 #include "api_v1.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "api_body.h"
 #include "auth.h"
 #include "feed.h"
 #include "log.h"
@@ -18,108 +18,36 @@
 
 #define V1_BODY_FIELD_MAX 256
 
-/* ---- request bodies: JSON (with or without Content-Type) or Rails
- * form fields like component[status]=major_outage ---- */
-
-static int
-hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    ch = tolower(ch);
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* Finds key in an x-www-form-urlencoded body and URL-decodes its value
- * into out. Returns 1 if found. */
-static int
-form_get(const char *body, size_t len, const char *key, char *out,
-         size_t outlen)
-{
-    size_t klen = strlen(key);
-    const char *p = body;
-    const char *end = body + len;
-
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *pe = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(pe - p));
-        char name[128];
-        size_t n = 0;
-
-        /* Decode the name too: "component%5Bstatus%5D" is common. */
-        for (const char *q = p; q < (eq ? eq : pe) && n + 1 < sizeof(name);
-             q++) {
-            if (*q == '%' && q + 2 < pe && hexval(q[1]) >= 0 &&
-                hexval(q[2]) >= 0) {
-                name[n++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
-                q += 2;
-            } else {
-                name[n++] = *q == '+' ? ' ' : *q;
-            }
-        }
-        name[n] = '\0';
-        if (eq != NULL && n == klen && memcmp(name, key, klen) == 0) {
-            size_t o = 0;
-            for (const char *q = eq + 1; q < pe && o + 1 < outlen; q++) {
-                if (*q == '%' && q + 2 < pe && hexval(q[1]) >= 0 &&
-                    hexval(q[2]) >= 0) {
-                    out[o++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
-                    q += 2;
-                } else {
-                    out[o++] = *q == '+' ? ' ' : *q;
-                }
-            }
-            out[o] = '\0';
-            return 1;
-        }
-        p = pe + 1;
-    }
-    return 0;
-}
-
-/* Reads field of the "component" object, as JSON or form. Returns 1 and
- * the text (JSON null gives ""), 0 if absent, -1 on a malformed body. */
+/* Reads field of the "component" object (JSON, or a Rails form such as
+ * component[status]=major_outage; see api_body.h). Returns 1 and the text
+ * (JSON null gives ""), 0 if absent, -1 on a malformed body. */
 static int
 component_field(struct http_request *req, const char *field, char *out,
                 size_t outlen)
 {
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
-    size_t i = 0;
+    char err[160];
+    json_t *doc = NULL, *obj, *v;
+    int found = 0;
 
-    while (i < len && isspace((unsigned char)body[i])) {
-        i++;
+    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+        return -1;
     }
-    if (i < len && body[i] == '{') {
-        json_error_t jerr;
-        json_t *doc = json_loadb(body, len, 0, &jerr);
-        json_t *obj, *v;
-        int found = 0;
-
-        if (doc == NULL) {
-            return -1;
-        }
-        obj = json_object_get(doc, "component");
-        if (!json_is_object(obj)) {
-            obj = doc; /* some SDKs send the fields unwrapped */
-        }
-        v = json_object_get(obj, field);
-        if (json_is_string(v)) {
-            snprintf(out, outlen, "%s", json_string_value(v));
-            found = 1;
-        } else if (json_is_null(v)) {
-            out[0] = '\0';
-            found = 1;
-        }
-        json_decref(doc);
-        return found;
-    } else {
-        char key[64];
-        snprintf(key, sizeof(key), "component[%s]", field);
-        return form_get(body, len, key, out, outlen);
+    obj = json_object_get(doc, "component");
+    if (!json_is_object(obj)) {
+        obj = doc; /* some SDKs send the fields unwrapped */
     }
+    v = json_object_get(obj, field);
+    if (json_is_string(v)) {
+        snprintf(out, outlen, "%s", json_string_value(v));
+        found = 1;
+    } else if (json_is_null(v)) {
+        out[0] = '\0';
+        found = 1;
+    }
+    json_decref(doc);
+    return found;
 }
 
 /* ---- helpers ---- */

@@ -169,6 +169,18 @@ store_db_error(struct store *s, const char *what)
     return db_error(s, what);
 }
 
+sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_error(s, sql);
+        return NULL;
+    }
+    return st;
+}
+
 static int
 exec(struct store *s, const char *sql)
 {

@@ -12,19 +12,6 @@
 #include "ph_err.h"
 #include "store_int.h"
 
-static sqlite3_stmt *
-prep(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) !=
-        SQLITE_OK) {
-        store_db_error(s, sql);
-        return NULL;
-    }
-    return st;
-}
-
 static int
 exec_simple(struct store *s, const char *sql)
 {
@@ -76,7 +63,7 @@ join_affected(const struct inc_update *u, struct buf *b)
 static int
 save_updates(struct store *s, const struct incident *inc)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO incident_updates (id, incident_id, seq, status, body, "
         "created_ms, updated_ms, display_ms, deliver, affected) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -133,7 +120,7 @@ store_incident_save(struct store *s, const struct incident *inc)
         buf_free(&comps);
         return PH_EDB;
     }
-    st = prep(s,
+    st = store_prepare(s,
         "INSERT OR REPLACE INTO incidents (id, kind, name, status, "
         "impact_override, draft, auto_opened, created_ms, updated_ms, "
         "started_ms, monitoring_ms, resolved_ms, scheduled_for_ms, "
@@ -141,7 +128,7 @@ store_incident_save(struct store *s, const struct incident *inc)
         "auto_in_progress, auto_completed, components) VALUES (?1, ?2, ?3, "
         "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
         "?18, ?19)");
-    del = prep(s, "DELETE FROM incident_updates WHERE incident_id = ?1");
+    del = store_prepare(s, "DELETE FROM incident_updates WHERE incident_id = ?1");
     if (st == NULL || del == NULL) {
         result = PH_EDB;
         goto out;
@@ -198,8 +185,8 @@ out:
 int
 store_incident_delete(struct store *s, const char *id)
 {
-    sqlite3_stmt *st = prep(s, "DELETE FROM incidents WHERE id = ?1");
-    sqlite3_stmt *du = prep(s,
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM incidents WHERE id = ?1");
+    sqlite3_stmt *du = store_prepare(s,
                             "DELETE FROM incident_updates WHERE incident_id "
                             "= ?1");
     int result = 0;
@@ -331,13 +318,13 @@ int
 store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
                      void *arg)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "SELECT id, kind, name, status, impact_override, draft, "
         "auto_opened, created_ms, updated_ms, started_ms, monitoring_ms, "
         "resolved_ms, scheduled_for_ms, scheduled_until_ms, "
         "remind_prior_min, reminded_ms, auto_in_progress, auto_completed, "
         "components FROM incidents ORDER BY created_ms DESC, id LIMIT ?1");
-    sqlite3_stmt *ups = prep(s,
+    sqlite3_stmt *ups = store_prepare(s,
         "SELECT id, status, body, created_ms, updated_ms, display_ms, "
         "deliver, affected FROM incident_updates WHERE incident_id = ?1 "
         "ORDER BY seq");
@@ -407,7 +394,7 @@ store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                 const char *action, const char *target, const char *detail,
                 int status)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO audit_log (at_ms, actor, action, target, detail, "
         "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     int result = 0;
@@ -432,7 +419,7 @@ int
 store_audit_list(struct store *s, int64_t before_id, size_t limit,
                  store_audit_cb cb, void *arg)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "SELECT id, at_ms, actor, action, target, detail, status FROM "
         "audit_log WHERE (?1 = 0 OR id < ?1) ORDER BY id DESC LIMIT ?2");
     int rc, result = 0;

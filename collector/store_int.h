@@ -13,5 +13,8 @@
 sqlite3 *store_sqlite(struct store *s);
 /* Records sqlite's message for what in store_errmsg(); returns PH_EDB. */
 int store_db_error(struct store *s, const char *what);
+/* Prepares sql for one use (rare statements); NULL after recording the
+ * error. The caller finalizes it. */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql);
 
 #endif

@@ -7,24 +7,11 @@
 #include "ph_err.h"
 #include "store_int.h"
 
-static sqlite3_stmt *
-prep(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) !=
-        SQLITE_OK) {
-        store_db_error(s, sql);
-        return NULL;
-    }
-    return st;
-}
-
 int
 store_api_key_add(struct store *s, const char *name, const char *scope,
                   const char *token_sha256, int64_t now_ms)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO api_keys (name, scope, token_sha256, created_ms) "
         "VALUES (?1, ?2, ?3, ?4)");
     int rc, result = 0;
@@ -49,7 +36,7 @@ store_api_key_add(struct store *s, const char *name, const char *scope,
 int
 store_api_key_revoke(struct store *s, const char *name, int64_t now_ms)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 AND "
         "revoked_ms IS NULL");
     int result = 0;
@@ -71,7 +58,7 @@ store_api_key_revoke(struct store *s, const char *name, int64_t now_ms)
 int
 store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg)
 {
-    sqlite3_stmt *st = prep(s,
+    sqlite3_stmt *st = store_prepare(s,
         "SELECT name, scope, token_sha256, created_ms, "
         "coalesce(revoked_ms, 0) FROM api_keys ORDER BY name");
     int rc, result = 0;
