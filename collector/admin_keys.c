@@ -10,7 +10,6 @@
  * be removed there.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -101,18 +100,17 @@ admin_free_keys(struct collector *c)
 static void
 reply(struct http_response *resp, int status, json_t *doc)
 {
-    char *text = json_dumps(doc, JSON_COMPACT);
-    size_t len = text != NULL ? strlen(text) : 0;
-    uint8_t *out = text != NULL ? ph_malloc(len + 1) : NULL;
+    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    uint8_t *out = len > 0 ? ph_malloc(len + 1) : NULL;
 
-    json_decref(doc);
-    if (out == NULL) {
-        free(text);
+    if (out == NULL ||
+        json_dumpb(doc, (char *)out, len, JSON_COMPACT) != len) {
+        ph_free(out);
+        json_decref(doc);
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
-    memcpy(out, text, len + 1);
-    free(text);
+    json_decref(doc);
     http_resp_take(resp, status, "application/json", out, len);
 }
 

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "mem.h"
 #include "pharosctl.h"
 
 #define RESP_MAX (16 * 1024 * 1024)
@@ -102,6 +103,20 @@ request_json(const struct ctl *ctl, const char *method, const char *path,
 out:
     buf_free(&b);
     return doc;
+}
+
+char *
+dump_json(const json_t *doc)
+{
+    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    char *out = len > 0 ? ph_malloc(len + 1) : NULL;
+
+    if (out == NULL || json_dumpb(doc, out, len, JSON_COMPACT) != len) {
+        ph_free(out);
+        return NULL;
+    }
+    out[len] = '\0';
+    return out;
 }
 
 json_t *
@@ -350,13 +365,13 @@ cmd_key_add(const struct ctl *ctl, const char *name, const char *scope)
 
     json_object_set_new(b, "name", json_string(name));
     json_object_set_new(b, "scope", json_string(scope ? scope : "read"));
-    body = json_dumps(b, JSON_COMPACT);
+    body = dump_json(b);
     json_decref(b);
     if (body == NULL) {
         return 1;
     }
     doc = request_json(ctl, "POST", "/v1/keys", body, &code);
-    free(body);
+    ph_free(body);
     if (doc == NULL) {
         return 1;
     }

@@ -39,6 +39,8 @@ json_t *get_json(const struct ctl *ctl, const char *path);
 const char *jstr(json_t *o, const char *key);
 /* With --json prints doc and returns 1; else returns 0. */
 int print_or_dump(const struct ctl *ctl, json_t *doc);
+/* doc as compact JSON text in a new buffer (ph_free), or NULL. */
+char *dump_json(const json_t *doc);
 /* The page id from the public feed. Returns 0 or -1. */
 int page_id(const struct ctl *ctl, char *out, size_t len);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "pharosctl.h"
 
 #define BODY_MAX (64 * 1024)
@@ -22,16 +23,16 @@ send_incident(const struct ctl *ctl, const char *method, const char *id,
     long code;
 
     json_object_set_new(wrap, "incident", inc);
-    body = json_dumps(wrap, JSON_COMPACT);
+    body = dump_json(wrap);
     json_decref(wrap);
     if (body == NULL || page_id(ctl, pid, sizeof(pid)) != 0) {
-        free(body);
+        ph_free(body);
         return NULL;
     }
     snprintf(path, sizeof(path), "/v1/pages/%s/incidents%s%s", pid,
              id != NULL ? "/" : "", id != NULL ? id : "");
     doc = request_json(ctl, method, path, body, &code);
-    free(body);
+    ph_free(body);
     return doc;
 }
 
