@@ -432,6 +432,7 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
     json_t *o = json_object();
     json_t *comps = json_array();
     struct uptime_day days[90];
+    size_t near[FEED_DAY_INCIDENTS_MAX], nnear;
 
     for (size_t i = 0; i < cf->ncomponents && in->days != NULL; i++) {
         const struct conf_component *cc = &cf->components[i];
@@ -446,6 +447,12 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
             json_decref(arr);
             continue;
         }
+        /* The incidents of this component within the 90 days, found once:
+         * each day then looks only at these. */
+        nnear = in->tz == NULL ? 0
+                : feed_component_incidents(
+                      in, cc->id, uptime_day_start_ms(in->tz, days[0].date),
+                      in->now_ms + 1, near, FEED_DAY_INCIDENTS_MAX);
         for (int k = 0; k < 90; k++) {
             const struct uptime_day *d = &days[k];
             int before = start != 0 && d->date < start;
@@ -480,7 +487,7 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
                 json_object_set_new(
                     dj, "incidents",
                     feed_day_incidents(
-                        in, cc->id, from,
+                        in, near, nnear, from,
                         uptime_day_start_ms(in->tz,
                                             uptime_date_add(d->date, 1))));
             } else {

@@ -194,21 +194,45 @@ feed_incident_list(const struct feed_input *in, enum feed_sel sel, int v1)
     return arr;
 }
 
+static int
+overlaps(const struct feed_input *in, const struct incident *inc,
+         int64_t from_ms, int64_t to_ms)
+{
+    int64_t end = inc->resolved_ms > 0 ? inc->resolved_ms : in->now_ms;
+
+    return inc->started_ms < to_ms && end >= from_ms;
+}
+
+size_t
+feed_component_incidents(const struct feed_input *in, const char *component,
+                         int64_t from_ms, int64_t to_ms, size_t *ret,
+                         size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < in->nincidents && n < max; i++) {
+        const struct incident *inc = &in->incidents[i];
+
+        if (!inc->draft && inc->kind == INC_REALTIME &&
+            overlaps(in, inc, from_ms, to_ms) &&
+            incident_names_component(inc, component)) {
+            ret[n++] = i;
+        }
+    }
+    return n;
+}
+
 json_t *
-feed_day_incidents(const struct feed_input *in, const char *component,
+feed_day_incidents(const struct feed_input *in, const size_t *idx, size_t n,
                    int64_t from_ms, int64_t to_ms)
 {
     json_t *arr = json_array();
 
-    for (size_t i = 0; i < in->nincidents; i++) {
-        const struct incident *inc = &in->incidents[i];
-        int64_t start = inc->started_ms;
-        int64_t end = inc->resolved_ms > 0 ? inc->resolved_ms : in->now_ms;
+    for (size_t k = 0; k < n; k++) {
+        const struct incident *inc = &in->incidents[idx[k]];
         json_t *o;
 
-        if (inc->draft || inc->kind != INC_REALTIME ||
-            !incident_names_component(inc, component) || start >= to_ms ||
-            end < from_ms) {
+        if (!overlaps(in, inc, from_ms, to_ms)) {
             continue;
         }
         o = json_object();

@@ -22,6 +22,9 @@ json_t *feed_component_obj(const struct feed_input *in, size_t i,
 /* Serialises root compactly into a new buffer and releases root. */
 int feed_dump(json_t *root, char **ret, size_t *ret_len);
 
+/* Incidents listed in one component's 90 days of uptime.json. */
+#define FEED_DAY_INCIDENTS_MAX 256
+
 enum feed_sel {
     FEED_SEL_INCIDENTS,        /* realtime incidents, newest 50 */
     FEED_SEL_UNRESOLVED,       /* investigating, identified, monitoring */
@@ -39,9 +42,15 @@ json_t *feed_incident_list(const struct feed_input *in, enum feed_sel sel,
                            int v1);
 json_t *feed_incident_obj(const struct feed_input *in,
                           const struct incident *inc, int v1);
-/* {id, name, impact} of the published incidents naming component that
- * overlap [from_ms, to_ms). */
-json_t *feed_day_incidents(const struct feed_input *in, const char *component,
-                           int64_t from_ms, int64_t to_ms);
+/* The published incidents naming component that overlap [from_ms,
+ * to_ms): their indices in in->incidents go to ret (at most max), newest
+ * first. Returns the count. */
+size_t feed_component_incidents(const struct feed_input *in,
+                                const char *component, int64_t from_ms,
+                                int64_t to_ms, size_t *ret, size_t max);
+/* {id, name, impact} of those of the n incidents idx[] that overlap
+ * [from_ms, to_ms). */
+json_t *feed_day_incidents(const struct feed_input *in, const size_t *idx,
+                           size_t n, int64_t from_ms, int64_t to_ms);
 
 #endif
