@@ -232,6 +232,29 @@ def stored_by_agent(db):
     return {a: (n, nseq, mx) for a, n, nseq, mx in rows}
 
 
+def compare(agents, agent_ids, stored):
+    """agents: index -> the agent's report; stored: agent id -> (rows,
+    distinct seqs, max seq). Every acked result must be stored, and
+    nothing beyond what was acked except the batch that was in flight
+    when the agents stopped (committed, ack not seen). Returns (lost,
+    unexpected, mismatch descriptions)."""
+    lost = extra = 0
+    bad = []
+    for idx, a in sorted(agents.items()):
+        aid = agent_ids[idx]
+        n, nseq, maxseq = stored.get(aid, (0, 0, None))
+        last = a["last_seq"]
+        ok = (a["acked"] <= n <= a["acked"] + a["inflight"] and
+              nseq in (last, last + 1) and (maxseq or 0) in (last, last + 1))
+        if not ok:
+            bad.append(f"{aid}: acked {a['acked']} results in seq 1..{last} "
+                       f"(+{a['inflight']} in flight at the end), stored "
+                       f"{n} in {nseq} batches, max seq {maxseq}")
+        lost += max(0, a["acked"] - n)
+        extra += max(0, n - a["acked"] - a["inflight"])
+    return lost, extra, bad
+
+
 def nginx_start(d, publish, port):
     os.makedirs(os.path.join(d, "logs"), exist_ok=True)
     os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
@@ -391,24 +414,11 @@ def main():
 
         # Nothing lost: the store holds exactly what was acked.
         stored = stored_by_agent(os.path.join(d, "state", "pharos.db"))
-        lost = extra = bad_agents = 0
-        for idx, a in sorted(agents.items()):
-            aid = agent_ids[idx]
-            n, nseq, maxseq = stored.get(aid, (0, 0, None))
-            ok = (n >= a["acked"] and n <= a["acked"] + a["inflight"] and
-                  nseq >= a["last_seq"] and
-                  (maxseq or 0) in (a["last_seq"], a["last_seq"] + 1))
-            if not ok:
-                bad_agents += 1
-                if bad_agents <= 5:
-                    log(f"MISMATCH {aid}: acked {a['acked']} results in "
-                        f"seq 1..{a['last_seq']} (+{a['inflight']} in flight "
-                        f"at the end), stored {n} in {nseq} batches, max "
-                        f"seq {maxseq}")
-            lost += max(0, a["acked"] - n)
-            extra += max(0, n - a["acked"] - a["inflight"])
+        lost, extra, bad = compare(agents, agent_ids, stored)
+        for line in bad[:5]:
+            log("MISMATCH " + line)
         stored_total = sum(v[0] for v in stored.values())
-        fig.update(lost=lost, extra=extra, bad_agents=bad_agents,
+        fig.update(lost=lost, extra=extra, bad_agents=len(bad),
                    stored=stored_total)
         log(f"store: {stored_total:,} results rows; acked "
             f"{int(total['acked']):,}; lost {lost}, unexpected {extra}")
@@ -513,10 +523,12 @@ def report(args, offered, fig):
          f"{fig['hwm_load_kb'] / 1024:.1f} MB / "
          f"{fig['rss_load_kb'] / 1024:.1f} MB"),
         ("summary.json idle: collector", f"{args.rounds} x {args.serve} s",
-         f"{fmt(c_rps)} req/s, p99 "
+         f"{fmt(c_rps)} req/s, p50 "
+         f"{fmt(mean([w['p50_ms'] for w in col]), '.2f')} ms, p99 "
          f"{fmt(mean([w['p99_ms'] for w in col]), '.2f')} ms"),
         ("summary.json idle: nginx", "same file from publish_dir",
-         f"{fmt(n_rps)} req/s, p99 "
+         f"{fmt(n_rps)} req/s, p50 "
+         f"{fmt(mean([w['p50_ms'] for w in ngx]), '.2f')} ms, p99 "
          f"{fmt(mean([w['p99_ms'] for w in ngx]), '.2f')} ms"),
         ("Ratio collector / nginx", "goal >= 0.5", fmt(ratio, ".2f")),
     ]
