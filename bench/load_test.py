@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Load test (issue 9 item 5): many simulated agents against one collector
+while wrk reads summary.json, then the collector serving summary.json from
+memory beside nginx serving the same published file.
+
+1. One collector on loopback with a generated config: REGIONS regions,
+   AGENTS agents (token each, spread over the regions), CHECKS http checks
+   in every region at INTERVAL, CHECKS_PER_COMPONENT checks a component.
+2. bench/load_agents.c (built as load_agents) plays the agents: each runs
+   all CHECKS checks of its region every INTERVAL and sends the results
+   as a real agent does (200 ms coalescing, one batch in flight, seq per
+   agent, retries replay the same seq) for DURATION seconds, then drains.
+   Offered load: AGENTS x CHECKS / INTERVAL results/s.
+3. Meanwhile `wrk -t1 -c16 --latency` reads /api/v2/summary.json from the
+   collector; its p99 and requests/s are reported.
+4. Nothing lost: for every agent, the rows in state/pharos.db `results`
+   equal the results the agent got acked. Results/s ingested and the
+   collector's peak RSS (VmHWM) are reported.
+5. The same wrk against the collector (from memory) and against nginx
+   (one worker, serving publish_dir), alternating, for ROUNDS rounds.
+
+Prints progress as it goes and a table at the end. Exits 1 only when
+results were lost (or stored beyond what was acked), 2 when the run could
+not be checked (a program failed), 3 on the hard timeout; timing goals
+never fail it. Everything runs in its own process group and is killed on
+the way out; a hard timeout (SIGALRM, then a watchdog thread) bounds the
+whole run.
+
+Usage: python3 bench/load_test.py [--agents 200] [--checks 500]
+           [--duration 60] [--regions 3] [--interval 10] [--serve 5]
+  smoke: python3 bench/load_test.py --agents 20 --checks 50 --duration 10
+Needs a build (PH_BUILD_DIR, default build/) and wrk and nginx
+(`scripts/install-deps.sh --bench`).
+"""
+import argparse
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("PH_BUILD_DIR", os.path.join(ROOT, "build"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "lib"))
+from peers import free_port, wait_port  # noqa: E402
+
+T0 = time.monotonic()
+PROCS = []  # every Popen we started, each in its own process group
+
+
+def log(msg):
+    print(f"[{time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+
+
+class HardTimeout(Exception):
+    pass
+
+
+def on_alarm(_sig, _frame):
+    raise HardTimeout()
+
+
+def start(argv, **kw):
+    """Starts argv in a new session (its own process group)."""
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    PROCS.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGTERM, grace=10):
+    """Signals p's process group, waits at most grace s, then SIGKILL."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # Children left in the group (nginx workers) go too.
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def stop_all():
+    for p in reversed(PROCS):
+        stop(p, grace=5)
+
+
+def watchdog(seconds):
+    """Last resort if the main thread is stuck where SIGALRM cannot reach
+    it: kill every process group we started and exit."""
+    def fire():
+        print(f"load_test: watchdog fired after {seconds:.0f} s; killing "
+              "everything", flush=True)
+        for p in PROCS:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        os._exit(3)
+    t = threading.Timer(seconds, fire)
+    t.daemon = True
+    t.start()
+    return t
+
+
+def status_kb(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def write_config(d, port, args):
+    tokens = ["ph_" + secrets.token_urlsafe(32) for _ in range(args.agents)]
+    with open(os.path.join(d, "tokens"), "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    regions = [f"r{i}" for i in range(args.regions)]
+    lines = [
+        "server:",
+        f'  listen: "127.0.0.1:{port}"',
+        "  state_dir: state",
+        "  publish_dir: public",
+        f"  web_dir: {os.path.join(ROOT, 'web')}",
+        "page: {id: load, name: Load test}",
+        "regions:",
+    ]
+    lines += [f"  - {{id: {r}}}" for r in regions]
+    lines.append("agents:")
+    agent_ids = []
+    for i, t in enumerate(tokens):
+        aid = f"a{i}"
+        agent_ids.append(aid)
+        lines.append(f"  - {{id: {aid}, region: {regions[i % len(regions)]}, "
+                     f"token_sha256: {hashlib.sha256(t.encode()).hexdigest()}}}")
+    lines.append(f"defaults: {{interval: {args.interval}s, timeout: "
+                 f"{max(1, args.interval // 2)}s}}")
+    lines.append("components:")
+    per = max(1, args.checks_per_component)
+    for c in range((args.checks + per - 1) // per):
+        lines += [f"  - id: c{c}", f"    name: Component {c}", "    checks:"]
+        for k in range(c * per, min(args.checks, (c + 1) * per)):
+            lines.append(f'      - {{id: p{k}, type: http, '
+                         f'url: "http://127.0.0.1:9/p{k}"}}')
+    conf = os.path.join(d, "pharos.yml")
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return conf, agent_ids
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def parse_wrk(text):
+    """Returns {rps, p50_ms, p99_ms, requests, errors, non2xx} (None when
+    wrk printed nothing useful)."""
+    r = {"rps": None, "p50_ms": None, "p99_ms": None, "requests": 0,
+         "errors": 0, "non2xx": 0}
+    for line in text.splitlines():
+        s = line.strip()
+        m = re.match(r"^(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)$", s)
+        if m:
+            r[f"p{m.group(1)}_ms"] = float(m.group(2)) * UNITS[m.group(3)]
+        elif s.startswith("Requests/sec:"):
+            r["rps"] = float(s.split()[1])
+        elif re.match(r"^\d+ requests in", s):
+            r["requests"] = int(s.split()[0])
+        elif s.startswith("Non-2xx or 3xx responses:"):
+            r["non2xx"] = int(s.split(":")[1])
+        elif s.startswith("Socket errors:"):
+            r["errors"] = sum(int(x) for x in re.findall(r"\d+", s))
+    return r
+
+
+def wrk_argv(url, seconds, conns):
+    return ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+            "--latency", url]
+
+
+def run_wrk(url, seconds, conns):
+    p = start(wrk_argv(url, seconds, conns), stdout=subprocess.PIPE,
+              stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        stop(p, signal.SIGKILL)
+        return parse_wrk("")
+    return parse_wrk(out)
+
+
+def parse_agents_report(text):
+    agents, total = {}, None
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 2:
+            continue
+        kv = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        if words[0] == "agent":
+            agents[int(words[1])] = {k: int(v) for k, v in kv.items()}
+        elif words[0] == "total":
+            total = {k: float(v) for k, v in kv.items()}
+    return agents, total
+
+
+def stored_by_agent(db):
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        rows = con.execute("SELECT agent_id, COUNT(*), COUNT(DISTINCT seq), "
+                           "MAX(seq) FROM results GROUP BY agent_id").fetchall()
+    finally:
+        con.close()
+    return {a: (n, nseq, mx) for a, n, nseq, mx in rows}
+
+
+def compare(agents, agent_ids, stored):
+    """agents: index -> the agent's report; stored: agent id -> (rows,
+    distinct seqs, max seq). Every acked result must be stored, and
+    nothing beyond what was acked except the batch that was in flight
+    when the agents stopped (committed, ack not seen). Returns (lost,
+    unexpected, mismatch descriptions)."""
+    lost = extra = 0
+    bad = []
+    for idx, a in sorted(agents.items()):
+        aid = agent_ids[idx]
+        n, nseq, maxseq = stored.get(aid, (0, 0, None))
+        last = a["last_seq"]
+        ok = (a["acked"] <= n <= a["acked"] + a["inflight"] and
+              nseq in (last, last + 1) and (maxseq or 0) in (last, last + 1))
+        if not ok:
+            bad.append(f"{aid}: acked {a['acked']} results in seq 1..{last} "
+                       f"(+{a['inflight']} in flight at the end), stored "
+                       f"{n} in {nseq} batches, max seq {maxseq}")
+        lost += max(0, a["acked"] - n)
+        extra += max(0, n - a["acked"] - a["inflight"])
+    return lost, extra, bad
+
+
+def nginx_start(d, publish, port):
+    os.makedirs(os.path.join(d, "logs"), exist_ok=True)
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    conf = os.path.join(d, "nginx.conf")
+    # As in deploy/nginx/pharos.conf: publish_dir served directly. One
+    # worker, like the collector's one loop thread.
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+worker_rlimit_nofile 4096;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp;
+  fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  server {{
+    listen 127.0.0.1:{port};
+    root {publish};
+    location /api/v2/ {{
+      default_type application/json;
+      add_header Access-Control-Allow-Origin * always;
+      add_header Cache-Control "public, max-age=10, stale-while-revalidate=30" always;
+      try_files $uri =404;
+    }}
+  }}
+}}
+""")
+    g = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    return start(["nginx", "-p", d, "-c", conf, "-g", g],
+                 stdout=subprocess.DEVNULL,
+                 stderr=open(os.path.join(d, "logs", "stderr"), "w"))
+
+
+def fetch(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read()
+
+
+def tail(path, n=3000):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()[-n:]
+    except OSError:
+        return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--agents", type=int, default=200)
+    ap.add_argument("--checks", type=int, default=500,
+                    help="checks per region (each agent reports them all)")
+    ap.add_argument("--regions", type=int, default=3)
+    ap.add_argument("--checks-per-component", type=int, default=10)
+    ap.add_argument("--interval", type=int, default=10, help="seconds")
+    ap.add_argument("--duration", type=int, default=60,
+                    help="seconds of load (results produced)")
+    ap.add_argument("--drain", type=int, default=30,
+                    help="max seconds to drain the agents' queues after")
+    ap.add_argument("--batch-delay", type=int, default=200,
+                    help="agent coalescing window, ms (agent default 200)")
+    ap.add_argument("--max-batch", type=int, default=1000,
+                    help="results per batch at most (agent default 1000)")
+    ap.add_argument("--wrk-connections", type=int, default=16)
+    ap.add_argument("--serve", type=int, default=5,
+                    help="seconds of each wrk run in the serving comparison")
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="alternating collector/nginx rounds")
+    ap.add_argument("--hard-timeout", type=int, default=0,
+                    help="abort after this many seconds (default: "
+                         "duration + drain + serving + 90)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    args = ap.parse_args()
+
+    hard = args.hard_timeout or (args.duration + args.drain +
+                                 2 * args.rounds * (args.serve + 5) + 90)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(hard)
+    watchdog(hard + 30)
+    signal.signal(signal.SIGTERM, lambda *_: on_alarm(None, None))
+
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            print(f"load_test: {tool} not found: run scripts/install-deps.sh "
+                  "--bench", flush=True)
+            return 2
+    collector_bin = os.path.join(BUILD, "bin", "pharos-collector")
+    agents_bin = os.path.join(BUILD, "bin", "load_agents")
+    for b in (collector_bin, agents_bin):
+        if not os.access(b, os.X_OK):
+            print(f"load_test: {b} not built (PH_BUILD_DIR={BUILD})", flush=True)
+            return 2
+
+    d = tempfile.mkdtemp(prefix="pharos-load-", dir=os.environ.get("BENCH_DIR"))
+    offered = args.agents * args.checks / args.interval
+    log(f"dir {d}; hard timeout {hard} s")
+    log(f"{args.agents} agents x {args.checks} checks every {args.interval} s "
+        f"in {args.regions} regions = {offered:,.0f} results/s offered "
+        f"for {args.duration} s")
+    fig = {}
+    rc = 0
+    keep = args.keep
+    try:
+        port = free_port()
+        conf, agent_ids = write_config(d, port, args)
+        col_log = os.path.join(d, "collector.log")
+        col = start([collector_bin, "-c", conf], stdout=open(col_log, "w"),
+                    stderr=subprocess.STDOUT)
+        if not wait_port(port, timeout=30):
+            log("collector did not come up:\n" + tail(col_log))
+            return 2
+        base = f"http://127.0.0.1:{port}"
+        log(f"collector up on {base} (pid {col.pid}, RSS "
+            f"{status_kb(col.pid, 'VmRSS:') / 1024:.1f} MB)")
+
+        # Phase 1: agents + wrk at once.
+        agents_out = os.path.join(d, "agents.out")
+        ag = start([agents_bin, "-u", f"{base}/v1/agent/results",
+                    "-t", os.path.join(d, "tokens"), "-c", str(args.checks),
+                    "-i", str(args.interval * 1000), "-d", str(args.duration),
+                    "-b", str(args.batch_delay), "-m", str(args.max_batch),
+                    "-D", str(args.drain)],
+                   stdout=open(agents_out, "w"), stderr=sys.stdout)
+        log(f"agents started (pid {ag.pid}); wrk -c{args.wrk_connections} on "
+            f"/api/v2/summary.json for {args.duration} s")
+        wrk_load = {}
+        wt = threading.Thread(target=lambda: wrk_load.update(run_wrk(
+            f"{base}/api/v2/summary.json", args.duration,
+            args.wrk_connections)), daemon=True)
+        wt.start()
+        try:
+            ag_rc = ag.wait(timeout=args.duration + args.drain + 30)
+        except subprocess.TimeoutExpired:
+            log("load_agents did not finish in time; killing it")
+            stop(ag, signal.SIGKILL)
+            ag_rc = None
+        wt.join(timeout=args.duration + 40)
+        fig["hwm_load_kb"] = status_kb(col.pid, "VmHWM:")
+        fig["rss_load_kb"] = status_kb(col.pid, "VmRSS:")
+        if col.poll() is not None:
+            log(f"collector exited with {col.returncode}:\n" + tail(col_log))
+            return 2
+        agents, total = parse_agents_report(tail(agents_out, 10 ** 8))
+        if ag_rc != 0 or total is None:
+            log(f"load_agents failed (exit {ag_rc}); no report to check")
+            return 2
+        fig["wrk_load"] = wrk_load
+        fig["total"] = total
+        log(f"agents done: {int(total['acked']):,} results acked in "
+            f"{int(total['batches']):,} batches, {int(total['pending']):,} "
+            f"still queued, {int(total['failures'])} failed requests, "
+            f"{int(total['connects'])} connections opened")
+        log(f"wrk during load: {wrk_load.get('rps')} req/s, p99 "
+            f"{wrk_load.get('p99_ms')} ms")
+
+        # Nothing lost: the store holds exactly what was acked.
+        stored = stored_by_agent(os.path.join(d, "state", "pharos.db"))
+        lost, extra, bad = compare(agents, agent_ids, stored)
+        for line in bad[:5]:
+            log("MISMATCH " + line)
+        stored_total = sum(v[0] for v in stored.values())
+        fig.update(lost=lost, extra=extra, bad_agents=len(bad),
+                   stored=stored_total)
+        log(f"store: {stored_total:,} results rows; acked "
+            f"{int(total['acked']):,}; lost {lost}, unexpected {extra}")
+        if lost or extra:
+            rc = 1
+            keep = True
+        try:
+            metrics = fetch(f"{base}/metrics").decode()
+            m = re.search(r"^pharos_results_ingested_total (\d+)", metrics, re.M)
+            fig["metric_ingested"] = int(m.group(1)) if m else None
+        except OSError:
+            fig["metric_ingested"] = None
+
+        # Phase 2: summary.json from the collector's memory vs nginx.
+        publish = os.path.join(d, "public")
+        doc = fetch(f"{base}/api/v2/summary.json")
+        path = os.path.join(publish, "api", "v2", "summary.json")
+        fsize = os.path.getsize(path) if os.path.exists(path) else 0
+        nport = free_port()
+        ng = nginx_start(os.path.join(d, "nginx"), publish, nport)
+        if not wait_port(nport, timeout=15):
+            log("nginx did not come up:\n" +
+                tail(os.path.join(d, "nginx", "logs", "error.log")) +
+                tail(os.path.join(d, "nginx", "logs", "stderr")))
+            return 2 if rc == 0 else rc
+        ndoc = fetch(f"http://127.0.0.1:{nport}/api/v2/summary.json")
+        fig["doc_bytes"] = (len(doc), fsize, len(ndoc))
+        log(f"summary.json: {len(doc):,} bytes from the collector, "
+            f"{len(ndoc):,} from nginx (file {fsize:,})")
+        rounds = {"collector": [], "nginx": []}
+        for r in range(args.rounds):
+            for name, url in (("collector", f"{base}/api/v2/summary.json"),
+                              ("nginx", f"http://127.0.0.1:{nport}"
+                                        "/api/v2/summary.json")):
+                w = run_wrk(url, args.serve, args.wrk_connections)
+                rounds[name].append(w)
+                log(f"round {r + 1} {name:9s}: {w['rps']} req/s, p99 "
+                    f"{w['p99_ms']} ms, errors {w['errors']}, non-2xx "
+                    f"{w['non2xx']}")
+        fig["rounds"] = rounds
+        stop(ng)
+        fig["hwm_end_kb"] = status_kb(col.pid, "VmHWM:")
+        stop(col, grace=20)
+        fig["collector_exit"] = col.returncode
+        report(args, offered, fig)
+    except HardTimeout:
+        log(f"HARD TIMEOUT after {hard} s: stopping everything")
+        rc = 3
+        keep = True
+    finally:
+        signal.alarm(0)
+        stop_all()
+        if keep or os.environ.get("PH_KEEP_TMP"):
+            log(f"kept {d}")
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    return rc
+
+
+def fmt(v, spec=",.0f", unit=""):
+    return "-" if v is None else f"{v:{spec}}{unit}"
+
+
+def mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def report(args, offered, fig):
+    t = fig["total"]
+    acked = t["acked"]
+    gen_rate = acked / t["end_s"] if t["end_s"] else None
+    wl = fig["wrk_load"]
+    col = fig["rounds"]["collector"]
+    ngx = fig["rounds"]["nginx"]
+    c_rps = mean([w["rps"] for w in col])
+    n_rps = mean([w["rps"] for w in ngx])
+    ratio = c_rps / n_rps if c_rps and n_rps else None
+    rows = [
+        ("Offered", f"{args.agents} agents x {args.checks} checks / "
+                    f"{args.interval} s", fmt(offered, unit=" results/s")),
+        ("Produced in the run", f"{args.duration} s",
+         fmt(t["generated"], unit=" results")),
+        ("Acked by the collector", f"all done after {t['end_s']:.1f} s",
+         fmt(acked, unit=" results")),
+        ("Ingested rate", "acked / time to last ack",
+         fmt(gen_rate, unit=" results/s")),
+        ("Still queued at the end", "not sent (drain timeout)",
+         fmt(t["pending"])),
+        ("Batches / failed POSTs", "retried with the same seq",
+         f"{t['batches']:,.0f} / {t['failures']:,.0f}"),
+        ("Ack latency p50 / p99", "POST to Ack",
+         f"{t['ack_p50_ms']:.1f} / {t['ack_p99_ms']:.1f} ms"),
+        ("Stored rows vs acked", "sqlite results by agent",
+         f"{fig['stored']:,} vs {acked:,.0f}: "
+         + ("NOTHING LOST" if not fig["lost"] and not fig["extra"] else
+            f"LOST {fig['lost']}, UNEXPECTED {fig['extra']}")),
+        ("summary.json under load", f"wrk -t1 -c{args.wrk_connections}",
+         f"{fmt(wl.get('rps'))} req/s, p50 {fmt(wl.get('p50_ms'), '.2f')} ms, "
+         f"p99 {fmt(wl.get('p99_ms'), '.2f')} ms"),
+        ("Collector RSS", "VmHWM after load / VmRSS",
+         f"{fig['hwm_load_kb'] / 1024:.1f} MB / "
+         f"{fig['rss_load_kb'] / 1024:.1f} MB"),
+        ("summary.json idle: collector", f"{args.rounds} x {args.serve} s",
+         f"{fmt(c_rps)} req/s, p50 "
+         f"{fmt(mean([w['p50_ms'] for w in col]), '.2f')} ms, p99 "
+         f"{fmt(mean([w['p99_ms'] for w in col]), '.2f')} ms"),
+        ("summary.json idle: nginx", "same file from publish_dir",
+         f"{fmt(n_rps)} req/s, p50 "
+         f"{fmt(mean([w['p50_ms'] for w in ngx]), '.2f')} ms, p99 "
+         f"{fmt(mean([w['p99_ms'] for w in ngx]), '.2f')} ms"),
+        ("Ratio collector / nginx", "goal >= 0.5", fmt(ratio, ".2f")),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print("\n" + "=" * 78, flush=True)
+    print(f"{'What':{w0}}  {'How':{w1}}  Figure")
+    print(f"{'-' * w0}  {'-' * w1}  {'-' * 30}")
+    for a, b, c in rows:
+        print(f"{a:{w0}}  {b:{w1}}  {c}")
+    print("=" * 78)
+    print(f"summary.json {fig['doc_bytes'][0]:,} bytes; collector counted "
+          f"{fmt(fig.get('metric_ingested'))} results ingested; exit on "
+          f"SIGTERM {fig.get('collector_exit')}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
