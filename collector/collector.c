@@ -38,6 +38,8 @@
     } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
 #define PUBLISH_EVERY_MS 60000
+/* Longest an idle collector waits before re-rendering derived state. */
+#define REFRESH_IDLE_MS 5000
 #define PRUNE_EVERY_MS 3600000
 #define EVALUATE_DELAY_MS 20
 
@@ -199,20 +201,29 @@ void
 collector_evaluate(struct collector *c)
 {
     uint64_t before = c->metrics.transitions;
-
     int64_t now = time_now_ms();
+    int changed = 0;
 
     engine_tick(c->engine, now, on_transition, c);
     for (size_t i = 0; i < c->conf.ncomponents; i++) {
-        c->comps[i].unknown = engine_component_unknown(c->engine, (int)i);
+        int u = engine_component_unknown(c->engine, (int)i);
+        changed |= u != c->comps[i].unknown;
+        c->comps[i].unknown = u;
     }
     if (c->rollup != NULL) {
         rollup_observe(c->rollup, c, now, 0);
     }
-    /* regions.json reflects every result, so any evaluation may change
-     * it; rebuilding is cheap and identical documents are not rewritten. */
-    (void)before;
-    collector_mark_dirty(c);
+    /* Rebuild the documents when a status moved or new results arrived
+     * (regions.json shows each check's last result); an idle collector
+     * re-renders every REFRESH_IDLE_MS, since region states also age
+     * without results (stale agents). */
+    if (changed || c->metrics.transitions != before ||
+        c->metrics.results_ingested != c->evaluated_results ||
+        time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
+        c->evaluated_results = c->metrics.results_ingested;
+        c->last_eval_render_ms = time_mono_ms();
+        collector_mark_dirty(c);
+    }
 }
 
 static void

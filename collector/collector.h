@@ -94,6 +94,8 @@ struct collector {
     int64_t last_full_publish_ms; /* monotonic */
     int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
+    uint64_t evaluated_results;   /* results_ingested at the last evaluation */
+    int64_t last_eval_render_ms;  /* monotonic */
     int shutting_down;
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
