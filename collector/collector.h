@@ -20,6 +20,7 @@ struct store;
 struct incident;
 struct http_server;
 struct publish;
+struct notify;
 
 struct collector_metrics {
     uint64_t results_ingested;
@@ -35,6 +36,13 @@ struct collector_metrics {
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */
+    /* notifications by channel (notify_kind) and result */
+    uint64_t notify_delivered[3];
+    uint64_t notify_failed[3];   /* failed attempts that will be retried */
+    uint64_t notify_gave_up[3];  /* given up, permanently refused */
+    uint64_t notify_blocked[3];  /* refused by the private-address guard */
+    uint64_t notify_enqueued[3];
+    uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
 };
 
 /* The encoded plan of one region, rebuilt when the config changes. */
@@ -51,6 +59,7 @@ struct collector {
     struct engine *engine;
     struct http_server *http;
     struct publish *publish;
+    struct notify *notify;        /* subscriptions and delivery */
 
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */

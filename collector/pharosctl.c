@@ -4,7 +4,8 @@
  *   pharosctl [--url URL] [--key KEY] [--json] COMMAND
  *
  *   status, regions, agents, agent add --region R [--id ID],
- *   agent revoke ID  (see usage() below)
+ *   agent revoke ID, component set|clear, subscribers list|add|remove
+ *   (see usage() below)
  *
  * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080. Errors from the
  * API are shown as the server sent them.
@@ -344,6 +345,128 @@ cmd_component_set(const struct ctl *ctl, const char *id, const char *status,
     return 0;
 }
 
+static int
+cmd_subscribers(const struct ctl *ctl, const char *state)
+{
+    char pid[80], path[300];
+    json_t *doc, *s;
+    size_t i;
+
+    if (page_id(ctl, pid, sizeof(pid)) != 0) {
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/v1/pages/%s/subscribers%s%s", pid,
+             state != NULL ? "?state=" : "", state != NULL ? state : "");
+    doc = get_json(ctl, path);
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("%-13s %-8s %-12s %-9s %-24s %s\n", "ID", "KIND", "STATE",
+               "FAILURES", "CREATED", "ADDRESS");
+        json_array_foreach(doc, i, s) {
+            json_t *addr = json_object_get(s, "email");
+            if (!json_is_string(addr)) {
+                addr = json_object_get(s, "endpoint");
+            }
+            printf("%-13s %-8s %-12s %-9lld %-24s %s\n", jstr(s, "id"),
+                   jstr(s, "mode"), jstr(s, "state"),
+                   (long long)json_integer_value(
+                       json_object_get(s, "failures")),
+                   jstr(s, "created_at"),
+                   json_is_string(addr) ? json_string_value(addr) : "");
+        }
+    }
+    json_decref(doc);
+    return 0;
+}
+
+/* kind is email, webhook or slack; components a comma-separated list or
+ * NULL; confirm skips the confirmation email of an email subscriber. */
+static int
+cmd_subscriber_add(const struct ctl *ctl, const char *kind,
+                   const char *address, const char *components, int confirm)
+{
+    char pid[80], path[300];
+    json_t *b = json_object(), *sub = json_object(), *ids = json_array();
+    json_t *doc;
+    char *body;
+    long code;
+    int rc = 1;
+
+    if (page_id(ctl, pid, sizeof(pid)) != 0) {
+        goto out;
+    }
+    json_object_set_new(sub, "kind", json_string(kind));
+    json_object_set_new(sub,
+                        strcmp(kind, "email") == 0     ? "email"
+                        : strcmp(kind, "slack") == 0 ? "slack_url"
+                                                     : "endpoint",
+                        json_string(address));
+    for (const char *p = components; p != NULL && *p;) {
+        size_t w = strcspn(p, ",");
+        if (w > 0) {
+            json_array_append_new(ids, json_stringn(p, w));
+        }
+        p += w + (p[w] == ',');
+    }
+    json_object_set(sub, "component_ids", ids);
+    if (confirm) {
+        json_object_set_new(sub, "skip_confirmation_notification",
+                            json_true());
+    }
+    json_object_set(b, "subscriber", sub);
+    body = json_dumps(b, JSON_COMPACT);
+    if (body == NULL) {
+        goto out;
+    }
+    snprintf(path, sizeof(path), "/v1/pages/%s/subscribers", pid);
+    doc = request_json(ctl, "POST", path, body, &code);
+    free(body);
+    if (doc == NULL) {
+        goto out;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("subscriber %s (%s) %s: %s\n", jstr(doc, "id"),
+               jstr(doc, "mode"), code == 201 ? "created" : "exists",
+               jstr(doc, "state"));
+        if (json_is_string(json_object_get(doc, "secret"))) {
+            printf("signing secret: %s\n", jstr(doc, "secret"));
+            printf("This secret is shown once. The receiver verifies the "
+                   "webhook-signature header with it (Standard Webhooks).\n");
+        }
+    }
+    json_decref(doc);
+    rc = 0;
+out:
+    json_decref(b);
+    json_decref(sub);
+    json_decref(ids);
+    return rc;
+}
+
+static int
+cmd_subscriber_remove(const struct ctl *ctl, const char *id)
+{
+    char pid[80], path[300];
+    json_t *doc;
+    long code;
+
+    if (page_id(ctl, pid, sizeof(pid)) != 0) {
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/v1/pages/%s/subscribers/%s", pid, id);
+    doc = request_json(ctl, "DELETE", path, NULL, &code);
+    if (doc == NULL) {
+        return 1;
+    }
+    if (!print_or_dump(ctl, doc)) {
+        printf("subscriber %s unsubscribed\n", id);
+    }
+    json_decref(doc);
+    return 0;
+}
+
 static void
 usage(FILE *f)
 {
@@ -360,6 +483,13 @@ usage(FILE *f)
             "  agent revoke ID              revoke an agent's token\n"
             "  component set ID STATUS [--until ISO]  manual override\n"
             "  component clear ID           back to probe-driven status\n"
+            "  subscribers list [--state S] subscribers (S: active, pending,\n"
+            "                               quarantined, unsubscribed, all)\n"
+            "  subscribers add email|webhook|slack ADDRESS [--components "
+            "a,b]\n"
+            "                [--confirmed]  add one (a webhook's secret is "
+            "printed once)\n"
+            "  subscribers remove ID        unsubscribe one\n"
             "options:\n"
             "  --url URL   collector base URL (default $PHAROS_URL or "
             "http://127.0.0.1:8080)\n"
@@ -391,6 +521,8 @@ main(int argc, char **argv)
     struct ctl ctl;
     const char *args[8];
     const char *region = NULL, *id = NULL, *until = NULL;
+    const char *state = NULL, *components = NULL;
+    int confirmed = 0;
     char keybuf[256];
     size_t nargs = 0;
     int rc;
@@ -417,6 +549,12 @@ main(int argc, char **argv)
             id = argv[++i];
         } else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc) {
             until = argv[++i];
+        } else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
+            state = argv[++i];
+        } else if (strcmp(argv[i], "--components") == 0 && i + 1 < argc) {
+            components = argv[++i];
+        } else if (strcmp(argv[i], "--confirmed") == 0) {
+            confirmed = 1;
         } else if (strcmp(argv[i], "--json") == 0) {
             ctl.json = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
@@ -468,6 +606,16 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "component") == 0 && nargs == 3 &&
                strcmp(args[1], "clear") == 0) {
         rc = cmd_component_set(&ctl, args[2], NULL, NULL);
+    } else if (strcmp(args[0], "subscribers") == 0 && nargs == 2 &&
+               strcmp(args[1], "list") == 0) {
+        rc = cmd_subscribers(&ctl, state);
+    } else if (strcmp(args[0], "subscribers") == 0 && nargs == 4 &&
+               strcmp(args[1], "add") == 0) {
+        rc = cmd_subscriber_add(&ctl, args[2], args[3], components,
+                                confirmed);
+    } else if (strcmp(args[0], "subscribers") == 0 && nargs == 3 &&
+               strcmp(args[1], "remove") == 0) {
+        rc = cmd_subscriber_remove(&ctl, args[2]);
     } else {
         fprintf(stderr, "pharosctl: unknown command '%s'\n", args[0]);
         usage(stderr);

@@ -362,7 +362,9 @@ store_outbox_put(struct store *s, const struct store_outbox_new *m)
     int rc;
 
     if (m->coalesce_key != NULL) {
-        st = prep(s, "UPDATE outbox SET payload = ?3, event = ?4 WHERE id = "
+        st = prep(s, "UPDATE outbox SET payload = ?3, event = CASE WHEN event LIKE "
+                     "'%.created' OR event LIKE '%.scheduled' THEN event "
+                     "ELSE ?4 END WHERE id = "
                      "(SELECT id FROM outbox WHERE coalesce_key = ?1 AND "
                      "subscriber_id = ?2 AND state = 0 AND attempts = 0 AND "
                      "due_ms > ?5 ORDER BY id DESC LIMIT 1)");
