@@ -390,7 +390,8 @@ cmd_subscriber_add(const struct ctl *ctl, const char *kind,
     char pid[80], path[300];
     json_t *b = json_object(), *sub = json_object(), *ids = json_array();
     json_t *doc;
-    char *body;
+    char body[8192];
+    size_t n;
     long code;
     int rc = 1;
 
@@ -416,13 +417,15 @@ cmd_subscriber_add(const struct ctl *ctl, const char *kind,
                             json_true());
     }
     json_object_set(b, "subscriber", sub);
-    body = json_dumps(b, JSON_COMPACT);
-    if (body == NULL) {
+    n = json_dumpb(b, body, sizeof(body) - 1, JSON_COMPACT);
+    if (n == 0 || n >= sizeof(body) - 1) {
+        fprintf(stderr, "pharosctl: arguments too long\n");
+        rc = 2;
         goto out;
     }
+    body[n] = '\0';
     snprintf(path, sizeof(path), "/v1/pages/%s/subscribers", pid);
     doc = request_json(ctl, "POST", path, body, &code);
-    free(body);
     if (doc == NULL) {
         goto out;
     }
