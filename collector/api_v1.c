@@ -621,6 +621,11 @@ api_v1_handle(struct collector *c, struct http_request *req,
         api_v1_incidents(c, req, resp, nseg >= 3 ? id : NULL,
                          has_sub ? sub : NULL, has_sub_id ? sub_id : NULL,
                          who);
+    } else if (strcmp(coll, "subscribers") == 0 && nseg <= 4) {
+        int has_sub = nseg >= 4 && segment(rest, 3, sub, sizeof(sub)) > 0;
+
+        api_v1_subscribers(c, req, resp, nseg >= 3 ? id : NULL,
+                           has_sub ? sub : NULL);
     } else {
         http_resp_error(resp, 404, "not_found", "no such resource");
         return 1;

@@ -19,6 +19,12 @@
  *   GET   audit-log[?before=<id>&limit=]  Pharos: every write (admin key)
  *   GET   component-groups[/<id>]          groups (from the config)
  *   GET   /v1/pages/<id>                   the page profile
+ *   GET   subscribers[?state=S|all]       subscribers (active and pending
+ *                                         unless state is given)
+ *   POST  subscribers                     create (201; 200 if it exists);
+ *                                         skip_confirmation_notification
+ *   GET|DELETE subscribers/<id>           one; DELETE unsubscribes (200)
+ *   POST  subscribers/<id>/reactivate     Pharos: end a quarantine
  *
  * Authentication: an API key (auth.h); reads need read scope, writes need
  * write scope. Errors are {"error": ..., "message": ...}. Every write is
@@ -35,6 +41,12 @@
 void api_v1_incidents(struct collector *c, struct http_request *req,
                       struct http_response *resp, const char *id,
                       const char *sub, const char *sub_id, const char *who);
+
+/* subscribers[/<id>[/reactivate]] (subscribers.c); id and sub are NULL
+ * when absent. */
+void api_v1_subscribers(struct collector *c, struct http_request *req,
+                        struct http_response *resp, const char *id,
+                        const char *sub);
 
 /* Returns 1 if the path was under /v1/pages/. */
 int api_v1_handle(struct collector *c, struct http_request *req,

@@ -20,6 +20,7 @@
 #include "incidents.h"
 #include "ingest.h"
 #include "intake.h"
+#include "notify.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -148,6 +149,8 @@ on_transition(const struct engine_transition *t, void *arg)
         complain(&c->store_complaint, t->at_ms,
                  "store: cannot record transition of %s", cid);
     }
+    notify_component(c, t->component, t->old_status, t->new_status,
+                     t->at_ms);
     incidents_on_transition(c, t);
 }
 
@@ -540,6 +543,10 @@ collector_start(struct collector *c)
         log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
         return rc;
     }
+    rc = notify_start(c);
+    if (rc != 0) {
+        return rc;
+    }
     rc = rollup_new(c, time_now_ms(), &c->rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
@@ -677,6 +684,7 @@ collector_reload(struct collector *c)
         }
     }
     pharos_conf_free(&old);
+    notify_reload(c);
     log_info("reload: %s: %zu components, %zu checks, %zu agents",
              c->conf.path, c->conf.ncomponents, c->conf.nchecks,
              c->conf.nagents);
@@ -702,6 +710,7 @@ collector_stop(struct collector *c)
     }
     http_server_stop(c->http);
     c->http = NULL;
+    notify_stop(c);
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
         c->dirty = 0;
         render_all(c); /* flush the last state before exiting */
@@ -721,6 +730,7 @@ collector_free(struct collector *c)
     c->rollup = NULL;
     incidents_free(c);
     intake_free(c);
+    notify_free(c);
     engine_destroy(c->engine);
     store_close(c->store);
     publish_destroy(c->publish);

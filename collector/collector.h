@@ -28,6 +28,7 @@ enum http_route {
     ROUTE_INTAKE, ROUTE_SUBSCRIBE, ROUTE_OPS, ROUTE_OTHER, ROUTE_COUNT_
 };
 #define HTTP_CODE_SLOTS 16   /* metrics_code_slot() */
+struct notify;
 
 struct collector_metrics {
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
@@ -49,6 +50,13 @@ struct collector_metrics {
     uint64_t alert_payloads_rejected;
     uint64_t alerts_received;    /* alerts in accepted payloads */
     uint64_t alerts_mapped;      /* of those, matched by a rule */
+    /* notifications by channel (notify_kind) and result */
+    uint64_t notify_delivered[3];
+    uint64_t notify_failed[3];   /* failed attempts that will be retried */
+    uint64_t notify_gave_up[3];  /* given up, permanently refused */
+    uint64_t notify_blocked[3];  /* refused by the private-address guard */
+    uint64_t notify_enqueued[3];
+    uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
 };
 
 /* A token bucket per API key (auth.c): api_rate_limit requests per
@@ -74,6 +82,7 @@ struct collector {
     struct engine *engine;
     struct http_server *http;
     struct publish *publish;
+    struct notify *notify;        /* subscriptions and delivery */
 
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */

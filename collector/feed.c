@@ -105,8 +105,8 @@ feed_rollup(const enum comp_status *st, size_t n)
     return r;
 }
 
-static struct feed_status
-page_status(const struct feed_input *in)
+struct feed_status
+feed_page_status(const struct feed_input *in)
 {
     enum comp_status st[512];
     size_t n = in->conf->ncomponents;
@@ -123,7 +123,7 @@ page_status(const struct feed_input *in)
 static json_t *
 status_obj(const struct feed_input *in)
 {
-    struct feed_status s = page_status(in);
+    struct feed_status s = feed_page_status(in);
     json_t *o = json_object();
 
     json_object_set_new(o, "indicator", json_string(s.indicator));
@@ -600,7 +600,7 @@ feed_badge(const struct feed_input *in, int component, char **ret,
         text = look[st].text;
         color = look[st].color;
     } else {
-        struct feed_status fs = page_status(in);
+        struct feed_status fs = feed_page_status(in);
         label = in->conf->page.name;
         text = fs.description;
         color = strcmp(fs.indicator, "none") == 0       ? "#2ecc71"

@@ -47,6 +47,8 @@ struct feed_status {
 
 /* The page rollup from component statuses (blend rules of section 1.4). */
 struct feed_status feed_rollup(const enum comp_status *statuses, size_t n);
+/* The rollup of in's components (what status.json says). */
+struct feed_status feed_page_status(const struct feed_input *in);
 
 /* Each renders one document; returns 0 and a new NUL-terminated buffer
  * in *ret (free with ph_free), or PH_ENOMEM. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "notify.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
@@ -190,6 +191,8 @@ create(struct collector *c, const struct inc_edit *e, const char *who,
     c->nincidents++;
     log_info("incident %s opened by %s: %s (%s%s)", id, who, inc.name,
              inc_status_name(inc.status), inc.draft ? ", draft" : "");
+    /* Before the effects: they may re-enter and move the array. */
+    notify_incident(c, &c->incidents[0], 1);
     after_change(c, &c->incidents[0], e, 0, human);
     if (ret != NULL) {
         *ret = &c->incidents[0];
@@ -212,6 +215,7 @@ update(struct collector *c, struct incident *inc, const struct inc_edit *e,
     struct incident work;
     char uid[INC_ID_LEN + 1];
     int was_closed = is_closed(inc->status);
+    int was_draft = inc->draft;
     int rc;
 
     if (new_ids(NULL, uid) != 0) {
@@ -240,6 +244,8 @@ update(struct collector *c, struct incident *inc, const struct inc_edit *e,
     *inc = work;
     log_info("incident %s updated by %s: %s%s", inc->id, who,
              inc_status_name(inc->status), inc->draft ? " (draft)" : "");
+    /* Publishing a draft announces it as new. */
+    notify_incident(c, inc, was_draft && !inc->draft);
     after_change(c, inc, e, was_closed, human);
     return 0;
 }
@@ -399,6 +405,7 @@ incidents_tick(struct collector *c, int64_t now_ms)
             if (what & INC_TICK_COMPLETED) {
                 log_info("maintenance %s completed: %s", inc->id, inc->name);
             }
+            notify_maintenance_tick(c, inc, what);
             after_change(c, inc, NULL, 0, 0);
         } else if (inc->kind == INC_REALTIME && inc->auto_opened &&
                    inc->status == INC_MONITORING &&

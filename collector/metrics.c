@@ -169,5 +169,44 @@ metrics_render(const struct collector *c, struct buf *b)
         buf_printf(b, "pharos_component_status{component=\"%s\"} %d\n",
                    c->conf.components[i].id, (int)c->comps[i].status);
     }
+    {
+        static const char *const kinds[] = {"email", "webhook", "slack"};
+        int64_t backlog = 0;
+
+        store_outbox_backlog(c->store, &backlog);
+        gauge(b, "pharos_notify_outbox_backlog",
+              "Notifications waiting in the outbox (pending or retrying).",
+              (double)backlog);
+        buf_appends(b, "# HELP pharos_notifications_total Notification "
+                       "delivery attempts by channel and result.\n"
+                       "# TYPE pharos_notifications_total counter\n");
+        for (int k = 0; k < 3; k++) {
+            buf_printf(b,
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"delivered\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"failed\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"gave_up\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"blocked\"} %llu\n",
+                       kinds[k], (unsigned long long)m->notify_delivered[k],
+                       kinds[k], (unsigned long long)m->notify_failed[k],
+                       kinds[k], (unsigned long long)m->notify_gave_up[k],
+                       kinds[k], (unsigned long long)m->notify_blocked[k]);
+        }
+        buf_appends(b, "# HELP pharos_notifications_enqueued_total Messages "
+                       "put in the outbox by channel.\n"
+                       "# TYPE pharos_notifications_enqueued_total counter\n");
+        for (int k = 0; k < 3; k++) {
+            buf_printf(b,
+                       "pharos_notifications_enqueued_total{channel=\"%s\"} "
+                       "%llu\n",
+                       kinds[k], (unsigned long long)m->notify_enqueued[k]);
+        }
+        counter(b, "pharos_subscribe_rate_limited_total",
+                "Public sign-ups refused by the per-address rate limit.",
+                m->subscribe_rejected);
+    }
     return buf_appends(b, "");
 }

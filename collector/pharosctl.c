@@ -4,8 +4,10 @@
  *   pharosctl [--url URL] [--key KEY] [--json] COMMAND
  *
  *   status, regions, agents, agent add --region R [--id ID],
- *   agent revoke ID, component set|clear, incident ..., maintenance ...,
- *   drafts (see usage() below; incidents in pharosctl_incidents.c)
+ *   agent revoke ID, component set|clear, key ..., incident ...,
+ *   maintenance ..., drafts, subscribers ... (see usage() below;
+ *   incidents in pharosctl_incidents.c, subscribers in
+ *   pharosctl_subscribers.c)
  *
  * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080. Errors from the
  * API are shown as the server sent them.
@@ -458,6 +460,13 @@ usage(FILE *f)
             "  drafts                       incidents opened by automation, "
             "unpublished\n"
             "  draft publish ID | draft discard ID\n"
+            "  subscribers list [--state S] subscribers (S: active, pending,\n"
+            "                               quarantined, unsubscribed, all)\n"
+            "  subscribers add email|webhook|slack ADDRESS [--components "
+            "a,b]\n"
+            "                [--confirmed]  add one (a webhook's secret is "
+            "printed once)\n"
+            "  subscribers remove ID        unsubscribe one\n"
             "options:\n"
             "  --url URL   collector base URL (default $PHAROS_URL or "
             "http://127.0.0.1:8080)\n"
@@ -490,12 +499,14 @@ main(int argc, char **argv)
     const char *args[8];
     const char *region = NULL, *id = NULL, *until = NULL, *scope = NULL;
     struct ctl_incident_opts io;
+    struct ctl_subscriber_opts so;
     char keybuf[256];
     size_t nargs = 0;
     int rc;
 
     memset(&ctl, 0, sizeof(ctl));
     memset(&io, 0, sizeof(io));
+    memset(&so, 0, sizeof(so));
     ctl.base = getenv("PHAROS_URL");
     ctl.key = getenv("PHAROS_KEY");
     if (ctl.base == NULL || ctl.base[0] == '\0') {
@@ -519,6 +530,12 @@ main(int argc, char **argv)
             until = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             ctl.json = 1;
+        } else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
+            so.state = argv[++i];
+        } else if (strcmp(argv[i], "--components") == 0 && i + 1 < argc) {
+            so.components = argv[++i];
+        } else if (strcmp(argv[i], "--confirmed") == 0) {
+            so.confirmed = 1;
         } else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
             scope = argv[++i];
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
@@ -598,6 +615,8 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "key") == 0 && nargs == 3 &&
                strcmp(args[1], "revoke") == 0) {
         rc = cmd_key_revoke(&ctl, args[2]);
+    } else if (strcmp(args[0], "subscribers") == 0) {
+        rc = ctl_subscribers(&ctl, &so, args, nargs);
     } else if (strcmp(args[0], "incident") == 0 ||
                strcmp(args[0], "maintenance") == 0 ||
                strcmp(args[0], "drafts") == 0 ||

@@ -44,6 +44,17 @@ char *dump_json(const json_t *doc);
 /* The page id from the public feed. Returns 0 or -1. */
 int page_id(const struct ctl *ctl, char *out, size_t len);
 
+/* Options of the subscribers commands (NULL / 0 when absent). */
+struct ctl_subscriber_opts {
+    const char *state;        /* list --state */
+    const char *components;   /* add --components a,b */
+    int confirmed;            /* add --confirmed */
+};
+
+/* subscribers list|add|remove; returns the exit status. */
+int ctl_subscribers(const struct ctl *ctl, const struct ctl_subscriber_opts *o,
+                    const char *const *args, size_t nargs);
+
 /* incident / maintenance / drafts / draft commands; returns the exit
  * status (0 ok, 1 API error, 2 usage). */
 int ctl_incidents(const struct ctl *ctl, const struct ctl_incident_opts *o,

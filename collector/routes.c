@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "ph_err.h"
 #include "publish.h"
+#include "subscribers.h"
 
 #define METRICS_MAX (1024 * 1024)
 
@@ -173,6 +174,19 @@ dispatch(struct collector *c, struct http_request *req,
         return;
     }
     if (strncmp(path, "/v1/pages/", 10) == 0 && api_v1_handle(c, req, resp)) {
+        return;
+    }
+    if (strcmp(path, "/api/v2/subscribers.json") == 0 &&
+        strcmp(method, "OPTIONS") != 0) {
+        subscribers_public(c, req, resp);
+        return;
+    }
+    if (strcmp(path, "/subscriptions/confirm") == 0) {
+        subscribers_link(c, req, resp, 0);
+        return;
+    }
+    if (strcmp(path, "/subscriptions/unsubscribe") == 0) {
+        subscribers_link(c, req, resp, 1);
         return;
     }
     if (strcmp(path, "/healthz") == 0 && is_get) {

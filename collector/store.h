@@ -192,6 +192,120 @@ typedef int (*store_audit_cb)(const struct store_audit_row *row, void *arg);
 int store_audit_list(struct store *s, int64_t before_id, size_t limit,
                      store_audit_cb cb, void *arg);
 
+/* ---- Subscribers and the notification outbox (store_notify.c) ---- */
+
+#define STORE_SUB_ID_MAX 16
+#define STORE_SUB_COMPONENTS_MAX 4096
+#define STORE_SUB_SECRET_MAX 96
+#define STORE_SUB_ADDRESS_MAX 2048
+
+struct store_subscriber {
+    char id[STORE_SUB_ID_MAX];
+    char kind[12];                 /* email | webhook | slack */
+    char address[STORE_SUB_ADDRESS_MAX + 1];
+    char components[STORE_SUB_COMPONENTS_MAX]; /* space-separated; "" all */
+    char secret[STORE_SUB_SECRET_MAX];         /* webhook only */
+    char state[16];                /* pending|active|quarantined|unsubscribed */
+    int64_t created_ms;
+    int64_t updated_ms;
+    int64_t confirmed_ms;
+    uint32_t fails;                /* consecutive failed deliveries */
+    int64_t failing_since_ms;
+    char last_error[256];
+};
+
+/* Transactions around several writes (a fan-out). */
+int store_tx_begin(struct store *s);
+int store_tx_commit(struct store *s);
+void store_tx_rollback(struct store *s);
+
+/* Adds a subscriber with the SHA-256 (hex) of its tokens; confirm_sha256
+ * may be NULL. PH_EEXIST when the id or the unsubscribe hash exists. */
+int store_sub_add(struct store *s, const struct store_subscriber *sub,
+                  const char *confirm_sha256, const char *unsub_sha256);
+/* PH_ENOENT when unknown. */
+int store_sub_get(struct store *s, const char *id,
+                  struct store_subscriber *ret);
+/* The newest subscriber of kind for address that is not unsubscribed. */
+int store_sub_find(struct store *s, const char *kind, const char *address,
+                   struct store_subscriber *ret);
+/* By the SHA-256 of its confirm (unsub 0) or unsubscribe (1) token. */
+int store_sub_by_token(struct store *s, int unsub, const char *sha256,
+                       struct store_subscriber *ret);
+/* Sets the state. "active" clears the confirm token and stamps
+ * confirmed_ms (once) and the failure count; "unsubscribed" and
+ * "quarantined" drop the subscriber's undelivered messages. */
+int store_sub_set_state(struct store *s, const char *id, const char *state,
+                        int64_t now_ms);
+/* Replaces the confirm token (a new confirmation email). */
+int store_sub_set_confirm(struct store *s, const char *id,
+                          const char *confirm_sha256, int64_t now_ms);
+typedef int (*store_sub_cb)(const struct store_subscriber *sub, void *arg);
+/* Walks subscribers in state (NULL: all), oldest first. */
+int store_sub_list(struct store *s, const char *state, store_sub_cb cb,
+                   void *arg);
+/* Subscribers that are not unsubscribed. */
+int store_sub_count(struct store *s, int64_t *ret);
+/*
+ * Records a delivery outcome: ok resets the failure count; a failure
+ * counts one more (err kept). When fails reaches quarantine_after, or the
+ * subscriber has failed continuously for span_ms, it is quarantined
+ * (its undelivered messages dropped) and *ret_quarantined is set to 1.
+ */
+int store_sub_result(struct store *s, const char *id, int ok,
+                     const char *err, int64_t now_ms,
+                     uint32_t quarantine_after, int64_t span_ms,
+                     int *ret_quarantined);
+
+struct store_outbox_new {
+    const char *idem_key;          /* "<event id>:<subscriber id>" */
+    const char *msg_id;
+    const char *subscriber_id;
+    const char *event;
+    const char *coalesce_key;      /* NULL: never coalesced */
+    const char *payload;
+    int64_t now_ms;
+    int64_t due_ms;
+};
+/*
+ * Enqueues one message. With a coalesce_key, a message of the same key
+ * for the same subscriber that was not tried yet and is still waiting
+ * (due_ms > now_ms) gets the new payload and event instead (its due time
+ * and message id stay). Returns 0 (inserted or coalesced), PH_EEXIST when
+ * idem_key was enqueued before (nothing changes), or PH_EDB.
+ */
+int store_outbox_put(struct store *s, const struct store_outbox_new *m);
+
+struct store_outbox_row {
+    int64_t id;
+    const char *msg_id;
+    const char *event;
+    const char *payload;
+    uint32_t attempts;
+    int64_t created_ms;
+    const char *sub_id;
+    const char *kind;
+    const char *address;
+    const char *secret;
+};
+typedef int (*store_outbox_cb)(const struct store_outbox_row *row,
+                               void *arg);
+/* Pending messages due at now_ms whose subscriber may receive them
+ * (active; or pending for "confirm" messages), by due time, at most limit.
+ * Rows are borrowed for the call. */
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
+                     store_outbox_cb cb, void *arg);
+/* Marks delivered (the payload is dropped: it may hold a link token). */
+int store_outbox_delivered(struct store *s, int64_t id, int64_t now_ms);
+/* Schedules another try at due_ms; counts an attempt when count is 1. */
+int store_outbox_retry(struct store *s, int64_t id, int64_t due_ms,
+                       const char *err, int count);
+/* Gives the message up. */
+int store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
+                         const char *err);
+/* Messages waiting for delivery (pending). */
+int store_outbox_backlog(struct store *s, int64_t *ret);
+
 /* Key/value state that must survive restarts (plan version, etc). */
 int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
 int store_kv_set(struct store *s, const char *key, const char *value);

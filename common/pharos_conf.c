@@ -221,6 +221,78 @@ static const struct conf_opt incidents_opts[] = {
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct conf_opt notify_opts[] = {
+    {"public_url", CONF_T_STR, offsetof(struct conf_notify, public_url),
+     NULL, 0, 0, 0, NULL,
+     "base URL of confirm/unsubscribe links (default page.url)"},
+    {"allow_private_targets", CONF_T_BOOL,
+     offsetof(struct conf_notify, allow_private_targets), "false", 0, 0, 0,
+     NULL, "allow webhook/Slack targets on loopback or private addresses"},
+    {"coalesce", CONF_T_DURATION, offsetof(struct conf_notify, coalesce_ms),
+     "10s", 0, 600000, 0, NULL,
+     "changes to one incident within this window make one message"},
+    {"retry_base", CONF_T_DURATION,
+     offsetof(struct conf_notify, retry_base_ms), "5s", 100, 3600000, 0,
+     NULL, "delay before the first retry (doubled each try, with jitter)"},
+    {"retry_max", CONF_T_DURATION, offsetof(struct conf_notify, retry_max_ms),
+     "2h", 1000, 86400000, 0, NULL, "longest delay between two tries"},
+    {"retry_for", CONF_T_DURATION, offsetof(struct conf_notify, retry_for_ms),
+     "24h", 1000, 7LL * 86400000, 0, NULL,
+     "a message still failing after this is given up"},
+    {"quarantine_after", CONF_T_UINT32,
+     offsetof(struct conf_notify, quarantine_after), "20", 1, 100000, 0,
+     NULL, "consecutive failures before a subscriber is quarantined"},
+    {"timeout", CONF_T_DURATION, offsetof(struct conf_notify, timeout_ms),
+     "30s", 1000, 300000, 0, NULL, "time limit of one delivery attempt"},
+    {"max_in_flight", CONF_T_UINT32,
+     offsetof(struct conf_notify, max_in_flight), "16", 1, 1000, 0, NULL,
+     "deliveries running at once"},
+    {"subscribe_burst", CONF_T_UINT32,
+     offsetof(struct conf_notify, subscribe_burst), "5", 1, 10000, 0, NULL,
+     "public sign-ups one client address may make at once"},
+    {"subscribe_every", CONF_T_DURATION,
+     offsetof(struct conf_notify, subscribe_every_ms), "1m", 0, 86400000, 0,
+     NULL, "one more sign-up per client address per this interval"},
+    {"max_subscribers", CONF_T_UINT32,
+     offsetof(struct conf_notify, max_subscribers), "100000", 1, 10000000, 0,
+     NULL, "subscribers kept at most (unsubscribed ones not counted)"},
+    {"smtp", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
+     "the mail relay of email notifications"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+struct smtp_stage {
+    char *url;
+    char *starttls;
+    char *username;
+    char *password_env;
+    char *password_file;
+    char *from;
+    char *ca_file;
+    int insecure;
+};
+
+static const struct conf_opt smtp_opts[] = {
+    {"url", CONF_T_STR, offsetof(struct smtp_stage, url), NULL, 0, 0, 1, NULL,
+     "smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS)"},
+    {"starttls", CONF_T_STR, offsetof(struct smtp_stage, starttls),
+     "required", 0, 0, 0, NULL, "required, optional or off"},
+    {"username", CONF_T_STR, offsetof(struct smtp_stage, username), NULL, 0,
+     0, 0, NULL, "SMTP AUTH user"},
+    {"password_env", CONF_T_STR, offsetof(struct smtp_stage, password_env),
+     NULL, 0, 0, 0, NULL, "environment variable holding the password"},
+    {"password_file", CONF_T_STR,
+     offsetof(struct smtp_stage, password_file), NULL, 0, 0, 0, NULL,
+     "file holding the password"},
+    {"from", CONF_T_STR, offsetof(struct smtp_stage, from), NULL, 0, 0, 1,
+     NULL, "sender, e.g. \"Example status <status@example.org>\""},
+    {"ca_file", CONF_T_STR, offsetof(struct smtp_stage, ca_file), NULL, 0, 0,
+     0, NULL, "CA bundle for the relay's certificate"},
+    {"insecure", CONF_T_BOOL, offsetof(struct smtp_stage, insecure), "false",
+     0, 0, 0, NULL, "do not verify the relay's certificate"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
 static const struct conf_opt page_opts[] = {
     {"id", CONF_T_STR, offsetof(struct conf_page, id), NULL, 0, 0, 1, NULL,
      "page id used in the feed and /v1/pages/<id>/"},
@@ -373,7 +445,7 @@ file_exists(const char *p)
 static const char *const top_keys[] = {
     "server", "retention", "incidents", "page",   "regions",
     "agents", "api_keys",  "defaults",  "groups", "components",
-    "alerts",
+    "alerts",  "notify",
 };
 
 static int decode_root(const struct conf_node *root, const char *file,
@@ -510,6 +582,137 @@ decode_simple_sections(const struct conf_node *root, const char *file,
             }
         }
     }
+}
+
+/* The address part of "Name <a@b>" or "a@b" is plausible: one '@', no
+ * spaces or control characters or angle brackets inside. */
+static int
+plausible_from(const char *s)
+{
+    const char *lt = strrchr(s, '<');
+    const char *a = lt != NULL ? lt + 1 : s;
+    size_t n = lt != NULL ? strcspn(a, ">") : strlen(a);
+    size_t at = 0;
+
+    if (n == 0 || (lt != NULL && a[n] != '>')) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)a[i];
+        if (ch <= 0x20 || ch == 0x7f || ch == '<') {
+            return 0;
+        }
+        at += ch == '@';
+    }
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p < 0x20) {
+            return 0;
+        }
+    }
+    return at == 1;
+}
+
+static char *
+read_secret_file(const char *conf_file, const char *p)
+{
+    char *path = relative_path(conf_file, p);
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    char line[512];
+    char *out = NULL;
+
+    if (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        out = ph_strdup(line);
+        memset(line, 0, sizeof(line));
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    ph_free(path);
+    return out;
+}
+
+static void
+decode_notify(const struct conf_node *root, const char *file,
+              struct pharos_conf *cf, struct conf_errs *errs)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    const struct conf_node *n = pc_find_key(root, "notify");
+    const struct conf_node *sm;
+    struct conf_notify *nf = &cf->notify;
+    struct smtp_stage st;
+
+    conf_decode(notify_opts, n ? n : &empty, nf, file, errs);
+    if (nf->public_url != NULL &&
+        strncmp(nf->public_url, "http://", 7) != 0 &&
+        strncmp(nf->public_url, "https://", 8) != 0) {
+        conf_err(errs, file, n->line, n->col,
+                 "public_url must start with http:// or https://");
+    }
+    sm = n != NULL ? pc_find_key(n, "smtp") : NULL;
+    if (sm == NULL) {
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    if (sm->type != CONF_MAP) {
+        conf_err(errs, file, sm->line, sm->col, "'smtp' must be a mapping");
+        return;
+    }
+    if (conf_decode(smtp_opts, sm, &st, file, errs) == 0) {
+        if (strncmp(st.url, "smtp://", 7) != 0 &&
+            strncmp(st.url, "smtps://", 8) != 0) {
+            conf_err(errs, file, sm->line, sm->col,
+                     "smtp url must be smtp://host[:port] or "
+                     "smtps://host[:port]");
+        }
+        if (strcmp(st.starttls, "required") == 0) {
+            nf->smtp_tls = SMTP_TLS_REQUIRED;
+        } else if (strcmp(st.starttls, "optional") == 0) {
+            nf->smtp_tls = SMTP_TLS_OPTIONAL;
+        } else if (strcmp(st.starttls, "off") == 0) {
+            nf->smtp_tls = SMTP_TLS_OFF;
+        } else {
+            conf_err(errs, file, sm->line, sm->col,
+                     "starttls must be required, optional or off");
+        }
+        if (!plausible_from(st.from)) {
+            conf_err(errs, file, sm->line, sm->col,
+                     "from must be an address, e.g. \"Status "
+                     "<status@example.org>\"");
+        }
+        if (st.password_env != NULL && st.password_file != NULL) {
+            conf_err(errs, file, sm->line, sm->col,
+                     "use one of password_env and password_file");
+        } else if (st.password_env != NULL) {
+            const char *v = getenv(st.password_env);
+            if (v == NULL || v[0] == '\0') {
+                conf_err(errs, file, sm->line, sm->col,
+                         "environment variable %s is not set",
+                         st.password_env);
+            } else {
+                nf->smtp_password = ph_strdup(v);
+            }
+        } else if (st.password_file != NULL) {
+            nf->smtp_password = read_secret_file(file, st.password_file);
+            if (nf->smtp_password == NULL) {
+                conf_err(errs, file, sm->line, sm->col,
+                         "cannot read password_file %s", st.password_file);
+            }
+        }
+        if (nf->smtp_password != NULL && st.username == NULL) {
+            conf_err(errs, file, sm->line, sm->col,
+                     "a password needs a username");
+        }
+        make_relative(&st.ca_file, file);
+        nf->smtp_url = st.url;
+        nf->smtp_username = st.username;
+        nf->smtp_from = st.from;
+        nf->smtp_ca_file = st.ca_file;
+        nf->smtp_insecure = st.insecure;
+        st.url = st.username = st.from = st.ca_file = NULL;
+    }
+    conf_free_strings(smtp_opts, &st);
 }
 
 static void
@@ -750,6 +953,7 @@ decode_root(const struct conf_node *root, const char *file,
         }
     }
     decode_simple_sections(root, file, cf, errs);
+    decode_notify(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
@@ -765,6 +969,15 @@ pharos_conf_free(struct pharos_conf *c)
     ph_free(c->publish_dir);
     ph_free(c->web_dir);
     conf_free_strings(page_opts, &c->page);
+    conf_free_strings(notify_opts, &c->notify);
+    ph_free(c->notify.smtp_url);
+    ph_free(c->notify.smtp_username);
+    if (c->notify.smtp_password != NULL) {
+        memset(c->notify.smtp_password, 0, strlen(c->notify.smtp_password));
+        ph_free(c->notify.smtp_password);
+    }
+    ph_free(c->notify.smtp_from);
+    ph_free(c->notify.smtp_ca_file);
     for (size_t i = 0; i < c->nregions; i++) {
         conf_free_strings(region_opts, &c->regions[i]);
     }

@@ -23,6 +23,37 @@ enum auto_incidents {
     AUTO_INCIDENTS_OFF = 2,
 };
 
+enum smtp_tls_mode {
+    SMTP_TLS_REQUIRED = 0,   /* STARTTLS (or smtps://) or fail */
+    SMTP_TLS_OPTIONAL = 1,   /* STARTTLS when offered */
+    SMTP_TLS_OFF = 2,        /* cleartext (loopback relays, tests) */
+};
+
+/* notify: subscriptions and delivery (collector/notify*.c). */
+struct conf_notify {
+    char *public_url;            /* base of links in messages; default
+                                    page.url, else http://<listen> */
+    int allow_private_targets;   /* webhook/Slack to private addresses */
+    uint32_t coalesce_ms;        /* burst window per incident */
+    uint32_t retry_base_ms;      /* first retry delay, doubled each time */
+    uint32_t retry_max_ms;       /* longest delay between two tries */
+    uint32_t retry_for_ms;       /* give a message up after this */
+    uint32_t quarantine_after;   /* consecutive failures */
+    uint32_t timeout_ms;         /* per delivery attempt */
+    uint32_t max_in_flight;      /* concurrent deliveries */
+    uint32_t subscribe_burst;    /* public sign-ups per client address.. */
+    uint32_t subscribe_every_ms; /* ..refilled one per this interval */
+    uint32_t max_subscribers;    /* cap on stored (not unsubscribed) rows */
+    /* smtp: (email is off when url is NULL) */
+    char *smtp_url;              /* smtp://host:587 or smtps://host:465 */
+    enum smtp_tls_mode smtp_tls;
+    char *smtp_username;
+    char *smtp_password;         /* read from password_env/password_file */
+    char *smtp_from;             /* "Status <status@example.org>" */
+    char *smtp_ca_file;
+    int smtp_insecure;
+};
+
 struct conf_page {
     char *id;            /* page_id used in /v1/pages/<id>/ and feed */
     char *name;
@@ -132,6 +163,7 @@ struct pharos_conf {
     uint32_t resolve_after_ms;
 
     struct conf_page page;
+    struct conf_notify notify;
 
     struct conf_region *regions;
     size_t nregions;

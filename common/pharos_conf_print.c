@@ -243,6 +243,36 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
     buf_printf(b, "retention:\n  raw: %ud\n", c->retention_raw_days);
     buf_printf(b, "incidents:\n  auto: %s\n  resolve_after: %ums\n",
                autos[c->auto_incidents], c->resolve_after_ms);
+    if (c->notify.smtp_url != NULL || c->notify.allow_private_targets ||
+        c->notify.public_url != NULL) {
+        static const char *const tls[] = {"required", "optional", "off"};
+        const struct conf_notify *n = &c->notify;
+
+        buf_appends(b, "notify:\n");
+        kv(b, "  ", "public_url", n->public_url);
+        buf_printf(b,
+                   "  allow_private_targets: %s\n  coalesce: %ums\n"
+                   "  retry_base: %ums\n  retry_max: %ums\n"
+                   "  retry_for: %ums\n  quarantine_after: %u\n"
+                   "  timeout: %ums\n  max_in_flight: %u\n"
+                   "  subscribe_burst: %u\n  subscribe_every: %ums\n"
+                   "  max_subscribers: %u\n",
+                   yesno(n->allow_private_targets), n->coalesce_ms,
+                   n->retry_base_ms, n->retry_max_ms, n->retry_for_ms,
+                   n->quarantine_after, n->timeout_ms, n->max_in_flight,
+                   n->subscribe_burst, n->subscribe_every_ms,
+                   n->max_subscribers);
+        if (n->smtp_url != NULL) {
+            /* The password is never printed. */
+            buf_appends(b, "  smtp:\n");
+            kv(b, "    ", "url", n->smtp_url);
+            buf_printf(b, "    starttls: %s\n", tls[n->smtp_tls]);
+            kv(b, "    ", "username", n->smtp_username);
+            kv(b, "    ", "from", n->smtp_from);
+            kv(b, "    ", "ca_file", n->smtp_ca_file);
+            buf_printf(b, "    insecure: %s\n", yesno(n->smtp_insecure));
+        }
+    }
     buf_appends(b, "page:\n");
     kv(b, "  ", "id", c->page.id);
     kv(b, "  ", "name", c->page.name);
