@@ -78,6 +78,13 @@ async function extraChecks({ checks, page, options }) {
     const text = await card.textContent();
     assert(text.includes('Database upgrade'), `maintenance card: ${text}`);
   });
+  await checks.run('live: subscribing from the page asks to confirm by email', async () => {
+    await page.fill('#subscribe-form input[name="email"]', 'reader@example.org');
+    await page.click('#subscribe-form button');
+    await page.locator('#subscribe-msg[data-kind="ok"]').waitFor({ state: 'attached', timeout: 10000 });
+    const text = await page.locator('#subscribe-msg').textContent();
+    assert(/confirm|inbox/i.test(text), `subscribe message: ${text}`);
+  });
   await checks.run('live: probed component shown operational', async () => {
     await page.locator('[data-component-id="api"][data-status="operational"]')
       .first().waitFor({ state: 'attached', timeout: 10000 });

@@ -9,11 +9,31 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import serve_target, SRC, Harness, free_port, wait_until  # noqa: E402
 
 BROWSER_DIR = os.path.join(SRC, "tests", "browser")
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    from aiosmtpd.controller import Controller
+
+
+class Sink:
+    """Recipients of the mail the collector sends (the page's sign-up)."""
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rcpts = []
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.rcpts += list(envelope.rcpt_tos)
+        return "250 OK"
 
 
 
@@ -29,6 +49,10 @@ def main():
                        check=True, timeout=120)
     port = free_port()
     srv = serve_target(port)
+    sink = Sink()
+    smtp_port = free_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
     h = Harness("browser_live")
     key = "ph_browser_" + "b" * 30
     os.environ["PH_BROWSER_KEY"] = key
@@ -48,7 +72,10 @@ components:
     group: core
   - id: xss
     name: "<script>alert(1)</script><b>bold</b>"
-""", extra_yaml="api_keys:\n  - {name: browser, scope: write, token_env: PH_BROWSER_KEY}\n")
+""", extra_yaml="api_keys:\n  - {name: browser, scope: write, token_env: PH_BROWSER_KEY}\n"
+                 "notify:\n  smtp:\n"
+                 f"    url: smtp://127.0.0.1:{smtp_port}\n    starttls: off\n"
+                 '    from: "Status <status@example.org>"\n')
         h.start_collector()
         h.start_agent("r1")
         wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
@@ -59,8 +86,16 @@ components:
         sys.stdout.write(p.stdout)
         sys.stderr.write(p.stderr[-3000:])
         print(f"screenshots in {art}")
-        return 0 if p.returncode == 0 else 1
+        # The page's sign-up reached a real SMTP server as a confirmation.
+        deadline = time.time() + 15
+        while time.time() < deadline and "reader@example.org" not in sink.rcpts:
+            time.sleep(0.2)
+        got = "reader@example.org" in sink.rcpts
+        print(("ok   " if got else "FAIL ") +
+              "the page's sign-up sent a confirmation email")
+        return 0 if p.returncode == 0 and got else 1
     finally:
+        smtp.stop()
         srv.shutdown()
         h.stop_all()
 
