@@ -41,6 +41,7 @@
 #define PUBLISH_EVERY_MS 60000
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
+#define OUTBOX_KEEP_MS (30LL * 86400000)
 #define PRUNE_EVERY_MS 3600000
 #define EVALUATE_DELAY_MS 20
 
@@ -403,6 +404,13 @@ prune(struct collector *c)
                             &deleted) == 0 &&
         deleted > 0) {
         log_info("retention: deleted %lld raw results", (long long)deleted);
+    }
+    /* Finished notifications keep their idempotency keys for 30 days,
+     * far longer than any replay after a restart reaches back. */
+    if (store_outbox_prune(c->store, now - OUTBOX_KEEP_MS, &deleted) == 0 &&
+        deleted > 0) {
+        log_info("retention: deleted %lld finished notifications",
+                 (long long)deleted);
     }
     if (c->rollup != NULL) {
         today = uptime_local_date(rollup_tz(c->rollup), now);

@@ -304,6 +304,10 @@ int store_outbox_retry(struct store *s, int64_t id, int64_t due_ms,
 int store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
                          const char *err);
 /* Messages waiting for delivery (pending). */
+/* Deletes finished rows (delivered, given up, dropped) done before
+ * before_ms, at most 10,000 per call; pending rows are never pruned. */
+int store_outbox_prune(struct store *s, int64_t before_ms,
+                       int64_t *ret_deleted);
 int store_outbox_backlog(struct store *s, int64_t *ret);
 
 /* Key/value state that must survive restarts (plan version, etc). */

@@ -502,6 +502,28 @@ store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
 }
 
 int
+store_outbox_prune(struct store *s, int64_t before_ms, int64_t *ret_deleted)
+{
+    sqlite3_stmt *st = store_prepare(s,
+        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
+        "state != 0 AND done_ms < ?1 LIMIT 10000)");
+    int result = 0;
+
+    *ret_deleted = 0;
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    sqlite3_bind_int64(st, 1, before_ms);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        result = store_db_error(s, "outbox prune");
+    } else {
+        *ret_deleted = sqlite3_changes(store_sqlite(s));
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int
 store_outbox_backlog(struct store *s, int64_t *ret)
 {
     return count_query(s, "SELECT count(*) FROM outbox WHERE state = 0",
