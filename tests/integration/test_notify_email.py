@@ -181,6 +181,28 @@ components:
         subj = [m["Subject"] for m in sink.to("ops@example.org")]
         res.check("component filter applies to email",
                   ok and len(subj) == 1 and "Web slow" in subj[0], f"{subj}")
+
+        # ---- maintenance: reminder, start and completion by email ----
+        now = time.time()
+
+        def iso(t):
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        before = len(sink.to("ops@example.org"))
+        code, m = call("POST", "/incidents", {"incident": {
+            "name": "Database window", "status": "scheduled",
+            "scheduled_for": iso(now + 4), "scheduled_until": iso(now + 8),
+            "scheduled_remind_prior_minutes": 1, "body": "Planned.",
+            "component_ids": ["web"]}})
+        res.check("maintenance scheduled", code == 201, f"{code} {m}")
+
+        def subjects():
+            return [x["Subject"] for x in sink.to("ops@example.org")[before:]
+                    if "Database window" in x["Subject"]]
+        ok = wait_until(lambda: any(sj.endswith("Completed") for sj in subjects()), 25)
+        res.check("the maintenance completion is emailed", ok, subjects())
+        res.check("the reminder and the start were emailed before it",
+                  any("Starts in 1 minutes" in sj for sj in subjects())
+                  and any(sj.endswith("In progress") for sj in subjects()), subjects())
         if not all(ok for _, ok in res.items):
             h.dump_logs()
     finally:
