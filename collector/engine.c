@@ -93,6 +93,7 @@ struct ecomp {
     enum comp_status override_status;
     int64_t override_expires_ms;
     enum comp_status alert;
+    char alert_reason[ENGINE_REASON_MAX / 2]; /* who says so, for the log */
     int *checks;             /* indices of its checks */
     size_t nchecks;
 };
@@ -613,6 +614,9 @@ component_tick(struct engine *e, size_t ci, int64_t now_ms,
         break;
     case SOURCE_ALERT:
         sb_add(&sb, "alert");
+        if (m->alert_reason[0] != '\0') {
+            sb_add(&sb, ": %s", m->alert_reason);
+        }
         break;
     case SOURCE_PROBE:
         if (expired) {
@@ -691,6 +695,16 @@ engine_set_alert(struct engine *e, int component, enum comp_status status)
     if (comp_ok(e, component) && status_ok(status) &&
         status != COMP_MAINTENANCE) {
         e->comps[component].alert = status;
+    }
+}
+
+void
+engine_set_alert_reason(struct engine *e, int component, const char *reason)
+{
+    if (comp_ok(e, component)) {
+        snprintf(e->comps[component].alert_reason,
+                 sizeof(e->comps[component].alert_reason), "%s",
+                 reason != NULL ? reason : "");
     }
 }
 

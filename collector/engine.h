@@ -140,6 +140,10 @@ void engine_clear_override(struct engine *e, int component);
 /* Alert-driven status; COMP_OPERATIONAL clears it. */
 void engine_set_alert(struct engine *e, int component,
                       enum comp_status status);
+/* What the alert status rests on (e.g. the alert groups), copied into
+ * the reason of the transitions it causes; truncated to fit. */
+void engine_set_alert_reason(struct engine *e, int component,
+                             const char *reason);
 
 /* Seeds a component after a restart: its probe-derived status and the
  * effective status last published, so a restart does not replay

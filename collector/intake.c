@@ -586,6 +586,30 @@ apply_statuses(struct collector *c)
 
     alert_map_statuses(in->map, in->statuses);
     for (size_t i = 0; i < in->ncomponents; i++) {
+        char reason[ENGINE_REASON_MAX / 2];
+        size_t off = 0;
+
+        reason[0] = '\0';
+        /* The groups holding the component at its worst status. */
+        for (size_t g = 0; g < alert_map_ngroups(in->map) &&
+                           in->statuses[i] != COMP_OPERATIONAL;
+             g++) {
+            const struct alert_entry *ent;
+            size_t n;
+            const char *key = alert_map_group(in->map, g, &ent, &n);
+
+            for (size_t k = 0; k < n; k++) {
+                if (ent[k].component == (int)i &&
+                    ent[k].status == in->statuses[i] && off < sizeof(reason)) {
+                    int w = snprintf(reason + off, sizeof(reason) - off,
+                                     "%sgroup %s says %s", off ? "; " : "",
+                                     key,
+                                     comp_status_name(ent[k].status));
+                    off += w > 0 ? (size_t)w : 0;
+                }
+            }
+        }
+        engine_set_alert_reason(c->engine, (int)i, reason);
         engine_set_alert(c->engine, (int)i, in->statuses[i]);
     }
 }

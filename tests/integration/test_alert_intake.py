@@ -130,6 +130,9 @@ alerts:
         res.check("transition recorded with source alert",
                   hist and hist[-1]["source"] == "alert"
                   and hist[-1]["new_status"] == "major_outage", hist[-1:])
+        res.check("its reason names the alert group",
+                  hist and 'alertname="ApiDown"' in hist[-1]["reason"]
+                  and "major_outage" in hist[-1]["reason"], hist[-1:])
         n_hist = len(hist)
         code, out = am(crit)
         res.check("same payload again changes nothing",
