@@ -5,8 +5,10 @@ incident that stays off the public feeds until it is published, and a
 discarded draft is gone."""
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
@@ -114,6 +116,34 @@ components:
         res.check("cancelled maintenance left upcoming.json",
                   wait_until(lambda: public("/api/v2/scheduled-maintenances/upcoming.json")
                              ["scheduled_maintenances"] == [], 3))
+
+        # ---- a reload keeps maintenance windows and overrides ----
+        rc, out, err = ctl("--json", "maintenance", "schedule", "Now window",
+                           "--from", iso(now - timedelta(seconds=5)),
+                           "--until", iso(now + timedelta(hours=1)),
+                           "--component", "web")
+        mw = json.loads(out) if rc == 0 else {}
+
+        def comp(cid):
+            return {c["id"]: c["status"] for c in
+                    public("/api/v2/components.json")["components"]}[cid]
+        res.check("a window that began already starts at once",
+                  wait_until(lambda: comp("web") == "under_maintenance", 5), comp("web"))
+        rc, _, err = ctl("component", "set", "api", "degraded_performance")
+        res.check("override set", rc == 0 and
+                  wait_until(lambda: comp("api") == "degraded_performance", 3), err)
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        time.sleep(2)
+        reloaded = wait_until(lambda: "reload: " in open(h.logs["collector"]).read(), 5)
+        res.check("after SIGHUP the window and the override still hold",
+                  reloaded and comp("web") == "under_maintenance"
+                  and comp("api") == "degraded_performance",
+                  (reloaded, comp("web"), comp("api")))
+        ctl("maintenance", "cancel", mw.get("id", ""))
+        ctl("component", "clear", "api")
+        res.check("cancel and clear hand both back to the probes",
+                  wait_until(lambda: comp("web") == "operational"
+                             and comp("api") == "operational", 5), (comp("web"), comp("api")))
 
         # ---- drafts from automation ----
         healthy["ok"] = False
