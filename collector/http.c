@@ -115,6 +115,41 @@ etag_matches(const char *inm, const char *etag)
     return strstr(inm, etag) != NULL;
 }
 
+/* Behind the shipped nginx site (same host), every request comes from
+ * loopback and nginx sets X-Forwarded-For to the reader's address: use
+ * that one, so per-client limits and logs see readers, not the proxy.
+ * From any other peer the header is ignored (it could be forged). */
+static void
+forwarded_client(struct MHD_Connection *conn, char *client, size_t len)
+{
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  "X-Forwarded-For");
+    const char *last;
+    char ip[INET6_ADDRSTRLEN];
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t n;
+
+    if (xff == NULL ||
+        !(strncmp(client, "127.", 4) == 0 || strcmp(client, "::1") == 0)) {
+        return;
+    }
+    /* The last hop is the one our proxy wrote. */
+    last = strrchr(xff, ',');
+    last = last != NULL ? last + 1 : xff;
+    while (*last == ' ') {
+        last++;
+    }
+    n = strcspn(last, " ");
+    if (n == 0 || n >= sizeof(ip)) {
+        return;
+    }
+    memcpy(ip, last, n);
+    ip[n] = '\0';
+    if (inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1) {
+        snprintf(client, len, "%s", ip);
+    }
+}
+
 static enum MHD_Result
 send_response(struct http_request *req, struct http_response *r)
 {
@@ -203,6 +238,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                           req->client, sizeof(req->client));
             }
         }
+        forwarded_client(conn, req->client, sizeof(req->client));
         /* Refuse a declared oversized body before reading any of it. */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          "Content-Length");

@@ -338,6 +338,18 @@ components:
         res.check("... and a private one", code == 422 and "private" in out.get("message", ""))
         code, out = sub2("https://hooks.example.org/x")
         res.check("sign-ups beyond the burst get 429", code == 429, f"{code} {out}")
+        # Behind the nginx site every request comes from loopback with the
+        # reader's address in X-Forwarded-For: each reader has a budget.
+        code, out = http_get(h2.url("/api/v2/subscribers.json"), "POST",
+                             data=b'{"subscriber":{"endpoint":"https://hooks.example.org/y"}}',
+                             headers={"X-Forwarded-For": "198.51.100.7"}, ok_codes=None)
+        res.check("another reader behind the proxy is not limited by the first",
+                  code != 429, f"{code} {out!r}")
+        code, out = http_get(h2.url("/api/v2/subscribers.json"), "POST",
+                             data=b'{"subscriber":{"endpoint":"https://hooks.example.org/z"}}',
+                             headers={"X-Forwarded-For": "not-an-ip"}, ok_codes=None)
+        res.check("a malformed X-Forwarded-For falls back to the peer address",
+                  code == 429, f"{code} {out!r}")
         if not res.items or not all(ok for _, ok in res.items):
             h.dump_logs()
     finally:
