@@ -346,6 +346,22 @@ revoke_agent(struct collector *c, struct http_response *resp,
 }
 
 int
+admin_path_tail(const char *rest, char *out, size_t len)
+{
+    size_t n = strcspn(rest, "/");
+
+    if (n == 0 || n >= len || rest[n] != '\0') {
+        return -1;
+    }
+    memcpy(out, rest, n);
+    out[n] = '\0';
+    if (n > 5 && strcmp(out + n - 5, ".json") == 0) {
+        out[n - 5] = '\0';
+    }
+    return 0;
+}
+
+int
 admin_handle(struct collector *c, struct http_request *req,
              struct http_response *resp)
 {
@@ -372,16 +388,10 @@ admin_handle(struct collector *c, struct http_request *req,
     }
     if (strncmp(path, "/v1/agents/", 11) == 0) {
         char id[CHECK_ID_MAX];
-        size_t n = strcspn(path + 11, "/");
 
-        if (n == 0 || n >= sizeof(id) || path[11 + n] != '\0') {
+        if (admin_path_tail(path + 11, id, sizeof(id)) != 0) {
             http_resp_error(resp, 404, "not_found", "no such resource");
             return 1;
-        }
-        memcpy(id, path + 11, n);
-        id[n] = '\0';
-        if (n > 5 && strcmp(id + n - 5, ".json") == 0) {
-            id[n - 5] = '\0';
         }
         if (strcmp(method, "DELETE") != 0) {
             http_resp_error(resp, 405, "method_not_allowed", "use DELETE");

@@ -30,6 +30,10 @@ int admin_handle(struct collector *c, struct http_request *req,
 int admin_load_agents(struct collector *c);
 void admin_free_agents(struct collector *c);
 
+/* The last path segment rest (no further '/'), without a ".json"
+ * suffix, into out. Returns 0, or -1 when empty, nested or too long. */
+int admin_path_tail(const char *rest, char *out, size_t len);
+
 /* Handles /v1/keys[...]; returns 1 if the path was ours. */
 int admin_keys_handle(struct collector *c, struct http_request *req,
                       struct http_response *resp);

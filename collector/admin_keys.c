@@ -306,14 +306,11 @@ admin_keys_handle(struct collector *c, struct http_request *req,
     }
     if (strncmp(path, "/v1/keys/", 9) == 0) {
         char name[KEY_NAME_MAX];
-        size_t n = strcspn(path + 9, "/");
 
-        if (n == 0 || n >= sizeof(name) || path[9 + n] != '\0') {
+        if (admin_path_tail(path + 9, name, sizeof(name)) != 0) {
             http_resp_error(resp, 404, "not_found", "no such resource");
             return 1;
         }
-        memcpy(name, path + 9, n);
-        name[n] = '\0';
         if (strcmp(method, "DELETE") != 0) {
             http_resp_error(resp, 405, "method_not_allowed", "use DELETE");
             return 1;

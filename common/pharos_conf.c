@@ -391,11 +391,10 @@ static const struct conf_opt component_opts[] = {
 
 /* ---- sequences ---- */
 
-/* Calls fn for each item of the sequence under key (which must be a
- * list); returns the number of items or -1. */
-static const struct conf_node *
-seq_of(const struct conf_node *root, const char *key, int required,
-       const char *file, struct conf_errs *errs, size_t *ret_n)
+const struct conf_node *
+pc_seq_of(const struct conf_node *root, const char *key, int required,
+          size_t max, const char *file, struct conf_errs *errs,
+          size_t *ret_n)
 {
     const struct conf_node *n = pc_find_key(root, key);
     size_t count = 0;
@@ -425,9 +424,9 @@ seq_of(const struct conf_node *root, const char *key, int required,
     for (const struct conf_node *i = n->child; i; i = i->next) {
         count++;
     }
-    if (count > MAX_ITEMS) {
-        conf_err(errs, file, n->line, n->col, "'%s': more than %d entries",
-                 key, MAX_ITEMS);
+    if (count > max) {
+        conf_err(errs, file, n->line, n->col, "'%s': more than %zu entries",
+                 key, max);
         return NULL;
     }
     *ret_n = count;
@@ -722,7 +721,7 @@ decode_regions_agents(const struct conf_node *root, const char *file,
     const struct conf_node *seq;
     size_t n;
 
-    seq = seq_of(root, "regions", 1, file, errs, &n);
+    seq = pc_seq_of(root, "regions", 1, MAX_ITEMS, file, errs, &n);
     if (seq != NULL && n == 0) {
         conf_err(errs, file, seq->line, seq->col,
                  "at least one region is required");
@@ -747,7 +746,7 @@ decode_regions_agents(const struct conf_node *root, const char *file,
         }
     }
 
-    seq = seq_of(root, "agents", 0, file, errs, &n);
+    seq = pc_seq_of(root, "agents", 0, MAX_ITEMS, file, errs, &n);
     if (seq != NULL && n > 0) {
         cf->agents = ph_calloc(n, sizeof(*cf->agents));
         for (const struct conf_node *i = seq->child; i && cf->agents;
@@ -778,7 +777,7 @@ decode_regions_agents(const struct conf_node *root, const char *file,
         }
     }
 
-    seq = seq_of(root, "api_keys", 0, file, errs, &n);
+    seq = pc_seq_of(root, "api_keys", 0, MAX_ITEMS, file, errs, &n);
     if (seq != NULL && n > 0) {
         cf->api_keys = ph_calloc(n, sizeof(*cf->api_keys));
         for (const struct conf_node *i = seq->child; i && cf->api_keys;
@@ -821,7 +820,7 @@ decode_components(const struct conf_node *root, const char *file,
     n = pc_find_key(root, "defaults");
     conf_decode(pc_defaults_opts, n ? n : &empty, &d, file, errs);
 
-    seq = seq_of(root, "groups", 0, file, errs, &ncomp);
+    seq = pc_seq_of(root, "groups", 0, MAX_ITEMS, file, errs, &ncomp);
     if (seq != NULL && ncomp > 0) {
         cf->groups = ph_calloc(ncomp, sizeof(*cf->groups));
         for (const struct conf_node *i = seq->child; i && cf->groups;
@@ -840,7 +839,7 @@ decode_components(const struct conf_node *root, const char *file,
         }
     }
 
-    seq = seq_of(root, "components", 1, file, errs, &ncomp);
+    seq = pc_seq_of(root, "components", 1, MAX_ITEMS, file, errs, &ncomp);
     if (seq == NULL || ncomp == 0) {
         pc_stage_free(&d);
         return;

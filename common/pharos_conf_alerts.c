@@ -122,27 +122,11 @@ valid_label(const char *name, const char *value)
            strlen(value) <= CONF_ALERT_VALUE_MAX;
 }
 
+/* n: the tokens list (count items, pc_seq_of). */
 static void
-decode_tokens(const struct conf_node *n, const char *file,
+decode_tokens(const struct conf_node *n, size_t count, const char *file,
               struct conf_alerts *a, struct conf_errs *errs)
 {
-    size_t count = 0;
-
-    if (n->type != CONF_SEQ) {
-        conf_err(errs, file, n->line, n->col, "'tokens' must be a list");
-        return;
-    }
-    for (const struct conf_node *i = n->child; i; i = i->next) {
-        count++;
-    }
-    if (count == 0) {
-        return;
-    }
-    if (count > CONF_ALERT_RULES_MAX) {
-        conf_err(errs, file, n->line, n->col, "'tokens': more than %d",
-                 CONF_ALERT_RULES_MAX);
-        return;
-    }
     a->tokens = ph_calloc(count, sizeof(*a->tokens));
     for (const struct conf_node *i = n->child; i && a->tokens; i = i->next) {
         struct token_stage t;
@@ -204,28 +188,13 @@ decode_match(const struct conf_node *m, const char *file,
     }
 }
 
+/* n: the rules list (count items, pc_seq_of). */
 static void
-decode_rules(const struct conf_node *n, const char *file,
+decode_rules(const struct conf_node *n, size_t count, const char *file,
              struct pharos_conf *cf, struct conf_errs *errs)
 {
     struct conf_alerts *a = &cf->alerts;
-    size_t count = 0;
 
-    if (n->type != CONF_SEQ) {
-        conf_err(errs, file, n->line, n->col, "'rules' must be a list");
-        return;
-    }
-    for (const struct conf_node *i = n->child; i; i = i->next) {
-        count++;
-    }
-    if (count == 0) {
-        return;
-    }
-    if (count > CONF_ALERT_RULES_MAX) {
-        conf_err(errs, file, n->line, n->col, "'rules': more than %d",
-                 CONF_ALERT_RULES_MAX);
-        return;
-    }
     a->rules = ph_calloc(count, sizeof(*a->rules));
     for (const struct conf_node *i = n->child; i && a->rules; i = i->next) {
         struct conf_alert_rule *r = &a->rules[a->nrules];
@@ -340,6 +309,7 @@ pc_decode_alerts(const struct conf_node *root, const char *file,
                                            NULL, NULL, NULL};
     const struct conf_node *n = pc_find_key(root, "alerts");
     const struct conf_node *v;
+    size_t count = 0;
     struct alerts_stage st;
 
     memset(&st, 0, sizeof(st));
@@ -353,13 +323,13 @@ pc_decode_alerts(const struct conf_node *root, const char *file,
     if (n == NULL) {
         return;
     }
-    v = pc_find_key(n, "tokens");
+    v = pc_seq_of(n, "tokens", 0, CONF_ALERT_RULES_MAX, file, errs, &count);
     if (v != NULL) {
-        decode_tokens(v, file, &cf->alerts, errs);
+        decode_tokens(v, count, file, &cf->alerts, errs);
     }
-    v = pc_find_key(n, "rules");
+    v = pc_seq_of(n, "rules", 0, CONF_ALERT_RULES_MAX, file, errs, &count);
     if (v != NULL) {
-        decode_rules(v, file, cf, errs);
+        decode_rules(v, count, file, cf, errs);
     }
     v = pc_find_key(n, "webhook");
     if (v != NULL) {

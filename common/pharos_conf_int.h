@@ -81,6 +81,13 @@ const struct conf_node *pc_find_key(const struct conf_node *map,
                                     const char *key);
 /* 1 if s is 1-63 of [a-z0-9_-] (plus [A-Z.] with allow_dot_upper). */
 int pc_valid_id(const char *s, int allow_dot_upper);
+/* The list under key of map, with its length (at most max) in *ret_n;
+ * NULL when absent or empty ("key:" with nothing under it), or after
+ * reporting a non-list, an over-long list, or a missing required one. */
+const struct conf_node *pc_seq_of(const struct conf_node *map,
+                                  const char *key, int required, size_t max,
+                                  const char *file, struct conf_errs *errs,
+                                  size_t *ret_n);
 int pc_in_list(const char *s, const char *const *list, size_t n);
 /* Frees what a stage holds and zeroes it. */
 void pc_stage_free(struct check_stage *s);
