@@ -345,63 +345,25 @@ revoke_agent(struct collector *c, struct http_response *resp,
     resp->status = 204;
 }
 
-int
-admin_path_tail(const char *rest, char *out, size_t len)
+void
+admin_agents_list(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
 {
-    size_t n = strcspn(rest, "/");
-
-    if (n == 0 || n >= len || rest[n] != '\0') {
-        return -1;
-    }
-    memcpy(out, rest, n);
-    out[n] = '\0';
-    if (n > 5 && strcmp(out + n - 5, ".json") == 0) {
-        out[n - 5] = '\0';
-    }
-    return 0;
+    (void)req;
+    list_agents(rq->c, resp);
 }
 
-int
-admin_handle(struct collector *c, struct http_request *req,
-             struct http_response *resp)
+void
+admin_agents_create(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
 {
-    const char *path = http_req_path(req);
-    const char *method = http_req_method(req);
-    const char *who;
+    create_agent(rq->c, req, resp, rq->actor);
+}
 
-    if (strcmp(path, "/v1/agents") == 0 ||
-        strcmp(path, "/v1/agents.json") == 0) {
-        if (strcmp(method, "GET") == 0) {
-            if (auth_api_key(c, req, SCOPE_READ, resp) != NULL) {
-                list_agents(c, resp);
-            }
-        } else if (strcmp(method, "POST") == 0) {
-            who = auth_api_key(c, req, SCOPE_ADMIN, resp);
-            if (who != NULL) {
-                create_agent(c, req, resp, who);
-            }
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use GET or POST");
-        }
-        return 1;
-    }
-    if (strncmp(path, "/v1/agents/", 11) == 0) {
-        char id[CHECK_ID_MAX];
-
-        if (admin_path_tail(path + 11, id, sizeof(id)) != 0) {
-            http_resp_error(resp, 404, "not_found", "no such resource");
-            return 1;
-        }
-        if (strcmp(method, "DELETE") != 0) {
-            http_resp_error(resp, 405, "method_not_allowed", "use DELETE");
-            return 1;
-        }
-        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
-        if (who != NULL) {
-            revoke_agent(c, resp, id, who);
-        }
-        return 1;
-    }
-    return 0;
+void
+admin_agents_revoke(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    (void)req;
+    revoke_agent(rq->c, resp, rq->param[0], rq->actor);
 }

@@ -16,27 +16,31 @@
 #define PH_ADMIN_H
 
 #include "collector.h"
-#include "http.h"
+#include "routes.h"
 
 /* Agents with no contact for this long are listed as stale. */
 #define ADMIN_AGENT_STALE_MS 60000
 
-/* Handles /v1/agents[...]; returns 1 if the path was ours. */
-int admin_handle(struct collector *c, struct http_request *req,
-                 struct http_response *resp);
+/* Route handlers of /v1/agents (routes.c: scopes and methods). */
+void admin_agents_list(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp);
+void admin_agents_create(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp);
+void admin_agents_revoke(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp);
 
 /* Loads the run-time agents (not revoked) from the store into
  * c->db_agents. Returns 0 or PH_E*. */
 int admin_load_agents(struct collector *c);
 void admin_free_agents(struct collector *c);
 
-/* The last path segment rest (no further '/'), without a ".json"
- * suffix, into out. Returns 0, or -1 when empty, nested or too long. */
-int admin_path_tail(const char *rest, char *out, size_t len);
-
-/* Handles /v1/keys[...]; returns 1 if the path was ours. */
-int admin_keys_handle(struct collector *c, struct http_request *req,
-                      struct http_response *resp);
+/* Route handlers of /v1/keys (admin_keys.c). */
+void admin_keys_list(struct api_req *rq, struct http_request *req,
+                     struct http_response *resp);
+void admin_keys_create(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp);
+void admin_keys_revoke(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp);
 /* Loads the run-time API keys (not revoked) into c->db_keys. */
 int admin_load_keys(struct collector *c);
 void admin_free_keys(struct collector *c);

@@ -281,45 +281,25 @@ revoke_key(struct collector *c, struct http_response *resp,
     resp->status = 204;
 }
 
-int
-admin_keys_handle(struct collector *c, struct http_request *req,
+void
+admin_keys_list(struct api_req *rq, struct http_request *req,
+                struct http_response *resp)
+{
+    (void)req;
+    list_keys(rq->c, resp);
+}
+
+void
+admin_keys_create(struct api_req *rq, struct http_request *req,
                   struct http_response *resp)
 {
-    const char *path = http_req_path(req);
-    const char *method = http_req_method(req);
-    const char *who;
+    create_key(rq->c, req, resp, rq->actor);
+}
 
-    if (strcmp(path, "/v1/keys") == 0 || strcmp(path, "/v1/keys.json") == 0) {
-        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
-        if (who == NULL) {
-            return 1;
-        }
-        if (strcmp(method, "GET") == 0) {
-            list_keys(c, resp);
-        } else if (strcmp(method, "POST") == 0) {
-            create_key(c, req, resp, who);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use GET or POST");
-        }
-        return 1;
-    }
-    if (strncmp(path, "/v1/keys/", 9) == 0) {
-        char name[KEY_NAME_MAX];
-
-        if (admin_path_tail(path + 9, name, sizeof(name)) != 0) {
-            http_resp_error(resp, 404, "not_found", "no such resource");
-            return 1;
-        }
-        if (strcmp(method, "DELETE") != 0) {
-            http_resp_error(resp, 405, "method_not_allowed", "use DELETE");
-            return 1;
-        }
-        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
-        if (who != NULL) {
-            revoke_key(c, resp, name, who);
-        }
-        return 1;
-    }
-    return 0;
+void
+admin_keys_revoke(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
+{
+    (void)req;
+    revoke_key(rq->c, resp, rq->param[0], rq->actor);
 }

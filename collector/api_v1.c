@@ -63,17 +63,21 @@ take_text(struct http_response *resp, int status, char *text, size_t len,
     http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
 }
 
+static void reply_component(struct api_req *rq, struct http_request *req,
+                            struct http_response *resp);
+
+/* Sets or clears the override; the reply is rendered after the
+ * evaluation it asks for, so it shows the status it caused. */
 static void
-patch_component(struct collector *c, struct http_request *req,
-                struct http_response *resp, int idx, const char *who)
+patch_component(struct api_req *rq, struct http_request *req,
+                struct http_response *resp, int idx)
 {
+    struct collector *c = rq->c;
+    const char *who = rq->actor;
     const char *cid = c->conf.components[idx].id;
     char status[V1_BODY_FIELD_MAX], until_s[V1_BODY_FIELD_MAX];
     int64_t until = 0;
     int has_status, has_until, s;
-    struct feed_input in;
-    char *text = NULL;
-    size_t len = 0;
 
     has_status = component_field(req, "status", status, sizeof(status));
     has_until = component_field(req, "override_until", until_s,
@@ -112,9 +116,8 @@ patch_component(struct collector *c, struct http_request *req,
         collector_set_override(c, idx, s, until);
         log_info("api: %s set %s to %s (manual override)", who, cid, status);
     }
-    collector_evaluate(c);
-    collector_feed_input(c, &in);
-    take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
+    collector_request_evaluate(c);
+    route_reply_after(rq, reply_component, 200, NULL);
 }
 
 static void
@@ -272,103 +275,6 @@ transitions_v1(struct collector *c, struct http_request *req,
     }
     json_decref(t.arr);
     http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-}
-
-/* Copies segment n (0-based) of path after /v1/pages/ into out, dropping
- * a ".json" suffix. Returns its length or -1. */
-static int
-segment(const char *rest, int n, char *out, size_t len)
-{
-    const char *p = rest;
-    size_t l;
-
-    for (int i = 0; i < n; i++) {
-        p = strchr(p, '/');
-        if (p == NULL) {
-            return -1;
-        }
-        p++;
-    }
-    l = strcspn(p, "/");
-    if (l == 0 || l >= len) {
-        return -1;
-    }
-    memcpy(out, p, l);
-    out[l] = '\0';
-    if (l > 5 && strcmp(out + l - 5, ".json") == 0) {
-        out[l - 5] = '\0';
-        l -= 5;
-    }
-    return (int)l;
-}
-
-static int
-nsegments(const char *rest)
-{
-    int n = 1;
-
-    for (const char *p = rest; *p; p++) {
-        if (*p == '/' && p[1] != '\0') {
-            n++;
-        }
-    }
-    return n;
-}
-
-/* components[/<id>[/uptime|/transitions]] */
-static void
-components_v1(struct collector *c, struct http_request *req,
-              struct http_response *resp, const char *rest, int nseg,
-              const char *who)
-{
-    const char *method = http_req_method(req);
-    int is_get = strcmp(method, "GET") == 0;
-    int is_write = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
-    char id[80], sub[40];
-    int idx;
-    struct feed_input in;
-    char *text = NULL;
-    size_t len = 0;
-
-    collector_feed_input(c, &in);
-    if (nseg == 2) {
-        if (!is_get) {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "components are defined in the configuration "
-                            "file");
-            return;
-        }
-        take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
-        return;
-    }
-    if (segment(rest, 2, id, sizeof(id)) < 0 ||
-        (idx = pharos_conf_component_index(&c->conf, id)) < 0) {
-        http_resp_error(resp, 404, "not_found", "no such component");
-        return;
-    }
-    if (nseg == 3) {
-        if (is_get) {
-            take_text(resp, 200, text, len,
-                      feed_component_v1(&in, idx, &text, &len));
-        } else if (is_write) {
-            patch_component(c, req, resp, idx, who);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use GET, PATCH or PUT");
-        }
-        return;
-    }
-    if (nseg == 4 && segment(rest, 3, sub, sizeof(sub)) > 0 && is_get) {
-        if (strcmp(sub, "uptime") == 0) {
-            uptime_v1(c, req, resp, idx);
-            return;
-        }
-        if (strcmp(sub, "transitions") == 0) {
-            transitions_v1(c, req, resp, idx);
-            return;
-        }
-    }
-    http_resp_error(resp, 404, "not_found", "no such resource");
 }
 
 static void
@@ -550,85 +456,116 @@ audit_v1(struct collector *c, struct http_request *req,
     http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
 }
 
-int
-api_v1_handle(struct collector *c, struct http_request *req,
+/* The component named by the route's first parameter, or -1 after a
+ * 404. */
+static int
+component_param(struct api_req *rq, struct http_response *resp)
+{
+    int idx = pharos_conf_component_index(&rq->c->conf, rq->param[0]);
+
+    if (idx < 0) {
+        http_resp_error(resp, 404, "not_found", "no such component");
+    }
+    return idx;
+}
+
+static void
+reply_component(struct api_req *rq, struct http_request *req,
+                struct http_response *resp)
+{
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+    int idx = component_param(rq, resp);
+
+    (void)req;
+    if (idx < 0) {
+        return;
+    }
+    collector_feed_input(rq->c, &in);
+    take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
+}
+
+void
+api_v1_components(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
+{
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+
+    (void)req;
+    collector_feed_input(rq->c, &in);
+    take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
+}
+
+void
+api_v1_component(struct api_req *rq, struct http_request *req,
+                 struct http_response *resp)
+{
+    reply_component(rq, req, resp);
+}
+
+void
+api_v1_component_patch(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp)
+{
+    int idx = component_param(rq, resp);
+
+    if (idx >= 0) {
+        patch_component(rq, req, resp, idx);
+    }
+}
+
+void
+api_v1_component_uptime(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp)
+{
+    int idx = component_param(rq, resp);
+
+    if (idx >= 0) {
+        uptime_v1(rq->c, req, resp, idx);
+    }
+}
+
+void
+api_v1_component_transitions(struct api_req *rq, struct http_request *req,
+                             struct http_response *resp)
+{
+    int idx = component_param(rq, resp);
+
+    if (idx >= 0) {
+        transitions_v1(rq->c, req, resp, idx);
+    }
+}
+
+void
+api_v1_page(struct api_req *rq, struct http_request *req,
+            struct http_response *resp)
+{
+    (void)req;
+    page_v1(rq->c, resp);
+}
+
+void
+api_v1_groups(struct api_req *rq, struct http_request *req,
               struct http_response *resp)
 {
-    const char *path = http_req_path(req);
-    const char *method = http_req_method(req);
-    const char *rest;
-    char page[80], coll[40], id[80] = "", sub[40], sub_id[80];
-    int nseg;
-    int is_get = strcmp(method, "GET") == 0;
-    const char *who;
+    (void)req;
+    groups_v1(rq->c, resp, NULL);
+}
 
-    if (strncmp(path, "/v1/pages/", 10) != 0) {
-        return 0;
-    }
-    rest = path + 10;
-    nseg = nsegments(rest);
-    if (segment(rest, 0, page, sizeof(page)) < 0 ||
-        strcmp(page, c->conf.page.id) != 0) {
-        http_resp_error(resp, 404, "not_found", "no such page");
-        return 1;
-    }
-    if (nseg >= 2 && segment(rest, 1, coll, sizeof(coll)) > 0 &&
-        strcmp(coll, "audit-log") == 0) {
-        who = auth_api_key(c, req, SCOPE_ADMIN, resp);
-        if (who != NULL) {
-            audit_v1(c, req, resp);
-        }
-        return 1;
-    }
-    who = auth_api_key(c, req, is_get ? SCOPE_READ : SCOPE_WRITE, resp);
-    if (who == NULL) {
-        return 1;
-    }
-    if (nseg == 1) {
-        if (is_get) {
-            page_v1(c, resp);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "the page is defined in the configuration file");
-        }
-        return 1;
-    }
-    if (segment(rest, 1, coll, sizeof(coll)) < 0) {
-        http_resp_error(resp, 404, "not_found", "no such resource");
-        return 1;
-    }
-    if (strcmp(coll, "component-groups") == 0 && nseg <= 3) {
-        if (!is_get) {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "component groups are defined in the "
-                            "configuration file");
-        } else {
-            groups_v1(c, resp, nseg == 3 && segment(rest, 2, id, sizeof(id))
-                                               > 0 ? id : NULL);
-        }
-        return 1;
-    }
-    if (nseg >= 3) {
-        segment(rest, 2, id, sizeof(id));
-    }
-    if (strcmp(coll, "components") == 0) {
-        components_v1(c, req, resp, rest, nseg, who);
-    } else if (strcmp(coll, "incidents") == 0 && nseg <= 5) {
-        int has_sub = nseg >= 4 && segment(rest, 3, sub, sizeof(sub)) > 0;
-        int has_sub_id = nseg >= 5 &&
-                         segment(rest, 4, sub_id, sizeof(sub_id)) > 0;
+void
+api_v1_group(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
+{
+    (void)req;
+    groups_v1(rq->c, resp, rq->param[0]);
+}
 
-        api_v1_incidents(c, req, resp, nseg >= 3 ? id : NULL,
-                         has_sub ? sub : NULL, has_sub_id ? sub_id : NULL,
-                         who);
-    } else if (strcmp(coll, "subscribers") == 0 && nseg <= 4) {
-        int has_sub = nseg >= 4 && segment(rest, 3, sub, sizeof(sub)) > 0;
-
-        api_v1_subscribers(c, req, resp, nseg >= 3 ? id : NULL,
-                           has_sub ? sub : NULL);
-    } else {
-        http_resp_error(resp, 404, "not_found", "no such resource");
-        return 1;
-    }
-    return 1;
+void
+api_v1_audit(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
+{
+    audit_v1(rq->c, req, resp);
 }

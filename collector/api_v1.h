@@ -34,22 +34,41 @@
 #define PH_API_V1_H
 
 #include "collector.h"
-#include "http.h"
+#include "routes.h"
 
-/* incidents[/<id>[/incident_updates/<uid>]] (api_v1_incidents.c); id,
- * sub and sub_id are NULL when absent. */
-void api_v1_incidents(struct collector *c, struct http_request *req,
-                      struct http_response *resp, const char *id,
-                      const char *sub, const char *sub_id, const char *who);
+/* Route handlers (routes.c holds their paths, methods and scopes). The
+ * first path parameter is the component, group, incident or subscriber
+ * id; incident updates take the update id as the second. */
+#define API_V1_HANDLER(name)                                                \
+    void name(struct api_req *rq, struct http_request *req,                 \
+              struct http_response *resp)
 
-/* subscribers[/<id>[/reactivate]] (subscribers.c); id and sub are NULL
- * when absent. */
-void api_v1_subscribers(struct collector *c, struct http_request *req,
-                        struct http_response *resp, const char *id,
-                        const char *sub);
-
-/* Returns 1 if the path was under /v1/pages/. */
-int api_v1_handle(struct collector *c, struct http_request *req,
-                  struct http_response *resp);
+/* api_v1.c */
+API_V1_HANDLER(api_v1_page);
+API_V1_HANDLER(api_v1_audit);
+API_V1_HANDLER(api_v1_groups);
+API_V1_HANDLER(api_v1_group);
+API_V1_HANDLER(api_v1_components);
+API_V1_HANDLER(api_v1_component);
+API_V1_HANDLER(api_v1_component_patch);
+API_V1_HANDLER(api_v1_component_uptime);
+API_V1_HANDLER(api_v1_component_transitions);
+/* api_v1_incidents.c */
+API_V1_HANDLER(api_v1_incidents_list);
+API_V1_HANDLER(api_v1_incidents_unresolved);
+API_V1_HANDLER(api_v1_incidents_upcoming);
+API_V1_HANDLER(api_v1_incidents_scheduled);
+API_V1_HANDLER(api_v1_incidents_active_maintenance);
+API_V1_HANDLER(api_v1_incident_create);
+API_V1_HANDLER(api_v1_incident_get);
+API_V1_HANDLER(api_v1_incident_patch);
+API_V1_HANDLER(api_v1_incident_delete);
+API_V1_HANDLER(api_v1_incident_update_edit);
+/* subscribers.c */
+API_V1_HANDLER(api_v1_subscribers_list);
+API_V1_HANDLER(api_v1_subscribers_create);
+API_V1_HANDLER(api_v1_subscriber_get);
+API_V1_HANDLER(api_v1_subscriber_delete);
+API_V1_HANDLER(api_v1_subscriber_reactivate);
 
 #endif

@@ -288,12 +288,29 @@ fail(struct http_response *resp, int rc, int bad_body, const char *err)
     }
 }
 
+/* The deferred reply of a create or an update: the incident as it is
+ * after the evaluation the change asked for (routes.h). */
 static void
-create_incident(struct collector *c, struct http_request *req,
-                struct http_response *resp, const char *who)
+reply_subject(struct api_req *rq, struct http_request *req,
+              struct http_response *resp)
 {
+    const struct incident *inc = incidents_find(rq->c, rq->subject);
+
+    (void)req;
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    reply_incident(rq->c, resp, rq->reply_status, inc);
+}
+
+void
+api_v1_incident_create(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp)
+{
+    struct collector *c = rq->c;
     struct fields f;
-    struct incident *inc = NULL;
+    char id[INC_ID_LEN + 1];
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
@@ -302,42 +319,83 @@ create_incident(struct collector *c, struct http_request *req,
         if (f.e.draft < 0) {
             f.e.draft = 0;
         }
-        rc = incidents_create(c, &f.e, who, &inc, err, sizeof(err));
+        rc = incidents_create(c, &f.e, rq->actor, id, err, sizeof(err));
     }
     if (rc != 0) {
         fail(resp, rc, bad_body, err);
     } else {
-        reply_incident(c, resp, 201, inc);
+        route_reply_after(rq, reply_subject, 201, id);
     }
     json_decref(f.doc);
 }
 
-static void
-update_incident(struct collector *c, struct http_request *req,
-                struct http_response *resp, struct incident *inc,
-                const char *who)
+void
+api_v1_incident_patch(struct api_req *rq, struct http_request *req,
+                      struct http_response *resp)
 {
+    struct collector *c = rq->c;
+    const char *id = rq->param[0];
     struct fields f;
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
+    if (incidents_find(c, id) == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
     rc = read_fields(c, req, &f, &bad_body, err, sizeof(err));
     if (rc == 0) {
-        rc = incidents_update(c, inc, &f.e, who, err, sizeof(err));
+        rc = incidents_update(c, id, &f.e, rq->actor, err, sizeof(err));
     }
     if (rc != 0) {
         fail(resp, rc, bad_body, err);
     } else {
-        reply_incident(c, resp, 200, inc);
+        route_reply_after(rq, reply_subject, 200, id);
     }
     json_decref(f.doc);
 }
 
+/* The edited update, as Statuspage answers (deferred like the others). */
 static void
-edit_update(struct collector *c, struct http_request *req,
-            struct http_response *resp, struct incident *inc,
-            const char *uid)
+reply_update(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
 {
+    const struct incident *inc = incidents_find(rq->c, rq->subject);
+    const char *uid = rq->param[1];
+    struct feed_input in;
+    char *out = NULL;
+    size_t olen = 0;
+    json_t *obj, *ups, *one = NULL;
+    size_t i;
+
+    (void)req;
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    collector_feed_input(rq->c, &in);
+    obj = feed_incident_obj(&in, inc, 1);
+    ups = json_object_get(obj, "incident_updates");
+    json_array_foreach(ups, i, one) {
+        if (strcmp(str_of(one, "id"), uid) == 0) {
+            break;
+        }
+    }
+    json_incref(one);
+    json_decref(obj);
+    /* feed_dump() takes the reference. */
+    if (one == NULL || feed_dump(one, &out, &olen) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)out, olen);
+}
+
+void
+api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
+                            struct http_response *resp)
+{
+    const char *id = rq->param[0], *uid = rq->param[1];
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
     json_t *doc = NULL;
@@ -348,6 +406,10 @@ edit_update(struct collector *c, struct http_request *req,
     char err[ERR_MAX] = "";
     int rc;
 
+    if (incidents_find(rq->c, id) == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
     rc = api_body_parse(body, len, &doc, err, sizeof(err));
     if (rc != 0) {
         fail(resp, rc, 1, err);
@@ -370,7 +432,7 @@ edit_update(struct collector *c, struct http_request *req,
         json_decref(doc);
         return;
     }
-    rc = incidents_edit_update(c, inc, uid, text, display, deliver);
+    rc = incidents_edit_update(rq->c, id, uid, text, display, deliver);
     json_decref(doc);
     if (rc == PH_ENOENT) {
         http_resp_error(resp, 404, "not_found", "no such incident update");
@@ -380,36 +442,13 @@ edit_update(struct collector *c, struct http_request *req,
         fail(resp, rc, 0, "cannot store the incident");
         return;
     }
-    /* The edited update, as Statuspage answers. */
-    {
-        struct feed_input in;
-        char *out = NULL;
-        size_t olen = 0;
-        json_t *obj, *ups, *one = NULL;
-        size_t i;
-
-        collector_feed_input(c, &in);
-        obj = feed_incident_obj(&in, inc, 1);
-        ups = json_object_get(obj, "incident_updates");
-        json_array_foreach(ups, i, one) {
-            if (strcmp(str_of(one, "id"), uid) == 0) {
-                break;
-            }
-        }
-        json_incref(one);
-        json_decref(obj);
-        if (one == NULL || feed_dump(one, &out, &olen) != 0) {
-            http_resp_error(resp, 500, "internal", "out of memory");
-            return;
-        }
-        http_resp_take(resp, 200, "application/json", (uint8_t *)out, olen);
-    }
+    route_reply_after(rq, reply_update, 200, id);
 }
 
 /* GET incidents[?q=&limit=&page=] and the filtered lists. */
 static void
 list_incidents(struct collector *c, struct http_request *req,
-               struct http_response *resp, const char *which)
+               struct http_response *resp, enum feed_sel which)
 {
     const char *q = http_req_query(req, "q");
     const char *lq = http_req_query(req, "limit");
@@ -428,17 +467,7 @@ list_incidents(struct collector *c, struct http_request *req,
         return;
     }
     collector_feed_input(c, &in);
-    all = feed_incident_list(&in,
-                             strcmp(which, "unresolved") == 0
-                                 ? FEED_SEL_UNRESOLVED
-                             : strcmp(which, "upcoming") == 0
-                                 ? FEED_SEL_MAINT_UPCOMING
-                             : strcmp(which, "scheduled") == 0
-                                 ? FEED_SEL_MAINT_ALL
-                             : strcmp(which, "active_maintenance") == 0
-                                 ? FEED_SEL_MAINT_ACTIVE
-                                 : FEED_SEL_ALL,
-                             1);
+    all = feed_incident_list(&in, which, 1);
     out = json_array();
     skip = (page - 1) * limit;
     json_array_foreach(all, i, v) {
@@ -465,81 +494,59 @@ list_incidents(struct collector *c, struct http_request *req,
     http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
 }
 
-void
-api_v1_incidents(struct collector *c, struct http_request *req,
-                 struct http_response *resp, const char *id,
-                 const char *sub, const char *sub_id, const char *who)
-{
-    const char *method = http_req_method(req);
-    int is_get = strcmp(method, "GET") == 0;
-    int is_write = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
-    struct incident *inc;
+#define LIST_HANDLER(name, which)                                           \
+    void name(struct api_req *rq, struct http_request *req,                 \
+              struct http_response *resp)                                   \
+    {                                                                       \
+        list_incidents(rq->c, req, resp, which);                            \
+    }
 
-    if (id == NULL) {
-        if (is_get) {
-            list_incidents(c, req, resp, "all");
-        } else if (strcmp(method, "POST") == 0) {
-            create_incident(c, req, resp, who);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use GET or POST");
-        }
-        return;
-    }
-    if (sub == NULL && (strcmp(id, "unresolved") == 0 ||
-                        strcmp(id, "upcoming") == 0 ||
-                        strcmp(id, "scheduled") == 0 ||
-                        strcmp(id, "active_maintenance") == 0)) {
-        if (is_get) {
-            list_incidents(c, req, resp, id);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed", "use GET");
-        }
-        return;
-    }
-    inc = incidents_find(c, id);
+LIST_HANDLER(api_v1_incidents_list, FEED_SEL_ALL)
+LIST_HANDLER(api_v1_incidents_unresolved, FEED_SEL_UNRESOLVED)
+LIST_HANDLER(api_v1_incidents_upcoming, FEED_SEL_MAINT_UPCOMING)
+LIST_HANDLER(api_v1_incidents_scheduled, FEED_SEL_MAINT_ALL)
+LIST_HANDLER(api_v1_incidents_active_maintenance, FEED_SEL_MAINT_ACTIVE)
+
+void
+api_v1_incident_get(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    const struct incident *inc = incidents_find(rq->c, rq->param[0]);
+
+    (void)req;
     if (inc == NULL) {
         http_resp_error(resp, 404, "not_found", "no such incident");
         return;
     }
-    if (sub != NULL) {
-        if (strcmp(sub, "incident_updates") != 0 || sub_id == NULL) {
-            http_resp_error(resp, 404, "not_found", "no such resource");
-        } else if (!is_write) {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use PATCH or PUT");
-        } else {
-            edit_update(c, req, resp, inc, sub_id);
-        }
+    reply_incident(rq->c, resp, 200, inc);
+}
+
+void
+api_v1_incident_delete(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp)
+{
+    struct incident gone;
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = incidents_delete(rq->c, rq->param[0], &gone);
+
+    (void)req;
+    if (rc == PH_ENOENT) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
         return;
     }
-    if (is_get) {
-        reply_incident(c, resp, 200, inc);
-    } else if (is_write) {
-        update_incident(c, req, resp, inc, who);
-    } else if (strcmp(method, "DELETE") == 0) {
-        struct incident gone;
-        struct feed_input in;
-        char *text = NULL;
-        size_t len = 0;
-        int rc = incidents_delete(c, id, &gone);
-
-        if (rc != 0) {
-            http_resp_error(resp, 500, "internal",
-                            "cannot delete the incident");
-            return;
-        }
-        log_info("incident %s deleted by %s", gone.id, who);
-        collector_feed_input(c, &in);
-        rc = feed_incident_v1(&in, &gone, &text, &len);
-        incident_free(&gone);
-        if (rc != 0) {
-            http_resp_error(resp, 500, "internal", "out of memory");
-            return;
-        }
-        http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-    } else {
-        http_resp_error(resp, 405, "method_not_allowed",
-                        "use GET, PATCH, PUT or DELETE");
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", "cannot delete the incident");
+        return;
     }
+    log_info("incident %s deleted by %s", gone.id, rq->actor);
+    collector_feed_input(rq->c, &in);
+    rc = feed_incident_v1(&in, &gone, &text, &len);
+    incident_free(&gone);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
 }

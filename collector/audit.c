@@ -46,8 +46,8 @@ target_of(struct http_request *req, const struct http_response *resp,
 }
 
 void
-audit_request(struct collector *c, struct http_request *req,
-              const struct http_response *resp)
+audit_request(struct collector *c, const char *actor,
+              struct http_request *req, const struct http_response *resp)
 {
     const char *method = http_req_method(req);
     const char *path = http_req_path(req);
@@ -56,7 +56,7 @@ audit_request(struct collector *c, struct http_request *req,
     char action[300], target[128], detail[AUDIT_DETAIL_MAX + 4];
     size_t n;
 
-    if (c->req_actor == NULL || strcmp(method, "GET") == 0 ||
+    if (actor == NULL || strcmp(method, "GET") == 0 ||
         strcmp(method, "HEAD") == 0 || strcmp(method, "OPTIONS") == 0 ||
         strncmp(path, "/v1/", 4) != 0 || strncmp(path, "/v1/agent/", 10) == 0) {
         return;
@@ -76,7 +76,7 @@ audit_request(struct collector *c, struct http_request *req,
     }
     /* A created key or token is in the reply, never in the request, so
      * the excerpt holds no secret. */
-    if (store_audit_add(c->store, time_now_ms(), c->req_actor, action, target,
+    if (store_audit_add(c->store, time_now_ms(), actor, action, target,
                         detail, resp->status) != 0) {
         log_warnx("store: cannot write the audit log: %s",
                   store_errmsg(c->store));

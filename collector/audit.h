@@ -14,7 +14,8 @@
 
 /* Records req if it was an authenticated write under /v1/ (agents'
  * result uploads excepted). Called after the handler filled resp. */
-void audit_request(struct collector *c, struct http_request *req,
+void audit_request(struct collector *c, const char *actor,
+                   struct http_request *req,
                    const struct http_response *resp);
 
 #endif

@@ -78,7 +78,8 @@ rate_take(struct collector *c, const char *name)
 
 const char *
 auth_api_key(struct collector *c, struct http_request *req,
-             enum auth_scope need, struct http_response *resp)
+             enum auth_scope need, struct http_response *resp,
+             const char **ret_known)
 {
     const char *key = key_of(req);
     const struct conf_api_key *found = NULL;
@@ -100,6 +101,9 @@ auth_api_key(struct collector *c, struct http_request *req,
             }
         }
     }
+    if (ret_known != NULL) {
+        *ret_known = found != NULL ? found->name : NULL;
+    }
     if (found == NULL) {
         c->metrics.auth_failures++;
         complain(&c->auth_complaint, time_now_ms(),
@@ -108,7 +112,6 @@ auth_api_key(struct collector *c, struct http_request *req,
         http_resp_error(resp, 401, "unauthorized", "Could not authenticate");
         return NULL;
     }
-    c->req_actor = found->name;
     wait = rate_take(c, found->name);
     if (wait > 0) {
         char secs[16];

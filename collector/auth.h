@@ -15,17 +15,26 @@
 #include "collector.h"
 #include "http.h"
 
-enum auth_scope { SCOPE_READ = 1, SCOPE_WRITE = 2, SCOPE_ADMIN = 3 };
+/* SCOPE_NONE: no API key needed (public, or the handler checks its own
+ * kind of token). */
+enum auth_scope {
+    SCOPE_NONE = 0,
+    SCOPE_READ = 1,
+    SCOPE_WRITE = 2,
+    SCOPE_ADMIN = 3
+};
 
 /*
  * Returns the key's name (borrowed from the config) when the request
  * carries a key with at least scope need; otherwise fills resp with 401
  * (no or unknown key), 429 (over the rate limit) or 403 (scope too low)
- * and returns NULL. The name is also left in c->req_actor for the audit
- * log.
+ * and returns NULL. *ret_known (may be NULL) is set to the name of the
+ * key presented, even when it was refused (the audit log names it), or
+ * NULL when no known key was presented.
  */
 const char *auth_api_key(struct collector *c, struct http_request *req,
-                         enum auth_scope need, struct http_response *resp);
+                         enum auth_scope need, struct http_response *resp,
+                         const char **ret_known);
 
 /* Finds the agent whose token hashes to sha256 among config agents and
  * agents added at run time (not revoked). Returns NULL if none. */

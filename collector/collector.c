@@ -131,28 +131,94 @@ out:
     return e;
 }
 
+/* The engine's callback: transitions are queued during the tick and
+ * handed to the listeners after it, so no listener runs inside the
+ * engine. */
 static void
-on_transition(const struct engine_transition *t, void *arg)
+queue_transition(const struct engine_transition *t, void *arg)
 {
     struct collector *c = arg;
-    const char *cid = c->conf.components[t->component].id;
 
-    log_info("status %s: %s -> %s (%s: %s)", cid,
-             comp_status_name(t->old_status), comp_status_name(t->new_status),
-             status_source_name(t->source), t->reason);
-    c->comps[t->component].status = t->new_status;
-    c->comps[t->component].updated_at_ms = t->at_ms;
-    c->metrics.transitions++;
-    if (store_add_transition(c->store, cid, comp_status_name(t->old_status),
-                             comp_status_name(t->new_status),
-                             status_source_name(t->source), t->reason,
-                             t->at_ms) != 0) {
-        complain(&c->store_complaint, t->at_ms,
-                 "store: cannot record transition of %s", cid);
+    if (c->ntq < c->tq_cap) {
+        c->tq[c->ntq++] = *t;
     }
-    notify_component(c, t->component, t->old_status, t->new_status,
-                     t->at_ms);
-    incidents_on_transition(c, t);
+}
+
+/* Listener: the public status, the transition log and the metric. */
+static void
+record_transitions(void *arg, const struct engine_transition *tv, size_t n,
+                   int64_t now_ms)
+{
+    struct collector *c = arg;
+
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        const struct engine_transition *t = &tv[i];
+        const char *cid = c->conf.components[t->component].id;
+
+        log_info("status %s: %s -> %s (%s: %s)", cid,
+                 comp_status_name(t->old_status),
+                 comp_status_name(t->new_status),
+                 status_source_name(t->source), t->reason);
+        c->comps[t->component].status = t->new_status;
+        c->comps[t->component].updated_at_ms = t->at_ms;
+        c->metrics.transitions++;
+        if (store_add_transition(c->store, cid,
+                                 comp_status_name(t->old_status),
+                                 comp_status_name(t->new_status),
+                                 status_source_name(t->source), t->reason,
+                                 t->at_ms) != 0) {
+            complain(&c->store_complaint, t->at_ms,
+                     "store: cannot record transition of %s", cid);
+        }
+    }
+}
+
+/* Listener: the daily uptime of every component, after each evaluation. */
+static void
+observe_uptime(void *arg, const struct engine_transition *tv, size_t n,
+               int64_t now_ms)
+{
+    struct collector *c = arg;
+
+    (void)tv;
+    (void)n;
+    if (c->rollup != NULL) {
+        rollup_observe(c->rollup, c, now_ms, 0);
+    }
+}
+
+int
+collector_listen(struct collector *c, const char *name,
+                 transition_listener_cb fn, void *arg)
+{
+    if (c->nlisteners == COLLECTOR_MAX_LISTENERS) {
+        return PH_ETOOBIG;
+    }
+    c->listeners[c->nlisteners].name = name;
+    c->listeners[c->nlisteners].fn = fn;
+    c->listeners[c->nlisteners].arg = arg;
+    c->nlisteners++;
+    return 0;
+}
+
+/* Room for one transition per component and evaluation. */
+static int
+size_queue(struct collector *c)
+{
+    struct engine_transition *q;
+
+    c->ntq = 0;
+    if (c->tq_cap > c->conf.ncomponents) {
+        return 0; /* never shrinks: a failed reload keeps the old conf */
+    }
+    q = ph_realloc(c->tq, (c->conf.ncomponents + 1) * sizeof(*q));
+    if (q == NULL) {
+        return PH_ENOMEM;
+    }
+    c->tq = q;
+    c->tq_cap = c->conf.ncomponents + 1;
+    return 0;
 }
 
 void
@@ -201,22 +267,36 @@ collector_restore_overrides(struct collector *c)
     }
 }
 
-void
-collector_evaluate(struct collector *c)
+/*
+ * The one evaluation driver: ticks the engine, then hands the queued
+ * transitions to the listeners. Listeners that change something request
+ * another evaluation, which runs after this one returns (a request made
+ * now re-arms the timer), so the engine is never re-entered.
+ */
+static void
+evaluate(struct collector *c)
 {
     uint64_t before = c->metrics.transitions;
     int64_t now = time_now_ms();
     int changed = 0;
 
-    engine_tick(c->engine, now, on_transition, c);
+    if (c->evaluating) {
+        return;
+    }
+    c->evaluating = 1;
+    c->eval_requested = 0;
+    c->ntq = 0;
+    engine_tick(c->engine, now, queue_transition, c);
     for (size_t i = 0; i < c->conf.ncomponents; i++) {
         int u = engine_component_unknown(c->engine, (int)i);
         changed |= u != c->comps[i].unknown;
         c->comps[i].unknown = u;
     }
-    if (c->rollup != NULL) {
-        rollup_observe(c->rollup, c, now, 0);
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        c->listeners[i].fn(c->listeners[i].arg, c->tq, c->ntq, now);
     }
+    c->ntq = 0;
+    c->evaluating = 0;
     /* Rebuild the documents when a status moved or new results arrived
      * (regions.json shows each check's last result); an idle collector
      * re-renders every REFRESH_IDLE_MS, since region states also age
@@ -236,17 +316,30 @@ on_eval_timer(uv_timer_t *t)
     struct collector *c = t->data;
 
     c->eval_pending = 0;
-    collector_evaluate(c);
+    evaluate(c);
 }
 
-void
-collector_schedule_evaluate(struct collector *c)
+static void
+arm_evaluation(struct collector *c, uint64_t delay_ms)
 {
-    if (c->eval_pending || c->shutting_down) {
+    if (c->eval_pending || c->shutting_down || c->eval_timer.loop == NULL) {
         return;
     }
     c->eval_pending = 1;
-    uv_timer_start(&c->eval_timer, on_eval_timer, EVALUATE_DELAY_MS, 0);
+    uv_timer_start(&c->eval_timer, on_eval_timer, delay_ms, 0);
+}
+
+void
+collector_request_evaluate(struct collector *c)
+{
+    c->eval_requested = 1;
+    arm_evaluation(c, 0);
+}
+
+void
+collector_request_evaluate_soon(struct collector *c)
+{
+    arm_evaluation(c, EVALUATE_DELAY_MS);
 }
 
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
@@ -378,6 +471,33 @@ on_publish_timer(uv_timer_t *t)
     render_all(c);
 }
 
+/*
+ * The collector's HTTP callback: route, run the evaluation the handler
+ * asked for, render a deferred reply, and for a management write that
+ * promises read-your-writes publish before the reply leaves, so the
+ * feed of this collector already shows what the 2xx says.
+ */
+static void
+on_http(struct http_request *req, struct http_response *resp, void *arg)
+{
+    struct collector *c = arg;
+    struct api_req rq;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.c = c;
+    routes_dispatch(&rq, req, resp);
+    if (c->eval_requested) {
+        evaluate(c);
+    }
+    routes_finish(&rq, req, resp);
+    if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
+        resp->status < 300) {
+        c->dirty = 0;
+        uv_timer_stop(&c->publish_timer);
+        render_all(c);
+    }
+}
+
 void
 collector_mark_dirty(struct collector *c)
 {
@@ -426,7 +546,7 @@ on_tick(uv_timer_t *t)
 
     incidents_tick(c, time_now_ms());
     intake_tick(c, time_now_ms());
-    collector_evaluate(c);
+    evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
         c->last_full_publish_ms = now;
@@ -531,7 +651,7 @@ collector_start(struct collector *c)
     }
     c->comps = ph_calloc(cf->ncomponents + 1, sizeof(*c->comps));
     c->engine = build_engine(c);
-    if (c->comps == NULL || c->engine == NULL) {
+    if (c->comps == NULL || c->engine == NULL || size_queue(c) != 0) {
         log_warnx("cannot build the state engine");
         return PH_ENOMEM;
     }
@@ -569,21 +689,30 @@ collector_start(struct collector *c)
         log_warnx("%s", err);
         return rc;
     }
-    engine_tick(c->engine, time_now_ms(), on_transition, c);
-    render_all(c);
-
+    /* The listeners, in the order they see each evaluation: the status
+     * and its log first, since the others read it. */
+    if (collector_listen(c, "transition log", record_transitions, c) != 0 ||
+        collector_listen(c, "notifications", notify_on_transitions, c) !=
+            0 ||
+        collector_listen(c, "incident automation", incidents_on_transitions,
+                         c) != 0 ||
+        collector_listen(c, "uptime", observe_uptime, c) != 0) {
+        return PH_ETOOBIG;
+    }
     uv_timer_init(c->loop, &c->tick_timer);
     c->tick_timer.data = c;
     uv_timer_init(c->loop, &c->publish_timer);
     c->publish_timer.data = c;
     uv_timer_init(c->loop, &c->eval_timer);
     c->eval_timer.data = c;
+    evaluate(c);
+    render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     memset(&hopts, 0, sizeof(hopts));
     hopts.listen = cf->listen;
     hopts.max_body_bytes = cf->max_body_bytes;
-    rc = http_server_start(c->loop, &hopts, routes_handle, c, &c->http, err,
+    rc = http_server_start(c->loop, &hopts, on_http, c, &c->http, err,
                            sizeof(err));
     if (rc != 0) {
         log_warnx("http: %s", err);
@@ -637,7 +766,7 @@ collector_reload(struct collector *c)
     c->conf = nc;
     ne = build_engine(c);
     ncomps = ph_calloc(nc.ncomponents + 1, sizeof(*ncomps));
-    rc = ne == NULL || ncomps == NULL ? PH_ENOMEM : 0;
+    rc = ne == NULL || ncomps == NULL || size_queue(c) != 0 ? PH_ENOMEM : 0;
     if (rc == 0) {
         rc = idmap_init_stride(&nids, nc.checks, nc.nchecks,
                                sizeof(nc.checks[0]),
@@ -747,6 +876,8 @@ collector_free(struct collector *c)
     admin_free_keys(c);
     ph_free(c->plans);
     ph_free(c->comps);
+    ph_free(c->tq);
+    c->tq = NULL;
     pharos_conf_free(&c->conf);
     c->engine = NULL;
     c->store = NULL;

@@ -74,6 +74,24 @@ struct region_plan {
     char etag[24];
 };
 
+/*
+ * A transition listener, registered at start (collectd's
+ * plugin_register_* idea). After every evaluation the driver hands each
+ * listener, in registration order, the transitions of that evaluation
+ * (n may be 0: the evaluation itself is news to the uptime rollup).
+ * Listeners may change incidents and request another evaluation; they
+ * never run one.
+ */
+typedef void (*transition_listener_cb)(void *arg,
+                                       const struct engine_transition *t,
+                                       size_t n, int64_t now_ms);
+#define COLLECTOR_MAX_LISTENERS 8
+struct transition_listener {
+    const char *name;
+    transition_listener_cb fn;
+    void *arg;
+};
+
 struct collector {
     uv_loop_t *loop;
     char *conf_path;
@@ -89,7 +107,6 @@ struct collector {
     size_t ndb_agents;
     struct conf_api_key *db_keys; /* API keys added at run time */
     size_t ndb_keys;
-    const char *req_actor;        /* key name of the current request */
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
     struct region_plan *plans;    /* conf.nregions entries */
     struct feed_component_state *comps; /* conf.ncomponents entries */
@@ -103,6 +120,12 @@ struct collector {
     int64_t last_full_publish_ms; /* monotonic */
     int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
+    int eval_requested;           /* a change waits for an evaluation */
+    int evaluating;               /* inside the driver (no re-entry) */
+    struct engine_transition *tq; /* this evaluation's transitions */
+    size_t ntq, tq_cap;           /* cap: one per component */
+    struct transition_listener listeners[COLLECTOR_MAX_LISTENERS];
+    size_t nlisteners;
     uint64_t evaluated_results;   /* results_ingested at the last evaluation */
     int64_t last_eval_render_ms;  /* monotonic */
     int shutting_down;
@@ -133,12 +156,19 @@ int collector_reload(struct collector *c);
 /* Frees what collector_start() built; call after uv_run() returned. */
 void collector_free(struct collector *c);
 
-/* Re-derives statuses now and records transitions; schedules a publish
- * if anything changed. Called after each ingested batch and each tick. */
-void collector_evaluate(struct collector *c);
-/* Evaluates within EVALUATE_DELAY_MS: many batches arriving together
- * cost one evaluation. */
-void collector_schedule_evaluate(struct collector *c);
+/*
+ * Evaluation requests. collector.c is the one place that runs the state
+ * engine: handlers and listeners only ask. A request made while an HTTP
+ * request is handled is evaluated before that request's reply is sent;
+ * any other runs on the next loop iteration. The "soon" form waits
+ * EVALUATE_DELAY_MS so that many agent batches cost one evaluation.
+ */
+void collector_request_evaluate(struct collector *c);
+void collector_request_evaluate_soon(struct collector *c);
+/* Registers a transition listener (at start, before the first
+ * evaluation). Returns 0 or PH_ETOOBIG past COLLECTOR_MAX_LISTENERS. */
+int collector_listen(struct collector *c, const char *name,
+                     transition_listener_cb fn, void *arg);
 /* The snapshot the feed renders from. */
 void collector_feed_input(struct collector *c, struct feed_input *in);
 /* Sets (status >= 0) or clears (status -1) the manual override of a

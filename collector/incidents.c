@@ -74,15 +74,24 @@ incidents_free(struct collector *c)
     c->nincidents = 0;
 }
 
-struct incident *
-incidents_find(struct collector *c, const char *id)
+/* The index of incident id in memory, or -1. */
+static int
+index_of(const struct collector *c, const char *id)
 {
     for (size_t i = 0; i < c->nincidents; i++) {
         if (strcmp(c->incidents[i].id, id) == 0) {
-            return &c->incidents[i];
+            return (int)i;
         }
     }
-    return NULL;
+    return -1;
+}
+
+const struct incident *
+incidents_find(struct collector *c, const char *id)
+{
+    int k = index_of(c, id);
+
+    return k >= 0 ? &c->incidents[k] : NULL;
 }
 
 /* Statuses an edit sets on components become manual overrides (operational
@@ -125,9 +134,10 @@ is_closed(enum inc_status s)
 }
 
 /* After a change: effects and a publish. human is 1 for changes made
- * through the API: they may set component overrides and are evaluated at
- * once; automation and timers (human 0) run inside or just before the
- * engine's tick, so they never set overrides nor re-enter it. */
+ * through the API: they may set component overrides. Automation and
+ * timers (human 0) never do, so probe evidence cannot override itself.
+ * Either way the change is evaluated by the driver after this call
+ * returns (collector.c), never from here. */
 static void
 after_change(struct collector *c, const struct incident *inc,
              const struct inc_edit *e, int was_closed, int human)
@@ -138,9 +148,7 @@ after_change(struct collector *c, const struct incident *inc,
         apply_components(c, inc, e, resolved_now);
     }
     incidents_reapply(c);
-    if (human) {
-        collector_evaluate(c);
-    }
+    collector_request_evaluate(c);
     collector_mark_dirty(c);
 }
 
@@ -156,7 +164,7 @@ new_ids(char id[INC_ID_LEN + 1], char uid[INC_ID_LEN + 1])
 
 static int
 create(struct collector *c, const struct inc_edit *e, const char *who,
-       int auto_opened, int human, struct incident **ret, char *err,
+       int auto_opened, int human, char ret_id[INC_ID_LEN + 1], char *err,
        size_t errlen)
 {
     struct incident inc;
@@ -191,21 +199,20 @@ create(struct collector *c, const struct inc_edit *e, const char *who,
     c->nincidents++;
     log_info("incident %s opened by %s: %s (%s%s)", id, who, inc.name,
              inc_status_name(inc.status), inc.draft ? ", draft" : "");
-    /* Before the effects: they may re-enter and move the array. */
     notify_incident(c, &c->incidents[0], 1);
     after_change(c, &c->incidents[0], e, 0, human);
-    if (ret != NULL) {
-        *ret = &c->incidents[0];
+    if (ret_id != NULL) {
+        memcpy(ret_id, id, sizeof(id));
     }
     return 0;
 }
 
 int
 incidents_create(struct collector *c, const struct inc_edit *e,
-                 const char *who, struct incident **ret, char *err,
+                 const char *who, char ret_id[INC_ID_LEN + 1], char *err,
                  size_t errlen)
 {
-    return create(c, e, who, 0, 1, ret, err, errlen);
+    return create(c, e, who, 0, 1, ret_id, err, errlen);
 }
 
 static int
@@ -251,22 +258,34 @@ update(struct collector *c, struct incident *inc, const struct inc_edit *e,
 }
 
 int
-incidents_update(struct collector *c, struct incident *inc,
+incidents_update(struct collector *c, const char *id,
                  const struct inc_edit *e, const char *who, char *err,
                  size_t errlen)
 {
-    return update(c, inc, e, who, 1, err, errlen);
+    int k = index_of(c, id);
+
+    if (k < 0) {
+        snprintf(err, errlen, "no such incident");
+        return PH_ENOENT;
+    }
+    return update(c, &c->incidents[k], e, who, 1, err, errlen);
 }
 
 int
-incidents_edit_update(struct collector *c, struct incident *inc,
+incidents_edit_update(struct collector *c, const char *id,
                       const char *update_id, const char *body,
                       int64_t display_ms, int deliver)
 {
     struct incident work;
     struct inc_update *u = NULL;
+    struct incident *inc;
+    int k = index_of(c, id);
     int rc;
 
+    if (k < 0) {
+        return PH_ENOENT;
+    }
+    inc = &c->incidents[k];
     rc = incident_copy(&work, inc);
     if (rc != 0) {
         return rc;
@@ -311,15 +330,10 @@ incidents_edit_update(struct collector *c, struct incident *inc,
 int
 incidents_delete(struct collector *c, const char *id, struct incident *ret)
 {
-    size_t k;
+    int k = index_of(c, id);
     int rc;
 
-    for (k = 0; k < c->nincidents; k++) {
-        if (strcmp(c->incidents[k].id, id) == 0) {
-            break;
-        }
-    }
-    if (k == c->nincidents) {
+    if (k < 0) {
         return PH_ENOENT;
     }
     rc = store_incident_delete(c->store, id);
@@ -332,11 +346,11 @@ incidents_delete(struct collector *c, const char *id, struct incident *ret)
         incident_free(&c->incidents[k]);
     }
     memmove(&c->incidents[k], &c->incidents[k + 1],
-            (c->nincidents - k - 1) * sizeof(*c->incidents));
+            (c->nincidents - (size_t)k - 1) * sizeof(*c->incidents));
     c->nincidents--;
     memset(&c->incidents[c->nincidents], 0, sizeof(*c->incidents));
     incidents_reapply(c);
-    collector_evaluate(c);
+    collector_request_evaluate(c);
     collector_mark_dirty(c);
     return 0;
 }
@@ -443,8 +457,8 @@ is_outage(enum comp_status s)
     return s == COMP_PARTIAL || s == COMP_MAJOR;
 }
 
-void
-incidents_on_transition(struct collector *c, const struct engine_transition *t)
+static void
+on_transition(struct collector *c, const struct engine_transition *t)
 {
     const struct conf_component *comp = &c->conf.components[t->component];
     struct incident *open;
@@ -507,5 +521,15 @@ incidents_on_transition(struct collector *c, const struct engine_transition *t)
             log_warnx("automation: cannot update incident %s: %s", open->id,
                       err);
         }
+    }
+}
+
+void
+incidents_on_transitions(void *arg, const struct engine_transition *t,
+                         size_t n, int64_t now_ms)
+{
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        on_transition(arg, &t[i]);
     }
 }

@@ -22,23 +22,28 @@ void incidents_free(struct collector *c);
 /* Re-applies the maintenance windows to the engine (after a reload). */
 void incidents_reapply(struct collector *c);
 
-struct incident *incidents_find(struct collector *c, const char *id);
+/* The incident named id, for rendering only: the pointer is valid until
+ * the next change of any incident. NULL if not in memory. */
+const struct incident *incidents_find(struct collector *c, const char *id);
 
 /*
- * Creates or updates an incident from e (see incident_apply()); who names
- * the actor for the log. On a bad edit returns PH_EINVAL with a message
- * in err; PH_EDB when the store failed. *ret (create) points into the
- * collector's array until the next change.
+ * Creates an incident from e (see incident_apply()), or updates the one
+ * named id; who names the actor for the log. Incidents are always named
+ * by id: the array behind them moves when automation opens one. The new
+ * id is copied to ret_id (may be NULL). On a bad edit returns PH_EINVAL
+ * with a message in err; PH_ENOENT for an unknown id; PH_EDB when the
+ * store failed. Statuses the edit sets become overrides; the evaluation
+ * they need is requested, never run here.
  */
 int incidents_create(struct collector *c, const struct inc_edit *e,
-                     const char *who, struct incident **ret, char *err,
-                     size_t errlen);
-int incidents_update(struct collector *c, struct incident *inc,
+                     const char *who, char ret_id[INC_ID_LEN + 1],
+                     char *err, size_t errlen);
+int incidents_update(struct collector *c, const char *id,
                      const struct inc_edit *e, const char *who, char *err,
                      size_t errlen);
 /* Edits one update's body, display time or deliver flag (NULL / 0 / -1
- * leave it). PH_ENOENT if the update is not there. */
-int incidents_edit_update(struct collector *c, struct incident *inc,
+ * leave it). PH_ENOENT if the incident or the update is not there. */
+int incidents_edit_update(struct collector *c, const char *id,
                           const char *update_id, const char *body,
                           int64_t display_ms, int deliver);
 /* Deletes; copies the deleted incident into *ret (caller frees) when ret
@@ -49,8 +54,9 @@ int incidents_delete(struct collector *c, const char *id,
 /* Maintenance starts, completions and reminders; automatic resolution. */
 void incidents_tick(struct collector *c, int64_t now_ms);
 
-/* Probe automation: called for each component transition. */
-void incidents_on_transition(struct collector *c,
-                             const struct engine_transition *t);
+/* Probe automation, a transition listener (collector.c registers it):
+ * opens, updates and moves to monitoring the automatic incidents. */
+void incidents_on_transitions(void *arg, const struct engine_transition *t,
+                              size_t n, int64_t now_ms);
 
 #endif

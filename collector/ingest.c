@@ -142,9 +142,10 @@ authenticate(struct collector *c, struct http_request *req,
 }
 
 void
-ingest_plan(struct collector *c, struct http_request *req,
+ingest_plan(struct api_req *rq, struct http_request *req,
             struct http_response *resp)
 {
+    struct collector *c = rq->c;
     const struct conf_agent *a = authenticate(c, req, resp);
     const char *inm;
     int r;
@@ -187,9 +188,10 @@ ingest_plan(struct collector *c, struct http_request *req,
 }
 
 void
-ingest_results(struct collector *c, struct http_request *req,
+ingest_results(struct api_req *rq, struct http_request *req,
                struct http_response *resp)
 {
+    struct collector *c = rq->c;
     const struct conf_agent *a = authenticate(c, req, resp);
     struct wire_batch batch;
     char err[256];
@@ -271,7 +273,7 @@ ingest_results(struct collector *c, struct http_request *req,
     }
     http_resp_take(resp, 200, "application/x-protobuf", ack, acklen);
     if (batch.nresults > 0) {
-        collector_schedule_evaluate(c);
+        collector_request_evaluate_soon(c);
     }
 out:
     wire_batch_free(&batch);

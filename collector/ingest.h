@@ -9,11 +9,12 @@
 #define PH_INGEST_H
 
 #include "collector.h"
-#include "http.h"
+#include "routes.h"
 
-void ingest_plan(struct collector *c, struct http_request *req,
+/* Route handlers; agents authenticate with their own tokens. */
+void ingest_plan(struct api_req *rq, struct http_request *req,
                  struct http_response *resp);
-void ingest_results(struct collector *c, struct http_request *req,
+void ingest_results(struct api_req *rq, struct http_request *req,
                     struct http_response *resp);
 /* Computes each region's plan version from c->conf into c->plans.
  * Returns 0 or PH_ENOMEM. */

@@ -868,7 +868,7 @@ authorize(struct collector *c, struct http_request *req,
     if (found != NULL) {
         return found;
     }
-    return auth_api_key(c, req, SCOPE_WRITE, resp);
+    return auth_api_key(c, req, SCOPE_WRITE, resp, NULL);
 }
 
 static void
@@ -931,7 +931,7 @@ apply(struct collector *c, const char *who, const char *what,
                  who, what, p->group_key, p->nalerts, mapped);
         apply_statuses(c);
         persist(c);
-        collector_evaluate(c);
+        collector_request_evaluate(c);
     }
     snprintf(body, sizeof(body),
              "{\"status\":\"ok\",\"alerts\":%zu,\"mapped\":%zu,"
@@ -941,23 +941,11 @@ apply(struct collector *c, const char *who, const char *what,
     resp->cache_control = "no-store";
 }
 
-static int
-method_ok(struct http_request *req, struct http_response *resp)
-{
-    const char *m = http_req_method(req);
-
-    /* Grafana's webhook contact point may be set to PUT. */
-    if (strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0) {
-        http_resp_error(resp, 405, "method_not_allowed", "use POST");
-        return 0;
-    }
-    return 1;
-}
-
 void
-intake_alertmanager(struct collector *c, struct http_request *req,
+intake_alertmanager(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
+    struct collector *c = rq->c;
     struct intake_payload p;
     char err[INTAKE_ERR_MAX];
     const char *who;
@@ -965,9 +953,10 @@ intake_alertmanager(struct collector *c, struct http_request *req,
     size_t len;
     int rc;
 
-    if (!method_ok(req, resp) || (who = authorize(c, req, resp)) == NULL) {
+    if ((who = authorize(c, req, resp)) == NULL) {
         return;
     }
+    rq->actor = who; /* alert-token writes are audited too */
     if (c->intake == NULL) {
         http_resp_error(resp, 503, "unavailable", "alert intake is down");
         return;
@@ -985,9 +974,10 @@ intake_alertmanager(struct collector *c, struct http_request *req,
 }
 
 void
-intake_webhook(struct collector *c, struct http_request *req,
+intake_webhook(struct api_req *rq, struct http_request *req,
                struct http_response *resp)
 {
+    struct collector *c = rq->c;
     struct intake_payload p;
     char err[INTAKE_ERR_MAX];
     const char *who;
@@ -995,9 +985,10 @@ intake_webhook(struct collector *c, struct http_request *req,
     size_t len;
     int rc;
 
-    if (!method_ok(req, resp) || (who = authorize(c, req, resp)) == NULL) {
+    if ((who = authorize(c, req, resp)) == NULL) {
         return;
     }
+    rq->actor = who; /* alert-token writes are audited too */
     if (!c->conf.alerts.webhook.enabled) {
         http_resp_error(resp, 404, "not_found",
                         "alerts.webhook is not configured");

@@ -25,7 +25,7 @@
 
 #include "alert_map.h"
 #include "collector.h"
-#include "http.h"
+#include "routes.h"
 
 #define INTAKE_ERR_MAX 256
 
@@ -89,10 +89,11 @@ void intake_tick(struct collector *c, int64_t now_ms);
 /* Groups currently held (for /metrics). */
 size_t intake_ngroups(const struct collector *c);
 
-/* Route handlers (POST or PUT; routes.c checks the path). */
-void intake_alertmanager(struct collector *c, struct http_request *req,
+/* Route handlers (POST or PUT, see routes.c); they authenticate alert
+ * tokens themselves and name the token in rq->actor. */
+void intake_alertmanager(struct api_req *rq, struct http_request *req,
                          struct http_response *resp);
-void intake_webhook(struct collector *c, struct http_request *req,
+void intake_webhook(struct api_req *rq, struct http_request *req,
                     struct http_response *resp);
 
 #endif

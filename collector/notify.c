@@ -585,7 +585,7 @@ notify_maintenance_tick(struct collector *c, const struct incident *inc,
     incident_event(c, inc, "maintenance.reminder", event_id, status);
 }
 
-void
+static void
 notify_component(struct collector *c, int component,
                  enum comp_status old_status, enum comp_status new_status,
                  int64_t at_ms)
@@ -869,4 +869,15 @@ notify_unsubscribe(struct collector *c, const char *token,
         }
     }
     return rc;
+}
+
+void
+notify_on_transitions(void *arg, const struct engine_transition *t,
+                      size_t n, int64_t now_ms)
+{
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        notify_component(arg, t[i].component, t[i].old_status,
+                         t[i].new_status, t[i].at_ms);
+    }
 }

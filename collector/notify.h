@@ -39,10 +39,10 @@ void notify_incident(struct collector *c, const struct incident *inc,
 /* Maintenance timers: INC_TICK_* bits from incident_tick(). */
 void notify_maintenance_tick(struct collector *c, const struct incident *inc,
                              int what);
-/* A component status change (webhook subscribers only). */
-void notify_component(struct collector *c, int component,
-                      enum comp_status old_status,
-                      enum comp_status new_status, int64_t at_ms);
+/* Transition listener (collector.c registers it; arg is the collector):
+ * component status changes for webhook subscribers. */
+void notify_on_transitions(void *arg, const struct engine_transition *t,
+                           size_t n, int64_t now_ms);
 
 /* ---- subscriptions (subscribers.c) ---- */
 

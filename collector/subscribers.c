@@ -312,16 +312,12 @@ subscribe(struct collector *c, struct http_request *req,
 }
 
 void
-subscribers_public(struct collector *c, struct http_request *req,
+subscribers_public(struct api_req *rq, struct http_request *req,
                    struct http_response *resp)
 {
+    struct collector *c = rq->c;
     int64_t wait_ms;
 
-    if (strcmp(http_req_method(req), "POST") != 0) {
-        http_resp_error(resp, 405, "method_not_allowed", "use POST");
-        resp->cors = 1;
-        return;
-    }
     wait_ms = notify_rate_check(c, http_req_client(req));
     if (wait_ms > 0) {
         char s[32];
@@ -370,21 +366,14 @@ html_page(struct collector *c, struct http_response *resp, int status,
     resp->cache_control = "no-store";
 }
 
-void
-subscribers_link(struct collector *c, struct http_request *req,
-                 struct http_response *resp, int unsubscribe)
+static void
+follow_link(struct collector *c, struct http_request *req,
+            struct http_response *resp, int unsubscribe)
 {
-    const char *method = http_req_method(req);
     const char *token = http_req_query(req, "token");
     struct store_subscriber sub;
     int rc;
 
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-        !(unsubscribe && strcmp(method, "POST") == 0)) {
-        http_resp_error(resp, 405, "method_not_allowed",
-                        unsubscribe ? "use GET or POST" : "use GET");
-        return;
-    }
     if (token == NULL || token[0] == '\0') {
         html_page(c, resp, 400, "Missing token",
                   "This link is incomplete. Copy the whole link from the "
@@ -440,95 +429,129 @@ list_row(const struct store_subscriber *s, void *arg)
 }
 
 void
-api_v1_subscribers(struct collector *c, struct http_request *req,
-                   struct http_response *resp, const char *id,
-                   const char *sub)
+subscribers_confirm(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
 {
-    const char *method = http_req_method(req);
-    struct store_subscriber s;
+    follow_link(rq->c, req, resp, 0);
+}
+
+void
+subscribers_unsubscribe(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp)
+{
+    follow_link(rq->c, req, resp, 1);
+}
+
+void
+api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp)
+{
+    const char *st = http_req_query(req, "state");
+    struct list_ctx l;
     int rc;
 
-    if (id == NULL) {
-        if (strcmp(method, "GET") == 0) {
-            const char *st = http_req_query(req, "state");
-            struct list_ctx l;
-
-            if (st != NULL && strcmp(st, "all") != 0 &&
-                strcmp(st, "active") != 0 && strcmp(st, "pending") != 0 &&
-                strcmp(st, "quarantined") != 0 &&
-                strcmp(st, "unsubscribed") != 0) {
-                http_resp_error(resp, 400, "bad_request",
-                                "state must be active, pending, quarantined, "
-                                "unsubscribed or all");
-                return;
-            }
-            l.arr = json_array();
-            l.state = st;
-            rc = store_sub_list(c->store,
-                                st != NULL && strcmp(st, "all") != 0 ? st
-                                                                     : NULL,
-                                list_row, &l);
-            if (rc != 0) {
-                json_decref(l.arr);
-                http_resp_error(resp, 500, "internal",
-                                "cannot list subscribers");
-                return;
-            }
-            reply_json(resp, 200, l.arr);
-        } else if (strcmp(method, "POST") == 0) {
-            subscribe(c, req, resp, 1);
-        } else {
-            http_resp_error(resp, 405, "method_not_allowed",
-                            "use GET or POST");
-        }
+    if (st != NULL && strcmp(st, "all") != 0 && strcmp(st, "active") != 0 &&
+        strcmp(st, "pending") != 0 && strcmp(st, "quarantined") != 0 &&
+        strcmp(st, "unsubscribed") != 0) {
+        http_resp_error(resp, 400, "bad_request",
+                        "state must be active, pending, quarantined, "
+                        "unsubscribed or all");
         return;
     }
-    rc = store_sub_get(c->store, id, &s);
+    l.arr = json_array();
+    l.state = st;
+    rc = store_sub_list(rq->c->store,
+                        st != NULL && strcmp(st, "all") != 0 ? st : NULL,
+                        list_row, &l);
+    if (rc != 0) {
+        json_decref(l.arr);
+        http_resp_error(resp, 500, "internal", "cannot list subscribers");
+        return;
+    }
+    reply_json(resp, 200, l.arr);
+}
+
+void
+api_v1_subscribers_create(struct api_req *rq, struct http_request *req,
+                          struct http_response *resp)
+{
+    subscribe(rq->c, req, resp, 1);
+}
+
+/* The subscriber of the route's parameter into s; 0, or -1 after an
+ * error reply. */
+static int
+subscriber_param(struct api_req *rq, struct http_response *resp,
+                 struct store_subscriber *s)
+{
+    int rc = store_sub_get(rq->c->store, rq->param[0], s);
+
     if (rc != 0) {
         http_resp_error(resp, rc == PH_ENOENT ? 404 : 500,
                         rc == PH_ENOENT ? "not_found" : "internal",
                         rc == PH_ENOENT ? "no such subscriber"
                                         : "cannot read the subscriber");
+        return -1;
+    }
+    return 0;
+}
+
+void
+api_v1_subscriber_get(struct api_req *rq, struct http_request *req,
+                      struct http_response *resp)
+{
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) == 0) {
+        reply_json(resp, 200, sub_json(&s, 1));
+    }
+}
+
+void
+api_v1_subscriber_delete(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp)
+{
+    const char *id = rq->param[0];
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) != 0) {
         return;
     }
-    if (sub != NULL) {
-        /* POST subscribers/<id>/reactivate: a quarantined subscriber gets
-         * messages again (new events only). */
-        if (strcmp(sub, "reactivate") != 0) {
-            http_resp_error(resp, 404, "not_found", "no such resource");
-        } else if (strcmp(method, "POST") != 0) {
-            http_resp_error(resp, 405, "method_not_allowed", "use POST");
-        } else if (strcmp(s.state, "quarantined") != 0) {
-            http_resp_error(resp, 422, "unprocessable_entity",
-                            "only a quarantined subscriber can be "
-                            "reactivated");
-        } else if (store_sub_set_state(c->store, id, "active",
-                                       time_now_ms()) != 0 ||
-                   store_sub_get(c->store, id, &s) != 0) {
-            http_resp_error(resp, 500, "internal",
-                            "cannot reactivate the subscriber");
-        } else {
-            reply_json(resp, 200, sub_json(&s, 1));
+    if (strcmp(s.state, "unsubscribed") != 0) {
+        if (store_sub_set_state(rq->c->store, id, "unsubscribed",
+                                time_now_ms()) != 0) {
+            http_resp_error(resp, 500, "internal", "cannot unsubscribe");
+            return;
         }
+        snprintf(s.state, sizeof(s.state), "unsubscribed");
+        log_info("notify: subscriber %s removed through the API", id);
+    }
+    reply_json(resp, 200, sub_json(&s, 1));
+}
+
+/* A quarantined subscriber gets messages again (new events only). */
+void
+api_v1_subscriber_reactivate(struct api_req *rq, struct http_request *req,
+                             struct http_response *resp)
+{
+    const char *id = rq->param[0];
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) != 0) {
         return;
     }
-    if (strcmp(method, "GET") == 0) {
-        reply_json(resp, 200, sub_json(&s, 1));
-    } else if (strcmp(method, "DELETE") == 0) {
-        if (strcmp(s.state, "unsubscribed") != 0) {
-            rc = store_sub_set_state(c->store, id, "unsubscribed",
-                                     time_now_ms());
-            if (rc != 0) {
-                http_resp_error(resp, 500, "internal",
-                                "cannot unsubscribe");
-                return;
-            }
-            snprintf(s.state, sizeof(s.state), "unsubscribed");
-            log_info("notify: subscriber %s removed through the API", id);
-        }
-        reply_json(resp, 200, sub_json(&s, 1));
+    if (strcmp(s.state, "quarantined") != 0) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "only a quarantined subscriber can be reactivated");
+    } else if (store_sub_set_state(rq->c->store, id, "active",
+                                   time_now_ms()) != 0 ||
+               store_sub_get(rq->c->store, id, &s) != 0) {
+        http_resp_error(resp, 500, "internal",
+                        "cannot reactivate the subscriber");
     } else {
-        http_resp_error(resp, 405, "method_not_allowed",
-                        "use GET or DELETE");
+        reply_json(resp, 200, sub_json(&s, 1));
     }
 }

@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "collector.h"
-#include "http.h"
+#include "routes.h"
 #include "notify.h"
 
 /*
@@ -34,11 +34,13 @@ int subscribers_parse(const json_t *doc, const struct pharos_conf *cf,
                       struct notify_sub_request *ret, char *err,
                       size_t errlen);
 
-/* POST /api/v2/subscribers.json */
-void subscribers_public(struct collector *c, struct http_request *req,
+/* Route handlers: POST /api/v2/subscribers.json, /subscriptions/confirm
+ * and /subscriptions/unsubscribe (the v1 ones are in api_v1.h). */
+void subscribers_public(struct api_req *rq, struct http_request *req,
                         struct http_response *resp);
-/* /subscriptions/confirm (unsubscribe 0) and /subscriptions/unsubscribe. */
-void subscribers_link(struct collector *c, struct http_request *req,
-                      struct http_response *resp, int unsubscribe);
+void subscribers_confirm(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp);
+void subscribers_unsubscribe(struct api_req *rq, struct http_request *req,
+                             struct http_response *resp);
 
 #endif
