@@ -31,18 +31,6 @@
 
 #define TAG_PREFIX "tag:pharos.invalid,2024:"
 
-static const char *const status_titles[INC_STATUS_COUNT] = {
-    [INC_INVESTIGATING] = "Investigating",
-    [INC_IDENTIFIED] = "Identified",
-    [INC_MONITORING] = "Monitoring",
-    [INC_RESOLVED] = "Resolved",
-    [INC_POSTMORTEM] = "Postmortem",
-    [INC_SCHEDULED] = "Scheduled",
-    [INC_IN_PROGRESS] = "In progress",
-    [INC_VERIFYING] = "Verifying",
-    [INC_COMPLETED] = "Completed",
-};
-
 /* A buffer with a sticky error: after the first failure every put is a
  * no-op and the error is reported once at the end. */
 struct out {
@@ -346,12 +334,6 @@ put_title(struct out *o, const struct ctx *c)
     put(o, " status history");
 }
 
-static const char *
-status_title(enum inc_status s)
-{
-    return (unsigned)s < INC_STATUS_COUNT ? status_titles[s] : "Update";
-}
-
 /* One update as "<p><small>time</small><br><strong>Status</strong> -
  * body</p>", the body HTML-escaped. */
 static void
@@ -360,7 +342,7 @@ put_update_html(struct out *h, const struct inc_update *u)
     put(h, "<p><small>");
     put_human_time(h, u->display_ms > 0 ? u->display_ms : u->created_ms);
     put(h, "</small><br><strong>");
-    put(h, status_title(u->status));
+    put(h, inc_status_title(u->status));
     put(h, "</strong>");
     if (u->body != NULL && u->body[0] != '\0') {
         put(h, " - ");

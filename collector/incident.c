@@ -53,6 +53,23 @@ inc_status_name(enum inc_status s)
     return (unsigned)s < INC_STATUS_COUNT ? status_names[s] : "investigating";
 }
 
+const char *
+inc_status_title(enum inc_status s)
+{
+    static const char *const labels[INC_STATUS_COUNT] = {
+        [INC_INVESTIGATING] = "Investigating",
+        [INC_IDENTIFIED] = "Identified",
+        [INC_MONITORING] = "Monitoring",
+        [INC_RESOLVED] = "Resolved",
+        [INC_POSTMORTEM] = "Postmortem",
+        [INC_SCHEDULED] = "Scheduled",
+        [INC_IN_PROGRESS] = "In progress",
+        [INC_VERIFYING] = "Verifying",
+        [INC_COMPLETED] = "Completed",
+    };
+    return (unsigned)s < INC_STATUS_COUNT ? labels[s] : "Update";
+}
+
 int
 inc_status_parse(const char *s)
 {

@@ -128,6 +128,9 @@ void inc_edit_init(struct inc_edit *e);
 
 /* Enum names as in the Statuspage JSON; parse returns -1 if unknown. */
 const char *inc_status_name(enum inc_status s);
+/* The status as readers see it in titles ("In progress"); "Update" for
+ * an out-of-range value. */
+const char *inc_status_title(enum inc_status s);
 int inc_status_parse(const char *s);
 const char *inc_impact_name(enum inc_impact i);
 int inc_impact_parse(const char *s);

@@ -176,23 +176,6 @@ notify_rate_check(struct collector *c, const char *client)
 
 /* ---- rendering helpers ---- */
 
-static const char *
-status_label(enum inc_status s)
-{
-    static const char *const labels[INC_STATUS_COUNT] = {
-        [INC_INVESTIGATING] = "Investigating",
-        [INC_IDENTIFIED] = "Identified",
-        [INC_MONITORING] = "Monitoring",
-        [INC_RESOLVED] = "Resolved",
-        [INC_POSTMORTEM] = "Postmortem",
-        [INC_SCHEDULED] = "Scheduled",
-        [INC_IN_PROGRESS] = "In progress",
-        [INC_VERIFYING] = "Verifying",
-        [INC_COMPLETED] = "Completed",
-    };
-    return (unsigned)s < INC_STATUS_COUNT ? labels[s] : "Update";
-}
-
 static int
 dump_json(json_t *o, struct buf *out)
 {
@@ -511,7 +494,7 @@ incident_event(struct collector *c, const struct incident *inc,
     f.text.kind_label =
         inc->kind == INC_MAINTENANCE ? "Scheduled maintenance" : "Incident";
     f.text.title = inc->name;
-    f.text.status = status != NULL ? status : status_label(inc->status);
+    f.text.status = status != NULL ? status : inc_status_title(inc->status);
     f.text.body = u != NULL ? u->body : NULL;
     f.text.impact = inc_impact_name(incident_impact(inc));
     f.text.components = comps.data;

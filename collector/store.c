@@ -181,8 +181,8 @@ store_prepare(struct store *s, const char *sql)
     return st;
 }
 
-static int
-exec(struct store *s, const char *sql)
+int
+store_exec(struct store *s, const char *sql)
 {
     char *err = NULL;
 
@@ -216,19 +216,19 @@ migrate(struct store *s)
         if (m->version <= version) {
             continue;
         }
-        if (exec(s, "BEGIN IMMEDIATE") != 0) {
+        if (store_tx_begin(s) != 0) {
             return PH_EDB;
         }
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
-        if (exec(s, m->sql) != 0 || exec(s, sql) != 0) {
+        if (store_exec(s, m->sql) != 0 || store_exec(s, sql) != 0) {
             char keep[sizeof(s->errmsg)];
             memcpy(keep, s->errmsg, sizeof(keep));
-            exec(s, "ROLLBACK");
+            store_tx_rollback(s);
             /* The migration's own error is the useful one. */
             memcpy(s->errmsg, keep, sizeof(keep));
             return PH_EDB;
         }
-        if (exec(s, "COMMIT") != 0) {
+        if (store_tx_commit(s) != 0) {
             return PH_EDB;
         }
     }
@@ -258,14 +258,14 @@ store_open(const char *path, struct store **ret)
         goto out;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    if (exec(s, "PRAGMA journal_mode = WAL") != 0 ||
-        exec(s, "PRAGMA synchronous = NORMAL") != 0 ||
-        exec(s, "PRAGMA foreign_keys = ON") != 0 ||
-        exec(s, "PRAGMA temp_store = MEMORY") != 0 ||
+    if (store_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
+        store_exec(s, "PRAGMA synchronous = NORMAL") != 0 ||
+        store_exec(s, "PRAGMA foreign_keys = ON") != 0 ||
+        store_exec(s, "PRAGMA temp_store = MEMORY") != 0 ||
         /* Result inserts land all over the (check, time) index: a page
          * cache that holds the hot part of it doubles the ingest rate. */
-        exec(s, "PRAGMA cache_size = -32768") != 0 ||
-        exec(s, "PRAGMA wal_autocheckpoint = 4000") != 0) {
+        store_exec(s, "PRAGMA cache_size = -32768") != 0 ||
+        store_exec(s, "PRAGMA wal_autocheckpoint = 4000") != 0) {
         result = PH_EDB;
         goto out;
     }
@@ -330,6 +330,37 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
+/* The one way to open and close a write transaction. Migrations run
+ * before the statements are prepared, so each falls back to a plain
+ * exec then. */
+int
+store_tx_begin(struct store *s)
+{
+    if (s->st[ST_BEGIN] == NULL) {
+        return store_exec(s, "BEGIN IMMEDIATE");
+    }
+    return step_done(s, stmt(s, ST_BEGIN), "begin");
+}
+
+int
+store_tx_commit(struct store *s)
+{
+    if (s->st[ST_COMMIT] == NULL) {
+        return store_exec(s, "COMMIT");
+    }
+    return step_done(s, stmt(s, ST_COMMIT), "commit");
+}
+
+void
+store_tx_rollback(struct store *s)
+{
+    if (s->st[ST_ROLLBACK] == NULL) {
+        store_exec(s, "ROLLBACK");
+        return;
+    }
+    step_done(s, stmt(s, ST_ROLLBACK), "rollback");
+}
+
 int
 store_agent_last_seq(struct store *s, const char *agent_id,
                      uint64_t *ret_seq)
@@ -360,7 +391,7 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     sqlite3_stmt *st;
     int result;
 
-    if (step_done(s, stmt(s, ST_BEGIN), "begin") != 0) {
+    if (store_tx_begin(s) != 0) {
         return PH_EDB;
     }
     result = store_agent_last_seq(s, agent_id, &last);
@@ -410,13 +441,13 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     if (result != 0) {
         goto rollback;
     }
-    if (step_done(s, stmt(s, ST_COMMIT), "commit") != 0) {
+    if (store_tx_commit(s) != 0) {
         result = PH_EDB;
         goto rollback;
     }
     return 0;
 rollback:
-    step_done(s, stmt(s, ST_ROLLBACK), "rollback");
+    store_tx_rollback(s);
     return result;
 }
 
@@ -436,8 +467,8 @@ store_agent_touch(struct store *s, const char *agent_id, const char *region,
     return step_done(s, st, "agent touch");
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
+const char *
+store_col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -454,9 +485,9 @@ store_list_agents(struct store *s, store_agent_cb cb, void *arg)
         struct store_agent_row row;
         int stop;
 
-        row.agent_id = col_text(st, 0);
-        row.region = col_text(st, 1);
-        row.version = col_text(st, 2);
+        row.agent_id = store_col_text(st, 0);
+        row.region = store_col_text(st, 1);
+        row.version = store_col_text(st, 2);
         row.last_seq = (uint64_t)sqlite3_column_int64(st, 3);
         row.plan_version = (uint64_t)sqlite3_column_int64(st, 4);
         row.backlog = (uint64_t)sqlite3_column_int64(st, 5);
@@ -507,11 +538,11 @@ store_list_transitions(struct store *s, const char *component_id,
         struct store_transition_row row;
         int stop;
 
-        row.component_id = col_text(st, 0);
-        row.old_status = col_text(st, 1);
-        row.new_status = col_text(st, 2);
-        row.source = col_text(st, 3);
-        row.reason = col_text(st, 4);
+        row.component_id = store_col_text(st, 0);
+        row.old_status = store_col_text(st, 1);
+        row.new_status = store_col_text(st, 2);
+        row.source = store_col_text(st, 3);
+        row.reason = store_col_text(st, 4);
         row.at_ms = sqlite3_column_int64(st, 5);
         stop = cb(&row, arg);
         if (stop != 0) {
@@ -533,7 +564,7 @@ store_last_status(struct store *s, const char *component_id, char *ret_status,
     sqlite3_bind_text(st, 1, component_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(ret_status, len, "%s", col_text(st, 0));
+        snprintf(ret_status, len, "%s", store_col_text(st, 0));
         *ret_at_ms = sqlite3_column_int64(st, 1);
         sqlite3_reset(st);
         return 0;
@@ -556,7 +587,7 @@ store_list_results(struct store *s, const char *check_id, int64_t since_ms,
         int stop;
 
         memset(&r, 0, sizeof(r));
-        snprintf(r.check_id, sizeof(r.check_id), "%s", col_text(st, 3));
+        snprintf(r.check_id, sizeof(r.check_id), "%s", store_col_text(st, 3));
         r.started_at_ms = sqlite3_column_int64(st, 4);
         r.outcome = (enum outcome)sqlite3_column_int(st, 5);
         r.latency_ms = (uint32_t)sqlite3_column_int64(st, 6);
@@ -567,8 +598,8 @@ store_list_results(struct store *s, const char *check_id, int64_t since_ms,
         r.timing.total_us = (uint64_t)sqlite3_column_int64(st, 11);
         r.status_code = sqlite3_column_int(st, 12);
         r.cert_not_after = sqlite3_column_int64(st, 13);
-        snprintf(r.error, sizeof(r.error), "%s", col_text(st, 14));
-        stop = cb(col_text(st, 0), col_text(st, 1),
+        snprintf(r.error, sizeof(r.error), "%s", store_col_text(st, 14));
+        stop = cb(store_col_text(st, 0), store_col_text(st, 1),
                   (uint64_t)sqlite3_column_int64(st, 2), &r, arg);
         if (stop != 0) {
             sqlite3_reset(st);
@@ -629,7 +660,7 @@ store_kv_get(struct store *s, const char *key, char *ret, size_t len)
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        snprintf(ret, len, "%s", col_text(st, 0));
+        snprintf(ret, len, "%s", store_col_text(st, 0));
         sqlite3_reset(st);
         return 0;
     }
@@ -691,9 +722,9 @@ store_list_agent_tokens(struct store *s, store_agent_token_cb cb, void *arg)
         struct store_agent_token_row row;
         int stop;
 
-        row.agent_id = col_text(st, 0);
-        row.region = col_text(st, 1);
-        row.token_sha256 = col_text(st, 2);
+        row.agent_id = store_col_text(st, 0);
+        row.region = store_col_text(st, 1);
+        row.token_sha256 = store_col_text(st, 2);
         row.created_ms = sqlite3_column_int64(st, 3);
         row.revoked_ms = sqlite3_column_int64(st, 4);
         stop = cb(&row, arg);
@@ -740,7 +771,7 @@ store_uptime_checkpoint(struct store *s, const char *component_id,
     sqlite3_stmt *st;
     int result = 0;
 
-    if (step_done(s, stmt(s, ST_BEGIN), "begin") != 0) {
+    if (store_tx_begin(s) != 0) {
         return PH_EDB;
     }
     for (size_t i = 0; i < ndays && result == 0; i++) {
@@ -758,10 +789,10 @@ store_uptime_checkpoint(struct store *s, const char *component_id,
         result = step_done(s, st, "uptime state");
     }
     if (result == 0 &&
-        step_done(s, stmt(s, ST_COMMIT), "commit") == 0) {
+        store_tx_commit(s) == 0) {
         return 0;
     }
-    step_done(s, stmt(s, ST_ROLLBACK), "rollback");
+    store_tx_rollback(s);
     return PH_EDB;
 }
 

@@ -1,5 +1,6 @@
 /*
- * store.h - the collector's sqlite store. Only store.c includes sqlite3.h.
+ * store.h - the collector's sqlite store. Only the store's own files
+ * (store*.c, through store_int.h) include sqlite3.h.
  *
  * One connection, WAL mode, one writer (the loop thread). Schema changes
  * are numbered migrations (collector/migrations/NNNN_*.sql, compiled in)

@@ -12,27 +12,10 @@
 #include "ph_err.h"
 #include "store_int.h"
 
-static int
-exec_simple(struct store *s, const char *sql)
-{
-    if (sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return store_db_error(s, sql);
-    }
-    return 0;
-}
-
 static const char *
 text_of(const struct buf *b)
 {
     return b->data != NULL ? b->data : "";
-}
-
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-
-    return t != NULL ? (const char *)t : "";
 }
 
 /* "a b c" from the incident's component ids. */
@@ -116,7 +99,7 @@ store_incident_save(struct store *s, const struct incident *inc)
         buf_free(&comps);
         return PH_ENOMEM;
     }
-    if (exec_simple(s, "BEGIN IMMEDIATE") != 0) {
+    if (store_tx_begin(s) != 0) {
         buf_free(&comps);
         return PH_EDB;
     }
@@ -168,7 +151,7 @@ store_incident_save(struct store *s, const struct incident *inc)
     if (result != 0) {
         goto out;
     }
-    result = exec_simple(s, "COMMIT");
+    result = store_tx_commit(s);
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(del);
@@ -176,7 +159,7 @@ out:
     if (result != 0) {
         char keep[256];
         snprintf(keep, sizeof(keep), "%s", store_errmsg(s));
-        exec_simple(s, "ROLLBACK");
+        store_tx_rollback(s);
         store_db_error(s, keep);
     }
     return result;
@@ -294,9 +277,9 @@ load_updates(struct store *s, sqlite3_stmt *st, struct incident *inc)
         inc->updates = v;
         u = &v[inc->nupdates++];
         memset(u, 0, sizeof(*u));
-        snprintf(u->id, sizeof(u->id), "%s", col_text(st, 0));
+        snprintf(u->id, sizeof(u->id), "%s", store_col_text(st, 0));
         u->status = (enum inc_status)sqlite3_column_int(st, 1);
-        u->body = ph_strdup(col_text(st, 2));
+        u->body = ph_strdup(store_col_text(st, 2));
         if (u->body == NULL) {
             return PH_ENOMEM;
         }
@@ -304,7 +287,7 @@ load_updates(struct store *s, sqlite3_stmt *st, struct incident *inc)
         u->updated_ms = sqlite3_column_int64(st, 4);
         u->display_ms = sqlite3_column_int64(st, 5);
         u->deliver = sqlite3_column_int(st, 6);
-        if (split_affected(u, col_text(st, 7)) != 0) {
+        if (split_affected(u, store_col_text(st, 7)) != 0) {
             return PH_ENOMEM;
         }
     }
@@ -341,9 +324,9 @@ store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
         int status = sqlite3_column_int(st, 3);
 
         memset(&inc, 0, sizeof(inc));
-        snprintf(inc.id, sizeof(inc.id), "%s", col_text(st, 0));
+        snprintf(inc.id, sizeof(inc.id), "%s", store_col_text(st, 0));
         inc.kind = sqlite3_column_int(st, 1) ? INC_MAINTENANCE : INC_REALTIME;
-        inc.name = ph_strdup(col_text(st, 2));
+        inc.name = ph_strdup(store_col_text(st, 2));
         if (inc.name == NULL) {
             result = PH_ENOMEM;
             goto out;
@@ -365,7 +348,7 @@ store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
         inc.reminded_ms = sqlite3_column_int64(st, 15);
         inc.auto_in_progress = sqlite3_column_int(st, 16);
         inc.auto_completed = sqlite3_column_int(st, 17);
-        if (split_components(&inc, col_text(st, 18)) != 0) {
+        if (split_components(&inc, store_col_text(st, 18)) != 0) {
             result = PH_ENOMEM;
             goto out;
         }
@@ -433,10 +416,10 @@ store_audit_list(struct store *s, int64_t before_id, size_t limit,
         struct store_audit_row row = {
             .id = sqlite3_column_int64(st, 0),
             .at_ms = sqlite3_column_int64(st, 1),
-            .actor = col_text(st, 2),
-            .action = col_text(st, 3),
-            .target = col_text(st, 4),
-            .detail = col_text(st, 5),
+            .actor = store_col_text(st, 2),
+            .action = store_col_text(st, 3),
+            .target = store_col_text(st, 4),
+            .detail = store_col_text(st, 5),
             .status = sqlite3_column_int(st, 6),
         };
         result = cb(&row, arg);

@@ -26,56 +26,21 @@ prep(struct store *s, const char *sql)
     return st;
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-
-    return t != NULL ? (const char *)t : "";
-}
-
-static int
-exec_simple(struct store *s, const char *sql)
-{
-    if (sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return store_db_error(s, sql);
-    }
-    return 0;
-}
-
-int
-store_tx_begin(struct store *s)
-{
-    return exec_simple(s, "BEGIN IMMEDIATE");
-}
-
-int
-store_tx_commit(struct store *s)
-{
-    return exec_simple(s, "COMMIT");
-}
-
-void
-store_tx_rollback(struct store *s)
-{
-    exec_simple(s, "ROLLBACK");
-}
-
 static void
 col_sub(sqlite3_stmt *st, struct store_subscriber *r)
 {
-    snprintf(r->id, sizeof(r->id), "%s", col_text(st, 0));
-    snprintf(r->kind, sizeof(r->kind), "%s", col_text(st, 1));
-    snprintf(r->address, sizeof(r->address), "%s", col_text(st, 2));
-    snprintf(r->components, sizeof(r->components), "%s", col_text(st, 3));
-    snprintf(r->secret, sizeof(r->secret), "%s", col_text(st, 4));
-    snprintf(r->state, sizeof(r->state), "%s", col_text(st, 5));
+    snprintf(r->id, sizeof(r->id), "%s", store_col_text(st, 0));
+    snprintf(r->kind, sizeof(r->kind), "%s", store_col_text(st, 1));
+    snprintf(r->address, sizeof(r->address), "%s", store_col_text(st, 2));
+    snprintf(r->components, sizeof(r->components), "%s", store_col_text(st, 3));
+    snprintf(r->secret, sizeof(r->secret), "%s", store_col_text(st, 4));
+    snprintf(r->state, sizeof(r->state), "%s", store_col_text(st, 5));
     r->created_ms = sqlite3_column_int64(st, 6);
     r->updated_ms = sqlite3_column_int64(st, 7);
     r->confirmed_ms = sqlite3_column_int64(st, 8);
     r->fails = (uint32_t)sqlite3_column_int64(st, 9);
     r->failing_since_ms = sqlite3_column_int64(st, 10);
-    snprintf(r->last_error, sizeof(r->last_error), "%s", col_text(st, 11));
+    snprintf(r->last_error, sizeof(r->last_error), "%s", store_col_text(st, 11));
 }
 
 int
@@ -431,15 +396,15 @@ store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
         int stop;
 
         r.id = sqlite3_column_int64(st, 0);
-        r.msg_id = col_text(st, 1);
-        r.event = col_text(st, 2);
-        r.payload = col_text(st, 3);
+        r.msg_id = store_col_text(st, 1);
+        r.event = store_col_text(st, 2);
+        r.payload = store_col_text(st, 3);
         r.attempts = (uint32_t)sqlite3_column_int64(st, 4);
         r.created_ms = sqlite3_column_int64(st, 5);
-        r.sub_id = col_text(st, 6);
-        r.kind = col_text(st, 7);
-        r.address = col_text(st, 8);
-        r.secret = col_text(st, 9);
+        r.sub_id = store_col_text(st, 6);
+        r.kind = store_col_text(st, 7);
+        r.address = store_col_text(st, 8);
+        r.secret = store_col_text(st, 9);
         stop = cb(&r, arg);
         if (stop != 0) {
             sqlite3_finalize(st);
