@@ -93,6 +93,49 @@ test_base64(void **state)
     assert_int_equal(sign_unbase64("Z", 1, raw, sizeof(raw)), -1);
     assert_int_equal(sign_unbase64("Zm$=", 4, raw, sizeof(raw)), -1);
     assert_int_equal(sign_base64("foobar", 6, out, 8), -1);
+
+    /* Exact lengths, not OpenSSL's padded ones, and only what the
+     * caller's buffer is sized for. */
+    assert_int_equal(sign_unbase64("Zg==", 4, raw, 1), 1);
+    assert_int_equal(raw[0], 'f');
+    assert_int_equal(sign_unbase64("Zg", 2, raw, 1), 1);
+    assert_int_equal(sign_unbase64("Zm9v", 4, raw, 2), -1);
+    assert_int_equal(sign_unbase64("", 0, raw, 0), 0);
+    assert_int_equal(sign_base64url("\xfb\xff", 2, out, 4), 3);
+    assert_string_equal(out, "-_8");
+    assert_int_equal(sign_base64url("\xfb\xff", 2, out, 3), -1);
+    assert_int_equal(sign_base64("", 0, out, 1), 0);
+    assert_string_equal(out, "");
+    /* What EVP_DecodeBlock alone would take: an inner '=' (a zero digit
+     * to it), whitespace at either end, a NUL. */
+    assert_int_equal(sign_unbase64("Zm8=Zm8=", 8, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64(" Zm8=", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm8=\n", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm9v\n", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm\0v", 4, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm9vY", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("-_8", 3, raw, sizeof(raw)), -1);
+
+    /* Every length round-trips, padded or not. */
+    for (size_t n = 0; n <= 40; n++) {
+        uint8_t in[40];
+        int len;
+
+        for (size_t i = 0; i < n; i++) {
+            in[i] = (uint8_t)(i * 37 + n);
+        }
+        len = sign_base64(in, n, out, sizeof(out));
+        assert_int_equal(len, (int)((n + 2) / 3 * 4));
+        assert_int_equal(sign_unbase64(out, (size_t)len, raw, n), (int)n);
+        assert_memory_equal(raw, in, n);
+        while (len > 0 && out[len - 1] == '=') {
+            len--;
+        }
+        assert_int_equal(sign_unbase64(out, (size_t)len, raw, n), (int)n);
+        assert_memory_equal(raw, in, n);
+        assert_int_equal(sign_base64url(in, n, out, (n * 4 + 2) / 3 + 1),
+                         len);
+    }
 }
 
 static void
