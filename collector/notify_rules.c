@@ -9,6 +9,7 @@
 
 #include "netaddr.h"
 #include "ph_err.h"
+#include "url.h"
 
 static int
 label_char(int ch)
@@ -74,10 +75,9 @@ int
 notify_url_check(const char *url, int allow_private, char *err,
                  size_t errlen)
 {
-    const char *p, *host, *end;
-    char hostbuf[256];
+    struct url_parts u;
     size_t n = strlen(url), hl;
-    int cls;
+    int cls, rc;
 
     if (n == 0 || n > SUB_URL_MAX) {
         snprintf(err, errlen, "the URL must be 1 to %d characters",
@@ -92,53 +92,38 @@ notify_url_check(const char *url, int allow_private, char *err,
             return PH_EINVAL;
         }
     }
-    if (strncmp(url, "https://", 8) == 0) {
-        p = url + 8;
-    } else if (strncmp(url, "http://", 7) == 0) {
-        p = url + 7;
-    } else {
+    /* The host is the one libcurl will connect to (url.c), not one split
+     * out by hand: "127.0.0%2e1", "0x7f.1" and "[::1%25lo]" all name
+     * loopback to it. */
+    rc = url_split(url, &u, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    if (strcmp(u.scheme, "https") != 0 && strcmp(u.scheme, "http") != 0) {
         snprintf(err, errlen, "the URL must start with https:// or http://");
         return PH_EINVAL;
     }
-    end = p + strcspn(p, "/?#");
-    if (memchr(p, '@', (size_t)(end - p)) != NULL) {
+    if (u.userinfo) {
         snprintf(err, errlen, "user information in the URL is not allowed");
         return PH_EINVAL;
     }
-    host = p;
-    if (*host == '[') {
-        const char *rb = memchr(host, ']', (size_t)(end - host));
-        if (rb == NULL) {
-            snprintf(err, errlen, "bad IPv6 address in the URL");
-            return PH_EINVAL;
-        }
-        hl = (size_t)(rb + 1 - host);
-    } else {
-        const char *colon = memchr(host, ':', (size_t)(end - host));
-        hl = (size_t)((colon != NULL ? colon : end) - host);
-    }
-    if (hl == 0 || hl >= sizeof(hostbuf)) {
-        snprintf(err, errlen, "the URL has no valid host");
-        return PH_EINVAL;
-    }
-    memcpy(hostbuf, host, hl);
-    hostbuf[hl] = '\0';
     if (allow_private) {
         return 0;
     }
-    for (char *q = hostbuf; *q; q++) {
+    hl = strlen(u.host);
+    for (char *q = u.host; *q; q++) {
         *q = (char)tolower((unsigned char)*q);
     }
-    while (hl > 1 && hostbuf[hl - 1] == '.') {
-        hostbuf[--hl] = '\0';
+    while (hl > 1 && u.host[hl - 1] == '.') {
+        u.host[--hl] = '\0';
     }
-    if (strcmp(hostbuf, "localhost") == 0 ||
-        (hl > 10 && strcmp(hostbuf + hl - 10, ".localhost") == 0)) {
+    if (strcmp(u.host, "localhost") == 0 ||
+        (hl > 10 && strcmp(u.host + hl - 10, ".localhost") == 0)) {
         snprintf(err, errlen, "targets on loopback addresses are not "
                               "allowed");
         return PH_EINVAL;
     }
-    cls = netaddr_classify_text(hostbuf);
+    cls = netaddr_classify_text(u.host);
     if (cls > NETADDR_PUBLIC) {
         snprintf(err, errlen, "targets on %s addresses are not allowed",
                  netaddr_class_name((enum netaddr_class)cls));

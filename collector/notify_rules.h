@@ -22,7 +22,9 @@ int notify_email_valid(const char *s);
 
 /*
  * Checks a webhook or Slack URL: http or https, a host, no user
- * information, at most SUB_URL_MAX bytes, printable ASCII. Unless
+ * information, at most SUB_URL_MAX bytes, printable ASCII. The URL is
+ * split by libcurl's parser (url.h), so the host checked is the host
+ * delivery connects to ("127.0.0%2e1" is 127.0.0.1). Unless
  * allow_private, a host that is an IP literal of a loopback, private,
  * link-local, unspecified or reserved address, or "localhost", is refused
  * (names are checked again on every delivery, after resolution). Returns

@@ -13,97 +13,119 @@
 
 #include "ph_err.h"
 
-static const char b64std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/*
+ * Base64 is OpenSSL's (EVP_EncodeBlock, EVP_DecodeBlock). Both work on
+ * whole 4-character groups: EncodeBlock always pads, DecodeBlock wants a
+ * multiple of 4 characters, returns the padded length (3 per group) and
+ * takes '=' as a zero digit anywhere and whitespace at either end. The
+ * wrappers below keep the contract of sign.h: exact lengths, padding
+ * optional on input, and anything but the alphabet refused.
+ */
+
+/* Largest input we hand to the int-sized OpenSSL calls. */
+#define B64_IN_MAX (1u << 24)
 
 static int
-encode(const char *alpha, int pad, const void *in, size_t len, char *out,
-       size_t outlen)
+encode(int url, const void *in, size_t len, char *out, size_t outlen)
 {
-    const uint8_t *p = in;
-    size_t need = pad ? (len + 2) / 3 * 4 : (len * 4 + 2) / 3;
-    size_t o = 0;
+    size_t bulk = len - len % 3, padded = (len + 2) / 3 * 4;
+    size_t need = url ? (len * 4 + 2) / 3 : padded;
+    size_t o;
 
-    if (outlen < need + 1) {
+    if (len > B64_IN_MAX || outlen < need + 1) {
         return -1;
     }
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        size_t n = len - i < 3 ? len - i : 3;
+    /* Whole groups go straight to out; a short tail is padded in tail[]
+     * so an unpadded result fits in an out sized for it. */
+    o = bulk > 0 ? (size_t)EVP_EncodeBlock((unsigned char *)out, in,
+                                           (int)bulk)
+                 : 0;
+    if (len > bulk) {
+        unsigned char tail[5];
 
-        if (n > 1) {
-            v |= (uint32_t)p[i + 1] << 8;
-        }
-        if (n > 2) {
-            v |= p[i + 2];
-        }
-        out[o++] = alpha[(v >> 18) & 63];
-        out[o++] = alpha[(v >> 12) & 63];
-        if (n > 1) {
-            out[o++] = alpha[(v >> 6) & 63];
-        } else if (pad) {
-            out[o++] = '=';
-        }
-        if (n > 2) {
-            out[o++] = alpha[v & 63];
-        } else if (pad) {
-            out[o++] = '=';
+        EVP_EncodeBlock(tail, (const unsigned char *)in + bulk,
+                        (int)(len - bulk));
+        memcpy(out + o, tail, need - o);
+    }
+    o = need;
+    out[o] = '\0';
+    if (url) {
+        for (size_t i = 0; i < o; i++) {
+            if (out[i] == '+') {
+                out[i] = '-';
+            } else if (out[i] == '/') {
+                out[i] = '_';
+            }
         }
     }
-    out[o] = '\0';
     return (int)o;
 }
 
 int
 sign_base64(const void *in, size_t len, char *out, size_t outlen)
 {
-    return encode(b64std, 1, in, len, out, outlen);
+    return encode(0, in, len, out, outlen);
 }
 
 int
 sign_base64url(const void *in, size_t len, char *out, size_t outlen)
 {
-    return encode(b64url, 0, in, len, out, outlen);
+    return encode(1, in, len, out, outlen);
 }
 
+/* The standard alphabet; '=' and whitespace are not in it. */
 static int
-b64val(int ch)
+b64char(int ch)
 {
-    const char *p = ch != 0 ? strchr(b64std, ch) : NULL;
-
-    return p != NULL ? (int)(p - b64std) : -1;
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+           (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
 }
 
 int
 sign_unbase64(const char *in, size_t len, uint8_t *out, size_t outlen)
 {
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
+    size_t bulk, rem, need;
 
+    /* Trailing '=' are optional padding; anything else outside the
+     * alphabet (an inner '=', whitespace, NUL) is refused here, before
+     * DecodeBlock would read it as a zero digit or skip it. */
     while (len > 0 && in[len - 1] == '=') {
         len--;
     }
+    if (len > B64_IN_MAX) {
+        return -1;
+    }
     for (size_t i = 0; i < len; i++) {
-        int v = b64val((unsigned char)in[i]);
-
-        if (v < 0) {
+        if (!b64char((unsigned char)in[i])) {
             return -1;
         }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= outlen) {
-                return -1;
-            }
-            out[o++] = (uint8_t)(acc >> bits);
-        }
     }
+    bulk = len - len % 4;
+    rem = len % 4;
     /* One leftover character cannot encode a byte. */
-    return bits >= 6 ? -1 : (int)o;
+    if (rem == 1) {
+        return -1;
+    }
+    need = bulk / 4 * 3 + (rem > 0 ? rem - 1 : 0);
+    if (need > outlen) {
+        return -1;
+    }
+    if (bulk > 0 &&
+        EVP_DecodeBlock(out, (const unsigned char *)in, (int)bulk) !=
+            (int)(bulk / 4 * 3)) {
+        return -1;
+    }
+    if (rem > 0) {
+        unsigned char group[4] = {'=', '=', '=', '='};
+        unsigned char bytes[3];
+
+        memcpy(group, in + bulk, rem);
+        if (EVP_DecodeBlock(bytes, group, 4) != 3) {
+            return -1;
+        }
+        memcpy(out + bulk / 4 * 3, bytes, rem - 1);
+    }
+    return (int)need;
 }
 
 /* HMAC-SHA256 over a then b (b may be empty). */
