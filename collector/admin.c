@@ -12,6 +12,7 @@
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
+#include "utf8.h"
 
 #define ADMIN_MAX_AGENTS 10000
 
@@ -296,7 +297,8 @@ create_agent(struct collector *c, struct http_request *req,
         return;
     }
     if (pharos_conf_region_index(&c->conf, region) < 0) {
-        snprintf(msg, sizeof(msg), "unknown region '%.60s'", region);
+        snprintf(msg, sizeof(msg), "unknown region '%.*s'",
+                 (int)utf8_cut(region, strlen(region), 60), region);
         json_decref(doc);
         http_resp_error(resp, 422, "unprocessable_entity", msg);
         return;

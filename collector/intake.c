@@ -65,7 +65,8 @@ check_label(const char *name, const char *value, char *errbuf,
     }
     if (strlen(value) > ALERT_LABEL_VALUE_MAX) {
         return fail(errbuf, errlen, PH_ETOOBIG,
-                    "label '%.64s': value longer than %d bytes", name,
+                    "label '%.*s': value longer than %d bytes",
+                    (int)utf8_cut(name, strlen(name), 64), name,
                     ALERT_LABEL_VALUE_MAX);
     }
     return 0;

@@ -235,6 +235,33 @@ components:
                   and last["reason"].startswith("alert: group {}:{service=\"x\u00e9")
                   and "\ufffd" not in last["reason"], last)
 
+        # Error messages that quote input cut it between characters.
+        def json_error(code_out):
+            try:
+                return code_out[0], json.loads(code_out[1].decode("utf-8"))
+            except ValueError as e:
+                return code_out[0], repr(e)
+        got = json_error(http_get(
+            h.url("/v1/agents"), method="POST", ok_codes=None,
+            data=json.dumps({"id": "q", "region": "x" + "\u00e9" * 40}).encode(),
+            headers=dict(admin, **{"Content-Type": "application/json"})))
+        res.check("an unknown multi-byte region is quoted as valid UTF-8",
+                  got[0] in (400, 422) and isinstance(got[1], dict)
+                  and got[1]["message"].startswith("unknown region 'x\u00e9"),
+                  got)
+        bad = dict(body, groupKey="g2")
+        bad["alerts"] = [dict(body["alerts"][0],
+                              labels={"x" + "\u00e9" * 50: "v" * 1100})]
+        got = json_error(http_get(
+            h.url("/v1/integrations/alertmanager"), method="POST",
+            data=json.dumps(bad).encode(), ok_codes=None,
+            headers={"Authorization": "Bearer " + ALERT_TOKEN,
+                     "Content-Type": "application/json"}))
+        res.check("a too long label value is refused, its multi-byte name "
+                  "quoted as valid UTF-8",
+                  got[0] in (400, 413) and isinstance(got[1], dict)
+                  and "label 'x\u00e9" in got[1]["message"], got)
+
         # -- finding 2: an API-made agent whose region is removed --
         code, out = http_get(h.url("/v1/agents"), method="POST",
                              data=json.dumps({"id": "dyn",
