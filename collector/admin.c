@@ -12,6 +12,7 @@
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
+#include "utf8.h"
 
 #define ADMIN_MAX_AGENTS 10000
 
@@ -196,6 +197,24 @@ list_live(const struct store_agent_row *row, void *arg)
     return 0;
 }
 
+/* Sets "region_known" on each agent: false for an agent whose region
+ * was removed from pharos.yml after it was made (its requests get 409). */
+static void
+mark_region_known(const struct collector *c, json_t *arr)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(arr, i, o) {
+        const char *r = json_string_value(json_object_get(o, "region"));
+
+        json_object_set_new(
+            o, "region_known",
+            json_boolean(r != NULL &&
+                         pharos_conf_region_index(&c->conf, r) >= 0));
+    }
+}
+
 static void
 list_agents(struct collector *c, struct http_response *resp)
 {
@@ -215,6 +234,7 @@ list_agents(struct collector *c, struct http_response *resp)
         http_resp_error(resp, 500, "internal", "cannot read agents");
         return;
     }
+    mark_region_known(c, l.arr);
     reply_json(resp, 200, l.arr);
 }
 
@@ -277,7 +297,8 @@ create_agent(struct collector *c, struct http_request *req,
         return;
     }
     if (pharos_conf_region_index(&c->conf, region) < 0) {
-        snprintf(msg, sizeof(msg), "unknown region '%.60s'", region);
+        snprintf(msg, sizeof(msg), "unknown region '%.*s'",
+                 (int)utf8_cut(region, strlen(region), 60), region);
         json_decref(doc);
         http_resp_error(resp, 422, "unprocessable_entity", msg);
         return;

@@ -37,6 +37,8 @@ struct collector_metrics {
     uint64_t batches_duplicate;
     uint64_t batches_rejected;
     uint64_t results_unknown_check;
+    uint64_t batches_out_of_window; /* results dated outside the window */
+    uint64_t agent_region_unknown;  /* agent requests for a removed region */
     uint64_t auth_failures;
     uint64_t rate_limited;
     uint64_t http_requests;

@@ -52,6 +52,7 @@
 
 #include "mem.h"
 #include "ph_err.h"
+#include "utf8.h"
 
 struct pair {
     enum rstate state;
@@ -347,6 +348,21 @@ engine_result(struct engine *e, int check, int region,
     return 0;
 }
 
+/* now_ms - then_ms without signed overflow, saturated to the int64 range.
+ * Result times come from agents: a time near INT64_MIN or INT64_MAX must
+ * make an age that is very large or very negative, never one that wraps
+ * (a wrapped age would keep a long-silent pair fresh forever). */
+static int64_t
+age_ms(int64_t now_ms, int64_t then_ms)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(now_ms, then_ms, &d)) {
+        return then_ms < 0 ? INT64_MAX : INT64_MIN;
+    }
+    return d;
+}
+
 static enum verdict
 derive_verdict(struct echeck *c, int64_t now_ms)
 {
@@ -356,7 +372,8 @@ derive_verdict(struct echeck *c, int64_t now_ms)
         struct pair *p = &c->pairs[c->rlist[i]];
 
         if (p->last_outcome != 0 && p->state != RSTATE_STALE &&
-            now_ms - p->last_at_ms > c->stale_after_ms) {
+            age_ms(now_ms, p->last_at_ms) > c->stale_after_ms) {
+            /* No overflow: last_at_ms + stale_after_ms < now_ms here. */
             p->state = RSTATE_STALE;
             p->since_ms = p->last_at_ms + c->stale_after_ms;
         }
@@ -447,10 +464,16 @@ sb_add(struct sb *b, const char *fmt, ...)
         return;
     }
     b->full = 1;
-    b->off = b->len - 1;
     if (b->len >= 4) {
-        memcpy(b->s + b->len - 4, "...", 4);
+        /* Cut before "..." on a character boundary: ids, names and
+         * alert group keys may be multi-byte, and a split character
+         * makes the whole reason invalid UTF-8 in the JSON documents. */
+        size_t cut = utf8_trim_partial(b->s, b->len - 4);
+
+        memcpy(b->s + cut, "...", 4);
+        b->off = cut + 3;
     } else {
+        b->off = b->len - 1;
         b->s[b->len - 1] = '\0';
     }
 }
@@ -702,9 +725,13 @@ void
 engine_set_alert_reason(struct engine *e, int component, const char *reason)
 {
     if (comp_ok(e, component)) {
-        snprintf(e->comps[component].alert_reason,
-                 sizeof(e->comps[component].alert_reason), "%s",
-                 reason != NULL ? reason : "");
+        char *dst = e->comps[component].alert_reason;
+        int n = snprintf(dst, sizeof(e->comps[component].alert_reason),
+                         "%s", reason != NULL ? reason : "");
+
+        if (n > 0 && (size_t)n >= sizeof(e->comps[component].alert_reason)) {
+            dst[utf8_trim_partial(dst, strlen(dst))] = '\0';
+        }
     }
 }
 

@@ -141,6 +141,74 @@ authenticate(struct collector *c, struct http_request *req,
     return a;
 }
 
+/* Returns the index of the agent's region, or -1 after filling a 409.
+ * An agent made through POST /v1/agents keeps its region after that
+ * region is removed from pharos.yml; such an agent must be refused
+ * before anything is committed, and its region never used as an
+ * index. */
+static int
+agent_region(struct collector *c, const struct conf_agent *a,
+             struct http_response *resp)
+{
+    int r = pharos_conf_region_index(&c->conf, a->region);
+    char msg[256];
+
+    if (r >= 0 && (size_t)r < c->conf.nregions) {
+        return r;
+    }
+    c->metrics.agent_region_unknown++;
+    complain(&c->bad_batch_complaint, time_now_ms(),
+             "ingest: refused agent %s: its region '%s' is not in the "
+             "configuration", a->id, a->region);
+    snprintf(msg, sizeof(msg),
+             "region '%s' of agent '%s' is not in the collector's "
+             "configuration; add the region back or re-create the agent "
+             "in an existing region", a->region, a->id);
+    http_resp_error(resp, 409, "region_unknown", msg);
+    return -1;
+}
+
+/* Checks what the store and the engine cannot take: a seq that does not
+ * fit the store's signed 64-bit column (it would be stored as a negative
+ * number, and every later batch of the agent acked and dropped as a
+ * duplicate), and results dated outside [now - max_result_age,
+ * now + max_result_ahead] (a result from the far future would pin its
+ * region's state, and hide later real results, until a restart).
+ * Returns 0, or -1 with the reason in err and *ret_window set when the
+ * cause is a result's time. */
+static int
+check_batch_range(const struct collector *c, const struct wire_batch *b,
+                  int64_t now, char *err, size_t errlen, int *ret_window)
+{
+    int64_t lo = now - (int64_t)c->conf.max_result_age_ms;
+    int64_t hi = now + (int64_t)c->conf.max_result_ahead_ms;
+
+    *ret_window = 0;
+    if (b->seq > (uint64_t)INT64_MAX) {
+        snprintf(err, errlen,
+                 "seq %llu is over the largest accepted, %lld (the "
+                 "store keeps seq as a signed 64-bit integer)",
+                 (unsigned long long)b->seq, (long long)INT64_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < b->nresults; i++) {
+        int64_t t = b->results[i].started_at_ms;
+
+        if (t < lo || t > hi) {
+            snprintf(err, errlen,
+                     "result %zu (%s): started_at_ms %lld is outside the "
+                     "accepted window %lld..%lld (collector clock %lld, "
+                     "max_result_age %u ms, max_result_ahead %u ms)",
+                     i, b->results[i].check_id, (long long)t, (long long)lo,
+                     (long long)hi, (long long)now,
+                     c->conf.max_result_age_ms, c->conf.max_result_ahead_ms);
+            *ret_window = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void
 ingest_plan(struct api_req *rq, struct http_request *req,
             struct http_response *resp)
@@ -159,9 +227,8 @@ ingest_plan(struct api_req *rq, struct http_request *req,
     if (a == NULL) {
         return;
     }
-    r = pharos_conf_region_index(&c->conf, a->region);
+    r = agent_region(c, a, resp);
     if (r < 0) {
-        http_resp_error(resp, 500, "internal", "agent region unknown");
         return;
     }
     inm = http_req_header(req, "If-None-Match");
@@ -200,11 +267,16 @@ ingest_results(struct api_req *rq, struct http_request *req,
     size_t len;
     int region;
     int rc;
+    int window;
     uint8_t *ack = NULL;
     size_t acklen = 0;
     int64_t now = time_now_ms();
 
     if (a == NULL) {
+        return;
+    }
+    region = agent_region(c, a, resp);
+    if (region < 0) {
         return;
     }
     ct = http_req_header(req, "Content-Type");
@@ -235,6 +307,16 @@ ingest_results(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 413, "payload_too_large", err);
         goto out;
     }
+    if (check_batch_range(c, &batch, now, err, sizeof(err), &window) != 0) {
+        c->metrics.batches_rejected++;
+        if (window) {
+            c->metrics.batches_out_of_window++;
+        }
+        complain(&c->bad_batch_complaint, now, "ingest: agent %s: %s",
+                 a->id, err);
+        http_resp_error(resp, 400, "bad_request", err);
+        goto out;
+    }
     rc = store_insert_batch(c->store, a->id, a->region, batch.seq,
                             batch.results, batch.nresults, now);
     if (rc == PH_EEXIST) {
@@ -251,10 +333,9 @@ ingest_results(struct api_req *rq, struct http_request *req,
         complain_release(&c->store_complaint, "ingest: storing again");
         c->metrics.batches_ingested++;
         c->metrics.results_ingested += batch.nresults;
-        region = pharos_conf_region_index(&c->conf, a->region);
         for (size_t i = 0; i < batch.nresults; i++) {
             int ck = idmap_get(&c->check_ids, batch.results[i].check_id);
-            if (ck < 0 || region < 0) {
+            if (ck < 0) {
                 c->metrics.results_unknown_check++;
                 continue;
             }
@@ -263,10 +344,8 @@ ingest_results(struct api_req *rq, struct http_request *req,
     }
     store_agent_touch(c->store, a->id, a->region, batch.agent_version,
                       batch.plan_version, batch.backlog, now);
-    rc = wire_encode_ack(batch.seq, c->plans[pharos_conf_region_index(
-                                                 &c->conf, a->region)]
-                                        .version,
-                         &ack, &acklen);
+    rc = wire_encode_ack(batch.seq, c->plans[region].version, &ack,
+                         &acklen);
     if (rc != 0) {
         http_resp_error(resp, 500, "internal", ph_strerror(rc));
         goto out;

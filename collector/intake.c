@@ -20,6 +20,7 @@
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
+#include "utf8.h"
 
 #define STATE_KEY "alerts:groups"
 #define STATE_MAX (8 * 1024 * 1024) /* bytes of the saved group state */
@@ -64,7 +65,8 @@ check_label(const char *name, const char *value, char *errbuf,
     }
     if (strlen(value) > ALERT_LABEL_VALUE_MAX) {
         return fail(errbuf, errlen, PH_ETOOBIG,
-                    "label '%.64s': value longer than %d bytes", name,
+                    "label '%.*s': value longer than %d bytes",
+                    (int)utf8_cut(name, strlen(name), 64), name,
                     ALERT_LABEL_VALUE_MAX);
     }
     return 0;
@@ -609,6 +611,9 @@ apply_statuses(struct collector *c)
                 }
             }
         }
+        /* snprintf cut the text at the cap, maybe inside a multi-byte
+         * group key: end it on a character boundary. */
+        reason[utf8_trim_partial(reason, strlen(reason))] = '\0';
         engine_set_alert_reason(c->engine, (int)i, reason);
         engine_set_alert(c->engine, (int)i, in->statuses[i]);
     }

@@ -84,6 +84,14 @@ metrics_render(const struct collector *c, struct buf *b)
     counter(b, "pharos_batches_rejected_total",
             "Result batches rejected as malformed or oversized.",
             m->batches_rejected);
+    counter(b, "pharos_batches_out_of_window_total",
+            "Result batches refused (400) for a result dated outside "
+            "max_result_age/max_result_ahead of the collector's clock.",
+            m->batches_out_of_window);
+    counter(b, "pharos_agent_region_unknown_total",
+            "Agent requests refused (409) because the agent's region is "
+            "no longer in the config.",
+            m->agent_region_unknown);
     counter(b, "pharos_results_unknown_check_total",
             "Stored results whose check is not in the current config.",
             m->results_unknown_check);

@@ -177,6 +177,8 @@ struct server_stage {
     uint32_t max_body_bytes;
     uint32_t max_results_per_batch;
     uint32_t api_rate_limit;
+    uint32_t max_result_age_ms;
+    uint32_t max_result_ahead_ms;
 };
 
 static const struct conf_opt server_opts[] = {
@@ -197,6 +199,14 @@ static const struct conf_opt server_opts[] = {
     {"api_rate_limit", CONF_T_UINT32,
      offsetof(struct server_stage, api_rate_limit), "120", 0, 1000000, 0,
      NULL, "management API requests per minute per key (0 = no limit)"},
+    {"max_result_age", CONF_T_DURATION,
+     offsetof(struct server_stage, max_result_age_ms), "7d", 60000,
+     30LL * 86400000, 0, NULL,
+     "agent results started longer ago than this are refused (400)"},
+    {"max_result_ahead", CONF_T_DURATION,
+     offsetof(struct server_stage, max_result_ahead_ms), "5m", 1000,
+     86400000, 0, NULL,
+     "agent results dated further ahead of our clock are refused (400)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -512,6 +522,8 @@ decode_simple_sections(const struct conf_node *root, const char *file,
     cf->max_body_bytes = sv.max_body_bytes;
     cf->max_results_per_batch = sv.max_results_per_batch;
     cf->api_rate_limit = sv.api_rate_limit;
+    cf->max_result_age_ms = sv.max_result_age_ms;
+    cf->max_result_ahead_ms = sv.max_result_ahead_ms;
     make_relative(&cf->state_dir, file);
     make_relative(&cf->publish_dir, file);
     make_relative(&cf->web_dir, file);

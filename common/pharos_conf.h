@@ -158,6 +158,8 @@ struct pharos_conf {
     uint32_t max_body_bytes; /* request body cap */
     uint32_t max_results_per_batch;
     uint32_t api_rate_limit; /* management requests per minute per key */
+    uint32_t max_result_age_ms;   /* results older than now - this: 400 */
+    uint32_t max_result_ahead_ms; /* results newer than now + this: 400 */
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;

@@ -237,9 +237,11 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
     kv(b, "  ", "publish_dir", c->publish_dir);
     kv(b, "  ", "web_dir", c->web_dir);
     buf_printf(b, "  max_body_bytes: %u\n  max_results_per_batch: %u\n"
-               "  api_rate_limit: %u\n",
+               "  api_rate_limit: %u\n  max_result_age: %ums\n"
+               "  max_result_ahead: %ums\n",
                c->max_body_bytes, c->max_results_per_batch,
-               c->api_rate_limit);
+               c->api_rate_limit, c->max_result_age_ms,
+               c->max_result_ahead_ms);
     buf_printf(b, "retention:\n  raw: %ud\n", c->retention_raw_days);
     buf_printf(b, "incidents:\n  auto: %s\n  resolve_after: %ums\n",
                autos[c->auto_incidents], c->resolve_after_ms);

@@ -15,6 +15,7 @@
 
 #include "mem.h"
 #include "ph_err.h"
+#include "utf8.h"
 #include "pharos/v1/agent.pb-c.h"
 
 /* protobuf-c allocator routed through ph_malloc, so allocation-failure
@@ -220,7 +221,11 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
             result = PH_ETOOBIG;
             goto out;
         }
-        copy_id(r->check_id, m->check_id);
+        /* Text from the agent is made valid UTF-8 here, once, and cut
+         * on a character boundary: the JSON documents drop any string
+         * that is not. */
+        utf8_sanitize(r->check_id, sizeof(r->check_id), m->check_id,
+                      strlen(m->check_id));
         r->started_at_ms = m->started_at_ms;
         r->outcome = (enum outcome)m->outcome;
         r->latency_ms = m->latency_ms;
@@ -234,8 +239,10 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
         r->status_code = m->status_code;
         r->cert_not_after = m->cert_not_after;
         /* Longer errors are truncated to our field size, not rejected. */
-        snprintf(r->error, sizeof(r->error), "%s",
-                 m->error != NULL ? m->error : "");
+        if (m->error != NULL) {
+            utf8_sanitize(r->error, sizeof(r->error), m->error,
+                          strlen(m->error));
+        }
     }
     if (!str_ok(msg->agent_version, WIRE_VERSION_MAX - 1)) {
         seterr(errbuf, errlen, "batch: agent_version too long");
@@ -245,8 +252,10 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
     ret->seq = msg->seq;
     ret->plan_version = msg->plan_version;
     ret->backlog = msg->backlog;
-    snprintf(ret->agent_version, sizeof(ret->agent_version), "%s",
-             msg->agent_version != NULL ? msg->agent_version : "");
+    if (msg->agent_version != NULL) {
+        utf8_sanitize(ret->agent_version, sizeof(ret->agent_version),
+                      msg->agent_version, strlen(msg->agent_version));
+    }
     ret->results = rs;
     ret->nresults = msg->n_results;
     rs = NULL;

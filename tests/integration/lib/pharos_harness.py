@@ -167,7 +167,8 @@ class Harness:
     def dump_logs(self):
         for key, path in self.logs.items():
             try:
-                with open(path) as f:
+                # Logs may quote hostile input that is not UTF-8.
+                with open(path, errors="replace") as f:
                     tail = f.read()[-4000:]
             except OSError:
                 continue
