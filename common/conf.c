@@ -84,6 +84,109 @@ parse_int64(const char *s, int64_t *ret)
     return 0;
 }
 
+/*
+ * Optimal string alignment distance (Damerau-Levenshtein where a
+ * transposed pair counts once): "stat_dir" -> "state_dir" is 1,
+ * "tiemout" -> "timeout" is 1. Keys are short; longer words are not
+ * compared.
+ */
+#define SUGGEST_LEN_MAX 64
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[3][SUGGEST_LEN_MAX + 1];
+    size_t *pp = d[0], *prev = d[1], *cur = d[2];
+
+    if (la > SUGGEST_LEN_MAX || lb > SUGGEST_LEN_MAX) {
+        return SIZE_MAX;
+    }
+    for (size_t j = 0; j <= lb; j++) {
+        prev[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t *t;
+
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t v = prev[j] + 1;
+
+            if (cur[j - 1] + 1 < v) {
+                v = cur[j - 1] + 1;
+            }
+            if (prev[j - 1] + cost < v) {
+                v = prev[j - 1] + cost;
+            }
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v) {
+                v = pp[j - 2] + 1;
+            }
+            cur[j] = v;
+        }
+        t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb];
+}
+
+/* Close enough to be a typo: at most 2 edits, and at most a third of the
+ * longer word (so "id" never suggests "ip"). */
+static int
+close_enough(const char *word, const char *cand, size_t d)
+{
+    size_t l = strlen(word) > strlen(cand) ? strlen(word) : strlen(cand);
+
+    return d > 0 && d <= 2 && d * 3 <= l;
+}
+
+const char *
+conf_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d < best_d && close_enough(word, cands[i], d)) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+const char *
+conf_suggest_opt(const struct conf_opt *opts, const char *word)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        size_t d = edit_distance(word, o->key);
+        if (d < best_d && close_enough(word, o->key, d)) {
+            best = o->key;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+void
+conf_err_unknown(struct conf_errs *errs, const char *file, int line, int col,
+                 const char *what, const char *word, const char *suggestion)
+{
+    if (suggestion != NULL) {
+        conf_err(errs, file, line, col, "unknown %s '%s'; did you mean '%s'?",
+                 what, word, suggestion);
+    } else {
+        conf_err(errs, file, line, col, "unknown %s '%s'", what, word);
+    }
+}
+
 static const char *
 type_name(enum conf_type t)
 {
@@ -208,8 +311,8 @@ conf_decode(const struct conf_opt *opts, const struct conf_node *map,
             }
         }
         if (o->key == NULL) {
-            conf_err(errs, file, n->key_line, n->key_col,
-                     "unknown key '%s'", n->key);
+            conf_err_unknown(errs, file, n->key_line, n->key_col, "key",
+                             n->key, conf_suggest_opt(opts, n->key));
         }
     }
     for (o = opts; o->key != NULL; o++) {

@@ -85,6 +85,19 @@ void conf_free_strings(const struct conf_opt *opts, void *base);
 void conf_err(struct conf_errs *errs, const char *file, int line, int col,
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The candidate nearest to word (Damerau-Levenshtein distance) when it
+ * is close enough to be a typo of it, else NULL. Borrows all; returns one
+ * of the candidates. */
+const char *conf_suggest(const char *word, const char *const *cands,
+                         size_t n);
+/* Same over the keys of the NULL-key-terminated table opts. */
+const char *conf_suggest_opt(const struct conf_opt *opts, const char *word);
+/* Appends "unknown <what> '<word>'", with "; did you mean '<suggestion>'?"
+ * when suggestion is not NULL. */
+void conf_err_unknown(struct conf_errs *errs, const char *file, int line,
+                      int col, const char *what, const char *word,
+                      const char *suggestion);
+
 /* Helpers for values. Return 0 or -1. */
 int conf_parse_duration_ms(const char *s, uint32_t *ret_ms);
 int conf_parse_bool(const char *s, int *ret);

@@ -947,8 +947,11 @@ decode_root(const struct conf_node *root, const char *file,
     for (const struct conf_node *n = root->child; n; n = n->next) {
         if (!pc_in_list(n->key, top_keys,
                      sizeof(top_keys) / sizeof(top_keys[0]))) {
-            conf_err(errs, file, n->key_line, n->key_col,
-                     "unknown section '%s'", n->key);
+            conf_err_unknown(errs, file, n->key_line, n->key_col,
+                             "section", n->key,
+                             conf_suggest(n->key, top_keys,
+                                          sizeof(top_keys) /
+                                              sizeof(top_keys[0])));
         }
     }
     decode_simple_sections(root, file, cf, errs);
