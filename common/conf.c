@@ -470,8 +470,8 @@ conf_free_fields(const struct conf_opt *opts, void *base)
     conf_free_strings(opts, base);
     for (const struct conf_opt *o = opts; o->key != NULL; o++) {
         if (o->type == CONF_T_CUSTOM && o->custom != NULL &&
-            o->custom->free != NULL) {
-            o->custom->free(o, base);
+            o->custom->release != NULL) {
+            o->custom->release(o, base);
         }
     }
 }

@@ -64,7 +64,7 @@ struct conf_custom {
                   void *base, const char *file, struct conf_errs *errs);
     void (*print)(const struct conf_opt *opt, const void *base,
                   const char *indent, struct buf *out);
-    void (*free)(const struct conf_opt *opt, void *base);
+    void (*release)(const struct conf_opt *opt, void *base);
     int (*copy)(const struct conf_opt *opt, void *dst, const void *src);
     int (*equal)(const struct conf_opt *opt, const void *a, const void *b);
     const char *const *names;     /* CONF_T_ENUM: NULL-terminated */
