@@ -1,153 +1,338 @@
+/*
+ * check.c - struct check: the registry of check types, the keys every
+ * check has, and freeing, copying and comparing, all driven by the key
+ * tables (common/conf.h) so a field is declared once.
+ */
 #include "check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "mem.h"
 #include "ph_err.h"
 
-static void
-free_http(struct check_http *h)
+/* The registry: one line per check type, each defined in
+ * common/check_<name>.c as `const struct check_kind check_<name>_kind`. */
+#define CHECK_KINDS(X)                                                      \
+    X(http)                                                                 \
+    X(tcp)                                                                  \
+    X(dns)                                                                  \
+    X(smtp)
+
+#define DECLARE_KIND(n) extern const struct check_kind check_##n##_kind;
+CHECK_KINDS(DECLARE_KIND)
+#define LIST_KIND(n) &check_##n##_kind,
+static const struct check_kind *const kinds[] = {CHECK_KINDS(LIST_KIND)};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+const struct check_kind *
+check_kind_at(size_t i)
 {
-    ph_free(h->url);
-    ph_free(h->method);
-    for (size_t i = 0; i < h->nheaders; i++) {
-        ph_free(h->headers[i].name);
-        ph_free(h->headers[i].value);
-    }
-    ph_free(h->headers);
-    ph_free(h->body);
-    ph_free(h->body_contains);
-    ph_free(h->body_not_contains);
-    ph_free(h->body_regex);
-    ph_free(h->json_path);
-    ph_free(h->json_equals);
-    ph_free(h->ca_file);
+    return i < NKINDS ? kinds[i] : NULL;
 }
 
-void
-check_free(struct check *c)
+const struct check_kind *
+check_kind_of(enum check_type t)
 {
-    if (c == NULL) {
-        return;
+    for (size_t i = 0; i < NKINDS; i++) {
+        if (kinds[i]->type == t) {
+            return kinds[i];
+        }
     }
-    ph_free(c->source_address);
+    return NULL;
+}
+
+const struct check_kind *
+check_kind_named(const char *name)
+{
+    for (size_t i = 0; i < NKINDS; i++) {
+        if (strcmp(kinds[i]->name, name) == 0) {
+            return kinds[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- the keys every check has ---- */
+
+static int
+id_decode(const struct conf_opt *o, const struct conf_node *n, void *base,
+          const char *file, struct conf_errs *errs)
+{
+    struct check *c = base;
+
+    if (n->type != CONF_SCALAR) {
+        conf_err(errs, file, n->line, n->col, "'%s': expected a string",
+                 o->key);
+        return -1;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", n->value);
+    return 0;
+}
+
+static void
+id_print(const struct conf_opt *o, const void *base, const char *indent,
+         struct buf *out)
+{
+    const struct check *c = base;
+
+    buf_printf(out, "%s%s: ", indent, o->key);
+    conf_print_quoted(out, c->id);
+    buf_appends(out, "\n");
+}
+
+static const struct conf_custom id_custom = {id_decode, id_print, NULL,
+                                             NULL, NULL, NULL};
+
+/* The type is checked before decoding (it chooses the keys); this only
+ * stores it. */
+static int
+type_decode(const struct conf_opt *o, const struct conf_node *n, void *base,
+            const char *file, struct conf_errs *errs)
+{
+    struct check *c = base;
+
+    (void)o;
+    (void)file;
+    (void)errs;
+    c->type = n->type == CONF_SCALAR ? check_type_parse(n->value) : 0;
+    return 0;
+}
+
+static void
+type_print(const struct conf_opt *o, const void *base, const char *indent,
+           struct buf *out)
+{
+    const struct check *c = base;
+
+    buf_printf(out, "%s%s: %s\n", indent, o->key, check_type_name(c->type));
+}
+
+static const struct conf_custom type_custom = {type_decode, type_print, NULL,
+                                               NULL, NULL, NULL};
+
+/* "majority", a number of regions ("2") or a percentage ("50%"). */
+static int
+quorum_decode(const struct conf_opt *o, const struct conf_node *n,
+              void *base, const char *file, struct conf_errs *errs)
+{
+    struct check *c = base;
+    const char *q = n->type == CONF_SCALAR ? n->value : "";
+    char *end = NULL;
+    long v;
+
+    c->quorum = 0;
+    c->quorum_pct = 0;
+    if (strcmp(q, "majority") == 0) {
+        return 0;
+    }
+    v = strtol(q, &end, 10);
+    if (end != q && strcmp(end, "%") == 0 && v >= 1 && v <= 100) {
+        c->quorum_pct = (uint32_t)v;
+        return 0;
+    }
+    if (end != q && *end == '\0' && v >= 1 && v <= CHECK_MAX_REGIONS) {
+        c->quorum = (uint32_t)v;
+        return 0;
+    }
+    conf_err(errs, file, n->line, n->col,
+             "'%s' must be majority, 1-%d or 1%%-100%%, not '%s'", o->key,
+             CHECK_MAX_REGIONS, q);
+    return -1;
+}
+
+static void
+quorum_print(const struct conf_opt *o, const void *base, const char *indent,
+             struct buf *out)
+{
+    const struct check *c = base;
+
+    if (c->quorum > 0) {
+        buf_printf(out, "%s%s: \"%u\"\n", indent, o->key, c->quorum);
+    } else if (c->quorum_pct > 0) {
+        buf_printf(out, "%s%s: \"%u%%\"\n", indent, o->key, c->quorum_pct);
+    } else {
+        buf_printf(out, "%s%s: majority\n", indent, o->key);
+    }
+}
+
+static int
+quorum_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+    const struct check *x = a, *y = b;
+
+    (void)o;
+    return x->quorum == y->quorum && x->quorum_pct == y->quorum_pct;
+}
+
+static const struct conf_custom quorum_custom = {
+    quorum_decode, quorum_print, NULL, NULL, quorum_equal, NULL};
+
+static int
+regions_decode(const struct conf_opt *o, const struct conf_node *n,
+               void *base, const char *file, struct conf_errs *errs)
+{
+    struct check *c = base;
+    char *items[CHECK_MAX_REGIONS];
+    size_t count = 0;
+
+    if (conf_string_list(n, items, CHECK_MAX_REGIONS, &count, o->key, file,
+                         errs) != 0) {
+        return -1;
+    }
+    if (count > 0) {
+        c->regions = ph_calloc(count, sizeof(*c->regions));
+        if (c->regions == NULL) {
+            for (size_t i = 0; i < count; i++) {
+                ph_free(items[i]);
+            }
+            conf_err(errs, file, n->line, n->col, "out of memory");
+            return -1;
+        }
+        memcpy(c->regions, items, count * sizeof(*items));
+    }
+    c->nregions = count;
+    return 0;
+}
+
+static void
+regions_print(const struct conf_opt *o, const void *base, const char *indent,
+              struct buf *out)
+{
+    const struct check *c = base;
+
+    conf_print_list(out, indent, o->key, (const char *const *)c->regions,
+                    c->nregions);
+}
+
+static void
+regions_free(const struct conf_opt *o, void *base)
+{
+    struct check *c = base;
+
+    (void)o;
     for (size_t i = 0; i < c->nregions; i++) {
         ph_free(c->regions[i]);
     }
     ph_free(c->regions);
-    switch (c->type) {
-    case CHECK_HTTP:
-        free_http(&c->u.http);
-        break;
-    case CHECK_TCP:
-        ph_free(c->u.tcp.host);
-        ph_free(c->u.tcp.ca_file);
-        ph_free(c->u.tcp.sni);
-        ph_free(c->u.tcp.send);
-        ph_free(c->u.tcp.expect);
-        break;
-    case CHECK_DNS:
-        ph_free(c->u.dns.name);
-        ph_free(c->u.dns.rrtype);
-        ph_free(c->u.dns.server);
-        ph_free(c->u.dns.expect_rcode);
-        for (size_t i = 0; i < c->u.dns.nexpect_answers; i++) {
-            ph_free(c->u.dns.expect_answers[i]);
-        }
-        break;
-    case CHECK_SMTP:
-        ph_free(c->u.smtp.host);
-        ph_free(c->u.smtp.ca_file);
-        ph_free(c->u.smtp.ehlo_name);
-        break;
-    }
-    memset(c, 0, sizeof(*c));
+    c->regions = NULL;
+    c->nregions = 0;
 }
 
-/* Duplicates *p in place; returns -1 on failure (then *p is NULL). */
 static int
-dup_in_place(char **p)
+regions_copy(const struct conf_opt *o, void *dst, const void *src)
 {
-    if (*p == NULL) {
+    struct check *d = dst;
+    const struct check *s = src;
+
+    (void)o;
+    d->regions = NULL;
+    d->nregions = 0;
+    if (s->nregions == 0) {
         return 0;
     }
-    *p = ph_strdup(*p);
-    return *p == NULL ? -1 : 0;
+    d->regions = ph_calloc(s->nregions, sizeof(*d->regions));
+    if (d->regions == NULL) {
+        return -1;
+    }
+    d->nregions = s->nregions;
+    for (size_t i = 0; i < s->nregions; i++) {
+        d->regions[i] = ph_strdup(s->regions[i]);
+        if (d->regions[i] == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const struct conf_custom regions_custom = {
+    regions_decode, regions_print, regions_free, regions_copy, NULL, NULL};
+
+static const char *const minority_names[] = {"operational", "degraded", NULL};
+static const struct conf_custom minority_enum = {NULL, NULL, NULL,
+                                                 NULL, NULL, minority_names};
+static const char *const impact_names[] = {"major", "partial", NULL};
+static const struct conf_custom impact_enum = {NULL, NULL, NULL,
+                                               NULL, NULL, impact_names};
+
+#define C(field) offsetof(struct check, field)
+#define END_ROW {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL}
+
+const struct conf_opt check_head_opts[] = {
+    {"id", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &id_custom,
+     "check id, 1-63 of [A-Za-z0-9_.-]"},
+    {"type", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &type_custom,
+     "the probe: http, tcp, dns or smtp"},
+    END_ROW,
+};
+
+const struct conf_opt check_common_opts[] = {
+    {"interval", CONF_T_DURATION, C(interval_ms), "30s", 1000, 86400000, 0,
+     NULL, "time between runs"},
+    {"timeout", CONF_T_DURATION, C(timeout_ms), "10s", 100, 300000, 0, NULL,
+     "time limit of a run"},
+    {"degraded_over", CONF_T_DURATION, C(degraded_over_ms), "0", 0, 300000,
+     0, NULL, "latency above which a result is slow (0 = off)"},
+    {"fail_after", CONF_T_UINT32, C(fail_after), "2", 1, 100, 0, NULL,
+     "consecutive failures before a region is down"},
+    {"recover_after", CONF_T_UINT32, C(recover_after), "2", 1, 100, 0, NULL,
+     "consecutive successes before a region is up"},
+    {"quorum", CONF_T_CUSTOM, 0, "majority", 0, 0, 0, &quorum_custom,
+     "majority, a number of regions, or a percentage"},
+    {"minority", CONF_T_ENUM, C(minority), "operational", 0, 0, 0,
+     &minority_enum, "operational or degraded: effect of a minority failure"},
+    {"impact", CONF_T_ENUM, C(impact), "major", 0, 0, 0, &impact_enum,
+     "major or partial: what a full outage of this check means"},
+    {"cert_expiry_days", CONF_T_UINT32, C(cert_expiry_days), "14", 0, 3650,
+     0, NULL, "certificate expiring sooner makes the result slow"},
+    {"source_address", CONF_T_STR, C(source_address), NULL, 0, 0, 0, NULL,
+     "local address to probe from"},
+    END_ROW,
+};
+
+const struct conf_opt check_tail_opts[] = {
+    {"regions", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &regions_custom,
+     "regions that run the check (default all)"},
+    END_ROW,
+};
+
+/* ---- free, copy, compare ---- */
+
+void
+check_free(struct check *c)
+{
+    const struct check_kind *k;
+
+    if (c == NULL) {
+        return;
+    }
+    k = check_kind_of(c->type);
+    conf_free_fields(check_head_opts, c);
+    conf_free_fields(check_common_opts, c);
+    conf_free_fields(check_tail_opts, c);
+    if (k != NULL) {
+        conf_free_fields(k->opts, c);
+    }
+    memset(c, 0, sizeof(*c));
 }
 
 int
 check_copy(struct check *dst, const struct check *src)
 {
+    const struct check_kind *k = check_kind_of(src->type);
     int bad = 0;
 
-    /* Shallow copy, then replace every pointer with its own copy. Pointers
-     * whose copy failed become NULL so check_free() stays safe. */
+    /* Shallow copy, then replace every pointer with its own copy; a failed
+     * copy leaves NULL so check_free() stays safe. */
     *dst = *src;
-    bad |= dup_in_place(&dst->source_address);
-    if (src->nregions > 0) {
-        dst->regions = ph_calloc(src->nregions, sizeof(*dst->regions));
-        if (dst->regions == NULL) {
-            dst->nregions = 0;
-            bad = 1;
-        }
-        for (size_t i = 0; i < dst->nregions; i++) {
-            dst->regions[i] = src->regions[i];
-            bad |= dup_in_place(&dst->regions[i]);
-        }
-    } else {
-        dst->regions = NULL;
-    }
-    switch (dst->type) {
-    case CHECK_HTTP: {
-        struct check_http *h = &dst->u.http;
-        bad |= dup_in_place(&h->url);
-        bad |= dup_in_place(&h->method);
-        if (h->nheaders > 0) {
-            h->headers = ph_calloc(h->nheaders, sizeof(*h->headers));
-            if (h->headers == NULL) {
-                h->nheaders = 0;
-                bad = 1;
-            }
-            for (size_t i = 0; i < h->nheaders; i++) {
-                h->headers[i] = src->u.http.headers[i];
-                bad |= dup_in_place(&h->headers[i].name);
-                bad |= dup_in_place(&h->headers[i].value);
-            }
-        } else {
-            h->headers = NULL;
-        }
-        bad |= dup_in_place(&h->body);
-        bad |= dup_in_place(&h->body_contains);
-        bad |= dup_in_place(&h->body_not_contains);
-        bad |= dup_in_place(&h->body_regex);
-        bad |= dup_in_place(&h->json_path);
-        bad |= dup_in_place(&h->json_equals);
-        bad |= dup_in_place(&h->ca_file);
-        break;
-    }
-    case CHECK_TCP:
-        bad |= dup_in_place(&dst->u.tcp.host);
-        bad |= dup_in_place(&dst->u.tcp.ca_file);
-        bad |= dup_in_place(&dst->u.tcp.sni);
-        bad |= dup_in_place(&dst->u.tcp.send);
-        bad |= dup_in_place(&dst->u.tcp.expect);
-        break;
-    case CHECK_DNS:
-        bad |= dup_in_place(&dst->u.dns.name);
-        bad |= dup_in_place(&dst->u.dns.rrtype);
-        bad |= dup_in_place(&dst->u.dns.server);
-        bad |= dup_in_place(&dst->u.dns.expect_rcode);
-        for (size_t i = 0; i < dst->u.dns.nexpect_answers; i++) {
-            bad |= dup_in_place(&dst->u.dns.expect_answers[i]);
-        }
-        break;
-    case CHECK_SMTP:
-        bad |= dup_in_place(&dst->u.smtp.host);
-        bad |= dup_in_place(&dst->u.smtp.ca_file);
-        bad |= dup_in_place(&dst->u.smtp.ehlo_name);
-        break;
+    bad |= conf_copy_fields(check_head_opts, dst, src) != 0;
+    bad |= conf_copy_fields(check_common_opts, dst, src) != 0;
+    bad |= conf_copy_fields(check_tail_opts, dst, src) != 0;
+    if (k != NULL) {
+        bad |= conf_copy_fields(k->opts, dst, src) != 0;
     }
     if (bad) {
         check_free(dst);
@@ -168,104 +353,34 @@ str_eq(const char *a, const char *b)
 int
 check_probe_equal(const struct check *a, const struct check *b)
 {
+    const struct check_kind *k = check_kind_of(a->type);
+
+    /* Only what the agent runs: the state-engine keys do not count. */
     if (strcmp(a->id, b->id) != 0 || a->type != b->type ||
         strcmp(a->component_id, b->component_id) != 0 ||
         a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
         a->degraded_over_ms != b->degraded_over_ms ||
         a->cert_expiry_days != b->cert_expiry_days ||
-        !str_eq(a->source_address, b->source_address)) {
+        !str_eq(a->source_address, b->source_address) || k == NULL) {
         return 0;
     }
-    switch (a->type) {
-    case CHECK_HTTP: {
-        const struct check_http *x = &a->u.http, *y = &b->u.http;
-        if (!str_eq(x->url, y->url) || !str_eq(x->method, y->method) ||
-            x->nheaders != y->nheaders || !str_eq(x->body, y->body) ||
-            x->follow_redirects != y->follow_redirects ||
-            x->nexpect_status != y->nexpect_status ||
-            !str_eq(x->body_contains, y->body_contains) ||
-            !str_eq(x->body_not_contains, y->body_not_contains) ||
-            !str_eq(x->body_regex, y->body_regex) ||
-            !str_eq(x->json_path, y->json_path) ||
-            !str_eq(x->json_equals, y->json_equals) ||
-            x->insecure != y->insecure || !str_eq(x->ca_file, y->ca_file)) {
-            return 0;
-        }
-        for (size_t i = 0; i < x->nheaders; i++) {
-            if (!str_eq(x->headers[i].name, y->headers[i].name) ||
-                !str_eq(x->headers[i].value, y->headers[i].value)) {
-                return 0;
-            }
-        }
-        for (size_t i = 0; i < x->nexpect_status; i++) {
-            if (x->expect_status[i] != y->expect_status[i]) {
-                return 0;
-            }
-        }
-        return 1;
-    }
-    case CHECK_TCP: {
-        const struct check_tcp *x = &a->u.tcp, *y = &b->u.tcp;
-        return str_eq(x->host, y->host) && x->port == y->port &&
-               x->tls == y->tls && x->insecure == y->insecure &&
-               str_eq(x->ca_file, y->ca_file) && str_eq(x->sni, y->sni) &&
-               str_eq(x->send, y->send) && str_eq(x->expect, y->expect);
-    }
-    case CHECK_DNS: {
-        const struct check_dns *x = &a->u.dns, *y = &b->u.dns;
-        if (!str_eq(x->name, y->name) || !str_eq(x->rrtype, y->rrtype) ||
-            !str_eq(x->server, y->server) || x->port != y->port ||
-            !str_eq(x->expect_rcode, y->expect_rcode) ||
-            x->nexpect_answers != y->nexpect_answers) {
-            return 0;
-        }
-        for (size_t i = 0; i < x->nexpect_answers; i++) {
-            if (!str_eq(x->expect_answers[i], y->expect_answers[i])) {
-                return 0;
-            }
-        }
-        return 1;
-    }
-    case CHECK_SMTP: {
-        const struct check_smtp *x = &a->u.smtp, *y = &b->u.smtp;
-        return str_eq(x->host, y->host) && x->port == y->port &&
-               x->implicit_tls == y->implicit_tls &&
-               x->starttls == y->starttls && x->insecure == y->insecure &&
-               str_eq(x->ca_file, y->ca_file) &&
-               str_eq(x->ehlo_name, y->ehlo_name);
-    }
-    }
-    return 0;
+    return conf_equal_fields(k->opts, a, b);
 }
 
 const char *
 check_type_name(enum check_type t)
 {
-    switch (t) {
-    case CHECK_HTTP:
-        return "http";
-    case CHECK_TCP:
-        return "tcp";
-    case CHECK_DNS:
-        return "dns";
-    case CHECK_SMTP:
-        return "smtp";
-    }
-    return "unknown";
+    const struct check_kind *k = check_kind_of(t);
+
+    return k != NULL ? k->name : "unknown";
 }
 
 enum check_type
 check_type_parse(const char *s)
 {
-    static const enum check_type all[] = {CHECK_HTTP, CHECK_TCP, CHECK_DNS,
-                                          CHECK_SMTP};
+    const struct check_kind *k = check_kind_named(s);
 
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-        if (strcmp(s, check_type_name(all[i])) == 0) {
-            return all[i];
-        }
-    }
-    return 0;
+    return k != NULL ? k->type : 0;
 }
 
 const char *

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 #define CHECK_ID_MAX 64        /* bytes, including NUL */
 #define CHECK_ERROR_MAX 160    /* bytes, including NUL */
 #define CHECK_MAX_EXPECT_STATUS 16
@@ -20,6 +22,7 @@
 #define CHECK_MAX_ANSWERS 16
 #define CHECK_MAX_REGIONS 32
 
+/* One per check type; the numbers are only used inside one process. */
 enum check_type {
     CHECK_HTTP = 1,
     CHECK_TCP = 2,
@@ -146,6 +149,37 @@ struct check_result {
     char error[CHECK_ERROR_MAX];  /* "" when up */
 };
 
+/*
+ * A check type, declared once in its own file common/check_<name>.c and
+ * listed in CHECK_KINDS in common/check.c (collectd module_register,
+ * Fluent Bit config_map). Its key table drives decoding pharos.yml,
+ * printing the effective config, --help-config, and freeing, copying and
+ * comparing its part of struct check.
+ */
+struct check_kind {
+    const char *name;             /* `type:` in YAML, the proto oneof field */
+    enum check_type type;
+    /* Its keys after those of every check; offsets from struct check. */
+    const struct conf_opt *opts;
+    /* Cross-field rules and derived values, after decoding. Adds errors
+     * as "check '<id>': ..." at node; returns 0 or -1. May be NULL. */
+    int (*finish)(struct check *c, const struct conf_node *node,
+                  const char *file, struct conf_errs *errs);
+};
+
+/* The kind of type t or of the name ("http"), or NULL. */
+const struct check_kind *check_kind_of(enum check_type t);
+const struct check_kind *check_kind_named(const char *name);
+/* The i-th registered kind, or NULL past the last. */
+const struct check_kind *check_kind_at(size_t i);
+
+/* Keys every check has, in the order they are printed: id and type;
+ * those a `defaults:` section may set (their defaults are its
+ * defaults); regions. Offsets from struct check. */
+extern const struct conf_opt check_head_opts[];
+extern const struct conf_opt check_common_opts[];
+extern const struct conf_opt check_tail_opts[];
+
 /* Frees the contents of c (not c itself); safe on a zeroed struct. */
 void check_free(struct check *c);
 /* Deep-copies src into dst (dst is overwritten). Returns 0 or PH_ENOMEM;
@@ -155,7 +189,7 @@ int check_copy(struct check *dst, const struct check *src);
 int check_probe_equal(const struct check *a, const struct check *b);
 
 const char *check_type_name(enum check_type t);
-/* Returns the enum value for "http"/"tcp"/"dns"/"smtp", or 0. */
+/* Returns the type of a registered kind's name ("http"), or 0. */
 enum check_type check_type_parse(const char *s);
 const char *outcome_name(enum outcome o);
 

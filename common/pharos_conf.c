@@ -822,15 +822,11 @@ static void
 decode_components(const struct conf_node *root, const char *file,
                   struct pharos_conf *cf, struct conf_errs *errs)
 {
-    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
-                                           NULL, NULL, NULL};
-    const struct conf_node *seq, *n;
-    struct check_stage d;
+    const struct conf_node *seq;
+    struct check d;
     size_t ncomp, ntotal = 0;
 
-    memset(&d, 0, sizeof(d));
-    n = pc_find_key(root, "defaults");
-    conf_decode(pc_defaults_opts, n ? n : &empty, &d, file, errs);
+    pc_decode_defaults(pc_find_key(root, "defaults"), file, &d, errs);
 
     seq = pc_seq_of(root, "groups", 0, MAX_ITEMS, file, errs, &ncomp);
     if (seq != NULL && ncomp > 0) {
@@ -853,7 +849,7 @@ decode_components(const struct conf_node *root, const char *file,
 
     seq = pc_seq_of(root, "components", 1, MAX_ITEMS, file, errs, &ncomp);
     if (seq == NULL || ncomp == 0) {
-        pc_stage_free(&d);
+        check_free(&d);
         return;
     }
     for (const struct conf_node *i = seq->child; i; i = i->next) {
@@ -867,13 +863,13 @@ decode_components(const struct conf_node *root, const char *file,
     if (ntotal > MAX_ITEMS) {
         conf_err(errs, file, seq->line, seq->col, "more than %d checks",
                  MAX_ITEMS);
-        pc_stage_free(&d);
+        check_free(&d);
         return;
     }
     cf->components = ph_calloc(ncomp, sizeof(*cf->components));
     cf->checks = ph_calloc(ntotal + 1, sizeof(*cf->checks));
     if (cf->components == NULL || cf->checks == NULL) {
-        pc_stage_free(&d);
+        check_free(&d);
         return;
     }
     for (const struct conf_node *i = seq->child; i; i = i->next) {
@@ -941,7 +937,7 @@ decode_components(const struct conf_node *root, const char *file,
             cf->nchecks++;
         }
     }
-    pc_stage_free(&d);
+    check_free(&d);
 }
 
 static int
@@ -959,8 +955,11 @@ decode_root(const struct conf_node *root, const char *file,
     for (const struct conf_node *n = root->child; n; n = n->next) {
         if (!pc_in_list(n->key, top_keys,
                      sizeof(top_keys) / sizeof(top_keys[0]))) {
-            conf_err(errs, file, n->key_line, n->key_col,
-                     "unknown section '%s'", n->key);
+            conf_err_unknown(errs, file, n->key_line, n->key_col,
+                             "section", n->key,
+                             conf_suggest(n->key, top_keys,
+                                          sizeof(top_keys) /
+                                              sizeof(top_keys[0])));
         }
     }
     decode_simple_sections(root, file, cf, errs);

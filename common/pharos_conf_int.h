@@ -8,59 +8,6 @@
 
 #include "pharos_conf.h"
 
-/* A check as decoded from YAML, before validation moves it into a
- * struct check. Also holds the `defaults:` section. */
-struct check_stage {
-    char *id;
-    char *type;
-    uint32_t interval_ms;
-    uint32_t timeout_ms;
-    uint32_t degraded_over_ms;
-    uint32_t fail_after;
-    uint32_t recover_after;
-    char *quorum;
-    char *minority;
-    char *impact;
-    uint32_t cert_expiry_days;
-    char *source_address;
-    char *regions[CHECK_MAX_REGIONS];
-    size_t nregions;
-    /* http */
-    char *url;
-    char *method;
-    char *body;
-    int follow_redirects;
-    int expect_status[CHECK_MAX_EXPECT_STATUS];
-    size_t nexpect_status;
-    struct check_header headers[CHECK_MAX_HEADERS];
-    size_t nheaders;
-    char *body_contains;
-    char *body_not_contains;
-    char *body_regex;
-    char *json_path;
-    char *json_equals;
-    int insecure;
-    char *ca_file;
-    /* tcp, dns, smtp */
-    char *host;
-    int port;
-    int tls;
-    char *sni;
-    char *send;
-    char *expect;
-    char *name;
-    char *record_type;
-    char *server;
-    char *expect_rcode;
-    char *expect_answers[CHECK_MAX_ANSWERS];
-    size_t nexpect_answers;
-    int implicit_tls;
-    char *starttls;
-    char *ehlo_name;
-};
-
-extern const struct conf_opt pc_defaults_opts[];
-
 /* Where a secret comes from: exactly one of the three is set. */
 struct token_src {
     char *sha256;
@@ -89,11 +36,13 @@ const struct conf_node *pc_seq_of(const struct conf_node *map,
                                   const char *file, struct conf_errs *errs,
                                   size_t *ret_n);
 int pc_in_list(const char *s, const char *const *list, size_t n);
-/* Frees what a stage holds and zeroes it. */
-void pc_stage_free(struct check_stage *s);
-/* Decodes one check node with the defaults d into *ret. Every problem
- * goes to errs. Returns 0 or -1. */
-int pc_decode_check(const struct conf_node *node, const struct check_stage *d,
+/* Decodes the `defaults:` section (node may be NULL) into *ret: the keys
+ * every check has, with their defaults. Free with check_free(). */
+void pc_decode_defaults(const struct conf_node *node, const char *file,
+                        struct check *ret, struct conf_errs *errs);
+/* Decodes one check node over the defaults d into *ret. Every problem
+ * goes to errs. Returns 0, or -1 (then *ret holds nothing). */
+int pc_decode_check(const struct conf_node *node, const struct check *d,
                     const char *component, struct pharos_conf *cf,
                     const char *file, struct check *ret,
                     struct conf_errs *errs);

@@ -45,114 +45,19 @@ yesno(int v)
     return v ? "true" : "false";
 }
 
+/* Walks the tables the check was decoded with. */
 static void
 print_check(struct buf *b, const struct check *c)
 {
+    const struct check_kind *k = check_kind_of(c->type);
+    const char *indent = "      - ";
     const char *in = "        ";
 
-    buf_printf(b, "      - id: ");
-    q(b, c->id);
-    buf_printf(b, "\n%stype: %s\n", in, check_type_name(c->type));
-    buf_printf(b, "%sinterval: %ums\n%stimeout: %ums\n", in, c->interval_ms,
-               in, c->timeout_ms);
-    buf_printf(b, "%sdegraded_over: %ums\n", in, c->degraded_over_ms);
-    buf_printf(b, "%sfail_after: %u\n%srecover_after: %u\n", in,
-               c->fail_after, in, c->recover_after);
-    if (c->quorum > 0) {
-        buf_printf(b, "%squorum: \"%u\"\n", in, c->quorum);
-    } else if (c->quorum_pct > 0) {
-        buf_printf(b, "%squorum: \"%u%%\"\n", in, c->quorum_pct);
-    } else {
-        buf_printf(b, "%squorum: majority\n", in);
-    }
-    buf_printf(b, "%sminority: %s\n%simpact: %s\n", in,
-               c->minority == MINORITY_DEGRADED ? "degraded" : "operational",
-               in, c->impact == IMPACT_PARTIAL ? "partial" : "major");
-    buf_printf(b, "%scert_expiry_days: %u\n", in, c->cert_expiry_days);
-    kv(b, in, "source_address", c->source_address);
-    if (c->nregions > 0) {
-        buf_printf(b, "%sregions: [", in);
-        for (size_t i = 0; i < c->nregions; i++) {
-            if (i > 0) {
-                buf_appends(b, ", ");
-            }
-            q(b, c->regions[i]);
-        }
-        buf_appends(b, "]\n");
-    }
-    switch (c->type) {
-    case CHECK_HTTP: {
-        const struct check_http *h = &c->u.http;
-        kv(b, in, "url", h->url);
-        kv(b, in, "method", h->method);
-        if (h->nheaders > 0) {
-            buf_printf(b, "%sheaders:\n", in);
-            for (size_t i = 0; i < h->nheaders; i++) {
-                buf_printf(b, "%s  ", in);
-                q(b, h->headers[i].name);
-                buf_appends(b, ": ");
-                q(b, h->headers[i].value);
-                buf_appends(b, "\n");
-            }
-        }
-        kv(b, in, "body", h->body);
-        buf_printf(b, "%sfollow_redirects: %s\n", in,
-                   yesno(h->follow_redirects));
-        if (h->nexpect_status > 0) {
-            buf_printf(b, "%sexpect_status: [", in);
-            for (size_t i = 0; i < h->nexpect_status; i++) {
-                buf_printf(b, "%s%d", i ? ", " : "", h->expect_status[i]);
-            }
-            buf_appends(b, "]\n");
-        }
-        kv(b, in, "body_contains", h->body_contains);
-        kv(b, in, "body_not_contains", h->body_not_contains);
-        kv(b, in, "body_regex", h->body_regex);
-        kv(b, in, "json_path", h->json_path);
-        kv(b, in, "json_equals", h->json_equals);
-        buf_printf(b, "%sinsecure: %s\n", in, yesno(h->insecure));
-        kv(b, in, "ca_file", h->ca_file);
-        break;
-    }
-    case CHECK_TCP:
-        kv(b, in, "host", c->u.tcp.host);
-        buf_printf(b, "%sport: %d\n%stls: %s\n%sinsecure: %s\n", in,
-                   c->u.tcp.port, in, yesno(c->u.tcp.tls), in,
-                   yesno(c->u.tcp.insecure));
-        kv(b, in, "ca_file", c->u.tcp.ca_file);
-        kv(b, in, "sni", c->u.tcp.sni);
-        kv(b, in, "send", c->u.tcp.send);
-        kv(b, in, "expect", c->u.tcp.expect);
-        break;
-    case CHECK_DNS:
-        kv(b, in, "name", c->u.dns.name);
-        kv(b, in, "record_type", c->u.dns.rrtype);
-        kv(b, in, "server", c->u.dns.server);
-        buf_printf(b, "%sport: %d\n", in, c->u.dns.port);
-        kv(b, in, "expect_rcode", c->u.dns.expect_rcode);
-        if (c->u.dns.nexpect_answers > 0) {
-            buf_printf(b, "%sexpect_answers: [", in);
-            for (size_t i = 0; i < c->u.dns.nexpect_answers; i++) {
-                if (i > 0) {
-                    buf_appends(b, ", ");
-                }
-                q(b, c->u.dns.expect_answers[i]);
-            }
-            buf_appends(b, "]\n");
-        }
-        break;
-    case CHECK_SMTP:
-        kv(b, in, "host", c->u.smtp.host);
-        buf_printf(b, "%sport: %d\n%simplicit_tls: %s\n", in, c->u.smtp.port,
-                   in, yesno(c->u.smtp.implicit_tls));
-        buf_printf(b, "%sstarttls: %s\n", in,
-                   c->u.smtp.starttls == SMTP_STARTTLS_REQUIRED ? "required"
-                   : c->u.smtp.starttls == SMTP_STARTTLS_OFF    ? "off"
-                                                                : "optional");
-        buf_printf(b, "%sinsecure: %s\n", in, yesno(c->u.smtp.insecure));
-        kv(b, in, "ca_file", c->u.smtp.ca_file);
-        kv(b, in, "ehlo_name", c->u.smtp.ehlo_name);
-        break;
+    conf_print(check_head_opts, c, &indent, in, b);
+    conf_print(check_common_opts, c, &indent, in, b);
+    conf_print(check_tail_opts, c, &indent, in, b);
+    if (k != NULL) {
+        conf_print(k->opts, c, &indent, in, b);
     }
 }
 

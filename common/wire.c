@@ -295,6 +295,235 @@ nn(const char *s)
 }
 
 static void
+enc_http(struct enc_check *e, const struct check *c)
+{
+    const struct check_http *h = &c->u.http;
+    Pharos__V1__HttpCheck hi = PHAROS__V1__HTTP_CHECK__INIT;
+
+    e->http = hi;
+    e->http.url = nn(h->url);
+    e->http.method = nn(h->method);
+    for (size_t i = 0; i < h->nheaders; i++) {
+        Pharos__V1__Header hd = PHAROS__V1__HEADER__INIT;
+        hd.name = nn(h->headers[i].name);
+        hd.value = nn(h->headers[i].value);
+        e->hdr[i] = hd;
+        e->hdrp[i] = &e->hdr[i];
+    }
+    e->http.n_headers = h->nheaders;
+    e->http.headers = e->hdrp;
+    if (h->body != NULL) {
+        e->http.body.data = (uint8_t *)(uintptr_t)h->body;
+        e->http.body.len = strlen(h->body);
+    }
+    e->http.follow_redirects = h->follow_redirects;
+    for (size_t i = 0; i < h->nexpect_status; i++) {
+        e->status[i] = (uint32_t)h->expect_status[i];
+    }
+    e->http.n_expect_status = h->nexpect_status;
+    e->http.expect_status = e->status;
+    e->http.body_contains = nn(h->body_contains);
+    e->http.body_not_contains = nn(h->body_not_contains);
+    e->http.body_regex = nn(h->body_regex);
+    e->http.json_path = nn(h->json_path);
+    e->http.json_equals = nn(h->json_equals);
+    e->http.insecure = h->insecure;
+    e->http.ca_file = nn(h->ca_file);
+    e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;
+    e->c.http = &e->http;
+}
+
+static void
+enc_tcp(struct enc_check *e, const struct check *c)
+{
+    const struct check_tcp *t = &c->u.tcp;
+    Pharos__V1__TcpCheck ti = PHAROS__V1__TCP_CHECK__INIT;
+
+    e->tcp = ti;
+    e->tcp.host = nn(t->host);
+    e->tcp.port = (uint32_t)t->port;
+    e->tcp.tls = t->tls;
+    e->tcp.insecure = t->insecure;
+    e->tcp.ca_file = nn(t->ca_file);
+    e->tcp.sni = nn(t->sni);
+    if (t->send != NULL) {
+        e->tcp.send.data = (uint8_t *)(uintptr_t)t->send;
+        e->tcp.send.len = strlen(t->send);
+    }
+    if (t->expect != NULL) {
+        e->tcp.expect.data = (uint8_t *)(uintptr_t)t->expect;
+        e->tcp.expect.len = strlen(t->expect);
+    }
+    e->c.spec_case = PHAROS__V1__CHECK__SPEC_TCP;
+    e->c.tcp = &e->tcp;
+}
+
+static void
+enc_dns(struct enc_check *e, const struct check *c)
+{
+    const struct check_dns *d = &c->u.dns;
+    Pharos__V1__DnsCheck di = PHAROS__V1__DNS_CHECK__INIT;
+
+    e->dns = di;
+    e->dns.name = nn(d->name);
+    e->dns.rrtype = nn(d->rrtype);
+    e->dns.server = nn(d->server);
+    e->dns.port = (uint32_t)d->port;
+    e->dns.expect_rcode = nn(d->expect_rcode);
+    e->dns.n_expect_answers = d->nexpect_answers;
+    e->dns.expect_answers = (char **)(uintptr_t)d->expect_answers;
+    e->c.spec_case = PHAROS__V1__CHECK__SPEC_DNS;
+    e->c.dns = &e->dns;
+}
+
+static void
+enc_smtp(struct enc_check *e, const struct check *c)
+{
+    const struct check_smtp *s = &c->u.smtp;
+    Pharos__V1__SmtpCheck si = PHAROS__V1__SMTP_CHECK__INIT;
+
+    e->smtp = si;
+    e->smtp.host = nn(s->host);
+    e->smtp.port = (uint32_t)s->port;
+    e->smtp.implicit_tls = s->implicit_tls;
+    e->smtp.starttls = (Pharos__V1__SmtpCheck__StartTls)s->starttls;
+    e->smtp.insecure = s->insecure;
+    e->smtp.ca_file = nn(s->ca_file);
+    e->smtp.ehlo_name = nn(s->ehlo_name);
+    e->c.spec_case = PHAROS__V1__CHECK__SPEC_SMTP;
+    e->c.smtp = &e->smtp;
+}
+
+static int
+dec_http(struct check_http *h, const Pharos__V1__HttpCheck *m)
+{
+    int bad = 0;
+
+    if (m->n_headers > CHECK_MAX_HEADERS ||
+        m->n_expect_status > CHECK_MAX_EXPECT_STATUS ||
+        m->body.len > WIRE_BODY_MAX || !str_ok(m->url, WIRE_URL_MAX) ||
+        m->url == NULL || m->url[0] == '\0') {
+        return PH_EPROTO;
+    }
+    bad |= dup_opt(&h->url, m->url);
+    bad |= dup_opt(&h->method, m->method);
+    if (m->n_headers > 0) {
+        h->headers = ph_calloc(m->n_headers, sizeof(*h->headers));
+        if (h->headers == NULL) {
+            return PH_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < m->n_headers; i++) {
+        bad |= dup_opt(&h->headers[i].name, m->headers[i]->name);
+        bad |= dup_opt(&h->headers[i].value, m->headers[i]->value);
+        h->nheaders = i + 1;
+    }
+    bad |= dup_bytes(&h->body, &m->body);
+    h->follow_redirects = m->follow_redirects;
+    for (size_t i = 0; i < m->n_expect_status; i++) {
+        if (m->expect_status[i] < 100 || m->expect_status[i] > 599) {
+            return PH_EPROTO;
+        }
+        h->expect_status[i] = (int)m->expect_status[i];
+    }
+    h->nexpect_status = m->n_expect_status;
+    bad |= dup_opt(&h->body_contains, m->body_contains);
+    bad |= dup_opt(&h->body_not_contains, m->body_not_contains);
+    bad |= dup_opt(&h->body_regex, m->body_regex);
+    bad |= dup_opt(&h->json_path, m->json_path);
+    bad |= dup_opt(&h->json_equals, m->json_equals);
+    h->insecure = m->insecure;
+    bad |= dup_opt(&h->ca_file, m->ca_file);
+    return bad ? PH_ENOMEM : 0;
+}
+
+static int
+dec_tcp(struct check *c, const Pharos__V1__Check *m)
+{
+    int bad = 0;
+
+    if (m->tcp->port == 0 || m->tcp->port > 65535 ||
+        m->tcp->host == NULL || m->tcp->host[0] == '\0' ||
+        m->tcp->send.len > WIRE_BODY_MAX ||
+        m->tcp->expect.len > WIRE_BODY_MAX) {
+        return PH_EPROTO;
+    }
+    bad |= dup_opt(&c->u.tcp.host, m->tcp->host);
+    c->u.tcp.port = (int)m->tcp->port;
+    c->u.tcp.tls = m->tcp->tls;
+    c->u.tcp.insecure = m->tcp->insecure;
+    bad |= dup_opt(&c->u.tcp.ca_file, m->tcp->ca_file);
+    bad |= dup_opt(&c->u.tcp.sni, m->tcp->sni);
+    bad |= dup_bytes(&c->u.tcp.send, &m->tcp->send);
+    bad |= dup_bytes(&c->u.tcp.expect, &m->tcp->expect);
+    return bad ? PH_ENOMEM : 0;
+}
+
+static int
+dec_dns(struct check *c, const Pharos__V1__Check *m)
+{
+    int bad = 0;
+
+    if (m->dns->name == NULL || m->dns->name[0] == '\0' ||
+        m->dns->port > 65535 ||
+        m->dns->n_expect_answers > CHECK_MAX_ANSWERS) {
+        return PH_EPROTO;
+    }
+    bad |= dup_opt(&c->u.dns.name, m->dns->name);
+    bad |= dup_opt(&c->u.dns.rrtype, m->dns->rrtype);
+    bad |= dup_opt(&c->u.dns.server, m->dns->server);
+    c->u.dns.port = (int)m->dns->port;
+    bad |= dup_opt(&c->u.dns.expect_rcode, m->dns->expect_rcode);
+    for (size_t i = 0; i < m->dns->n_expect_answers; i++) {
+        bad |= dup_opt(&c->u.dns.expect_answers[i],
+                       m->dns->expect_answers[i]);
+        c->u.dns.nexpect_answers = i + 1;
+    }
+    return bad ? PH_ENOMEM : 0;
+}
+
+static int
+dec_smtp(struct check *c, const Pharos__V1__Check *m)
+{
+    int bad = 0;
+
+    if (m->smtp->host == NULL || m->smtp->host[0] == '\0' ||
+        m->smtp->port > 65535 ||
+        m->smtp->starttls > PHAROS__V1__SMTP_CHECK__START_TLS__STARTTLS_OFF) {
+        return PH_EPROTO;
+    }
+    bad |= dup_opt(&c->u.smtp.host, m->smtp->host);
+    c->u.smtp.port = (int)m->smtp->port;
+    c->u.smtp.implicit_tls = m->smtp->implicit_tls;
+    c->u.smtp.starttls = (enum smtp_starttls)m->smtp->starttls;
+    c->u.smtp.insecure = m->smtp->insecure;
+    bad |= dup_opt(&c->u.smtp.ca_file, m->smtp->ca_file);
+    bad |= dup_opt(&c->u.smtp.ehlo_name, m->smtp->ehlo_name);
+    return bad ? PH_ENOMEM : 0;
+}
+
+static int
+dec_http_check(struct check *c, const Pharos__V1__Check *m)
+{
+    return dec_http(&c->u.http, m->http);
+}
+
+/* The wire mapping of each check type: its oneof case and the functions
+ * above. A new type adds its two functions and one row. */
+static const struct wire_kind {
+    enum check_type type;
+    Pharos__V1__Check__SpecCase spec;
+    void (*enc)(struct enc_check *e, const struct check *c);
+    int (*dec)(struct check *c, const Pharos__V1__Check *m);
+} wire_kinds[] = {
+    {CHECK_HTTP, PHAROS__V1__CHECK__SPEC_HTTP, enc_http, dec_http_check},
+    {CHECK_TCP, PHAROS__V1__CHECK__SPEC_TCP, enc_tcp, dec_tcp},
+    {CHECK_DNS, PHAROS__V1__CHECK__SPEC_DNS, enc_dns, dec_dns},
+    {CHECK_SMTP, PHAROS__V1__CHECK__SPEC_SMTP, enc_smtp, dec_smtp},
+};
+#define NWIRE_KINDS (sizeof(wire_kinds) / sizeof(wire_kinds[0]))
+
+static void
 enc_one(struct enc_check *e, const struct check *c)
 {
     Pharos__V1__Check init = PHAROS__V1__CHECK__INIT;
@@ -307,99 +536,10 @@ enc_one(struct enc_check *e, const struct check *c)
     e->c.degraded_over_ms = c->degraded_over_ms;
     e->c.cert_expiry_days = c->cert_expiry_days;
     e->c.source_address = nn(c->source_address);
-    switch (c->type) {
-    case CHECK_HTTP: {
-        const struct check_http *h = &c->u.http;
-        Pharos__V1__HttpCheck hi = PHAROS__V1__HTTP_CHECK__INIT;
-
-        e->http = hi;
-        e->http.url = nn(h->url);
-        e->http.method = nn(h->method);
-        for (size_t i = 0; i < h->nheaders; i++) {
-            Pharos__V1__Header hd = PHAROS__V1__HEADER__INIT;
-            hd.name = nn(h->headers[i].name);
-            hd.value = nn(h->headers[i].value);
-            e->hdr[i] = hd;
-            e->hdrp[i] = &e->hdr[i];
+    for (size_t i = 0; i < NWIRE_KINDS; i++) {
+        if (wire_kinds[i].type == c->type) {
+            wire_kinds[i].enc(e, c);
         }
-        e->http.n_headers = h->nheaders;
-        e->http.headers = e->hdrp;
-        if (h->body != NULL) {
-            e->http.body.data = (uint8_t *)(uintptr_t)h->body;
-            e->http.body.len = strlen(h->body);
-        }
-        e->http.follow_redirects = h->follow_redirects;
-        for (size_t i = 0; i < h->nexpect_status; i++) {
-            e->status[i] = (uint32_t)h->expect_status[i];
-        }
-        e->http.n_expect_status = h->nexpect_status;
-        e->http.expect_status = e->status;
-        e->http.body_contains = nn(h->body_contains);
-        e->http.body_not_contains = nn(h->body_not_contains);
-        e->http.body_regex = nn(h->body_regex);
-        e->http.json_path = nn(h->json_path);
-        e->http.json_equals = nn(h->json_equals);
-        e->http.insecure = h->insecure;
-        e->http.ca_file = nn(h->ca_file);
-        e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;
-        e->c.http = &e->http;
-        break;
-    }
-    case CHECK_TCP: {
-        const struct check_tcp *t = &c->u.tcp;
-        Pharos__V1__TcpCheck ti = PHAROS__V1__TCP_CHECK__INIT;
-
-        e->tcp = ti;
-        e->tcp.host = nn(t->host);
-        e->tcp.port = (uint32_t)t->port;
-        e->tcp.tls = t->tls;
-        e->tcp.insecure = t->insecure;
-        e->tcp.ca_file = nn(t->ca_file);
-        e->tcp.sni = nn(t->sni);
-        if (t->send != NULL) {
-            e->tcp.send.data = (uint8_t *)(uintptr_t)t->send;
-            e->tcp.send.len = strlen(t->send);
-        }
-        if (t->expect != NULL) {
-            e->tcp.expect.data = (uint8_t *)(uintptr_t)t->expect;
-            e->tcp.expect.len = strlen(t->expect);
-        }
-        e->c.spec_case = PHAROS__V1__CHECK__SPEC_TCP;
-        e->c.tcp = &e->tcp;
-        break;
-    }
-    case CHECK_DNS: {
-        const struct check_dns *d = &c->u.dns;
-        Pharos__V1__DnsCheck di = PHAROS__V1__DNS_CHECK__INIT;
-
-        e->dns = di;
-        e->dns.name = nn(d->name);
-        e->dns.rrtype = nn(d->rrtype);
-        e->dns.server = nn(d->server);
-        e->dns.port = (uint32_t)d->port;
-        e->dns.expect_rcode = nn(d->expect_rcode);
-        e->dns.n_expect_answers = d->nexpect_answers;
-        e->dns.expect_answers = (char **)(uintptr_t)d->expect_answers;
-        e->c.spec_case = PHAROS__V1__CHECK__SPEC_DNS;
-        e->c.dns = &e->dns;
-        break;
-    }
-    case CHECK_SMTP: {
-        const struct check_smtp *s = &c->u.smtp;
-        Pharos__V1__SmtpCheck si = PHAROS__V1__SMTP_CHECK__INIT;
-
-        e->smtp = si;
-        e->smtp.host = nn(s->host);
-        e->smtp.port = (uint32_t)s->port;
-        e->smtp.implicit_tls = s->implicit_tls;
-        e->smtp.starttls = (Pharos__V1__SmtpCheck__StartTls)s->starttls;
-        e->smtp.insecure = s->insecure;
-        e->smtp.ca_file = nn(s->ca_file);
-        e->smtp.ehlo_name = nn(s->ehlo_name);
-        e->c.spec_case = PHAROS__V1__CHECK__SPEC_SMTP;
-        e->c.smtp = &e->smtp;
-        break;
-    }
     }
 }
 
@@ -459,49 +599,6 @@ out:
 }
 
 static int
-dec_http(struct check_http *h, const Pharos__V1__HttpCheck *m)
-{
-    int bad = 0;
-
-    if (m->n_headers > CHECK_MAX_HEADERS ||
-        m->n_expect_status > CHECK_MAX_EXPECT_STATUS ||
-        m->body.len > WIRE_BODY_MAX || !str_ok(m->url, WIRE_URL_MAX) ||
-        m->url == NULL || m->url[0] == '\0') {
-        return PH_EPROTO;
-    }
-    bad |= dup_opt(&h->url, m->url);
-    bad |= dup_opt(&h->method, m->method);
-    if (m->n_headers > 0) {
-        h->headers = ph_calloc(m->n_headers, sizeof(*h->headers));
-        if (h->headers == NULL) {
-            return PH_ENOMEM;
-        }
-    }
-    for (size_t i = 0; i < m->n_headers; i++) {
-        bad |= dup_opt(&h->headers[i].name, m->headers[i]->name);
-        bad |= dup_opt(&h->headers[i].value, m->headers[i]->value);
-        h->nheaders = i + 1;
-    }
-    bad |= dup_bytes(&h->body, &m->body);
-    h->follow_redirects = m->follow_redirects;
-    for (size_t i = 0; i < m->n_expect_status; i++) {
-        if (m->expect_status[i] < 100 || m->expect_status[i] > 599) {
-            return PH_EPROTO;
-        }
-        h->expect_status[i] = (int)m->expect_status[i];
-    }
-    h->nexpect_status = m->n_expect_status;
-    bad |= dup_opt(&h->body_contains, m->body_contains);
-    bad |= dup_opt(&h->body_not_contains, m->body_not_contains);
-    bad |= dup_opt(&h->body_regex, m->body_regex);
-    bad |= dup_opt(&h->json_path, m->json_path);
-    bad |= dup_opt(&h->json_equals, m->json_equals);
-    h->insecure = m->insecure;
-    bad |= dup_opt(&h->ca_file, m->ca_file);
-    return bad ? PH_ENOMEM : 0;
-}
-
-static int
 dec_check(struct check *c, const Pharos__V1__Check *m)
 {
     int bad = 0;
@@ -519,63 +616,13 @@ dec_check(struct check *c, const Pharos__V1__Check *m)
     c->degraded_over_ms = m->degraded_over_ms;
     c->cert_expiry_days = m->cert_expiry_days;
     bad |= dup_opt(&c->source_address, m->source_address);
-    switch (m->spec_case) {
-    case PHAROS__V1__CHECK__SPEC_HTTP:
-        c->type = CHECK_HTTP;
-        return bad ? PH_ENOMEM : dec_http(&c->u.http, m->http);
-    case PHAROS__V1__CHECK__SPEC_TCP:
-        c->type = CHECK_TCP;
-        if (m->tcp->port == 0 || m->tcp->port > 65535 ||
-            m->tcp->host == NULL || m->tcp->host[0] == '\0' ||
-            m->tcp->send.len > WIRE_BODY_MAX ||
-            m->tcp->expect.len > WIRE_BODY_MAX) {
-            return PH_EPROTO;
+    for (size_t i = 0; i < NWIRE_KINDS; i++) {
+        if (wire_kinds[i].spec == m->spec_case) {
+            c->type = wire_kinds[i].type;
+            return bad ? PH_ENOMEM : wire_kinds[i].dec(c, m);
         }
-        bad |= dup_opt(&c->u.tcp.host, m->tcp->host);
-        c->u.tcp.port = (int)m->tcp->port;
-        c->u.tcp.tls = m->tcp->tls;
-        c->u.tcp.insecure = m->tcp->insecure;
-        bad |= dup_opt(&c->u.tcp.ca_file, m->tcp->ca_file);
-        bad |= dup_opt(&c->u.tcp.sni, m->tcp->sni);
-        bad |= dup_bytes(&c->u.tcp.send, &m->tcp->send);
-        bad |= dup_bytes(&c->u.tcp.expect, &m->tcp->expect);
-        return bad ? PH_ENOMEM : 0;
-    case PHAROS__V1__CHECK__SPEC_DNS:
-        c->type = CHECK_DNS;
-        if (m->dns->name == NULL || m->dns->name[0] == '\0' ||
-            m->dns->port > 65535 ||
-            m->dns->n_expect_answers > CHECK_MAX_ANSWERS) {
-            return PH_EPROTO;
-        }
-        bad |= dup_opt(&c->u.dns.name, m->dns->name);
-        bad |= dup_opt(&c->u.dns.rrtype, m->dns->rrtype);
-        bad |= dup_opt(&c->u.dns.server, m->dns->server);
-        c->u.dns.port = (int)m->dns->port;
-        bad |= dup_opt(&c->u.dns.expect_rcode, m->dns->expect_rcode);
-        for (size_t i = 0; i < m->dns->n_expect_answers; i++) {
-            bad |= dup_opt(&c->u.dns.expect_answers[i],
-                           m->dns->expect_answers[i]);
-            c->u.dns.nexpect_answers = i + 1;
-        }
-        return bad ? PH_ENOMEM : 0;
-    case PHAROS__V1__CHECK__SPEC_SMTP:
-        c->type = CHECK_SMTP;
-        if (m->smtp->host == NULL || m->smtp->host[0] == '\0' ||
-            m->smtp->port > 65535 ||
-            m->smtp->starttls > PHAROS__V1__SMTP_CHECK__START_TLS__STARTTLS_OFF) {
-            return PH_EPROTO;
-        }
-        bad |= dup_opt(&c->u.smtp.host, m->smtp->host);
-        c->u.smtp.port = (int)m->smtp->port;
-        c->u.smtp.implicit_tls = m->smtp->implicit_tls;
-        c->u.smtp.starttls = (enum smtp_starttls)m->smtp->starttls;
-        c->u.smtp.insecure = m->smtp->insecure;
-        bad |= dup_opt(&c->u.smtp.ca_file, m->smtp->ca_file);
-        bad |= dup_opt(&c->u.smtp.ehlo_name, m->smtp->ehlo_name);
-        return bad ? PH_ENOMEM : 0;
-    default:
-        return PH_EPROTO;
     }
+    return PH_EPROTO;
 }
 
 /* Every string field of the plan is checked against WIRE_STRING_MAX
