@@ -470,7 +470,8 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     }
     s->acked_dirty = 1;
     if (s->acked_path[0] != '\0' &&
-        now_ms - s->acked_written_ms >= ACKED_WRITE_MS) {
+        (now_ms - s->acked_written_ms >= ACKED_WRITE_MS ||
+         now_ms < s->acked_written_ms)) {
         /* Best effort: the record only makes losses visible. */
         if (store_acked_write(s, s->acked_path) == 0) {
             s->acked_dirty = 0;
