@@ -604,7 +604,7 @@ collector_start(struct collector *c)
     struct pharos_conf *cf = &c->conf;
     struct http_server_opts hopts;
     char path[1024];
-    char err[256];
+    char err[768];
     int rc;
 
     c->started_ms = time_now_ms();
@@ -621,9 +621,9 @@ collector_start(struct collector *c)
         log_warnx("state_dir path too long");
         return PH_ETOOBIG;
     }
-    rc = store_open(path, &c->store);
+    rc = store_open(path, c->store_flags, err, sizeof(err), &c->store);
     if (rc != 0) {
-        log_warnx("cannot open database %s: %s", path, ph_strerror(rc));
+        log_warnx("fatal: %s", err);
         return rc;
     }
     rc = load_created_at(c);
@@ -686,7 +686,7 @@ collector_start(struct collector *c)
     }
     rc = publish_load_dir(c->publish, cf->web_dir, err, sizeof(err));
     if (rc != 0) {
-        log_warnx("%s", err);
+        log_warnx("fatal: %s (server.web_dir: the page's files)", err);
         return rc;
     }
     /* The listeners, in the order they see each evaluation: the status

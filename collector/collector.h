@@ -131,6 +131,7 @@ struct collector {
     uint64_t evaluated_results;   /* results_ingested at the last evaluation */
     int64_t last_eval_render_ms;  /* monotonic */
     int shutting_down;
+    unsigned store_flags;         /* STORE_OPEN_* from the command line */
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;

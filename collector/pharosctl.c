@@ -425,54 +425,93 @@ cmd_key_revoke(const struct ctl *ctl, const char *name)
     return 0;
 }
 
+static const char usage_head[] =
+    "usage: pharosctl [--url URL] [--key KEY|--key-file F] [--json] "
+    "COMMAND\n";
+
+/* One command a line; lines that start with more than two spaces go on
+ * the command above them. */
+static const char usage_commands[] =
+    "  status                       overall status and components\n"
+    "  regions                      each check's state per region\n"
+    "  agents                       agents with last contact and backlog\n"
+    "  agent add --region R [--id ID]  create an agent, print its token "
+    "once\n"
+    "  agent revoke ID              revoke an agent's token\n"
+    "  component set ID STATUS [--until ISO]  manual override\n"
+    "  component clear ID           back to probe-driven status\n"
+    "  key add NAME [--scope read|write|admin]  create an API key, print "
+    "it once\n"
+    "  key list | key revoke NAME   API keys (admin key needed)\n"
+    "  incident open NAME [--status S] [--body T] [--component "
+    "ID[=STATUS]]... [--draft]\n"
+    "  incident update ID [--status S] [--body T] [--component "
+    "ID=STATUS]...\n"
+    "  incident resolve ID [--body T]   resolve (components back to "
+    "probes)\n"
+    "  incident list [--all]        unresolved (or all) incidents\n"
+    "  incident show ID             one incident with its timeline\n"
+    "  maintenance schedule NAME --from ISO --until ISO [--component "
+    "ID]...\n"
+    "              [--body T] [--remind MINUTES]\n"
+    "  maintenance list             upcoming and active windows\n"
+    "  maintenance cancel ID        complete it now, with a note\n"
+    "  drafts                       incidents opened by automation, "
+    "unpublished\n"
+    "  draft publish ID | draft discard ID\n"
+    "  subscribers list [--state S] subscribers (S: active, pending,\n"
+    "                               quarantined, unsubscribed, all)\n"
+    "  subscribers add email|webhook|slack ADDRESS [--components a,b]\n"
+    "                [--confirmed]  add one (a webhook's secret is "
+    "printed once)\n"
+    "  subscribers remove ID        unsubscribe one\n";
+
+static const char usage_options[] =
+    "options:\n"
+    "  --url URL   collector base URL (default $PHAROS_URL or "
+    "http://127.0.0.1:8080)\n"
+    "  --key KEY   API key (default $PHAROS_KEY); --key-file F reads it "
+    "from F\n"
+    "  --json      print the server's JSON\n";
+
+/* The whole usage (cmd NULL), or only the lines of one command ("draft"
+ * and "drafts" go together). */
+static void
+usage_for(FILE *f, const char *cmd)
+{
+    const char *p = usage_commands;
+    size_t cl = cmd != NULL ? strlen(cmd) : 0;
+    int shown = 0, keep = 0;
+
+    if (cmd != NULL && cl > 1 && cmd[cl - 1] == 's') {
+        cl--; /* drafts -> draft */
+    }
+    fputs(usage_head, f);
+    fputs("commands:\n", f);
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t len = (size_t)(nl - p) + 1;
+
+        if (strncmp(p, "   ", 3) != 0) {
+            keep = cmd == NULL || (strncmp(p + 2, cmd, cl) == 0 &&
+                                   (p[2 + cl] == ' ' || p[2 + cl] == 's'));
+        }
+        if (keep) {
+            fwrite(p, 1, len, f);
+            shown = 1;
+        }
+        p += len;
+    }
+    if (!shown) {
+        fputs(usage_commands, f);
+    }
+    fputs(usage_options, f);
+}
+
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: pharosctl [--url URL] [--key KEY|--key-file F] [--json] "
-            "COMMAND\n"
-            "commands:\n"
-            "  status                       overall status and components\n"
-            "  regions                      each check's state per region\n"
-            "  agents                       agents with last contact and "
-            "backlog\n"
-            "  agent add --region R [--id ID]  create an agent, print its "
-            "token once\n"
-            "  agent revoke ID              revoke an agent's token\n"
-            "  component set ID STATUS [--until ISO]  manual override\n"
-            "  component clear ID           back to probe-driven status\n"
-            "  key add NAME [--scope read|write|admin]  create an API key, "
-            "print it once\n"
-            "  key list | key revoke NAME   API keys (admin key needed)\n"
-            "  incident open NAME [--status S] [--body T] [--component "
-            "ID[=STATUS]]... [--draft]\n"
-            "  incident update ID [--status S] [--body T] [--component "
-            "ID=STATUS]...\n"
-            "  incident resolve ID [--body T]   resolve (components back to "
-            "probes)\n"
-            "  incident list [--all]        unresolved (or all) incidents\n"
-            "  incident show ID             one incident with its timeline\n"
-            "  maintenance schedule NAME --from ISO --until ISO [--component "
-            "ID]...\n"
-            "              [--body T] [--remind MINUTES]\n"
-            "  maintenance list             upcoming and active windows\n"
-            "  maintenance cancel ID        complete it now, with a note\n"
-            "  drafts                       incidents opened by automation, "
-            "unpublished\n"
-            "  draft publish ID | draft discard ID\n"
-            "  subscribers list [--state S] subscribers (S: active, pending,\n"
-            "                               quarantined, unsubscribed, all)\n"
-            "  subscribers add email|webhook|slack ADDRESS [--components "
-            "a,b]\n"
-            "                [--confirmed]  add one (a webhook's secret is "
-            "printed once)\n"
-            "  subscribers remove ID        unsubscribe one\n"
-            "options:\n"
-            "  --url URL   collector base URL (default $PHAROS_URL or "
-            "http://127.0.0.1:8080)\n"
-            "  --key KEY   API key (default $PHAROS_KEY); --key-file F reads "
-            "it from F\n"
-            "  --json      print the server's JSON\n");
+    usage_for(f, NULL);
 }
 
 static int
@@ -502,6 +541,7 @@ main(int argc, char **argv)
     struct ctl_subscriber_opts so;
     char keybuf[256];
     size_t nargs = 0;
+    int help = 0;
     int rc;
 
     memset(&ctl, 0, sizeof(ctl));
@@ -559,8 +599,7 @@ main(int argc, char **argv)
             io.all = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
-            return 0;
+            help = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("pharosctl %s\n", PH_VERSION);
             return 0;
@@ -571,6 +610,10 @@ main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (help) {
+        usage_for(stdout, nargs > 0 ? args[0] : NULL);
+        return 0;
     }
     if (nargs == 0) {
         usage(stderr);

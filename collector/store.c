@@ -2,8 +2,11 @@
  * store.c - sqlite behind struct store. The only includer of sqlite3.h.
  *
  * WAL with synchronous=NORMAL: a commit is durable against a crash of the
- * process (kill -9), which is what commit-before-ack needs; only a power
- * loss can take the last transactions, and agents then resend them.
+ * process (kill -9), which is what commit-before-ack needs. A power loss
+ * can take the transactions committed since the last checkpoint, acked
+ * ones included (the agents dropped them): the acknowledgement record
+ * (store_file.c) makes that loss visible at the next start. FULL would
+ * fsync the WAL at each commit: measured in docs/benchmarks.md.
  */
 #include "store.h"
 #include "store_int.h"
@@ -13,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "log.h"
 #include "mem.h"
 #include "migrations.h"
 #include "ph_err.h"
@@ -137,10 +141,16 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_UPTIME_PRUNE] = "DELETE FROM uptime_days WHERE date < ?1",
 };
 
+/* How often the acknowledgement record is rewritten while batches come. */
+#define ACKED_WRITE_MS 1000
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT_];
-    char errmsg[256];
+    char errmsg[512];
+    char acked_path[1100];      /* "" when there is no record */
+    int64_t acked_written_ms;
+    int acked_dirty;
 };
 
 static int
@@ -196,10 +206,11 @@ store_exec(struct store *s, const char *sql)
 }
 
 static int
-migrate(struct store *s)
+migrate(struct store *s, const char *path)
 {
     sqlite3_stmt *st = NULL;
     int version = 0;
+    int newest = ph_migrations[ph_nmigrations - 1].version;
     char sql[64];
 
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
@@ -210,6 +221,14 @@ migrate(struct store *s)
         version = sqlite3_column_int(st, 0);
     }
     sqlite3_finalize(st);
+    if (version > newest) {
+        snprintf(s->errmsg, sizeof(s->errmsg),
+                 "database %s has schema version %d, newer than this "
+                 "pharos-collector %s knows (%d): run the release that "
+                 "wrote it, or restore a backup taken before the upgrade",
+                 path, version, PH_VERSION, newest);
+        return PH_EDB;
+    }
     for (size_t i = 0; i < ph_nmigrations; i++) {
         const struct ph_migration *m = &ph_migrations[i];
 
@@ -232,22 +251,25 @@ migrate(struct store *s)
             return PH_EDB;
         }
     }
-    if (version > (int)ph_migrations[ph_nmigrations - 1].version) {
-        snprintf(s->errmsg, sizeof(s->errmsg),
-                 "database schema %d is newer than this collector (%d)",
-                 version, ph_migrations[ph_nmigrations - 1].version);
-        return PH_EDB;
-    }
     return 0;
 }
 
 int
-store_open(const char *path, struct store **ret)
+store_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
+           struct store **ret)
 {
-    struct store *s = ph_calloc(1, sizeof(*s));
+    struct store *s = NULL;
+    int kind;
     int result;
 
+    errbuf[0] = '\0';
+    kind = store_file_precheck(path, flags, errbuf, errlen);
+    if (kind < 0) {
+        return kind;
+    }
+    s = ph_calloc(1, sizeof(*s));
     if (s == NULL) {
+        snprintf(errbuf, errlen, "database %s: out of memory", path);
         return PH_ENOMEM;
     }
     if (sqlite3_open_v2(path, &s->db,
@@ -258,6 +280,14 @@ store_open(const char *path, struct store **ret)
         goto out;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* Check before anything writes: journal_mode = WAL would already
+     * touch a damaged file. */
+    if (kind == STORE_FILE_EXISTS) {
+        result = store_file_quick_check(s, path, errbuf, errlen);
+        if (result != 0) {
+            goto out_msg;
+        }
+    }
     if (store_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
         store_exec(s, "PRAGMA synchronous = NORMAL") != 0 ||
         store_exec(s, "PRAGMA foreign_keys = ON") != 0 ||
@@ -269,7 +299,7 @@ store_open(const char *path, struct store **ret)
         result = PH_EDB;
         goto out;
     }
-    result = migrate(s);
+    result = migrate(s, path);
     if (result != 0) {
         goto out;
     }
@@ -281,14 +311,35 @@ store_open(const char *path, struct store **ret)
             goto out;
         }
     }
+    if (snprintf(s->acked_path, sizeof(s->acked_path), "%s.acked", path) <
+        (int)sizeof(s->acked_path)) {
+        store_acked_check(s, path, s->acked_path);
+        /* From now on the record follows this database. */
+        s->acked_dirty = 1;
+        if (store_acked_write(s, s->acked_path) != 0) {
+            log_warnx("store: cannot write %s", s->acked_path);
+        }
+        s->acked_dirty = 0;
+    } else {
+        s->acked_path[0] = '\0';
+    }
     *ret = s;
     s = NULL;
     result = 0;
 out:
-    if (s != NULL) {
-        /* Keep the message for the caller on stderr-free paths. */
-        store_close(s);
+    if (result != 0 && errbuf[0] == '\0') {
+        /* sqlite's words, with the path and what to do. */
+        if (strncmp(s->errmsg, "database ", 9) == 0) {
+            snprintf(errbuf, errlen, "%s", s->errmsg);
+        } else {
+            snprintf(errbuf, errlen,
+                     "database %s: %s; if the file is damaged, restore the "
+                     "latest backup (docs/operator-guide.md, \"Restore\")",
+                     path, s->errmsg);
+        }
     }
+out_msg:
+    store_close(s);
     return result;
 }
 
@@ -297,6 +348,9 @@ store_close(struct store *s)
 {
     if (s == NULL) {
         return;
+    }
+    if (s->acked_dirty && s->acked_path[0] != '\0') {
+        store_acked_write(s, s->acked_path);
     }
     for (int i = 0; i < ST_COUNT_; i++) {
         sqlite3_finalize(s->st[i]);
@@ -444,6 +498,16 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     if (store_tx_commit(s) != 0) {
         result = PH_EDB;
         goto rollback;
+    }
+    s->acked_dirty = 1;
+    if (s->acked_path[0] != '\0' &&
+        (now_ms - s->acked_written_ms >= ACKED_WRITE_MS ||
+         now_ms < s->acked_written_ms)) {
+        /* Best effort: the record only makes losses visible. */
+        if (store_acked_write(s, s->acked_path) == 0) {
+            s->acked_dirty = 0;
+        }
+        s->acked_written_ms = now_ms;
     }
     return 0;
 rollback:
@@ -844,43 +908,4 @@ store_uptime_prune(struct store *s, int32_t before_date)
 
     sqlite3_bind_int(st, 1, before_date);
     return step_done(s, st, "uptime prune");
-}
-
-int
-store_backup(struct store *s, const char *path)
-{
-    sqlite3 *dst = NULL;
-    sqlite3_backup *b;
-    int rc;
-
-    if (sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
-                                        SQLITE_OPEN_CREATE,
-                        NULL) != SQLITE_OK) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", path,
-                 dst ? sqlite3_errmsg(dst) : "cannot open");
-        sqlite3_close(dst);
-        return PH_EIO;
-    }
-    b = sqlite3_backup_init(dst, "main", s->db, "main");
-    if (b == NULL) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s", sqlite3_errmsg(dst));
-        sqlite3_close(dst);
-        return PH_EDB;
-    }
-    /* Copy in steps so a busy writer is not blocked for long. */
-    do {
-        rc = sqlite3_backup_step(b, 256);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-            sqlite3_sleep(20);
-        }
-    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-    sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "backup: %s",
-                 sqlite3_errstr(rc));
-        sqlite3_close(dst);
-        return PH_EDB;
-    }
-    sqlite3_close(dst);
-    return 0;
 }

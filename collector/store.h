@@ -22,9 +22,23 @@
 
 struct store;
 
-/* Opens (creating if needed) the database at path and migrates it.
- * Returns new in *ret. */
-int store_open(const char *path, struct store **ret);
+/* store_open flags. */
+#define STORE_OPEN_INIT_EMPTY 0x1 /* an existing empty file is a new database */
+
+/*
+ * Opens the database at path (creating it when there is no such file),
+ * checks it (PRAGMA quick_check) and migrates it. Refused, with one line
+ * in errbuf that says what is wrong and what to do: a directory or other
+ * non-file at path; an existing zero-length file, unless flags has
+ * STORE_OPEN_INIT_EMPTY (--init-empty-db); a file that does not start with
+ * the sqlite header or is shorter than its header says (truncated); a
+ * database that fails quick_check; a schema newer than the migrations
+ * compiled in. A database behind its acknowledgement record (path.acked,
+ * the last seq acked to each agent) opens, with a warning in the log that
+ * names the lost batches. Returns new in *ret.
+ */
+int store_open(const char *path, unsigned flags, char *errbuf,
+               size_t errlen, struct store **ret);
 /* Accepts NULL. */
 void store_close(struct store *s);
 /* The last sqlite error as text (borrowed until the next call). */
@@ -143,9 +157,15 @@ int store_uptime_days(struct store *s, const char *component_id,
 /* Deletes days older than before_date (retention). */
 int store_uptime_prune(struct store *s, int32_t before_date);
 
-/* Writes a consistent copy of the database to path with sqlite's online
- * backup, while the collector may be running. */
-int store_backup(struct store *s, const char *path);
+/*
+ * Writes a consistent copy of the database at db_path to dest with
+ * sqlite's online backup; safe while a collector runs on it. db_path is
+ * opened read-only (never created or migrated). The copy goes to
+ * dest.tmp, is fsynced and renamed to dest; an existing dest is refused
+ * (PH_EEXIST). Errors are described in errbuf. Any thread.
+ */
+int store_backup(const char *db_path, const char *dest, char *errbuf,
+                 size_t errlen);
 
 /* Incidents and maintenance (store_incidents.c). Save writes the incident
  * and all its updates in one transaction (insert or replace). */

@@ -23,4 +23,23 @@ int store_exec(struct store *s, const char *sql);
  * next step or reset of st. */
 const char *store_col_text(sqlite3_stmt *st, int i);
 
+/* store_file.c: the database as a file. */
+enum { STORE_FILE_NEW = 1, STORE_FILE_EXISTS = 2 };
+/* Before sqlite opens path: STORE_FILE_NEW when it does not exist (or is
+ * empty and flags has STORE_OPEN_INIT_EMPTY), STORE_FILE_EXISTS when it
+ * looks like a sqlite database, or a negative PH_E* with one line in
+ * errbuf naming what is wrong and what to do. */
+int store_file_precheck(const char *path, unsigned flags, char *errbuf,
+                        size_t errlen);
+/* PRAGMA quick_check; on damage a negative PH_E* and errbuf says so. */
+int store_file_quick_check(struct store *s, const char *path, char *errbuf,
+                           size_t errlen);
+/* Rewrites the acknowledgement record (agent, last seq) from the
+ * database. Call only after a commit. */
+int store_acked_write(struct store *s, const char *acked_path);
+/* Logs a warning when the database is behind the record (lost acked
+ * batches). */
+void store_acked_check(struct store *s, const char *db_path,
+                       const char *acked_path);
+
 #endif
