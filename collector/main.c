@@ -78,7 +78,7 @@ on_hup(uv_signal_t *s, int signum)
     struct collector *c = s->data;
 
     (void)signum;
-    log_info("signal SIGHUP: reloading %s", c->conf.path);
+    log_info("signal SIGHUP: reloading %s", c->h.conf.path);
     collector_reload(c);
 }
 
@@ -217,7 +217,7 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     memset(&errs, 0, sizeof(errs));
-    rc = pharos_conf_load(conf_path, &c.conf, &errs);
+    rc = pharos_conf_load(conf_path, &c.h.conf, &errs);
     if (rc != 0) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.msgs[i]);
