@@ -256,6 +256,17 @@ valid_agent_id(const char *s)
     return 1;
 }
 
+static int
+agent_in_config(const struct hub *h, const char *id)
+{
+    for (size_t i = 0; i < h->conf.nagents; i++) {
+        if (strcmp(h->conf.agents[i].id, id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void
 create_agent(struct hub *h, struct http_request *req,
              struct http_response *resp, const char *who)
@@ -303,13 +314,11 @@ create_agent(struct hub *h, struct http_request *req,
         http_resp_error(resp, 422, "unprocessable_entity", msg);
         return;
     }
-    for (size_t i = 0; i < h->conf.nagents; i++) {
-        if (strcmp(h->conf.agents[i].id, id) == 0) {
-            json_decref(doc);
-            http_resp_error(resp, 409, "conflict",
-                            "an agent with that id is in the config file");
-            return;
-        }
+    if (agent_in_config(h, id)) {
+        json_decref(doc);
+        http_resp_error(resp, 409, "conflict",
+                        "an agent with that id is in the config file");
+        return;
     }
     if (token_generate(token, sizeof(token)) != 0) {
         json_decref(doc);
@@ -339,32 +348,42 @@ create_agent(struct hub *h, struct http_request *req,
     reply_json(resp, 201, out);
 }
 
-static void
-revoke_agent(struct hub *h, struct http_response *resp,
-             const char *id, const char *who)
+void
+admin_revoke(struct hub *h, const struct admin_kind *k, const char *id,
+             const char *who, struct http_response *resp)
 {
+    char msg[160];
     int rc;
 
-    for (size_t i = 0; i < h->conf.nagents; i++) {
-        if (strcmp(h->conf.agents[i].id, id) == 0) {
-            http_resp_error(resp, 409, "conflict",
-                            "this agent is defined in the config file: "
-                            "remove it there and reload");
-            return;
-        }
+    if (k->in_config(h, id)) {
+        snprintf(msg, sizeof(msg),
+                 "this %s is defined in the config file: remove it there "
+                 "and reload",
+                 k->noun);
+        http_resp_error(resp, 409, "conflict", msg);
+        return;
     }
-    rc = store_agent_token_revoke(h->store, id, time_now_ms());
+    rc = k->revoke(h->store, id, time_now_ms());
     if (rc == PH_ENOENT) {
-        http_resp_error(resp, 404, "not_found", "no such active agent");
+        snprintf(msg, sizeof(msg), "no such active %s", k->noun);
+        http_resp_error(resp, 404, "not_found", msg);
         return;
     }
-    if (rc != 0 || admin_load_agents(h) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot revoke the agent");
+    if (rc != 0 || k->reload(h) != 0) {
+        snprintf(msg, sizeof(msg), "cannot revoke the %s", k->noun);
+        http_resp_error(resp, 500, "internal", msg);
         return;
     }
-    log_info("admin: %s revoked agent %s", who, id);
+    log_info("admin: %s revoked %s %s", who, k->noun, id);
     resp->status = 204;
 }
+
+static const struct admin_kind agent_kind = {
+    .noun = "agent",
+    .in_config = agent_in_config,
+    .revoke = store_agent_token_revoke,
+    .reload = admin_load_agents,
+};
 
 void
 admin_agents_list(struct api_req *rq, struct http_request *req,
@@ -386,5 +405,5 @@ admin_agents_revoke(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
     (void)req;
-    revoke_agent(rq->h, resp, rq->param[0], rq->actor);
+    admin_revoke(rq->h, &agent_kind, rq->param[0], rq->actor, resp);
 }

@@ -34,6 +34,19 @@ void admin_agents_revoke(struct api_req *rq, struct http_request *req,
 int admin_load_agents(struct hub *h);
 void admin_free_agents(struct hub *h);
 
+/* What /v1/agents and /v1/keys share: a credential made at run time,
+ * which may also be defined in the config file. */
+struct admin_kind {
+    const char *noun;                               /* "agent", "key" */
+    int (*in_config)(const struct hub *h, const char *id);
+    int (*revoke)(struct store *s, const char *id, int64_t now_ms);
+    int (*reload)(struct hub *h);                   /* re-read the store */
+};
+/* Revokes id: 409 if the config defines it, 404 if not active, else 204
+ * (and the in-memory list re-read). */
+void admin_revoke(struct hub *h, const struct admin_kind *k, const char *id,
+                  const char *who, struct http_response *resp);
+
 /* Route handlers of /v1/keys (admin_keys.c). */
 void admin_keys_list(struct api_req *rq, struct http_request *req,
                      struct http_response *resp);

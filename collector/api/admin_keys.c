@@ -256,30 +256,12 @@ out:
     json_decref(doc);
 }
 
-static void
-revoke_key(struct hub *h, struct http_response *resp,
-           const char *name, const char *who)
-{
-    int rc;
-
-    if (name_taken(h, name)) {
-        http_resp_error(resp, 409, "conflict",
-                        "this key is defined in the config file: remove "
-                        "it there and reload");
-        return;
-    }
-    rc = store_api_key_revoke(h->store, name, time_now_ms());
-    if (rc == PH_ENOENT) {
-        http_resp_error(resp, 404, "not_found", "no such active key");
-        return;
-    }
-    if (rc != 0 || admin_load_keys(h) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot revoke the key");
-        return;
-    }
-    log_info("admin: %s revoked API key %s", who, name);
-    resp->status = 204;
-}
+static const struct admin_kind key_kind = {
+    .noun = "key",
+    .in_config = name_taken,
+    .revoke = store_api_key_revoke,
+    .reload = admin_load_keys,
+};
 
 void
 admin_keys_list(struct api_req *rq, struct http_request *req,
@@ -301,5 +283,5 @@ admin_keys_revoke(struct api_req *rq, struct http_request *req,
                   struct http_response *resp)
 {
     (void)req;
-    revoke_key(rq->h, resp, rq->param[0], rq->actor);
+    admin_revoke(rq->h, &key_kind, rq->param[0], rq->actor, resp);
 }

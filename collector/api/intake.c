@@ -946,41 +946,32 @@ apply(struct hub *h, const char *who, const char *what,
     resp->cache_control = "no-store";
 }
 
-void
-intake_alertmanager(struct api_req *rq, struct http_request *req,
-                    struct http_response *resp)
-{
-    struct hub *h = rq->h;
-    struct intake_payload p;
-    char err[INTAKE_ERR_MAX];
-    const char *who;
-    const uint8_t *body;
-    size_t len;
-    int rc;
+/* A source's parser: the body into p, or PH_E* with a message in err. */
+typedef int (*parse_fn)(const struct hub *h, const char *body, size_t len,
+                        struct intake_payload *p, char *err, size_t errlen);
 
-    if ((who = authorize(h, req, resp)) == NULL) {
-        return;
-    }
-    rq->actor = who; /* alert-token writes are audited too */
-    if (h->intake == NULL) {
-        http_resp_error(resp, 503, "unavailable", "alert intake is down");
-        return;
-    }
-    body = http_req_body(req, &len);
-    rc = intake_parse_alertmanager((const char *)body, len, time_now_ms(),
-                                   h->conf.alerts.max_alerts, &p, err,
-                                   sizeof(err));
-    if (rc != 0) {
-        reject(h, req, resp, "alertmanager", rc, err);
-        return;
-    }
-    apply(h, who, "alertmanager", &p, resp);
-    intake_payload_free(&p);
+static int
+parse_alertmanager(const struct hub *h, const char *body, size_t len,
+                   struct intake_payload *p, char *err, size_t errlen)
+{
+    return intake_parse_alertmanager(body, len, time_now_ms(),
+                                     h->conf.alerts.max_alerts, p, err,
+                                     errlen);
 }
 
-void
-intake_webhook(struct api_req *rq, struct http_request *req,
-               struct http_response *resp)
+static int
+parse_webhook(const struct hub *h, const char *body, size_t len,
+              struct intake_payload *p, char *err, size_t errlen)
+{
+    return intake_parse_webhook(&h->conf.alerts.webhook, body, len, p, err,
+                                errlen);
+}
+
+/* The two endpoints differ only in their parser and whether they are
+ * configured. */
+static void
+receive(struct api_req *rq, struct http_request *req,
+        struct http_response *resp, const char *what, parse_fn parse)
 {
     struct hub *h = rq->h;
     struct intake_payload p;
@@ -994,7 +985,7 @@ intake_webhook(struct api_req *rq, struct http_request *req,
         return;
     }
     rq->actor = who; /* alert-token writes are audited too */
-    if (!h->conf.alerts.webhook.enabled) {
+    if (parse == parse_webhook && !h->conf.alerts.webhook.enabled) {
         http_resp_error(resp, 404, "not_found",
                         "alerts.webhook is not configured");
         return;
@@ -1004,12 +995,25 @@ intake_webhook(struct api_req *rq, struct http_request *req,
         return;
     }
     body = http_req_body(req, &len);
-    rc = intake_parse_webhook(&h->conf.alerts.webhook, (const char *)body,
-                              len, &p, err, sizeof(err));
+    rc = parse(h, (const char *)body, len, &p, err, sizeof(err));
     if (rc != 0) {
-        reject(h, req, resp, "webhook", rc, err);
+        reject(h, req, resp, what, rc, err);
         return;
     }
-    apply(h, who, "webhook", &p, resp);
+    apply(h, who, what, &p, resp);
     intake_payload_free(&p);
+}
+
+void
+intake_alertmanager(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    receive(rq, req, resp, "alertmanager", parse_alertmanager);
+}
+
+void
+intake_webhook(struct api_req *rq, struct http_request *req,
+               struct http_response *resp)
+{
+    receive(rq, req, resp, "webhook", parse_webhook);
 }
