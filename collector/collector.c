@@ -598,6 +598,23 @@ load_created_at(struct collector *c)
     return store_kv_set(c->store, "created_at_ms", buf);
 }
 
+/* The HTTP server's options from the configuration (strings borrowed). */
+static void
+http_opts(const struct pharos_conf *cf, struct http_server_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->listen = cf->listen;
+    o->agent_listen = cf->agent_listen;
+    o->max_body_bytes = cf->max_body_bytes;
+    o->max_connections = cf->max_connections;
+    o->agent_max_connections = cf->agent_max_connections;
+    o->max_per_client = cf->max_connections_per_client;
+    o->request_timeout_ms = cf->request_timeout_ms;
+    o->idle_timeout_ms = cf->idle_timeout_ms;
+    o->proxies = cf->trusted_proxies;
+    o->nproxies = cf->ntrusted_proxies;
+}
+
 int
 collector_start(struct collector *c)
 {
@@ -709,9 +726,7 @@ collector_start(struct collector *c)
     render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
-    memset(&hopts, 0, sizeof(hopts));
-    hopts.listen = cf->listen;
-    hopts.max_body_bytes = cf->max_body_bytes;
+    http_opts(cf, &hopts);
     rc = http_server_start(c->loop, &hopts, on_http, c, &c->http, err,
                            sizeof(err));
     if (rc != 0) {
@@ -722,6 +737,10 @@ collector_start(struct collector *c)
              "checks, %zu regions",
              cf->listen, http_server_port(c->http), cf->page.id,
              cf->ncomponents, cf->nchecks, cf->nregions);
+    if (cf->agent_listen != NULL) {
+        log_info("agents and the API also on %s (port %d)",
+                 cf->agent_listen, http_server_agent_port(c->http));
+    }
     return 0;
 }
 
@@ -751,11 +770,14 @@ collector_reload(struct collector *c)
     /* Where the collector listens and stores cannot change while it
      * runs; keep them and say so. */
     if (strcmp(nc.listen, c->conf.listen) != 0 ||
+        strcmp(nc.agent_listen ? nc.agent_listen : "",
+               c->conf.agent_listen ? c->conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->conf.state_dir) != 0 ||
         strcmp(nc.publish_dir, c->conf.publish_dir) != 0) {
-        log_warnx("reload: server.listen, state_dir and publish_dir take "
-                  "effect at the next restart");
+        log_warnx("reload: server.listen, agent_listen, state_dir and "
+                  "publish_dir take effect at the next restart");
         SWAP_STR(nc.listen, c->conf.listen);
+        SWAP_STR(nc.agent_listen, c->conf.agent_listen);
         SWAP_STR(nc.state_dir, c->conf.state_dir);
         SWAP_STR(nc.publish_dir, c->conf.publish_dir);
     }
@@ -822,6 +844,15 @@ collector_reload(struct collector *c)
     }
     pharos_conf_free(&old);
     notify_reload(c);
+    {
+        struct http_server_opts hopts;
+
+        http_opts(&c->conf, &hopts);
+        if (c->http != NULL && http_server_update(c->http, &hopts) != 0) {
+            log_warnx("reload: out of memory: the previous trusted_proxies "
+                      "stay");
+        }
+    }
     log_info("reload: %s: %zu components, %zu checks, %zu agents",
              c->conf.path, c->conf.ncomponents, c->conf.nchecks,
              c->conf.nagents);

@@ -324,6 +324,11 @@ components:
         h2 = Harness("notify-default")
         h2.write_config(["r1"], "components:\n  - id: api\n    name: API\n",
                         extra_yaml="notify:\n  subscribe_burst: 2\n  subscribe_every: 1h\n")
+        # The same-host proxy of the nginx site is a trusted proxy.
+        with open(h2.conf_path) as f:
+            text = f.read()
+        with open(h2.conf_path, "w") as f:
+            f.write(text.replace("server:\n", 'server:\n  trusted_proxies: ["127.0.0.1"]\n', 1))
         h2.start_collector()
 
         def sub2(url):
