@@ -711,6 +711,29 @@ enqueue_confirm(struct collector *c, const struct store_subscriber *sub,
     return rc;
 }
 
+#define DAY_MS (86400LL * 1000)
+
+/* 1 when sub may get another confirmation email now. */
+static int
+confirmation_allowed(struct collector *c, const struct store_subscriber *sub,
+                     int64_t now)
+{
+    const struct conf_notify *nc = &c->conf.notify;
+    int64_t count = 0, last = 0;
+
+    if (store_outbox_sent_since(c->store, sub->id, "confirm", now - DAY_MS,
+                                &count, &last) != 0) {
+        return 0; /* when in doubt, send nothing */
+    }
+    if (count >= (int64_t)nc->confirm_daily_max ||
+        (count > 0 && now - last < (int64_t)nc->confirm_every_ms)) {
+        log_debug("notify: no new confirmation for %s (%lld in 24 h)",
+                  sub->id, (long long)count);
+        return 0;
+    }
+    return 1;
+}
+
 /* A new confirmation token for sub, stored as its hash, and its email. */
 static int
 send_confirmation(struct collector *c, const struct store_subscriber *sub)
@@ -770,7 +793,7 @@ notify_subscribe(struct collector *c, const struct notify_sub_request *r,
             if (r->skip_confirmation) {
                 rc = store_sub_set_state(c->store, sub->id, "active", now);
                 snprintf(sub->state, sizeof(sub->state), "active");
-            } else {
+            } else if (confirmation_allowed(c, sub, now)) {
                 rc = send_confirmation(c, sub);
             }
         }
