@@ -195,7 +195,7 @@ components:
             rounds += 1
             time.sleep(0.5)
         after = agent_2xx()
-        m = http_get(h.url("/metrics"))[1].decode()
+        m = http_get(agent_url + "/metrics")[1].decode()
         refused = metric(m, "pharos_http_connections_refused_total")
         cut = metric(m, "pharos_http_requests_cut_total")
         alive = flood.alive()
