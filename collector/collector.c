@@ -536,6 +536,23 @@ load_created_at(struct collector *c)
     return store_kv_set(c->h.store, "created_at_ms", buf);
 }
 
+/* The HTTP server's options from the configuration (strings borrowed). */
+static void
+http_opts(const struct pharos_conf *cf, struct http_server_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->listen = cf->listen;
+    o->agent_listen = cf->agent_listen;
+    o->max_body_bytes = cf->max_body_bytes;
+    o->max_connections = cf->max_connections;
+    o->agent_max_connections = cf->agent_max_connections;
+    o->max_per_client = cf->max_connections_per_client;
+    o->request_timeout_ms = cf->request_timeout_ms;
+    o->idle_timeout_ms = cf->idle_timeout_ms;
+    o->proxies = cf->trusted_proxies;
+    o->nproxies = cf->ntrusted_proxies;
+}
+
 int
 collector_start(struct collector *c)
 {
@@ -650,10 +667,8 @@ collector_start(struct collector *c)
     render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
-    memset(&hopts, 0, sizeof(hopts));
-    hopts.listen = cf->listen;
-    hopts.max_body_bytes = cf->max_body_bytes;
-    rc = http_server_start(c->loop, &hopts, on_http, c, &c->http, err,
+    http_opts(cf, &hopts);
+    rc = http_server_start(c->loop, &hopts, on_http, c, &c->h.http, err,
                            sizeof(err));
     if (rc != 0) {
         log_warnx("http: %s", err);
@@ -661,8 +676,12 @@ collector_start(struct collector *c)
     }
     log_info("listening on %s (port %d), page %s, %zu components, %zu "
              "checks, %zu regions",
-             cf->listen, http_server_port(c->http), cf->page.id,
+             cf->listen, http_server_port(c->h.http), cf->page.id,
              cf->ncomponents, cf->nchecks, cf->nregions);
+    if (cf->agent_listen != NULL) {
+        log_info("agents and the API also on %s (port %d)",
+                 cf->agent_listen, http_server_agent_port(c->h.http));
+    }
     return 0;
 }
 
@@ -692,11 +711,14 @@ collector_reload(struct collector *c)
     /* Where the collector listens and stores cannot change while it
      * runs; keep them and say so. */
     if (strcmp(nc.listen, c->h.conf.listen) != 0 ||
+        strcmp(nc.agent_listen ? nc.agent_listen : "",
+               c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
         strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
-        log_warnx("reload: server.listen, state_dir and publish_dir take "
-                  "effect at the next restart");
+        log_warnx("reload: server.listen, agent_listen, state_dir and "
+                  "publish_dir take effect at the next restart");
         SWAP_STR(nc.listen, c->h.conf.listen);
+        SWAP_STR(nc.agent_listen, c->h.conf.agent_listen);
         SWAP_STR(nc.state_dir, c->h.conf.state_dir);
         SWAP_STR(nc.publish_dir, c->h.conf.publish_dir);
     }
@@ -763,6 +785,15 @@ collector_reload(struct collector *c)
     }
     pharos_conf_free(&old);
     notify_reload(&c->h);
+    {
+        struct http_server_opts hopts;
+
+        http_opts(&c->h.conf, &hopts);
+        if (c->h.http != NULL && http_server_update(c->h.http, &hopts) != 0) {
+            log_warnx("reload: out of memory: the previous trusted_proxies "
+                      "stay");
+        }
+    }
     log_info("reload: %s: %zu components, %zu checks, %zu agents",
              c->h.conf.path, c->h.conf.ncomponents, c->h.conf.nchecks,
              c->h.conf.nagents);
@@ -786,8 +817,8 @@ collector_stop(struct collector *c)
     if (c->h.rollup != NULL) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
-    http_server_stop(c->http);
-    c->http = NULL;
+    http_server_stop(c->h.http);
+    c->h.http = NULL;
     notify_stop(&c->h);
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
         c->dirty = 0;

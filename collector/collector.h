@@ -28,7 +28,6 @@ struct collector {
     uv_loop_t *loop;
     char *conf_path;
     struct hub h;                 /* what handlers and listeners see */
-    struct http_server *http;
     unsigned store_flags;         /* STORE_OPEN_* from the command line */
 
     int64_t last_full_publish_ms; /* monotonic */

@@ -5,6 +5,16 @@
  * one epoll fd, which we watch with a uv_poll; whenever it is readable, or
  * MHD's own timeout expires (uv_timer), we call MHD_run(). Every callback
  * therefore runs on the loop thread, like the rest of the collector.
+ *
+ * Connection budgets (http.h): each listener is its own daemon; an
+ * accept policy callback refuses a client's connection over its limit
+ * before MHD allocates anything, and MHD_OPTION_NOTIFY_CONNECTION keeps
+ * a small record per connection (its client key, when its current
+ * request started). A sweep timer shuts down the socket of every request
+ * still arriving after the deadline: MHD then reads EOF and closes the
+ * connection itself, through its normal path. MHD's own timeout is an
+ * idle timeout only, which a client trickling a byte every few seconds
+ * never hits.
  */
 #include "http.h"
 
@@ -14,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -22,32 +33,71 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "timefmt.h"
 
-struct http_server {
-    uv_loop_t *loop;
+#define CLIENT_BUCKETS 1024
+
+/* Open connections of one client key on one listener. */
+struct client_count {
+    struct client_count *next;
+    uint8_t key[16];
+    unsigned n;
+};
+
+/* One open connection (MHD's socket context). */
+struct http_conn {
+    struct http_conn *prev, *next;
+    struct http_listener *l;
+    uint8_t key[16];
+    int counted;          /* holds a slot in its client's count */
+    int fd;
+    int64_t start_ms;     /* current request arriving since; 0: none */
+};
+
+struct http_listener {
+    struct http_server *s;
+    enum http_listener_kind kind;
     struct MHD_Daemon *daemon;
     uv_poll_t poll;
     uv_timer_t timer;
+    int port;
+    unsigned nconns;
+    struct http_conn *conns;
+    struct client_count *buckets[CLIENT_BUCKETS];
+};
+
+struct http_server {
+    uv_loop_t *loop;
+    struct http_listener lst[2];
+    size_t nlst;
+    uv_timer_t sweep;
     int closing;
     int pending_closes;
     http_handler_cb handler;
     void *arg;
     size_t max_body;
-    int port;
+    unsigned max_per_client;
+    int64_t request_timeout_ms;
+    struct netaddr_cidr *proxies;
+    size_t nproxies;
+    uint64_t refused_per_client;
+    uint64_t cut_deadline;
 };
 
 /* Per-request state, lives from the first access-handler call to the
  * completion notification. */
 struct http_request {
     struct MHD_Connection *conn;
+    struct http_listener *l;
     const char *method;
     const char *url;
     struct buf body;
     int too_big;
     char client[INET6_ADDRSTRLEN];
+    char client_key[INET6_ADDRSTRLEN + 4];
 };
 
-static void run_mhd(struct http_server *s);
+static void run_mhd(struct http_listener *l);
 
 static void
 on_timer(uv_timer_t *t)
@@ -65,18 +115,195 @@ on_poll(uv_poll_t *p, int status, int events)
 
 /* Runs MHD and re-arms the timer from MHD's own next timeout. */
 static void
-run_mhd(struct http_server *s)
+run_mhd(struct http_listener *l)
 {
     MHD_UNSIGNED_LONG_LONG to = 0;
 
-    if (s->closing) {
+    if (l->s->closing) {
         return;
     }
-    MHD_run(s->daemon);
-    if (MHD_get_timeout(s->daemon, &to) == MHD_YES) {
-        uv_timer_start(&s->timer, on_timer, to, 0);
+    MHD_run(l->daemon);
+    if (MHD_get_timeout(l->daemon, &to) == MHD_YES) {
+        uv_timer_start(&l->timer, on_timer, to, 0);
     } else {
-        uv_timer_stop(&s->timer);
+        uv_timer_stop(&l->timer);
+    }
+}
+
+/* ---- connection budgets ---- */
+
+static unsigned
+bucket_of(const uint8_t key[16])
+{
+    uint32_t h = 2166136261u;
+
+    for (int i = 0; i < 16; i++) {
+        h ^= key[i];
+        h *= 16777619u;
+    }
+    return h % CLIENT_BUCKETS;
+}
+
+static struct client_count **
+count_slot(struct http_listener *l, const uint8_t key[16])
+{
+    struct client_count **pp = &l->buckets[bucket_of(key)];
+
+    while (*pp != NULL && memcmp((*pp)->key, key, 16) != 0) {
+        pp = &(*pp)->next;
+    }
+    return pp;
+}
+
+static int
+trusted_proxy(const struct http_server *s, const uint8_t a[16])
+{
+    return netaddr_in_list(a, s->proxies, s->nproxies);
+}
+
+/* Before MHD accepts: refuse a client already at its limit. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct http_listener *l = cls;
+    struct http_server *s = l->s;
+    struct client_count **pp;
+    uint8_t a[16], key[16];
+
+    (void)addrlen;
+    if (s->max_per_client == 0 || netaddr_bytes(addr, a) != 0 ||
+        trusted_proxy(s, a)) {
+        return MHD_YES;
+    }
+    netaddr_client_key(a, key, NULL, 0);
+    pp = count_slot(l, key);
+    if (*pp != NULL && (*pp)->n >= s->max_per_client) {
+        s->refused_per_client++;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static void
+conn_started(struct http_listener *l, struct MHD_Connection *conn,
+             void **socket_context)
+{
+    struct http_server *s = l->s;
+    const union MHD_ConnectionInfo *ci;
+    struct http_conn *hc = ph_calloc(1, sizeof(*hc));
+    uint8_t a[16];
+
+    if (hc == NULL) {
+        return; /* not tracked: MHD's idle timeout still applies */
+    }
+    hc->l = l;
+    hc->fd = -1;
+    hc->start_ms = time_now_ms();
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL) {
+        hc->fd = ci->connect_fd;
+    }
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci != NULL && ci->client_addr != NULL &&
+        netaddr_bytes(ci->client_addr, a) == 0 && !trusted_proxy(s, a)) {
+        struct client_count **pp;
+
+        netaddr_client_key(a, hc->key, NULL, 0);
+        pp = count_slot(l, hc->key);
+        if (*pp == NULL) {
+            *pp = ph_calloc(1, sizeof(**pp));
+        }
+        if (*pp != NULL) {
+            memcpy((*pp)->key, hc->key, 16);
+            (*pp)->n++;
+            hc->counted = 1;
+        }
+    }
+    hc->next = l->conns;
+    if (l->conns != NULL) {
+        l->conns->prev = hc;
+    }
+    l->conns = hc;
+    l->nconns++;
+    *socket_context = hc;
+}
+
+static void
+conn_closed(struct http_listener *l, void **socket_context)
+{
+    struct http_conn *hc = *socket_context;
+
+    if (hc == NULL) {
+        return;
+    }
+    if (hc->counted) {
+        struct client_count **pp = count_slot(l, hc->key);
+
+        if (*pp != NULL && --(*pp)->n == 0) {
+            struct client_count *dead = *pp;
+            *pp = dead->next;
+            ph_free(dead);
+        }
+    }
+    if (hc->prev != NULL) {
+        hc->prev->next = hc->next;
+    } else {
+        l->conns = hc->next;
+    }
+    if (hc->next != NULL) {
+        hc->next->prev = hc->prev;
+    }
+    l->nconns--;
+    ph_free(hc);
+    *socket_context = NULL;
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *conn,
+                  void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_started(cls, conn, socket_context);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_closed(cls, socket_context);
+    }
+}
+
+static struct http_conn *
+conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Cuts every request still arriving past the deadline. shutdown() makes
+ * the socket readable at EOF, so MHD closes it on its next run (and
+ * calls conn_closed); closing the fd ourselves would pull it from under
+ * MHD. */
+static void
+on_sweep(uv_timer_t *t)
+{
+    struct http_server *s = t->data;
+    int64_t now = time_now_ms();
+
+    for (size_t i = 0; i < s->nlst; i++) {
+        struct http_listener *l = &s->lst[i];
+        int cut = 0;
+
+        for (struct http_conn *hc = l->conns; hc != NULL; hc = hc->next) {
+            if (hc->start_ms != 0 && hc->fd >= 0 &&
+                now - hc->start_ms > s->request_timeout_ms) {
+                shutdown(hc->fd, SHUT_RDWR);
+                hc->start_ms = 0;
+                s->cut_deadline++;
+                cut = 1;
+            }
+        }
+        if (cut) {
+            run_mhd(l);
+        }
     }
 }
 
@@ -115,38 +342,54 @@ etag_matches(const char *inm, const char *etag)
     return strstr(inm, etag) != NULL;
 }
 
-/* Behind the shipped nginx site (same host), every request comes from
- * loopback and nginx sets X-Forwarded-For to the reader's address: use
- * that one, so per-client limits and logs see readers, not the proxy.
- * From any other peer the header is ignored (it could be forged). */
+/* From a trusted proxy, the client is the rightmost X-Forwarded-For
+ * entry that is not itself a trusted proxy (entries to its left could
+ * be forged by the client). From any other peer the header is ignored.
+ * A malformed entry ends the walk: the last good hop stands. */
 static void
-forwarded_client(struct MHD_Connection *conn, char *client, size_t len)
+forwarded_client(const struct http_server *s, struct MHD_Connection *conn,
+                 uint8_t a[16], char *client, size_t len)
 {
     const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                   "X-Forwarded-For");
-    const char *last;
-    char ip[INET6_ADDRSTRLEN];
-    unsigned char bin[sizeof(struct in6_addr)];
-    size_t n;
+    const char *end;
 
-    if (xff == NULL ||
-        !(strncmp(client, "127.", 4) == 0 || strcmp(client, "::1") == 0)) {
+    if (xff == NULL || !trusted_proxy(s, a)) {
         return;
     }
-    /* The last hop is the one our proxy wrote. */
-    last = strrchr(xff, ',');
-    last = last != NULL ? last + 1 : xff;
-    while (*last == ' ') {
-        last++;
-    }
-    n = strcspn(last, " ");
-    if (n == 0 || n >= sizeof(ip)) {
-        return;
-    }
-    memcpy(ip, last, n);
-    ip[n] = '\0';
-    if (inet_pton(AF_INET, ip, bin) == 1 || inet_pton(AF_INET6, ip, bin) == 1) {
+    end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        char ip[INET6_ADDRSTRLEN];
+        uint8_t hop[16];
+        const char *p;
+        size_t n;
+
+        while (start > xff && start[-1] != ',') {
+            start--;
+        }
+        p = start;
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        n = (size_t)(end - p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
+            n--;
+        }
+        if (n == 0 || n >= sizeof(ip)) {
+            return;
+        }
+        memcpy(ip, p, n);
+        ip[n] = '\0';
+        if (netaddr_bytes_text(ip, hop) != 0) {
+            return;
+        }
+        memcpy(a, hop, 16);
         snprintf(client, len, "%s", ip);
+        if (!trusted_proxy(s, hop)) {
+            return;
+        }
+        end = start > xff ? start - 1 : xff;
     }
 }
 
@@ -204,15 +447,18 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                const char *upload_data, size_t *upload_data_size,
                void **req_cls)
 {
-    struct http_server *s = cls;
+    struct http_listener *l = cls;
+    struct http_server *s = l->s;
     struct http_request *req = *req_cls;
     struct http_response resp;
+    struct http_conn *hc;
     enum MHD_Result ret;
 
     (void)version;
     if (req == NULL) {
         const union MHD_ConnectionInfo *ci;
         const char *cl;
+        uint8_t a[16], key[16];
 
         req = ph_calloc(1, sizeof(*req));
         if (req == NULL) {
@@ -220,25 +466,29 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
         }
         buf_init(&req->body, s->max_body);
         req->conn = conn;
+        req->l = l;
         req->method = method;
         req->url = url;
         ci = MHD_get_connection_info(conn,
                                      MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (ci != NULL && ci->client_addr != NULL) {
+        if (ci != NULL && ci->client_addr != NULL &&
+            netaddr_bytes(ci->client_addr, a) == 0) {
             const struct sockaddr *sa = ci->client_addr;
             if (sa->sa_family == AF_INET) {
                 inet_ntop(AF_INET,
                           &((const struct sockaddr_in *)(const void *)sa)
                                ->sin_addr,
                           req->client, sizeof(req->client));
-            } else if (sa->sa_family == AF_INET6) {
+            } else {
                 inet_ntop(AF_INET6,
                           &((const struct sockaddr_in6 *)(const void *)sa)
                                ->sin6_addr,
                           req->client, sizeof(req->client));
             }
+            forwarded_client(s, conn, a, req->client, sizeof(req->client));
+            netaddr_client_key(a, key, req->client_key,
+                               sizeof(req->client_key));
         }
-        forwarded_client(conn, req->client, sizeof(req->client));
         /* Refuse a declared oversized body before reading any of it. */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          "Content-Length");
@@ -258,6 +508,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     }
 
+    /* The whole request is in: the deadline stops here. */
+    hc = conn_of(conn);
+    if (hc != NULL) {
+        hc->start_ms = 0;
+    }
     memset(&resp, 0, sizeof(resp));
     if (req->too_big) {
         char msg[96];
@@ -280,10 +535,15 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                   enum MHD_RequestTerminationCode toe)
 {
     struct http_request *req = *req_cls;
+    struct http_conn *hc = conn_of(conn);
 
     (void)cls;
-    (void)conn;
     (void)toe;
+    /* A kept-alive connection has until the deadline for its next
+     * request. */
+    if (hc != NULL) {
+        hc->start_ms = time_now_ms();
+    }
     if (req != NULL) {
         buf_free(&req->body);
         ph_free(req);
@@ -355,73 +615,175 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, int *ret_v6)
     return 0;
 }
 
+/* Copies the proxy list of opts into s. */
+static int
+set_proxies(struct http_server *s, const struct http_server_opts *opts)
+{
+    struct netaddr_cidr *p = NULL;
+
+    if (opts->nproxies > 0) {
+        p = ph_calloc(opts->nproxies, sizeof(*p));
+        if (p == NULL) {
+            return PH_ENOMEM;
+        }
+        memcpy(p, opts->proxies, opts->nproxies * sizeof(*p));
+    }
+    ph_free(s->proxies);
+    s->proxies = p;
+    s->nproxies = opts->nproxies;
+    return 0;
+}
+
+/* Each connection is a descriptor: make room for both budgets (the
+ * systemd unit sets LimitNOFILE; a shell's soft 1024 would otherwise cut
+ * the public budget short with EMFILE on accept). */
+static void
+raise_fd_limit(rlim_t want)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) {
+        return;
+    }
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+                      ? want
+                      : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want) {
+        log_warnx("http: open files limited to %llu, fewer than the "
+                  "%llu the connection budgets need (raise LimitNOFILE)",
+                  (unsigned long long)rl.rlim_cur,
+                  (unsigned long long)want);
+    }
+}
+
+static int
+start_listener(struct http_server *s, struct http_listener *l,
+               enum http_listener_kind kind, const char *listen,
+               unsigned limit, unsigned idle_s, char *errbuf, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    const union MHD_DaemonInfo *di;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    int v6 = 0;
+
+    if (parse_listen(listen, &ss, &v6) != 0) {
+        snprintf(errbuf, errlen, "bad listen address '%s'", listen);
+        return PH_EINVAL;
+    }
+    if (v6) {
+        flags |= MHD_USE_IPv6;
+    }
+    l->s = s;
+    l->kind = kind;
+    l->daemon = MHD_start_daemon(
+        flags, 0, accept_policy, l, access_handler, l, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
+        request_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
+        notify_connection, l, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
+    if (l->daemon == NULL) {
+        snprintf(errbuf, errlen, "cannot listen on %s", listen);
+        return PH_EIO;
+    }
+    di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    l->port = di != NULL ? di->port : 0;
+    di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    if (di == NULL) {
+        snprintf(errbuf, errlen, "libmicrohttpd has no epoll support");
+        MHD_stop_daemon(l->daemon);
+        l->daemon = NULL;
+        return PH_EIO;
+    }
+    uv_poll_init(s->loop, &l->poll, di->epoll_fd);
+    l->poll.data = l;
+    uv_timer_init(s->loop, &l->timer);
+    l->timer.data = l;
+    uv_poll_start(&l->poll, UV_READABLE, on_poll);
+    return 0;
+}
+
 int
 http_server_start(uv_loop_t *loop, const struct http_server_opts *opts,
                   http_handler_cb handler, void *arg,
                   struct http_server **ret, char *errbuf, size_t errlen)
 {
     struct http_server *s = NULL;
-    struct sockaddr_storage ss;
-    const union MHD_DaemonInfo *di;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    int v6 = 0;
+    unsigned limit = opts->max_connections ? opts->max_connections : 1000;
+    unsigned alimit = opts->agent_max_connections
+                          ? opts->agent_max_connections
+                          : 256;
+    unsigned idle_ms = opts->idle_timeout_ms ? opts->idle_timeout_ms : 15000;
+    unsigned idle_s = (idle_ms + 999) / 1000;
+    uint64_t sweep_ms;
     int result;
 
-    if (parse_listen(opts->listen, &ss, &v6) != 0) {
-        snprintf(errbuf, errlen, "bad listen address '%s'", opts->listen);
-        return PH_EINVAL;
-    }
-    if (v6) {
-        flags |= MHD_USE_IPv6;
-    }
     s = ph_calloc(1, sizeof(*s));
     if (s == NULL) {
         return PH_ENOMEM;
     }
     s->loop = loop;
+    uv_timer_init(loop, &s->sweep);
+    s->sweep.data = s;
     s->handler = handler;
     s->arg = arg;
     s->max_body = opts->max_body_bytes;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(opts->max_connections ? opts->max_connections : 1024),
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(opts->idle_timeout_s ? opts->idle_timeout_s : 30),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
-    if (s->daemon == NULL) {
-        snprintf(errbuf, errlen, "cannot listen on %s", opts->listen);
-        result = PH_EIO;
+    s->max_per_client = opts->max_per_client;
+    s->request_timeout_ms =
+        opts->request_timeout_ms ? opts->request_timeout_ms : 30000;
+    if (set_proxies(s, opts) != 0) {
+        result = PH_ENOMEM;
         goto out;
     }
-    di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di != NULL ? di->port : 0;
-    di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-    if (di == NULL) {
-        snprintf(errbuf, errlen, "libmicrohttpd has no epoll support");
-        result = PH_EIO;
+    raise_fd_limit((rlim_t)limit +
+                   (opts->agent_listen != NULL ? alimit : 0) + 256);
+    result = start_listener(s, &s->lst[0], HTTP_PUBLIC, opts->listen, limit,
+                            idle_s, errbuf, errlen);
+    if (result != 0) {
         goto out;
     }
-    uv_poll_init(loop, &s->poll, di->epoll_fd);
-    s->poll.data = s;
-    uv_timer_init(loop, &s->timer);
-    s->timer.data = s;
-    uv_poll_start(&s->poll, UV_READABLE, on_poll);
-    run_mhd(s);
+    s->nlst = 1;
+    if (opts->agent_listen != NULL) {
+        result = start_listener(s, &s->lst[1], HTTP_AGENT, opts->agent_listen,
+                                alimit, idle_s, errbuf, errlen);
+        if (result != 0) {
+            goto out;
+        }
+        s->nlst = 2;
+    }
+    /* A quarter of the deadline, at most a second: a request is cut at
+     * most that late. */
+    sweep_ms = (uint64_t)s->request_timeout_ms / 4;
+    sweep_ms = sweep_ms > 1000 ? 1000 : sweep_ms < 100 ? 100 : sweep_ms;
+    uv_timer_start(&s->sweep, on_sweep, sweep_ms, sweep_ms);
+    for (size_t i = 0; i < s->nlst; i++) {
+        run_mhd(&s->lst[i]);
+    }
     *ret = s;
     s = NULL;
     result = 0;
 out:
     if (s != NULL) {
-        if (s->daemon != NULL) {
-            MHD_stop_daemon(s->daemon);
-        }
-        ph_free(s);
+        /* The sweep timer and the listeners started so far are live uv
+         * handles: close through the normal path (frees s later). */
+        http_server_stop(s);
     }
     return result;
+}
+
+int
+http_server_update(struct http_server *s,
+                   const struct http_server_opts *opts)
+{
+    if (set_proxies(s, opts) != 0) {
+        return PH_ENOMEM;
+    }
+    s->max_per_client = opts->max_per_client;
+    s->request_timeout_ms =
+        opts->request_timeout_ms ? opts->request_timeout_ms : 30000;
+    return 0;
 }
 
 static void
@@ -430,8 +792,18 @@ on_closed(uv_handle_t *h)
     struct http_server *s = h->data;
 
     if (--s->pending_closes == 0) {
+        ph_free(s->proxies);
         ph_free(s);
     }
+}
+
+static void
+on_listener_closed(uv_handle_t *h)
+{
+    struct http_listener *l = h->data;
+
+    h->data = l->s;
+    on_closed(h);
 }
 
 void
@@ -441,19 +813,41 @@ http_server_stop(struct http_server *s)
         return;
     }
     s->closing = 1;
-    /* Stop polling before MHD closes its epoll fd. */
-    uv_poll_stop(&s->poll);
-    s->pending_closes = 2;
-    uv_close((uv_handle_t *)&s->poll, on_closed);
-    uv_close((uv_handle_t *)&s->timer, on_closed);
-    MHD_stop_daemon(s->daemon);
-    s->daemon = NULL;
+    s->pending_closes = 1 + 2 * (int)s->nlst;
+    for (size_t i = 0; i < s->nlst; i++) {
+        struct http_listener *l = &s->lst[i];
+
+        /* Stop polling before MHD closes its epoll fd. */
+        uv_poll_stop(&l->poll);
+        uv_close((uv_handle_t *)&l->poll, on_listener_closed);
+        uv_close((uv_handle_t *)&l->timer, on_listener_closed);
+        MHD_stop_daemon(l->daemon); /* conn_closed frees the records */
+        l->daemon = NULL;
+    }
+    uv_close((uv_handle_t *)&s->sweep, on_closed);
 }
 
 int
 http_server_port(const struct http_server *s)
 {
-    return s->port;
+    return s->lst[0].port;
+}
+
+int
+http_server_agent_port(const struct http_server *s)
+{
+    return s->nlst > 1 ? s->lst[1].port : 0;
+}
+
+void
+http_server_stats(const struct http_server *s, struct http_server_stats *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->refused_per_client = s->refused_per_client;
+    ret->cut_deadline = s->cut_deadline;
+    for (size_t i = 0; i < s->nlst; i++) {
+        ret->open[s->lst[i].kind] = s->lst[i].nconns;
+    }
 }
 
 const char *
@@ -492,6 +886,18 @@ const char *
 http_req_client(const struct http_request *req)
 {
     return req->client;
+}
+
+const char *
+http_req_client_key(const struct http_request *req)
+{
+    return req->client_key;
+}
+
+enum http_listener_kind
+http_req_listener(const struct http_request *req)
+{
+    return req->l->kind;
 }
 
 int

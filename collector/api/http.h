@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "netaddr.h"
+
 #define HTTP_MAX_EXTRA_HEADERS 8
 
 struct http_request;
@@ -48,11 +50,37 @@ typedef void (*http_handler_cb)(struct http_request *req,
 
 struct http_server;
 
+/*
+ * Connection budgets. Each listener (the public one, and agent_listen
+ * when set) has its own libmicrohttpd daemon with its own connection
+ * limit, so a flood of anonymous readers cannot take the agents' and
+ * API clients' connections. On each listener a client (an IPv4 address
+ * or an IPv6 /64) may hold at most max_per_client connections; trusted
+ * proxies are exempt (they carry many readers; the proxy limits each).
+ * Every request must arrive whole (headers and body) within
+ * request_timeout_ms of the connection's opening or of the end of the
+ * previous response on it, however slowly it trickles in; a connection
+ * silent for idle_timeout_ms is closed too.
+ */
 struct http_server_opts {
     const char *listen;          /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+    const char *agent_listen;    /* NULL: none */
     size_t max_body_bytes;
-    unsigned max_connections;
-    unsigned idle_timeout_s;
+    unsigned max_connections;        /* public listener (0: 1000) */
+    unsigned agent_max_connections;  /* agent listener (0: 256) */
+    unsigned max_per_client;         /* 0: no per-client limit */
+    unsigned request_timeout_ms;     /* 0: 30 s */
+    unsigned idle_timeout_ms;        /* 0: 15 s */
+    const struct netaddr_cidr *proxies; /* copied */
+    size_t nproxies;
+};
+
+enum http_listener_kind { HTTP_PUBLIC = 0, HTTP_AGENT = 1 };
+
+struct http_server_stats {
+    uint64_t refused_per_client;  /* connections over a client's limit */
+    uint64_t cut_deadline;        /* requests cut at request_timeout */
+    unsigned open[2];             /* open connections per listener */
 };
 
 /* Starts listening. Returns 0 and a new server, or PH_E* with a message
@@ -60,11 +88,19 @@ struct http_server_opts {
 int http_server_start(uv_loop_t *loop, const struct http_server_opts *opts,
                       http_handler_cb handler, void *arg,
                       struct http_server **ret, char *errbuf, size_t errlen);
+/* Applies what can change while running: trusted proxies, the
+ * per-client limit and the request deadline (addresses and budgets need
+ * a restart). Returns 0 or PH_ENOMEM (then nothing changed). */
+int http_server_update(struct http_server *s,
+                       const struct http_server_opts *opts);
 /* Stops accepting, closes every connection and the uv handles; frees the
  * server once libuv has closed them. Accepts NULL. */
 void http_server_stop(struct http_server *s);
-/* The bound port (useful with port 0). */
+/* The bound port of a listener (useful with port 0); 0 when absent. */
 int http_server_port(const struct http_server *s);
+int http_server_agent_port(const struct http_server *s);
+void http_server_stats(const struct http_server *s,
+                       struct http_server_stats *ret);
 
 /* Request accessors; returned strings are borrowed for the call. */
 const char *http_req_method(const struct http_request *req);
@@ -73,8 +109,14 @@ const char *http_req_header(const struct http_request *req,
                             const char *name);
 const char *http_req_query(const struct http_request *req, const char *key);
 const uint8_t *http_req_body(const struct http_request *req, size_t *len);
-/* Client IP as text. */
+/* Client IP as text (from X-Forwarded-For when the peer is a trusted
+ * proxy). */
 const char *http_req_client(const struct http_request *req);
+/* The key per-client limits use: the IPv4 address, or the IPv6 /64
+ * ("2001:db8:1:2::/64"). */
+const char *http_req_client_key(const struct http_request *req);
+/* The listener the request came in on. */
+enum http_listener_kind http_req_listener(const struct http_request *req);
 /* 1 if the client accepts gzip. */
 int http_req_accepts_gzip(const struct http_request *req);
 

@@ -4,6 +4,7 @@
 
 #include "admin.h"
 #include "engine.h"
+#include "http.h"
 #include "store.h"
 #include "incident.h"
 #include "intake.h"
@@ -100,6 +101,25 @@ metrics_render(const struct hub *h, struct buf *b)
             m->auth_failures);
     counter(b, "pharos_api_rate_limited_total",
             "Management API requests refused with 429.", m->rate_limited);
+    if (h->http != NULL) {
+        struct http_server_stats hs;
+
+        http_server_stats(h->http, &hs);
+        counter(b, "pharos_http_connections_refused_total",
+                "Connections refused: the client held its "
+                "max_connections_per_client.",
+                hs.refused_per_client);
+        counter(b, "pharos_http_requests_cut_total",
+                "Connections closed at server.request_timeout with their "
+                "request incomplete.",
+                hs.cut_deadline);
+        buf_appends(b, "# HELP pharos_http_connections_open Open "
+                       "connections by listener.\n"
+                       "# TYPE pharos_http_connections_open gauge\n");
+        buf_printf(b, "pharos_http_connections_open{listener=\"public\"} %u\n"
+                      "pharos_http_connections_open{listener=\"agent\"} %u\n",
+                   hs.open[HTTP_PUBLIC], hs.open[HTTP_AGENT]);
+    }
     {
         size_t open = 0, active = 0;
         for (size_t i = 0; i < h->nincidents; i++) {

@@ -300,6 +300,14 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 414, "uri_too_long", "path too long");
         return;
     }
+    /* server.agent_listen serves agents, the API and health only. */
+    if (http_req_listener(req) == HTTP_AGENT &&
+        strncmp(path, "/v1/", 4) != 0 && strcmp(path, "/healthz") != 0 &&
+        strcmp(path, "/metrics") != 0) {
+        http_resp_error(resp, 404, "not_found",
+                        "this listener serves /v1/ and /healthz only");
+        return;
+    }
     for (size_t i = 0; i < NROUTES; i++) {
         const struct route *r = &table[i];
 

@@ -296,6 +296,18 @@ subscribe(struct hub *h, struct http_request *req,
                         err);
         return;
     }
+    if (!management && (existing || r.kind == NOTIFY_EMAIL)) {
+        /* The public answer says nothing about the address: the same
+         * for a new one, a pending or an active one (anyone can submit
+         * anyone's address), so it neither confirms a subscription nor
+         * leaks its id, state, components or dates. */
+        static const char accepted[] =
+            "{\"status\":\"accepted\",\"message\":\"Thanks. If this "
+            "address can receive notifications, a confirmation message is "
+            "on its way: follow its link to start receiving them.\"}\n";
+        http_resp_text(resp, 202, "application/json", accepted);
+        return;
+    }
     o = sub_json(&sub, management);
     if (secret[0] != '\0') {
         /* Shown this once; the page never lists it again. */
@@ -318,7 +330,8 @@ subscribers_public(struct api_req *rq, struct http_request *req,
     struct hub *h = rq->h;
     int64_t wait_ms;
 
-    wait_ms = notify_rate_check(h, http_req_client(req));
+    /* Keyed by IPv4 address or IPv6 /64 (http_req_client_key). */
+    wait_ms = notify_rate_check(h, http_req_client_key(req));
     if (wait_ms > 0) {
         char s[32];
 

@@ -179,6 +179,63 @@ struct server_stage {
     uint32_t api_rate_limit;
     uint32_t max_result_age_ms;
     uint32_t max_result_ahead_ms;
+    char *agent_listen;
+    uint32_t max_connections;
+    uint32_t agent_max_connections;
+    uint32_t max_connections_per_client;
+    uint32_t request_timeout_ms;
+    uint32_t idle_timeout_ms;
+    struct netaddr_cidr *proxies;
+    size_t nproxies;
+};
+
+#define MAX_PROXIES 64
+
+/* server.trusted_proxies: a list of addresses or CIDR networks. */
+static int
+proxies_validate(const struct conf_opt *opt, const struct conf_node *node,
+                 void *base, const char *file, struct conf_errs *errs)
+{
+    struct server_stage *sv = base;
+    const struct conf_node *it;
+    size_t n = 0;
+
+    (void)opt;
+    if (node->type != CONF_SEQ) {
+        conf_err(errs, file, node->line, node->col,
+                 "trusted_proxies must be a list of addresses or networks");
+        return -1;
+    }
+    for (it = node->child; it != NULL; it = it->next) {
+        n++;
+    }
+    if (n > MAX_PROXIES) {
+        conf_err(errs, file, node->line, node->col,
+                 "at most %d trusted_proxies", MAX_PROXIES);
+        return -1;
+    }
+    ph_free(sv->proxies);
+    sv->nproxies = 0;
+    sv->proxies = n > 0 ? ph_calloc(n, sizeof(*sv->proxies)) : NULL;
+    if (n > 0 && sv->proxies == NULL) {
+        conf_err(errs, file, node->line, node->col, "out of memory");
+        return -1;
+    }
+    for (it = node->child; it != NULL; it = it->next) {
+        if (it->type != CONF_SCALAR ||
+            netaddr_cidr_parse(it->value, &sv->proxies[sv->nproxies]) != 0) {
+            conf_err(errs, file, it->line, it->col,
+                     "not an address or network: %s",
+                     it->type == CONF_SCALAR ? it->value : "(not a string)");
+            continue;
+        }
+        sv->nproxies++;
+    }
+    return 0;
+}
+
+static const struct conf_custom proxies_custom = {
+    .decode = proxies_validate,
 };
 
 static const struct conf_opt server_opts[] = {
@@ -207,6 +264,29 @@ static const struct conf_opt server_opts[] = {
      offsetof(struct server_stage, max_result_ahead_ms), "5m", 1000,
      86400000, 0, NULL,
      "agent results dated further ahead of our clock are refused (400)"},
+    {"agent_listen", CONF_T_STR, offsetof(struct server_stage, agent_listen),
+     NULL, 0, 0, 0, NULL,
+     "second address:port serving only /v1/ (agents, API) and /healthz"},
+    {"max_connections", CONF_T_UINT32,
+     offsetof(struct server_stage, max_connections), "1000", 16, 1000000, 0,
+     NULL, "open connections on the public listener"},
+    {"agent_max_connections", CONF_T_UINT32,
+     offsetof(struct server_stage, agent_max_connections), "256", 16,
+     1000000, 0, NULL, "open connections on agent_listen"},
+    {"max_connections_per_client", CONF_T_UINT32,
+     offsetof(struct server_stage, max_connections_per_client), "32", 0,
+     1000000, 0, NULL,
+     "open connections per IPv4 address or IPv6 /64, trusted proxies "
+     "exempt (0 = no limit)"},
+    {"request_timeout", CONF_T_DURATION,
+     offsetof(struct server_stage, request_timeout_ms), "30s", 1000,
+     3600000, 0, NULL,
+     "a request's headers and body must arrive within this time"},
+    {"idle_timeout", CONF_T_DURATION,
+     offsetof(struct server_stage, idle_timeout_ms), "15s", 1000, 3600000,
+     0, NULL, "a connection without traffic is closed after this time"},
+    {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &proxies_custom,
+     "addresses or networks whose X-Forwarded-For names the client"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -266,6 +346,12 @@ static const struct conf_opt notify_opts[] = {
     {"max_subscribers", CONF_T_UINT32,
      offsetof(struct conf_notify, max_subscribers), "100000", 1, 10000000, 0,
      NULL, "subscribers kept at most (unsubscribed ones not counted)"},
+    {"confirm_every", CONF_T_DURATION,
+     offsetof(struct conf_notify, confirm_every_ms), "1h", 0, 7LL * 86400000,
+     0, NULL, "one confirmation email per address per this interval"},
+    {"confirm_daily_max", CONF_T_UINT32,
+     offsetof(struct conf_notify, confirm_daily_max), "3", 1, 100, 0, NULL,
+     "confirmation emails one address may get in 24 hours"},
     {"smtp", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
      "the mail relay of email notifications"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -524,6 +610,14 @@ decode_simple_sections(const struct conf_node *root, const char *file,
     cf->api_rate_limit = sv.api_rate_limit;
     cf->max_result_age_ms = sv.max_result_age_ms;
     cf->max_result_ahead_ms = sv.max_result_ahead_ms;
+    cf->agent_listen = sv.agent_listen;
+    cf->max_connections = sv.max_connections;
+    cf->agent_max_connections = sv.agent_max_connections;
+    cf->max_connections_per_client = sv.max_connections_per_client;
+    cf->request_timeout_ms = sv.request_timeout_ms;
+    cf->idle_timeout_ms = sv.idle_timeout_ms;
+    cf->trusted_proxies = sv.proxies;
+    cf->ntrusted_proxies = sv.nproxies;
     make_relative(&cf->state_dir, file);
     make_relative(&cf->publish_dir, file);
     make_relative(&cf->web_dir, file);
@@ -975,6 +1069,8 @@ pharos_conf_free(struct pharos_conf *c)
 {
     ph_free(c->path);
     ph_free(c->listen);
+    ph_free(c->agent_listen);
+    ph_free(c->trusted_proxies);
     ph_free(c->state_dir);
     ph_free(c->publish_dir);
     ph_free(c->web_dir);

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "netaddr.h"
 
 enum auto_incidents {
     AUTO_INCIDENTS_DRAFT = 0,
@@ -44,6 +45,8 @@ struct conf_notify {
     uint32_t subscribe_burst;    /* public sign-ups per client address.. */
     uint32_t subscribe_every_ms; /* ..refilled one per this interval */
     uint32_t max_subscribers;    /* cap on stored (not unsubscribed) rows */
+    uint32_t confirm_every_ms;   /* one confirmation email per address.. */
+    uint32_t confirm_daily_max;  /* ..and at most this many a day */
     /* smtp: (email is off when url is NULL) */
     char *smtp_url;              /* smtp://host:587 or smtps://host:465 */
     enum smtp_tls_mode smtp_tls;
@@ -160,6 +163,14 @@ struct pharos_conf {
     uint32_t api_rate_limit; /* management requests per minute per key */
     uint32_t max_result_age_ms;   /* results older than now - this: 400 */
     uint32_t max_result_ahead_ms; /* results newer than now + this: 400 */
+    char *agent_listen;      /* second listener for /v1/, or NULL */
+    uint32_t max_connections;        /* public listener's budget */
+    uint32_t agent_max_connections;  /* agent listener's budget */
+    uint32_t max_connections_per_client; /* per IPv4 address or IPv6 /64 */
+    uint32_t request_timeout_ms;     /* whole request: headers and body */
+    uint32_t idle_timeout_ms;        /* no traffic at all */
+    struct netaddr_cidr *trusted_proxies; /* X-Forwarded-For honoured from */
+    size_t ntrusted_proxies;
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;

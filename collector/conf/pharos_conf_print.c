@@ -147,6 +147,21 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
                c->max_body_bytes, c->max_results_per_batch,
                c->api_rate_limit, c->max_result_age_ms,
                c->max_result_ahead_ms);
+    kv(b, "  ", "agent_listen", c->agent_listen);
+    buf_printf(b, "  max_connections: %u\n  agent_max_connections: %u\n"
+               "  max_connections_per_client: %u\n"
+               "  request_timeout: %ums\n  idle_timeout: %ums\n",
+               c->max_connections, c->agent_max_connections,
+               c->max_connections_per_client, c->request_timeout_ms,
+               c->idle_timeout_ms);
+    if (c->ntrusted_proxies > 0) {
+        buf_appends(b, "  trusted_proxies:\n");
+        for (size_t i = 0; i < c->ntrusted_proxies; i++) {
+            char net[64];
+            netaddr_cidr_format(&c->trusted_proxies[i], net, sizeof(net));
+            buf_printf(b, "    - \"%s\"\n", net);
+        }
+    }
     buf_printf(b, "retention:\n  raw: %ud\n", c->retention_raw_days);
     buf_printf(b, "incidents:\n  auto: %s\n  resolve_after: %ums\n",
                autos[c->auto_incidents], c->resolve_after_ms);
@@ -163,12 +178,14 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
                    "  retry_for: %ums\n  quarantine_after: %u\n"
                    "  timeout: %ums\n  max_in_flight: %u\n"
                    "  subscribe_burst: %u\n  subscribe_every: %ums\n"
-                   "  max_subscribers: %u\n",
+                   "  max_subscribers: %u\n  confirm_every: %ums\n"
+                   "  confirm_daily_max: %u\n",
                    yesno(n->allow_private_targets), n->coalesce_ms,
                    n->retry_base_ms, n->retry_max_ms, n->retry_for_ms,
                    n->quarantine_after, n->timeout_ms, n->max_in_flight,
                    n->subscribe_burst, n->subscribe_every_ms,
-                   n->max_subscribers);
+                   n->max_subscribers, n->confirm_every_ms,
+                   n->confirm_daily_max);
         if (n->smtp_url != NULL) {
             /* The password is never printed. */
             buf_appends(b, "  smtp:\n");

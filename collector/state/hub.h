@@ -28,6 +28,7 @@ struct publish;
 struct intake;
 struct notify;
 struct rollup;
+struct http_server;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -109,6 +110,7 @@ struct hub {
     struct store *store;
     struct engine *engine;
     struct publish *publish;      /* read only here: ops.c serves it */
+    struct http_server *http;     /* the wiring's; /metrics reads stats */
     struct notify *notify;        /* subscriptions and delivery */
 
     struct idmap check_ids;       /* check id -> index in conf.checks */

@@ -694,6 +694,29 @@ enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
     return rc;
 }
 
+#define DAY_MS (86400LL * 1000)
+
+/* 1 when sub may get another confirmation email now. */
+static int
+confirmation_allowed(struct hub *h, const struct store_subscriber *sub,
+                     int64_t now)
+{
+    const struct conf_notify *nc = &h->conf.notify;
+    int64_t count = 0, last = 0;
+
+    if (store_outbox_sent_since(h->store, sub->id, "confirm", now - DAY_MS,
+                                &count, &last) != 0) {
+        return 0; /* when in doubt, send nothing */
+    }
+    if (count >= (int64_t)nc->confirm_daily_max ||
+        (count > 0 && now - last < (int64_t)nc->confirm_every_ms)) {
+        log_debug("notify: no new confirmation for %s (%lld in 24 h)",
+                  sub->id, (long long)count);
+        return 0;
+    }
+    return 1;
+}
+
 /* A new confirmation token for sub, stored as its hash, and its email. */
 static int
 send_confirmation(struct hub *h, const struct store_subscriber *sub)
@@ -753,7 +776,7 @@ notify_subscribe(struct hub *h, const struct notify_sub_request *r,
             if (r->skip_confirmation) {
                 rc = store_sub_set_state(h->store, sub->id, "active", now);
                 snprintf(sub->state, sizeof(sub->state), "active");
-            } else {
+            } else if (confirmation_allowed(h, sub, now)) {
                 rc = send_confirmation(h, sub);
             }
         }

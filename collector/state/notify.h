@@ -64,7 +64,10 @@ struct notify_sub_request {
  * skip_confirmation; webhook and Slack subscribers start active, and a
  * webhook's signing secret is written to ret_secret (shown once).
  * An existing subscription of the same address is returned instead
- * (*ret_existing = 1; a pending email gets a fresh confirmation).
+ * (*ret_existing = 1); a pending email gets a fresh confirmation only
+ * when its last one is older than notify.confirm_every and it got fewer
+ * than notify.confirm_daily_max in the last 24 hours (anyone can submit
+ * anyone's address: this bounds what they can make us send).
  * Returns 0; PH_EINVAL (err says why), PH_EBUSY (subscriber cap) or
  * PH_EDB.
  */

@@ -261,6 +261,11 @@ int store_sub_set_state(struct store *s, const char *id, const char *state,
 /* Replaces the confirm token (a new confirmation email). */
 int store_sub_set_confirm(struct store *s, const char *id,
                           const char *confirm_sha256, int64_t now_ms);
+/* Messages of event enqueued for a subscriber since since_ms: their
+ * count and the newest one's created_ms (0 when none). */
+int store_outbox_sent_since(struct store *s, const char *subscriber_id,
+                            const char *event, int64_t since_ms,
+                            int64_t *ret_count, int64_t *ret_last_ms);
 typedef int (*store_sub_cb)(const struct store_subscriber *sub, void *arg);
 /* Walks subscribers in state (NULL: all), oldest first. */
 int store_sub_list(struct store *s, const char *state, store_sub_cb cb,

@@ -262,6 +262,33 @@ count_query(struct store *s, const char *sql, int64_t *ret)
 }
 
 int
+store_outbox_sent_since(struct store *s, const char *subscriber_id,
+                        const char *event, int64_t since_ms,
+                        int64_t *ret_count, int64_t *ret_last_ms)
+{
+    sqlite3_stmt *st = prep(s, "SELECT count(*), coalesce(max(created_ms), 0)"
+                               " FROM outbox WHERE subscriber_id = ?1 AND "
+                               "event = ?2 AND created_ms >= ?3");
+    int rc;
+
+    *ret_count = 0;
+    *ret_last_ms = 0;
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    sqlite3_bind_text(st, 1, subscriber_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, since_ms);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_count = sqlite3_column_int64(st, 0);
+        *ret_last_ms = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : store_db_error(s, "outbox count");
+}
+
+int
 store_sub_count(struct store *s, int64_t *ret)
 {
     return count_query(s,

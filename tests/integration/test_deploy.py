@@ -364,6 +364,8 @@ def check_compose_on_loopback(res, d, h):
     with open(os.path.join(ddir, "pharos.yml")) as f:
         conf = f.read()
     conf = conf.replace('"0.0.0.0:8080"', f'"127.0.0.1:{cport}"')
+    aport = free_port()
+    conf = conf.replace('"0.0.0.0:8081"', f'"127.0.0.1:{aport}"')
     conf = conf.replace("publish_dir: /var/lib/pharos/public",
                         f"publish_dir: {public}")
     conf = conf.replace("state_dir: /var/lib/pharos", f"state_dir: {state}")
@@ -394,6 +396,7 @@ def check_compose_on_loopback(res, d, h):
     with open(os.path.join(ddir, "nginx.conf")) as f:
         site = f.read()
     site = site.replace("server collector:8080;", f"server 127.0.0.1:{cport};")
+    site = site.replace("server collector:8081;", f"server 127.0.0.1:{aport};")
     site = site.replace("listen [::]:80;", "")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{nport};")
     site = site.replace("root /srv/pharos/public;", f"root {public};")

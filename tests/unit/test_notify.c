@@ -213,6 +213,48 @@ test_address_classes(void **state)
     assert_int_equal(netaddr_classify_text("example.org"), -1);
 }
 
+/* Trusted-proxy networks and the per-client key of connection and
+ * sign-up limits. */
+static void
+test_cidr_and_client_key(void **state)
+{
+    struct netaddr_cidr n[2];
+    uint8_t a[16], k[16];
+    char text[64];
+
+    (void)state;
+    assert_int_equal(netaddr_cidr_parse("10.1.2.3/8", &n[0]), 0);
+    netaddr_cidr_format(&n[0], text, sizeof(text));
+    assert_string_equal(text, "10.0.0.0/8");
+    assert_int_equal(netaddr_cidr_parse("2001:db8::/32", &n[1]), 0);
+    netaddr_cidr_format(&n[1], text, sizeof(text));
+    assert_string_equal(text, "2001:db8::/32");
+    assert_int_equal(netaddr_cidr_parse("::1", &n[1]), 0);
+    netaddr_cidr_format(&n[1], text, sizeof(text));
+    assert_string_equal(text, "::1/128");
+    assert_int_equal(netaddr_cidr_parse("10.0.0.0/33", &n[1]), -1);
+    assert_int_equal(netaddr_cidr_parse("10.0.0.0/", &n[1]), -1);
+    assert_int_equal(netaddr_cidr_parse("example.org", &n[1]), -1);
+    assert_int_equal(netaddr_cidr_parse("/8", &n[1]), -1);
+
+    assert_int_equal(netaddr_cidr_parse("::1", &n[1]), 0);
+    assert_int_equal(netaddr_bytes_text("10.200.0.1", a), 0);
+    assert_int_equal(netaddr_in_list(a, n, 2), 1);
+    assert_int_equal(netaddr_bytes_text("11.0.0.1", a), 0);
+    assert_int_equal(netaddr_in_list(a, n, 2), 0);
+    assert_int_equal(netaddr_bytes_text("::1", a), 0);
+    assert_int_equal(netaddr_in_list(a, n, 2), 1);
+    assert_int_equal(netaddr_in_list(a, n, 1), 0);
+
+    assert_int_equal(netaddr_bytes_text("198.51.100.7", a), 0);
+    netaddr_client_key(a, k, text, sizeof(text));
+    assert_string_equal(text, "198.51.100.7");
+    assert_int_equal(netaddr_bytes_text("2001:db8:1:2:aaaa:bbbb:cccc:dddd",
+                                        a), 0);
+    netaddr_client_key(a, k, text, sizeof(text));
+    assert_string_equal(text, "2001:db8:1:2::/64");
+}
+
 static void
 test_url_check(void **state)
 {
@@ -663,6 +705,7 @@ main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_secret),
         cmocka_unit_test(test_address_classes),
+        cmocka_unit_test(test_cidr_and_client_key),
         cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_url_split),
         cmocka_unit_test(test_url_check_tricky),

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static enum netaddr_class
@@ -138,4 +139,145 @@ netaddr_class_name(enum netaddr_class c)
         return "reserved";
     }
     return "reserved";
+}
+
+/* ---- networks and client keys ---- */
+
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int
+is_v4(const uint8_t a[16])
+{
+    return memcmp(a, v4mapped, 12) == 0;
+}
+
+int
+netaddr_bytes_text(const char *text, uint8_t ret[16])
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (inet_pton(AF_INET, text, &a4) == 1) {
+        memcpy(ret, v4mapped, 12);
+        memcpy(ret + 12, &a4, 4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, &a6) == 1) {
+        memcpy(ret, a6.s6_addr, 16);
+        return 0;
+    }
+    return -1;
+}
+
+int
+netaddr_bytes(const struct sockaddr *sa, uint8_t ret[16])
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const void *)sa;
+        memcpy(ret, v4mapped, 12);
+        memcpy(ret + 12, &s4->sin_addr, 4);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)sa;
+        memcpy(ret, s6->sin6_addr.s6_addr, 16);
+        return 0;
+    }
+    return -1;
+}
+
+static void
+mask(uint8_t a[16], unsigned bits)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned keep = bits > i * 8 ? bits - i * 8 : 0;
+        if (keep < 8) {
+            a[i] &= (uint8_t)(0xff00u >> keep);
+        }
+    }
+}
+
+int
+netaddr_cidr_parse(const char *text, struct netaddr_cidr *ret)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *slash = strchr(text, '/');
+    size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
+    unsigned long bits;
+    char *end = NULL;
+    unsigned max;
+
+    if (n == 0 || n >= sizeof(host)) {
+        return -1;
+    }
+    memcpy(host, text, n);
+    host[n] = '\0';
+    if (netaddr_bytes_text(host, ret->addr) != 0) {
+        return -1;
+    }
+    max = strchr(host, ':') == NULL ? 32 : 128;
+    if (slash == NULL) {
+        bits = max;
+    } else {
+        if (slash[1] < '0' || slash[1] > '9') {
+            return -1;
+        }
+        bits = strtoul(slash + 1, &end, 10);
+        if (*end != '\0' || bits > max) {
+            return -1;
+        }
+    }
+    ret->bits = (unsigned)bits + (max == 32 ? 96 : 0);
+    mask(ret->addr, ret->bits);
+    return 0;
+}
+
+void
+netaddr_cidr_format(const struct netaddr_cidr *c, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+
+    if (is_v4(c->addr) && c->bits >= 96) {
+        inet_ntop(AF_INET, c->addr + 12, host, sizeof(host));
+        snprintf(out, len, "%s/%u", host, c->bits - 96);
+    } else {
+        inet_ntop(AF_INET6, c->addr, host, sizeof(host));
+        snprintf(out, len, "%s/%u", host, c->bits);
+    }
+}
+
+int
+netaddr_in_list(const uint8_t a[16], const struct netaddr_cidr *list,
+                size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t m[16];
+
+        memcpy(m, a, 16);
+        mask(m, list[i].bits);
+        if (memcmp(m, list[i].addr, 16) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void
+netaddr_client_key(const uint8_t a[16], uint8_t ret[16], char *text,
+                   size_t len)
+{
+    memcpy(ret, a, 16);
+    if (!is_v4(a)) {
+        mask(ret, 64);
+    }
+    if (text == NULL) {
+        return;
+    }
+    if (is_v4(a)) {
+        inet_ntop(AF_INET, ret + 12, text, (socklen_t)len);
+    } else {
+        char host[INET6_ADDRSTRLEN] = "";
+        inet_ntop(AF_INET6, ret, host, sizeof(host));
+        snprintf(text, len, "%s/64", host);
+    }
 }
