@@ -28,6 +28,7 @@
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
+#include "store_writer.h"
 #include "timefmt.h"
 
 #define TICK_MS 1000
@@ -584,6 +585,11 @@ collector_start(struct collector *c)
         log_warnx("fatal: %s", err);
         return rc;
     }
+    rc = store_writer_start(c->loop, path, &c->h.writer, err, sizeof(err));
+    if (rc != 0) {
+        log_warnx("fatal: cannot start the database writer: %s", err);
+        return rc;
+    }
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -814,6 +820,9 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
+    /* Commit and ack what agents sent before the server goes. */
+    store_writer_stop(c->h.writer);
+    c->h.writer = NULL;
     if (c->h.rollup != NULL) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }

@@ -82,6 +82,15 @@ struct http_server {
     size_t nproxies;
     uint64_t refused_per_client;
     uint64_t cut_deadline;
+    struct http_pending *pending;   /* deferred replies, for stop */
+};
+
+/* A reply promised for later (http_defer): the request's connection is
+ * suspended until http_pending_finish(). */
+struct http_pending {
+    struct http_pending *prev, *next;
+    struct http_server *s;
+    struct http_request *req;       /* NULL once the request is gone */
 };
 
 /* Per-request state, lives from the first access-handler call to the
@@ -95,6 +104,9 @@ struct http_request {
     int too_big;
     char client[INET6_ADDRSTRLEN];
     char client_key[INET6_ADDRSTRLEN + 4];
+    struct http_pending *pending;   /* deferred, waiting for its reply */
+    struct http_response late;      /* the deferred reply, once has_late */
+    int has_late;
 };
 
 static void run_mhd(struct http_listener *l);
@@ -498,6 +510,16 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
         *req_cls = req;
         return MHD_YES;
     }
+    if (req->has_late) {
+        /* Resumed with the deferred reply. */
+        req->has_late = 0;
+        ret = send_response(req, &req->late);
+        response_free(&req->late);
+        return ret;
+    }
+    if (req->pending != NULL) {
+        return MHD_YES; /* still waiting (a spurious call) */
+    }
     if (*upload_data_size > 0) {
         if (!req->too_big &&
             buf_append(&req->body, upload_data, *upload_data_size) != 0) {
@@ -522,6 +544,12 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
     } else {
         s->handler(req, &resp, s->arg);
     }
+    if (resp.status == 0 && req->pending != NULL) {
+        /* The handler will answer later: park the connection. */
+        response_free(&resp);
+        MHD_suspend_connection(conn);
+        return MHD_YES;
+    }
     if (resp.status == 0) {
         http_resp_error(&resp, 500, "internal", "no response");
     }
@@ -545,10 +573,97 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         hc->start_ms = time_now_ms();
     }
     if (req != NULL) {
+        if (req->pending != NULL) {
+            req->pending->req = NULL; /* its owner finishes into nothing */
+        }
+        if (req->has_late) {
+            response_free(&req->late);
+        }
         buf_free(&req->body);
         ph_free(req);
         *req_cls = NULL;
     }
+}
+
+static void
+pending_unlink(struct http_pending *p)
+{
+    struct http_server *s = p->s;
+
+    if (p->prev != NULL) {
+        p->prev->next = p->next;
+    } else if (s->pending == p) {
+        s->pending = p->next;
+    }
+    if (p->next != NULL) {
+        p->next->prev = p->prev;
+    }
+    p->prev = p->next = NULL;
+}
+
+struct http_pending *
+http_defer(struct http_request *req)
+{
+    struct http_server *s = req->l->s;
+    struct http_pending *p;
+
+    if (req->pending != NULL || s->closing) {
+        return NULL;
+    }
+    p = ph_calloc(1, sizeof(*p));
+    if (p == NULL) {
+        return NULL;
+    }
+    p->s = s;
+    p->req = req;
+    p->next = s->pending;
+    if (s->pending != NULL) {
+        s->pending->prev = p;
+    }
+    s->pending = p;
+    req->pending = p;
+    return p;
+}
+
+/* Moves resp into the suspended request and resumes its connection. */
+static void
+deliver(struct http_request *req, struct http_response *resp)
+{
+    req->pending = NULL;
+    req->late = *resp;
+    req->has_late = 1;
+    memset(resp, 0, sizeof(*resp));
+    if (req->late.status == 0) {
+        http_resp_error(&req->late, 500, "internal", "no response");
+    }
+    MHD_resume_connection(req->conn);
+    uv_timer_start(&req->l->timer, on_timer, 0, 0);
+}
+
+void
+http_undefer(struct http_pending *p)
+{
+    if (p->req != NULL) {
+        p->req->pending = NULL;
+    }
+    pending_unlink(p);
+    ph_free(p);
+}
+
+void
+http_pending_finish(struct http_pending *p, struct http_response *resp)
+{
+    if (p == NULL) {
+        response_free(resp);
+        return;
+    }
+    if (p->req != NULL) {
+        pending_unlink(p);
+        deliver(p->req, resp);
+    } else {
+        response_free(resp);
+    }
+    ph_free(p);
 }
 
 /* Parses "host:port", "[v6]:port" or ":port". */
@@ -663,7 +778,8 @@ start_listener(struct http_server *s, struct http_listener *l,
 {
     struct sockaddr_storage ss;
     const union MHD_DaemonInfo *di;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     int v6 = 0;
 
     if (parse_listen(listen, &ss, &v6) != 0) {
@@ -813,6 +929,28 @@ http_server_stop(struct http_server *s)
         return;
     }
     s->closing = 1;
+    /* Deferred replies still owed: answer 503 now; their owners' later
+     * http_pending_finish() finds the request gone. */
+    while (s->pending != NULL) {
+        struct http_pending *p = s->pending;
+        struct http_response r;
+
+        pending_unlink(p);
+        memset(&r, 0, sizeof(r));
+        http_resp_error(&r, 503, "unavailable", "shutting down");
+        if (p->req != NULL) {
+            struct http_request *req = p->req;
+
+            p->req = NULL;
+            deliver(req, &r);
+        }
+        response_free(&r);
+    }
+    for (size_t i = 0; i < s->nlst; i++) {
+        if (s->lst[i].daemon != NULL) {
+            MHD_run(s->lst[i].daemon); /* send what was resumed */
+        }
+    }
     s->pending_closes = 1 + 2 * (int)s->nlst;
     for (size_t i = 0; i < s->nlst; i++) {
         struct http_listener *l = &s->lst[i];

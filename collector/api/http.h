@@ -120,6 +120,24 @@ enum http_listener_kind http_req_listener(const struct http_request *req);
 /* 1 if the client accepts gzip. */
 int http_req_accepts_gzip(const struct http_request *req);
 
+/*
+ * Deferred replies. A handler that cannot answer before it returns (it
+ * waits for a commit) calls http_defer() and leaves resp empty; the
+ * connection is parked until http_pending_finish() hands over the reply
+ * (moved from resp, which is left empty). Returns new, or NULL when the
+ * server is stopping or out of memory (then answer at once). The
+ * pending object is the caller's until http_pending_finish(), which
+ * always frees it; if the request went away meanwhile (the server
+ * stopped and answered 503 itself), the reply is dropped. Loop thread
+ * only.
+ */
+struct http_pending;
+struct http_pending *http_defer(struct http_request *req);
+void http_pending_finish(struct http_pending *p, struct http_response *resp);
+/* Takes a deferral back while the handler still runs (it answers in
+ * resp after all); frees p. */
+void http_undefer(struct http_pending *p);
+
 /* Response helpers. */
 /* Sets an owned copy of text as the body. Returns 0 or PH_ENOMEM (then
  * the response becomes a 500). */

@@ -9,6 +9,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "store_writer.h"
 #include "timefmt.h"
 #include "token.h"
 #include "wire.h"
@@ -254,6 +255,81 @@ ingest_plan(struct api_req *rq, struct http_request *req,
     snprintf(resp->etag, sizeof(resp->etag), "%s", h->plans[r].etag);
 }
 
+/* A batch on its way through the writer thread: the store's batch first,
+ * so store_batch_free() frees the whole job. */
+struct ingest_job {
+    struct store_batch b;
+    struct hub *h;
+    struct route_pending *reply;
+};
+
+/*
+ * After the commit (or the replay check): feed the engine, ack. The same
+ * for the writer thread's callback and the synchronous fallback; fills
+ * resp and consumes nothing.
+ */
+static void
+after_commit(struct hub *h, const struct store_batch *b,
+             struct http_response *resp)
+{
+    int64_t now = time_now_ms();
+    int region = pharos_conf_region_index(&h->conf, b->region);
+    uint8_t *ack = NULL;
+    size_t acklen = 0;
+    int rc;
+
+    if (b->result == PH_EEXIST) {
+        /* Already committed earlier: ack again, store nothing. */
+        h->metrics.batches_duplicate++;
+    } else if (b->result != 0) {
+        complain(&h->store_complaint, now,
+                 "ingest: cannot store batch %llu of agent %s: %s",
+                 (unsigned long long)b->seq, b->agent_id,
+                 ph_strerror(b->result));
+        http_resp_error(resp, 503, "unavailable", "cannot store results");
+        http_resp_header(resp, "Retry-After", "5");
+        return;
+    } else {
+        complain_release(&h->store_complaint, "ingest: storing again");
+        h->metrics.batches_ingested++;
+        h->metrics.results_ingested += b->n;
+        for (size_t i = 0; i < b->n && region >= 0; i++) {
+            int ck = idmap_get(&h->check_ids, b->results[i].check_id);
+            if (ck < 0) {
+                h->metrics.results_unknown_check++;
+                continue;
+            }
+            engine_result(h->engine, ck, region, &b->results[i]);
+        }
+        store_note_acked(h->store, now);
+    }
+    /* A region removed by a reload since the batch arrived: plan 0 makes
+     * the agent fetch its plan, which then says why. */
+    rc = wire_encode_ack(b->seq, region >= 0 ? h->plans[region].version : 0,
+                         &ack, &acklen);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+        return;
+    }
+    http_resp_take(resp, 200, "application/x-protobuf", ack, acklen);
+    if (b->n > 0 && b->result == 0) {
+        hub_request_evaluate_soon(h);
+    }
+}
+
+/* The writer thread's done callback (loop thread). */
+static void
+batch_done(struct store_batch *b, void *arg)
+{
+    struct ingest_job *j = arg;
+    struct http_response resp;
+
+    memset(&resp, 0, sizeof(resp));
+    after_commit(j->h, b, &resp);
+    route_pending_finish(j->reply, &resp);
+    store_batch_free(b);
+}
+
 void
 ingest_results(struct api_req *rq, struct http_request *req,
                struct http_response *resp)
@@ -268,8 +344,8 @@ ingest_results(struct api_req *rq, struct http_request *req,
     int region;
     int rc;
     int window;
-    uint8_t *ack = NULL;
-    size_t acklen = 0;
+    struct ingest_job *job;
+    struct store_batch *b;
     int64_t now = time_now_ms();
 
     if (a == NULL) {
@@ -317,43 +393,51 @@ ingest_results(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 400, "bad_request", err);
         goto out;
     }
-    rc = store_insert_batch(h->store, a->id, a->region, batch.seq,
-                            batch.results, batch.nresults, now);
-    if (rc == PH_EEXIST) {
-        /* Already committed earlier: ack again, store nothing. */
-        h->metrics.batches_duplicate++;
-    } else if (rc != 0) {
-        complain(&h->store_complaint, now,
-                 "ingest: cannot store batch %llu of agent %s: %s",
-                 (unsigned long long)batch.seq, a->id, ph_strerror(rc));
-        http_resp_error(resp, 503, "unavailable", "cannot store results");
+    job = ph_calloc(1, sizeof(*job));
+    if (job == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
         http_resp_header(resp, "Retry-After", "5");
         goto out;
-    } else {
-        complain_release(&h->store_complaint, "ingest: storing again");
-        h->metrics.batches_ingested++;
-        h->metrics.results_ingested += batch.nresults;
-        for (size_t i = 0; i < batch.nresults; i++) {
-            int ck = idmap_get(&h->check_ids, batch.results[i].check_id);
-            if (ck < 0) {
-                h->metrics.results_unknown_check++;
-                continue;
-            }
-            engine_result(h->engine, ck, region, &batch.results[i]);
-        }
     }
-    store_agent_touch(h->store, a->id, a->region, batch.agent_version,
-                      batch.plan_version, batch.backlog, now);
-    rc = wire_encode_ack(batch.seq, h->plans[region].version, &ack,
-                         &acklen);
-    if (rc != 0) {
-        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+    b = &job->b;
+    snprintf(b->agent_id, sizeof(b->agent_id), "%s", a->id);
+    snprintf(b->region, sizeof(b->region), "%s", a->region);
+    snprintf(b->version, sizeof(b->version), "%s", batch.agent_version);
+    b->seq = batch.seq;
+    b->plan_version = batch.plan_version;
+    b->backlog = batch.backlog;
+    b->results = batch.results; /* taken */
+    b->n = batch.nresults;
+    batch.results = NULL;
+    batch.nresults = 0;
+    b->now_ms = now;
+    b->done = batch_done;
+    b->arg = job;
+    job->h = h;
+    /* Committed by the writer thread with whatever else is queued; the
+     * ack leaves from batch_done(). */
+    if (h->writer != NULL && (job->reply = route_defer(rq, req)) != NULL) {
+        if (store_writer_submit(h->writer, b) == 0) {
+            goto out;
+        }
+        route_undefer(rq, job->reply);
+        job->reply = NULL;
+        h->metrics.batches_rejected++;
+        http_resp_error(resp, 503, "unavailable",
+                        "too many batches waiting for the disk");
+        http_resp_header(resp, "Retry-After", "1");
+        store_batch_free(b);
         goto out;
     }
-    http_resp_take(resp, 200, "application/x-protobuf", ack, acklen);
-    if (batch.nresults > 0) {
-        hub_request_evaluate_soon(h);
+    /* No writer thread (or no memory to park the request): commit here. */
+    b->result = store_insert_batch(h->store, b->agent_id, b->region, b->seq,
+                                   b->results, b->n, now);
+    if (b->result == 0 || b->result == PH_EEXIST) {
+        store_agent_touch(h->store, b->agent_id, b->region, b->version,
+                          b->plan_version, b->backlog, now);
     }
+    after_commit(h, b, resp);
+    store_batch_free(b);
 out:
     wire_batch_free(&batch);
 }

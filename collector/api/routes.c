@@ -12,6 +12,7 @@
 #include "hub.h"
 #include "ingest.h"
 #include "intake.h"
+#include "mem.h"
 #include "metrics.h"
 #include "ops.h"
 #include "subscribers.h"
@@ -370,6 +371,54 @@ routes_sync_publish(const struct api_req *rq)
     return rq->route != NULL && (rq->route->flags & RF_SYNC_PUBLISH);
 }
 
+struct route_pending {
+    struct http_pending *p;
+    struct hub *h;
+    enum http_route metric;
+};
+
+static void
+count(struct hub *h, enum http_route metric, int status)
+{
+    h->metrics.http_requests++;
+    h->metrics.http_by_route[metric][metrics_code_slot(status)]++;
+}
+
+struct route_pending *
+route_defer(struct api_req *rq, struct http_request *req)
+{
+    struct route_pending *rp = ph_malloc(sizeof(*rp));
+
+    if (rp == NULL) {
+        return NULL;
+    }
+    rp->p = http_defer(req);
+    if (rp->p == NULL) {
+        ph_free(rp);
+        return NULL;
+    }
+    rp->h = rq->h;
+    rp->metric = rq->route != NULL ? rq->route->metric : ROUTE_OTHER;
+    rq->deferred = 1;
+    return rp;
+}
+
+void
+route_undefer(struct api_req *rq, struct route_pending *rp)
+{
+    http_undefer(rp->p);
+    ph_free(rp);
+    rq->deferred = 0;
+}
+
+void
+route_pending_finish(struct route_pending *rp, struct http_response *resp)
+{
+    count(rp->h, rp->metric, resp->status);
+    http_pending_finish(rp->p, resp);
+    ph_free(rp);
+}
+
 void
 routes_finish(struct api_req *rq, struct http_request *req,
               struct http_response *resp)
@@ -384,7 +433,9 @@ routes_finish(struct api_req *rq, struct http_request *req,
         rq->reply = NULL;
         fn(rq, req, resp);
     }
+    if (rq->deferred) {
+        return; /* counted when the reply leaves */
+    }
     audit_request(h, rq->actor, req, resp);
-    h->metrics.http_requests++;
-    h->metrics.http_by_route[metric][metrics_code_slot(resp->status)]++;
+    count(h, metric, resp->status);
 }

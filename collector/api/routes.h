@@ -40,6 +40,7 @@ struct api_req {
     size_t nparam;
     /* A reply rendered by routes_finish(), after the evaluation. */
     route_fn reply;
+    int deferred;                    /* route_defer(): answered later */
     int reply_status;
     char subject[ROUTE_PARAM_MAX];   /* what the deferred reply shows */
 };
@@ -55,6 +56,19 @@ void routes_finish(struct api_req *rq, struct http_request *req,
 /* 1 when the matched route promises read-your-writes: its 2xx reply is
  * sent only after the public documents show the change. */
 int routes_sync_publish(const struct api_req *rq);
+/*
+ * A reply that waits for something off the loop (a commit): the request
+ * is parked (http_defer) and route_pending_finish() sends the reply and
+ * counts it under the route's metrics. Returns new, or NULL (answer at
+ * once). route_undefer() takes it back while the handler still runs.
+ */
+struct route_pending;
+struct route_pending *route_defer(struct api_req *rq,
+                                  struct http_request *req);
+void route_pending_finish(struct route_pending *rp,
+                          struct http_response *resp);
+void route_undefer(struct api_req *rq, struct route_pending *rp);
+
 /* Defers the reply: fn renders it with status after the evaluation;
  * subject (copied, may be NULL) names what it shows. */
 void route_reply_after(struct api_req *rq, route_fn fn, int status,

@@ -23,6 +23,7 @@
 #include "pharos_conf.h"
 
 struct store;
+struct store_writer;
 struct incident;
 struct publish;
 struct intake;
@@ -108,6 +109,7 @@ struct hub {
     uv_loop_t *loop;              /* for services with I/O (notify) */
     struct pharos_conf conf;      /* replaced whole on reload */
     struct store *store;
+    struct store_writer *writer;  /* agent batches, committed off-loop */
     struct engine *engine;
     struct publish *publish;      /* read only here: ops.c serves it */
     struct http_server *http;     /* the wiring's; /metrics reads stats */

@@ -263,9 +263,13 @@ store_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
     int result;
 
     errbuf[0] = '\0';
-    kind = store_file_precheck(path, flags, errbuf, errlen);
-    if (kind < 0) {
-        return kind;
+    if (flags & STORE_OPEN_WRITER) {
+        kind = STORE_FILE_EXISTS; /* the loop's store_open() checked it */
+    } else {
+        kind = store_file_precheck(path, flags, errbuf, errlen);
+        if (kind < 0) {
+            return kind;
+        }
     }
     s = ph_calloc(1, sizeof(*s));
     if (s == NULL) {
@@ -282,7 +286,7 @@ store_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
     sqlite3_busy_timeout(s->db, 5000);
     /* Check before anything writes: journal_mode = WAL would already
      * touch a damaged file. */
-    if (kind == STORE_FILE_EXISTS) {
+    if (kind == STORE_FILE_EXISTS && !(flags & STORE_OPEN_WRITER)) {
         result = store_file_quick_check(s, path, errbuf, errlen);
         if (result != 0) {
             goto out_msg;
@@ -299,7 +303,7 @@ store_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
         result = PH_EDB;
         goto out;
     }
-    result = migrate(s, path);
+    result = (flags & STORE_OPEN_WRITER) ? 0 : migrate(s, path);
     if (result != 0) {
         goto out;
     }
@@ -311,8 +315,10 @@ store_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
             goto out;
         }
     }
-    if (snprintf(s->acked_path, sizeof(s->acked_path), "%s.acked", path) <
-        (int)sizeof(s->acked_path)) {
+    if (flags & STORE_OPEN_WRITER) {
+        s->acked_path[0] = '\0'; /* the loop's store keeps the record */
+    } else if (snprintf(s->acked_path, sizeof(s->acked_path), "%s.acked",
+                        path) < (int)sizeof(s->acked_path)) {
         store_acked_check(s, path, s->acked_path);
         /* From now on the record follows this database. */
         s->acked_dirty = 1;
@@ -436,25 +442,23 @@ store_agent_last_seq(struct store *s, const char *agent_id,
     return 0;
 }
 
-int
-store_insert_batch(struct store *s, const char *agent_id, const char *region,
-                   uint64_t seq, const struct check_result *results, size_t n,
-                   int64_t now_ms)
+/* One batch inside the caller's transaction: PH_EEXIST for a replayed
+ * seq (nothing written), PH_EDB with the statement's error. */
+static int
+insert_one(struct store *s, const char *agent_id, const char *region,
+           uint64_t seq, const struct check_result *results, size_t n,
+           int64_t now_ms)
 {
     uint64_t last = 0;
     sqlite3_stmt *st;
     int result;
 
-    if (store_tx_begin(s) != 0) {
-        return PH_EDB;
-    }
     result = store_agent_last_seq(s, agent_id, &last);
     if (result != 0) {
-        goto rollback;
+        return result;
     }
     if (seq <= last) {
-        result = PH_EEXIST;
-        goto rollback;
+        return PH_EEXIST;
     }
     st = s->st[ST_INSERT_RESULT];
     for (size_t i = 0; i < n; i++) {
@@ -481,7 +485,7 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
         if (sqlite3_step(st) != SQLITE_DONE) {
             result = db_error(s, "insert result");
             sqlite3_reset(st);
-            goto rollback;
+            return result;
         }
     }
     sqlite3_reset(st);
@@ -491,14 +495,12 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)n);
     sqlite3_bind_int64(st, 5, now_ms);
-    result = step_done(s, st, "agent seq update");
-    if (result != 0) {
-        goto rollback;
-    }
-    if (store_tx_commit(s) != 0) {
-        result = PH_EDB;
-        goto rollback;
-    }
+    return step_done(s, st, "agent seq update");
+}
+
+void
+store_note_acked(struct store *s, int64_t now_ms)
+{
     s->acked_dirty = 1;
     if (s->acked_path[0] != '\0' &&
         (now_ms - s->acked_written_ms >= ACKED_WRITE_MS ||
@@ -509,10 +511,66 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
         }
         s->acked_written_ms = now_ms;
     }
+}
+
+int
+store_insert_batch(struct store *s, const char *agent_id, const char *region,
+                   uint64_t seq, const struct check_result *results, size_t n,
+                   int64_t now_ms)
+{
+    int result;
+
+    if (store_tx_begin(s) != 0) {
+        return PH_EDB;
+    }
+    result = insert_one(s, agent_id, region, seq, results, n, now_ms);
+    if (result != 0) {
+        store_tx_rollback(s);
+        return result;
+    }
+    if (store_tx_commit(s) != 0) {
+        store_tx_rollback(s);
+        return PH_EDB;
+    }
+    store_note_acked(s, now_ms);
     return 0;
-rollback:
-    store_tx_rollback(s);
-    return result;
+}
+
+int
+store_insert_group(struct store *s, struct store_batch *group)
+{
+    struct store_batch *b;
+
+    if (store_tx_begin(s) != 0) {
+        return PH_EDB;
+    }
+    for (b = group; b != NULL; b = b->next) {
+        /* A savepoint per batch: one bad batch does not take the others
+         * down with it. */
+        if (store_exec(s, "SAVEPOINT batch") != 0) {
+            b->result = PH_EDB;
+            continue;
+        }
+        b->result = insert_one(s, b->agent_id, b->region, b->seq,
+                               b->results, b->n, b->now_ms);
+        if (b->result != 0) {
+            store_exec(s, "ROLLBACK TO batch");
+        }
+        store_exec(s, "RELEASE batch");
+        /* Liveness is recorded for replays too, as before. */
+        if (b->result == 0 || b->result == PH_EEXIST) {
+            store_agent_touch(s, b->agent_id, b->region, b->version,
+                              b->plan_version, b->backlog, b->now_ms);
+        }
+    }
+    if (store_tx_commit(s) != 0) {
+        store_tx_rollback(s);
+        for (b = group; b != NULL; b = b->next) {
+            b->result = PH_EDB;
+        }
+        return PH_EDB;
+    }
+    return 0;
 }
 
 int

@@ -24,6 +24,9 @@ struct store;
 
 /* store_open flags. */
 #define STORE_OPEN_INIT_EMPTY 0x1 /* an existing empty file is a new database */
+/* A second connection for the writer thread (store_writer.c): no file
+ * checks, no migrations, no acked record (the first connection did them). */
+#define STORE_OPEN_WRITER 0x2
 
 /*
  * Opens the database at path (creating it when there is no such file),
@@ -55,6 +58,36 @@ int store_insert_batch(struct store *s, const char *agent_id,
                        const char *region, uint64_t seq,
                        const struct check_result *results, size_t n,
                        int64_t now_ms);
+
+/* One agent batch on its way to the writer thread (store_writer.h):
+ * what store_insert_batch() and store_agent_touch() take, owned. */
+struct store_batch {
+    struct store_batch *next;
+    char agent_id[CHECK_ID_MAX];
+    char region[CHECK_ID_MAX];
+    char version[64];
+    uint64_t seq;
+    uint64_t plan_version;
+    uint64_t backlog;
+    struct check_result *results;  /* owned (ph_malloc) */
+    size_t n;
+    int64_t now_ms;
+    int result;                    /* 0, PH_EEXIST (replay) or PH_EDB */
+    void (*done)(struct store_batch *b, void *arg); /* on the loop */
+    void *arg;
+};
+
+/*
+ * Group commit: every batch of the list in one transaction, each in its
+ * own savepoint, so a failing batch fails alone (b->result) and the rest
+ * commit together; each batch's agent liveness is recorded too. Returns
+ * 0, or PH_EDB when the commit itself failed (then every b->result is
+ * PH_EDB). Used by the writer thread on its own connection.
+ */
+int store_insert_group(struct store *s, struct store_batch *group);
+/* Notes that batches were acknowledged: the acked record is rewritten
+ * at most once a second (loop's connection). */
+void store_note_acked(struct store *s, int64_t now_ms);
 
 /* Last committed seq of agent (0 when none). */
 int store_agent_last_seq(struct store *s, const char *agent_id,

@@ -1,0 +1,58 @@
+/*
+ * store_writer.h - agent result batches committed off the loop thread.
+ *
+ * A writer thread owns a second connection to the database (WAL: the
+ * loop's readers never wait for it) and commits whatever batches are
+ * queued in one transaction (group commit), so many agents' batches cost
+ * one commit, and the HTTP loop keeps serving while sqlite writes. Each
+ * batch's done callback then runs on the loop thread (uv_async), which
+ * is where the reply to the agent is sent: commit before ack holds.
+ *
+ * The loop's own connection still writes the small things (transitions,
+ * incidents, uptime); such a write waits at most one group commit for
+ * the write lock (busy timeout).
+ */
+#ifndef PH_STORE_WRITER_H
+#define PH_STORE_WRITER_H
+
+#include <uv.h>
+
+#include "store.h"
+
+struct store_writer;
+
+/* Batches and results one transaction takes at most; the rest wait for
+ * the next one. */
+#define STORE_WRITER_GROUP_MAX 64
+/* Batches queued at most; store_writer_submit() refuses more (503). */
+#define STORE_WRITER_QUEUE_MAX 1024
+
+/* Opens the writer's connection to path (already opened and migrated by
+ * store_open()) and starts its thread. Returns 0 and a new writer, or
+ * PH_E* with a message in errbuf. */
+int store_writer_start(uv_loop_t *loop, const char *path,
+                       struct store_writer **ret, char *errbuf,
+                       size_t errlen);
+
+/*
+ * Queues b (taken) for the next group commit; b->done(b, b->arg) runs on
+ * the loop thread afterwards with b->result set, and owns b from then on
+ * (free it with store_batch_free()). Returns 0, or PH_EBUSY when the
+ * queue is full or the writer is stopping: then b stays the caller's and
+ * done is never called.
+ */
+int store_writer_submit(struct store_writer *w, struct store_batch *b);
+
+/* Commits what is queued, runs every done callback, stops the thread
+ * and closes the connection; frees w once libuv has closed its handle.
+ * Loop thread only; accepts NULL. */
+void store_writer_stop(struct store_writer *w);
+
+/* Batches waiting now, and group commits so far (for /metrics). */
+size_t store_writer_queued(struct store_writer *w);
+uint64_t store_writer_commits(struct store_writer *w);
+
+/* Frees b and its results. Accepts NULL. */
+void store_batch_free(struct store_batch *b);
+
+#endif
