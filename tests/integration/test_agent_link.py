@@ -104,9 +104,7 @@ components:
 
         # kill -9 the collector while both agents stream, then restart.
         time.sleep(2)
-        h.procs["collector"].send_signal(signal.SIGKILL)
-        h.procs["collector"].wait(timeout=10)
-        del h.procs["collector"]
+        h.kill("collector")
         time.sleep(3)  # agents keep probing; results queue up
         h.start_collector()
 

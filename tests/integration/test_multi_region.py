@@ -6,7 +6,6 @@ one, two, then all regions off, restore, then kill agents, and assert the
 component status in summary.json and the regional view at each step."""
 import json
 import os
-import signal
 import sys
 import time
 
@@ -85,7 +84,7 @@ components:
         # A dead agent never causes an outage: its region goes stale and is
         # left out; with fewer fresh regions than the quorum, the status
         # stays what it was and the check is UNKNOWN.
-        h.procs["agent-ap-south"].send_signal(signal.SIGKILL)
+        h.kill("agent-ap-south")
         expect("agent killed: its region is stale, still operational",
                "operational", {**up, "ap-south": "stale"}, "up", 20)
         BLOCKED.add(REGIONS["eu-west"])
@@ -97,7 +96,7 @@ components:
         BLOCKED.clear()
         expect("restored with one region stale: operational", "operational",
                {"eu-west": "up", "us-east": "up", "ap-south": "stale"}, "up")
-        h.procs["agent-us-east"].send_signal(signal.SIGKILL)
+        h.kill("agent-us-east")
         expect("second agent killed: below quorum, UNKNOWN keeps operational",
                "operational", None, "unknown", 20)
         metrics = http_get(h.url("/metrics"))[1].decode()

@@ -238,7 +238,7 @@ def main():
             outcome("dns-refused", "down", "dns: rcode REFUSED")
             outcome("dns-servfail", "down", "dns: rcode SERVFAIL")
         else:
-            print("skipped DNS: unbound is not installed")
+            res.skip("DNS", "unbound is not installed")
         if py:
             outcome("smtp-plain", "up")
             outcome("smtp-optional", "up")
@@ -252,7 +252,7 @@ def main():
             outcome("smtp-banner", "down", "smtp: banner 554")
             outcome("smtp-refused", "down", "connect: connection refused")
         else:
-            print("skipped SMTP: python3-aiosmtpd is not installed")
+            res.skip("SMTP", "python3-aiosmtpd is not installed")
     finally:
         for p in procs:
             if hasattr(p, "stop"):

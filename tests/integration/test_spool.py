@@ -78,16 +78,12 @@ def main():
         # kill -9 the agent while it streams, then again while results wait
         # unacknowledged (collector down), and restart it on the same spool.
         time.sleep(1.5)
-        h.procs["agent-r1"].send_signal(signal.SIGKILL)
-        h.procs["agent-r1"].wait(timeout=10)
-        del h.procs["agent-r1"]
+        h.kill("agent-r1")
         h.start_agent("r1", extra=f"state_dir: {spool_dir}\n")
         time.sleep(2)
         h.stop("collector")
         time.sleep(2)
-        h.procs["agent-r1"].send_signal(signal.SIGKILL)
-        h.procs["agent-r1"].wait(timeout=10)
-        del h.procs["agent-r1"]
+        h.kill("agent-r1")
         h.start_collector()
         h.start_agent("r1", extra=f"state_dir: {spool_dir}\n")
         time.sleep(5)
