@@ -107,13 +107,24 @@ class Results:
         return bool(cond)
 
     def skip(self, name, why):
+        """Records a part of the test that could not run. Under CI that is
+        a failure unless `name` is listed in $PH_CI_ALLOWED_SKIPS (comma
+        separated; .ci/run says why each entry is there)."""
+        allowed = [n.strip() for n in
+                   os.environ.get("PH_CI_ALLOWED_SKIPS", "").split(",")]
+        if in_ci() and name in allowed:
+            print(f"SKIP {name}: {why} (allowed under CI by "
+                  "PH_CI_ALLOWED_SKIPS)", flush=True)
+            self.allowed_skips = getattr(self, "allowed_skips", 0) + 1
+            return
         self.skipped.append(name)
         print(f"SKIP {name}: {why}", flush=True)
 
     def finish(self):
         for p in take_problems():
             self.check("daemon: " + p, False)
-        if not self.items and not self.skipped:
+        if not self.items and not self.skipped and not getattr(
+                self, "allowed_skips", 0):
             self.check("the test ran at least one check", False)
         failed = sum(1 for _, ok in self.items if not ok)
         if self.skipped and in_ci():
