@@ -73,8 +73,10 @@ components:
         lat = expect("two of three cut off: partial_outage", "partial_outage",
                      {"eu-west": "down", "us-east": "down", "ap-south": "up"},
                      "down_partial")
-        print(f"     detection of the second region took {lat:.1f} s "
-              f"(bound: interval 1 s x fail_after 2 + 2 s = 4 s)")
+        # Checks every 1 s with fail_after 2: about 2-3 s. The bound is
+        # generous (loaded CI machines), yet far below a broken count.
+        res.check("the second region's failure shows within 10 s",
+                  lat < 10, f"{lat:.1f} s")
         BLOCKED.add(REGIONS["ap-south"])
         expect("all cut off: major_outage", "major_outage",
                {r: "down" for r in REGIONS}, "down_major")
