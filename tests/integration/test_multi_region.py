@@ -105,7 +105,9 @@ components:
         res.check("metric pharos_check_quorum_lost is 1",
                   "\npharos_check_quorum_lost 1\n" in metrics, "")
         BLOCKED.add(REGIONS["eu-west"])
-        time.sleep(3)
+        res.check("the lone region reports down",
+                  wait_until(lambda: regions(h)[1].get("eu-west") == "down", 15),
+                  regions(h))
         res.check("a lone region's failure is not an outage (no quorum)",
                   status(h) == "operational" and regions(h)[0] == "unknown",
                   (status(h), regions(h)))

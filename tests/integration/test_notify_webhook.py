@@ -96,14 +96,6 @@ def verify(secret, hdrs, body):
     return fresh and any(hmac.compare_digest(want, s) for s in sigs)
 
 
-def outbox_backlog(h):
-    """Outbox rows not yet delivered (due or not), from /metrics."""
-    for line in http_get(h.url("/metrics"))[1].decode().splitlines():
-        if line.startswith("pharos_notify_outbox_backlog "):
-            return int(float(line.split()[1]))
-    return None
-
-
 def main():
     res = Results()
     rec = Receiver()
@@ -218,8 +210,8 @@ components:
                   json.dumps(doc["incident"])[:300])
         # Coalesced updates share one outbox row: once nothing is pending,
         # no second message can come.
-        res.check("the outbox drains", wait_until(lambda: outbox_backlog(h) == 0, 15),
-                  outbox_backlog(h))
+        res.check("the outbox drains", wait_until(h.outbox_drained, 15),
+                  h.metric("pharos_notify_outbox_backlog"))
         inc_msgs = [d for _, d in rec.got("/all") if "incident" in d]
         res.check("the burst made exactly one incident message",
                   len(inc_msgs) == 1, f"{len(inc_msgs)}")
@@ -268,7 +260,8 @@ components:
         res.check("after kill -9 every pending message arrives (at least once)",
                   ok, f"{crash_msgs()} vs {ids}")
         res.check("... and the outbox drains",
-                  wait_until(lambda: outbox_backlog(h) == 0, 15), outbox_backlog(h))
+                  wait_until(h.outbox_drained, 15),
+                  h.metric("pharos_notify_outbox_backlog"))
         got = crash_msgs()
         per_event = {i: {w for j, w in got if j == i} for i in ids}
         res.check("a message sent twice carries the same webhook-id",

@@ -308,14 +308,17 @@ class Harness:
     def stop_all(self):
         """Stops everything, judges every process this harness started and
         returns the problems (also recorded for Results.finish()). Keeps
-        the temp dir when there were problems or PH_KEEP_TMP is set."""
+        the temp dir when there were problems, an exception is escaping the
+        test, or PH_KEEP_TMP is set."""
         for key in list(self.procs):
             if key != "collector":
                 self.stop(key)
         self.stop("collector")
         found = self.problems()
         _problems.extend(found)
-        if found:
+        # Called from a `finally:` while an exception escapes the test.
+        aborted = sys.exc_info()[0] is not None
+        if found or aborted:
             for p in found:
                 print(f"FAIL daemon: {p}", flush=True)
             self.dump_logs()
@@ -323,6 +326,19 @@ class Harness:
         elif os.environ.get("PH_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
         return found
+
+    def metric(self, name):
+        """The value of an unlabelled metric from /metrics, or None."""
+        for line in http_get(self.url("/metrics"))[1].decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    def outbox_drained(self):
+        """True when no notification waits in the outbox. Outbox rows are
+        written with the change that causes them (before the API answers),
+        so once this holds after a change, nothing more will be sent."""
+        return self.metric("pharos_notify_outbox_backlog") == 0
 
     def region_states(self, check_id):
         doc = json.loads(http_get(self.url("/api/v2/regions.json"))[1])
