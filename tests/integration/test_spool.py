@@ -178,8 +178,9 @@ def main():
             finally:
                 c.close()
         # The spool is sent oldest first: the first batch after the restart
-        # holds the oldest result that survived.
-        wait_for(lambda: first_after() is not None, 30,
+        # holds the oldest result that survived. The agent's backoff grew
+        # during the outage (up to 16 s after 20 s down), so allow time.
+        wait_for(lambda: first_after() is not None, 90,
                  "agent-r2 backfilling after the outage")
         h.stop("agent-r2")
         stats, log = stop_stats(h, "agent-r2")
