@@ -34,11 +34,20 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: pharos-agent [run] -c agent.yml [-d]\n"
-            "       pharos-agent -n -c agent.yml\n"
+            "usage: pharos-agent [run] [-c agent.yml] [-d]\n"
+            "       pharos-agent -n|--check [-c agent.yml]\n"
             "       pharos-agent once -c pharos.yml [--check ID] [--json] "
             "[--source ADDR]\n"
-            "       pharos-agent --help-config | --version\n");
+            "       pharos-agent --help-config | --version | --help\n"
+            "  run          fetch the plan from the collector, probe, report "
+            "(default)\n"
+            "  -c FILE      agent configuration (default "
+            "/etc/pharos/agent.yml)\n"
+            "  -n, --check  validate the configuration and exit\n"
+            "  -d           debug logging\n"
+            "  once         run checks once from this host (pharos-agent "
+            "once --help)\n"
+            "  --help-config  every agent.yml key with its default\n");
 }
 
 static void

@@ -122,10 +122,20 @@ print_json(const struct check *c, const struct check_result *r)
 }
 
 static void
-usage(void)
+usage(FILE *f)
 {
-    fprintf(stderr, "usage: pharos-agent once -c pharos.yml [--check ID]... "
-                    "[--json] [--source ADDR]\n");
+    fprintf(f,
+            "usage: pharos-agent once -c pharos.yml [--check ID]... "
+            "[--json] [--source ADDR]\n"
+            "  Runs the checks of pharos.yml (the collector's configuration) "
+            "once from\n"
+            "  this host and prints each result with its timing phases.\n"
+            "  -c FILE        the collector's configuration\n"
+            "  --check ID     only this check (repeat for more)\n"
+            "  --json         one JSON object per line\n"
+            "  --source ADDR  probe from this local address\n"
+            "  Exit status: 0 all up, 1 some not up, 2 usage or "
+            "configuration error.\n");
 }
 
 int
@@ -158,13 +168,20 @@ agent_once_main(int argc, char **argv)
             o.json = 1;
         } else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
             source = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
         } else {
-            usage();
+            fprintf(stderr, "pharos-agent once: unknown argument '%s'\n",
+                    argv[i]);
+            usage(stderr);
             return 2;
         }
     }
     if (conf_path == NULL) {
-        usage();
+        fprintf(stderr, "pharos-agent once: -c pharos.yml is required\n");
+        usage(stderr);
         return 2;
     }
     memset(&errs, 0, sizeof(errs));

@@ -44,7 +44,6 @@ struct report_stats {
     uint64_t next_seq;
 };
 
-/* Called with each new plan (borrowed for the call). */
 /* Called with each new plan; the callee may move checks out of it
  * (leaving them zeroed); the reporter frees the plan afterwards. */
 typedef void (*report_plan_cb)(struct wire_plan *plan, void *arg);

@@ -1,4 +1,4 @@
-# Compiles collector/migrations/NNNN_name.sql into a C source at build time,
+# Compiles collector/store/migrations/NNNN_name.sql into a C source at build time,
 # so the binary carries its schema (no files to install or find).
 #
 # ph_embed_sql(<out.c> <dir>) adds a custom command producing out.c.
@@ -17,7 +17,7 @@ endfunction()
 if(CMAKE_SCRIPT_MODE_FILE AND OUT)
   file(GLOB sqls ${DIR}/[0-9][0-9][0-9][0-9]_*.sql)
   list(SORT sqls)
-  set(body "/* Generated from collector/migrations by cmake/embed_sql.cmake. */\n")
+  set(body "/* Generated from collector/store/migrations by cmake/embed_sql.cmake. */\n")
   string(APPEND body "#include \"migrations.h\"\n\nconst struct ph_migration ph_migrations[] = {\n")
   set(n 0)
   foreach(f ${sqls})

@@ -45,6 +45,8 @@
 #define PRUNE_EVERY_MS 3600000
 #define EVALUATE_DELAY_MS 20
 
+static void mark_dirty(struct collector *c);
+
 static int
 mkdir_p(const char *path)
 {
@@ -68,11 +70,11 @@ mkdir_p(const char *path)
     return 0;
 }
 
-/* Engine config views into c->conf; the engine copies what it keeps. */
+/* Engine config views into c->h.conf; the engine copies what it keeps. */
 static struct engine *
 build_engine(struct collector *c)
 {
-    const struct pharos_conf *cf = &c->conf;
+    const struct pharos_conf *cf = &c->h.conf;
     struct engine_region_conf *regions = NULL;
     struct engine_component_conf *comps = NULL;
     struct engine_check_conf *checks = NULL;
@@ -131,102 +133,136 @@ out:
     return e;
 }
 
+/* The engine's callback: transitions are queued during the tick and
+ * handed to the listeners after it, so no listener runs inside the
+ * engine. */
 static void
-on_transition(const struct engine_transition *t, void *arg)
+queue_transition(const struct engine_transition *t, void *arg)
 {
     struct collector *c = arg;
-    const char *cid = c->conf.components[t->component].id;
 
-    log_info("status %s: %s -> %s (%s: %s)", cid,
-             comp_status_name(t->old_status), comp_status_name(t->new_status),
-             status_source_name(t->source), t->reason);
-    c->comps[t->component].status = t->new_status;
-    c->comps[t->component].updated_at_ms = t->at_ms;
-    c->metrics.transitions++;
-    if (store_add_transition(c->store, cid, comp_status_name(t->old_status),
-                             comp_status_name(t->new_status),
-                             status_source_name(t->source), t->reason,
-                             t->at_ms) != 0) {
-        complain(&c->store_complaint, t->at_ms,
-                 "store: cannot record transition of %s", cid);
-    }
-    notify_component(c, t->component, t->old_status, t->new_status,
-                     t->at_ms);
-    incidents_on_transition(c, t);
-}
-
-void
-collector_set_override(struct collector *c, int component, int status,
-                       int64_t expires_ms)
-{
-    char key[96], val[64];
-
-    snprintf(key, sizeof(key), "override:%s",
-             c->conf.components[component].id);
-    if (status < 0) {
-        engine_clear_override(c->engine, component);
-        snprintf(val, sizeof(val), "-");
-    } else {
-        engine_set_override(c->engine, component, (enum comp_status)status,
-                            expires_ms);
-        snprintf(val, sizeof(val), "%s %lld",
-                 comp_status_name((enum comp_status)status),
-                 (long long)expires_ms);
-    }
-    if (store_kv_set(c->store, key, val) != 0) {
-        complain(&c->store_complaint, time_now_ms(),
-                 "store: cannot keep the override of %s",
-                 c->conf.components[component].id);
+    if (c->ntq < c->tq_cap) {
+        c->tq[c->ntq++] = *t;
     }
 }
 
-void
-collector_restore_overrides(struct collector *c)
+/* Listener: the public status, the transition log and the metric. */
+static void
+record_transitions(void *arg, const struct engine_transition *tv, size_t n,
+                   int64_t now_ms)
 {
-    for (size_t i = 0; i < c->conf.ncomponents; i++) {
-        char key[96], val[64], st[40];
-        long long until = 0;
-        int s;
+    struct collector *c = arg;
 
-        snprintf(key, sizeof(key), "override:%s", c->conf.components[i].id);
-        if (store_kv_get(c->store, key, val, sizeof(val)) != 0 ||
-            sscanf(val, "%39s %lld", st, &until) != 2 ||
-            (s = comp_status_parse(st)) < 0) {
-            continue;
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        const struct engine_transition *t = &tv[i];
+        const char *cid = c->h.conf.components[t->component].id;
+
+        log_info("status %s: %s -> %s (%s: %s)", cid,
+                 comp_status_name(t->old_status),
+                 comp_status_name(t->new_status),
+                 status_source_name(t->source), t->reason);
+        c->h.comps[t->component].status = t->new_status;
+        c->h.comps[t->component].updated_at_ms = t->at_ms;
+        c->h.metrics.transitions++;
+        if (store_add_transition(c->h.store, cid,
+                                 comp_status_name(t->old_status),
+                                 comp_status_name(t->new_status),
+                                 status_source_name(t->source), t->reason,
+                                 t->at_ms) != 0) {
+            complain(&c->h.store_complaint, t->at_ms,
+                     "store: cannot record transition of %s", cid);
         }
-        if (until != 0 && until <= time_now_ms()) {
-            continue;
-        }
-        engine_set_override(c->engine, (int)i, (enum comp_status)s, until);
     }
 }
 
-void
-collector_evaluate(struct collector *c)
+/* Listener: the daily uptime of every component, after each evaluation. */
+static void
+observe_uptime(void *arg, const struct engine_transition *tv, size_t n,
+               int64_t now_ms)
 {
-    uint64_t before = c->metrics.transitions;
+    struct collector *c = arg;
+
+    (void)tv;
+    (void)n;
+    if (c->h.rollup != NULL) {
+        rollup_observe(c->h.rollup, &c->h, now_ms, 0);
+    }
+}
+
+int
+collector_listen(struct collector *c, const char *name,
+                 transition_listener_cb fn, void *arg)
+{
+    if (c->nlisteners == COLLECTOR_MAX_LISTENERS) {
+        return PH_ETOOBIG;
+    }
+    c->listeners[c->nlisteners].name = name;
+    c->listeners[c->nlisteners].fn = fn;
+    c->listeners[c->nlisteners].arg = arg;
+    c->nlisteners++;
+    return 0;
+}
+
+/* Room for one transition per component and evaluation. */
+static int
+size_queue(struct collector *c)
+{
+    struct engine_transition *q;
+
+    c->ntq = 0;
+    if (c->tq_cap > c->h.conf.ncomponents) {
+        return 0; /* never shrinks: a failed reload keeps the old conf */
+    }
+    q = ph_realloc(c->tq, (c->h.conf.ncomponents + 1) * sizeof(*q));
+    if (q == NULL) {
+        return PH_ENOMEM;
+    }
+    c->tq = q;
+    c->tq_cap = c->h.conf.ncomponents + 1;
+    return 0;
+}
+
+/*
+ * The one evaluation driver: ticks the engine, then hands the queued
+ * transitions to the listeners. Listeners that change something request
+ * another evaluation, which runs after this one returns (a request made
+ * now re-arms the timer), so the engine is never re-entered.
+ */
+static void
+evaluate(struct collector *c)
+{
+    uint64_t before = c->h.metrics.transitions;
     int64_t now = time_now_ms();
     int changed = 0;
 
-    engine_tick(c->engine, now, on_transition, c);
-    for (size_t i = 0; i < c->conf.ncomponents; i++) {
-        int u = engine_component_unknown(c->engine, (int)i);
-        changed |= u != c->comps[i].unknown;
-        c->comps[i].unknown = u;
+    if (c->evaluating) {
+        return;
     }
-    if (c->rollup != NULL) {
-        rollup_observe(c->rollup, c, now, 0);
+    c->evaluating = 1;
+    c->h.eval_requested = 0;
+    c->ntq = 0;
+    engine_tick(c->h.engine, now, queue_transition, c);
+    for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
+        int u = engine_component_unknown(c->h.engine, (int)i);
+        changed |= u != c->h.comps[i].unknown;
+        c->h.comps[i].unknown = u;
     }
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        c->listeners[i].fn(c->listeners[i].arg, c->tq, c->ntq, now);
+    }
+    c->ntq = 0;
+    c->evaluating = 0;
     /* Rebuild the documents when a status moved or new results arrived
      * (regions.json shows each check's last result); an idle collector
      * re-renders every REFRESH_IDLE_MS, since region states also age
      * without results (stale agents). */
-    if (changed || c->metrics.transitions != before ||
-        c->metrics.results_ingested != c->evaluated_results ||
+    if (changed || c->h.metrics.transitions != before ||
+        c->h.metrics.results_ingested != c->evaluated_results ||
         time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
-        c->evaluated_results = c->metrics.results_ingested;
+        c->evaluated_results = c->h.metrics.results_ingested;
         c->last_eval_render_ms = time_mono_ms();
-        collector_mark_dirty(c);
+        mark_dirty(c);
     }
 }
 
@@ -236,17 +272,36 @@ on_eval_timer(uv_timer_t *t)
     struct collector *c = t->data;
 
     c->eval_pending = 0;
-    collector_evaluate(c);
+    evaluate(c);
 }
 
-void
-collector_schedule_evaluate(struct collector *c)
+static void
+arm_evaluation(struct collector *c, uint64_t delay_ms)
 {
-    if (c->eval_pending || c->shutting_down) {
+    if (c->eval_pending || c->h.shutting_down || c->eval_timer.loop == NULL) {
         return;
     }
     c->eval_pending = 1;
-    uv_timer_start(&c->eval_timer, on_eval_timer, EVALUATE_DELAY_MS, 0);
+    uv_timer_start(&c->eval_timer, on_eval_timer, delay_ms, 0);
+}
+
+/* What modules ask through the hub (hub.h). */
+static void
+on_want(void *arg, enum hub_want what)
+{
+    struct collector *c = arg;
+
+    switch (what) {
+    case HUB_EVALUATE:
+        arm_evaluation(c, 0);
+        break;
+    case HUB_EVALUATE_SOON:
+        arm_evaluation(c, EVALUATE_DELAY_MS);
+        break;
+    case HUB_PUBLISH:
+        mark_dirty(c);
+        break;
+    }
 }
 
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
@@ -258,39 +313,15 @@ put_doc(struct collector *c, const char *path, char *data, size_t len,
 {
     if (rc != 0) {
         log_warnx("publish: cannot render %s: %s", path, ph_strerror(rc));
-        c->metrics.publish_errors++;
+        c->h.metrics.publish_errors++;
         return;
     }
-    rc = publish_set_take(c->publish, path, publish_content_type(path),
+    rc = publish_set_take(c->h.publish, path, publish_content_type(path),
                           (uint8_t *)data, len);
     if (rc != 0) {
         log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
-        c->metrics.publish_errors++;
+        c->h.metrics.publish_errors++;
     }
-}
-
-static int
-days_of(void *arg, int component, struct uptime_day out[90])
-{
-    struct collector *c = arg;
-
-    return rollup_days(c->rollup, c, component, time_now_ms(), out);
-}
-
-void
-collector_feed_input(struct collector *c, struct feed_input *in)
-{
-    memset(in, 0, sizeof(*in));
-    in->conf = &c->conf;
-    in->days = c->rollup != NULL ? days_of : NULL;
-    in->days_arg = c;
-    in->comps = c->comps;
-    in->engine = c->engine;
-    in->now_ms = time_now_ms();
-    in->created_at_ms = c->created_at_ms;
-    in->incidents = c->incidents;
-    in->tz = c->rollup != NULL ? rollup_tz(c->rollup) : NULL;
-    in->nincidents = c->nincidents;
 }
 
 static void
@@ -325,7 +356,7 @@ render_all(struct collector *c)
     size_t len = 0;
     int rc;
 
-    collector_feed_input(c, &in);
+    hub_feed_input(&c->h, &in);
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);
@@ -338,9 +369,9 @@ render_all(struct collector *c)
     }
     {
         struct feed_history_input hin = {
-            .conf = &c->conf,
-            .incidents = c->incidents,
-            .nincidents = c->nincidents,
+            .conf = &c->h.conf,
+            .incidents = c->h.incidents,
+            .nincidents = c->h.nincidents,
             .now_ms = in.now_ms,
         };
         rc = feed_history_atom(&hin, &data, &len);
@@ -348,25 +379,25 @@ render_all(struct collector *c)
         rc = feed_history_rss(&hin, &data, &len);
         put_doc(c, "history.rss", data, len, rc);
     }
-    for (int i = -1; i < (int)c->conf.ncomponents; i++) {
+    for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
 
         snprintf(path, sizeof(path), "badge/%s.svg",
-                 i < 0 ? "status" : c->conf.components[i].id);
+                 i < 0 ? "status" : c->h.conf.components[i].id);
         rc = feed_badge(&in, i, &data, &len);
         if (rc == 0) {
-            rc = publish_set_take(c->publish, path, "image/svg+xml",
+            rc = publish_set_take(c->h.publish, path, "image/svg+xml",
                                   (uint8_t *)data, len);
         }
         if (rc != 0) {
-            c->metrics.publish_errors++;
+            c->h.metrics.publish_errors++;
         }
     }
-    if (publish_flush(c->publish) != 0) {
-        c->metrics.publish_errors++;
+    if (publish_flush(c->h.publish) != 0) {
+        c->h.metrics.publish_errors++;
     }
-    c->metrics.publishes++;
-    c->metrics.last_publish_ms = time_mono_ms() - t0;
+    c->h.metrics.publishes++;
+    c->h.metrics.last_publish_ms = time_mono_ms() - t0;
 }
 
 static void
@@ -378,10 +409,37 @@ on_publish_timer(uv_timer_t *t)
     render_all(c);
 }
 
-void
-collector_mark_dirty(struct collector *c)
+/*
+ * The collector's HTTP callback: route, run the evaluation the handler
+ * asked for, render a deferred reply, and for a management write that
+ * promises read-your-writes publish before the reply leaves, so the
+ * feed of this collector already shows what the 2xx says.
+ */
+static void
+on_http(struct http_request *req, struct http_response *resp, void *arg)
 {
-    if (c->dirty || c->shutting_down) {
+    struct collector *c = arg;
+    struct api_req rq;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.h = &c->h;
+    routes_dispatch(&rq, req, resp);
+    if (c->h.eval_requested) {
+        evaluate(c);
+    }
+    routes_finish(&rq, req, resp);
+    if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
+        resp->status < 300) {
+        c->dirty = 0;
+        uv_timer_stop(&c->publish_timer);
+        render_all(c);
+    }
+}
+
+static void
+mark_dirty(struct collector *c)
+{
+    if (c->dirty || c->h.shutting_down) {
         return;
     }
     c->dirty = 1;
@@ -398,8 +456,8 @@ prune(struct collector *c)
     int64_t deleted = 0;
     int32_t today;
 
-    if (store_prune_results(c->store,
-                            now - (int64_t)c->conf.retention_raw_days *
+    if (store_prune_results(c->h.store,
+                            now - (int64_t)c->h.conf.retention_raw_days *
                                       86400000,
                             &deleted) == 0 &&
         deleted > 0) {
@@ -407,14 +465,14 @@ prune(struct collector *c)
     }
     /* Finished notifications keep their idempotency keys for 30 days,
      * far longer than any replay after a restart reaches back. */
-    if (store_outbox_prune(c->store, now - OUTBOX_KEEP_MS, &deleted) == 0 &&
+    if (store_outbox_prune(c->h.store, now - OUTBOX_KEEP_MS, &deleted) == 0 &&
         deleted > 0) {
         log_info("retention: deleted %lld finished notifications",
                  (long long)deleted);
     }
-    if (c->rollup != NULL) {
-        today = uptime_local_date(rollup_tz(c->rollup), now);
-        store_uptime_prune(c->store, uptime_date_add(today, -400));
+    if (c->h.rollup != NULL) {
+        today = uptime_local_date(rollup_tz(c->h.rollup), now);
+        store_uptime_prune(c->h.store, uptime_date_add(today, -400));
     }
 }
 
@@ -424,13 +482,13 @@ on_tick(uv_timer_t *t)
     struct collector *c = t->data;
     int64_t now = time_mono_ms();
 
-    incidents_tick(c, time_now_ms());
-    intake_tick(c, time_now_ms());
-    collector_evaluate(c);
+    incidents_tick(&c->h, time_now_ms());
+    intake_tick(&c->h, time_now_ms());
+    evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
         c->last_full_publish_ms = now;
-        collector_mark_dirty(c);
+        mark_dirty(c);
     }
     if (now - c->last_prune_ms >= PRUNE_EVERY_MS) {
         c->last_prune_ms = now;
@@ -444,22 +502,22 @@ on_tick(uv_timer_t *t)
 static void
 restore_statuses(struct collector *c)
 {
-    for (size_t i = 0; i < c->conf.ncomponents; i++) {
+    for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
         char st[32];
         int64_t at = 0;
         int s;
 
-        if (store_last_status(c->store, c->conf.components[i].id, st,
+        if (store_last_status(c->h.store, c->h.conf.components[i].id, st,
                               sizeof(st), &at) != 0 ||
             (s = comp_status_parse(st)) < 0) {
             continue;
         }
-        engine_restore(c->engine, (int)i,
+        engine_restore(c->h.engine, (int)i,
                        s == COMP_MAINTENANCE ? COMP_OPERATIONAL
                                              : (enum comp_status)s,
                        (enum comp_status)s);
-        c->comps[i].status = (enum comp_status)s;
-        c->comps[i].updated_at_ms = at;
+        c->h.comps[i].status = (enum comp_status)s;
+        c->h.comps[i].updated_at_ms = at;
     }
 }
 
@@ -467,27 +525,30 @@ static int
 load_created_at(struct collector *c)
 {
     char buf[32];
-    int rc = store_kv_get(c->store, "created_at_ms", buf, sizeof(buf));
+    int rc = store_kv_get(c->h.store, "created_at_ms", buf, sizeof(buf));
 
     if (rc == 0) {
-        c->created_at_ms = strtoll(buf, NULL, 10);
+        c->h.created_at_ms = strtoll(buf, NULL, 10);
         return 0;
     }
-    c->created_at_ms = time_now_ms();
-    snprintf(buf, sizeof(buf), "%lld", (long long)c->created_at_ms);
-    return store_kv_set(c->store, "created_at_ms", buf);
+    c->h.created_at_ms = time_now_ms();
+    snprintf(buf, sizeof(buf), "%lld", (long long)c->h.created_at_ms);
+    return store_kv_set(c->h.store, "created_at_ms", buf);
 }
 
 int
 collector_start(struct collector *c)
 {
-    struct pharos_conf *cf = &c->conf;
+    struct pharos_conf *cf = &c->h.conf;
     struct http_server_opts hopts;
     char path[1024];
-    char err[256];
+    char err[768];
     int rc;
 
-    c->started_ms = time_now_ms();
+    c->h.started_ms = time_now_ms();
+    c->h.loop = c->loop;
+    c->h.want = on_want;
+    c->h.want_arg = c;
     /* Day boundaries of the uptime bars follow the page's zone. */
     setenv("TZ", cf->page.time_zone ? cf->page.time_zone : "UTC", 1);
     tzset();
@@ -501,9 +562,9 @@ collector_start(struct collector *c)
         log_warnx("state_dir path too long");
         return PH_ETOOBIG;
     }
-    rc = store_open(path, &c->store);
+    rc = store_open(path, c->store_flags, err, sizeof(err), &c->h.store);
     if (rc != 0) {
-        log_warnx("cannot open database %s: %s", path, ph_strerror(rc));
+        log_warnx("fatal: %s", err);
         return rc;
     }
     rc = load_created_at(c);
@@ -512,78 +573,87 @@ collector_start(struct collector *c)
                   ph_strerror(rc));
         return rc;
     }
-    rc = admin_load_agents(c);
+    rc = admin_load_agents(&c->h);
     if (rc != 0) {
         log_warnx("cannot load agents: %s", ph_strerror(rc));
         return rc;
     }
-    rc = admin_load_keys(c);
+    rc = admin_load_keys(&c->h);
     if (rc != 0) {
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
-    rc = idmap_init_stride(&c->check_ids, cf->checks, cf->nchecks,
+    rc = idmap_init_stride(&c->h.check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
     if (rc != 0) {
         log_warnx("cannot index checks: %s", ph_strerror(rc));
         return rc;
     }
-    c->comps = ph_calloc(cf->ncomponents + 1, sizeof(*c->comps));
-    c->engine = build_engine(c);
-    if (c->comps == NULL || c->engine == NULL) {
+    c->h.comps = ph_calloc(cf->ncomponents + 1, sizeof(*c->h.comps));
+    c->h.engine = build_engine(c);
+    if (c->h.comps == NULL || c->h.engine == NULL || size_queue(c) != 0) {
         log_warnx("cannot build the state engine");
         return PH_ENOMEM;
     }
-    rc = ingest_build_plans(c);
+    rc = ingest_build_plans(&c->h);
     if (rc != 0) {
         log_warnx("cannot build check plans: %s", ph_strerror(rc));
         return rc;
     }
     restore_statuses(c);
-    collector_restore_overrides(c);
-    rc = incidents_load(c);
+    hub_restore_overrides(&c->h);
+    rc = incidents_load(&c->h);
     if (rc != 0) {
         return rc;
     }
-    rc = intake_start(c);
+    rc = intake_start(&c->h);
     if (rc != 0) {
         log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
         return rc;
     }
-    rc = notify_start(c);
+    rc = notify_start(&c->h);
     if (rc != 0) {
         return rc;
     }
-    rc = rollup_new(c, time_now_ms(), &c->rollup);
+    rc = rollup_new(&c->h, time_now_ms(), &c->h.rollup);
     if (rc != 0) {
         log_warnx("cannot start uptime accounting: %s", ph_strerror(rc));
         return rc;
     }
-    c->publish = publish_new(cf->publish_dir);
-    if (c->publish == NULL) {
+    c->h.publish = publish_new(cf->publish_dir);
+    if (c->h.publish == NULL) {
         return PH_ENOMEM;
     }
-    rc = publish_load_dir(c->publish, cf->web_dir, err, sizeof(err));
+    rc = publish_load_dir(c->h.publish, cf->web_dir, err, sizeof(err));
     if (rc != 0) {
-        log_warnx("%s", err);
+        log_warnx("fatal: %s (server.web_dir: the page's files)", err);
         return rc;
     }
-    engine_tick(c->engine, time_now_ms(), on_transition, c);
-    render_all(c);
-
+    /* The listeners, in the order they see each evaluation: the status
+     * and its log first, since the others read it. */
+    if (collector_listen(c, "transition log", record_transitions, c) != 0 ||
+        collector_listen(c, "notifications", notify_on_transitions, &c->h) !=
+            0 ||
+        collector_listen(c, "incident automation", incidents_on_transitions,
+                         &c->h) != 0 ||
+        collector_listen(c, "uptime", observe_uptime, c) != 0) {
+        return PH_ETOOBIG;
+    }
     uv_timer_init(c->loop, &c->tick_timer);
     c->tick_timer.data = c;
     uv_timer_init(c->loop, &c->publish_timer);
     c->publish_timer.data = c;
     uv_timer_init(c->loop, &c->eval_timer);
     c->eval_timer.data = c;
+    evaluate(c);
+    render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     memset(&hopts, 0, sizeof(hopts));
     hopts.listen = cf->listen;
     hopts.max_body_bytes = cf->max_body_bytes;
-    rc = http_server_start(c->loop, &hopts, routes_handle, c, &c->http, err,
+    rc = http_server_start(c->loop, &hopts, on_http, c, &c->http, err,
                            sizeof(err));
     if (rc != 0) {
         log_warnx("http: %s", err);
@@ -610,41 +680,41 @@ collector_reload(struct collector *c)
 
     memset(&errs, 0, sizeof(errs));
     memset(&nids, 0, sizeof(nids));
-    rc = pharos_conf_load(c->conf.path, &nc, &errs);
+    rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
     if (rc != 0) {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);
         }
         log_warnx("reload: %s has errors; the running configuration stays",
-                  c->conf.path);
+                  c->h.conf.path);
         return rc;
     }
     /* Where the collector listens and stores cannot change while it
      * runs; keep them and say so. */
-    if (strcmp(nc.listen, c->conf.listen) != 0 ||
-        strcmp(nc.state_dir, c->conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->conf.publish_dir) != 0) {
+    if (strcmp(nc.listen, c->h.conf.listen) != 0 ||
+        strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
+        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
         log_warnx("reload: server.listen, state_dir and publish_dir take "
                   "effect at the next restart");
-        SWAP_STR(nc.listen, c->conf.listen);
-        SWAP_STR(nc.state_dir, c->conf.state_dir);
-        SWAP_STR(nc.publish_dir, c->conf.publish_dir);
+        SWAP_STR(nc.listen, c->h.conf.listen);
+        SWAP_STR(nc.state_dir, c->h.conf.state_dir);
+        SWAP_STR(nc.publish_dir, c->h.conf.publish_dir);
     }
-    if (c->rollup != NULL) {
-        rollup_observe(c->rollup, c, time_now_ms(), 1);
+    if (c->h.rollup != NULL) {
+        rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
-    old = c->conf;
-    c->conf = nc;
+    old = c->h.conf;
+    c->h.conf = nc;
     ne = build_engine(c);
     ncomps = ph_calloc(nc.ncomponents + 1, sizeof(*ncomps));
-    rc = ne == NULL || ncomps == NULL ? PH_ENOMEM : 0;
+    rc = ne == NULL || ncomps == NULL || size_queue(c) != 0 ? PH_ENOMEM : 0;
     if (rc == 0) {
         rc = idmap_init_stride(&nids, nc.checks, nc.nchecks,
                                sizeof(nc.checks[0]),
                                offsetof(struct check, id), 0);
     }
     if (rc != 0) {
-        c->conf = old;
+        c->h.conf = old;
         engine_destroy(ne);
         ph_free(ncomps);
         pharos_conf_free(&nc);
@@ -657,46 +727,46 @@ collector_reload(struct collector *c)
     for (size_t i = 0; i < nc.ncomponents; i++) {
         int o = pharos_conf_component_index(&old, nc.components[i].id);
         if (o >= 0) {
-            ncomps[i] = c->comps[o];
-            engine_restore(ne, (int)i, engine_component_probe(c->engine, o),
-                           c->comps[o].status);
+            ncomps[i] = c->h.comps[o];
+            engine_restore(ne, (int)i, engine_component_probe(c->h.engine, o),
+                           c->h.comps[o].status);
         }
     }
-    oe = c->engine;
-    c->engine = ne;
+    oe = c->h.engine;
+    c->h.engine = ne;
     engine_destroy(oe);
     /* The new engine starts without the precedence layers. */
-    collector_restore_overrides(c);
-    incidents_reapply(c);
+    hub_restore_overrides(&c->h);
+    incidents_reapply(&c->h);
     /* The alert layer is not part of engine_restore(): set it again
      * (rules, groups by component id) before the next tick. */
-    intake_reload(c, &old);
-    ph_free(c->comps);
-    c->comps = ncomps;
-    idmap_free(&c->check_ids);
-    c->check_ids = nids;
-    if (ingest_build_plans(c) != 0) {
+    intake_reload(&c->h, &old);
+    ph_free(c->h.comps);
+    c->h.comps = ncomps;
+    idmap_free(&c->h.check_ids);
+    c->h.check_ids = nids;
+    if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
     /* Components may have moved: restart the rollup from the store. */
-    rollup_destroy(c->rollup);
-    c->rollup = NULL;
-    if (rollup_new(c, time_now_ms(), &c->rollup) != 0) {
+    rollup_destroy(c->h.rollup);
+    c->h.rollup = NULL;
+    if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
         log_warnx("reload: uptime accounting stopped (out of memory)");
     }
     {
         char err[256];
-        if (publish_load_dir(c->publish, c->conf.web_dir, err,
+        if (publish_load_dir(c->h.publish, c->h.conf.web_dir, err,
                              sizeof(err)) != 0) {
             log_warnx("reload: %s", err);
         }
     }
     pharos_conf_free(&old);
-    notify_reload(c);
+    notify_reload(&c->h);
     log_info("reload: %s: %zu components, %zu checks, %zu agents",
-             c->conf.path, c->conf.ncomponents, c->conf.nchecks,
-             c->conf.nagents);
-    collector_mark_dirty(c);
+             c->h.conf.path, c->h.conf.ncomponents, c->h.conf.nchecks,
+             c->h.conf.nagents);
+    mark_dirty(c);
     return 0;
 }
 
@@ -709,16 +779,16 @@ noop_close(uv_handle_t *h)
 void
 collector_stop(struct collector *c)
 {
-    if (c->shutting_down) {
+    if (c->h.shutting_down) {
         return;
     }
-    c->shutting_down = 1;
-    if (c->rollup != NULL) {
-        rollup_observe(c->rollup, c, time_now_ms(), 1);
+    c->h.shutting_down = 1;
+    if (c->h.rollup != NULL) {
+        rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
     http_server_stop(c->http);
     c->http = NULL;
-    notify_stop(c);
+    notify_stop(&c->h);
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
         c->dirty = 0;
         render_all(c); /* flush the last state before exiting */
@@ -734,23 +804,25 @@ collector_stop(struct collector *c)
 void
 collector_free(struct collector *c)
 {
-    rollup_destroy(c->rollup);
-    c->rollup = NULL;
-    incidents_free(c);
-    intake_free(c);
-    notify_free(c);
-    engine_destroy(c->engine);
-    store_close(c->store);
-    publish_destroy(c->publish);
-    idmap_free(&c->check_ids);
-    admin_free_agents(c);
-    admin_free_keys(c);
-    ph_free(c->plans);
-    ph_free(c->comps);
-    pharos_conf_free(&c->conf);
-    c->engine = NULL;
-    c->store = NULL;
-    c->publish = NULL;
-    c->plans = NULL;
-    c->comps = NULL;
+    rollup_destroy(c->h.rollup);
+    c->h.rollup = NULL;
+    incidents_free(&c->h);
+    intake_free(&c->h);
+    notify_free(&c->h);
+    engine_destroy(c->h.engine);
+    store_close(c->h.store);
+    publish_destroy(c->h.publish);
+    idmap_free(&c->h.check_ids);
+    admin_free_agents(&c->h);
+    admin_free_keys(&c->h);
+    ph_free(c->h.plans);
+    ph_free(c->h.comps);
+    ph_free(c->tq);
+    c->tq = NULL;
+    pharos_conf_free(&c->h.conf);
+    c->h.engine = NULL;
+    c->h.store = NULL;
+    c->h.publish = NULL;
+    c->h.plans = NULL;
+    c->h.comps = NULL;
 }

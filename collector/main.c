@@ -4,6 +4,7 @@
  *   pharos-collector -c FILE            run
  *   pharos-collector --check -c FILE    validate the config and exit (-n)
  *   pharos-collector -nv -c FILE        validate and print it normalised
+ *   pharos-collector backup -c FILE OUT online copy of the database
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,17 +19,45 @@
 #include "ph_err.h"
 #include "store.h"
 
+#define DEFAULT_CONF "/etc/pharos/pharos.yml"
+
 static void
 usage(FILE *f)
 {
     fprintf(f,
-            "usage: pharos-collector [-c FILE] [--check|-n] [-nv] [-d] "
-            "[--version]\n"
-            "  -c FILE      configuration (default /etc/pharos/pharos.yml)\n"
-            "  --check, -n  validate the configuration and exit\n"
-            "  -nv          validate and print the normalised configuration\n"
-            "  -d           debug logging\n"
-            "  backup DEST  write an online copy of the database to DEST\n");
+            "usage: pharos-collector [-c FILE] [-d] [--init-empty-db]\n"
+            "       pharos-collector --check|-n|-nv [-c FILE]\n"
+            "       pharos-collector backup [-c FILE] OUT\n"
+            "       pharos-collector --version | --help\n"
+            "  -c FILE          configuration (default " DEFAULT_CONF ")\n"
+            "  --check, -n      validate the configuration and exit\n"
+            "  -nv              validate and print the normalised "
+            "configuration\n"
+            "  -d               debug logging\n"
+            "  --init-empty-db  take an existing empty (0-byte) database "
+            "file for a\n"
+            "                   new install (refused otherwise: it may be a "
+            "lost one)\n"
+            "  backup OUT       write an online copy of the database to OUT "
+            "(see\n"
+            "                   pharos-collector backup --help)\n");
+}
+
+static void
+backup_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pharos-collector backup [-c FILE] OUT\n"
+            "  Writes a consistent copy of the database (state_dir/pharos.db "
+            "of FILE,\n"
+            "  default " DEFAULT_CONF ") to OUT with sqlite's online "
+            "backup. Safe while\n"
+            "  the collector runs; OUT must not exist. Restore: stop the "
+            "collector,\n"
+            "  move pharos.db, pharos.db-wal and pharos.db-shm away, copy "
+            "OUT to\n"
+            "  state_dir/pharos.db, start (docs/operator-guide.md, "
+            "\"Restore\").\n");
 }
 
 static void
@@ -49,21 +78,44 @@ on_hup(uv_signal_t *s, int signum)
     struct collector *c = s->data;
 
     (void)signum;
-    log_info("signal SIGHUP: reloading %s", c->conf.path);
+    log_info("signal SIGHUP: reloading %s", c->h.conf.path);
     collector_reload(c);
 }
 
-/* pharos-collector backup -c FILE DEST: an online copy of the database,
- * safe while the collector runs (sqlite takes care of the readers). */
+/* pharos-collector backup [-c FILE] OUT: an online copy of the database,
+ * safe while the collector runs (store_backup opens it read-only). */
 static int
-backup(const char *conf_path, const char *dest)
+backup_main(const char *conf_path, int argc, char **argv)
 {
     struct pharos_conf conf;
     struct conf_errs errs;
-    struct store *st = NULL;
+    const char *dest = NULL;
     char path[1024];
+    char err[512];
     int rc;
 
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            conf_path = argv[++i];
+        } else if (strcmp(argv[i], "-h") == 0 ||
+                   strcmp(argv[i], "--help") == 0) {
+            backup_usage(stdout);
+            return 0;
+        } else if (argv[i][0] != '-' && dest == NULL) {
+            dest = argv[i];
+        } else {
+            fprintf(stderr, "pharos-collector backup: unknown argument "
+                            "'%s'\n",
+                    argv[i]);
+            backup_usage(stderr);
+            return 2;
+        }
+    }
+    if (dest == NULL) {
+        fprintf(stderr, "pharos-collector backup: where to? (OUT missing)\n");
+        backup_usage(stderr);
+        return 2;
+    }
     memset(&errs, 0, sizeof(errs));
     if (pharos_conf_load(conf_path, &conf, &errs) != 0) {
         for (size_t i = 0; i < errs.n; i++) {
@@ -72,22 +124,14 @@ backup(const char *conf_path, const char *dest)
         return 1;
     }
     snprintf(path, sizeof(path), "%s/pharos.db", conf.state_dir);
-    rc = store_open(path, &st);
-    if (rc == 0) {
-        rc = store_backup(st, dest);
-        if (rc != 0) {
-            fprintf(stderr, "pharos-collector: %s\n", store_errmsg(st));
-        }
-    } else {
-        fprintf(stderr, "pharos-collector: cannot open %s: %s\n", path,
-                ph_strerror(rc));
-    }
-    store_close(st);
     pharos_conf_free(&conf);
-    if (rc == 0) {
-        fprintf(stderr, "backup of %s written to %s\n", path, dest);
+    rc = store_backup(path, dest, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "pharos-collector backup: %s\n", err);
+        return 1;
     }
-    return rc == 0 ? 0 : 1;
+    fprintf(stderr, "backup of %s written to %s\n", path, dest);
+    return 0;
 }
 
 static int
@@ -128,20 +172,22 @@ check_config(const char *path, int verbose)
 int
 main(int argc, char **argv)
 {
-    const char *conf_path = "/etc/pharos/pharos.yml";
+    const char *conf_path = DEFAULT_CONF;
     int check = 0, verbose = 0, debug = 0;
+    unsigned store_flags = 0;
     struct collector c;
     struct conf_errs errs;
     uv_loop_t loop;
     int rc;
 
-    const char *backup_to = NULL;
-
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             conf_path = argv[++i];
-        } else if (strcmp(argv[i], "backup") == 0 && i + 1 < argc) {
-            backup_to = argv[++i];
+        } else if (strcmp(argv[i], "backup") == 0) {
+            log_init("collector", LOG_LVL_INFO);
+            return backup_main(conf_path, argc - i - 1, argv + i + 1);
+        } else if (strcmp(argv[i], "--init-empty-db") == 0) {
+            store_flags |= STORE_OPEN_INIT_EMPTY;
         } else if (strcmp(argv[i], "--check") == 0 ||
                    strcmp(argv[i], "-n") == 0) {
             check = 1;
@@ -165,16 +211,13 @@ main(int argc, char **argv)
         }
     }
     log_init("collector", debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-    if (backup_to != NULL) {
-        return backup(conf_path, backup_to);
-    }
     if (check) {
         return check_config(conf_path, verbose);
     }
 
     memset(&c, 0, sizeof(c));
     memset(&errs, 0, sizeof(errs));
-    rc = pharos_conf_load(conf_path, &c.conf, &errs);
+    rc = pharos_conf_load(conf_path, &c.h.conf, &errs);
     if (rc != 0) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -187,8 +230,11 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     c.loop = &loop;
+    c.store_flags = store_flags;
     rc = collector_start(&c);
     if (rc != 0) {
+        /* collector_start logged why, in its own words. */
+        log_warnx("not started: exiting with status 1");
         collector_stop(&c);
         uv_run(&loop, UV_RUN_DEFAULT);
         collector_free(&c);

@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Source checks the compiler does not do (curl's checksrc idea):
-# banned functions, raw malloc/free outside common/mem.c, and files that
+# banned functions, raw malloc/free outside lib/mem.c, and files that
 # grew past 1200 lines. Exits non-zero on any finding.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-files=$(git ls-files 'agent/*.c' 'agent/*.h' 'collector/*.c' 'collector/*.h' 'common/*.c' 'common/*.h')
+files=$(git ls-files 'agent/*.[ch]' 'collector/*.[ch]' 'lib/*.[ch]' 'ctl/*.[ch]' 'uvcurl/*.[ch]')
 banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|gets)\s*\('
 if grep -nE "$banned" $files; then
   echo "checksrc: banned function (use snprintf, strtol, buf_*)"; status=1
 fi
 raw=$(grep -nE '(^|[^_a-z])(malloc|calloc|realloc|free|strdup)\s*\(' $files \
-      | grep -v '^common/mem.c:' | grep -vE '(curl_|json_|MHD_|ares_|sqlite3_|yaml_)' \
+      | grep -v '^lib/mem.c:' | grep -vE '(curl_|json_|MHD_|ares_|sqlite3_|yaml_)' \
       | grep -vE '^\S+:\s*[0-9]+:\s*(/?\*|//)' )
 if [ -n "$raw" ]; then
   echo "$raw"
-  echo "checksrc: raw allocation outside common/mem.c (use ph_malloc/ph_free)"
+  echo "checksrc: raw allocation outside lib/mem.c (use ph_malloc/ph_free)"
   status=1
 fi
 for f in $files; do

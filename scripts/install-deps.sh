@@ -16,6 +16,9 @@ pkgs=(
 # for the page tests, and the tools the benchmarks compare against.
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(unbound python3-aiosmtpd chromium valgrind prometheus-alertmanager)
+  # systemd-analyze rates and verifies the shipped units; strace checks
+  # their system call filter against what the daemons really call.
+  pkgs+=(systemd strace)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

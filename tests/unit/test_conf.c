@@ -330,6 +330,84 @@ test_agent_conf(void **state)
     rmdir(dir);
 }
 
+/* Unknown keys name the nearest known one when it is a likely typo. */
+static void
+test_suggest_pharos(void **state)
+{
+    static const char yml[] =
+        "server:\n"
+        "  stat_dir: /tmp/x\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "componets: []\n"
+        "components:\n"
+        "  - id: web\n"
+        "    name: Web\n"
+        "    checks:\n"
+        "      - id: w1\n"
+        "        type: http\n"
+        "        url: http://x/\n"
+        "        tiemout: 1s\n"
+        "        bogus: 1\n";
+    struct pharos_conf c;
+    struct conf_errs errs;
+
+    (void)state;
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("t.yml", yml, strlen(yml), &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 4);
+    assert_string_equal(errs.msgs[0], "t.yml:5:1: unknown section "
+                                      "'componets'; did you mean "
+                                      "'components'?");
+    assert_string_equal(errs.msgs[1], "t.yml:2:3: unknown key 'stat_dir'; "
+                                      "did you mean 'state_dir'?");
+    assert_string_equal(errs.msgs[2], "t.yml:13:9: unknown key 'tiemout'; "
+                                      "did you mean 'timeout'?");
+    assert_string_equal(errs.msgs[3], "t.yml:14:9: unknown key 'bogus'");
+
+    /* The helper itself: close words only, the nearest wins. */
+    {
+        static const char *const keys[] = {"id", "ip", "interval",
+                                           "timeout"};
+        assert_string_equal(conf_suggest("intervall", keys, 4), "interval");
+        assert_string_equal(conf_suggest("timeuot", keys, 4), "timeout");
+        assert_null(conf_suggest("ic", keys, 4));
+        assert_null(conf_suggest("retries", keys, 4));
+        assert_null(conf_suggest("timeout", keys, 4)); /* not unknown */
+    }
+}
+
+static void
+test_suggest_agent(void **state)
+{
+    char dir[] = "/tmp/ph_conf_XXXXXX";
+    char path[256];
+    struct agent_conf c;
+    struct conf_errs errs;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/agent.yml", dir);
+    f = fopen(path, "w");
+    fputs("collector: http://127.0.0.1:8080\ntoken_env: PH_NOPE\n"
+          "stat_dir: /tmp\nheartbeet: 5s\nlog: debug\n",
+          f);
+    fclose(f);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(agent_conf_load(path, &c, &errs), PH_ECONF);
+    assert_int_equal(errs.n, 3);
+    assert_non_null(strstr(errs.msgs[0], ":3:1: unknown key 'stat_dir'; "
+                                         "did you mean 'state_dir'?"));
+    assert_non_null(strstr(errs.msgs[1], ":4:1: unknown key 'heartbeet'; "
+                                         "did you mean 'heartbeat'?"));
+    assert_non_null(strstr(errs.msgs[2], ":5:1: unknown key 'log'"));
+    assert_null(strstr(errs.msgs[2], "did you mean"));
+    unlink(path);
+    rmdir(dir);
+}
+
 static void
 test_durations(void **state)
 {
@@ -389,6 +467,8 @@ main(void)
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_agent_conf),
+        cmocka_unit_test(test_suggest_pharos),
+        cmocka_unit_test(test_suggest_agent),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_hostile_yaml),
     };

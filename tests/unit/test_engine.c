@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "ph_err.h"
+#include "utf8.h"
 
 #define T0 1764028800000LL /* 2025-11-25T00:00:00Z */
 #define IV 10000           /* check interval, ms */
@@ -665,6 +666,139 @@ test_reason_truncated(void **state)
     engine_destroy(e);
 }
 
+/* Result times are whatever an agent sent. A pair whose last result is
+ * dated INT64_MIN is long stale: the age must not wrap (UBSan aborts on
+ * the overflow; a release build wrapped to a negative age and the pair
+ * stayed fresh forever). */
+static void
+test_extreme_result_times(void **state)
+{
+    struct scenario sc;
+    struct engine *e;
+    struct engine_region_info ri;
+    struct check_result r;
+
+    (void)state;
+    memset(&sc, 0, sizeof(sc));
+    e = make_engine(&sc);
+    assert_non_null(e);
+    memset(&r, 0, sizeof(r));
+    r.outcome = OUTCOME_DOWN;
+    r.started_at_ms = INT64_MIN;
+    assert_int_equal(engine_result(e, 0, 0, &r), 0);
+    assert_int_equal(engine_result(e, 0, 0, &r), 0);
+    assert_int_equal(engine_region_info(e, 0, 0, &ri), 0);
+    assert_int_equal(ri.state, RSTATE_DOWN);
+    engine_tick(e, T0, NULL, NULL);
+    assert_int_equal(engine_region_info(e, 0, 0, &ri), 0);
+    assert_int_equal(ri.state, RSTATE_STALE);
+    assert_int_equal(ri.since_ms, INT64_MIN + 3 * IV + TO);
+    /* A clock at the far end of the range: ordinary results go stale. */
+    feed(e, 0, 1, UP, T0);
+    engine_tick(e, INT64_MAX, NULL, NULL);
+    assert_int_equal(engine_region_info(e, 0, 1, &ri), 0);
+    assert_int_equal(ri.state, RSTATE_STALE);
+    /* A result from the far future is not stale at an earlier clock. */
+    r.started_at_ms = INT64_MAX;
+    assert_int_equal(engine_result(e, 0, 2, &r), 0);
+    engine_tick(e, INT64_MIN, NULL, NULL);
+    assert_int_equal(engine_region_info(e, 0, 2, &ri), 0);
+    assert_int_equal(ri.state, RSTATE_NODATA);
+    assert_int_equal(ri.last_at_ms, INT64_MAX);
+    engine_destroy(e);
+}
+
+/* A reason cut at its cap never ends inside a multi-byte character: an
+ * alert reason naming groups in UTF-8 is cut before "...". */
+static void
+test_reason_cut_on_character_boundary(void **state)
+{
+    struct scenario sc;
+    struct engine *e;
+    struct rec rec;
+    char reason[1024];
+    size_t n = 0, len;
+
+    (void)state;
+    memset(&sc, 0, sizeof(sc));
+    e = make_engine(&sc);
+    assert_non_null(e);
+    /* "x" then euro signs (3 bytes each): every cut at a fixed byte
+     * count lands inside one of them for two offsets out of three. */
+    for (int shift = 0; shift < 3; shift++) {
+        n = 0;
+        for (int i = 0; i < shift; i++) {
+            reason[n++] = 'x';
+        }
+        while (n + 3 < sizeof(reason)) {
+            memcpy(reason + n, "\xe2\x82\xac", 3);
+            n += 3;
+        }
+        reason[n] = '\0';
+        engine_set_alert_reason(e, 0, reason);
+        memset(&rec, 0, sizeof(rec));
+        engine_set_alert(e, 0, shift == 1 ? COMP_PARTIAL : COMP_MAJOR);
+        engine_tick(e, T0 + shift, on_transition, &rec);
+        assert_int_equal(rec.n, 1);
+        len = strlen(rec.last.reason);
+        assert_true(len > 200);
+        assert_int_equal(utf8_valid(rec.last.reason, len), 1);
+    }
+    engine_destroy(e);
+}
+
+/* Multi-byte region ids overflowing a probe reason: the text before the
+ * closing "..." ends on a character boundary. */
+static void
+test_reason_overflow_on_character_boundary(void **state)
+{
+    static char ids[12][64];
+    struct engine_region_conf regs[12];
+    struct engine_check_conf check;
+    struct engine_conf conf;
+    struct engine *e;
+    struct rec rec;
+    size_t len;
+
+    (void)state;
+    for (int shift = 0; shift < 3; shift++) {
+        for (int r = 0; r < 12; r++) {
+            size_t n = (size_t)snprintf(ids[r], sizeof(ids[r]), "%.*s", shift,
+                                        "xx");
+
+            while (n + 4 < sizeof(ids[r])) {
+                memcpy(ids[r] + n, "\xe2\x82\xac", 3);
+                n += 3;
+            }
+            ids[r][n++] = (char)('a' + r);
+            ids[r][n] = '\0';
+            regs[r].id = ids[r];
+        }
+        base_check(&check, "api-http", 0);
+        conf.regions = regs;
+        conf.nregions = 12;
+        conf.components = comps1;
+        conf.ncomponents = 1;
+        conf.checks = &check;
+        conf.nchecks = 1;
+        e = engine_new(&conf, T0);
+        assert_non_null(e);
+        memset(&rec, 0, sizeof(rec));
+        for (int i = 0; i < 2; i++) {
+            for (int r = 0; r < 12; r++) {
+                feed(e, 0, r, DOWN, T0 + 1000 * (i + 1));
+            }
+        }
+        engine_tick(e, T0 + 2000, on_transition, &rec);
+        assert_int_equal(rec.n, 1);
+        len = strlen(rec.last.reason);
+        assert_true(len > ENGINE_REASON_MAX - 8);
+        assert_string_equal(rec.last.reason + len - 3, "...");
+        assert_int_equal(utf8_valid(rec.last.reason, len), 1);
+        engine_destroy(e);
+    }
+}
+
 static void
 test_restore_and_no_checks(void **state)
 {
@@ -804,6 +938,9 @@ main(void)
         cmocka_unit_test(test_stale_and_restart_of_counting),
         cmocka_unit_test(test_out_of_order_results_ignored),
         cmocka_unit_test(test_reason_truncated),
+        cmocka_unit_test(test_extreme_result_times),
+        cmocka_unit_test(test_reason_cut_on_character_boundary),
+        cmocka_unit_test(test_reason_overflow_on_character_boundary),
         cmocka_unit_test(test_restore_and_no_checks),
         cmocka_unit_test(test_bad_config_and_input),
         cmocka_unit_test(test_names),

@@ -28,6 +28,7 @@
 #include "pharos_conf.h"
 #include "sign.h"
 #include "subscribers.h"
+#include "url.h"
 
 static void
 test_signature_vector(void **state)
@@ -93,6 +94,49 @@ test_base64(void **state)
     assert_int_equal(sign_unbase64("Z", 1, raw, sizeof(raw)), -1);
     assert_int_equal(sign_unbase64("Zm$=", 4, raw, sizeof(raw)), -1);
     assert_int_equal(sign_base64("foobar", 6, out, 8), -1);
+
+    /* Exact lengths, not OpenSSL's padded ones, and only what the
+     * caller's buffer is sized for. */
+    assert_int_equal(sign_unbase64("Zg==", 4, raw, 1), 1);
+    assert_int_equal(raw[0], 'f');
+    assert_int_equal(sign_unbase64("Zg", 2, raw, 1), 1);
+    assert_int_equal(sign_unbase64("Zm9v", 4, raw, 2), -1);
+    assert_int_equal(sign_unbase64("", 0, raw, 0), 0);
+    assert_int_equal(sign_base64url("\xfb\xff", 2, out, 4), 3);
+    assert_string_equal(out, "-_8");
+    assert_int_equal(sign_base64url("\xfb\xff", 2, out, 3), -1);
+    assert_int_equal(sign_base64("", 0, out, 1), 0);
+    assert_string_equal(out, "");
+    /* What EVP_DecodeBlock alone would take: an inner '=' (a zero digit
+     * to it), whitespace at either end, a NUL. */
+    assert_int_equal(sign_unbase64("Zm8=Zm8=", 8, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64(" Zm8=", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm8=\n", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm9v\n", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm\0v", 4, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("Zm9vY", 5, raw, sizeof(raw)), -1);
+    assert_int_equal(sign_unbase64("-_8", 3, raw, sizeof(raw)), -1);
+
+    /* Every length round-trips, padded or not. */
+    for (size_t n = 0; n <= 40; n++) {
+        uint8_t in[40];
+        int len;
+
+        for (size_t i = 0; i < n; i++) {
+            in[i] = (uint8_t)(i * 37 + n);
+        }
+        len = sign_base64(in, n, out, sizeof(out));
+        assert_int_equal(len, (int)((n + 2) / 3 * 4));
+        assert_int_equal(sign_unbase64(out, (size_t)len, raw, n), (int)n);
+        assert_memory_equal(raw, in, n);
+        while (len > 0 && out[len - 1] == '=') {
+            len--;
+        }
+        assert_int_equal(sign_unbase64(out, (size_t)len, raw, n), (int)n);
+        assert_memory_equal(raw, in, n);
+        assert_int_equal(sign_base64url(in, n, out, (n * 4 + 2) / 3 + 1),
+                         len);
+    }
 }
 
 static void
@@ -218,6 +262,142 @@ test_url_check(void **state)
     assert_int_equal(notify_url_check("https://exa mple.org/", 1, err,
                                       sizeof(err)),
                      PH_EINVAL);
+}
+
+/* The host url_split reports is the one libcurl connects to, where a
+ * hand-written splitter would see something else. */
+static void
+test_url_split(void **state)
+{
+    struct url_parts u;
+    char err[200];
+
+    (void)state;
+    assert_int_equal(url_split("HtTpS://Hooks.Example.org/a", &u, err,
+                               sizeof(err)),
+                     0);
+    assert_string_equal(u.scheme, "https");
+    assert_string_equal(u.host, "Hooks.Example.org");
+    assert_int_equal(u.port, 443);
+    assert_int_equal(u.userinfo, 0);
+    /* Percent-encoding in the host is decoded before connecting. */
+    assert_int_equal(url_split("http://127.0.0%2e1:81/", &u, err,
+                               sizeof(err)),
+                     0);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.port, 81);
+    /* IPv4 in the forms inet_aton takes is normalised. */
+    assert_int_equal(url_split("http://0x7f.1/", &u, err, sizeof(err)), 0);
+    assert_string_equal(u.host, "127.0.0.1");
+    /* Credentials: the host is after the last '@' of the authority, even
+     * behind a backslash a browser would read as a path. */
+    assert_int_equal(url_split("http://user:pass@10.0.0.1/", &u, err,
+                               sizeof(err)),
+                     0);
+    assert_string_equal(u.host, "10.0.0.1");
+    assert_int_equal(u.userinfo, 1);
+    assert_int_equal(url_split("http://evil.example\\@127.0.0.1/", &u, err,
+                               sizeof(err)),
+                     0);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.userinfo, 1);
+    assert_int_equal(url_split("http://@example.org/", &u, err, sizeof(err)),
+                     0);
+    assert_int_equal(u.userinfo, 1);
+    /* IPv6: brackets off, zone id apart. */
+    assert_int_equal(url_split("http://[fe80::1%25eth0]:8080/", &u, err,
+                               sizeof(err)),
+                     0);
+    assert_string_equal(u.host, "fe80::1");
+    assert_string_equal(u.zoneid, "eth0");
+    assert_int_equal(u.ipv6, 1);
+    assert_int_equal(u.port, 8080);
+    /* Trailing dots stay: that is the name resolved. */
+    assert_int_equal(url_split("http://localhost./", &u, err, sizeof(err)),
+                     0);
+    assert_string_equal(u.host, "localhost.");
+    /* Refused: a backslash in the host, backslashes for slashes, other
+     * slash counts libcurl would take, no scheme, a bad port. */
+    assert_int_equal(url_split("http://127.0.0.1\\x/", &u, err, sizeof(err)),
+                     PH_EINVAL);
+    assert_int_equal(url_split("http:\\\\127.0.0.1/", &u, err, sizeof(err)),
+                     PH_EINVAL);
+    assert_int_equal(url_split("http:/127.0.0.1/", &u, err, sizeof(err)),
+                     PH_EINVAL);
+    assert_int_equal(url_split("http:///127.0.0.1/", &u, err, sizeof(err)),
+                     PH_EINVAL);
+    assert_int_equal(url_split("example.org/x", &u, err, sizeof(err)),
+                     PH_EINVAL);
+    assert_int_equal(url_split("http://example.org:99999/", &u, err,
+                               sizeof(err)),
+                     PH_EINVAL);
+}
+
+/* Private and loopback targets written the tricky ways are refused; the
+ * same hosts written plainly are refused by the tests above. */
+static void
+test_url_check_tricky(void **state)
+{
+    static const char *const refused[] = {
+        "http://127.0.0%2e1/",           /* percent-encoded dot */
+        "http://%31%32%37.0.0.1/",       /* percent-encoded digits */
+        "http://a%2elocalhost/",
+        "http://0x7f.1/",
+        "http://0177.0.0.1/",
+        "http://127.0.0.1./",            /* trailing dot */
+        "http://localhost./",
+        "http://LOCALHOST/",
+        "http://Foo.LocalHost/",
+        "HtTpS://127.0.0.1/",            /* mixed-case scheme */
+        "HTTP://[::1]/",
+        "http://[::1%25lo]:8080/",       /* zone ids */
+        "http://[fe80::1%25eth0]/",
+        "http://[0:0::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:a00:1]/",
+        "http://user:pass@127.0.0.1/",   /* credentials */
+        "http://hooks.example.org\\@127.0.0.1/",
+        "http://127.0.0.1\\x/",          /* backslashes */
+        "http:\\\\127.0.0.1/",
+        "http:/\\127.0.0.1/",
+        "http:///127.0.0.1/",
+    };
+    char err[200];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        err[0] = '\0';
+        if (notify_url_check(refused[i], 0, err, sizeof(err)) != PH_EINVAL) {
+            fail_msg("accepted %s", refused[i]);
+        }
+        assert_true(err[0] != '\0');
+    }
+    assert_int_equal(notify_url_check("http://127.0.0%2e1/", 0, err,
+                                      sizeof(err)),
+                     PH_EINVAL);
+    assert_non_null(strstr(err, "loopback"));
+    assert_int_equal(notify_url_check("http://[fe80::1%25eth0]/", 0, err,
+                                      sizeof(err)),
+                     PH_EINVAL);
+    assert_non_null(strstr(err, "link-local"));
+    /* Credentials are refused even where private targets are allowed. */
+    assert_int_equal(notify_url_check("http://user:pass@example.org/", 1, err,
+                                      sizeof(err)),
+                     PH_EINVAL);
+    assert_non_null(strstr(err, "user information"));
+    /* Public targets in the same spellings pass. */
+    assert_int_equal(notify_url_check("HtTpS://Hooks.Example.org./x", 0, err,
+                                      sizeof(err)),
+                     0);
+    assert_int_equal(notify_url_check("http://93.184.216.34./", 0, err,
+                                      sizeof(err)),
+                     0);
+    assert_int_equal(notify_url_check("https://[2606:4700::1111]/", 0, err,
+                                      sizeof(err)),
+                     0);
+    assert_int_equal(notify_url_check("http://[fe80::1%25eth0]/", 1, err,
+                                      sizeof(err)),
+                     0);
 }
 
 static void
@@ -488,6 +668,8 @@ main(void)
         cmocka_unit_test(test_secret),
         cmocka_unit_test(test_address_classes),
         cmocka_unit_test(test_url_check),
+        cmocka_unit_test(test_url_split),
+        cmocka_unit_test(test_url_check_tricky),
         cmocka_unit_test(test_email_valid),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_ratelimit),

@@ -63,11 +63,12 @@ test_outbox(void **state)
     struct due d;
     int64_t deleted = -1, backlog = -1;
     int64_t t0 = 1767960000000LL;
+    char err[512];
 
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/pharos.db", dir);
-    assert_int_equal(store_open(path, &s), 0);
+    assert_int_equal(store_open(path, 0, err, sizeof(err), &s), 0);
     memset(&sub, 0, sizeof(sub));
     snprintf(sub.id, sizeof(sub.id), "sub000000001");
     snprintf(sub.kind, sizeof(sub.kind), "webhook");
@@ -108,6 +109,8 @@ test_outbox(void **state)
         snprintf(p2, sizeof(p2), "%s-wal", path);
         unlink(p2);
         snprintf(p2, sizeof(p2), "%s-shm", path);
+        unlink(p2);
+        snprintf(p2, sizeof(p2), "%s.acked", path);
         unlink(p2);
     }
     rmdir(dir);

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "utf8.h"
 #include "wire.h"
 
 static void
@@ -271,11 +272,46 @@ test_ack_round_trip(void **state)
     ph_free(bytes);
 }
 
+/* Text an agent sends is made valid UTF-8 at decode: invalid bytes
+ * become U+FFFD, so the JSON documents never drop the field. */
+static void
+test_batch_text_made_valid_utf8(void **state)
+{
+    struct check_result r;
+    struct wire_batch in, out;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char err[128];
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    memset(&in, 0, sizeof(in));
+    snprintf(r.check_id, sizeof(r.check_id), "api-http");
+    r.outcome = OUTCOME_DOWN;
+    r.started_at_ms = 1000;
+    snprintf(r.error, sizeof(r.error), "bad \xff\xfe byte, cut \xe2\x82");
+    in.seq = 1;
+    snprintf(in.agent_version, sizeof(in.agent_version), "0.1\xc3");
+    in.results = &r;
+    in.nresults = 1;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, err, sizeof(err)),
+                     0);
+    assert_string_equal(out.results[0].error,
+                        "bad " UTF8_REPLACEMENT UTF8_REPLACEMENT
+                        " byte, cut " UTF8_REPLACEMENT);
+    assert_string_equal(out.agent_version, "0.1" UTF8_REPLACEMENT);
+    assert_string_equal(out.results[0].check_id, "api-http");
+    wire_batch_free(&out);
+    ph_free(bytes);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_round_trip),
+        cmocka_unit_test(test_batch_text_made_valid_utf8),
         cmocka_unit_test(test_empty_batch_is_heartbeat),
         cmocka_unit_test(test_batch_rejects_garbage),
         cmocka_unit_test(test_batch_rejects_truncated),

@@ -352,6 +352,7 @@ class Harness:
             if not r.log:
                 continue
             try:
+                # Logs may quote hostile input that is not UTF-8.
                 with open(r.log, errors="replace") as f:
                     tail = f.read()[-4000:]
             except OSError:

@@ -1,0 +1,409 @@
+#include "admin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+#include "utf8.h"
+
+#define ADMIN_MAX_AGENTS 10000
+
+void
+admin_free_agents(struct hub *h)
+{
+    for (size_t i = 0; i < h->ndb_agents; i++) {
+        ph_free(h->db_agents[i].id);
+        ph_free(h->db_agents[i].region);
+    }
+    ph_free(h->db_agents);
+    h->db_agents = NULL;
+    h->ndb_agents = 0;
+}
+
+struct load_ctx {
+    struct conf_agent *v;
+    size_t n;
+    int failed;
+};
+
+static int
+load_row(const struct store_agent_token_row *row, void *arg)
+{
+    struct load_ctx *l = arg;
+
+    if (row->revoked_ms != 0) {
+        return 0;
+    }
+    if (l->n >= ADMIN_MAX_AGENTS) {
+        return 0;
+    }
+    l->v[l->n].id = ph_strdup(row->agent_id);
+    l->v[l->n].region = ph_strdup(row->region);
+    snprintf(l->v[l->n].token_sha256, sizeof(l->v[l->n].token_sha256), "%s",
+             row->token_sha256);
+    if (l->v[l->n].id == NULL || l->v[l->n].region == NULL) {
+        ph_free(l->v[l->n].id);
+        ph_free(l->v[l->n].region);
+        l->failed = 1;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+int
+admin_load_agents(struct hub *h)
+{
+    struct load_ctx l;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    l.v = ph_calloc(ADMIN_MAX_AGENTS, sizeof(*l.v));
+    if (l.v == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = store_list_agent_tokens(h->store, load_row, &l);
+    if (rc != 0 || l.failed) {
+        for (size_t i = 0; i < l.n; i++) {
+            ph_free(l.v[i].id);
+            ph_free(l.v[i].region);
+        }
+        ph_free(l.v);
+        return l.failed ? PH_ENOMEM : rc;
+    }
+    admin_free_agents(h);
+    h->db_agents = l.v;
+    h->ndb_agents = l.n;
+    return 0;
+}
+
+static json_t *
+jtime(int64_t ms)
+{
+    char iso[ISO8601_MAX];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+    time_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+static void
+reply_json(struct http_response *resp, int status, json_t *doc)
+{
+    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    uint8_t *out = len > 0 ? ph_malloc(len + 1) : NULL;
+
+    if (out == NULL || json_dumpb(doc, (char *)out, len, JSON_COMPACT) != len) {
+        ph_free(out);
+        json_decref(doc);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    out[len] = '\n';
+    json_decref(doc);
+    http_resp_take(resp, status, "application/json", out, len + 1);
+}
+
+struct list_ctx {
+    struct hub *h;
+    json_t *arr;
+    int64_t now;
+};
+
+static json_t *
+find_in(json_t *arr, const char *id)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(arr, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static json_t *
+agent_obj(const char *id, const char *region, const char *source)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "region", json_string(region));
+    json_object_set_new(o, "source", json_string(source));
+    json_object_set_new(o, "created_at", json_null());
+    json_object_set_new(o, "revoked_at", json_null());
+    json_object_set_new(o, "last_contact_at", json_null());
+    json_object_set_new(o, "version", json_null());
+    json_object_set_new(o, "plan_version", json_null());
+    json_object_set_new(o, "last_seq", json_integer(0));
+    json_object_set_new(o, "backlog", json_integer(0));
+    json_object_set_new(o, "results", json_integer(0));
+    json_object_set_new(o, "stale", json_true());
+    return o;
+}
+
+static int
+list_token(const struct store_agent_token_row *row, void *arg)
+{
+    struct list_ctx *l = arg;
+    json_t *o = find_in(l->arr, row->agent_id);
+
+    if (o == NULL) {
+        o = agent_obj(row->agent_id, row->region, "api");
+        json_array_append_new(l->arr, o);
+    }
+    json_object_set_new(o, "created_at", jtime(row->created_ms));
+    json_object_set_new(o, "revoked_at", jtime(row->revoked_ms));
+    return 0;
+}
+
+static int
+list_live(const struct store_agent_row *row, void *arg)
+{
+    struct list_ctx *l = arg;
+    json_t *o = find_in(l->arr, row->agent_id);
+    char pv[24];
+
+    if (o == NULL) {
+        /* Results from an agent since removed from the config. */
+        o = agent_obj(row->agent_id, row->region, "removed");
+        json_array_append_new(l->arr, o);
+    }
+    snprintf(pv, sizeof(pv), "%llx", (unsigned long long)row->plan_version);
+    json_object_set_new(o, "last_contact_at", jtime(row->last_contact_ms));
+    json_object_set_new(o, "version",
+                        row->version[0] ? json_string(row->version)
+                                        : json_null());
+    json_object_set_new(o, "plan_version",
+                        row->plan_version ? json_string(pv) : json_null());
+    json_object_set_new(o, "last_seq", json_integer((json_int_t)row->last_seq));
+    json_object_set_new(o, "backlog", json_integer((json_int_t)row->backlog));
+    json_object_set_new(o, "results", json_integer(row->results));
+    json_object_set_new(o, "stale",
+                        json_boolean(l->now - row->last_contact_ms >
+                                     ADMIN_AGENT_STALE_MS));
+    return 0;
+}
+
+/* Sets "region_known" on each agent: false for an agent whose region
+ * was removed from pharos.yml after it was made (its requests get 409). */
+static void
+mark_region_known(const struct hub *h, json_t *arr)
+{
+    size_t i;
+    json_t *o;
+
+    json_array_foreach(arr, i, o) {
+        const char *r = json_string_value(json_object_get(o, "region"));
+
+        json_object_set_new(
+            o, "region_known",
+            json_boolean(r != NULL &&
+                         pharos_conf_region_index(&h->conf, r) >= 0));
+    }
+}
+
+static void
+list_agents(struct hub *h, struct http_response *resp)
+{
+    struct list_ctx l;
+
+    l.h = h;
+    l.arr = json_array();
+    l.now = time_now_ms();
+    for (size_t i = 0; i < h->conf.nagents; i++) {
+        json_array_append_new(l.arr, agent_obj(h->conf.agents[i].id,
+                                               h->conf.agents[i].region,
+                                               "config"));
+    }
+    if (store_list_agent_tokens(h->store, list_token, &l) != 0 ||
+        store_list_agents(h->store, list_live, &l) != 0) {
+        json_decref(l.arr);
+        http_resp_error(resp, 500, "internal", "cannot read agents");
+        return;
+    }
+    mark_region_known(h, l.arr);
+    reply_json(resp, 200, l.arr);
+}
+
+static int
+valid_agent_id(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= CHECK_ID_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+agent_in_config(const struct hub *h, const char *id)
+{
+    for (size_t i = 0; i < h->conf.nagents; i++) {
+        if (strcmp(h->conf.agents[i].id, id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+create_agent(struct hub *h, struct http_request *req,
+             struct http_response *resp, const char *who)
+{
+    size_t len;
+    const uint8_t *body = http_req_body(req, &len);
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
+    json_t *obj, *out;
+    const char *id, *region;
+    char token[TOKEN_MAX];
+    char hash[TOKEN_HASH_HEX];
+    char msg[160];
+    int rc;
+
+    if (doc == NULL || !json_is_object(doc)) {
+        snprintf(msg, sizeof(msg), "body must be a JSON object: %.100s",
+                 doc == NULL ? jerr.text : "not an object");
+        json_decref(doc);
+        http_resp_error(resp, 400, "bad_request", msg);
+        return;
+    }
+    obj = json_object_get(doc, "agent");
+    if (!json_is_object(obj)) {
+        obj = doc;
+    }
+    id = json_string_value(json_object_get(obj, "id"));
+    region = json_string_value(json_object_get(obj, "region"));
+    if (id == NULL || region == NULL) {
+        json_decref(doc);
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "both 'id' and 'region' are required");
+        return;
+    }
+    if (!valid_agent_id(id)) {
+        json_decref(doc);
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "id must be 1-63 of [a-z0-9_-]");
+        return;
+    }
+    if (pharos_conf_region_index(&h->conf, region) < 0) {
+        snprintf(msg, sizeof(msg), "unknown region '%.*s'",
+                 (int)utf8_cut(region, strlen(region), 60), region);
+        json_decref(doc);
+        http_resp_error(resp, 422, "unprocessable_entity", msg);
+        return;
+    }
+    if (agent_in_config(h, id)) {
+        json_decref(doc);
+        http_resp_error(resp, 409, "conflict",
+                        "an agent with that id is in the config file");
+        return;
+    }
+    if (token_generate(token, sizeof(token)) != 0) {
+        json_decref(doc);
+        http_resp_error(resp, 500, "internal", "no randomness");
+        return;
+    }
+    token_hash(token, strlen(token), hash);
+    rc = store_agent_token_add(h->store, id, region, hash, time_now_ms());
+    if (rc == PH_EEXIST) {
+        json_decref(doc);
+        http_resp_error(resp, 409, "conflict",
+                        "an agent with that id exists (ids are never reused)");
+        return;
+    }
+    if (rc != 0 || admin_load_agents(h) != 0) {
+        json_decref(doc);
+        http_resp_error(resp, 500, "internal", "cannot store the agent");
+        return;
+    }
+    log_info("admin: %s created agent %s in region %s", who, id, region);
+    out = json_object();
+    json_object_set_new(out, "id", json_string(id));
+    json_object_set_new(out, "region", json_string(region));
+    json_object_set_new(out, "token", json_string(token));
+    memset(token, 0, sizeof(token));
+    json_decref(doc);
+    reply_json(resp, 201, out);
+}
+
+void
+admin_revoke(struct hub *h, const struct admin_kind *k, const char *id,
+             const char *who, struct http_response *resp)
+{
+    char msg[160];
+    int rc;
+
+    if (k->in_config(h, id)) {
+        snprintf(msg, sizeof(msg),
+                 "this %s is defined in the config file: remove it there "
+                 "and reload",
+                 k->noun);
+        http_resp_error(resp, 409, "conflict", msg);
+        return;
+    }
+    rc = k->revoke(h->store, id, time_now_ms());
+    if (rc == PH_ENOENT) {
+        snprintf(msg, sizeof(msg), "no such active %s", k->noun);
+        http_resp_error(resp, 404, "not_found", msg);
+        return;
+    }
+    if (rc != 0 || k->reload(h) != 0) {
+        snprintf(msg, sizeof(msg), "cannot revoke the %s", k->noun);
+        http_resp_error(resp, 500, "internal", msg);
+        return;
+    }
+    log_info("admin: %s revoked %s %s", who, k->noun, id);
+    resp->status = 204;
+}
+
+static const struct admin_kind agent_kind = {
+    .noun = "agent",
+    .in_config = agent_in_config,
+    .revoke = store_agent_token_revoke,
+    .reload = admin_load_agents,
+};
+
+void
+admin_agents_list(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
+{
+    (void)req;
+    list_agents(rq->h, resp);
+}
+
+void
+admin_agents_create(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    create_agent(rq->h, req, resp, rq->actor);
+}
+
+void
+admin_agents_revoke(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    (void)req;
+    admin_revoke(rq->h, &agent_kind, rq->param[0], rq->actor, resp);
+}

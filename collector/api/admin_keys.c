@@ -1,0 +1,287 @@
+/*
+ * admin_keys.c - API keys created at run time (see admin.h):
+ *
+ *   GET    /v1/keys          names, scopes, creation and revocation (admin)
+ *   POST   /v1/keys          {"name","scope"}: the key is in the reply once,
+ *                            only its SHA-256 is kept (admin)
+ *   DELETE /v1/keys/<name>   revoke: its next request gets 401 (admin)
+ *
+ * Keys from the config file are listed too (source "config") and can only
+ * be removed there.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "admin.h"
+#include "api_body.h"
+#include "auth.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+
+#define ADMIN_MAX_KEYS 1024
+#define KEY_NAME_MAX 64
+
+struct keys_ctx {
+    struct conf_api_key *v;
+    size_t n;
+    int failed;
+};
+
+static int
+load_row(const struct store_api_key_row *row, void *arg)
+{
+    struct keys_ctx *k = arg;
+    struct conf_api_key *ck;
+
+    if (row->revoked_ms != 0 || k->n >= ADMIN_MAX_KEYS) {
+        return 0;
+    }
+    ck = &k->v[k->n];
+    ck->name = ph_strdup(row->name);
+    ck->scope = ph_strdup(row->scope);
+    if (ck->name == NULL || ck->scope == NULL) {
+        ph_free(ck->name);
+        ph_free(ck->scope);
+        k->failed = 1;
+        return PH_ENOMEM;
+    }
+    snprintf(ck->token_sha256, sizeof(ck->token_sha256), "%s",
+             row->token_sha256);
+    k->n++;
+    return 0;
+}
+
+static void
+free_keys(struct conf_api_key *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ph_free(v[i].name);
+        ph_free(v[i].scope);
+    }
+    ph_free(v);
+}
+
+int
+admin_load_keys(struct hub *h)
+{
+    struct keys_ctx k;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    k.v = ph_calloc(ADMIN_MAX_KEYS, sizeof(*k.v));
+    if (k.v == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = store_list_api_keys(h->store, load_row, &k);
+    if (rc != 0 || k.failed) {
+        free_keys(k.v, k.n);
+        return k.failed ? PH_ENOMEM : rc;
+    }
+    admin_free_keys(h);
+    h->db_keys = k.v;
+    h->ndb_keys = k.n;
+    return 0;
+}
+
+void
+admin_free_keys(struct hub *h)
+{
+    free_keys(h->db_keys, h->ndb_keys);
+    h->db_keys = NULL;
+    h->ndb_keys = 0;
+}
+
+static void
+reply(struct http_response *resp, int status, json_t *doc)
+{
+    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    uint8_t *out = len > 0 ? ph_malloc(len + 1) : NULL;
+
+    if (out == NULL ||
+        json_dumpb(doc, (char *)out, len, JSON_COMPACT) != len) {
+        ph_free(out);
+        json_decref(doc);
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    json_decref(doc);
+    http_resp_take(resp, status, "application/json", out, len);
+}
+
+static json_t *
+jtime(int64_t ms)
+{
+    char iso[ISO8601_MAX];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+    time_iso8601(ms, iso);
+    return json_string(iso);
+}
+
+static int
+list_row(const struct store_api_key_row *row, void *arg)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "name", json_string(row->name));
+    json_object_set_new(o, "scope", json_string(row->scope));
+    json_object_set_new(o, "source", json_string("api"));
+    json_object_set_new(o, "created_at", jtime(row->created_ms));
+    json_object_set_new(o, "revoked_at", jtime(row->revoked_ms));
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void
+list_keys(struct hub *h, struct http_response *resp)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < h->conf.napi_keys; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(h->conf.api_keys[i].name));
+        json_object_set_new(o, "scope",
+                            json_string(h->conf.api_keys[i].scope));
+        json_object_set_new(o, "source", json_string("config"));
+        json_object_set_new(o, "created_at", json_null());
+        json_object_set_new(o, "revoked_at", json_null());
+        json_array_append_new(arr, o);
+    }
+    if (store_list_api_keys(h->store, list_row, arr) != 0) {
+        json_decref(arr);
+        http_resp_error(resp, 500, "internal", "cannot read keys");
+        return;
+    }
+    reply(resp, 200, arr);
+}
+
+static int
+valid_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= KEY_NAME_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+              ch == '.' || ch == '@')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+name_taken(const struct hub *h, const char *name)
+{
+    for (size_t i = 0; i < h->conf.napi_keys; i++) {
+        if (strcmp(h->conf.api_keys[i].name, name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+create_key(struct hub *h, struct http_request *req,
+           struct http_response *resp, const char *who)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL, *out;
+    const char *name, *scope;
+    char err[160], token[TOKEN_MAX], hash[TOKEN_HASH_HEX];
+    int rc;
+
+    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+        http_resp_error(resp, 400, "bad_request", err);
+        return;
+    }
+    name = json_string_value(json_object_get(doc, "name"));
+    scope = json_string_value(json_object_get(doc, "scope"));
+    if (scope == NULL) {
+        scope = "read";
+    }
+    if (name == NULL || !valid_name(name)) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
+        goto out;
+    }
+    if (strcmp(scope, "read") != 0 && strcmp(scope, "write") != 0 &&
+        strcmp(scope, "admin") != 0) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "scope must be read, write or admin");
+        goto out;
+    }
+    if (name_taken(h, name)) {
+        http_resp_error(resp, 409, "conflict",
+                        "a key of that name is in the config file");
+        goto out;
+    }
+    if (token_generate(token, sizeof(token)) != 0) {
+        http_resp_error(resp, 500, "internal", "no randomness for the key");
+        goto out;
+    }
+    token_hash(token, strlen(token), hash);
+    rc = store_api_key_add(h->store, name, scope, hash, time_now_ms());
+    if (rc == PH_EEXIST) {
+        http_resp_error(resp, 409, "conflict",
+                        "a key of that name exists (revoked names stay "
+                        "taken)");
+        goto out;
+    }
+    if (rc != 0 || admin_load_keys(h) != 0) {
+        http_resp_error(resp, 500, "internal", "cannot store the key");
+        goto out;
+    }
+    log_info("admin: %s created API key %s (%s)", who, name, scope);
+    out = json_object();
+    json_object_set_new(out, "name", json_string(name));
+    json_object_set_new(out, "scope", json_string(scope));
+    json_object_set_new(out, "key", json_string(token));
+    reply(resp, 201, out);
+out:
+    memset(token, 0, sizeof(token));
+    json_decref(doc);
+}
+
+static const struct admin_kind key_kind = {
+    .noun = "key",
+    .in_config = name_taken,
+    .revoke = store_api_key_revoke,
+    .reload = admin_load_keys,
+};
+
+void
+admin_keys_list(struct api_req *rq, struct http_request *req,
+                struct http_response *resp)
+{
+    (void)req;
+    list_keys(rq->h, resp);
+}
+
+void
+admin_keys_create(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
+{
+    create_key(rq->h, req, resp, rq->actor);
+}
+
+void
+admin_keys_revoke(struct api_req *rq, struct http_request *req,
+                  struct http_response *resp)
+{
+    (void)req;
+    admin_revoke(rq->h, &key_kind, rq->param[0], rq->actor, resp);
+}

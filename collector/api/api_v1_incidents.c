@@ -1,0 +1,552 @@
+/*
+ * api_v1_incidents.c - /v1/pages/<page>/incidents: the Statuspage v1
+ * incident and maintenance endpoints (api_v1.h lists them).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api_body.h"
+#include "api_v1.h"
+#include "feed.h"
+#include "feed_int.h"
+#include "incidents.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "timefmt.h"
+
+#define ERR_MAX 256
+
+/* The fields of one incident body, as strings and flags. */
+struct fields {
+    json_t *doc;                                /* owns everything below */
+    struct inc_comp_change changes[INC_COMPONENTS_MAX];
+    struct inc_edit e;
+};
+
+static const char *
+str_of(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Reads a time field: absent -> -1 (unchanged), null/"" -> 0. */
+static int
+time_field(const json_t *obj, const char *key, int64_t *ret, char *err,
+           size_t errlen)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    *ret = -1;
+    if (v == NULL) {
+        return 0;
+    }
+    if (json_is_null(v) ||
+        (json_is_string(v) && json_string_value(v)[0] == '\0')) {
+        *ret = 0;
+        return 0;
+    }
+    if (!json_is_string(v) ||
+        time_parse_iso8601(json_string_value(v), ret) != 0) {
+        snprintf(err, errlen, "%s must be an ISO 8601 time", key);
+        return PH_EINVAL;
+    }
+    return 0;
+}
+
+static int
+bool_field(const json_t *obj, const char *key, int *ret, char *err,
+           size_t errlen)
+{
+    int b = api_body_bool(json_object_get(obj, key));
+
+    if (b == -2) {
+        snprintf(err, errlen, "%s must be a boolean (true/false or t/f)",
+                 key);
+        return PH_EINVAL;
+    }
+    if (b >= 0) {
+        *ret = b;
+    }
+    return 0;
+}
+
+static int
+add_change(struct hub *h, struct fields *f, const char *code,
+           int status, char *err, size_t errlen)
+{
+    int idx = pharos_conf_component_index(&h->conf, code);
+    struct inc_comp_change *ch;
+
+    if (idx < 0) {
+        snprintf(err, errlen, "unknown component %.64s", code);
+        return PH_EINVAL;
+    }
+    for (size_t i = 0; i < f->e.nchanges; i++) {
+        if (strcmp(f->changes[i].code, code) == 0) {
+            if (status >= 0) {
+                f->changes[i].status = status;
+            }
+            return 0;
+        }
+    }
+    if (f->e.nchanges >= INC_COMPONENTS_MAX) {
+        snprintf(err, errlen, "at most %d components", INC_COMPONENTS_MAX);
+        return PH_EINVAL;
+    }
+    ch = &f->changes[f->e.nchanges++];
+    snprintf(ch->code, sizeof(ch->code), "%s", code);
+    ch->status = status;
+    ch->current = h->comps[idx].status;
+    return 0;
+}
+
+/* components: {"id": "status"} map; component_ids: ["id"] or "id". */
+static int
+read_components(struct hub *h, const json_t *inc, struct fields *f,
+                char *err, size_t errlen)
+{
+    json_t *map = json_object_get(inc, "components");
+    json_t *ids = json_object_get(inc, "component_ids");
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (map != NULL && !json_is_null(map)) {
+        if (!json_is_object(map)) {
+            snprintf(err, errlen, "components must map component ids to "
+                                  "statuses");
+            return PH_EINVAL;
+        }
+        json_object_foreach(map, key, v) {
+            int s = json_is_string(v) ? comp_status_parse(json_string_value(v))
+                                      : -1;
+            if (s < 0) {
+                snprintf(err, errlen,
+                         "components.%.64s: status must be operational, "
+                         "degraded_performance, partial_outage, "
+                         "major_outage or under_maintenance",
+                         key);
+                return PH_EINVAL;
+            }
+            if (add_change(h, f, key, s, err, errlen) != 0) {
+                return PH_EINVAL;
+            }
+        }
+    }
+    if (json_is_string(ids)) {
+        return add_change(h, f, json_string_value(ids), -1, err, errlen);
+    }
+    if (ids != NULL && !json_is_null(ids) && !json_is_array(ids)) {
+        snprintf(err, errlen, "component_ids must be a list of ids");
+        return PH_EINVAL;
+    }
+    json_array_foreach(ids, i, v) {
+        if (!json_is_string(v)) {
+            snprintf(err, errlen, "component_ids must be a list of ids");
+            return PH_EINVAL;
+        }
+        if (add_change(h, f, json_string_value(v), -1, err, errlen) != 0) {
+            return PH_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Fills f from the request body. Returns 0, or PH_EINVAL with a message
+ * (status 400 for a malformed body when *bad_body, else 422). */
+static int
+read_fields(struct hub *h, struct http_request *req, struct fields *f,
+            int *bad_body, char *err, size_t errlen)
+{
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    const json_t *inc;
+    const char *s;
+    int64_t t;
+    int b, rc;
+
+    memset(f, 0, sizeof(*f));
+    inc_edit_init(&f->e);
+    f->e.changes = f->changes;
+    *bad_body = 1;
+    rc = api_body_parse(body, len, &f->doc, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    *bad_body = 0;
+    inc = json_object_get(f->doc, "incident");
+    if (!json_is_object(inc)) {
+        inc = f->doc;   /* some SDKs send the fields unwrapped */
+    }
+    f->e.name = str_of(inc, "name");
+    if ((s = str_of(inc, "status")) != NULL) {
+        f->e.status = inc_status_parse(s);
+        if (f->e.status < 0) {
+            snprintf(err, errlen, "unknown incident status %.40s", s);
+            return PH_EINVAL;
+        }
+    }
+    f->e.body = str_of(inc, "body");
+    if (f->e.body == NULL) {
+        f->e.body = str_of(inc, "message");   /* legacy clients */
+    }
+    if (json_is_null(json_object_get(inc, "impact_override")) ||
+        ((s = str_of(inc, "impact_override")) != NULL && s[0] == '\0')) {
+        if (json_object_get(inc, "impact_override") != NULL) {
+            f->e.impact_override = -2;
+        }
+    } else if (s != NULL) {
+        f->e.impact_override = inc_impact_parse(s);
+        if (f->e.impact_override < 0) {
+            snprintf(err, errlen, "impact_override must be none, minor, "
+                                  "major, critical or maintenance");
+            return PH_EINVAL;
+        }
+    }
+    if (time_field(inc, "scheduled_for", &f->e.scheduled_for_ms, err,
+                   errlen) != 0 ||
+        time_field(inc, "scheduled_until", &f->e.scheduled_until_ms, err,
+                   errlen) != 0 ||
+        time_field(inc, "display_at", &t, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    f->e.display_ms = t > 0 ? t : 0;
+    b = -1;
+    if (bool_field(inc, "scheduled_remind_prior", &b, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    if (b >= 0) {
+        f->e.remind_prior_min = b ? 60 : 0;
+    }
+    {
+        const json_t *m = json_object_get(inc, "scheduled_remind_prior_minutes");
+        if (m != NULL) {
+            long long v = json_is_integer(m) ? json_integer_value(m)
+                          : json_is_string(m)
+                              ? strtoll(json_string_value(m), NULL, 10)
+                              : -1;
+            if (v < 0 || v > 10080) {
+                snprintf(err, errlen, "scheduled_remind_prior_minutes must "
+                                      "be 0 to 10080");
+                return PH_EINVAL;
+            }
+            f->e.remind_prior_min = (int32_t)v;
+        }
+    }
+    if (bool_field(inc, "scheduled_auto_in_progress", &f->e.auto_in_progress,
+                   err, errlen) != 0 ||
+        bool_field(inc, "scheduled_auto_transition", &f->e.auto_in_progress,
+                   err, errlen) != 0 ||
+        bool_field(inc, "auto_transition_to_maintenance_state",
+                   &f->e.auto_in_progress, err, errlen) != 0 ||
+        bool_field(inc, "scheduled_auto_completed", &f->e.auto_completed, err,
+                   errlen) != 0 ||
+        bool_field(inc, "auto_transition_to_operational_state",
+                   &f->e.auto_completed, err, errlen) != 0 ||
+        bool_field(inc, "deliver_notifications", &f->e.deliver, err,
+                   errlen) != 0 ||
+        bool_field(inc, "draft", &f->e.draft, err, errlen) != 0) {
+        return PH_EINVAL;
+    }
+    return read_components(h, inc, f, err, errlen);
+}
+
+static void
+reply_incident(struct hub *h, struct http_response *resp, int status,
+               const struct incident *inc)
+{
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+
+    hub_feed_input(h, &in);
+    if (feed_incident_v1(&in, inc, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
+}
+
+static void
+fail(struct http_response *resp, int rc, int bad_body, const char *err)
+{
+    if (rc == PH_EINVAL) {
+        http_resp_error(resp, bad_body ? 400 : 422,
+                        bad_body ? "bad_request" : "unprocessable_entity",
+                        err);
+    } else if (rc == PH_ETOOBIG) {
+        http_resp_error(resp, 422, "unprocessable_entity", err);
+    } else {
+        http_resp_error(resp, 500, "internal",
+                        err[0] ? err : ph_strerror(rc));
+    }
+}
+
+/* The deferred reply of a create or an update: the incident as it is
+ * after the evaluation the change asked for (routes.h). */
+static void
+reply_subject(struct api_req *rq, struct http_request *req,
+              struct http_response *resp)
+{
+    const struct incident *inc = incidents_find(rq->h, rq->subject);
+
+    (void)req;
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    reply_incident(rq->h, resp, rq->reply_status, inc);
+}
+
+void
+api_v1_incident_create(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    struct fields f;
+    char id[INC_ID_LEN + 1];
+    char err[ERR_MAX] = "";
+    int bad_body, rc;
+
+    rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0) {
+        if (f.e.draft < 0) {
+            f.e.draft = 0;
+        }
+        rc = incidents_create(h, &f.e, rq->actor, id, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail(resp, rc, bad_body, err);
+    } else {
+        route_reply_after(rq, reply_subject, 201, id);
+    }
+    json_decref(f.doc);
+}
+
+void
+api_v1_incident_patch(struct api_req *rq, struct http_request *req,
+                      struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    const char *id = rq->param[0];
+    struct fields f;
+    char err[ERR_MAX] = "";
+    int bad_body, rc;
+
+    if (incidents_find(h, id) == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0) {
+        rc = incidents_update(h, id, &f.e, rq->actor, err, sizeof(err));
+    }
+    if (rc != 0) {
+        fail(resp, rc, bad_body, err);
+    } else {
+        route_reply_after(rq, reply_subject, 200, id);
+    }
+    json_decref(f.doc);
+}
+
+/* The edited update, as Statuspage answers (deferred like the others). */
+static void
+reply_update(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
+{
+    const struct incident *inc = incidents_find(rq->h, rq->subject);
+    const char *uid = rq->param[1];
+    struct feed_input in;
+    char *out = NULL;
+    size_t olen = 0;
+    json_t *obj, *ups, *one = NULL;
+    size_t i;
+
+    (void)req;
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    hub_feed_input(rq->h, &in);
+    obj = feed_incident_obj(&in, inc, 1);
+    ups = json_object_get(obj, "incident_updates");
+    json_array_foreach(ups, i, one) {
+        if (strcmp(str_of(one, "id"), uid) == 0) {
+            break;
+        }
+    }
+    json_incref(one);
+    json_decref(obj);
+    /* feed_dump() takes the reference. */
+    if (one == NULL || feed_dump(one, &out, &olen) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)out, olen);
+}
+
+void
+api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
+                            struct http_response *resp)
+{
+    const char *id = rq->param[0], *uid = rq->param[1];
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL;
+    const json_t *u;
+    const char *text;
+    int64_t display = -1;
+    int deliver = -1;
+    char err[ERR_MAX] = "";
+    int rc;
+
+    if (incidents_find(rq->h, id) == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    rc = api_body_parse(body, len, &doc, err, sizeof(err));
+    if (rc != 0) {
+        fail(resp, rc, 1, err);
+        return;
+    }
+    u = json_object_get(doc, "incident_update");
+    if (!json_is_object(u)) {
+        u = doc;
+    }
+    text = str_of(u, "body");
+    if ((text != NULL && strlen(text) > INC_BODY_MAX) ||
+        time_field(u, "display_at", &display, err, sizeof(err)) != 0 ||
+        bool_field(u, "deliver_notifications", &deliver, err,
+                   sizeof(err)) != 0) {
+        if (err[0] == '\0') {
+            snprintf(err, sizeof(err), "body is longer than %d bytes",
+                     INC_BODY_MAX);
+        }
+        fail(resp, PH_EINVAL, 0, err);
+        json_decref(doc);
+        return;
+    }
+    rc = incidents_edit_update(rq->h, id, uid, text, display, deliver);
+    json_decref(doc);
+    if (rc == PH_ENOENT) {
+        http_resp_error(resp, 404, "not_found", "no such incident update");
+        return;
+    }
+    if (rc != 0) {
+        fail(resp, rc, 0, "cannot store the incident");
+        return;
+    }
+    route_reply_after(rq, reply_update, 200, id);
+}
+
+/* GET incidents[?q=&limit=&page=] and the filtered lists. */
+static void
+list_incidents(struct hub *h, struct http_request *req,
+               struct http_response *resp, enum feed_sel which)
+{
+    const char *q = http_req_query(req, "q");
+    const char *lq = http_req_query(req, "limit");
+    const char *pq = http_req_query(req, "page");
+    long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
+    long page = pq != NULL ? strtol(pq, NULL, 10) : 1;
+    struct feed_input in;
+    json_t *all, *out, *v;
+    char *text = NULL;
+    size_t len = 0, i;
+    long skip, n = 0;
+
+    if (limit < 1 || limit > 100 || page < 1 || page > 100000) {
+        http_resp_error(resp, 400, "bad_request",
+                        "limit must be 1 to 100 and page at least 1");
+        return;
+    }
+    hub_feed_input(h, &in);
+    all = feed_incident_list(&in, which, 1);
+    out = json_array();
+    skip = (page - 1) * limit;
+    json_array_foreach(all, i, v) {
+        const char *name = str_of(v, "name");
+
+        if (q != NULL && q[0] != '\0' &&
+            (name == NULL || strstr(name, q) == NULL)) {
+            continue;
+        }
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        if (n++ >= limit) {
+            break;
+        }
+        json_array_append(out, v);
+    }
+    json_decref(all);
+    if (feed_dump(out, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+#define LIST_HANDLER(name, which)                                           \
+    void name(struct api_req *rq, struct http_request *req,                 \
+              struct http_response *resp)                                   \
+    {                                                                       \
+        list_incidents(rq->h, req, resp, which);                            \
+    }
+
+LIST_HANDLER(api_v1_incidents_list, FEED_SEL_ALL)
+LIST_HANDLER(api_v1_incidents_unresolved, FEED_SEL_UNRESOLVED)
+LIST_HANDLER(api_v1_incidents_upcoming, FEED_SEL_MAINT_UPCOMING)
+LIST_HANDLER(api_v1_incidents_scheduled, FEED_SEL_MAINT_ALL)
+LIST_HANDLER(api_v1_incidents_active_maintenance, FEED_SEL_MAINT_ACTIVE)
+
+void
+api_v1_incident_get(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    const struct incident *inc = incidents_find(rq->h, rq->param[0]);
+
+    (void)req;
+    if (inc == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    reply_incident(rq->h, resp, 200, inc);
+}
+
+void
+api_v1_incident_delete(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp)
+{
+    struct incident gone;
+    struct feed_input in;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = incidents_delete(rq->h, rq->param[0], &gone);
+
+    (void)req;
+    if (rc == PH_ENOENT) {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", "cannot delete the incident");
+        return;
+    }
+    log_info("incident %s deleted by %s", gone.id, rq->actor);
+    hub_feed_input(rq->h, &in);
+    rc = feed_incident_v1(&in, &gone, &text, &len);
+    incident_free(&gone);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}

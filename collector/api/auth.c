@@ -1,0 +1,148 @@
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "timefmt.h"
+#include "token.h"
+
+static enum auth_scope
+scope_of(const char *s)
+{
+    if (strcmp(s, "admin") == 0) {
+        return SCOPE_ADMIN;
+    }
+    if (strcmp(s, "write") == 0) {
+        return SCOPE_WRITE;
+    }
+    return SCOPE_READ;
+}
+
+/* The key text from the request, or NULL. */
+static const char *
+key_of(struct http_request *req)
+{
+    const char *h = http_req_header(req, "Authorization");
+
+    if (h != NULL) {
+        if (strncasecmp(h, "OAuth ", 6) == 0) {
+            return h + 6;
+        }
+        if (strncasecmp(h, "Bearer ", 7) == 0) {
+            return h + 7;
+        }
+        return h;
+    }
+    return http_req_query(req, "api_key");
+}
+
+/* Takes one request from the key's bucket. Returns 0, or the seconds to
+ * wait when the budget is spent. */
+static int
+rate_take(struct hub *h, const char *name)
+{
+    double per_ms = (double)h->conf.api_rate_limit / 60000.0;
+    double cap = (double)h->conf.api_rate_limit;
+    int64_t now = time_mono_ms();
+    struct auth_bucket *b = NULL, *oldest = &h->rate[0];
+
+    if (h->conf.api_rate_limit == 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < AUTH_RATE_SLOTS && b == NULL; i++) {
+        if (strcmp(h->rate[i].key, name) == 0) {
+            b = &h->rate[i];
+        } else if (h->rate[i].last_ms < oldest->last_ms) {
+            oldest = &h->rate[i];
+        }
+    }
+    if (b == NULL) {
+        /* A new key (or a slot reused): starts with a full budget. */
+        b = oldest;
+        snprintf(b->key, sizeof(b->key), "%s", name);
+        b->tokens = cap;
+        b->last_ms = now;
+    }
+    b->tokens += (double)(now - b->last_ms) * per_ms;
+    if (b->tokens > cap) {
+        b->tokens = cap;
+    }
+    b->last_ms = now;
+    if (b->tokens < 1.0) {
+        return (int)((1.0 - b->tokens) / per_ms / 1000.0) + 1;
+    }
+    b->tokens -= 1.0;
+    return 0;
+}
+
+const char *
+auth_api_key(struct hub *h, struct http_request *req,
+             enum auth_scope need, struct http_response *resp,
+             const char **ret_known)
+{
+    const char *key = key_of(req);
+    const struct conf_api_key *found = NULL;
+    char hash[TOKEN_HASH_HEX];
+    size_t len;
+    int wait;
+
+    if (key != NULL && (len = strlen(key)) > 0 && len <= TOKEN_MAX) {
+        token_hash(key, len, hash);
+        /* Every key is compared, each in constant time. */
+        for (size_t i = 0; i < h->conf.napi_keys; i++) {
+            if (token_hash_equal(h->conf.api_keys[i].token_sha256, hash)) {
+                found = &h->conf.api_keys[i];
+            }
+        }
+        for (size_t i = 0; i < h->ndb_keys; i++) {
+            if (token_hash_equal(h->db_keys[i].token_sha256, hash)) {
+                found = &h->db_keys[i];
+            }
+        }
+    }
+    if (ret_known != NULL) {
+        *ret_known = found != NULL ? found->name : NULL;
+    }
+    if (found == NULL) {
+        h->metrics.auth_failures++;
+        complain(&h->auth_complaint, time_now_ms(),
+                 "auth: rejected API request from %s: %s",
+                 http_req_client(req), key == NULL ? "no key" : "unknown key");
+        http_resp_error(resp, 401, "unauthorized", "Could not authenticate");
+        return NULL;
+    }
+    wait = rate_take(h, found->name);
+    if (wait > 0) {
+        char secs[16];
+
+        h->metrics.rate_limited++;
+        complain(&h->rate_complaint, time_now_ms(),
+                 "auth: API key %s is over its rate limit (%u/min)",
+                 found->name, h->conf.api_rate_limit);
+        http_resp_error(resp, 429, "too_many_requests",
+                        "rate limit exceeded: retry later");
+        snprintf(secs, sizeof(secs), "%d", wait);
+        http_resp_header(resp, "Retry-After", secs);
+        return NULL;
+    }
+    if (scope_of(found->scope) < need) {
+        http_resp_error(resp, 403, "forbidden",
+                        "this API key's scope does not allow that");
+        return NULL;
+    }
+    return found->name;
+}
+
+const struct conf_agent *
+auth_find_agent(const struct hub *h, const char *sha256)
+{
+    const struct conf_agent *a = pharos_conf_agent_by_hash(&h->conf, sha256);
+
+    for (size_t i = 0; a == NULL && i < h->ndb_agents; i++) {
+        if (token_hash_equal(h->db_agents[i].token_sha256, sha256)) {
+            a = &h->db_agents[i];
+        }
+    }
+    return a;
+}

@@ -1,0 +1,359 @@
+#include "ingest.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+#include "wire.h"
+
+int
+ingest_check_in_region(const struct hub *h, size_t check,
+                       size_t region)
+{
+    const struct check *ck = &h->conf.checks[check];
+    const char *rid = h->conf.regions[region].id;
+
+    if (ck->nregions == 0) {
+        return 1;
+    }
+    for (size_t i = 0; i < ck->nregions; i++) {
+        if (strcmp(ck->regions[i], rid) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Copies the checks of one region into a new array (shallow: the
+ * pointers still belong to the config). */
+static int
+region_checks(const struct hub *h, size_t region,
+              struct check **ret, size_t *ret_n)
+{
+    struct check *v = NULL;
+    size_t n = 0;
+
+    if (h->conf.nchecks > 0) {
+        v = ph_calloc(h->conf.nchecks, sizeof(*v));
+        if (v == NULL) {
+            return PH_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < h->conf.nchecks; i++) {
+        if (ingest_check_in_region(h, i, region)) {
+            v[n++] = h->conf.checks[i];
+        }
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+static uint64_t
+fnv1a64(const uint8_t *p, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+int
+ingest_build_plans(struct hub *h)
+{
+    struct region_plan *plans;
+
+    plans = ph_calloc(h->conf.nregions ? h->conf.nregions : 1,
+                      sizeof(*plans));
+    if (plans == NULL) {
+        return PH_ENOMEM;
+    }
+    for (size_t r = 0; r < h->conf.nregions; r++) {
+        struct check *v = NULL;
+        size_t n = 0;
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        int rc = region_checks(h, r, &v, &n);
+
+        if (rc == 0) {
+            rc = wire_encode_plan(0, "", h->conf.regions[r].id, 0, v, n,
+                                  &bytes, &len);
+        }
+        ph_free(v);
+        if (rc != 0) {
+            ph_free(plans);
+            return rc;
+        }
+        /* The version is a content hash: stable across restarts, and it
+         * changes exactly when the region's checks change. */
+        plans[r].version = fnv1a64(bytes, len) >> 1;
+        if (plans[r].version == 0) {
+            plans[r].version = 1;
+        }
+        snprintf(plans[r].etag, sizeof(plans[r].etag), "\"%llx\"",
+                 (unsigned long long)plans[r].version);
+        ph_free(bytes);
+    }
+    ph_free(h->plans);
+    h->plans = plans;
+    return 0;
+}
+
+/* Authenticates the Bearer token; returns the agent or NULL after
+ * filling a 401 response. */
+static const struct conf_agent *
+authenticate(struct hub *h, struct http_request *req,
+             struct http_response *resp)
+{
+    const char *hdr = http_req_header(req, "Authorization");
+    const struct conf_agent *a = NULL;
+    char hash[TOKEN_HASH_HEX];
+    size_t len;
+
+    if (hdr != NULL && strncasecmp(hdr, "Bearer ", 7) == 0) {
+        hdr += 7;
+        len = strlen(hdr);
+        if (len > 0 && len <= TOKEN_MAX) {
+            token_hash(hdr, len, hash);
+            a = auth_find_agent(h, hash);
+        }
+    }
+    if (a == NULL) {
+        h->metrics.auth_failures++;
+        complain(&h->auth_complaint, time_now_ms(),
+                 "ingest: rejected agent request from %s: %s",
+                 http_req_client(req),
+                 h == NULL ? "no bearer token" : "unknown token");
+        http_resp_error(resp, 401, "unauthorized",
+                        "missing or invalid agent token");
+        http_resp_header(resp, "WWW-Authenticate", "Bearer");
+    }
+    return a;
+}
+
+/* Returns the index of the agent's region, or -1 after filling a 409.
+ * An agent made through POST /v1/agents keeps its region after that
+ * region is removed from pharos.yml; such an agent must be refused
+ * before anything is committed, and its region never used as an
+ * index. */
+static int
+agent_region(struct hub *h, const struct conf_agent *a,
+             struct http_response *resp)
+{
+    int r = pharos_conf_region_index(&h->conf, a->region);
+    char msg[256];
+
+    if (r >= 0 && (size_t)r < h->conf.nregions) {
+        return r;
+    }
+    h->metrics.agent_region_unknown++;
+    complain(&h->bad_batch_complaint, time_now_ms(),
+             "ingest: refused agent %s: its region '%s' is not in the "
+             "configuration", a->id, a->region);
+    snprintf(msg, sizeof(msg),
+             "region '%s' of agent '%s' is not in the collector's "
+             "configuration; add the region back or re-create the agent "
+             "in an existing region", a->region, a->id);
+    http_resp_error(resp, 409, "region_unknown", msg);
+    return -1;
+}
+
+/* Checks what the store and the engine cannot take: a seq that does not
+ * fit the store's signed 64-bit column (it would be stored as a negative
+ * number, and every later batch of the agent acked and dropped as a
+ * duplicate), and results dated outside [now - max_result_age,
+ * now + max_result_ahead] (a result from the far future would pin its
+ * region's state, and hide later real results, until a restart).
+ * Returns 0, or -1 with the reason in err and *ret_window set when the
+ * cause is a result's time. */
+static int
+check_batch_range(const struct hub *h, const struct wire_batch *b,
+                  int64_t now, char *err, size_t errlen, int *ret_window)
+{
+    int64_t lo = now - (int64_t)h->conf.max_result_age_ms;
+    int64_t hi = now + (int64_t)h->conf.max_result_ahead_ms;
+
+    *ret_window = 0;
+    if (b->seq > (uint64_t)INT64_MAX) {
+        snprintf(err, errlen,
+                 "seq %llu is over the largest accepted, %lld (the "
+                 "store keeps seq as a signed 64-bit integer)",
+                 (unsigned long long)b->seq, (long long)INT64_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < b->nresults; i++) {
+        int64_t t = b->results[i].started_at_ms;
+
+        if (t < lo || t > hi) {
+            snprintf(err, errlen,
+                     "result %zu (%s): started_at_ms %lld is outside the "
+                     "accepted window %lld..%lld (collector clock %lld, "
+                     "max_result_age %u ms, max_result_ahead %u ms)",
+                     i, b->results[i].check_id, (long long)t, (long long)lo,
+                     (long long)hi, (long long)now,
+                     h->conf.max_result_age_ms, h->conf.max_result_ahead_ms);
+            *ret_window = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+ingest_plan(struct api_req *rq, struct http_request *req,
+            struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    const struct conf_agent *a = authenticate(h, req, resp);
+    const char *inm;
+    int r;
+    struct check *v = NULL;
+    size_t n = 0;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint64_t last_seq = 0;
+    int rc;
+
+    if (a == NULL) {
+        return;
+    }
+    r = agent_region(h, a, resp);
+    if (r < 0) {
+        return;
+    }
+    inm = http_req_header(req, "If-None-Match");
+    if (inm != NULL && strcmp(inm, h->plans[r].etag) == 0) {
+        h->metrics.plans_not_modified++;
+        resp->status = 304;
+        snprintf(resp->etag, sizeof(resp->etag), "%s", h->plans[r].etag);
+        return;
+    }
+    store_agent_last_seq(h->store, a->id, &last_seq);
+    rc = region_checks(h, (size_t)r, &v, &n);
+    if (rc == 0) {
+        rc = wire_encode_plan(h->plans[r].version, a->id, a->region,
+                              last_seq, v, n, &bytes, &len);
+    }
+    ph_free(v);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+        return;
+    }
+    h->metrics.plans_served++;
+    http_resp_take(resp, 200, "application/x-protobuf", bytes, len);
+    snprintf(resp->etag, sizeof(resp->etag), "%s", h->plans[r].etag);
+}
+
+void
+ingest_results(struct api_req *rq, struct http_request *req,
+               struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    const struct conf_agent *a = authenticate(h, req, resp);
+    struct wire_batch batch;
+    char err[256];
+    const uint8_t *body;
+    const char *ct;
+    size_t len;
+    int region;
+    int rc;
+    int window;
+    uint8_t *ack = NULL;
+    size_t acklen = 0;
+    int64_t now = time_now_ms();
+
+    if (a == NULL) {
+        return;
+    }
+    region = agent_region(h, a, resp);
+    if (region < 0) {
+        return;
+    }
+    ct = http_req_header(req, "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/x-protobuf", 22) != 0) {
+        h->metrics.batches_rejected++;
+        http_resp_error(resp, 415, "unsupported_media_type",
+                        "results must be application/x-protobuf");
+        return;
+    }
+    body = http_req_body(req, &len);
+    rc = wire_decode_batch(body, len, &batch, err, sizeof(err));
+    if (rc != 0) {
+        h->metrics.batches_rejected++;
+        complain(&h->bad_batch_complaint, now,
+                 "ingest: agent %s sent a bad batch: %s", a->id, err);
+        http_resp_error(resp, rc == PH_ETOOBIG ? 413 : 400,
+                        rc == PH_ETOOBIG ? "payload_too_large"
+                                         : "bad_request",
+                        err);
+        return;
+    }
+    if (batch.nresults > h->conf.max_results_per_batch) {
+        h->metrics.batches_rejected++;
+        snprintf(err, sizeof(err), "batch of %zu results over the cap of %u",
+                 batch.nresults, h->conf.max_results_per_batch);
+        complain(&h->bad_batch_complaint, now, "ingest: agent %s: %s",
+                 a->id, err);
+        http_resp_error(resp, 413, "payload_too_large", err);
+        goto out;
+    }
+    if (check_batch_range(h, &batch, now, err, sizeof(err), &window) != 0) {
+        h->metrics.batches_rejected++;
+        if (window) {
+            h->metrics.batches_out_of_window++;
+        }
+        complain(&h->bad_batch_complaint, now, "ingest: agent %s: %s",
+                 a->id, err);
+        http_resp_error(resp, 400, "bad_request", err);
+        goto out;
+    }
+    rc = store_insert_batch(h->store, a->id, a->region, batch.seq,
+                            batch.results, batch.nresults, now);
+    if (rc == PH_EEXIST) {
+        /* Already committed earlier: ack again, store nothing. */
+        h->metrics.batches_duplicate++;
+    } else if (rc != 0) {
+        complain(&h->store_complaint, now,
+                 "ingest: cannot store batch %llu of agent %s: %s",
+                 (unsigned long long)batch.seq, a->id, ph_strerror(rc));
+        http_resp_error(resp, 503, "unavailable", "cannot store results");
+        http_resp_header(resp, "Retry-After", "5");
+        goto out;
+    } else {
+        complain_release(&h->store_complaint, "ingest: storing again");
+        h->metrics.batches_ingested++;
+        h->metrics.results_ingested += batch.nresults;
+        for (size_t i = 0; i < batch.nresults; i++) {
+            int ck = idmap_get(&h->check_ids, batch.results[i].check_id);
+            if (ck < 0) {
+                h->metrics.results_unknown_check++;
+                continue;
+            }
+            engine_result(h->engine, ck, region, &batch.results[i]);
+        }
+    }
+    store_agent_touch(h->store, a->id, a->region, batch.agent_version,
+                      batch.plan_version, batch.backlog, now);
+    rc = wire_encode_ack(batch.seq, h->plans[region].version, &ack,
+                         &acklen);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+        goto out;
+    }
+    http_resp_take(resp, 200, "application/x-protobuf", ack, acklen);
+    if (batch.nresults > 0) {
+        hub_request_evaluate_soon(h);
+    }
+out:
+    wire_batch_free(&batch);
+}

@@ -1,0 +1,220 @@
+#include "metrics.h"
+
+#include <stdio.h>
+
+#include "admin.h"
+#include "engine.h"
+#include "store.h"
+#include "incident.h"
+#include "intake.h"
+#include "timefmt.h"
+
+static void
+counter(struct buf *b, const char *name, const char *help, uint64_t v)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
+               name, name, (unsigned long long)v);
+}
+
+static void
+gauge(struct buf *b, const char *name, const char *help, double v)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name,
+               name, v);
+}
+
+static const int code_slots[HTTP_CODE_SLOTS] = {
+    0, 200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
+    500, 503,
+};
+
+int
+metrics_code_slot(int code)
+{
+    for (int i = 1; i < HTTP_CODE_SLOTS; i++) {
+        if (code_slots[i] == code) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+int
+metrics_slot_code(int slot)
+{
+    return slot > 0 && slot < HTTP_CODE_SLOTS ? code_slots[slot] : 0;
+}
+
+const char *
+metrics_route_name(int route)
+{
+    static const char *const names[ROUTE_COUNT_] = {
+        [ROUTE_FEED] = "feed",       [ROUTE_PAGE] = "page",
+        [ROUTE_AGENT] = "agent",     [ROUTE_V1] = "v1",
+        [ROUTE_ADMIN] = "admin",     [ROUTE_INTAKE] = "intake",
+        [ROUTE_SUBSCRIBE] = "subscribe", [ROUTE_OPS] = "ops",
+        [ROUTE_OTHER] = "other",
+    };
+    return route >= 0 && route < ROUTE_COUNT_ ? names[route] : "other";
+}
+
+static int
+count_stale(const struct store_agent_row *row, void *arg)
+{
+    size_t *n = arg;
+
+    if (time_now_ms() - row->last_contact_ms > ADMIN_AGENT_STALE_MS) {
+        (*n)++;
+    }
+    return 0;
+}
+
+int
+metrics_render(const struct hub *h, struct buf *b)
+{
+    const struct collector_metrics *m = &h->metrics;
+
+    counter(b, "pharos_results_ingested_total",
+            "Probe results committed to the store.", m->results_ingested);
+    counter(b, "pharos_batches_ingested_total",
+            "Result batches committed to the store.", m->batches_ingested);
+    counter(b, "pharos_batches_duplicate_total",
+            "Result batches acknowledged again without storing.",
+            m->batches_duplicate);
+    counter(b, "pharos_batches_rejected_total",
+            "Result batches rejected as malformed or oversized.",
+            m->batches_rejected);
+    counter(b, "pharos_batches_out_of_window_total",
+            "Result batches refused (400) for a result dated outside "
+            "max_result_age/max_result_ahead of the collector's clock.",
+            m->batches_out_of_window);
+    counter(b, "pharos_agent_region_unknown_total",
+            "Agent requests refused (409) because the agent's region is "
+            "no longer in the config.",
+            m->agent_region_unknown);
+    counter(b, "pharos_results_unknown_check_total",
+            "Stored results whose check is not in the current config.",
+            m->results_unknown_check);
+    counter(b, "pharos_agent_auth_failures_total",
+            "Agent requests rejected for a missing or unknown token.",
+            m->auth_failures);
+    counter(b, "pharos_api_rate_limited_total",
+            "Management API requests refused with 429.", m->rate_limited);
+    {
+        size_t open = 0, active = 0;
+        for (size_t i = 0; i < h->nincidents; i++) {
+            const struct incident *inc = &h->incidents[i];
+            open += inc->kind == INC_REALTIME && !inc->draft &&
+                    inc_status_unresolved(inc->status);
+            active += incident_maintenance_active(inc);
+        }
+        gauge(b, "pharos_incidents_unresolved",
+              "Published incidents not yet resolved.", (double)open);
+        gauge(b, "pharos_maintenances_active",
+              "Maintenance windows in progress or verifying.",
+              (double)active);
+    }
+    buf_appends(b, "# HELP pharos_http_requests_total HTTP requests served, "
+                   "by route and status code (code=\"other\" for the "
+                   "rest).\n# TYPE pharos_http_requests_total counter\n");
+    for (int r = 0; r < ROUTE_COUNT_; r++) {
+        for (int k = 0; k < HTTP_CODE_SLOTS; k++) {
+            char code[8];
+
+            if (m->http_by_route[r][k] == 0) {
+                continue;
+            }
+            if (k == 0) {
+                snprintf(code, sizeof(code), "other");
+            } else {
+                snprintf(code, sizeof(code), "%d", metrics_slot_code(k));
+            }
+            buf_printf(b,
+                       "pharos_http_requests_total{route=\"%s\",code=\"%s\"}"
+                       " %llu\n",
+                       metrics_route_name(r), code,
+                       (unsigned long long)m->http_by_route[r][k]);
+        }
+    }
+    {
+        size_t stale = 0;
+        if (store_list_agents(h->store, count_stale, &stale) == 0) {
+            gauge(b, "pharos_agents_stale",
+                  "Agents silent for more than a minute.", (double)stale);
+        }
+    }
+    counter(b, "pharos_status_transitions_total",
+            "Component status transitions.", m->transitions);
+    counter(b, "pharos_publishes_total",
+            "Times the public documents were rebuilt.", m->publishes);
+    counter(b, "pharos_publish_errors_total",
+            "Failures writing publish_dir.", m->publish_errors);
+    counter(b, "pharos_alert_payloads_total",
+            "Alert intake payloads accepted (Alertmanager and webhook).",
+            m->alert_payloads);
+    counter(b, "pharos_alert_payloads_rejected_total",
+            "Alert intake payloads rejected as malformed or over a limit.",
+            m->alert_payloads_rejected);
+    counter(b, "pharos_alerts_received_total",
+            "Alerts received in accepted intake payloads.",
+            m->alerts_received);
+    counter(b, "pharos_alerts_mapped_total",
+            "Received alerts that matched an alerts rule.", m->alerts_mapped);
+    gauge(b, "pharos_alert_groups",
+          "Alert groups currently holding firing mapped alerts.",
+          (double)intake_ngroups(h));
+    gauge(b, "pharos_publish_duration_seconds",
+          "Duration of the last publish.", (double)m->last_publish_ms / 1e3);
+    gauge(b, "pharos_check_quorum_lost",
+          "Checks whose fresh regions are fewer than their quorum.",
+          (double)engine_quorum_lost(h->engine));
+    gauge(b, "pharos_uptime_seconds", "Seconds since the collector started.",
+          (double)(time_now_ms() - h->started_ms) / 1e3);
+    buf_appends(b, "# HELP pharos_component_status Component status "
+                   "(0 operational, 1 degraded, 2 partial, 3 major, 4 "
+                   "maintenance).\n# TYPE pharos_component_status gauge\n");
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
+        buf_printf(b, "pharos_component_status{component=\"%s\"} %d\n",
+                   h->conf.components[i].id, (int)h->comps[i].status);
+    }
+    {
+        static const char *const kinds[] = {"email", "webhook", "slack"};
+        int64_t backlog = 0;
+
+        store_outbox_backlog(h->store, &backlog);
+        gauge(b, "pharos_notify_outbox_backlog",
+              "Notifications waiting in the outbox (pending or retrying).",
+              (double)backlog);
+        buf_appends(b, "# HELP pharos_notifications_total Notification "
+                       "delivery attempts by channel and result.\n"
+                       "# TYPE pharos_notifications_total counter\n");
+        for (int k = 0; k < 3; k++) {
+            buf_printf(b,
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"delivered\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"failed\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"gave_up\"} %llu\n"
+                       "pharos_notifications_total{channel=\"%s\","
+                       "result=\"blocked\"} %llu\n",
+                       kinds[k], (unsigned long long)m->notify_delivered[k],
+                       kinds[k], (unsigned long long)m->notify_failed[k],
+                       kinds[k], (unsigned long long)m->notify_gave_up[k],
+                       kinds[k], (unsigned long long)m->notify_blocked[k]);
+        }
+        buf_appends(b, "# HELP pharos_notifications_enqueued_total Messages "
+                       "put in the outbox by channel.\n"
+                       "# TYPE pharos_notifications_enqueued_total counter\n");
+        for (int k = 0; k < 3; k++) {
+            buf_printf(b,
+                       "pharos_notifications_enqueued_total{channel=\"%s\"} "
+                       "%llu\n",
+                       kinds[k], (unsigned long long)m->notify_enqueued[k]);
+        }
+        counter(b, "pharos_subscribe_rate_limited_total",
+                "Public sign-ups refused by the per-address rate limit.",
+                m->subscribe_rejected);
+    }
+    return buf_appends(b, "");
+}

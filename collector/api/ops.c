@@ -1,0 +1,109 @@
+/*
+ * ops.c - health, metrics, preflight and published documents (ops.h).
+ */
+#include "ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "hub.h"
+#include "metrics.h"
+#include "publish.h"
+
+#define METRICS_MAX (1024 * 1024)
+
+void
+ops_health(struct api_req *rq, struct http_request *req,
+           struct http_response *resp)
+{
+    (void)req;
+    if (rq->h->shutting_down) {
+        http_resp_text(resp, 503, "text/plain", "shutting down\n");
+        return;
+    }
+    http_resp_text(resp, 200, "text/plain", "ok\n");
+    resp->cache_control = "no-store";
+}
+
+void
+ops_metrics(struct api_req *rq, struct http_request *req,
+            struct http_response *resp)
+{
+    struct buf b;
+    size_t len;
+    char *text;
+
+    (void)req;
+    buf_init(&b, METRICS_MAX);
+    if (metrics_render(rq->h, &b) != 0) {
+        buf_free(&b);
+        http_resp_error(resp, 500, "internal", "metrics too large");
+        return;
+    }
+    text = buf_steal(&b, &len);
+    if (text == NULL) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "text/plain; version=0.0.4", (uint8_t *)text,
+                   len);
+    resp->cache_control = "no-store";
+}
+
+void
+ops_preflight(struct api_req *rq, struct http_request *req,
+              struct http_response *resp)
+{
+    (void)rq;
+    (void)req;
+    resp->status = 204;
+    resp->cors = 1;
+    http_resp_header(resp, "Access-Control-Allow-Methods",
+                     "GET, HEAD, POST, OPTIONS");
+    http_resp_header(resp, "Access-Control-Allow-Headers", "Content-Type");
+}
+
+void
+ops_document(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
+{
+    const char *path = http_req_path(req);
+    char key[PUBLISH_PATH_MAX];
+    const struct publish_doc *d = NULL;
+
+    while (*path == '/') {
+        path++;
+    }
+    if (*path == '\0') {
+        path = "index.html";
+    }
+    if (snprintf(key, sizeof(key), "%s", path) < (int)sizeof(key)) {
+        d = publish_get(rq->h->publish, key);
+    }
+    if (d == NULL) {
+        http_resp_error(resp, 404, "not_found", "no such resource");
+        return;
+    }
+    if (d->gz != NULL && http_req_accepts_gzip(req)) {
+        resp->static_body = d->gz;
+        resp->body_len = d->gzlen;
+        resp->body_is_gzip = 1;
+    } else {
+        resp->static_body = d->data;
+        resp->body_len = d->len;
+    }
+    resp->status = 200;
+    resp->content_type = d->content_type;
+    snprintf(resp->etag, sizeof(resp->etag), "%s", d->etag);
+    if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
+        strstr(key, ".rss") != NULL || strncmp(key, "badge/", 6) == 0) {
+        /* Statuspage's widget caches 30 s; keep ours shorter so a change
+         * shows up quickly, and let caches serve stale during a spike. */
+        resp->cors = 1;
+        resp->cache_control =
+            "public, max-age=10, stale-while-revalidate=30";
+    } else {
+        resp->cache_control = "public, max-age=60";
+    }
+}

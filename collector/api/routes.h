@@ -1,0 +1,63 @@
+/*
+ * routes.h - the collector's route table (Redis's command table idea):
+ * every endpoint is one row of method set, path pattern, handler, the API
+ * key scope it needs and the metrics name it is counted under. 405 with
+ * an Allow header, authentication and per-route metrics all come from the
+ * rows; handlers never compare methods or paths.
+ *
+ * A request goes through three steps, all on the loop thread:
+ *   routes_dispatch()  match, authenticate, run the handler;
+ *   (the wiring runs the evaluation the handler asked for, if any)
+ *   routes_finish()    render a deferred reply, audit, count.
+ * Handlers that change statuses ask for an evaluation (they never run
+ * one) and may defer their reply with route_reply_after(), so that the
+ * reply shows the state after that evaluation.
+ */
+#ifndef PH_ROUTES_H
+#define PH_ROUTES_H
+
+#include "auth.h"
+#include "http.h"
+
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_PARAM_MAX 96
+
+struct hub;
+struct route;
+struct api_req;
+
+typedef void (*route_fn)(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp);
+
+/* The context of one request, on the stack of the wiring's HTTP
+ * callback; handlers borrow it for the call. */
+struct api_req {
+    struct hub *h;
+    const struct route *route;       /* matched row; NULL for 404 */
+    const char *actor;               /* API key name once authenticated */
+    /* Path parameters in pattern order (":page" is checked, not kept). */
+    char param[ROUTE_MAX_PARAMS][ROUTE_PARAM_MAX];
+    size_t nparam;
+    /* A reply rendered by routes_finish(), after the evaluation. */
+    route_fn reply;
+    int reply_status;
+    char subject[ROUTE_PARAM_MAX];   /* what the deferred reply shows */
+};
+
+/* Matches req against the table and runs the handler (or fills a 404,
+ * 405 or an authentication error). rq->h must be set; the rest of rq is
+ * filled here. */
+void routes_dispatch(struct api_req *rq, struct http_request *req,
+                     struct http_response *resp);
+/* Renders a deferred reply, records the audit entry and the metrics. */
+void routes_finish(struct api_req *rq, struct http_request *req,
+                   struct http_response *resp);
+/* 1 when the matched route promises read-your-writes: its 2xx reply is
+ * sent only after the public documents show the change. */
+int routes_sync_publish(const struct api_req *rq);
+/* Defers the reply: fn renders it with status after the evaluation;
+ * subject (copied, may be NULL) names what it shows. */
+void route_reply_after(struct api_req *rq, route_fn fn, int status,
+                       const char *subject);
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * subscribers.c - public sign-up, confirm and unsubscribe links, and the
+ * v1 /subscribers endpoints (subscribers.h, api_v1.h).
+ */
+#include "subscribers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_body.h"
+#include "api_v1.h"
+#include "feed_int.h"
+#include "log.h"
+#include "mem.h"
+#include "notify_fmt.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+
+#define ERR_MAX 256
+
+static const char *
+str_of(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Copies s without surrounding spaces into out; 0, or -1 if too long. */
+static int
+copy_trimmed(const char *s, char *out, size_t len)
+{
+    size_t n;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) {
+        n--;
+    }
+    if (n >= len) {
+        return -1;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int
+add_component(const struct pharos_conf *cf, const json_t *v,
+              struct notify_sub_request *r, size_t *count, char *err,
+              size_t errlen)
+{
+    const char *id = json_is_string(v) ? json_string_value(v) : NULL;
+    size_t used = strlen(r->components);
+
+    if (id == NULL) {
+        snprintf(err, errlen, "component ids must be strings");
+        return PH_EINVAL;
+    }
+    if (id[0] == '\0') {
+        return 0; /* an empty form field: no choice */
+    }
+    if (pharos_conf_component_index(cf, id) < 0) {
+        snprintf(err, errlen, "unknown component %.64s", id);
+        return PH_EINVAL;
+    }
+    /* Skip duplicates. */
+    for (const char *p = r->components; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == strlen(id) && memcmp(p, id, w) == 0) {
+            return 0;
+        }
+        p += w + (p[w] == ' ');
+    }
+    if (++*count > INC_COMPONENTS_MAX ||
+        used + strlen(id) + 2 > sizeof(r->components)) {
+        snprintf(err, errlen, "at most %d components", INC_COMPONENTS_MAX);
+        return PH_EINVAL;
+    }
+    snprintf(r->components + used, sizeof(r->components) - used, "%s%s",
+             used ? " " : "", id);
+    return 0;
+}
+
+static int
+read_components(const json_t *sub, const struct pharos_conf *cf,
+                struct notify_sub_request *r, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"component_ids", "components",
+                                       "component_id"};
+    size_t count = 0;
+
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        const json_t *v = json_object_get(sub, keys[k]);
+        const json_t *item;
+        size_t i;
+
+        if (v == NULL || json_is_null(v)) {
+            continue;
+        }
+        if (json_is_array(v)) {
+            json_array_foreach(v, i, item) {
+                if (add_component(cf, item, r, &count, err, errlen) != 0) {
+                    return PH_EINVAL;
+                }
+            }
+        } else if (add_component(cf, v, r, &count, err, errlen) != 0) {
+            return PH_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int
+subscribers_parse(const json_t *doc, const struct pharos_conf *cf,
+                  struct notify_sub_request *ret, char *err, size_t errlen)
+{
+    const json_t *sub = json_object_get(doc, "subscriber");
+    const char *kind_s, *email, *endpoint, *slack, *addr = NULL;
+    int kind = -1, skip;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!json_is_object(sub)) {
+        sub = doc;
+    }
+    if (!json_is_object(sub)) {
+        snprintf(err, errlen, "the body must be a subscriber object");
+        return PH_EINVAL;
+    }
+    kind_s = str_of(sub, "kind");
+    if (kind_s == NULL) {
+        kind_s = str_of(sub, "mode");
+    }
+    email = str_of(sub, "email");
+    endpoint = str_of(sub, "endpoint");
+    slack = str_of(sub, "slack_url");
+    if (kind_s != NULL) {
+        kind = strcmp(kind_s, "email_sms") == 0 ? NOTIFY_EMAIL
+                                                : notify_kind_parse(kind_s);
+        if (kind < 0) {
+            snprintf(err, errlen, "kind must be email, webhook or slack");
+            return PH_EINVAL;
+        }
+    } else if (slack != NULL) {
+        kind = NOTIFY_SLACK;
+    } else if (endpoint != NULL) {
+        kind = strstr(endpoint, "://hooks.slack.com/") != NULL ? NOTIFY_SLACK
+                                                               : NOTIFY_WEBHOOK;
+    } else if (email != NULL) {
+        kind = NOTIFY_EMAIL;
+    } else {
+        snprintf(err, errlen,
+                 "give an email, a webhook endpoint or a slack_url");
+        return PH_EINVAL;
+    }
+    switch (kind) {
+    case NOTIFY_EMAIL:
+        addr = email;
+        break;
+    case NOTIFY_WEBHOOK:
+        addr = endpoint;
+        break;
+    default:
+        addr = slack != NULL ? slack : endpoint;
+        break;
+    }
+    if (addr == NULL) {
+        snprintf(err, errlen, "%s subscriptions need %s",
+                 notify_kind_name((enum notify_kind)kind),
+                 kind == NOTIFY_EMAIL     ? "an email"
+                 : kind == NOTIFY_WEBHOOK ? "an endpoint"
+                                          : "a slack_url");
+        return PH_EINVAL;
+    }
+    ret->kind = (enum notify_kind)kind;
+    if (copy_trimmed(addr, ret->address, sizeof(ret->address)) != 0 ||
+        ret->address[0] == '\0') {
+        snprintf(err, errlen, "the address must be 1 to %d characters",
+                 STORE_SUB_ADDRESS_MAX);
+        return PH_EINVAL;
+    }
+    skip = api_body_bool(json_object_get(sub,
+                                         "skip_confirmation_notification"));
+    if (skip == -2) {
+        snprintf(err, errlen,
+                 "skip_confirmation_notification must be a boolean");
+        return PH_EINVAL;
+    }
+    ret->skip_confirmation = skip == 1;
+    return read_components(sub, cf, ret, err, errlen);
+}
+
+/* ---- replies ---- */
+
+static json_t *
+sub_json(const struct store_subscriber *s, int management)
+{
+    json_t *o = json_object();
+    json_t *comps = json_array();
+    int kind = notify_kind_parse(s->kind);
+
+    for (const char *p = s->components; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w > 0) {
+            json_array_append_new(comps, json_stringn(p, w));
+        }
+        p += w + (p[w] == ' ');
+    }
+    json_object_set_new(o, "id", json_string(s->id));
+    json_object_set_new(o, "mode", json_string(s->kind));
+    json_object_set_new(o, "email", kind == NOTIFY_EMAIL
+                                        ? json_string(s->address)
+                                        : json_null());
+    json_object_set_new(o, "endpoint", kind != NOTIFY_EMAIL
+                                           ? json_string(s->address)
+                                           : json_null());
+    json_object_set_new(o, "state", json_string(s->state));
+    json_object_set_new(o, "components", comps);
+    json_object_set_new(o, "created_at", feed_jtime(s->created_ms));
+    json_object_set_new(o, "confirmed_at", feed_jtime(s->confirmed_ms));
+    json_object_set_new(o, "quarantined_at",
+                        strcmp(s->state, "quarantined") == 0
+                            ? feed_jtime(s->updated_ms)
+                            : json_null());
+    if (management) {
+        json_object_set_new(o, "failures", json_integer(s->fails));
+        json_object_set_new(o, "last_error", s->last_error[0]
+                                                 ? json_string(s->last_error)
+                                                 : json_null());
+    }
+    return o;
+}
+
+static void
+reply_json(struct http_response *resp, int status, json_t *doc)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (feed_dump(doc, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
+}
+
+static int
+status_of(int rc)
+{
+    return rc == PH_EINVAL ? 422 : rc == PH_EBUSY ? 503 : 500;
+}
+
+/* Parses the body and subscribes; fills resp. */
+static void
+subscribe(struct hub *h, struct http_request *req,
+          struct http_response *resp, int management)
+{
+    struct notify_sub_request r;
+    struct store_subscriber sub;
+    char secret[STORE_SUB_SECRET_MAX];
+    char err[ERR_MAX];
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL, *o;
+    int existing = 0;
+    int rc;
+
+    err[0] = '\0';
+    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+        http_resp_error(resp, 400, "bad_request", err);
+        return;
+    }
+    rc = subscribers_parse(doc, &h->conf, &r, err, sizeof(err));
+    json_decref(doc);
+    if (rc != 0) {
+        http_resp_error(resp, 422, "unprocessable_entity", err);
+        return;
+    }
+    if (!management) {
+        r.skip_confirmation = 0; /* only operators may skip double opt-in */
+    }
+    rc = notify_subscribe(h, &r, &sub, secret, &existing, err, sizeof(err));
+    if (rc != 0) {
+        if (err[0] == '\0') {
+            snprintf(err, sizeof(err), "cannot subscribe: %s",
+                     ph_strerror(rc));
+        }
+        http_resp_error(resp, status_of(rc),
+                        rc == PH_EINVAL ? "unprocessable_entity"
+                                        : "unavailable",
+                        err);
+        return;
+    }
+    o = sub_json(&sub, management);
+    if (secret[0] != '\0') {
+        /* Shown this once; the page never lists it again. */
+        json_object_set_new(o, "secret", json_string(secret));
+    }
+    if (management) {
+        reply_json(resp, existing ? 200 : 201, o);
+    } else {
+        json_t *w = json_object();
+        json_object_set_new(w, "subscriber", o);
+        reply_json(resp, existing ? 200 : 201, w);
+    }
+    memset(secret, 0, sizeof(secret));
+}
+
+void
+subscribers_public(struct api_req *rq, struct http_request *req,
+                   struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    int64_t wait_ms;
+
+    wait_ms = notify_rate_check(h, http_req_client(req));
+    if (wait_ms > 0) {
+        char s[32];
+
+        snprintf(s, sizeof(s), "%lld", (long long)(wait_ms + 999) / 1000);
+        h->metrics.subscribe_rejected++;
+        http_resp_error(resp, 429, "rate_limited",
+                        "too many subscriptions from this address; try "
+                        "again later");
+        http_resp_header(resp, "Retry-After", s);
+    } else {
+        subscribe(h, req, resp, 0);
+    }
+    resp->cors = 1;
+    resp->cache_control = "no-store";
+}
+
+static void
+html_page(struct hub *h, struct http_response *resp, int status,
+          const char *title, const char *message)
+{
+    struct buf b;
+    size_t len;
+    char *text;
+
+    buf_init(&b, 16384);
+    buf_appends(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width\">"
+                    "<title>");
+    notify_html_escape(title, &b);
+    buf_appends(&b, "</title></head>\n<body style=\"font-family:sans-serif;"
+                    "max-width:40em;margin:3em auto\">\n<h1>");
+    notify_html_escape(title, &b);
+    buf_appends(&b, "</h1>\n<p>");
+    notify_html_escape(message, &b);
+    buf_appends(&b, "</p>\n<p><a href=\"/\">");
+    notify_html_escape(h->conf.page.name, &b);
+    buf_appends(&b, "</a></p>\n</body></html>\n");
+    text = buf_steal(&b, &len);
+    if (text == NULL) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, status, "text/html; charset=utf-8", (uint8_t *)text,
+                   len);
+    resp->cache_control = "no-store";
+}
+
+static void
+follow_link(struct hub *h, struct http_request *req,
+            struct http_response *resp, int unsubscribe)
+{
+    const char *token = http_req_query(req, "token");
+    struct store_subscriber sub;
+    int rc;
+
+    if (token == NULL || token[0] == '\0') {
+        html_page(h, resp, 400, "Missing token",
+                  "This link is incomplete. Copy the whole link from the "
+                  "message.");
+        return;
+    }
+    rc = unsubscribe ? notify_unsubscribe(h, token, &sub)
+                     : notify_confirm(h, token, &sub);
+    if (rc == PH_ENOENT) {
+        html_page(h, resp, 404, "Unknown link",
+                  unsubscribe ? "This unsubscribe link is not valid."
+                              : "This confirmation link is not valid or was "
+                                "already used.");
+        return;
+    }
+    if (rc != 0) {
+        html_page(h, resp, 500, "Try again later",
+                  "The request could not be recorded.");
+        return;
+    }
+    if (unsubscribe) {
+        html_page(h, resp, 200, "Unsubscribed",
+                  "You will not receive further notifications from this "
+                  "status page.");
+    } else if (strcmp(sub.state, "active") == 0) {
+        html_page(h, resp, 200, "Subscription confirmed",
+                  "You will now receive notifications about incidents and "
+                  "maintenance.");
+    } else {
+        html_page(h, resp, 409, "Subscription not active",
+                  "This subscription was cancelled or suspended.");
+    }
+}
+
+/* ---- /v1/pages/<page>/subscribers ---- */
+
+struct list_ctx {
+    json_t *arr;
+    const char *state;   /* NULL: active and pending */
+};
+
+static int
+list_row(const struct store_subscriber *s, void *arg)
+{
+    struct list_ctx *l = arg;
+
+    if (l->state == NULL && strcmp(s->state, "active") != 0 &&
+        strcmp(s->state, "pending") != 0) {
+        return 0;
+    }
+    json_array_append_new(l->arr, sub_json(s, 1));
+    return 0;
+}
+
+void
+subscribers_confirm(struct api_req *rq, struct http_request *req,
+                    struct http_response *resp)
+{
+    follow_link(rq->h, req, resp, 0);
+}
+
+void
+subscribers_unsubscribe(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp)
+{
+    follow_link(rq->h, req, resp, 1);
+}
+
+void
+api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp)
+{
+    const char *st = http_req_query(req, "state");
+    struct list_ctx l;
+    int rc;
+
+    if (st != NULL && strcmp(st, "all") != 0 && strcmp(st, "active") != 0 &&
+        strcmp(st, "pending") != 0 && strcmp(st, "quarantined") != 0 &&
+        strcmp(st, "unsubscribed") != 0) {
+        http_resp_error(resp, 400, "bad_request",
+                        "state must be active, pending, quarantined, "
+                        "unsubscribed or all");
+        return;
+    }
+    l.arr = json_array();
+    l.state = st;
+    rc = store_sub_list(rq->h->store,
+                        st != NULL && strcmp(st, "all") != 0 ? st : NULL,
+                        list_row, &l);
+    if (rc != 0) {
+        json_decref(l.arr);
+        http_resp_error(resp, 500, "internal", "cannot list subscribers");
+        return;
+    }
+    reply_json(resp, 200, l.arr);
+}
+
+void
+api_v1_subscribers_create(struct api_req *rq, struct http_request *req,
+                          struct http_response *resp)
+{
+    subscribe(rq->h, req, resp, 1);
+}
+
+/* The subscriber of the route's parameter into s; 0, or -1 after an
+ * error reply. */
+static int
+subscriber_param(struct api_req *rq, struct http_response *resp,
+                 struct store_subscriber *s)
+{
+    int rc = store_sub_get(rq->h->store, rq->param[0], s);
+
+    if (rc != 0) {
+        http_resp_error(resp, rc == PH_ENOENT ? 404 : 500,
+                        rc == PH_ENOENT ? "not_found" : "internal",
+                        rc == PH_ENOENT ? "no such subscriber"
+                                        : "cannot read the subscriber");
+        return -1;
+    }
+    return 0;
+}
+
+void
+api_v1_subscriber_get(struct api_req *rq, struct http_request *req,
+                      struct http_response *resp)
+{
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) == 0) {
+        reply_json(resp, 200, sub_json(&s, 1));
+    }
+}
+
+void
+api_v1_subscriber_delete(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp)
+{
+    const char *id = rq->param[0];
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) != 0) {
+        return;
+    }
+    if (strcmp(s.state, "unsubscribed") != 0) {
+        if (store_sub_set_state(rq->h->store, id, "unsubscribed",
+                                time_now_ms()) != 0) {
+            http_resp_error(resp, 500, "internal", "cannot unsubscribe");
+            return;
+        }
+        snprintf(s.state, sizeof(s.state), "unsubscribed");
+        log_info("notify: subscriber %s removed through the API", id);
+    }
+    reply_json(resp, 200, sub_json(&s, 1));
+}
+
+/* A quarantined subscriber gets messages again (new events only). */
+void
+api_v1_subscriber_reactivate(struct api_req *rq, struct http_request *req,
+                             struct http_response *resp)
+{
+    const char *id = rq->param[0];
+    struct store_subscriber s;
+
+    (void)req;
+    if (subscriber_param(rq, resp, &s) != 0) {
+        return;
+    }
+    if (strcmp(s.state, "quarantined") != 0) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "only a quarantined subscriber can be reactivated");
+    } else if (store_sub_set_state(rq->h->store, id, "active",
+                                   time_now_ms()) != 0 ||
+               store_sub_get(rq->h->store, id, &s) != 0) {
+        http_resp_error(resp, 500, "internal",
+                        "cannot reactivate the subscriber");
+    } else {
+        reply_json(resp, 200, sub_json(&s, 1));
+    }
+}

@@ -1,0 +1,206 @@
+/*
+ * pharos_conf.h - the collector's YAML configuration (pharos.yml).
+ *
+ * Parsed in common/ because both the collector and `pharos-agent once`
+ * read the component and check definitions from the same file.
+ * Unknown keys and wrong types are errors reported as file:line:col.
+ *
+ * Ownership: pharos_conf_load() fills a caller-owned struct; free its
+ * contents with pharos_conf_free().
+ */
+#ifndef PH_PHAROS_CONF_H
+#define PH_PHAROS_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "conf.h"
+
+enum auto_incidents {
+    AUTO_INCIDENTS_DRAFT = 0,
+    AUTO_INCIDENTS_PUBLISH = 1,
+    AUTO_INCIDENTS_OFF = 2,
+};
+
+enum smtp_tls_mode {
+    SMTP_TLS_REQUIRED = 0,   /* STARTTLS (or smtps://) or fail */
+    SMTP_TLS_OPTIONAL = 1,   /* STARTTLS when offered */
+    SMTP_TLS_OFF = 2,        /* cleartext (loopback relays, tests) */
+};
+
+/* notify: subscriptions and delivery (collector/notify*.c). */
+struct conf_notify {
+    char *public_url;            /* base of links in messages; default
+                                    page.url, else http://<listen> */
+    int allow_private_targets;   /* webhook/Slack to private addresses */
+    uint32_t coalesce_ms;        /* burst window per incident */
+    uint32_t retry_base_ms;      /* first retry delay, doubled each time */
+    uint32_t retry_max_ms;       /* longest delay between two tries */
+    uint32_t retry_for_ms;       /* give a message up after this */
+    uint32_t quarantine_after;   /* consecutive failures */
+    uint32_t timeout_ms;         /* per delivery attempt */
+    uint32_t max_in_flight;      /* concurrent deliveries */
+    uint32_t subscribe_burst;    /* public sign-ups per client address.. */
+    uint32_t subscribe_every_ms; /* ..refilled one per this interval */
+    uint32_t max_subscribers;    /* cap on stored (not unsubscribed) rows */
+    /* smtp: (email is off when url is NULL) */
+    char *smtp_url;              /* smtp://host:587 or smtps://host:465 */
+    enum smtp_tls_mode smtp_tls;
+    char *smtp_username;
+    char *smtp_password;         /* read from password_env/password_file */
+    char *smtp_from;             /* "Status <status@example.org>" */
+    char *smtp_ca_file;
+    int smtp_insecure;
+};
+
+struct conf_page {
+    char *id;            /* page_id used in /v1/pages/<id>/ and feed */
+    char *name;
+    char *url;           /* public URL of the page */
+    char *time_zone;     /* IANA name, default "Etc/UTC" */
+    char *logo_url;      /* optional */
+    char *brand_color;   /* optional "#rrggbb" */
+};
+
+struct conf_region {
+    char *id;
+    char *name;          /* display name, default = id */
+};
+
+struct conf_agent {
+    char *id;
+    char *region;        /* must name a region */
+    char token_sha256[65]; /* lowercase hex SHA-256 of the token */
+};
+
+struct conf_api_key {
+    char *name;
+    char *scope;         /* "read", "write" or "admin" */
+    char token_sha256[65];
+};
+
+struct conf_group {
+    char *id;
+    char *name;
+    char *description;
+    int position;
+};
+
+struct conf_component {
+    char *id;
+    char *name;
+    char *description;
+    char *group;         /* group id or NULL */
+    int showcase;        /* default 1 */
+    int only_show_if_degraded;
+    char *start_date;    /* "YYYY-MM-DD" or NULL */
+    int position;        /* order of appearance, 1-based */
+};
+
+/* alerts: the intake of Alertmanager and generic webhooks. */
+#define CONF_ALERT_RULES_MAX 1000
+#define CONF_ALERT_MATCH_MAX 32        /* matchers per rule */
+#define CONF_ALERT_VALUES_MAX 32       /* firing_values / resolved_values */
+#define CONF_ALERT_NAME_MAX 128        /* label name length */
+#define CONF_ALERT_VALUE_MAX 1024      /* label value length */
+
+struct conf_alert_label {
+    char *name;
+    char *value;
+};
+
+struct conf_alert_rule {
+    struct conf_alert_label *match; /* all must equal the alert's labels */
+    size_t nmatch;
+    char *component;     /* must name a component */
+    char *status;        /* degraded_performance, partial_outage or
+                            major_outage */
+};
+
+struct conf_alert_token {
+    char *name;
+    char token_sha256[65];
+};
+
+/* The generic webhook's mapping of a JSON body to one alert. Field paths
+ * are "$.a.b" (or "a.b"): object keys from the root. */
+struct conf_alert_webhook {
+    int enabled;         /* 1 when alerts.webhook is configured */
+    char *key_field;     /* identifies the alert (its group) */
+    char *status_field;  /* its value decides firing or resolved */
+    char *labels_field;  /* object, "k:v, k2:v2" string or ["k:v"] */
+    char *firing_values[CONF_ALERT_VALUES_MAX];
+    size_t nfiring_values;
+    char *resolved_values[CONF_ALERT_VALUES_MAX];
+    size_t nresolved_values;
+};
+
+struct conf_alerts {
+    struct conf_alert_token *tokens;
+    size_t ntokens;
+    struct conf_alert_rule *rules;
+    size_t nrules;
+    uint32_t max_alerts;       /* alerts per payload */
+    uint32_t max_groups;       /* groups with firing alerts held */
+    uint32_t expire_after_ms;  /* 0 = a group stays until resolved */
+    struct conf_alert_webhook webhook;
+};
+
+struct pharos_conf {
+    char *path;              /* file it was loaded from */
+
+    /* server */
+    char *listen;            /* "127.0.0.1:8080" */
+    char *state_dir;         /* sqlite database lives here */
+    char *publish_dir;       /* public documents are written here */
+    char *web_dir;           /* static page assets */
+    uint32_t max_body_bytes; /* request body cap */
+    uint32_t max_results_per_batch;
+    uint32_t api_rate_limit; /* management requests per minute per key */
+    uint32_t max_result_age_ms;   /* results older than now - this: 400 */
+    uint32_t max_result_ahead_ms; /* results newer than now + this: 400 */
+    uint32_t retention_raw_days;
+    enum auto_incidents auto_incidents;
+    uint32_t resolve_after_ms;
+
+    struct conf_page page;
+    struct conf_notify notify;
+
+    struct conf_region *regions;
+    size_t nregions;
+    struct conf_agent *agents;
+    size_t nagents;
+    struct conf_api_key *api_keys;
+    size_t napi_keys;
+    struct conf_group *groups;
+    size_t ngroups;
+    struct conf_component *components;
+    size_t ncomponents;
+    struct check *checks;    /* every check of every component */
+    size_t nchecks;
+    struct conf_alerts alerts;
+};
+
+/*
+ * Loads and validates path into *ret (zeroed first). Every error found is
+ * added to errs (file:line:col: message); returns 0, or PH_ECONF when any
+ * error was found (then *ret is freed and zeroed), or PH_EIO/PH_ENOMEM.
+ */
+int pharos_conf_load(const char *path, struct pharos_conf *ret,
+                     struct conf_errs *errs);
+/* Same, from memory; name is used in messages (and for relative paths). */
+int pharos_conf_parse(const char *name, const char *text, size_t len,
+                      struct pharos_conf *ret, struct conf_errs *errs);
+void pharos_conf_free(struct pharos_conf *c);
+
+/* Writes the normalised configuration as YAML (for -nv and golden tests). */
+int pharos_conf_print(const struct pharos_conf *c, struct buf *out);
+
+/* Lookups; return NULL or -1 when absent. */
+const struct conf_agent *pharos_conf_agent_by_hash(
+    const struct pharos_conf *c, const char *token_sha256);
+int pharos_conf_component_index(const struct pharos_conf *c, const char *id);
+int pharos_conf_region_index(const struct pharos_conf *c, const char *id);
+
+#endif

@@ -1,0 +1,912 @@
+/*
+ * engine.c - the state engine (ARCHITECTURE.md "Check results and state
+ * derivation"). Pure: no I/O, no clock reads, no logging.
+ *
+ * Regional state per (check, region), driven by three counters of
+ * consecutive results (downs, slow-or-worse "bads", ups):
+ *   - fail_after consecutive down results          -> DOWN
+ *   - fail_after consecutive slow-or-down results  -> DEGRADED, unless DOWN
+ *   - recover_after consecutive up results         -> UP
+ *   - leaving DOWN for DEGRADED also takes recover_after results that are
+ *     not down: improving is as hesitant as worsening, so a target that
+ *     alternates down and slow does not flap between DOWN and DEGRADED.
+ *   Otherwise the state is kept (hysteresis). A new pair starts NODATA and
+ *   the first results move it with the same counters.
+ *   - no result for 3 x interval + timeout (checked by engine_tick() at
+ *     now_ms) -> STALE. The next result restarts the counters from zero and
+ *     puts the pair back to NODATA ("reporting, but not enough evidence
+ *     yet"); it counts as fresh again only once a state is reached.
+ *   - a result older than the last one accepted for the pair is ignored;
+ *     one with the same time is accepted (ingest already drops duplicates).
+ *
+ * Check verdict with R assigned regions, F fresh ones (UP, DEGRADED or
+ * DOWN), d DOWN and g DEGRADED among them, and quorum q (the absolute
+ * quorum; else quorum_pct% of R rounded up; else floor(R/2)+1; at least 1):
+ *   |F| < q -> UNKNOWN; d >= q -> DOWN (major if d == |F|, else partial);
+ *   d + g >= q -> DEGRADED; 0 < d < q -> minority failure: a regional note
+ *   (engine_check_minority(), engine_region_info()) and UP, or DEGRADED with
+ *   minority: degraded; else UP.
+ *
+ * Component probe status = worst over its checks (DOWN major -> major,
+ * DOWN partial or impact: partial -> partial, DEGRADED -> degraded, UP ->
+ * operational); a component without checks is operational. UNKNOWN checks
+ * carry no evidence, so the rule is: while any check of a component is
+ * UNKNOWN, its probe status keeps its previous value unless a known check
+ * makes it worse. A blind collector never reports an improvement it cannot
+ * see, nor an outage; it can still report a worsening it does see.
+ *
+ * Effective status: active maintenance -> under_maintenance (source
+ * maintenance); else a manual override until cleared or until its expiry
+ * passes at a tick (source manual); else the worse of probe and alert
+ * status (source alert when the alert is strictly worse, else probe).
+ *
+ * Cost: engine_result() is O(1); engine_tick() is O(checks x regions) plus,
+ * for each component that changed, O(its checks x regions) for the reason.
+ */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+#include "ph_err.h"
+#include "utf8.h"
+
+struct pair {
+    enum rstate state;
+    enum outcome last_outcome;
+    int64_t last_at_ms;
+    int64_t since_ms;
+    uint32_t last_latency_ms;
+    uint32_t downs;      /* consecutive down results */
+    uint32_t bads;       /* consecutive slow-or-down results */
+    uint32_t ups;        /* consecutive up results */
+    uint32_t notdowns;   /* consecutive up-or-slow results */
+    char last_error[CHECK_ERROR_MAX];
+};
+
+struct echeck {
+    char id[CHECK_ID_MAX];
+    int component;
+    int64_t stale_after_ms;
+    uint32_t fail_after;
+    uint32_t recover_after;
+    uint32_t q;              /* effective quorum */
+    unsigned char *assigned; /* nregions flags */
+    int *rlist;              /* assigned region indices, config order */
+    size_t nassigned;
+    enum check_minority minority;
+    enum check_impact impact;
+    enum verdict verdict;
+    uint32_t nfresh;         /* counts from the last tick */
+    uint32_t ndown;
+    struct pair *pairs;      /* nregions entries */
+};
+
+struct ecomp {
+    enum comp_status probe;  /* probe-derived, sticky while UNKNOWN */
+    enum comp_status effective;
+    int unknown;
+    int maintenance;
+    int override_active;
+    enum comp_status override_status;
+    int64_t override_expires_ms;
+    enum comp_status alert;
+    char alert_reason[ENGINE_REASON_MAX / 2]; /* who says so, for the log */
+    int *checks;             /* indices of its checks */
+    size_t nchecks;
+};
+
+struct engine {
+    size_t nregions;
+    char (*region_ids)[CHECK_ID_MAX];
+    size_t ncomponents;
+    struct ecomp *comps;
+    size_t nchecks;
+    struct echeck *checks;
+    int *comp_check_idx;     /* backing store of every ecomp.checks */
+    size_t quorum_lost;
+};
+
+void
+engine_destroy(struct engine *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    if (e->checks != NULL) {
+        for (size_t i = 0; i < e->nchecks; i++) {
+            ph_free(e->checks[i].assigned);
+            ph_free(e->checks[i].rlist);
+            ph_free(e->checks[i].pairs);
+        }
+    }
+    ph_free(e->checks);
+    ph_free(e->comp_check_idx);
+    ph_free(e->region_ids);
+    ph_free(e->comps);
+    ph_free(e);
+}
+
+static uint32_t
+quorum_for(const struct engine_check_conf *k, size_t nassigned)
+{
+    uint64_t q;
+
+    if (k->quorum > 0) {
+        q = k->quorum;
+    } else if (k->quorum_pct > 0) {
+        q = ((uint64_t)nassigned * k->quorum_pct + 99) / 100;
+    } else {
+        q = nassigned / 2 + 1;
+    }
+    return q == 0 ? 1 : (uint32_t)q;
+}
+
+/* Copies one check; returns 0 or a negative PH_E*. */
+static int
+setup_check(struct engine *e, const struct engine_conf *conf, size_t i)
+{
+    const struct engine_check_conf *k = &conf->checks[i];
+    struct echeck *c = &e->checks[i];
+
+    if (k->id == NULL || k->component < 0 ||
+        (size_t)k->component >= conf->ncomponents || k->quorum_pct > 100 ||
+        (k->nregions > 0 && k->regions == NULL)) {
+        return PH_EINVAL;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", k->id);
+    c->component = k->component;
+    c->stale_after_ms = 3 * (int64_t)k->interval_ms + (int64_t)k->timeout_ms;
+    c->fail_after = k->fail_after ? k->fail_after : 2;
+    c->recover_after = k->recover_after ? k->recover_after : 2;
+    c->minority = k->minority;
+    c->impact = k->impact;
+    c->verdict = VERDICT_UNKNOWN;
+    c->assigned = ph_calloc(conf->nregions + 1, 1);
+    c->rlist = ph_calloc(conf->nregions + 1, sizeof(*c->rlist));
+    c->pairs = ph_calloc(conf->nregions + 1, sizeof(*c->pairs));
+    if (c->assigned == NULL || c->rlist == NULL || c->pairs == NULL) {
+        return PH_ENOMEM;
+    }
+    if (k->nregions == 0) {
+        for (size_t r = 0; r < conf->nregions; r++) {
+            c->assigned[r] = 1;
+            c->rlist[c->nassigned++] = (int)r;
+        }
+    } else {
+        for (size_t r = 0; r < k->nregions; r++) {
+            int ri = k->regions[r];
+
+            if (ri < 0 || (size_t)ri >= conf->nregions) {
+                return PH_EINVAL;
+            }
+            if (!c->assigned[ri]) {
+                c->assigned[ri] = 1;
+                c->rlist[c->nassigned++] = ri;
+            }
+        }
+    }
+    /* A quorum above the assigned regions could never be met: the config
+     * layer rejects it, and so do we rather than report UNKNOWN forever. */
+    if (k->quorum > c->nassigned) {
+        return PH_EINVAL;
+    }
+    c->q = quorum_for(k, c->nassigned);
+    return 0;
+}
+
+/* Builds each component's list of check indices in one shared array. */
+static int
+index_components(struct engine *e)
+{
+    size_t *fill;
+
+    e->comp_check_idx = ph_calloc(e->nchecks + 1,
+                                  sizeof(*e->comp_check_idx));
+    fill = ph_calloc(e->ncomponents + 1, sizeof(*fill));
+    if (e->comp_check_idx == NULL || fill == NULL) {
+        ph_free(fill);
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; i < e->nchecks; i++) {
+        e->comps[e->checks[i].component].nchecks++;
+    }
+    for (size_t ci = 0, off = 0; ci < e->ncomponents; ci++) {
+        e->comps[ci].checks = &e->comp_check_idx[off];
+        off += e->comps[ci].nchecks;
+    }
+    for (size_t i = 0; i < e->nchecks; i++) {
+        int ci = e->checks[i].component;
+
+        e->comps[ci].checks[fill[ci]++] = (int)i;
+    }
+    ph_free(fill);
+    return 0;
+}
+
+struct engine *
+engine_new(const struct engine_conf *conf, int64_t now_ms)
+{
+    struct engine *e;
+
+    /* Every pair starts NODATA with no time attached, so the start time
+     * is not needed: staleness is measured from the last result. */
+    (void)now_ms;
+    if (conf == NULL || (conf->nregions > 0 && conf->regions == NULL) ||
+        (conf->ncomponents > 0 && conf->components == NULL) ||
+        (conf->nchecks > 0 && conf->checks == NULL)) {
+        return NULL;
+    }
+    e = ph_calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return NULL;
+    }
+    e->nregions = conf->nregions;
+    e->ncomponents = conf->ncomponents;
+    e->region_ids = ph_calloc(conf->nregions + 1, sizeof(*e->region_ids));
+    e->comps = ph_calloc(conf->ncomponents + 1, sizeof(*e->comps));
+    e->checks = ph_calloc(conf->nchecks + 1, sizeof(*e->checks));
+    if (e->region_ids == NULL || e->comps == NULL || e->checks == NULL) {
+        goto fail;
+    }
+    for (size_t r = 0; r < conf->nregions; r++) {
+        snprintf(e->region_ids[r], CHECK_ID_MAX, "%s",
+                 conf->regions[r].id != NULL ? conf->regions[r].id : "");
+    }
+    /* nchecks grows as checks are set up so destroy frees only those. */
+    for (size_t i = 0; i < conf->nchecks; i++) {
+        e->nchecks = i + 1;
+        if (setup_check(e, conf, i) != 0) {
+            goto fail;
+        }
+    }
+    if (index_components(e) != 0) {
+        goto fail;
+    }
+    return e;
+fail:
+    engine_destroy(e);
+    return NULL;
+}
+
+/* Applies the hysteresis rules to the counters; see the header comment. */
+static enum rstate
+next_state(const struct echeck *c, const struct pair *p)
+{
+    if (p->downs >= c->fail_after) {
+        return RSTATE_DOWN;
+    }
+    if (p->ups >= c->recover_after) {
+        return RSTATE_UP;
+    }
+    if (p->bads >= c->fail_after &&
+        (p->state != RSTATE_DOWN || p->notdowns >= c->recover_after)) {
+        return RSTATE_DEGRADED;
+    }
+    return p->state;
+}
+
+int
+engine_result(struct engine *e, int check, int region,
+              const struct check_result *r)
+{
+    struct echeck *c;
+    struct pair *p;
+    enum rstate next;
+
+    if (e == NULL || r == NULL || check < 0 ||
+        (size_t)check >= e->nchecks || region < 0 ||
+        (size_t)region >= e->nregions) {
+        return PH_EINVAL;
+    }
+    c = &e->checks[check];
+    if (!c->assigned[region] || r->outcome < OUTCOME_UP ||
+        r->outcome > OUTCOME_DOWN) {
+        return PH_EINVAL;
+    }
+    p = &c->pairs[region];
+    if (p->last_outcome != 0 && r->started_at_ms < p->last_at_ms) {
+        return 0; /* older than what we have: ignore */
+    }
+    if (p->state == RSTATE_STALE) {
+        p->downs = p->bads = p->ups = p->notdowns = 0;
+        p->state = RSTATE_NODATA;
+        p->since_ms = r->started_at_ms;
+    }
+    p->last_outcome = r->outcome;
+    p->last_at_ms = r->started_at_ms;
+    p->last_latency_ms = r->latency_ms;
+    snprintf(p->last_error, sizeof(p->last_error), "%s", r->error);
+    switch (r->outcome) {
+    case OUTCOME_DOWN:
+        p->downs++;
+        p->bads++;
+        p->ups = 0;
+        p->notdowns = 0;
+        break;
+    case OUTCOME_SLOW:
+        p->downs = 0;
+        p->bads++;
+        p->ups = 0;
+        p->notdowns++;
+        break;
+    case OUTCOME_UP:
+        p->downs = 0;
+        p->bads = 0;
+        p->ups++;
+        p->notdowns++;
+        break;
+    }
+    next = next_state(c, p);
+    if (next != p->state) {
+        p->state = next;
+        p->since_ms = r->started_at_ms;
+    }
+    return 0;
+}
+
+/* now_ms - then_ms without signed overflow, saturated to the int64 range.
+ * Result times come from agents: a time near INT64_MIN or INT64_MAX must
+ * make an age that is very large or very negative, never one that wraps
+ * (a wrapped age would keep a long-silent pair fresh forever). */
+static int64_t
+age_ms(int64_t now_ms, int64_t then_ms)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(now_ms, then_ms, &d)) {
+        return then_ms < 0 ? INT64_MAX : INT64_MIN;
+    }
+    return d;
+}
+
+static enum verdict
+derive_verdict(struct echeck *c, int64_t now_ms)
+{
+    uint32_t fresh = 0, d = 0, g = 0;
+
+    for (size_t i = 0; i < c->nassigned; i++) {
+        struct pair *p = &c->pairs[c->rlist[i]];
+
+        if (p->last_outcome != 0 && p->state != RSTATE_STALE &&
+            age_ms(now_ms, p->last_at_ms) > c->stale_after_ms) {
+            /* No overflow: last_at_ms + stale_after_ms < now_ms here. */
+            p->state = RSTATE_STALE;
+            p->since_ms = p->last_at_ms + c->stale_after_ms;
+        }
+        switch (p->state) {
+        case RSTATE_UP:
+            fresh++;
+            break;
+        case RSTATE_DEGRADED:
+            fresh++;
+            g++;
+            break;
+        case RSTATE_DOWN:
+            fresh++;
+            d++;
+            break;
+        case RSTATE_NODATA:
+        case RSTATE_STALE:
+            break;
+        }
+    }
+    c->nfresh = fresh;
+    c->ndown = d;
+    if (fresh < c->q) {
+        return VERDICT_UNKNOWN;
+    }
+    if (d >= c->q) {
+        return d == fresh ? VERDICT_DOWN_MAJOR : VERDICT_DOWN_PARTIAL;
+    }
+    if (d + g >= c->q) {
+        return VERDICT_DEGRADED;
+    }
+    if (d > 0 && c->minority == MINORITY_DEGRADED) {
+        return VERDICT_DEGRADED;
+    }
+    return VERDICT_UP;
+}
+
+static enum comp_status
+verdict_status(const struct echeck *c)
+{
+    switch (c->verdict) {
+    case VERDICT_DOWN_MAJOR:
+        return c->impact == IMPACT_PARTIAL ? COMP_PARTIAL : COMP_MAJOR;
+    case VERDICT_DOWN_PARTIAL:
+        return COMP_PARTIAL;
+    case VERDICT_DEGRADED:
+        return COMP_DEGRADED;
+    case VERDICT_UP:
+    case VERDICT_UNKNOWN:
+        break;
+    }
+    return COMP_OPERATIONAL;
+}
+
+static enum comp_status
+worse(enum comp_status a, enum comp_status b)
+{
+    /* MAINTENANCE never enters here: it is a precedence layer. */
+    return a > b ? a : b;
+}
+
+/* Bounded string builder for reasons: on overflow the text ends in "..."
+ * and later appends are no-ops. */
+struct sb {
+    char *s;
+    size_t len;
+    size_t off;
+    int full;
+};
+
+static void sb_add(struct sb *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sb_add(struct sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (b->full) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(b->s + b->off, b->len - b->off, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < b->len - b->off) {
+        b->off += (size_t)n;
+        return;
+    }
+    b->full = 1;
+    if (b->len >= 4) {
+        /* Cut before "..." on a character boundary: ids, names and
+         * alert group keys may be multi-byte, and a split character
+         * makes the whole reason invalid UTF-8 in the JSON documents. */
+        size_t cut = utf8_trim_partial(b->s, b->len - 4);
+
+        memcpy(b->s + cut, "...", 4);
+        b->off = cut + 3;
+    } else {
+        b->off = b->len - 1;
+        b->s[b->len - 1] = '\0';
+    }
+}
+
+static void
+iso(int64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (gmtime_r(&s, &tm) == NULL ||
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, 32, "%lld", (long long)ms);
+    }
+}
+
+/* " in eu-west, us-east since 2026-..." for the pairs in states a or b. */
+static void
+reason_regions(const struct engine *e, const struct echeck *c,
+               enum rstate a, enum rstate b, struct sb *sb)
+{
+    int64_t since = 0;
+    int listed = 0;
+    char ts[32];
+
+    for (size_t i = 0; i < c->nassigned; i++) {
+        const struct pair *p = &c->pairs[c->rlist[i]];
+
+        if (p->state != a && p->state != b) {
+            continue;
+        }
+        sb_add(sb, "%s%s", listed ? ", " : " in ", e->region_ids[c->rlist[i]]);
+        if (!listed || p->since_ms < since) {
+            since = p->since_ms;
+        }
+        listed = 1;
+    }
+    if (listed) {
+        iso(since, ts);
+        sb_add(sb, " since %s", ts);
+    }
+}
+
+static void
+reason_check(const struct engine *e, const struct echeck *c, struct sb *sb)
+{
+    switch (c->verdict) {
+    case VERDICT_DOWN_MAJOR:
+    case VERDICT_DOWN_PARTIAL:
+        sb_add(sb, "%s down", c->id);
+        reason_regions(e, c, RSTATE_DOWN, RSTATE_DOWN, sb);
+        break;
+    case VERDICT_DEGRADED:
+        sb_add(sb, "%s degraded", c->id);
+        reason_regions(e, c, RSTATE_DOWN, RSTATE_DEGRADED, sb);
+        break;
+    case VERDICT_UNKNOWN:
+        sb_add(sb, "%s unknown (%u of %zu regions reporting, quorum %u)",
+               c->id, c->nfresh, c->nassigned, c->q);
+        break;
+    case VERDICT_UP:
+        sb_add(sb, "%s up", c->id);
+        if (c->ndown > 0) {
+            sb_add(sb, " (down");
+            reason_regions(e, c, RSTATE_DOWN, RSTATE_DOWN, sb);
+            sb_add(sb, ")");
+        }
+        break;
+    }
+}
+
+/* "api-http down in eu-west, us-east since 2026-...; api-tcp up": checks
+ * that are not plainly up come first, so truncation drops the least
+ * useful part. */
+static void
+probe_reason(const struct engine *e, const struct ecomp *m, struct sb *sb)
+{
+    int any = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m->nchecks; i++) {
+            const struct echeck *c = &e->checks[m->checks[i]];
+            int plain = c->verdict == VERDICT_UP && c->ndown == 0;
+
+            if (plain != pass) {
+                continue;
+            }
+            if (any) {
+                sb_add(sb, "; ");
+            }
+            reason_check(e, c, sb);
+            any = 1;
+        }
+    }
+    if (!any) {
+        sb_add(sb, "no checks");
+    }
+}
+
+static void
+component_tick(struct engine *e, size_t ci, int64_t now_ms,
+               engine_transition_cb cb, void *arg)
+{
+    struct ecomp *m = &e->comps[ci];
+    enum comp_status known = COMP_OPERATIONAL;
+    enum comp_status eff;
+    enum status_source src;
+    struct engine_transition t;
+    struct sb sb;
+    int unknown = 0;
+    int expired = 0;
+
+    for (size_t i = 0; i < m->nchecks; i++) {
+        const struct echeck *c = &e->checks[m->checks[i]];
+
+        if (c->verdict == VERDICT_UNKNOWN) {
+            unknown = 1;
+        } else {
+            known = worse(known, verdict_status(c));
+        }
+    }
+    m->unknown = unknown;
+    m->probe = unknown ? worse(m->probe, known) : known;
+    if (m->override_active && m->override_expires_ms > 0 &&
+        now_ms >= m->override_expires_ms) {
+        m->override_active = 0;
+        expired = 1;
+    }
+    if (m->maintenance) {
+        eff = COMP_MAINTENANCE;
+        src = SOURCE_MAINTENANCE;
+    } else if (m->override_active) {
+        eff = m->override_status;
+        src = SOURCE_MANUAL;
+    } else if (m->alert > m->probe) {
+        eff = m->alert;
+        src = SOURCE_ALERT;
+    } else {
+        eff = m->probe;
+        src = SOURCE_PROBE;
+    }
+    if (eff == m->effective) {
+        return;
+    }
+    memset(&t, 0, sizeof(t));
+    t.component = (int)ci;
+    t.old_status = m->effective;
+    t.new_status = eff;
+    t.source = src;
+    t.at_ms = now_ms;
+    sb.s = t.reason;
+    sb.len = sizeof(t.reason);
+    sb.off = 0;
+    sb.full = 0;
+    switch (src) {
+    case SOURCE_MAINTENANCE:
+        sb_add(&sb, "maintenance");
+        break;
+    case SOURCE_MANUAL:
+        sb_add(&sb, "manual override");
+        break;
+    case SOURCE_ALERT:
+        sb_add(&sb, "alert");
+        if (m->alert_reason[0] != '\0') {
+            sb_add(&sb, ": %s", m->alert_reason);
+        }
+        break;
+    case SOURCE_PROBE:
+        if (expired) {
+            sb_add(&sb, "manual override expired; ");
+        }
+        probe_reason(e, m, &sb);
+        break;
+    }
+    m->effective = eff;
+    if (cb != NULL) {
+        cb(&t, arg);
+    }
+}
+
+void
+engine_tick(struct engine *e, int64_t now_ms, engine_transition_cb cb,
+            void *arg)
+{
+    e->quorum_lost = 0;
+    for (size_t i = 0; i < e->nchecks; i++) {
+        e->checks[i].verdict = derive_verdict(&e->checks[i], now_ms);
+        if (e->checks[i].verdict == VERDICT_UNKNOWN) {
+            e->quorum_lost++;
+        }
+    }
+    for (size_t ci = 0; ci < e->ncomponents; ci++) {
+        component_tick(e, ci, now_ms, cb, arg);
+    }
+}
+
+static int
+comp_ok(const struct engine *e, int component)
+{
+    return e != NULL && component >= 0 &&
+           (size_t)component < e->ncomponents;
+}
+
+static int
+status_ok(enum comp_status s)
+{
+    return s >= COMP_OPERATIONAL && s <= COMP_MAINTENANCE;
+}
+
+void
+engine_set_maintenance(struct engine *e, int component, int active)
+{
+    if (comp_ok(e, component)) {
+        e->comps[component].maintenance = active ? 1 : 0;
+    }
+}
+
+void
+engine_set_override(struct engine *e, int component, enum comp_status status,
+                    int64_t expires_ms)
+{
+    if (comp_ok(e, component) && status_ok(status)) {
+        e->comps[component].override_active = 1;
+        e->comps[component].override_status = status;
+        e->comps[component].override_expires_ms = expires_ms;
+    }
+}
+
+void
+engine_clear_override(struct engine *e, int component)
+{
+    if (comp_ok(e, component)) {
+        e->comps[component].override_active = 0;
+    }
+}
+
+void
+engine_set_alert(struct engine *e, int component, enum comp_status status)
+{
+    /* An alert says something is wrong; "under maintenance" is not a
+     * severity and cannot come from an alert. */
+    if (comp_ok(e, component) && status_ok(status) &&
+        status != COMP_MAINTENANCE) {
+        e->comps[component].alert = status;
+    }
+}
+
+void
+engine_set_alert_reason(struct engine *e, int component, const char *reason)
+{
+    if (comp_ok(e, component)) {
+        char *dst = e->comps[component].alert_reason;
+        int n = snprintf(dst, sizeof(e->comps[component].alert_reason),
+                         "%s", reason != NULL ? reason : "");
+
+        if (n > 0 && (size_t)n >= sizeof(e->comps[component].alert_reason)) {
+            dst[utf8_trim_partial(dst, strlen(dst))] = '\0';
+        }
+    }
+}
+
+void
+engine_restore(struct engine *e, int component, enum comp_status probe,
+               enum comp_status effective)
+{
+    if (comp_ok(e, component) && status_ok(probe) && status_ok(effective)) {
+        e->comps[component].probe =
+            probe == COMP_MAINTENANCE ? COMP_OPERATIONAL : probe;
+        e->comps[component].effective = effective;
+    }
+}
+
+enum comp_status
+engine_component_status(const struct engine *e, int component)
+{
+    return comp_ok(e, component) ? e->comps[component].effective
+                                 : COMP_OPERATIONAL;
+}
+
+enum comp_status
+engine_component_probe(const struct engine *e, int component)
+{
+    return comp_ok(e, component) ? e->comps[component].probe
+                                 : COMP_OPERATIONAL;
+}
+
+int
+engine_component_unknown(const struct engine *e, int component)
+{
+    return comp_ok(e, component) ? e->comps[component].unknown : 0;
+}
+
+enum verdict
+engine_check_verdict(const struct engine *e, int check)
+{
+    if (e == NULL || check < 0 || (size_t)check >= e->nchecks) {
+        return VERDICT_UNKNOWN;
+    }
+    return e->checks[check].verdict;
+}
+
+int
+engine_check_minority(const struct engine *e, int check)
+{
+    const struct echeck *c;
+
+    if (e == NULL || check < 0 || (size_t)check >= e->nchecks) {
+        return 0;
+    }
+    c = &e->checks[check];
+    if (c->verdict == VERDICT_UNKNOWN || c->ndown == 0 || c->ndown >= c->q) {
+        return 0;
+    }
+    return (int)c->ndown;
+}
+
+int
+engine_region_info(const struct engine *e, int check, int region,
+                   struct engine_region_info *ret)
+{
+    const struct pair *p;
+
+    if (e == NULL || ret == NULL || check < 0 ||
+        (size_t)check >= e->nchecks || region < 0 ||
+        (size_t)region >= e->nregions) {
+        return PH_EINVAL;
+    }
+    p = &e->checks[check].pairs[region];
+    ret->state = p->state;
+    ret->last_outcome = p->last_outcome;
+    ret->last_at_ms = p->last_at_ms;
+    ret->since_ms = p->since_ms;
+    ret->last_latency_ms = p->last_latency_ms;
+    snprintf(ret->last_error, sizeof(ret->last_error), "%s", p->last_error);
+    return 0;
+}
+
+int
+engine_check_has_region(const struct engine *e, int check, int region)
+{
+    if (e == NULL || check < 0 || (size_t)check >= e->nchecks ||
+        region < 0 || (size_t)region >= e->nregions) {
+        return 0;
+    }
+    return e->checks[check].assigned[region];
+}
+
+size_t
+engine_quorum_lost(const struct engine *e)
+{
+    return e != NULL ? e->quorum_lost : 0;
+}
+
+const char *
+comp_status_name(enum comp_status s)
+{
+    switch (s) {
+    case COMP_OPERATIONAL:
+        return "operational";
+    case COMP_DEGRADED:
+        return "degraded_performance";
+    case COMP_PARTIAL:
+        return "partial_outage";
+    case COMP_MAJOR:
+        return "major_outage";
+    case COMP_MAINTENANCE:
+        return "under_maintenance";
+    }
+    return "operational";
+}
+
+int
+comp_status_parse(const char *s)
+{
+    if (s == NULL) {
+        return -1;
+    }
+    for (int i = COMP_OPERATIONAL; i <= COMP_MAINTENANCE; i++) {
+        if (strcmp(s, comp_status_name((enum comp_status)i)) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+const char *
+rstate_name(enum rstate s)
+{
+    switch (s) {
+    case RSTATE_NODATA:
+        return "nodata";
+    case RSTATE_UP:
+        return "up";
+    case RSTATE_DEGRADED:
+        return "degraded";
+    case RSTATE_DOWN:
+        return "down";
+    case RSTATE_STALE:
+        return "stale";
+    }
+    return "nodata";
+}
+
+const char *
+verdict_name(enum verdict v)
+{
+    switch (v) {
+    case VERDICT_UNKNOWN:
+        return "unknown";
+    case VERDICT_UP:
+        return "up";
+    case VERDICT_DEGRADED:
+        return "degraded";
+    case VERDICT_DOWN_PARTIAL:
+        return "down_partial";
+    case VERDICT_DOWN_MAJOR:
+        return "down_major";
+    }
+    return "unknown";
+}
+
+const char *
+status_source_name(enum status_source s)
+{
+    switch (s) {
+    case SOURCE_PROBE:
+        return "probe";
+    case SOURCE_MANUAL:
+        return "manual";
+    case SOURCE_ALERT:
+        return "alert";
+    case SOURCE_MAINTENANCE:
+        return "maintenance";
+    }
+    return "probe";
+}

@@ -1,0 +1,104 @@
+/*
+ * hub.c - the requests a module makes of the driver, and the small
+ * services on the shared state: overrides and the feed's snapshot
+ * (hub.h).
+ */
+#include "hub.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "rollup.h"
+#include "store.h"
+#include "timefmt.h"
+
+void
+hub_request_evaluate(struct hub *h)
+{
+    h->eval_requested = 1;
+    h->want(h->want_arg, HUB_EVALUATE);
+}
+
+void
+hub_request_evaluate_soon(struct hub *h)
+{
+    h->want(h->want_arg, HUB_EVALUATE_SOON);
+}
+
+void
+hub_mark_dirty(struct hub *h)
+{
+    h->want(h->want_arg, HUB_PUBLISH);
+}
+
+void
+hub_set_override(struct hub *h, int component, int status,
+                 int64_t expires_ms)
+{
+    char key[96], val[64];
+
+    snprintf(key, sizeof(key), "override:%s",
+             h->conf.components[component].id);
+    if (status < 0) {
+        engine_clear_override(h->engine, component);
+        snprintf(val, sizeof(val), "-");
+    } else {
+        engine_set_override(h->engine, component, (enum comp_status)status,
+                            expires_ms);
+        snprintf(val, sizeof(val), "%s %lld",
+                 comp_status_name((enum comp_status)status),
+                 (long long)expires_ms);
+    }
+    if (store_kv_set(h->store, key, val) != 0) {
+        complain(&h->store_complaint, time_now_ms(),
+                 "store: cannot keep the override of %s",
+                 h->conf.components[component].id);
+    }
+    hub_request_evaluate(h);
+}
+
+void
+hub_restore_overrides(struct hub *h)
+{
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
+        char key[96], val[64], st[40];
+        long long until = 0;
+        int s;
+
+        snprintf(key, sizeof(key), "override:%s", h->conf.components[i].id);
+        if (store_kv_get(h->store, key, val, sizeof(val)) != 0 ||
+            sscanf(val, "%39s %lld", st, &until) != 2 ||
+            (s = comp_status_parse(st)) < 0) {
+            continue;
+        }
+        if (until != 0 && until <= time_now_ms()) {
+            continue;
+        }
+        engine_set_override(h->engine, (int)i, (enum comp_status)s, until);
+    }
+}
+
+static int
+days_of(void *arg, int component, struct uptime_day out[90])
+{
+    struct hub *h = arg;
+
+    return rollup_days(h->rollup, h, component, time_now_ms(), out);
+}
+
+void
+hub_feed_input(struct hub *h, struct feed_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->conf = &h->conf;
+    in->days = h->rollup != NULL ? days_of : NULL;
+    in->days_arg = h;
+    in->comps = h->comps;
+    in->engine = h->engine;
+    in->now_ms = time_now_ms();
+    in->created_at_ms = h->created_at_ms;
+    in->incidents = h->incidents;
+    in->tz = h->rollup != NULL ? rollup_tz(h->rollup) : NULL;
+    in->nincidents = h->nincidents;
+}

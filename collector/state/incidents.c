@@ -1,0 +1,535 @@
+/*
+ * incidents.c - the collector's incidents and maintenances (incidents.h).
+ */
+#include "incidents.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "notify.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+#include "timefmt.h"
+#include "token.h"
+
+/* Holds every maintenance's components in or out of under_maintenance. */
+void
+incidents_reapply(struct hub *h)
+{
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
+        const char *cid = h->conf.components[i].id;
+        int active = 0;
+
+        for (size_t k = 0; k < h->nincidents && !active; k++) {
+            active = incident_maintenance_active(&h->incidents[k]) &&
+                     incident_names_component(&h->incidents[k], cid);
+        }
+        engine_set_maintenance(h->engine, (int)i, active);
+    }
+}
+
+static int
+load_one(struct incident *inc, void *arg)
+{
+    struct hub *h = arg;
+
+    if (h->nincidents >= INC_MEMORY_MAX) {
+        incident_free(inc);
+        return 0;
+    }
+    h->incidents[h->nincidents++] = *inc;
+    memset(inc, 0, sizeof(*inc));
+    return 0;
+}
+
+int
+incidents_load(struct hub *h)
+{
+    int rc;
+
+    h->incidents = ph_calloc(INC_MEMORY_MAX, sizeof(*h->incidents));
+    if (h->incidents == NULL) {
+        return PH_ENOMEM;
+    }
+    h->nincidents = 0;
+    rc = store_incidents_load(h->store, INC_MEMORY_MAX, load_one, h);
+    if (rc != 0) {
+        log_warnx("store: cannot load incidents: %s", store_errmsg(h->store));
+        return rc;
+    }
+    incidents_reapply(h);
+    return 0;
+}
+
+void
+incidents_free(struct hub *h)
+{
+    for (size_t i = 0; i < h->nincidents; i++) {
+        incident_free(&h->incidents[i]);
+    }
+    ph_free(h->incidents);
+    h->incidents = NULL;
+    h->nincidents = 0;
+}
+
+/* The index of incident id in memory, or -1. */
+static int
+index_of(const struct hub *h, const char *id)
+{
+    for (size_t i = 0; i < h->nincidents; i++) {
+        if (strcmp(h->incidents[i].id, id) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+const struct incident *
+incidents_find(struct hub *h, const char *id)
+{
+    int k = index_of(h, id);
+
+    return k >= 0 ? &h->incidents[k] : NULL;
+}
+
+/* Statuses an edit sets on components become manual overrides (operational
+ * clears one); resolving a human-opened incident clears the overrides of
+ * the components it names, so probes decide again. */
+static void
+apply_components(struct hub *h, const struct incident *inc,
+                 const struct inc_edit *e, int resolved_now)
+{
+    if (inc->kind == INC_MAINTENANCE) {
+        return;
+    }
+    for (size_t i = 0; i < e->nchanges; i++) {
+        int idx = pharos_conf_component_index(&h->conf, e->changes[i].code);
+
+        if (idx < 0 || e->changes[i].status < 0) {
+            continue;
+        }
+        hub_set_override(h, idx,
+                               e->changes[i].status == COMP_OPERATIONAL
+                                   ? -1
+                                   : e->changes[i].status,
+                               0);
+    }
+    if (resolved_now && !inc->auto_opened) {
+        for (size_t i = 0; i < inc->ncomponents; i++) {
+            int idx = pharos_conf_component_index(&h->conf,
+                                                  inc->components[i]);
+            if (idx >= 0) {
+                hub_set_override(h, idx, -1, 0);
+            }
+        }
+    }
+}
+
+static int
+is_closed(enum inc_status s)
+{
+    return s == INC_RESOLVED || s == INC_POSTMORTEM || s == INC_COMPLETED;
+}
+
+/* After a change: effects and a publish. human is 1 for changes made
+ * through the API: they may set component overrides. Automation and
+ * timers (human 0) never do, so probe evidence cannot override itself.
+ * Either way the change is evaluated by the driver after this call
+ * returns (collector.c), never from here. */
+static void
+after_change(struct hub *h, const struct incident *inc,
+             const struct inc_edit *e, int was_closed, int human)
+{
+    int resolved_now = !was_closed && is_closed(inc->status);
+
+    if (human && e != NULL) {
+        apply_components(h, inc, e, resolved_now);
+    }
+    incidents_reapply(h);
+    hub_request_evaluate(h);
+    hub_mark_dirty(h);
+}
+
+static int
+new_ids(char id[INC_ID_LEN + 1], char uid[INC_ID_LEN + 1])
+{
+    if ((id != NULL && token_random_id(id, INC_ID_LEN + 1) != 0) ||
+        token_random_id(uid, INC_ID_LEN + 1) != 0) {
+        return PH_EIO;
+    }
+    return 0;
+}
+
+static int
+create(struct hub *h, const struct inc_edit *e, const char *who,
+       int auto_opened, int human, char ret_id[INC_ID_LEN + 1], char *err,
+       size_t errlen)
+{
+    struct incident inc;
+    char id[INC_ID_LEN + 1], uid[INC_ID_LEN + 1];
+    int rc;
+
+    memset(&inc, 0, sizeof(inc));
+    if (new_ids(id, uid) != 0) {
+        snprintf(err, errlen, "no randomness for ids");
+        return PH_EIO;
+    }
+    rc = incident_apply(&inc, id, uid, e, time_now_ms(), err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
+    inc.auto_opened = auto_opened;
+    rc = store_incident_save(h->store, &inc);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot store the incident");
+        log_warnx("store: cannot save incident %s: %s", id,
+                  store_errmsg(h->store));
+        incident_free(&inc);
+        return rc;
+    }
+    /* Newest first; the oldest falls out of memory (it stays stored). */
+    if (h->nincidents == INC_MEMORY_MAX) {
+        incident_free(&h->incidents[--h->nincidents]);
+    }
+    memmove(&h->incidents[1], &h->incidents[0],
+            h->nincidents * sizeof(*h->incidents));
+    h->incidents[0] = inc;
+    h->nincidents++;
+    log_info("incident %s opened by %s: %s (%s%s)", id, who, inc.name,
+             inc_status_name(inc.status), inc.draft ? ", draft" : "");
+    notify_incident(h, &h->incidents[0], 1);
+    after_change(h, &h->incidents[0], e, 0, human);
+    if (ret_id != NULL) {
+        memcpy(ret_id, id, sizeof(id));
+    }
+    return 0;
+}
+
+int
+incidents_create(struct hub *h, const struct inc_edit *e,
+                 const char *who, char ret_id[INC_ID_LEN + 1], char *err,
+                 size_t errlen)
+{
+    return create(h, e, who, 0, 1, ret_id, err, errlen);
+}
+
+static int
+update(struct hub *h, struct incident *inc, const struct inc_edit *e,
+       const char *who, int human, char *err, size_t errlen)
+{
+    struct incident work;
+    char uid[INC_ID_LEN + 1];
+    int was_closed = is_closed(inc->status);
+    int was_draft = inc->draft;
+    int rc;
+
+    if (new_ids(NULL, uid) != 0) {
+        snprintf(err, errlen, "no randomness for ids");
+        return PH_EIO;
+    }
+    rc = incident_copy(&work, inc);
+    if (rc != 0) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    rc = incident_apply(&work, work.id, uid, e, time_now_ms(), err, errlen);
+    if (rc == 0) {
+        rc = store_incident_save(h->store, &work);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot store the incident");
+            log_warnx("store: cannot save incident %s: %s", work.id,
+                      store_errmsg(h->store));
+        }
+    }
+    if (rc != 0) {
+        incident_free(&work);
+        return rc;
+    }
+    incident_free(inc);
+    *inc = work;
+    log_info("incident %s updated by %s: %s%s", inc->id, who,
+             inc_status_name(inc->status), inc->draft ? " (draft)" : "");
+    /* Publishing a draft announces it as new. */
+    notify_incident(h, inc, was_draft && !inc->draft);
+    after_change(h, inc, e, was_closed, human);
+    return 0;
+}
+
+int
+incidents_update(struct hub *h, const char *id,
+                 const struct inc_edit *e, const char *who, char *err,
+                 size_t errlen)
+{
+    int k = index_of(h, id);
+
+    if (k < 0) {
+        snprintf(err, errlen, "no such incident");
+        return PH_ENOENT;
+    }
+    return update(h, &h->incidents[k], e, who, 1, err, errlen);
+}
+
+int
+incidents_edit_update(struct hub *h, const char *id,
+                      const char *update_id, const char *body,
+                      int64_t display_ms, int deliver)
+{
+    struct incident work;
+    struct inc_update *u = NULL;
+    struct incident *inc;
+    int k = index_of(h, id);
+    int rc;
+
+    if (k < 0) {
+        return PH_ENOENT;
+    }
+    inc = &h->incidents[k];
+    rc = incident_copy(&work, inc);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; i < work.nupdates; i++) {
+        if (strcmp(work.updates[i].id, update_id) == 0) {
+            u = &work.updates[i];
+        }
+    }
+    if (u == NULL) {
+        incident_free(&work);
+        return PH_ENOENT;
+    }
+    if (body != NULL) {
+        char *b = ph_strdup(body);
+        if (b == NULL) {
+            incident_free(&work);
+            return PH_ENOMEM;
+        }
+        ph_free(u->body);
+        u->body = b;
+    }
+    if (display_ms > 0) {
+        u->display_ms = display_ms;
+    }
+    if (deliver >= 0) {
+        u->deliver = deliver;
+    }
+    u->updated_ms = time_now_ms();
+    work.updated_ms = u->updated_ms;
+    rc = store_incident_save(h->store, &work);
+    if (rc != 0) {
+        incident_free(&work);
+        return rc;
+    }
+    incident_free(inc);
+    *inc = work;
+    hub_mark_dirty(h);
+    return 0;
+}
+
+int
+incidents_delete(struct hub *h, const char *id, struct incident *ret)
+{
+    int k = index_of(h, id);
+    int rc;
+
+    if (k < 0) {
+        return PH_ENOENT;
+    }
+    rc = store_incident_delete(h->store, id);
+    if (rc != 0 && rc != PH_ENOENT) {
+        return rc;
+    }
+    if (ret != NULL) {
+        *ret = h->incidents[k];
+    } else {
+        incident_free(&h->incidents[k]);
+    }
+    memmove(&h->incidents[k], &h->incidents[k + 1],
+            (h->nincidents - (size_t)k - 1) * sizeof(*h->incidents));
+    h->nincidents--;
+    memset(&h->incidents[h->nincidents], 0, sizeof(*h->incidents));
+    incidents_reapply(h);
+    hub_request_evaluate(h);
+    hub_mark_dirty(h);
+    return 0;
+}
+
+/* The time inc last entered monitoring (its newest update's, when that
+ * update is the monitoring one). */
+static int64_t
+monitoring_since(const struct incident *inc)
+{
+    if (inc->nupdates > 0 &&
+        inc->updates[inc->nupdates - 1].status == INC_MONITORING) {
+        return inc->updates[inc->nupdates - 1].created_ms;
+    }
+    return inc->monitoring_ms;
+}
+
+static int
+components_healthy(struct hub *h, const struct incident *inc)
+{
+    for (size_t i = 0; i < inc->ncomponents; i++) {
+        int idx = pharos_conf_component_index(&h->conf, inc->components[i]);
+        if (idx >= 0 && (h->comps[idx].status == COMP_PARTIAL ||
+                         h->comps[idx].status == COMP_MAJOR)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void
+incidents_tick(struct hub *h, int64_t now_ms)
+{
+    for (size_t k = 0; k < h->nincidents; k++) {
+        struct incident *inc = &h->incidents[k];
+
+        if (inc->kind == INC_MAINTENANCE &&
+            (inc->status == INC_SCHEDULED || inc->status == INC_IN_PROGRESS ||
+             inc->status == INC_VERIFYING)) {
+            struct incident work;
+            char uid[INC_ID_LEN + 1];
+            int what;
+
+            if (new_ids(NULL, uid) != 0 || incident_copy(&work, inc) != 0) {
+                continue;
+            }
+            what = incident_tick(&work, uid, now_ms);
+            if (what == 0) {
+                incident_free(&work);
+                continue;
+            }
+            if (store_incident_save(h->store, &work) != 0) {
+                log_warnx("store: cannot save maintenance %s: %s", work.id,
+                          store_errmsg(h->store));
+                incident_free(&work);
+                continue;
+            }
+            incident_free(inc);
+            *inc = work;
+            if (what & INC_TICK_REMIND) {
+                log_info("maintenance %s starts in %d minutes: %s", inc->id,
+                         (int)inc->remind_prior_min, inc->name);
+            }
+            if (what & INC_TICK_STARTED) {
+                log_info("maintenance %s started: %s", inc->id, inc->name);
+            }
+            if (what & INC_TICK_COMPLETED) {
+                log_info("maintenance %s completed: %s", inc->id, inc->name);
+            }
+            notify_maintenance_tick(h, inc, what);
+            after_change(h, inc, NULL, 0, 0);
+        } else if (inc->kind == INC_REALTIME && inc->auto_opened &&
+                   inc->status == INC_MONITORING &&
+                   now_ms - monitoring_since(inc) >=
+                       (int64_t)h->conf.resolve_after_ms &&
+                   components_healthy(h, inc)) {
+            struct inc_edit e;
+            char err[128];
+
+            inc_edit_init(&e);
+            e.status = INC_RESOLVED;
+            e.body = "This incident has been resolved.";
+            update(h, inc, &e, "automation", 0, err, sizeof(err));
+        }
+    }
+}
+
+static struct incident *
+open_auto_incident(struct hub *h, const char *cid)
+{
+    for (size_t k = 0; k < h->nincidents; k++) {
+        struct incident *inc = &h->incidents[k];
+        if (inc->kind == INC_REALTIME && inc->auto_opened &&
+            inc_status_unresolved(inc->status) &&
+            incident_names_component(inc, cid)) {
+            return inc;
+        }
+    }
+    return NULL;
+}
+
+static int
+is_outage(enum comp_status s)
+{
+    return s == COMP_PARTIAL || s == COMP_MAJOR;
+}
+
+static void
+on_transition(struct hub *h, const struct engine_transition *t)
+{
+    const struct conf_component *comp = &h->conf.components[t->component];
+    struct incident *open;
+    struct inc_comp_change ch;
+    struct inc_edit e;
+    char name[INC_NAME_MAX + 1], body[ENGINE_REASON_MAX + 160], err[160];
+
+    if (h->conf.auto_incidents == AUTO_INCIDENTS_OFF ||
+        t->source != SOURCE_PROBE) {
+        return;
+    }
+    memset(&ch, 0, sizeof(ch));
+    snprintf(ch.code, sizeof(ch.code), "%s", comp->id);
+    ch.status = (int)t->new_status;
+    ch.current = t->old_status;
+    inc_edit_init(&e);
+    e.changes = &ch;
+    e.nchanges = 1;
+    open = open_auto_incident(h, comp->id);
+    if (is_outage(t->new_status)) {
+        snprintf(body, sizeof(body), "Pharos probes detected %s of %s: %s.",
+                 t->new_status == COMP_MAJOR ? "a major outage"
+                                             : "a partial outage",
+                 comp->name, t->reason);
+        e.body = body;
+        e.status = INC_INVESTIGATING;
+        snprintf(name, sizeof(name), "%s: %s", comp->name,
+                 t->new_status == COMP_MAJOR ? "major outage"
+                                             : "partial outage");
+        if (open == NULL) {
+            e.name = name;
+            e.draft = h->conf.auto_incidents == AUTO_INCIDENTS_DRAFT;
+            if (create(h, &e, "automation", 1, 0, NULL, err, sizeof(err)) !=
+                0) {
+                log_warnx("automation: cannot open an incident for %s: %s",
+                          comp->id, err);
+            }
+        } else {
+            /* A partial outage that became major is renamed; a major one
+             * keeps its name while it eases. */
+            if (t->new_status == COMP_MAJOR) {
+                e.name = name;
+            }
+            if (update(h, open, &e, "automation", 0, err, sizeof(err)) !=
+                0) {
+                log_warnx("automation: cannot update incident %s: %s",
+                          open->id, err);
+            }
+        }
+    } else if (open != NULL && is_outage(t->old_status)) {
+        snprintf(body, sizeof(body),
+                 "Pharos probes report %s as %s again. We are monitoring "
+                 "the recovery.",
+                 comp->name,
+                 t->new_status == COMP_OPERATIONAL ? "operational"
+                                                   : "degraded");
+        e.body = body;
+        e.status = INC_MONITORING;
+        if (update(h, open, &e, "automation", 0, err, sizeof(err)) != 0) {
+            log_warnx("automation: cannot update incident %s: %s", open->id,
+                      err);
+        }
+    }
+}
+
+void
+incidents_on_transitions(void *arg, const struct engine_transition *t,
+                         size_t n, int64_t now_ms)
+{
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        on_transition(arg, &t[i]);
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * incidents.h - the collector's incidents and maintenances: the newest
+ * INC_MEMORY_MAX held in memory (newest first) and saved to the store
+ * before any change is visible, their effects on components (maintenance
+ * windows, statuses set by an incident), their timers, and the probe
+ * automation of ARCHITECTURE.md (auto_incidents, resolve_after).
+ *
+ * Every change goes: copy, incident_apply() on the copy, store, swap,
+ * then effects and a publish. A store failure leaves memory unchanged.
+ */
+#ifndef PH_INCIDENTS_H
+#define PH_INCIDENTS_H
+
+#include "hub.h"
+#include "incident.h"
+
+/* Loads the newest incidents from the store and applies maintenance
+ * windows. Returns 0 or PH_E*. */
+int incidents_load(struct hub *h);
+void incidents_free(struct hub *h);
+
+/* Re-applies the maintenance windows to the engine (after a reload). */
+void incidents_reapply(struct hub *h);
+
+/* The incident named id, for rendering only: the pointer is valid until
+ * the next change of any incident. NULL if not in memory. */
+const struct incident *incidents_find(struct hub *h, const char *id);
+
+/*
+ * Creates an incident from e (see incident_apply()), or updates the one
+ * named id; who names the actor for the log. Incidents are always named
+ * by id: the array behind them moves when automation opens one. The new
+ * id is copied to ret_id (may be NULL). On a bad edit returns PH_EINVAL
+ * with a message in err; PH_ENOENT for an unknown id; PH_EDB when the
+ * store failed. Statuses the edit sets become overrides; the evaluation
+ * they need is requested, never run here.
+ */
+int incidents_create(struct hub *h, const struct inc_edit *e,
+                     const char *who, char ret_id[INC_ID_LEN + 1],
+                     char *err, size_t errlen);
+int incidents_update(struct hub *h, const char *id,
+                     const struct inc_edit *e, const char *who, char *err,
+                     size_t errlen);
+/* Edits one update's body, display time or deliver flag (NULL / 0 / -1
+ * leave it). PH_ENOENT if the incident or the update is not there. */
+int incidents_edit_update(struct hub *h, const char *id,
+                          const char *update_id, const char *body,
+                          int64_t display_ms, int deliver);
+/* Deletes; copies the deleted incident into *ret (caller frees) when ret
+ * is not NULL. PH_ENOENT when unknown. */
+int incidents_delete(struct hub *h, const char *id,
+                     struct incident *ret);
+
+/* Maintenance starts, completions and reminders; automatic resolution. */
+void incidents_tick(struct hub *h, int64_t now_ms);
+
+/* Probe automation, a transition listener (collector.c registers it):
+ * opens, updates and moves to monitoring the automatic incidents. */
+void incidents_on_transitions(void *arg, const struct engine_transition *t,
+                              size_t n, int64_t now_ms);
+
+#endif

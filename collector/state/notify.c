@@ -1,0 +1,866 @@
+/*
+ * notify.c - events into the outbox, and subscriptions (notify.h).
+ *
+ * Each event is rendered once per channel and enqueued for every
+ * matching subscriber in one transaction. Links carry tokens: the
+ * confirmation token is random and only its SHA-256 is stored; the
+ * unsubscribe token is an HMAC of the subscriber id under a key kept in
+ * the store (kv "notify_link_key"), so every message can carry it while
+ * the subscribers table holds only its SHA-256.
+ */
+#include "notify.h"
+#include "notify_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "feed_int.h"
+#include "log.h"
+#include "mem.h"
+#include "notify_fmt.h"
+#include "ph_err.h"
+#include "sign.h"
+#include "timefmt.h"
+#include "token.h"
+
+#define WEBHOOK_UPDATES_MAX 20   /* newest updates in a webhook payload */
+#define MSG_ID_LEN 24
+
+static const char *const kind_names[NOTIFY_KINDS] = {"email", "webhook",
+                                                     "slack"};
+
+const char *
+notify_kind_name(enum notify_kind k)
+{
+    return (unsigned)k < NOTIFY_KINDS ? kind_names[k] : "email";
+}
+
+int
+notify_kind_parse(const char *s)
+{
+    for (int i = 0; i < NOTIFY_KINDS; i++) {
+        if (strcmp(s, kind_names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* ---- links ---- */
+
+/* The public base URL without a trailing slash. */
+static void
+public_base(struct hub *h, char *out, size_t len)
+{
+    const char *u = h->conf.notify.public_url != NULL ? h->conf.notify.public_url
+                    : h->conf.page.url != NULL        ? h->conf.page.url
+                                                      : NULL;
+    size_t n;
+
+    if (u != NULL) {
+        snprintf(out, len, "%s", u);
+    } else {
+        snprintf(out, len, "http://%s", h->conf.listen);
+    }
+    n = strlen(out);
+    while (n > 0 && out[n - 1] == '/') {
+        out[--n] = '\0';
+    }
+}
+
+/* "u_" + base64url(HMAC(link key, "unsubscribe:" + id)). */
+static int
+unsub_token(struct notify *n, const char *id, char out[64])
+{
+    char msg[64];
+    uint8_t mac[32];
+    int len = snprintf(msg, sizeof(msg), "unsubscribe:%s", id);
+
+    if (sign_hmac_sha256(n->link_key, strlen(n->link_key), msg, (size_t)len,
+                         mac) != 0) {
+        return PH_EINTERNAL;
+    }
+    memcpy(out, "u_", 2);
+    return sign_base64url(mac, sizeof(mac), out + 2, 62) < 0 ? PH_EINTERNAL
+                                                              : 0;
+}
+
+void
+notify_unsubscribe_url(struct hub *h, const char *id, char *out,
+                       size_t len)
+{
+    char base[1024], tok[64];
+
+    public_base(h, base, sizeof(base));
+    if (h->notify == NULL || unsub_token(h->notify, id, tok) != 0) {
+        snprintf(out, len, "%s/", base);
+        return;
+    }
+    snprintf(out, len, "%s/subscriptions/unsubscribe?token=%s", base, tok);
+}
+
+/* ---- lifecycle ---- */
+
+int
+notify_start(struct hub *h)
+{
+    struct notify *n = ph_calloc(1, sizeof(*n));
+    const struct conf_notify *nc = &h->conf.notify;
+    int rc;
+
+    if (n == NULL) {
+        return PH_ENOMEM;
+    }
+    n->h = h;
+    if (store_kv_get(h->store, "notify_link_key", n->link_key,
+                     sizeof(n->link_key)) != 0 ||
+        strlen(n->link_key) < 32) {
+        char tok[TOKEN_MAX];
+        if (token_generate(tok, sizeof(tok)) != 0 ||
+            store_kv_set(h->store, "notify_link_key", tok) != 0) {
+            log_warnx("notify: cannot create the link key");
+            ph_free(n);
+            return PH_EIO;
+        }
+        snprintf(n->link_key, sizeof(n->link_key), "%s", tok);
+    }
+    ratelimit_init(&n->rl, nc->subscribe_burst, nc->subscribe_every_ms);
+    rc = notify_worker_start(n, h->loop);
+    if (rc != 0) {
+        log_warnx("notify: cannot start the delivery worker: %s",
+                  ph_strerror(rc));
+        ph_free(n);
+        return rc;
+    }
+    h->notify = n;
+    log_info("notify: email %s, webhooks and Slack %s",
+             nc->smtp_url != NULL ? "via the configured relay" : "off",
+             nc->allow_private_targets ? "(private targets allowed)" : "on");
+    return 0;
+}
+
+void
+notify_stop(struct hub *h)
+{
+    if (h->notify != NULL) {
+        notify_worker_stop(h->notify);
+    }
+}
+
+void
+notify_free(struct hub *h)
+{
+    ph_free(h->notify);
+    h->notify = NULL;
+}
+
+void
+notify_reload(struct hub *h)
+{
+    if (h->notify != NULL) {
+        ratelimit_init(&h->notify->rl, h->conf.notify.subscribe_burst,
+                       h->conf.notify.subscribe_every_ms);
+    }
+}
+
+int64_t
+notify_rate_check(struct hub *h, const char *client)
+{
+    if (h->notify == NULL) {
+        return 0;
+    }
+    return ratelimit_take(&h->notify->rl, client, time_now_ms());
+}
+
+/* ---- rendering helpers ---- */
+
+static int
+dump_json(json_t *o, struct buf *out)
+{
+    size_t len = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *tmp;
+    int rc;
+
+    if (len == 0 || len > out->max) {
+        return PH_ETOOBIG;
+    }
+    tmp = ph_malloc(len + 1);
+    if (tmp == NULL) {
+        return PH_ENOMEM;
+    }
+    if (json_dumpb(o, tmp, len, JSON_COMPACT | JSON_PRESERVE_ORDER) != len) {
+        ph_free(tmp);
+        return PH_ENOMEM;
+    }
+    rc = buf_append(out, tmp, len);
+    ph_free(tmp);
+    return rc;
+}
+
+/* 1 if the space-separated list has id, or is empty (all components). */
+static int
+list_has(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+
+    if (list[0] == '\0') {
+        return 1;
+    }
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && memcmp(p, id, n) == 0) {
+            return 1;
+        }
+        p += w;
+        while (*p == ' ') {
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* The subscriber wants inc: it names no component, or one of theirs. */
+static int
+wants_incident(const char *list, const struct incident *inc)
+{
+    if (list[0] == '\0' || inc->ncomponents == 0) {
+        return 1;
+    }
+    for (size_t i = 0; i < inc->ncomponents; i++) {
+        if (list_has(list, inc->components[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* "msg_" + random alphanumerics: a webhook-id without dots. */
+static int
+new_msg_id(char out[MSG_ID_LEN + 6])
+{
+    memcpy(out, "msg_", 4);
+    return token_random_id(out + 4, MSG_ID_LEN + 1);
+}
+
+/* The domain of the configured sender, for Message-IDs. */
+static const char *
+from_domain(const struct hub *h)
+{
+    const char *f = h->conf.notify.smtp_from;
+    const char *at = f != NULL ? strrchr(f, '@') : NULL;
+    static char dom[256];
+    size_t n;
+
+    if (at == NULL) {
+        return "pharos.invalid";
+    }
+    n = strcspn(at + 1, ">");
+    if (n == 0 || n >= sizeof(dom)) {
+        return "pharos.invalid";
+    }
+    memcpy(dom, at + 1, n);
+    dom[n] = '\0';
+    return dom;
+}
+
+/* ---- fan-out ---- */
+
+struct fanout {
+    struct hub *h;
+    const char *event;
+    const char *event_id;
+    const char *coalesce_key;
+    const struct incident *inc;    /* incident events: the filter */
+    const char *component;         /* component events: the filter */
+    int webhook_only;
+    struct notify_text text;       /* unsubscribe set per subscriber */
+    json_t *webhook;               /* envelope + event objects */
+    int64_t now_ms;
+    int64_t due_ms;
+    size_t enqueued;
+    int error;
+};
+
+static int
+render_for(struct fanout *f, const struct store_subscriber *sub,
+           enum notify_kind kind, const char *unsub, const char *msg_id,
+           struct buf *out)
+{
+    struct notify_text t = f->text;
+    int rc;
+
+    t.unsubscribe = unsub;
+    if (kind == NOTIFY_WEBHOOK) {
+        json_t *meta = json_object_get(f->webhook, "meta");
+        json_object_set_new(meta, "unsubscribe", json_string(unsub));
+        return dump_json(f->webhook, out);
+    }
+    if (kind == NOTIFY_SLACK) {
+        json_t *j = notify_slack_json(&t);
+        if (j == NULL) {
+            return PH_ENOMEM;
+        }
+        rc = dump_json(j, out);
+        json_decref(j);
+        return rc;
+    } else {
+        struct buf subject, text, html;
+        struct notify_email m;
+        char mid[MSG_ID_LEN + 300];
+
+        buf_init(&subject, 2048);
+        buf_init(&text, NOTIFY_PAYLOAD_MAX / 4);
+        buf_init(&html, NOTIFY_PAYLOAD_MAX / 4);
+        snprintf(mid, sizeof(mid), "<%s@%s>", msg_id, from_domain(f->h));
+        rc = notify_subject(&t, &subject);
+        if (rc == 0) {
+            rc = notify_text_plain(&t, &text);
+        }
+        if (rc == 0) {
+            rc = notify_text_html(&t, &html);
+        }
+        if (rc == 0) {
+            memset(&m, 0, sizeof(m));
+            m.from = f->h->conf.notify.smtp_from;
+            m.to = sub->address;
+            m.subject = subject.data;
+            m.text = text.data;
+            m.html = html.data;
+            m.message_id = mid;
+            m.unsubscribe = unsub;
+            m.date_ms = f->now_ms;
+            rc = notify_email_format(&m, out);
+        }
+        buf_free(&subject);
+        buf_free(&text);
+        buf_free(&html);
+        return rc;
+    }
+}
+
+static int
+fanout_one(const struct store_subscriber *sub, void *arg)
+{
+    struct fanout *f = arg;
+    struct hub *h = f->h;
+    int kind = notify_kind_parse(sub->kind);
+    char unsub[1200], msg_id[MSG_ID_LEN + 6], idem[256];
+    struct store_outbox_new m;
+    struct buf payload;
+    int rc;
+
+    if (kind < 0 || (f->webhook_only && kind != NOTIFY_WEBHOOK) ||
+        (kind == NOTIFY_EMAIL && h->conf.notify.smtp_url == NULL)) {
+        return 0;
+    }
+    if ((f->inc != NULL && !wants_incident(sub->components, f->inc)) ||
+        (f->component != NULL && !list_has(sub->components, f->component))) {
+        return 0;
+    }
+    if (new_msg_id(msg_id) != 0) {
+        f->error = PH_EIO;
+        return 0;
+    }
+    notify_unsubscribe_url(h, sub->id, unsub, sizeof(unsub));
+    buf_init(&payload, NOTIFY_PAYLOAD_MAX);
+    rc = render_for(f, sub, (enum notify_kind)kind, unsub, msg_id, &payload);
+    if (rc == 0) {
+        snprintf(idem, sizeof(idem), "%s:%s", f->event_id, sub->id);
+        memset(&m, 0, sizeof(m));
+        m.idem_key = idem;
+        m.msg_id = msg_id;
+        m.subscriber_id = sub->id;
+        m.event = f->event;
+        m.coalesce_key = f->coalesce_key;
+        m.payload = payload.data;
+        m.now_ms = f->now_ms;
+        m.due_ms = f->due_ms;
+        rc = store_outbox_put(h->store, &m);
+        if (rc == 0) {
+            f->enqueued++;
+            h->metrics.notify_enqueued[kind]++;
+        } else if (rc == PH_EEXIST) {
+            rc = 0; /* this event reached this subscriber before */
+        }
+    }
+    if (rc != 0 && f->error == 0) {
+        f->error = rc;
+    }
+    buf_free(&payload);
+    return 0;
+}
+
+static void
+fanout_run(struct fanout *f)
+{
+    struct hub *h = f->h;
+    int rc;
+
+    if (store_tx_begin(h->store) != 0) {
+        complain(&h->notify->store_complaint, f->now_ms,
+                 "notify: cannot enqueue %s: %s", f->event_id,
+                 store_errmsg(h->store));
+        return;
+    }
+    rc = store_sub_list(h->store, "active", fanout_one, f);
+    if (rc == 0 && f->error == PH_EDB) {
+        rc = f->error;
+    }
+    if (rc != 0 || store_tx_commit(h->store) != 0) {
+        store_tx_rollback(h->store);
+        complain(&h->notify->store_complaint, f->now_ms,
+                 "notify: cannot enqueue %s: %s", f->event_id,
+                 store_errmsg(h->store));
+        return;
+    }
+    if (f->error != 0) {
+        log_warnx("notify: %s: some messages could not be rendered: %s",
+                  f->event_id, ph_strerror(f->error));
+    }
+    if (f->enqueued > 0) {
+        log_info("notify: %s (%s) for %zu subscriber(s)", f->event,
+                 f->event_id, f->enqueued);
+        notify_kick(h);
+    }
+}
+
+/* The webhook "incident": the v1 object with the newest updates only. */
+static json_t *
+incident_json(struct hub *h, const struct incident *inc)
+{
+    struct feed_input in;
+    json_t *o, *ups;
+
+    hub_feed_input(h, &in);
+    o = feed_incident_obj(&in, inc, 1);
+    ups = json_object_get(o, "incident_updates");
+    while (json_is_array(ups) && json_array_size(ups) > WEBHOOK_UPDATES_MAX) {
+        json_array_remove(ups, json_array_size(ups) - 1);
+    }
+    return o;
+}
+
+static json_t *
+envelope(struct hub *h, int64_t now_ms)
+{
+    struct feed_input in;
+    struct feed_status st;
+
+    hub_feed_input(h, &in);
+    st = feed_page_status(&in);
+    return notify_webhook_envelope(h->conf.page.id, st.indicator,
+                                   st.description, NULL, now_ms);
+}
+
+static void
+component_names(struct hub *h, const struct incident *inc,
+                struct buf *out)
+{
+    for (size_t i = 0; i < inc->ncomponents; i++) {
+        int idx = pharos_conf_component_index(&h->conf, inc->components[i]);
+        buf_printf(out, "%s%s", i ? ", " : "",
+                   idx >= 0 ? h->conf.components[idx].name
+                            : inc->components[i]);
+    }
+    buf_appends(out, "");
+}
+
+static void
+incident_event(struct hub *h, const struct incident *inc,
+               const char *event, const char *event_id, const char *status)
+{
+    struct fanout f;
+    struct buf comps;
+    char link[1100], when[2 * ISO8601_MAX + 8], ck[64];
+    const struct inc_update *u =
+        inc->nupdates > 0 ? &inc->updates[inc->nupdates - 1] : NULL;
+
+    memset(&f, 0, sizeof(f));
+    buf_init(&comps, 8192);
+    f.h = h;
+    f.event = event;
+    f.event_id = event_id;
+    snprintf(ck, sizeof(ck), "incident:%s", inc->id);
+    f.coalesce_key = h->conf.notify.coalesce_ms > 0 ? ck : NULL;
+    f.inc = inc;
+    f.now_ms = time_now_ms();
+    f.due_ms = f.now_ms + (int64_t)h->conf.notify.coalesce_ms;
+    public_base(h, link, sizeof(link) - 2);
+    snprintf(link + strlen(link), 2, "/");
+    component_names(h, inc, &comps);
+    f.text.page_name = h->conf.page.name;
+    f.text.kind_label =
+        inc->kind == INC_MAINTENANCE ? "Scheduled maintenance" : "Incident";
+    f.text.title = inc->name;
+    f.text.status = status != NULL ? status : inc_status_title(inc->status);
+    f.text.body = u != NULL ? u->body : NULL;
+    f.text.impact = inc_impact_name(incident_impact(inc));
+    f.text.components = comps.data;
+    if (inc->kind == INC_MAINTENANCE && inc->scheduled_for_ms > 0) {
+        char a[ISO8601_MAX], b[ISO8601_MAX];
+        time_iso8601(inc->scheduled_for_ms, a);
+        time_iso8601(inc->scheduled_until_ms, b);
+        snprintf(when, sizeof(when), "%s to %s", a,
+                 inc->scheduled_until_ms > 0 ? b : "(open)");
+        f.text.when = when;
+    }
+    f.text.link = link;
+    f.text.at_ms = f.now_ms;
+    f.webhook = envelope(h, f.now_ms);
+    if (f.webhook != NULL) {
+        json_object_set_new(f.webhook, "incident", incident_json(h, inc));
+        fanout_run(&f);
+    }
+    json_decref(f.webhook);
+    buf_free(&comps);
+}
+
+void
+notify_incident(struct hub *h, const struct incident *inc, int created)
+{
+    const struct inc_update *u;
+    char event_id[64];
+    int maint = inc->kind == INC_MAINTENANCE;
+
+    if (h->notify == NULL || inc->draft) {
+        return;
+    }
+    u = inc->nupdates > 0 ? &inc->updates[inc->nupdates - 1] : NULL;
+    if (u != NULL && !u->deliver) {
+        return;
+    }
+    snprintf(event_id, sizeof(event_id), "inc:%s:%s", inc->id,
+             u != NULL ? u->id : "0");
+    incident_event(h, inc,
+                   created ? (maint ? "maintenance.scheduled"
+                                    : "incident.created")
+                           : (maint ? "maintenance.updated"
+                                    : "incident.updated"),
+                   event_id, NULL);
+}
+
+void
+notify_maintenance_tick(struct hub *h, const struct incident *inc,
+                        int what)
+{
+    char event_id[96], status[96];
+    const struct inc_update *u;
+
+    if (h->notify == NULL || inc->draft || what == 0) {
+        return;
+    }
+    u = inc->nupdates > 0 ? &inc->updates[inc->nupdates - 1] : NULL;
+    if (what & (INC_TICK_STARTED | INC_TICK_COMPLETED)) {
+        snprintf(event_id, sizeof(event_id), "inc:%s:%s", inc->id,
+                 u != NULL ? u->id : "0");
+        incident_event(h, inc,
+                       what & INC_TICK_COMPLETED ? "maintenance.completed"
+                                                 : "maintenance.started",
+                       event_id, NULL);
+        return;
+    }
+    snprintf(event_id, sizeof(event_id), "inc:%s:remind:%lld", inc->id,
+             (long long)inc->scheduled_for_ms);
+    snprintf(status, sizeof(status), "Starts in %d minutes",
+             (int)inc->remind_prior_min);
+    incident_event(h, inc, "maintenance.reminder", event_id, status);
+}
+
+static void
+notify_component(struct hub *h, int component,
+                 enum comp_status old_status, enum comp_status new_status,
+                 int64_t at_ms)
+{
+    const struct conf_component *comp;
+    struct feed_input in;
+    struct fanout f;
+    json_t *cu;
+    char event_id[160], uid[INC_ID_LEN + 1];
+
+    if (h->notify == NULL || old_status == new_status ||
+        component < 0 || (size_t)component >= h->conf.ncomponents) {
+        return;
+    }
+    comp = &h->conf.components[component];
+    snprintf(event_id, sizeof(event_id), "comp:%s:%lld:%s", comp->id,
+             (long long)at_ms, comp_status_name(new_status));
+    if (token_random_id(uid, sizeof(uid)) != 0) {
+        return;
+    }
+    memset(&f, 0, sizeof(f));
+    f.h = h;
+    f.event = "component.updated";
+    f.event_id = event_id;
+    f.component = comp->id;
+    f.webhook_only = 1;
+    f.now_ms = time_now_ms();
+    f.due_ms = f.now_ms;
+    f.text.title = comp->name;
+    f.webhook = envelope(h, f.now_ms);
+    if (f.webhook == NULL) {
+        return;
+    }
+    cu = json_object();
+    json_object_set_new(cu, "old_status",
+                        json_string(comp_status_name(old_status)));
+    json_object_set_new(cu, "new_status",
+                        json_string(comp_status_name(new_status)));
+    json_object_set_new(cu, "created_at", feed_jtime(at_ms));
+    json_object_set_new(cu, "component_type", json_string("Component"));
+    json_object_set_new(cu, "id", json_string(uid));
+    json_object_set_new(cu, "component_id", json_string(comp->id));
+    json_object_set_new(f.webhook, "component_update", cu);
+    hub_feed_input(h, &in);
+    json_object_set_new(f.webhook, "component",
+                        feed_component_obj(&in, (size_t)component,
+                                           comp->position));
+    fanout_run(&f);
+    json_decref(f.webhook);
+}
+
+/* ---- subscriptions ---- */
+
+static int
+enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
+                const char *token)
+{
+    struct notify_email m;
+    struct store_outbox_new o;
+    struct buf text, html, msg;
+    char base[1024], url[1200], subject[600], mid[MSG_ID_LEN + 300];
+    char msg_id[MSG_ID_LEN + 6], idem[128];
+    const char *page = h->conf.page.name;
+    int rc;
+
+    if (new_msg_id(msg_id) != 0) {
+        return PH_EIO;
+    }
+    public_base(h, base, sizeof(base));
+    snprintf(url, sizeof(url), "%s/subscriptions/confirm?token=%s", base,
+             token);
+    snprintf(subject, sizeof(subject), "[%s] Confirm your subscription",
+             page);
+    snprintf(mid, sizeof(mid), "<%s@%s>", msg_id, from_domain(h));
+    buf_init(&text, 16384);
+    buf_init(&html, 16384);
+    buf_init(&msg, 65536);
+    buf_printf(&text,
+               "Someone, hopefully you, asked to receive the status "
+               "notifications of %s at this address.\n\n"
+               "Confirm the subscription by opening this link:\n%s\n\n"
+               "If it was not you, ignore this message: nothing else will "
+               "be sent.\n",
+               page, url);
+    buf_appends(&html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                       "</head><body style=\"font-family:sans-serif\">\n"
+                       "<p>Someone, hopefully you, asked to receive the "
+                       "status notifications of ");
+    notify_html_escape(page, &html);
+    buf_appends(&html, " at this address.</p>\n<p><a href=\"");
+    notify_html_escape(url, &html);
+    buf_appends(&html, "\">Confirm the subscription</a></p>\n<p>If it was "
+                       "not you, ignore this message: nothing else will be "
+                       "sent.</p>\n</body></html>\n");
+    memset(&m, 0, sizeof(m));
+    m.from = h->conf.notify.smtp_from;
+    m.to = sub->address;
+    m.subject = subject;
+    m.text = text.data;
+    m.html = html.data;
+    m.message_id = mid;
+    m.date_ms = time_now_ms();
+    rc = notify_email_format(&m, &msg);
+    if (rc == 0) {
+        snprintf(idem, sizeof(idem), "confirm:%s:%s", sub->id, msg_id);
+        memset(&o, 0, sizeof(o));
+        o.idem_key = idem;
+        o.msg_id = msg_id;
+        o.subscriber_id = sub->id;
+        o.event = "confirm";
+        o.payload = msg.data;
+        o.now_ms = m.date_ms;
+        o.due_ms = m.date_ms;
+        rc = store_outbox_put(h->store, &o);
+    }
+    buf_free(&text);
+    buf_free(&html);
+    buf_free(&msg);
+    if (rc == 0) {
+        h->metrics.notify_enqueued[NOTIFY_EMAIL]++;
+        notify_kick(h);
+    }
+    return rc;
+}
+
+/* A new confirmation token for sub, stored as its hash, and its email. */
+static int
+send_confirmation(struct hub *h, const struct store_subscriber *sub)
+{
+    char tok[TOKEN_MAX], sha[TOKEN_HASH_HEX];
+    int rc;
+
+    if (token_generate(tok, sizeof(tok)) != 0) {
+        return PH_EIO;
+    }
+    token_hash(tok, strlen(tok), sha);
+    rc = store_sub_set_confirm(h->store, sub->id, sha, time_now_ms());
+    if (rc == 0) {
+        rc = enqueue_confirm(h, sub, tok);
+    }
+    memset(tok, 0, sizeof(tok));
+    return rc;
+}
+
+int
+notify_subscribe(struct hub *h, const struct notify_sub_request *r,
+                 struct store_subscriber *ret,
+                 char ret_secret[STORE_SUB_SECRET_MAX], int *ret_existing,
+                 char *err, size_t errlen)
+{
+    const struct conf_notify *nc = &h->conf.notify;
+    struct store_subscriber *sub = ret;
+    char utok[64], usha[TOKEN_HASH_HEX];
+    int64_t count = 0, now = time_now_ms();
+    int email = r->kind == NOTIFY_EMAIL;
+    int rc;
+
+    *ret_existing = 0;
+    ret_secret[0] = '\0';
+    if (h->notify == NULL) {
+        snprintf(err, errlen, "notifications are not running");
+        return PH_EBUSY;
+    }
+    if (email && nc->smtp_url == NULL) {
+        snprintf(err, errlen, "email notifications are not enabled on this "
+                              "page");
+        return PH_EINVAL;
+    }
+    if (email ? !notify_email_valid(r->address)
+              : notify_url_check(r->address, nc->allow_private_targets, err,
+                                 errlen) != 0) {
+        if (email) {
+            snprintf(err, errlen, "not a valid email address");
+        }
+        return PH_EINVAL;
+    }
+    rc = store_sub_find(h->store, notify_kind_name(r->kind), r->address,
+                        sub);
+    if (rc == 0) {
+        *ret_existing = 1;
+        if (strcmp(sub->state, "pending") == 0) {
+            if (r->skip_confirmation) {
+                rc = store_sub_set_state(h->store, sub->id, "active", now);
+                snprintf(sub->state, sizeof(sub->state), "active");
+            } else {
+                rc = send_confirmation(h, sub);
+            }
+        }
+        return rc;
+    }
+    if (rc != PH_ENOENT) {
+        return rc;
+    }
+    if (store_sub_count(h->store, &count) != 0) {
+        return PH_EDB;
+    }
+    if (count >= (int64_t)nc->max_subscribers) {
+        snprintf(err, errlen, "this page takes no more subscribers");
+        return PH_EBUSY;
+    }
+    memset(sub, 0, sizeof(*sub));
+    if (token_random_id(sub->id, INC_ID_LEN + 1) != 0) {
+        return PH_EIO;
+    }
+    snprintf(sub->kind, sizeof(sub->kind), "%s", notify_kind_name(r->kind));
+    snprintf(sub->address, sizeof(sub->address), "%s", r->address);
+    snprintf(sub->components, sizeof(sub->components), "%s", r->components);
+    snprintf(sub->state, sizeof(sub->state), "%s",
+             email && !r->skip_confirmation ? "pending" : "active");
+    sub->created_ms = now;
+    sub->updated_ms = now;
+    sub->confirmed_ms = strcmp(sub->state, "active") == 0 ? now : 0;
+    if (r->kind == NOTIFY_WEBHOOK) {
+        if (sign_secret_generate(sub->secret) != 0) {
+            return PH_EIO;
+        }
+        memcpy(ret_secret, sub->secret, STORE_SUB_SECRET_MAX);
+    }
+    if (unsub_token(h->notify, sub->id, utok) != 0) {
+        return PH_EINTERNAL;
+    }
+    token_hash(utok, strlen(utok), usha);
+    rc = store_sub_add(h->store, sub, NULL, usha);
+    if (rc != 0) {
+        return rc;
+    }
+    log_info("notify: new %s subscriber %s (%s)", sub->kind, sub->id,
+             sub->state);
+    if (strcmp(sub->state, "pending") == 0) {
+        rc = send_confirmation(h, sub);
+    }
+    return rc;
+}
+
+int
+notify_confirm(struct hub *h, const char *token,
+               struct store_subscriber *ret)
+{
+    char sha[TOKEN_HASH_HEX];
+    int rc;
+
+    if (strlen(token) > TOKEN_MAX) {
+        return PH_ENOENT;
+    }
+    token_hash(token, strlen(token), sha);
+    rc = store_sub_by_token(h->store, 0, sha, ret);
+    if (rc != 0) {
+        return rc;
+    }
+    if (strcmp(ret->state, "pending") == 0) {
+        rc = store_sub_set_state(h->store, ret->id, "active", time_now_ms());
+        if (rc == 0) {
+            snprintf(ret->state, sizeof(ret->state), "active");
+            log_info("notify: subscriber %s confirmed", ret->id);
+        }
+    }
+    return rc;
+}
+
+int
+notify_unsubscribe(struct hub *h, const char *token,
+                   struct store_subscriber *ret)
+{
+    char sha[TOKEN_HASH_HEX];
+    int rc;
+
+    if (strlen(token) > TOKEN_MAX) {
+        return PH_ENOENT;
+    }
+    token_hash(token, strlen(token), sha);
+    rc = store_sub_by_token(h->store, 1, sha, ret);
+    if (rc != 0) {
+        return rc;
+    }
+    if (strcmp(ret->state, "unsubscribed") != 0) {
+        rc = store_sub_set_state(h->store, ret->id, "unsubscribed",
+                                 time_now_ms());
+        if (rc == 0) {
+            snprintf(ret->state, sizeof(ret->state), "unsubscribed");
+            log_info("notify: subscriber %s unsubscribed", ret->id);
+        }
+    }
+    return rc;
+}
+
+void
+notify_on_transitions(void *arg, const struct engine_transition *t,
+                      size_t n, int64_t now_ms)
+{
+    (void)now_ms;
+    for (size_t i = 0; i < n; i++) {
+        notify_component(arg, t[i].component, t[i].old_status,
+                         t[i].new_status, t[i].at_ms);
+    }
+}

@@ -1,0 +1,206 @@
+#include "rollup.h"
+
+#include <string.h>
+
+#include "hub.h"
+#include "log.h"
+#include "mem.h"
+#include "ph_err.h"
+#include "store.h"
+
+#define ROLLUP_CHECKPOINT_MS 60000
+#define ROLLUP_MAX_PENDING 32
+
+struct comp_acc {
+    struct uptime_acc acc;
+    int last_status;                       /* last fed */
+    struct uptime_day pending[ROLLUP_MAX_PENDING]; /* closed, not stored */
+    size_t npending;
+    int overflow;
+    struct rollup *r;
+    int index;
+};
+
+struct rollup {
+    struct uptime_tz tz;
+    struct comp_acc *comps;
+    size_t ncomps;
+    int64_t last_checkpoint_ms;
+    struct store *store;
+    const struct pharos_conf *conf;
+};
+
+static void persist(struct rollup *r, struct comp_acc *ca);
+
+static void
+on_day(const struct uptime_day *d, void *arg)
+{
+    struct comp_acc *ca = arg;
+
+    if (ca->npending == ROLLUP_MAX_PENDING) {
+        /* A long outage of the collector closes many days at once:
+         * store what we have so far and go on. */
+        persist(ca->r, ca);
+    }
+    if (ca->npending < ROLLUP_MAX_PENDING) {
+        ca->pending[ca->npending++] = *d;
+    } else {
+        ca->overflow = 1;
+    }
+}
+
+static void
+persist(struct rollup *r, struct comp_acc *ca)
+{
+    struct uptime_acc_state st;
+    const char *id = r->conf->components[ca->index].id;
+
+    uptime_acc_save(&ca->acc, &st);
+    if (store_uptime_checkpoint(r->store, id, ca->pending, ca->npending,
+                                &st) != 0) {
+        log_warnx("rollup: cannot store uptime of %s: %s", id,
+                  store_errmsg(r->store));
+        return; /* kept pending; retried at the next checkpoint */
+    }
+    ca->npending = 0;
+}
+
+static int
+status_of(struct hub *h, int i)
+{
+    if (h->comps[i].status == COMP_MAINTENANCE) {
+        return COMP_MAINTENANCE;
+    }
+    /* No quorum: the page does not know, so the bar must not say up. */
+    if (engine_component_unknown(h->engine, i)) {
+        return UPTIME_NODATA;
+    }
+    return (int)h->comps[i].status;
+}
+
+int
+rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
+{
+    struct rollup *r = ph_calloc(1, sizeof(*r));
+
+    if (r == NULL) {
+        return PH_ENOMEM;
+    }
+    r->tz.utc_offset_s = uptime_tz_localtime;
+    r->tz.arg = NULL;
+    r->store = h->store;
+    r->conf = &h->conf;
+    r->ncomps = h->conf.ncomponents;
+    r->comps = ph_calloc(r->ncomps + 1, sizeof(*r->comps));
+    if (r->comps == NULL) {
+        ph_free(r);
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; i < r->ncomps; i++) {
+        struct comp_acc *ca = &r->comps[i];
+        struct uptime_acc_state st;
+
+        ca->r = r;
+        ca->index = (int)i;
+        ca->last_status = UPTIME_NODATA;
+        if (store_uptime_state(h->store, h->conf.components[i].id, &st) ==
+                0 &&
+            uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
+            /* The collector was down since the checkpoint: no data. */
+            uptime_acc_feed(&ca->acc, now_ms, UPTIME_NODATA);
+        } else {
+            uptime_acc_init(&ca->acc, &r->tz, now_ms, UPTIME_NODATA, on_day,
+                            ca);
+        }
+        persist(r, ca);
+    }
+    r->last_checkpoint_ms = now_ms;
+    *ret = r;
+    return 0;
+}
+
+void
+rollup_destroy(struct rollup *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    ph_free(r->comps);
+    ph_free(r);
+}
+
+void
+rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
+               int force)
+{
+    int due = force || now_ms - r->last_checkpoint_ms >= ROLLUP_CHECKPOINT_MS;
+
+    for (size_t i = 0; i < r->ncomps && i < h->conf.ncomponents; i++) {
+        struct comp_acc *ca = &r->comps[i];
+        int st = status_of(h, (int)i);
+
+        if (st != ca->last_status) {
+            uptime_acc_feed(&ca->acc, now_ms, st);
+            ca->last_status = st;
+        } else {
+            uptime_acc_advance(&ca->acc, now_ms);
+        }
+        if (due || ca->npending > 0) {
+            persist(r, ca);
+        }
+    }
+    if (due) {
+        r->last_checkpoint_ms = now_ms;
+    }
+}
+
+int
+rollup_days(struct rollup *r, struct hub *h, int component,
+            int64_t now_ms, struct uptime_day out[ROLLUP_DAYS])
+{
+    struct uptime_day stored[ROLLUP_DAYS];
+    struct uptime_day today;
+    int32_t date = uptime_local_date(&r->tz, now_ms);
+    int32_t first = uptime_date_add(date, -(ROLLUP_DAYS - 1));
+    size_t n = 0, k = 0;
+    int rc;
+
+    if (component < 0 || (size_t)component >= r->ncomps) {
+        return PH_EINVAL;
+    }
+    rc = store_uptime_days(h->store, h->conf.components[component].id, first,
+                           stored, ROLLUP_DAYS, &n);
+    if (rc != 0) {
+        return rc;
+    }
+    uptime_acc_current(&r->comps[component].acc, &today);
+    for (int i = 0; i < ROLLUP_DAYS; i++) {
+        int32_t d = uptime_date_add(first, i);
+        struct uptime_day *o = &out[i];
+
+        while (k < n && stored[k].date < d) {
+            k++;
+        }
+        if (d == today.date) {
+            *o = today;
+        } else if (k < n && stored[k].date == d) {
+            *o = stored[k];
+        } else {
+            int64_t len =
+                (uptime_day_start_ms(&r->tz, uptime_date_add(d, 1)) -
+                 uptime_day_start_ms(&r->tz, d)) /
+                1000;
+            memset(o, 0, sizeof(*o));
+            o->date = d;
+            o->day_s = len;
+            o->nodata_s = len;
+        }
+    }
+    return 0;
+}
+
+const struct uptime_tz *
+rollup_tz(const struct rollup *r)
+{
+    return &r->tz;
+}

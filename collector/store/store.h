@@ -1,0 +1,338 @@
+/*
+ * store.h - the collector's sqlite store. Only the store's own files
+ * (store*.c, through store_int.h) include sqlite3.h.
+ *
+ * One connection, WAL mode, one writer (the loop thread). Schema changes
+ * are numbered migrations (collector/migrations/NNNN_*.sql, compiled in)
+ * tracked by PRAGMA user_version. Statements are prepared once in
+ * store_open() and finalized in store_close().
+ *
+ * All functions: loop thread only; return 0 or a negative PH_E* code;
+ * string arguments are borrowed.
+ */
+#ifndef PH_STORE_H
+#define PH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "incident.h"
+#include "uptime.h"
+
+struct store;
+
+/* store_open flags. */
+#define STORE_OPEN_INIT_EMPTY 0x1 /* an existing empty file is a new database */
+
+/*
+ * Opens the database at path (creating it when there is no such file),
+ * checks it (PRAGMA quick_check) and migrates it. Refused, with one line
+ * in errbuf that says what is wrong and what to do: a directory or other
+ * non-file at path; an existing zero-length file, unless flags has
+ * STORE_OPEN_INIT_EMPTY (--init-empty-db); a file that does not start with
+ * the sqlite header or is shorter than its header says (truncated); a
+ * database that fails quick_check; a schema newer than the migrations
+ * compiled in. A database behind its acknowledgement record (path.acked,
+ * the last seq acked to each agent) opens, with a warning in the log that
+ * names the lost batches. Returns new in *ret.
+ */
+int store_open(const char *path, unsigned flags, char *errbuf,
+               size_t errlen, struct store **ret);
+/* Accepts NULL. */
+void store_close(struct store *s);
+/* The last sqlite error as text (borrowed until the next call). */
+const char *store_errmsg(struct store *s);
+
+/*
+ * Stores one result batch of an agent atomically: the results and the
+ * agent's new last sequence number in one transaction, committed before
+ * return. If seq <= the agent's last stored seq the batch is a duplicate:
+ * nothing is written and PH_EEXIST is returned (the caller still acks).
+ * Results keep their original timestamps (backfill).
+ */
+int store_insert_batch(struct store *s, const char *agent_id,
+                       const char *region, uint64_t seq,
+                       const struct check_result *results, size_t n,
+                       int64_t now_ms);
+
+/* Last committed seq of agent (0 when none). */
+int store_agent_last_seq(struct store *s, const char *agent_id,
+                         uint64_t *ret_seq);
+
+/* Records agent liveness (last contact, version, plan version, backlog). */
+int store_agent_touch(struct store *s, const char *agent_id,
+                      const char *region, const char *version,
+                      uint64_t plan_version, uint64_t backlog,
+                      int64_t now_ms);
+
+struct store_agent_row {
+    const char *agent_id;
+    const char *region;
+    const char *version;
+    uint64_t last_seq;
+    uint64_t plan_version;
+    uint64_t backlog;
+    int64_t last_contact_ms;
+    int64_t results;
+};
+typedef int (*store_agent_cb)(const struct store_agent_row *row, void *arg);
+/* Calls cb for each known agent (row borrowed for the call). A non-zero
+ * return from cb stops the walk and is returned. */
+int store_list_agents(struct store *s, store_agent_cb cb, void *arg);
+
+/* Appends a component status transition (source/reason as text). */
+int store_add_transition(struct store *s, const char *component_id,
+                         const char *old_status, const char *new_status,
+                         const char *source, const char *reason,
+                         int64_t at_ms);
+
+struct store_transition_row {
+    const char *component_id;
+    const char *old_status;
+    const char *new_status;
+    const char *source;
+    const char *reason;
+    int64_t at_ms;
+};
+typedef int (*store_transition_cb)(const struct store_transition_row *row,
+                                   void *arg);
+/* Walks transitions with at_ms >= since_ms, oldest first; component_id
+ * NULL means all components. */
+int store_list_transitions(struct store *s, const char *component_id,
+                           int64_t since_ms, store_transition_cb cb,
+                           void *arg);
+
+/* The latest stored status of a component (for restart); PH_ENOENT if none.
+ * ret_status must hold 32 bytes. */
+int store_last_status(struct store *s, const char *component_id,
+                      char *ret_status, size_t len, int64_t *ret_at_ms);
+
+/* Raw results of a check since since_ms, oldest first (for tests/tools). */
+typedef int (*store_result_cb)(const char *agent_id, const char *region,
+                               uint64_t seq, const struct check_result *r,
+                               void *arg);
+int store_list_results(struct store *s, const char *check_id,
+                       int64_t since_ms, store_result_cb cb, void *arg);
+/* Number of stored results (all, or of one agent when agent_id != NULL). */
+int store_count_results(struct store *s, const char *agent_id,
+                        int64_t *ret_count);
+
+/* Deletes raw results older than before_ms. */
+int store_prune_results(struct store *s, int64_t before_ms,
+                        int64_t *ret_deleted);
+
+/* Agents created at run time. Adding an id that exists (revoked or not)
+ * gives PH_EEXIST; revoking an unknown or revoked id gives PH_ENOENT. */
+int store_agent_token_add(struct store *s, const char *agent_id,
+                          const char *region, const char *token_sha256,
+                          int64_t now_ms);
+int store_agent_token_revoke(struct store *s, const char *agent_id,
+                             int64_t now_ms);
+struct store_agent_token_row {
+    const char *agent_id;
+    const char *region;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_agent_token_cb)(const struct store_agent_token_row *row,
+                                    void *arg);
+int store_list_agent_tokens(struct store *s, store_agent_token_cb cb,
+                            void *arg);
+
+/* Uptime: closed days and the open day's checkpoint of a component,
+ * written in one transaction (days may be empty). */
+int store_uptime_checkpoint(struct store *s, const char *component_id,
+                            const struct uptime_day *days, size_t ndays,
+                            const struct uptime_acc_state *st);
+/* PH_ENOENT when the component has no checkpoint. */
+int store_uptime_state(struct store *s, const char *component_id,
+                       struct uptime_acc_state *ret);
+/* Days of a component with date >= from_date, oldest first, into ret
+ * (at most max). */
+int store_uptime_days(struct store *s, const char *component_id,
+                      int32_t from_date, struct uptime_day *ret, size_t max,
+                      size_t *ret_n);
+/* Deletes days older than before_date (retention). */
+int store_uptime_prune(struct store *s, int32_t before_date);
+
+/*
+ * Writes a consistent copy of the database at db_path to dest with
+ * sqlite's online backup; safe while a collector runs on it. db_path is
+ * opened read-only (never created or migrated). The copy goes to
+ * dest.tmp, is fsynced and renamed to dest; an existing dest is refused
+ * (PH_EEXIST). Errors are described in errbuf. Any thread.
+ */
+int store_backup(const char *db_path, const char *dest, char *errbuf,
+                 size_t errlen);
+
+/* Incidents and maintenance (store_incidents.c). Save writes the incident
+ * and all its updates in one transaction (insert or replace). */
+int store_incident_save(struct store *s, const struct incident *inc);
+/* PH_ENOENT when there is no such incident. */
+int store_incident_delete(struct store *s, const char *id);
+/* Calls cb with each of the newest max incidents, newest first; cb takes
+ * ownership of what *inc holds (it may move the struct). A non-zero return
+ * from cb stops the walk and is returned. */
+typedef int (*store_incident_cb)(struct incident *inc, void *arg);
+int store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
+                         void *arg);
+
+/* API keys created at run time (store_keys.c). Adding a name that exists
+ * gives PH_EEXIST; revoking an unknown or revoked one PH_ENOENT. */
+int store_api_key_add(struct store *s, const char *name, const char *scope,
+                      const char *token_sha256, int64_t now_ms);
+int store_api_key_revoke(struct store *s, const char *name, int64_t now_ms);
+struct store_api_key_row {
+    const char *name;
+    const char *scope;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
+                                void *arg);
+int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
+
+/* The audit log of management writes. */
+int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
+                    const char *action, const char *target,
+                    const char *detail, int status);
+struct store_audit_row {
+    int64_t id;
+    int64_t at_ms;
+    const char *actor;
+    const char *action;
+    const char *target;
+    const char *detail;
+    int status;
+};
+typedef int (*store_audit_cb)(const struct store_audit_row *row, void *arg);
+/* Newest first, at most limit rows with id < before_id (0 = no bound). */
+int store_audit_list(struct store *s, int64_t before_id, size_t limit,
+                     store_audit_cb cb, void *arg);
+
+/* ---- Subscribers and the notification outbox (store_notify.c) ---- */
+
+#define STORE_SUB_ID_MAX 16
+#define STORE_SUB_COMPONENTS_MAX 4096
+#define STORE_SUB_SECRET_MAX 96
+#define STORE_SUB_ADDRESS_MAX 2048
+
+struct store_subscriber {
+    char id[STORE_SUB_ID_MAX];
+    char kind[12];                 /* email | webhook | slack */
+    char address[STORE_SUB_ADDRESS_MAX + 1];
+    char components[STORE_SUB_COMPONENTS_MAX]; /* space-separated; "" all */
+    char secret[STORE_SUB_SECRET_MAX];         /* webhook only */
+    char state[16];                /* pending|active|quarantined|unsubscribed */
+    int64_t created_ms;
+    int64_t updated_ms;
+    int64_t confirmed_ms;
+    uint32_t fails;                /* consecutive failed deliveries */
+    int64_t failing_since_ms;
+    char last_error[256];
+};
+
+/* Transactions around several writes (a fan-out). */
+int store_tx_begin(struct store *s);
+int store_tx_commit(struct store *s);
+void store_tx_rollback(struct store *s);
+
+/* Adds a subscriber with the SHA-256 (hex) of its tokens; confirm_sha256
+ * may be NULL. PH_EEXIST when the id or the unsubscribe hash exists. */
+int store_sub_add(struct store *s, const struct store_subscriber *sub,
+                  const char *confirm_sha256, const char *unsub_sha256);
+/* PH_ENOENT when unknown. */
+int store_sub_get(struct store *s, const char *id,
+                  struct store_subscriber *ret);
+/* The newest subscriber of kind for address that is not unsubscribed. */
+int store_sub_find(struct store *s, const char *kind, const char *address,
+                   struct store_subscriber *ret);
+/* By the SHA-256 of its confirm (unsub 0) or unsubscribe (1) token. */
+int store_sub_by_token(struct store *s, int unsub, const char *sha256,
+                       struct store_subscriber *ret);
+/* Sets the state. "active" clears the confirm token and stamps
+ * confirmed_ms (once) and the failure count; "unsubscribed" and
+ * "quarantined" drop the subscriber's undelivered messages. */
+int store_sub_set_state(struct store *s, const char *id, const char *state,
+                        int64_t now_ms);
+/* Replaces the confirm token (a new confirmation email). */
+int store_sub_set_confirm(struct store *s, const char *id,
+                          const char *confirm_sha256, int64_t now_ms);
+typedef int (*store_sub_cb)(const struct store_subscriber *sub, void *arg);
+/* Walks subscribers in state (NULL: all), oldest first. */
+int store_sub_list(struct store *s, const char *state, store_sub_cb cb,
+                   void *arg);
+/* Subscribers that are not unsubscribed. */
+int store_sub_count(struct store *s, int64_t *ret);
+/*
+ * Records a delivery outcome: ok resets the failure count; a failure
+ * counts one more (err kept). When fails reaches quarantine_after, or the
+ * subscriber has failed continuously for span_ms, it is quarantined
+ * (its undelivered messages dropped) and *ret_quarantined is set to 1.
+ */
+int store_sub_result(struct store *s, const char *id, int ok,
+                     const char *err, int64_t now_ms,
+                     uint32_t quarantine_after, int64_t span_ms,
+                     int *ret_quarantined);
+
+struct store_outbox_new {
+    const char *idem_key;          /* "<event id>:<subscriber id>" */
+    const char *msg_id;
+    const char *subscriber_id;
+    const char *event;
+    const char *coalesce_key;      /* NULL: never coalesced */
+    const char *payload;
+    int64_t now_ms;
+    int64_t due_ms;
+};
+/*
+ * Enqueues one message. With a coalesce_key, a message of the same key
+ * for the same subscriber that was not tried yet and is still waiting
+ * (due_ms > now_ms) gets the new payload and event instead (its due time
+ * and message id stay). Returns 0 (inserted or coalesced), PH_EEXIST when
+ * idem_key was enqueued before (nothing changes), or PH_EDB.
+ */
+int store_outbox_put(struct store *s, const struct store_outbox_new *m);
+
+struct store_outbox_row {
+    int64_t id;
+    const char *msg_id;
+    const char *event;
+    const char *payload;
+    uint32_t attempts;
+    int64_t created_ms;
+    const char *sub_id;
+    const char *kind;
+    const char *address;
+    const char *secret;
+};
+typedef int (*store_outbox_cb)(const struct store_outbox_row *row,
+                               void *arg);
+/* Pending messages due at now_ms whose subscriber may receive them
+ * (active; or pending for "confirm" messages), by due time, at most limit.
+ * Rows are borrowed for the call. */
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
+                     store_outbox_cb cb, void *arg);
+/* Marks delivered (the payload is dropped: it may hold a link token). */
+int store_outbox_delivered(struct store *s, int64_t id, int64_t now_ms);
+/* Schedules another try at due_ms; counts an attempt when count is 1. */
+int store_outbox_retry(struct store *s, int64_t id, int64_t due_ms,
+                       const char *err, int count);
+/* Gives the message up. */
+int store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
+                         const char *err);
+/* Messages waiting for delivery (pending). */
+/* Deletes finished rows (delivered, given up, dropped) done before
+ * before_ms, at most 10,000 per call; pending rows are never pruned. */
+int store_outbox_prune(struct store *s, int64_t before_ms,
+                       int64_t *ret_deleted);
+int store_outbox_backlog(struct store *s, int64_t *ret);
+
+/* Key/value state that must survive restarts (plan version, etc). */
+int store_kv_get(struct store *s, const char *key, char *ret, size_t len);
+int store_kv_set(struct store *s, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * check.h - check definitions and check results, shared by the collector
+ * (which reads them from YAML and sends them in the plan), the agent (which
+ * receives the plan and runs them) and `pharos-agent once`.
+ *
+ * Ownership: every char * in a struct check is owned by the struct and freed
+ * by check_free(). Results use fixed-size fields so they can be queued and
+ * spooled without allocation.
+ */
+#ifndef PH_CHECK_H
+#define PH_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define CHECK_ID_MAX 64        /* bytes, including NUL */
+#define CHECK_ERROR_MAX 160    /* bytes, including NUL */
+#define CHECK_MAX_EXPECT_STATUS 16
+#define CHECK_MAX_HEADERS 32
+#define CHECK_MAX_ANSWERS 16
+#define CHECK_MAX_REGIONS 32
+
+/* One per check type; the numbers are only used inside one process. */
+enum check_type {
+    CHECK_HTTP = 1,
+    CHECK_TCP = 2,
+    CHECK_DNS = 3,
+    CHECK_SMTP = 4,
+};
+
+/* Outcome of one probe run (ARCHITECTURE.md "Result"). */
+enum outcome {
+    OUTCOME_UP = 1,   /* all assertions pass within degraded_over */
+    OUTCOME_SLOW = 2, /* passes, but slow or a soft assertion failed */
+    OUTCOME_DOWN = 3, /* hard assertion failed, timeout, error */
+};
+
+enum smtp_starttls {
+    SMTP_STARTTLS_OPTIONAL = 0,
+    SMTP_STARTTLS_REQUIRED = 1,
+    SMTP_STARTTLS_OFF = 2,
+};
+
+enum check_impact { IMPACT_MAJOR = 0, IMPACT_PARTIAL = 1 };
+enum check_minority { MINORITY_OPERATIONAL = 0, MINORITY_DEGRADED = 1 };
+
+struct check_header {
+    char *name;
+    char *value;
+};
+
+struct check_http {
+    char *url;
+    char *method;                 /* NULL means GET */
+    struct check_header *headers; /* nheaders entries, owned */
+    size_t nheaders;
+    char *body;                   /* request body or NULL */
+    int follow_redirects;         /* default 0 */
+    int expect_status[CHECK_MAX_EXPECT_STATUS];
+    size_t nexpect_status;        /* 0 means 200-399 */
+    char *body_contains;
+    char *body_not_contains;
+    char *body_regex;             /* POSIX extended regex */
+    char *json_path;              /* "$.a.b" */
+    char *json_equals;            /* compared with the value as text */
+    int insecure;                 /* 1 disables TLS verification */
+    char *ca_file;
+};
+
+struct check_tcp {
+    char *host;
+    int port;
+    int tls;
+    int insecure;
+    char *ca_file;
+    char *sni;                    /* NULL means host */
+    char *send;                   /* optional payload */
+    char *expect;                 /* optional substring of the reply */
+};
+
+struct check_dns {
+    char *name;
+    char *rrtype;                 /* A AAAA CNAME MX TXT NS SOA */
+    char *server;                 /* resolver IP; NULL = system */
+    int port;                     /* 0 = 53 */
+    char *expect_rcode;           /* NULL = NOERROR */
+    char *expect_answers[CHECK_MAX_ANSWERS];
+    size_t nexpect_answers;
+};
+
+struct check_smtp {
+    char *host;
+    int port;                     /* 0 = 25, or 465 with implicit_tls */
+    int implicit_tls;
+    enum smtp_starttls starttls;
+    int insecure;
+    char *ca_file;
+    char *ehlo_name;              /* NULL = "pharos-agent" */
+};
+
+struct check {
+    char id[CHECK_ID_MAX];
+    char component_id[CHECK_ID_MAX];
+    enum check_type type;
+    uint32_t interval_ms;
+    uint32_t timeout_ms;
+    uint32_t degraded_over_ms;    /* 0 = never slow by latency */
+    uint32_t cert_expiry_days;    /* soft: cert expiring sooner -> slow */
+    char *source_address;         /* local address to bind, or NULL */
+
+    /* State-engine settings (collector only; not in the agent plan). */
+    uint32_t fail_after;
+    uint32_t recover_after;
+    uint32_t quorum;              /* absolute count, 0 = use quorum_pct */
+    uint32_t quorum_pct;          /* percent of assigned regions; 0 = majority */
+    char **regions;               /* nregions entries, owned; 0 = all */
+    size_t nregions;
+    enum check_minority minority;
+    enum check_impact impact;
+
+    union {
+        struct check_http http;
+        struct check_tcp tcp;
+        struct check_dns dns;
+        struct check_smtp smtp;
+    } u;
+};
+
+/* Timing phases in microseconds since the start of the probe (cumulative,
+ * like libcurl's *_TIME_T values); 0 when the phase did not happen. */
+struct check_timing {
+    uint64_t dns_us;
+    uint64_t connect_us;
+    uint64_t tls_us;
+    uint64_t first_byte_us;
+    uint64_t total_us;
+};
+
+struct check_result {
+    char check_id[CHECK_ID_MAX];
+    int64_t started_at_ms;        /* wall clock, unix ms */
+    enum outcome outcome;
+    uint32_t latency_ms;
+    struct check_timing timing;
+    int32_t status_code;          /* HTTP status, SMTP reply code, DNS rcode */
+    int64_t cert_not_after;       /* unix seconds; 0 = none seen */
+    char error[CHECK_ERROR_MAX];  /* "" when up */
+};
+
+/*
+ * A check type, declared once in its own file common/check_<name>.c and
+ * listed in CHECK_KINDS in common/check.c (collectd module_register,
+ * Fluent Bit config_map). Its key table drives decoding pharos.yml,
+ * printing the effective config, --help-config, and freeing, copying and
+ * comparing its part of struct check.
+ */
+struct check_kind {
+    const char *name;             /* `type:` in YAML, the proto oneof field */
+    enum check_type type;
+    /* Its keys after those of every check; offsets from struct check. */
+    const struct conf_opt *opts;
+    /* Cross-field rules and derived values, after decoding. Adds errors
+     * as "check '<id>': ..." at node; returns 0 or -1. May be NULL. */
+    int (*finish)(struct check *c, const struct conf_node *node,
+                  const char *file, struct conf_errs *errs);
+};
+
+/* The kind of type t or of the name ("http"), or NULL. */
+const struct check_kind *check_kind_of(enum check_type t);
+const struct check_kind *check_kind_named(const char *name);
+/* The i-th registered kind, or NULL past the last. */
+const struct check_kind *check_kind_at(size_t i);
+
+/* Keys every check has, in the order they are printed: id and type;
+ * those a `defaults:` section may set (their defaults are its
+ * defaults); regions. Offsets from struct check. */
+extern const struct conf_opt check_head_opts[];
+extern const struct conf_opt check_common_opts[];
+extern const struct conf_opt check_tail_opts[];
+
+/* Frees the contents of c (not c itself); safe on a zeroed struct. */
+void check_free(struct check *c);
+/* Deep-copies src into dst (dst is overwritten). Returns 0 or PH_ENOMEM;
+ * on failure dst holds nothing that needs freeing. */
+int check_copy(struct check *dst, const struct check *src);
+/* Returns 1 if a and b describe the same probe (what the agent runs). */
+int check_probe_equal(const struct check *a, const struct check *b);
+
+const char *check_type_name(enum check_type t);
+/* Returns the type of a registered kind's name ("http"), or 0. */
+enum check_type check_type_parse(const char *s);
+const char *outcome_name(enum outcome o);
+
+/* Formats into errbuf like snprintf, for result->error. */
+void check_result_seterr(struct check_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
