@@ -197,7 +197,8 @@ components:
         def log():
             with open(h.logs["collector"]) as f:
                 return f.read()
-        wait_until(lambda: "the running configuration stays" in log(), 10)
+        res.check("the bad config is refused on SIGHUP",
+                  wait_until(lambda: "the running configuration stays" in log(), 10))
         code, _ = http_get(h.url("/healthz"), ok_codes=None)
         log = log()
         res.check("a bad config on SIGHUP is reported and the old one keeps running",

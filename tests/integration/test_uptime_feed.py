@@ -67,7 +67,9 @@ components:
         wait_for(lambda: json.loads(http_get(h.url("/api/v2/summary.json"))[1])
                  ["components"][0]["status"] == "operational", 20,
                  "the component operational again")
-        wait_until(lambda: uptime(h)["days"][-1]["color"] != "green", 10)
+        res.check("today's bar turns from green",
+                  wait_until(lambda: uptime(h)["days"][-1]["color"] != "green", 10),
+                  uptime(h)["days"][-1])
         today = uptime(h)["days"][-1]
         res.check("today has data and major-outage seconds",
                   today["uptime"] is not None and today["major_s"] >= 2
