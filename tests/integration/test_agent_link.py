@@ -16,10 +16,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 
@@ -103,11 +102,28 @@ components:
                   == "config", agents.get("agent-r1"))
 
         # kill -9 the collector while both agents stream, then restart.
-        time.sleep(2)
-        h.procs["collector"].send_signal(signal.SIGKILL)
-        h.procs["collector"].wait(timeout=10)
-        del h.procs["collector"]
-        time.sleep(3)  # agents keep probing; results queue up
+        def stored():
+            c = sqlite3.connect(os.path.join(h.dir, "state", "pharos.db"))
+            try:
+                return dict(c.execute("SELECT agent_id, count(*) FROM results "
+                                      "GROUP BY agent_id"))
+            finally:
+                c.close()
+        n0 = stored()
+        wait_for(lambda: all(stored().get(a, 0) > n0.get(a, 0)
+                             for a in ("agent-r1", "dyn")), 20,
+                 "both agents streaming")
+
+        def failures(key):
+            with open(h.logs[key]) as f:
+                return len(re.findall(r"report: [^\n]* failed: ", f.read()))
+        agent_keys = [k for k in h.procs if k.startswith("agent-")]
+        f0 = {k: failures(k) for k in agent_keys}
+        h.kill("collector")
+        # Agents keep probing; results queue up until they have missed the
+        # collector at least once each.
+        wait_for(lambda: all(failures(k) > f0[k] for k in agent_keys), 20,
+                 "every agent noticing the collector is gone")
         h.start_collector()
 
         def drained():
@@ -177,10 +193,14 @@ components:
         with open(h.conf_path, "a") as f:
             f.write("bogus_section: 1\n")
         h.procs["collector"].send_signal(signal.SIGHUP)
-        time.sleep(1)
+
+        def log():
+            with open(h.logs["collector"]) as f:
+                return f.read()
+        res.check("the bad config is refused on SIGHUP",
+                  wait_until(lambda: "the running configuration stays" in log(), 10))
         code, _ = http_get(h.url("/healthz"), ok_codes=None)
-        with open(h.logs["collector"]) as f:
-            log = f.read()
+        log = log()
         res.check("a bad config on SIGHUP is reported and the old one keeps running",
                   code == 200 and "unknown section 'bogus_section'" in log
                   and "the running configuration stays" in log, log[-300:])

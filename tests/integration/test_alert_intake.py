@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 TOKEN = "ph_alerts_" + "a" * 30
@@ -84,7 +84,8 @@ alerts:
 """)
         h.start_collector()
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
 
         def post(path, body, auth=f"Bearer {TOKEN}", raw=False):
             hd = {"Content-Type": "application/json",

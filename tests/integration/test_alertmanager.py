@@ -6,8 +6,8 @@ authorization credentials), short group_wait/group_interval. An alert
 posted to Alertmanager's API v2 turns the component's status, and the
 same alert posted again with endsAt in the past restores it.
 
-Prints SKIP and exits 0 only when the alertmanager binary is missing
-(scripts/install-deps.sh --test installs it). Every wait is bounded."""
+Skips (exit 77; a failure under CI=true) only when the alertmanager binary
+is missing (scripts/install-deps.sh --test installs it). Every wait is bounded."""
 import json
 import os
 import shutil
@@ -15,7 +15,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import Harness, free_port, http_get, skip, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 TOKEN = "ph_am_" + "t" * 32
@@ -36,9 +36,8 @@ def iso(dt):
 def main():
     am_bin = find_alertmanager()
     if am_bin is None:
-        print("SKIP: prometheus-alertmanager is not installed "
-              "(scripts/install-deps.sh --test)")
-        return 0
+        skip("prometheus-alertmanager is not installed "
+             "(scripts/install-deps.sh --test)")
     res = Results()
     h = Harness("alertmanager")
     os.environ["PH_AM_TOKEN"] = TOKEN

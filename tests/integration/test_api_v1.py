@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 
@@ -39,7 +39,8 @@ components:
                  "  - {name: viewer, scope: read, token_env: PH_V1_READ}\n")
         h.start_collector()
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
         base = h.url("/v1/pages/itest")
 
         def call(method, path, body=None, headers=None, key_hdr=f"OAuth {key}"):

@@ -8,7 +8,8 @@ collector's subscriber endpoint, then runs tests/browser/test_page.mjs
 with EXPECT_FIXTURE=1 in headless Debian chromium.
 
 Installs playwright-core into tests/browser (npm ci) when node_modules is
-missing. Prints "skipped" and exits 0 when node or chromium is missing.
+missing. Skips (exit 77; a failure under CI=true) when node or chromium is
+missing, and fails when the page test ran no check.
 Screenshots go to $ARTIFACT_DIR (default: a temp dir, printed).
 Python standard library only.
 """
@@ -32,11 +33,9 @@ BROWSER_DIR = os.path.join(SRC, "tests", "browser")
 FIXTURES = os.path.join(SRC, "tests", "fixtures", "feed")
 READER_TZ = "Asia/Kolkata"
 
-
-def skip(why):
-    print(f"skipped: {why}")
-    print("0 passed, 0 failed, 1 skipped")
-    sys.exit(0)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+from pharos_harness import skip  # noqa: E402
 
 
 def find_chromium():
@@ -167,6 +166,9 @@ def main():
     counts = last_count_line(out)
     passed, failed = counts if counts else (0, 0)
     if rc != 0 and failed == 0:
+        failed = 1
+    if passed + failed == 0:
+        print("not ok - the page test ran no check")
         failed = 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -2,18 +2,19 @@
 """The status page served by a live collector (with a real agent and
 target), in Debian's chromium via playwright-core: tests/browser/
 test_live.mjs runs every page check plus a status change made through
-the management API, and checks feed text renders as text. Skips (exit 0,
-'skipped') without node or chromium."""
+the management API, and checks feed text renders as text. Skips (exit 77;
+a failure under CI=true) without node or chromium."""
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, SRC, Harness, free_port, wait_until  # noqa: E402
+from pharos_harness import (serve_target, SRC, Harness, Results,  # noqa: E402
+                            free_port, skip, wait_for, wait_until)
 
 BROWSER_DIR = os.path.join(SRC, "tests", "browser")
 
@@ -41,8 +42,7 @@ def main():
     node, npm = shutil.which("node"), shutil.which("npm")
     chromium = "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
     if not (node and npm and chromium):
-        print("skipped: node, npm or chromium missing\n0 passed, 0 failed, 1 skipped")
-        return 0
+        skip("node, npm or chromium missing (scripts/install-deps.sh --test)")
     if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
                        env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"),
@@ -53,6 +53,7 @@ def main():
     smtp_port = free_port()
     smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
+    res = Results()
     h = Harness("browser_live")
     key = "ph_browser_" + "b" * 30
     os.environ["PH_BROWSER_KEY"] = key
@@ -78,7 +79,8 @@ components:
                  '    from: "Status <status@example.org>"\n')
         h.start_collector()
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
         env = dict(os.environ, BASE_URL=h.url("/"), API_KEY=key, PAGE_ID="itest",
                    ARTIFACT_DIR=art, CHROMIUM=chromium)
         p = subprocess.run([node, os.path.join(BROWSER_DIR, "test_live.mjs")],
@@ -86,18 +88,18 @@ components:
         sys.stdout.write(p.stdout)
         sys.stderr.write(p.stderr[-3000:])
         print(f"screenshots in {art}")
+        res.check("test_live.mjs passed and ran checks", p.returncode == 0
+                  and re.search(r"^[1-9]\d* passed, 0 failed", p.stdout, re.M),
+                  p.returncode)
         # The page's sign-up reached a real SMTP server as a confirmation.
-        deadline = time.time() + 15
-        while time.time() < deadline and "reader@example.org" not in sink.rcpts:
-            time.sleep(0.2)
-        got = "reader@example.org" in sink.rcpts
-        print(("ok   " if got else "FAIL ") +
-              "the page's sign-up sent a confirmation email")
-        return 0 if p.returncode == 0 and got else 1
+        res.check("the page's sign-up sent a confirmation email",
+                  wait_until(lambda: "reader@example.org" in sink.rcpts, 15),
+                  sink.rcpts)
     finally:
         smtp.stop()
         srv.shutdown()
         h.stop_all()
+    return res.finish()
 
 
 if __name__ == "__main__":

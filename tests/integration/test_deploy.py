@@ -44,7 +44,7 @@ def check_install(res, d):
     with the units and examples rewritten for the configured prefix."""
     cmake = shutil.which("cmake")
     if cmake is None:
-        print("skipped cmake --install: cmake not in PATH")
+        res.skip("cmake --install", "cmake not in PATH")
         return
     root = os.path.join(d, "stage")
     p = subprocess.run([cmake, "--install", BUILD, "--prefix", root],
@@ -258,8 +258,8 @@ def check_dockerfile(res, name, programs):
     for prog in programs:
         pkgs = linked_packages(os.path.join(BUILD, "bin", prog))
         if pkgs is None:
-            print(f"skipped {name}: runtime libraries of {prog} "
-                  "(readelf, ldd or dpkg missing)")
+            res.skip(f"{name}: runtime libraries of {prog}",
+                     "readelf, ldd or dpkg missing")
             continue
         # libc6 and libgcc-s1 are in every Debian image; sanitizer
         # runtimes come from a -DPH_ASAN/-DPH_UBSAN test build, never an
@@ -343,7 +343,7 @@ def check_compose(res, d):
             compose = argv
             break
     if compose is None:
-        print("skipped docker compose config: docker compose not installed")
+        res.skip("docker compose config", "docker compose not installed")
     else:
         env = dict(os.environ, PHAROS_AGENT_TOKEN="t" * 32, PHAROS_KEY="k" * 32)
         p = subprocess.run(compose + ["-f", path, "config", "-q"], env=env,
@@ -391,7 +391,7 @@ def check_compose_on_loopback(res, d, h):
     res.check("deploy/docker/agent.yml passes -n", p.returncode == 0, p.stderr)
 
     if shutil.which("nginx") is None:
-        print("skipped compose on loopback: nginx not installed")
+        res.skip("compose on loopback", "nginx not installed")
         return
     with open(os.path.join(ddir, "nginx.conf")) as f:
         site = f.read()
@@ -408,15 +408,17 @@ def check_compose_on_loopback(res, d, h):
     if p.returncode != 0:
         return
 
-    h.procs["collector"] = subprocess.Popen(
+    h.adopt("collector", subprocess.Popen(
         [h.bin("pharos-collector"), "-c", cpath], env=env,
-        stdout=open(os.path.join(d, "c.log"), "w"), stderr=subprocess.STDOUT)
-    h.procs["nginx"] = subprocess.Popen(
+        stdout=open(os.path.join(d, "c.log"), "w"), stderr=subprocess.STDOUT),
+        os.path.join(d, "c.log"))
+    h.adopt("nginx", subprocess.Popen(
         ["nginx", "-p", d, "-c", main_conf, "-g", "daemon off; user root;"],
-        stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "n.log"), "w"))
-    h.procs["agent"] = subprocess.Popen(
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "n.log"), "w")))
+    h.adopt("agent", subprocess.Popen(
         [h.bin("pharos-agent"), "run", "-c", apath], env=env,
-        stdout=open(os.path.join(d, "a.log"), "w"), stderr=subprocess.STDOUT)
+        stdout=open(os.path.join(d, "a.log"), "w"), stderr=subprocess.STDOUT),
+        os.path.join(d, "a.log"))
     base = f"http://127.0.0.1:{nport}"
     ok = wait_until(lambda: http_get(base + "/healthz")[0] == 200, 15)
     res.check("compose nginx proxies /healthz to the collector", ok)
@@ -501,7 +503,7 @@ def main():
                   p.returncode == 0 and not missing, missing)
 
         if shutil.which("nginx") is None:
-            print("skipped nginx -t: nginx not installed")
+            res.skip("nginx -t", "nginx not installed")
         else:
             site = os.path.join(SRC, "deploy", "nginx", "pharos.conf")
             with open(site) as f:

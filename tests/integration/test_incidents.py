@@ -14,7 +14,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 from xmlcheck import check_atom, check_rss  # noqa: E402
 
@@ -57,7 +57,8 @@ components:
                  "incidents:\n  auto: publish\n  resolve_after: 3s\n")
         h.start_collector()
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
         base = h.url("/v1/pages/itest")
 
         def call(method, path, body=None, headers=None, k=key, prefix="OAuth "):

@@ -8,11 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 
@@ -46,7 +45,8 @@ components:
                  "incidents:\n  auto: draft\n  resolve_after: 1h\n")
         h.start_collector()
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
 
         def ctl(*args, key_env=True):
             env = dict(os.environ, PHAROS_URL=h.url(""))
@@ -132,9 +132,12 @@ components:
         rc, _, err = ctl("component", "set", "api", "degraded_performance")
         res.check("override set", rc == 0 and
                   wait_until(lambda: comp("api") == "degraded_performance", 3), err)
+        def reloads():
+            with open(h.logs["collector"]) as f:
+                return f.read().count("reload: ")
+        r0 = reloads()
         h.procs["collector"].send_signal(signal.SIGHUP)
-        time.sleep(2)
-        reloaded = wait_until(lambda: "reload: " in open(h.logs["collector"]).read(), 5)
+        reloaded = wait_until(lambda: reloads() > r0, 10)
         res.check("after SIGHUP the window and the override still hold",
                   reloaded and comp("web") == "under_maintenance"
                   and comp("api") == "degraded_performance",
@@ -179,7 +182,9 @@ components:
 
         def api_status():
             return {c["id"]: c["status"] for c in public("/api/v2/components.json")["components"]}["api"]
-        wait_until(lambda: api_status() == "operational", 15)
+        res.check("api recovers after the hand resolution",
+                  wait_until(lambda: api_status() == "operational", 15),
+                  api_status())
         res.check("recovery after a hand resolution opens nothing",
                   drafts() == [] and api_status() == "operational", api_status())
         healthy["ok"] = False

@@ -6,7 +6,6 @@ one, two, then all regions off, restore, then kill agents, and assert the
 component status in summary.json and the regional view at each step."""
 import json
 import os
-import signal
 import sys
 import time
 
@@ -74,8 +73,10 @@ components:
         lat = expect("two of three cut off: partial_outage", "partial_outage",
                      {"eu-west": "down", "us-east": "down", "ap-south": "up"},
                      "down_partial")
-        print(f"     detection of the second region took {lat:.1f} s "
-              f"(bound: interval 1 s x fail_after 2 + 2 s = 4 s)")
+        # Checks every 1 s with fail_after 2: about 2-3 s. The bound is
+        # generous (loaded CI machines), yet far below a broken count.
+        res.check("the second region's failure shows within 10 s",
+                  lat < 10, f"{lat:.1f} s")
         BLOCKED.add(REGIONS["ap-south"])
         expect("all cut off: major_outage", "major_outage",
                {r: "down" for r in REGIONS}, "down_major")
@@ -85,7 +86,7 @@ components:
         # A dead agent never causes an outage: its region goes stale and is
         # left out; with fewer fresh regions than the quorum, the status
         # stays what it was and the check is UNKNOWN.
-        h.procs["agent-ap-south"].send_signal(signal.SIGKILL)
+        h.kill("agent-ap-south")
         expect("agent killed: its region is stale, still operational",
                "operational", {**up, "ap-south": "stale"}, "up", 20)
         BLOCKED.add(REGIONS["eu-west"])
@@ -97,14 +98,16 @@ components:
         BLOCKED.clear()
         expect("restored with one region stale: operational", "operational",
                {"eu-west": "up", "us-east": "up", "ap-south": "stale"}, "up")
-        h.procs["agent-us-east"].send_signal(signal.SIGKILL)
+        h.kill("agent-us-east")
         expect("second agent killed: below quorum, UNKNOWN keeps operational",
                "operational", None, "unknown", 20)
         metrics = http_get(h.url("/metrics"))[1].decode()
         res.check("metric pharos_check_quorum_lost is 1",
                   "\npharos_check_quorum_lost 1\n" in metrics, "")
         BLOCKED.add(REGIONS["eu-west"])
-        time.sleep(3)
+        res.check("the lone region reports down",
+                  wait_until(lambda: regions(h)[1].get("eu-west") == "down", 15),
+                  regions(h))
         res.check("a lone region's failure is not an outage (no quorum)",
                   status(h) == "operational" and regions(h)[0] == "unknown",
                   (status(h), regions(h)))

@@ -98,7 +98,7 @@ components:
                                                  "status": "investigating", "body": "x"}})
         ok = wait_until(lambda: len(sink.to("reader@example.org")) >= 1, 15)
         res.check("the confirmation email arrives", ok)
-        time.sleep(2)
+        res.check("the outbox drains", wait_until(h.outbox_drained, 15))
         got = sink.to("reader@example.org")
         res.check("nothing but the confirmation before confirming", len(got) == 1,
                   f"{[m['Subject'] for m in got]}")
@@ -159,7 +159,8 @@ components:
             n = len(sink.to("reader@example.org"))
             call("POST", "/incidents", {"incident": {"name": "After", "status":
                                                      "investigating", "body": "y"}})
-            time.sleep(2)
+            res.check("the outbox drains after the incident",
+                      wait_until(h.outbox_drained, 15))
             res.check("no email after unsubscribing",
                       len(sink.to("reader@example.org")) == n)
 
@@ -176,7 +177,7 @@ components:
                                                  "investigating", "body": "z",
                                                  "component_ids": ["api"]}})
         ok = wait_until(lambda: len(sink.to("ops@example.org")) >= 1, 15)
-        time.sleep(1.5)
+        ok = ok and wait_until(h.outbox_drained, 15)
         subj = [m["Subject"] for m in sink.to("ops@example.org")]
         res.check("component filter applies to email",
                   ok and len(subj) == 1 and "Web slow" in subj[0], f"{subj}")

@@ -13,12 +13,12 @@ import hashlib
 import hmac
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
@@ -162,9 +162,18 @@ components:
         code, lst = call("GET", "/subscribers")
         res.check("v1 lists subscribers without secrets", code == 200 and
                   len(lst) == 2 and all("secret" not in s for s in lst), f"{lst}")
-        code, pre = http_get(h.url("/api/v2/subscribers.json"), "OPTIONS",
-                             ok_codes=None)
-        res.check("CORS preflight on the sign-up", code == 204)
+        req = urllib.request.Request(
+            h.url("/api/v2/subscribers.json"), method="OPTIONS",
+            headers={"Origin": "https://status.example.org",
+                     "Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "content-type"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            code, pre = r.status, {k.lower(): v for k, v in r.headers.items()}
+        res.check("CORS preflight on the sign-up allows a cross-origin JSON POST",
+                  code == 204 and pre.get("access-control-allow-origin") == "*"
+                  and "POST" in pre.get("access-control-allow-methods", "")
+                  and "content-type" in pre.get("access-control-allow-headers",
+                                                "").lower(), f"{code} {pre}")
 
         # ---- a draft is never sent; an incident is, after a 500 ----
         code, draft = call("POST", "/incidents", {"incident": {
@@ -199,7 +208,10 @@ components:
                   doc["incident"]["status"] == "identified" and
                   doc["incident"]["incident_updates"][0]["body"] == "Found the cause",
                   json.dumps(doc["incident"])[:300])
-        time.sleep(2.5)
+        # Coalesced updates share one outbox row: once nothing is pending,
+        # no second message can come.
+        res.check("the outbox drains", wait_until(h.outbox_drained, 15),
+                  h.metric("pharos_notify_outbox_backlog"))
         inc_msgs = [d for _, d in rec.got("/all") if "incident" in d]
         res.check("the burst made exactly one incident message",
                   len(inc_msgs) == 1, f"{len(inc_msgs)}")
@@ -222,32 +234,42 @@ components:
                       json.dumps(d)[:300])
         call("PATCH", "/components/web", {"component": {"status": None}})
         # /all has no filter: it gets both changes; let them land first.
-        wait_until(lambda: sum(1 for _, d in rec.got("/all")
-                               if "component_update" in d) == 2, 15)
+        res.check("both component updates delivered before the crash test",
+                  wait_until(lambda: sum(1 for _, d in rec.got("/all")
+                                         if "component_update" in d) == 2, 15))
 
-        # ---- kill -9 with messages pending; each arrives exactly once ----
-        before = len(rec.got("/all"))
+        # ---- kill -9 with messages pending: at-least-once, same webhook-id ----
+        # No HTTP sender can promise exactly-once across a crash (the peer's
+        # 2xx may arrive just before the kill, the mark never written), so
+        # the promise is: every event arrives at least once, and a repeat
+        # carries the webhook-id of the first send, so receivers dedupe.
+        wids_before = {hh["webhook-id"] for hh, _ in rec.got("/all")}
         ids = []
         for i in range(3):
             code, x = call("POST", "/incidents", {"incident": {
                 "name": f"Crash test {i}", "status": "investigating", "body": f"b{i}"}})
             ids.append(x["id"])
-        h.stop("collector", sig=signal.SIGKILL)
-        time.sleep(0.5)
+        h.kill("collector")
         h.start_collector()
 
         def crash_msgs():
-            return [d["incident"]["id"] for _, d in rec.got("/all")
+            return [(d["incident"]["id"], hh["webhook-id"])
+                    for hh, d in rec.got("/all")
                     if "incident" in d and d["incident"]["id"] in ids]
-        ok = wait_until(lambda: len(set(crash_msgs())) == 3, 30)
-        time.sleep(3)
+        ok = wait_until(lambda: {i for i, _ in crash_msgs()} == set(ids), 30)
+        res.check("after kill -9 every pending message arrives (at least once)",
+                  ok, f"{crash_msgs()} vs {ids}")
+        res.check("... and the outbox drains",
+                  wait_until(h.outbox_drained, 15),
+                  h.metric("pharos_notify_outbox_backlog"))
         got = crash_msgs()
-        res.check("after kill -9 every pending message arrives", ok, f"{got}")
-        res.check("... exactly once each", sorted(got) == sorted(ids), f"{got} vs {ids}")
-        wids = [hh["webhook-id"] for hh, _ in rec.got("/all")]
-        res.check("no webhook-id was accepted twice", len(wids) == len(set(wids)))
-        res.check("messages before the crash were not sent again",
-                  len(rec.got("/all")) == before + 3, f"{len(rec.got('/all'))} vs {before + 3}")
+        per_event = {i: {w for j, w in got if j == i} for i in ids}
+        res.check("a message sent twice carries the same webhook-id",
+                  all(len(w) == 1 for w in per_event.values()), f"{per_event}")
+        wids_after = {hh["webhook-id"] for hh, _ in rec.got("/all")}
+        res.check("messages from before the crash got no new webhook-id",
+                  wids_after == wids_before | {w for _, w in got},
+                  f"{sorted(wids_after - wids_before)} vs {got}")
 
         # ---- unsubscribe through the link in meta ----
         unsub = doc["meta"]["unsubscribe"]
@@ -349,7 +371,7 @@ components:
                              data=b'{"subscriber":{"endpoint":"https://hooks.example.org/y"}}',
                              headers={"X-Forwarded-For": "198.51.100.7"}, ok_codes=None)
         res.check("another reader behind the proxy is not limited by the first",
-                  code != 429, f"{code} {out!r}")
+                  code == 201, f"{code} {out!r}")
         code, out = http_get(h2.url("/api/v2/subscribers.json"), "POST",
                              data=b'{"subscriber":{"endpoint":"https://hooks.example.org/z"}}',
                              headers={"X-Forwarded-For": "not-an-ip"}, ok_codes=None)

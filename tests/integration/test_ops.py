@@ -147,7 +147,8 @@ def main():
                   count(backup, "PRAGMA integrity_check") == "ok"
                   and b_results > 0, b_results)
         # More batches are acked after the backup.
-        wait_until(lambda: acked(h) > b_seq + 2, 30)
+        res.check("more batches are acked after the backup",
+                  wait_until(lambda: acked(h) > b_seq + 2, 30), acked(h))
         h.stop("agent-r1")
         h.stop("collector")
         good = os.path.join(h.dir, "good.db")
@@ -202,10 +203,8 @@ def main():
                   and "--init-empty-db" in err, err[-500:])
         res.check("zero-length file left as it was",
                   os.path.getsize(db_path(h)) == 0)
-        p = subprocess.Popen([h.bin("pharos-collector"), "-c", h.conf_path,
-                              "--init-empty-db"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        h.procs["collector"] = p
+        h._start("collector", [h.bin("pharos-collector"), "-c", h.conf_path,
+                               "--init-empty-db"])
         res.check("--init-empty-db makes it a new database",
                   wait_until(lambda: http_get(h.url("/healthz"))[0] == 200,
                              15))

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from peers import Nginx, TestCA, free_port, wait_port  # noqa: E402
 from oncetest import Results, run_once, write_conf  # noqa: E402
+from pharos_harness import skip  # noqa: E402
 
 
 class Slow(BaseHTTPRequestHandler):
@@ -30,8 +31,7 @@ class Slow(BaseHTTPRequestHandler):
 
 def main():
     if shutil.which("nginx") is None or shutil.which("openssl") is None:
-        print("skipped: nginx or openssl missing\n0 passed, 0 failed")
-        return 0
+        skip("nginx or openssl missing (scripts/install-deps.sh)")
     d = tempfile.mkdtemp(prefix="pharos-http-")
     res = Results()
     ca = TestCA(d)

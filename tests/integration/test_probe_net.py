@@ -80,7 +80,9 @@ def start_smtp(py, d, mode, cert, key, port):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
     p.stdout.readline()
-    wait_port(port)
+    if not wait_port(port):
+        p.kill()
+        raise RuntimeError(f"SMTP server ({mode}) did not listen on {port}")
     return p
 
 
@@ -160,8 +162,7 @@ def main():
                      '  local-zone: "broken.test." transparent\n'
                      '  forward-zone:\n    name: "broken.test."\n'
                      f'    forward-addr: 127.0.0.1@{free_udp_port()}\n')
-            procs.append(ub)
-            time.sleep(0.5)
+            procs.append(ub)   # up: Unbound() waits for an answer
             srv = f"server: 127.0.0.1, port: {dport}, timeout: 2s"
             checks += f"""
 - {{id: dns-a, type: dns, name: www.pharos.test, {srv}, expect_answers: [192.0.2.10, 192.0.2.11]}}
@@ -194,7 +195,7 @@ def main():
 - {{id: smtp-refused, type: smtp, host: 127.0.0.1, port: {dead}}}
 """
         for port in (p_plain, p_tls):
-            wait_port(port)
+            res.check(f"peer on port {port} listens", wait_port(port))
         conf = write_conf(d, checks)
         rc, r, err = run_once(conf, [])
         res.check("exit status 1 when some check fails", rc == 1, (rc, err))
@@ -238,7 +239,7 @@ def main():
             outcome("dns-refused", "down", "dns: rcode REFUSED")
             outcome("dns-servfail", "down", "dns: rcode SERVFAIL")
         else:
-            print("skipped DNS: unbound is not installed")
+            res.skip("DNS", "unbound is not installed")
         if py:
             outcome("smtp-plain", "up")
             outcome("smtp-optional", "up")
@@ -252,7 +253,7 @@ def main():
             outcome("smtp-banner", "down", "smtp: banner 554")
             outcome("smtp-refused", "down", "connect: connection refused")
         else:
-            print("skipped SMTP: python3-aiosmtpd is not installed")
+            res.skip("SMTP", "python3-aiosmtpd is not installed")
     finally:
         for p in procs:
             if hasattr(p, "stop"):

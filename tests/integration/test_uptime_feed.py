@@ -10,7 +10,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 DOWN = threading.Event()
@@ -53,16 +53,23 @@ components:
         res.check("days before start_date are grey",
                   all(d["color"] == "grey" for d in leg["days"]), leg["days"][-1])
         h.start_agent("r1")
-        wait_until(lambda: h.region_states("api-http") == {"r1": "up"}, 20)
+        wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
+                 "api-http up in r1")
         DOWN.set()
         ok = wait_until(lambda: json.loads(http_get(h.url("/api/v2/summary.json"))[1])
                         ["components"][0]["status"] == "major_outage", 20)
         res.check("outage detected", ok, "")
-        time.sleep(3)
+        # Let the outage last until today's figure holds 2 s of it.
+        res.check("today's major-outage seconds grow during the outage",
+                  wait_until(lambda: uptime(h)["days"][-1]["major_s"] >= 2, 15),
+                  uptime(h)["days"][-1])
         DOWN.clear()
-        wait_until(lambda: json.loads(http_get(h.url("/api/v2/summary.json"))[1])
-                   ["components"][0]["status"] == "operational", 20)
-        time.sleep(1.5)
+        wait_for(lambda: json.loads(http_get(h.url("/api/v2/summary.json"))[1])
+                 ["components"][0]["status"] == "operational", 20,
+                 "the component operational again")
+        res.check("today's bar turns from green",
+                  wait_until(lambda: uptime(h)["days"][-1]["color"] != "green", 10),
+                  uptime(h)["days"][-1])
         today = uptime(h)["days"][-1]
         res.check("today has data and major-outage seconds",
                   today["uptime"] is not None and today["major_s"] >= 2
@@ -74,6 +81,8 @@ components:
                   (uptime(h)["uptime_90d"], today["uptime"]))
         before = today
         h.stop("collector")
+        # The collector's own outage, which is what is measured here: it
+        # must last over a second to count as no data.
         time.sleep(2)
         h.start_collector()
         after = uptime(h)["days"][-1]

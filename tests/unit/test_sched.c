@@ -1,6 +1,7 @@
 /*
  * test_sched.c - the scheduler: phases spread over the interval, plan
- * diffs, and a real loop run (HTTP checks against a closed loopback port)
+ * diffs, and a real loop run (HTTP checks against a closed loopback port),
+ * driven step by step on what happened rather than on elapsed time,
  * showing removed checks stop, kept ones keep running, and closing leaves
  * no live handle.
  */
@@ -88,6 +89,7 @@ struct counts {
     int a, b, c;
     int b_after_removal;
     int removed;
+    int a_at_change;
 };
 
 static void
@@ -108,43 +110,53 @@ on_result(const struct check_result *r, void *arg)
     assert_int_equal(r->outcome, OUTCOME_DOWN); /* port 1 refuses */
 }
 
-struct phase_ctx {
-    uv_loop_t *loop;
-    struct sched *s;
+struct close_ctx {
     struct curl_uv *cu;
-    struct counts *n;
-    int step;
 };
 
 static void
 closed(void *arg)
 {
-    struct phase_ctx *p = arg;
+    struct close_ctx *p = arg;
 
     curl_uv_close(p->cu, NULL, NULL);
 }
 
-static void
-on_step(uv_timer_t *t)
+static int
+both_ran(const struct counts *n)
 {
-    struct phase_ctx *p = t->data;
-    struct check plan[2];
+    return n->a > 0 && n->b > 0;
+}
 
-    if (p->step == 0) {
-        /* Both checks ran; now drop b, keep a, add c. */
-        assert_true(p->n->a > 0);
-        assert_true(p->n->b > 0);
-        make_check(&plan[0], "a", "http://127.0.0.1:1/");
-        make_check(&plan[1], "c", "http://127.0.0.1:1/");
-        assert_int_equal(sched_apply_plan(p->s, plan, 2), 0);
-        assert_int_equal(sched_count(p->s), 2);
-        p->n->removed = 1;
-        p->step = 1;
-        return;
+static int
+kept_and_added_ran(const struct counts *n)
+{
+    /* a ran twice more after the change (b, on the same interval, had
+     * its chances), and the added c ran. */
+    return n->a > n->a_at_change + 1 && n->c > 0;
+}
+
+/*
+ * Runs the loop one step at a time until cond() holds: the test follows
+ * what happened, not how long it took, so a loaded machine only makes it
+ * slower. The scheduler keeps a timer armed while it has checks, so every
+ * UV_RUN_ONCE returns. 30 s of wall time is a hang, not a slow machine.
+ */
+static void
+run_until(uv_loop_t *loop, int (*cond)(const struct counts *),
+          const struct counts *n, const char *what)
+{
+    uint64_t end;
+
+    uv_update_time(loop);
+    end = uv_now(loop) + 30000;
+    while (!cond(n)) {
+        if (uv_now(loop) > end) {
+            fail_msg("no %s after 30 s (a=%d b=%d c=%d)", what, n->a, n->b,
+                     n->c);
+        }
+        uv_run(loop, UV_RUN_ONCE);
     }
-    uv_timer_stop(t);
-    uv_close((uv_handle_t *)t, NULL);
-    sched_close(p->s, closed, p);
 }
 
 static void
@@ -153,9 +165,9 @@ test_loop_apply_and_close(void **state)
     uv_loop_t loop;
     struct probe_env env;
     struct counts n;
-    struct phase_ctx p;
+    struct close_ctx cc;
+    struct sched *s;
     struct check plan[2];
-    uv_timer_t t;
 
     (void)state;
     memset(&n, 0, sizeof(n));
@@ -165,24 +177,28 @@ test_loop_apply_and_close(void **state)
     env.loop = &loop;
     env.curl = curl_uv_new(&loop);
     assert_non_null(env.curl);
-    memset(&p, 0, sizeof(p));
-    p.loop = &loop;
-    p.cu = env.curl;
-    p.n = &n;
-    p.s = sched_new(&env, on_result, &n);
-    assert_non_null(p.s);
+    cc.cu = env.curl;
+    s = sched_new(&env, on_result, &n);
+    assert_non_null(s);
     make_check(&plan[0], "a", "http://127.0.0.1:1/");
     make_check(&plan[1], "b", "http://127.0.0.1:1/");
-    assert_int_equal(sched_apply_plan(p.s, plan, 2), 0);
+    assert_int_equal(sched_apply_plan(s, plan, 2), 0);
     /* The scheduler copied the plan: changing ours changes nothing. */
     plan[0].id[0] = 'z';
-    uv_timer_init(&loop, &t);
-    t.data = &p;
-    uv_timer_start(&t, on_step, 700, 700);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_true(n.a > 1);
-    assert_true(n.c > 0);
+    run_until(&loop, both_ran, &n, "result of both a and b");
+
+    /* Drop b, keep a, add c. */
+    make_check(&plan[0], "a", "http://127.0.0.1:1/");
+    make_check(&plan[1], "c", "http://127.0.0.1:1/");
+    assert_int_equal(sched_apply_plan(s, plan, 2), 0);
+    assert_int_equal(sched_count(s), 2);
+    n.removed = 1;
+    n.a_at_change = n.a;
+    run_until(&loop, kept_and_added_ran, &n, "run of a and c after the change");
     assert_int_equal(n.b_after_removal, 0);
+
+    sched_close(s, closed, &cc);
+    uv_run(&loop, UV_RUN_DEFAULT);
     /* Close loop, assert zero live handles. */
     assert_int_equal(uv_loop_close(&loop), 0);
     curl_global_cleanup();

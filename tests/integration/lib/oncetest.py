@@ -4,6 +4,9 @@ import json
 import os
 import subprocess
 
+# One Results for every test: it also counts daemon problems and skips.
+from pharos_harness import Results  # noqa: F401
+
 BUILD = os.environ.get("PH_BUILD_DIR",
                        os.path.abspath(os.path.join(os.path.dirname(__file__),
                                                     "..", "..", "..", "build")))
@@ -34,18 +37,3 @@ def run_once(conf, ids, extra=()):
         r = json.loads(line)
         out[r["id"]] = r
     return p.returncode, out, p.stderr
-
-
-class Results:
-    def __init__(self):
-        self.items = []
-
-    def check(self, name, cond, detail=""):
-        self.items.append((name, bool(cond)))
-        print(("ok   " if cond else "FAIL ") + name +
-              (f": {detail}" if detail and not cond else ""), flush=True)
-
-    def finish(self):
-        failed = sum(1 for _, ok in self.items if not ok)
-        print(f"{len(self.items) - failed} passed, {failed} failed")
-        return 1 if failed else 0

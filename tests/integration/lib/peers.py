@@ -33,6 +33,24 @@ def wait_port(port, timeout=10):
     return False
 
 
+def wait_dns(port, timeout=10):
+    """Waits until a DNS server on 127.0.0.1:port answers a query (any
+    answer: the server is up)."""
+    query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+             b"\x06pharos\x04test\x00\x00\x01\x00\x01")
+    end = time.time() + timeout
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        while time.time() < end:
+            try:
+                s.sendto(query, ("127.0.0.1", port))
+                if s.recv(512)[:2] == b"\x12\x34":
+                    return True
+            except OSError:   # refused (not bound yet) or timed out
+                time.sleep(0.05)
+    return False
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True,
                           timeout=60, **kw)
@@ -150,6 +168,9 @@ class Unbound:
         self.p = subprocess.Popen(["unbound", "-d", "-c", conf],
                                   stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
+        if not wait_dns(port):
+            self.stop()
+            raise RuntimeError(f"unbound did not answer on port {port}")
 
     def stop(self):
         if self.p.poll() is None:

@@ -5,9 +5,22 @@ with one agent per region (random tokens, stored only as token files);
 start_collector()/start_agent() start the real binaries from
 $PH_BUILD_DIR/bin; stop_all() stops everything (SIGTERM, then SIGKILL).
 Every wait is bounded.
+
+The daemons are judged, not just used: stop_all() reports a problem when
+a process it started exited non-zero (unless the test declared it: kill()
+for a deliberate SIGKILL, expect_exit() for a deliberate failure) or when
+one of its logs holds a sanitizer report. Results.finish() counts those
+problems as failed checks, and a failed run keeps its temp dir and prints
+the tails of the logs.
+
+Skips are skips: skip() and Results.skip() end the test with exit status
+77 (ctest's SKIP_RETURN_CODE), or 1 when CI=true, where nothing may be
+skipped. A test that ran no check fails.
 """
 import json
 import os
+import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import secrets
@@ -47,6 +60,91 @@ def http_get(url, method="GET", data=None, headers=None, timeout=5,
     return code, body
 
 
+SKIP_RC = 77
+# Lines that sanitizers print when they find something (ASan, LSan, UBSan,
+# TSan). Any of them in a daemon's log fails the test.
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+                          r"runtime error:|WARNING: ThreadSanitizer")
+# Problems found by stop_all() in this process, read by Results.finish().
+_problems = []
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip(why):
+    """Ends the whole test as skipped (exit 77), or failed under CI."""
+    print(f"SKIP: {why}")
+    if in_ci():
+        print("FAIL: CI=true, where a skip is a failure")
+        print("0 passed, 1 failed, 1 skipped")
+        sys.exit(1)
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(SKIP_RC)
+
+
+def take_problems():
+    """Returns and forgets the daemon problems found so far (for the
+    harness self-test, which provokes them on purpose)."""
+    got = list(_problems)
+    del _problems[:]
+    return got
+
+
+class Results:
+    """check() records one named assertion; skip() records a part that
+    could not run; finish() prints the counts and returns the exit status."""
+
+    def __init__(self):
+        self.items = []
+        self.skipped = []
+
+    def check(self, name, cond, detail=""):
+        self.items.append((name, bool(cond)))
+        print(("ok   " if cond else "FAIL ") + name +
+              (f": {detail}" if detail and not cond else ""), flush=True)
+        return bool(cond)
+
+    def skip(self, name, why):
+        """Records a part of the test that could not run. Under CI that is
+        a failure unless `name` is listed in $PH_CI_ALLOWED_SKIPS (comma
+        separated; .ci/run says why each entry is there)."""
+        allowed = [n.strip() for n in
+                   os.environ.get("PH_CI_ALLOWED_SKIPS", "").split(",")]
+        if in_ci() and name in allowed:
+            print(f"SKIP {name}: {why} (allowed under CI by "
+                  "PH_CI_ALLOWED_SKIPS)", flush=True)
+            self.allowed_skips = getattr(self, "allowed_skips", 0) + 1
+            return
+        self.skipped.append(name)
+        print(f"SKIP {name}: {why}", flush=True)
+
+    def finish(self):
+        for p in take_problems():
+            self.check("daemon: " + p, False)
+        if not self.items and not self.skipped and not getattr(
+                self, "allowed_skips", 0):
+            self.check("the test ran at least one check", False)
+        failed = sum(1 for _, ok in self.items if not ok)
+        if self.skipped and in_ci():
+            self.check(f"nothing skipped under CI ({len(self.skipped)} were)",
+                       False)
+            failed += 1
+        print(f"{len(self.items) - failed} passed, {failed} failed"
+              + (f", {len(self.skipped)} skipped" if self.skipped else ""))
+        if failed:
+            return 1
+        return SKIP_RC if self.skipped else 0
+
+
+def wait_for(pred, timeout_s, what, interval_s=0.2):
+    """wait_until() that raises TimeoutError naming `what` on timeout, for
+    waits that set up a later check rather than being one."""
+    if not wait_until(pred, timeout_s, interval_s):
+        raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
+
+
 def wait_until(pred, timeout_s, interval_s=0.2):
     end = time.time() + timeout_s
     while time.time() < end:
@@ -69,6 +167,7 @@ class Harness:
         self.procs = {}
         self.tokens = {}
         self.logs = {}
+        self.runs = []        # every process started, in order: _Run
         self.conf_path = os.path.join(self.dir, "pharos.yml")
 
     def bin(self, name):
@@ -112,11 +211,34 @@ class Harness:
         with open(self.conf_path, "w") as f:
             f.write(text)
 
-    def _start(self, key, argv):
-        log = open(os.path.join(self.dir, f"{key}.log"), "w")
-        self.logs[key] = log.name
-        self.procs[key] = subprocess.Popen(argv, stdout=log, stderr=log)
-        return self.procs[key]
+    def _start(self, key, argv, env=None):
+        # A restarted process gets a new log, so that the first run's log
+        # (and any sanitizer report in it) is still there to be judged.
+        n = sum(1 for r in self.runs if r.key == key)
+        name = f"{key}.log" if n == 0 else f"{key}.{n + 1}.log"
+        with open(os.path.join(self.dir, name), "w") as log:
+            p = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
+        return self.adopt(key, p, log.name)
+
+    def adopt(self, key, proc, log=None):
+        """Puts a process started by the test under the harness: stopped
+        by stop_all() and judged by its exit status and its log."""
+        self.procs[key] = proc
+        if log:
+            self.logs[key] = log
+        self.runs.append(_Run(key, proc, log))
+        return proc
+
+    def _run_of(self, proc):
+        for r in self.runs:
+            if r.proc is proc:
+                return r
+        return None
+
+    def expect_exit(self, key, *codes):
+        """Declares that the running process `key` may end with one of
+        these exit statuses (negative: killed by that signal)."""
+        self._run_of(self.procs[key]).allowed.update(codes)
 
     def start_collector(self):
         self._start("collector", [self.bin("pharos-collector"), "-c",
@@ -139,23 +261,84 @@ class Harness:
                            [self.bin("pharos-agent"), "run", "-c", conf])
 
     def stop(self, key, sig=signal.SIGTERM):
+        """Signals `key` and waits for it; returns its exit status (None
+        when it had already exited: the status is still judged)."""
         p = self.procs.pop(key, None)
-        if p is None or p.poll() is not None:
+        if p is None:
             return None
+        run = self._run_of(p)
+        if run is None:
+            run = _Run(key, p, None)
+            self.runs.append(run)
+        if p.poll() is not None:
+            return None
+        if sig == signal.SIGKILL:
+            run.allowed.add(-signal.SIGKILL)
         p.send_signal(sig)
         try:
             return p.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            run.problems.append(f"did not exit within 10 s of signal {sig}")
             p.kill()
             return p.wait(timeout=10)
 
+    def kill(self, key):
+        """A deliberate kill -9 (a crash): not counted against `key`."""
+        return self.stop(key, signal.SIGKILL)
+
+    def problems(self):
+        """What went wrong with the processes that have ended: non-zero
+        exits nobody declared, and sanitizer reports in their logs."""
+        out = []
+        for r in self.runs:
+            rc = r.proc.poll()
+            if rc is None:
+                continue
+            what = f"{r.key} (pid {r.proc.pid}"
+            what += f", log {r.log})" if r.log else ")"
+            out += [f"{what} {p}" for p in r.problems]
+            if rc != 0 and rc not in r.allowed:
+                how = (f"was killed by signal {-rc}" if rc < 0
+                       else f"exited with status {rc}")
+                out.append(f"{what} {how}")
+            for line in r.sanitizer_lines():
+                out.append(f"{what} sanitizer: {line}")
+        return out
+
     def stop_all(self):
+        """Stops everything, judges every process this harness started and
+        returns the problems (also recorded for Results.finish()). Keeps
+        the temp dir when there were problems, an exception is escaping the
+        test, or PH_KEEP_TMP is set."""
         for key in list(self.procs):
             if key != "collector":
                 self.stop(key)
         self.stop("collector")
-        if os.environ.get("PH_KEEP_TMP") is None:
+        found = self.problems()
+        _problems.extend(found)
+        # Called from a `finally:` while an exception escapes the test.
+        aborted = sys.exc_info()[0] is not None
+        if found or aborted:
+            for p in found:
+                print(f"FAIL daemon: {p}", flush=True)
+            self.dump_logs()
+            print(f"logs kept in {self.dir}", flush=True)
+        elif os.environ.get("PH_KEEP_TMP") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
+        return found
+
+    def metric(self, name):
+        """The value of an unlabelled metric from /metrics, or None."""
+        for line in http_get(self.url("/metrics"))[1].decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    def outbox_drained(self):
+        """True when no notification waits in the outbox. Outbox rows are
+        written with the change that causes them (before the API answers),
+        so once this holds after a change, nothing more will be sent."""
+        return self.metric("pharos_notify_outbox_backlog") == 0
 
     def region_states(self, check_id):
         doc = json.loads(http_get(self.url("/api/v2/regions.json"))[1])
@@ -165,14 +348,36 @@ class Harness:
         return {}
 
     def dump_logs(self):
-        for key, path in self.logs.items():
+        for r in self.runs:
+            if not r.log:
+                continue
             try:
                 # Logs may quote hostile input that is not UTF-8.
-                with open(path, errors="replace") as f:
+                with open(r.log, errors="replace") as f:
                     tail = f.read()[-4000:]
             except OSError:
                 continue
-            print(f"----- {key} log -----\n{tail}")
+            print(f"----- {r.log} (tail) -----\n{tail}", flush=True)
+
+
+class _Run:
+    """One process started (or adopted) by a Harness."""
+
+    def __init__(self, key, proc, log):
+        self.key = key
+        self.proc = proc
+        self.log = log
+        self.allowed = {0}
+        self.problems = []
+
+    def sanitizer_lines(self):
+        if not self.log:
+            return []
+        try:
+            with open(self.log, errors="replace") as f:
+                return [ln.strip() for ln in f if SANITIZER_RE.search(ln)][:5]
+        except OSError:
+            return []
 
 
 def serve_target(port, respond=None):
