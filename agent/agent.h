@@ -1,8 +1,9 @@
 /*
  * agent.h - the agent process and its configuration (agent.yml).
  *
- * The agent knows only the collector URL, its token and a few local
- * settings; its checks come from the collector's plan.
+ * The agent knows only the collector URLs (one, or several to fail over
+ * between, the first preferred), its token and a few local settings; its
+ * checks come from the collector's plan.
  */
 #ifndef PH_AGENT_H
 #define PH_AGENT_H
@@ -13,8 +14,13 @@
 #include "conf.h"
 #include "probe.h"
 
+/* Collector URLs an agent may list (collector: [a, b, ...]). */
+#define AGENT_COLLECTORS_MAX 8
+
 struct agent_conf {
-    char *collector;          /* base URL of the collector */
+    char *collectors[AGENT_COLLECTORS_MAX]; /* base URLs, first preferred */
+    size_t ncollectors;
+    uint32_t collector_retry_ms; /* on a fallback: retry the first after */
     char *token_file;         /* file holding the bearer token */
     char *token_env;          /* or an environment variable */
     char *ca_file;            /* CA bundle for an https collector */
@@ -46,6 +52,7 @@ struct agent {
     int closing;
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_signal_t sigusr1;      /* logs the link status */
 };
 
 /* Loads path into *ret (zeroed first), reading the token. Errors go to

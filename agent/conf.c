@@ -11,9 +11,82 @@
 #include "ph_err.h"
 #include "token.h"
 
+/* collector: one URL, or a list of them (the first is preferred). Each
+ * must be http:// or https://, and none may repeat. */
+static int
+collectors_decode(const struct conf_opt *o, const struct conf_node *n,
+                  void *base, const char *file, struct conf_errs *errs)
+{
+    struct agent_conf *c = base;
+    char *items[AGENT_COLLECTORS_MAX];
+    size_t count = 0;
+    const char *msg = NULL;
+
+    if (conf_string_list(n, items, AGENT_COLLECTORS_MAX, &count, o->key,
+                         file, errs) != 0) {
+        return -1;
+    }
+    if (count == 0) {
+        msg = "'collector': at least one URL is required";
+    }
+    for (size_t i = 0; i < count && msg == NULL; i++) {
+        if (strncmp(items[i], "http://", 7) != 0 &&
+            strncmp(items[i], "https://", 8) != 0) {
+            msg = "collector must be an http:// or https:// URL";
+        }
+        for (size_t j = 0; j < i && msg == NULL; j++) {
+            if (strcmp(items[i], items[j]) == 0) {
+                msg = "'collector': the same URL is listed twice";
+            }
+        }
+    }
+    if (msg != NULL) {
+        conf_err(errs, file, n->line, n->col, "%s", msg);
+        while (count > 0) {
+            ph_free(items[--count]);
+        }
+        return -1;
+    }
+    memcpy(c->collectors, items, count * sizeof(*items));
+    c->ncollectors = count;
+    return 0;
+}
+
+static void
+collectors_print(const struct conf_opt *o, const void *base,
+                 const char *indent, struct buf *out)
+{
+    const struct agent_conf *c = base;
+
+    conf_print_list(out, indent, o->key,
+                    (const char *const *)c->collectors, c->ncollectors);
+}
+
+static void
+collectors_free(const struct conf_opt *o, void *base)
+{
+    struct agent_conf *c = base;
+
+    (void)o;
+    while (c->ncollectors > 0) {
+        c->ncollectors--;
+        ph_free(c->collectors[c->ncollectors]);
+        c->collectors[c->ncollectors] = NULL;
+    }
+}
+
+static const struct conf_custom collectors_custom = {
+    collectors_decode, collectors_print, collectors_free, NULL, NULL, NULL};
+
 static const struct conf_opt agent_opts[] = {
-    {"collector", CONF_T_STR, offsetof(struct agent_conf, collector), NULL,
-     0, 0, 1, NULL, "base URL of the collector (http:// or https://)"},
+    {"collector", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &collectors_custom,
+     "base URL of the collector (http:// or https://), or a list of them: "
+     "the agent uses the first it can reach, the first of all preferred"},
+    {"collector_retry", CONF_T_DURATION,
+     offsetof(struct agent_conf, collector_retry_ms), "30s", 1000, 3600000,
+     0, NULL,
+     "while on a fallback collector, how often the first one is tried "
+     "again (jittered between 1x and 2x)"},
     {"token_file", CONF_T_STR, offsetof(struct agent_conf, token_file), NULL,
      0, 0, 0, NULL, "file holding this agent's token"},
     {"token_env", CONF_T_STR, offsetof(struct agent_conf, token_env), NULL, 0,
@@ -114,12 +187,6 @@ agent_conf_load(const char *path, struct agent_conf *ret,
         return PH_ECONF;
     }
     rc = conf_decode(agent_opts, root, ret, path, errs);
-    if (rc == 0 && strncmp(ret->collector, "http://", 7) != 0 &&
-        strncmp(ret->collector, "https://", 8) != 0) {
-        conf_err(errs, path, root->line, root->col,
-                 "collector must be an http:// or https:// URL");
-        rc = PH_ECONF;
-    }
     if (rc == 0 && ret->token_file != NULL) {
         char *full = relative_to(path, ret->token_file);
         rc = full == NULL ? PH_ENOMEM
@@ -166,6 +233,6 @@ agent_conf_load(const char *path, struct agent_conf *ret,
 void
 agent_conf_free(struct agent_conf *c)
 {
-    conf_free_strings(agent_opts, c);
+    conf_free_fields(agent_opts, c);
     memset(c->token, 0, sizeof(c->token));
 }

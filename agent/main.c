@@ -97,6 +97,7 @@ report_closed(void *arg)
     struct agent *a = arg;
 
     /* Probes and reporter are gone: now curl's handles can go. */
+    a->report = NULL;
     curl_uv_close(a->curl, curl_closed, NULL);
     a->curl = NULL;
 }
@@ -124,6 +125,30 @@ on_stop_signal(uv_signal_t *s, int signum)
     sched_close(a->sched, sched_closed, a);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigusr1, NULL);
+}
+
+/* SIGUSR1: one line with the link's state (kill -USR1 $(pidof
+ * pharos-agent), then read the log). */
+static void
+on_status_signal(uv_signal_t *s, int signum)
+{
+    struct agent *a = s->data;
+    struct report_stats st;
+
+    (void)signum;
+    if (a->report == NULL) {
+        return;
+    }
+    report_get_stats(a->report, &st);
+    log_info("agent: status: collector %s (%zu of %zu), %llu switches, "
+             "%llu results sent, %llu queued, %llu dropped, %llu failed "
+             "requests, next seq %llu",
+             st.collector, st.collector_idx + 1, a->conf.ncollectors,
+             (unsigned long long)st.switches, (unsigned long long)st.sent,
+             (unsigned long long)st.queued, (unsigned long long)st.dropped,
+             (unsigned long long)st.failures,
+             (unsigned long long)st.next_seq);
 }
 
 static int
@@ -173,7 +198,9 @@ run(const char *conf_path, int debug)
     a.env.source_address = a.conf.source_address;
     a.sched = sched_new(&a.env, on_result, &a);
     memset(&ro, 0, sizeof(ro));
-    ro.collector_url = a.conf.collector;
+    ro.collector_urls = (const char *const *)a.conf.collectors;
+    ro.ncollectors = a.conf.ncollectors;
+    ro.collector_retry_ms = a.conf.collector_retry_ms;
     ro.token = a.conf.token;
     ro.ca_file = a.conf.ca_file;
     ro.version = PH_VERSION;
@@ -206,8 +233,25 @@ run(const char *conf_path, int debug)
     a.sigterm.data = &a;
     uv_signal_start(&a.sigint, on_stop_signal, SIGINT);
     uv_signal_start(&a.sigterm, on_stop_signal, SIGTERM);
-    log_info("agent %s starting, collector %s", PH_VERSION,
-             a.conf.collector);
+    uv_signal_init(&loop, &a.sigusr1);
+    a.sigusr1.data = &a;
+    uv_signal_start(&a.sigusr1, on_status_signal, SIGUSR1);
+    if (a.conf.ncollectors > 1) {
+        char list[1024] = "";
+        size_t off = 0;
+
+        for (size_t i = 1; i < a.conf.ncollectors && off < sizeof(list);
+             i++) {
+            int n = snprintf(list + off, sizeof(list) - off, "%s%s",
+                             i > 1 ? ", " : "", a.conf.collectors[i]);
+            off += n > 0 ? (size_t)n : 0;
+        }
+        log_info("agent %s starting, collector %s (fallbacks: %s)",
+                 PH_VERSION, a.conf.collectors[0], list);
+    } else {
+        log_info("agent %s starting, collector %s", PH_VERSION,
+                 a.conf.collectors[0]);
+    }
     report_start(a.report);
 
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -17,6 +17,11 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
 #define XFER_TIMEOUT_MS 30000
+/* At most SWITCH_LOG_MAX "now using collector X" lines per
+ * SWITCH_LOG_MS (a flapping link); the next logged one says how many
+ * changes went unlogged. */
+#define SWITCH_LOG_MS 60000
+#define SWITCH_LOG_MAX 4
 
 enum xfer_kind { XFER_PLAN, XFER_RESULTS };
 
@@ -31,14 +36,22 @@ struct xfer {
     size_t nresults;        /* results in this batch */
     uint64_t first_rid;     /* record id of its first result */
     uint64_t seq;
+    size_t coll;            /* index of the collector it went to */
+    int probe;              /* plan fetch probing the preferred collector */
 };
 
 struct report {
     uv_loop_t *loop;
     struct curl_uv *cu;
     struct report_opts opts;
-    char *plan_url;
-    char *results_url;
+    char **plan_urls;       /* one per collector */
+    char **results_urls;
+    size_t ncoll;
+    size_t cur;             /* the collector in use */
+    size_t round_fails;     /* failovers since the last success */
+    int64_t switch_window_ms;   /* start of the current log window */
+    uint32_t switch_window_n;   /* switch lines logged in it */
+    uint64_t switches_unlogged;
     char *auth_header;
     report_plan_cb plan_cb;
     void *arg;
@@ -73,6 +86,7 @@ struct report {
     uv_timer_t send_timer;
     uv_timer_t hb_timer;    /* heartbeat: an empty batch when idle */
     uv_timer_t drain_timer; /* deadline of report_drain() */
+    uv_timer_t pref_timer;  /* on a fallback: probe the first collector */
     int draining;
     report_closed_cb drain_cb;
     void *drain_arg;
@@ -111,14 +125,35 @@ join(const char *base, const char *path)
     return s;
 }
 
+/* Frees what report_new() allocated; r may be half built. */
+static void
+report_free(struct report *r)
+{
+    for (size_t i = 0; i < r->ncoll; i++) {
+        if (r->plan_urls != NULL) {
+            ph_free(r->plan_urls[i]);
+        }
+        if (r->results_urls != NULL) {
+            ph_free(r->results_urls[i]);
+        }
+    }
+    ph_free(r->plan_urls);
+    ph_free(r->results_urls);
+    ph_free(r->auth_header);
+    ph_free(r->q);
+    ph_free(r);
+}
+
 struct report *
 report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
            report_plan_cb plan_cb, void *arg)
 {
     struct report *r = ph_calloc(1, sizeof(*r));
     size_t alen;
+    int bad = 0;
 
-    if (r == NULL) {
+    if (r == NULL || opts->ncollectors == 0) {
+        ph_free(r);
         return NULL;
     }
     r->loop = loop;
@@ -127,19 +162,22 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     r->spool = opts->spool;
     r->plan_cb = plan_cb;
     r->arg = arg;
-    r->plan_url = join(opts->collector_url, "/v1/agent/plan");
-    r->results_url = join(opts->collector_url, "/v1/agent/results");
+    r->ncoll = opts->ncollectors;
+    r->plan_urls = ph_calloc(r->ncoll, sizeof(*r->plan_urls));
+    r->results_urls = ph_calloc(r->ncoll, sizeof(*r->results_urls));
+    bad = r->plan_urls == NULL || r->results_urls == NULL;
+    for (size_t i = 0; i < r->ncoll && !bad; i++) {
+        r->plan_urls[i] = join(opts->collector_urls[i], "/v1/agent/plan");
+        r->results_urls[i] = join(opts->collector_urls[i],
+                                  "/v1/agent/results");
+        bad = r->plan_urls[i] == NULL || r->results_urls[i] == NULL;
+    }
     alen = strlen(opts->token) + 32;
     r->auth_header = ph_malloc(alen);
     r->qcap = 256;
     r->q = ph_calloc(r->qcap, sizeof(*r->q));
-    if (r->plan_url == NULL || r->results_url == NULL ||
-        r->auth_header == NULL || r->q == NULL) {
-        ph_free(r->plan_url);
-        ph_free(r->results_url);
-        ph_free(r->auth_header);
-        ph_free(r->q);
-        ph_free(r);
+    if (bad || r->auth_header == NULL || r->q == NULL) {
+        report_free(r);
         return NULL;
     }
     snprintf(r->auth_header, alen, "Authorization: Bearer %s", opts->token);
@@ -147,10 +185,12 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     uv_timer_init(loop, &r->send_timer);
     uv_timer_init(loop, &r->hb_timer);
     uv_timer_init(loop, &r->drain_timer);
+    uv_timer_init(loop, &r->pref_timer);
     r->drain_timer.data = r;
     r->plan_timer.data = r;
     r->send_timer.data = r;
     r->hb_timer.data = r;
+    r->pref_timer.data = r;
     return r;
 }
 
@@ -392,29 +432,126 @@ jitter(uint32_t ms)
     return ms - span + (uint32_t)(random() % (2 * span));
 }
 
+/* A connection error, a timeout or a 5xx: the collector did not answer,
+ * another one may. Anything else (a 4xx above all) is an answer. */
+static int
+is_unreachable(CURLcode cc, long code)
+{
+    return cc != CURLE_OK || code >= 500;
+}
+
+static void on_pref_timer(uv_timer_t *t);
+
+/* Arms the probe of the preferred collector: collector_retry_ms plus up
+ * to as much again, so agents that failed over together come back
+ * spread out. */
 static void
-link_failed(struct report *r, const char *what, const char *detail)
+arm_pref_timer(struct report *r)
+{
+    uint32_t base = r->opts.collector_retry_ms;
+
+    if (r->closing || r->cur == 0) {
+        return;
+    }
+    if (base == 0) {
+        base = 30000;
+    }
+    uv_timer_start(&r->pref_timer, on_pref_timer,
+                   base + (uint32_t)(random() % (base + 1)), 0);
+}
+
+/* Makes collector idx the current one: the next plan fetch and the next
+ * batch go there. Logged at most once per SWITCH_LOG_MS. */
+static void
+switch_to(struct report *r, size_t idx, const char *why)
+{
+    int64_t now = time_mono_ms();
+    size_t old = r->cur;
+
+    if (idx == r->cur || idx >= r->ncoll) {
+        return;
+    }
+    r->cur = idx;
+    r->stats.switches++;
+    if (r->switch_window_n == 0 || now - r->switch_window_ms >= SWITCH_LOG_MS) {
+        r->switch_window_ms = now;
+        r->switch_window_n = 0;
+    }
+    if (r->switch_window_n < SWITCH_LOG_MAX) {
+        if (r->switches_unlogged > 0) {
+            log_warnx("report: collector %s %s; now using %s (switch %llu, "
+                      "%llu more not logged)",
+                      r->opts.collector_urls[old], why,
+                      r->opts.collector_urls[idx],
+                      (unsigned long long)r->stats.switches,
+                      (unsigned long long)r->switches_unlogged);
+        } else {
+            log_warnx("report: collector %s %s; now using %s (switch %llu)",
+                      r->opts.collector_urls[old], why,
+                      r->opts.collector_urls[idx],
+                      (unsigned long long)r->stats.switches);
+        }
+        r->switch_window_n++;
+        r->switches_unlogged = 0;
+    } else {
+        r->switches_unlogged++;
+    }
+    if (idx == 0) {
+        uv_timer_stop(&r->pref_timer);
+    } else if (old == 0 || !uv_is_active((uv_handle_t *)&r->pref_timer)) {
+        arm_pref_timer(r);
+    }
+    /* The plan follows the collector: ask the new one now (it also says
+     * which seq it holds). */
+    if (!r->closing && !r->draining && r->plan_xfer == NULL) {
+        uv_timer_start(&r->plan_timer, on_plan_timer, 0, 0);
+    }
+}
+
+/*
+ * Accounts a failed transfer x and returns how long to wait before the
+ * next attempt. An unreachable collector (see is_unreachable) makes the
+ * next one current, tried at once until every collector failed in a row;
+ * then, as with a single collector, the backoff doubles. A failure of a
+ * transfer to a collector no longer current changes nothing.
+ */
+static uint32_t
+link_failed(struct report *r, const struct xfer *x, int unreachable,
+            const char *what, const char *detail)
 {
     r->stats.failures++;
+    if (x->coll != r->cur) {
+        return 0;
+    }
+    if (unreachable && r->ncoll > 1) {
+        switch_to(r, (r->cur + 1) % r->ncoll, "does not answer");
+        if (++r->round_fails < r->ncoll) {
+            return 0;
+        }
+        r->round_fails = 0;
+    }
     r->backoff_ms = r->backoff_ms == 0 ? BACKOFF_MIN_MS : r->backoff_ms * 2;
     if (r->backoff_ms > BACKOFF_MAX_MS) {
         r->backoff_ms = BACKOFF_MAX_MS;
     }
     if (!r->link_failing || r->stats.failures % 20 == 0) {
-        log_warnx("report: %s failed: %s (retrying in %u ms)", what, detail,
-                  r->backoff_ms);
+        log_warnx("report: %s failed: %s%s (retrying in %u ms)", what, detail,
+                  r->ncoll > 1 ? " on every collector" : "", r->backoff_ms);
     }
     r->link_failing = 1;
+    return jitter(r->backoff_ms);
 }
 
 static void
 link_ok(struct report *r)
 {
     if (r->link_failing) {
-        log_info("report: collector reachable again");
+        log_info("report: collector %s reachable again",
+                 r->opts.collector_urls[r->cur]);
     }
     r->link_failing = 0;
     r->backoff_ms = 0;
+    r->round_fails = 0;
 }
 
 static void
@@ -429,9 +566,19 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
 
     r->plan_xfer = NULL;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    if (x->probe) {
+        if (cc != CURLE_OK || (code != 200 && code != 304)) {
+            /* Still away: stay where we are, quietly. */
+            log_debug("report: preferred collector %s: %s",
+                      r->opts.collector_urls[x->coll],
+                      cc != CURLE_OK ? curl_easy_strerror(cc) : "not 2xx");
+            arm_pref_timer(r);
+            goto out;
+        }
+        switch_to(r, x->coll, "is a fallback, the first answers again");
+    }
     if (cc != CURLE_OK) {
-        link_failed(r, "plan fetch", curl_easy_strerror(cc));
-        next = jitter(r->backoff_ms);
+        next = link_failed(r, x, 1, "plan fetch", curl_easy_strerror(cc));
     } else if (code == 304) {
         link_ok(r);
     } else if (code == 200) {
@@ -462,24 +609,28 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
             schedule_send(r, 0);
         }
     } else if (code == 401) {
-        log_warnx("report: collector rejected our token (401)");
-        link_failed(r, "plan fetch", "unauthorized");
+        log_warnx("report: collector %s rejected our token (401)",
+                  r->opts.collector_urls[x->coll]);
+        link_failed(r, x, 0, "plan fetch", "unauthorized");
         next = BACKOFF_MAX_MS;
     } else {
         char detail[32];
         snprintf(detail, sizeof(detail), "HTTP %ld", code);
-        link_failed(r, "plan fetch", detail);
-        next = jitter(r->backoff_ms);
+        next = link_failed(r, x, is_unreachable(cc, code), "plan fetch",
+                           detail);
     }
+out:
     xfer_free(x);
-    if (!r->closing) {
+    if (!r->closing && !r->draining) {
         uv_timer_start(&r->plan_timer, on_plan_timer, next,
                        0);
     }
 }
 
+/* A plan fetch from collector idx; probe marks the check on the
+ * preferred collector while on a fallback. */
 static void
-start_plan_fetch(struct report *r)
+start_plan_fetch_at(struct report *r, size_t idx, int probe)
 {
     struct xfer *x;
     char inm[96];
@@ -487,12 +638,14 @@ start_plan_fetch(struct report *r)
     if (r->closing || r->plan_xfer != NULL) {
         return;
     }
-    x = xfer_new(r, XFER_PLAN, r->plan_url);
+    x = xfer_new(r, XFER_PLAN, r->plan_urls[idx]);
     if (x == NULL) {
         uv_timer_start(&r->plan_timer, on_plan_timer,
                        BACKOFF_MIN_MS, 0);
         return;
     }
+    x->coll = idx;
+    x->probe = probe;
     if (r->plan_etag[0] != '\0') {
         snprintf(inm, sizeof(inm), "If-None-Match: %s", r->plan_etag);
         x->hdrs = curl_slist_append(x->hdrs, inm);
@@ -508,17 +661,45 @@ start_plan_fetch(struct report *r)
 }
 
 static void
+start_plan_fetch(struct report *r)
+{
+    start_plan_fetch_at(r, r->cur, 0);
+}
+
+static void
+on_pref_timer(uv_timer_t *t)
+{
+    struct report *r = t->data;
+
+    if (r->closing || r->draining || r->cur == 0) {
+        return;
+    }
+    if (r->plan_xfer != NULL) {
+        uv_timer_start(&r->pref_timer, on_pref_timer, 1000, 0);
+        return;
+    }
+    uv_timer_stop(&r->plan_timer);
+    start_plan_fetch_at(r, 0, 1);
+    if (r->plan_xfer == NULL) {
+        arm_pref_timer(r);
+    }
+}
+
+static void
 on_send_done(CURL *easy, CURLcode cc, void *arg)
 {
     struct xfer *x = arg;
     struct report *r = x->r;
     long code = 0;
     uint64_t acked = 0, plan_version = 0;
+    int failed = 0;
+    uint32_t retry_ms = 0;
 
     r->send_xfer = NULL;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (cc != CURLE_OK) {
-        link_failed(r, "send", curl_easy_strerror(cc));
+        failed = 1;
+        retry_ms = link_failed(r, x, 1, "send", curl_easy_strerror(cc));
     } else if (code == 200 &&
                wire_decode_ack((const uint8_t *)x->resp.data, x->resp.len,
                                &acked, &plan_version) == 0 &&
@@ -569,19 +750,31 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
     } else {
         char detail[32];
         snprintf(detail, sizeof(detail), "HTTP %ld", code);
-        link_failed(r, "send", detail);
+        failed = 1;
+        retry_ms = link_failed(r, x, is_unreachable(cc, code), "send",
+                               detail);
+    }
+    if (failed && x->nresults > 0) {
+        /* The collector may have committed it without our seeing the
+         * ack: the retry, to this collector or another, carries exactly
+         * these results under the same seq, so a store that has them
+         * drops it instead of losing what a bigger batch would add. */
+        r->resend.active = 1;
+        r->resend.seq = x->seq;
+        r->resend.first = x->first_rid;
+        r->resend.count = (uint32_t)x->nresults;
     }
     xfer_free(x);
     if (r->draining) {
         if (r->qlen == 0) {
             finish_drain(r);
         } else {
-            schedule_send(r, r->backoff_ms > 0 ? 200 : 0);
+            schedule_send(r, failed && retry_ms > 0 ? 200 : 0);
         }
         return;
     }
-    if (r->backoff_ms > 0) {
-        schedule_send(r, jitter(r->backoff_ms));
+    if (failed) {
+        schedule_send(r, retry_ms);
     } else if (r->qlen > 0) {
         schedule_send(r, 0);
     }
@@ -612,8 +805,14 @@ send_batch(struct report *r)
             seq = r->resend.seq;
             n = r->resend.count;
         } else {
+            /* Its oldest results were dropped (a cap) meanwhile: give
+             * up that seq, a store may hold part of it, and send what
+             * is left under a new one. */
             r->resend.active = 0;
-            spool_discard_inflight(r->spool);
+            if (r->next_seq <= r->resend.seq) {
+                r->next_seq = r->resend.seq + 1;
+            }
+            seq = r->next_seq;
         }
     }
     if (n == 0 && !r->resend.active &&
@@ -647,10 +846,11 @@ send_batch(struct report *r)
     if (wire_encode_batch(&b, &bytes, &len) != 0) {
         goto retry;
     }
-    x = xfer_new(r, XFER_RESULTS, r->results_url);
+    x = xfer_new(r, XFER_RESULTS, r->results_urls[r->cur]);
     if (x == NULL) {
         goto retry;
     }
+    x->coll = r->cur;
     x->hdrs = curl_slist_append(x->hdrs,
                                 "Content-Type: application/x-protobuf");
     x->hdrs = curl_slist_append(x->hdrs, "Expect:");
@@ -737,6 +937,8 @@ report_get_stats(const struct report *r, struct report_stats *ret)
     *ret = r->stats;
     ret->queued = r->qlen;
     ret->next_seq = r->next_seq;
+    ret->collector = r->opts.collector_urls[r->cur];
+    ret->collector_idx = r->cur;
 }
 
 static void
@@ -747,14 +949,10 @@ on_closed(uv_handle_t *h)
     if (--r->pending_closes > 0) {
         return;
     }
-    ph_free(r->plan_url);
-    ph_free(r->results_url);
-    ph_free(r->auth_header);
-    ph_free(r->q);
     if (r->closed_cb != NULL) {
         r->closed_cb(r->closed_arg);
     }
-    ph_free(r);
+    report_free(r);
 }
 
 void
@@ -773,7 +971,8 @@ report_close(struct report *r, report_closed_cb cb, void *arg)
         xfer_free(r->send_xfer);
         r->send_xfer = NULL;
     }
-    r->pending_closes = 4;
+    r->pending_closes = 5;
+    uv_close((uv_handle_t *)&r->pref_timer, on_closed);
     uv_close((uv_handle_t *)&r->drain_timer, on_closed);
     uv_close((uv_handle_t *)&r->hb_timer, on_closed);
     uv_close((uv_handle_t *)&r->plan_timer, on_closed);
@@ -788,9 +987,11 @@ finish_drain(struct report *r)
     }
     uv_timer_stop(&r->drain_timer);
     log_info("report: stopping (%llu results sent, %zu unsent, %llu "
-             "dropped)",
+             "dropped); collector %s, %llu switches",
              (unsigned long long)r->stats.sent, r->qlen,
-             (unsigned long long)r->stats.dropped);
+             (unsigned long long)r->stats.dropped,
+             r->opts.collector_urls[r->cur],
+             (unsigned long long)r->stats.switches);
     report_close(r, r->drain_cb, r->drain_arg);
 }
 
@@ -809,6 +1010,7 @@ report_drain(struct report *r, uint32_t timeout_ms, report_closed_cb cb,
     r->drain_arg = arg;
     uv_timer_stop(&r->hb_timer);
     uv_timer_stop(&r->plan_timer);
+    uv_timer_stop(&r->pref_timer);
     if (r->qlen == 0 && r->send_xfer == NULL) {
         finish_drain(r);
         return;

@@ -8,6 +8,13 @@
  * from the queue only when the collector acks that seq; a failed send is
  * retried with the same seq after an exponential backoff with jitter, so
  * the collector stores each batch exactly once.
+ * With several collectors the reporter talks to one at a time (plan and
+ * results alike) and moves to the next on a connection error, a timeout
+ * or a 5xx; a 4xx is an answer and moves nothing. A failed batch is
+ * resent unchanged (same seq, same results) to whichever collector is
+ * current. While on a fallback, the first collector is probed with a
+ * plan fetch every collector_retry_ms (jittered up to twice that) and
+ * taken back as soon as it answers.
  * The queue is bounded: when full, the oldest results are dropped and
  * counted. Loop thread only.
  */
@@ -24,7 +31,11 @@ struct curl_uv;
 struct report;
 
 struct report_opts {
-    const char *collector_url;    /* "http://127.0.0.1:8080" (borrowed) */
+    /* Collector base URLs, "http://127.0.0.1:8080", the first preferred
+     * (array and strings borrowed for the reporter's lifetime). */
+    const char *const *collector_urls;
+    size_t ncollectors;           /* at least 1 */
+    uint32_t collector_retry_ms;  /* on a fallback, probe the first */
     const char *token;            /* bearer token (borrowed) */
     const char *ca_file;          /* or NULL for the system store */
     const char *version;          /* agent version string */
@@ -40,8 +51,11 @@ struct report_stats {
     uint64_t sent;                /* results acked by the collector */
     uint64_t dropped;             /* results dropped because queue full */
     uint64_t queued;              /* results waiting now */
-    uint64_t failures;            /* failed sends */
+    uint64_t failures;            /* failed requests (plan and sends) */
     uint64_t next_seq;
+    const char *collector;        /* current collector URL (borrowed) */
+    size_t collector_idx;         /* its index in collector_urls */
+    uint64_t switches;            /* collector changes since start */
 };
 
 /* Called with each new plan; the callee may move checks out of it

@@ -9,8 +9,9 @@
  *   incidents in pharosctl_incidents.c, subscribers in
  *   pharosctl_subscribers.c)
  *
- * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080. Errors from the
- * API are shown as the server sent them.
+ * The URL defaults to $PHAROS_URL or http://127.0.0.1:8080; several
+ * collectors may be given (--url a,b, --url a --url b, PHAROS_URL=a,b),
+ * tried in order. Errors from the API are shown as the server sent them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,35 +36,29 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 
-/*
- * Sends method base+path (with body, a JSON text, or NULL) and returns
- * the parsed JSON reply, or NULL after printing the error the API gave.
- * *ret_code gets the HTTP status. A 204 returns an empty JSON object.
- */
-json_t *
-request_json(const struct ctl *ctl, const char *method, const char *path,
-             const char *body, long *ret_code)
+/* The base that answered last: later requests of this run start there. */
+static size_t base_cur;
+
+/* One attempt of method url; the reply goes to b. Returns the libcurl
+ * code and sets *ret_code to the HTTP status (0 without an answer). */
+static CURLcode
+perform(const struct ctl *ctl, const char *method, const char *url,
+        const char *body, struct buf *b, long *ret_code)
 {
     CURL *easy = curl_easy_init();
     struct curl_slist *hdrs = NULL;
-    struct buf b;
-    char url[2048];
     char auth[512];
     long code = 0;
     CURLcode cc;
-    json_t *doc = NULL;
-    json_error_t jerr;
 
-    buf_init(&b, RESP_MAX);
+    *ret_code = 0;
     if (easy == NULL) {
-        fprintf(stderr, "pharosctl: cannot initialise libcurl\n");
-        return NULL;
+        return CURLE_FAILED_INIT;
     }
-    snprintf(url, sizeof(url), "%s%s", ctl->base, path);
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     if (ctl->key != NULL) {
@@ -80,6 +75,68 @@ request_json(const struct ctl *ctl, const char *method, const char *path,
     curl_easy_cleanup(easy);
     curl_slist_free_all(hdrs);
     *ret_code = code;
+    return cc;
+}
+
+/* 1 when the next collector should be tried after this outcome: the
+ * request did not reach this one, or it answered 5xx; a timeout or a
+ * broken connection only for a GET, since a write may have been applied
+ * before the answer was lost. */
+static int
+try_next(const char *method, CURLcode cc, long code)
+{
+    if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+        cc == CURLE_COULDNT_RESOLVE_PROXY) {
+        return 1;
+    }
+    if (cc != CURLE_OK) {
+        return strcmp(method, "GET") == 0;
+    }
+    return code >= 500;
+}
+
+/*
+ * Sends method base+path (with body, a JSON text, or NULL) and returns
+ * the parsed JSON reply, or NULL after printing the error the API gave.
+ * *ret_code gets the HTTP status. A 204 returns an empty JSON object.
+ * With several bases, see pharosctl.h for when the next is tried.
+ */
+json_t *
+request_json(const struct ctl *ctl, const char *method, const char *path,
+             const char *body, long *ret_code)
+{
+    struct buf b;
+    char url[2048];
+    long code = 0;
+    CURLcode cc = CURLE_FAILED_INIT;
+    json_t *doc = NULL;
+    json_error_t jerr;
+    size_t n = ctl->nbases;
+
+    buf_init(&b, RESP_MAX);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (base_cur + i) % n;
+
+        buf_reset(&b);
+        snprintf(url, sizeof(url), "%s%s", ctl->bases[k], path);
+        cc = perform(ctl, method, url, body, &b, &code);
+        if (i + 1 < n && try_next(method, cc, code)) {
+            char why[64];
+
+            snprintf(why, sizeof(why), "HTTP %ld", code);
+            fprintf(stderr, "pharosctl: %s: %s; trying %s\n", url,
+                    cc != CURLE_OK ? curl_easy_strerror(cc) : why,
+                    ctl->bases[(k + 1) % n]);
+            continue;
+        }
+        base_cur = k;
+        break;
+    }
+    *ret_code = code;
+    if (cc == CURLE_FAILED_INIT) {
+        fprintf(stderr, "pharosctl: cannot initialise libcurl\n");
+        goto out;
+    }
     if (cc != CURLE_OK) {
         fprintf(stderr, "pharosctl: %s: %s\n", url, curl_easy_strerror(cc));
         goto out;
@@ -469,7 +526,8 @@ static const char usage_commands[] =
 static const char usage_options[] =
     "options:\n"
     "  --url URL   collector base URL (default $PHAROS_URL or "
-    "http://127.0.0.1:8080)\n"
+    "http://127.0.0.1:8080);\n"
+    "              several, tried in order: --url a,b or --url a --url b\n"
     "  --key KEY   API key (default $PHAROS_KEY); --key-file F reads it "
     "from F\n"
     "  --json      print the server's JSON\n";
@@ -531,6 +589,32 @@ read_key_file(const char *path, char *out, size_t len)
     return 0;
 }
 
+/* Appends the comma-separated URLs of list (edited in place) to ctl.
+ * Returns 0, or -1 after a message. */
+static int
+add_urls(struct ctl *ctl, char *list)
+{
+    char *p = list;
+
+    while (p != NULL) {
+        char *comma = strchr(p, ',');
+
+        if (comma != NULL) {
+            *comma = '\0';
+        }
+        if (*p != '\0') {
+            if (ctl->nbases == CTL_URLS_MAX) {
+                fprintf(stderr, "pharosctl: at most %d collector URLs\n",
+                        CTL_URLS_MAX);
+                return -1;
+            }
+            ctl->bases[ctl->nbases++] = p;
+        }
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -540,21 +624,35 @@ main(int argc, char **argv)
     struct ctl_incident_opts io;
     struct ctl_subscriber_opts so;
     char keybuf[256];
+    char envurls[2048];
+    const char *env;
     size_t nargs = 0;
-    int help = 0;
+    int help = 0, url_given = 0;
     int rc;
 
     memset(&ctl, 0, sizeof(ctl));
     memset(&io, 0, sizeof(io));
     memset(&so, 0, sizeof(so));
-    ctl.base = getenv("PHAROS_URL");
+    env = getenv("PHAROS_URL");
     ctl.key = getenv("PHAROS_KEY");
-    if (ctl.base == NULL || ctl.base[0] == '\0') {
-        ctl.base = "http://127.0.0.1:8080";
+    if (env != NULL && strlen(env) >= sizeof(envurls)) {
+        fprintf(stderr, "pharosctl: PHAROS_URL is too long\n");
+        return 2;
+    }
+    snprintf(envurls, sizeof(envurls), "%s", env != NULL ? env : "");
+    if (add_urls(&ctl, envurls) != 0) {
+        return 2;
     }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--url") == 0 && i + 1 < argc) {
-            ctl.base = argv[++i];
+            /* The first --url replaces PHAROS_URL; more add to it. */
+            if (!url_given) {
+                ctl.nbases = 0;
+                url_given = 1;
+            }
+            if (add_urls(&ctl, argv[++i]) != 0) {
+                return 2;
+            }
         } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
             ctl.key = argv[++i];
         } else if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
@@ -610,6 +708,9 @@ main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (ctl.nbases == 0) {
+        ctl.bases[ctl.nbases++] = "http://127.0.0.1:8080";
     }
     if (help) {
         usage_for(stdout, nargs > 0 ? args[0] : NULL);

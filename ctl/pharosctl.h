@@ -11,8 +11,13 @@
 
 #define CTL_COMPONENTS_MAX 32
 
+#define CTL_URLS_MAX 8
+
 struct ctl {
-    const char *base;
+    /* Collector base URLs: a request goes to the first that answers (on a
+     * connection error or a 5xx the next is tried). */
+    const char *bases[CTL_URLS_MAX];
+    size_t nbases;
     const char *key;        /* API key or NULL */
     int json;
 };
@@ -31,7 +36,10 @@ struct ctl_incident_opts {
 };
 
 /* Sends method base+path with a JSON body (or NULL); returns the reply or
- * NULL after printing the API's error. */
+ * NULL after printing the API's error. With several bases, the next is
+ * tried when one cannot be reached or answers 5xx (a timeout moves a GET
+ * only: a write may have been applied); later requests start from the
+ * base that answered. */
 json_t *request_json(const struct ctl *ctl, const char *method,
                      const char *path, const char *body, long *ret_code);
 json_t *get_json(const struct ctl *ctl, const char *path);

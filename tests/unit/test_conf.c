@@ -322,10 +322,118 @@ test_agent_conf(void **state)
     fclose(f);
     memset(&errs, 0, sizeof(errs));
     assert_int_equal(agent_conf_load(path, &c, &errs), PH_ECONF);
-    assert_int_equal(errs.n, 2);
+    /* Every error in one run, the URL's at its own position. */
+    assert_int_equal(errs.n, 3);
     assert_non_null(strstr(errs.msgs[0], ":4:1: unknown key 'bogus'"));
-    assert_non_null(strstr(errs.msgs[1], ":3:12: 'max_batch': 0 is out of"));
+    assert_non_null(strstr(errs.msgs[1], ":1:12: collector must be an "
+                                         "http:// or https:// URL"));
+    assert_non_null(strstr(errs.msgs[2], ":3:12: 'max_batch': 0 is out of"));
     unlink(tok);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Writes text to dir/agent.yml and loads it into c. */
+static int
+load_agent_yml(const char *dir, const char *text, struct agent_conf *c,
+               struct conf_errs *errs)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/agent.yml", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    memset(errs, 0, sizeof(*errs));
+    return agent_conf_load(path, c, errs);
+}
+
+/* collector: one URL (as before) or a list, the first preferred; each
+ * entry checked where it stands. */
+static void
+test_agent_conf_collectors(void **state)
+{
+    char dir[] = "/tmp/pharos-agentconf-XXXXXX";
+    char path[256];
+    struct agent_conf c;
+    struct conf_errs errs;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t", dir);
+    f = fopen(path, "w");
+    fputs("tok\n", f);
+    fclose(f);
+
+    assert_int_equal(load_agent_yml(dir, "collector: http://a:8080\n"
+                                         "token_file: t\n", &c, &errs), 0);
+    assert_int_equal(c.ncollectors, 1);
+    assert_string_equal(c.collectors[0], "http://a:8080");
+    assert_int_equal(c.collector_retry_ms, 30000);
+    agent_conf_free(&c);
+    assert_int_equal(c.ncollectors, 0);
+
+    assert_int_equal(load_agent_yml(dir, "collector:\n"
+                                         "  - http://a:8080\n"
+                                         "  - https://b.example/\n"
+                                         "collector_retry: 5s\n"
+                                         "token_file: t\n", &c, &errs), 0);
+    assert_int_equal(c.ncollectors, 2);
+    assert_string_equal(c.collectors[0], "http://a:8080");
+    assert_string_equal(c.collectors[1], "https://b.example/");
+    assert_int_equal(c.collector_retry_ms, 5000);
+    agent_conf_free(&c);
+
+    assert_int_equal(load_agent_yml(dir, "collector: [http://a, ftp://b]\n"
+                                         "token_file: t\n", &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], ":1:12: collector must be an "
+                                         "http:// or https:// URL"));
+
+    assert_int_equal(load_agent_yml(dir, "collector: [http://a, http://a]\n"
+                                         "token_file: t\n", &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], "the same URL is listed twice"));
+
+    assert_int_equal(load_agent_yml(dir, "collector: []\ntoken_file: t\n",
+                                    &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], "at least one URL"));
+
+    assert_int_equal(load_agent_yml(dir, "collector: {a: b}\n"
+                                         "token_file: t\n", &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], "'collector': expected a list"));
+
+    assert_int_equal(load_agent_yml(dir, "collector: [http://a, http://b, "
+                                         "http://c, http://d, http://e, "
+                                         "http://f, http://g, http://h, "
+                                         "http://i]\ntoken_file: t\n",
+                                    &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 1);
+    assert_non_null(strstr(errs.msgs[0], "at most 8 entries"));
+
+    assert_int_equal(load_agent_yml(dir, "token_file: t\n", &c, &errs),
+                     PH_ECONF);
+    assert_non_null(strstr(errs.msgs[0], "missing required key "
+                                         "'collector'"));
+
+    assert_int_equal(load_agent_yml(dir, "collector: http://a\n"
+                                         "collector_retry: 10ms\n"
+                                         "token_file: t\n", &c, &errs),
+                     PH_ECONF);
+    assert_non_null(strstr(errs.msgs[0], "'collector_retry'"));
+
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/agent.yml", dir);
     unlink(path);
     rmdir(dir);
 }
@@ -467,6 +575,7 @@ main(void)
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_agent_conf),
+        cmocka_unit_test(test_agent_conf_collectors),
         cmocka_unit_test(test_suggest_pharos),
         cmocka_unit_test(test_suggest_agent),
         cmocka_unit_test(test_durations),
