@@ -49,6 +49,21 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Results are dated from an hour ago on, inside the collector's
+ * accepted window (server.max_result_age and max_result_ahead). */
+static int64_t
+base_ms(void)
+{
+    static int64_t base;
+    struct timespec ts;
+
+    if (base == 0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        base = (int64_t)ts.tv_sec * 1000 - 3600000;
+    }
+    return base;
+}
+
 static void
 fill(struct check_result *rs, size_t n, int checks, uint64_t seq)
 {
@@ -56,7 +71,7 @@ fill(struct check_result *rs, size_t n, int checks, uint64_t seq)
         memset(&rs[i], 0, sizeof(rs[i]));
         snprintf(rs[i].check_id, sizeof(rs[i].check_id), "p%d",
                  (int)((seq * n + i) % (size_t)checks));
-        rs[i].started_at_ms = 1764000000000LL + (int64_t)(seq * n + i);
+        rs[i].started_at_ms = base_ms() + (int64_t)(seq * n + i);
         rs[i].outcome = OUTCOME_UP;
         rs[i].latency_ms = 12;
         rs[i].timing.total_us = 12000;
@@ -166,6 +181,12 @@ bench_http(const char *url, const char *tokfile, int batches, size_t bs,
             if (msg->data.result == CURLE_OK && code == 200) {
                 ok += bs;
                 a->seq++;
+            } else if (msg->data.result == CURLE_OK && code >= 400 &&
+                       code < 500) {
+                /* Refused, not failed: retrying cannot help. */
+                fprintf(stderr, "ingest_bench: HTTP %ld from the collector\n",
+                        code);
+                return 1;
             } else {
                 failed++;
             }
