@@ -438,6 +438,15 @@ api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 404, "not_found", "no such incident update");
         return;
     }
+    if (rc == PH_ETOOBIG) {
+        char msg[120];
+
+        snprintf(msg, sizeof(msg),
+                 "an incident holds at most %d bytes of update text",
+                 INC_TEXT_MAX);
+        fail(resp, rc, 0, msg);
+        return;
+    }
     if (rc != 0) {
         fail(resp, rc, 0, "cannot store the incident");
         return;

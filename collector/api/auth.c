@@ -76,6 +76,27 @@ rate_take(struct hub *h, const char *name)
     return 0;
 }
 
+int
+auth_rate_check(struct hub *h, const char *bucket,
+                struct http_response *resp)
+{
+    int wait = rate_take(h, bucket);
+    char secs[16];
+
+    if (wait <= 0) {
+        return 0;
+    }
+    h->metrics.rate_limited++;
+    complain(&h->rate_complaint, time_now_ms(),
+             "auth: %s is over its rate limit (%u/min)", bucket,
+             h->conf.api_rate_limit);
+    http_resp_error(resp, 429, "too_many_requests",
+                    "rate limit exceeded: retry later");
+    snprintf(secs, sizeof(secs), "%d", wait);
+    http_resp_header(resp, "Retry-After", secs);
+    return -1;
+}
+
 const char *
 auth_api_key(struct hub *h, struct http_request *req,
              enum auth_scope need, struct http_response *resp,
@@ -85,7 +106,6 @@ auth_api_key(struct hub *h, struct http_request *req,
     const struct conf_api_key *found = NULL;
     char hash[TOKEN_HASH_HEX];
     size_t len;
-    int wait;
 
     if (key != NULL && (len = strlen(key)) > 0 && len <= TOKEN_MAX) {
         token_hash(key, len, hash);
@@ -112,18 +132,7 @@ auth_api_key(struct hub *h, struct http_request *req,
         http_resp_error(resp, 401, "unauthorized", "Could not authenticate");
         return NULL;
     }
-    wait = rate_take(h, found->name);
-    if (wait > 0) {
-        char secs[16];
-
-        h->metrics.rate_limited++;
-        complain(&h->rate_complaint, time_now_ms(),
-                 "auth: API key %s is over its rate limit (%u/min)",
-                 found->name, h->conf.api_rate_limit);
-        http_resp_error(resp, 429, "too_many_requests",
-                        "rate limit exceeded: retry later");
-        snprintf(secs, sizeof(secs), "%d", wait);
-        http_resp_header(resp, "Retry-After", secs);
+    if (auth_rate_check(h, found->name, resp) != 0) {
         return NULL;
     }
     if (scope_of(found->scope) < need) {

@@ -36,6 +36,12 @@ const char *auth_api_key(struct hub *h, struct http_request *req,
                          enum auth_scope need, struct http_response *resp,
                          const char **ret_known);
 
+/* Takes one request from bucket's budget (api_rate_limit per minute; a
+ * key's name, or "alert token <name>" for intake tokens). Returns 0, or
+ * -1 after filling resp with 429 and Retry-After. */
+int auth_rate_check(struct hub *h, const char *bucket,
+                    struct http_response *resp);
+
 /* Finds the agent whose token hashes to sha256 among config agents and
  * agents added at run time (not revoked). Returns NULL if none. */
 const struct conf_agent *auth_find_agent(const struct hub *h,

@@ -104,6 +104,7 @@ struct http_request {
     int too_big;
     char client[INET6_ADDRSTRLEN];
     char client_key[INET6_ADDRSTRLEN + 4];
+    int peer_loopback;              /* the TCP peer, not X-Forwarded-For */
     struct http_pending *pending;   /* deferred, waiting for its reply */
     struct http_response late;      /* the deferred reply, once has_late */
     int has_late;
@@ -497,6 +498,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                ->sin6_addr,
                           req->client, sizeof(req->client));
             }
+            req->peer_loopback =
+                netaddr_classify(ci->client_addr) == NETADDR_LOOPBACK;
             forwarded_client(s, conn, a, req->client, sizeof(req->client));
             netaddr_client_key(a, key, req->client_key,
                                sizeof(req->client_key));
@@ -1018,6 +1021,14 @@ http_req_body(const struct http_request *req, size_t *len)
 {
     *len = req->body.len;
     return (const uint8_t *)(req->body.data != NULL ? req->body.data : "");
+}
+
+int
+http_req_direct_loopback(const struct http_request *req)
+{
+    return req->peer_loopback &&
+           MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                       "X-Forwarded-For") == NULL;
 }
 
 const char *

@@ -117,6 +117,9 @@ const char *http_req_client(const struct http_request *req);
 const char *http_req_client_key(const struct http_request *req);
 /* The listener the request came in on. */
 enum http_listener_kind http_req_listener(const struct http_request *req);
+/* 1 when the request comes straight from this host: the TCP peer is a
+ * loopback address and no proxy forwarded it (no X-Forwarded-For). */
+int http_req_direct_loopback(const struct http_request *req);
 /* 1 if the client accepts gzip. */
 int http_req_accepts_gzip(const struct http_request *req);
 

@@ -871,7 +871,12 @@ authorize(struct hub *h, struct http_request *req,
         }
     }
     if (found != NULL) {
-        return found;
+        char bucket[96];
+
+        /* Alert tokens share the API's per-key budget, one bucket each:
+         * a flooding sender gets 429 instead of the loop's time. */
+        snprintf(bucket, sizeof(bucket), "alert token %s", found);
+        return auth_rate_check(h, bucket, resp) == 0 ? found : NULL;
     }
     return auth_api_key(h, req, SCOPE_WRITE, resp, NULL);
 }

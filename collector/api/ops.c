@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "hub.h"
 #include "metrics.h"
@@ -34,7 +35,13 @@ ops_metrics(struct api_req *rq, struct http_request *req,
     size_t len;
     char *text;
 
-    (void)req;
+    /* Metrics name agents, components and error counts: they are for
+     * this host's scraper or a key holder, not for every reader (through
+     * a proxy the request carries X-Forwarded-For and needs a key). */
+    if (!http_req_direct_loopback(req) &&
+        auth_api_key(rq->h, req, SCOPE_READ, resp, NULL) == NULL) {
+        return;
+    }
     buf_init(&b, METRICS_MAX);
     if (metrics_render(rq->h, &b) != 0) {
         buf_free(&b);

@@ -246,6 +246,17 @@ fail:
     return PH_ENOMEM;
 }
 
+size_t
+incident_text_bytes(const struct incident *inc)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < inc->nupdates; i++) {
+        n += inc->updates[i].body != NULL ? strlen(inc->updates[i].body) : 0;
+    }
+    return n;
+}
+
 /* Appends an update (taking body). Returns 0, PH_ETOOBIG or PH_ENOMEM. */
 static int
 add_update(struct incident *inc, const char *uid, enum inc_status status,
@@ -254,7 +265,8 @@ add_update(struct incident *inc, const char *uid, enum inc_status status,
 {
     struct inc_update *v, *u;
 
-    if (inc->nupdates >= INC_UPDATES_MAX) {
+    if (inc->nupdates >= INC_UPDATES_MAX ||
+        incident_text_bytes(inc) + strlen(body) > INC_TEXT_MAX) {
         return PH_ETOOBIG;
     }
     v = ph_realloc(inc->updates, (inc->nupdates + 1) * sizeof(*v));
@@ -501,8 +513,10 @@ incident_apply(struct incident *inc, const char *id,
         rc = add_update(&work, new_update_id, work.status, body, aff,
                         e->nchanges, e->deliver != 0, e->display_ms, now_ms);
         if (rc != 0) {
-            snprintf(err, errlen, "an incident holds at most %d updates",
-                     INC_UPDATES_MAX);
+            snprintf(err, errlen,
+                     "an incident holds at most %d updates and %d bytes of "
+                     "update text",
+                     INC_UPDATES_MAX, INC_TEXT_MAX);
             goto out;
         }
         body = NULL;

@@ -24,6 +24,9 @@
 #define INC_NAME_MAX 255        /* characters, as Statuspage */
 #define INC_BODY_MAX 25000      /* bytes of one update's text */
 #define INC_UPDATES_MAX 200     /* updates per incident */
+/* Bytes of update text per incident, all updates together: bounds what
+ * one incident adds to every document (50 in incidents.json: 3.2 MiB). */
+#define INC_TEXT_MAX (64 * 1024)
 #define INC_COMPONENTS_MAX 64   /* components named by one incident */
 #define INC_MEMORY_MAX 2000     /* incidents kept in memory (newest) */
 
@@ -130,6 +133,8 @@ void inc_edit_init(struct inc_edit *e);
 const char *inc_status_name(enum inc_status s);
 /* The status as readers see it in titles ("In progress"); "Update" for
  * an out-of-range value. */
+/* Bytes of update text the incident holds (see INC_TEXT_MAX). */
+size_t incident_text_bytes(const struct incident *inc);
 const char *inc_status_title(enum inc_status s);
 int inc_status_parse(const char *s);
 const char *inc_impact_name(enum inc_impact i);

@@ -300,7 +300,14 @@ incidents_edit_update(struct hub *h, const char *id,
         return PH_ENOENT;
     }
     if (body != NULL) {
-        char *b = ph_strdup(body);
+        char *b;
+
+        if (incident_text_bytes(&work) - strlen(u->body) + strlen(body) >
+            INC_TEXT_MAX) {
+            incident_free(&work);
+            return PH_ETOOBIG;
+        }
+        b = ph_strdup(body);
         if (b == NULL) {
             incident_free(&work);
             return PH_ENOMEM;

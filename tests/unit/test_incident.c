@@ -163,6 +163,40 @@ test_updates_cap(void **state)
     incident_free(&inc);
 }
 
+/* The text of all updates together is capped too: two updates of 25,000
+ * bytes fit under 64 KiB, the third does not, and the refused edit
+ * leaves the incident as it was. */
+static void
+test_text_cap(void **state)
+{
+    static char big[INC_BODY_MAX + 1];
+    struct incident inc;
+    struct inc_edit e;
+    int rc = 0, n = 0;
+
+    (void)state;
+    memset(big, 'x', INC_BODY_MAX);
+    memset(&inc, 0, sizeof(inc));
+    inc_edit_init(&e);
+    e.name = "Verbose";
+    e.body = big;
+    assert_int_equal(incident_apply(&inc, "inc000000004", "u0", &e, T0, err,
+                                    sizeof(err)), 0);
+    n = 1;
+    inc_edit_init(&e);
+    e.body = big;
+    while (rc == 0 && n < 10) {
+        rc = incident_apply(&inc, inc.id, "u", &e, T0 + n, err, sizeof(err));
+        n += rc == 0;
+    }
+    assert_int_equal(rc, PH_ETOOBIG);
+    assert_int_equal(n, INC_TEXT_MAX / INC_BODY_MAX);
+    assert_int_equal(inc.nupdates, (size_t)n);
+    assert_true(incident_text_bytes(&inc) <= INC_TEXT_MAX);
+    assert_non_null(strstr(err, "bytes of update text"));
+    incident_free(&inc);
+}
+
 static void
 test_maintenance_timers(void **state)
 {
@@ -268,6 +302,7 @@ main(void)
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_bad_edits_change_nothing),
         cmocka_unit_test(test_updates_cap),
+        cmocka_unit_test(test_text_cap),
         cmocka_unit_test(test_maintenance_timers),
         cmocka_unit_test(test_maintenance_manual),
         cmocka_unit_test(test_names),
