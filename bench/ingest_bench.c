@@ -275,6 +275,81 @@ bench_sqlite(const char *path, int batches, size_t bs)
     return 0;
 }
 
+/*
+ * The same rows in the collector's lean layout (migration 0007), the
+ * reference of the performance issue: one batch row, result rows in
+ * append order with integer check numbers, no secondary index, one
+ * transaction per batch, no HTTP and no dedupe lookup.
+ */
+static int
+bench_sqlite_lean(const char *path, int batches, size_t bs)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st, *bst;
+    struct check_result *rs = ph_calloc(bs, sizeof(*rs));
+    double t0, dt;
+
+    if (rs == NULL || sqlite3_open(path, &db) != SQLITE_OK) {
+        ph_free(rs);
+        return 1;
+    }
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                     "CREATE TABLE b (id INTEGER PRIMARY KEY, agent_no INT, "
+                     "region TEXT, seq INT, received_ms INT, last_row INT);"
+                     "CREATE INDEX b1 ON b (received_ms);"
+                     "CREATE TABLE r (batch_id INT, idx INT, check_no INT, "
+                     "started_at_ms INT, outcome INT, latency_ms INT, "
+                     "dns_us INT, connect_us INT, tls_us INT, "
+                     "first_byte_us INT, total_us INT, status_code INT, "
+                     "cert_not_after INT, error TEXT);",
+                 NULL, NULL, NULL);
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO r VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                       "?10,?11,?12,?13,?14)",
+                       -1, &st, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO b (agent_no, region, seq, "
+                           "received_ms, last_row) VALUES (1, 'region', ?1, "
+                           "1, 0)",
+                       -1, &bst, NULL);
+    t0 = now_s();
+    for (int b = 1; b <= batches; b++) {
+        sqlite3_int64 batch_id;
+
+        fill(rs, bs, 5000, (uint64_t)b);
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+        sqlite3_reset(bst);
+        sqlite3_bind_int64(bst, 1, b);
+        sqlite3_step(bst);
+        batch_id = sqlite3_last_insert_rowid(db);
+        for (size_t i = 0; i < bs; i++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, batch_id);
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)((b * bs + i) % 5000));
+            sqlite3_bind_int64(st, 4, rs[i].started_at_ms);
+            sqlite3_bind_int(st, 5, rs[i].outcome);
+            sqlite3_bind_int64(st, 6, rs[i].latency_ms);
+            for (int k = 7; k <= 11; k++) {
+                sqlite3_bind_int64(st, k, 1000);
+            }
+            sqlite3_bind_int(st, 12, 200);
+            sqlite3_bind_int64(st, 13, 0);
+            sqlite3_bind_text(st, 14, "", -1, SQLITE_STATIC);
+            sqlite3_step(st);
+        }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    dt = now_s() - t0;
+    printf("bare sqlite insert loop, lean schema: %d x %zu rows in %.2f s = "
+           "%.0f rows/s\n",
+           batches, bs, dt, (double)batches * (double)bs / dt);
+    sqlite3_finalize(st);
+    sqlite3_finalize(bst);
+    sqlite3_close(db);
+    ph_free(rs);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -283,11 +358,16 @@ main(int argc, char **argv)
                           (size_t)atoi_checked(argv[5]),
                           atoi_checked(argv[6]));
     }
+    if (argc == 5 && strcmp(argv[1], "sqlite-lean") == 0) {
+        return bench_sqlite_lean(argv[2], atoi_checked(argv[3]),
+                                 (size_t)atoi_checked(argv[4]));
+    }
     if (argc == 5 && strcmp(argv[1], "sqlite") == 0) {
         return bench_sqlite(argv[2], atoi_checked(argv[3]),
                             (size_t)atoi_checked(argv[4]));
     }
     fprintf(stderr, "usage: ingest_bench http URL TOKENFILE BATCHES "
-                    "BATCHSIZE CHECKS | sqlite DBFILE BATCHES BATCHSIZE\n");
+                    "BATCHSIZE CHECKS | sqlite[-lean] DBFILE BATCHES "
+                    "BATCHSIZE\n");
     return 2;
 }

@@ -2,7 +2,8 @@
 """Collector ingest rate with commit-before-ack: AGENTS simulated agents
 (each its own token) POST result batches to one collector on loopback,
 one batch in flight per agent, beside a bare sqlite insert loop of the
-same rows on the same disk (the ceiling). Prints both and the ratio.
+same rows on the same disk, in the old layout and in the lean one of
+migration 0007 (the reference). Prints all three and the ratios.
 Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]"""
 import argparse
 import hashlib
@@ -57,16 +58,22 @@ def main():
                 if line.startswith("VmHWM:"):
                     rss = int(line.split()[1])
         print(f"collector peak RSS: {rss / 1024:.1f} MB")
-        ceil = subprocess.run([bench, "sqlite", os.path.join(d, "ceiling.db"),
-                               str(args.batches * args.agents), str(args.batch)],
-                              capture_output=True, text=True)
-        print(ceil.stdout.strip())
+        def ceiling(mode, name):
+            out = subprocess.run([bench, mode, os.path.join(d, name),
+                                  str(args.batches * args.agents),
+                                  str(args.batch)],
+                                 capture_output=True, text=True)
+            print(out.stdout.strip())
+            return float(out.stdout.split("= ")[1].split()[0])
         try:
             a = float(out.stdout.split("= ")[1].split()[0])
-            b = float(ceil.stdout.split("= ")[1].split()[0])
-            print(f"ratio collector/ceiling = {a / b:.2f} (goal: >= 100,000 results/s)")
+            old = ceiling("sqlite", "ceiling-old.db")
+            lean = ceiling("sqlite-lean", "ceiling-lean.db")
+            print(f"ratio collector / bare loop, old schema = {a / old:.2f}")
+            print(f"ratio collector / bare loop, lean schema = {a / lean:.2f} "
+                  "(goal: >= 0.5)")
         except (IndexError, ValueError):
-            print("could not compute the ratio")
+            print("could not compute the ratios")
     finally:
         col.terminate()
         col.wait()

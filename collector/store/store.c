@@ -34,10 +34,15 @@ enum stmt_id {
     ST_TRANSITION_LIST,
     ST_TRANSITION_LIST_ALL,
     ST_LAST_STATUS,
-    ST_RESULTS_LIST,
-    ST_COUNT_ALL,
-    ST_COUNT_AGENT,
+    ST_AGENT_NO_GET,
+    ST_AGENT_NO_ADD,
+    ST_CHECK_NO_GET,
+    ST_CHECK_NO_ADD,
+    ST_BATCH_ADD,
+    ST_BATCH_LAST_ROW,
+    ST_PRUNE_CUT,
     ST_PRUNE,
+    ST_PRUNE_BATCHES,
     ST_KV_GET,
     ST_KV_SET,
     ST_TOKEN_ADD,
@@ -57,11 +62,24 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_AGENT_SEQ] = "SELECT last_seq FROM agents WHERE agent_id = ?1",
     [ST_INSERT_RESULT] =
-        "INSERT INTO results (agent_id, region, seq, idx, check_id, "
-        "started_at_ms, outcome, latency_ms, dns_us, connect_us, tls_us, "
-        "first_byte_us, total_us, status_code, cert_not_after, error, "
-        "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?17)",
+        "INSERT INTO result_rows (batch_id, idx, check_no, started_at_ms, "
+        "outcome, latency_ms, dns_us, connect_us, tls_us, first_byte_us, "
+        "total_us, status_code, cert_not_after, error) VALUES (?1, ?2, ?3, "
+        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_AGENT_NO_GET] = "SELECT no FROM agent_nos WHERE agent_id = ?1",
+    [ST_AGENT_NO_ADD] = "INSERT INTO agent_nos (agent_id) VALUES (?1)",
+    [ST_CHECK_NO_GET] = "SELECT no FROM check_nos WHERE check_id = ?1",
+    [ST_CHECK_NO_ADD] = "INSERT INTO check_nos (check_id) VALUES (?1)",
+    [ST_BATCH_ADD] = "INSERT INTO result_batches (agent_no, region, seq, "
+                     "received_ms, last_row) VALUES (?1, ?2, ?3, ?4, 0)",
+    [ST_BATCH_LAST_ROW] = "UPDATE result_batches SET last_row = ?2 "
+                          "WHERE id = ?1",
+    [ST_PRUNE_CUT] = "SELECT max(last_row) FROM result_batches "
+                     "WHERE received_ms < ?1",
+    [ST_PRUNE] = "DELETE FROM result_rows WHERE rowid IN (SELECT rowid "
+                 "FROM result_rows WHERE rowid <= ?1 LIMIT 10000)",
+    [ST_PRUNE_BATCHES] = "DELETE FROM result_batches WHERE last_row <= ?1 "
+                         "AND received_ms < ?2",
     [ST_AGENT_UPSERT_SEQ] =
         "INSERT INTO agents (agent_id, region, last_seq, results, "
         "last_contact_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -91,16 +109,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_LAST_STATUS] = "SELECT new_status, at_ms FROM transitions "
                        "WHERE component_id = ?1 ORDER BY at_ms DESC, id DESC "
                        "LIMIT 1",
-    [ST_RESULTS_LIST] =
-        "SELECT agent_id, region, seq, check_id, started_at_ms, outcome, "
-        "latency_ms, dns_us, connect_us, tls_us, first_byte_us, total_us, "
-        "status_code, cert_not_after, error FROM results "
-        "WHERE check_id = ?1 AND started_at_ms >= ?2 "
-        "ORDER BY started_at_ms, id",
-    [ST_COUNT_ALL] = "SELECT count(*) FROM results",
-    [ST_COUNT_AGENT] = "SELECT count(*) FROM results WHERE agent_id = ?1",
-    [ST_PRUNE] = "DELETE FROM results WHERE id IN (SELECT id FROM results "
-                 "WHERE started_at_ms < ?1 LIMIT 10000)",
     [ST_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
     [ST_KV_SET] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -144,9 +152,18 @@ static const char *const stmt_sql[ST_COUNT_] = {
 /* How often the acknowledgement record is rewritten while batches come. */
 #define ACKED_WRITE_MS 1000
 
+/* Check id -> number, open addressing; grows to STORE_CHECK_NOS_MAX. */
+#define STORE_CHECK_NOS_MAX (1u << 20)
+struct check_no_slot {
+    char id[CHECK_ID_MAX];   /* "" = free */
+    int64_t no;
+};
+
 struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT_];
+    struct check_no_slot *check_nos;
+    size_t ncheck_nos, check_nos_cap;
     char errmsg[512];
     char acked_path[1100];      /* "" when there is no record */
     int64_t acked_written_ms;
@@ -364,6 +381,7 @@ store_close(struct store *s)
     if (s->db != NULL) {
         sqlite3_close(s->db);
     }
+    ph_free(s->check_nos);
     ph_free(s);
 }
 
@@ -442,6 +460,125 @@ store_agent_last_seq(struct store *s, const char *agent_id,
     return 0;
 }
 
+static uint64_t
+hash_id(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    while (*s != '\0') {
+        h ^= (unsigned char)*s++;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* The number of a text id in table (agent_nos, check_nos): looked up,
+ * or added inside the caller's transaction. */
+static int
+id_number(struct store *s, enum stmt_id get, enum stmt_id add,
+          const char *id, int64_t *ret)
+{
+    sqlite3_stmt *st = stmt(s, get);
+    int rc;
+
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        return db_error(s, "id lookup");
+    }
+    st = stmt(s, add);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (step_done(s, st, "id add") != 0) {
+        return PH_EDB;
+    }
+    *ret = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static struct check_no_slot *
+check_slot(struct check_no_slot *tab, size_t cap, const char *id)
+{
+    size_t i = (size_t)hash_id(id) & (cap - 1);
+
+    while (tab[i].id[0] != '\0' && strcmp(tab[i].id, id) != 0) {
+        i = (i + 1) & (cap - 1);
+    }
+    return &tab[i];
+}
+
+/* Doubles the cache (kept at most half full). */
+static int
+grow_check_nos(struct store *s)
+{
+    size_t cap = s->check_nos_cap ? s->check_nos_cap * 2 : 256;
+    struct check_no_slot *tab;
+
+    if (cap > STORE_CHECK_NOS_MAX) {
+        return PH_ETOOBIG;
+    }
+    tab = ph_calloc(cap, sizeof(*tab));
+    if (tab == NULL) {
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; i < s->check_nos_cap; i++) {
+        if (s->check_nos[i].id[0] != '\0') {
+            *check_slot(tab, cap, s->check_nos[i].id) = s->check_nos[i];
+        }
+    }
+    ph_free(s->check_nos);
+    s->check_nos = tab;
+    s->check_nos_cap = cap;
+    return 0;
+}
+
+/* A check's number, from the cache or the table. A number added in a
+ * transaction (or savepoint) that is rolled back is gone again, so every
+ * rollback of a batch forgets the cache (forget_check_nos). */
+static int
+check_number(struct store *s, const char *id, int64_t *ret)
+{
+    struct check_no_slot *slot = NULL;
+    int rc;
+
+    if (s->check_nos_cap > 0) {
+        slot = check_slot(s->check_nos, s->check_nos_cap, id);
+        if (slot->id[0] != '\0') {
+            *ret = slot->no;
+            return 0;
+        }
+    }
+    rc = id_number(s, ST_CHECK_NO_GET, ST_CHECK_NO_ADD, id, ret);
+    if (rc != 0) {
+        return rc;
+    }
+    if ((s->ncheck_nos + 1) * 2 > s->check_nos_cap) {
+        if (grow_check_nos(s) != 0) {
+            return 0; /* uncached: still correct, only slower */
+        }
+    }
+    slot = check_slot(s->check_nos, s->check_nos_cap, id);
+    snprintf(slot->id, sizeof(slot->id), "%s", id);
+    slot->no = *ret;
+    s->ncheck_nos++;
+    return 0;
+}
+
+/* Forgets cached numbers (after a rollback they may not exist). */
+static void
+forget_check_nos(struct store *s)
+{
+    if (s->check_nos != NULL) {
+        memset(s->check_nos, 0, s->check_nos_cap * sizeof(*s->check_nos));
+    }
+    s->ncheck_nos = 0;
+}
+
 /* One batch inside the caller's transaction: PH_EEXIST for a replayed
  * seq (nothing written), PH_EDB with the statement's error. */
 static int
@@ -450,6 +587,7 @@ insert_one(struct store *s, const char *agent_id, const char *region,
            int64_t now_ms)
 {
     uint64_t last = 0;
+    int64_t agent_no = 0, batch_id;
     sqlite3_stmt *st;
     int result;
 
@@ -460,28 +598,44 @@ insert_one(struct store *s, const char *agent_id, const char *region,
     if (seq <= last) {
         return PH_EEXIST;
     }
+    result = id_number(s, ST_AGENT_NO_GET, ST_AGENT_NO_ADD, agent_id,
+                       &agent_no);
+    if (result != 0) {
+        return result;
+    }
+    st = stmt(s, ST_BATCH_ADD);
+    sqlite3_bind_int64(st, 1, agent_no);
+    sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+    sqlite3_bind_int64(st, 4, now_ms);
+    if (step_done(s, st, "batch add") != 0) {
+        return PH_EDB;
+    }
+    batch_id = sqlite3_last_insert_rowid(s->db);
     st = s->st[ST_INSERT_RESULT];
     for (size_t i = 0; i < n; i++) {
         const struct check_result *r = &results[i];
+        int64_t check_no;
 
+        result = check_number(s, r->check_id, &check_no);
+        if (result != 0) {
+            return result;
+        }
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)i);
-        sqlite3_bind_text(st, 5, r->check_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, r->started_at_ms);
-        sqlite3_bind_int(st, 7, (int)r->outcome);
-        sqlite3_bind_int64(st, 8, r->latency_ms);
-        sqlite3_bind_int64(st, 9, (sqlite3_int64)r->timing.dns_us);
-        sqlite3_bind_int64(st, 10, (sqlite3_int64)r->timing.connect_us);
-        sqlite3_bind_int64(st, 11, (sqlite3_int64)r->timing.tls_us);
-        sqlite3_bind_int64(st, 12, (sqlite3_int64)r->timing.first_byte_us);
-        sqlite3_bind_int64(st, 13, (sqlite3_int64)r->timing.total_us);
-        sqlite3_bind_int(st, 14, r->status_code);
-        sqlite3_bind_int64(st, 15, r->cert_not_after);
-        sqlite3_bind_text(st, 16, r->error, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 17, now_ms);
+        sqlite3_bind_int64(st, 1, batch_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_int64(st, 3, check_no);
+        sqlite3_bind_int64(st, 4, r->started_at_ms);
+        sqlite3_bind_int(st, 5, (int)r->outcome);
+        sqlite3_bind_int64(st, 6, r->latency_ms);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)r->timing.dns_us);
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)r->timing.connect_us);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)r->timing.tls_us);
+        sqlite3_bind_int64(st, 10, (sqlite3_int64)r->timing.first_byte_us);
+        sqlite3_bind_int64(st, 11, (sqlite3_int64)r->timing.total_us);
+        sqlite3_bind_int(st, 12, r->status_code);
+        sqlite3_bind_int64(st, 13, r->cert_not_after);
+        sqlite3_bind_text(st, 14, r->error, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
             result = db_error(s, "insert result");
             sqlite3_reset(st);
@@ -489,6 +643,14 @@ insert_one(struct store *s, const char *agent_id, const char *region,
         }
     }
     sqlite3_reset(st);
+    if (n > 0) {
+        st = stmt(s, ST_BATCH_LAST_ROW);
+        sqlite3_bind_int64(st, 1, batch_id);
+        sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(s->db));
+        if (step_done(s, st, "batch last row") != 0) {
+            return PH_EDB;
+        }
+    }
     st = stmt(s, ST_AGENT_UPSERT_SEQ);
     sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
@@ -526,10 +688,12 @@ store_insert_batch(struct store *s, const char *agent_id, const char *region,
     result = insert_one(s, agent_id, region, seq, results, n, now_ms);
     if (result != 0) {
         store_tx_rollback(s);
+        forget_check_nos(s);
         return result;
     }
     if (store_tx_commit(s) != 0) {
         store_tx_rollback(s);
+        forget_check_nos(s);
         return PH_EDB;
     }
     store_note_acked(s, now_ms);
@@ -555,6 +719,7 @@ store_insert_group(struct store *s, struct store_batch *group)
                                b->results, b->n, b->now_ms);
         if (b->result != 0) {
             store_exec(s, "ROLLBACK TO batch");
+            forget_check_nos(s);
         }
         store_exec(s, "RELEASE batch");
         /* Liveness is recorded for replays too, as before. */
@@ -565,6 +730,7 @@ store_insert_group(struct store *s, struct store_batch *group)
     }
     if (store_tx_commit(s) != 0) {
         store_tx_rollback(s);
+        forget_check_nos(s);
         for (b = group; b != NULL; b = b->next) {
             b->result = PH_EDB;
         }
@@ -695,78 +861,46 @@ store_last_status(struct store *s, const char *component_id, char *ret_status,
     return rc == SQLITE_DONE ? PH_ENOENT : db_error(s, "last status");
 }
 
-int
-store_list_results(struct store *s, const char *check_id, int64_t since_ms,
-                   store_result_cb cb, void *arg)
-{
-    sqlite3_stmt *st = stmt(s, ST_RESULTS_LIST);
-    int rc;
-
-    sqlite3_bind_text(st, 1, check_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, since_ms);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct check_result r;
-        int stop;
-
-        memset(&r, 0, sizeof(r));
-        snprintf(r.check_id, sizeof(r.check_id), "%s", store_col_text(st, 3));
-        r.started_at_ms = sqlite3_column_int64(st, 4);
-        r.outcome = (enum outcome)sqlite3_column_int(st, 5);
-        r.latency_ms = (uint32_t)sqlite3_column_int64(st, 6);
-        r.timing.dns_us = (uint64_t)sqlite3_column_int64(st, 7);
-        r.timing.connect_us = (uint64_t)sqlite3_column_int64(st, 8);
-        r.timing.tls_us = (uint64_t)sqlite3_column_int64(st, 9);
-        r.timing.first_byte_us = (uint64_t)sqlite3_column_int64(st, 10);
-        r.timing.total_us = (uint64_t)sqlite3_column_int64(st, 11);
-        r.status_code = sqlite3_column_int(st, 12);
-        r.cert_not_after = sqlite3_column_int64(st, 13);
-        snprintf(r.error, sizeof(r.error), "%s", store_col_text(st, 14));
-        stop = cb(store_col_text(st, 0), store_col_text(st, 1),
-                  (uint64_t)sqlite3_column_int64(st, 2), &r, arg);
-        if (stop != 0) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(s, "list results");
-}
-
-int
-store_count_results(struct store *s, const char *agent_id,
-                    int64_t *ret_count)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    if (agent_id != NULL) {
-        st = stmt(s, ST_COUNT_AGENT);
-        sqlite3_bind_text(st, 1, agent_id, -1, SQLITE_STATIC);
-    } else {
-        st = stmt(s, ST_COUNT_ALL);
-    }
-    rc = sqlite3_step(st);
-    *ret_count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : db_error(s, "count results");
-}
-
+/*
+ * Retention by arrival: the rows of every batch received before
+ * before_ms, found as one rowid range (rows are appended in batch order),
+ * deleted in bounded chunks so the write lock is never held for long,
+ * then the batches themselves.
+ */
 int
 store_prune_results(struct store *s, int64_t before_ms, int64_t *ret_deleted)
 {
-    int64_t total = 0;
-    int changes;
+    sqlite3_stmt *st = stmt(s, ST_PRUNE_CUT);
+    int64_t total = 0, cut = 0;
+    int changes, rc;
 
-    /* Bounded chunks so the write lock is never held for long. */
-    do {
-        sqlite3_stmt *st = stmt(s, ST_PRUNE);
-        sqlite3_bind_int64(st, 1, before_ms);
+    sqlite3_bind_int64(st, 1, before_ms);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cut = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return db_error(s, "prune cut");
+    }
+    while (cut > 0) {
+        st = stmt(s, ST_PRUNE);
+        sqlite3_bind_int64(st, 1, cut);
         if (step_done(s, st, "prune") != 0) {
             return PH_EDB;
         }
         changes = sqlite3_changes(s->db);
         total += changes;
-    } while (changes > 0);
+        if (changes == 0) {
+            break;
+        }
+    }
+    st = stmt(s, ST_PRUNE_BATCHES);
+    sqlite3_bind_int64(st, 1, cut);
+    sqlite3_bind_int64(st, 2, before_ms);
+    if (cut > 0 && step_done(s, st, "prune batches") != 0) {
+        return PH_EDB;
+    }
     if (ret_deleted != NULL) {
         *ret_deleted = total;
     }

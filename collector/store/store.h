@@ -141,17 +141,8 @@ int store_list_transitions(struct store *s, const char *component_id,
 int store_last_status(struct store *s, const char *component_id,
                       char *ret_status, size_t len, int64_t *ret_at_ms);
 
-/* Raw results of a check since since_ms, oldest first (for tests/tools). */
-typedef int (*store_result_cb)(const char *agent_id, const char *region,
-                               uint64_t seq, const struct check_result *r,
-                               void *arg);
-int store_list_results(struct store *s, const char *check_id,
-                       int64_t since_ms, store_result_cb cb, void *arg);
-/* Number of stored results (all, or of one agent when agent_id != NULL). */
-int store_count_results(struct store *s, const char *agent_id,
-                        int64_t *ret_count);
-
-/* Deletes raw results older than before_ms. */
+/* Deletes the raw results of every batch received before before_ms
+ * (retention.raw); the count in *ret_deleted (may be NULL). */
 int store_prune_results(struct store *s, int64_t before_ms,
                         int64_t *ret_deleted);
 

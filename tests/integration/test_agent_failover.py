@@ -17,7 +17,6 @@ preferred, with a spool and collector_retry: 3s.
 """
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -97,9 +96,7 @@ def main():
                   count(b) == 0, count(b))
 
         # kill -9 the preferred collector while results flow.
-        p = a.procs.pop("collector")
-        p.send_signal(signal.SIGKILL)
-        p.wait(timeout=10)
+        a.kill("collector")
         res.check("the agent goes on with the second collector",
                   wait_until(lambda: count(b) > 50, 30), count(b))
         res.check("the switch is logged once, naming both",

@@ -743,7 +743,9 @@ test_cap(void **state)
 }
 
 /* Long updates: the newest always shows, older ones stop at the budget
- * with a note; the whole document stays bounded. */
+ * with a note; the whole document stays bounded. (The model caps an
+ * incident's text at INC_TEXT_MAX, so two updates of INC_BODY_MAX are
+ * as long as it gets; their HTML escaping still exceeds the budget.) */
 static void
 test_budget(void **state)
 {
@@ -758,12 +760,12 @@ test_budget(void **state)
     body[INC_BODY_MAX] = '\0';
     make_conf(&cf, "https://s.example.test");
     memset(&inc, 0, sizeof(inc));
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 2; i++) {
         struct inc_edit e;
 
         inc_edit_init(&e);
         e.name = "Long";
-        e.status = i < 9 ? INC_INVESTIGATING : INC_RESOLVED;
+        e.status = i < 1 ? INC_INVESTIGATING : INC_RESOLVED;
         e.body = body;
         apply(&inc, "inc000000001", "upd000000001", &e, T0 + i * MIN);
     }
@@ -771,7 +773,7 @@ test_budget(void **state)
     /* Each quote is &quot; in HTML, &amp;quot; in the XML. */
     assert_int_equal(count(doc, "&amp;quot;"), INC_BODY_MAX);
     assert_has(doc, "Resolved");
-    assert_has(doc, "&lt;p&gt;&lt;small&gt;9 earlier updates not shown"
+    assert_has(doc, "&lt;p&gt;&lt;small&gt;1 earlier update not shown"
                     "&lt;/small&gt;&lt;/p&gt;</content>");
     assert_true(strlen(doc) < 300 * 1024);
     ph_free(doc);
