@@ -386,6 +386,14 @@ list_items(const struct conf_opt *o, const void *base, size_t *ret_n)
     return items;
 }
 
+/* Sets a LIST row's items and count in base. */
+static void
+list_set(const struct conf_opt *o, void *base, void *items, size_t n)
+{
+    memcpy((char *)base + o->offset, &items, sizeof(items));
+    memcpy((char *)base + sub_of(o)->count_offset, &n, sizeof(n));
+}
+
 static void
 decode_row(const struct conf_opt *o, int keep, const struct conf_node *map,
            void *base, const char *file, struct conf_errs *errs)
@@ -534,10 +542,7 @@ conf_free_fields(const struct conf_opt *opts, void *base)
                 conf_free_fields(sub->opts, items + i * sub->size);
             }
             ph_free(items);
-            items = NULL;
-            n = 0;
-            memcpy(field, &items, sizeof(items));
-            memcpy((char *)base + sub->count_offset, &n, sizeof(n));
+            list_set(o, base, NULL, 0);
         }
         if (is_custom(o) && o->custom != NULL && o->custom->release != NULL) {
             o->custom->release(o, base);
@@ -551,7 +556,6 @@ static int
 copy_list(const struct conf_opt *o, void *dst)
 {
     const struct conf_sub *sub = sub_of(o);
-    char *field = (char *)dst + o->offset;
     size_t n;
     const char *from = list_items(o, dst, &n);
     char *items = n > 0 ? ph_calloc(n, sub->size) : NULL;
@@ -572,8 +576,7 @@ copy_list(const struct conf_opt *o, void *dst)
         items = NULL;
         n = 0;
     }
-    memcpy(field, &items, sizeof(items));
-    memcpy((char *)dst + sub->count_offset, &n, sizeof(n));
+    list_set(o, dst, items, n);
     return bad ? -1 : 0;
 }
 
