@@ -199,11 +199,16 @@ type_name(enum conf_type t)
     case CONF_T_BOOL:
         return "boolean";
     case CONF_T_DURATION:
+    case CONF_T_DAYS:
         return "duration";
     case CONF_T_ENUM:
         return "name";
     case CONF_T_CUSTOM:
         return "value";
+    case CONF_T_MAP:
+        return "mapping";
+    case CONF_T_LIST:
+        return "list";
     }
     return "value";
 }
@@ -268,6 +273,7 @@ store_value(const struct conf_opt *o, const char *v, int line, int col,
         memcpy(field, &b, sizeof(b));
         return 0;
     case CONF_T_DURATION:
+    case CONF_T_DAYS:
         if (conf_parse_duration_ms(v, &ms) != 0) {
             conf_err(errs, file, line, col,
                      "'%s': expected a duration like 500ms, 5s, 2m, 1h or "
@@ -282,6 +288,9 @@ store_value(const struct conf_opt *o, const char *v, int line, int col,
                      "ms]",
                      o->key, v, o->min, o->max);
             return -1;
+        }
+        if (o->type == CONF_T_DAYS) {
+            ms /= 86400000u;
         }
         memcpy(field, &ms, sizeof(ms));
         return 0;
@@ -309,6 +318,8 @@ store_value(const struct conf_opt *o, const char *v, int line, int col,
         return -1;
     }
     case CONF_T_CUSTOM:
+    case CONF_T_MAP:
+    case CONF_T_LIST:
         return 0;
     }
     return -1;
@@ -344,6 +355,45 @@ suggest_parts(const struct conf_part *parts, size_t nparts, const char *word)
     return best;
 }
 
+/* Rows whose value only their custom hooks (or their sub-table) know. */
+static int
+is_custom(const struct conf_opt *o)
+{
+    return o->type == CONF_T_CUSTOM || o->type == CONF_T_MAP ||
+           o->type == CONF_T_LIST;
+}
+
+/* The struct conf_sub of a MAP or LIST row (its custom is the first
+ * member), or NULL for any other row. */
+static const struct conf_sub *
+sub_of(const struct conf_opt *o)
+{
+    if (o->type != CONF_T_MAP && o->type != CONF_T_LIST) {
+        return NULL;
+    }
+    return (const struct conf_sub *)(const void *)o->custom;
+}
+
+/* A LIST row's items and their count in base. */
+static void *
+list_items(const struct conf_opt *o, const void *base, size_t *ret_n)
+{
+    const struct conf_sub *sub = sub_of(o);
+    void *items;
+
+    memcpy(&items, (const char *)base + o->offset, sizeof(items));
+    memcpy(ret_n, (const char *)base + sub->count_offset, sizeof(*ret_n));
+    return items;
+}
+
+/* Sets a LIST row's items and count in base. */
+static void
+list_set(const struct conf_opt *o, void *base, void *items, size_t n)
+{
+    memcpy((char *)base + o->offset, &items, sizeof(items));
+    memcpy((char *)base + sub_of(o)->count_offset, &n, sizeof(n));
+}
+
 static void
 decode_row(const struct conf_opt *o, int keep, const struct conf_node *map,
            void *base, const char *file, struct conf_errs *errs)
@@ -365,17 +415,16 @@ decode_row(const struct conf_opt *o, int keep, const struct conf_node *map,
         }
         return;
     }
-    if (o->type != CONF_T_CUSTOM && v->type != CONF_SCALAR) {
+    if (!is_custom(o) && v->type != CONF_SCALAR) {
         conf_err(errs, file, v->line, v->col, "'%s': expected a %s", o->key,
                  type_name(o->type));
         return;
     }
-    if (o->type != CONF_T_CUSTOM &&
+    if (!is_custom(o) &&
         store_value(o, v->value, v->line, v->col, base, file, errs) != 0) {
         return;
     }
-    if (o->type == CONF_T_CUSTOM && o->custom != NULL &&
-        o->custom->decode != NULL) {
+    if (is_custom(o) && o->custom != NULL && o->custom->decode != NULL) {
         o->custom->decode(o, v, base, file, errs);
     }
 }
@@ -457,10 +506,18 @@ void
 conf_help(const struct conf_opt *opts, const char *prefix, struct buf *out)
 {
     for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        const struct conf_sub *sub = sub_of(o);
+        char inner[256];
+
         buf_printf(out, "%s%s (%s%s%s%s): %s\n", prefix, o->key,
                    type_name(o->type), o->required ? ", required" : "",
                    o->def != NULL ? ", default " : "",
                    o->def != NULL ? o->def : "", o->doc ? o->doc : "");
+        if (sub != NULL) {
+            snprintf(inner, sizeof(inner), "%s%s%s.", prefix, o->key,
+                     o->type == CONF_T_LIST ? "[]" : "");
+            conf_help(sub->opts, inner, out);
+        }
     }
 }
 
@@ -469,11 +526,58 @@ conf_free_fields(const struct conf_opt *opts, void *base)
 {
     conf_free_strings(opts, base);
     for (const struct conf_opt *o = opts; o->key != NULL; o++) {
-        if (o->type == CONF_T_CUSTOM && o->custom != NULL &&
-            o->custom->release != NULL) {
+        const struct conf_sub *sub = sub_of(o);
+        char *field = (char *)base + o->offset;
+
+        if (sub != NULL && (sub->flags & CONF_SUB_UNSTORED)) {
+            continue;
+        }
+        if (o->type == CONF_T_MAP) {
+            conf_free_fields(sub->opts, field);
+        } else if (o->type == CONF_T_LIST) {
+            size_t n;
+            char *items = list_items(o, base, &n);
+
+            for (size_t i = 0; i < n; i++) {
+                conf_free_fields(sub->opts, items + i * sub->size);
+            }
+            ph_free(items);
+            list_set(o, base, NULL, 0);
+        }
+        if (is_custom(o) && o->custom != NULL && o->custom->release != NULL) {
             o->custom->release(o, base);
         }
     }
+}
+
+/* dst's LIST row o holds src's array: give dst its own array and items.
+ * On failure dst's list is left empty. */
+static int
+copy_list(const struct conf_opt *o, void *dst)
+{
+    const struct conf_sub *sub = sub_of(o);
+    size_t n;
+    const char *from = list_items(o, dst, &n);
+    char *items = n > 0 ? ph_calloc(n, sub->size) : NULL;
+    size_t done = 0;
+    int bad = n > 0 && items == NULL;
+
+    for (; !bad && done < n; done++) {
+        memcpy(items + done * sub->size, from + done * sub->size, sub->size);
+        bad = conf_copy_fields(sub->opts, items + done * sub->size,
+                               from + done * sub->size) != 0;
+    }
+    if (bad) {
+        /* The failed item is freeable; free it and those before it. */
+        for (size_t i = 0; items != NULL && i < done; i++) {
+            conf_free_fields(sub->opts, items + i * sub->size);
+        }
+        ph_free(items);
+        items = NULL;
+        n = 0;
+    }
+    list_set(o, dst, items, n);
+    return bad ? -1 : 0;
 }
 
 int
@@ -482,8 +586,12 @@ conf_copy_fields(const struct conf_opt *opts, void *dst, const void *src)
     int bad = 0;
 
     for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        const struct conf_sub *sub = sub_of(o);
         char *field = (char *)dst + o->offset;
 
+        if (sub != NULL && (sub->flags & CONF_SUB_UNSTORED)) {
+            continue;
+        }
         if (o->type == CONF_T_STR) {
             char *p;
             memcpy(&p, field, sizeof(p));
@@ -492,8 +600,13 @@ conf_copy_fields(const struct conf_opt *opts, void *dst, const void *src)
                 bad |= p == NULL;
                 memcpy(field, &p, sizeof(p));
             }
-        } else if (o->type == CONF_T_CUSTOM && o->custom != NULL &&
-                   o->custom->copy != NULL) {
+        } else if (o->type == CONF_T_MAP) {
+            bad |= conf_copy_fields(sub->opts, field,
+                                    (const char *)src + o->offset) != 0;
+        } else if (o->type == CONF_T_LIST) {
+            bad |= copy_list(o, dst) != 0;
+        }
+        if (is_custom(o) && o->custom != NULL && o->custom->copy != NULL) {
             bad |= o->custom->copy(o, dst, src) != 0;
         }
     }
@@ -513,10 +626,31 @@ str_field_equal(const void *a, const void *b)
     return strcmp(x, y) == 0;
 }
 
+static int
+list_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+    const struct conf_sub *sub = sub_of(o);
+    size_t na, nb;
+    const char *ia = list_items(o, a, &na);
+    const char *ib = list_items(o, b, &nb);
+
+    if (na != nb) {
+        return 0;
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (!conf_equal_fields(sub->opts, ia + i * sub->size,
+                               ib + i * sub->size)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int
 conf_equal_fields(const struct conf_opt *opts, const void *a, const void *b)
 {
     for (const struct conf_opt *o = opts; o->key != NULL; o++) {
+        const struct conf_sub *sub = sub_of(o);
         const char *fa = (const char *)a + o->offset;
         const char *fb = (const char *)b + o->offset;
 
@@ -535,10 +669,22 @@ conf_equal_fields(const struct conf_opt *opts, const void *a, const void *b)
             break;
         case CONF_T_UINT32:
         case CONF_T_DURATION:
+        case CONF_T_DAYS:
             if (memcmp(fa, fb, sizeof(uint32_t)) != 0) {
                 return 0;
             }
             break;
+        case CONF_T_MAP:
+        case CONF_T_LIST:
+            if (sub->flags & CONF_SUB_UNSTORED) {
+                break;
+            }
+            if (o->type == CONF_T_MAP ? !conf_equal_fields(sub->opts, fa, fb)
+                                      : !list_equal(o, a, b)) {
+                return 0;
+            }
+            /* Then the row's own equal, if any. */
+            /* FALLTHROUGH */
         case CONF_T_CUSTOM:
             if (o->custom != NULL && o->custom->equal != NULL &&
                 !o->custom->equal(o, a, b)) {
@@ -566,6 +712,67 @@ conf_print_quoted(struct buf *b, const char *s)
         }
     }
     buf_appends(b, "\"");
+}
+
+/* 1 when the MAP at field holds only its rows' defaults (what an absent
+ * mapping decodes to). */
+static int
+map_is_default(const struct conf_sub *sub, const void *field)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    void *def = ph_calloc(1, sub->size);
+    int same;
+
+    if (def == NULL) {
+        return 0; /* print it: showing a default is harmless */
+    }
+    conf_decode(sub->opts, &empty, def, "", NULL);
+    same = conf_equal_fields(sub->opts, field, def);
+    conf_free_fields(sub->opts, def);
+    ph_free(def);
+    return same;
+}
+
+/* A MAP or LIST row without its own print: "key:" at indent, then its
+ * keys (or its items, each "- " first) two columns further in than
+ * next. */
+static void
+print_sub(const struct conf_opt *o, const void *base, const char *indent,
+          const char *next, struct buf *out)
+{
+    const struct conf_sub *sub = sub_of(o);
+    const char *field = (const char *)base + o->offset;
+    char first[128], rest[128];
+    const char *in;
+
+    if (sub->flags & CONF_SUB_UNSTORED) {
+        return;
+    }
+    snprintf(rest, sizeof(rest), "%s%s", next,
+             o->type == CONF_T_LIST ? "    " : "  ");
+    if (o->type == CONF_T_MAP) {
+        if ((sub->flags & CONF_SUB_OMIT_DEFAULT) &&
+            map_is_default(sub, field)) {
+            return;
+        }
+        buf_printf(out, "%s%s:\n", indent, o->key);
+        in = rest;
+        conf_print(sub->opts, field, &in, rest, out);
+    } else {
+        size_t n;
+        const char *items = list_items(o, base, &n);
+
+        if (n == 0) {
+            return;
+        }
+        snprintf(first, sizeof(first), "%s  - ", next);
+        buf_printf(out, "%s%s:\n", indent, o->key);
+        for (size_t i = 0; i < n; i++) {
+            in = first;
+            conf_print(sub->opts, items + i * sub->size, &in, rest, out);
+        }
+    }
 }
 
 void
@@ -610,6 +817,17 @@ conf_print(const struct conf_opt *opts, const void *base, const char **indent,
             memcpy(&u, field, sizeof(u));
             buf_printf(out, "%s%s: %ums\n", *indent, o->key, u);
             break;
+        case CONF_T_DAYS:
+            memcpy(&u, field, sizeof(u));
+            buf_printf(out, "%s%s: %ud\n", *indent, o->key, u);
+            break;
+        case CONF_T_MAP:
+        case CONF_T_LIST:
+            if (o->custom->print == NULL) {
+                print_sub(o, base, *indent, next, out);
+                break;
+            }
+            /* FALLTHROUGH */
         case CONF_T_CUSTOM:
             if (o->custom != NULL && o->custom->print != NULL) {
                 o->custom->print(o, base, *indent, out);

@@ -47,6 +47,10 @@ enum conf_type {
     CONF_T_DURATION,  /* uint32_t milliseconds: "500ms", "5s", "2m", "1h", "7d" */
     CONF_T_CUSTOM,    /* handled by the row's struct conf_custom alone */
     CONF_T_ENUM,      /* int: index into custom->names */
+    CONF_T_DAYS,      /* uint32_t whole days, given as a duration: "7d" */
+    CONF_T_MAP,       /* a mapping of the keys of another table; custom
+                         points at the custom of a struct conf_sub */
+    CONF_T_LIST,      /* a list of such mappings (struct conf_sub too) */
 };
 
 struct conf_opt;
@@ -70,6 +74,29 @@ struct conf_custom {
     const char *const *names;     /* CONF_T_ENUM: NULL-terminated */
 };
 
+/*
+ * The value of a CONF_T_MAP or CONF_T_LIST row: the table of its keys, so
+ * that --help-config, printing, freeing, copying and comparing walk the
+ * same rows as decoding. A MAP's struct is at the row's offset; a LIST's
+ * items are an array (pointer at the row's offset, size_t count at
+ * count_offset) of size bytes each. The engine does not decode these rows
+ * (their sections check across keys and sections): custom.decode, when
+ * set, is called as for a CONF_T_CUSTOM row. custom.print, when set,
+ * replaces the engine's print.
+ */
+#define CONF_SUB_OMIT_DEFAULT 1 /* MAP: not printed while all default */
+#define CONF_SUB_UNSTORED 2     /* not kept in the struct (e.g. defaults
+                                   expanded into every check): only decode
+                                   and help see it */
+
+struct conf_sub {
+    struct conf_custom custom;   /* first: a row's custom points here */
+    const struct conf_opt *opts;
+    size_t size;                 /* one item (LIST) or the struct (MAP) */
+    size_t count_offset;         /* LIST: the size_t count */
+    int flags;                   /* CONF_SUB_* */
+};
+
 struct conf_opt {
     const char *key;
     enum conf_type type;
@@ -78,7 +105,7 @@ struct conf_opt {
     int64_t min;              /* bounds for numbers and durations (ms) */
     int64_t max;
     int required;
-    const struct conf_custom *custom; /* CONF_T_CUSTOM and CONF_T_ENUM */
+    const struct conf_custom *custom; /* CONF_T_CUSTOM, _ENUM, _MAP, _LIST */
     const char *doc;          /* one line, for --help-config */
 };
 
@@ -112,7 +139,8 @@ int conf_has_required(const struct conf_part *parts, size_t n,
                       const struct conf_node *map);
 /* Frees the CONF_T_STR fields of base described by opts. */
 void conf_free_strings(const struct conf_opt *opts, void *base);
-/* Frees what base owns per opts: strings and custom rows' free. */
+/* Frees what base owns per opts: strings, MAP and LIST rows (their
+ * arrays too) and custom rows' release; freed pointers are NULLed. */
 void conf_free_fields(const struct conf_opt *opts, void *base);
 /* dst is a shallow copy of src: gives dst its own copies of what opts
  * says src owns. Returns 0 or PH_ENOMEM (dst stays freeable). */
@@ -124,10 +152,12 @@ int conf_equal_fields(const struct conf_opt *opts, const void *a,
 
 /*
  * Writes base as YAML, one "key: value" line per row of opts in table
- * order: strings double-quoted (none when NULL), durations in ms, enums by
- * name, custom rows through their print. Lines are prefixed by *indent;
+ * order: strings double-quoted (none when NULL), durations in ms, days as
+ * "<n>d", enums by name, custom rows through their print. A MAP row is
+ * "key:" with its keys two columns in; a LIST row "key:" with one "- "
+ * item per entry, nothing when empty. Lines are prefixed by *indent;
  * after the first line, *indent is set to next (so a list item starts
- * "  - " and goes on "    ").
+ * "  - " and goes on "    "). Secrets never have a row that prints them.
  */
 void conf_print(const struct conf_opt *opts, const void *base,
                 const char **indent, const char *next, struct buf *out);
@@ -164,7 +194,9 @@ void conf_err_unknown(struct conf_errs *errs, const char *file, int line,
 int conf_parse_duration_ms(const char *s, uint32_t *ret_ms);
 int conf_parse_bool(const char *s, int *ret);
 
-/* Writes one line per option: "key (type, default X): doc". */
+/* Writes one line per option: "key (type, default X): doc", each prefixed
+ * by prefix; the keys of a MAP or LIST row follow it as "key.sub" or
+ * "key[].sub". */
 void conf_help(const struct conf_opt *opts, const char *prefix,
                struct buf *out);
 

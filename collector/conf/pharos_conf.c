@@ -71,9 +71,8 @@ pc_in_list(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-/* Resolves p relative to the directory of the config file. */
-static char *
-relative_path(const char *conf_path, const char *p)
+char *
+pc_relative_path(const char *conf_path, const char *p)
 {
     const char *slash = strrchr(conf_path, '/');
     size_t dl;
@@ -100,94 +99,14 @@ make_relative(char **field, const char *conf_path)
     if (*field == NULL) {
         return;
     }
-    full = relative_path(conf_path, *field);
+    full = pc_relative_path(conf_path, *field);
     if (full != NULL) {
         ph_free(*field);
         *field = full;
     }
 }
 
-/* Reads a token from token_sha256 / token_file / token_env into out. */
-void
-pc_resolve_token(const struct token_src *t, const struct conf_node *node,
-                 const char *file, char out[65], struct conf_errs *errs)
-{
-    int n = (t->sha256 != NULL) + (t->file != NULL) + (t->env != NULL);
-    char tok[TOKEN_MAX + 2];
-
-    out[0] = '\0';
-    if (n != 1) {
-        conf_err(errs, file, node->line, node->col,
-                 "exactly one of token_sha256, token_file or token_env is "
-                 "required");
-        return;
-    }
-    if (t->sha256 != NULL) {
-        if (!token_hash_valid(t->sha256)) {
-            conf_err(errs, file, node->line, node->col,
-                     "token_sha256 must be 64 lowercase hex digits");
-            return;
-        }
-        memcpy(out, t->sha256, 65);
-        return;
-    }
-    if (t->file != NULL) {
-        char *path = relative_path(file, t->file);
-        FILE *f = path ? fopen(path, "r") : NULL;
-        size_t len;
-
-        if (f == NULL || fgets(tok, sizeof(tok), f) == NULL) {
-            conf_err(errs, file, node->line, node->col,
-                     "cannot read token_file %s", path ? path : t->file);
-            if (f != NULL) {
-                fclose(f);
-            }
-            ph_free(path);
-            return;
-        }
-        fclose(f);
-        ph_free(path);
-        len = strcspn(tok, "\r\n");
-        tok[len] = '\0';
-    } else {
-        const char *v = getenv(t->env);
-        if (v == NULL || v[0] == '\0' || strlen(v) > TOKEN_MAX) {
-            conf_err(errs, file, node->line, node->col,
-                     "environment variable %s is not set", t->env);
-            return;
-        }
-        snprintf(tok, sizeof(tok), "%s", v);
-    }
-    if (strlen(tok) < 16 || strlen(tok) > TOKEN_MAX) {
-        conf_err(errs, file, node->line, node->col,
-                 "token must be 16 to %d characters", TOKEN_MAX);
-        return;
-    }
-    token_hash(tok, strlen(tok), out);
-    memset(tok, 0, sizeof(tok));
-}
-
 /* ---- server, retention, incidents, page ---- */
-
-struct server_stage {
-    char *listen;
-    char *state_dir;
-    char *publish_dir;
-    char *web_dir;
-    uint32_t max_body_bytes;
-    uint32_t max_results_per_batch;
-    uint32_t api_rate_limit;
-    uint32_t max_result_age_ms;
-    uint32_t max_result_ahead_ms;
-    char *agent_listen;
-    uint32_t max_connections;
-    uint32_t agent_max_connections;
-    uint32_t max_connections_per_client;
-    uint32_t request_timeout_ms;
-    uint32_t idle_timeout_ms;
-    struct netaddr_cidr *proxies;
-    size_t nproxies;
-};
 
 #define MAX_PROXIES 64
 
@@ -196,7 +115,7 @@ static int
 proxies_validate(const struct conf_opt *opt, const struct conf_node *node,
                  void *base, const char *file, struct conf_errs *errs)
 {
-    struct server_stage *sv = base;
+    struct pharos_conf *cf = base;
     const struct conf_node *it;
     size_t n = 0;
 
@@ -214,101 +133,206 @@ proxies_validate(const struct conf_opt *opt, const struct conf_node *node,
                  "at most %d trusted_proxies", MAX_PROXIES);
         return -1;
     }
-    ph_free(sv->proxies);
-    sv->nproxies = 0;
-    sv->proxies = n > 0 ? ph_calloc(n, sizeof(*sv->proxies)) : NULL;
-    if (n > 0 && sv->proxies == NULL) {
+    ph_free(cf->trusted_proxies);
+    cf->ntrusted_proxies = 0;
+    cf->trusted_proxies =
+        n > 0 ? ph_calloc(n, sizeof(*cf->trusted_proxies)) : NULL;
+    if (n > 0 && cf->trusted_proxies == NULL) {
         conf_err(errs, file, node->line, node->col, "out of memory");
         return -1;
     }
     for (it = node->child; it != NULL; it = it->next) {
         if (it->type != CONF_SCALAR ||
-            netaddr_cidr_parse(it->value, &sv->proxies[sv->nproxies]) != 0) {
+            netaddr_cidr_parse(it->value,
+                               &cf->trusted_proxies[cf->ntrusted_proxies]) !=
+                0) {
             conf_err(errs, file, it->line, it->col,
                      "not an address or network: %s",
                      it->type == CONF_SCALAR ? it->value : "(not a string)");
             continue;
         }
-        sv->nproxies++;
+        cf->ntrusted_proxies++;
     }
     return 0;
 }
 
+/* One "- "address/bits"" line per network, nothing when there are none. */
+static void
+proxies_print(const struct conf_opt *o, const void *base, const char *indent,
+              struct buf *out)
+{
+    const struct pharos_conf *cf = base;
+
+    if (cf->ntrusted_proxies > 0) {
+        buf_printf(out, "%s%s:\n", indent, o->key);
+    }
+    for (size_t i = 0; i < cf->ntrusted_proxies; i++) {
+        char net[64];
+
+        netaddr_cidr_format(&cf->trusted_proxies[i], net, sizeof(net));
+        buf_printf(out, "%s  - ", indent);
+        conf_print_quoted(out, net);
+        buf_appends(out, "\n");
+    }
+}
+
+static void
+proxies_release(const struct conf_opt *o, void *base)
+{
+    struct pharos_conf *cf = base;
+
+    (void)o;
+    ph_free(cf->trusted_proxies);
+    cf->trusted_proxies = NULL;
+    cf->ntrusted_proxies = 0;
+}
+
+static int
+proxies_copy(const struct conf_opt *o, void *dst, const void *src)
+{
+    struct pharos_conf *d = dst;
+    const struct pharos_conf *sc = src;
+    size_t len = sc->ntrusted_proxies * sizeof(*sc->trusted_proxies);
+
+    (void)o;
+    d->trusted_proxies = len > 0 ? ph_malloc(len) : NULL;
+    if (len > 0 && d->trusted_proxies == NULL) {
+        d->ntrusted_proxies = 0;
+        return -1;
+    }
+    if (len > 0) {
+        memcpy(d->trusted_proxies, sc->trusted_proxies, len);
+    }
+    return 0;
+}
+
+static int
+proxies_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+    const struct pharos_conf *x = a, *y = b;
+
+    (void)o;
+    return x->ntrusted_proxies == y->ntrusted_proxies &&
+           (x->ntrusted_proxies == 0 ||
+            memcmp(x->trusted_proxies, y->trusted_proxies,
+                   x->ntrusted_proxies * sizeof(*x->trusted_proxies)) == 0);
+}
+
 static const struct conf_custom proxies_custom = {
     .decode = proxies_validate,
+    .print = proxies_print,
+    .release = proxies_release,
+    .copy = proxies_copy,
+    .equal = proxies_equal,
 };
 
 static const struct conf_opt server_opts[] = {
-    {"listen", CONF_T_STR, offsetof(struct server_stage, listen),
+    {"listen", CONF_T_STR, offsetof(struct pharos_conf, listen),
      "127.0.0.1:8080", 0, 0, 0, NULL, "address:port of the HTTP server"},
-    {"state_dir", CONF_T_STR, offsetof(struct server_stage, state_dir),
+    {"state_dir", CONF_T_STR, offsetof(struct pharos_conf, state_dir),
      "/var/lib/pharos", 0, 0, 0, NULL, "directory of the sqlite database"},
-    {"publish_dir", CONF_T_STR, offsetof(struct server_stage, publish_dir),
+    {"publish_dir", CONF_T_STR, offsetof(struct pharos_conf, publish_dir),
      NULL, 0, 0, 0, NULL, "public documents (default <state_dir>/public)"},
-    {"web_dir", CONF_T_STR, offsetof(struct server_stage, web_dir), NULL, 0,
+    {"web_dir", CONF_T_STR, offsetof(struct pharos_conf, web_dir), NULL, 0,
      0, 0, NULL, "the page's static assets (default " PH_WEB_DIR ")"},
     {"max_body_bytes", CONF_T_UINT32,
-     offsetof(struct server_stage, max_body_bytes), "1048576", 1024,
+     offsetof(struct pharos_conf, max_body_bytes), "1048576", 1024,
      67108864, 0, NULL, "largest request body accepted"},
     {"max_results_per_batch", CONF_T_UINT32,
-     offsetof(struct server_stage, max_results_per_batch), "5000", 1, 20000,
+     offsetof(struct pharos_conf, max_results_per_batch), "5000", 1, 20000,
      0, NULL, "largest result batch accepted from an agent"},
     {"api_rate_limit", CONF_T_UINT32,
-     offsetof(struct server_stage, api_rate_limit), "120", 0, 1000000, 0,
+     offsetof(struct pharos_conf, api_rate_limit), "120", 0, 1000000, 0,
      NULL, "management API requests per minute per key (0 = no limit)"},
     {"max_result_age", CONF_T_DURATION,
-     offsetof(struct server_stage, max_result_age_ms), "7d", 60000,
+     offsetof(struct pharos_conf, max_result_age_ms), "7d", 60000,
      30LL * 86400000, 0, NULL,
      "agent results started longer ago than this are refused (400)"},
     {"max_result_ahead", CONF_T_DURATION,
-     offsetof(struct server_stage, max_result_ahead_ms), "5m", 1000,
+     offsetof(struct pharos_conf, max_result_ahead_ms), "5m", 1000,
      86400000, 0, NULL,
      "agent results dated further ahead of our clock are refused (400)"},
-    {"agent_listen", CONF_T_STR, offsetof(struct server_stage, agent_listen),
+    {"agent_listen", CONF_T_STR, offsetof(struct pharos_conf, agent_listen),
      NULL, 0, 0, 0, NULL,
      "second address:port serving only /v1/ (agents, API) and /healthz"},
     {"max_connections", CONF_T_UINT32,
-     offsetof(struct server_stage, max_connections), "1000", 16, 1000000, 0,
+     offsetof(struct pharos_conf, max_connections), "1000", 16, 1000000, 0,
      NULL, "open connections on the public listener"},
     {"agent_max_connections", CONF_T_UINT32,
-     offsetof(struct server_stage, agent_max_connections), "256", 16,
+     offsetof(struct pharos_conf, agent_max_connections), "256", 16,
      1000000, 0, NULL, "open connections on agent_listen"},
     {"max_connections_per_client", CONF_T_UINT32,
-     offsetof(struct server_stage, max_connections_per_client), "32", 0,
+     offsetof(struct pharos_conf, max_connections_per_client), "32", 0,
      1000000, 0, NULL,
      "open connections per IPv4 address or IPv6 /64, trusted proxies "
      "exempt (0 = no limit)"},
     {"request_timeout", CONF_T_DURATION,
-     offsetof(struct server_stage, request_timeout_ms), "30s", 1000,
+     offsetof(struct pharos_conf, request_timeout_ms), "30s", 1000,
      3600000, 0, NULL,
      "a request's headers and body must arrive within this time"},
     {"idle_timeout", CONF_T_DURATION,
-     offsetof(struct server_stage, idle_timeout_ms), "15s", 1000, 3600000,
+     offsetof(struct pharos_conf, idle_timeout_ms), "15s", 1000, 3600000,
      0, NULL, "a connection without traffic is closed after this time"},
     {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &proxies_custom,
      "addresses or networks whose X-Forwarded-For names the client"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
-struct misc_stage {
-    uint32_t raw_ms;
-    char *auto_mode;
-    uint32_t resolve_after_ms;
-};
-
 static const struct conf_opt retention_opts[] = {
-    {"raw", CONF_T_DURATION, offsetof(struct misc_stage, raw_ms), "7d",
-     86400000, 400LL * 86400000, 0, NULL, "how long raw results are kept"},
+    {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
+     "7d", 86400000, 400LL * 86400000, 0, NULL,
+     "how long raw results are kept (whole days)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
+
+/* In the order of enum auto_incidents. */
+static const char *const auto_names[] = {"draft", "publish", "off", NULL};
+static const struct conf_custom auto_custom = {.names = auto_names};
 
 static const struct conf_opt incidents_opts[] = {
-    {"auto", CONF_T_STR, offsetof(struct misc_stage, auto_mode), "draft", 0,
-     0, 0, NULL, "draft, publish or off: incidents opened by probes"},
+    {"auto", CONF_T_ENUM, offsetof(struct pharos_conf, auto_incidents),
+     "draft", 0, 0, 0, &auto_custom,
+     "draft, publish or off: incidents opened by probes"},
     {"resolve_after", CONF_T_DURATION,
-     offsetof(struct misc_stage, resolve_after_ms), "5m", 0, 86400000, 0,
+     offsetof(struct pharos_conf, resolve_after_ms), "5m", 0, 86400000, 0,
      NULL, "stable time before an automatic incident resolves"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* In the order of enum smtp_tls_mode. */
+static const char *const tls_names[] = {"required", "optional", "off", NULL};
+static const struct conf_custom tls_custom = {.names = tls_names};
+
+/* notify.smtp: its keys are the smtp_* fields of struct conf_notify. The
+ * password is never printed: password_env and password_file are NULL once
+ * it is read. */
+static const struct conf_opt smtp_opts[] = {
+    {"url", CONF_T_STR, offsetof(struct conf_notify, smtp_url), NULL, 0, 0,
+     1, NULL,
+     "smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS)"},
+    {"starttls", CONF_T_ENUM, offsetof(struct conf_notify, smtp_tls),
+     "required", 0, 0, 0, &tls_custom, "required, optional or off"},
+    {"username", CONF_T_STR, offsetof(struct conf_notify, smtp_username),
+     NULL, 0, 0, 0, NULL, "SMTP AUTH user"},
+    {"password_env", CONF_T_STR,
+     offsetof(struct conf_notify, smtp_password_env), NULL, 0, 0, 0, NULL,
+     "environment variable holding the password"},
+    {"password_file", CONF_T_STR,
+     offsetof(struct conf_notify, smtp_password_file), NULL, 0, 0, 0, NULL,
+     "file holding the password"},
+    {"from", CONF_T_STR, offsetof(struct conf_notify, smtp_from), NULL, 0, 0,
+     1, NULL, "sender, e.g. \"Example status <status@example.org>\""},
+    {"ca_file", CONF_T_STR, offsetof(struct conf_notify, smtp_ca_file), NULL,
+     0, 0, 0, NULL, "CA bundle for the relay's certificate"},
+    {"insecure", CONF_T_BOOL, offsetof(struct conf_notify, smtp_insecure),
+     "false", 0, 0, 0, NULL, "do not verify the relay's certificate"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct conf_sub smtp_sub = {
+    .opts = smtp_opts,
+    .size = sizeof(struct conf_notify),
+    .flags = CONF_SUB_OMIT_DEFAULT,
 };
 
 static const struct conf_opt notify_opts[] = {
@@ -352,40 +376,8 @@ static const struct conf_opt notify_opts[] = {
     {"confirm_daily_max", CONF_T_UINT32,
      offsetof(struct conf_notify, confirm_daily_max), "3", 1, 100, 0, NULL,
      "confirmation emails one address may get in 24 hours"},
-    {"smtp", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
+    {"smtp", CONF_T_MAP, 0, NULL, 0, 0, 0, &smtp_sub.custom,
      "the mail relay of email notifications"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
-};
-
-struct smtp_stage {
-    char *url;
-    char *starttls;
-    char *username;
-    char *password_env;
-    char *password_file;
-    char *from;
-    char *ca_file;
-    int insecure;
-};
-
-static const struct conf_opt smtp_opts[] = {
-    {"url", CONF_T_STR, offsetof(struct smtp_stage, url), NULL, 0, 0, 1, NULL,
-     "smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS)"},
-    {"starttls", CONF_T_STR, offsetof(struct smtp_stage, starttls),
-     "required", 0, 0, 0, NULL, "required, optional or off"},
-    {"username", CONF_T_STR, offsetof(struct smtp_stage, username), NULL, 0,
-     0, 0, NULL, "SMTP AUTH user"},
-    {"password_env", CONF_T_STR, offsetof(struct smtp_stage, password_env),
-     NULL, 0, 0, 0, NULL, "environment variable holding the password"},
-    {"password_file", CONF_T_STR,
-     offsetof(struct smtp_stage, password_file), NULL, 0, 0, 0, NULL,
-     "file holding the password"},
-    {"from", CONF_T_STR, offsetof(struct smtp_stage, from), NULL, 0, 0, 1,
-     NULL, "sender, e.g. \"Example status <status@example.org>\""},
-    {"ca_file", CONF_T_STR, offsetof(struct smtp_stage, ca_file), NULL, 0, 0,
-     0, NULL, "CA bundle for the relay's certificate"},
-    {"insecure", CONF_T_BOOL, offsetof(struct smtp_stage, insecure), "false",
-     0, 0, 0, NULL, "do not verify the relay's certificate"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -413,43 +405,21 @@ static const struct conf_opt region_opts[] = {
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
-struct agent_stage {
-    char *id;
-    char *region;
-    struct token_src tok;
-};
-
 static const struct conf_opt agent_opts[] = {
-    {"id", CONF_T_STR, offsetof(struct agent_stage, id), NULL, 0, 0, 1, NULL,
+    {"id", CONF_T_STR, offsetof(struct conf_agent, id), NULL, 0, 0, 1, NULL,
      "agent id"},
-    {"region", CONF_T_STR, offsetof(struct agent_stage, region), NULL, 0, 0,
+    {"region", CONF_T_STR, offsetof(struct conf_agent, region), NULL, 0, 0,
      1, NULL, "region the agent reports for"},
-    {"token_sha256", CONF_T_STR, offsetof(struct agent_stage, tok.sha256),
-     NULL, 0, 0, 0, NULL, "SHA-256 (hex) of the agent's token"},
-    {"token_file", CONF_T_STR, offsetof(struct agent_stage, tok.file), NULL,
-     0, 0, 0, NULL, "file holding the token"},
-    {"token_env", CONF_T_STR, offsetof(struct agent_stage, tok.env), NULL, 0,
-     0, 0, NULL, "environment variable holding the token"},
+    PC_TOKEN_ROWS(struct conf_agent, "the agent's token"),
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
-struct key_stage {
-    char *name;
-    char *scope;
-    struct token_src tok;
-};
-
 static const struct conf_opt api_key_opts[] = {
-    {"name", CONF_T_STR, offsetof(struct key_stage, name), NULL, 0, 0, 1,
+    {"name", CONF_T_STR, offsetof(struct conf_api_key, name), NULL, 0, 0, 1,
      NULL, "who the key belongs to"},
-    {"scope", CONF_T_STR, offsetof(struct key_stage, scope), "admin", 0, 0, 0,
-     NULL, "read, write or admin"},
-    {"token_sha256", CONF_T_STR, offsetof(struct key_stage, tok.sha256),
-     NULL, 0, 0, 0, NULL, "SHA-256 (hex) of the key"},
-    {"token_file", CONF_T_STR, offsetof(struct key_stage, tok.file), NULL, 0,
-     0, 0, NULL, "file holding the key"},
-    {"token_env", CONF_T_STR, offsetof(struct key_stage, tok.env), NULL, 0, 0,
-     0, NULL, "environment variable holding the key"},
+    {"scope", CONF_T_STR, offsetof(struct conf_api_key, scope), "admin", 0, 0,
+     0, NULL, "read, write or admin"},
+    PC_TOKEN_ROWS(struct conf_api_key, "the key"),
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -480,8 +450,76 @@ static const struct conf_opt component_opts[] = {
      0, NULL, "hide while operational"},
     {"start_date", CONF_T_STR, offsetof(struct conf_component, start_date),
      NULL, 0, 0, 0, NULL, "YYYY-MM-DD the component went into service"},
-    {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
-     "the probes that decide its status"},
+    {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_checks_custom,
+     "the probes that decide its status (keys: see checks below)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* ---- the sections: one row each, in the order they are printed ---- */
+
+/* A section whose keys are fields of struct pharos_conf itself. */
+#define FLAT_SECTION(o)                                                     \
+    {.opts = (o), .size = sizeof(struct pharos_conf)}
+/* A list of item structs at struct pharos_conf's field f (count nf). */
+#define LIST_SECTION(o, f, nf)                                              \
+    {.opts = (o), .size = sizeof(*((struct pharos_conf *)0)->f),           \
+     .count_offset = offsetof(struct pharos_conf, nf)}
+
+static const struct conf_sub server_sub = FLAT_SECTION(server_opts);
+static const struct conf_sub retention_sub = FLAT_SECTION(retention_opts);
+static const struct conf_sub incidents_sub = FLAT_SECTION(incidents_opts);
+/* Printed once a key is set, so configurations without notifications
+ * print as before. */
+static const struct conf_sub notify_sub = {
+    .opts = notify_opts,
+    .size = sizeof(struct conf_notify),
+    .flags = CONF_SUB_OMIT_DEFAULT,
+};
+static const struct conf_sub page_sub = {.opts = page_opts,
+                                         .size = sizeof(struct conf_page)};
+static const struct conf_sub regions_sub =
+    LIST_SECTION(region_opts, regions, nregions);
+static const struct conf_sub agents_sub =
+    LIST_SECTION(agent_opts, agents, nagents);
+static const struct conf_sub api_keys_sub =
+    LIST_SECTION(api_key_opts, api_keys, napi_keys);
+/* Expanded into every check (pharos_conf_checks.c), not kept. */
+static const struct conf_sub defaults_sub = {
+    .opts = check_common_opts,
+    .flags = CONF_SUB_UNSTORED,
+};
+static const struct conf_sub groups_sub =
+    LIST_SECTION(group_opts, groups, ngroups);
+static const struct conf_sub components_sub =
+    LIST_SECTION(component_opts, components, ncomponents);
+
+const struct conf_opt pc_root_opts[] = {
+    {"server", CONF_T_MAP, 0, NULL, 0, 0, 0, &server_sub.custom,
+     "the HTTP server"},
+    {"retention", CONF_T_MAP, 0, NULL, 0, 0, 0, &retention_sub.custom,
+     "how long data is kept"},
+    {"incidents", CONF_T_MAP, 0, NULL, 0, 0, 0, &incidents_sub.custom,
+     "incidents opened and resolved by the probes"},
+    {"notify", CONF_T_MAP, offsetof(struct pharos_conf, notify), NULL, 0, 0,
+     0, &notify_sub.custom, "subscriptions and their delivery"},
+    {"page", CONF_T_MAP, offsetof(struct pharos_conf, page), NULL, 0, 0, 1,
+     &page_sub.custom, "the public status page"},
+    {"regions", CONF_T_LIST, offsetof(struct pharos_conf, regions), NULL, 0,
+     0, 1, &regions_sub.custom, "where agents probe from (at least one)"},
+    {"agents", CONF_T_LIST, offsetof(struct pharos_conf, agents), NULL, 0, 0,
+     0, &agents_sub.custom, "agents allowed to report, one per region"},
+    {"api_keys", CONF_T_LIST, offsetof(struct pharos_conf, api_keys), NULL,
+     0, 0, 0, &api_keys_sub.custom, "keys of the management API"},
+    {"defaults", CONF_T_MAP, 0, NULL, 0, 0, 0, &defaults_sub.custom,
+     "defaults of the keys every check has"},
+    {"groups", CONF_T_LIST, offsetof(struct pharos_conf, groups), NULL, 0, 0,
+     0, &groups_sub.custom, "headings components are shown under"},
+    {"components", CONF_T_LIST, offsetof(struct pharos_conf, components),
+     NULL, 0, 0, 1, &components_sub.custom,
+     "what the page shows, each with its checks"},
+    {"alerts", CONF_T_MAP, offsetof(struct pharos_conf, alerts), NULL, 0, 0,
+     0, &pc_alerts_sub.custom,
+     "Alertmanager and webhook alerts that set component statuses"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -537,12 +575,6 @@ file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-static const char *const top_keys[] = {
-    "server", "retention", "incidents", "page",   "regions",
-    "agents", "api_keys",  "defaults",  "groups", "components",
-    "alerts",  "notify",
-};
-
 static int decode_root(const struct conf_node *root, const char *file,
                        struct pharos_conf *cf, struct conf_errs *errs);
 
@@ -595,29 +627,9 @@ decode_simple_sections(const struct conf_node *root, const char *file,
     static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
                                            NULL, NULL, NULL};
     const struct conf_node *n;
-    struct server_stage sv;
-    struct misc_stage ms;
 
-    memset(&sv, 0, sizeof(sv));
     n = pc_find_key(root, "server");
-    conf_decode(server_opts, n ? n : &empty, &sv, file, errs);
-    cf->listen = sv.listen;
-    cf->state_dir = sv.state_dir;
-    cf->publish_dir = sv.publish_dir;
-    cf->web_dir = sv.web_dir;
-    cf->max_body_bytes = sv.max_body_bytes;
-    cf->max_results_per_batch = sv.max_results_per_batch;
-    cf->api_rate_limit = sv.api_rate_limit;
-    cf->max_result_age_ms = sv.max_result_age_ms;
-    cf->max_result_ahead_ms = sv.max_result_ahead_ms;
-    cf->agent_listen = sv.agent_listen;
-    cf->max_connections = sv.max_connections;
-    cf->agent_max_connections = sv.agent_max_connections;
-    cf->max_connections_per_client = sv.max_connections_per_client;
-    cf->request_timeout_ms = sv.request_timeout_ms;
-    cf->idle_timeout_ms = sv.idle_timeout_ms;
-    cf->trusted_proxies = sv.proxies;
-    cf->ntrusted_proxies = sv.nproxies;
+    conf_decode(server_opts, n ? n : &empty, cf, file, errs);
     make_relative(&cf->state_dir, file);
     make_relative(&cf->publish_dir, file);
     make_relative(&cf->web_dir, file);
@@ -632,27 +644,10 @@ decode_simple_sections(const struct conf_node *root, const char *file,
         cf->web_dir = ph_strdup(PH_WEB_DIR);
     }
 
-    memset(&ms, 0, sizeof(ms));
     n = pc_find_key(root, "retention");
-    conf_decode(retention_opts, n ? n : &empty, &ms, file, errs);
+    conf_decode(retention_opts, n ? n : &empty, cf, file, errs);
     n = pc_find_key(root, "incidents");
-    conf_decode(incidents_opts, n ? n : &empty, &ms, file, errs);
-    cf->retention_raw_days = ms.raw_ms / 86400000u;
-    cf->resolve_after_ms = ms.resolve_after_ms;
-    if (ms.auto_mode != NULL) {
-        if (strcmp(ms.auto_mode, "draft") == 0) {
-            cf->auto_incidents = AUTO_INCIDENTS_DRAFT;
-        } else if (strcmp(ms.auto_mode, "publish") == 0) {
-            cf->auto_incidents = AUTO_INCIDENTS_PUBLISH;
-        } else if (strcmp(ms.auto_mode, "off") == 0) {
-            cf->auto_incidents = AUTO_INCIDENTS_OFF;
-        } else {
-            n = pc_find_key(pc_find_key(root, "incidents"), "auto");
-            conf_err(errs, file, n ? n->line : 1, n ? n->col : 1,
-                     "'auto' must be draft, publish or off");
-        }
-        ph_free(ms.auto_mode);
-    }
+    conf_decode(incidents_opts, n ? n : &empty, cf, file, errs);
 
     n = pc_find_key(root, "page");
     if (n == NULL) {
@@ -720,7 +715,7 @@ plausible_from(const char *s)
 static char *
 read_secret_file(const char *conf_file, const char *p)
 {
-    char *path = relative_path(conf_file, p);
+    char *path = pc_relative_path(conf_file, p);
     FILE *f = path != NULL ? fopen(path, "r") : NULL;
     char line[512];
     char *out = NULL;
@@ -746,7 +741,6 @@ decode_notify(const struct conf_node *root, const char *file,
     const struct conf_node *n = pc_find_key(root, "notify");
     const struct conf_node *sm;
     struct conf_notify *nf = &cf->notify;
-    struct smtp_stage st;
 
     conf_decode(notify_opts, n ? n : &empty, nf, file, errs);
     if (nf->public_url != NULL &&
@@ -759,65 +753,56 @@ decode_notify(const struct conf_node *root, const char *file,
     if (sm == NULL) {
         return;
     }
-    memset(&st, 0, sizeof(st));
     if (sm->type != CONF_MAP) {
         conf_err(errs, file, sm->line, sm->col, "'smtp' must be a mapping");
         return;
     }
-    if (conf_decode(smtp_opts, sm, &st, file, errs) == 0) {
-        if (strncmp(st.url, "smtp://", 7) != 0 &&
-            strncmp(st.url, "smtps://", 8) != 0) {
-            conf_err(errs, file, sm->line, sm->col,
-                     "smtp url must be smtp://host[:port] or "
-                     "smtps://host[:port]");
-        }
-        if (strcmp(st.starttls, "required") == 0) {
-            nf->smtp_tls = SMTP_TLS_REQUIRED;
-        } else if (strcmp(st.starttls, "optional") == 0) {
-            nf->smtp_tls = SMTP_TLS_OPTIONAL;
-        } else if (strcmp(st.starttls, "off") == 0) {
-            nf->smtp_tls = SMTP_TLS_OFF;
-        } else {
-            conf_err(errs, file, sm->line, sm->col,
-                     "starttls must be required, optional or off");
-        }
-        if (!plausible_from(st.from)) {
-            conf_err(errs, file, sm->line, sm->col,
-                     "from must be an address, e.g. \"Status "
-                     "<status@example.org>\"");
-        }
-        if (st.password_env != NULL && st.password_file != NULL) {
-            conf_err(errs, file, sm->line, sm->col,
-                     "use one of password_env and password_file");
-        } else if (st.password_env != NULL) {
-            const char *v = getenv(st.password_env);
-            if (v == NULL || v[0] == '\0') {
-                conf_err(errs, file, sm->line, sm->col,
-                         "environment variable %s is not set",
-                         st.password_env);
-            } else {
-                nf->smtp_password = ph_strdup(v);
-            }
-        } else if (st.password_file != NULL) {
-            nf->smtp_password = read_secret_file(file, st.password_file);
-            if (nf->smtp_password == NULL) {
-                conf_err(errs, file, sm->line, sm->col,
-                         "cannot read password_file %s", st.password_file);
-            }
-        }
-        if (nf->smtp_password != NULL && st.username == NULL) {
-            conf_err(errs, file, sm->line, sm->col,
-                     "a password needs a username");
-        }
-        make_relative(&st.ca_file, file);
-        nf->smtp_url = st.url;
-        nf->smtp_username = st.username;
-        nf->smtp_from = st.from;
-        nf->smtp_ca_file = st.ca_file;
-        nf->smtp_insecure = st.insecure;
-        st.url = st.username = st.from = st.ca_file = NULL;
+    if (conf_decode(smtp_opts, sm, nf, file, errs) != 0) {
+        /* Email stays off. */
+        conf_free_fields(smtp_opts, nf);
+        return;
     }
-    conf_free_strings(smtp_opts, &st);
+    if (strncmp(nf->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(nf->smtp_url, "smtps://", 8) != 0) {
+        conf_err(errs, file, sm->line, sm->col,
+                 "smtp url must be smtp://host[:port] or "
+                 "smtps://host[:port]");
+    }
+    if (!plausible_from(nf->smtp_from)) {
+        conf_err(errs, file, sm->line, sm->col,
+                 "from must be an address, e.g. \"Status "
+                 "<status@example.org>\"");
+    }
+    if (nf->smtp_password_env != NULL && nf->smtp_password_file != NULL) {
+        conf_err(errs, file, sm->line, sm->col,
+                 "use one of password_env and password_file");
+    } else if (nf->smtp_password_env != NULL) {
+        const char *v = getenv(nf->smtp_password_env);
+        if (v == NULL || v[0] == '\0') {
+            conf_err(errs, file, sm->line, sm->col,
+                     "environment variable %s is not set",
+                     nf->smtp_password_env);
+        } else {
+            nf->smtp_password = ph_strdup(v);
+        }
+    } else if (nf->smtp_password_file != NULL) {
+        nf->smtp_password = read_secret_file(file, nf->smtp_password_file);
+        if (nf->smtp_password == NULL) {
+            conf_err(errs, file, sm->line, sm->col,
+                     "cannot read password_file %s",
+                     nf->smtp_password_file);
+        }
+    }
+    if (nf->smtp_password != NULL && nf->smtp_username == NULL) {
+        conf_err(errs, file, sm->line, sm->col,
+                 "a password needs a username");
+    }
+    make_relative(&nf->smtp_ca_file, file);
+    /* Only the password itself is kept, and never printed. */
+    ph_free(nf->smtp_password_env);
+    ph_free(nf->smtp_password_file);
+    nf->smtp_password_env = NULL;
+    nf->smtp_password_file = NULL;
 }
 
 static void
@@ -857,29 +842,27 @@ decode_regions_agents(const struct conf_node *root, const char *file,
         cf->agents = ph_calloc(n, sizeof(*cf->agents));
         for (const struct conf_node *i = seq->child; i && cf->agents;
              i = i->next) {
-            struct agent_stage a;
             struct conf_agent *ca = &cf->agents[cf->nagents];
 
-            memset(&a, 0, sizeof(a));
-            if (conf_decode(agent_opts, i, &a, file, errs) == 0) {
-                if (pharos_conf_region_index(cf, a.region) < 0) {
-                    conf_err(errs, file, i->line, i->col,
-                             "agent '%s': unknown region '%s'", a.id,
-                             a.region);
-                }
-                for (size_t k = 0; k < cf->nagents; k++) {
-                    if (strcmp(cf->agents[k].id, a.id) == 0) {
-                        conf_err(errs, file, i->line, i->col,
-                                 "duplicate agent '%s'", a.id);
-                    }
-                }
-                pc_resolve_token(&a.tok, i, file, ca->token_sha256, errs);
-                ca->id = a.id;
-                ca->region = a.region;
-                a.id = a.region = NULL;
-                cf->nagents++;
+            if (conf_decode(agent_opts, i, ca, file, errs) != 0) {
+                conf_free_fields(agent_opts, ca);
+                memset(ca, 0, sizeof(*ca));
+                continue;
             }
-            conf_free_strings(agent_opts, &a);
+            if (pharos_conf_region_index(cf, ca->region) < 0) {
+                conf_err(errs, file, i->line, i->col,
+                         "agent '%s': unknown region '%s'", ca->id,
+                         ca->region);
+            }
+            for (size_t k = 0; k < cf->nagents; k++) {
+                if (strcmp(cf->agents[k].id, ca->id) == 0) {
+                    conf_err(errs, file, i->line, i->col,
+                             "duplicate agent '%s'", ca->id);
+                }
+            }
+            pc_resolve_token(ca->token_sha256, &ca->token_file,
+                             &ca->token_env, i, file, errs);
+            cf->nagents++;
         }
     }
 
@@ -888,26 +871,23 @@ decode_regions_agents(const struct conf_node *root, const char *file,
         cf->api_keys = ph_calloc(n, sizeof(*cf->api_keys));
         for (const struct conf_node *i = seq->child; i && cf->api_keys;
              i = i->next) {
-            struct key_stage k;
             struct conf_api_key *ck = &cf->api_keys[cf->napi_keys];
 
-            memset(&k, 0, sizeof(k));
-            if (conf_decode(api_key_opts, i, &k, file, errs) == 0) {
-                if (strcmp(k.scope, "read") != 0 &&
-                    strcmp(k.scope, "write") != 0 &&
-                    strcmp(k.scope, "admin") != 0) {
-                    conf_err(errs, file, i->line, i->col,
-                             "api key '%s': scope must be read, write or "
-                             "admin",
-                             k.name);
-                }
-                pc_resolve_token(&k.tok, i, file, ck->token_sha256, errs);
-                ck->name = k.name;
-                ck->scope = k.scope;
-                k.name = k.scope = NULL;
-                cf->napi_keys++;
+            if (conf_decode(api_key_opts, i, ck, file, errs) != 0) {
+                conf_free_fields(api_key_opts, ck);
+                memset(ck, 0, sizeof(*ck));
+                continue;
             }
-            conf_free_strings(api_key_opts, &k);
+            if (strcmp(ck->scope, "read") != 0 &&
+                strcmp(ck->scope, "write") != 0 &&
+                strcmp(ck->scope, "admin") != 0) {
+                conf_err(errs, file, i->line, i->col,
+                         "api key '%s': scope must be read, write or admin",
+                         ck->name);
+            }
+            pc_resolve_token(ck->token_sha256, &ck->token_file,
+                             &ck->token_env, i, file, errs);
+            cf->napi_keys++;
         }
     }
 }
@@ -1016,6 +996,7 @@ decode_components(const struct conf_node *root, const char *file,
                      "'checks' must be a list");
             continue;
         }
+        c->checks = &cf->checks[cf->nchecks];
         for (const struct conf_node *k = checks->child; k; k = k->next) {
             struct check *ck = &cf->checks[cf->nchecks];
             if (pc_decode_check(k, &d, c->id, cf, file, ck, errs) != 0) {
@@ -1029,6 +1010,7 @@ decode_components(const struct conf_node *root, const char *file,
                 }
             }
             cf->nchecks++;
+            c->nchecks++;
         }
     }
     check_free(&d);
@@ -1047,13 +1029,15 @@ decode_root(const struct conf_node *root, const char *file,
         return PH_ECONF;
     }
     for (const struct conf_node *n = root->child; n; n = n->next) {
-        if (!pc_in_list(n->key, top_keys,
-                     sizeof(top_keys) / sizeof(top_keys[0]))) {
+        const struct conf_opt *o = pc_root_opts;
+
+        while (o->key != NULL && strcmp(o->key, n->key) != 0) {
+            o++;
+        }
+        if (o->key == NULL) {
             conf_err_unknown(errs, file, n->key_line, n->key_col,
                              "section", n->key,
-                             conf_suggest(n->key, top_keys,
-                                          sizeof(top_keys) /
-                                              sizeof(top_keys[0])));
+                             conf_suggest_opt(pc_root_opts, n->key));
         }
     }
     decode_simple_sections(root, file, cf, errs);
@@ -1068,49 +1052,15 @@ void
 pharos_conf_free(struct pharos_conf *c)
 {
     ph_free(c->path);
-    ph_free(c->listen);
-    ph_free(c->agent_listen);
-    ph_free(c->trusted_proxies);
-    ph_free(c->state_dir);
-    ph_free(c->publish_dir);
-    ph_free(c->web_dir);
-    conf_free_strings(page_opts, &c->page);
-    conf_free_strings(notify_opts, &c->notify);
-    ph_free(c->notify.smtp_url);
-    ph_free(c->notify.smtp_username);
+    conf_free_fields(pc_root_opts, c);
     if (c->notify.smtp_password != NULL) {
         memset(c->notify.smtp_password, 0, strlen(c->notify.smtp_password));
         ph_free(c->notify.smtp_password);
     }
-    ph_free(c->notify.smtp_from);
-    ph_free(c->notify.smtp_ca_file);
-    for (size_t i = 0; i < c->nregions; i++) {
-        conf_free_strings(region_opts, &c->regions[i]);
-    }
-    ph_free(c->regions);
-    for (size_t i = 0; i < c->nagents; i++) {
-        ph_free(c->agents[i].id);
-        ph_free(c->agents[i].region);
-    }
-    ph_free(c->agents);
-    for (size_t i = 0; i < c->napi_keys; i++) {
-        ph_free(c->api_keys[i].name);
-        ph_free(c->api_keys[i].scope);
-    }
-    ph_free(c->api_keys);
-    for (size_t i = 0; i < c->ngroups; i++) {
-        conf_free_strings(group_opts, &c->groups[i]);
-    }
-    ph_free(c->groups);
-    for (size_t i = 0; i < c->ncomponents; i++) {
-        conf_free_strings(component_opts, &c->components[i]);
-    }
-    ph_free(c->components);
     for (size_t i = 0; i < c->nchecks; i++) {
         check_free(&c->checks[i]);
     }
     ph_free(c->checks);
-    pc_alerts_free(&c->alerts);
     memset(c, 0, sizeof(*c));
 }
 

@@ -52,6 +52,8 @@ struct conf_notify {
     enum smtp_tls_mode smtp_tls;
     char *smtp_username;
     char *smtp_password;         /* read from password_env/password_file */
+    char *smtp_password_env;     /* as written; NULL once loaded */
+    char *smtp_password_file;    /* as written; NULL once loaded */
     char *smtp_from;             /* "Status <status@example.org>" */
     char *smtp_ca_file;
     int smtp_insecure;
@@ -71,16 +73,22 @@ struct conf_region {
     char *name;          /* display name, default = id */
 };
 
+/* token_file and token_env are where the token was read from, as
+ * written; a loaded configuration has only token_sha256 (they are NULL). */
 struct conf_agent {
     char *id;
     char *region;        /* must name a region */
     char token_sha256[65]; /* lowercase hex SHA-256 of the token */
+    char *token_file;
+    char *token_env;
 };
 
 struct conf_api_key {
     char *name;
     char *scope;         /* "read", "write" or "admin" */
     char token_sha256[65];
+    char *token_file;
+    char *token_env;
 };
 
 struct conf_group {
@@ -99,6 +107,8 @@ struct conf_component {
     int only_show_if_degraded;
     char *start_date;    /* "YYYY-MM-DD" or NULL */
     int position;        /* order of appearance, 1-based */
+    const struct check *checks; /* its checks: a run of pharos_conf.checks */
+    size_t nchecks;
 };
 
 /* alerts: the intake of Alertmanager and generic webhooks. */
@@ -124,6 +134,8 @@ struct conf_alert_rule {
 struct conf_alert_token {
     char *name;
     char token_sha256[65];
+    char *token_file;    /* as written; NULL once loaded */
+    char *token_env;
 };
 
 /* The generic webhook's mapping of a JSON body to one alert. Field paths
@@ -205,8 +217,12 @@ int pharos_conf_parse(const char *name, const char *text, size_t len,
                       struct pharos_conf *ret, struct conf_errs *errs);
 void pharos_conf_free(struct pharos_conf *c);
 
-/* Writes the normalised configuration as YAML (for -nv and golden tests). */
+/* Writes the normalised configuration as YAML (for -nv and golden tests):
+ * the rows of the same tables that decode it, in their order. */
 int pharos_conf_print(const struct pharos_conf *c, struct buf *out);
+/* Writes one line per key of every section, from the same tables (for
+ * --help-config): "section.key (type, default X): doc". */
+void pharos_conf_help(struct buf *out);
 
 /* Lookups; return NULL or -1 when absent. */
 const struct conf_agent *pharos_conf_agent_by_hash(

@@ -20,55 +20,144 @@ static const char *const alert_statuses[] = {
     "major_outage",
 };
 
-struct alerts_stage {
-    uint32_t max_alerts;
-    uint32_t max_groups;
-    uint32_t expire_after_ms;
-};
-
-static const struct conf_opt alerts_opts[] = {
-    {"tokens", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
-     "bearer tokens accepted by the intake endpoints"},
-    {"rules", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
-     "label rules: first match maps an alert to a component status"},
-    {"webhook", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
-     "field mapping of the generic JSON webhook"},
-    {"max_alerts", CONF_T_UINT32, offsetof(struct alerts_stage, max_alerts),
-     "1000", 1, 10000, 0, NULL, "most alerts accepted in one payload"},
-    {"max_groups", CONF_T_UINT32, offsetof(struct alerts_stage, max_groups),
-     "1000", 1, 100000, 0, NULL, "most alert groups with firing alerts held"},
-    {"expire_after", CONF_T_DURATION,
-     offsetof(struct alerts_stage, expire_after_ms), "0", 0,
-     30LL * 86400000, 0, NULL,
-     "forget a group not re-sent for this long (0: never)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
-};
-
-struct token_stage {
-    char *name;
-    struct token_src tok;
-};
-
 static const struct conf_opt token_opts[] = {
-    {"name", CONF_T_STR, offsetof(struct token_stage, name), NULL, 0, 0, 1,
-     NULL, "who sends with this token (for logs)"},
-    {"token_sha256", CONF_T_STR, offsetof(struct token_stage, tok.sha256),
-     NULL, 0, 0, 0, NULL, "SHA-256 (hex) of the token"},
-    {"token_file", CONF_T_STR, offsetof(struct token_stage, tok.file), NULL,
-     0, 0, 0, NULL, "file holding the token"},
-    {"token_env", CONF_T_STR, offsetof(struct token_stage, tok.env), NULL, 0,
-     0, 0, NULL, "environment variable holding the token"},
+    {"name", CONF_T_STR, offsetof(struct conf_alert_token, name), NULL, 0, 0,
+     1, NULL, "who sends with this token (for logs)"},
+    PC_TOKEN_ROWS(struct conf_alert_token, "the token"),
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* match: printed as a flow mapping {"name": "value", ...}. */
+static void
+match_print(const struct conf_opt *o, const void *base, const char *indent,
+            struct buf *out)
+{
+    const struct conf_alert_rule *r = base;
+
+    buf_printf(out, "%s%s: {", indent, o->key);
+    for (size_t k = 0; k < r->nmatch; k++) {
+        if (k > 0) {
+            buf_appends(out, ", ");
+        }
+        conf_print_quoted(out, r->match[k].name);
+        buf_appends(out, ": ");
+        conf_print_quoted(out, r->match[k].value);
+    }
+    buf_appends(out, "}\n");
+}
+
+static void
+match_release(const struct conf_opt *o, void *base)
+{
+    struct conf_alert_rule *r = base;
+
+    (void)o;
+    for (size_t k = 0; k < r->nmatch; k++) {
+        ph_free(r->match[k].name);
+        ph_free(r->match[k].value);
+    }
+    ph_free(r->match);
+    r->match = NULL;
+    r->nmatch = 0;
+}
+
+static int
+match_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+    const struct conf_alert_rule *x = a, *y = b;
+
+    (void)o;
+    if (x->nmatch != y->nmatch) {
+        return 0;
+    }
+    for (size_t k = 0; k < x->nmatch; k++) {
+        if (strcmp(x->match[k].name, y->match[k].name) != 0 ||
+            strcmp(x->match[k].value, y->match[k].value) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const struct conf_custom match_custom = {
+    .print = match_print,
+    .release = match_release,
+    .equal = match_equal,
 };
 
 static const struct conf_opt rule_opts[] = {
-    {"match", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, NULL,
+    {"match", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &match_custom,
      "labels (name: value) an alert must all carry"},
     {"component", CONF_T_STR, offsetof(struct conf_alert_rule, component),
      NULL, 0, 0, 1, NULL, "component the alert affects"},
     {"status", CONF_T_STR, offsetof(struct conf_alert_rule, status), NULL, 0,
      0, 1, NULL, "degraded_performance, partial_outage or major_outage"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* firing_values and resolved_values: the row's offset is the array, its
+ * count follows it. */
+static void
+values_at(const struct conf_opt *o, const void *base, char *const **ret_v,
+          size_t *ret_n)
+{
+    const struct conf_alert_webhook *w = base;
+
+    if (o->offset == offsetof(struct conf_alert_webhook, firing_values)) {
+        *ret_v = w->firing_values;
+        *ret_n = w->nfiring_values;
+    } else {
+        *ret_v = w->resolved_values;
+        *ret_n = w->nresolved_values;
+    }
+}
+
+static void
+values_print(const struct conf_opt *o, const void *base, const char *indent,
+             struct buf *out)
+{
+    char *const *v;
+    size_t n;
+
+    values_at(o, base, &v, &n);
+    conf_print_list(out, indent, o->key, (const char *const *)v, n);
+}
+
+static void
+values_release(const struct conf_opt *o, void *base)
+{
+    char *const *v;
+    size_t n;
+
+    values_at(o, base, &v, &n);
+    for (size_t i = 0; i < n; i++) {
+        ph_free(v[i]);
+    }
+}
+
+static int
+values_equal(const struct conf_opt *o, const void *a, const void *b)
+{
+    char *const *va, *const *vb;
+    size_t na, nb;
+
+    values_at(o, a, &va, &na);
+    values_at(o, b, &vb, &nb);
+    if (na != nb) {
+        return 0;
+    }
+    for (size_t i = 0; i < na; i++) {
+        if (strcmp(va[i], vb[i]) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const struct conf_custom values_custom = {
+    .print = values_print,
+    .release = values_release,
+    .equal = values_equal,
 };
 
 static const struct conf_opt webhook_opts[] = {
@@ -81,11 +170,59 @@ static const struct conf_opt webhook_opts[] = {
     {"labels_field", CONF_T_STR,
      offsetof(struct conf_alert_webhook, labels_field), NULL, 0, 0, 0, NULL,
      "JSON path of the labels (object, \"k:v, ...\" or [\"k:v\"])"},
-    {"firing_values", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
+    {"firing_values", CONF_T_CUSTOM,
+     offsetof(struct conf_alert_webhook, firing_values), NULL, 0, 0, 0,
+     &values_custom,
      "status values that mean firing (anything else: resolved)"},
-    {"resolved_values", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, NULL,
+    {"resolved_values", CONF_T_CUSTOM,
+     offsetof(struct conf_alert_webhook, resolved_values), NULL, 0, 0, 0,
+     &values_custom,
      "status values that mean resolved (anything else: firing)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct conf_sub tokens_sub = {
+    .opts = token_opts,
+    .size = sizeof(struct conf_alert_token),
+    .count_offset = offsetof(struct conf_alerts, ntokens),
+};
+static const struct conf_sub rules_sub = {
+    .opts = rule_opts,
+    .size = sizeof(struct conf_alert_rule),
+    .count_offset = offsetof(struct conf_alerts, nrules),
+};
+/* Printed when configured: key_field is required. */
+static const struct conf_sub webhook_sub = {
+    .opts = webhook_opts,
+    .size = sizeof(struct conf_alert_webhook),
+    .flags = CONF_SUB_OMIT_DEFAULT,
+};
+
+/* In the order they are printed. */
+static const struct conf_opt alerts_opts[] = {
+    {"max_alerts", CONF_T_UINT32, offsetof(struct conf_alerts, max_alerts),
+     "1000", 1, 10000, 0, NULL, "most alerts accepted in one payload"},
+    {"max_groups", CONF_T_UINT32, offsetof(struct conf_alerts, max_groups),
+     "1000", 1, 100000, 0, NULL, "most alert groups with firing alerts held"},
+    {"expire_after", CONF_T_DURATION,
+     offsetof(struct conf_alerts, expire_after_ms), "0", 0, 30LL * 86400000,
+     0, NULL, "forget a group not re-sent for this long (0: never)"},
+    {"tokens", CONF_T_LIST, offsetof(struct conf_alerts, tokens), NULL, 0, 0,
+     0, &tokens_sub.custom, "bearer tokens accepted by the intake endpoints"},
+    {"rules", CONF_T_LIST, offsetof(struct conf_alerts, rules), NULL, 0, 0, 0,
+     &rules_sub.custom,
+     "label rules: first match maps an alert to a component status"},
+    {"webhook", CONF_T_MAP, offsetof(struct conf_alerts, webhook), NULL, 0, 0,
+     0, &webhook_sub.custom, "field mapping of the generic JSON webhook"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Printed only when configured, so configurations without alerts print
+ * as before. */
+const struct conf_sub pc_alerts_sub = {
+    .opts = alerts_opts,
+    .size = sizeof(struct conf_alerts),
+    .flags = CONF_SUB_OMIT_DEFAULT,
 };
 
 /* "$.a.b" or "a.b": non-empty segments without spaces. */
@@ -129,17 +266,16 @@ decode_tokens(const struct conf_node *n, size_t count, const char *file,
 {
     a->tokens = ph_calloc(count, sizeof(*a->tokens));
     for (const struct conf_node *i = n->child; i && a->tokens; i = i->next) {
-        struct token_stage t;
         struct conf_alert_token *ct = &a->tokens[a->ntokens];
 
-        memset(&t, 0, sizeof(t));
-        if (conf_decode(token_opts, i, &t, file, errs) == 0) {
-            pc_resolve_token(&t.tok, i, file, ct->token_sha256, errs);
-            ct->name = t.name;
-            t.name = NULL;
-            a->ntokens++;
+        if (conf_decode(token_opts, i, ct, file, errs) != 0) {
+            conf_free_fields(token_opts, ct);
+            memset(ct, 0, sizeof(*ct));
+            continue;
         }
-        conf_free_strings(token_opts, &t);
+        pc_resolve_token(ct->token_sha256, &ct->token_file, &ct->token_env,
+                         i, file, errs);
+        a->ntokens++;
     }
 }
 
@@ -310,16 +446,12 @@ pc_decode_alerts(const struct conf_node *root, const char *file,
     const struct conf_node *n = pc_find_key(root, "alerts");
     const struct conf_node *v;
     size_t count = 0;
-    struct alerts_stage st;
 
-    memset(&st, 0, sizeof(st));
-    if (conf_decode(alerts_opts, n ? n : &empty, &st, file, errs) != 0 &&
+    if (conf_decode(alerts_opts, n ? n : &empty, &cf->alerts, file, errs) !=
+            0 &&
         (n == NULL || n->type != CONF_MAP)) {
         return;
     }
-    cf->alerts.max_alerts = st.max_alerts;
-    cf->alerts.max_groups = st.max_groups;
-    cf->alerts.expire_after_ms = st.expire_after_ms;
     if (n == NULL) {
         return;
     }
@@ -335,33 +467,4 @@ pc_decode_alerts(const struct conf_node *root, const char *file,
     if (v != NULL) {
         decode_webhook(v, file, &cf->alerts.webhook, errs);
     }
-}
-
-void
-pc_alerts_free(struct conf_alerts *a)
-{
-    struct conf_alert_webhook *w = &a->webhook;
-
-    for (size_t i = 0; i < a->ntokens; i++) {
-        ph_free(a->tokens[i].name);
-    }
-    ph_free(a->tokens);
-    for (size_t i = 0; i < a->nrules; i++) {
-        struct conf_alert_rule *r = &a->rules[i];
-        for (size_t k = 0; k < r->nmatch; k++) {
-            ph_free(r->match[k].name);
-            ph_free(r->match[k].value);
-        }
-        ph_free(r->match);
-        conf_free_strings(rule_opts, r);
-    }
-    ph_free(a->rules);
-    conf_free_strings(webhook_opts, w);
-    for (size_t i = 0; i < w->nfiring_values; i++) {
-        ph_free(w->firing_values[i]);
-    }
-    for (size_t i = 0; i < w->nresolved_values; i++) {
-        ph_free(w->resolved_values[i]);
-    }
-    memset(a, 0, sizeof(*a));
 }

@@ -8,22 +8,40 @@
 
 #include "pharos_conf.h"
 
-/* Where a secret comes from: exactly one of the three is set. */
-struct token_src {
-    char *sha256;
-    char *file;
-    char *env;
-};
+/* The sections of pharos.yml, in the order they are printed: decoded
+ * section by section (pharos_conf.c), printed and listed for
+ * --help-config by walking this table (pharos_conf_print.c). */
+extern const struct conf_opt pc_root_opts[];
 
-/* Resolves t (relative files against the config file) into the hex
- * SHA-256 out, or adds an error at node. */
-void pc_resolve_token(const struct token_src *t, const struct conf_node *node,
-                      const char *file, char out[65], struct conf_errs *errs);
+/* The rows of a secret given as token_sha256, token_file or token_env
+ * (exactly one) in struct type; what names what the token is for. Only
+ * token_sha256 is printed: pc_resolve_token() leaves the others NULL. */
+extern const struct conf_custom pc_token_hash_custom;
+#define PC_TOKEN_ROWS(type, what)                                          \
+    {"token_sha256", CONF_T_CUSTOM, offsetof(type, token_sha256), NULL, 0, \
+     0, 0, &pc_token_hash_custom, "SHA-256 (hex) of " what},               \
+    {"token_file", CONF_T_STR, offsetof(type, token_file), NULL, 0, 0, 0,  \
+     NULL, "file holding " what},                                          \
+    {"token_env", CONF_T_STR, offsetof(type, token_env), NULL, 0, 0, 0,    \
+     NULL, "environment variable holding " what}
+
+/* Resolves the token given by exactly one of sha256 (decoded already),
+ * *tfile (relative to the config file) or *tenv into sha256, or adds an
+ * error at node; then frees *tfile and *tenv and NULLs them. */
+void pc_resolve_token(char sha256[65], char **tfile, char **tenv,
+                      const struct conf_node *node, const char *file,
+                      struct conf_errs *errs);
+/* The `alerts:` section's row (a MAP of struct conf_alerts). */
+extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
-void pc_alerts_free(struct conf_alerts *a);
+/* The `checks:` row of a component: prints c->checks by their tables. */
+extern const struct conf_custom pc_checks_custom;
 
+/* p relative to the directory of the config file conf_path (returns new,
+ * or NULL when out of memory). */
+char *pc_relative_path(const char *conf_path, const char *p);
 const struct conf_node *pc_find_key(const struct conf_node *map,
                                     const char *key);
 /* 1 if s is 1-63 of [a-z0-9_-] (plus [A-Z.] with allow_dot_upper). */

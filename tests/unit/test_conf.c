@@ -288,6 +288,165 @@ test_token_file_and_env(void **state)
     rmdir(dir);
 }
 
+/* Parses text, prints it, re-parses the print and prints again: the two
+ * prints are the same. Returns the first print (caller frees). */
+static char *
+print_round_trip(const char *text)
+{
+    struct pharos_conf c, c2;
+    struct conf_errs errs;
+    struct buf out, out2;
+    char *s;
+
+    memset(&errs, 0, sizeof(errs));
+    if (pharos_conf_parse("/tmp/t.yml", text, strlen(text), &c, &errs) !=
+        0) {
+        fail_msg("unexpected error: %s", errs.n ? errs.msgs[0] : "?");
+    }
+    buf_init(&out, 1 << 20);
+    assert_int_equal(pharos_conf_print(&c, &out), 0);
+    if (pharos_conf_parse("/tmp/t.yml", out.data, out.len, &c2, &errs) !=
+        0) {
+        fail_msg("printed config does not parse: %s\n%s",
+                 errs.n ? errs.msgs[0] : "?", out.data);
+    }
+    buf_init(&out2, 1 << 20);
+    assert_int_equal(pharos_conf_print(&c2, &out2), 0);
+    assert_string_equal(out.data, out2.data);
+    s = ph_strdup(out.data);
+    assert_non_null(s);
+    buf_free(&out);
+    buf_free(&out2);
+    pharos_conf_free(&c);
+    pharos_conf_free(&c2);
+    return s;
+}
+
+/* Sections the golden files leave at their defaults print from the same
+ * tables: notify (once a key differs), notify.smtp without its password,
+ * enums by name, days, trusted_proxies as CIDRs. */
+static void
+test_print_sections(void **state)
+{
+    static const char text[] =
+        "server: {trusted_proxies: [10.0.0.0/8, \"::1\"]}\n"
+        "retention: {raw: 36h}\n"
+        "incidents: {auto: 'off'}\n"
+        "notify:\n"
+        "  coalesce: 5s\n"
+        "  smtp:\n"
+        "    url: smtp://relay.test:587\n"
+        "    starttls: optional\n"
+        "    username: u\n"
+        "    password_env: PH_TEST_SMTP_PASSWORD\n"
+        "    from: Status <s@example.org>\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    static const char quiet[] =
+        "notify: {coalesce: 10s}\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    char *got;
+
+    (void)state;
+    setenv("PH_TEST_SMTP_PASSWORD", "s3cret-password", 1);
+    got = print_round_trip(text);
+    assert_non_null(strstr(got, "  trusted_proxies:\n"
+                                "    - \"10.0.0.0/8\"\n"
+                                "    - \"::1/128\"\n"
+                                "retention:\n  raw: 1d\n"
+                                "incidents:\n  auto: off\n"));
+    assert_non_null(strstr(got, "notify:\n  allow_private_targets: false\n"
+                                "  coalesce: 5000ms\n"));
+    assert_non_null(strstr(got, "  smtp:\n"
+                                "    url: \"smtp://relay.test:587\"\n"
+                                "    starttls: optional\n"
+                                "    username: \"u\"\n"
+                                "    from: \"Status <s@example.org>\"\n"
+                                "    insecure: false\n"
+                                "page:\n"));
+    assert_null(strstr(got, "password"));
+    assert_null(strstr(got, "s3cret"));
+    ph_free(got);
+    unsetenv("PH_TEST_SMTP_PASSWORD");
+    /* All defaults: no notify: section. */
+    got = print_round_trip(quiet);
+    assert_null(strstr(got, "notify"));
+    ph_free(got);
+}
+
+/* The enums reject other names at the value, through the engine. */
+static void
+test_enum_errors(void **state)
+{
+    static const char text[] =
+        "incidents: {auto: later}\n"
+        "notify: {smtp: {url: 'smtp://h', from: a@b.test, starttls: maybe}}\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    struct pharos_conf c;
+    struct conf_errs errs;
+
+    (void)state;
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("t.yml", text, strlen(text), &c,
+                                       &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 2);
+    assert_string_equal(errs.msgs[0], "t.yml:1:19: 'auto' must be draft, "
+                                      "publish or off, not 'later'");
+    assert_string_equal(errs.msgs[1], "t.yml:2:60: 'starttls' must be "
+                                      "required, optional or off, not "
+                                      "'maybe'");
+}
+
+/* --help-config lists every key of every section, nested ones by path,
+ * from the tables that decode them. */
+static void
+test_help_config(void **state)
+{
+    static const char *const want[] = {
+        "server.listen (string, default 127.0.0.1:8080): ",
+        "server.trusted_proxies (value): ",
+        "retention.raw (duration, default 7d): ",
+        "incidents.auto (name, default draft): ",
+        "notify.smtp (mapping): ",
+        "notify.smtp.starttls (name, default required): ",
+        "page (mapping, required): ",
+        "page.id (string, required): ",
+        "regions[].name (string): ",
+        "agents[].token_file (string): ",
+        "api_keys[].scope (string, default admin): ",
+        "defaults.interval (duration",
+        "groups[].description (string): ",
+        "components[].only_show_if_degraded (boolean, default false): ",
+        "components[].checks (value): ",
+        "components[].checks[].quorum (",
+        "components[].checks[type=http].url (",
+        "components[].checks[type=smtp].starttls (",
+        "alerts.tokens[].token_sha256 (value): ",
+        "alerts.rules[].match (value, required): ",
+        "alerts.webhook.firing_values (value): ",
+    };
+    struct buf out;
+
+    (void)state;
+    buf_init(&out, 1 << 20);
+    pharos_conf_help(&out);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char line[160];
+
+        snprintf(line, sizeof(line), "\n%s", want[i]);
+        if (strstr(out.data, line) == NULL) {
+            fail_msg("--help-config lacks '%s':\n%s", want[i], out.data);
+        }
+    }
+    buf_free(&out);
+}
+
 static void
 test_agent_conf(void **state)
 {
@@ -574,6 +733,9 @@ main(void)
         cmocka_unit_test(test_golden_alerts),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
+        cmocka_unit_test(test_print_sections),
+        cmocka_unit_test(test_enum_errors),
+        cmocka_unit_test(test_help_config),
         cmocka_unit_test(test_agent_conf),
         cmocka_unit_test(test_agent_conf_collectors),
         cmocka_unit_test(test_suggest_pharos),
