@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include "buf.h"
 #include "collector.h"
 #include "log.h"
 #include "mem.h"
@@ -28,12 +29,15 @@ usage(FILE *f)
             "usage: pharos-collector [-c FILE] [-d] [--init-empty-db]\n"
             "       pharos-collector --check|-n|-nv [-c FILE]\n"
             "       pharos-collector backup [-c FILE] OUT\n"
-            "       pharos-collector --version | --help\n"
+            "       pharos-collector --help-config | --version | --help\n"
             "  -c FILE          configuration (default " DEFAULT_CONF ")\n"
             "  --check, -n      validate the configuration and exit\n"
             "  -nv              validate and print the normalised "
             "configuration\n"
             "  -d               debug logging\n"
+            "  --help-config    every pharos.yml key with its type, default "
+            "and\n"
+            "                   meaning (from the same tables that read it)\n"
             "  --init-empty-db  take an existing empty (0-byte) database "
             "file for a\n"
             "                   new install (refused otherwise: it may be a "
@@ -198,6 +202,14 @@ main(int argc, char **argv)
             debug = 1;
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("pharos-collector %s\n", PH_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--help-config") == 0) {
+            struct buf b;
+
+            buf_init(&b, 1024 * 1024);
+            pharos_conf_help(&b);
+            fwrite(b.data != NULL ? b.data : "", 1, b.len, stdout);
+            buf_free(&b);
             return 0;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {

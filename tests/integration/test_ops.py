@@ -53,6 +53,14 @@ def check_help(res, h):
                   p.returncode == 0 and p.stdout.startswith("usage:")
                   and word in p.stdout and p.stderr == "",
                   (p.returncode, p.stdout[:200], p.stderr[:200]))
+    # --help-config walks the same tables that read pharos.yml.
+    p = run([col, "--help-config"])
+    res.check("pharos-collector --help-config lists every section's keys",
+              p.returncode == 0 and all(k in p.stdout for k in (
+                  "server.listen", "server.trusted_proxies", "retention.raw",
+                  "incidents.auto", "notify.smtp.url", "alerts.tokens",
+                  "components[].checks")),
+              (p.returncode, p.stdout[:300], p.stderr[:200]))
     # A subcommand's help shows that command, not every other one.
     p = run([ctl, "key", "--help"])
     res.check("pharosctl key --help shows only the key commands",
