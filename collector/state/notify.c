@@ -396,43 +396,45 @@ fanout_run(struct fanout *f)
     }
 }
 
-/* Sets key of ev to the JSON text (taken) the feed rendered; 0 or
- * PH_ENOMEM. */
-static int
-set_feed_text(json_t *ev, const char *key, char *text, size_t len)
-{
-    json_t *v = text != NULL ? ph_json_parse(text, len, 0, NULL) : NULL;
-
-    ph_free(text);
-    if (v == NULL || json_object_set_new(ev, key, v) != 0) {
-        return PH_ENOMEM;
-    }
-    return 0;
-}
-
-/* Fills f->webhook for the page as it is now, with ev's members (ev is
- * taken) as the event; the caller frees f->webhook_text. Returns 0 or an
- * error. */
-static int
-webhook_event(struct hub *h, struct fanout *f, json_t *ev)
+/*
+ * Runs f with ev's members as the webhook event, the page as it is now
+ * around them: ev (taken) gets key = obj, the JSON text (taken) the feed
+ * rendered with status rc. Nothing goes out, to any channel, when the
+ * event cannot be rendered (rc != 0 included).
+ */
+static void
+fanout_event(struct hub *h, struct fanout *f, json_t *ev, const char *key,
+             int rc, char *obj, size_t obj_len)
 {
     struct feed_input in;
     struct feed_status st;
-    char *text = NULL;
+    json_t *v = NULL;
     size_t len = 0;
-    int rc;
 
+    if (rc == 0 && ev != NULL) {
+        v = ph_json_parse(obj, obj_len, 0, NULL);
+    }
+    if (v == NULL || json_object_set_new(ev, key, v) != 0) {
+        goto out;
+    }
     hub_feed_input(h, &in);
     st = feed_page_status(&in);
     f->webhook.page_id = h->conf.page.id;
     f->webhook.indicator = st.indicator;
     f->webhook.description = st.description;
     f->webhook.now_ms = f->now_ms;
-    rc = ph_json_dump(ev, 0, NOTIFY_PAYLOAD_MAX, &text, &len);
-    f->webhook_text = text;
-    f->webhook.event = text;
-    f->webhook.event_len = len;
-    return rc;
+    rc = ph_json_dump(ev, 0, NOTIFY_PAYLOAD_MAX, &f->webhook_text, &len);
+    ev = NULL;
+    if (rc == 0) {
+        f->webhook.event = f->webhook_text;
+        f->webhook.event_len = len;
+        fanout_run(f);
+    }
+out:
+    json_decref(ev);
+    ph_free(obj);
+    ph_free(f->webhook_text);
+    f->webhook_text = NULL;
 }
 
 static void
@@ -497,22 +499,8 @@ incident_event(struct hub *h, const struct incident *inc,
     /* The webhook's "incident": the v1 object, newest updates only. */
     ev = json_object();
     hub_feed_input(h, &in);
-    rc = ev != NULL ? feed_incident_webhook(&in, inc, WEBHOOK_UPDATES_MAX,
-                                            &text, &len)
-                    : PH_ENOMEM;
-    if (rc == 0) {
-        rc = set_feed_text(ev, "incident", text, len);
-        text = NULL;
-    }
-    if (rc == 0) {
-        rc = webhook_event(h, &f, ev);
-        ev = NULL;
-    }
-    if (rc == 0) {
-        fanout_run(&f);
-    }
-    json_decref(ev);
-    ph_free(f.webhook_text);
+    rc = feed_incident_webhook(&in, inc, WEBHOOK_UPDATES_MAX, &text, &len);
+    fanout_event(h, &f, ev, "incident", rc, text, len);
     buf_free(&comps);
 }
 
@@ -612,21 +600,8 @@ notify_component(struct hub *h, int component,
     json_object_set_new(cu, "component_id", json_string(comp->id));
     json_object_set_new(ev, "component_update", cu);
     hub_feed_input(h, &in);
-    rc = ev != NULL ? feed_component_v2(&in, component, &text, &len)
-                    : PH_ENOMEM;
-    if (rc == 0) {
-        rc = set_feed_text(ev, "component", text, len);
-        text = NULL;
-    }
-    if (rc == 0) {
-        rc = webhook_event(h, &f, ev);
-        ev = NULL;
-    }
-    if (rc == 0) {
-        fanout_run(&f);
-    }
-    json_decref(ev);
-    ph_free(f.webhook_text);
+    rc = feed_component_v2(&in, component, &text, &len);
+    fanout_event(h, &f, ev, "component", rc, text, len);
 }
 
 /* ---- subscriptions ---- */
