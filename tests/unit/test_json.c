@@ -67,7 +67,10 @@ test_dump_cap(void **state)
     assert_int_equal(b.len, 2);
     assert_string_equal(b.data, "ab");
     assert_int_equal(buf_appends(&b, "\n"), 0);
-    assert_int_equal(ph_json_dump_buf(json_string("s"), 0, &b), 0);
+    json_decref(o);
+    o = json_string("s");
+    assert_int_equal(ph_json_dump_buf(o, 0, &b), 0);
+    assert_string_equal(b.data, "ab\n\"s\"");
     buf_free(&b);
     json_decref(o);
 }
