@@ -9,16 +9,18 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "curl_uv.h"
+#include "json.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "pharos_conf.h"
 #include "probe.h"
 
 #define ONCE_MAX_SELECT 64
+#define ONCE_LINE_MAX (64 * 1024)   /* one result as a JSON line */
 
 struct once {
     struct pharos_conf conf;
@@ -80,7 +82,7 @@ print_json(const struct check *c, const struct check_result *r)
 {
     json_t *o = json_object();
     json_t *t = json_object();
-    char *s;
+    struct buf line;
 
     json_object_set_new(o, "id", json_string(c->id));
     json_object_set_new(o, "component_id", json_string(c->component_id));
@@ -109,15 +111,11 @@ print_json(const struct check *c, const struct check_result *r)
     }
     json_object_set_new(o, "error",
                         r->error[0] ? json_string(r->error) : json_null());
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                          JSON_REAL_PRECISION(6));
-    if (s != NULL) {
-        puts(s);
-        /* jansson allocates with malloc; release it the same way. */
-        json_free_t fn;
-        json_get_alloc_funcs(NULL, &fn);
-        fn(s);
+    buf_init(&line, ONCE_LINE_MAX);
+    if (ph_json_dump_buf(o, PH_JSON_SHORT_REALS | PH_JSON_LF, &line) == 0) {
+        fwrite(line.data, 1, line.len, stdout);
     }
+    buf_free(&line);
     json_decref(o);
 }
 

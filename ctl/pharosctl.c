@@ -19,13 +19,16 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 
 #include "buf.h"
+#include "json.h"
 #include "mem.h"
+#include "ph_err.h"
 #include "pharosctl.h"
 
 #define RESP_MAX (16 * 1024 * 1024)
+#define CTL_PRINT_MAX (64 * 1024 * 1024)   /* a reply printed with --json */
+#define ARGS_MAX 510   /* the body of agent add and component set */
 
 static size_t
 on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -110,7 +113,7 @@ request_json(const struct ctl *ctl, const char *method, const char *path,
     long code = 0;
     CURLcode cc = CURLE_FAILED_INIT;
     json_t *doc = NULL;
-    json_error_t jerr;
+    struct ph_json_err jerr;
     size_t n = ctl->nbases;
 
     buf_init(&b, RESP_MAX);
@@ -145,7 +148,7 @@ request_json(const struct ctl *ctl, const char *method, const char *path,
         doc = json_object();
         goto out;
     }
-    doc = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
+    doc = ph_json_parse(b.data, b.len, 0, &jerr);
     if (code < 200 || code > 299) {
         const char *msg = doc ? json_string_value(
                                     json_object_get(doc, "message"))
@@ -164,18 +167,22 @@ out:
     return doc;
 }
 
-char *
-dump_json(const json_t *doc)
+/* doc (borrowed) indented on stdout. */
+static void
+print_json(const json_t *doc)
 {
-    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    char *out = len > 0 ? ph_malloc(len + 1) : NULL;
+    struct buf b;
+    int rc;
 
-    if (out == NULL || json_dumpb(doc, out, len, JSON_COMPACT) != len) {
-        ph_free(out);
-        return NULL;
+    buf_init(&b, CTL_PRINT_MAX);
+    rc = ph_json_dump_buf(doc, PH_JSON_PRETTY | PH_JSON_LF, &b);
+    if (rc == 0) {
+        fwrite(b.data, 1, b.len, stdout);
+    } else {
+        fprintf(stderr, "pharosctl: cannot print the reply: %s\n",
+                ph_strerror(rc));
     }
-    out[len] = '\0';
-    return out;
+    buf_free(&b);
 }
 
 json_t *
@@ -206,8 +213,7 @@ cmd_status(const struct ctl *ctl)
         return 1;
     }
     if (as_json) {
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
+        print_json(doc);
         json_decref(doc);
         return 0;
     }
@@ -237,8 +243,7 @@ cmd_regions(const struct ctl *ctl)
         return 1;
     }
     if (as_json) {
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
+        print_json(doc);
         json_decref(doc);
         return 0;
     }
@@ -264,8 +269,7 @@ int
 print_or_dump(const struct ctl *ctl, json_t *doc)
 {
     if (ctl->json) {
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
+        print_json(doc);
         return 1;
     }
     return 0;
@@ -312,20 +316,18 @@ cmd_agent_add(const struct ctl *ctl, const char *id, const char *region)
 {
     json_t *body = json_object();
     json_t *doc;
-    char text[512];
+    char *text = NULL;
     size_t n;
     long code;
 
     json_object_set_new(body, "id", json_string(id));
     json_object_set_new(body, "region", json_string(region));
-    n = json_dumpb(body, text, sizeof(text) - 1, JSON_COMPACT);
-    json_decref(body);
-    if (n == 0 || n >= sizeof(text) - 1) {
+    if (ph_json_dump(body, 0, ARGS_MAX, &text, &n) != 0) {
         fprintf(stderr, "pharosctl: id or region too long\n");
         return 2;
     }
-    text[n] = '\0';
     doc = request_json(ctl, "POST", "/v1/agents", text, &code);
+    ph_free(text);
     if (doc == NULL) {
         return 1;
     }
@@ -379,8 +381,9 @@ static int
 cmd_component_set(const struct ctl *ctl, const char *id, const char *status,
                   const char *until)
 {
-    char pid[80], path[300], body[512];
+    char pid[80], path[300];
     json_t *b = json_object(), *c = json_object(), *doc;
+    char *body = NULL;
     size_t n;
     long code;
 
@@ -389,21 +392,18 @@ cmd_component_set(const struct ctl *ctl, const char *id, const char *status,
         json_decref(c);
         return 1;
     }
-    json_object_set_new(c, "status",
-                        status != NULL ? json_string(status) : json_null());
+    json_object_set_new(c, "status", ph_json_str(status));
     if (until != NULL) {
         json_object_set_new(c, "override_until", json_string(until));
     }
     json_object_set_new(b, "component", c);
-    n = json_dumpb(b, body, sizeof(body) - 1, JSON_COMPACT);
-    json_decref(b);
-    if (n == 0 || n >= sizeof(body) - 1) {
+    if (ph_json_dump(b, 0, ARGS_MAX, &body, &n) != 0) {
         fprintf(stderr, "pharosctl: arguments too long\n");
         return 2;
     }
-    body[n] = '\0';
     snprintf(path, sizeof(path), "/v1/pages/%s/components/%s", pid, id);
     doc = request_json(ctl, "PATCH", path, body, &code);
+    ph_free(body);
     if (doc == NULL) {
         return 1;
     }
@@ -419,14 +419,13 @@ static int
 cmd_key_add(const struct ctl *ctl, const char *name, const char *scope)
 {
     json_t *b = json_object(), *doc;
-    char *body;
+    char *body = NULL;
+    size_t n;
     long code;
 
     json_object_set_new(b, "name", json_string(name));
     json_object_set_new(b, "scope", json_string(scope ? scope : "read"));
-    body = dump_json(b);
-    json_decref(b);
-    if (body == NULL) {
+    if (ph_json_dump(b, 0, CTL_BODY_MAX, &body, &n) != 0) {
         return 1;
     }
     doc = request_json(ctl, "POST", "/v1/keys", body, &code);

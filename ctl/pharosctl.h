@@ -1,17 +1,21 @@
 /*
  * pharosctl.h - what pharosctl's files share: the connection settings and
- * the request helpers of pharosctl.c, used by pharosctl_incidents.c.
+ * the request helpers of pharosctl.c, used by pharosctl_incidents.c and
+ * pharosctl_subscribers.c. Replies pass between them as trees (ph_json,
+ * json.h); request bodies are built with jansson and serialised with
+ * ph_json_dump().
  */
 #ifndef PH_PHAROSCTL_H
 #define PH_PHAROSCTL_H
 
 #include <stddef.h>
 
-#include <jansson.h>
+#include "json.h"
 
 #define CTL_COMPONENTS_MAX 32
 
 #define CTL_URLS_MAX 8
+#define CTL_BODY_MAX (1024 * 1024)   /* a request body pharosctl sends */
 
 struct ctl {
     /* Collector base URLs: a request goes to the first that answers (on a
@@ -40,15 +44,14 @@ struct ctl_incident_opts {
  * tried when one cannot be reached or answers 5xx (a timeout moves a GET
  * only: a write may have been applied); later requests start from the
  * base that answered. */
-json_t *request_json(const struct ctl *ctl, const char *method,
-                     const char *path, const char *body, long *ret_code);
-json_t *get_json(const struct ctl *ctl, const char *path);
+ph_json *request_json(const struct ctl *ctl, const char *method,
+                      const char *path, const char *body, long *ret_code);
+ph_json *get_json(const struct ctl *ctl, const char *path);
 /* A string member, or "". */
-const char *jstr(json_t *o, const char *key);
-/* With --json prints doc and returns 1; else returns 0. */
-int print_or_dump(const struct ctl *ctl, json_t *doc);
-/* doc as compact JSON text in a new buffer (ph_free), or NULL. */
-char *dump_json(const json_t *doc);
+const char *jstr(ph_json *o, const char *key);
+/* With --json prints doc (borrowed, indented) and returns 1; else
+ * returns 0. */
+int print_or_dump(const struct ctl *ctl, ph_json *doc);
 /* The page id from the public feed. Returns 0 or -1. */
 int page_id(const struct ctl *ctl, char *out, size_t len);
 

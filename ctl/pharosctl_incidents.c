@@ -18,14 +18,14 @@ send_incident(const struct ctl *ctl, const char *method, const char *id,
 {
     char pid[80], path[400];
     json_t *wrap = json_object();
-    char *body;
+    char *body = NULL;
+    size_t len;
     json_t *doc;
     long code;
 
     json_object_set_new(wrap, "incident", inc);
-    body = dump_json(wrap);
-    json_decref(wrap);
-    if (body == NULL || page_id(ctl, pid, sizeof(pid)) != 0) {
+    if (ph_json_dump(wrap, 0, CTL_BODY_MAX, &body, &len) != 0 ||
+        page_id(ctl, pid, sizeof(pid)) != 0) {
         ph_free(body);
         return NULL;
     }

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mem.h"
 #include "pharosctl.h"
+
+#define SUB_BODY_MAX 8190   /* the body of subscribers add */
 
 static int
 cmd_subscribers(const struct ctl *ctl, const char *state)
@@ -53,7 +56,7 @@ cmd_subscriber_add(const struct ctl *ctl, const char *kind,
     char pid[80], path[300];
     json_t *b = json_object(), *sub = json_object(), *ids = json_array();
     json_t *doc;
-    char body[8192];
+    char *body = NULL;
     size_t n;
     long code;
     int rc = 1;
@@ -80,13 +83,11 @@ cmd_subscriber_add(const struct ctl *ctl, const char *kind,
                             json_true());
     }
     json_object_set(b, "subscriber", sub);
-    n = json_dumpb(b, body, sizeof(body) - 1, JSON_COMPACT);
-    if (n == 0 || n >= sizeof(body) - 1) {
+    if (ph_json_dump(json_incref(b), 0, SUB_BODY_MAX, &body, &n) != 0) {
         fprintf(stderr, "pharosctl: arguments too long\n");
         rc = 2;
         goto out;
     }
-    body[n] = '\0';
     snprintf(path, sizeof(path), "/v1/pages/%s/subscribers", pid);
     doc = request_json(ctl, "POST", path, body, &code);
     if (doc == NULL) {
@@ -105,6 +106,7 @@ cmd_subscriber_add(const struct ctl *ctl, const char *kind,
     json_decref(doc);
     rc = 0;
 out:
+    ph_free(body);
     json_decref(b);
     json_decref(sub);
     json_decref(ids);

@@ -15,10 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "buf.h"
 #include "curl_uv.h"
+#include "json.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "probe.h"
@@ -146,13 +145,16 @@ json_text(json_t *v, char *out, size_t len)
         snprintf(out, len, "%s", json_string_value(v));
         return 0;
     }
-    /* json_dumpb() does not terminate the text: do it with its length. */
-    size_t n = json_dumpb(v, out, len - 1, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (n == 0 || n > len - 1) {
-        return -1;
+    struct buf b;
+    int rc;
+
+    buf_init(&b, len - 1);
+    rc = ph_json_dump_buf(v, 0, &b);
+    if (rc == 0) {
+        memcpy(out, b.data, b.len + 1);
     }
-    out[n] = '\0';
-    return 0;
+    buf_free(&b);
+    return rc == 0 ? 0 : -1;
 }
 
 static void
@@ -223,8 +225,8 @@ evaluate(struct http_run *h, long code)
         }
     }
     if (hc->json_path != NULL) {
-        json_error_t jerr;
-        json_t *doc = json_loadb(body, h->body.len, 0, &jerr);
+        struct ph_json_err jerr;
+        json_t *doc = ph_json_parse(body, h->body.len, 0, &jerr);
         json_t *v;
         char got[128];
 

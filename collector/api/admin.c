@@ -3,9 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "auth.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -85,33 +84,17 @@ admin_load_agents(struct hub *h)
     return 0;
 }
 
-static json_t *
-jtime(int64_t ms)
-{
-    char iso[ISO8601_MAX];
-
-    if (ms <= 0) {
-        return json_null();
-    }
-    time_iso8601(ms, iso);
-    return json_string(iso);
-}
-
 static void
 reply_json(struct http_response *resp, int status, json_t *doc)
 {
-    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    uint8_t *out = len > 0 ? ph_malloc(len + 1) : NULL;
+    char *text = NULL;
+    size_t len = 0;
 
-    if (out == NULL || json_dumpb(doc, (char *)out, len, JSON_COMPACT) != len) {
-        ph_free(out);
-        json_decref(doc);
+    if (ph_json_dump(doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
-    out[len] = '\n';
-    json_decref(doc);
-    http_resp_take(resp, status, "application/json", out, len + 1);
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
 }
 
 struct list_ctx {
@@ -164,8 +147,8 @@ list_token(const struct store_agent_token_row *row, void *arg)
         o = agent_obj(row->agent_id, row->region, "api");
         json_array_append_new(l->arr, o);
     }
-    json_object_set_new(o, "created_at", jtime(row->created_ms));
-    json_object_set_new(o, "revoked_at", jtime(row->revoked_ms));
+    json_object_set_new(o, "created_at", ph_json_time(row->created_ms));
+    json_object_set_new(o, "revoked_at", ph_json_time(row->revoked_ms));
     return 0;
 }
 
@@ -182,7 +165,7 @@ list_live(const struct store_agent_row *row, void *arg)
         json_array_append_new(l->arr, o);
     }
     snprintf(pv, sizeof(pv), "%llx", (unsigned long long)row->plan_version);
-    json_object_set_new(o, "last_contact_at", jtime(row->last_contact_ms));
+    json_object_set_new(o, "last_contact_at", ph_json_time(row->last_contact_ms));
     json_object_set_new(o, "version",
                         row->version[0] ? json_string(row->version)
                                         : json_null());
@@ -273,8 +256,8 @@ create_agent(struct hub *h, struct http_request *req,
 {
     size_t len;
     const uint8_t *body = http_req_body(req, &len);
-    json_error_t jerr;
-    json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
+    struct ph_json_err jerr;
+    json_t *doc = ph_json_parse((const char *)body, len, 0, &jerr);
     json_t *obj, *out;
     const char *id, *region;
     char token[TOKEN_MAX];

@@ -12,11 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "admin.h"
 #include "api_body.h"
 #include "auth.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -100,30 +99,14 @@ admin_free_keys(struct hub *h)
 static void
 reply(struct http_response *resp, int status, json_t *doc)
 {
-    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    uint8_t *out = len > 0 ? ph_malloc(len + 1) : NULL;
+    char *text = NULL;
+    size_t len = 0;
 
-    if (out == NULL ||
-        json_dumpb(doc, (char *)out, len, JSON_COMPACT) != len) {
-        ph_free(out);
-        json_decref(doc);
+    if (ph_json_dump(doc, 0, ROUTE_REPLY_MAX, &text, &len) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
-    json_decref(doc);
-    http_resp_take(resp, status, "application/json", out, len);
-}
-
-static json_t *
-jtime(int64_t ms)
-{
-    char iso[ISO8601_MAX];
-
-    if (ms <= 0) {
-        return json_null();
-    }
-    time_iso8601(ms, iso);
-    return json_string(iso);
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
 }
 
 static int
@@ -134,8 +117,8 @@ list_row(const struct store_api_key_row *row, void *arg)
     json_object_set_new(o, "name", json_string(row->name));
     json_object_set_new(o, "scope", json_string(row->scope));
     json_object_set_new(o, "source", json_string("api"));
-    json_object_set_new(o, "created_at", jtime(row->created_ms));
-    json_object_set_new(o, "revoked_at", jtime(row->revoked_ms));
+    json_object_set_new(o, "created_at", ph_json_time(row->created_ms));
+    json_object_set_new(o, "revoked_at", ph_json_time(row->revoked_ms));
     json_array_append_new(arg, o);
     return 0;
 }

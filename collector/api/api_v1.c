@@ -4,11 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "api_body.h"
 #include "auth.h"
 #include "feed.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -17,6 +16,20 @@
 #include "timefmt.h"
 
 #define V1_BODY_FIELD_MAX 256
+
+/* Replies 200 with doc (taken) as compact JSON. */
+static void
+reply_json(struct http_response *resp, json_t *doc)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (ph_json_dump(doc, 0, ROUTE_REPLY_MAX, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
 
 /* Reads field of the "component" object (JSON, or a Rails form such as
  * component[status]=major_outage; see api_body.h). Returns 1 and the text
@@ -132,8 +145,6 @@ uptime_v1(struct hub *h, struct http_request *req,
     int64_t major = 0, partial = 0, span = 0, nodata = 0;
     int32_t first = 0, last = 0;
     json_t *o, *warn;
-    char *text;
-    size_t len;
     char iso[32];
     int64_t ms;
 
@@ -204,16 +215,7 @@ uptime_v1(struct hub *h, struct http_request *req,
     }
     json_object_set_new(o, "warnings", warn);
     json_object_set_new(o, "related_events", json_array());
-    len = json_dumpb(o, NULL, 0, JSON_COMPACT);
-    text = ph_malloc(len + 1);
-    if (text == NULL || json_dumpb(o, text, len, JSON_COMPACT) != len) {
-        ph_free(text);
-        json_decref(o);
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    json_decref(o);
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+    reply_json(resp, o);
 }
 
 struct trans_ctx {
@@ -249,8 +251,6 @@ transitions_v1(struct hub *h, struct http_request *req,
     const char *since_q = http_req_query(req, "since");
     int64_t since = 0;
     struct trans_ctx t;
-    char *text;
-    size_t len;
 
     if (since_q != NULL && time_parse_iso8601(since_q, &since) != 0) {
         http_resp_error(resp, 400, "bad_request",
@@ -265,50 +265,7 @@ transitions_v1(struct hub *h, struct http_request *req,
         http_resp_error(resp, 500, "internal", "cannot read transitions");
         return;
     }
-    len = json_dumpb(t.arr, NULL, 0, JSON_COMPACT);
-    text = ph_malloc(len + 1);
-    if (text == NULL || json_dumpb(t.arr, text, len, JSON_COMPACT) != len) {
-        ph_free(text);
-        json_decref(t.arr);
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    json_decref(t.arr);
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-}
-
-static void
-reply_json(struct http_response *resp, json_t *doc)
-{
-    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    char *text = ph_malloc(len + 1);
-
-    if (text == NULL || json_dumpb(doc, text, len, JSON_COMPACT) != len) {
-        ph_free(text);
-        json_decref(doc);
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    json_decref(doc);
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-}
-
-static json_t *
-jtime_or_null(int64_t ms)
-{
-    char iso[ISO8601_MAX];
-
-    if (ms <= 0) {
-        return json_null();
-    }
-    time_iso8601(ms, iso);
-    return json_string(iso);
-}
-
-static json_t *
-jstr_or_null(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
+    reply_json(resp, t.arr);
 }
 
 /* GET /v1/pages/<id>: the page profile (fields Pharos has; the rest of
@@ -320,15 +277,15 @@ page_v1(struct hub *h, struct http_response *resp)
     json_t *o = json_object();
 
     json_object_set_new(o, "id", json_string(pg->id));
-    json_object_set_new(o, "created_at", jtime_or_null(h->created_at_ms));
-    json_object_set_new(o, "updated_at", jtime_or_null(time_now_ms()));
+    json_object_set_new(o, "created_at", ph_json_time(h->created_at_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(time_now_ms()));
     json_object_set_new(o, "name", json_string(pg->name));
     json_object_set_new(o, "page_description", json_null());
     json_object_set_new(o, "headline", json_null());
     json_object_set_new(o, "branding", json_string("basic"));
     json_object_set_new(o, "subdomain", json_null());
     json_object_set_new(o, "domain", json_null());
-    json_object_set_new(o, "url", jstr_or_null(pg->url));
+    json_object_set_new(o, "url", ph_json_str(pg->url));
     json_object_set_new(o, "support_url", json_null());
     json_object_set_new(o, "hidden_from_search", json_false());
     json_object_set_new(o, "allow_page_subscribers", json_true());
@@ -350,7 +307,7 @@ page_v1(struct hub *h, struct http_response *resp)
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
     json_object_set_new(o, "css_body_background_color",
-                        jstr_or_null(pg->brand_color));
+                        ph_json_str(pg->brand_color));
     reply_json(resp, o);
 }
 
@@ -370,11 +327,11 @@ group_v1(struct hub *h, size_t g)
     json_object_set_new(o, "id", json_string(grp->id));
     json_object_set_new(o, "page_id", json_string(h->conf.page.id));
     json_object_set_new(o, "name", json_string(grp->name));
-    json_object_set_new(o, "description", jstr_or_null(grp->description));
+    json_object_set_new(o, "description", ph_json_str(grp->description));
     json_object_set_new(o, "components", ids);
     json_object_set_new(o, "position", json_integer((json_int_t)g + 1));
-    json_object_set_new(o, "created_at", jtime_or_null(h->created_at_ms));
-    json_object_set_new(o, "updated_at", jtime_or_null(h->created_at_ms));
+    json_object_set_new(o, "created_at", ph_json_time(h->created_at_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(h->created_at_ms));
     return o;
 }
 
@@ -429,8 +386,6 @@ audit_v1(struct hub *h, struct http_request *req,
     long long before = bq != NULL ? strtoll(bq, NULL, 10) : 0;
     long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
     json_t *arr;
-    char *text;
-    size_t len;
 
     if (limit < 1 || limit > 1000 || before < 0) {
         http_resp_error(resp, 400, "bad_request",
@@ -444,16 +399,7 @@ audit_v1(struct hub *h, struct http_request *req,
         http_resp_error(resp, 500, "internal", "cannot read the audit log");
         return;
     }
-    len = json_dumpb(arr, NULL, 0, JSON_COMPACT);
-    text = ph_malloc(len + 1);
-    if (text == NULL || json_dumpb(arr, text, len, JSON_COMPACT) != len) {
-        ph_free(text);
-        json_decref(arr);
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    json_decref(arr);
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+    reply_json(resp, arr);
 }
 
 /* The component named by the route's first parameter, or -1 after a

@@ -6,13 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "api_body.h"
 #include "api_v1.h"
 #include "feed.h"
-#include "feed_int.h"
 #include "incidents.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -361,12 +359,9 @@ reply_update(struct api_req *rq, struct http_request *req,
              struct http_response *resp)
 {
     const struct incident *inc = incidents_find(rq->h, rq->subject);
-    const char *uid = rq->param[1];
     struct feed_input in;
     char *out = NULL;
     size_t olen = 0;
-    json_t *obj, *ups, *one = NULL;
-    size_t i;
 
     (void)req;
     if (inc == NULL) {
@@ -374,17 +369,7 @@ reply_update(struct api_req *rq, struct http_request *req,
         return;
     }
     hub_feed_input(rq->h, &in);
-    obj = feed_incident_obj(&in, inc, 1);
-    ups = json_object_get(obj, "incident_updates");
-    json_array_foreach(ups, i, one) {
-        if (strcmp(str_of(one, "id"), uid) == 0) {
-            break;
-        }
-    }
-    json_incref(one);
-    json_decref(obj);
-    /* feed_dump() takes the reference. */
-    if (one == NULL || feed_dump(one, &out, &olen) != 0) {
+    if (feed_incident_update_v1(&in, inc, rq->param[1], &out, &olen) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
@@ -454,10 +439,11 @@ api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
     route_reply_after(rq, reply_update, 200, id);
 }
 
-/* GET incidents[?q=&limit=&page=] and the filtered lists. */
+/* GET incidents[?q=&limit=&page=] and the filtered lists (which as
+ * feed_incidents_v1() names them). */
 static void
 list_incidents(struct hub *h, struct http_request *req,
-               struct http_response *resp, enum feed_sel which)
+               struct http_response *resp, const char *which)
 {
     const char *q = http_req_query(req, "q");
     const char *lq = http_req_query(req, "limit");
@@ -465,10 +451,8 @@ list_incidents(struct hub *h, struct http_request *req,
     long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
     long page = pq != NULL ? strtol(pq, NULL, 10) : 1;
     struct feed_input in;
-    json_t *all, *out, *v;
     char *text = NULL;
-    size_t len = 0, i;
-    long skip, n = 0;
+    size_t len = 0;
 
     if (limit < 1 || limit > 100 || page < 1 || page > 100000) {
         http_resp_error(resp, 400, "bad_request",
@@ -476,27 +460,8 @@ list_incidents(struct hub *h, struct http_request *req,
         return;
     }
     hub_feed_input(h, &in);
-    all = feed_incident_list(&in, which, 1);
-    out = json_array();
-    skip = (page - 1) * limit;
-    json_array_foreach(all, i, v) {
-        const char *name = str_of(v, "name");
-
-        if (q != NULL && q[0] != '\0' &&
-            (name == NULL || strstr(name, q) == NULL)) {
-            continue;
-        }
-        if (skip > 0) {
-            skip--;
-            continue;
-        }
-        if (n++ >= limit) {
-            break;
-        }
-        json_array_append(out, v);
-    }
-    json_decref(all);
-    if (feed_dump(out, &text, &len) != 0) {
+    if (feed_incidents_v1_page(&in, which, q, limit, page, &text, &len) !=
+        0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
@@ -510,11 +475,11 @@ list_incidents(struct hub *h, struct http_request *req,
         list_incidents(rq->h, req, resp, which);                            \
     }
 
-LIST_HANDLER(api_v1_incidents_list, FEED_SEL_ALL)
-LIST_HANDLER(api_v1_incidents_unresolved, FEED_SEL_UNRESOLVED)
-LIST_HANDLER(api_v1_incidents_upcoming, FEED_SEL_MAINT_UPCOMING)
-LIST_HANDLER(api_v1_incidents_scheduled, FEED_SEL_MAINT_ALL)
-LIST_HANDLER(api_v1_incidents_active_maintenance, FEED_SEL_MAINT_ACTIVE)
+LIST_HANDLER(api_v1_incidents_list, "all")
+LIST_HANDLER(api_v1_incidents_unresolved, "unresolved")
+LIST_HANDLER(api_v1_incidents_upcoming, "upcoming")
+LIST_HANDLER(api_v1_incidents_scheduled, "scheduled")
+LIST_HANDLER(api_v1_incidents_active_maintenance, "active_maintenance")
 
 void
 api_v1_incident_get(struct api_req *rq, struct http_request *req,

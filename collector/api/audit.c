@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "json.h"
 #include "log.h"
 #include "store.h"
 #include "timefmt.h"
@@ -24,8 +23,8 @@ target_of(struct http_request *req, const struct http_response *resp,
 
     out[0] = '\0';
     if (resp->status == 201 && resp->body != NULL) {
-        json_t *o = json_loadb((const char *)resp->body, resp->body_len, 0,
-                               NULL);
+        json_t *o = ph_json_parse((const char *)resp->body, resp->body_len,
+                                  0, NULL);
         const char *v = json_string_value(json_object_get(o, "id"));
 
         if (v == NULL) {

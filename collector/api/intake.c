@@ -11,9 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "auth.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -102,10 +101,10 @@ static json_t *
 load_object(const char *body, size_t len, char *errbuf, size_t errlen,
             int *ret_rc)
 {
-    json_error_t jerr;
+    struct ph_json_err jerr;
     json_t *doc;
 
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    doc = ph_json_parse(body, len, PH_JSON_REJECT_DUPS, &jerr);
     if (doc == NULL) {
         *ret_rc = fail(errbuf, errlen, PH_EPARSE,
                        "malformed JSON at line %d column %d: %s", jerr.line,
@@ -694,26 +693,6 @@ load_state(struct alert_map *m, const struct pharos_conf *cf, json_t *doc,
     ph_free(entries);
 }
 
-/* doc as compact text in a ph_malloc'ed string, or NULL. */
-static char *
-dump(const json_t *doc, size_t *ret_len)
-{
-    size_t len = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    char *text;
-
-    if (len == 0 || len > STATE_MAX) {
-        return NULL;
-    }
-    text = ph_malloc(len + 1);
-    if (text == NULL || json_dumpb(doc, text, len, JSON_COMPACT) != len) {
-        ph_free(text);
-        return NULL;
-    }
-    text[len] = '\0';
-    *ret_len = len;
-    return text;
-}
-
 static void
 persist(struct hub *h)
 {
@@ -721,11 +700,7 @@ persist(struct hub *h)
     char *text = NULL;
     size_t len = 0;
 
-    if (doc != NULL) {
-        text = dump(doc, &len);
-        json_decref(doc);
-    }
-    if (text == NULL) {
+    if (ph_json_dump(doc, 0, STATE_MAX, &text, &len) != 0) {
         complain(&h->intake->persist, time_now_ms(),
                  "alerts: cannot save alert groups (out of memory or over "
                  "%d bytes); a restart would forget them",
@@ -757,7 +732,7 @@ intake_start(struct hub *h)
         goto out;
     }
     if (store_kv_get(h->store, STATE_KEY, text, STATE_MAX + 1) == 0) {
-        doc = json_loads(text, 0, NULL);
+        doc = ph_json_parse(text, strlen(text), 0, NULL);
         if (doc == NULL) {
             log_warnx("alerts: saved alert groups are unreadable; starting "
                       "without them");

@@ -21,6 +21,9 @@
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_PARAM_MAX 96
+/* The largest JSON reply a handler renders (lists of subscribers, audit
+ * entries); a longer one is a 500, never a cut document. */
+#define ROUTE_REPLY_MAX (64u * 1024 * 1024)
 
 struct hub;
 struct route;

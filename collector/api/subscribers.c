@@ -11,7 +11,7 @@
 
 #include "api_body.h"
 #include "api_v1.h"
-#include "feed_int.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "notify_fmt.h"
@@ -116,9 +116,10 @@ read_components(const json_t *sub, const struct pharos_conf *cf,
     return 0;
 }
 
-int
-subscribers_parse(const json_t *doc, const struct pharos_conf *cf,
-                  struct notify_sub_request *ret, char *err, size_t errlen)
+/* subscribers_parse() on the parsed body. */
+static int
+parse_doc(const json_t *doc, const struct pharos_conf *cf,
+          struct notify_sub_request *ret, char *err, size_t errlen)
 {
     const json_t *sub = json_object_get(doc, "subscriber");
     const char *kind_s, *email, *endpoint, *slack, *addr = NULL;
@@ -195,6 +196,22 @@ subscribers_parse(const json_t *doc, const struct pharos_conf *cf,
     return read_components(sub, cf, ret, err, errlen);
 }
 
+int
+subscribers_parse(const char *body, size_t len, const struct pharos_conf *cf,
+                  struct notify_sub_request *ret, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    int rc;
+
+    memset(ret, 0, sizeof(*ret));
+    if (api_body_parse(body, len, &doc, err, errlen) != 0) {
+        return PH_EPARSE;
+    }
+    rc = parse_doc(doc, cf, ret, err, errlen);
+    json_decref(doc);
+    return rc;
+}
+
 /* ---- replies ---- */
 
 static json_t *
@@ -221,11 +238,11 @@ sub_json(const struct store_subscriber *s, int management)
                                            : json_null());
     json_object_set_new(o, "state", json_string(s->state));
     json_object_set_new(o, "components", comps);
-    json_object_set_new(o, "created_at", feed_jtime(s->created_ms));
-    json_object_set_new(o, "confirmed_at", feed_jtime(s->confirmed_ms));
+    json_object_set_new(o, "created_at", ph_json_time(s->created_ms));
+    json_object_set_new(o, "confirmed_at", ph_json_time(s->confirmed_ms));
     json_object_set_new(o, "quarantined_at",
                         strcmp(s->state, "quarantined") == 0
-                            ? feed_jtime(s->updated_ms)
+                            ? ph_json_time(s->updated_ms)
                             : json_null());
     if (management) {
         json_object_set_new(o, "failures", json_integer(s->fails));
@@ -242,7 +259,7 @@ reply_json(struct http_response *resp, int status, json_t *doc)
     char *text = NULL;
     size_t len = 0;
 
-    if (feed_dump(doc, &text, &len) != 0) {
+    if (ph_json_dump(doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
     }
@@ -266,17 +283,16 @@ subscribe(struct hub *h, struct http_request *req,
     char err[ERR_MAX];
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
-    json_t *doc = NULL, *o;
+    json_t *o;
     int existing = 0;
     int rc;
 
     err[0] = '\0';
-    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+    rc = subscribers_parse(body, len, &h->conf, &r, err, sizeof(err));
+    if (rc == PH_EPARSE) {
         http_resp_error(resp, 400, "bad_request", err);
         return;
     }
-    rc = subscribers_parse(doc, &h->conf, &r, err, sizeof(err));
-    json_decref(doc);
     if (rc != 0) {
         http_resp_error(resp, 422, "unprocessable_entity", err);
         return;

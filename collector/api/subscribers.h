@@ -18,19 +18,21 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "hub.h"
 #include "routes.h"
 #include "notify.h"
 
 /*
- * Reads a subscriber request from doc (as api_body_parse() returns it:
- * {"subscriber": {...}} or the fields at the top level). Component ids
- * must exist in cf. Returns 0, or PH_EINVAL with a message for the client
- * in err. Untrusted input; fuzzed by tests/fuzz/fuzz_subscriber.c.
+ * Reads a subscriber request from the len bytes of body (borrowed; JSON
+ * or a Rails form, as api_body_parse() takes them: {"subscriber": {...}}
+ * or the fields at the top level). Component ids must exist in cf.
+ * Returns 0; PH_EPARSE when body is not a JSON object or a form, or
+ * PH_EINVAL when it does not make a subscriber, both with a message for
+ * the client in err. Untrusted input; fuzzed by
+ * tests/fuzz/fuzz_subscriber.c.
  */
-int subscribers_parse(const json_t *doc, const struct pharos_conf *cf,
+int subscribers_parse(const char *body, size_t len,
+                      const struct pharos_conf *cf,
                       struct notify_sub_request *ret, char *err,
                       size_t errlen);
 

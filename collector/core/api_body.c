@@ -177,9 +177,9 @@ api_body_parse(const char *body, size_t len, json_t **ret, char *err,
         i++;
     }
     if (i < len && (body[i] == '{' || body[i] == '[')) {
-        json_error_t jerr;
+        struct ph_json_err jerr;
 
-        root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        root = ph_json_parse(body, len, PH_JSON_REJECT_DUPS, &jerr);
         if (root == NULL) {
             snprintf(err, errlen, "malformed JSON body: %s at line %d",
                      jerr.text, jerr.line);

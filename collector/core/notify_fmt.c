@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "sign.h"
@@ -379,8 +380,8 @@ text_obj(const char *type, json_t *text)
     return o;
 }
 
-json_t *
-notify_slack_json(const struct notify_text *t)
+static json_t *
+slack_json(const struct notify_text *t)
 {
     json_t *root = json_object();
     json_t *blocks = json_array();
@@ -494,10 +495,23 @@ notify_slack_json(const struct notify_text *t)
     return root;
 }
 
-json_t *
-notify_webhook_envelope(const char *page_id, const char *indicator,
-                        const char *description, const char *unsubscribe,
-                        int64_t now_ms)
+int
+notify_slack_body(const struct notify_text *t, struct buf *out)
+{
+    json_t *j = slack_json(t);
+    int rc;
+
+    if (j == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = ph_json_dump_buf(j, 0, out);
+    json_decref(j);
+    return rc;
+}
+
+static json_t *
+envelope(const char *page_id, const char *indicator, const char *description,
+         const char *unsubscribe, int64_t now_ms)
 {
     json_t *root = json_object();
     json_t *meta = json_object();
@@ -511,8 +525,7 @@ notify_webhook_envelope(const char *page_id, const char *indicator,
         return NULL;
     }
     time_iso8601(now_ms, iso);
-    json_object_set_new(meta, "unsubscribe",
-                        unsubscribe ? json_string(unsubscribe) : json_null());
+    json_object_set_new(meta, "unsubscribe", ph_json_str(unsubscribe));
     json_object_set_new(
         meta, "documentation",
         json_string("https://doers.statuspage.io/customer-notifications/"
@@ -524,4 +537,29 @@ notify_webhook_envelope(const char *page_id, const char *indicator,
     json_object_set_new(root, "meta", meta);
     json_object_set_new(root, "page", page);
     return root;
+}
+
+int
+notify_webhook_body(const struct notify_webhook *w, const char *unsubscribe,
+                    struct buf *out)
+{
+    json_t *ev = ph_json_parse(w->event, w->event_len, 0, NULL);
+    json_t *root = NULL;
+    int result;
+
+    if (!json_is_object(ev)) {
+        result = PH_EINVAL;   /* or out of memory while parsing */
+        goto out;
+    }
+    root = envelope(w->page_id, w->indicator, w->description, unsubscribe,
+                    w->now_ms);
+    if (root == NULL || json_object_update(root, ev) != 0) {
+        result = PH_ENOMEM;
+        goto out;
+    }
+    result = ph_json_dump_buf(root, 0, out);
+out:
+    json_decref(root);
+    json_decref(ev);
+    return result;
 }

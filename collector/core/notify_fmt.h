@@ -9,9 +9,8 @@
 #ifndef PH_NOTIFY_FMT_H
 #define PH_NOTIFY_FMT_H
 
+#include <stddef.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "buf.h"
 
@@ -60,18 +59,32 @@ void notify_rfc5322_date(int64_t ms, char out[40]);
  * encoded. Returns 0, PH_EINVAL or PH_ETOOBIG. */
 int notify_email_format(const struct notify_email *m, struct buf *out);
 
-/* Slack incoming-webhook body: text fallback, blocks (header, section,
- * context with the links) and one attachment coloured by impact.
- * Returns new, or NULL. */
-json_t *notify_slack_json(const struct notify_text *t);
+/* Appends the Slack incoming-webhook body (JSON) to out: text fallback,
+ * blocks (header, section, context with the links) and one attachment
+ * coloured by impact. Returns 0, PH_ENOMEM or PH_ETOOBIG. */
+int notify_slack_body(const struct notify_text *t, struct buf *out);
 /* The attachment colour of an impact ("#e74c3c" for critical, ...). */
 const char *notify_impact_color(const char *impact);
 
-/* The webhook envelope: meta {unsubscribe, documentation, generated_at}
- * and page {id, status_indicator, status_description}; the caller adds
- * incident or component_update + component. Returns new, or NULL. */
-json_t *notify_webhook_envelope(const char *page_id, const char *indicator,
-                                const char *description,
-                                const char *unsubscribe, int64_t now_ms);
+/* One Statuspage webhook event, the same for every subscriber (all
+ * borrowed). */
+struct notify_webhook {
+    const char *page_id;
+    const char *indicator;     /* page status_indicator */
+    const char *description;   /* page status_description */
+    int64_t now_ms;            /* meta.generated_at */
+    const char *event;         /* a JSON object's text whose members follow
+                                  meta and page: {"incident": {...}} or
+                                  {"component_update": .., "component": ..} */
+    size_t event_len;
+};
+
+/* Appends one subscriber's webhook body (JSON) to out: the envelope, meta
+ * {unsubscribe (NULL gives null), documentation, generated_at} and page
+ * {id, status_indicator, status_description}, then the members of
+ * w->event. Returns 0, PH_EINVAL (event is not a JSON object), PH_ENOMEM
+ * or PH_ETOOBIG. */
+int notify_webhook_body(const struct notify_webhook *w,
+                        const char *unsubscribe, struct buf *out);
 
 #endif

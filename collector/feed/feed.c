@@ -10,30 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "buf.h"
+#include "json.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
-
-json_t *
-feed_jtime(int64_t ms)
-{
-    char iso[ISO8601_MAX];
-
-    if (ms <= 0) {
-        return json_null();
-    }
-    time_iso8601(ms, iso);
-    return json_string(iso);
-}
-
-json_t *
-feed_jstr(const char *s)
-{
-    return s != NULL ? json_string(s) : json_null();
-}
 
 json_t *
 feed_page_obj(const struct feed_input *in)
@@ -43,11 +24,11 @@ feed_page_obj(const struct feed_input *in)
 
     json_object_set_new(o, "id", json_string(pg->id));
     json_object_set_new(o, "name", json_string(pg->name));
-    json_object_set_new(o, "url", feed_jstr(pg->url));
+    json_object_set_new(o, "url", ph_json_str(pg->url));
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "updated_at", feed_jtime(in->now_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(in->now_ms));
     return o;
 }
 
@@ -144,13 +125,13 @@ feed_component_obj(const struct feed_input *in, size_t i, int position)
     json_object_set_new(o, "name", json_string(c->name));
     json_object_set_new(o, "status",
                         json_string(comp_status_name(st->status)));
-    json_object_set_new(o, "created_at", feed_jtime(in->created_at_ms));
-    json_object_set_new(o, "updated_at", feed_jtime(upd));
+    json_object_set_new(o, "created_at", ph_json_time(in->created_at_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(upd));
     json_object_set_new(o, "position", json_integer(position));
-    json_object_set_new(o, "description", feed_jstr(c->description));
+    json_object_set_new(o, "description", ph_json_str(c->description));
     json_object_set_new(o, "showcase", json_boolean(c->showcase));
-    json_object_set_new(o, "start_date", feed_jstr(c->start_date));
-    json_object_set_new(o, "group_id", feed_jstr(c->group));
+    json_object_set_new(o, "start_date", ph_json_str(c->start_date));
+    json_object_set_new(o, "group_id", ph_json_str(c->group));
     json_object_set_new(o, "page_id", json_string(in->conf->page.id));
     json_object_set_new(o, "group", json_false());
     json_object_set_new(o, "only_show_if_degraded",
@@ -194,10 +175,10 @@ group_obj(const struct feed_input *in, size_t g, int position)
     json_object_set_new(o, "id", json_string(grp->id));
     json_object_set_new(o, "name", json_string(grp->name));
     json_object_set_new(o, "status", json_string(comp_status_name(worst)));
-    json_object_set_new(o, "created_at", feed_jtime(in->created_at_ms));
-    json_object_set_new(o, "updated_at", feed_jtime(upd));
+    json_object_set_new(o, "created_at", ph_json_time(in->created_at_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(upd));
     json_object_set_new(o, "position", json_integer(position));
-    json_object_set_new(o, "description", feed_jstr(grp->description));
+    json_object_set_new(o, "description", ph_json_str(grp->description));
     json_object_set_new(o, "showcase", json_false());
     json_object_set_new(o, "start_date", json_null());
     json_object_set_new(o, "group_id", json_null());
@@ -259,27 +240,7 @@ components_arr(const struct feed_input *in)
 int
 feed_dump(json_t *root, char **ret, size_t *ret_len)
 {
-    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
-    size_t len;
-    char *out;
-
-    if (root == NULL) {
-        return PH_ENOMEM;
-    }
-    /* Two passes of json_dumpb: size, then into our own allocation. */
-    len = json_dumpb(root, NULL, 0, flags);
-    out = len > 0 ? ph_malloc(len + 2) : NULL;
-    if (out == NULL || json_dumpb(root, out, len, flags) != len) {
-        ph_free(out);
-        json_decref(root);
-        return PH_ENOMEM;
-    }
-    json_decref(root);
-    out[len] = '\n';
-    out[len + 1] = '\0';
-    *ret = out;
-    *ret_len = len + 1;
-    return 0;
+    return ph_json_dump(root, PH_JSON_LF, FEED_DOC_MAX, ret, ret_len);
 }
 
 int
@@ -366,8 +327,8 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
                                     ? json_string(
                                           outcome_name(ri.last_outcome))
                                     : json_null());
-            json_object_set_new(ro, "last_at", feed_jtime(ri.last_at_ms));
-            json_object_set_new(ro, "since", feed_jtime(ri.since_ms));
+            json_object_set_new(ro, "last_at", ph_json_time(ri.last_at_ms));
+            json_object_set_new(ro, "since", ph_json_time(ri.since_ms));
             json_object_set_new(ro, "latency_ms",
                                 ri.last_outcome
                                     ? json_integer(ri.last_latency_ms)
@@ -394,12 +355,12 @@ feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
 
     json_object_set_new(o, "id", json_string(pg->id));
     json_object_set_new(o, "name", json_string(pg->name));
-    json_object_set_new(o, "url", feed_jstr(pg->url));
+    json_object_set_new(o, "url", ph_json_str(pg->url));
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "logo_url", feed_jstr(pg->logo_url));
-    json_object_set_new(o, "brand_color", feed_jstr(pg->brand_color));
+    json_object_set_new(o, "logo_url", ph_json_str(pg->logo_url));
+    json_object_set_new(o, "brand_color", ph_json_str(pg->brand_color));
     return feed_dump(o, ret, ret_len);
 }
 
@@ -531,6 +492,19 @@ feed_component_v1(const struct feed_input *in, int component, char **ret,
         return PH_EINVAL;
     }
     return feed_dump(component_v1(in, (size_t)component), ret, ret_len);
+}
+
+int
+feed_component_v2(const struct feed_input *in, int component, char **ret,
+                  size_t *ret_len)
+{
+    if (component < 0 || (size_t)component >= in->conf->ncomponents) {
+        return PH_EINVAL;
+    }
+    return feed_dump(feed_component_obj(in, (size_t)component,
+                                        in->conf->components[component]
+                                            .position),
+                     ret, ret_len);
 }
 
 int

@@ -1,7 +1,9 @@
 /*
  * feed.h - the public Statuspage v2 documents and Pharos extensions,
- * rendered with jansson from a snapshot of the collector's state.
- * No I/O: callers hand the bytes to publish.c.
+ * rendered with jansson (json.h) from a snapshot of the collector's
+ * state, and the incident and component objects the API and the
+ * notifications reuse. Everything leaves as text. No I/O: callers hand
+ * the bytes to publish.c or a reply.
  *
  * Field names, order and enums follow
  * shared/reference/statuspage-format.md sections 1 and 7.
@@ -16,6 +18,9 @@
 #include "incident.h"
 #include "pharos_conf.h"
 #include "uptime.h"
+
+/* The largest document rendered (what publish.c accepts). */
+#define FEED_DOC_MAX (16u * 1024 * 1024)
 
 struct feed_component_state {
     enum comp_status status;
@@ -50,8 +55,9 @@ struct feed_status feed_rollup(const enum comp_status *statuses, size_t n);
 /* The rollup of in's components (what status.json says). */
 struct feed_status feed_page_status(const struct feed_input *in);
 
-/* Each renders one document; returns 0 and a new NUL-terminated buffer
- * in *ret (free with ph_free), or PH_ENOMEM. */
+/* Each renders one document (JSON ends with a newline); returns 0 and a
+ * new NUL-terminated buffer in *ret (free with ph_free), PH_ENOMEM or
+ * PH_ETOOBIG (over FEED_DOC_MAX). */
 int feed_summary(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_status_doc(const struct feed_input *in, char **ret,
                     size_t *ret_len);
@@ -69,6 +75,22 @@ int feed_incident_v1(const struct feed_input *in, const struct incident *inc,
                      char **ret, size_t *ret_len);
 int feed_incidents_v1(const struct feed_input *in, const char *which,
                       char **ret, size_t *ret_len);
+/* One page (from 1, limit entries) of that array, only the incidents
+ * whose name contains q (borrowed; NULL or "" for all). */
+int feed_incidents_v1_page(const struct feed_input *in, const char *which,
+                           const char *q, long limit, long page, char **ret,
+                           size_t *ret_len);
+/* The v1 object of inc's update update_id (borrowed); PH_ENOENT when inc
+ * has no such update. */
+int feed_incident_update_v1(const struct feed_input *in,
+                            const struct incident *inc,
+                            const char *update_id, char **ret,
+                            size_t *ret_len);
+/* The v1 object of inc with only its newest max_updates updates (the
+ * webhook notification's "incident"). */
+int feed_incident_webhook(const struct feed_input *in,
+                          const struct incident *inc, size_t max_updates,
+                          char **ret, size_t *ret_len);
 int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);
 /* The v1 (management API) component objects: the v2 fields plus
@@ -77,6 +99,9 @@ int feed_component_v1(const struct feed_input *in, int component, char **ret,
                       size_t *ret_len);
 int feed_components_v1(const struct feed_input *in, char **ret,
                        size_t *ret_len);
+/* The v2 object of one component (as in components.json). */
+int feed_component_v2(const struct feed_input *in, int component,
+                      char **ret, size_t *ret_len);
 /* badge/<id>.svg: "<name> | <status>" in the status colour; component
  * -1 is the page's overall status. */
 int feed_badge(const struct feed_input *in, int component, char **ret,

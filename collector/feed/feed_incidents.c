@@ -54,9 +54,9 @@ update_obj(const struct feed_input *in, const struct incident *inc,
     json_object_set_new(o, "status", json_string(inc_status_name(u->status)));
     json_object_set_new(o, "body", json_string(u->body));
     json_object_set_new(o, "incident_id", json_string(inc->id));
-    json_object_set_new(o, "created_at", feed_jtime(u->created_ms));
-    json_object_set_new(o, "updated_at", feed_jtime(u->updated_ms));
-    json_object_set_new(o, "display_at", feed_jtime(u->display_ms));
+    json_object_set_new(o, "created_at", ph_json_time(u->created_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(u->updated_ms));
+    json_object_set_new(o, "display_at", ph_json_time(u->display_ms));
     json_object_set_new(o, "affected_components", aff);
     json_object_set_new(o, "deliver_notifications",
                         json_boolean(u->deliver));
@@ -92,22 +92,22 @@ feed_incident_obj(const struct feed_input *in, const struct incident *inc,
     json_object_set_new(o, "id", json_string(inc->id));
     json_object_set_new(o, "name", json_string(inc->name));
     json_object_set_new(o, "status", json_string(inc_status_name(inc->status)));
-    json_object_set_new(o, "created_at", feed_jtime(inc->created_ms));
-    json_object_set_new(o, "updated_at", feed_jtime(inc->updated_ms));
-    json_object_set_new(o, "monitoring_at", feed_jtime(inc->monitoring_ms));
-    json_object_set_new(o, "resolved_at", feed_jtime(inc->resolved_ms));
+    json_object_set_new(o, "created_at", ph_json_time(inc->created_ms));
+    json_object_set_new(o, "updated_at", ph_json_time(inc->updated_ms));
+    json_object_set_new(o, "monitoring_at", ph_json_time(inc->monitoring_ms));
+    json_object_set_new(o, "resolved_at", ph_json_time(inc->resolved_ms));
     json_object_set_new(o, "impact",
                         json_string(inc_impact_name(incident_impact(inc))));
     json_object_set_new(o, "shortlink", shortlink(in, inc));
-    json_object_set_new(o, "started_at", feed_jtime(inc->started_ms));
+    json_object_set_new(o, "started_at", ph_json_time(inc->started_ms));
     json_object_set_new(o, "page_id", json_string(in->conf->page.id));
     json_object_set_new(o, "incident_updates", ups);
     json_object_set_new(o, "components", comps);
     if (maint || v1) {
         json_object_set_new(o, "scheduled_for",
-                            feed_jtime(inc->scheduled_for_ms));
+                            ph_json_time(inc->scheduled_for_ms));
         json_object_set_new(o, "scheduled_until",
-                            feed_jtime(inc->scheduled_until_ms));
+                            ph_json_time(inc->scheduled_until_ms));
     }
     if (!v1) {
         return o;
@@ -123,7 +123,7 @@ feed_incident_obj(const struct feed_input *in, const struct incident *inc,
     json_object_set_new(o, "scheduled_remind_prior",
                         json_boolean(inc->remind_prior_min > 0));
     json_object_set_new(o, "scheduled_reminded_at",
-                        feed_jtime(inc->reminded_ms));
+                        ph_json_time(inc->reminded_ms));
     json_object_set_new(o, "impact_override",
                         inc->impact_override >= 0
                             ? json_string(inc_impact_name(
@@ -285,20 +285,103 @@ feed_incident_v1(const struct feed_input *in, const struct incident *inc,
     return feed_dump(feed_incident_obj(in, inc, 1), ret, ret_len);
 }
 
+/* The which names of feed_incidents_v1(). */
+static enum feed_sel
+v1_sel(const char *which)
+{
+    if (strcmp(which, "unresolved") == 0) {
+        return FEED_SEL_UNRESOLVED;
+    }
+    if (strcmp(which, "upcoming") == 0) {
+        return FEED_SEL_MAINT_UPCOMING;
+    }
+    if (strcmp(which, "scheduled") == 0) {
+        return FEED_SEL_MAINT_ALL;
+    }
+    if (strcmp(which, "active_maintenance") == 0) {
+        return FEED_SEL_MAINT_ACTIVE;
+    }
+    return FEED_SEL_ALL;
+}
+
 int
 feed_incidents_v1(const struct feed_input *in, const char *which, char **ret,
                   size_t *ret_len)
 {
-    enum feed_sel sel = FEED_SEL_ALL;
+    return feed_dump(feed_incident_list(in, v1_sel(which), 1), ret,
+                     ret_len);
+}
 
-    if (strcmp(which, "unresolved") == 0) {
-        sel = FEED_SEL_UNRESOLVED;
-    } else if (strcmp(which, "upcoming") == 0) {
-        sel = FEED_SEL_MAINT_UPCOMING;
-    } else if (strcmp(which, "scheduled") == 0) {
-        sel = FEED_SEL_MAINT_ALL;
-    } else if (strcmp(which, "active_maintenance") == 0) {
-        sel = FEED_SEL_MAINT_ACTIVE;
+int
+feed_incidents_v1_page(const struct feed_input *in, const char *which,
+                       const char *q, long limit, long page, char **ret,
+                       size_t *ret_len)
+{
+    json_t *all = feed_incident_list(in, v1_sel(which), 1);
+    json_t *out = json_array();
+    json_t *v;
+    long skip = (page - 1) * limit, n = 0;
+    size_t i;
+
+    json_array_foreach(all, i, v) {
+        const char *name = json_string_value(json_object_get(v, "name"));
+
+        if (q != NULL && q[0] != '\0' &&
+            (name == NULL || strstr(name, q) == NULL)) {
+            continue;
+        }
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        if (n++ >= limit) {
+            break;
+        }
+        json_array_append(out, v);
     }
-    return feed_dump(feed_incident_list(in, sel, 1), ret, ret_len);
+    json_decref(all);
+    return feed_dump(out, ret, ret_len);
+}
+
+int
+feed_incident_update_v1(const struct feed_input *in,
+                        const struct incident *inc, const char *update_id,
+                        char **ret, size_t *ret_len)
+{
+    json_t *obj = feed_incident_obj(in, inc, 1);
+    json_t *ups = json_object_get(obj, "incident_updates");
+    json_t *one = NULL;
+    size_t i;
+
+    if (obj == NULL) {
+        return PH_ENOMEM;
+    }
+    json_array_foreach(ups, i, one) {
+        const char *id = json_string_value(json_object_get(one, "id"));
+
+        if (id != NULL && strcmp(id, update_id) == 0) {
+            break;
+        }
+    }
+    if (one == NULL) {
+        json_decref(obj);
+        return PH_ENOENT;
+    }
+    json_incref(one);
+    json_decref(obj);
+    return feed_dump(one, ret, ret_len);
+}
+
+int
+feed_incident_webhook(const struct feed_input *in,
+                      const struct incident *inc, size_t max_updates,
+                      char **ret, size_t *ret_len)
+{
+    json_t *o = feed_incident_obj(in, inc, 1);
+    json_t *ups = json_object_get(o, "incident_updates");
+
+    while (json_is_array(ups) && json_array_size(ups) > max_updates) {
+        json_array_remove(ups, json_array_size(ups) - 1);
+    }
+    return feed_dump(o, ret, ret_len);
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "feed.h"
-#include "feed_int.h"
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "notify_fmt.h"
@@ -176,29 +176,6 @@ notify_rate_check(struct hub *h, const char *client)
 
 /* ---- rendering helpers ---- */
 
-static int
-dump_json(json_t *o, struct buf *out)
-{
-    size_t len = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    char *tmp;
-    int rc;
-
-    if (len == 0 || len > out->max) {
-        return PH_ETOOBIG;
-    }
-    tmp = ph_malloc(len + 1);
-    if (tmp == NULL) {
-        return PH_ENOMEM;
-    }
-    if (json_dumpb(o, tmp, len, JSON_COMPACT | JSON_PRESERVE_ORDER) != len) {
-        ph_free(tmp);
-        return PH_ENOMEM;
-    }
-    rc = buf_append(out, tmp, len);
-    ph_free(tmp);
-    return rc;
-}
-
 /* 1 if the space-separated list has id, or is empty (all components). */
 static int
 list_has(const char *list, const char *id)
@@ -276,7 +253,8 @@ struct fanout {
     const char *component;         /* component events: the filter */
     int webhook_only;
     struct notify_text text;       /* unsubscribe set per subscriber */
-    json_t *webhook;               /* envelope + event objects */
+    struct notify_webhook webhook; /* the event's text is webhook_text */
+    char *webhook_text;
     int64_t now_ms;
     int64_t due_ms;
     size_t enqueued;
@@ -293,18 +271,10 @@ render_for(struct fanout *f, const struct store_subscriber *sub,
 
     t.unsubscribe = unsub;
     if (kind == NOTIFY_WEBHOOK) {
-        json_t *meta = json_object_get(f->webhook, "meta");
-        json_object_set_new(meta, "unsubscribe", json_string(unsub));
-        return dump_json(f->webhook, out);
+        return notify_webhook_body(&f->webhook, unsub, out);
     }
     if (kind == NOTIFY_SLACK) {
-        json_t *j = notify_slack_json(&t);
-        if (j == NULL) {
-            return PH_ENOMEM;
-        }
-        rc = dump_json(j, out);
-        json_decref(j);
-        return rc;
+        return notify_slack_body(&t, out);
     } else {
         struct buf subject, text, html;
         struct notify_email m;
@@ -426,32 +396,45 @@ fanout_run(struct fanout *f)
     }
 }
 
-/* The webhook "incident": the v1 object with the newest updates only. */
-static json_t *
-incident_json(struct hub *h, const struct incident *inc)
-{
-    struct feed_input in;
-    json_t *o, *ups;
-
-    hub_feed_input(h, &in);
-    o = feed_incident_obj(&in, inc, 1);
-    ups = json_object_get(o, "incident_updates");
-    while (json_is_array(ups) && json_array_size(ups) > WEBHOOK_UPDATES_MAX) {
-        json_array_remove(ups, json_array_size(ups) - 1);
-    }
-    return o;
-}
-
-static json_t *
-envelope(struct hub *h, int64_t now_ms)
+/*
+ * Runs f with ev's members as the webhook event, the page as it is now
+ * around them: ev (taken) gets key = obj, the JSON text (taken) the feed
+ * rendered with status rc. Nothing goes out, to any channel, when the
+ * event cannot be rendered (rc != 0 included).
+ */
+static void
+fanout_event(struct hub *h, struct fanout *f, json_t *ev, const char *key,
+             int rc, char *obj, size_t obj_len)
 {
     struct feed_input in;
     struct feed_status st;
+    json_t *v = NULL;
+    size_t len = 0;
 
+    if (rc == 0 && ev != NULL) {
+        v = ph_json_parse(obj, obj_len, 0, NULL);
+    }
+    if (v == NULL || json_object_set_new(ev, key, v) != 0) {
+        goto out;
+    }
     hub_feed_input(h, &in);
     st = feed_page_status(&in);
-    return notify_webhook_envelope(h->conf.page.id, st.indicator,
-                                   st.description, NULL, now_ms);
+    f->webhook.page_id = h->conf.page.id;
+    f->webhook.indicator = st.indicator;
+    f->webhook.description = st.description;
+    f->webhook.now_ms = f->now_ms;
+    rc = ph_json_dump(ev, 0, NOTIFY_PAYLOAD_MAX, &f->webhook_text, &len);
+    ev = NULL;
+    if (rc == 0) {
+        f->webhook.event = f->webhook_text;
+        f->webhook.event_len = len;
+        fanout_run(f);
+    }
+out:
+    json_decref(ev);
+    ph_free(obj);
+    ph_free(f->webhook_text);
+    f->webhook_text = NULL;
 }
 
 static void
@@ -472,8 +455,13 @@ incident_event(struct hub *h, const struct incident *inc,
                const char *event, const char *event_id, const char *status)
 {
     struct fanout f;
+    struct feed_input in;
     struct buf comps;
+    json_t *ev;
+    char *text = NULL;
+    size_t len = 0;
     char link[1100], when[2 * ISO8601_MAX + 8], ck[64];
+    int rc;
     const struct inc_update *u =
         inc->nupdates > 0 ? &inc->updates[inc->nupdates - 1] : NULL;
 
@@ -508,12 +496,11 @@ incident_event(struct hub *h, const struct incident *inc,
     }
     f.text.link = link;
     f.text.at_ms = f.now_ms;
-    f.webhook = envelope(h, f.now_ms);
-    if (f.webhook != NULL) {
-        json_object_set_new(f.webhook, "incident", incident_json(h, inc));
-        fanout_run(&f);
-    }
-    json_decref(f.webhook);
+    /* The webhook's "incident": the v1 object, newest updates only. */
+    ev = json_object();
+    hub_feed_input(h, &in);
+    rc = feed_incident_webhook(&in, inc, WEBHOOK_UPDATES_MAX, &text, &len);
+    fanout_event(h, &f, ev, "incident", rc, text, len);
     buf_free(&comps);
 }
 
@@ -576,8 +563,11 @@ notify_component(struct hub *h, int component,
     const struct conf_component *comp;
     struct feed_input in;
     struct fanout f;
-    json_t *cu;
+    json_t *ev, *cu;
+    char *text = NULL;
+    size_t len = 0;
     char event_id[160], uid[INC_ID_LEN + 1];
+    int rc;
 
     if (h->notify == NULL || old_status == new_status ||
         component < 0 || (size_t)component >= h->conf.ncomponents) {
@@ -598,26 +588,20 @@ notify_component(struct hub *h, int component,
     f.now_ms = time_now_ms();
     f.due_ms = f.now_ms;
     f.text.title = comp->name;
-    f.webhook = envelope(h, f.now_ms);
-    if (f.webhook == NULL) {
-        return;
-    }
+    ev = json_object();
     cu = json_object();
     json_object_set_new(cu, "old_status",
                         json_string(comp_status_name(old_status)));
     json_object_set_new(cu, "new_status",
                         json_string(comp_status_name(new_status)));
-    json_object_set_new(cu, "created_at", feed_jtime(at_ms));
+    json_object_set_new(cu, "created_at", ph_json_time(at_ms));
     json_object_set_new(cu, "component_type", json_string("Component"));
     json_object_set_new(cu, "id", json_string(uid));
     json_object_set_new(cu, "component_id", json_string(comp->id));
-    json_object_set_new(f.webhook, "component_update", cu);
+    json_object_set_new(ev, "component_update", cu);
     hub_feed_input(h, &in);
-    json_object_set_new(f.webhook, "component",
-                        feed_component_obj(&in, (size_t)component,
-                                           comp->position));
-    fanout_run(&f);
-    json_decref(f.webhook);
+    rc = feed_component_v2(&in, component, &text, &len);
+    fanout_event(h, &f, ev, "component", rc, text, len);
 }
 
 /* ---- subscriptions ---- */

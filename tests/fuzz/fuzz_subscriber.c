@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "api_body.h"
 #include "notify_rules.h"
 #include "ph_err.h"
 #include "pharos_conf.h"
@@ -42,21 +41,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct notify_sub_request r;
     char err[256];
-    json_t *doc = NULL;
     int rc;
 
     err[0] = '\0';
-    if (api_body_parse((const char *)data, size, &doc, err, sizeof(err)) !=
-        0) {
-        if (err[0] == '\0') {
-            __builtin_trap();
-        }
-        return 0;
-    }
-    rc = subscribers_parse(doc, conf(), &r, err, sizeof(err));
-    json_decref(doc);
+    rc = subscribers_parse((const char *)data, size, conf(), &r, err,
+                           sizeof(err));
     if (rc != 0) {
-        if (rc != PH_EINVAL || err[0] == '\0') {
+        if ((rc != PH_EINVAL && rc != PH_EPARSE) || err[0] == '\0') {
             __builtin_trap();
         }
         return 0;
