@@ -110,8 +110,9 @@ static const struct conf_opt agent_opts[] = {
      "100000", 100, 10000000, 0, NULL,
      "unacknowledged results kept; the oldest are dropped beyond it"},
     {"heartbeat", CONF_T_DURATION, offsetof(struct agent_conf, heartbeat_ms),
-     "10s", 1000, 300000, 0, NULL,
-     "an empty batch is sent when nothing was sent for this long"},
+     "2s", 1000, 300000, 0, NULL,
+     "an empty batch is sent when nothing was sent for this long; its ack "
+     "carries the collector's re-check requests"},
     {"spool_max_mb", CONF_T_UINT32, offsetof(struct agent_conf, spool_max_mb),
      "64", 1, 65536, 0, NULL,
      "disk cap of the result spool in state_dir; the oldest are dropped "

@@ -59,6 +59,16 @@ on_result(const struct check_result *r, void *arg)
 }
 
 static void
+on_recheck(const char *id, void *arg)
+{
+    struct agent *a = arg;
+
+    if (a->sched != NULL) {
+        (void)sched_recheck(a->sched, id);
+    }
+}
+
+static void
 on_plan(struct wire_plan *plan, void *arg)
 {
     struct agent *a = arg;
@@ -122,6 +132,15 @@ on_stop_signal(uv_signal_t *s, int signum)
     }
     a->closing = 1;
     log_info("signal %d: stopping", signum);
+    {
+        struct sched_stats ss;
+
+        sched_get_stats(a->sched, &ss);
+        log_info("agent: extra probes since start: %llu confirmations, "
+                 "%llu re-checks for the collector",
+                 (unsigned long long)ss.confirms,
+                 (unsigned long long)ss.rechecks);
+    }
     sched_close(a->sched, sched_closed, a);
     uv_close((uv_handle_t *)&a->sigint, NULL);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -135,20 +154,30 @@ on_status_signal(uv_signal_t *s, int signum)
 {
     struct agent *a = s->data;
     struct report_stats st;
+    struct sched_stats ss;
 
     (void)signum;
     if (a->report == NULL) {
         return;
     }
     report_get_stats(a->report, &st);
+    memset(&ss, 0, sizeof(ss));
+    if (a->sched != NULL) {
+        sched_get_stats(a->sched, &ss);
+    }
     log_info("agent: status: collector %s (%zu of %zu), %llu switches, "
              "%llu results sent, %llu queued, %llu dropped, %llu failed "
-             "requests, next seq %llu",
+             "requests, next seq %llu; extra probes: %llu confirmations, "
+             "%llu re-checks (%llu asked, %llu already probing)",
              st.collector, st.collector_idx + 1, a->conf.ncollectors,
              (unsigned long long)st.switches, (unsigned long long)st.sent,
              (unsigned long long)st.queued, (unsigned long long)st.dropped,
              (unsigned long long)st.failures,
-             (unsigned long long)st.next_seq);
+             (unsigned long long)st.next_seq,
+             (unsigned long long)ss.confirms,
+             (unsigned long long)ss.rechecks,
+             (unsigned long long)st.recheck_requests,
+             (unsigned long long)ss.rechecks_skipped);
 }
 
 static int
@@ -227,6 +256,7 @@ run(const char *conf_path, int debug)
     if (a.sched == NULL || a.report == NULL) {
         fatalx("agent: out of memory at startup");
     }
+    report_set_recheck_cb(a.report, on_recheck, &a);
     uv_signal_init(&loop, &a.sigint);
     uv_signal_init(&loop, &a.sigterm);
     a.sigint.data = &a;

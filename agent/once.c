@@ -5,6 +5,7 @@
 #include "once.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,7 @@
 #include "ph_err.h"
 #include "pharos_conf.h"
 #include "probe.h"
+#include "sched.h"
 
 #define ONCE_MAX_SELECT 64
 #define ONCE_LINE_MAX (64 * 1024)   /* one result as a JSON line */
@@ -28,6 +30,14 @@ struct once {
     int *selected;
     size_t pending;
     int json;
+    /* --watch: the agent's scheduler, confirmations included. */
+    uint64_t watch_ms;
+    uint64_t watch_start;
+    uv_loop_t *loop;
+    struct sched *sched;
+    struct curl_uv *cu;
+    uv_timer_t watch_timer;
+    struct sched_stats watch_stats;
 };
 
 struct once_slot {
@@ -52,8 +62,10 @@ ms(uint64_t us)
 }
 
 static void
-print_text(const struct check *c, const struct check_result *r)
+print_text(const struct check *c, const struct check_result *r,
+           const char *prefix)
 {
+    printf("%s", prefix);
     printf("%-24s %-4s %-5s %6u ms", c->id, check_type_name(c->type),
            outcome_name(r->outcome), r->latency_ms);
     printf("  dns %.1f  connect %.1f  tls %.1f  first-byte %.1f  total %.1f",
@@ -78,11 +90,17 @@ print_text(const struct check *c, const struct check_result *r)
 }
 
 static void
-print_json(const struct check *c, const struct check_result *r)
+print_json(const struct check *c, const struct check_result *r,
+           int64_t at_ms)
 {
     json_t *o = json_object();
     json_t *t = json_object();
     struct buf line;
+
+    if (at_ms >= 0) {
+        json_object_set_new(o, "at_ms", json_integer(at_ms));
+        json_object_set_new(o, "kind", json_string(probe_kind_name(r->kind)));
+    }
 
     json_object_set_new(o, "id", json_string(c->id));
     json_object_set_new(o, "component_id", json_string(c->component_id));
@@ -119,6 +137,128 @@ print_json(const struct check *c, const struct check_result *r)
     json_decref(o);
 }
 
+static int
+is_selected(const char *id, size_t nonly, const char *const *only)
+{
+    for (size_t k = 0; k < nonly; k++) {
+        if (strcmp(id, only[k]) == 0) {
+            return 1;
+        }
+    }
+    return nonly == 0;
+}
+
+static void
+on_watch_result(const struct check_result *r, void *arg)
+{
+    struct once *o = arg;
+    int64_t at = (int64_t)(uv_now(o->loop) - o->watch_start);
+    char prefix[48];
+
+    for (size_t i = 0; i < o->conf.nchecks; i++) {
+        const struct check *c = &o->conf.checks[i];
+
+        if (!o->selected[i] || strcmp(c->id, r->check_id) != 0) {
+            continue;
+        }
+        o->results[i] = *r;
+        if (o->json) {
+            print_json(c, r, at);
+        } else {
+            snprintf(prefix, sizeof(prefix), "%8.1fs %-9s ",
+                     (double)at / 1000.0, probe_kind_name(r->kind));
+            print_text(c, r, prefix);
+        }
+        fflush(stdout);
+    }
+}
+
+static void
+on_watch_sched_closed(void *arg)
+{
+    struct once *o = arg;
+
+    o->sched = NULL;
+    curl_uv_close(o->cu, NULL, NULL);
+}
+
+static void
+on_watch_end(uv_timer_t *t)
+{
+    struct once *o = t->data;
+
+    uv_close((uv_handle_t *)&o->watch_timer, NULL);
+    sched_get_stats(o->sched, &o->watch_stats);
+    sched_close(o->sched, on_watch_sched_closed, o);
+}
+
+/* --watch: the selected checks on the agent's own scheduler until the
+ * deadline; closes cu when done. Returns the exit status. */
+static int
+watch(struct once *o, struct probe_env *env, size_t nonly,
+      const char *const *only)
+{
+    int status = 0;
+    int rc;
+
+    o->loop = env->loop;
+    o->cu = env->curl;
+    o->sched = sched_new(env, on_watch_result, o);
+    if (o->sched == NULL) {
+        fprintf(stderr, "pharos-agent once: out of memory\n");
+        curl_uv_close(o->cu, NULL, NULL);
+        return 2;
+    }
+    /* Only the selected checks: give the scheduler a plan of those. */
+    for (size_t i = 0; i < o->conf.nchecks; i++) {
+        o->selected[i] = is_selected(o->conf.checks[i].id, nonly, only);
+    }
+    {
+        struct check *plan = ph_calloc(o->conf.nchecks + 1, sizeof(*plan));
+        size_t n = 0;
+
+        if (plan == NULL) {
+            fprintf(stderr, "pharos-agent once: out of memory\n");
+            sched_close(o->sched, on_watch_sched_closed, o);
+            return 2;
+        }
+        for (size_t i = 0; i < o->conf.nchecks; i++) {
+            if (o->selected[i]) {
+                plan[n++] = o->conf.checks[i]; /* shallow: copied below */
+            }
+        }
+        rc = sched_apply_plan(o->sched, plan, n);
+        ph_free(plan);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "pharos-agent once: %s\n", ph_strerror(rc));
+        sched_close(o->sched, on_watch_sched_closed, o);
+        return 2;
+    }
+    o->watch_start = uv_now(o->loop);
+    for (size_t i = 0; i < o->conf.nchecks; i++) {
+        if (o->selected[i]) {
+            (void)sched_run_now(o->sched, o->conf.checks[i].id);
+        }
+    }
+    uv_timer_init(o->loop, &o->watch_timer);
+    o->watch_timer.data = o;
+    uv_timer_start(&o->watch_timer, on_watch_end, o->watch_ms, 0);
+    /* Runs until the deadline closed the scheduler and curl. */
+    uv_run(o->loop, UV_RUN_DEFAULT);
+    if (!o->json) {
+        printf("# %llu confirmation probes in %llu s\n",
+               (unsigned long long)o->watch_stats.confirms,
+               (unsigned long long)(o->watch_ms / 1000));
+    }
+    for (size_t i = 0; i < o->conf.nchecks; i++) {
+        if (o->selected[i] && o->results[i].outcome != OUTCOME_UP) {
+            status = 1;
+        }
+    }
+    return status;
+}
+
 static void
 usage(FILE *f)
 {
@@ -132,6 +272,11 @@ usage(FILE *f)
             "  --check ID     only this check (repeat for more)\n"
             "  --json         one JSON object per line\n"
             "  --source ADDR  probe from this local address\n"
+            "  --watch SECS   keep probing on the checks' schedule for SECS\n"
+            "                 seconds (first run at once), with the fast\n"
+            "                 confirmations after a changed outcome; each\n"
+            "                 result is printed as it comes, with its time\n"
+            "                 and why it ran (scheduled or confirm)\n"
             "  Exit status: 0 all up, 1 some not up, 2 usage or "
             "configuration error.\n");
 }
@@ -166,6 +311,15 @@ agent_once_main(int argc, char **argv)
             o.json = 1;
         } else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) {
             source = argv[++i];
+        } else if (strcmp(argv[i], "--watch") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || v < 1 || v > 86400) {
+                fprintf(stderr, "pharos-agent once: --watch takes 1-86400 "
+                                "seconds\n");
+                return 2;
+            }
+            o.watch_ms = (uint64_t)v * 1000;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -222,6 +376,10 @@ agent_once_main(int argc, char **argv)
     env.loop = &loop;
     env.curl = cu;
     env.source_address = source;
+    if (o.watch_ms > 0) {
+        status = watch(&o, &env, nonly, only);
+        goto out_loop;
+    }
     for (size_t i = 0; i < o.conf.nchecks; i++) {
         struct probe_run *run = NULL;
         int sel = nonly == 0;
@@ -257,9 +415,9 @@ agent_once_main(int argc, char **argv)
             continue;
         }
         if (o.json) {
-            print_json(&o.conf.checks[i], &o.results[i]);
+            print_json(&o.conf.checks[i], &o.results[i], -1);
         } else {
-            print_text(&o.conf.checks[i], &o.results[i]);
+            print_text(&o.conf.checks[i], &o.results[i], "");
         }
         if (o.results[i].outcome != OUTCOME_UP) {
             status = 1;

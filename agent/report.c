@@ -55,6 +55,8 @@ struct report {
     char *auth_header;
     report_plan_cb plan_cb;
     void *arg;
+    report_recheck_cb recheck_cb;
+    void *recheck_arg;
 
     /* Ring of unacked results in memory: record ids mem_first ..
      * mem_first + qlen - 1. With a spool, the spool holds them all and
@@ -692,19 +694,29 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
     struct report *r = x->r;
     long code = 0;
     uint64_t acked = 0, plan_version = 0;
+    struct wire_ack ack;
     int failed = 0;
     uint32_t retry_ms = 0;
 
     r->send_xfer = NULL;
+    memset(&ack, 0, sizeof(ack));
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (cc != CURLE_OK) {
         failed = 1;
         retry_ms = link_failed(r, x, 1, "send", curl_easy_strerror(cc));
     } else if (code == 200 &&
-               wire_decode_ack((const uint8_t *)x->resp.data, x->resp.len,
-                               &acked, &plan_version) == 0 &&
-               acked == x->seq) {
+               wire_decode_ack_full((const uint8_t *)x->resp.data,
+                                    x->resp.len, &ack) == 0 &&
+               (acked = ack.acked_seq) == x->seq) {
+        plan_version = ack.plan_version;
         link_ok(r);
+        /* Another region saw these checks change: probe them now. */
+        r->stats.recheck_requests += ack.nrecheck;
+        for (size_t i = 0; i < ack.nrecheck && r->recheck_cb != NULL &&
+                           !r->closing && !r->draining;
+             i++) {
+            r->recheck_cb(ack.recheck[i], r->recheck_arg);
+        }
         /* Committed by the collector: drop exactly these results. */
         if (r->spool != NULL) {
             spool_ack(r->spool, x->seq);
@@ -839,6 +851,7 @@ send_batch(struct report *r)
     b.seq = seq;
     b.plan_version = r->plan_version;
     b.backlog = r->qlen - n;
+    b.accepts_recheck = 1;
     snprintf(b.agent_version, sizeof(b.agent_version), "%s",
              r->opts.version);
     b.results = tmp;
@@ -929,6 +942,13 @@ report_start(struct report *r)
         uv_timer_start(&r->hb_timer, on_heartbeat, r->opts.heartbeat_ms,
                        r->opts.heartbeat_ms);
     }
+}
+
+void
+report_set_recheck_cb(struct report *r, report_recheck_cb cb, void *arg)
+{
+    r->recheck_cb = cb;
+    r->recheck_arg = arg;
 }
 
 void

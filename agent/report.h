@@ -56,17 +56,25 @@ struct report_stats {
     const char *collector;        /* current collector URL (borrowed) */
     size_t collector_idx;         /* its index in collector_urls */
     uint64_t switches;            /* collector changes since start */
+    uint64_t recheck_requests;    /* check ids the collector's acks named */
 };
 
 /* Called with each new plan; the callee may move checks out of it
  * (leaving them zeroed); the reporter frees the plan afterwards. */
 typedef void (*report_plan_cb)(struct wire_plan *plan, void *arg);
 typedef void (*report_closed_cb)(void *arg);
+/* Called for each check id an Ack asks to probe now (id borrowed for
+ * the call). */
+typedef void (*report_recheck_cb)(const char *id, void *arg);
 
 /* Returns new, or NULL. opts strings are borrowed for the lifetime. */
 struct report *report_new(uv_loop_t *loop, struct curl_uv *cu,
                           const struct report_opts *opts,
                           report_plan_cb plan_cb, void *arg);
+/* Sets who hears the collector's re-check requests (issue #20); every
+ * batch says the agent accepts them. */
+void report_set_recheck_cb(struct report *r, report_recheck_cb cb,
+                           void *arg);
 /* Starts fetching the plan and sending. */
 void report_start(struct report *r);
 /* Queues one result (copied). Never fails: a full queue drops its

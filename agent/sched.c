@@ -16,8 +16,18 @@
 struct entry {
     struct check check;       /* our own copy; borrowed by the run */
     uv_timer_t timer;
+    uv_timer_t confirm_timer; /* one-shot: the next confirmation */
     struct sched *s;
     struct probe_run *run;    /* in flight, or NULL */
+    uint8_t run_kind;         /* enum probe_kind of the run in flight */
+    /* Fast confirmation (see track()). */
+    enum outcome settled;     /* the outcome results have established */
+    enum outcome candidate;   /* the changed outcome being confirmed */
+    uint32_t streak;          /* results in a row equal to candidate */
+    uint32_t seq_probes;      /* confirmations in this sequence */
+    int confirming;
+    uint64_t last_recheck_ms; /* loop time of the last re-check run */
+    int open_handles;         /* timers not yet closed */
     struct entry *next;
     size_t moved_from;        /* index in a taken plan (apply only) */
     int counted;              /* closed by sched_close: counted */
@@ -33,6 +43,7 @@ struct sched {
     int pending_closes;
     sched_closed_cb closed_cb;
     void *closed_arg;
+    struct sched_stats stats;
 };
 
 uint32_t
@@ -75,26 +86,111 @@ sched_new(const struct probe_env *env, sched_result_cb cb, void *arg)
     return s;
 }
 
+/* Re-probes before a re-check request is honoured again, whatever the
+ * collector asks: a flapping link cannot make us probe in a loop. */
+#define RECHECK_MIN_GAP_MS 1000
+
+static void start_run(struct entry *e, enum probe_kind kind);
+
+static void
+on_confirm_timer(uv_timer_t *t)
+{
+    struct entry *e = t->data;
+
+    if (e->run != NULL || e->s->closing || !e->confirming) {
+        /* A run in flight continues the sequence when it ends. */
+        return;
+    }
+    e->seq_probes++;
+    e->s->stats.confirms++;
+    start_run(e, PROBE_CONFIRM);
+}
+
+static void
+stop_confirming(struct entry *e)
+{
+    e->confirming = 0;
+    e->streak = 0;
+    e->seq_probes = 0;
+    uv_timer_stop(&e->confirm_timer);
+}
+
+/*
+ * Fast confirmation (issue #20). A result whose outcome differs from
+ * the settled one starts a sequence: the check is probed again every
+ * confirm_after until as many results in a row as the collector needs
+ * (fail_after for a failure, recover_after for a recovery) agree, or a
+ * result returns to the settled outcome (a glitch), or the sequence has
+ * run that many confirmations (a target flipping between two failures).
+ * The interval's own runs go on meanwhile and count the same way. The
+ * first result compares with "up".
+ */
+static void
+track(struct entry *e, enum outcome o)
+{
+    const struct check *c = &e->check;
+    uint32_t need;
+
+    if (e->settled == 0) {
+        e->settled = OUTCOME_UP;
+    }
+    if (c->confirm_after_ms == 0) {
+        e->settled = o;
+        return;
+    }
+    if (o == e->settled) {
+        stop_confirming(e);
+        return;
+    }
+    if (e->confirming && o == e->candidate) {
+        e->streak++;
+    } else {
+        if (!e->confirming) {
+            e->seq_probes = 0;
+        }
+        e->confirming = 1;
+        e->candidate = o;
+        e->streak = 1;
+    }
+    need = o == OUTCOME_UP ? c->recover_after : c->fail_after;
+    if (need == 0) {
+        need = 2;
+    }
+    if (e->streak >= need) {
+        e->settled = o;
+        stop_confirming(e);
+        return;
+    }
+    if (e->seq_probes >= need) {
+        stop_confirming(e);
+        return;
+    }
+    uv_timer_start(&e->confirm_timer, on_confirm_timer, c->confirm_after_ms,
+                   0);
+}
+
 static void
 on_run_done(const struct check *c, const struct check_result *r, void *arg)
 {
     struct entry *e = arg;
+    struct check_result out = *r;
 
     (void)c;
     e->run = NULL;
-    e->s->cb(r, e->s->arg);
+    out.kind = e->run_kind;
+    if (!e->s->closing) {
+        track(e, out.outcome);
+    }
+    e->s->cb(&out, e->s->arg);
 }
 
 static void
-on_timer(uv_timer_t *t)
+start_run(struct entry *e, enum probe_kind kind)
 {
-    struct entry *e = t->data;
     struct check_result r;
     int rc;
 
-    if (e->run != NULL || e->s->closing) {
-        return; /* the previous run is still going: skip this tick */
-    }
+    e->run_kind = (uint8_t)kind;
     rc = probe_start(e->s->env, &e->check, on_run_done, e, &e->run);
     if (rc != 0) {
         /* A run that cannot start is a failed run, reported as such. */
@@ -103,10 +199,74 @@ on_timer(uv_timer_t *t)
         memcpy(r.check_id, e->check.id, sizeof(r.check_id));
         r.started_at_ms = probe_now_ms();
         r.outcome = OUTCOME_DOWN;
+        r.kind = (uint8_t)kind;
         check_result_seterr(&r, "agent: cannot start probe: %s",
                             ph_strerror(rc));
         e->s->cb(&r, e->s->arg);
     }
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+    struct entry *e = t->data;
+
+    if (e->run != NULL || e->s->closing) {
+        return; /* the previous run is still going: skip this tick */
+    }
+    start_run(e, PROBE_SCHEDULED);
+}
+
+int
+sched_recheck(struct sched *s, const char *id)
+{
+    uint64_t now;
+
+    if (s->closing) {
+        return PH_ECANCELED;
+    }
+    for (struct entry *e = s->entries; e != NULL; e = e->next) {
+        if (strcmp(e->check.id, id) != 0) {
+            continue;
+        }
+        now = uv_now(s->env->loop);
+        /* Already probing (a run in flight, or confirming on its own), or
+         * asked a moment ago: the answer is on its way. */
+        if (e->run != NULL || e->confirming ||
+            (e->last_recheck_ms != 0 &&
+             now - e->last_recheck_ms < RECHECK_MIN_GAP_MS)) {
+            s->stats.rechecks_skipped++;
+            return 0;
+        }
+        e->last_recheck_ms = now;
+        s->stats.rechecks++;
+        start_run(e, PROBE_RECHECK);
+        return 0;
+    }
+    return PH_ENOENT;
+}
+
+int
+sched_run_now(struct sched *s, const char *id)
+{
+    if (s->closing) {
+        return PH_ECANCELED;
+    }
+    for (struct entry *e = s->entries; e != NULL; e = e->next) {
+        if (strcmp(e->check.id, id) == 0) {
+            if (e->run == NULL) {
+                start_run(e, PROBE_SCHEDULED);
+            }
+            return 0;
+        }
+    }
+    return PH_ENOENT;
+}
+
+void
+sched_get_stats(const struct sched *s, struct sched_stats *ret)
+{
+    *ret = s->stats;
 }
 
 static void
@@ -126,6 +286,9 @@ entry_closed(uv_handle_t *h)
     struct sched *s = e->s;
     int counted = e->counted;
 
+    if (--e->open_handles > 0) {
+        return;
+    }
     check_free(&e->check);
     ph_free(e);
     if (counted && --s->pending_closes == 0) {
@@ -145,7 +308,10 @@ entry_drop(struct entry *e)
     probe_cancel(e->run);
     e->run = NULL;
     uv_timer_stop(&e->timer);
+    uv_timer_stop(&e->confirm_timer);
+    e->open_handles = 2;
     uv_close((uv_handle_t *)&e->timer, entry_closed);
+    uv_close((uv_handle_t *)&e->confirm_timer, entry_closed);
 }
 
 int
@@ -252,7 +418,9 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
         struct entry *nx = added->next;
 
         uv_timer_init(s->env->loop, &added->timer);
+        uv_timer_init(s->env->loop, &added->confirm_timer);
         added->timer.data = added;
+        added->confirm_timer.data = added;
         arm(added);
         added->next = NULL;
         *tail = added;

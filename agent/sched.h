@@ -8,6 +8,11 @@
  * changed ones are restarted, removed ones are cancelled.
  * A check is never run twice concurrently: if a run is still in flight
  * when the timer fires, that tick is skipped.
+ * Fast confirmation: a result whose outcome differs from the settled one
+ * is re-probed every confirm_after (a one-shot timer per check) until
+ * fail_after or recover_after results in a row decide, then the check is
+ * back on its grid only. Results say why they ran (struct check_result
+ * .kind).
  * Loop thread only.
  */
 #ifndef PH_SCHED_H
@@ -20,6 +25,13 @@
 #include "probe.h"
 
 struct sched;
+
+/* The extra probes (issue #20), since start. */
+struct sched_stats {
+    uint64_t confirms;          /* confirmation re-probes started */
+    uint64_t rechecks;          /* re-checks run for the collector */
+    uint64_t rechecks_skipped;  /* asked while already probing */
+};
 
 /* Called for every finished run; r is borrowed. */
 typedef void (*sched_result_cb)(const struct check_result *r, void *arg);
@@ -45,6 +57,15 @@ uint64_t sched_first_delay(const char *id, uint32_t interval_ms,
  * has nnew entries. Pure. Returns 0. */
 int sched_diff(const struct check *old, size_t nold, const struct check *new_,
                size_t nnew, int *ret_actions);
+/* The collector asks for a run of check id now (a re-check, issue #20).
+ * Ignored (and counted) while the check is running or confirming, or
+ * within a second of the last re-check. Returns 0, or PH_ENOENT for a
+ * check not in the plan. */
+int sched_recheck(struct sched *s, const char *id);
+/* Runs check id now as if its interval had come (unless it is running);
+ * for `pharos-agent once --watch`. Returns 0 or PH_ENOENT. */
+int sched_run_now(struct sched *s, const char *id);
+void sched_get_stats(const struct sched *s, struct sched_stats *ret);
 /* Cancels all runs, closes timers, frees s, then calls cb(arg). */
 void sched_close(struct sched *s, sched_closed_cb cb, void *arg);
 

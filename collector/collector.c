@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "recheck.h"
 #include "publish.h"
 #include "rollup.h"
 #include "routes.h"
@@ -856,6 +857,7 @@ collector_free(struct collector *c)
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
     ph_free(c->h.plans);
+    recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);
     ph_free(c->tq);
     c->tq = NULL;

@@ -288,6 +288,10 @@ const struct conf_opt check_common_opts[] = {
      "major or partial: what a full outage of this check means"},
     {"cert_expiry_days", CONF_T_UINT32, C(cert_expiry_days), "14", 0, 3650,
      0, NULL, "certificate expiring sooner makes the result slow"},
+    {"confirm_after", CONF_T_DURATION, C(confirm_after_ms), "2s", 0,
+     3600000, 0, NULL,
+     "after a changed outcome, re-probe after this long until fail_after "
+     "or recover_after decides (0 = off)"},
     {"source_address", CONF_T_STR, C(source_address), NULL, 0, 0, 0, NULL,
      "local address to probe from"},
     END_ROW,
@@ -355,12 +359,16 @@ check_probe_equal(const struct check *a, const struct check *b)
 {
     const struct check_kind *k = check_kind_of(a->type);
 
-    /* Only what the agent runs: the state-engine keys do not count. */
+    /* Only what the agent runs: the state-engine keys do not count,
+     * except the counts its confirmations go up to. */
     if (strcmp(a->id, b->id) != 0 || a->type != b->type ||
         strcmp(a->component_id, b->component_id) != 0 ||
         a->interval_ms != b->interval_ms || a->timeout_ms != b->timeout_ms ||
         a->degraded_over_ms != b->degraded_over_ms ||
         a->cert_expiry_days != b->cert_expiry_days ||
+        a->confirm_after_ms != b->confirm_after_ms ||
+        a->fail_after != b->fail_after ||
+        a->recover_after != b->recover_after ||
         !str_eq(a->source_address, b->source_address) || k == NULL) {
         return 0;
     }
@@ -396,6 +404,23 @@ outcome_name(enum outcome o)
     }
     return "none";
 }
+
+const char *
+probe_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case PROBE_CONFIRM:
+        return "confirm";
+    case PROBE_RECHECK:
+        return "recheck";
+    }
+    return "scheduled";
+}
+
+/* The spool stores struct check_result as is: kind must stay in the
+ * padding after status_code. */
+_Static_assert(sizeof(struct check_result) == 296,
+               "struct check_result changed size: the spool format too");
 
 void
 check_result_seterr(struct check_result *r, const char *fmt, ...)

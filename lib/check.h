@@ -109,6 +109,7 @@ struct check {
     uint32_t degraded_over_ms;    /* 0 = never slow by latency */
     uint32_t cert_expiry_days;    /* soft: cert expiring sooner -> slow */
     char *source_address;         /* local address to bind, or NULL */
+    uint32_t confirm_after_ms;    /* re-probe delay after a change; 0 off */
 
     /* State-engine settings (collector only; not in the agent plan). */
     uint32_t fail_after;
@@ -138,6 +139,13 @@ struct check_timing {
     uint64_t total_us;
 };
 
+/* Why a probe ran (the proto's ProbeKind). */
+enum probe_kind {
+    PROBE_SCHEDULED = 0,          /* its interval */
+    PROBE_CONFIRM = 1,            /* re-probe confirming a changed outcome */
+    PROBE_RECHECK = 2,            /* asked by the collector */
+};
+
 struct check_result {
     char check_id[CHECK_ID_MAX];
     int64_t started_at_ms;        /* wall clock, unix ms */
@@ -145,6 +153,12 @@ struct check_result {
     uint32_t latency_ms;
     struct check_timing timing;
     int32_t status_code;          /* HTTP status, SMTP reply code, DNS rcode */
+    /* enum probe_kind. It sits in what was padding, so the spool's
+     * record (a raw struct check_result) keeps its size and layout; a
+     * record from an older agent may hold anything there, so readers
+     * treat a value over PROBE_RECHECK as PROBE_SCHEDULED. */
+    uint8_t kind;
+    uint8_t reserved_[3];
     int64_t cert_not_after;       /* unix seconds; 0 = none seen */
     char error[CHECK_ERROR_MAX];  /* "" when up */
 };
@@ -192,6 +206,9 @@ const char *check_type_name(enum check_type t);
 /* Returns the type of a registered kind's name ("http"), or 0. */
 enum check_type check_type_parse(const char *s);
 const char *outcome_name(enum outcome o);
+/* "scheduled", "confirm" or "recheck"; out-of-range values read as
+ * scheduled (see struct check_result.kind). */
+const char *probe_kind_name(unsigned kind);
 
 /* Formats into errbuf like snprintf, for result->error. */
 void check_result_seterr(struct check_result *r, const char *fmt, ...)

@@ -128,12 +128,15 @@ wire_encode_batch(const struct wire_batch *b, uint8_t **ret, size_t *ret_len)
         m.status_code = r->status_code;
         m.cert_not_after = r->cert_not_after;
         m.error = (char *)(uintptr_t)r->error;
+        m.kind = r->kind <= PROBE_RECHECK ? (Pharos__V1__ProbeKind)r->kind
+                                          : PHAROS__V1__PROBE_KIND__PROBE_SCHEDULED;
         rs[i] = m;
         rp[i] = &rs[i];
     }
     msg.seq = b->seq;
     msg.plan_version = b->plan_version;
     msg.backlog = b->backlog;
+    msg.accepts_recheck = b->accepts_recheck ? 1 : 0;
     msg.agent_version = (char *)(uintptr_t)b->agent_version;
     msg.n_results = b->nresults;
     msg.results = rp;
@@ -238,6 +241,11 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
         }
         r->status_code = m->status_code;
         r->cert_not_after = m->cert_not_after;
+        /* An unknown kind (a newer agent) counts as scheduled. */
+        r->kind = m->kind >= PHAROS__V1__PROBE_KIND__PROBE_CONFIRM &&
+                          m->kind <= PHAROS__V1__PROBE_KIND__PROBE_RECHECK
+                      ? (uint8_t)m->kind
+                      : PROBE_SCHEDULED;
         /* Longer errors are truncated to our field size, not rejected. */
         if (m->error != NULL) {
             utf8_sanitize(r->error, sizeof(r->error), m->error,
@@ -252,6 +260,7 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
     ret->seq = msg->seq;
     ret->plan_version = msg->plan_version;
     ret->backlog = msg->backlog;
+    ret->accepts_recheck = msg->accepts_recheck ? 1 : 0;
     if (msg->agent_version != NULL) {
         utf8_sanitize(ret->agent_version, sizeof(ret->agent_version),
                       msg->agent_version, strlen(msg->agent_version));
@@ -536,6 +545,9 @@ enc_one(struct enc_check *e, const struct check *c)
     e->c.degraded_over_ms = c->degraded_over_ms;
     e->c.cert_expiry_days = c->cert_expiry_days;
     e->c.source_address = nn(c->source_address);
+    e->c.confirm_after_ms = c->confirm_after_ms;
+    e->c.fail_after = c->fail_after;
+    e->c.recover_after = c->recover_after;
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].type == c->type) {
             wire_kinds[i].enc(e, c);
@@ -615,6 +627,14 @@ dec_check(struct check *c, const Pharos__V1__Check *m)
     c->timeout_ms = m->timeout_ms;
     c->degraded_over_ms = m->degraded_over_ms;
     c->cert_expiry_days = m->cert_expiry_days;
+    /* Absent (an older collector): no confirmations. Capped like the
+     * config keys, so a plan cannot make the agent probe in a loop. */
+    c->confirm_after_ms = m->confirm_after_ms;
+    if (c->confirm_after_ms != 0 && c->confirm_after_ms < 100) {
+        c->confirm_after_ms = 100;
+    }
+    c->fail_after = m->fail_after > 100 ? 100 : m->fail_after;
+    c->recover_after = m->recover_after > 100 ? 100 : m->recover_after;
     bad |= dup_opt(&c->source_address, m->source_address);
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].spec == m->spec_case) {
@@ -697,14 +717,35 @@ int
 wire_encode_ack(uint64_t acked_seq, uint64_t plan_version, uint8_t **ret,
                 size_t *ret_len)
 {
+    struct wire_ack a;
+
+    memset(&a, 0, sizeof(a));
+    a.acked_seq = acked_seq;
+    a.plan_version = plan_version;
+    return wire_encode_ack_full(&a, ret, ret_len);
+}
+
+int
+wire_encode_ack_full(const struct wire_ack *a, uint8_t **ret,
+                     size_t *ret_len)
+{
     Pharos__V1__Ack msg = PHAROS__V1__ACK__INIT;
+    char *ids[WIRE_RECHECK_MAX];
     uint8_t *out;
     size_t len;
 
-    msg.acked_seq = acked_seq;
-    msg.plan_version = plan_version;
+    if (a->nrecheck > WIRE_RECHECK_MAX) {
+        return PH_ETOOBIG;
+    }
+    for (size_t i = 0; i < a->nrecheck; i++) {
+        ids[i] = (char *)(uintptr_t)a->recheck[i];
+    }
+    msg.acked_seq = a->acked_seq;
+    msg.plan_version = a->plan_version;
+    msg.n_recheck = a->nrecheck;
+    msg.recheck = a->nrecheck > 0 ? ids : NULL;
     len = pharos__v1__ack__get_packed_size(&msg);
-    out = ph_malloc(len);
+    out = ph_malloc(len > 0 ? len : 1);
     if (out == NULL) {
         return PH_ENOMEM;
     }
@@ -718,17 +759,48 @@ int
 wire_decode_ack(const uint8_t *p, size_t len, uint64_t *ret_acked_seq,
                 uint64_t *ret_plan_version)
 {
-    Pharos__V1__Ack *msg;
+    struct wire_ack a;
+    int rc;
 
+    /* The old cap: an Ack without re-check requests is a few bytes. */
     if (len > 64) {
+        return PH_ETOOBIG;
+    }
+    rc = wire_decode_ack_full(p, len, &a);
+    if (rc == 0) {
+        *ret_acked_seq = a.acked_seq;
+        *ret_plan_version = a.plan_version;
+    }
+    return rc;
+}
+
+int
+wire_decode_ack_full(const uint8_t *p, size_t len, struct wire_ack *ret)
+{
+    Pharos__V1__Ack *msg;
+    int result = 0;
+
+    memset(ret, 0, sizeof(*ret));
+    if (len > WIRE_ACK_MAX_BYTES) {
         return PH_ETOOBIG;
     }
     msg = pharos__v1__ack__unpack(&pb_allocator, len, p);
     if (msg == NULL) {
         return PH_EPROTO;
     }
-    *ret_acked_seq = msg->acked_seq;
-    *ret_plan_version = msg->plan_version;
+    ret->acked_seq = msg->acked_seq;
+    ret->plan_version = msg->plan_version;
+    /* Ids over the caps are dropped, not an error: the ack itself must
+     * still count, and a re-check is only an optimisation. */
+    for (size_t i = 0; i < msg->n_recheck && ret->nrecheck < WIRE_RECHECK_MAX;
+         i++) {
+        const char *id = msg->recheck[i];
+        if (id != NULL && id[0] != '\0' && strlen(id) < CHECK_ID_MAX) {
+            copy_id(ret->recheck_ids[ret->nrecheck], id);
+            ret->recheck[ret->nrecheck] = ret->recheck_ids[ret->nrecheck];
+            ret->nrecheck++;
+        }
+    }
     pharos__v1__ack__free_unpacked(msg, &pb_allocator);
-    return 0;
+    return result;
 }

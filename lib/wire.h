@@ -24,12 +24,15 @@
 #define WIRE_URL_MAX 2048
 #define WIRE_BODY_MAX 65536    /* HTTP request body in a check */
 #define WIRE_VERSION_MAX 32
+#define WIRE_RECHECK_MAX 64    /* re-check ids in one Ack */
+#define WIRE_ACK_MAX_BYTES (64 + WIRE_RECHECK_MAX * (CHECK_ID_MAX + 2))
 
 struct wire_batch {
     uint64_t seq;
     uint64_t plan_version;
     uint64_t backlog;
     char agent_version[WIRE_VERSION_MAX];
+    int accepts_recheck;           /* the agent reads Ack.recheck */
     struct check_result *results;  /* owned */
     size_t nresults;
 };
@@ -61,6 +64,24 @@ int wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
                      char *errbuf, size_t errlen);
 void wire_plan_free(struct wire_plan *pl);
 
+/* An Ack with the checks its region should probe now (issue #20). On
+ * encode recheck[] is borrowed; on decode recheck[i] points into
+ * recheck_ids (nothing to free). */
+struct wire_ack {
+    uint64_t acked_seq;
+    uint64_t plan_version;
+    const char *recheck[WIRE_RECHECK_MAX];
+    size_t nrecheck;
+    char recheck_ids[WIRE_RECHECK_MAX][CHECK_ID_MAX];
+};
+
+/* Returns PH_ETOOBIG over WIRE_RECHECK_MAX ids. */
+int wire_encode_ack_full(const struct wire_ack *a, uint8_t **ret,
+                         size_t *ret_len);
+/* Ids over the caps are dropped; PH_ETOOBIG over WIRE_ACK_MAX_BYTES. */
+int wire_decode_ack_full(const uint8_t *p, size_t len, struct wire_ack *ret);
+/* The first version: no re-check ids, and decoding keeps the old cap of
+ * 64 bytes (what an agent before issue #20 accepts). */
 int wire_encode_ack(uint64_t acked_seq, uint64_t plan_version, uint8_t **ret,
                     size_t *ret_len);
 int wire_decode_ack(const uint8_t *p, size_t len, uint64_t *ret_acked_seq,

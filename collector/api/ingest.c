@@ -8,6 +8,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "recheck.h"
 #include "store.h"
 #include "store_writer.h"
 #include "timefmt.h"
@@ -107,7 +108,72 @@ ingest_build_plans(struct hub *h)
     }
     ph_free(h->plans);
     h->plans = plans;
+    /* Checks and regions may have moved: start the re-check table
+     * afresh (its counters too). Without memory, no re-checks. */
+    recheck_destroy(h->recheck);
+    h->recheck = recheck_new(h->conf.nchecks, h->conf.nregions);
     return 0;
+}
+
+/* The re-check rate window of a check: one confirmation sequence. */
+static uint32_t
+recheck_window_ms(const struct check *ck)
+{
+    uint32_t n = ck->fail_after > ck->recover_after ? ck->fail_after
+                                                    : ck->recover_after;
+    uint64_t w = (uint64_t)ck->confirm_after_ms * (n > 0 ? n : 2);
+
+    if (w < 1000) {
+        w = 1000;
+    }
+    return w > 600000 ? 600000 : (uint32_t)w;
+}
+
+/*
+ * Cross-region re-check (issue #20): a result from region that changed
+ * its outcome between up and not up asks the other regions of the check
+ * to probe now, through their next ack. prev is the region's outcome
+ * before this result. A check with confirm_after 0 asks nothing.
+ */
+static void
+maybe_recheck(struct hub *h, int check, int region, enum outcome prev,
+              const struct check_result *r, int64_t now)
+{
+    const struct check *ck = &h->conf.checks[check];
+    struct recheck_region v[CHECK_MAX_REGIONS];
+    size_t ask[CHECK_MAX_REGIONS];
+    size_t nr = h->conf.nregions, n;
+
+    if (h->recheck == NULL || ck->confirm_after_ms == 0 ||
+        nr > CHECK_MAX_REGIONS || (size_t)check >= recheck_nchecks(h->recheck) ||
+        nr != recheck_nregions(h->recheck)) {
+        return;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        struct engine_region_info info;
+
+        memset(&v[i], 0, sizeof(v[i]));
+        v[i].assigned = engine_check_has_region(h->engine, check, (int)i);
+        if (v[i].assigned &&
+            engine_region_info(h->engine, check, (int)i, &info) == 0) {
+            v[i].fresh = info.state != RSTATE_STALE &&
+                         info.state != RSTATE_NODATA;
+            v[i].last = info.last_outcome;
+        }
+        v[i].last_request_ms = recheck_last_request(h->recheck,
+                                                    (size_t)check, i);
+    }
+    n = recheck_decide(v, nr, (size_t)region, prev, r->outcome, r->kind, now,
+                       recheck_window_ms(ck), ask);
+    for (size_t i = 0; i < n; i++) {
+        recheck_request(h->recheck, (size_t)check, ask[i], now);
+        h->metrics.recheck_requests++;
+    }
+    if (n > 0) {
+        log_debug("ingest: %s %s in %s: asking %zu other regions to "
+                  "re-check", ck->id, outcome_name(r->outcome),
+                  h->conf.regions[region].id, n);
+    }
 }
 
 /* Authenticates the Bearer token; returns the agent or NULL after
@@ -261,6 +327,7 @@ struct ingest_job {
     struct store_batch b;
     struct hub *h;
     struct route_pending *reply;
+    int accepts_recheck;    /* the agent reads Ack.recheck */
 };
 
 /*
@@ -270,12 +337,14 @@ struct ingest_job {
  */
 static void
 after_commit(struct hub *h, const struct store_batch *b,
-             struct http_response *resp)
+             int accepts_recheck, struct http_response *resp)
 {
     int64_t now = time_now_ms();
     int region = pharos_conf_region_index(&h->conf, b->region);
     uint8_t *ack = NULL;
     size_t acklen = 0;
+    struct wire_ack wa;
+    size_t take[WIRE_RECHECK_MAX];
     int rc;
 
     if (b->result == PH_EEXIST) {
@@ -299,14 +368,46 @@ after_commit(struct hub *h, const struct store_batch *b,
                 h->metrics.results_unknown_check++;
                 continue;
             }
-            engine_result(h->engine, ck, region, &b->results[i]);
+            {
+                struct engine_region_info before;
+                enum outcome prev = 0;
+
+                if (engine_region_info(h->engine, ck, region, &before) ==
+                    0) {
+                    prev = before.last_outcome;
+                }
+                if (engine_result(h->engine, ck, region, &b->results[i]) ==
+                    0) {
+                    if (h->recheck != NULL) {
+                        recheck_count_result(h->recheck, (size_t)ck,
+                                             b->results[i].kind);
+                    }
+                    maybe_recheck(h, ck, region, prev, &b->results[i], now);
+                }
+            }
         }
         store_note_acked(h->store, now);
     }
     /* A region removed by a reload since the batch arrived: plan 0 makes
      * the agent fetch its plan, which then says why. */
-    rc = wire_encode_ack(b->seq, region >= 0 ? h->plans[region].version : 0,
-                         &ack, &acklen);
+    memset(&wa, 0, sizeof(wa));
+    wa.acked_seq = b->seq;
+    wa.plan_version = region >= 0 ? h->plans[region].version : 0;
+    /* Re-checks other regions asked of this one; an older agent is never
+     * sent any (its decoder caps an Ack at 64 bytes). */
+    if (accepts_recheck && region >= 0 && h->recheck != NULL &&
+        (size_t)region < recheck_nregions(h->recheck)) {
+        size_t n = recheck_take(h->recheck, (size_t)region, now, 10000,
+                                take, WIRE_RECHECK_MAX);
+
+        for (size_t i = 0; i < n; i++) {
+            if (take[i] < h->conf.nchecks) {
+                wa.recheck[wa.nrecheck++] = h->conf.checks[take[i]].id;
+            }
+        }
+        h->metrics.recheck_sent += wa.nrecheck;
+    }
+    rc = wire_encode_ack_full(&wa, &ack, &acklen);
     if (rc != 0) {
         http_resp_error(resp, 500, "internal", ph_strerror(rc));
         return;
@@ -325,7 +426,7 @@ batch_done(struct store_batch *b, void *arg)
     struct http_response resp;
 
     memset(&resp, 0, sizeof(resp));
-    after_commit(j->h, b, &resp);
+    after_commit(j->h, b, j->accepts_recheck, &resp);
     route_pending_finish(j->reply, &resp);
     store_batch_free(b);
 }
@@ -414,6 +515,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
     b->done = batch_done;
     b->arg = job;
     job->h = h;
+    job->accepts_recheck = batch.accepts_recheck;
     /* Committed by the writer thread with whatever else is queued; the
      * ack leaves from batch_done(). */
     if (h->writer != NULL && (job->reply = route_defer(rq, req)) != NULL) {
@@ -436,7 +538,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
         store_agent_touch(h->store, b->agent_id, b->region, b->version,
                           b->plan_version, b->backlog, now);
     }
-    after_commit(h, b, resp);
+    after_commit(h, b, job->accepts_recheck, resp);
     store_batch_free(b);
 out:
     wire_batch_free(&batch);

@@ -8,6 +8,7 @@
 #include "store.h"
 #include "incident.h"
 #include "intake.h"
+#include "recheck.h"
 #include "timefmt.h"
 
 static void
@@ -188,6 +189,48 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_check_quorum_lost",
           "Checks whose fresh regions are fewer than their quorum.",
           (double)engine_quorum_lost(h->engine));
+    counter(b, "pharos_recheck_requests_total",
+            "Cross-region re-checks decided (a region saw a check change).",
+            m->recheck_requests);
+    counter(b, "pharos_recheck_sent_total",
+            "Re-check requests handed to agents in acks.", m->recheck_sent);
+    if (h->recheck != NULL) {
+        size_t n = recheck_nchecks(h->recheck);
+
+        buf_appends(b, "# HELP pharos_check_recheck_requests_sent_total "
+                       "Re-check requests sent to agents, per check (since "
+                       "start or reload).\n"
+                       "# TYPE pharos_check_recheck_requests_sent_total "
+                       "counter\n");
+        for (size_t i = 0; i < n && i < h->conf.nchecks; i++) {
+            struct recheck_counts rc;
+
+            recheck_counts(h->recheck, i, &rc);
+            buf_printf(b,
+                       "pharos_check_recheck_requests_sent_total{check=\"%s\"}"
+                       " %llu\n",
+                       h->conf.checks[i].id, (unsigned long long)rc.sent);
+        }
+        buf_appends(b, "# HELP pharos_check_extra_results_total Results of "
+                       "extra probes, per check and kind (confirm: the "
+                       "agent's own confirmation; recheck: asked by the "
+                       "collector).\n"
+                       "# TYPE pharos_check_extra_results_total counter\n");
+        for (size_t i = 0; i < n && i < h->conf.nchecks; i++) {
+            struct recheck_counts rc;
+
+            recheck_counts(h->recheck, i, &rc);
+            buf_printf(b,
+                       "pharos_check_extra_results_total{check=\"%s\","
+                       "kind=\"confirm\"} %llu\n"
+                       "pharos_check_extra_results_total{check=\"%s\","
+                       "kind=\"recheck\"} %llu\n",
+                       h->conf.checks[i].id,
+                       (unsigned long long)rc.confirm_results,
+                       h->conf.checks[i].id,
+                       (unsigned long long)rc.recheck_results);
+        }
+    }
     gauge(b, "pharos_uptime_seconds", "Seconds since the collector started.",
           (double)(time_now_ms() - h->started_ms) / 1e3);
     buf_appends(b, "# HELP pharos_component_status Component status "

@@ -43,6 +43,8 @@ struct collector_metrics {
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
     uint64_t results_ingested;
     uint64_t batches_ingested;
+    uint64_t recheck_requests;    /* re-checks decided (issue #20) */
+    uint64_t recheck_sent;        /* re-check ids sent in acks */
     uint64_t batches_duplicate;
     uint64_t batches_rejected;
     uint64_t results_unknown_check;
@@ -122,6 +124,7 @@ struct hub {
     size_t ndb_keys;
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
     struct region_plan *plans;    /* conf.nregions entries */
+    struct recheck *recheck;      /* cross-region re-checks (ingest.c) */
     struct feed_component_state *comps; /* conf.ncomponents entries */
     struct rollup *rollup;        /* daily uptime per component */
     struct incident *incidents;   /* newest first, see incidents.h */

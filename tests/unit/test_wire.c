@@ -193,6 +193,9 @@ test_plan_round_trip(void **state)
     cs[0].interval_ms = 10000;
     cs[0].timeout_ms = 2000;
     cs[0].degraded_over_ms = 500;
+    cs[0].confirm_after_ms = 2000;
+    cs[0].fail_after = 3;
+    cs[0].recover_after = 2;
     cs[0].u.http.url = "https://example.test/health";
     cs[0].u.http.method = "HEAD";
     cs[0].u.http.expect_status[0] = 200;
@@ -228,6 +231,9 @@ test_plan_round_trip(void **state)
     assert_true(check_probe_equal(&pl.checks[0], &cs[0]));
     assert_true(check_probe_equal(&pl.checks[1], &cs[1]));
     assert_null(pl.checks[0].u.http.body); /* empty stays unset */
+    assert_int_equal(pl.checks[0].confirm_after_ms, 2000);
+    assert_int_equal(pl.checks[0].fail_after, 3);
+    assert_int_equal(pl.checks[1].confirm_after_ms, 0); /* off */
     wire_plan_free(&pl);
     ph_free(bytes);
 }
@@ -269,6 +275,65 @@ test_ack_round_trip(void **state)
     assert_int_equal(wire_decode_ack(bytes, len, &seq, &pv), 0);
     assert_int_equal(seq, 123456789012ULL);
     assert_int_equal(pv, 5);
+    ph_free(bytes);
+}
+
+/* Issue #20: re-check ids ride in the Ack; an old agent's decoder (the
+ * 64-byte cap) still reads an Ack without them, and a batch says whether
+ * the agent accepts them; results say why they ran. */
+static void
+test_ack_recheck_and_kind(void **state)
+{
+    struct wire_ack a, got;
+    struct wire_batch in, out;
+    struct check_result r[2];
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint64_t seq = 0, pv = 0;
+    char err[128];
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.acked_seq = 7;
+    a.plan_version = 9;
+    a.recheck[0] = "api-http";
+    a.recheck[1] = "db-tcp";
+    a.nrecheck = 2;
+    assert_int_equal(wire_encode_ack_full(&a, &bytes, &len), 0);
+    assert_int_equal(wire_decode_ack_full(bytes, len, &got), 0);
+    assert_int_equal(got.acked_seq, 7);
+    assert_int_equal(got.plan_version, 9);
+    assert_int_equal(got.nrecheck, 2);
+    assert_string_equal(got.recheck[0], "api-http");
+    assert_string_equal(got.recheck[1], "db-tcp");
+    ph_free(bytes);
+    a.nrecheck = 0;
+    assert_int_equal(wire_encode_ack_full(&a, &bytes, &len), 0);
+    assert_int_equal(wire_decode_ack(bytes, len, &seq, &pv), 0);
+    assert_int_equal(seq, 7);
+    ph_free(bytes);
+    a.nrecheck = WIRE_RECHECK_MAX + 1;
+    assert_int_equal(wire_encode_ack_full(&a, &bytes, &len), PH_ETOOBIG);
+
+    memset(r, 0, sizeof(r));
+    memset(&in, 0, sizeof(in));
+    snprintf(r[0].check_id, sizeof(r[0].check_id), "a");
+    r[0].outcome = OUTCOME_DOWN;
+    r[0].kind = PROBE_CONFIRM;
+    snprintf(r[1].check_id, sizeof(r[1].check_id), "b");
+    r[1].outcome = OUTCOME_UP;
+    r[1].kind = 200; /* garbage from an old spool record */
+    in.seq = 3;
+    in.accepts_recheck = 1;
+    in.results = r;
+    in.nresults = 2;
+    assert_int_equal(wire_encode_batch(&in, &bytes, &len), 0);
+    assert_int_equal(wire_decode_batch(bytes, len, &out, err, sizeof(err)),
+                     0);
+    assert_int_equal(out.accepts_recheck, 1);
+    assert_int_equal(out.results[0].kind, PROBE_CONFIRM);
+    assert_int_equal(out.results[1].kind, PROBE_SCHEDULED);
+    wire_batch_free(&out);
     ph_free(bytes);
 }
 
@@ -320,6 +385,7 @@ main(void)
         cmocka_unit_test(test_plan_round_trip),
         cmocka_unit_test(test_plan_rejects_invalid_check),
         cmocka_unit_test(test_ack_round_trip),
+        cmocka_unit_test(test_ack_recheck_and_kind),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
