@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """deploy/docker builds and runs: the images of docker-compose.yml, built
-by podman from this source tree on a local Debian 12 base (no registry),
+by podman from a clean copy of this source tree (what git tracks or
+would track: no build directories) on a local Debian 12 base (no registry),
 run together as compose describes them, serve the page through nginx
 with a probe result from the agent.
 
@@ -199,6 +200,26 @@ components:
     return out
 
 
+def clean_context(d):
+    """The build context as a fresh clone would have it, uncommitted
+    changes included: the files git tracks or would track, without build
+    directories or anything else git ignores. Falls back to SRC itself
+    (with .dockerignore) outside a git checkout."""
+    p = subprocess.run(["git", "-C", SRC, "ls-files", "-z", "--cached",
+                        "--others", "--exclude-standard"],
+                       capture_output=True, timeout=60)
+    if p.returncode != 0:
+        return SRC
+    ctx = os.path.join(d, "context")
+    for rel in p.stdout.decode().split("\0"):
+        src = os.path.join(SRC, rel)
+        if not rel or not os.path.isfile(src):
+            continue    # deleted in the worktree, or a submodule
+        os.makedirs(os.path.dirname(os.path.join(ctx, rel)), exist_ok=True)
+        shutil.copy2(src, os.path.join(ctx, rel))
+    return ctx
+
+
 def healthcheck_cmd(port):
     """The collector image's HEALTHCHECK command, for the test's port."""
     stages = dockerfile_stages(os.path.join(DDIR, "Dockerfile.collector"))
@@ -242,19 +263,23 @@ def main():
                   all("dockerfile" in svcs.get(n, {}).get("build", {})
                       for n in ("collector", "nginx", "agent")), svcs)
 
+        # compose's contexts name SRC; build from a clean copy of it.
+        ctx_root = clean_context(d)
+
         # Build in dependency order; the collector and agent Dockerfiles
         # share their build stage, so the second build reuses its layers.
         for name in ("collector", "agent", "nginx"):
             b = svcs[name]["build"]
             tag = f"localhost/{RUN}-{name}:test"
+            ctx = os.path.normpath(os.path.join(DDIR, b.get("context", ".")))
+            ctx = ctx.replace(os.path.normpath(SRC), ctx_root, 1)
             argv = ["build", "--isolation", "chroot", "--pull=never",
                     # docker format: OCI images drop HEALTHCHECK.
                     "--format", "docker",
-                    "-f", os.path.join(DDIR, b.get("context", "."),
-                                       b["dockerfile"]), "-t", tag]
+                    "-f", os.path.join(ctx, b["dockerfile"]), "-t", tag]
             for k, v in b["args"].items():
                 argv += ["--build-arg", f"{k}={v}"]
-            argv.append(os.path.normpath(os.path.join(DDIR, b.get("context", "."))))
+            argv.append(ctx)
             t = time.time()
             p = podman(env, *argv, timeout=1800)
             res.check(f"podman build {b['dockerfile']} "
