@@ -18,7 +18,10 @@
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME pharos)
 set(CPACK_PACKAGE_VENDOR "Pharos")
-set(CPACK_PACKAGE_CONTACT "Pharos maintainers <pharos@localhost>")
+# Whoever builds the packages maintains them: -DPH_DEB_MAINTAINER=...
+set(PH_DEB_MAINTAINER "Pharos maintainers <root@localhost>" CACHE STRING
+    "Maintainer field of the Debian packages")
+set(CPACK_PACKAGE_CONTACT "${PH_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 # The conffiles sit under /etc: install with DESTDIR, the configured
 # prefix (/usr) kept.
@@ -33,7 +36,6 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/pharos/pharos")
 
 set(ph_deb ${CMAKE_CURRENT_LIST_DIR})
 foreach(comp pharos-collector pharos-agent)

@@ -9,7 +9,8 @@ cached mmdebstrap tarball (scripts/debian-base.sh); apt installs the two
 the chroot: the system users and state directories exist, the conffiles
 are registered, `pharos-collector --check` and `pharos-agent -n` accept
 the packaged /etc/pharos files, and the packaged collector, run as its
-user on a loopback port, serves /healthz and the installed page. Then
+user on a loopback port, serves /healthz and the installed page;
+installing again keeps an edited conffile. Then
 `apt-get remove` leaves only the conffiles, and `dpkg --purge` leaves
 nothing: no file of the packages, no /etc/pharos, no state directories.
 
@@ -252,6 +253,20 @@ def main():
         p = in_chroot(root, ["pharosctl", "--help"])
         res.check("pharosctl runs", p.returncode == 0, p.stderr)
         run_collector(res, root)
+
+        # Installing again (as an upgrade does) keeps the operator's
+        # edit of a conffile and the users.
+        uid = in_chroot(root, ["id", "-u", "pharos"]).stdout.strip()
+        with open(os.path.join(root, "etc/pharos/agent.yml"), "a") as f:
+            f.write("# edited by the operator\n")
+        p = in_chroot(root, ["dpkg", "-i"] + debpaths)
+        res.check("dpkg -i again (an upgrade's path) succeeds",
+                  p.returncode == 0, p.stdout + p.stderr)
+        with open(os.path.join(root, "etc/pharos/agent.yml")) as f:
+            res.check("the edited conffile is kept",
+                      "# edited by the operator" in f.read())
+        res.check("the pharos user keeps its uid",
+                  in_chroot(root, ["id", "-u", "pharos"]).stdout.strip() == uid)
 
         p = in_chroot(root, ["apt-get", "remove", "-y", "-q",
                              "pharos-collector", "pharos-agent"])
