@@ -95,7 +95,7 @@ def podman_with_base(d, tar):
     """Imports the base tarball as localhost/debian:12-slim into this
     run's storage and runs a container of it: with the overlay driver
     where the kernel allows it (fast, small), else with vfs (a full copy
-    per layer: slow, and about 20 GB for the three images);
+    per layer: about 25 min and 25 GB for the three images here);
     PH_PODMAN_DRIVER=vfs forces one. Returns
     (env, driver) or (None, reasons) when podman cannot run a container."""
     why = []
