@@ -12,9 +12,24 @@ pkgs=(
   curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
-# Test-only peers: real servers the integration tests talk to, a browser
-# for the page tests, and the tools the benchmarks compare against.
-if [ "${1:-}" = "--test" ]; then
+# Groups, any number of them:
+#   --test    test-only peers: real servers the integration tests talk to,
+#             a browser for the page tests
+#   --heavy   what the heavy tests (ctest label "heavy") build and run:
+#             container images (podman, runc, a base made by mmdebstrap)
+#             and Debian packages (CPack's DEB generator uses dpkg-deb)
+#   --bench   the tools the benchmarks compare against
+test=0 heavy=0 bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) test=1 ;;
+    --heavy) heavy=1 ;;
+    --bench) bench=1 ;;
+    *) echo "usage: $0 [--test] [--heavy] [--bench]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$test" = 1 ]; then
   pkgs+=(unbound python3-aiosmtpd chromium valgrind prometheus-alertmanager)
   # systemd-analyze rates and verifies the shipped units; strace checks
   # their system call filter against what the daemons really call.
@@ -23,7 +38,13 @@ if [ "${1:-}" = "--test" ]; then
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
-if [ "${1:-}" = "--bench" ]; then
+if [ "$heavy" = 1 ]; then
+  # runc, not crun: crun refuses this machine's hybrid cgroup layout.
+  # uidmap for podman's user namespaces; fakeroot and dpkg-dev for
+  # building the .debs.
+  pkgs+=(podman runc uidmap mmdebstrap fakeroot dpkg-dev)
+fi
+if [ "$bench" = 1 ]; then
   pkgs+=(prometheus-blackbox-exporter wrk)
 fi
 

@@ -5,14 +5,20 @@
 #   ./scripts/test.sh              normal build in build/
 #   ./scripts/test.sh --sanitize   ASan + UBSan build in build-asan/
 #
-# Extra arguments after -- go to ctest (e.g. -- -R engine).
+# Extra arguments after -- go to ctest (e.g. -- -R engine). The heavy
+# tests (ctest label "heavy": container images, Debian packages) run in
+# the normal pass only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+deps=(--test --heavy)
+select=()
 if [ "${1:-}" = "--sanitize" ]; then
   build=build-asan
+  deps=(--test)
+  select=(-LE heavy)
   flags=(-DCMAKE_BUILD_TYPE=Debug -DPH_ASAN=ON -DPH_UBSAN=ON)
   shift
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -20,8 +26,8 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 [ "${1:-}" = "--" ] && shift
 
-./scripts/install-deps.sh --test
+./scripts/install-deps.sh "${deps[@]}"
 cmake -S . -B "$build" "${flags[@]}" -DPH_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
-ctest --output-on-failure --timeout 600 -j2 "$@"
+ctest --output-on-failure --timeout 600 -j2 "${select[@]}" "$@"

@@ -4,8 +4,8 @@
 site passes `nginx -t` (with throwaway certificates in place of the Let's
 Encrypt paths), and `cmake --install` lays out the expected tree.
 
-deploy/docker is checked without building images (no registry access
-here): the Dockerfiles copy only paths that exist, build with every -dev
+deploy/docker is checked here without building images (test_images.py
+builds and runs them): the Dockerfiles copy only paths that exist, build with every -dev
 package of scripts/install-deps.sh, run as a non-root user and install a
 runtime package for every library the programs link; docker-compose.yml
 names existing files; and its collector, nginx and agent configs run
@@ -126,17 +126,24 @@ def dockerfile_stages(path):
     "instr": [(KEYWORD, args)]}], continuation lines joined."""
     with open(path) as f:
         text = re.sub(r"\\\n", " ", f.read())
-    stages = []
+    stages, args_before = [], {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         kw, _, args = line.partition(" ")
         kw, args = kw.upper(), args.strip()
-        if kw == "FROM":
+        if kw == "ARG" and not stages:
+            # An ARG before the first FROM: its default fills ${NAME}.
+            name, _, default = args.partition("=")
+            args_before[name] = default
+        elif kw == "FROM":
             m = re.match(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$",
                          args, re.I)
-            stages.append({"from": m.group(1), "name": m.group(2),
+            image = re.sub(r"\$\{?(\w+)\}?",
+                           lambda a: args_before.get(a.group(1), a.group(0)),
+                           m.group(1))
+            stages.append({"from": image, "name": m.group(2),
                            "instr": []})
         elif stages:
             stages[-1]["instr"].append((kw, args))
@@ -221,7 +228,8 @@ def check_dockerfile(res, name, programs):
     """Static checks of deploy/docker/<name>; programs: what it ships."""
     path = os.path.join(SRC, "deploy", "docker", name)
     stages = dockerfile_stages(path)
-    res.check(f"{name}: multi-stage, every stage FROM debian:12-slim",
+    res.check(f"{name}: multi-stage, every stage FROM debian:12-slim "
+              "(by default: ARG BASE names a local base)",
               len(stages) >= 2 and all(st["from"] == "debian:12-slim"
                                        for st in stages),
               [st["from"] for st in stages])
