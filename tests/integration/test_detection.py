@@ -89,7 +89,7 @@ def main():
         res.check("first round: every region up",
                   wait_until(lambda: all(regions(h, f"{n}-http")[1] == up
                                          for n in ("glitch", "regional",
-                                                   "outage")), 90),
+                                                   "outage")), 150),
                   [regions(h, f"{n}-http") for n in ("glitch", "regional", "outage")])
 
         def watch():
