@@ -84,19 +84,6 @@ admin_load_agents(struct hub *h)
     return 0;
 }
 
-static void
-reply_json(struct http_response *resp, int status, json_t *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-
-    if (ph_json_dump(doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len) != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
-}
-
 struct list_ctx {
     struct hub *h;
     json_t *arr;
@@ -218,7 +205,7 @@ list_agents(struct hub *h, struct http_response *resp)
         return;
     }
     mark_region_known(h, l.arr);
-    reply_json(resp, 200, l.arr);
+    route_reply_json(resp, 200, PH_JSON_LF, l.arr);
 }
 
 static int
@@ -328,7 +315,7 @@ create_agent(struct hub *h, struct http_request *req,
     json_object_set_new(out, "token", json_string(token));
     memset(token, 0, sizeof(token));
     json_decref(doc);
-    reply_json(resp, 201, out);
+    route_reply_json(resp, 201, PH_JSON_LF, out);
 }
 
 void

@@ -96,19 +96,6 @@ admin_free_keys(struct hub *h)
     h->ndb_keys = 0;
 }
 
-static void
-reply(struct http_response *resp, int status, json_t *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-
-    if (ph_json_dump(doc, 0, ROUTE_REPLY_MAX, &text, &len) != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
-}
-
 static int
 list_row(const struct store_api_key_row *row, void *arg)
 {
@@ -143,7 +130,7 @@ list_keys(struct hub *h, struct http_response *resp)
         http_resp_error(resp, 500, "internal", "cannot read keys");
         return;
     }
-    reply(resp, 200, arr);
+    route_reply_json(resp, 200, 0, arr);
 }
 
 static int
@@ -233,7 +220,7 @@ create_key(struct hub *h, struct http_request *req,
     json_object_set_new(out, "name", json_string(name));
     json_object_set_new(out, "scope", json_string(scope));
     json_object_set_new(out, "key", json_string(token));
-    reply(resp, 201, out);
+    route_reply_json(resp, 201, 0, out);
 out:
     memset(token, 0, sizeof(token));
     json_decref(doc);

@@ -17,20 +17,6 @@
 
 #define V1_BODY_FIELD_MAX 256
 
-/* Replies 200 with doc (taken) as compact JSON. */
-static void
-reply_json(struct http_response *resp, json_t *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-
-    if (ph_json_dump(doc, 0, ROUTE_REPLY_MAX, &text, &len) != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-}
-
 /* Reads field of the "component" object (JSON, or a Rails form such as
  * component[status]=major_outage; see api_body.h). Returns 1 and the text
  * (JSON null gives ""), 0 if absent, -1 on a malformed body. */
@@ -215,7 +201,7 @@ uptime_v1(struct hub *h, struct http_request *req,
     }
     json_object_set_new(o, "warnings", warn);
     json_object_set_new(o, "related_events", json_array());
-    reply_json(resp, o);
+    route_reply_json(resp, 200, 0, o);
 }
 
 struct trans_ctx {
@@ -265,7 +251,7 @@ transitions_v1(struct hub *h, struct http_request *req,
         http_resp_error(resp, 500, "internal", "cannot read transitions");
         return;
     }
-    reply_json(resp, t.arr);
+    route_reply_json(resp, 200, 0, t.arr);
 }
 
 /* GET /v1/pages/<id>: the page profile (fields Pharos has; the rest of
@@ -308,7 +294,7 @@ page_v1(struct hub *h, struct http_response *resp)
                                                   : "Etc/UTC"));
     json_object_set_new(o, "css_body_background_color",
                         ph_json_str(pg->brand_color));
-    reply_json(resp, o);
+    route_reply_json(resp, 200, 0, o);
 }
 
 static json_t *
@@ -344,7 +330,7 @@ groups_v1(struct hub *h, struct http_response *resp, const char *id)
     if (id != NULL) {
         for (size_t g = 0; g < h->conf.ngroups; g++) {
             if (strcmp(h->conf.groups[g].id, id) == 0) {
-                reply_json(resp, group_v1(h, g));
+                route_reply_json(resp, 200, 0, group_v1(h, g));
                 return;
             }
         }
@@ -355,7 +341,7 @@ groups_v1(struct hub *h, struct http_response *resp, const char *id)
     for (size_t g = 0; g < h->conf.ngroups; g++) {
         json_array_append_new(arr, group_v1(h, g));
     }
-    reply_json(resp, arr);
+    route_reply_json(resp, 200, 0, arr);
 }
 
 static int
@@ -399,7 +385,7 @@ audit_v1(struct hub *h, struct http_request *req,
         http_resp_error(resp, 500, "internal", "cannot read the audit log");
         return;
     }
-    reply_json(resp, arr);
+    route_reply_json(resp, 200, 0, arr);
 }
 
 /* The component named by the route's first parameter, or -1 after a

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "hash.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "recheck.h"
@@ -58,18 +59,6 @@ region_checks(const struct hub *h, size_t region,
     return 0;
 }
 
-static uint64_t
-fnv1a64(const uint8_t *p, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 int
 ingest_build_plans(struct hub *h)
 {
@@ -98,7 +87,7 @@ ingest_build_plans(struct hub *h)
         }
         /* The version is a content hash: stable across restarts, and it
          * changes exactly when the region's checks change. */
-        plans[r].version = fnv1a64(bytes, len) >> 1;
+        plans[r].version = ph_fnv1a64(bytes, len) >> 1;
         if (plans[r].version == 0) {
             plans[r].version = 1;
         }

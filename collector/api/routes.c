@@ -356,6 +356,20 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
 }
 
 void
+route_reply_json(struct http_response *resp, int status, unsigned flags,
+                 ph_json *doc)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (ph_json_dump(doc, flags, ROUTE_REPLY_MAX, &text, &len) != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
+}
+
+void
 route_reply_after(struct api_req *rq, route_fn fn, int status,
                   const char *subject)
 {

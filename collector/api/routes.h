@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "json.h"
 
 #define ROUTE_MAX_PARAMS 4
 #define ROUTE_PARAM_MAX 96
@@ -71,6 +72,11 @@ struct route_pending *route_defer(struct api_req *rq,
 void route_pending_finish(struct route_pending *rp,
                           struct http_response *resp);
 void route_undefer(struct api_req *rq, struct route_pending *rp);
+
+/* Replies status with doc (taken) as JSON (PH_JSON_* flags), at most
+ * ROUTE_REPLY_MAX bytes; 500 if it cannot be rendered. */
+void route_reply_json(struct http_response *resp, int status,
+                      unsigned flags, ph_json *doc);
 
 /* Defers the reply: fn renders it with status after the evaluation;
  * subject (copied, may be NULL) names what it shows. */

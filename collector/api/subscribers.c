@@ -253,19 +253,6 @@ sub_json(const struct store_subscriber *s, int management)
     return o;
 }
 
-static void
-reply_json(struct http_response *resp, int status, json_t *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-
-    if (ph_json_dump(doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len) != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
-}
-
 static int
 status_of(int rc)
 {
@@ -330,11 +317,11 @@ subscribe(struct hub *h, struct http_request *req,
         json_object_set_new(o, "secret", json_string(secret));
     }
     if (management) {
-        reply_json(resp, existing ? 200 : 201, o);
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, o);
     } else {
         json_t *w = json_object();
         json_object_set_new(w, "subscriber", o);
-        reply_json(resp, existing ? 200 : 201, w);
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, w);
     }
     memset(secret, 0, sizeof(secret));
 }
@@ -497,7 +484,7 @@ api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 500, "internal", "cannot list subscribers");
         return;
     }
-    reply_json(resp, 200, l.arr);
+    route_reply_json(resp, 200, PH_JSON_LF, l.arr);
 }
 
 void
@@ -533,7 +520,7 @@ api_v1_subscriber_get(struct api_req *rq, struct http_request *req,
 
     (void)req;
     if (subscriber_param(rq, resp, &s) == 0) {
-        reply_json(resp, 200, sub_json(&s, 1));
+        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
     }
 }
 
@@ -557,7 +544,7 @@ api_v1_subscriber_delete(struct api_req *rq, struct http_request *req,
         snprintf(s.state, sizeof(s.state), "unsubscribed");
         log_info("notify: subscriber %s removed through the API", id);
     }
-    reply_json(resp, 200, sub_json(&s, 1));
+    route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
 }
 
 /* A quarantined subscriber gets messages again (new events only). */
@@ -581,6 +568,6 @@ api_v1_subscriber_reactivate(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 500, "internal",
                         "cannot reactivate the subscriber");
     } else {
-        reply_json(resp, 200, sub_json(&s, 1));
+        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
     }
 }

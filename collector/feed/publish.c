@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "hash.h"
 #include "mem.h"
 #include "ph_err.h"
 
@@ -125,18 +126,6 @@ gzip_data(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
     return 0;
 }
 
-static uint64_t
-fnv1a64(const uint8_t *p, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static struct publish_doc *
 find_doc(const struct publish *p, const char *path)
 {
@@ -192,7 +181,7 @@ publish_set_take(struct publish *p, const char *path,
     d->gz = gz;
     d->gzlen = gzlen;
     snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
-             (unsigned long long)fnv1a64(data, len));
+             (unsigned long long)ph_fnv1a64(data, len));
     d->dirty = 1;
     return 0;
 out:

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "migrations.h"
@@ -460,18 +461,6 @@ store_agent_last_seq(struct store *s, const char *agent_id,
     return 0;
 }
 
-static uint64_t
-hash_id(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    while (*s != '\0') {
-        h ^= (unsigned char)*s++;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* The number of a text id in table (agent_nos, check_nos): looked up,
  * or added inside the caller's transaction. */
 static int
@@ -504,7 +493,7 @@ id_number(struct store *s, enum stmt_id get, enum stmt_id add,
 static struct check_no_slot *
 check_slot(struct check_no_slot *tab, size_t cap, const char *id)
 {
-    size_t i = (size_t)hash_id(id) & (cap - 1);
+    size_t i = (size_t)ph_fnv1a64(id, strlen(id)) & (cap - 1);
 
     while (tab[i].id[0] != '\0' && strcmp(tab[i].id, id) != 0) {
         i = (i + 1) & (cap - 1);

@@ -13,28 +13,15 @@
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, http_get  # noqa: E402
+from pharos_harness import Harness, http_call as call  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 TOKEN = "ph_alert_" + "t" * 30
 WRITE = "ph_write_" + "w" * 30
 ADMIN = "ph_admin_" + "a" * 30
 LIMIT = 8
-
-
-def call(method, url, headers=None, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 def main():

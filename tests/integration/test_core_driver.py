@@ -15,23 +15,12 @@ by id, and the route table.
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_target, Harness, free_port, http_call, http_get, wait_until  # noqa: E402
+
+raw = http_call
 from oncetest import Results  # noqa: E402
-
-
-def raw(method, url, headers=None, data=None):
-    """(status, headers, body) for any status."""
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status, r.headers, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read()
 
 
 def main():

@@ -145,6 +145,20 @@ def wait_for(pred, timeout_s, what, interval_s=0.2):
         raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
 
 
+def http_call(method, url, headers=None, body=None, timeout=5):
+    """(status, headers, body bytes) for any status; body is sent as JSON
+    unless it is bytes."""
+    data = body if isinstance(body, (bytes, type(None))) else \
+        json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def wait_until(pred, timeout_s, interval_s=0.2):
     end = time.time() + timeout_s
     while time.time() < end:
