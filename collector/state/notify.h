@@ -44,7 +44,8 @@ void notify_maintenance_tick(struct hub *h, const struct incident *inc,
 void notify_on_transitions(void *arg, const struct engine_transition *t,
                            size_t n, int64_t now_ms);
 
-/* ---- subscriptions (subscribers.c) ---- */
+/* ---- subscriptions (here in notify.c; their HTTP side is
+ * collector/api/subscribers.c) ---- */
 
 enum notify_kind { NOTIFY_EMAIL = 0, NOTIFY_WEBHOOK, NOTIFY_SLACK,
                    NOTIFY_KINDS };
