@@ -136,8 +136,38 @@ function renderBrand(page, brand) {
   }
   const color = b.brand_color || (page && page.brand_color);
   if (/^#[0-9a-fA-F]{6}$/.test(color || '')) {
-    document.documentElement.style.setProperty('--brand', color);
+    const rgb = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+    const root = document.documentElement.style;
+    root.setProperty('--brand', color);
+    root.setProperty('--brand-text', hex(darkenFor(rgb, [[246, 247, 249], [255, 255, 255]])));
+    root.setProperty('--brand-fill', hex(darkenFor(rgb, [[255, 255, 255]])));
   }
+}
+
+// WCAG 2 contrast ratio of two sRGB colours ([r, g, b], 0-255).
+function contrast(a, b) {
+  const lum = (c) => c.map((v) => {
+    const s = v / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+// The brand colour, darkened in 5 % steps until it reaches 4.5:1 (WCAG AA
+// for text) against every colour in `against`: the page and card
+// backgrounds for links, white for the button label. A brand that already
+// passes is kept as is.
+function darkenFor(rgb, against) {
+  for (let k = 0; k < 20; k++) {
+    const c = rgb.map((v) => Math.round(v * (1 - k * 0.05)));
+    if (against.every((bg) => contrast(c, bg) >= 4.5)) return c;
+  }
+  return [0, 0, 0];
+}
+
+function hex(rgb) {
+  return `#${rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function renderBanner(status) {

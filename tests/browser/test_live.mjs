@@ -1,10 +1,13 @@
 // The page against a live collector: every generic check of
 // test_page.mjs, plus a state change made through the management API
 // showing up on the page, and feed text (a component named with HTML)
-// rendered as text.
+// rendered as text. axe-core audits the page (light and dark) in each
+// state the checks bring it to: all operational, an active incident,
+// a scheduled maintenance, a sign-up answered, a major outage.
 //
 //   BASE_URL=http://127.0.0.1:PORT/ API_KEY=... PAGE_ID=... node test_live.mjs
 import { runPageTests, assert } from './test_page.mjs';
+import { axeCheck } from './a11y.mjs';
 
 const key = process.env.API_KEY;
 const pageId = process.env.PAGE_ID;
@@ -46,6 +49,9 @@ async function refreshUntil(page, locator, timeoutMs = 10000) {
 
 async function extraChecks({ checks, page, options }) {
   const base = options.baseUrl;
+  await page.locator('[data-component-id="api"][data-status="operational"]')
+    .first().waitFor({ state: 'attached', timeout: 10000 }).catch(() => {});
+  await axeCheck(checks, page, 'live: all operational');
   await checks.run('live: an incident made through the API shows with its timeline, as text', async () => {
     const inc = await postIncident(base, {
       name: 'Checkout <b>errors</b>',
@@ -75,6 +81,7 @@ async function extraChecks({ checks, page, options }) {
     assert(ind !== 'none', `banner indicator ${ind} with web in partial outage`);
     await page.screenshot({ path: `${process.env.ARTIFACT_DIR || '.'}/live-incident.png`, fullPage: true });
   });
+  await axeCheck(checks, page, 'live: active incident');
   await checks.run('live: a scheduled maintenance shows as upcoming', async () => {
     const from = new Date(Date.now() + 3600e3).toISOString();
     const until = new Date(Date.now() + 7200e3).toISOString();
@@ -87,6 +94,7 @@ async function extraChecks({ checks, page, options }) {
     const text = await card.textContent();
     assert(text.includes('Database upgrade'), `maintenance card: ${text}`);
   });
+  await axeCheck(checks, page, 'live: scheduled maintenance');
   await checks.run('live: subscribing from the page asks to confirm by email', async () => {
     await page.fill('#subscribe-form input[name="email"]', 'reader@example.org');
     await page.click('#subscribe-form button');
@@ -94,6 +102,7 @@ async function extraChecks({ checks, page, options }) {
     const text = await page.locator('#subscribe-msg').textContent();
     assert(/confirm|inbox/i.test(text), `subscribe message: ${text}`);
   });
+  await axeCheck(checks, page, 'live: sign-up answered');
   await checks.run('live: probed component shown operational', async () => {
     await page.locator('[data-component-id="api"][data-status="operational"]')
       .first().waitFor({ state: 'attached', timeout: 10000 });
@@ -112,8 +121,9 @@ async function extraChecks({ checks, page, options }) {
       page.locator('[data-component-id="api"][data-status="major_outage"]'));
     const ind = await page.locator('#status-banner').getAttribute('data-indicator');
     assert(ind !== 'none', `banner indicator still ${ind}`);
-    await patchStatus(base, 'api', null);
   });
+  await axeCheck(checks, page, 'live: major outage');
+  await checks.run('live: the status override clears', () => patchStatus(base, 'api', null));
 }
 
 let c;

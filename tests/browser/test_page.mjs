@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { axeCheck } from './a11y.mjs';
 
 export const INDICATORS = ['none', 'minor', 'major', 'critical', 'maintenance'];
 export const STATUSES = ['operational', 'degraded_performance', 'partial_outage',
@@ -457,6 +458,113 @@ async function resilienceChecks(c, browser, o) {
   }
 }
 
+// axe-core (a11y.mjs) in light and dark, in each state the page can be
+// in: the feed as served (the fixture has an active incident and
+// maintenance), a day tooltip, the subscribe form's messages, all
+// operational with the default theme, the stale notice, no data at all,
+// and a phone screen with a pale brand colour.
+async function a11yChecks(c, browser, o) {
+  const open = async (extra = {}, routes = async () => {}) => {
+    const p = await newPage(browser, o, extra);
+    await routes(p.page);
+    await p.page.goto(o.baseUrl, { waitUntil: 'load' });
+    return p;
+  };
+
+  const served = await open();
+  try {
+    const { page } = served;
+    await waitRendered(page);
+    await axeCheck(c, page, 'feed as served');
+
+    await page.locator('.uptime-bars .bar').last().focus();
+    await page.locator('#tooltip').waitFor({ state: 'visible', timeout: 2000 });
+    await axeCheck(c, page, 'day tooltip shown');
+    await page.keyboard.press('Escape');
+
+    await page.locator('#subscribe-email').fill('not-an-email');
+    await page.locator('#subscribe-form button').click();
+    await page.locator('#subscribe-msg[data-kind="error"]').waitFor({ state: 'attached', timeout: 5000 });
+    await axeCheck(c, page, 'subscribe form: invalid address');
+
+    await page.route('**/api/v2/subscribers.json*', (r) => r.fulfill({
+      status: 201, contentType: 'application/json',
+      body: JSON.stringify({ message: 'Thanks! Check your inbox at reader@example.com to confirm.' }),
+    }));
+    await page.locator('#subscribe-email').fill('reader@example.com');
+    await page.locator('#subscribe-form button').click();
+    await page.locator('#subscribe-msg[data-kind="ok"]').waitFor({ state: 'attached', timeout: 5000 });
+    await axeCheck(c, page, 'subscribe form: confirmation message');
+
+    await page.route('**/api/v2/summary.json*', (r) => r.abort('connectionrefused'));
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await page.locator('#stale-notice').waitFor({ state: 'visible', timeout: 5000 });
+    await axeCheck(c, page, 'stale data notice');
+  } finally {
+    await served.context.close();
+  }
+
+  // Every component operational, nothing active, and no page.json: the
+  // default theme (brand colour) rather than the feed's.
+  const calm = await open({}, async (page) => {
+    await page.route('**/api/v2/page.json*', (r) =>
+      r.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));
+    await page.route('**/api/v2/summary.json*', async (r) => {
+      const resp = await r.fetch();
+      const doc = await resp.json();
+      doc.status = { indicator: 'none', description: 'All Systems Operational' };
+      for (const comp of doc.components || []) comp.status = 'operational';
+      doc.incidents = [];
+      doc.scheduled_maintenances = [];
+      if (doc.page) delete doc.page.brand_color;
+      await r.fulfill({ response: resp, json: doc });
+    });
+  });
+  try {
+    await waitRendered(calm.page);
+    await c.run('a11y setup: all operational', async () => {
+      eq(await calm.page.locator('#status-banner').getAttribute('data-indicator'), 'none', 'indicator');
+      assert(await calm.page.locator('#incidents-active').isHidden(), 'active incidents shown');
+    });
+    await axeCheck(c, calm.page, 'all operational, default theme');
+  } finally {
+    await calm.context.close();
+  }
+
+  const down = await open({}, async (page) => {
+    await page.route('**/api/v2/summary.json*', (r) =>
+      r.fulfill({ status: 503, contentType: 'text/plain', body: 'unavailable' }));
+  });
+  try {
+    await down.page.locator('#stale-notice').waitFor({ state: 'visible', timeout: 5000 });
+    await axeCheck(c, down.page, 'first load without data');
+  } finally {
+    await down.context.close();
+  }
+
+  // A pale brand colour: links and the button label must stay readable.
+  const phone = await open({
+    viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  }, async (page) => {
+    await page.route('**/api/v2/page.json*', async (r) => {
+      const resp = await r.fetch();
+      const doc = resp.ok() ? await resp.json() : {};
+      await r.fulfill({ status: 200, json: { ...doc, brand_color: '#f5c518' } });
+    });
+  });
+  try {
+    await waitRendered(phone.page);
+    await c.run('a11y setup: pale brand colour applied', async () => {
+      const brand = await phone.page.evaluate(() =>
+        getComputedStyle(document.documentElement).getPropertyValue('--brand').trim());
+      eq(brand, '#f5c518', 'brand colour');
+    });
+    await axeCheck(c, phone.page, 'phone screen (375 px), pale brand colour');
+  } finally {
+    await phone.context.close();
+  }
+}
+
 export async function runPageTests(options = {}) {
   const o = {
     baseUrl: options.baseUrl || process.env.BASE_URL,
@@ -529,6 +637,7 @@ export async function runPageTests(options = {}) {
     await dark.page.screenshot({ path: path.join(o.artifactDir, 'page-dark.png'), fullPage: true });
     await dark.context.close();
 
+    await a11yChecks(c, browser, o);
     await resilienceChecks(c, browser, o);
   } finally {
     await close();

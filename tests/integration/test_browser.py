@@ -7,9 +7,10 @@ http.server on 127.0.0.1, with a small POST handler standing in for the
 collector's subscriber endpoint, then runs tests/browser/test_page.mjs
 with EXPECT_FIXTURE=1 in headless Debian chromium.
 
-Installs playwright-core into tests/browser (npm ci) when node_modules is
-missing. Skips (exit 77; a failure under CI=true) when node or chromium is
-missing, and fails when the page test ran no check.
+Installs playwright-core and axe-core into tests/browser (npm ci) when
+either is missing from node_modules. Skips (exit 77; a failure under
+CI=true) when node or chromium is missing, and fails when the page test
+ran no check.
 Screenshots go to $ARTIFACT_DIR (default: a temp dir, printed).
 Python standard library only.
 """
@@ -47,13 +48,14 @@ def find_chromium():
 
 
 def ensure_playwright(npm):
-    if os.path.isdir(os.path.join(BROWSER_DIR, "node_modules",
-                                  "playwright-core")):
+    if all(os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", m))
+           for m in ("playwright-core", "axe-core")):
         return
     cmd = [npm, "ci" if os.path.exists(os.path.join(
         BROWSER_DIR, "package-lock.json")) else "install",
         "--no-audit", "--no-fund"]
-    print("installing playwright-core:", " ".join(cmd), flush=True)
+    print("installing playwright-core and axe-core:", " ".join(cmd),
+          flush=True)
     env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
     subprocess.run(cmd, cwd=BROWSER_DIR, env=env, check=True, timeout=90)
 

@@ -43,7 +43,8 @@ def main():
     chromium = "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
     if not (node and npm and chromium):
         skip("node, npm or chromium missing (scripts/install-deps.sh --test)")
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+    if not all(os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", m))
+               for m in ("playwright-core", "axe-core")):
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
                        env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"),
                        check=True, timeout=120)
