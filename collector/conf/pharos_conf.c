@@ -662,9 +662,11 @@ decode_simple_sections(const struct conf_node *root, const char *file,
             conf_err(errs, file, n->line, n->col,
                      "page id '%s' must be 1-63 of [a-z0-9_-]", pg->id);
         }
+        /* time_zone is NULL when its value was refused above (not a
+         * string): that error is reported already. */
         snprintf(tzpath, sizeof(tzpath), "/usr/share/zoneinfo/%s",
-                 pg->time_zone);
-        if (strcmp(pg->time_zone, "UTC") != 0 &&
+                 pg->time_zone != NULL ? pg->time_zone : "");
+        if (pg->time_zone != NULL && strcmp(pg->time_zone, "UTC") != 0 &&
             strcmp(pg->time_zone, "Etc/UTC") != 0 &&
             (strstr(pg->time_zone, "..") != NULL || !file_exists(tzpath))) {
             conf_err(errs, file, n->line, n->col,

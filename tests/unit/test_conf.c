@@ -707,6 +707,10 @@ test_hostile_yaml(void **state)
         "\xff\xfe\x00garbage",
         "",
         "page: {id: p, name: P}\npage: {id: q, name: Q}\n",
+        /* A refused optional value left NULL for the checks after the
+         * table (found by fuzz-deep.sh: a crash before the fix). */
+        "page:\n  id: acme\n  name: A\n  time_zone: [x]\n",
+        "page:\n  id: acme\n  name: A\n  brand_color: {a: 1}\n",
     };
     struct pharos_conf c;
     struct conf_errs errs;
