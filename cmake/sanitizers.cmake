@@ -12,3 +12,9 @@ if(PH_SAN_FLAGS)
   add_compile_options(${PH_SAN_FLAGS} -fno-omit-frame-pointer)
   add_link_options(${PH_SAN_FLAGS})
 endif()
+# Fuzzing builds put libFuzzer's coverage counters in all the code, not
+# only in the fuzz_*.c drivers: without them the fuzzer is blind to the
+# parsers it calls (tests/fuzz/CMakeLists.txt links -fsanitize=fuzzer).
+if(PH_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -37,11 +37,9 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 ./scripts/install-deps.sh
-# -fsanitize=fuzzer-no-link puts coverage counters in the code under test
-# (every library), not only in the fuzz_*.c harness: without it libFuzzer
-# sees a handful of edges and mutates blind.
+# PH_FUZZ puts coverage counters in the code under test (every library,
+# cmake/sanitizers.cmake), not only in the fuzz_*.c harness.
 CC=clang cmake -S . -B build-fuzz-deep -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link \
   -DPH_FUZZ=ON -DPH_ASAN=ON -DPH_UBSAN=ON -DPH_BUILD_TESTS=ON >/dev/null
 cmake --build build-fuzz-deep -j"$(nproc)" \
   --target "${targets[@]/#/fuzz_}"
