@@ -162,13 +162,15 @@ def service(block, env):
     return svc
 
 
-def loopback_files(d, cport, nport, tport):
+def loopback_files(d, cport, nport, tport, aport):
     """The compose directory's mounted configs, rewritten for the host
-    network: the collector on cport, nginx on nport, the agent through
-    nginx, one check against the test's target on tport, short intervals."""
+    network: the collector on cport (its agent listener on aport), nginx
+    on nport, the agent through nginx, one check against the test's target
+    on tport, short intervals."""
     with open(os.path.join(DDIR, "pharos.yml")) as f:
         conf = f.read()
     conf = conf.replace('"0.0.0.0:8080"', f'"127.0.0.1:{cport}"')
+    conf = conf.replace('"0.0.0.0:8081"', f'"127.0.0.1:{aport}"')
     conf = re.sub(r"interval: \S+", "interval: 2s", conf)
     conf = re.sub(r"timeout: \S+", "timeout: 1s", conf)
     conf = conf[:conf.index("\ncomponents:")] + f"""
@@ -184,6 +186,7 @@ components:
     with open(os.path.join(DDIR, "nginx.conf")) as f:
         site = f.read()
     site = site.replace("server collector:8080;", f"server 127.0.0.1:{cport};")
+    site = site.replace("server collector:8081;", f"server 127.0.0.1:{aport};")
     site = site.replace("listen [::]:80;", "")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{nport};")
     with open(os.path.join(DDIR, "agent.yml")) as f:
@@ -296,14 +299,15 @@ def main():
             res.check(f"{name} image runs as a non-root user",
                       user and user.split(":")[0] not in ("0", "root"), user)
 
-        cport, nport, tport = free_port(), free_port(), free_port()
+        cport, nport, tport, aport = (free_port(), free_port(), free_port(),
+                                      free_port())
         hits = []
 
         def respond(_h):
             hits.append(time.time())
             return 200, b"<html><body>Example Domain</body></html>\n"
         target = serve_target(tport, respond)
-        files = loopback_files(d, cport, nport, tport)
+        files = loopback_files(d, cport, nport, tport, aport)
 
         def run(name, extra=()):
             svc = svcs[name]
