@@ -170,8 +170,10 @@ describe(const char *path, const char *want, const char *got)
             col++;
         }
     }
-    append(&at, "%s differs from the output at line %d "
-                "(- golden file, + output):\n", shown(path), line);
+    append(&at,
+           "%s differs from the output at line %d "
+           "(- golden file, + output):\n",
+           shown(path), line);
     for (int k = 0; k < CONTEXT; k++) {
         if (ctx[k] != NULL) {
             show_line(&at, ' ', line - CONTEXT + k, ctx[k], col);
