@@ -550,8 +550,9 @@ notify_maintenance_tick(struct hub *h, const struct incident *inc,
     }
     snprintf(event_id, sizeof(event_id), "inc:%s:remind:%lld", inc->id,
              (long long)inc->scheduled_for_ms);
-    snprintf(status, sizeof(status), "Starts in %d minutes",
-             (int)inc->remind_prior_min);
+    snprintf(status, sizeof(status), "Starts in %d minute%s",
+             (int)inc->remind_prior_min,
+             inc->remind_prior_min == 1 ? "" : "s");
     incident_event(h, inc, "maintenance.reminder", event_id, status);
 }
 

@@ -201,7 +201,7 @@ components:
         ok = wait_until(lambda: any(sj.endswith("Completed") for sj in subjects()), 25)
         res.check("the maintenance completion is emailed", ok, subjects())
         res.check("the reminder and the start were emailed before it",
-                  any("Starts in 1 minutes" in sj for sj in subjects())
+                  any(re.search(r"Starts in 1 minute\b", sj) for sj in subjects())
                   and any(sj.endswith("In progress") for sj in subjects()), subjects())
         if not all(ok for _, ok in res.items):
             h.dump_logs()

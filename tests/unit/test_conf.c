@@ -1,7 +1,8 @@
 /*
  * test_conf.c - pharos.yml parsing: golden files (normalised print or the
  * exact error list), print/re-parse round trips, token sources, and the
- * agent.yml table. PH_GOLDEN_UPDATE=1 rewrites the expected files.
+ * agent.yml table. The golden-update target rewrites the expected files
+ * (golden.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,57 +16,13 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "golden.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "pharos_conf.h"
 #include "token.h"
 
 #define GOLDEN PH_TEST_DATA "/golden/conf/"
-
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = ph_malloc((size_t)n + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* Compares got with the golden file, or rewrites it on request. */
-static void
-golden(const char *path, const char *got)
-{
-    char *want;
-
-    if (getenv("PH_GOLDEN_UPDATE") != NULL) {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(got, f);
-        fclose(f);
-        return;
-    }
-    want = slurp(path);
-    if (want == NULL) {
-        fail_msg("missing golden file %s (run with PH_GOLDEN_UPDATE=1)",
-                 path);
-    }
-    if (strcmp(want, got) != 0) {
-        fail_msg("%s differs.\n--- want\n%s\n--- got\n%s", path, want, got);
-    }
-    ph_free(want);
-}
 
 /* Errors are reported with the path as given; make them relative so the
  * golden files do not depend on where the tree is. */
@@ -122,7 +79,7 @@ check_ok_case(const char *name)
     buf_init(&out, 1 << 20);
     assert_int_equal(pharos_conf_print(&c, &out), 0);
     golden_web_dir(&out);
-    golden(ok, out.data);
+    golden_text(ok, out.data);
     /* The printed form parses back to the same configuration. */
     memset(&errs, 0, sizeof(errs));
     if (pharos_conf_parse(in, out.data, out.len, &c2, &errs) != 0) {
@@ -153,7 +110,7 @@ check_err_case(const char *name)
     assert_true(errs.n > 0);
     buf_init(&out, 1 << 16);
     errs_text(&errs, &out);
-    golden(errf, out.data);
+    golden_text(errf, out.data);
     buf_free(&out);
     /* A failed load leaves nothing to free. */
     assert_null(c.checks);
@@ -748,5 +705,5 @@ main(void)
         cmocka_unit_test(test_hostile_yaml),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return golden_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
