@@ -31,6 +31,7 @@
 #include "store.h"
 #include "store_writer.h"
 #include "timefmt.h"
+#include "snapshot.h"
 
 #define TICK_MS 1000
 #define SWAP_STR(a, b)                                                      \
@@ -358,7 +359,7 @@ render_all(struct collector *c)
     size_t len = 0;
     int rc;
 
-    hub_feed_input(&c->h, &in);
+    snapshot_take(&c->h, &in);
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);

@@ -16,7 +16,7 @@
 #define PH_ADMIN_H
 
 #include "hub.h"
-#include "routes.h"
+#include "request.h"
 
 /* Agents with no contact for this long are listed as stale. */
 #define ADMIN_AGENT_STALE_MS 60000

@@ -14,6 +14,7 @@
 #include "rollup.h"
 #include "store.h"
 #include "timefmt.h"
+#include "snapshot.h"
 
 #define V1_BODY_FIELD_MAX 256
 
@@ -414,7 +415,7 @@ reply_component(struct api_req *rq, struct http_request *req,
     if (idx < 0) {
         return;
     }
-    hub_feed_input(rq->h, &in);
+    snapshot_take(rq->h, &in);
     take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
 }
 
@@ -427,7 +428,7 @@ api_v1_components(struct api_req *rq, struct http_request *req,
     size_t len = 0;
 
     (void)req;
-    hub_feed_input(rq->h, &in);
+    snapshot_take(rq->h, &in);
     take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
 }
 

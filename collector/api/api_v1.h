@@ -34,7 +34,7 @@
 #define PH_API_V1_H
 
 #include "hub.h"
-#include "routes.h"
+#include "request.h"
 
 /* Route handlers (routes.c holds their paths, methods and scopes). The
  * first path parameter is the component, group, incident or subscriber

@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
+#include "snapshot.h"
 
 #define ERR_MAX 256
 
@@ -263,7 +264,7 @@ reply_incident(struct hub *h, struct http_response *resp, int status,
     char *text = NULL;
     size_t len = 0;
 
-    hub_feed_input(h, &in);
+    snapshot_take(h, &in);
     if (feed_incident_v1(&in, inc, &text, &len) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
@@ -368,7 +369,7 @@ reply_update(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 404, "not_found", "no such incident");
         return;
     }
-    hub_feed_input(rq->h, &in);
+    snapshot_take(rq->h, &in);
     if (feed_incident_update_v1(&in, inc, rq->param[1], &out, &olen) != 0) {
         http_resp_error(resp, 500, "internal", "out of memory");
         return;
@@ -459,7 +460,7 @@ list_incidents(struct hub *h, struct http_request *req,
                         "limit must be 1 to 100 and page at least 1");
         return;
     }
-    hub_feed_input(h, &in);
+    snapshot_take(h, &in);
     if (feed_incidents_v1_page(&in, which, q, limit, page, &text, &len) !=
         0) {
         http_resp_error(resp, 500, "internal", "out of memory");
@@ -515,7 +516,7 @@ api_v1_incident_delete(struct api_req *rq, struct http_request *req,
         return;
     }
     log_info("incident %s deleted by %s", gone.id, rq->actor);
-    hub_feed_input(rq->h, &in);
+    snapshot_take(rq->h, &in);
     rc = feed_incident_v1(&in, &gone, &text, &len);
     incident_free(&gone);
     if (rc != 0) {

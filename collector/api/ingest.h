@@ -9,7 +9,7 @@
 #define PH_INGEST_H
 
 #include "hub.h"
-#include "routes.h"
+#include "request.h"
 
 /* Route handlers; agents authenticate with their own tokens. */
 void ingest_plan(struct api_req *rq, struct http_request *req,

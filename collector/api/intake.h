@@ -25,7 +25,7 @@
 
 #include "alert_map.h"
 #include "hub.h"
-#include "routes.h"
+#include "request.h"
 
 #define INTAKE_ERR_MAX 256
 

@@ -6,7 +6,7 @@
 #ifndef PH_OPS_H
 #define PH_OPS_H
 
-#include "routes.h"
+#include "request.h"
 
 void ops_health(struct api_req *rq, struct http_request *req,
                 struct http_response *resp);

@@ -294,6 +294,7 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
     char path[1024];
 
     rq->route = NULL;
+    rq->metric = ROUTE_OTHER;
     rq->actor = NULL;
     rq->reply = NULL;
     rq->nparam = 0;
@@ -352,85 +353,14 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
             return;
         }
     }
+    rq->metric = rq->route->metric;
     rq->route->fn(rq, req, resp);
-}
-
-void
-route_reply_json(struct http_response *resp, int status, unsigned flags,
-                 ph_json *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-
-    if (ph_json_dump(doc, flags, ROUTE_REPLY_MAX, &text, &len) != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, status, "application/json", (uint8_t *)text, len);
-}
-
-void
-route_reply_after(struct api_req *rq, route_fn fn, int status,
-                  const char *subject)
-{
-    rq->reply = fn;
-    rq->reply_status = status;
-    snprintf(rq->subject, sizeof(rq->subject), "%s",
-             subject != NULL ? subject : "");
 }
 
 int
 routes_sync_publish(const struct api_req *rq)
 {
     return rq->route != NULL && (rq->route->flags & RF_SYNC_PUBLISH);
-}
-
-struct route_pending {
-    struct http_pending *p;
-    struct hub *h;
-    enum http_route metric;
-};
-
-static void
-count(struct hub *h, enum http_route metric, int status)
-{
-    h->metrics.http_requests++;
-    h->metrics.http_by_route[metric][metrics_code_slot(status)]++;
-}
-
-struct route_pending *
-route_defer(struct api_req *rq, struct http_request *req)
-{
-    struct route_pending *rp = ph_malloc(sizeof(*rp));
-
-    if (rp == NULL) {
-        return NULL;
-    }
-    rp->p = http_defer(req);
-    if (rp->p == NULL) {
-        ph_free(rp);
-        return NULL;
-    }
-    rp->h = rq->h;
-    rp->metric = rq->route != NULL ? rq->route->metric : ROUTE_OTHER;
-    rq->deferred = 1;
-    return rp;
-}
-
-void
-route_undefer(struct api_req *rq, struct route_pending *rp)
-{
-    http_undefer(rp->p);
-    ph_free(rp);
-    rq->deferred = 0;
-}
-
-void
-route_pending_finish(struct route_pending *rp, struct http_response *resp)
-{
-    count(rp->h, rp->metric, resp->status);
-    http_pending_finish(rp->p, resp);
-    ph_free(rp);
 }
 
 void
@@ -451,5 +381,5 @@ routes_finish(struct api_req *rq, struct http_request *req,
         return; /* counted when the reply leaves */
     }
     audit_request(h, rq->actor, req, resp);
-    count(h, metric, resp->status);
+    request_count(h, metric, resp->status);
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #include "hub.h"
-#include "routes.h"
+#include "request.h"
 #include "notify.h"
 
 /*

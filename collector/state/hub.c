@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "rollup.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -77,28 +76,4 @@ hub_restore_overrides(struct hub *h)
         }
         engine_set_override(h->engine, (int)i, (enum comp_status)s, until);
     }
-}
-
-static int
-days_of(void *arg, int component, struct uptime_day out[90])
-{
-    struct hub *h = arg;
-
-    return rollup_days(h->rollup, h, component, time_now_ms(), out);
-}
-
-void
-hub_feed_input(struct hub *h, struct feed_input *in)
-{
-    memset(in, 0, sizeof(*in));
-    in->conf = &h->conf;
-    in->days = h->rollup != NULL ? days_of : NULL;
-    in->days_arg = h;
-    in->comps = h->comps;
-    in->engine = h->engine;
-    in->now_ms = time_now_ms();
-    in->created_at_ms = h->created_at_ms;
-    in->incidents = h->incidents;
-    in->tz = h->rollup != NULL ? rollup_tz(h->rollup) : NULL;
-    in->nincidents = h->nincidents;
 }

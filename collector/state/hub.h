@@ -150,8 +150,6 @@ void hub_request_evaluate(struct hub *h);
 void hub_request_evaluate_soon(struct hub *h);
 void hub_mark_dirty(struct hub *h);
 
-/* The snapshot the feed renders from (borrows h until the next change). */
-void hub_feed_input(struct hub *h, struct feed_input *in);
 /* Sets (status >= 0) or clears (status -1) the manual override of a
  * component, kept in the store across restarts; expires_ms 0 = until
  * cleared. Takes effect at the next evaluation, which it requests. */

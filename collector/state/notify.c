@@ -24,6 +24,7 @@
 #include "sign.h"
 #include "timefmt.h"
 #include "token.h"
+#include "snapshot.h"
 
 #define WEBHOOK_UPDATES_MAX 20   /* newest updates in a webhook payload */
 #define MSG_ID_LEN 24
@@ -417,7 +418,7 @@ fanout_event(struct hub *h, struct fanout *f, json_t *ev, const char *key,
     if (v == NULL || json_object_set_new(ev, key, v) != 0) {
         goto out;
     }
-    hub_feed_input(h, &in);
+    snapshot_take(h, &in);
     st = feed_page_status(&in);
     f->webhook.page_id = h->conf.page.id;
     f->webhook.indicator = st.indicator;
@@ -498,7 +499,7 @@ incident_event(struct hub *h, const struct incident *inc,
     f.text.at_ms = f.now_ms;
     /* The webhook's "incident": the v1 object, newest updates only. */
     ev = json_object();
-    hub_feed_input(h, &in);
+    snapshot_take(h, &in);
     rc = feed_incident_webhook(&in, inc, WEBHOOK_UPDATES_MAX, &text, &len);
     fanout_event(h, &f, ev, "incident", rc, text, len);
     buf_free(&comps);
@@ -600,7 +601,7 @@ notify_component(struct hub *h, int component,
     json_object_set_new(cu, "id", json_string(uid));
     json_object_set_new(cu, "component_id", json_string(comp->id));
     json_object_set_new(ev, "component_update", cu);
-    hub_feed_input(h, &in);
+    snapshot_take(h, &in);
     rc = feed_component_v2(&in, component, &text, &len);
     fanout_event(h, &f, ev, "component", rc, text, len);
 }
