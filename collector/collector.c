@@ -564,7 +564,7 @@ collector_start(struct collector *c)
     char err[768];
     int rc;
 
-    c->h.started_ms = time_now_ms();
+    c->h.started_ms = time_mono_ms();
     c->h.loop = c->loop;
     c->h.want = on_want;
     c->h.want_arg = c;
