@@ -373,11 +373,11 @@ derive_verdict(struct echeck *c, int64_t now_ms)
     for (size_t i = 0; i < c->nassigned; i++) {
         struct pair *p = &c->pairs[c->rlist[i]];
 
-        /* The wall clock stepped back (ingest refuses results dated
-         * further ahead than max_result_ahead, so a last result far in
-         * the future means our clock moved): bring the pair to now, or
-         * every new result would be "older than the last" and ignored,
-         * freezing the pair until the clock caught up again. */
+        /* A last result ahead of now: the clock stepped back (beyond
+         * an agent's allowed skew, max_result_ahead, nothing else gets
+         * here). Bring the pair to now, or every new result would be
+         * "older than the last" and ignored, freezing the pair until
+         * the clock caught up again. */
         if (p->last_outcome != 0 && p->last_at_ms > now_ms) {
             p->last_at_ms = now_ms;
         }

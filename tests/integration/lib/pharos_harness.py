@@ -256,8 +256,9 @@ class Harness:
 
     def start_collector(self, env=None):
         """env: the whole environment of the process (default ours)."""
-        self._start("collector", [self.bin("pharos-collector"), "-c",
-                                  self.conf_path], env)
+        argv = [self.bin("pharos-collector"), "-c", self.conf_path]
+        # Subclasses override _start(key, argv) (test_systemd_units).
+        self._start("collector", argv, *([env] if env is not None else []))
         if not wait_until(lambda: http_get(self.url("/healthz"))[0] == 200,
                           15):
             self.dump_logs()
@@ -273,7 +274,8 @@ class Harness:
                 f.write(f"source_address: {source}\n")
             f.write(extra)
         return self._start(f"agent-{region}",
-                           [self.bin("pharos-agent"), "run", "-c", conf], env)
+                           [self.bin("pharos-agent"), "run", "-c", conf],
+                           *([env] if env is not None else []))
 
     def stop(self, key, sig=signal.SIGTERM):
         """Signals `key` and waits for it; returns its exit status (None
