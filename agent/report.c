@@ -66,6 +66,8 @@ struct report {
     uint64_t mem_first;
     struct spool *spool;
     uint64_t spool_dropped_seen;
+    uint64_t spool_unwritable;   /* results the spool could not take */
+    int spool_state_failing;     /* saving the spool state fails */
     struct {
         int active;          /* resend this batch first (after a crash) */
         uint64_t seq;
@@ -320,8 +322,19 @@ report_push(struct report *r, const struct check_result *res)
             schedule_send(r, r->opts.batch_delay_ms);
             return;
         }
-        log_warnx("report: cannot write the spool; keeping the result in "
-                  "memory only");
+        /* Not kept in memory either: the ring mirrors the spool's
+         * records (a batch is acked in the spool by record ids), so a
+         * result outside it would end up acking records never sent. The
+         * disk is full and nothing could be freed (spool_append drops
+         * the oldest segments first). */
+        r->stats.dropped++;
+        r->spool_unwritable++;
+        if (r->spool_unwritable == 1 || r->spool_unwritable % 1000 == 0) {
+            log_warnx("report: cannot write the spool (disk full?), %llu "
+                      "new results dropped so far",
+                      (unsigned long long)r->spool_unwritable);
+        }
+        return;
     }
     if (r->qlen == r->qcap && q_grow(r) != 0) {
         /* Full: drop the oldest. A batch in flight has its own copy. */
@@ -834,9 +847,17 @@ send_batch(struct report *r)
     if (r->spool != NULL && !r->resend.active &&
         (spool_sync(r->spool) != 0 ||
          spool_begin_batch(r->spool, seq, first, (uint32_t)n) != 0)) {
-        log_warnx("report: cannot write the spool state; retrying");
+        if (!r->spool_state_failing) {
+            log_warnx("report: cannot write the spool state (disk full?); "
+                      "retrying");
+        }
+        r->spool_state_failing = 1;
         schedule_send(r, BACKOFF_MIN_MS);
         return;
+    }
+    if (r->spool_state_failing) {
+        log_info("report: the spool state is written again");
+        r->spool_state_failing = 0;
     }
     if (n > 0) {
         tmp = ph_malloc(n * sizeof(*tmp));

@@ -333,6 +333,11 @@ spool_open(const char *dir, uint64_t max_bytes, uint32_t per_seg,
     if (s->st.head > s->tail) {
         s->st.head = s->tail;
     }
+    /* Segments dropped for room while the state could not be saved (a
+     * full disk): start from the oldest one left. */
+    if (s->nsegs > 0 && s->st.head < s->segs[0].first) {
+        s->st.head = s->segs[0].first;
+    }
     if (s->st.inflight_count > 0 &&
         (s->st.inflight_first < s->st.head ||
          s->st.inflight_first + s->st.inflight_count > s->tail)) {
@@ -387,6 +392,48 @@ bytes_used(const struct spool *s)
     return n * sizeof(struct rec);
 }
 
+static int
+no_space(int err)
+{
+    return err == ENOSPC || err == EDQUOT || err == EFBIG;
+}
+
+/*
+ * The disk is full (or the file size limit reached) before the cap: frees
+ * room by dropping the oldest segment, counted like a drop at the cap.
+ * When only the segment being written is left, it can go only if every
+ * record in it was acked; then the next record starts a new segment.
+ * Returns 0 when something was freed, PH_EIO when nothing can be.
+ */
+static int
+make_room(struct spool *s)
+{
+    uint64_t end;
+
+    if (s->nsegs > 1) {
+        end = s->segs[0].first + s->segs[0].count;
+        if (end > s->st.head) {
+            s->dropped += end - s->st.head;
+            s->st.head = end;
+        }
+        if (s->st.inflight_count > 0 && s->st.inflight_first < s->st.head) {
+            s->st.inflight_seq = 0;
+            s->st.inflight_first = 0;
+            s->st.inflight_count = 0;
+        }
+        delete_seg(s, 0);
+        /* The state may not fit yet: a restart before it does finds
+         * the segment gone and starts from the oldest one left. */
+        (void)save_state(s);
+        return 0;
+    }
+    if (s->nsegs == 1 && s->segs[0].count > 0 && s->st.head >= s->tail) {
+        delete_seg(s, 0);
+        return open_last(s);
+    }
+    return PH_EIO;
+}
+
 int
 spool_append(struct spool *s, const struct check_result *r,
              uint64_t *ret_rid)
@@ -426,9 +473,18 @@ spool_append(struct spool *s, const struct check_result *r,
     rec.rid = s->tail;
     rec.r = *r;
     rec.crc = crc_of(&rec.r, sizeof(rec.r));
-    rc = write_all(s->fd, &rec, sizeof(rec));
-    if (rc != 0) {
-        return rc;
+    for (;;) {
+        rc = write_all(s->fd, &rec, sizeof(rec));
+        if (rc == 0) {
+            break;
+        }
+        /* Cut a torn record off: records are read by their offset, and
+         * the next append goes at the end of the file. */
+        if (ftruncate(s->fd, (off_t)(s->segs[s->nsegs - 1].count *
+                                     sizeof(rec))) != 0 ||
+            !no_space(errno) || make_room(s) != 0) {
+            return rc;
+        }
     }
     s->segs[s->nsegs - 1].count++;
     *ret_rid = s->tail++;

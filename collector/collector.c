@@ -47,6 +47,9 @@
 #define OUTBOX_KEEP_MS (30LL * 86400000)
 #define PRUNE_EVERY_MS 3600000
 #define EVALUATE_DELAY_MS 20
+/* A wall clock moving this much more or less than the monotonic clock
+ * between two evaluations has stepped (NTP slews far less). */
+#define CLOCK_STEP_MS 2000
 
 static void mark_dirty(struct collector *c);
 
@@ -227,6 +230,31 @@ size_queue(struct collector *c)
 }
 
 /*
+ * A step of the wall clock (an operator's date -s, NTP stepping instead
+ * of slewing) shows as a difference between how far the wall clock and
+ * the monotonic clock moved since the last evaluation. The engine ages
+ * results by the wall clock (results carry their agents' dates), so it
+ * is told to move its result times by the step.
+ */
+static void
+clock_step(struct collector *c, int64_t now)
+{
+    int64_t mono = time_mono_ms();
+    int64_t step;
+
+    if (c->clock_mono_ms != 0) {
+        step = (now - c->clock_wall_ms) - (mono - c->clock_mono_ms);
+        if (step > CLOCK_STEP_MS || step < -CLOCK_STEP_MS) {
+            log_warnx("clock: the wall clock stepped %+lld ms; result ages "
+                      "follow it", (long long)step);
+            engine_shift_time(c->h.engine, step);
+        }
+    }
+    c->clock_wall_ms = now;
+    c->clock_mono_ms = mono;
+}
+
+/*
  * The one evaluation driver: ticks the engine, then hands the queued
  * transitions to the listeners. Listeners that change something request
  * another evaluation, which runs after this one returns (a request made
@@ -245,6 +273,7 @@ evaluate(struct collector *c)
     c->evaluating = 1;
     c->h.eval_requested = 0;
     c->ntq = 0;
+    clock_step(c, now);
     engine_tick(c->h.engine, now, queue_transition, c);
     for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
         int u = engine_component_unknown(c->h.engine, (int)i);
@@ -565,7 +594,7 @@ collector_start(struct collector *c)
     char err[768];
     int rc;
 
-    c->h.started_ms = time_now_ms();
+    c->h.started_ms = time_mono_ms();
     c->h.loop = c->loop;
     c->h.want = on_want;
     c->h.want_arg = c;

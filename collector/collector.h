@@ -40,6 +40,8 @@ struct collector {
     size_t nlisteners;
     uint64_t evaluated_results;   /* results_ingested at the last evaluation */
     int64_t last_eval_render_ms;  /* monotonic */
+    int64_t clock_wall_ms;        /* both clocks at the last evaluation: */
+    int64_t clock_mono_ms;        /* a wall clock step shows between them */
 
     uv_timer_t tick_timer;        /* engine ticks + periodic publish */
     uv_timer_t publish_timer;     /* debounced publish after changes */

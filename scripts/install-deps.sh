@@ -34,6 +34,8 @@ if [ "$test" = 1 ]; then
   # systemd-analyze rates and verifies the shipped units; strace checks
   # their system call filter against what the daemons really call.
   pkgs+=(systemd strace)
+  # libfaketime steps the wall clock of a running daemon (test_clock_step).
+  pkgs+=(faketime)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -87,7 +87,7 @@ auth_rate_check(struct hub *h, const char *bucket,
         return 0;
     }
     h->metrics.rate_limited++;
-    complain(&h->rate_complaint, time_now_ms(),
+    complain(&h->rate_complaint, time_mono_ms(),
              "auth: %s is over its rate limit (%u/min)", bucket,
              h->conf.api_rate_limit);
     http_resp_error(resp, 429, "too_many_requests",
@@ -126,7 +126,7 @@ auth_api_key(struct hub *h, struct http_request *req,
     }
     if (found == NULL) {
         h->metrics.auth_failures++;
-        complain(&h->auth_complaint, time_now_ms(),
+        complain(&h->auth_complaint, time_mono_ms(),
                  "auth: rejected API request from %s: %s",
                  http_req_client(req), key == NULL ? "no key" : "unknown key");
         http_resp_error(resp, 401, "unauthorized", "Could not authenticate");

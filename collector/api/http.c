@@ -211,7 +211,7 @@ conn_started(struct http_listener *l, struct MHD_Connection *conn,
     }
     hc->l = l;
     hc->fd = -1;
-    hc->start_ms = time_now_ms();
+    hc->start_ms = time_mono_ms();
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci != NULL) {
         hc->fd = ci->connect_fd;
@@ -299,7 +299,7 @@ static void
 on_sweep(uv_timer_t *t)
 {
     struct http_server *s = t->data;
-    int64_t now = time_now_ms();
+    int64_t now = time_mono_ms(); /* a deadline: never the wall clock */
 
     for (size_t i = 0; i < s->nlst; i++) {
         struct http_listener *l = &s->lst[i];
@@ -573,7 +573,7 @@ request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     /* A kept-alive connection has until the deadline for its next
      * request. */
     if (hc != NULL) {
-        hc->start_ms = time_now_ms();
+        hc->start_ms = time_mono_ms();
     }
     if (req != NULL) {
         if (req->pending != NULL) {

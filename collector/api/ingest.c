@@ -186,7 +186,7 @@ authenticate(struct hub *h, struct http_request *req,
     }
     if (a == NULL) {
         h->metrics.auth_failures++;
-        complain(&h->auth_complaint, time_now_ms(),
+        complain(&h->auth_complaint, time_mono_ms(),
                  "ingest: rejected agent request from %s: %s",
                  http_req_client(req),
                  h == NULL ? "no bearer token" : "unknown token");
@@ -213,7 +213,7 @@ agent_region(struct hub *h, const struct conf_agent *a,
         return r;
     }
     h->metrics.agent_region_unknown++;
-    complain(&h->bad_batch_complaint, time_now_ms(),
+    complain(&h->bad_batch_complaint, time_mono_ms(),
              "ingest: refused agent %s: its region '%s' is not in the "
              "configuration", a->id, a->region);
     snprintf(msg, sizeof(msg),
@@ -329,6 +329,8 @@ after_commit(struct hub *h, const struct store_batch *b,
              int accepts_recheck, struct http_response *resp)
 {
     int64_t now = time_now_ms();
+    /* Rate limits and re-check windows: intervals, not dates. */
+    int64_t mono = time_mono_ms();
     int region = pharos_conf_region_index(&h->conf, b->region);
     uint8_t *ack = NULL;
     size_t acklen = 0;
@@ -340,7 +342,7 @@ after_commit(struct hub *h, const struct store_batch *b,
         /* Already committed earlier: ack again, store nothing. */
         h->metrics.batches_duplicate++;
     } else if (b->result != 0) {
-        complain(&h->store_complaint, now,
+        complain(&h->store_complaint, mono,
                  "ingest: cannot store batch %llu of agent %s: %s",
                  (unsigned long long)b->seq, b->agent_id,
                  ph_strerror(b->result));
@@ -371,7 +373,7 @@ after_commit(struct hub *h, const struct store_batch *b,
                         recheck_count_result(h->recheck, (size_t)ck,
                                              b->results[i].kind);
                     }
-                    maybe_recheck(h, ck, region, prev, &b->results[i], now);
+                    maybe_recheck(h, ck, region, prev, &b->results[i], mono);
                 }
             }
         }
@@ -386,7 +388,7 @@ after_commit(struct hub *h, const struct store_batch *b,
      * sent any (its decoder caps an Ack at 64 bytes). */
     if (accepts_recheck && region >= 0 && h->recheck != NULL &&
         (size_t)region < recheck_nregions(h->recheck)) {
-        size_t n = recheck_take(h->recheck, (size_t)region, now, 10000,
+        size_t n = recheck_take(h->recheck, (size_t)region, mono, 10000,
                                 take, WIRE_RECHECK_MAX);
 
         for (size_t i = 0; i < n; i++) {
@@ -456,7 +458,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
     rc = wire_decode_batch(body, len, &batch, err, sizeof(err));
     if (rc != 0) {
         h->metrics.batches_rejected++;
-        complain(&h->bad_batch_complaint, now,
+        complain(&h->bad_batch_complaint, time_mono_ms(),
                  "ingest: agent %s sent a bad batch: %s", a->id, err);
         http_resp_error(resp, rc == PH_ETOOBIG ? 413 : 400,
                         rc == PH_ETOOBIG ? "payload_too_large"
@@ -468,7 +470,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
         h->metrics.batches_rejected++;
         snprintf(err, sizeof(err), "batch of %zu results over the cap of %u",
                  batch.nresults, h->conf.max_results_per_batch);
-        complain(&h->bad_batch_complaint, now, "ingest: agent %s: %s",
+        complain(&h->bad_batch_complaint, time_mono_ms(), "ingest: agent %s: %s",
                  a->id, err);
         http_resp_error(resp, 413, "payload_too_large", err);
         goto out;
@@ -478,7 +480,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
         if (window) {
             h->metrics.batches_out_of_window++;
         }
-        complain(&h->bad_batch_complaint, now, "ingest: agent %s: %s",
+        complain(&h->bad_batch_complaint, time_mono_ms(), "ingest: agent %s: %s",
                  a->id, err);
         http_resp_error(resp, 400, "bad_request", err);
         goto out;

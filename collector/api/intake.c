@@ -701,14 +701,14 @@ persist(struct hub *h)
     size_t len = 0;
 
     if (ph_json_dump(doc, 0, STATE_MAX, &text, &len) != 0) {
-        complain(&h->intake->persist, time_now_ms(),
+        complain(&h->intake->persist, time_mono_ms(),
                  "alerts: cannot save alert groups (out of memory or over "
                  "%d bytes); a restart would forget them",
                  STATE_MAX);
         return;
     }
     if (store_kv_set(h->store, STATE_KEY, text) != 0) {
-        complain(&h->intake->persist, time_now_ms(),
+        complain(&h->intake->persist, time_mono_ms(),
                  "alerts: cannot save alert groups in the store");
     }
     ph_free(text);
@@ -862,7 +862,7 @@ reject(struct hub *h, struct http_request *req,
        const char *msg)
 {
     h->metrics.alert_payloads_rejected++;
-    complain(&h->intake->bad_payload, time_now_ms(),
+    complain(&h->intake->bad_payload, time_mono_ms(),
              "alerts: rejected %s payload from %s: %s", what,
              http_req_client(req), msg);
     if (rc == PH_ETOOBIG) {

@@ -232,7 +232,7 @@ metrics_render(const struct hub *h, struct buf *b)
         }
     }
     gauge(b, "pharos_uptime_seconds", "Seconds since the collector started.",
-          (double)(time_now_ms() - h->started_ms) / 1e3);
+          (double)(time_mono_ms() - h->started_ms) / 1e3);
     buf_appends(b, "# HELP pharos_component_status Component status "
                    "(0 operational, 1 degraded, 2 partial, 3 major, 4 "
                    "maintenance).\n# TYPE pharos_component_status gauge\n");

@@ -18,6 +18,8 @@
  *     yet"); it counts as fresh again only once a state is reached.
  *   - a result older than the last one accepted for the pair is ignored;
  *     one with the same time is accepted (ingest already drops duplicates).
+ *     A tick brings a last result time that is ahead of now_ms back to
+ *     now_ms (the clock stepped back), so results keep counting.
  *
  * Check verdict with R assigned regions, F fresh ones (UP, DEGRADED or
  * DOWN), d DOWN and g DEGRADED among them, and quorum q (the absolute
@@ -371,6 +373,17 @@ derive_verdict(struct echeck *c, int64_t now_ms)
     for (size_t i = 0; i < c->nassigned; i++) {
         struct pair *p = &c->pairs[c->rlist[i]];
 
+        /* A last result ahead of now: the clock stepped back (beyond
+         * an agent's allowed skew, max_result_ahead, nothing else gets
+         * here). Bring the pair to now, or every new result would be
+         * "older than the last" and ignored, freezing the pair until
+         * the clock caught up again. */
+        if (p->last_outcome != 0 && p->last_at_ms > now_ms) {
+            p->last_at_ms = now_ms;
+        }
+        if (p->since_ms > now_ms) {
+            p->since_ms = now_ms;
+        }
         if (p->last_outcome != 0 && p->state != RSTATE_STALE &&
             age_ms(now_ms, p->last_at_ms) > c->stale_after_ms) {
             /* No overflow: last_at_ms + stale_after_ms < now_ms here. */
@@ -651,6 +664,37 @@ component_tick(struct engine *e, size_t ci, int64_t now_ms,
     m->effective = eff;
     if (cb != NULL) {
         cb(&t, arg);
+    }
+}
+
+/* t + d, saturated to the int64 range (result times come from agents). */
+static int64_t
+add_sat(int64_t t, int64_t d)
+{
+    int64_t r;
+
+    if (__builtin_add_overflow(t, d, &r)) {
+        return d < 0 ? INT64_MIN : INT64_MAX;
+    }
+    return r;
+}
+
+void
+engine_shift_time(struct engine *e, int64_t delta_ms)
+{
+    for (size_t i = 0; e != NULL && i < e->nchecks; i++) {
+        struct echeck *c = &e->checks[i];
+
+        for (size_t k = 0; k < c->nassigned; k++) {
+            struct pair *p = &c->pairs[c->rlist[k]];
+
+            if (p->last_outcome != 0) {
+                p->last_at_ms = add_sat(p->last_at_ms, delta_ms);
+            }
+            if (p->since_ms != 0) {
+                p->since_ms = add_sat(p->since_ms, delta_ms);
+            }
+        }
     }
 }
 

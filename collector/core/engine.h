@@ -131,6 +131,13 @@ int engine_result(struct engine *e, int check, int region,
 void engine_tick(struct engine *e, int64_t now_ms, engine_transition_cb cb,
                  void *arg);
 
+/* The wall clock stepped by delta_ms (the driver compares it with the
+ * monotonic clock): moves every pair's last result and state times by as
+ * much, so a step forward does not age every region into STALE at once
+ * and a step back does not make new results look older than the last.
+ * Manual override expiries are dates and stay. */
+void engine_shift_time(struct engine *e, int64_t delta_ms);
+
 /* Precedence layers; take effect at the next engine_tick(). */
 void engine_set_maintenance(struct engine *e, int component, int active);
 /* status COMP_*; expires_ms 0 = until cleared. */

@@ -10,15 +10,21 @@
 
 #include <zlib.h>
 
+#include "complain.h"
 #include "log.h"
 #include "hash.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "timefmt.h"
 
 struct publish {
     char *dir;
     struct publish_doc docs[PUBLISH_MAX_DOCS];
     size_t ndocs;
+    /* Writes into dir failing (a full disk): logged once in a while; the
+     * documents stay dirty, so the next flush retries them, and they are
+     * served from memory meanwhile. */
+    struct complain write_complaint;
 };
 
 struct publish *
@@ -371,11 +377,16 @@ write_atomic(const char *dir, const struct publish_doc *d)
     }
     result = 0;
 out:
-    if (fd >= 0) {
-        close(fd);
-    }
-    if (result != 0) {
-        unlink(tmp);
+    {
+        int saved = errno; /* the caller reports the first failure's */
+
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (result != 0) {
+            unlink(tmp);
+        }
+        errno = saved;
     }
     return result;
 }
@@ -387,7 +398,8 @@ publish_flush(struct publish *p)
     int any = 0;
 
     if (mkdir(p->dir, 0755) != 0 && errno != EEXIST) {
-        log_warn("publish: mkdir %s", p->dir);
+        complain(&p->write_complaint, time_mono_ms(),
+                 "publish: cannot create %s: %s", p->dir, strerror(errno));
         return PH_EIO;
     }
     for (size_t i = 0; i < p->ndocs; i++) {
@@ -399,14 +411,21 @@ publish_flush(struct publish *p)
         }
         rc = write_atomic(p->dir, d);
         if (rc != 0) {
-            log_warn("publish: write %s/%s", p->dir, d->path);
             if (first == 0) {
+                complain(&p->write_complaint, time_mono_ms(),
+                         "publish: cannot write %s/%s: %s (serving it from "
+                         "memory, retrying)",
+                         p->dir, d->path, strerror(errno));
                 first = rc;
             }
             continue;
         }
         d->dirty = 0;
         any = 1;
+    }
+    if (first == 0) {
+        complain_release(&p->write_complaint, "publish: writing %s again",
+                         p->dir);
     }
     if (any) {
         /* Make the renames themselves durable. */

@@ -50,7 +50,7 @@ hub_set_override(struct hub *h, int component, int status,
                  (long long)expires_ms);
     }
     if (store_kv_set(h->store, key, val) != 0) {
-        complain(&h->store_complaint, time_now_ms(),
+        complain(&h->store_complaint, time_mono_ms(),
                  "store: cannot keep the override of %s",
                  h->conf.components[component].id);
     }

@@ -132,7 +132,7 @@ struct hub {
     struct intake *intake;        /* alert groups and rules (intake.c) */
 
     int64_t created_at_ms;        /* first start of this database */
-    int64_t started_ms;           /* this process */
+    int64_t started_ms;           /* this process, monotonic clock */
     int shutting_down;
     int eval_requested;           /* a change waits for an evaluation */
     struct collector_metrics metrics;

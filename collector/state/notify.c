@@ -172,7 +172,7 @@ notify_rate_check(struct hub *h, const char *client)
     if (h->notify == NULL) {
         return 0;
     }
-    return ratelimit_take(&h->notify->rl, client, time_now_ms());
+    return ratelimit_take(&h->notify->rl, client, time_mono_ms());
 }
 
 /* ---- rendering helpers ---- */

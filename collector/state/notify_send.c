@@ -358,7 +358,7 @@ start_one(const struct store_outbox_row *row, void *arg)
     d = NULL;
 out:
     if (d != NULL) {
-        complain(&n->send_complaint, time_now_ms(),
+        complain(&n->send_complaint, time_mono_ms(),
                  "notify: cannot start delivery of message %lld: %s",
                  (long long)row->id, ph_strerror(rc));
         delivery_free(d);
@@ -381,7 +381,7 @@ poll_outbox(struct notify *n)
                           (size_t)h->conf.notify.max_in_flight * 4, start_one,
                           n);
     if (rc < 0) {
-        complain(&n->store_complaint, time_now_ms(),
+        complain(&n->store_complaint, time_mono_ms(),
                  "notify: cannot read the outbox: %s",
                  store_errmsg(h->store));
     }

@@ -2,11 +2,13 @@
 
 #include <string.h>
 
+#include "complain.h"
 #include "hub.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "timefmt.h"
 
 #define ROLLUP_CHECKPOINT_MS 60000
 #define ROLLUP_MAX_PENDING 32
@@ -25,7 +27,9 @@ struct rollup {
     struct uptime_tz tz;
     struct comp_acc *comps;
     size_t ncomps;
-    int64_t last_checkpoint_ms;
+    int64_t last_checkpoint_ms;  /* monotonic: a wall clock step must not
+                                   * stop or rush the checkpoints */
+    struct complain store_complaint;
     struct store *store;
     const struct pharos_conf *conf;
 };
@@ -58,10 +62,12 @@ persist(struct rollup *r, struct comp_acc *ca)
     uptime_acc_save(&ca->acc, &st);
     if (store_uptime_checkpoint(r->store, id, ca->pending, ca->npending,
                                 &st) != 0) {
-        log_warnx("rollup: cannot store uptime of %s: %s", id,
-                  store_errmsg(r->store));
+        complain(&r->store_complaint, time_mono_ms(),
+                 "rollup: cannot store uptime of %s: %s", id,
+                 store_errmsg(r->store));
         return; /* kept pending; retried at the next checkpoint */
     }
+    complain_release(&r->store_complaint, "rollup: storing uptime again");
     ca->npending = 0;
 }
 
@@ -114,7 +120,7 @@ rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
         }
         persist(r, ca);
     }
-    r->last_checkpoint_ms = now_ms;
+    r->last_checkpoint_ms = time_mono_ms();
     *ret = r;
     return 0;
 }
@@ -133,7 +139,8 @@ void
 rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
                int force)
 {
-    int due = force || now_ms - r->last_checkpoint_ms >= ROLLUP_CHECKPOINT_MS;
+    int64_t mono = time_mono_ms();
+    int due = force || mono - r->last_checkpoint_ms >= ROLLUP_CHECKPOINT_MS;
 
     for (size_t i = 0; i < r->ncomps && i < h->conf.ncomponents; i++) {
         struct comp_acc *ca = &r->comps[i];
@@ -150,7 +157,7 @@ rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
         }
     }
     if (due) {
-        r->last_checkpoint_ms = now_ms;
+        r->last_checkpoint_ms = mono;
     }
 }
 

@@ -693,6 +693,10 @@ int
 store_insert_group(struct store *s, struct store_batch *group)
 {
     struct store_batch *b;
+    /* The first failure's message: on a full disk sqlite rolls the whole
+     * transaction back by itself, and the ROLLBACK TO, RELEASE and
+     * ROLLBACK that follow fail with "no transaction is active". */
+    char first_err[sizeof(s->errmsg)] = "";
 
     if (store_tx_begin(s) != 0) {
         return PH_EDB;
@@ -707,6 +711,9 @@ store_insert_group(struct store *s, struct store_batch *group)
         b->result = insert_one(s, b->agent_id, b->region, b->seq,
                                b->results, b->n, b->now_ms);
         if (b->result != 0) {
+            if (b->result != PH_EEXIST && first_err[0] == '\0') {
+                snprintf(first_err, sizeof(first_err), "%s", s->errmsg);
+            }
             store_exec(s, "ROLLBACK TO batch");
             forget_check_nos(s);
         }
@@ -718,11 +725,15 @@ store_insert_group(struct store *s, struct store_batch *group)
         }
     }
     if (store_tx_commit(s) != 0) {
+        if (first_err[0] == '\0') {
+            snprintf(first_err, sizeof(first_err), "%s", s->errmsg);
+        }
         store_tx_rollback(s);
         forget_check_nos(s);
         for (b = group; b != NULL; b = b->next) {
             b->result = PH_EDB;
         }
+        snprintf(s->errmsg, sizeof(s->errmsg), "%s", first_err);
         return PH_EDB;
     }
     return 0;

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "complain.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "timefmt.h"
 
 struct store_writer {
     uv_loop_t *loop;
@@ -32,6 +34,7 @@ struct store_writer {
     int started;
     uint64_t commits;            /* under mu */
     uv_async_t async;            /* thread -> loop: `out` has batches */
+    struct complain complaint;   /* the thread's only: failed commits */
 };
 
 void
@@ -76,9 +79,16 @@ run_thread(void *arg)
         w->ninflight = n;
         uv_mutex_unlock(&w->mu);
 
+        /* A full disk fails every commit until space returns: warn
+         * once in a while, not per group (each batch's 503 says the
+         * rest). */
         if (store_insert_group(w->db, group) != 0) {
-            log_warnx("store: group commit of %zu batches failed: %s", n,
-                      store_errmsg(w->db));
+            complain(&w->complaint, time_mono_ms(),
+                     "store: group commit of %zu batches failed: %s", n,
+                     store_errmsg(w->db));
+        } else {
+            complain_release(&w->complaint, "store: group commits work "
+                             "again");
         }
 
         uv_mutex_lock(&w->mu);

@@ -254,15 +254,17 @@ class Harness:
         these exit statuses (negative: killed by that signal)."""
         self._run_of(self.procs[key]).allowed.update(codes)
 
-    def start_collector(self):
-        self._start("collector", [self.bin("pharos-collector"), "-c",
-                                  self.conf_path])
+    def start_collector(self, env=None):
+        """env: the whole environment of the process (default ours)."""
+        argv = [self.bin("pharos-collector"), "-c", self.conf_path]
+        # Subclasses override _start(key, argv) (test_systemd_units).
+        self._start("collector", argv, *([env] if env is not None else []))
         if not wait_until(lambda: http_get(self.url("/healthz"))[0] == 200,
                           15):
             self.dump_logs()
             raise RuntimeError("collector did not come up")
 
-    def start_agent(self, region, source=None, extra=""):
+    def start_agent(self, region, source=None, extra="", env=None):
         conf = os.path.join(self.dir, f"agent-{region}.yml")
         with open(conf, "w") as f:
             f.write(f'collector: "http://127.0.0.1:{self.port}"\n'
@@ -272,7 +274,8 @@ class Harness:
                 f.write(f"source_address: {source}\n")
             f.write(extra)
         return self._start(f"agent-{region}",
-                           [self.bin("pharos-agent"), "run", "-c", conf])
+                           [self.bin("pharos-agent"), "run", "-c", conf],
+                           *([env] if env is not None else []))
 
     def stop(self, key, sig=signal.SIGTERM):
         """Signals `key` and waits for it; returns its exit status (None
