@@ -142,6 +142,9 @@ def write_config(d, port, args):
         "  state_dir: state",
         "  publish_dir: public",
         f"  web_dir: {os.path.join(ROOT, 'web')}",
+        # Every simulated agent comes from 127.0.0.1: one client to the
+        # per-client connection limit, which would refuse most of them.
+        "  max_connections_per_client: 0",
         "page: {id: load, name: Load test}",
         "regions:",
     ]
