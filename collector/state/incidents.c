@@ -417,8 +417,9 @@ incidents_tick(struct hub *h, int64_t now_ms)
             incident_free(inc);
             *inc = work;
             if (what & INC_TICK_REMIND) {
-                log_info("maintenance %s starts in %d minutes: %s", inc->id,
-                         (int)inc->remind_prior_min, inc->name);
+                log_info("maintenance %s starts in %d minute%s: %s", inc->id,
+                         (int)inc->remind_prior_min,
+                         inc->remind_prior_min == 1 ? "" : "s", inc->name);
             }
             if (what & INC_TICK_STARTED) {
                 log_info("maintenance %s started: %s", inc->id, inc->name);
