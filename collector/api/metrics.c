@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include "request.h"
 
 #include <stdio.h>
 
@@ -23,28 +24,6 @@ gauge(struct buf *b, const char *name, const char *help, double v)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name,
                name, v);
-}
-
-static const int code_slots[HTTP_CODE_SLOTS] = {
-    0, 200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
-    500, 503,
-};
-
-int
-metrics_code_slot(int code)
-{
-    for (int i = 1; i < HTTP_CODE_SLOTS; i++) {
-        if (code_slots[i] == code) {
-            return i;
-        }
-    }
-    return 0;
-}
-
-int
-metrics_slot_code(int slot)
-{
-    return slot > 0 && slot < HTTP_CODE_SLOTS ? code_slots[slot] : 0;
 }
 
 const char *
@@ -148,7 +127,7 @@ metrics_render(const struct hub *h, struct buf *b)
             if (k == 0) {
                 snprintf(code, sizeof(code), "other");
             } else {
-                snprintf(code, sizeof(code), "%d", metrics_slot_code(k));
+                snprintf(code, sizeof(code), "%d", request_slot_code(k));
             }
             buf_printf(b,
                        "pharos_http_requests_total{route=\"%s\",code=\"%s\"}"

@@ -8,7 +8,28 @@
 #include <string.h>
 
 #include "mem.h"
-#include "metrics.h"
+
+static const int code_slots[HTTP_CODE_SLOTS] = {
+    0, 200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 422, 429,
+    500, 503,
+};
+
+int
+request_code_slot(int code)
+{
+    for (int i = 1; i < HTTP_CODE_SLOTS; i++) {
+        if (code_slots[i] == code) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+int
+request_slot_code(int slot)
+{
+    return slot > 0 && slot < HTTP_CODE_SLOTS ? code_slots[slot] : 0;
+}
 
 struct route_pending {
     struct http_pending *p;
@@ -21,7 +42,7 @@ void
 request_count(struct hub *h, enum http_route metric, int status)
 {
     h->metrics.http_requests++;
-    h->metrics.http_by_route[metric][metrics_code_slot(status)]++;
+    h->metrics.http_by_route[metric][request_code_slot(status)]++;
 }
 
 struct route_pending *

@@ -68,6 +68,10 @@ void route_reply_json(struct http_response *resp, int status,
 void route_reply_after(struct api_req *rq, route_fn fn, int status,
                        const char *subject);
 
+/* The bounded set of status codes counted per route: the slot of code,
+ * and the code of a slot (0 for "other"). */
+int request_code_slot(int code);
+int request_slot_code(int slot);
 /* Counts a reply under metric in /metrics (routes and deferred replies). */
 void request_count(struct hub *h, enum http_route metric, int status);
 

@@ -37,7 +37,7 @@ enum http_route {
     ROUTE_FEED, ROUTE_PAGE, ROUTE_AGENT, ROUTE_V1, ROUTE_ADMIN,
     ROUTE_INTAKE, ROUTE_SUBSCRIBE, ROUTE_OPS, ROUTE_OTHER, ROUTE_COUNT_
 };
-#define HTTP_CODE_SLOTS 16   /* metrics_code_slot() */
+#define HTTP_CODE_SLOTS 16   /* request_code_slot() */
 
 struct collector_metrics {
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
