@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_call, http_get, wait_until  # noqa: E402
+from pharos_harness import serve_switchable, Harness, free_port, http_call, http_get, wait_until  # noqa: E402
 
 raw = http_call
 from oncetest import Results  # noqa: E402
@@ -26,12 +26,7 @@ from oncetest import Results  # noqa: E402
 def main():
     res = Results()
     port = free_port()
-    healthy = {"ok": True}
-
-    def respond(_h):
-        return (200, b"ok\n") if healthy["ok"] else (503, b"down\n")
-
-    srv = serve_target(port, respond)
+    srv, healthy = serve_switchable(port)
     h = Harness("core_driver")
     key = "ph_write_" + "c" * 30
     os.environ["PH_CORE_WRITE"] = key

@@ -14,7 +14,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
+from pharos_harness import serve_switchable, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 from xmlcheck import check_atom, check_rss  # noqa: E402
 
@@ -26,12 +26,7 @@ def iso(dt):
 def main():
     res = Results()
     port = free_port()
-    healthy = {"ok": True}
-
-    def respond(_h):
-        return (200, b"ok\n") if healthy["ok"] else (503, b"down\n")
-
-    srv = serve_target(port, respond)
+    srv, healthy = serve_switchable(port)
     h = Harness("incidents")
     key = "ph_write_" + "w" * 30
     rkey = "ph_read_" + "r" * 30

@@ -11,7 +11,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import serve_target, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
+from pharos_harness import serve_switchable, Harness, free_port, http_get, wait_for, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 
@@ -22,12 +22,7 @@ def iso(dt):
 def main():
     res = Results()
     port = free_port()
-    healthy = {"ok": True}
-
-    def respond(_h):
-        return (200, b"ok\n") if healthy["ok"] else (503, b"down\n")
-
-    srv = serve_target(port, respond)
+    srv, healthy = serve_switchable(port)
     h = Harness("incidents_ctl")
     key = "ph_write_" + "c" * 30
     os.environ["PH_CTL_WRITE"] = key

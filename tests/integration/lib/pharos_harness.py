@@ -422,3 +422,14 @@ def serve_target(port, respond=None):
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
+
+
+def serve_switchable(port):
+    """A target that answers 200 "ok" while state["ok"] is true and 503
+    "down" otherwise. Returns (server, state)."""
+    state = {"ok": True}
+
+    def respond(_h):
+        return (200, b"ok\n") if state["ok"] else (503, b"down\n")
+
+    return serve_target(port, respond), state
