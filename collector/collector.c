@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "api_v1.h"
+#include "auth.h"
 #include "feed_history.h"
 #include "http.h"
 #include "incidents.h"
@@ -804,6 +805,7 @@ collector_reload(struct collector *c)
     c->h.comps = ncomps;
     idmap_free(&c->h.check_ids);
     c->h.check_ids = nids;
+    auth_index_agents(&c->h);
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
@@ -886,6 +888,7 @@ collector_free(struct collector *c)
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
+    auth_index_free(&c->h);
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);

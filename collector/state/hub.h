@@ -120,6 +120,8 @@ struct hub {
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */
     size_t ndb_agents;
+    struct idmap agent_tokens;    /* conf.agents' token_sha256 -> index */
+    struct idmap db_agent_tokens; /* db_agents' token_sha256 -> index */
     struct conf_api_key *db_keys; /* API keys added at run time */
     size_t ndb_keys;
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
