@@ -42,6 +42,10 @@
         (b) = t_;                                                           \
     } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
+/* New results alone (no status moved) change regions.json only, and at
+ * most this often: under a stream of batches the documents are not
+ * rebuilt after every one. */
+#define PUBLISH_RESULTS_MS 1000
 #define PUBLISH_EVERY_MS 60000
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
@@ -53,6 +57,7 @@
 #define CLOCK_STEP_MS 2000
 
 static void mark_dirty(struct collector *c);
+static void mark_results_dirty(struct collector *c);
 
 static int
 mkdir_p(const char *path)
@@ -286,16 +291,21 @@ evaluate(struct collector *c)
     }
     c->ntq = 0;
     c->evaluating = 0;
-    /* Rebuild the documents when a status moved or new results arrived
-     * (regions.json shows each check's last result); an idle collector
-     * re-renders every REFRESH_IDLE_MS, since region states also age
-     * without results (stale agents). */
+    /* Rebuild every document when a status moved, and at least every
+     * REFRESH_IDLE_MS (region states age without results, today's
+     * uptime seconds grow, page.updated_at moves); in between, new
+     * results alone refresh the documents that show them (regions.json:
+     * each check's last result; uptime.json) at most every
+     * PUBLISH_RESULTS_MS, so a stream of batches does not rebuild and
+     * rewrite every document after each one. */
     if (changed || c->h.metrics.transitions != before ||
-        c->h.metrics.results_ingested != c->evaluated_results ||
         time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
         c->evaluated_results = c->h.metrics.results_ingested;
         c->last_eval_render_ms = time_mono_ms();
         mark_dirty(c);
+    } else if (c->h.metrics.results_ingested != c->evaluated_results) {
+        c->evaluated_results = c->h.metrics.results_ingested;
+        mark_results_dirty(c);
     }
 }
 
@@ -433,13 +443,38 @@ render_all(struct collector *c)
     c->h.metrics.last_publish_ms = time_mono_ms() - t0;
 }
 
+/* The documents new results change without a status change. */
+static void
+render_results(struct collector *c)
+{
+    struct feed_input in;
+    char *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    snapshot_take(&c->h, &in);
+    rc = feed_regions(&in, &data, &len);
+    put_doc(c, "api/v2/regions.json", data, len, rc);
+    rc = feed_uptime(&in, &data, &len);
+    put_doc(c, "api/v2/uptime.json", data, len, rc);
+    if (publish_flush(c->h.publish) != 0) {
+        c->h.metrics.publish_errors++;
+    }
+}
+
 static void
 on_publish_timer(uv_timer_t *t)
 {
     struct collector *c = t->data;
 
-    c->dirty = 0;
-    render_all(c);
+    if (c->dirty) {
+        c->dirty = 0;
+        c->results_dirty = 0;
+        render_all(c);
+    } else if (c->results_dirty) {
+        c->results_dirty = 0;
+        render_results(c);
+    }
 }
 
 /*
@@ -464,11 +499,14 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
     if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
         resp->status < 300) {
         c->dirty = 0;
+        c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
         render_all(c);
     }
 }
 
+/* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
+ * a pending regions-only render would have run). */
 static void
 mark_dirty(struct collector *c)
 {
@@ -477,6 +515,17 @@ mark_dirty(struct collector *c)
     }
     c->dirty = 1;
     uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_DEBOUNCE_MS,
+                   0);
+}
+
+static void
+mark_results_dirty(struct collector *c)
+{
+    if (c->dirty || c->results_dirty || c->h.shutting_down) {
+        return;
+    }
+    c->results_dirty = 1;
+    uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_RESULTS_MS,
                    0);
 }
 
@@ -862,8 +911,10 @@ collector_stop(struct collector *c)
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
-    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
+    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
+        c->results_dirty) {
         c->dirty = 0;
+        c->results_dirty = 0;
         render_all(c); /* flush the last state before exiting */
     }
     if (c->tick_timer.loop != NULL) {

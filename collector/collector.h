@@ -33,6 +33,7 @@ struct collector {
     int64_t last_full_publish_ms; /* monotonic */
     int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
+    int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
     struct engine_transition *tq; /* this evaluation's transitions */
     size_t ntq, tq_cap;           /* cap: one per component */
