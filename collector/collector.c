@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access.h"
 #include "admin.h"
 #include "api_v1.h"
 #include "feed_history.h"
@@ -425,7 +426,11 @@ render_all(struct collector *c)
             c->h.metrics.publish_errors++;
         }
     }
-    if (publish_flush(c->h.publish) != 0) {
+    /* A private page is served from memory only: never as plain files
+     * (also when a reload made it private; the files written before stay
+     * until removed, as the reload log says). */
+    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
+        publish_flush(c->h.publish) != 0) {
         c->h.metrics.publish_errors++;
     }
     c->h.metrics.publishes++;
@@ -637,6 +642,12 @@ collector_start(struct collector *c)
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
+    rc = access_start(&c->h);
+    if (rc != 0) {
+        log_warnx("cannot load the page's sessions and viewers: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->h.check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -751,7 +762,8 @@ collector_reload(struct collector *c)
         strcmp(nc.agent_listen ? nc.agent_listen : "",
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
+        strcmp(nc.publish_dir ? nc.publish_dir : "",
+               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0) {
         log_warnx("reload: server.listen, agent_listen, state_dir and "
                   "publish_dir take effect at the next restart");
         SWAP_STR(nc.listen, c->h.conf.listen);
@@ -886,6 +898,7 @@ collector_free(struct collector *c)
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
+    access_free(&c->h);
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);

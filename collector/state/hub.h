@@ -30,6 +30,7 @@ struct intake;
 struct notify;
 struct rollup;
 struct http_server;
+struct access;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -130,6 +131,7 @@ struct hub {
     struct incident *incidents;   /* newest first, see incidents.h */
     size_t nincidents;
     struct intake *intake;        /* alert groups and rules (intake.c) */
+    struct access *access;        /* session key, viewers (access.c) */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;           /* this process, monotonic clock */
