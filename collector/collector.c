@@ -390,6 +390,9 @@ render_all(struct collector *c)
     int rc;
 
     snapshot_take(&c->h, &in);
+    /* Internal components are for signed-in viewers: a public page's
+     * documents leave them out; a private page's readers are signed in. */
+    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);
@@ -415,6 +418,9 @@ render_all(struct collector *c)
     for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
 
+        if (i >= 0 && !feed_shown(&in, (size_t)i)) {
+            continue; /* an internal component has no public badge */
+        }
         snprintf(path, sizeof(path), "badge/%s.svg",
                  i < 0 ? "status" : c->h.conf.components[i].id);
         rc = feed_badge(&in, i, &data, &len);
