@@ -256,6 +256,16 @@ session_valid(struct hub *h, struct http_request *req)
     return 0;
 }
 
+/* An error reply of the gate: never cached, no CORS for other sites. */
+static void
+refuse(struct http_response *resp, int status, const char *message)
+{
+    http_resp_error(resp, status,
+                    status == 401 ? "unauthorized" : "forbidden", message);
+    resp->cors = 0;
+    resp->cache_control = "no-store";
+}
+
 int
 access_client_allowed(struct hub *h, struct http_request *req,
                       struct http_response *resp)
@@ -270,9 +280,8 @@ access_client_allowed(struct hub *h, struct http_request *req,
         netaddr_in_list(a, pg->allow_ips, pg->nallow_ips)) {
         return 1;
     }
-    http_resp_error(resp, 403, "forbidden",
-                    "this page cannot be read from your address");
-    resp->cache_control = "no-store";
+    refuse(resp, 403, "this page cannot be read from your address");
+    resp->cors = pg->access == PAGE_ACCESS_PUBLIC;
     return 0;
 }
 
@@ -358,7 +367,11 @@ access_allow(struct hub *h, struct http_request *req,
     /* Tools read with an API key, from anywhere. */
     if (http_req_header(req, "Authorization") != NULL ||
         http_req_query(req, "api_key") != NULL) {
-        return auth_api_key(h, req, SCOPE_READ, resp, NULL) != NULL ? 0 : -1;
+        if (auth_api_key(h, req, SCOPE_READ, resp, NULL) != NULL) {
+            return 0;
+        }
+        resp->cors = pg->access == PAGE_ACCESS_PUBLIC;
+        return -1;
     }
     if (!access_client_allowed(h, req, resp)) {
         return -1;
@@ -374,12 +387,10 @@ access_allow(struct hub *h, struct http_request *req,
         redirect(resp, next);
         return -1;
     }
-    http_resp_error(resp, 401, "unauthorized",
-                    pg->access == PAGE_ACCESS_PASSWORD
+    refuse(resp, 401, pg->access == PAGE_ACCESS_PASSWORD
                         ? "this page is private: sign in at /login or send "
                           "an API key"
                         : "this page is private: open your viewer link or "
                           "send an API key");
-    resp->cache_control = "no-store";
     return -1;
 }

@@ -300,6 +300,18 @@ refuse_method(const struct route *first, unsigned allow,
     http_resp_header(resp, "Allow", list);
 }
 
+/* The page itself (not an asset or a document): a reader without a
+ * session is sent to the login form rather than given a 401. */
+static int
+is_page_html(const struct route *r, const char *path)
+{
+    size_t n = strlen(path);
+
+    return r->metric == ROUTE_PAGE &&
+           (strcmp(path, "/") == 0 ||
+            (n > 5 && strcmp(path + n - 5, ".html") == 0));
+}
+
 void
 routes_dispatch(struct api_req *rq, struct http_request *req,
                 struct http_response *resp)
@@ -362,7 +374,7 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
     }
     match(rq->route->pattern, path, rq);
     if ((rq->route->flags & RF_VIEWER) &&
-        access_allow(h, req, resp, rq->route->metric == ROUTE_PAGE) != 0) {
+        access_allow(h, req, resp, is_page_html(rq->route, path)) != 0) {
         rq->metric = rq->route->metric;
         return;
     }
