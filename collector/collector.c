@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "components.h"
 #include "admin.h"
 #include "api_v1.h"
 #include "feed_history.h"
@@ -334,6 +335,9 @@ on_want(void *arg, enum hub_want what)
     case HUB_PUBLISH:
         mark_dirty(c);
         break;
+    case HUB_REBUILD:
+        c->rebuild_wanted = 1;
+        break;
     }
 }
 
@@ -467,6 +471,14 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
     memset(&rq, 0, sizeof(rq));
     rq.h = &c->h;
     routes_dispatch(&rq, req, resp);
+    if (c->rebuild_wanted) {
+        /* Components or groups changed through the API: build the
+         * configuration again (the file and the store), as a reload. */
+        c->rebuild_wanted = 0;
+        if (collector_reload(c) != 0) {
+            c->h.rebuild_failed = 1;
+        }
+    }
     if (c->h.eval_requested) {
         evaluate(c);
     }
@@ -648,6 +660,12 @@ collector_start(struct collector *c)
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
+    rc = components_merge(cf, c->h.store);
+    if (rc != 0) {
+        log_warnx("cannot load the components created through the API: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
     rc = access_start(&c->h);
     if (rc != 0) {
         log_warnx("cannot load the page's sessions and viewers: %s",
@@ -754,7 +772,15 @@ collector_reload(struct collector *c)
     memset(&errs, 0, sizeof(errs));
     memset(&nids, 0, sizeof(nids));
     rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
-    if (rc != 0) {
+    if (rc == 0) {
+        rc = components_merge(&nc, c->h.store);
+        if (rc != 0) {
+            log_warnx("reload: cannot load the components created through "
+                      "the API: %s", ph_strerror(rc));
+            pharos_conf_free(&nc);
+            return rc;
+        }
+    } else {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);
         }

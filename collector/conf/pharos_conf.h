@@ -111,6 +111,7 @@ struct conf_group {
     char *name;
     char *description;
     int position;
+    int api_owned;       /* created through the v1 API, not the file */
 };
 
 struct conf_component {
