@@ -70,7 +70,7 @@ form(struct hub *h, struct http_response *resp, int status,
                     "max-width:24rem;margin:4rem auto;padding:0 1rem;"
                     "color:#1f2328}input,button{font:inherit;padding:.5rem;"
                     "width:100%;box-sizing:border-box;margin:.25rem 0}"
-                    ".msg{color:#b42318}</style></head><body><h1>");
+                    ".msg{color:#b42318}</style></head><body><main><h1>");
     html_escape(&b, pg->name);
     buf_appends(&b, "</h1>");
     if (message != NULL) {
@@ -92,7 +92,7 @@ form(struct hub *h, struct http_response *resp, int status,
         buf_appends(&b, "<p>This status page is private. Open the viewer "
                         "link you were given.</p>");
     }
-    buf_appends(&b, "</body></html>\n");
+    buf_appends(&b, "</main></body></html>\n");
     text = buf_steal(&b, &len);
     if (text == NULL) {
         http_resp_error(resp, 500, "internal", "out of memory");
