@@ -282,6 +282,26 @@ row_of(const struct conf_component *c, struct store_component_row *r)
     r->internal = c->internal;
 }
 
+static int
+same_text(const char *a, const char *b)
+{
+    return (a == NULL || a[0] == '\0') ? (b == NULL || b[0] == '\0')
+                                       : (b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+same_row(const struct store_component_row *a,
+         const struct store_component_row *b)
+{
+    return same_text(a->name, b->name) &&
+           same_text(a->description, b->description) &&
+           same_text(a->group_id, b->group_id) &&
+           same_text(a->start_date, b->start_date) &&
+           a->showcase == b->showcase &&
+           a->only_show_if_degraded == b->only_show_if_degraded &&
+           a->internal == b->internal;
+}
+
 static size_t
 count_api(const struct hub *h, int groups)
 {
@@ -378,7 +398,17 @@ api_v1_component_update(struct api_req *rq, struct http_request *req,
         goto out;
     }
     if (!h->conf.components[idx].api_owned) {
-        http_resp_error(resp, 409, "conflict", FILE_OWNED("this component"));
+        struct store_component_row was;
+
+        /* Tools send the whole object back: fields equal to the file's
+         * are no change. */
+        row_of(&h->conf.components[idx], &was);
+        if (!same_row(&was, &r)) {
+            http_resp_error(resp, 409, "conflict",
+                            FILE_OWNED("this component"));
+            goto out;
+        }
+        api_v1_component_patch(rq, req, resp);
         goto out;
     }
     r.updated_ms = time_now_ms();

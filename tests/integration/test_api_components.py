@@ -99,6 +99,14 @@ components:
                        {"component": {"status": "partial_outage"}})
         res.check("a file component's status can still be set", code == 200
                   and c["status"] == "partial_outage", (code, c))
+        whole = {k: c[k] for k in ("name", "description", "group_id",
+                                   "showcase", "only_show_if_degraded",
+                                   "start_date")}
+        whole["status"] = "degraded_performance"
+        code, c = call("PUT", P + "/components/api", {"component": whole})
+        res.check("the whole object sent back unchanged (as tools do) only "
+                  "sets the status", code == 200 and
+                  c["status"] == "degraded_performance", (code, c))
 
         code, g = call("POST", P + "/component-groups",
                        {"component_group": {"name": "Money",
