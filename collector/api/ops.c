@@ -91,6 +91,7 @@ ops_document(struct api_req *rq, struct http_request *req,
     }
     if (d == NULL) {
         http_resp_error(resp, 404, "not_found", "no such resource");
+        resp->cors = !access_private(rq->h);
         return;
     }
     if (d->gz != NULL && http_req_accepts_gzip(req)) {
