@@ -467,13 +467,20 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
 {
     struct collector *c = arg;
     struct api_req rq;
+    char actor[128];
 
     memset(&rq, 0, sizeof(rq));
     rq.h = &c->h;
     routes_dispatch(&rq, req, resp);
     if (c->rebuild_wanted) {
         /* Components or groups changed through the API: build the
-         * configuration again (the file and the store), as a reload. */
+         * configuration again (the file and the store), as a reload.
+         * The actor (a key name) is borrowed from the configuration
+         * about to be freed: the audit entry needs a copy. */
+        if (rq.actor != NULL) {
+            snprintf(actor, sizeof(actor), "%s", rq.actor);
+            rq.actor = actor;
+        }
         c->rebuild_wanted = 0;
         if (collector_reload(c) != 0) {
             c->h.rebuild_failed = 1;
