@@ -39,15 +39,15 @@ components:
 """
 
 
-def page_yaml(access):
+def page_yaml(access, url):
     return f"""page:
   id: itest
   name: "Private <b>&</b> test"
-  url: "http://127.0.0.1:{{port}}"
+  url: "{url}"
 {access}"""
 
 
-def configure(h, access_yaml, publish_dir=False):
+def configure(h, access_yaml, publish_dir=False, url=None):
     h.write_config(["r1"], COMPONENTS,
                    extra_yaml="api_keys:\n  - {name: boot, scope: admin, "
                               "token_env: PH_ACCESS_ADMIN}\n",
@@ -58,8 +58,8 @@ def configure(h, access_yaml, publish_dir=False):
         text = text.replace("  publish_dir: public\n", "")
     start = text.index("page:\n")
     end = text.index("regions:\n")
-    text = text[:start] + page_yaml(access_yaml).replace(
-        "{port}", str(h.port)) + text[end:]
+    text = text[:start] + page_yaml(
+        access_yaml, url or f"http://127.0.0.1:{h.port}") + text[end:]
     with open(h.conf_path, "w") as f:
         f.write(text)
 
@@ -257,15 +257,17 @@ def password_page(res):
 def token_page(res):
     h = Harness("access-token")
     try:
-        configure(h, "  access: token\n")
+        # page.url on https (a TLS proxy in front): the cookie is Secure
+        # and viewer links use that address.
+        configure(h, "  access: token\n", url="https://status.example.test/")
         h.start_collector()
         rc, out, err = ctl(h, "--json", "viewer", "add", "alice")
         made = json.loads(out) if rc == 0 else {}
         link = made.get("link", "")
         token = made.get("token", "")
-        res.check("viewer add prints a link once", rc == 0 and
-                  link == h.url("/?viewer=" + token) and token.startswith("ph_"),
-                  (rc, out, err))
+        res.check("viewer add prints a link once (on page.url)", rc == 0 and
+                  link == "https://status.example.test/?viewer=" + token and
+                  token.startswith("ph_"), (rc, out, err))
         rc, out, err = ctl(h, "viewer", "add", "bob")
         bob = out.strip().splitlines()[-1] if rc == 0 else ""
         res.check("viewer add, text output", rc == 0 and "?viewer=ph_" in bob,
@@ -288,6 +290,8 @@ def token_page(res):
         res.check("the viewer link sets the session and drops the token "
                   "from the address", code == 303 and hd.get("Location") == "/"
                   and "HttpOnly" in raw, (code, dict(hd)))
+        res.check("with page.url on https the cookie is Secure",
+                  "; Secure" in raw, raw)
         code, _, body = get(h, "/api/v2/summary.json", cookie=cookie)
         res.check("the viewer's cookie reads the feed", code == 200, code)
         code, _, _ = get(h, "/history.atom?viewer=" + token)
@@ -374,6 +378,38 @@ def public_page(res):
         h.stop_all()
 
 
+def reload_to_private(res):
+    """A public page made private by a reload (SIGHUP): the documents need
+    the credential at once and publish_dir is no longer written."""
+    import signal
+    h = Harness("access-reload")
+    try:
+        configure(h, "")   # public, default publish_dir (state/public)
+        h.start_collector()
+        pub = os.path.join(h.dir, "state", "public", "api", "v2",
+                           "summary.json")
+        res.check("public: publish_dir written",
+                  wait_until(lambda: os.path.exists(pub), 10))
+        before = open(pub, "rb").read()
+        configure(h, "  access: password\n  password_env: PH_ACCESS_PW\n")
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        res.check("after the reload the feed needs a credential",
+                  wait_until(lambda: get(h, "/api/v2/summary.json")[0] == 401,
+                             10))
+        auth = {"Authorization": "OAuth " + ADMIN}
+        code, _, _ = http_call("PATCH", h.url("/v1/pages/itest/components/api"),
+                               headers=auth,
+                               body={"component": {"status": "major_outage"}})
+        _, _, body = get(h, "/api/v2/summary.json", headers=auth)
+        res.check("the collector serves the change (with a key)",
+                  code == 200 and b"major_outage" in body, code)
+        res.check("and publish_dir is not written any more (nor does it "
+                  "show the internal component)",
+                  open(pub, "rb").read() == before and b"Database" not in before)
+    finally:
+        h.stop_all()
+
+
 def main():
     os.environ["PH_ACCESS_ADMIN"] = ADMIN
     os.environ["PH_ACCESS_PW"] = PASSWORD
@@ -381,6 +417,7 @@ def main():
     password_page(res)
     token_page(res)
     public_page(res)
+    reload_to_private(res)
     return res.finish()
 
 
