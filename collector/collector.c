@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access.h"
+#include "components.h"
 #include "admin.h"
 #include "api_v1.h"
 #include "auth.h"
@@ -344,6 +346,9 @@ on_want(void *arg, enum hub_want what)
     case HUB_PUBLISH:
         mark_dirty(c);
         break;
+    case HUB_REBUILD:
+        c->rebuild_wanted = 1;
+        break;
     }
 }
 
@@ -400,6 +405,9 @@ render_all(struct collector *c)
     int rc;
 
     snapshot_take(&c->h, &in);
+    /* Internal components are for signed-in viewers: a public page's
+     * documents leave them out; a private page's readers are signed in. */
+    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);
@@ -425,6 +433,9 @@ render_all(struct collector *c)
     for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
 
+        if (i >= 0 && !feed_shown(&in, (size_t)i)) {
+            continue; /* an internal component has no public badge */
+        }
         snprintf(path, sizeof(path), "badge/%s.svg",
                  i < 0 ? "status" : c->h.conf.components[i].id);
         rc = feed_badge(&in, i, &data, &len);
@@ -436,7 +447,11 @@ render_all(struct collector *c)
             c->h.metrics.publish_errors++;
         }
     }
-    if (publish_flush(c->h.publish) != 0) {
+    /* A private page is served from memory only: never as plain files
+     * (also when a reload made it private; the files written before stay
+     * until removed, as the reload log says). */
+    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
+        publish_flush(c->h.publish) != 0) {
         c->h.metrics.publish_errors++;
     }
     c->h.metrics.publishes++;
@@ -488,10 +503,25 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
 {
     struct collector *c = arg;
     struct api_req rq;
+    char actor[128];
 
     memset(&rq, 0, sizeof(rq));
     rq.h = &c->h;
     routes_dispatch(&rq, req, resp);
+    if (c->rebuild_wanted) {
+        /* Components or groups changed through the API: build the
+         * configuration again (the file and the store), as a reload.
+         * The actor (a key name) is borrowed from the configuration
+         * about to be freed: the audit entry needs a copy. */
+        if (rq.actor != NULL) {
+            snprintf(actor, sizeof(actor), "%s", rq.actor);
+            rq.actor = actor;
+        }
+        c->rebuild_wanted = 0;
+        if (collector_reload(c) != 0) {
+            c->h.rebuild_failed = 1;
+        }
+    }
     if (c->h.eval_requested) {
         evaluate(c);
     }
@@ -687,6 +717,18 @@ collector_start(struct collector *c)
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
+    rc = components_merge(cf, c->h.store);
+    if (rc != 0) {
+        log_warnx("cannot load the components created through the API: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
+    rc = access_start(&c->h);
+    if (rc != 0) {
+        log_warnx("cannot load the page's sessions and viewers: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->h.check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -787,7 +829,15 @@ collector_reload(struct collector *c)
     memset(&errs, 0, sizeof(errs));
     memset(&nids, 0, sizeof(nids));
     rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
-    if (rc != 0) {
+    if (rc == 0) {
+        rc = components_merge(&nc, c->h.store);
+        if (rc != 0) {
+            log_warnx("reload: cannot load the components created through "
+                      "the API: %s", ph_strerror(rc));
+            pharos_conf_free(&nc);
+            return rc;
+        }
+    } else {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);
         }
@@ -801,7 +851,8 @@ collector_reload(struct collector *c)
         strcmp(nc.agent_listen ? nc.agent_listen : "",
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
+        strcmp(nc.publish_dir ? nc.publish_dir : "",
+               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0) {
         log_warnx("reload: server.listen, agent_listen, state_dir and "
                   "publish_dir take effect at the next restart");
         SWAP_STR(nc.listen, c->h.conf.listen);
@@ -940,6 +991,7 @@ collector_free(struct collector *c)
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
     auth_index_free(&c->h);
+    access_free(&c->h);
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);

@@ -99,6 +99,11 @@ async function fetchText(name) {
   try {
     const r = await fetch(API + name, { cache: 'no-cache', signal: ctl.signal });
     if (r.status === 404) return null;
+    if (r.status === 401) {
+      // A private page whose session ended while open: sign in again.
+      window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+      return null;
+    }
     if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
     const text = await r.text();
     JSON.parse(text); // reject a truncated or malformed document here

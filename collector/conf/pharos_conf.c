@@ -394,6 +394,7 @@ static const struct conf_opt page_opts[] = {
      0, 0, NULL, "logo shown on the page"},
     {"brand_color", CONF_T_STR, offsetof(struct conf_page, brand_color),
      NULL, 0, 0, 0, NULL, "accent colour #rrggbb"},
+    PC_ACCESS_ROWS,
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -450,6 +451,9 @@ static const struct conf_opt component_opts[] = {
      0, NULL, "hide while operational"},
     {"start_date", CONF_T_STR, offsetof(struct conf_component, start_date),
      NULL, 0, 0, 0, NULL, "YYYY-MM-DD the component went into service"},
+    {"internal", CONF_T_BOOL, offsetof(struct conf_component, internal),
+     "false", 0, 0, 0, NULL,
+     "shown only to signed-in viewers, never in the public feed"},
     {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_checks_custom,
      "the probes that decide its status (keys: see checks below)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -683,6 +687,9 @@ decode_simple_sections(const struct conf_node *root, const char *file,
                          "brand_color must look like #1f6feb");
             }
         }
+    }
+    if (n != NULL) {
+        pc_validate_access(n, pc_find_key(root, "server"), file, cf, errs);
     }
 }
 

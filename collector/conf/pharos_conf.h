@@ -59,6 +59,13 @@ struct conf_notify {
     int smtp_insecure;
 };
 
+/* page.access: who may read the page and its documents (access.c). */
+enum page_access {
+    PAGE_ACCESS_PUBLIC = 0,   /* anyone (today's behaviour) */
+    PAGE_ACCESS_PASSWORD = 1, /* one shared password, a login form */
+    PAGE_ACCESS_TOKEN = 2,    /* per-viewer links (pharosctl viewer add) */
+};
+
 struct conf_page {
     char *id;            /* page_id used in /v1/pages/<id>/ and feed */
     char *name;
@@ -66,6 +73,14 @@ struct conf_page {
     char *time_zone;     /* IANA name, default "Etc/UTC" */
     char *logo_url;      /* optional */
     char *brand_color;   /* optional "#rrggbb" */
+    /* access (pharos_conf_access.c) */
+    enum page_access access;
+    char password_sha256[65]; /* password mode: SHA-256 of the password */
+    char *password_file;     /* as written; NULL once loaded */
+    char *password_env;      /* as written; NULL once loaded */
+    uint32_t session_ttl_ms; /* life of a viewer's session cookie */
+    struct netaddr_cidr *allow_ips; /* readers allowed from; none = all */
+    size_t nallow_ips;
 };
 
 struct conf_region {
@@ -96,6 +111,7 @@ struct conf_group {
     char *name;
     char *description;
     int position;
+    int api_owned;       /* created through the v1 API, not the file */
 };
 
 struct conf_component {
@@ -106,6 +122,8 @@ struct conf_component {
     int showcase;        /* default 1 */
     int only_show_if_degraded;
     char *start_date;    /* "YYYY-MM-DD" or NULL */
+    int internal;        /* shown only to signed-in viewers */
+    int api_owned;       /* created through the v1 API, not the file */
     int position;        /* order of appearance, 1-based */
     const struct check *checks; /* its checks: a run of pharos_conf.checks */
     size_t nchecks;
