@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Two collectors with `ha:` on one PostgreSQL 15: one leader, failover.
+
+Both collectors (separate state dirs: until the PostgreSQL store lands,
+only the lease is shared) name the same PostgreSQL, started by the test
+(lib/pgtmp.py), with a 4 s lease.
+
+- config: `ha:` prints back with -nv (node_id, lease); an unknown key in
+  it is a file:line:col error; `ha:` without `database` is refused;
+- exactly one leader at every sample of both /healthz (role, epoch), and
+  /metrics agrees (pharos_leader, pharos_lease_epoch);
+- the follower does not act: a maintenance window created through its
+  API and due at once stays "scheduled" there while it follows;
+- kill -9 of the leader: the follower leads within lease + 2 s (asserted
+  with a generous margin for the 100 ms sampling; the figure is
+  printed), with epoch + 1, and then acts: the maintenance starts;
+- the killed collector restarted follows (the lease is held), and a
+  SIGTERM of the leader hands the lease over before it would run out.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from pharos_harness import (Harness, Results, http_get, skip,  # noqa: E402
+                            wait_for, wait_until)
+from pgtmp import PgTmp  # noqa: E402
+
+LEASE_S = 4
+KEY = "ha-test-write-key-0123456789abcdef"
+
+COMPONENTS = """components:
+  - id: api
+    name: API
+  - id: db
+    name: Database
+"""
+
+
+def ha_yaml(pg, node, extra=""):
+    return (f"ha:\n  database: \"{pg.conninfo()}\"\n  lease: {LEASE_S}s\n"
+            f"  node_id: {node}\n{extra}"
+            "api_keys:\n  - {name: ci, scope: write, token_env: PH_HA_KEY}\n")
+
+
+def health(h):
+    """{'role': 'leader'|'follower', 'epoch': int, ...} from /healthz."""
+    code, body = http_get(h.url("/healthz"), ok_codes=None, timeout=2)
+    out = {"code": code}
+    for line in body.decode().splitlines()[1:]:
+        k, _, v = line.partition(": ")
+        out[k] = v
+    if "epoch" in out:
+        out["epoch"] = int(out["epoch"])
+    return out
+
+
+def role(h):
+    try:
+        return health(h).get("role")
+    except OSError:
+        return None
+
+
+def check_config(res, h, pg):
+    exe = h.bin("pharos-collector")
+    env = dict(os.environ, PH_HA_KEY=KEY)
+    p = subprocess.run([exe, "-nv", "-c", h.conf_path], capture_output=True,
+                       text=True, timeout=30, env=env)
+    res.check("-nv prints the ha: section",
+              p.returncode == 0 and "ha:" in p.stdout and
+              'node_id: "c1"' in p.stdout and "lease: 4000ms" in p.stdout,
+              p.stdout[-600:] + p.stderr)
+    bad = os.path.join(h.dir, "bad.yml")
+    with open(h.conf_path) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace("  lease: 4s\n", "  lease: 4s\n  leese: 5s\n"))
+    p = subprocess.run([exe, "--check", "-c", bad], capture_output=True,
+                       text=True, timeout=30, env=env)
+    line = text[:text.index("  lease: 4s")].count("\n") + 2
+    res.check("an unknown key in ha: is a file:line:col error",
+              p.returncode != 0 and f"bad.yml:{line}:3:" in p.stderr and
+              "leese" in p.stderr, p.stderr)
+    with open(bad, "w") as f:
+        f.write(text.replace(f"  database: \"{pg.conninfo()}\"\n", ""))
+    p = subprocess.run([exe, "--check", "-c", bad], capture_output=True,
+                       text=True, timeout=30, env=env)
+    res.check("ha: without database is refused",
+              p.returncode != 0 and "database" in p.stderr, p.stderr)
+
+
+def main():
+    if not PgTmp.available():
+        skip("PostgreSQL 15 binaries not installed "
+             "(scripts/install-deps.sh --test)")
+    res = Results()
+    pg = PgTmp()
+    hs = {"c1": Harness("ha-c1"), "c2": Harness("ha-c2")}
+    env = dict(os.environ, PH_HA_KEY=KEY)
+    try:
+        pg.start()
+        for node, h in hs.items():
+            h.write_config(["r1"], COMPONENTS, extra_yaml=ha_yaml(pg, node))
+        check_config(res, hs["c1"], pg)
+        for h in hs.values():
+            h.start_collector(env=env)
+
+        wait_for(lambda: sorted(role(h) for h in hs.values()) ==
+                 ["follower", "leader"], 15, "one leader and one follower")
+        seen = set()
+        for _ in range(20):
+            seen.add(tuple(sorted(role(h) or "?" for h in hs.values())))
+            time.sleep(0.1)
+        res.check("exactly one leader at every sample of both /healthz",
+                  seen == {("follower", "leader")}, sorted(seen))
+        lead = next(n for n, h in hs.items() if role(h) == "leader")
+        foll = "c2" if lead == "c1" else "c1"
+        L, F = hs[lead], hs[foll]
+        e1 = health(L)["epoch"]
+        res.check("/metrics: pharos_leader 1 and 0, the leader's epoch",
+                  L.metric("pharos_leader") == 1 and
+                  F.metric("pharos_leader") == 0 and
+                  L.metric("pharos_lease_epoch") == e1,
+                  (L.metric("pharos_leader"), F.metric("pharos_leader"),
+                   L.metric("pharos_lease_epoch"), e1))
+        res.check("/healthz: since and node", health(L).get("node") == lead
+                  and health(L).get("since", "").endswith("Z"), health(L))
+
+        # The follower serves and takes writes, but does not act.
+        now = datetime.now(timezone.utc)
+        code, body = http_get(
+            F.url("/v1/pages/itest/incidents"), method="POST",
+            data=json.dumps({"incident": {
+                "name": "Failover drill", "status": "scheduled",
+                "scheduled_for": (now + timedelta(seconds=1)).isoformat(),
+                "scheduled_until": (now + timedelta(hours=1)).isoformat(),
+                "scheduled_auto_in_progress": True,
+                "component_ids": ["db"]}}).encode(),
+            headers={"Authorization": "OAuth " + KEY,
+                     "Content-Type": "application/json"}, ok_codes=None)
+        res.check("the follower takes a v1 write", code == 201, body[:300])
+        mid = json.loads(body)["id"] if code == 201 else None
+
+        def maint_status(h):
+            doc = json.loads(http_get(
+                h.url("/api/v2/scheduled-maintenances.json"))[1])
+            return [m["status"] for m in doc["scheduled_maintenances"]
+                    if m["id"] == mid]
+
+        # Three ticks past its start: a leader would have started it.
+        time.sleep(3)
+        res.check("the follower does not start a due maintenance",
+                  maint_status(F) == ["scheduled"], maint_status(F))
+
+        # kill -9 the leader.
+        t_kill = time.time()
+        L.kill("collector")
+        wait_until(lambda: role(F) == "leader", LEASE_S + 15, 0.1)
+        took = time.time() - t_kill
+        print(f"kill -9: {foll} leads {took:.2f} s after the kill "
+              f"(lease {LEASE_S} s)", flush=True)
+        res.check("kill -9: the follower leads within lease + 2 s "
+                  "(+ 1 s margin)",
+                  role(F) == "leader" and took <= LEASE_S + 3,
+                  f"{took:.2f} s, role {role(F)}")
+        res.check("kill -9: epoch + 1", health(F).get("epoch") == e1 + 1,
+                  (e1, health(F)))
+        res.check("the new leader acts: the due maintenance starts",
+                  wait_until(lambda: maint_status(F) == ["in_progress"], 10),
+                  maint_status(F))
+
+        # The old leader comes back as a follower.
+        L.start_collector(env=env)
+        wait_for(lambda: role(L) == "follower", 15, "restarted follower")
+        seen = set()
+        for _ in range(10):
+            seen.add((role(L), role(F)))
+            time.sleep(0.1)
+        res.check("restarted: it follows, one leader",
+                  seen == {("follower", "leader")}, sorted(seen))
+
+        # A clean stop hands the lease over.
+        e2 = health(F)["epoch"]
+        t_term = time.time()
+        F.stop("collector")
+        wait_until(lambda: role(L) == "leader", LEASE_S + 15, 0.1)
+        took = time.time() - t_term
+        print(f"SIGTERM: {lead} leads {took:.2f} s after it", flush=True)
+        res.check("SIGTERM: the lease is handed over before it runs out",
+                  role(L) == "leader" and took < LEASE_S,
+                  f"{took:.2f} s, role {role(L)}")
+        res.check("SIGTERM: epoch + 1", health(L).get("epoch") == e2 + 1,
+                  (e2, health(L)))
+    except Exception:
+        print(pg.log_tail(), flush=True)
+        raise
+    finally:
+        for h in hs.values():
+            h.stop_all()
+        pg.stop()
+    return res.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
