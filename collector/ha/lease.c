@@ -9,6 +9,12 @@
  *   READY --send--> BUSY --all results read--> READY
  *   any --error, watchdog--> NONE (reconnect after a backoff)
  *
+ * libpq resolves a host name inside PQconnectStart(), blocking; so a
+ * single host name in the conninfo is resolved first with
+ * uv_getaddrinfo() (the loop's thread pool) and handed to libpq as a
+ * list of hostaddr (libpq tries them in order), the name repeated in
+ * host for TLS verification (RESOLVING state).
+ *
  * Three timers: `attempt` (the next renew or take, or the reconnect),
  * `deadline` (the holder steps down when it fires) and `watchdog` (a
  * connect or query that takes too long drops the connection). The role
@@ -18,6 +24,8 @@
  */
 #include "lease.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +98,11 @@ static const char release_sql[] =
     " WHERE name = '" LEASE_NAME "' AND holder = $1 AND epoch = $2::bigint"
     "  AND expires_at > clock_timestamp()";
 
-enum conn_state { CONN_NONE, CONN_CONNECTING, CONN_READY, CONN_BUSY };
+enum conn_state {
+    CONN_NONE, CONN_RESOLVING, CONN_CONNECTING, CONN_READY, CONN_BUSY
+};
+#define LEASE_MAX_KEYWORDS 64
+#define LEASE_MAX_ADDRS 8
 enum query_kind { Q_SCHEMA, Q_TAKE, Q_RENEW, Q_RELEASE };
 
 /* A uv_poll handle lives on one fd; libpq may change sockets while it
@@ -104,6 +116,10 @@ struct lease_watch {
 struct lease {
     uv_loop_t *loop;
     char *conninfo;
+    PQconninfoOption *opts;      /* conninfo parsed, for the resolved form */
+    char *resolve_host;          /* the one host name to resolve, or NULL */
+    uv_getaddrinfo_t gai;
+    int resolving;               /* gai in flight (it outlives a stop) */
     char node_id[LEASE_NODE_ID_MAX + 1];
     uint32_t lease_ms;
     uint32_t margin_ms;
@@ -139,6 +155,7 @@ struct lease {
 
 static void on_attempt(uv_timer_t *t);
 static void on_timer_close(uv_handle_t *h);
+static void lease_free(struct lease *l);
 static void drop(struct lease *l, const char *why);
 
 static uint32_t
@@ -367,10 +384,33 @@ connect_poll(struct lease *l)
     }
 }
 
+/* hostaddr: a comma-separated list of addresses of resolve_host, or
+ * NULL to let libpq read the conninfo as it is. */
 static void
-start_connect(struct lease *l)
+begin_connect(struct lease *l, const char *hostaddr, const char *hosts)
 {
-    l->pg = PQconnectStart(l->conninfo);
+    const char *kw[LEASE_MAX_KEYWORDS + 3];
+    const char *val[LEASE_MAX_KEYWORDS + 3];
+    size_t n = 0;
+
+    if (hostaddr == NULL) {
+        l->pg = PQconnectStart(l->conninfo);
+    } else {
+        for (PQconninfoOption *o = l->opts; o->keyword != NULL; o++) {
+            if (o->val != NULL && strcmp(o->keyword, "hostaddr") != 0 &&
+                strcmp(o->keyword, "host") != 0 && n < LEASE_MAX_KEYWORDS) {
+                kw[n] = o->keyword;
+                val[n++] = o->val;
+            }
+        }
+        kw[n] = "host";
+        val[n++] = hosts;
+        kw[n] = "hostaddr";
+        val[n++] = hostaddr;
+        kw[n] = NULL;
+        val[n] = NULL;
+        l->pg = PQconnectStartParams(kw, val, 0);
+    }
     if (l->pg == NULL) {
         drop(l, "out of memory");
         return;
@@ -386,6 +426,81 @@ start_connect(struct lease *l)
     l->state = CONN_CONNECTING;
     uv_timer_start(&l->watchdog, on_watchdog, l->lease_ms / 3, 0);
     connect_poll(l);
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct lease *l = req->data;
+    char addrs[LEASE_MAX_ADDRS * (INET6_ADDRSTRLEN + 1)];
+    char hosts[LEASE_MAX_ADDRS * 256];
+    char one[INET6_ADDRSTRLEN];
+    size_t na = 0, la = 0, lh = 0;
+    int ok = 0;
+
+    l->resolving = 0;
+    if (l->stopping) {
+        uv_freeaddrinfo(res);
+        lease_free(l);
+        return;
+    }
+    addrs[0] = hosts[0] = '\0';
+    for (struct addrinfo *ai = status == 0 ? res : NULL;
+         ai != NULL && na < LEASE_MAX_ADDRS; ai = ai->ai_next) {
+        int w1, w2;
+
+        if (uv_ip_name(ai->ai_addr, one, sizeof(one)) != 0) {
+            continue;
+        }
+        w1 = snprintf(addrs + la, sizeof(addrs) - la, "%s%s",
+                      na > 0 ? "," : "", one);
+        w2 = snprintf(hosts + lh, sizeof(hosts) - lh, "%s%s",
+                      na > 0 ? "," : "", l->resolve_host);
+        if (w1 < 0 || (size_t)w1 >= sizeof(addrs) - la || w2 < 0 ||
+            (size_t)w2 >= sizeof(hosts) - lh) {
+            addrs[la] = hosts[lh] = '\0';
+            break;
+        }
+        la += (size_t)w1;
+        lh += (size_t)w2;
+        na++;
+    }
+    ok = na > 0;
+    uv_freeaddrinfo(res);
+    l->state = CONN_NONE;
+    if (!ok) {
+        char why[320];
+
+        snprintf(why, sizeof(why), "cannot resolve %s: %s", l->resolve_host,
+                 status != 0 ? uv_strerror(status) : "no address");
+        drop(l, why);
+        return;
+    }
+    begin_connect(l, addrs, hosts);
+}
+
+static void
+start_connect(struct lease *l)
+{
+    struct addrinfo hints;
+    int rc;
+
+    if (l->resolve_host == NULL) {
+        begin_connect(l, NULL, NULL);
+        return;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    l->gai.data = l;
+    rc = uv_getaddrinfo(l->loop, &l->gai, on_resolved, l->resolve_host, NULL,
+                        &hints);
+    if (rc != 0) {
+        drop(l, uv_strerror(rc));
+        return;
+    }
+    l->resolving = 1;
+    l->state = CONN_RESOLVING;
 }
 
 /* Sends one query with text parameters; the results arrive in on_poll. */
@@ -442,6 +557,7 @@ on_attempt(uv_timer_t *t)
     case CONN_NONE:
         start_connect(l);
         return;
+    case CONN_RESOLVING:
     case CONN_CONNECTING:
     case CONN_BUSY:
         return; /* the query or connect in progress reschedules */
@@ -551,7 +667,7 @@ on_poll(uv_poll_t *p, int status, int events)
     if (!(events & UV_READABLE)) {
         return;
     }
-    if (PQconsumeInput(l->pg) != 1) {
+    if (PQconsumeInput(l->pg) != 1 || PQstatus(l->pg) == CONNECTION_BAD) {
         char why[256];
 
         snprintf(why, sizeof(why), "%s", PQerrorMessage(l->pg));
@@ -574,14 +690,51 @@ on_poll(uv_poll_t *p, int status, int events)
 }
 
 static void
+lease_free(struct lease *l)
+{
+    if (l->open_handles > 0 || l->resolving) {
+        return; /* the last of them frees it */
+    }
+    PQconninfoFree(l->opts);
+    ph_free(l->resolve_host);
+    ph_free(l->conninfo);
+    ph_free(l);
+}
+
+static void
 on_timer_close(uv_handle_t *h)
 {
     struct lease *l = h->data;
 
-    if (--l->open_handles == 0) {
-        ph_free(l->conninfo);
-        ph_free(l);
+    l->open_handles--;
+    lease_free(l);
+}
+
+/* The conninfo's value of keyword, or NULL. */
+static const char *
+opt_value(const PQconninfoOption *opts, const char *keyword)
+{
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, keyword) == 0) {
+            return o->val;
+        }
     }
+    return NULL;
+}
+
+/* The host name to resolve before libpq sees it: one name, not a socket
+ * directory, not an address, no hostaddr given. Several hosts (a list)
+ * are left to libpq. */
+static int
+needs_resolving(const char *host, const char *hostaddr)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    return host != NULL && host[0] != '\0' && host[0] != '/' &&
+           host[0] != '@' && strchr(host, ',') == NULL &&
+           (hostaddr == NULL || hostaddr[0] == '\0') &&
+           inet_pton(AF_INET, host, buf) != 1 &&
+           inet_pton(AF_INET6, host, buf) != 1;
 }
 
 int
@@ -606,6 +759,33 @@ lease_start(uv_loop_t *loop, const char *conninfo, const char *node_id,
     if (l->conninfo == NULL) {
         ph_free(l);
         return PH_ENOMEM;
+    }
+    {
+        char *err = NULL;
+        const char *host;
+
+        l->opts = PQconninfoParse(conninfo, &err);
+        if (l->opts == NULL) {
+            log_warnx("lease: the database conninfo is not valid: %s",
+                      err != NULL ? err : "out of memory");
+            PQfreemem(err);
+            ph_free(l->conninfo);
+            ph_free(l);
+            return PH_EINVAL;
+        }
+        host = opt_value(l->opts, "host");
+        if (host == NULL) {
+            host = getenv("PGHOST");
+        }
+        if (needs_resolving(host, opt_value(l->opts, "hostaddr"))) {
+            l->resolve_host = ph_strdup(host);
+            if (l->resolve_host == NULL) {
+                PQconninfoFree(l->opts);
+                ph_free(l->conninfo);
+                ph_free(l);
+                return PH_ENOMEM;
+            }
+        }
     }
     memcpy(l->node_id, node_id, n + 1);
     l->loop = loop;

@@ -2,7 +2,8 @@
 """The leader lease (collector/ha/lease.c) against a real PostgreSQL 15.
 
 Three contenders (build/bin/lease_node, one process each, lease 4 s),
-each reaching PostgreSQL through its own TCP proxy, print every change
+each reaching PostgreSQL through its own TCP proxy (one of them by the
+host name localhost, resolved off the loop), print every change
 of role with the wall clock ("lead <node> <epoch> <ms>", "follow ...").
 From those lines the test lays the nodes' leadership intervals side by
 side (same host, same clock) and asserts that no two ever overlap, in
@@ -18,10 +19,12 @@ every phase:
 - the fence: pharos_lease_fence(epoch) succeeds for the current epoch
   and fails with SQLSTATE PHL01 for an old one;
 - SIGTERM of the leader hands the lease back: the next leader does not
-  wait for the lease to run out.
+  wait for the lease to run out;
+- a conninfo that libpq cannot parse is refused at start.
 """
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -101,10 +104,19 @@ def main():
     deaths = {}
     try:
         pg.start()
+        p = subprocess.run([h.bin("lease_node"), "hostt=x port=1", "n0",
+                            str(LEASE_MS)], capture_output=True, text=True,
+                           timeout=30)
+        r.check("a conninfo libpq cannot parse is refused at start",
+                p.returncode == 1 and "not valid" in p.stderr and
+                "hostt" in p.stderr, (p.returncode, p.stderr))
         for n in NODES:
             proxies[n] = TcpProxy(pg.port).start()
+            # n2 names its database by host name: resolved off the loop
+            # (uv_getaddrinfo), every address tried (::1, then 127.0.0.1).
+            host = "localhost" if n == "n2" else "127.0.0.1"
             h._start(n, [h.bin("lease_node"),
-                         pg.conninfo(port=proxies[n].port), n,
+                         pg.conninfo(port=proxies[n].port, host=host), n,
                          str(LEASE_MS)])
 
         # 1. Start: one leader, and only one at every sample.

@@ -67,10 +67,10 @@ class PgTmp:
         self.running = True
         return self
 
-    def conninfo(self, port=None, extra=""):
+    def conninfo(self, port=None, extra="", host="127.0.0.1"):
         """A libpq connection string; port overrides the server's (to go
-        through a proxy)."""
-        return (f"host=127.0.0.1 port={port or self.port} user=postgres "
+        through a proxy), host may be a name that resolves to 127.0.0.1."""
+        return (f"host={host} port={port or self.port} user=postgres "
                 f"dbname=postgres connect_timeout=5 {extra}").strip()
 
     def psql(self, sql, check=True):
