@@ -15,10 +15,18 @@ only the lease is shared) name the same PostgreSQL, started by the test
   with a generous margin for the 100 ms sampling; the figure is
   printed), with epoch + 1, and then acts: the maintenance starts;
 - the killed collector restarted follows (the lease is held), and a
-  SIGTERM of the leader hands the lease over before it would run out.
+  SIGTERM of the leader hands the lease over before it would run out;
+- the leader loses PostgreSQL but not its readers (its TCP proxy to the
+  database black-holed): it says follower on /healthz, with the lease
+  database down, and the other leads within lease + 2 s, epoch + 1;
+  after the thaw it stays a follower;
+- over the whole run, the leadership intervals in both collectors' logs
+  ("lease: <node> is the leader" .. "steps down", or the kill) never
+  overlap.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import (Harness, Results, http_get, skip,  # noqa: E402
                             wait_for, wait_until)
 from pgtmp import PgTmp  # noqa: E402
+from tcpproxy import TcpProxy  # noqa: E402
 
 LEASE_S = 4
 KEY = "ha-test-write-key-0123456789abcdef"
@@ -40,8 +49,9 @@ COMPONENTS = """components:
 """
 
 
-def ha_yaml(pg, node, extra=""):
-    return (f"ha:\n  database: \"{pg.conninfo()}\"\n  lease: {LEASE_S}s\n"
+def ha_yaml(pg, node, port=None, extra=""):
+    return (f"ha:\n  database: \"{pg.conninfo(port=port)}\"\n"
+            f"  lease: {LEASE_S}s\n"
             f"  node_id: {node}\n{extra}"
             "api_keys:\n  - {name: ci, scope: write, token_env: PH_HA_KEY}\n")
 
@@ -65,6 +75,40 @@ def role(h):
         return None
 
 
+LOG_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z .*"
+                    r"lease: (\S+) (is the leader|steps down as leader)")
+
+
+def log_ms(ts):
+    return int(datetime.strptime(ts + "+0000", "%Y-%m-%dT%H:%M:%S.%f%z")
+               .timestamp() * 1000)
+
+
+def lead_intervals(hs, deaths):
+    """[(start_ms, end_ms, node)] from every collector log; a run killed
+    while leading ends at its kill (deaths: log path -> ms)."""
+    out = []
+    for h in hs.values():
+        for r in h.runs:
+            cur = None
+            with open(r.log, errors="replace") as f:
+                for line in f:
+                    m = LOG_RE.match(line)
+                    if not m:
+                        continue
+                    at, node, what = log_ms(m.group(1)), m.group(2), m.group(3)
+                    if what == "is the leader" and cur is None:
+                        cur = [at, None, node]
+                    elif what == "steps down as leader" and cur is not None:
+                        cur[1] = at
+                        out.append(tuple(cur))
+                        cur = None
+            if cur is not None:
+                cur[1] = deaths.get(r.log, 1 << 62)
+                out.append(tuple(cur))
+    return sorted(out)
+
+
 def check_config(res, h, pg):
     exe = h.bin("pharos-collector")
     env = dict(os.environ, PH_HA_KEY=KEY)
@@ -86,7 +130,7 @@ def check_config(res, h, pg):
               p.returncode != 0 and f"bad.yml:{line}:3:" in p.stderr and
               "leese" in p.stderr, p.stderr)
     with open(bad, "w") as f:
-        f.write(text.replace(f"  database: \"{pg.conninfo()}\"\n", ""))
+        f.write(re.sub(r"^  database: .*\n", "", text, flags=re.M))
     p = subprocess.run([exe, "--check", "-c", bad], capture_output=True,
                        text=True, timeout=30, env=env)
     res.check("ha: without database is refused",
@@ -101,10 +145,15 @@ def main():
     pg = PgTmp()
     hs = {"c1": Harness("ha-c1"), "c2": Harness("ha-c2")}
     env = dict(os.environ, PH_HA_KEY=KEY)
+    proxies = {}
+    deaths = {}
     try:
         pg.start()
         for node, h in hs.items():
-            h.write_config(["r1"], COMPONENTS, extra_yaml=ha_yaml(pg, node))
+            # Each reaches PostgreSQL through a proxy the test can freeze.
+            proxies[node] = TcpProxy(pg.port).start()
+            h.write_config(["r1"], COMPONENTS, extra_yaml=ha_yaml(
+                pg, node, port=proxies[node].port))
         check_config(res, hs["c1"], pg)
         for h in hs.values():
             h.start_collector(env=env)
@@ -158,6 +207,7 @@ def main():
 
         # kill -9 the leader.
         t_kill = time.time()
+        deaths[L.logs["collector"]] = int(t_kill * 1000)
         L.kill("collector")
         wait_until(lambda: role(F) == "leader", LEASE_S + 15, 0.1)
         took = time.time() - t_kill
@@ -195,10 +245,60 @@ def main():
                   f"{took:.2f} s, role {role(L)}")
         res.check("SIGTERM: epoch + 1", health(L).get("epoch") == e2 + 1,
                   (e2, health(L)))
+
+        # The leader loses PostgreSQL, not its readers.
+        F.start_collector(env=env)
+        wait_for(lambda: role(F) == "follower", 15, "restarted follower")
+        e3 = health(L)["epoch"]
+        t_freeze = time.time()
+        proxies[lead].freeze()
+        down_at = up_at = None
+        end = t_freeze + LEASE_S + 15
+        while time.time() < end and (down_at is None or up_at is None):
+            if down_at is None and role(L) == "follower":
+                down_at = time.time()
+            if up_at is None and role(F) == "leader":
+                up_at = time.time()
+            time.sleep(0.05)
+        print(f"freeze: {lead} says follower "
+              f"{None if down_at is None else round(down_at - t_freeze, 2)} s"
+              f" after the freeze, {foll} leads "
+              f"{None if up_at is None else round(up_at - t_freeze, 2)} s "
+              "after it", flush=True)
+        res.check("freeze: the cut-off leader steps down before the other "
+                  "leads (both /healthz sampled)",
+                  down_at is not None and up_at is not None and
+                  down_at < up_at, (down_at, up_at))
+        res.check("freeze: the other leads within lease + 2 s (+ 1 s "
+                  "margin), epoch + 1",
+                  up_at is not None and up_at - t_freeze <= LEASE_S + 3 and
+                  health(F).get("epoch") == e3 + 1,
+                  (up_at and up_at - t_freeze, e3, health(F)))
+        res.check("freeze: the cut-off collector serves its page and says "
+                  "the lease database is down",
+                  http_get(L.url("/api/v2/summary.json"))[0] == 200 and
+                  wait_until(lambda: health(L).get("lease database") ==
+                             "down", 5), health(L))
+        proxies[lead].thaw()
+        wait_for(lambda: "no longer holds the lease" in
+                 open(L.logs["collector"], errors="replace").read(),
+                 LEASE_S + 15, f"{lead} to hear it lost the lease")
+        res.check("thaw: it stays a follower, one leader",
+                  (role(L), role(F)) == ("follower", "leader"),
+                  (role(L), role(F)))
+
+        # Never two leaders, by the collectors' own log lines.
+        iv = lead_intervals(hs, deaths)
+        bad = [f"{a} and {b}" for a, b in zip(iv, iv[1:]) if b[0] < a[1]]
+        res.check(f"never two leaders at once ({len(iv)} leadership "
+                  "intervals in the logs)", len(iv) >= 4 and not bad,
+                  bad or iv)
     except Exception:
         print(pg.log_tail(), flush=True)
         raise
     finally:
+        for p in proxies.values():
+            p.close()
         for h in hs.values():
             h.stop_all()
         pg.stop()
