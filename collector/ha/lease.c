@@ -48,7 +48,10 @@
  * The schema the lease needs, created by whichever node gets there
  * first: one simple-query string runs as one transaction, serialised by
  * an advisory lock so that two nodes starting together do not race on
- * the catalog.
+ * the catalog. It is sent after "SET statement_timeout = lease/4" (see
+ * setup_sql): a lease query blocked by a lock (a long fenced write holds
+ * the lease row) is cancelled by the server before the watchdog would
+ * drop the connection, and the blocked backend does not linger.
  */
 static const char schema_sql[] =
     "SELECT pg_advisory_xact_lock(7079926051);"
@@ -136,6 +139,8 @@ struct lease {
     int64_t q_rows;              /* rows of the last tuples result */
     uint64_t q_epoch;            /* its first column */
     char q_err[256];
+    char q_state[6];             /* SQLSTATE of the first error */
+    char setup_sql[sizeof(schema_sql) + 64];
     uint32_t backoff_ms;
     int connected;
 
@@ -515,6 +520,7 @@ send_query(struct lease *l, enum query_kind q, const char *sql, int nparams,
     l->q_rows = -1;
     l->q_epoch = 0;
     l->q_err[0] = '\0';
+    l->q_state[0] = '\0';
     l->q_sent_ms = time_mono_ms();
     rc = nparams > 0 ? PQsendQueryParams(l->pg, sql, nparams, NULL, params,
                                          NULL, NULL, 0)
@@ -565,7 +571,7 @@ on_attempt(uv_timer_t *t)
         break;
     }
     if (!l->schema_ok) {
-        send_query(l, Q_SCHEMA, schema_sql, 0, NULL);
+        send_query(l, Q_SCHEMA, l->setup_sql, 0, NULL);
         return;
     }
     snprintf(ep, sizeof(ep), "%llu", (unsigned long long)l->held_epoch);
@@ -592,9 +598,21 @@ query_done(struct lease *l)
         }
         return;
     }
+    if (!l->q_ok && l->schema_ok &&
+        strcmp(l->q_state, "57014") == 0) {
+        /* statement_timeout: the lease row is locked (a fenced write in
+         * progress, or a takeover). The role is the deadline's business;
+         * try again on this connection. */
+        complain(&l->db_complaint, time_mono_ms(),
+                 "lease: %s: the lease row stayed locked for lease/4",
+                 l->node_id);
+        schedule(l, l->leader ? 0 : follow_poll_ms(l));
+        return;
+    }
     if (!l->q_ok) {
-        /* An SQL error on a live connection (a schema race, a failover
-         * of the server to read-only): try again on a fresh one. */
+        /* Any other SQL error on a live connection (a schema race, a
+         * failover of the server to read-only): try again on a fresh
+         * one. */
         drop(l, l->q_err);
         return;
     }
@@ -635,6 +653,10 @@ take_result(struct lease *l, PGresult *res)
     } else if (st != PGRES_COMMAND_OK) {
         l->q_ok = 0;
         if (l->q_err[0] == '\0') {
+            const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+            snprintf(l->q_state, sizeof(l->q_state), "%s",
+                     code != NULL ? code : "");
             snprintf(l->q_err, sizeof(l->q_err), "%s",
                      PQresultErrorMessage(res));
             l->q_err[strcspn(l->q_err, "\n")] = '\0';
@@ -791,6 +813,8 @@ lease_start(uv_loop_t *loop, const char *conninfo, const char *node_id,
     l->loop = loop;
     l->lease_ms = lease_ms;
     l->margin_ms = lease_ms / 5;
+    snprintf(l->setup_sql, sizeof(l->setup_sql),
+             "SET statement_timeout = %u;%s", lease_ms / 4, schema_sql);
     l->on_change = on_change;
     l->arg = arg;
     l->backoff_ms = RECONNECT_MIN_MS;

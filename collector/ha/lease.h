@@ -86,6 +86,13 @@ void lease_stop(struct lease *l);
  * takeover (which updates that row) can commit until the write's
  * transaction ends: a deposed leader's write either commits before the
  * new epoch exists or fails with SQLSTATE LEASE_FENCE_SQLSTATE.
+ * The other side of that lock: while a fenced transaction is open no
+ * takeover can commit, even past expires_at, so keep them short and
+ * bounded (statement_timeout well under the lease); the lease's own
+ * queries run with statement_timeout = lease/4 and retry, so a takeover
+ * follows the commit within a follower's next try
+ * (tests/integration/test_lease.py). The wiring keeps the current epoch
+ * in hub->role.epoch.
  */
 #define LEASE_FENCE_SQL "SELECT pharos_lease_fence($1::bigint)"
 #define LEASE_FENCE_SQLSTATE "PHL01"

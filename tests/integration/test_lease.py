@@ -18,6 +18,9 @@ every phase:
   the thaw the old leader stays a follower;
 - the fence: pharos_lease_fence(epoch) succeeds for the current epoch
   and fails with SQLSTATE PHL01 for an old one;
+- a fenced write in progress (pharos_lease_fence in an open transaction)
+  holds off the takeover after its leader died, which follows the
+  commit with epoch + 1;
 - SIGTERM of the leader hands the lease back: the next leader does not
   wait for the lease to run out;
 - a conninfo that libpq cannot parse is refused at start.
@@ -30,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import Harness, Results, skip, wait_for  # noqa: E402
-from pgtmp import PgTmp  # noqa: E402
+from pgtmp import PG_BIN, PgTmp  # noqa: E402
 from tcpproxy import TcpProxy  # noqa: E402
 
 LEASE_MS = 4000
@@ -53,9 +56,12 @@ def events(h):
 
 def intervals(h, deaths):
     """{node: [(start_ms, end_ms or None)]}; a node killed while leading
-    ends its interval at its death (deaths: node -> wall ms)."""
+    ends its interval at its death (deaths: node -> [wall ms], a node
+    may be restarted and killed again)."""
     iv = {n: [] for n in NODES}
-    for kind, node, _epoch, at in events(h):
+    evs = events(h) + [("death", n, 0, at)
+                       for n, ats in deaths.items() for at in ats]
+    for kind, node, _epoch, at in sorted(evs, key=lambda e: e[3]):
         cur = iv[node]
         if kind == "lead":
             if cur and cur[-1][1] is None:
@@ -63,10 +69,11 @@ def intervals(h, deaths):
             cur.append([at, None])
         elif cur and cur[-1][1] is None:
             cur[-1][1] = at
-    for node, at in deaths.items():
-        if iv[node] and iv[node][-1][1] is None:
-            iv[node][-1][1] = at
     return iv
+
+
+def alive(h):
+    return [n for n in NODES if n in h.procs and h.procs[n].poll() is None]
 
 
 def overlaps(iv):
@@ -83,7 +90,7 @@ def overlaps(iv):
 
 def leaders_now(h, deaths):
     return [n for n, lst in intervals(h, deaths).items()
-            if lst and lst[-1][1] is None and n not in deaths]
+            if lst and lst[-1][1] is None and n in alive(h)]
 
 
 def last_lead(h, node=None, after_ms=0):
@@ -91,6 +98,15 @@ def last_lead(h, node=None, after_ms=0):
         if kind == "lead" and at >= after_ms and (node is None or n == node):
             return n, epoch, at
     return None
+
+
+def start_node(h, pg, proxies, n):
+    # n2 names its database by host name: resolved off the loop
+    # (uv_getaddrinfo), every address tried in turn.
+    host = "localhost" if n == "n2" else "127.0.0.1"
+    h._start(n, [h.bin("lease_node"),
+                 pg.conninfo(port=proxies[n].port, host=host), n,
+                 str(LEASE_MS)])
 
 
 def main():
@@ -101,7 +117,7 @@ def main():
     h = Harness("lease")
     pg = PgTmp()
     proxies = {}
-    deaths = {}
+    deaths = {n: [] for n in NODES}
     try:
         pg.start()
         p = subprocess.run([h.bin("lease_node"), "hostt=x port=1", "n0",
@@ -112,12 +128,7 @@ def main():
                 "hostt" in p.stderr, (p.returncode, p.stderr))
         for n in NODES:
             proxies[n] = TcpProxy(pg.port).start()
-            # n2 names its database by host name: resolved off the loop
-            # (uv_getaddrinfo), every address tried (::1, then 127.0.0.1).
-            host = "localhost" if n == "n2" else "127.0.0.1"
-            h._start(n, [h.bin("lease_node"),
-                         pg.conninfo(port=proxies[n].port, host=host), n,
-                         str(LEASE_MS)])
+            start_node(h, pg, proxies, n)
 
         # 1. Start: one leader, and only one at every sample.
         wait_for(lambda: len(leaders_now(h, deaths)) == 1, 15,
@@ -136,7 +147,7 @@ def main():
         # 2. kill -9 the leader.
         t_kill = int(time.time() * 1000)
         h.kill(first)
-        deaths[first] = t_kill
+        deaths[first].append(t_kill)
         wait_for(lambda: last_lead(h, after_ms=t_kill) is not None,
                  LEASE_MS / 1000 + 10, "a leader after the kill")
         second, e2, t2 = last_lead(h, after_ms=t_kill)
@@ -193,10 +204,53 @@ def main():
         r.check("fence: an old epoch fails with SQLSTATE PHL01",
                 rc == 0 and "fenced: PHL01" in out, out)
 
-        # 5. A clean stop hands the lease back.
+        # 5. A fenced write in progress holds off a takeover: its share
+        # lock on the lease row makes the next leader wait for its commit.
+        start_node(h, pg, proxies, first)  # a contender again
+        wait_for(lambda: sorted(alive(h)) == sorted(NODES), 10,
+                 f"{first} restarted")
+        writer = subprocess.Popen(
+            [os.path.join(PG_BIN, "psql"), "-X", "-At", "-v",
+             "ON_ERROR_STOP=1", "-d", pg.conninfo()],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        writer.stdin.write(f"BEGIN;\nSELECT pharos_lease_fence({e3});\n"
+                           "SELECT 'fenced-' || 'ok';\n")
+        writer.stdin.flush()
+        fenced = False
+        while not fenced:
+            line = writer.stdout.readline()
+            if not line:
+                break
+            fenced = line.strip() == "fenced-ok"
+        r.check("fence: a write of the current epoch holds the fence",
+                fenced)
+        t_kill = int(time.time() * 1000)
+        h.kill(third)
+        deaths[third].append(t_kill)
+        # Absence over time: past the lease and a follower's next try.
+        time.sleep(LEASE_MS / 1000 + 2)
+        r.check("fence: no takeover while the fenced write is open "
+                "(lease + 2 s after the leader died)",
+                last_lead(h, after_ms=t_kill) is None,
+                last_lead(h, after_ms=t_kill))
+        t_commit = int(time.time() * 1000)
+        writer.stdin.write("COMMIT;\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+        wait_for(lambda: last_lead(h, after_ms=t_kill) is not None,
+                 LEASE_MS / 1000 + 10, "a leader after the commit")
+        fourth, e4, t4 = last_lead(h, after_ms=t_kill)
+        print(f"fence: {fourth} leads {t4 - t_commit} ms after the fenced "
+              "write committed", flush=True)
+        r.check("fence: the takeover follows the commit, epoch + 1",
+                t4 >= t_commit and e4 == e3 + 1, (t4, t_commit, e3, e4))
+
+        # 6. A clean stop hands the lease back.
+        third, e3 = fourth, e4
         t_term = int(time.time() * 1000)
         h.stop(third, signal.SIGTERM)
-        deaths[third] = int(time.time() * 1000)
+        deaths[third].append(int(time.time() * 1000))
         wait_for(lambda: last_lead(h, after_ms=t_term) is not None,
                  LEASE_MS / 1000 + 10, "a leader after SIGTERM")
         fourth, e4, t4 = last_lead(h, after_ms=t_term)
