@@ -10,10 +10,12 @@ only the lease is shared) name the same PostgreSQL, started by the test
 - exactly one leader at every sample of both /healthz (role, epoch), and
   /metrics agrees (pharos_leader, pharos_lease_epoch);
 - the follower does not act: a maintenance window created through its
-  API and due at once stays "scheduled" there while it follows;
+  API and due at once stays "scheduled" there while it follows, and the
+  webhook notification of an incident created through it is not sent;
 - kill -9 of the leader: the follower leads within lease + 2 s (asserted
   with a generous margin for the 100 ms sampling; the figure is
-  printed), with epoch + 1, and then acts: the maintenance starts;
+  printed), with epoch + 1, and then acts: the maintenance starts and
+  the webhook is delivered, once;
 - the killed collector restarted follows (the lease is held), and a
   SIGTERM of the leader hands the lease over before it would run out;
 - the leader loses PostgreSQL but not its readers (its TCP proxy to the
@@ -29,8 +31,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import (Harness, Results, http_get, skip,  # noqa: E402
@@ -49,8 +53,40 @@ COMPONENTS = """components:
 """
 
 
+class Receiver:
+    """A webhook endpoint on loopback recording every POST: (webhook-id,
+    body text)."""
+
+    def __init__(self):
+        self.paths = []
+        self.msgs = []
+        rec = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(
+                    int(self.headers.get("Content-Length", 0)))
+                rec.msgs.append((self.headers.get("webhook-id"),
+                                 body.decode(errors="replace")))
+                rec.paths.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+
+
 def ha_yaml(pg, node, port=None, extra=""):
-    return (f"ha:\n  database: \"{pg.conninfo(port=port)}\"\n"
+    return ("notify:\n  allow_private_targets: true\n  coalesce: 0s\n"
+            f"ha:\n  database: \"{pg.conninfo(port=port)}\"\n"
             f"  lease: {LEASE_S}s\n"
             f"  node_id: {node}\n{extra}"
             "api_keys:\n  - {name: ci, scope: write, token_env: PH_HA_KEY}\n")
@@ -147,6 +183,7 @@ def main():
     env = dict(os.environ, PH_HA_KEY=KEY)
     proxies = {}
     deaths = {}
+    rec = Receiver()
     try:
         pg.start()
         for node, h in hs.items():
@@ -200,10 +237,30 @@ def main():
             return [m["status"] for m in doc["scheduled_maintenances"]
                     if m["id"] == mid]
 
-        # Three ticks past its start: a leader would have started it.
+        code, body = http_get(
+            F.url("/api/v2/subscribers.json"), method="POST",
+            data=json.dumps({"subscriber": {
+                "endpoint": f"http://127.0.0.1:{rec.port}/hook"}}).encode(),
+            headers={"Content-Type": "application/json"}, ok_codes=None)
+        res.check("the follower takes a webhook sign-up", code == 201,
+                  body[:300])
+        code, body = http_get(
+            F.url("/v1/pages/itest/incidents"), method="POST",
+            data=json.dumps({"incident": {
+                "name": "Failover drill incident", "status": "investigating",
+                "body": "Testing", "component_ids": ["api"]}}).encode(),
+            headers={"Authorization": "OAuth " + KEY,
+                     "Content-Type": "application/json"}, ok_codes=None)
+        res.check("the follower takes an incident", code == 201, body[:300])
+
+        # Three ticks past its start: a leader would have started it, and
+        # would have sent the webhook.
         time.sleep(3)
         res.check("the follower does not start a due maintenance",
                   maint_status(F) == ["scheduled"], maint_status(F))
+        res.check("the follower sends no notification (held in its outbox)",
+                  rec.paths == [] and not F.outbox_drained(),
+                  (rec.paths, F.metric("pharos_notify_outbox_backlog")))
 
         # kill -9 the leader.
         t_kill = time.time()
@@ -222,6 +279,13 @@ def main():
         res.check("the new leader acts: the due maintenance starts",
                   wait_until(lambda: maint_status(F) == ["in_progress"], 10),
                   maint_status(F))
+        wait_until(lambda: rec.paths and F.outbox_drained(), 15)
+        ids = [i for i, _ in rec.msgs]
+        res.check("the new leader sends the held messages, each once (the "
+                  "incident's among them)",
+                  ids and len(set(ids)) == len(ids) and
+                  sum("Failover drill incident" in b for _, b in rec.msgs)
+                  == 1, [(i, b[:80]) for i, b in rec.msgs])
 
         # The old leader comes back as a follower.
         L.start_collector(env=env)
@@ -297,6 +361,7 @@ def main():
         print(pg.log_tail(), flush=True)
         raise
     finally:
+        rec.close()
         for p in proxies.values():
             p.close()
         for h in hs.values():
