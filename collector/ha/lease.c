@@ -346,7 +346,7 @@ drop(struct lease *l, const char *why)
         return;
     }
     complain(&l->db_complaint, time_mono_ms(),
-             "lease: %s: database connection lost or unusable: %s",
+             "lease: %s: cannot use the database: %s",
              l->node_id, why);
     schedule(l, l->backoff_ms);
     l->backoff_ms = l->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS
