@@ -91,7 +91,8 @@ static const char take_sql[] =
  * renewed: the row lock orders this against any takeover.) */
 static const char renew_sql[] =
     "UPDATE pharos_lease"
-    " SET expires_at = clock_timestamp() + $3::bigint * interval '1 millisecond'"
+    " SET expires_at = clock_timestamp()"
+    "  + $3::bigint * interval '1 millisecond'"
     " WHERE name = '" LEASE_NAME "' AND holder = $1 AND epoch = $2::bigint"
     " RETURNING epoch";
 
