@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "check_http_spec.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "utf8.h"
@@ -295,6 +297,8 @@ struct enc_check {
     Pharos__V1__Header hdr[CHECK_MAX_HEADERS];
     Pharos__V1__Header *hdrp[CHECK_MAX_HEADERS];
     uint32_t status[CHECK_MAX_EXPECT_STATUS];
+    char *spec;                   /* http steps and assertions, owned */
+    int failed;                   /* spec could not be written */
 };
 
 static char *
@@ -338,6 +342,14 @@ enc_http(struct enc_check *e, const struct check *c)
     e->http.json_equals = nn(h->json_equals);
     e->http.insecure = h->insecure;
     e->http.ca_file = nn(h->ca_file);
+    if (check_http_spec_present(c)) {
+        struct buf b;
+
+        buf_init(&b, HTTP_SPEC_TEXT_MAX);
+        e->failed = check_http_spec_print(c, &b) != 0 || b.data == NULL;
+        e->spec = buf_steal(&b, NULL);
+        e->http.spec = nn(e->spec);
+    }
     e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;
     e->c.http = &e->http;
 }
@@ -514,7 +526,19 @@ dec_smtp(struct check *c, const Pharos__V1__Check *m)
 static int
 dec_http_check(struct check *c, const Pharos__V1__Check *m)
 {
-    return dec_http(&c->u.http, m->http);
+    char err[CONF_ERR_MSG_MAX];
+    int rc = dec_http(&c->u.http, m->http);
+
+    if (rc != 0 || m->http->spec == NULL || m->http->spec[0] == '\0') {
+        return rc;
+    }
+    if (!str_ok(m->http->spec, HTTP_SPEC_TEXT_MAX)) {
+        return PH_EPROTO;
+    }
+    return check_http_spec_load(c, m->http->spec, strlen(m->http->spec),
+                                err, sizeof(err)) == 0
+               ? 0
+               : PH_EPROTO;
 }
 
 /* The wire mapping of each check type: its oneof case and the functions
@@ -581,6 +605,10 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     for (size_t i = 0; i < n; i++) {
         enc_one(&ec[i], &checks[i]);
         cp[i] = &ec[i].c;
+        if (ec[i].failed) {
+            result = PH_ETOOBIG;
+            goto out;
+        }
     }
     msg.version = version;
     msg.agent_id = nn(agent_id);
@@ -605,6 +633,9 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     result = 0;
 out:
     ph_free(out);
+    for (size_t i = 0; ec != NULL && i < n; i++) {
+        ph_free(ec[i].spec);
+    }
     ph_free(ec);
     ph_free(cp);
     return result;
