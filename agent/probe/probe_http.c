@@ -21,10 +21,12 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "probe.h"
+#include "probe_http_steps.h"
 
 #define HTTP_BODY_MAX (1024 * 1024)
 
 struct http_run {
+    void *steps;                  /* a run of steps:, or NULL */
     const struct probe_env *env;
     const struct check *c;
     probe_done_cb cb;
@@ -224,6 +226,19 @@ evaluate(struct http_run *h, long code)
             return;
         }
     }
+    if (hc->nasserts > 0) {
+        struct json_doc *doc = NULL;
+        char why[CHECK_ERROR_MAX];
+        int failed = probe_http_assert(h->easy, hc->asserts, hc->nasserts,
+                                       NULL, body, h->body.len, &doc, why,
+                                       sizeof(why));
+
+        json_doc_destroy(doc);
+        if (failed) {
+            check_result_seterr(r, "http: %s", why);
+            return;
+        }
+    }
     if (hc->json_path != NULL) {
         struct ph_json_err jerr;
         json_t *doc = ph_json_parse(body, h->body.len, 0, &jerr);
@@ -334,6 +349,18 @@ on_done(CURL *easy, CURLcode cc, void *arg)
     run_free(h);
 }
 
+/* The end of a run of steps: h only carried it. */
+static void
+steps_done(const struct check *c, const struct check_result *r, void *arg)
+{
+    struct http_run *h = arg;
+    probe_done_cb cb = h->cb;
+    void *cb_arg = h->arg;
+
+    ph_free(h);
+    cb(c, r, cb_arg);
+}
+
 static int
 http_start(const struct probe_env *env, const struct check *c,
            probe_done_cb cb, void *arg, void **ret_run)
@@ -346,6 +373,17 @@ http_start(const struct probe_env *env, const struct check *c,
 
     if (h == NULL) {
         return PH_ENOMEM;
+    }
+    if (hc->nsteps > 0) {
+        h->cb = cb;
+        h->arg = arg;
+        result = probe_http_steps_start(env, c, steps_done, h, &h->steps);
+        if (result != 0) {
+            ph_free(h);
+            return result;
+        }
+        *ret_run = h;
+        return 0;
     }
     h->env = env;
     h->c = c;
@@ -431,6 +469,11 @@ http_cancel(void *run)
 {
     struct http_run *h = run;
 
+    if (h->steps != NULL) {
+        probe_http_steps_cancel(h->steps);
+        ph_free(h);
+        return;
+    }
     curl_uv_remove(h->env->curl, h->easy);
     run_free(h);
 }
