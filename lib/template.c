@@ -11,6 +11,10 @@
 #include "ph_err.h"
 
 #define REDACTED "***"
+/* A cut copy of a secret is masked from this many bytes on (anywhere),
+ * or from REDACT_TAIL_MIN at the very end of the text. */
+#define REDACT_PREFIX_MIN 8
+#define REDACT_TAIL_MIN 3
 
 void
 tvars_init(struct tvars *vs)
@@ -195,36 +199,58 @@ template_expand(const char *text, const struct tvars *vs, struct buf *out,
     return rc;
 }
 
+/* How much of secret v starts at p: its whole length when the text holds
+ * it all, or a cut copy of it worth masking (a value shown to 40 bytes,
+ * a message cut at its end). 0 otherwise. */
+static size_t
+secret_at(const struct tvar *v, const char *p)
+{
+    size_t m = 0;
+
+    while (m < v->len && p[m] != '\0' && p[m] == v->value[m]) {
+        m++;
+    }
+    if (m == v->len || m >= REDACT_PREFIX_MIN ||
+        (p[m] == '\0' && m >= REDACT_TAIL_MIN)) {
+        return m;
+    }
+    return 0;
+}
+
 void
 tvars_redact(const struct tvars *vs, char *text, size_t cap)
 {
     size_t rlen = strlen(REDACTED);
+    size_t at = 0;
 
-    for (size_t i = 0; i < vs->n; i++) {
-        const struct tvar *v = &vs->v[i];
-        char *hit;
-        char *from = text;
+    while (text[at] != '\0') {
+        size_t m = 0;
 
-        if (!v->secret || v->len == 0) {
+        for (size_t i = 0; i < vs->n && m == 0; i++) {
+            if (vs->v[i].secret && vs->v[i].len > 0) {
+                m = secret_at(&vs->v[i], text + at);
+            }
+        }
+        if (m == 0) {
+            at++;
             continue;
         }
-        while ((hit = strstr(from, v->value)) != NULL) {
-            size_t tail = strlen(hit + v->len);
-            size_t at = (size_t)(hit - text);
+        {
+            size_t tail = strlen(text + at + m);
 
-            /* The text only shrinks or grows by rlen - len; cut the
-             * tail when it would overflow. */
-            if (at + rlen + tail + 1 > cap) {
-                tail = cap > at + rlen + 1 ? cap - at - rlen - 1 : 0;
-            }
+            /* The text grows by rlen - m at most; cut the tail when it
+             * would overflow, never the mask. */
             if (at + rlen + 1 > cap) {
                 text[at] = '\0';
-                break;
+                return;
             }
-            memmove(hit + rlen, hit + v->len, tail);
-            memcpy(hit, REDACTED, rlen);
-            hit[rlen + tail] = '\0';
-            from = hit + rlen;
+            if (at + rlen + tail + 1 > cap) {
+                tail = cap - at - rlen - 1;
+            }
+            memmove(text + at + rlen, text + at + m, tail);
+            memcpy(text + at, REDACTED, rlen);
+            text[at + rlen + tail] = '\0';
+            at += rlen;
         }
     }
 }

@@ -61,7 +61,10 @@ int template_expand(const char *text, const struct tvars *vs,
                     struct buf *out, char *err, size_t errlen);
 
 /* Replaces, in place, every occurrence of a secret variable's value in
- * text (NUL-terminated, cap bytes of room) with "***". */
+ * text (NUL-terminated, cap bytes of room) with "***"; also a cut copy of
+ * one (its first 8 or more bytes anywhere, as a message shows a long
+ * value to 40 bytes; its first 3 or more at the very end, where a message
+ * was cut), so no part of a secret that matters is left. */
 void tvars_redact(const struct tvars *vs, char *text, size_t cap);
 
 #endif

@@ -318,6 +318,26 @@ test_template(void **state)
         assert_null(strchr(t, '1'));
         tvars_free(&v2);
     }
+    {
+        /* A long secret shown cut to 40 bytes, and one cut by the end of
+         * the message: both masked. Short common prefixes are not. */
+        struct tvars v3;
+        const char *jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcm9iZSJ9.c2lnbmF0dXJl";
+        char t[128];
+
+        tvars_init(&v3);
+        assert_int_equal(tvars_set(&v3, "t", jwt, strlen(jwt), 1), 0);
+        snprintf(t, sizeof(t), "$.t: \"%.40s...\", expected == \"x\"", jwt);
+        tvars_redact(&v3, t, sizeof(t));
+        assert_string_equal(t, "$.t: \"***...\", expected == \"x\"");
+        snprintf(t, sizeof(t), "got eyJh");
+        tvars_redact(&v3, t, sizeof(t));
+        assert_string_equal(t, "got ***");
+        snprintf(t, sizeof(t), "eyJ is a prefix, eyJhbGc too");
+        tvars_redact(&v3, t, sizeof(t));
+        assert_string_equal(t, "eyJ is a prefix, eyJhbGc too");
+        tvars_free(&v3);
+    }
     /* A secret stays secret when set again without the flag. */
     assert_int_equal(tvars_set(&vs, "pw", "other", 5, 0), 0);
     {
