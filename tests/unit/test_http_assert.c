@@ -432,6 +432,43 @@ test_spec_load_and_plan(void **state)
     check_free(&c);
 }
 
+/* The fuzz corpus seed of a plan with steps decodes (so the wire fuzzer
+ * starts inside check_http_spec_load()). */
+static void
+test_spec_fuzz_seed(void **state)
+{
+    char path[512], err[CONF_ERR_MSG_MAX];
+    static uint8_t bytes[8192];
+    struct wire_plan pl;
+    size_t len;
+    FILE *f;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/fuzz/corpus/wire/plan_steps",
+             PH_TEST_DATA);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    len = fread(bytes, 1, sizeof(bytes), f);
+    fclose(f);
+    assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
+    assert_int_equal(pl.nchecks, 1);
+    assert_int_equal(pl.checks[0].u.http.nsteps, 2);
+    assert_int_equal(pl.checks[0].u.http.steps[1].asserts[0].op,
+                     AOP_CONTAINS);
+    wire_plan_free(&pl);
+    /* A spec that breaks the rules is a protocol error, not a check. */
+    {
+        static const char bad[] = "steps:\n  - {url: 'http://x/{{nope}}'}\n";
+        struct check c;
+
+        memset(&c, 0, sizeof(c));
+        c.type = CHECK_HTTP;
+        assert_int_equal(check_http_spec_load(&c, bad, strlen(bad), err,
+                                              sizeof(err)), PH_EPROTO);
+        check_free(&c);
+    }
+}
+
 static void
 test_spec_errors(void **state)
 {
@@ -496,6 +533,7 @@ main(void)
         cmocka_unit_test(test_text_operators),
         cmocka_unit_test(test_template),
         cmocka_unit_test(test_spec_load_and_plan),
+        cmocka_unit_test(test_spec_fuzz_seed),
         cmocka_unit_test(test_spec_errors),
     };
 
