@@ -24,6 +24,12 @@
 #define HTTP_EXTRACTS_MAX 16    /* per step */
 #define HTTP_SECRETS_MAX 16
 #define HTTP_SPEC_TEXT_MAX (256 * 1024)  /* the plan's text form */
+/* In the plan, the url of a check with steps carries this prefix: an
+ * agent that predates steps ignores the spec field and would probe the
+ * bare url as a single GET, reporting a false "up"; with the prefix its
+ * libcurl refuses the scheme and the check is down until it is
+ * upgraded. */
+#define HTTP_STEPS_URL_PREFIX "pharos-steps+"
 
 struct http_kv {
     char *name;

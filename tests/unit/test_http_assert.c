@@ -414,6 +414,7 @@ test_spec_load_and_plan(void **state)
     /* Through the plan and back: the same probe. */
     assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
                      0);
+    assert_non_null(memmem(bytes, len, "pharos-steps+http://", 20));
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
     assert_int_equal(pl.nchecks, 1);
     assert_true(check_probe_equal(&c, &pl.checks[0]));
@@ -455,7 +456,19 @@ test_spec_fuzz_seed(void **state)
     assert_int_equal(pl.checks[0].u.http.nsteps, 2);
     assert_int_equal(pl.checks[0].u.http.steps[1].asserts[0].op,
                      AOP_CONTAINS);
+    /* The prefix that makes agents without steps fail is taken off. */
+    assert_string_equal(pl.checks[0].u.http.url, "http://127.0.0.1:1/");
     wire_plan_free(&pl);
+    /* Without it, a plan with steps is refused: it was not written by
+     * wire_encode_plan(). */
+    {
+        uint8_t *q = memmem(bytes, len, "pharos-steps+", 13);
+
+        assert_non_null(q);
+        memcpy(q, "xxxxxxxxxxxxx", 13);
+        assert_int_equal(wire_decode_plan(bytes, len, &pl, err,
+                                          sizeof(err)), PH_EPROTO);
+    }
     /* A spec that breaks the rules is a protocol error, not a check. */
     {
         static const char bad[] = "steps:\n  - {url: 'http://x/{{nope}}'}\n";
