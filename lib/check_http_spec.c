@@ -16,7 +16,6 @@
 #include "ph_err.h"
 #include "template.h"
 
-
 static const struct conf_node *
 child(const struct conf_node *map, const char *key)
 {
@@ -43,8 +42,8 @@ at(const struct conf_node *map, const char *key)
 /* ---- headers: a mapping of name: value ---- */
 
 static int
-kvs_decode(const struct conf_opt *o, const struct conf_node *node,
-           void *base, const char *file, struct conf_errs *errs)
+kvs_decode(const struct conf_opt *o, const struct conf_node *node, void *base,
+           const char *file, struct conf_errs *errs)
 {
     struct http_kvs *h = (struct http_kvs *)((char *)base + o->offset);
     size_t n = 0;
@@ -185,8 +184,8 @@ statuses_decode(const struct conf_opt *o, const struct conf_node *node,
     size_t n = 0;
     int bad = 0;
 
-    if (conf_string_list(node, items, CHECK_MAX_EXPECT_STATUS, &n, o->key,
-                         file, errs) != 0) {
+    if (conf_string_list(node, items, CHECK_MAX_EXPECT_STATUS, &n, o->key, file,
+                         errs) != 0) {
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -207,8 +206,8 @@ statuses_decode(const struct conf_opt *o, const struct conf_node *node,
 }
 
 static void
-statuses_print(const struct conf_opt *o, const void *base,
-               const char *indent, struct buf *out)
+statuses_print(const struct conf_opt *o, const void *base, const char *indent,
+               struct buf *out)
 {
     const struct http_statuses *s =
         (const struct http_statuses *)((const char *)base + o->offset);
@@ -243,8 +242,8 @@ static int
 op_decode(const struct conf_opt *o, const struct conf_node *node, void *base,
           const char *file, struct conf_errs *errs)
 {
-    int op = node->type == CONF_SCALAR ? assert_op_parse(node->value)
-                                       : AOP_NONE;
+    int op =
+        node->type == CONF_SCALAR ? assert_op_parse(node->value) : AOP_NONE;
 
     if (op == AOP_NONE) {
         conf_err(errs, file, node->line, node->col,
@@ -266,8 +265,7 @@ op_print(const struct conf_opt *o, const void *base, const char *indent,
     memcpy(&op, (const char *)base + o->offset, sizeof(op));
     if (op != AOP_NONE) {
         /* Quoted: a plain ">=" would start a YAML block scalar. */
-        buf_printf(out, "%s%s: \"%s\"\n", indent, o->key,
-                   assert_op_name(op));
+        buf_printf(out, "%s%s: \"%s\"\n", indent, o->key, assert_op_name(op));
     }
 }
 
@@ -284,8 +282,8 @@ static const struct conf_custom op_custom = {op_decode, op_print, NULL,
 /* ---- lists ---- */
 
 static int
-list_decode(const struct conf_opt *o, const struct conf_node *node,
-            void *base, const char *file, struct conf_errs *errs)
+list_decode(const struct conf_opt *o, const struct conf_node *node, void *base,
+            const char *file, struct conf_errs *errs)
 {
     const struct http_spec_sub *s = (const struct http_spec_sub *)o->custom;
     size_t n = 0, i = 0;
@@ -298,8 +296,8 @@ list_decode(const struct conf_opt *o, const struct conf_node *node,
     }
     for (const struct conf_node *it = node->child; it; it = it->next) {
         if (n == s->max) {
-            conf_err(errs, file, it->line, it->col, "at most %zu %s",
-                     s->max, s->what);
+            conf_err(errs, file, it->line, it->col, "at most %zu %s", s->max,
+                     s->what);
             return -1;
         }
         n++;
@@ -341,8 +339,8 @@ check_path(const char *path, const struct conf_node *node, const char *file,
     char why[96];
 
     if (jsonpath_parse(path, &p, why, sizeof(why)) != 0) {
-        conf_err(errs, file, node->line, node->col,
-                 "bad JSONPath '%s': %s", path, why);
+        conf_err(errs, file, node->line, node->col, "bad JSONPath '%s': %s",
+                 path, why);
     }
 }
 
@@ -404,8 +402,7 @@ assert_check(void *item, size_t index, const struct conf_node *node,
             conf_err(errs, file, at(node, "value")->line,
                      at(node, "value")->col, "'%s' needs a %s, not '%s'",
                      assert_op_name(a->op),
-                     a->op == AOP_LENGTH ? "whole number" : "number",
-                     a->value);
+                     a->op == AOP_LENGTH ? "whole number" : "number", a->value);
         }
     }
 }
@@ -425,7 +422,8 @@ extract_check(void *item, size_t index, const struct conf_node *node,
     if (x->json != NULL && (x->header != NULL || x->regex != NULL)) {
         conf_err(errs, file, node->line, node->col,
                  "extract '%s': 'json' goes alone; 'regex' applies to the "
-                 "body or to a 'header'", x->var);
+                 "body or to a 'header'",
+                 x->var);
     }
     if (x->json == NULL && x->header == NULL && x->regex == NULL) {
         conf_err(errs, file, node->line, node->col,
@@ -461,8 +459,7 @@ step_check(void *item, size_t index, const struct conf_node *node,
 
     (void)index;
     if (s->method != NULL && !method_ok(s->method)) {
-        conf_err(errs, file, at(node, "method")->line,
-                 at(node, "method")->col,
+        conf_err(errs, file, at(node, "method")->line, at(node, "method")->col,
                  "'method': '%s' is not an HTTP method (GET, POST, ...)",
                  s->method);
     }
@@ -472,8 +469,8 @@ step_check(void *item, size_t index, const struct conf_node *node,
                  "'url' must start with http://, https:// or a {{variable}}");
     }
     if (s->body_regex != NULL) {
-        check_regex("body_regex", s->body_regex, at(node, "body_regex"),
-                    file, errs);
+        check_regex("body_regex", s->body_regex, at(node, "body_regex"), file,
+                    errs);
     }
 }
 
@@ -498,7 +495,10 @@ secret_check(void *item, size_t index, const struct conf_node *node,
 #define X(f) offsetof(struct http_extract, f)
 #define S(f) offsetof(struct http_step, f)
 #define K(f) offsetof(struct http_secret, f)
-#define END_ROW {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL}
+#define END_ROW                                                                \
+    {                                                                          \
+        NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL                                  \
+    }
 
 static const struct conf_opt assert_opts[] = {
     {"json", CONF_T_STR, A(json), NULL, 0, 0, 0, NULL,
@@ -528,14 +528,24 @@ static const struct conf_opt extract_opts[] = {
 };
 
 static const struct http_spec_sub extract_sub = {
-    {{list_decode, NULL, NULL, NULL, NULL, NULL}, extract_opts,
-     sizeof(struct http_extract), offsetof(struct http_step, nextract), 0},
-    HTTP_EXTRACTS_MAX, "extractions in a step", extract_check};
+    {{list_decode, NULL, NULL, NULL, NULL, NULL},
+     extract_opts,
+     sizeof(struct http_extract),
+     offsetof(struct http_step, nextract),
+     0},
+    HTTP_EXTRACTS_MAX,
+    "extractions in a step",
+    extract_check};
 
 static const struct http_spec_sub step_asserts_sub = {
-    {{list_decode, NULL, NULL, NULL, NULL, NULL}, assert_opts,
-     sizeof(struct http_assert), offsetof(struct http_step, nasserts), 0},
-    HTTP_ASSERTS_MAX, "assertions", assert_check};
+    {{list_decode, NULL, NULL, NULL, NULL, NULL},
+     assert_opts,
+     sizeof(struct http_assert),
+     offsetof(struct http_step, nasserts),
+     0},
+    HTTP_ASSERTS_MAX,
+    "assertions",
+    assert_check};
 
 static const struct conf_opt step_opts[] = {
     {"name", CONF_T_STR, S(name), NULL, 0, 0, 0, NULL,
@@ -554,10 +564,10 @@ static const struct conf_opt step_opts[] = {
      &statuses_custom, "accepted statuses (default 200-399)"},
     {"body_regex", CONF_T_STR, S(body_regex), NULL, 0, 0, 0, NULL,
      "POSIX extended regex the body must match"},
-    {"max_latency", CONF_T_DURATION, S(max_latency_ms), "0", 0, 300000, 0,
-     NULL, "the step fails when its request takes longer (0 = off)"},
-    {"extract", CONF_T_LIST, S(extract), NULL, 0, 0, 0,
-     &extract_sub.sub.custom, "variables taken from the response"},
+    {"max_latency", CONF_T_DURATION, S(max_latency_ms), "0", 0, 300000, 0, NULL,
+     "the step fails when its request takes longer (0 = off)"},
+    {"extract", CONF_T_LIST, S(extract), NULL, 0, 0, 0, &extract_sub.sub.custom,
+     "variables taken from the response"},
     {"assert", CONF_T_LIST, S(asserts), NULL, 0, 0, 0,
      &step_asserts_sub.sub.custom, "assertions on the response"},
     END_ROW,
@@ -576,18 +586,32 @@ static const struct conf_opt secret_opts[] = {
 #define HS(f) offsetof(struct check, u.http.f)
 
 const struct http_spec_sub http_secrets_spec = {
-    {{list_decode, NULL, NULL, NULL, NULL, NULL}, secret_opts,
-     sizeof(struct http_secret), HS(nsecrets), 0},
-    HTTP_SECRETS_MAX, "secrets", secret_check};
+    {{list_decode, NULL, NULL, NULL, NULL, NULL},
+     secret_opts,
+     sizeof(struct http_secret),
+     HS(nsecrets),
+     0},
+    HTTP_SECRETS_MAX,
+    "secrets",
+    secret_check};
 const struct http_spec_sub http_steps_spec = {
-    {{list_decode, NULL, NULL, NULL, NULL, NULL}, step_opts,
-     sizeof(struct http_step), HS(nsteps), 0},
-    HTTP_STEPS_MAX, "steps", step_check};
+    {{list_decode, NULL, NULL, NULL, NULL, NULL},
+     step_opts,
+     sizeof(struct http_step),
+     HS(nsteps),
+     0},
+    HTTP_STEPS_MAX,
+    "steps",
+    step_check};
 const struct http_spec_sub http_asserts_spec = {
-    {{list_decode, NULL, NULL, NULL, NULL, NULL}, assert_opts,
-     sizeof(struct http_assert), HS(nasserts), 0},
-    HTTP_ASSERTS_MAX, "assertions", assert_check};
-
+    {{list_decode, NULL, NULL, NULL, NULL, NULL},
+     assert_opts,
+     sizeof(struct http_assert),
+     HS(nasserts),
+     0},
+    HTTP_ASSERTS_MAX,
+    "assertions",
+    assert_check};
 
 /* The rows as they appear in the http check's table (check_http.c), for
  * the plan's text form. */
@@ -648,7 +672,8 @@ check_refs(const char *id, const char *where, const char *text,
     if (rc == PH_EPARSE) {
         conf_err(errs, file, node->line, node->col,
                  "check '%s': %s: a '{{' without a matching '}}' or with a "
-                 "bad variable name", id, where);
+                 "bad variable name",
+                 id, where);
     } else if (rc != 0) {
         conf_err(errs, file, node->line, node->col,
                  "check '%s': %s: undefined variable '%s' (define it in "
@@ -701,7 +726,8 @@ check_single_keys(const struct check *c, const struct conf_node *node,
     if (key != NULL) {
         conf_err(errs, file, at(node, key)->line, at(node, key)->col,
                  "check '%s': '%s' is for a single request; with steps, "
-                 "give it in each step", c->id, key);
+                 "give it in each step",
+                 c->id, key);
     }
 }
 
@@ -726,15 +752,15 @@ check_http_spec_finish(struct check *c, const struct conf_node *node,
         conf_err(errs, file, at(node, "secrets")->line,
                  at(node, "secrets")->col,
                  "check '%s': secrets are used by steps: write the request "
-                 "as a step", c->id);
+                 "as a step",
+                 c->id);
     }
     for (size_t i = 0; i < h->nsecrets; i++) {
         define(d, h->secrets[i].name);
     }
     check_assert_refs(c->id, "assert", h->asserts, h->nasserts, d,
                       child(node, "assert"), file, errs);
-    for (size_t i = 0; i < h->nsteps;
-         i++, it = it != NULL ? it->next : NULL) {
+    for (size_t i = 0; i < h->nsteps; i++, it = it != NULL ? it->next : NULL) {
         const struct http_step *s = &h->steps[i];
         const struct conf_node *sn = it != NULL ? it : node;
         const struct conf_node *hn = child(sn, "headers");
@@ -781,8 +807,8 @@ check_http_spec_print(const struct check *c, struct buf *out)
 }
 
 int
-check_http_spec_load(struct check *c, const char *text, size_t len,
-                     char *err, size_t errlen)
+check_http_spec_load(struct check *c, const char *text, size_t len, char *err,
+                     size_t errlen)
 {
     struct conf_errs *errs = ph_calloc(1, sizeof(*errs));
     struct conf_node *root = NULL;

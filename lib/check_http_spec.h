@@ -20,10 +20,10 @@
 #include "conf.h"
 
 #define HTTP_STEPS_MAX 10
-#define HTTP_ASSERTS_MAX 32     /* per step, and on a plain check */
-#define HTTP_EXTRACTS_MAX 16    /* per step */
+#define HTTP_ASSERTS_MAX 32  /* per step, and on a plain check */
+#define HTTP_EXTRACTS_MAX 16 /* per step */
 #define HTTP_SECRETS_MAX 16
-#define HTTP_SPEC_TEXT_MAX (256 * 1024)  /* the plan's text form */
+#define HTTP_SPEC_TEXT_MAX (256 * 1024) /* the plan's text form */
 /* In the plan, the url of a check with steps carries this prefix: an
  * agent that predates steps ignores the spec field and would probe the
  * bare url as a single GET, reporting a false "up"; with the prefix its
@@ -37,13 +37,13 @@ struct http_kv {
 };
 
 struct http_kvs {
-    struct http_kv *kv;          /* n entries, owned */
+    struct http_kv *kv; /* n entries, owned */
     size_t n;
 };
 
 struct http_statuses {
     int v[CHECK_MAX_EXPECT_STATUS];
-    size_t n;                    /* 0 means 200-399 */
+    size_t n; /* 0 means 200-399 */
 };
 
 /* One assertion: a JSON value (json: $.path) or a header (header: Name)
@@ -63,19 +63,19 @@ struct http_extract {
     char *json;
     char *header;
     char *regex;
-    int secret;                  /* masked in results like a secret */
+    int secret; /* masked in results like a secret */
 };
 
 struct http_step {
-    char *name;                  /* NULL: "step N" */
-    char *method;                /* NULL: GET, or POST with a body */
-    char *url;                   /* NULL: the check's url */
+    char *name;   /* NULL: "step N" */
+    char *method; /* NULL: GET, or POST with a body */
+    char *url;    /* NULL: the check's url */
     struct http_kvs headers;
     char *body;
-    uint32_t timeout_ms;         /* 0: what is left of the check's */
+    uint32_t timeout_ms; /* 0: what is left of the check's */
     struct http_statuses expect_status;
     char *body_regex;
-    uint32_t max_latency_ms;     /* 0: off */
+    uint32_t max_latency_ms; /* 0: off */
     struct http_extract *extract;
     size_t nextract;
     struct http_assert *asserts;
@@ -96,10 +96,9 @@ struct http_secret {
 struct http_spec_sub {
     struct conf_sub sub;
     size_t max;
-    const char *what;            /* "steps", for messages */
-    void (*item_check)(void *item, size_t index,
-                       const struct conf_node *node, const char *file,
-                       struct conf_errs *errs);
+    const char *what; /* "steps", for messages */
+    void (*item_check)(void *item, size_t index, const struct conf_node *node,
+                       const char *file, struct conf_errs *errs);
 };
 
 /* The values of the http table's rows `secrets`, `steps` and `assert`:

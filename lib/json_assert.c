@@ -16,7 +16,7 @@
 #include "mem.h"
 #include "ph_err.h"
 
-#define SHOW_MAX 40   /* bytes of a value shown in a message */
+#define SHOW_MAX 40 /* bytes of a value shown in a message */
 
 struct json_doc {
     json_t *root;
@@ -282,8 +282,10 @@ judge_json(const char *path, const json_t *v, int op, const char *want,
             return 1;
         }
         if (parse_number(want, &b) != 0) {
-            snprintf(err, errlen, "%s: expected value \"%.*s\" is not a "
-                     "number", path, SHOW_MAX, want);
+            snprintf(err, errlen,
+                     "%s: expected value \"%.*s\" is not a "
+                     "number",
+                     path, SHOW_MAX, want);
             return 1;
         }
         a = json_number_value(v);
@@ -328,8 +330,10 @@ judge_json(const char *path, const json_t *v, int op, const char *want,
             return 1;
         }
         if (!parse_length(want, &n)) {
-            snprintf(err, errlen, "%s: expected length \"%.*s\" is not a "
-                     "whole number", path, SHOW_MAX, want);
+            snprintf(err, errlen,
+                     "%s: expected length \"%.*s\" is not a "
+                     "whole number",
+                     path, SHOW_MAX, want);
             return 1;
         }
         if (len == n) {
@@ -357,8 +361,8 @@ json_assert(const struct json_doc *d, const char *path, int op,
 }
 
 int
-json_extract(const struct json_doc *d, const char *path, char *out,
-             size_t len, char *err, size_t errlen)
+json_extract(const struct json_doc *d, const char *path, char *out, size_t len,
+             char *err, size_t errlen)
 {
     struct jsonpath p;
     char why[96];
@@ -376,8 +380,7 @@ json_extract(const struct json_doc *d, const char *path, char *out,
     }
     rc = value_text(v, out, len);
     if (rc != 0) {
-        snprintf(err, errlen, "%s: value longer than %zu bytes", path,
-                 len - 1);
+        snprintf(err, errlen, "%s: value longer than %zu bytes", path, len - 1);
     }
     return rc;
 }
@@ -432,13 +435,15 @@ text_assert(const char *subject, const char *got, int op, const char *want,
         if (strstr(got, want) != NULL) {
             return 0;
         }
-        snprintf(err, errlen, "%s: \"%.*s\" does not contain \"%.*s\"",
-                 subject, SHOW_MAX, got, SHOW_MAX, want);
+        snprintf(err, errlen, "%s: \"%.*s\" does not contain \"%.*s\"", subject,
+                 SHOW_MAX, got, SHOW_MAX, want);
         return 1;
     case AOP_LENGTH:
         if (!parse_length(want, &n)) {
-            snprintf(err, errlen, "%s: expected length \"%.*s\" is not a "
-                     "whole number", subject, SHOW_MAX, want);
+            snprintf(err, errlen,
+                     "%s: expected length \"%.*s\" is not a "
+                     "whole number",
+                     subject, SHOW_MAX, want);
             return 1;
         }
         if (strlen(got) == n) {

@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 enum assert_op {
-    AOP_NONE = 0,  /* not given: exists without a value, else == */
+    AOP_NONE = 0, /* not given: exists without a value, else == */
     AOP_EQ,
     AOP_NE,
     AOP_LT,
@@ -74,7 +74,7 @@ int json_extract(const struct json_doc *d, const char *path, char *out,
  * compare as numbers for < <= > >= (and == != when both parse as
  * numbers); length is the length in bytes. Returns 0 or 1 as above.
  */
-int text_assert(const char *subject, const char *got, int op,
-                const char *want, char *err, size_t errlen);
+int text_assert(const char *subject, const char *got, int op, const char *want,
+                char *err, size_t errlen);
 
 #endif

@@ -65,8 +65,7 @@ quoted_key(const char *text, size_t p, struct jsonpath_seg *s, char *err,
 }
 
 int
-jsonpath_parse(const char *text, struct jsonpath *ret, char *err,
-               size_t errlen)
+jsonpath_parse(const char *text, struct jsonpath *ret, char *err, size_t errlen)
 {
     size_t len = strlen(text);
     size_t p = 1;

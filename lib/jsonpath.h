@@ -19,13 +19,13 @@
 
 #include <stddef.h>
 
-#define JSONPATH_TEXT_MAX 256   /* bytes of path text, excluding NUL */
+#define JSONPATH_TEXT_MAX 256 /* bytes of path text, excluding NUL */
 #define JSONPATH_SEGS_MAX 16
-#define JSONPATH_KEY_MAX 128    /* bytes of one key, including NUL */
+#define JSONPATH_KEY_MAX 128 /* bytes of one key, including NUL */
 
 struct jsonpath_seg {
-    int is_index;                /* 1: index, 0: key */
-    long index;                  /* negative counts from the end */
+    int is_index; /* 1: index, 0: key */
+    long index;   /* negative counts from the end */
     char key[JSONPATH_KEY_MAX];
 };
 

@@ -36,8 +36,7 @@ template_name_ok(const char *s)
 {
     size_t n = 0;
 
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-          *s == '_')) {
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) {
         return 0;
     }
     for (; s[n] != '\0'; n++) {
@@ -169,8 +168,8 @@ template_expand(const char *text, const struct tvars *vs, struct buf *out,
     int rc;
 
     while ((open = strstr(p, "{{")) != NULL) {
-        size_t next = reference(text, (size_t)(open - text), name,
-                                sizeof(name));
+        size_t next =
+            reference(text, (size_t)(open - text), name, sizeof(name));
         const char *v;
 
         rc = buf_append(out, p, (size_t)(open - p));

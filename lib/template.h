@@ -14,14 +14,14 @@
 #include "buf.h"
 
 #define TVARS_MAX 48
-#define TVAR_NAME_MAX 64       /* bytes, including NUL */
-#define TVAR_VALUE_MAX 8192    /* bytes, excluding NUL */
+#define TVAR_NAME_MAX 64    /* bytes, including NUL */
+#define TVAR_VALUE_MAX 8192 /* bytes, excluding NUL */
 
 struct tvar {
     char name[TVAR_NAME_MAX];
-    char *value;               /* owned */
+    char *value; /* owned */
     size_t len;
-    int secret;                /* masked by tvars_redact() */
+    int secret; /* masked by tvars_redact() */
 };
 
 /* Caller-owned; tvars_init() then tvars_free() (frees the values). */
@@ -35,8 +35,8 @@ void tvars_free(struct tvars *vs);
 /* Sets name (borrowed) to a copy of value[0..len). Returns 0, PH_EINVAL
  * for a bad name, PH_ETOOBIG (value too long or too many variables) or
  * PH_ENOMEM. */
-int tvars_set(struct tvars *vs, const char *name, const char *value,
-              size_t len, int secret);
+int tvars_set(struct tvars *vs, const char *name, const char *value, size_t len,
+              int secret);
 /* The value of name (borrowed), or NULL. */
 const char *tvars_get(const struct tvars *vs, const char *name);
 
@@ -57,8 +57,8 @@ int template_each(const char *text, int (*cb)(const char *name, void *arg),
  * by out). Returns 0; PH_ENOENT with the unknown name in err; PH_EPARSE;
  * PH_ETOOBIG or PH_ENOMEM. out may hold a partial result on failure.
  */
-int template_expand(const char *text, const struct tvars *vs,
-                    struct buf *out, char *err, size_t errlen);
+int template_expand(const char *text, const struct tvars *vs, struct buf *out,
+                    char *err, size_t errlen);
 
 /* Replaces, in place, every occurrence of a secret variable's value in
  * text (NUL-terminated, cap bytes of room) with "***"; also a cut copy of

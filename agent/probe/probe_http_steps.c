@@ -24,8 +24,8 @@
 #include "mem.h"
 #include "ph_err.h"
 
-#define STEP_BODY_MAX (1024 * 1024)     /* response bytes kept per step */
-#define STEP_REQ_MAX (1024 * 1024)      /* expanded request body */
+#define STEP_BODY_MAX (1024 * 1024) /* response bytes kept per step */
+#define STEP_REQ_MAX (1024 * 1024)  /* expanded request body */
 #define STEP_URL_MAX 8192
 #define STEP_HEADER_MAX (TVAR_VALUE_MAX + 256)
 #define SECRET_FILE_MAX TVAR_VALUE_MAX
@@ -35,17 +35,17 @@ struct steps_run {
     const struct check *c;
     probe_done_cb cb;
     void *arg;
-    uv_timer_t kick;             /* embedded: freed from its close cb */
-    CURL *easy;                  /* the running step's request, or NULL */
+    uv_timer_t kick; /* embedded: freed from its close cb */
+    CURL *easy;      /* the running step's request, or NULL */
     struct curl_slist *hdrs;
     struct buf url;
     struct buf reqbody;
     struct buf body;
     int truncated;
     size_t step;
-    uint64_t started;            /* uv_now() at the start */
+    uint64_t started; /* uv_now() at the start */
     uint64_t total_us;
-    long step_timeout_ms;         /* of the running step */
+    long step_timeout_ms; /* of the running step */
     struct tvars vars;
     char iface[80];
     char errbuf[CURL_ERROR_SIZE];
@@ -139,8 +139,10 @@ read_secret(struct steps_run *s, const struct http_secret *sec, char *why,
     if (sec->env != NULL) {
         v = getenv(sec->env);
         if (v == NULL) {
-            snprintf(why, len, "secret '%s': environment variable %.40s is "
-                     "not set", sec->name, sec->env);
+            snprintf(why, len,
+                     "secret '%s': environment variable %.40s is "
+                     "not set",
+                     sec->name, sec->env);
             return -1;
         }
         n = strlen(v);
@@ -148,8 +150,8 @@ read_secret(struct steps_run *s, const struct http_secret *sec, char *why,
         FILE *f = fopen(sec->file, "re");
 
         if (f == NULL) {
-            snprintf(why, len, "secret '%s': cannot read %.60s: %s",
-                     sec->name, sec->file, strerror(errno));
+            snprintf(why, len, "secret '%s': cannot read %.60s: %s", sec->name,
+                     sec->file, strerror(errno));
             return -1;
         }
         n = fread(s->scratch, 1, sizeof(s->scratch) - 1, f);
@@ -200,8 +202,7 @@ read_timing(CURL *e, struct check_timing *t)
     if (curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &v) == CURLE_OK) {
         t->tls_us = (uint64_t)v;
     }
-    if (curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) ==
-        CURLE_OK) {
+    if (curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) {
         t->first_byte_us = (uint64_t)v;
     }
     if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) {
@@ -250,8 +251,8 @@ probe_http_assert(CURL *easy, const struct http_assert *as, size_t n,
             char subject[96];
 
             snprintf(subject, sizeof(subject), "header %.60s", a->header);
-            result = text_assert(subject, header_value(easy, a->header),
-                                 a->op, w, err, errlen) != 0;
+            result = text_assert(subject, header_value(easy, a->header), a->op,
+                                 w, err, errlen) != 0;
             continue;
         }
         if (*doc == NULL) {
@@ -298,8 +299,8 @@ regex_take(const char *re, const char *text, char *out, size_t len)
 
 /* Takes the step's variables from the response. Returns 0 or -1 (why). */
 static int
-extract(struct steps_run *s, const struct http_step *st,
-        struct json_doc **doc, char *why, size_t len)
+extract(struct steps_run *s, const struct http_step *st, struct json_doc **doc,
+        char *why, size_t len)
 {
     const char *body = s->body.data != NULL ? s->body.data : "";
     char jerr[128];
@@ -373,8 +374,7 @@ status_ok(const struct http_step *st, long code, char *why, size_t len)
         }
     }
     exp[0] = '\0';
-    for (size_t i = 0; i < st->expect_status.n && off + 8 < sizeof(exp);
-         i++) {
+    for (size_t i = 0; i < st->expect_status.n && off + 8 < sizeof(exp); i++) {
         off += (size_t)snprintf(exp + off, sizeof(exp) - off, "%s%d",
                                 i ? "," : "", st->expect_status.v[i]);
     }
@@ -385,8 +385,8 @@ status_ok(const struct http_step *st, long code, char *why, size_t len)
 /* Judges the finished request of the current step. Returns 0, or -1 with
  * why. */
 static int
-judge(struct steps_run *s, const struct http_step *st, long code,
-      uint32_t ms, char *why, size_t len)
+judge(struct steps_run *s, const struct http_step *st, long code, uint32_t ms,
+      char *why, size_t len)
 {
     const char *body = s->body.data != NULL ? s->body.data : "";
     struct json_doc *doc = NULL;
@@ -565,8 +565,8 @@ on_step_done(CURL *easy, CURLcode cc, void *arg)
 
 /* Expands text into out (reset first). Returns 0 or -1 with why. */
 static int
-expand(struct steps_run *s, const char *what, const char *text,
-       struct buf *out, char *why, size_t len)
+expand(struct steps_run *s, const char *what, const char *text, struct buf *out,
+       char *why, size_t len)
 {
     char err[96];
     int rc;
@@ -598,8 +598,10 @@ start_step(struct steps_run *s, char *why, size_t len)
     int rc;
 
     if (used >= c->timeout_ms) {
-        snprintf(why, len, "the check's timeout (%u ms) ran out before "
-                 "this step", c->timeout_ms);
+        snprintf(why, len,
+                 "the check's timeout (%u ms) ran out before "
+                 "this step",
+                 c->timeout_ms);
         return -1;
     }
     timeout = (long)(c->timeout_ms - used);
@@ -634,8 +636,7 @@ start_step(struct steps_run *s, char *why, size_t len)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "pharos-agent/" PH_VERSION);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-                     hc->follow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, hc->follow_redirects ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hc->insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hc->insecure ? 0L : 2L);
@@ -689,8 +690,7 @@ start_step(struct steps_run *s, char *why, size_t len)
     }
     rc = curl_uv_add(s->env->curl, e, on_step_done, s);
     if (rc != 0) {
-        snprintf(why, len, "agent: cannot start request: %s",
-                 ph_strerror(rc));
+        snprintf(why, len, "agent: cannot start request: %s", ph_strerror(rc));
         return -1;
     }
     return 0;

@@ -26,13 +26,13 @@
 
 /* One finished step, for probe_env.on_step (borrowed for the call). */
 struct probe_step {
-    size_t index;                /* 0-based */
-    size_t count;                /* steps in the check */
-    const char *name;            /* "step N" when the config has none */
-    int32_t status_code;         /* 0 when no response */
+    size_t index;        /* 0-based */
+    size_t count;        /* steps in the check */
+    const char *name;    /* "step N" when the config has none */
+    int32_t status_code; /* 0 when no response */
     uint32_t latency_ms;
-    struct check_timing timing;  /* this request's phases */
-    const char *error;           /* "" when it passed; masked */
+    struct check_timing timing; /* this request's phases */
+    const char *error;          /* "" when it passed; masked */
 };
 
 /* Starts a run of c's steps (c->u.http.nsteps > 0); same contract as

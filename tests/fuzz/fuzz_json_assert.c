@@ -74,8 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)json_assert(doc, path, o, value, err, sizeof(err));
             (void)json_assert(doc, path, o, NULL, err, sizeof(err));
         }
-        if (json_extract(doc, path, out, sizeof(out), err, sizeof(err)) ==
-            0) {
+        if (json_extract(doc, path, out, sizeof(out), err, sizeof(err)) == 0) {
             (void)tvars_set(&vs, "v", out, strlen(out), 1);
         }
         json_doc_destroy(doc);

@@ -27,7 +27,7 @@ test_jsonpath_parse(void **state)
 {
     static const struct {
         const char *path;
-        size_t nseg;       /* 0 with err: must fail */
+        size_t nseg; /* 0 with err: must fail */
         const char *err;
     } cases[] = {
         {"$", 0, NULL},
@@ -66,8 +66,8 @@ test_jsonpath_parse(void **state)
                      cases[i].err);
         }
     }
-    assert_int_equal(jsonpath_parse("$['it\\'s'].b[-2]", &p, err,
-                                    sizeof(err)), 0);
+    assert_int_equal(jsonpath_parse("$['it\\'s'].b[-2]", &p, err, sizeof(err)),
+                     0);
     assert_string_equal(p.seg[0].key, "it's");
     assert_string_equal(p.seg[1].key, "b");
     assert_int_equal(p.seg[2].is_index, 1);
@@ -96,8 +96,7 @@ test_json_operators(void **state)
         {"$.nope", AOP_NONE, NULL, 1, "$.nope: missing"},
         {"$.token", AOP_NONE, "abc", 0, NULL},
         {"$.token", AOP_EQ, "abc", 0, NULL},
-        {"$.token", AOP_EQ, "abd", 1,
-         "$.token: \"abc\", expected == \"abd\""},
+        {"$.token", AOP_EQ, "abd", 1, "$.token: \"abc\", expected == \"abd\""},
         {"$.token", AOP_NE, "abd", 0, NULL},
         {"$.token", AOP_NE, "abc", 1, "expected != \"abc\""},
         {"$.count", AOP_EQ, "2", 0, NULL},
@@ -141,8 +140,8 @@ test_json_operators(void **state)
         {"$..x", AOP_EXISTS, NULL, PH_EPARSE, "bad JSONPath"},
     };
     char err[CHECK_ERROR_MAX];
-    struct json_doc *d = json_doc_parse(doc_text, strlen(doc_text), err,
-                                        sizeof(err));
+    struct json_doc *d =
+        json_doc_parse(doc_text, strlen(doc_text), err, sizeof(err));
 
     (void)state;
     assert_non_null(d);
@@ -155,9 +154,10 @@ test_json_operators(void **state)
         if (rc != cases[i].rc ||
             (cases[i].err != NULL && strstr(err, cases[i].err) == NULL)) {
             fail_msg("case %zu %s %s %s: rc %d (want %d) err '%s' (want "
-                     "'%s')", i, cases[i].path, assert_op_name(cases[i].op),
-                     cases[i].want ? cases[i].want : "-", rc, cases[i].rc,
-                     err, cases[i].err ? cases[i].err : "");
+                     "'%s')",
+                     i, cases[i].path, assert_op_name(cases[i].op),
+                     cases[i].want ? cases[i].want : "-", rc, cases[i].rc, err,
+                     cases[i].err ? cases[i].err : "");
         }
     }
     json_doc_destroy(d);
@@ -182,23 +182,24 @@ test_json_doc_and_extract(void **state)
 
     d = json_doc_parse(doc_text, strlen(doc_text), err, sizeof(err));
     assert_non_null(d);
-    assert_int_equal(json_extract(d, "$.token", out, sizeof(out), err,
-                                  sizeof(err)), 0);
+    assert_int_equal(
+        json_extract(d, "$.token", out, sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "abc");
-    assert_int_equal(json_extract(d, "$.count", out, sizeof(out), err,
-                                  sizeof(err)), 0);
+    assert_int_equal(
+        json_extract(d, "$.count", out, sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "2");
-    assert_int_equal(json_extract(d, "$.items[2]", out, sizeof(out), err,
-                                  sizeof(err)), 0);
+    assert_int_equal(
+        json_extract(d, "$.items[2]", out, sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "{\"k\":3}");
-    assert_int_equal(json_extract(d, "$.gone", out, sizeof(out), err,
-                                  sizeof(err)), 1);
+    assert_int_equal(
+        json_extract(d, "$.gone", out, sizeof(out), err, sizeof(err)), 1);
     assert_string_equal(err, "$.gone: missing");
     /* Longer than the room: refused, not cut. */
-    assert_int_equal(json_extract(d, "$.user", out, sizeof(out), err,
-                                  sizeof(err)), PH_ETOOBIG);
-    assert_int_equal(json_extract(d, "$.user.roles", out, 4, err,
-                                  sizeof(err)), PH_ETOOBIG);
+    assert_int_equal(
+        json_extract(d, "$.user", out, sizeof(out), err, sizeof(err)),
+        PH_ETOOBIG);
+    assert_int_equal(json_extract(d, "$.user.roles", out, 4, err, sizeof(err)),
+                     PH_ETOOBIG);
     json_doc_destroy(d);
 }
 
@@ -208,33 +209,33 @@ test_text_operators(void **state)
     char err[128];
 
     (void)state;
-    assert_int_equal(text_assert("header X", NULL, AOP_EXISTS, NULL, err,
-                                 sizeof(err)), 1);
+    assert_int_equal(
+        text_assert("header X", NULL, AOP_EXISTS, NULL, err, sizeof(err)), 1);
     assert_string_equal(err, "header X: missing");
-    assert_int_equal(text_assert("header X", "", AOP_EXISTS, NULL, err,
-                                 sizeof(err)), 0);
+    assert_int_equal(
+        text_assert("header X", "", AOP_EXISTS, NULL, err, sizeof(err)), 0);
     assert_int_equal(text_assert("h", "application/json; charset=utf-8",
-                                 AOP_CONTAINS, "json", err, sizeof(err)), 0);
-    assert_int_equal(text_assert("h", "text/html", AOP_CONTAINS, "json",
-                                 err, sizeof(err)), 1);
+                                 AOP_CONTAINS, "json", err, sizeof(err)),
+                     0);
+    assert_int_equal(
+        text_assert("h", "text/html", AOP_CONTAINS, "json", err, sizeof(err)),
+        1);
     assert_string_equal(err, "h: \"text/html\" does not contain \"json\"");
-    assert_int_equal(text_assert("h", "max-age=60", AOP_EQ, "max-age=60",
-                                 err, sizeof(err)), 0);
-    assert_int_equal(text_assert("h", "10", AOP_EQ, "10.0", err,
-                                 sizeof(err)), 0);
+    assert_int_equal(
+        text_assert("h", "max-age=60", AOP_EQ, "max-age=60", err, sizeof(err)),
+        0);
+    assert_int_equal(text_assert("h", "10", AOP_EQ, "10.0", err, sizeof(err)),
+                     0);
     assert_int_equal(text_assert("h", "a", AOP_NE, "a", err, sizeof(err)), 1);
     assert_string_equal(err, "h: \"a\", expected != \"a\"");
-    assert_int_equal(text_assert("h", "10", AOP_LT, "9", err, sizeof(err)),
-                     1);
-    assert_int_equal(text_assert("h", "10", AOP_GE, "9", err, sizeof(err)),
-                     0);
-    assert_int_equal(text_assert("h", "x", AOP_GT, "9", err, sizeof(err)),
-                     1);
+    assert_int_equal(text_assert("h", "10", AOP_LT, "9", err, sizeof(err)), 1);
+    assert_int_equal(text_assert("h", "10", AOP_GE, "9", err, sizeof(err)), 0);
+    assert_int_equal(text_assert("h", "x", AOP_GT, "9", err, sizeof(err)), 1);
     assert_non_null(strstr(err, "is not a number"));
-    assert_int_equal(text_assert("h", "abc", AOP_LENGTH, "3", err,
-                                 sizeof(err)), 0);
-    assert_int_equal(text_assert("h", "abc", AOP_LENGTH, "2", err,
-                                 sizeof(err)), 1);
+    assert_int_equal(text_assert("h", "abc", AOP_LENGTH, "3", err, sizeof(err)),
+                     0);
+    assert_int_equal(text_assert("h", "abc", AOP_LENGTH, "2", err, sizeof(err)),
+                     1);
     assert_string_equal(err, "h: length 3, expected 2");
     assert_int_equal(assert_op_parse(">="), AOP_GE);
     assert_int_equal(assert_op_parse("~="), AOP_NONE);
@@ -266,20 +267,20 @@ test_template(void **state)
     assert_int_equal(tvars_set(&vs, "big", "x", TVAR_VALUE_MAX + 1, 0),
                      PH_ETOOBIG);
     buf_init(&out, 1024);
-    assert_int_equal(template_expand("Bearer {{token}}/{{ pw }}{{token}}",
-                                     &vs, &out, err, sizeof(err)), 0);
+    assert_int_equal(template_expand("Bearer {{token}}/{{ pw }}{{token}}", &vs,
+                                     &out, err, sizeof(err)),
+                     0);
     assert_string_equal(out.data, "Bearer t-1/hunter2t-1");
     buf_reset(&out);
-    assert_int_equal(template_expand("plain", &vs, &out, err, sizeof(err)),
-                     0);
+    assert_int_equal(template_expand("plain", &vs, &out, err, sizeof(err)), 0);
     assert_string_equal(out.data, "plain");
     buf_reset(&out);
-    assert_int_equal(template_expand("{{nope}}", &vs, &out, err,
-                                     sizeof(err)), PH_ENOENT);
+    assert_int_equal(template_expand("{{nope}}", &vs, &out, err, sizeof(err)),
+                     PH_ENOENT);
     assert_string_equal(err, "undefined variable 'nope'");
     buf_reset(&out);
-    assert_int_equal(template_expand("a {{token", &vs, &out, err,
-                                     sizeof(err)), PH_EPARSE);
+    assert_int_equal(template_expand("a {{token", &vs, &out, err, sizeof(err)),
+                     PH_EPARSE);
     buf_free(&out);
     /* Capped output. */
     buf_init(&out, 4);
@@ -287,8 +288,8 @@ test_template(void **state)
                      PH_ETOOBIG);
     buf_free(&out);
 
-    assert_int_equal(template_each("{{a}} {{ b }} {{c}}", count_name, &n,
-                                   &pos), 0);
+    assert_int_equal(template_each("{{a}} {{ b }} {{c}}", count_name, &n, &pos),
+                     0);
     assert_int_equal(n, 3);
     assert_int_equal(template_each("ok {{a b}}", count_name, &n, &pos),
                      PH_EPARSE);
@@ -322,7 +323,8 @@ test_template(void **state)
         /* A long secret shown cut to 40 bytes, and one cut by the end of
          * the message: both masked. Short common prefixes are not. */
         struct tvars v3;
-        const char *jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcm9iZSJ9.c2lnbmF0dXJl";
+        const char *jwt =
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcm9iZSJ9.c2lnbmF0dXJl";
         char t[128];
 
         tvars_init(&v3);
@@ -394,8 +396,9 @@ test_spec_load_and_plan(void **state)
 
     (void)state;
     make_check(&c);
-    assert_int_equal(check_http_spec_load(&c, spec_yaml, strlen(spec_yaml),
-                                          err, sizeof(err)), 0);
+    assert_int_equal(check_http_spec_load(&c, spec_yaml, strlen(spec_yaml), err,
+                                          sizeof(err)),
+                     0);
     assert_int_equal(c.u.http.nsecrets, 1);
     assert_int_equal(c.u.http.nsteps, 2);
     s = &c.u.http.steps[0];
@@ -412,8 +415,7 @@ test_spec_load_and_plan(void **state)
     assert_true(check_http_spec_present(&c));
 
     /* Through the plan and back: the same probe. */
-    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
-                     0);
+    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len), 0);
     assert_non_null(memmem(bytes, len, "pharos-steps+http://", 20));
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
     assert_int_equal(pl.nchecks, 1);
@@ -454,8 +456,7 @@ test_spec_fuzz_seed(void **state)
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
     assert_int_equal(pl.nchecks, 1);
     assert_int_equal(pl.checks[0].u.http.nsteps, 2);
-    assert_int_equal(pl.checks[0].u.http.steps[1].asserts[0].op,
-                     AOP_CONTAINS);
+    assert_int_equal(pl.checks[0].u.http.steps[1].asserts[0].op, AOP_CONTAINS);
     /* The prefix that makes agents without steps fail is taken off. */
     assert_string_equal(pl.checks[0].u.http.url, "http://127.0.0.1:1/");
     wire_plan_free(&pl);
@@ -466,8 +467,8 @@ test_spec_fuzz_seed(void **state)
 
         assert_non_null(q);
         memcpy(q, "xxxxxxxxxxxxx", 13);
-        assert_int_equal(wire_decode_plan(bytes, len, &pl, err,
-                                          sizeof(err)), PH_EPROTO);
+        assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)),
+                         PH_EPROTO);
     }
     /* A spec that breaks the rules is a protocol error, not a check. */
     {
@@ -476,8 +477,9 @@ test_spec_fuzz_seed(void **state)
 
         memset(&c, 0, sizeof(c));
         c.type = CHECK_HTTP;
-        assert_int_equal(check_http_spec_load(&c, bad, strlen(bad), err,
-                                              sizeof(err)), PH_EPROTO);
+        assert_int_equal(
+            check_http_spec_load(&c, bad, strlen(bad), err, sizeof(err)),
+            PH_EPROTO);
         check_free(&c);
     }
 }
@@ -526,8 +528,8 @@ test_spec_errors(void **state)
 
         make_check(&c);
         err[0] = '\0';
-        rc = check_http_spec_load(&c, cases[i].yaml, strlen(cases[i].yaml),
-                                  err, sizeof(err));
+        rc = check_http_spec_load(&c, cases[i].yaml, strlen(cases[i].yaml), err,
+                                  sizeof(err));
         if (rc != PH_EPROTO || strstr(err, cases[i].err) == NULL) {
             fail_msg("case %zu: rc %d err '%s', want '%s'", i, rc, err,
                      cases[i].err);
