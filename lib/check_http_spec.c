@@ -769,6 +769,9 @@ check_http_spec_finish(struct check *c, const struct conf_node *node,
         check_refs(c->id, where, s->url, d, at(sn, "url"), file, errs);
         check_refs(c->id, where, s->body, d, at(sn, "body"), file, errs);
         for (size_t k = 0; k < s->headers.n; k++) {
+            if (s->headers.kv[k].name == NULL) {
+                continue; /* out of memory, already reported */
+            }
             check_refs(c->id, where, s->headers.kv[k].value, d,
                        at(hn, s->headers.kv[k].name), file, errs);
         }
