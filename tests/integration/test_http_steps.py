@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -296,6 +297,20 @@ def once_part(res, d, ng, app):
         text += (f"- id: fail-{i}\n  type: http\n  url: \"{ng}/status.json\"\n"
                  f"  steps:\n    - name: one\n      assert:\n        - {a}\n")
     conf = write_conf(d, text)
+    collector = os.path.join(os.path.dirname(agent_bin()), "pharos-collector")
+    p1 = subprocess.run([collector, "-nv", "-c", conf], capture_output=True,
+                        text=True, timeout=30)
+    printed = os.path.join(d, "printed.yml")
+    with open(printed, "w") as f:
+        f.write(p1.stdout)
+    p2 = subprocess.run([collector, "-nv", "-c", printed],
+                        capture_output=True, text=True, timeout=30)
+    res.check("-nv prints steps, assert and secrets, and the printed config "
+              "reads back the same",
+              p1.returncode == 0 and p2.returncode == 0
+              and p1.stdout == p2.stdout and "        steps:\n" in p1.stdout
+              and 'op: ">="' in p1.stdout and "secrets:" in p1.stdout,
+              (p1.stderr, p2.stderr))
     env = dict(os.environ, PH_STEPS_PW=PW)
     env.pop("PH_STEPS_UNSET", None)
     cmd = [agent_bin(), "once", "-c", conf, "--json"]
@@ -505,6 +520,28 @@ components:
                   wait_until(lambda: region("flow").get("last_result") == "up",
                              30), region("flow"))
         res.check("collector: the failing step arrives named, secret masked",
+                  wait_until(lambda: region("leaky").get("error") ==
+                             'step 1 "login": $.echo: "***", expected == "nope"',
+                             30), region("leaky"))
+        # A changed assertion reaches the agent in a new plan: the step
+        # that failed passes after a reload.
+        with open(h.conf_path) as f:
+            conf_text = f.read()
+        with open(h.conf_path, "w") as f:
+            f.write(conf_text.replace("{json: $.echo, value: nope}",
+                                      "{json: $.expires_in, value: 300}"))
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        # Step 1 now passes, so step 2 (without the API key) is the one
+        # that fails.
+        res.check("collector: a changed step assertion is applied by the "
+                  "agent after a reload",
+                  wait_until(lambda: region("leaky").get("error") ==
+                             'step 2 "me": status 403 not in [200-399]',
+                             30), region("leaky"))
+        with open(h.conf_path, "w") as f:
+            f.write(conf_text)
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        res.check("collector: and back (the masked failure again)",
                   wait_until(lambda: region("leaky").get("error") ==
                              'step 1 "login": $.echo: "***", expected == "nope"',
                              30), region("leaky"))
