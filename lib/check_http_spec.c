@@ -782,6 +782,19 @@ check_http_spec_finish(struct check *c, const struct conf_node *node,
         }
     }
     ph_free(d);
+    if (check_http_spec_present(c)) {
+        char *text = NULL;
+        size_t len = 0;
+        int rc = check_http_spec_print(c, &text, &len);
+
+        if (rc != 0) {
+            conf_err(errs, file, node->line, node->col,
+                     "check '%s': steps, assert and secrets take more than "
+                     "%d bytes",
+                     c->id, HTTP_SPEC_TEXT_MAX);
+        }
+        ph_free(text);
+    }
     return errs->n + errs->dropped > nerr ? -1 : 0;
 }
 
@@ -795,18 +808,23 @@ check_http_spec_present(const struct check *c)
 }
 
 int
-check_http_spec_print(const struct check *c, struct buf *out)
+check_http_spec_print(const struct check *c, char **ret, size_t *ret_len)
 {
     const char *indent = "";
-    size_t before = out->len;
+    struct buf b;
 
-    conf_print(spec_opts, c, &indent, "", out);
-    /* conf_print does not report a full buffer; a short text would
-     * decode into fewer steps, so check it ends where it should. */
-    if (out->len > before && out->data[out->len - 1] != '\n') {
+    /* conf_print does not report a full buffer, it skips what does not
+     * fit. One printed line is at most a 64 KiB scalar with every byte
+     * escaped (256 KiB), so with twice the limit of room a skipped line
+     * leaves the text over the limit, which is refused. */
+    buf_init(&b, 2 * HTTP_SPEC_TEXT_MAX);
+    conf_print(spec_opts, c, &indent, "", &b);
+    if (b.len > HTTP_SPEC_TEXT_MAX) {
+        buf_free(&b);
         return PH_ETOOBIG;
     }
-    return 0;
+    *ret = buf_steal(&b, ret_len);
+    return *ret != NULL ? 0 : PH_ENOMEM;
 }
 
 int

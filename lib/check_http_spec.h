@@ -120,9 +120,11 @@ int check_http_spec_finish(struct check *c, const struct conf_node *node,
  * carries). */
 int check_http_spec_present(const struct check *c);
 
-/* Appends the secrets, steps and assert keys of c as YAML to out (the
- * plan's text form; secrets by reference only). Returns 0 or PH_E*. */
-int check_http_spec_print(const struct check *c, struct buf *out);
+/* The secrets, steps and assert keys of c as YAML (the plan's text form;
+ * secrets by reference only) in *ret (returns new; free with ph_free),
+ * its length in *ret_len. Returns 0, PH_ETOOBIG over HTTP_SPEC_TEXT_MAX
+ * bytes, or PH_ENOMEM. */
+int check_http_spec_print(const struct check *c, char **ret, size_t *ret_len);
 
 /*
  * Decodes text (len bytes, borrowed) from check_http_spec_print() into

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
 #include "check_http_spec.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -354,11 +353,7 @@ enc_http(struct enc_check *e, const struct check *c)
         }
     }
     if (check_http_spec_present(c)) {
-        struct buf b;
-
-        buf_init(&b, HTTP_SPEC_TEXT_MAX);
-        e->failed |= check_http_spec_print(c, &b) != 0 || b.data == NULL;
-        e->spec = buf_steal(&b, NULL);
+        e->failed |= check_http_spec_print(c, &e->spec, NULL) != 0;
         e->http.spec = nn(e->spec);
     }
     e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;

@@ -435,6 +435,36 @@ test_spec_load_and_plan(void **state)
     check_free(&c);
 }
 
+/* A spec over its limit is refused, not sent cut short. */
+static void
+test_spec_too_big(void **state)
+{
+    static const char yaml[] = "steps:\n  - {name: a, body: x}\n";
+    size_t big = HTTP_SPEC_TEXT_MAX + 10;
+    struct check c;
+    char err[CONF_ERR_MSG_MAX];
+    char *text = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    (void)state;
+    make_check(&c);
+    assert_int_equal(
+        check_http_spec_load(&c, yaml, strlen(yaml), err, sizeof(err)), 0);
+    assert_int_equal(check_http_spec_print(&c, &text, &len), 0);
+    assert_non_null(strstr(text, "body: \"x\""));
+    ph_free(text);
+    ph_free(c.u.http.steps[0].body);
+    c.u.http.steps[0].body = ph_malloc(big + 1);
+    assert_non_null(c.u.http.steps[0].body);
+    memset(c.u.http.steps[0].body, 'a', big);
+    c.u.http.steps[0].body[big] = '\0';
+    assert_int_equal(check_http_spec_print(&c, &text, &len), PH_ETOOBIG);
+    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
+                     PH_ETOOBIG);
+    check_free(&c);
+}
+
 /* The fuzz corpus seed of a plan with steps decodes (so the wire fuzzer
  * starts inside check_http_spec_load()). */
 static void
@@ -548,6 +578,7 @@ main(void)
         cmocka_unit_test(test_text_operators),
         cmocka_unit_test(test_template),
         cmocka_unit_test(test_spec_load_and_plan),
+        cmocka_unit_test(test_spec_too_big),
         cmocka_unit_test(test_spec_fuzz_seed),
         cmocka_unit_test(test_spec_errors),
     };
