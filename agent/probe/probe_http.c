@@ -4,7 +4,9 @@
  * One fresh connection per run (no reuse), so every run measures DNS,
  * connect and TLS for real. Assertions: status in expect_status (default
  * 200-399), body contains / does not contain / matches a POSIX ERE, a
- * JSON value at a simple path ($.a.b[0]) equals a text. Timing phases are
+ * JSON value at a simple path ($.a.b[0]) equals a text, and the `assert:`
+ * list (probe_http_assert()); a check with `steps:` is handed to
+ * probe_http_steps.c. Timing phases are
  * libcurl's *_TIME_T values; the certificate's not-after comes from
  * CURLINFO_CERTINFO.
  */
