@@ -186,6 +186,21 @@ def once_checks(ng, app, keyfile):
   timeout: 5s
   steps:
     - {{name: slow, max_latency: 100ms}}
+- id: check-timeout
+  type: http
+  url: "{app}/slow"
+  timeout: 1s
+  steps:
+    - {{name: quick, url: "{ng}/status.json"}}
+    - {{name: slow}}
+- id: steps-degraded
+  type: http
+  url: "{app}/slow"
+  timeout: 5s
+  degraded_over: 200ms
+  steps:
+    - {{name: quick, url: "{ng}/status.json"}}
+    - {{name: slow}}
 - id: mask-secret
   type: http
   url: "{app}/login"
@@ -320,7 +335,7 @@ def once_part(res, d, ng, app):
     for line in p.stdout.splitlines():
         o = json.loads(line)
         r[o["id"]] = o
-    res.check("once ran every check", len(r) == 15 + len(OPS_FAIL),
+    res.check("once ran every check", len(r) == 17 + len(OPS_FAIL),
               (len(r), p.stderr[-2000:]))
     outputs = [p.stdout, p.stderr]
 
@@ -353,6 +368,12 @@ def once_part(res, d, ng, app):
               "that timed out",
               [s.get("error") is None for s in st.get("steps", [])]
               == [True, False], st)
+    ct = outcome("check-timeout", "down", 'step 2 "slow": timeout after ')
+    res.check("check-timeout: a step without its own timeout gets what is "
+              "left of the check's (under 1000 ms after the first step)",
+              0 < int(ct.get("error", "x after 0 ms").split("after ")[1]
+                      .split(" ")[0]) <= 1000, ct)
+    outcome("steps-degraded", "slow", "slow:")
     outcome("step-latency", "down", 'step 1 "slow": latency ')
     outcome("step-latency", "down", "expected <= 100 ms")
     outcome("mask-secret", "down",
