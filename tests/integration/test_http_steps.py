@@ -526,7 +526,8 @@ components:
         with open(conf, "w") as f:
             f.write(f'collector: "http://127.0.0.1:{h.port}"\n'
                     "token_file: secrets/r1.token\n"
-                    "batch_delay: 100ms\nplan_refresh: 2s\nheartbeat: 2s\n")
+                    "batch_delay: 100ms\nplan_refresh: 2s\nheartbeat: 2s\n"
+                    "state_dir: agent-state\n")   # its spool is searched too
         h._start("agent-r1", [h.bin("pharos-agent"), "run", "-c", conf, "-d"],
                  dict(os.environ, PH_STEPS_PW=PW))
 
@@ -590,7 +591,8 @@ components:
         res.check("collector and agent wrote logs, a database and the feed",
                   any(p.endswith(".log") for p, _ in written)
                   and any("state" in p for p, _ in written)
-                  and any("public" in p for p, _ in written),
+                  and any("public" in p for p, _ in written)
+                  and any("agent-state" in p for p, _ in written),
                   [p for p, _ in written])
         needles = [PW.encode(), KEY.encode()] + [t.encode() for t in TOKENS]
         leaks = [p for p, b in served + written
