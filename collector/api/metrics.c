@@ -113,6 +113,18 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_lease_database_up",
           "1 while the lease's PostgreSQL answers (1 without ha:).",
           h->role.ha ? (h->role.db_ok ? 1 : 0) : 1);
+    gauge(b, "pharos_documents_stale",
+          "1 while a follower serves the leader's last documents without "
+          "reaching the database (0 on a leader or without ha:).",
+          !h->role.leading && h->role.docs_stale_since_ms != 0 ? 1 : 0);
+    gauge(b, "pharos_documents_stale_since_seconds",
+          "Unix time since which the documents served are stale (0: in "
+          "step).",
+          h->role.leading ? 0 : (double)(h->role.docs_stale_since_ms / 1000));
+    gauge(b, "pharos_documents_synced_seconds",
+          "Unix time a follower last read the leader's documents (0: "
+          "never, or a leader).",
+          h->role.leading ? 0 : (double)(h->role.docs_synced_ms / 1000));
     {
         size_t open = 0, active = 0;
         for (size_t i = 0; i < h->nincidents; i++) {

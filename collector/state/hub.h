@@ -82,6 +82,11 @@ struct hub_role {
     uint64_t epoch;               /* the lease's fencing epoch (0: none) */
     int64_t since_ms;             /* wall clock of the last change */
     int db_ok;                    /* the lease's database answers */
+    /* The documents a follower serves come from the leader through the
+     * database (collector/ha/docshare.c): when it last had them, and
+     * since when it has been cut off (0: in step). */
+    int64_t docs_synced_ms;
+    int64_t docs_stale_since_ms;
 };
 
 /* A token bucket per API key (auth.c): api_rate_limit requests per
