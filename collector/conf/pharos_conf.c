@@ -520,6 +520,9 @@ const struct conf_opt pc_root_opts[] = {
     {"alerts", CONF_T_MAP, offsetof(struct pharos_conf, alerts), NULL, 0, 0,
      0, &pc_alerts_sub.custom,
      "Alertmanager and webhook alerts that set component statuses"},
+    {"integrations", CONF_T_MAP, offsetof(struct pharos_conf, integrations),
+     NULL, 0, 0, 0, &pc_integrations_sub.custom,
+     "PagerDuty and Opsgenie: incidents opened by responders' tools"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1047,6 +1050,7 @@ decode_root(const struct conf_node *root, const char *file,
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
+    pc_decode_integrations(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
 

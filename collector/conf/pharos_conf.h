@@ -162,6 +162,62 @@ struct conf_alerts {
     struct conf_alert_webhook webhook;
 };
 
+/* integrations: incident-management tools (PagerDuty V3 webhooks,
+ * Opsgenie outgoing webhooks) that open, update and resolve incidents. */
+#define CONF_HOOK_RULES_MAX 1000
+#define CONF_HOOK_SECRETS_MAX 8      /* PagerDuty secrets (rotation) */
+#define CONF_HOOK_COMPONENTS_MAX 16  /* components one rule names */
+#define CONF_HOOK_FIELD_MAX 255      /* bytes of a matched value */
+
+/* One mapping rule; every match field that is set must equal the
+ * event's (tag and team: be among its tags and teams). */
+struct conf_hook_rule {
+    char *service_id;    /* PagerDuty service id, e.g. PF9KMXH */
+    char *service;       /* PagerDuty service name (summary) */
+    char *priority;      /* "P1" .. (both tools) */
+    char *urgency;       /* PagerDuty: high or low */
+    char *tag;           /* Opsgenie: one of the alert's tags */
+    char *team;          /* Opsgenie: one of the alert's teams */
+    char *entity;        /* Opsgenie: the alert's entity */
+    char *components[CONF_HOOK_COMPONENTS_MAX];
+    size_t ncomponents;
+    char *status;        /* component status while open, or NULL */
+    int publish;         /* 0: the incident opens as a draft */
+    int on_acknowledge;  /* 0 none, 1 identified */
+    int notes;           /* 0 internal, 1 public */
+    char *name;          /* incident name; NULL: the tool's title */
+    char *body;          /* first update's text; NULL: a standard one */
+};
+
+struct conf_hook_secret {
+    char *name;
+    char *secret;        /* resolved from secret_file or secret_env */
+    char *secret_file;   /* as written */
+    char *secret_env;
+};
+
+struct conf_pagerduty {
+    int enabled;         /* 1 when integrations.pagerduty is configured */
+    struct conf_hook_secret *secrets;
+    size_t nsecrets;
+    uint32_t max_age_ms; /* events that occurred longer ago: refused */
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_opsgenie {
+    int enabled;
+    struct conf_alert_token *tokens;
+    size_t ntokens;
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_integrations {
+    struct conf_pagerduty pagerduty;
+    struct conf_opsgenie opsgenie;
+};
+
 struct pharos_conf {
     char *path;              /* file it was loaded from */
 
@@ -203,6 +259,7 @@ struct pharos_conf {
     struct check *checks;    /* every check of every component */
     size_t nchecks;
     struct conf_alerts alerts;
+    struct conf_integrations integrations;
 };
 
 /*

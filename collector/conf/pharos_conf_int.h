@@ -36,6 +36,11 @@ extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
+/* The `integrations:` section's row and decoder (pharos_conf_hooks.c),
+ * decoded after components. */
+extern const struct conf_sub pc_integrations_sub;
+void pc_decode_integrations(const struct conf_node *root, const char *file,
+                            struct pharos_conf *cf, struct conf_errs *errs);
 /* The `checks:` row of a component: prints c->checks by their tables. */
 extern const struct conf_custom pc_checks_custom;
 

@@ -219,6 +219,31 @@ typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
                                 void *arg);
 int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
 
+/* Links of PagerDuty / Opsgenie incidents to Pharos incidents and the
+ * event ids seen recently (store_hooks.c, migrations/0008). */
+struct store_hook_link {
+    char incident_id[13];     /* INC_ID_LEN + 1; "" for a tombstone */
+    char url[520];            /* the tool's page; audit only */
+    int state;                /* enum hook_link_state */
+    unsigned flags;           /* HOOK_FLAG_* */
+};
+/* 0 and *ret filled, PH_ENOENT when there is no link, PH_EDB. */
+int store_hook_link_get(struct store *s, const char *source,
+                        const char *external_id,
+                        struct store_hook_link *ret);
+/* Inserts or replaces the link. Returns 0 or PH_EDB. */
+int store_hook_link_put(struct store *s, const char *source,
+                        const char *external_id,
+                        const struct store_hook_link *link, int64_t now_ms);
+/* 1 if event_id of source was recorded, 0 if not, PH_EDB. */
+int store_hook_event_seen(struct store *s, const char *source,
+                          const char *event_id);
+/* Records event_id and drops the source's ids seen before
+ * prune_before_ms. Returns 0 or PH_EDB. */
+int store_hook_event_add(struct store *s, const char *source,
+                         const char *event_id, int64_t now_ms,
+                         int64_t prune_before_ms);
+
 /* The audit log of management writes. */
 int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                     const char *action, const char *target,
