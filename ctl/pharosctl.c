@@ -501,6 +501,8 @@ static const char usage_commands[] =
     "  key list | key revoke NAME   API keys (admin key needed)\n"
     "  incident open NAME [--status S] [--body T] [--component "
     "ID[=STATUS]]... [--draft]\n"
+    "  incident open --template T [NAME] [...]  fill the rest from the "
+    "named template\n"
     "  incident update ID [--status S] [--body T] [--component "
     "ID=STATUS]...\n"
     "  incident resolve ID [--body T]   resolve (components back to "
@@ -692,6 +694,8 @@ main(int argc, char **argv)
             io.components[io.ncomponents++] = argv[++i];
         } else if (strcmp(argv[i], "--draft") == 0) {
             io.draft = 1;
+        } else if (strcmp(argv[i], "--template") == 0 && i + 1 < argc) {
+            io.template_name = argv[++i];
         } else if (strcmp(argv[i], "--all") == 0) {
             io.all = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||

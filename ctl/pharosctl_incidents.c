@@ -190,11 +190,22 @@ incident_cmd(const struct ctl *ctl, const struct ctl_incident_opts *o,
     if (o->body != NULL) {
         json_object_set_new(inc, "body", json_string(o->body));
     }
-    if (strcmp(sub, "open") == 0 && nargs == 3) {
-        json_object_set_new(inc, "name", json_string(args[2]));
-        json_object_set_new(inc, "status",
-                            json_string(o->status ? o->status
-                                                  : "investigating"));
+    if (strcmp(sub, "open") == 0 &&
+        (nargs == 3 || (nargs == 2 && o->template_name != NULL))) {
+        if (nargs == 3) {
+            json_object_set_new(inc, "name", json_string(args[2]));
+        }
+        if (o->template_name != NULL) {
+            /* The collector fills name, body, status and components
+             * the command line leaves out. */
+            json_object_set_new(inc, "template",
+                                json_string(o->template_name));
+        }
+        if (o->status != NULL || o->template_name == NULL) {
+            json_object_set_new(inc, "status",
+                                json_string(o->status ? o->status
+                                                      : "investigating"));
+        }
         if (o->draft) {
             json_object_set_new(inc, "draft", json_true());
         }

@@ -16,6 +16,7 @@
 #include "ph_err.h"
 #include "timefmt.h"
 #include "snapshot.h"
+#include "templates.h"
 
 #define ERR_MAX 256
 
@@ -24,6 +25,7 @@ struct fields {
     json_t *doc;                                /* owns everything below */
     struct inc_comp_change changes[INC_COMPONENTS_MAX];
     struct inc_edit e;
+    const char *tmpl;                           /* template name or NULL */
 };
 
 static const char *
@@ -184,6 +186,7 @@ read_fields(struct hub *h, struct http_request *req, struct fields *f,
         inc = f->doc;   /* some SDKs send the fields unwrapped */
     }
     f->e.name = str_of(inc, "name");
+    f->tmpl = str_of(inc, "template");
     if ((s = str_of(inc, "status")) != NULL) {
         f->e.status = inc_status_parse(s);
         if (f->e.status < 0) {
@@ -309,11 +312,20 @@ api_v1_incident_create(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     struct fields f;
+    struct templates_text tt;
     char id[INC_ID_LEN + 1];
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
     rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0 && f.tmpl != NULL) {
+        /* The template fills what the body left out. */
+        rc = templates_fill(h, f.tmpl, f.e.name, &f.e, f.changes, &tt, err,
+                            sizeof(err));
+        if (rc == PH_ENOENT) {
+            rc = PH_EINVAL;
+        }
+    }
     if (rc == 0) {
         if (f.e.draft < 0) {
             f.e.draft = 0;

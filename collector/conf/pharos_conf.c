@@ -296,6 +296,9 @@ static const struct conf_opt incidents_opts[] = {
     {"resolve_after", CONF_T_DURATION,
      offsetof(struct pharos_conf, resolve_after_ms), "5m", 0, 86400000, 0,
      NULL, "stable time before an automatic incident resolves"},
+    {"templates", CONF_T_LIST, offsetof(struct pharos_conf, templates), NULL,
+     0, 0, 0, &pc_templates_sub.custom,
+     "named incident templates (API template:, pharosctl --template)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1050,6 +1053,7 @@ decode_root(const struct conf_node *root, const char *file,
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
+    pc_decode_templates(root, file, cf, errs);
     pc_decode_integrations(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
@@ -1095,6 +1099,18 @@ pharos_conf_component_index(const struct pharos_conf *c, const char *id)
         }
     }
     return -1;
+}
+
+const struct conf_template *
+pharos_conf_template(const struct pharos_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntemplates; i++) {
+        if (c->templates[i].name != NULL &&
+            strcmp(c->templates[i].name, name) == 0) {
+            return &c->templates[i];
+        }
+    }
+    return NULL;
 }
 
 int

@@ -162,6 +162,20 @@ struct conf_alerts {
     struct conf_alert_webhook webhook;
 };
 
+/* incidents.templates: named incident templates. title and body may hold
+ * {{component}}, {{components}}, {{title}} and {{page}} (template.h). */
+#define CONF_TEMPLATES_MAX 200
+#define CONF_TEMPLATE_COMPONENTS_MAX 16
+struct conf_template {
+    char *name;
+    char *title;         /* the incident's name */
+    char *body;          /* the first update's text */
+    int status;          /* 0 investigating, 1 identified, 2 monitoring */
+    char *comp_ids[CONF_TEMPLATE_COMPONENTS_MAX];
+    char *comp_statuses[CONF_TEMPLATE_COMPONENTS_MAX];
+    size_t ncomponents;
+};
+
 /* integrations: incident-management tools (PagerDuty V3 webhooks,
  * Opsgenie outgoing webhooks) that open, update and resolve incidents. */
 #define CONF_HOOK_RULES_MAX 1000
@@ -187,6 +201,7 @@ struct conf_hook_rule {
     int notes;           /* 0 internal, 1 public */
     char *name;          /* incident name; NULL: the tool's title */
     char *body;          /* first update's text; NULL: a standard one */
+    char *template;      /* incidents.templates name, or NULL */
 };
 
 struct conf_hook_secret {
@@ -242,6 +257,8 @@ struct pharos_conf {
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;
+    struct conf_template *templates;
+    size_t ntemplates;
 
     struct conf_page page;
     struct conf_notify notify;
@@ -285,6 +302,8 @@ void pharos_conf_help(struct buf *out);
 const struct conf_agent *pharos_conf_agent_by_hash(
     const struct pharos_conf *c, const char *token_sha256);
 int pharos_conf_component_index(const struct pharos_conf *c, const char *id);
+const struct conf_template *pharos_conf_template(const struct pharos_conf *c,
+                                                 const char *name);
 int pharos_conf_region_index(const struct pharos_conf *c, const char *id);
 
 #endif

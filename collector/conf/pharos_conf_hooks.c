@@ -214,6 +214,8 @@ static const struct conf_opt rule_opts[] = {
      "internal or public: whether notes become updates"},
     RULE_STR("name", name, "incident name (default: the tool's title)"),
     RULE_STR("body", body, "text of the first update"),
+    RULE_STR("template", template,
+             "incidents.templates entry for name, body and status"),
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -414,6 +416,10 @@ check_rule(const struct conf_hook_rule *r, int pagerduty,
     if (r->name != NULL && strlen(r->name) > 255) {
         conf_err(errs, file, n->line, n->col,
                  "rule: name is at most 255 bytes");
+    }
+    if (r->template != NULL && pharos_conf_template(cf, r->template) == NULL) {
+        conf_err(errs, file, n->line, n->col,
+                 "rule: unknown template '%s'", r->template);
     }
     if (r->body != NULL && strlen(r->body) > 4000) {
         conf_err(errs, file, n->line, n->col,

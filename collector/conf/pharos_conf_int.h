@@ -36,6 +36,11 @@ extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
+/* incidents.templates (pharos_conf_templates.c): the row's sub-table and
+ * the decoder, run after components. */
+extern const struct conf_sub pc_templates_sub;
+void pc_decode_templates(const struct conf_node *root, const char *file,
+                         struct pharos_conf *cf, struct conf_errs *errs);
 /* The `integrations:` section's row and decoder (pharos_conf_hooks.c),
  * decoded after components. */
 extern const struct conf_sub pc_integrations_sub;

@@ -83,6 +83,7 @@ struct hook_rule {
     int public_notes;
     const char *name;          /* NULL: the event's title */
     const char *body;          /* NULL: a standard text */
+    const char *template_name; /* incidents.templates entry, or NULL */
 };
 
 /* Index of the first rule matching ev, or -1. */

@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "templates.h"
 #include "timefmt.h"
 
 static const char *const source_names[] = {"pagerduty", "opsgenie"};
@@ -62,6 +63,7 @@ build_rules(const struct hub *h, enum hooks_source source, size_t *ret_n)
         r->public_notes = cr[i].notes == 1;
         r->name = cr[i].name;
         r->body = cr[i].body;
+        r->template_name = cr[i].template;
     }
     *ret_n = n;
     return rules;
@@ -92,10 +94,12 @@ fill_changes(struct hub *h, const char *const *codes, size_t n, int st,
 /* Carries the plan out: creates or updates the incident. */
 static int
 execute(struct hub *h, const struct hook_plan *p,
-        const struct hook_rule *rule, struct store_hook_link *link,
-        const char *who, struct hooks_outcome *ret)
+        const struct hook_rule *rule, const struct hook_event *ev,
+        struct store_hook_link *link, const char *who,
+        struct hooks_outcome *ret)
 {
     struct inc_comp_change changes[INC_COMPONENTS_MAX];
+    struct templates_text tt;
     struct inc_edit e;
     char err[160];
     int rc;
@@ -111,7 +115,23 @@ execute(struct hub *h, const struct hook_plan *p,
         e.draft = p->draft;
         e.nchanges = fill_changes(h, rule->components, rule->ncomponents,
                                   p->comp_status, changes);
-        rc = incidents_create(h, &e, who, id, err, sizeof(err));
+        rc = 0;
+        if (rule->template_name != NULL) {
+            /* The template fills what the rule does not say: the name
+             * (with the tool's title as {{title}}), the body, the
+             * status unless an acknowledgement set it, and its own
+             * components. */
+            e.name = rule->name;
+            e.body = rule->body;
+            if (p->inc_status == INC_INVESTIGATING) {
+                e.status = -1;
+            }
+            rc = templates_fill(h, rule->template_name, ev->title, &e,
+                                changes, &tt, err, sizeof(err));
+        }
+        if (rc == 0) {
+            rc = incidents_create(h, &e, who, id, err, sizeof(err));
+        }
         if (rc == 0) {
             snprintf(link->incident_id, sizeof(link->incident_id), "%s", id);
         }
@@ -190,7 +210,7 @@ hooks_apply(struct hub *h, enum hooks_source source,
     ret->result = plan.what == HOOK_DO_NOTHING ? HOOKS_IGNORED
                                                : HOOKS_APPLIED;
     if (plan.what != HOOK_DO_NOTHING) {
-        rc = execute(h, &plan, idx >= 0 ? &rules[idx] : NULL, &link, who,
+        rc = execute(h, &plan, idx >= 0 ? &rules[idx] : NULL, ev, &link, who,
                      ret);
         if (rc == PH_ENOENT) {
             ret->result = HOOKS_IGNORED;

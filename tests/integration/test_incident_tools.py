@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -84,6 +85,13 @@ components:
     name: Database
 """, extra_yaml="""api_keys:
   - {name: admin, scope: admin, token_env: PH_TOOLS_ADMIN}
+incidents:
+  templates:
+    - name: db-slow
+      title: "{{component}} is slow"
+      body: "We see slow responses from {{component}} ({{title}})."
+      status: identified
+      components: {db: degraded_performance}
 integrations:
   pagerduty:
     max_age: 10m
@@ -101,6 +109,11 @@ integrations:
       - service: Web Service
         components: [web]
         status: degraded_performance
+      - service_id: PTMPL01
+        components: [web]
+        status: partial_outage
+        publish: true
+        template: db-slow
   opsgenie:
     tokens:
       - {name: og, token_env: PH_OG_TOKEN}
@@ -394,6 +407,50 @@ integrations:
         res.check("opsgenie malformed alert: 400",
                   code == 400 and "alert" in out.get("message", ""),
                   (code, out))
+
+        # --- templates: v1 API, pharosctl, integration rules ---
+        code, out = http_get(h.url("/v1/pages/itest/incidents"),
+                             method="POST", headers=dict(admin, **{
+                                 "Content-Type": "application/json"}),
+                             data=json.dumps({"incident": {
+                                 "template": "db-slow"}}).encode(),
+                             ok_codes=None)
+        tinc = json.loads(out) if code == 201 else {}
+        res.check("API template: name, body, status from the template",
+                  code == 201 and tinc.get("name") == "Database is slow"
+                  and tinc.get("status") == "identified"
+                  and tinc["incident_updates"][0]["body"] ==
+                  "We see slow responses from Database ().", (code, tinc))
+        res.check("API template: db degraded_performance",
+                  wait_until(lambda: status()["db"] ==
+                             "degraded_performance", 5), status())
+        code, out = http_get(h.url("/v1/pages/itest/incidents"),
+                             method="POST", headers=dict(admin, **{
+                                 "Content-Type": "application/json"}),
+                             data=json.dumps({"incident": {
+                                 "template": "nope"}}).encode(),
+                             ok_codes=None)
+        res.check("API unknown template: 422 naming it",
+                  code == 422 and b"nope" in out, (code, out))
+        p = subprocess.run([h.bin("pharosctl"), "--url", h.url(""),
+                            "incident", "open", "--template", "db-slow",
+                            "Queries time out"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, PHAROS_KEY=ADMIN_KEY))
+        names = [i["name"] for i in incidents()]
+        res.check("pharosctl incident open --template with a NAME",
+                  p.returncode == 0 and "Queries time out" in names,
+                  (p.returncode, p.stdout, p.stderr, names))
+        code, out = pd(pd_event("triggered.json", incident="PTMPL99",
+                                service=("PTMPL01", "Reports")), PD_SECRET)
+        tinc = incident(out.get("incident_id")) or {}
+        res.check("rule with a template: title rendered with the tool's",
+                  code == 200 and out.get("status") == "applied"
+                  and tinc.get("name") == "Web, Database is slow"
+                  and tinc.get("status") == "identified"
+                  and tinc["incident_updates"][0]["body"] ==
+                  "We see slow responses from Web, Database (A little bump "
+                  "in the road).", (code, out, tinc))
 
         # --- restart: replays are still recognised ---
         h.stop("collector")
