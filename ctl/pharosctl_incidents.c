@@ -85,9 +85,12 @@ print_incident(const struct ctl *ctl, json_t *inc, int timeline)
     if (print_or_dump(ctl, inc)) {
         return;
     }
-    printf("%-12s  %-12s %-11s %s%s\n", jstr(inc, "id"), jstr(inc, "status"),
-           jstr(inc, "impact"), jstr(inc, "name"),
-           json_is_true(json_object_get(inc, "draft")) ? "  [draft]" : "");
+    printf("%-12s  %-12s %-11s %s%s%s\n", jstr(inc, "id"),
+           jstr(inc, "status"), jstr(inc, "impact"), jstr(inc, "name"),
+           json_is_true(json_object_get(inc, "draft")) ? "  [draft]" : "",
+           json_is_true(json_object_get(inc, "update_overdue"))
+               ? "  [update overdue]"
+               : "");
     if (json_is_string(json_object_get(inc, "scheduled_for"))) {
         printf("              window %s .. %s\n", jstr(inc, "scheduled_for"),
                jstr(inc, "scheduled_until"));

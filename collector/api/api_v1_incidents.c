@@ -241,6 +241,38 @@ read_fields(struct hub *h, struct http_request *req, struct fields *f,
             f->e.remind_prior_min = (int32_t)v;
         }
     }
+    {
+        /* Update cadence (Pharos): this incident's period, and the time
+         * the new update promises the next one by. */
+        const json_t *m = json_object_get(inc, "update_every_minutes");
+        const json_t *n = json_object_get(inc, "next_update_in_minutes");
+        int64_t at = -1;
+
+        if (m != NULL) {
+            long long v = json_is_integer(m) ? json_integer_value(m) : -1;
+            if (v < 0 || v > 1440) {
+                snprintf(err, errlen, "update_every_minutes must be 0 (the "
+                                      "default) to 1440");
+                return PH_EINVAL;
+            }
+            f->e.update_every_min = (int32_t)v;
+        }
+        if (time_field(inc, "next_update_at", &at, err, errlen) != 0) {
+            return PH_EINVAL;
+        }
+        if (at > 0) {
+            f->e.next_update_ms = at;
+        }
+        if (n != NULL) {
+            long long v = json_is_integer(n) ? json_integer_value(n) : -1;
+            if (v < 1 || v > 1440) {
+                snprintf(err, errlen, "next_update_in_minutes must be 1 to "
+                                      "1440");
+                return PH_EINVAL;
+            }
+            f->e.next_update_ms = time_now_ms() + v * 60000;
+        }
+    }
     if (bool_field(inc, "scheduled_auto_in_progress", &f->e.auto_in_progress,
                    err, errlen) != 0 ||
         bool_field(inc, "scheduled_auto_transition", &f->e.auto_in_progress,

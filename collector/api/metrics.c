@@ -179,6 +179,19 @@ metrics_render(const struct hub *h, struct buf *b)
             }
         }
     }
+    {
+        size_t overdue = 0;
+        int64_t now = time_now_ms();
+
+        for (size_t i = 0; i < h->nincidents; i++) {
+            overdue += incident_update_overdue(&h->incidents[i],
+                                               h->conf.update_every_ms, now);
+        }
+        gauge(b, "pharos_incidents_update_overdue",
+              "Published, unresolved incidents without an update for "
+              "longer than their update_every.",
+              (double)overdue);
+    }
     gauge(b, "pharos_alert_groups",
           "Alert groups currently holding firing mapped alerts.",
           (double)intake_ngroups(h));

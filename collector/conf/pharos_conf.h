@@ -257,6 +257,7 @@ struct pharos_conf {
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;
+    uint32_t update_every_ms;  /* incidents.update_every; 0 = no cadence */
     struct conf_template *templates;
     size_t ntemplates;
 
