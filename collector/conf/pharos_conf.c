@@ -299,6 +299,9 @@ static const struct conf_opt incidents_opts[] = {
     {"update_every", CONF_T_DURATION,
      offsetof(struct pharos_conf, update_every_ms), "30m", 0, 86400000, 0,
      NULL, "an open incident is overdue without an update this long (0: off)"},
+    {"staff", CONF_T_LIST, offsetof(struct pharos_conf, staff), NULL, 0, 0,
+     0, &pc_staff_sub.custom,
+     "responders' channels for update reminders (slack, webhook, email)"},
     {"templates", CONF_T_LIST, offsetof(struct pharos_conf, templates), NULL,
      0, 0, 0, &pc_templates_sub.custom,
      "named incident templates (API template:, pharosctl --template)"},
@@ -1057,6 +1060,7 @@ decode_root(const struct conf_node *root, const char *file,
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
     pc_decode_templates(root, file, cf, errs);
+    pc_decode_staff(root, file, cf, errs);
     pc_decode_integrations(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }

@@ -176,6 +176,16 @@ struct conf_template {
     size_t ncomponents;
 };
 
+/* incidents.staff: where update reminders go (never the subscribers). */
+#define CONF_STAFF_MAX 8
+struct conf_staff {
+    int kind;            /* enum notify_kind order: 0 email, 1 webhook,
+                            2 slack */
+    char *address;       /* email address or URL */
+    char *secret_file;   /* webhook: "whsec_..." signing secret */
+    char *secret;        /* resolved; never printed */
+};
+
 /* integrations: incident-management tools (PagerDuty V3 webhooks,
  * Opsgenie outgoing webhooks) that open, update and resolve incidents. */
 #define CONF_HOOK_RULES_MAX 1000
@@ -260,6 +270,8 @@ struct pharos_conf {
     uint32_t update_every_ms;  /* incidents.update_every; 0 = no cadence */
     struct conf_template *templates;
     size_t ntemplates;
+    struct conf_staff *staff;
+    size_t nstaff;
 
     struct conf_page page;
     struct conf_notify notify;

@@ -41,6 +41,10 @@ void pc_decode_alerts(const struct conf_node *root, const char *file,
 extern const struct conf_sub pc_templates_sub;
 void pc_decode_templates(const struct conf_node *root, const char *file,
                          struct pharos_conf *cf, struct conf_errs *errs);
+/* incidents.staff (pharos_conf_staff.c). */
+extern const struct conf_sub pc_staff_sub;
+void pc_decode_staff(const struct conf_node *root, const char *file,
+                     struct pharos_conf *cf, struct conf_errs *errs);
 /* The `integrations:` section's row and decoder (pharos_conf_hooks.c),
  * decoded after components. */
 extern const struct conf_sub pc_integrations_sub;

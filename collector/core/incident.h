@@ -97,6 +97,8 @@ struct incident {
     int auto_in_progress;
     int auto_completed;
     int32_t update_every_min;   /* 0 = incidents.update_every */
+    int64_t update_reminded_ms; /* due time the staff were reminded of;
+                                   memory only (the outbox key dedupes) */
     char (*components)[CHECK_ID_MAX]; /* components the incident names */
     size_t ncomponents;
     struct inc_update *updates; /* oldest first */

@@ -390,6 +390,9 @@ feed_incident_webhook(const struct feed_input *in,
     json_t *o = feed_incident_obj(in, inc, 1);
     json_t *ups = json_object_get(o, "incident_updates");
 
+    /* Overdue is for responders (API, pharosctl, staff reminders), not
+     * for the public subscribers this payload goes to. */
+    json_object_del(o, "update_overdue");
     while (json_is_array(ups) && json_array_size(ups) > max_updates) {
         json_array_remove(ups, json_array_size(ups) - 1);
     }

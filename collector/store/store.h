@@ -284,6 +284,16 @@ struct store_subscriber {
     char last_error[256];
 };
 
+/* Staff channels (store_staff.c): subscriber rows in state 'staff'. The
+ * id of a channel of kind (enum notify_kind) at address. */
+void store_staff_id(int kind, const char *address,
+                    char out[STORE_SUB_ID_MAX]);
+/* Makes the staff rows exactly rows[0..n) (id, kind, address, secret
+ * used): adds or refreshes them (a quarantined one is active again) and
+ * deletes the others. Returns 0 or PH_EDB. */
+int store_staff_sync(struct store *s, const struct store_subscriber *rows,
+                     size_t n, int64_t now_ms);
+
 /* Transactions around several writes (a fan-out). */
 int store_tx_begin(struct store *s);
 int store_tx_commit(struct store *s);
