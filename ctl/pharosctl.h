@@ -37,6 +37,7 @@ struct ctl_incident_opts {
     int ncomponents;
     int draft;
     const char *template_name; /* --template: incidents.templates */
+    const char *next_update;   /* --next-update MIN: "next update by" */
     int all;
 };
 

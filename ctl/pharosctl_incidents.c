@@ -193,6 +193,18 @@ incident_cmd(const struct ctl *ctl, const struct ctl_incident_opts *o,
     if (o->body != NULL) {
         json_object_set_new(inc, "body", json_string(o->body));
     }
+    if (o->next_update != NULL) {
+        char *end = NULL;
+        long v = strtol(o->next_update, &end, 10);
+
+        if (end == o->next_update || *end != '\0' || v < 1 || v > 1440) {
+            fprintf(stderr, "pharosctl: --next-update takes minutes, 1 to "
+                            "1440\n");
+            json_decref(inc);
+            return 2;
+        }
+        json_object_set_new(inc, "next_update_in_minutes", json_integer(v));
+    }
     if (strcmp(sub, "open") == 0 &&
         (nargs == 3 || (nargs == 2 && o->template_name != NULL))) {
         if (nargs == 3) {

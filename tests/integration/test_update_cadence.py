@@ -197,6 +197,24 @@ incidents:
                   and "[update overdue]" not in lines.get(fresh["id"], ""),
                   out)
 
+        p = subprocess.run([h.bin("pharosctl"), "--url", h.url(""),
+                            "incident", "update", fresh["id"], "--body",
+                            "Still looking", "--next-update", "20"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, PHAROS_KEY=KEY))
+        code, got = call("GET", f"{base}/{fresh['id']}")
+        res.check("pharosctl incident update --next-update 20 promises it",
+                  p.returncode == 0 and got["incident_updates"][0]
+                  .get("next_update_at"), (p.returncode, p.stderr,
+                                           got["incident_updates"][:1]))
+        p = subprocess.run([h.bin("pharosctl"), "--url", h.url(""),
+                            "incident", "update", fresh["id"], "--body",
+                            "x", "--next-update", "soon"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, PHAROS_KEY=KEY))
+        res.check("pharosctl --next-update with a bad value: exit 2",
+                  p.returncode == 2 and "--next-update" in p.stderr,
+                  (p.returncode, p.stderr))
         code, got = call("PATCH", f"{base}/{late['id']}",
                          {"status": "identified", "body": "Found it",
                           "next_update_in_minutes": 15})
