@@ -279,6 +279,21 @@ integrations:
                   and "no rule" in out.get("reason", "")
                   and len(incidents()) == 1, (code, out))
 
+        # --- priority: P2 matches no rule; raised to P1 it opens ---
+        low = pd_event("triggered.json", incident="PPRIO01")
+        low["event"]["data"]["priority"]["summary"] = "P2"
+        code, out = pd(low, PD_SECRET)
+        res.check("P2 incident of the API service: no rule, ignored",
+                  code == 200 and out.get("status") == "ignored", (code, out))
+        code, out = pd(pd_event("priority_updated.json", incident="PPRIO01"),
+                       PD_SECRET)
+        pinc = incident(out.get("incident_id")) or {}
+        res.check("priority_updated to P1: the P1 rule opens it",
+                  code == 200 and out.get("status") == "applied"
+                  and pinc.get("name") == "A little bump in the road",
+                  (code, out))
+        pd(pd_event("resolved.json", incident="PPRIO01"), PD_SECRET)
+
         # --- out of order: resolved before acknowledged and triggered ---
         n_before = len(incidents())
         code, out = pd(pd_event("resolved.json", incident="PLATE01"),
