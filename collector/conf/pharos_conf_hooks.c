@@ -463,7 +463,13 @@ decode_pagerduty(const struct conf_node *n, const char *file,
         n->type != CONF_MAP) {
         return;
     }
-    v = pc_seq_of(n, "secrets", 1, CONF_HOOK_SECRETS_MAX, file, errs, &count);
+    /* A missing list is reported by the row (required); an empty one
+     * here. */
+    v = pc_seq_of(n, "secrets", 0, CONF_HOOK_SECRETS_MAX, file, errs, &count);
+    if (v == NULL && pc_find_key(n, "secrets") != NULL) {
+        conf_err(errs, file, n->line, n->col,
+                 "'secrets' must not be empty");
+    }
     if (v != NULL) {
         pd->secrets = ph_calloc(count, sizeof(*pd->secrets));
         for (const struct conf_node *i = v->child; i && pd->secrets;
@@ -494,7 +500,10 @@ decode_opsgenie(const struct conf_node *n, const char *file,
         n->type != CONF_MAP) {
         return;
     }
-    v = pc_seq_of(n, "tokens", 1, CONF_HOOK_SECRETS_MAX, file, errs, &count);
+    v = pc_seq_of(n, "tokens", 0, CONF_HOOK_SECRETS_MAX, file, errs, &count);
+    if (v == NULL && pc_find_key(n, "tokens") != NULL) {
+        conf_err(errs, file, n->line, n->col, "'tokens' must not be empty");
+    }
     if (v != NULL) {
         og->tokens = ph_calloc(count, sizeof(*og->tokens));
         for (const struct conf_node *i = v->child; i && og->tokens;
