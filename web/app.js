@@ -385,15 +385,35 @@ function affected(inc) {
   return names.length ? el('p', { class: 'affected', text: `Affects: ${names.join(', ')}` }) : null;
 }
 
-// anchor: the card is the target of the feed's shortlinks (#incident-<id>);
+// How fresh an active incident's news is: "Updated 12 minutes ago", and
+// "Next update by 14:30" when the latest update promised one (Pharos'
+// next_update_at). Readers during an outage want to know they are not
+// forgotten.
+function freshness(inc) {
+  if (!UNRESOLVED.has(inc.status)) return null;
+  const ups = Array.isArray(inc.incident_updates) ? inc.incident_updates : [];
+  const last = ups[0];
+  const at = last && parseTime(last.display_at || last.created_at);
+  if (!at) return null;
+  const min = Math.max(0, Math.floor((Date.now() - at.getTime()) / 60000));
+  const ago = min < 1 ? 'less than a minute ago' : `${plural(min, 'minute')} ago`;
+  const p = el('p', { class: 'freshness' }, 'Updated ',
+    el('time', { datetime: last.display_at || last.created_at, title: fmtTime.format(at), text: ago }), '.');
+  const next = last && parseTime(last.next_update_at);
+  if (next) p.append(' Next update by ', timeEl(last.next_update_at, fmtClock), '.');
+  return p;
+}
+
+// anchor: the card is the target of the feed's shortlinks (#incident-<id>);// anchor: the card is the target of the feed's shortlinks (#incident-<id>);
 // only the first rendering of an incident may carry the id.
-function incidentCard(inc, headingLevel = 'h3', anchor = true) {
+// fresh: the active list shows how fresh the news is (freshness()).
+function incidentCard(inc, headingLevel = 'h3', anchor = true, fresh = false) {
   const impact = inc.impact || 'none';
   return el('article', { class: 'card incident', id: anchor ? `incident-${inc.id}` : null, dataset: { incidentId: inc.id, impact } },
     el('div', { class: 'card-head' },
       el(headingLevel, { class: 'inc-name', text: inc.name }),
       el('span', { class: 'impact', dataset: { impact }, text: IMPACT_TEXT[impact] || impact })),
-    affected(inc), updatesList(inc));
+    affected(inc), fresh ? freshness(inc) : null, updatesList(inc));
 }
 
 function maintenanceCard(m) {
@@ -456,7 +476,7 @@ function renderAll(docs) {
   renderBrand(s.page, docs.page);
   renderBanner(s.status);
   renderComponents(docs);
-  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i));
+  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i, 'h3', true, true));
   const maint = (Array.isArray(s.scheduled_maintenances) ? s.scheduled_maintenances : [])
     .filter((m) => m.status !== 'completed')
     .sort((a, b) => String(a.scheduled_for).localeCompare(String(b.scheduled_for)));

@@ -185,6 +185,38 @@ metrics_render(const struct hub *h, struct buf *b)
             m->alerts_received);
     counter(b, "pharos_alerts_mapped_total",
             "Received alerts that matched an alerts rule.", m->alerts_mapped);
+    {
+        static const char *const srcs[] = {"pagerduty", "opsgenie"};
+        static const char *const results[] = {"applied", "ignored",
+                                              "duplicate", "failed",
+                                              "rejected"};
+
+        buf_appends(b, "# HELP pharos_integration_events_total PagerDuty "
+                       "and Opsgenie events by outcome.\n"
+                       "# TYPE pharos_integration_events_total counter\n");
+        for (int s = 0; s < 2; s++) {
+            for (int r = 0; r < 5; r++) {
+                buf_printf(b,
+                           "pharos_integration_events_total{source=\"%s\","
+                           "result=\"%s\"} %llu\n",
+                           srcs[s], results[r],
+                           (unsigned long long)m->hook_events[s][r]);
+            }
+        }
+    }
+    {
+        size_t overdue = 0;
+        int64_t now = time_now_ms();
+
+        for (size_t i = 0; i < h->nincidents; i++) {
+            overdue += incident_update_overdue(&h->incidents[i],
+                                               h->conf.update_every_ms, now);
+        }
+        gauge(b, "pharos_incidents_update_overdue",
+              "Published, unresolved incidents without an update for "
+              "longer than their update_every.",
+              (double)overdue);
+    }
     gauge(b, "pharos_alert_groups",
           "Alert groups currently holding firing mapped alerts.",
           (double)intake_ngroups(h));

@@ -71,6 +71,11 @@ struct collector_metrics {
     uint64_t notify_blocked[3];  /* refused by the private-address guard */
     uint64_t notify_enqueued[3];
     uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
+    /* PagerDuty / Opsgenie events (enum hooks_source) by outcome:
+     * enum hooks_result, then HUB_HOOK_REJECTED (signature, token,
+     * malformed or stale: refused before anything was looked up). */
+#define HUB_HOOK_REJECTED 4
+    uint64_t hook_events[2][5];
 };
 
 /* Who acts on the shared state. Only the wiring (collector.c) writes

@@ -218,6 +218,14 @@ test_ha_section(void **state)
 }
 
 static void
+test_golden_integrations(void **state)
+{
+    (void)state;
+    check_ok_case("integrations");
+    check_err_case("integrations_errors");
+}
+
+static void
 test_defaults_and_lookup(void **state)
 {
     static const char text[] =
@@ -757,6 +765,7 @@ main(void)
         cmocka_unit_test(test_golden_syntax),
         cmocka_unit_test(test_golden_alerts),
         cmocka_unit_test(test_ha_section),
+        cmocka_unit_test(test_golden_integrations),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_print_sections),
