@@ -740,6 +740,19 @@ test_hostile_yaml(void **state)
          * table (found by fuzz-deep.sh: a crash before the fix). */
         "page:\n  id: acme\n  name: A\n  time_zone: [x]\n",
         "page:\n  id: acme\n  name: A\n  brand_color: {a: 1}\n",
+        /* The same in a check's finish (fuzz-deep.sh, url: [...]). */
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: h, type: http, url: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: d, type: dns, name: a.test, rrtype: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: t, type: tcp, host: [x], port: 1}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: s, type: smtp, host: {a: b}}\n",
     };
     struct pharos_conf c;
     struct conf_errs errs;
