@@ -19,6 +19,7 @@
 #include "api_v1.h"
 #include "auth.h"
 #include "feed_history.h"
+#include "forward.h"
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
@@ -418,6 +419,42 @@ on_want(void *arg, enum hub_want what)
     case HUB_REBUILD:
         c->rebuild_wanted = 1;
         break;
+    }
+}
+
+static const char *
+leader_url(void *arg)
+{
+    struct collector *c = arg;
+
+    return docshare_leader_url(c->docshare);
+}
+
+/* ha.advertise_url, or http://<server.listen> with a wildcard address
+ * (or none) replaced by node_id. */
+static void
+advertise_url(const struct collector *c, char *out, size_t len)
+{
+    const struct pharos_conf *cf = &c->h.conf;
+    const char *listen = cf->listen;
+    const char *port;
+
+    if (cf->ha.advertise_url != NULL) {
+        size_t n = strlen(cf->ha.advertise_url);
+
+        while (n > 0 && cf->ha.advertise_url[n - 1] == '/') {
+            n--;
+        }
+        snprintf(out, len, "%.*s", (int)n, cf->ha.advertise_url);
+        return;
+    }
+    port = strrchr(listen, ':');
+    if (listen[0] == ':' || strncmp(listen, "0.0.0.0:", 8) == 0 ||
+        strncmp(listen, "[::]:", 5) == 0) {
+        snprintf(out, len, "http://%s%s", cf->ha.node_id,
+                 port != NULL ? port : "");
+    } else {
+        snprintf(out, len, "http://%s", listen);
     }
 }
 
@@ -934,6 +971,16 @@ collector_start(struct collector *c)
             log_warnx("ha: %s", err);
             return rc;
         }
+        advertise_url(c, path, sizeof(path));
+        docshare_set_url(c->docshare, path);
+        c->h.forward = forward_new(c->loop, cf->ha.node_id);
+        if (c->h.forward == NULL) {
+            return PH_ENOMEM;
+        }
+        c->h.leader_url = leader_url;
+        c->h.leader_url_arg = c;
+        log_info("ha: %s reachable at %s for the other collectors",
+                 cf->ha.node_id, path);
         rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
                          cf->ha.lease_ms, on_lease, c, &c->lease);
         if (rc != 0) {
@@ -1114,6 +1161,8 @@ collector_stop(struct collector *c)
     c->lease = NULL;
     docshare_close(c->docshare);
     c->docshare = NULL;
+    forward_close(c->h.forward);
+    c->h.forward = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
