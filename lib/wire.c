@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "conf.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "utf8.h"
@@ -288,6 +290,7 @@ wire_batch_free(struct wire_batch *b)
 /* Per-check scratch for encoding: the generated structs point into it. */
 struct enc_check {
     Pharos__V1__Check c;
+    struct buf spec;              /* the type's keys as YAML (owned) */
     Pharos__V1__HttpCheck http;
     Pharos__V1__TcpCheck tcp;
     Pharos__V1__DnsCheck dns;
@@ -517,8 +520,10 @@ dec_http_check(struct check *c, const Pharos__V1__Check *m)
     return dec_http(&c->u.http, m->http);
 }
 
-/* The wire mapping of each check type: its oneof case and the functions
- * above. A new type adds its two functions and one row. */
+/* The frozen mapping of the first four types to their own messages (the
+ * proto's oneof spec): still written next to the generic form for agents
+ * deployed before it, still read from collectors deployed before it.
+ * Never extended: a new type or key travels only as spec_yaml. */
 static const struct wire_kind {
     enum check_type type;
     Pharos__V1__Check__SpecCase spec;
@@ -532,7 +537,29 @@ static const struct wire_kind {
 };
 #define NWIRE_KINDS (sizeof(wire_kinds) / sizeof(wire_kinds[0]))
 
-static void
+/* The generic form of every type: its name and its own keys printed by
+ * its key table, the same text `pharos-collector -n` shows. */
+static int
+enc_spec(struct enc_check *e, const struct check *c)
+{
+    const struct check_kind *k = check_kind_of(c->type);
+    const char *indent = "";
+
+    buf_init(&e->spec, WIRE_SPEC_MAX);
+    if (k == NULL) {
+        return PH_EINVAL;
+    }
+    conf_print(k->opts, c, &indent, "", &e->spec);
+    if (e->spec.err != 0) {
+        return e->spec.err;
+    }
+    e->c.type = (char *)(uintptr_t)k->name;
+    e->c.spec_yaml.data = (uint8_t *)e->spec.data;
+    e->c.spec_yaml.len = e->spec.len;
+    return 0;
+}
+
+static int
 enc_one(struct enc_check *e, const struct check *c)
 {
     Pharos__V1__Check init = PHAROS__V1__CHECK__INIT;
@@ -553,6 +580,7 @@ enc_one(struct enc_check *e, const struct check *c)
             wire_kinds[i].enc(e, c);
         }
     }
+    return enc_spec(e, c);
 }
 
 int
@@ -579,7 +607,10 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
         }
     }
     for (size_t i = 0; i < n; i++) {
-        enc_one(&ec[i], &checks[i]);
+        result = enc_one(&ec[i], &checks[i]);
+        if (result != 0) {
+            goto out;
+        }
         cp[i] = &ec[i].c;
     }
     msg.version = version;
@@ -605,13 +636,67 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     result = 0;
 out:
     ph_free(out);
+    for (size_t i = 0; ec != NULL && i < n; i++) {
+        buf_free(&ec[i].spec);
+    }
     ph_free(ec);
     ph_free(cp);
     return result;
 }
 
+/* The generic form: the type by name, its keys decoded by its key table
+ * and checked by its rules, exactly as from pharos.yml (positions are in
+ * the check's spec_yaml, named "plan"). errs is scratch. */
 static int
-dec_check(struct check *c, const Pharos__V1__Check *m)
+dec_spec(struct check *c, const Pharos__V1__Check *m,
+         struct conf_errs *errs, char *errbuf, size_t errlen)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    const struct check_kind *k = check_kind_named(m->type);
+    struct conf_node *root = NULL;
+    const struct conf_node *map = &empty;
+    int result;
+
+    if (k == NULL) {
+        seterr(errbuf, errlen,
+               "check '%s': type '%.32s' unknown to this agent (upgrade "
+               "it)", c->id, m->type);
+        return PH_EPROTO;
+    }
+    if (m->spec_yaml.len > WIRE_SPEC_MAX) {
+        seterr(errbuf, errlen, "check '%s': spec of %zu bytes over the cap",
+               c->id, m->spec_yaml.len);
+        return PH_ETOOBIG;
+    }
+    c->type = k->type;
+    memset(errs, 0, sizeof(*errs));
+    if (m->spec_yaml.len > 0) {
+        root = conf_yaml_parse("plan", (const char *)m->spec_yaml.data,
+                               m->spec_yaml.len, errs);
+        if (root == NULL || root->type != CONF_MAP) {
+            result = PH_EPROTO;
+            goto out;
+        }
+        map = root;
+    }
+    if (conf_decode(k->opts, map, c, "plan", errs) == 0 &&
+        k->finish != NULL) {
+        k->finish(c, map, "plan", errs);
+    }
+    result = errs->n + errs->dropped > 0 ? PH_EPROTO : 0;
+out:
+    if (result != 0) {
+        seterr(errbuf, errlen, "check '%s' (%s): %s", c->id, k->name,
+               errs->n > 0 ? errs->msgs[0] : "spec is not a mapping");
+    }
+    conf_node_free(root);
+    return result;
+}
+
+static int
+dec_check(struct check *c, const Pharos__V1__Check *m,
+          struct conf_errs *errs, char *errbuf, size_t errlen)
 {
     int bad = 0;
 
@@ -636,10 +721,17 @@ dec_check(struct check *c, const Pharos__V1__Check *m)
     c->fail_after = m->fail_after > 100 ? 100 : m->fail_after;
     c->recover_after = m->recover_after > 100 ? 100 : m->recover_after;
     bad |= dup_opt(&c->source_address, m->source_address);
+    if (bad) {
+        return PH_ENOMEM;
+    }
+    if (m->type != NULL && m->type[0] != '\0') {
+        return dec_spec(c, m, errs, errbuf, errlen);
+    }
+    /* A collector from before spec_yaml: the frozen messages. */
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].spec == m->spec_case) {
             c->type = wire_kinds[i].type;
-            return bad ? PH_ENOMEM : wire_kinds[i].dec(c, m);
+            return wire_kinds[i].dec(c, m);
         }
     }
     return PH_EPROTO;
@@ -653,6 +745,8 @@ wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
                  char *errbuf, size_t errlen)
 {
     Pharos__V1__CheckPlan *msg = NULL;
+    struct conf_errs *errs = NULL;
+    char why[CONF_ERR_MSG_MAX + 96];
     int result;
 
     memset(ret, 0, sizeof(*ret));
@@ -674,16 +768,20 @@ wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
     }
     if (msg->n_checks > 0) {
         ret->checks = ph_calloc(msg->n_checks, sizeof(*ret->checks));
-        if (ret->checks == NULL) {
+        errs = ph_malloc(sizeof(*errs));
+        if (ret->checks == NULL || errs == NULL) {
             result = PH_ENOMEM;
             goto out;
         }
     }
     for (size_t i = 0; i < msg->n_checks; i++) {
         ret->nchecks = i + 1;
-        result = dec_check(&ret->checks[i], msg->checks[i]);
+        why[0] = '\0';
+        result = dec_check(&ret->checks[i], msg->checks[i], errs, why,
+                           sizeof(why));
         if (result != 0) {
-            seterr(errbuf, errlen, "%s %zu: invalid check", "plan", i);
+            seterr(errbuf, errlen, "%s %zu: invalid check%s%s", "plan", i,
+                   why[0] ? ": " : "", why);
             goto out;
         }
     }
@@ -696,6 +794,7 @@ out:
     if (result != 0) {
         wire_plan_free(ret);
     }
+    ph_free(errs);
     pharos__v1__check_plan__free_unpacked(msg, &pb_allocator);
     return result;
 }

@@ -23,6 +23,9 @@
 #define WIRE_STRING_MAX 2048   /* any single string field */
 #define WIRE_URL_MAX 2048
 #define WIRE_BODY_MAX 65536    /* HTTP request body in a check */
+/* A check's own keys as YAML (Check.spec_yaml): a body at the cap
+ * escaped ("\x01" is 4 bytes each) and every other key besides. */
+#define WIRE_SPEC_MAX (4 * WIRE_BODY_MAX + 65536)
 #define WIRE_VERSION_MAX 32
 #define WIRE_RECHECK_MAX 64    /* re-check ids in one Ack */
 #define WIRE_ACK_MAX_BYTES (64 + WIRE_RECHECK_MAX * (CHECK_ID_MAX + 2))
