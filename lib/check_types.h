@@ -25,6 +25,7 @@
     X(http, HTTP)                                                           \
     X(tcp, TCP)                                                             \
     X(dns, DNS)                                                             \
-    X(smtp, SMTP)
+    X(smtp, SMTP)                                                           \
+    X(icmp, ICMP)
 
 #endif
