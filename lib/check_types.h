@@ -26,6 +26,7 @@
     X(tcp, TCP)                                                             \
     X(dns, DNS)                                                             \
     X(smtp, SMTP)                                                           \
-    X(icmp, ICMP)
+    X(icmp, ICMP)                                                           \
+    X(grpc, GRPC)
 
 #endif
