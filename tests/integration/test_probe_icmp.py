@@ -21,7 +21,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from oncetest import Results, agent_bin, run_once, write_conf  # noqa: E402
+from oncetest import (BUILD, Results, agent_bin, run_once,  # noqa: E402
+                      write_conf)
 from pharos_harness import skip, wait_for  # noqa: E402
 
 NS = f"phicmp{os.getpid()}"
@@ -120,7 +121,33 @@ def main():
     return res.finish()
 
 
+def config_errors(res, d):
+    """Bad values are refused by the config check, with positions."""
+    conf = write_conf(d, """
+- {id: b1, type: icmp, host: 127.0.0.1, count: 50}
+- {id: b2, type: icmp, host: 127.0.0.1, socket: rawish}
+- {id: b3, type: icmp, host: 127.0.0.1, max_los: 3}
+- {id: b4, type: icmp, host: 127.0.0.1, count: 10, packet_interval: 2s, timeout: 5s}
+- {id: b5, type: icmp, host: 127.0.0.1, max_loss: 100, family: ipv5}
+""")
+    p = subprocess.run([os.path.join(BUILD, "bin", "pharos-collector"),
+                        "--check", "-c", conf], capture_output=True, text=True)
+    out = p.stdout + p.stderr
+    res.check("config check fails on bad icmp values", p.returncode != 0, out)
+    for part in ("pharos.yml:8:54: 'count': 50 is out of range [1, 20]",
+                 "pharos.yml:9:55: 'socket' must be auto, dgram or raw, not "
+                 "'rawish'",
+                 "pharos.yml:10:47: unknown key 'max_los'; did you mean "
+                 "'max_loss'?",
+                 "pharos.yml:11:9: check 'b4': count 10 x packet_interval "
+                 "2000 ms does not fit in timeout 5000 ms",
+                 "'max_loss': 100 is out of range [0, 99]",
+                 "'family' must be any, ipv4 or ipv6, not 'ipv5'"):
+        res.check(f"config check says: {part}", part in out, out)
+
+
 def run(res, d):
+    config_errors(res, d)
     # -- loopback, raw socket (root) ------------------------------------
     out = once(d, """
 - {id: lo4, type: icmp, host: 127.0.0.1, count: 4, packet_interval: 20ms}
