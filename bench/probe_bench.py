@@ -254,20 +254,6 @@ def main():
                     help="build dir of the version to compare with")
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
-    if args.compare:
-        d = tempfile.mkdtemp(prefix="pharos-bench-")
-        port = free_port()
-        ng = Nginx(d, [f"listen 127.0.0.1:{port} backlog=4096;\n"
-                       'location = / { return 200 "ok\\n"; }'],
-                   worker_connections=8192)
-        try:
-            wait_port(port)
-            compare(d, f"http://127.0.0.1:{port}/", args.compare,
-                    args.probes, args.rounds)
-        finally:
-            ng.stop()
-            shutil.rmtree(d, ignore_errors=True)
-        return
     d = tempfile.mkdtemp(prefix="pharos-bench-")
     port = free_port()
     ng = Nginx(d, [f"listen 127.0.0.1:{port} backlog=4096;\n"
@@ -276,13 +262,15 @@ def main():
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/"
+        if args.compare:
+            compare(d, url, args.compare, args.probes, args.rounds)
+            return
         bench_cpu(d, url, args.probes)
         bench_rate(d, url, args.probes)
         bench_rss(d, url)
     finally:
         ng.stop()
         shutil.rmtree(d, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()
