@@ -507,6 +507,29 @@ on_deadline(uv_timer_t *tm)
     finish(t, 1, 0); /* what came back in time */
 }
 
+/* host as an address of an allowed family into t->dst: 1, else 0. */
+static int
+literal_address(struct icmp_run *t, const struct check_icmp *ic)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&t->dst;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->dst;
+
+    memset(&t->dst, 0, sizeof(t->dst));
+    if (ic->family != ICMP_FAMILY_IPV6 &&
+        inet_pton(AF_INET, ic->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        t->dstlen = sizeof(*s4);
+        return 1;
+    }
+    if (ic->family != ICMP_FAMILY_IPV4 &&
+        inet_pton(AF_INET6, ic->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        t->dstlen = sizeof(*s6);
+        return 1;
+    }
+    return 0;
+}
+
 static int
 icmp_start(const struct probe_env *env, const struct check *c,
            probe_done_cb cb, void *arg, void **ret_run)
@@ -514,8 +537,6 @@ icmp_start(const struct probe_env *env, const struct check *c,
     const struct check_icmp *ic = &c->u.icmp;
     const char *source = probe_source_address(env, c);
     struct icmp_run *t;
-    struct sockaddr_in s4;
-    struct sockaddr_in6 s6;
     struct addrinfo hints;
     int rc;
 
@@ -546,22 +567,7 @@ icmp_start(const struct probe_env *env, const struct check *c,
     t->source = source;
     uv_timer_start(&t->deadline, on_deadline, c->timeout_ms, 0);
 
-    memset(&s4, 0, sizeof(s4));
-    memset(&s6, 0, sizeof(s6));
-    if (ic->family != ICMP_FAMILY_IPV6 &&
-        inet_pton(AF_INET, ic->host, &s4.sin_addr) == 1) {
-        s4.sin_family = AF_INET;
-        memcpy(&t->dst, &s4, sizeof(s4));
-        t->dstlen = sizeof(s4);
-        uv_timer_start(&t->send_timer, on_kick, 0, 0);
-        *ret_run = t;
-        return 0;
-    }
-    if (ic->family != ICMP_FAMILY_IPV4 &&
-        inet_pton(AF_INET6, ic->host, &s6.sin6_addr) == 1) {
-        s6.sin6_family = AF_INET6;
-        memcpy(&t->dst, &s6, sizeof(s6));
-        t->dstlen = sizeof(s6);
+    if (literal_address(t, ic)) {
         uv_timer_start(&t->send_timer, on_kick, 0, 0);
         *ret_run = t;
         return 0;
