@@ -5,6 +5,7 @@ cleartext HTTP/2, one with TLS from a test CA, one without the health
 service. SERVING is up; NOT_SERVING, an unknown service (NOT_FOUND),
 UNIMPLEMENTED, an untrusted certificate, a refused port and an HTTP/1
 server that is not gRPC are down, each with the reason named."""
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +15,8 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from oncetest import BUILD, Results, run_once, write_conf  # noqa: E402
 from peers import TestCA, free_port, system_python_with  # noqa: E402
-from pharos_harness import serve_target, skip, wait_for  # noqa: E402
+from pharos_harness import (Harness, http_get, serve_target,  # noqa: E402
+                            skip, wait_for, wait_until)
 
 # The health service by hand (raw bytes in and out): the request's field 1
 # is the service name, the reply's field 1 the serving status.
@@ -65,6 +67,50 @@ def start(py, d, mode, cert, key, port):
     wait_for(lambda: p.stdout.readline().strip() == "ready", 20,
              f"the {mode} gRPC server")
     return p
+
+
+def end_to_end(res, d, grpc_port):
+    """The new types through the plan (Check.type + spec_yaml): a running
+    agent gets them from the collector and its results reach the feed.
+    The icmp check needs a raw socket (root) or the ping range."""
+    h = Harness("grpc-e2e")
+    icmp = os.geteuid() == 0
+    try:
+        h.write_config(["r1"], f"""
+components:
+  - id: api
+    name: API
+    checks:
+      - {{id: api-grpc, type: grpc, host: 127.0.0.1, port: {grpc_port}, service: api, interval: 1s, timeout: 900ms}}
+      - {{id: api-grpc-draining, type: grpc, host: 127.0.0.1, port: {grpc_port}, service: draining, interval: 1s, timeout: 900ms}}
+""" + ("""      - {id: api-ping, type: icmp, host: 127.0.0.1, count: 2, packet_interval: 50ms, interval: 1s, timeout: 900ms}
+""" if icmp else ""))
+        h.start_collector()
+        h.start_agent("r1")
+
+        def regions():
+            doc = json.loads(http_get(h.url("/api/v2/regions.json"))[1])
+            return {c["id"]: c["regions"][0] for c in doc["checks"]
+                    if c["regions"]}
+
+        want = {"api-grpc": "up", "api-grpc-draining": "down"}
+        if icmp:
+            want["api-ping"] = "up"
+        ok = wait_until(lambda: all(
+            regions().get(k, {}).get("state") == v for k, v in want.items()),
+            30)
+        res.check("agent run: grpc (and icmp) checks from the plan reach "
+                  "the feed", ok, regions())
+        r = regions()
+        res.check("feed: the draining service's error names NOT_SERVING",
+                  "NOT_SERVING" in (r.get("api-grpc-draining", {}).get(
+                      "error") or ""), r)
+        if icmp:
+            res.check("feed: the ping's summary (replies, rtt)",
+                      "2/2 replies, loss 0%, rtt min/avg/max" in
+                      (r.get("api-ping", {}).get("error") or ""), r)
+    finally:
+        h.stop_all()
 
 
 def main():
@@ -143,6 +189,7 @@ def main():
         out = p.stdout + p.stderr
         res.check("config check fails on bad grpc values", p.returncode != 0,
                   out)
+        end_to_end(res, d, p_plain)
         for part in ("pharos.yml:10:", "'port': 0 is out of range",
                      "check 'b2': host must be a name or an address",
                      "check 'b3': insecure and ca_file need tls: true",
