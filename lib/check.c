@@ -50,6 +50,54 @@ check_kind_named(const char *name)
     return NULL;
 }
 
+void
+check_type_list(char *out, size_t len)
+{
+    size_t used = 0;
+
+    if (len == 0) {
+        return;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < NKINDS && used < len; i++) {
+        int w = snprintf(out + used, len - used, "%s%s", i ? "," : "",
+                         kinds[i]->name);
+        if (w < 0) {
+            break;
+        }
+        used += (size_t)w;
+    }
+}
+
+uint32_t
+check_type_mask(const char *list)
+{
+    uint32_t mask = 0;
+
+    _Static_assert(NKINDS < 32, "check_type_mask: 32 bits");
+    while (list != NULL && *list != '\0') {
+        size_t n = strcspn(list, ",");
+        const char *p = list;
+
+        while (n > 0 && *p == ' ') {
+            p++;
+            n--;
+        }
+        while (n > 0 && p[n - 1] == ' ') {
+            n--;
+        }
+        for (size_t i = 0; i < NKINDS; i++) {
+            if (strlen(kinds[i]->name) == n &&
+                strncmp(kinds[i]->name, p, n) == 0) {
+                mask |= 1u << kinds[i]->type;
+            }
+        }
+        list += strcspn(list, ",");
+        list += *list == ',';
+    }
+    return mask;
+}
+
 /* ---- the keys every check has ---- */
 
 static int

@@ -125,6 +125,23 @@ struct check_kind {
                   const char *file, struct conf_errs *errs);
 };
 
+/*
+ * Which types an agent runs: it names them in this header of its plan
+ * requests ("http,tcp,dns,smtp,icmp,grpc"); an agent without the header
+ * predates the registry and knows CHECK_TYPES_FROZEN. The collector
+ * leaves checks of other types out of that agent's plan (an agent
+ * rejects a whole plan holding a type it does not know).
+ */
+#define CHECK_TYPES_HEADER "Pharos-Check-Types"
+#define CHECK_TYPES_FROZEN "http,tcp,dns,smtp"
+#define CHECK_TYPES_LIST_MAX 256
+
+/* Writes the registered types' names, comma-separated, into out. */
+void check_type_list(char *out, size_t len);
+/* The bit (1u << type) of each registered type named in the comma-
+ * separated list (unknown names are ignored). Borrows list. */
+uint32_t check_type_mask(const char *list);
+
 /* The kind of type t or of the name ("http"), or NULL. */
 const struct check_kind *check_kind_of(enum check_type t);
 const struct check_kind *check_kind_named(const char *name);

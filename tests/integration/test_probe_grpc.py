@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from oncetest import BUILD, Results, run_once, write_conf  # noqa: E402
@@ -109,8 +111,46 @@ components:
             res.check("feed: the ping's summary (replies, rtt)",
                       "2/2 replies, loss 0%, rtt min/avg/max" in
                       (r.get("api-ping", {}).get("error") or ""), r)
+        plan_for_old_agents(res, h)
     finally:
         h.stop_all()
+
+
+def plan_for_old_agents(res, h):
+    """An agent from before the registry sends no Pharos-Check-Types and
+    would reject a whole plan holding a type it does not know: its plan
+    leaves those checks out, under an ETag of its own."""
+    def plan(types=None, inm=None):
+        hdrs = {"Authorization": f"Bearer {h.tokens['r1']}"}
+        if types is not None:
+            hdrs["Pharos-Check-Types"] = types
+        if inm:
+            hdrs["If-None-Match"] = inm
+        req = urllib.request.Request(h.url("/v1/agent/plan"), headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.headers.get("ETag"), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("ETag"), b""
+
+    code, old_tag, body = plan()
+    res.check("old agent: plan without the grpc checks",
+              code == 200 and b"api-grpc" not in body, (code, body[:80]))
+    res.check("old agent: a partial plan's ETag of its own",
+              old_tag is not None and "-" in old_tag, old_tag)
+    res.check("old agent: 304 with that ETag", plan(inm=old_tag)[0] == 304)
+    code, new_tag, body = plan("http,tcp,dns,smtp,icmp,grpc", inm=old_tag)
+    res.check("the same agent upgraded: the whole plan despite the old "
+              "ETag", code == 200 and b"api-grpc" in body and
+              new_tag != old_tag, (code, new_tag))
+    res.check("upgraded agent: 304 with the whole plan's ETag",
+              plan("http,tcp,dns,smtp,icmp,grpc", inm=new_tag)[0] == 304)
+    with open(h.logs["collector"]) as f:
+        log = f.read()
+    res.check("collector log names the agent and what it left out",
+              "ingest: agent agent-r1 runs only http,tcp,dns,smtp: " in log
+              and "left out of its plan, first 'api-grpc' (grpc); upgrade "
+              "the agent" in log, log[-400:])
 
 
 def main():

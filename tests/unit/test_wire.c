@@ -446,6 +446,31 @@ test_plan_every_type_round_trips(void **state)
     }
 }
 
+/* The list an agent sends and the mask the collector filters with. */
+static void
+test_check_type_list_and_mask(void **state)
+{
+    char list[CHECK_TYPES_LIST_MAX];
+    uint32_t all = 0;
+    const struct check_kind *k;
+
+    (void)state;
+    check_type_list(list, sizeof(list));
+    assert_string_equal(list, "http,tcp,dns,smtp,icmp,grpc");
+    for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
+        all |= 1u << k->type;
+    }
+    assert_int_equal(check_type_mask(list), all);
+    assert_int_equal(check_type_mask(CHECK_TYPES_FROZEN),
+                     1u << CHECK_HTTP | 1u << CHECK_TCP | 1u << CHECK_DNS |
+                         1u << CHECK_SMTP);
+    /* Spaces, unknown names, empty items and prefixes do not count. */
+    assert_int_equal(check_type_mask(" icmp , carrier-pigeon,,htt,grpcx"),
+                     1u << CHECK_ICMP);
+    assert_int_equal(check_type_mask(""), 0);
+    assert_int_equal(check_type_mask(NULL), 0);
+}
+
 static void
 test_ack_round_trip(void **state)
 {
@@ -571,6 +596,7 @@ main(void)
         cmocka_unit_test(test_plan_readable_by_old_agent),
         cmocka_unit_test(test_plan_generic_spec),
         cmocka_unit_test(test_plan_every_type_round_trips),
+        cmocka_unit_test(test_check_type_list_and_mask),
         cmocka_unit_test(test_ack_round_trip),
         cmocka_unit_test(test_ack_recheck_and_kind),
     };
