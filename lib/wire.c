@@ -521,9 +521,10 @@ dec_http_check(struct check *c, const Pharos__V1__Check *m)
 }
 
 /* The frozen mapping of the first four types to their own messages (the
- * proto's oneof spec): still written next to the generic form for agents
- * deployed before it, still read from collectors deployed before it.
- * Never extended: a new type or key travels only as spec_yaml. */
+ * proto's oneof spec): still written for agents deployed before the
+ * generic form (WIRE_PLAN_FROZEN), still read from collectors deployed
+ * before it. Never extended: a new type or key travels only as
+ * spec_yaml. */
 static const struct wire_kind {
     enum check_type type;
     Pharos__V1__Check__SpecCase spec;
@@ -545,7 +546,6 @@ enc_spec(struct enc_check *e, const struct check *c)
     const struct check_kind *k = check_kind_of(c->type);
     const char *indent = "";
 
-    buf_init(&e->spec, WIRE_SPEC_MAX);
     if (k == NULL) {
         return PH_EINVAL;
     }
@@ -560,7 +560,7 @@ enc_spec(struct enc_check *e, const struct check *c)
 }
 
 static int
-enc_one(struct enc_check *e, const struct check *c)
+enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form)
 {
     Pharos__V1__Check init = PHAROS__V1__CHECK__INIT;
 
@@ -575,18 +575,24 @@ enc_one(struct enc_check *e, const struct check *c)
     e->c.confirm_after_ms = c->confirm_after_ms;
     e->c.fail_after = c->fail_after;
     e->c.recover_after = c->recover_after;
+    buf_init(&e->spec, WIRE_SPEC_MAX);
+    if (form == WIRE_PLAN_GENERIC) {
+        return enc_spec(e, c);
+    }
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].type == c->type) {
             wire_kinds[i].enc(e, c);
+            return 0;
         }
     }
-    return enc_spec(e, c);
+    return PH_EINVAL;
 }
 
 int
-wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
-                 uint64_t last_acked_seq, const struct check *checks, size_t n,
-                 uint8_t **ret, size_t *ret_len)
+wire_encode_plan(enum wire_plan_form form, uint64_t version,
+                 const char *agent_id, const char *region,
+                 uint64_t last_acked_seq, const struct check *checks,
+                 size_t n, uint8_t **ret, size_t *ret_len)
 {
     Pharos__V1__CheckPlan msg = PHAROS__V1__CHECK_PLAN__INIT;
     struct enc_check *ec = NULL;
@@ -607,7 +613,7 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
         }
     }
     for (size_t i = 0; i < n; i++) {
-        result = enc_one(&ec[i], &checks[i]);
+        result = enc_one(&ec[i], &checks[i], form);
         if (result != 0) {
             goto out;
         }

@@ -77,8 +77,9 @@ ingest_build_plans(struct hub *h)
         int rc = region_checks(h, r, &v, &n);
 
         if (rc == 0) {
-            rc = wire_encode_plan(0, "", h->conf.regions[r].id, 0, v, n,
-                                  &bytes, &len);
+            rc = wire_encode_plan(WIRE_PLAN_GENERIC, 0, "",
+                                  h->conf.regions[r].id, 0, v, n, &bytes,
+                                  &len);
         }
         if (rc != 0) {
             ph_free(v);
@@ -334,7 +335,11 @@ ingest_plan(struct api_req *rq, struct http_request *req,
         n = kept;
     }
     if (rc == 0) {
-        rc = wire_encode_plan(h->plans[r].version, a->id, a->region,
+        /* An agent from before the registry reads only the frozen
+         * messages; the others only the generic form. */
+        rc = wire_encode_plan(types != NULL ? WIRE_PLAN_GENERIC
+                                            : WIRE_PLAN_FROZEN,
+                              h->plans[r].version, a->id, a->region,
                               last_seq, v, n, &bytes, &len);
     }
     ph_free(v);

@@ -225,7 +225,7 @@ test_plan_round_trip(void **state)
     cs[1].u.dns.expect_answers[0] = "::1";
     cs[1].u.dns.nexpect_answers = 1;
 
-    assert_int_equal(wire_encode_plan(99, "agent-eu", "eu-west", 17, cs, 2,
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 99, "agent-eu", "eu-west", 17, cs, 2,
                                       &bytes, &len),
                      0);
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
@@ -262,7 +262,8 @@ test_plan_rejects_invalid_check(void **state)
     c.timeout_ms = 500;
     c.u.tcp.host = "127.0.0.1";
     c.u.tcp.port = 0;
-    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
                      0);
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)),
                      PH_EPROTO);
@@ -316,9 +317,10 @@ test_plan_from_old_collector(void **state)
     wire_plan_free(&pl);
 }
 
-/* What an agent deployed before spec_yaml reads from a new collector:
- * the frozen message is still there for the first four types, and
- * carries the same check as the generic form. */
+/* What an agent deployed before spec_yaml gets from a new collector
+ * (WIRE_PLAN_FROZEN): the frozen message of the first four types, no
+ * generic form; other types cannot go that way. A current agent gets
+ * only the generic form. */
 static void
 test_plan_readable_by_old_agent(void **state)
 {
@@ -336,7 +338,8 @@ test_plan_readable_by_old_agent(void **state)
     c.u.smtp.host = "mx.example.test";
     c.u.smtp.port = 587;
     c.u.smtp.starttls = SMTP_STARTTLS_REQUIRED;
-    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_FROZEN, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
                      0);
     msg = pharos__v1__check_plan__unpack(NULL, len, bytes);
     assert_non_null(msg);
@@ -345,12 +348,35 @@ test_plan_readable_by_old_agent(void **state)
     assert_int_equal(msg->checks[0]->smtp->port, 587);
     assert_int_equal(msg->checks[0]->smtp->starttls,
                      PHAROS__V1__SMTP_CHECK__START_TLS__STARTTLS_REQUIRED);
-    /* ... and the generic form next to it. */
+    assert_string_equal(msg->checks[0]->type, "");
+    assert_int_equal(msg->checks[0]->spec_yaml.len, 0);
+    pharos__v1__check_plan__free_unpacked(msg, NULL);
+    ph_free(bytes);
+
+    /* The generic form only. */
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
+                     0);
+    msg = pharos__v1__check_plan__unpack(NULL, len, bytes);
+    assert_non_null(msg);
+    assert_int_equal(msg->checks[0]->spec_case,
+                     PHAROS__V1__CHECK__SPEC__NOT_SET);
     assert_string_equal(msg->checks[0]->type, "smtp");
     assert_non_null(strstr((const char *)msg->checks[0]->spec_yaml.data,
                            "starttls: required"));
     pharos__v1__check_plan__free_unpacked(msg, NULL);
     ph_free(bytes);
+
+    /* A newer type has no frozen message. */
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "ping");
+    c.type = CHECK_ICMP;
+    c.interval_ms = 1000;
+    c.timeout_ms = 500;
+    c.u.icmp.host = "192.0.2.1";
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_FROZEN, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
+                     PH_EINVAL);
 }
 
 /* The generic form wins over the frozen message, is checked by the
@@ -432,8 +458,9 @@ test_plan_every_type_round_trips(void **state)
         /* Defaults of every key (required ones are reported missing, and
          * stay unset: NULL strings, 0 numbers). */
         conf_decode(k->opts, &empty, &c, "t", &errs);
-        assert_int_equal(
-            wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len), 0);
+        assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0,
+                                          &c, 1, &bytes, &len),
+                         0);
         /* Required keys missing: the agent says so and names the type. */
         if (wire_decode_plan(bytes, len, &pl, err, sizeof(err)) == 0) {
             assert_true(check_probe_equal(&pl.checks[0], &c));
