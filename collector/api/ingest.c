@@ -295,13 +295,14 @@ ingest_plan(struct api_req *rq, struct http_request *req,
         return;
     }
     /* An agent gets only the types it runs (check.h,
-     * CHECK_TYPES_HEADER); a partial plan has its own ETag, so the same
-     * agent upgraded asks again and gets the whole one. */
+     * CHECK_TYPES_HEADER). A partial plan, or one in the frozen form
+     * (an agent without the header), has an ETag of its own, so the same
+     * agent upgraded asks again and gets the whole plan, generic. */
     types = http_req_header(req, CHECK_TYPES_HEADER);
     known = check_type_mask(types != NULL ? types : CHECK_TYPES_FROZEN);
     missing = h->plans[r].type_mask & ~known;
     snprintf(etag, sizeof(etag), "%s", h->plans[r].etag);
-    if (missing != 0) {
+    if (missing != 0 || types == NULL) {
         snprintf(etag, sizeof(etag), "\"%llx-%x\"",
                  (unsigned long long)h->plans[r].version, known);
     }
