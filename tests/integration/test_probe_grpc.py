@@ -49,6 +49,8 @@ if mode == "tls":
     server.add_secure_port(addr, creds)
 else:
     server.add_insecure_port(addr)
+    if mode == "plain":
+        server.add_insecure_port("[::1]:%d" % port)
 server.start()
 print("ready", flush=True)
 sys.stdin.read()
@@ -174,6 +176,7 @@ def main():
         conf = write_conf(d, f"""
 - {{id: up, type: grpc, host: 127.0.0.1, port: {p_plain}}}
 - {{id: up-svc, type: grpc, host: 127.0.0.1, port: {p_plain}, service: api}}
+- {{id: up-v6, type: grpc, host: "::1", port: {p_plain}, service: api}}
 - {{id: draining, type: grpc, host: 127.0.0.1, port: {p_plain}, service: draining}}
 - {{id: odd, type: grpc, host: 127.0.0.1, port: {p_plain}, service: odd}}
 - {{id: unknown, type: grpc, host: 127.0.0.1, port: {p_plain}, service: nope}}
@@ -200,6 +203,7 @@ def main():
         res.check("up: status_code is SERVING (1)",
                   g.get("status_code") == 1, g)
         outcome("up-svc", "up")
+        outcome("up-v6", "up")
         outcome("draining", "down", "grpc: health NOT_SERVING (2)")
         outcome("odd", "down", "grpc: health UNKNOWN (0)")
         outcome("unknown", "down",
