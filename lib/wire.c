@@ -538,18 +538,87 @@ static const struct wire_kind {
 };
 #define NWIRE_KINDS (sizeof(wire_kinds) / sizeof(wire_kinds[0]))
 
-/* The generic form of every type: its name and its own keys printed by
- * its key table, the same text `pharos-collector -n` shows. */
+/* Each type's keys at their defaults (what an agent fills in for a key
+ * the plan leaves out), decoded once per plan; indexed like
+ * check_kind_at(). */
+struct enc_defaults {
+    struct check *defs;
+    size_t n;
+};
+
 static int
-enc_spec(struct enc_check *e, const struct check *c)
+defaults_init(struct enc_defaults *d)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    const struct check_kind *k;
+
+    d->n = 0;
+    while (check_kind_at(d->n) != NULL) {
+        d->n++;
+    }
+    d->defs = ph_calloc(d->n, sizeof(*d->defs));
+    if (d->defs == NULL) {
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
+        d->defs[i].type = k->type;
+        /* Required keys are missing here: no errors wanted. */
+        conf_decode(k->opts, &empty, &d->defs[i], "", NULL);
+    }
+    return 0;
+}
+
+static void
+defaults_free(struct enc_defaults *d)
+{
+    for (size_t i = 0; d->defs != NULL && i < d->n; i++) {
+        check_free(&d->defs[i]);
+    }
+    ph_free(d->defs);
+    d->defs = NULL;
+}
+
+static const struct check *
+defaults_of(const struct enc_defaults *d, enum check_type t)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->defs[i].type == t) {
+            return &d->defs[i];
+        }
+    }
+    return NULL;
+}
+
+/* The generic form of every type: its name and its own keys printed by
+ * its key table as `pharos-collector -n` shows them, less the plain
+ * values (strings, numbers, flags, enums) equal to their default: the
+ * agent's decode puts those back. Lists and maps are always printed
+ * (they print nothing when empty). */
+static int
+enc_spec(struct enc_check *e, const struct check *c,
+         const struct enc_defaults *d)
 {
     const struct check_kind *k = check_kind_of(c->type);
+    const struct check *def = defaults_of(d, c->type);
     const char *indent = "";
 
-    if (k == NULL) {
+    if (k == NULL || def == NULL) {
         return PH_EINVAL;
     }
-    conf_print(k->opts, c, &indent, "", &e->spec);
+    for (const struct conf_opt *o = k->opts; o->key != NULL; o++) {
+        const struct conf_opt row[2] = {*o, {NULL, 0, 0, NULL, 0, 0, 0,
+                                             NULL, NULL}};
+        int plain = o->type == CONF_T_STR || o->type == CONF_T_INT ||
+                    o->type == CONF_T_UINT32 || o->type == CONF_T_BOOL ||
+                    o->type == CONF_T_DURATION || o->type == CONF_T_ENUM ||
+                    o->type == CONF_T_DAYS;
+
+        if (plain && conf_equal_fields(row, c, def)) {
+            continue;
+        }
+        conf_print(row, c, &indent, "", &e->spec);
+    }
     if (e->spec.err != 0) {
         return e->spec.err;
     }
@@ -560,7 +629,8 @@ enc_spec(struct enc_check *e, const struct check *c)
 }
 
 static int
-enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form)
+enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form,
+        const struct enc_defaults *d)
 {
     Pharos__V1__Check init = PHAROS__V1__CHECK__INIT;
 
@@ -577,7 +647,7 @@ enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form)
     e->c.recover_after = c->recover_after;
     buf_init(&e->spec, WIRE_SPEC_MAX);
     if (form == WIRE_PLAN_GENERIC) {
-        return enc_spec(e, c);
+        return enc_spec(e, c, d);
     }
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].type == c->type) {
@@ -595,6 +665,7 @@ wire_encode_plan(enum wire_plan_form form, uint64_t version,
                  size_t n, uint8_t **ret, size_t *ret_len)
 {
     Pharos__V1__CheckPlan msg = PHAROS__V1__CHECK_PLAN__INIT;
+    struct enc_defaults defs = {NULL, 0};
     struct enc_check *ec = NULL;
     Pharos__V1__Check **cp = NULL;
     uint8_t *out = NULL;
@@ -607,13 +678,14 @@ wire_encode_plan(enum wire_plan_form form, uint64_t version,
     if (n > 0) {
         ec = ph_calloc(n, sizeof(*ec));
         cp = ph_calloc(n, sizeof(*cp));
-        if (ec == NULL || cp == NULL) {
+        if (ec == NULL || cp == NULL ||
+            (form == WIRE_PLAN_GENERIC && defaults_init(&defs) != 0)) {
             result = PH_ENOMEM;
             goto out;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        result = enc_one(&ec[i], &checks[i], form);
+        result = enc_one(&ec[i], &checks[i], form, &defs);
         if (result != 0) {
             goto out;
         }
@@ -645,6 +717,7 @@ out:
     for (size_t i = 0; ec != NULL && i < n; i++) {
         buf_free(&ec[i].spec);
     }
+    defaults_free(&defs);
     ph_free(ec);
     ph_free(cp);
     return result;
