@@ -188,7 +188,7 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     snprintf(r->auth_header, alen, "Authorization: Bearer %s", opts->token);
     {
         char types[CHECK_TYPES_LIST_MAX];
-        check_type_list(types, sizeof(types));
+        check_type_list(UINT32_MAX, types, sizeof(types));
         snprintf(r->types_header, sizeof(r->types_header), "%s: %s",
                  CHECK_TYPES_HEADER, types);
     }

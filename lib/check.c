@@ -51,7 +51,7 @@ check_kind_named(const char *name)
 }
 
 void
-check_type_list(char *out, size_t len)
+check_type_list(uint32_t mask, char *out, size_t len)
 {
     size_t used = 0;
 
@@ -60,8 +60,13 @@ check_type_list(char *out, size_t len)
     }
     out[0] = '\0';
     for (size_t i = 0; i < NKINDS && used < len; i++) {
-        int w = snprintf(out + used, len - used, "%s%s", i ? "," : "",
-                         kinds[i]->name);
+        int w;
+
+        if ((mask & (1u << kinds[i]->type)) == 0) {
+            continue;
+        }
+        w = snprintf(out + used, len - used, "%s%s", used ? "," : "",
+                     kinds[i]->name);
         if (w < 0) {
             break;
         }

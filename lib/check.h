@@ -136,8 +136,9 @@ struct check_kind {
 #define CHECK_TYPES_FROZEN "http,tcp,dns,smtp"
 #define CHECK_TYPES_LIST_MAX 256
 
-/* Writes the registered types' names, comma-separated, into out. */
-void check_type_list(char *out, size_t len);
+/* Writes the names of the registered types whose bit (1u << type) is in
+ * mask (UINT32_MAX: all), comma-separated, into out. */
+void check_type_list(uint32_t mask, char *out, size_t len);
 /* The bit (1u << type) of each registered type named in the comma-
  * separated list (unknown names are ignored). Borrows list. */
 uint32_t check_type_mask(const char *list);

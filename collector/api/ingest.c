@@ -319,6 +319,7 @@ ingest_plan(struct api_req *rq, struct http_request *req,
         size_t kept = 0, left = 0;
         const char *first_type = "";
         char first[CHECK_ID_MAX] = "";
+        char runs[CHECK_TYPES_LIST_MAX];
 
         for (size_t i = 0; i < n; i++) {
             if (known & (1u << v[i].type)) {
@@ -329,10 +330,12 @@ ingest_plan(struct api_req *rq, struct http_request *req,
                 snprintf(first, sizeof(first), "%s", v[i].id);
             }
         }
+        /* The agent's header is not echoed: the names it matched are. */
+        check_type_list(known, runs, sizeof(runs));
         log_warnx("ingest: agent %s runs only %s: %zu check(s) left out "
                   "of its plan, first '%s' (%s); upgrade the agent",
-                  a->id, types != NULL ? types : CHECK_TYPES_FROZEN, left,
-                  first, first_type);
+                  a->id, runs[0] ? runs : "no known type", left, first,
+                  first_type);
         n = kept;
     }
     if (rc == 0) {

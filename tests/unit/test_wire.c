@@ -482,12 +482,16 @@ test_check_type_list_and_mask(void **state)
     const struct check_kind *k;
 
     (void)state;
-    check_type_list(list, sizeof(list));
+    check_type_list(UINT32_MAX, list, sizeof(list));
     assert_string_equal(list, "http,tcp,dns,smtp,icmp,grpc");
     for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
         all |= 1u << k->type;
     }
     assert_int_equal(check_type_mask(list), all);
+    check_type_list(1u << CHECK_DNS | 1u << CHECK_GRPC, list, sizeof(list));
+    assert_string_equal(list, "dns,grpc");
+    check_type_list(0, list, sizeof(list));
+    assert_string_equal(list, "");
     assert_int_equal(check_type_mask(CHECK_TYPES_FROZEN),
                      1u << CHECK_HTTP | 1u << CHECK_TCP | 1u << CHECK_DNS |
                          1u << CHECK_SMTP);
