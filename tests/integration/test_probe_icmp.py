@@ -6,8 +6,8 @@
   net.ipv4.ping_group_range includes us, CAP_NET_RAW dropped), a raw
   socket (root), and the message when neither is allowed;
 - through a network namespace this test creates (veth pair): up over
-  IPv4 and IPv6, loss (iptables drops every other echo request: a
-  deterministic 50 %) and delay (tc netem where the kernel has it; a
+  IPv4 and IPv6, loss (iptables and ip6tables drop every other echo
+  request: a deterministic 50 %) and delay (tc netem where the kernel has it; a
   kernel without sch_netem gets a user-space echo responder in the
   namespace that answers 150 ms late instead, and the test says so),
   then netem loss 100 % / no responder: down.
@@ -238,6 +238,19 @@ def run(res, d):
               r.get("outcome") == "up" and "3/6 replies, loss 50%" in
               (r.get("error") or ""), r)
     nsx("iptables", "-F", "INPUT")
+    # The same over IPv6.
+    nsx("ip6tables", "-A", "INPUT", "-p", "ipv6-icmp", "--icmpv6-type",
+        "echo-request", "-m", "statistic", "--mode", "nth", "--every", "2",
+        "--packet", "0", "-j", "DROP")
+    out = once(d, f"""
+- {{id: loss6, type: icmp, host: "{PEER6}", count: 6, packet_interval: 20ms, timeout: 1s}}
+""", ["loss6"])
+    r = out.get("loss6", {})
+    res.check("IPv6, 50% loss: down, 'loss 50% over 0% (3/6 replies)'",
+              r.get("outcome") == "down" and
+              "loss 50% over 0% (3/6 replies), rtt min/avg/max" in
+              (r.get("error") or ""), r)
+    nsx("ip6tables", "-F", "INPUT")
 
     # Delay: netem, or a late responder where the kernel has no netem.
     responder = None
