@@ -19,7 +19,6 @@
 #include "api_v1.h"
 #include "auth.h"
 #include "feed_history.h"
-#include "forward.h"
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
@@ -419,42 +418,6 @@ on_want(void *arg, enum hub_want what)
     case HUB_REBUILD:
         c->rebuild_wanted = 1;
         break;
-    }
-}
-
-static const char *
-leader_url(void *arg)
-{
-    struct collector *c = arg;
-
-    return docshare_leader_url(c->docshare);
-}
-
-/* ha.advertise_url, or http://<server.listen> with a wildcard address
- * (or none) replaced by node_id. */
-static void
-advertise_url(const struct collector *c, char *out, size_t len)
-{
-    const struct pharos_conf *cf = &c->h.conf;
-    const char *listen = cf->listen;
-    const char *port;
-
-    if (cf->ha.advertise_url != NULL) {
-        size_t n = strlen(cf->ha.advertise_url);
-
-        while (n > 0 && cf->ha.advertise_url[n - 1] == '/') {
-            n--;
-        }
-        snprintf(out, len, "%.*s", (int)n, cf->ha.advertise_url);
-        return;
-    }
-    port = strrchr(listen, ':');
-    if (listen[0] == ':' || strncmp(listen, "0.0.0.0:", 8) == 0 ||
-        strncmp(listen, "[::]:", 5) == 0) {
-        snprintf(out, len, "http://%s%s", cf->ha.node_id,
-                 port != NULL ? port : "");
-    } else {
-        snprintf(out, len, "http://%s", listen);
     }
 }
 
@@ -965,31 +928,10 @@ collector_start(struct collector *c)
                  cf->agent_listen, http_server_agent_port(c->h.http));
     }
     if (cf->ha.enabled) {
-        rc = docshare_new(c->loop, cf->ha.database, c->h.publish, err,
-                          sizeof(err), &c->docshare);
+        rc = collector_ha_start(c, on_lease);
         if (rc != 0) {
-            log_warnx("ha: %s", err);
             return rc;
         }
-        advertise_url(c, path, sizeof(path));
-        docshare_set_url(c->docshare, path);
-        c->h.forward = forward_new(c->loop, cf->ha.node_id);
-        if (c->h.forward == NULL) {
-            return PH_ENOMEM;
-        }
-        c->h.leader_url = leader_url;
-        c->h.leader_url_arg = c;
-        log_info("ha: %s reachable at %s for the other collectors",
-                 cf->ha.node_id, path);
-        rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
-                         cf->ha.lease_ms, on_lease, c, &c->lease);
-        if (rc != 0) {
-            log_warnx("ha: cannot start the leader lease: %s",
-                      ph_strerror(rc));
-            return rc;
-        }
-        log_info("ha: %s follows until it holds the lease (lease %u ms)",
-                 cf->ha.node_id, cf->ha.lease_ms);
     }
     return 0;
 }
@@ -1157,12 +1099,7 @@ collector_stop(struct collector *c)
     /* Stop acting, then hand the lease back so a follower takes over
      * without waiting for it to run out. */
     c->h.role.leading = 0;
-    lease_stop(c->lease);
-    c->lease = NULL;
-    docshare_close(c->docshare);
-    c->docshare = NULL;
-    forward_close(c->h.forward);
-    c->h.forward = NULL;
+    collector_ha_stop(c);
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);

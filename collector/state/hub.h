@@ -112,6 +112,7 @@ struct auth_bucket {
 struct region_plan {
     uint64_t version;
     char etag[24];
+    uint32_t type_mask;           /* 1u << type of each type it holds */
 };
 
 /*
