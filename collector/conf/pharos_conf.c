@@ -164,7 +164,7 @@ static const struct conf_opt server_opts[] = {
 
 static const struct conf_opt retention_opts[] = {
     {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
-     "7d", 86400000, 400LL * 86400000, 0, NULL,
+     "2d", 86400000, 400LL * 86400000, 0, NULL,
      "how long raw results are kept (whole days)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
