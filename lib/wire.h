@@ -19,7 +19,7 @@
 #define WIRE_BATCH_MAX_BYTES (8u * 1024 * 1024)
 #define WIRE_PLAN_MAX_BYTES (16u * 1024 * 1024)
 #define WIRE_RESULTS_MAX 20000
-#define WIRE_CHECKS_MAX 20000
+#define WIRE_CHECKS_MAX 200000
 #define WIRE_STRING_MAX 2048   /* any single string field */
 #define WIRE_URL_MAX 2048
 #define WIRE_BODY_MAX 65536    /* HTTP request body in a check */

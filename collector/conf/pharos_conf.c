@@ -22,7 +22,8 @@
 #include "token.h"
 #include "pharos_conf_int.h"
 
-#define MAX_ITEMS 10000        /* regions, agents, components, checks */
+#define MAX_ITEMS 10000        /* regions, agents, components */
+#define MAX_CHECKS 200000      /* checks of all components together */
 
 /* Default server.web_dir: CMake sets it to the installed page
  * (<datadir>/pharos/web); a build outside CMake gets the packaged path. */
@@ -921,9 +922,9 @@ decode_components(const struct conf_node *root, const char *file,
             }
         }
     }
-    if (ntotal > MAX_ITEMS) {
+    if (ntotal > MAX_CHECKS) {
         conf_err(errs, file, seq->line, seq->col, "more than %d checks",
-                 MAX_ITEMS);
+                 MAX_CHECKS);
         check_free(&d);
         return;
     }
