@@ -880,11 +880,67 @@ decode_regions_agents(const struct conf_node *root, const char *file,
     }
 }
 
+struct dup_ent {
+    const char *id;
+    size_t pos;
+};
+
+static int
+dup_cmp(const void *a, const void *b)
+{
+    const struct dup_ent *x = a, *y = b;
+    int r = strcmp(x->id, y->id);
+
+    return r != 0 ? r : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Duplicate check ids, each reported at its second (third, ...) place,
+ * in file order: sorted by id, so 100,000 checks take milliseconds, not
+ * the minutes of comparing every pair. nodes NULL (out of memory): no
+ * report, and the failed allocation stops the load elsewhere. */
+static void
+duplicate_checks(struct pharos_conf *cf, const struct conf_node **nodes,
+                 const char *file, struct conf_errs *errs)
+{
+    struct dup_ent *v;
+    unsigned char *dup;
+
+    if (nodes == NULL || cf->nchecks < 2) {
+        return;
+    }
+    v = ph_calloc(cf->nchecks, sizeof(*v));
+    dup = ph_calloc(cf->nchecks, 1);
+    if (v == NULL || dup == NULL) {
+        conf_err(errs, file, 1, 1, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < cf->nchecks; i++) {
+        v[i].id = cf->checks[i].id;
+        v[i].pos = i;
+    }
+    qsort(v, cf->nchecks, sizeof(*v), dup_cmp);
+    for (size_t i = 1; i < cf->nchecks; i++) {
+        if (strcmp(v[i].id, v[i - 1].id) == 0) {
+            dup[v[i].pos] = 1;
+        }
+    }
+    for (size_t i = 0; i < cf->nchecks; i++) {
+        if (dup[i]) {
+            conf_err(errs, file, nodes[i]->line, nodes[i]->col,
+                     "duplicate check id '%s'", cf->checks[i].id);
+        }
+    }
+out:
+    ph_free(v);
+    ph_free(dup);
+}
+
 static void
 decode_components(const struct conf_node *root, const char *file,
                   struct pharos_conf *cf, struct conf_errs *errs)
 {
     const struct conf_node *seq;
+    const struct conf_node **nodes = NULL;
     struct check d;
     size_t ncomp, ntotal = 0;
 
@@ -928,10 +984,12 @@ decode_components(const struct conf_node *root, const char *file,
         check_free(&d);
         return;
     }
+    nodes = ph_calloc(ntotal + 1, sizeof(*nodes));
     cf->components = ph_calloc(ncomp, sizeof(*cf->components));
     cf->checks = ph_calloc(ntotal + 1, sizeof(*cf->checks));
     if (cf->components == NULL || cf->checks == NULL) {
         check_free(&d);
+        ph_free(nodes);
         return;
     }
     for (const struct conf_node *i = seq->child; i; i = i->next) {
@@ -990,18 +1048,16 @@ decode_components(const struct conf_node *root, const char *file,
             if (pc_decode_check(k, &d, c->id, cf, file, ck, errs) != 0) {
                 continue;
             }
-            for (size_t j = 0; j < cf->nchecks; j++) {
-                if (strcmp(cf->checks[j].id, ck->id) == 0) {
-                    conf_err(errs, file, k->line, k->col,
-                             "duplicate check id '%s'", ck->id);
-                    break;
-                }
+            if (nodes != NULL) {
+                nodes[cf->nchecks] = k;
             }
             cf->nchecks++;
             c->nchecks++;
         }
     }
     check_free(&d);
+    duplicate_checks(cf, nodes, file, errs);
+    ph_free(nodes);
 }
 
 static int
