@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "brand.h"
 #include "api_v1.h"
 #include "feed_history.h"
 #include "http.h"
@@ -585,6 +586,25 @@ http_opts(const struct pharos_conf *cf, struct http_server_opts *o)
     o->nproxies = cf->ntrusted_proxies;
 }
 
+/* Strings a shipped language lacks are shown in English: say which, once
+ * at start (pharos-collector --check says it too). */
+static void
+log_catalog_gaps(const char *web_dir)
+{
+    struct buf miss;
+    const char *line;
+
+    buf_init(&miss, 256 * 1024);
+    if (catalog_missing(web_dir, &miss) > 0 && miss.data != NULL) {
+        line = miss.data;
+        for (const char *nl; (nl = strchr(line, '\n')) != NULL;
+             line = nl + 1) {
+            log_warnx("%.*s", (int)(nl - line), line);
+        }
+    }
+    buf_free(&miss);
+}
+
 int
 collector_start(struct collector *c)
 {
@@ -684,6 +704,12 @@ collector_start(struct collector *c)
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
         return rc;
     }
+    rc = brand_publish(c->h.publish, &cf->page, err, sizeof(err));
+    if (rc != 0) {
+        log_warnx("fatal: %s (page: logo, favicon, css)", err);
+        return rc;
+    }
+    log_catalog_gaps(cf->web_dir);
     /* The listeners, in the order they see each evaluation: the status
      * and its log first, since the others read it. */
     if (collector_listen(c, "transition log", record_transitions, c) != 0 ||
@@ -817,6 +843,10 @@ collector_reload(struct collector *c)
         char err[256];
         if (publish_load_dir(c->h.publish, c->h.conf.web_dir, err,
                              sizeof(err)) != 0) {
+            log_warnx("reload: %s", err);
+        }
+        if (brand_publish(c->h.publish, &c->h.conf.page, err,
+                          sizeof(err)) != 0) {
             log_warnx("reload: %s", err);
         }
     }

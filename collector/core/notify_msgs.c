@@ -1,0 +1,309 @@
+/*
+ * notify_msgs.c - the notifications' strings per language.
+ *
+ * One table per language, indexed by enum notify_msg with designated
+ * initializers: a row a table lacks is NULL and falls back to English
+ * (the X-macro in notify_msgs.h), so a new key never breaks a language,
+ * and notify_msgs_missing() names what is left to translate.
+ */
+#include "notify_msgs.h"
+
+#include <string.h>
+
+#include "lang.h"
+
+static const char *const msgs_en[NMSG_COUNT] = {
+#define NOTIFY_MSG_EN(e, key, en) [NMSG_##e] = en,
+    NOTIFY_MSGS(NOTIFY_MSG_EN)
+#undef NOTIFY_MSG_EN
+};
+
+static const char *const keys[NMSG_COUNT] = {
+#define NOTIFY_MSG_KEY(e, key, en) [NMSG_##e] = key,
+    NOTIFY_MSGS(NOTIFY_MSG_KEY)
+#undef NOTIFY_MSG_KEY
+};
+
+static const char *const msgs_de[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "Störung",
+    [NMSG_KIND_MAINTENANCE] = "Geplante Wartung",
+    [NMSG_LABEL_STATUS] = "Status",
+    [NMSG_LABEL_AFFECTED] = "Betroffen",
+    [NMSG_LABEL_WHEN] = "Zeitraum",
+    [NMSG_LABEL_PAGE] = "Statusseite",
+    [NMSG_LABEL_UNSUBSCRIBE] = "Abbestellen",
+    [NMSG_VIEW_PAGE] = "Statusseite öffnen",
+    [NMSG_UNSUBSCRIBE_LINK] = "Diese Benachrichtigungen abbestellen",
+    [NMSG_WINDOW] = "{1} bis {2}",
+    [NMSG_WINDOW_OPEN] = "(offen)",
+    [NMSG_STARTS_IN_ONE] = "Beginnt in {1} Minute",
+    [NMSG_STARTS_IN_OTHER] = "Beginnt in {1} Minuten",
+    [NMSG_ST_INVESTIGATING] = "Wird untersucht",
+    [NMSG_ST_IDENTIFIED] = "Ursache erkannt",
+    [NMSG_ST_MONITORING] = "Wird beobachtet",
+    [NMSG_ST_RESOLVED] = "Behoben",
+    [NMSG_ST_POSTMORTEM] = "Nachbetrachtung",
+    [NMSG_ST_SCHEDULED] = "Geplant",
+    [NMSG_ST_IN_PROGRESS] = "Läuft",
+    [NMSG_ST_VERIFYING] = "Wird überprüft",
+    [NMSG_ST_COMPLETED] = "Abgeschlossen",
+    [NMSG_ST_UPDATE] = "Aktualisierung",
+    [NMSG_CONFIRM_SUBJECT] = "Bitte bestätigen Sie Ihr Abonnement",
+    [NMSG_CONFIRM_ASKED] = "Jemand, hoffentlich Sie, möchte die "
+                           "Statusbenachrichtigungen von {1} an diese "
+                           "Adresse erhalten.",
+    [NMSG_CONFIRM_OPEN] = "Bestätigen Sie das Abonnement über diesen Link:",
+    [NMSG_CONFIRM_LINK] = "Abonnement bestätigen",
+    [NMSG_CONFIRM_IGNORE] = "Falls Sie das nicht waren, ignorieren Sie "
+                            "diese Nachricht: Es wird nichts weiter "
+                            "gesendet.",
+};
+
+/* French puts a no-break space (U+00A0) before ':'. */
+static const char *const msgs_fr[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "Incident",
+    [NMSG_KIND_MAINTENANCE] = "Maintenance planifiée",
+    [NMSG_LABEL_STATUS] = "Statut",
+    [NMSG_LABEL_AFFECTED] = "Services concernés",
+    [NMSG_LABEL_WHEN] = "Quand",
+    [NMSG_LABEL_PAGE] = "Page d’état",
+    [NMSG_LABEL_UNSUBSCRIBE] = "Se désabonner",
+    [NMSG_VIEW_PAGE] = "Voir la page d’état",
+    [NMSG_UNSUBSCRIBE_LINK] = "Se désabonner de ces notifications",
+    [NMSG_WINDOW] = "du {1} au {2}",
+    [NMSG_WINDOW_OPEN] = "(sans date de fin)",
+    [NMSG_STARTS_IN_ONE] = "Commence dans {1} minute",
+    [NMSG_STARTS_IN_OTHER] = "Commence dans {1} minutes",
+    [NMSG_ST_INVESTIGATING] = "Analyse en cours",
+    [NMSG_ST_IDENTIFIED] = "Cause identifiée",
+    [NMSG_ST_MONITORING] = "Sous surveillance",
+    [NMSG_ST_RESOLVED] = "Résolu",
+    [NMSG_ST_POSTMORTEM] = "Analyse post-incident",
+    [NMSG_ST_SCHEDULED] = "Planifiée",
+    [NMSG_ST_IN_PROGRESS] = "En cours",
+    [NMSG_ST_VERIFYING] = "Vérification en cours",
+    [NMSG_ST_COMPLETED] = "Terminée",
+    [NMSG_ST_UPDATE] = "Mise à jour",
+    [NMSG_CONFIRM_SUBJECT] = "Confirmez votre abonnement",
+    [NMSG_CONFIRM_ASKED] = "Quelqu’un, vous sans doute, a demandé à "
+                           "recevoir à cette adresse les notifications "
+                           "d’état de {1}.",
+    [NMSG_CONFIRM_OPEN] = "Confirmez l’abonnement en ouvrant ce "
+                          "lien\xc2\xa0:",
+    [NMSG_CONFIRM_LINK] = "Confirmer l’abonnement",
+    [NMSG_CONFIRM_IGNORE] = "Si ce n’était pas vous, ignorez ce "
+                            "message\xc2\xa0: rien d’autre ne sera envoyé.",
+};
+
+static const char *const msgs_es[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "Incidente",
+    [NMSG_KIND_MAINTENANCE] = "Mantenimiento programado",
+    [NMSG_LABEL_STATUS] = "Estado",
+    [NMSG_LABEL_AFFECTED] = "Afecta a",
+    [NMSG_LABEL_WHEN] = "Cuándo",
+    [NMSG_LABEL_PAGE] = "Página de estado",
+    [NMSG_LABEL_UNSUBSCRIBE] = "Cancelar suscripción",
+    [NMSG_VIEW_PAGE] = "Ver la página de estado",
+    [NMSG_UNSUBSCRIBE_LINK] = "Cancelar la suscripción a estas "
+                              "notificaciones",
+    [NMSG_WINDOW] = "del {1} al {2}",
+    [NMSG_WINDOW_OPEN] = "(sin fin previsto)",
+    [NMSG_STARTS_IN_ONE] = "Empieza en {1} minuto",
+    [NMSG_STARTS_IN_OTHER] = "Empieza en {1} minutos",
+    [NMSG_ST_INVESTIGATING] = "Investigando",
+    [NMSG_ST_IDENTIFIED] = "Causa identificada",
+    [NMSG_ST_MONITORING] = "En observación",
+    [NMSG_ST_RESOLVED] = "Resuelto",
+    [NMSG_ST_POSTMORTEM] = "Análisis posterior",
+    [NMSG_ST_SCHEDULED] = "Programado",
+    [NMSG_ST_IN_PROGRESS] = "En curso",
+    [NMSG_ST_VERIFYING] = "Verificando",
+    [NMSG_ST_COMPLETED] = "Completado",
+    [NMSG_ST_UPDATE] = "Actualización",
+    [NMSG_CONFIRM_SUBJECT] = "Confirme su suscripción",
+    [NMSG_CONFIRM_ASKED] = "Alguien, probablemente usted, pidió recibir "
+                           "en esta dirección las notificaciones de "
+                           "estado de {1}.",
+    [NMSG_CONFIRM_OPEN] = "Confirme la suscripción abriendo este enlace:",
+    [NMSG_CONFIRM_LINK] = "Confirmar la suscripción",
+    [NMSG_CONFIRM_IGNORE] = "Si no fue usted, ignore este mensaje: no se "
+                            "enviará nada más.",
+};
+
+static const char *const msgs_pt_br[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "Incidente",
+    [NMSG_KIND_MAINTENANCE] = "Manutenção programada",
+    [NMSG_LABEL_STATUS] = "Status",
+    [NMSG_LABEL_AFFECTED] = "Afeta",
+    [NMSG_LABEL_WHEN] = "Quando",
+    [NMSG_LABEL_PAGE] = "Página de status",
+    [NMSG_LABEL_UNSUBSCRIBE] = "Cancelar inscrição",
+    [NMSG_VIEW_PAGE] = "Ver a página de status",
+    [NMSG_UNSUBSCRIBE_LINK] = "Cancelar a inscrição nestas notificações",
+    [NMSG_WINDOW] = "de {1} a {2}",
+    [NMSG_WINDOW_OPEN] = "(sem término previsto)",
+    [NMSG_STARTS_IN_ONE] = "Começa em {1} minuto",
+    [NMSG_STARTS_IN_OTHER] = "Começa em {1} minutos",
+    [NMSG_ST_INVESTIGATING] = "Investigando",
+    [NMSG_ST_IDENTIFIED] = "Causa identificada",
+    [NMSG_ST_MONITORING] = "Monitorando",
+    [NMSG_ST_RESOLVED] = "Resolvido",
+    [NMSG_ST_POSTMORTEM] = "Análise pós-incidente",
+    [NMSG_ST_SCHEDULED] = "Programada",
+    [NMSG_ST_IN_PROGRESS] = "Em andamento",
+    [NMSG_ST_VERIFYING] = "Verificando",
+    [NMSG_ST_COMPLETED] = "Concluída",
+    [NMSG_ST_UPDATE] = "Atualização",
+    [NMSG_CONFIRM_SUBJECT] = "Confirme sua inscrição",
+    [NMSG_CONFIRM_ASKED] = "Alguém, provavelmente você, pediu para receber "
+                           "neste endereço as notificações de status de "
+                           "{1}.",
+    [NMSG_CONFIRM_OPEN] = "Confirme a inscrição abrindo este link:",
+    [NMSG_CONFIRM_LINK] = "Confirmar a inscrição",
+    [NMSG_CONFIRM_IGNORE] = "Se não foi você, ignore esta mensagem: nada "
+                            "mais será enviado.",
+};
+
+static const char *const msgs_ja[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "障害",
+    [NMSG_KIND_MAINTENANCE] = "計画メンテナンス",
+    [NMSG_LABEL_STATUS] = "ステータス",
+    [NMSG_LABEL_AFFECTED] = "影響範囲",
+    [NMSG_LABEL_WHEN] = "日時",
+    [NMSG_LABEL_PAGE] = "ステータスページ",
+    [NMSG_LABEL_UNSUBSCRIBE] = "配信停止",
+    [NMSG_VIEW_PAGE] = "ステータスページを見る",
+    [NMSG_UNSUBSCRIBE_LINK] = "これらの通知の配信を停止する",
+    [NMSG_WINDOW] = "{1} から {2} まで",
+    [NMSG_WINDOW_OPEN] = "（終了時刻未定）",
+    [NMSG_STARTS_IN_ONE] = "あと {1} 分で開始",
+    [NMSG_STARTS_IN_OTHER] = "あと {1} 分で開始",
+    [NMSG_ST_INVESTIGATING] = "調査中",
+    [NMSG_ST_IDENTIFIED] = "原因特定",
+    [NMSG_ST_MONITORING] = "経過観察中",
+    [NMSG_ST_RESOLVED] = "解決済み",
+    [NMSG_ST_POSTMORTEM] = "事後分析",
+    [NMSG_ST_SCHEDULED] = "予定",
+    [NMSG_ST_IN_PROGRESS] = "実施中",
+    [NMSG_ST_VERIFYING] = "確認中",
+    [NMSG_ST_COMPLETED] = "完了",
+    [NMSG_ST_UPDATE] = "更新",
+    [NMSG_CONFIRM_SUBJECT] = "購読の確認をお願いします",
+    [NMSG_CONFIRM_ASKED] = "{1} のステータス通知をこのアドレスで受け取る"
+                           "お申し込みがありました。",
+    [NMSG_CONFIRM_OPEN] = "次のリンクを開いて購読を確認してください：",
+    [NMSG_CONFIRM_LINK] = "購読を確認する",
+    [NMSG_CONFIRM_IGNORE] = "お心当たりがない場合は、このメッセージを無視"
+                            "してください。今後メールが送られることは"
+                            "ありません。",
+};
+
+static const char *const msgs_zh_cn[NMSG_COUNT] = {
+    [NMSG_KIND_INCIDENT] = "事件",
+    [NMSG_KIND_MAINTENANCE] = "计划维护",
+    [NMSG_LABEL_STATUS] = "状态",
+    [NMSG_LABEL_AFFECTED] = "受影响",
+    [NMSG_LABEL_WHEN] = "时间",
+    [NMSG_LABEL_PAGE] = "状态页面",
+    [NMSG_LABEL_UNSUBSCRIBE] = "退订",
+    [NMSG_VIEW_PAGE] = "查看状态页面",
+    [NMSG_UNSUBSCRIBE_LINK] = "退订这些通知",
+    [NMSG_WINDOW] = "{1} 至 {2}",
+    [NMSG_WINDOW_OPEN] = "（结束时间未定）",
+    [NMSG_STARTS_IN_ONE] = "{1} 分钟后开始",
+    [NMSG_STARTS_IN_OTHER] = "{1} 分钟后开始",
+    [NMSG_ST_INVESTIGATING] = "调查中",
+    [NMSG_ST_IDENTIFIED] = "已查明原因",
+    [NMSG_ST_MONITORING] = "观察中",
+    [NMSG_ST_RESOLVED] = "已解决",
+    [NMSG_ST_POSTMORTEM] = "事后分析",
+    [NMSG_ST_SCHEDULED] = "已计划",
+    [NMSG_ST_IN_PROGRESS] = "进行中",
+    [NMSG_ST_VERIFYING] = "验证中",
+    [NMSG_ST_COMPLETED] = "已完成",
+    [NMSG_ST_UPDATE] = "更新",
+    [NMSG_CONFIRM_SUBJECT] = "请确认您的订阅",
+    [NMSG_CONFIRM_ASKED] = "有人（希望是您本人）申请在此地址接收 {1} 的"
+                           "状态通知。",
+    [NMSG_CONFIRM_OPEN] = "请打开以下链接确认订阅：",
+    [NMSG_CONFIRM_LINK] = "确认订阅",
+    [NMSG_CONFIRM_IGNORE] = "如果不是您本人操作，请忽略此邮件：我们不会再"
+                            "发送任何内容。",
+};
+
+static const char *const *const tables[PH_LANG_COUNT] = {
+    [PH_LANG_EN] = msgs_en,
+    [PH_LANG_DE] = msgs_de,
+    [PH_LANG_FR] = msgs_fr,
+    [PH_LANG_ES] = msgs_es,
+    [PH_LANG_PT_BR] = msgs_pt_br,
+    [PH_LANG_JA] = msgs_ja,
+    [PH_LANG_ZH_CN] = msgs_zh_cn,
+};
+
+const char *
+notify_msg(int lang, enum notify_msg id)
+{
+    const char *s = NULL;
+
+    if ((unsigned)id >= NMSG_COUNT) {
+        return "";
+    }
+    if (lang >= 0 && lang < PH_LANG_COUNT && tables[lang] != NULL) {
+        s = tables[lang][id];
+    }
+    return s != NULL ? s : msgs_en[id];
+}
+
+const char *
+notify_msg_key(enum notify_msg id)
+{
+    return (unsigned)id < NMSG_COUNT ? keys[id] : "";
+}
+
+int
+notify_msg_fill(struct buf *out, int lang, enum notify_msg id, const char *a,
+                const char *b)
+{
+    const char *s = notify_msg(lang, id);
+    int rc = 0;
+
+    while (*s != '\0' && rc == 0) {
+        const char *p = strchr(s, '{');
+
+        if (p == NULL) {
+            return buf_appends(out, s);
+        }
+        if ((p[1] == '1' || p[1] == '2') && p[2] == '}') {
+            const char *v = p[1] == '1' ? a : b;
+            rc = buf_append(out, s, (size_t)(p - s));
+            if (rc == 0 && v != NULL) {
+                rc = buf_appends(out, v);
+            }
+            s = p + 3;
+        } else {
+            rc = buf_append(out, s, (size_t)(p - s) + 1);
+            s = p + 1;
+        }
+    }
+    return rc != 0 ? rc : buf_appends(out, "");
+}
+
+size_t
+notify_msgs_missing(int lang, const char **ret, size_t max)
+{
+    size_t n = 0;
+
+    if (lang < 0 || lang >= PH_LANG_COUNT) {
+        return 0;
+    }
+    for (int i = 0; i < NMSG_COUNT; i++) {
+        if (tables[lang] == NULL || tables[lang][i] == NULL) {
+            if (n < max) {
+                ret[n] = keys[i];
+            }
+            n++;
+        }
+    }
+    return n;
+}
