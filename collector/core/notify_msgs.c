@@ -57,6 +57,27 @@ static const char *const msgs_de[NMSG_COUNT] = {
     [NMSG_CONFIRM_IGNORE] = "Falls Sie das nicht waren, ignorieren Sie "
                             "diese Nachricht: Es wird nichts weiter "
                             "gesendet.",
+    [NMSG_LINK_MISSING_T] = "Link unvollständig",
+    [NMSG_LINK_MISSING] =
+        "Dieser Link ist unvollständig. Kopieren Sie den ganzen Link aus "
+        "der Nachricht.",
+    [NMSG_LINK_UNKNOWN_T] = "Unbekannter Link",
+    [NMSG_LINK_UNKNOWN_UNSUB] = "Dieser Abmeldelink ist ungültig.",
+    [NMSG_LINK_UNKNOWN_CONFIRM] =
+        "Dieser Bestätigungslink ist ungültig oder wurde bereits verwendet.",
+    [NMSG_LINK_ERROR_T] = "Bitte später erneut versuchen",
+    [NMSG_LINK_ERROR] = "Die Anfrage konnte nicht gespeichert werden.",
+    [NMSG_LINK_UNSUB_T] = "Abgemeldet",
+    [NMSG_LINK_UNSUB] =
+        "Sie erhalten keine weiteren Benachrichtigungen von dieser "
+        "Statusseite.",
+    [NMSG_LINK_CONFIRMED_T] = "Abonnement bestätigt",
+    [NMSG_LINK_CONFIRMED] =
+        "Sie erhalten ab jetzt Benachrichtigungen über Störungen und "
+        "Wartungen.",
+    [NMSG_LINK_INACTIVE_T] = "Abonnement nicht aktiv",
+    [NMSG_LINK_INACTIVE] =
+        "Dieses Abonnement wurde gekündigt oder ausgesetzt.",
 };
 
 /* French puts a no-break space (U+00A0) before ':'. */
@@ -93,6 +114,24 @@ static const char *const msgs_fr[NMSG_COUNT] = {
     [NMSG_CONFIRM_LINK] = "Confirmer l’abonnement",
     [NMSG_CONFIRM_IGNORE] = "Si ce n’était pas vous, ignorez ce "
                             "message\xc2\xa0: rien d’autre ne sera envoyé.",
+    [NMSG_LINK_MISSING_T] = "Lien incomplet",
+    [NMSG_LINK_MISSING] =
+        "Ce lien est incomplet. Copiez le lien entier depuis le message.",
+    [NMSG_LINK_UNKNOWN_T] = "Lien inconnu",
+    [NMSG_LINK_UNKNOWN_UNSUB] = "Ce lien de désabonnement n’est pas valide.",
+    [NMSG_LINK_UNKNOWN_CONFIRM] =
+        "Ce lien de confirmation n’est pas valide ou a déjà été utilisé.",
+    [NMSG_LINK_ERROR_T] = "Réessayez plus tard",
+    [NMSG_LINK_ERROR] = "La demande n’a pas pu être enregistrée.",
+    [NMSG_LINK_UNSUB_T] = "Désabonnement effectué",
+    [NMSG_LINK_UNSUB] =
+        "Vous ne recevrez plus de notifications de cette page d’état.",
+    [NMSG_LINK_CONFIRMED_T] = "Abonnement confirmé",
+    [NMSG_LINK_CONFIRMED] =
+        "Vous recevrez désormais les notifications sur les incidents et les "
+        "maintenances.",
+    [NMSG_LINK_INACTIVE_T] = "Abonnement inactif",
+    [NMSG_LINK_INACTIVE] = "Cet abonnement a été annulé ou suspendu.",
 };
 
 static const char *const msgs_es[NMSG_COUNT] = {
@@ -128,6 +167,25 @@ static const char *const msgs_es[NMSG_COUNT] = {
     [NMSG_CONFIRM_LINK] = "Confirmar la suscripción",
     [NMSG_CONFIRM_IGNORE] = "Si no fue usted, ignore este mensaje: no se "
                             "enviará nada más.",
+    [NMSG_LINK_MISSING_T] = "Enlace incompleto",
+    [NMSG_LINK_MISSING] =
+        "Este enlace está incompleto. Copie el enlace completo del mensaje.",
+    [NMSG_LINK_UNKNOWN_T] = "Enlace desconocido",
+    [NMSG_LINK_UNKNOWN_UNSUB] =
+        "Este enlace para cancelar la suscripción no es válido.",
+    [NMSG_LINK_UNKNOWN_CONFIRM] =
+        "Este enlace de confirmación no es válido o ya se utilizó.",
+    [NMSG_LINK_ERROR_T] = "Inténtelo más tarde",
+    [NMSG_LINK_ERROR] = "No se pudo registrar la solicitud.",
+    [NMSG_LINK_UNSUB_T] = "Suscripción cancelada",
+    [NMSG_LINK_UNSUB] =
+        "No recibirá más notificaciones de esta página de estado.",
+    [NMSG_LINK_CONFIRMED_T] = "Suscripción confirmada",
+    [NMSG_LINK_CONFIRMED] =
+        "A partir de ahora recibirá notificaciones sobre incidentes y "
+        "mantenimientos.",
+    [NMSG_LINK_INACTIVE_T] = "Suscripción inactiva",
+    [NMSG_LINK_INACTIVE] = "Esta suscripción se canceló o se suspendió.",
 };
 
 static const char *const msgs_pt_br[NMSG_COUNT] = {
@@ -162,6 +220,24 @@ static const char *const msgs_pt_br[NMSG_COUNT] = {
     [NMSG_CONFIRM_LINK] = "Confirmar a inscrição",
     [NMSG_CONFIRM_IGNORE] = "Se não foi você, ignore esta mensagem: nada "
                             "mais será enviado.",
+    [NMSG_LINK_MISSING_T] = "Link incompleto",
+    [NMSG_LINK_MISSING] =
+        "Este link está incompleto. Copie o link inteiro da mensagem.",
+    [NMSG_LINK_UNKNOWN_T] = "Link desconhecido",
+    [NMSG_LINK_UNKNOWN_UNSUB] = "Este link de cancelamento não é válido.",
+    [NMSG_LINK_UNKNOWN_CONFIRM] =
+        "Este link de confirmação não é válido ou já foi usado.",
+    [NMSG_LINK_ERROR_T] = "Tente novamente mais tarde",
+    [NMSG_LINK_ERROR] = "Não foi possível registrar a solicitação.",
+    [NMSG_LINK_UNSUB_T] = "Inscrição cancelada",
+    [NMSG_LINK_UNSUB] =
+        "Você não receberá mais notificações desta página de status.",
+    [NMSG_LINK_CONFIRMED_T] = "Inscrição confirmada",
+    [NMSG_LINK_CONFIRMED] =
+        "A partir de agora você receberá notificações sobre incidentes e "
+        "manutenções.",
+    [NMSG_LINK_INACTIVE_T] = "Inscrição inativa",
+    [NMSG_LINK_INACTIVE] = "Esta inscrição foi cancelada ou suspensa.",
 };
 
 static const char *const msgs_ja[NMSG_COUNT] = {
@@ -196,6 +272,19 @@ static const char *const msgs_ja[NMSG_COUNT] = {
     [NMSG_CONFIRM_IGNORE] = "お心当たりがない場合は、このメッセージを無視"
                             "してください。今後メールが送られることは"
                             "ありません。",
+    [NMSG_LINK_MISSING_T] = "リンクが不完全です",
+    [NMSG_LINK_MISSING] = "このリンクは途中で切れています。メッセージ内のリンクを最後までコピーしてください。",
+    [NMSG_LINK_UNKNOWN_T] = "不明なリンク",
+    [NMSG_LINK_UNKNOWN_UNSUB] = "この配信停止リンクは無効です。",
+    [NMSG_LINK_UNKNOWN_CONFIRM] = "この確認リンクは無効か、すでに使用されています。",
+    [NMSG_LINK_ERROR_T] = "しばらくしてからお試しください",
+    [NMSG_LINK_ERROR] = "リクエストを記録できませんでした。",
+    [NMSG_LINK_UNSUB_T] = "配信を停止しました",
+    [NMSG_LINK_UNSUB] = "このステータスページからの通知は今後届きません。",
+    [NMSG_LINK_CONFIRMED_T] = "購読を確認しました",
+    [NMSG_LINK_CONFIRMED] = "今後、障害やメンテナンスの通知をお届けします。",
+    [NMSG_LINK_INACTIVE_T] = "購読は有効ではありません",
+    [NMSG_LINK_INACTIVE] = "この購読は解除されたか、停止されています。",
 };
 
 static const char *const msgs_zh_cn[NMSG_COUNT] = {
@@ -229,6 +318,19 @@ static const char *const msgs_zh_cn[NMSG_COUNT] = {
     [NMSG_CONFIRM_LINK] = "确认订阅",
     [NMSG_CONFIRM_IGNORE] = "如果不是您本人操作，请忽略此邮件：我们不会再"
                             "发送任何内容。",
+    [NMSG_LINK_MISSING_T] = "链接不完整",
+    [NMSG_LINK_MISSING] = "此链接不完整。请从邮件中复制完整的链接。",
+    [NMSG_LINK_UNKNOWN_T] = "未知链接",
+    [NMSG_LINK_UNKNOWN_UNSUB] = "此退订链接无效。",
+    [NMSG_LINK_UNKNOWN_CONFIRM] = "此确认链接无效或已被使用。",
+    [NMSG_LINK_ERROR_T] = "请稍后再试",
+    [NMSG_LINK_ERROR] = "无法记录该请求。",
+    [NMSG_LINK_UNSUB_T] = "已退订",
+    [NMSG_LINK_UNSUB] = "您将不会再收到此状态页面的通知。",
+    [NMSG_LINK_CONFIRMED_T] = "订阅已确认",
+    [NMSG_LINK_CONFIRMED] = "您今后将收到有关事件和维护的通知。",
+    [NMSG_LINK_INACTIVE_T] = "订阅未生效",
+    [NMSG_LINK_INACTIVE] = "此订阅已被取消或暂停。",
 };
 
 static const char *const *const tables[PH_LANG_COUNT] = {

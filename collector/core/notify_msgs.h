@@ -50,7 +50,30 @@
     X(CONFIRM_LINK, "confirm.link", "Confirm the subscription")            \
     X(CONFIRM_IGNORE, "confirm.ignore",                                    \
       "If it was not you, ignore this message: nothing else will be "      \
-      "sent.")
+      "sent.")                                                             \
+    X(LINK_MISSING_T, "link_page.missing.title", "Missing token")          \
+    X(LINK_MISSING, "link_page.missing",                                   \
+      "This link is incomplete. Copy the whole link from the message.")    \
+    X(LINK_UNKNOWN_T, "link_page.unknown.title", "Unknown link")           \
+    X(LINK_UNKNOWN_UNSUB, "link_page.unknown_unsubscribe",                 \
+      "This unsubscribe link is not valid.")                               \
+    X(LINK_UNKNOWN_CONFIRM, "link_page.unknown_confirm",                   \
+      "This confirmation link is not valid or was already used.")          \
+    X(LINK_ERROR_T, "link_page.error.title", "Try again later")            \
+    X(LINK_ERROR, "link_page.error", "The request could not be recorded.") \
+    X(LINK_UNSUB_T, "link_page.unsubscribed.title", "Unsubscribed")        \
+    X(LINK_UNSUB, "link_page.unsubscribed",                                \
+      "You will not receive further notifications from this status "       \
+      "page.")                                                             \
+    X(LINK_CONFIRMED_T, "link_page.confirmed.title",                       \
+      "Subscription confirmed")                                            \
+    X(LINK_CONFIRMED, "link_page.confirmed",                               \
+      "You will now receive notifications about incidents and "            \
+      "maintenance.")                                                      \
+    X(LINK_INACTIVE_T, "link_page.inactive.title",                         \
+      "Subscription not active")                                           \
+    X(LINK_INACTIVE, "link_page.inactive",                                 \
+      "This subscription was cancelled or suspended.")
 
 enum notify_msg {
 #define NOTIFY_MSG_ENUM(e, key, en) NMSG_##e,

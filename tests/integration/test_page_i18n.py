@@ -253,6 +253,29 @@ components:
                   "/subscriptions/confirm?token=" in text and
                   '<html lang="de">' in html and ">Abonnement bestätigen</a>" in html,
                   (msg and msg["Subject"], text[:300]))
+        # The pages the email's links open: the reader's language
+        # (reader_language: true) from Accept-Language, else page.language.
+        link = re.search(r"(http://\S+/subscriptions/confirm\?token=\S+)", text)
+        code, hdrs, body = http_call("GET", link.group(1) if link else h.url("/x"),
+                                     headers={"Accept-Language": "fr-CH, fr;q=0.9"})
+        res.check("the confirmation link's page is in the reader's French",
+                  code == 200 and '<html lang="fr">' in body.decode() and
+                  "<h1>Abonnement confirmé</h1>" in body.decode() and
+                  "Accept-Language" in (hdrs.get("Vary") or ""),
+                  (code, body[:300]))
+        for accept, want_code, want in (
+                ("ja-JP,ja;q=0.9,en;q=0.5", 404, '<html lang="ja">'),
+                ("nl-NL, nl;q=0.9", 404, "<h1>Unbekannter Link</h1>"),
+                ("zh-TW, zh-CN;q=0.4", 404, "<h1>未知链接</h1>"),
+                (None, 404, '<html lang="de">')):
+            code, _, body = http_call("GET", h.url("/subscriptions/unsubscribe?token=nope"),
+                                      headers={"Accept-Language": accept} if accept else {})
+            res.check(f"unknown unsubscribe link, Accept-Language {accept!r}: {want}",
+                      code == want_code and want in body.decode(), (code, body[:200]))
+        code, _, body = http_call("GET", h.url("/subscriptions/confirm"),
+                                  headers={"Accept-Language": "es"})
+        res.check("a link without its token, in Spanish",
+                  code == 400 and "<h1>Enlace incompleto</h1>" in body.decode(), body[:200])
     finally:
         smtp.stop()
         srv.shutdown()
