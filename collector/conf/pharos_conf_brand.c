@@ -150,7 +150,7 @@ check_contrast(const struct conf_node *n, const char *key, const char *value,
     conf_err(warns, file, k->line, k->col,
              "warning: %s %s has a contrast of %.2f:1 against the %s page "
              "background #%02x%02x%02x, below the 4.5:1 of WCAG AA for text; "
-             "the page %s it to #%02x%02x%02x for links and buttons",
+             "the page %s it to #%02x%02x%02x for links",
              key, value, worst, lighten ? "dark" : "light", bg[wi][0],
              bg[wi][1], bg[wi][2], lighten ? "lightens" : "darkens", adj[0],
              adj[1], adj[2]);
