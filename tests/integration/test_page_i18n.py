@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -276,6 +277,23 @@ components:
                                   headers={"Accept-Language": "es"})
         res.check("a link without its token, in Spanish",
                   code == 400 and "<h1>Enlace incompleto</h1>" in body.decode(), body[:200])
+        # SIGHUP re-reads the brand files (and refuses a bad one, keeping
+        # the running page).
+        logo2 = LOGO.replace(b"#f5c518", b"#5b4cdb")
+        with open(os.path.join(bd, "logo.svg"), "wb") as f:
+            f.write(logo2)
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        res.check("SIGHUP publishes the changed logo",
+                  wait_until(lambda: http_call("GET", h.url("/brand/logo.svg"))[2] == logo2, 10),
+                  "old logo still served")
+        with open(os.path.join(bd, "logo.svg"), "wb") as f:
+            f.write(b'<svg xmlns="http://www.w3.org/2000/svg"><script>x()</script></svg>')
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        res.check("a reload with an unsafe logo is refused; the page keeps the last one",
+                  wait_until(lambda: "holds a script" in open(h.logs.get("collector") or
+                             os.path.join(h.dir, "collector.log")).read(), 10) and
+                  http_call("GET", h.url("/brand/logo.svg"))[2] == logo2,
+                  "no refusal logged")
     finally:
         smtp.stop()
         srv.shutdown()
