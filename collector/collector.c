@@ -753,7 +753,7 @@ collector_reload(struct collector *c)
 {
     struct pharos_conf nc;
     struct pharos_conf old;
-    struct conf_errs errs;
+    struct conf_errs errs, warns;
     struct engine *ne = NULL;
     struct engine *oe;
     struct feed_component_state *ncomps = NULL;
@@ -761,8 +761,12 @@ collector_reload(struct collector *c)
     int rc;
 
     memset(&errs, 0, sizeof(errs));
+    memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
-    rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
+    rc = pharos_conf_load_warn(c->h.conf.path, &nc, &errs, &warns);
+    for (size_t i = 0; rc == 0 && i < warns.n; i++) {
+        log_warnx("reload: %s", warns.msgs[i]);
+    }
     if (rc != 0) {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);

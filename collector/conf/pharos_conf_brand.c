@@ -86,7 +86,7 @@ luminance(const int rgb[3])
 
 /* WCAG 2 contrast ratio, 1 to 21. */
 static double
-pc_contrast(const int a[3], const int b[3])
+contrast(const int a[3], const int b[3])
 {
     double la = luminance(a), lb = luminance(b);
 
@@ -107,7 +107,7 @@ adjust_for(const int rgb[3], const int (*bg)[3], size_t nbg, int lighten,
             out[i] = (int)lround(v);
         }
         for (size_t j = 0; j < nbg; j++) {
-            ok = ok && pc_contrast(out, bg[j]) >= AA_TEXT;
+            ok = ok && contrast(out, bg[j]) >= AA_TEXT;
         }
         if (ok) {
             return;
@@ -137,7 +137,7 @@ check_contrast(const struct conf_node *n, const char *key, const char *value,
         return;
     }
     for (size_t j = 0; j < nbg; j++) {
-        double r = pc_contrast(rgb, bg[j]);
+        double r = contrast(rgb, bg[j]);
         if (r < worst) {
             worst = r;
             wi = j;
@@ -542,8 +542,12 @@ pc_decode_page_brand(const struct conf_node *n, const char *file,
             const struct conf_node *k = pc_find_key(n, "language");
             conf_err(errs, file, k ? k->line : n->line, k ? k->col : n->col,
                      "unknown page.language '%s'; shipped: en, de, fr, es, "
-                     "pt-BR, ja, zh-CN",
-                     pg->language);
+                     "pt-BR, ja, zh-CN%s",
+                     pg->language,
+                     strcasecmp(pg->language, "auto") == 0
+                         ? " (for the reader's own language set "
+                           "page.reader_language: true)"
+                         : "");
         } else {
             pg->lang = l;
             /* normalised spelling: "pt-br" is printed as "pt-BR" */

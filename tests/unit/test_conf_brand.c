@@ -122,7 +122,9 @@ test_language(void **state)
     pharos_conf_free(&c);
     expect_error("  language: nl\n", "pharos.yml:4:13: unknown page.language "
                                      "'nl'; shipped: en, de, fr, es, pt-BR");
-    expect_error("  language: auto\n", "unknown page.language 'auto'");
+    expect_error("  language: auto\n", "unknown page.language 'auto'; "
+                 "shipped: en, de, fr, es, pt-BR, ja, zh-CN (for the reader's "
+                 "own language set page.reader_language: true)");
     expect_error("  langauge: de\n", "did you mean 'language'");
 }
 
