@@ -79,7 +79,7 @@ function setLocale(lang, cur) {
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   $('#subscribe-email').placeholder = t('email_placeholder');
   $('#atom').title = t('atom_title');
-  $('#header-links').ariaLabel = t('links_nav');
+  $('#header-links').setAttribute('aria-label', t('links_nav'));
 }
 
 async function loadLanguage() {
@@ -105,7 +105,6 @@ async function fillGaps() {
 
 const pct = (v) => fmtPct.format(Number(v) / 100);
 const upper1 = (s) => s.charAt(0).toLocaleUpperCase(i18n.lang) + s.slice(1);
-
 
 const state = {
   docs: {},          // last good document per name
