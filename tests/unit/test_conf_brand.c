@@ -197,6 +197,16 @@ test_brand_files(void **state)
     pharos_conf_brand_file(&c.page, CONF_BRAND_CSS, url, sizeof(url));
     assert_string_equal(url, "brand/custom.css");
     pharos_conf_free(&c);
+    /* .jpeg is published as .jpg; WebP by its RIFF header */
+    put("Logo.JPEG", "\xff\xd8\xff\xe0", 4);
+    put("fav.webp", "RIFF\0\0\0\0WEBPVP8 ", 16);
+    assert_int_equal(load("  logo: Logo.JPEG\n", &c, &errs, &warns), 0);
+    pharos_conf_brand_file(&c.page, CONF_BRAND_LOGO, url, sizeof(url));
+    assert_string_equal(url, "brand/logo.jpg");
+    pharos_conf_free(&c);
+    expect_error("  favicon: fav.webp\n", "must end in one of .ico .png .svg");
+    assert_int_equal(load("  logo: fav.webp\n", &c, &errs, &warns), 0);
+    pharos_conf_free(&c);
     assert_int_equal(load("", &c, &errs, &warns), 0);
     assert_null(pharos_conf_brand_file(&c.page, CONF_BRAND_LOGO, url,
                                        sizeof(url)));
