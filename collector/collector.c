@@ -13,9 +13,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access.h"
+#include "components.h"
 #include "admin.h"
 #include "brand.h"
 #include "api_v1.h"
+#include "auth.h"
 #include "feed_history.h"
 #include "http.h"
 #include "incidents.h"
@@ -42,6 +45,10 @@
         (b) = t_;                                                           \
     } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
+/* New results alone (no status moved) change regions.json only, and at
+ * most this often: under a stream of batches the documents are not
+ * rebuilt after every one. */
+#define PUBLISH_RESULTS_MS 1000
 #define PUBLISH_EVERY_MS 60000
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
@@ -53,6 +60,7 @@
 #define CLOCK_STEP_MS 2000
 
 static void mark_dirty(struct collector *c);
+static void mark_results_dirty(struct collector *c);
 
 static int
 mkdir_p(const char *path)
@@ -286,16 +294,21 @@ evaluate(struct collector *c)
     }
     c->ntq = 0;
     c->evaluating = 0;
-    /* Rebuild the documents when a status moved or new results arrived
-     * (regions.json shows each check's last result); an idle collector
-     * re-renders every REFRESH_IDLE_MS, since region states also age
-     * without results (stale agents). */
+    /* Rebuild every document when a status moved, and at least every
+     * REFRESH_IDLE_MS (region states age without results, today's
+     * uptime seconds grow, page.updated_at moves); in between, new
+     * results alone refresh the documents that show them (regions.json:
+     * each check's last result; uptime.json) at most every
+     * PUBLISH_RESULTS_MS, so a stream of batches does not rebuild and
+     * rewrite every document after each one. */
     if (changed || c->h.metrics.transitions != before ||
-        c->h.metrics.results_ingested != c->evaluated_results ||
         time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
         c->evaluated_results = c->h.metrics.results_ingested;
         c->last_eval_render_ms = time_mono_ms();
         mark_dirty(c);
+    } else if (c->h.metrics.results_ingested != c->evaluated_results) {
+        c->evaluated_results = c->h.metrics.results_ingested;
+        mark_results_dirty(c);
     }
 }
 
@@ -333,6 +346,9 @@ on_want(void *arg, enum hub_want what)
         break;
     case HUB_PUBLISH:
         mark_dirty(c);
+        break;
+    case HUB_REBUILD:
+        c->rebuild_wanted = 1;
         break;
     }
 }
@@ -390,6 +406,9 @@ render_all(struct collector *c)
     int rc;
 
     snapshot_take(&c->h, &in);
+    /* Internal components are for signed-in viewers: a public page's
+     * documents leave them out; a private page's readers are signed in. */
+    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
         rc = plain[i].fn(&in, &data, &len);
         put_doc(c, plain[i].path, data, len, rc);
@@ -415,6 +434,9 @@ render_all(struct collector *c)
     for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
 
+        if (i >= 0 && !feed_shown(&in, (size_t)i)) {
+            continue; /* an internal component has no public badge */
+        }
         snprintf(path, sizeof(path), "badge/%s.svg",
                  i < 0 ? "status" : c->h.conf.components[i].id);
         rc = feed_badge(&in, i, &data, &len);
@@ -426,11 +448,34 @@ render_all(struct collector *c)
             c->h.metrics.publish_errors++;
         }
     }
-    if (publish_flush(c->h.publish) != 0) {
+    /* A private page is served from memory only: never as plain files
+     * (also when a reload made it private; the files written before stay
+     * until removed, as the reload log says). */
+    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
+        publish_flush(c->h.publish) != 0) {
         c->h.metrics.publish_errors++;
     }
     c->h.metrics.publishes++;
     c->h.metrics.last_publish_ms = time_mono_ms() - t0;
+}
+
+/* The documents new results change without a status change. */
+static void
+render_results(struct collector *c)
+{
+    struct feed_input in;
+    char *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    snapshot_take(&c->h, &in);
+    rc = feed_regions(&in, &data, &len);
+    put_doc(c, "api/v2/regions.json", data, len, rc);
+    rc = feed_uptime(&in, &data, &len);
+    put_doc(c, "api/v2/uptime.json", data, len, rc);
+    if (publish_flush(c->h.publish) != 0) {
+        c->h.metrics.publish_errors++;
+    }
 }
 
 static void
@@ -438,8 +483,14 @@ on_publish_timer(uv_timer_t *t)
 {
     struct collector *c = t->data;
 
-    c->dirty = 0;
-    render_all(c);
+    if (c->dirty) {
+        c->dirty = 0;
+        c->results_dirty = 0;
+        render_all(c);
+    } else if (c->results_dirty) {
+        c->results_dirty = 0;
+        render_results(c);
+    }
 }
 
 /*
@@ -453,10 +504,25 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
 {
     struct collector *c = arg;
     struct api_req rq;
+    char actor[128];
 
     memset(&rq, 0, sizeof(rq));
     rq.h = &c->h;
     routes_dispatch(&rq, req, resp);
+    if (c->rebuild_wanted) {
+        /* Components or groups changed through the API: build the
+         * configuration again (the file and the store), as a reload.
+         * The actor (a key name) is borrowed from the configuration
+         * about to be freed: the audit entry needs a copy. */
+        if (rq.actor != NULL) {
+            snprintf(actor, sizeof(actor), "%s", rq.actor);
+            rq.actor = actor;
+        }
+        c->rebuild_wanted = 0;
+        if (collector_reload(c) != 0) {
+            c->h.rebuild_failed = 1;
+        }
+    }
     if (c->h.eval_requested) {
         evaluate(c);
     }
@@ -464,11 +530,14 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
     if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
         resp->status < 300) {
         c->dirty = 0;
+        c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
         render_all(c);
     }
 }
 
+/* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
+ * a pending regions-only render would have run). */
 static void
 mark_dirty(struct collector *c)
 {
@@ -477,6 +546,17 @@ mark_dirty(struct collector *c)
     }
     c->dirty = 1;
     uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_DEBOUNCE_MS,
+                   0);
+}
+
+static void
+mark_results_dirty(struct collector *c)
+{
+    if (c->dirty || c->results_dirty || c->h.shutting_down) {
+        return;
+    }
+    c->results_dirty = 1;
+    uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_RESULTS_MS,
                    0);
 }
 
@@ -657,6 +737,18 @@ collector_start(struct collector *c)
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
+    rc = components_merge(cf, c->h.store);
+    if (rc != 0) {
+        log_warnx("cannot load the components created through the API: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
+    rc = access_start(&c->h);
+    if (rc != 0) {
+        log_warnx("cannot load the page's sessions and viewers: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->h.check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -764,10 +856,18 @@ collector_reload(struct collector *c)
     memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
     rc = pharos_conf_load_warn(c->h.conf.path, &nc, &errs, &warns);
-    for (size_t i = 0; rc == 0 && i < warns.n; i++) {
-        log_warnx("reload: %s", warns.msgs[i]);
-    }
-    if (rc != 0) {
+    if (rc == 0) {
+        for (size_t i = 0; i < warns.n; i++) {
+            log_warnx("reload: %s", warns.msgs[i]);
+        }
+        rc = components_merge(&nc, c->h.store);
+        if (rc != 0) {
+            log_warnx("reload: cannot load the components created through "
+                      "the API: %s", ph_strerror(rc));
+            pharos_conf_free(&nc);
+            return rc;
+        }
+    } else {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);
         }
@@ -781,7 +881,8 @@ collector_reload(struct collector *c)
         strcmp(nc.agent_listen ? nc.agent_listen : "",
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
+        strcmp(nc.publish_dir ? nc.publish_dir : "",
+               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0) {
         log_warnx("reload: server.listen, agent_listen, state_dir and "
                   "publish_dir take effect at the next restart");
         SWAP_STR(nc.listen, c->h.conf.listen);
@@ -834,6 +935,7 @@ collector_reload(struct collector *c)
     c->h.comps = ncomps;
     idmap_free(&c->h.check_ids);
     c->h.check_ids = nids;
+    auth_index_agents(&c->h);
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
@@ -894,8 +996,10 @@ collector_stop(struct collector *c)
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
-    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
+    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
+        c->results_dirty) {
         c->dirty = 0;
+        c->results_dirty = 0;
         render_all(c); /* flush the last state before exiting */
     }
     if (c->tick_timer.loop != NULL) {
@@ -920,6 +1024,8 @@ collector_free(struct collector *c)
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
+    auth_index_free(&c->h);
+    access_free(&c->h);
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);

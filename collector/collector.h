@@ -33,7 +33,9 @@ struct collector {
     int64_t last_full_publish_ms; /* monotonic */
     int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
+    int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
+    int rebuild_wanted;           /* HUB_REBUILD: an API component change */
     struct engine_transition *tq; /* this evaluation's transitions */
     size_t ntq, tq_cap;           /* cap: one per component */
     struct transition_listener listeners[COLLECTOR_MAX_LISTENERS];

@@ -499,6 +499,10 @@ static const char usage_commands[] =
     "  key add NAME [--scope read|write|admin]  create an API key, print "
     "it once\n"
     "  key list | key revoke NAME   API keys (admin key needed)\n"
+    "  viewer add NAME              a viewer of a private page (access: "
+    "token);\n"
+    "                               prints its link once\n"
+    "  viewer list | viewer revoke NAME  viewers (admin key needed)\n"
     "  incident open NAME [--status S] [--body T] [--component "
     "ID[=STATUS]]... [--draft]\n"
     "  incident update ID [--status S] [--body T] [--component "
@@ -758,6 +762,9 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "key") == 0 && nargs == 3 &&
                strcmp(args[1], "revoke") == 0) {
         rc = cmd_key_revoke(&ctl, args[2]);
+    } else if (strcmp(args[0], "viewer") == 0 ||
+               strcmp(args[0], "viewers") == 0) {
+        rc = ctl_viewers(&ctl, args, nargs);
     } else if (strcmp(args[0], "subscribers") == 0) {
         rc = ctl_subscribers(&ctl, &so, args, nargs);
     } else if (strcmp(args[0], "incident") == 0 ||

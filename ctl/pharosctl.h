@@ -68,6 +68,10 @@ int ctl_subscribers(const struct ctl *ctl, const struct ctl_subscriber_opts *o,
 
 /* incident / maintenance / drafts / draft commands; returns the exit
  * status (0 ok, 1 API error, 2 usage). */
+/* viewer add|list|revoke (pharosctl_viewers.c). */
+int ctl_viewers(const struct ctl *ctl, const char *const *args,
+                size_t nargs);
+
 int ctl_incidents(const struct ctl *ctl, const struct ctl_incident_opts *o,
                   const char *const *args, size_t nargs);
 

@@ -1,9 +1,8 @@
 // Pharos status page. Reads only the published JSON documents through
 // relative URLs, so the page works from the collector, nginx or a CDN as
-// plain files. Every piece of feed text is rendered with textContent (the
-// el() helper below), never as HTML: an incident body containing markup
-// shows as text. Strings come from i18n/<lang>.json (t()), dates and
-// numbers from Intl.
+// plain files. Feed text is rendered with textContent (el()), never as
+// HTML. Strings come from i18n/<lang>.json (t()), dates and numbers from
+// Intl.
 
 const REFRESH_MS = 30000;
 const FETCH_TIMEOUT_MS = 10000;
@@ -152,6 +151,11 @@ async function fetchOk(url) {
   try {
     const r = await fetch(url, { cache: 'no-cache', signal: ctl.signal });
     if (r.status === 404) return null;
+    if (r.status === 401) {
+      // A private page whose session ended while open: sign in again.
+      window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+      return null;
+    }
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     const text = await r.text();
     JSON.parse(text); // reject a truncated or malformed document here

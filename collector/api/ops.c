@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "auth.h"
 #include "buf.h"
 #include "hub.h"
@@ -62,10 +63,10 @@ void
 ops_preflight(struct api_req *rq, struct http_request *req,
               struct http_response *resp)
 {
-    (void)rq;
     (void)req;
     resp->status = 204;
-    resp->cors = 1;
+    /* A private page's documents are for its viewers, not other sites. */
+    resp->cors = !access_private(rq->h);
     http_resp_header(resp, "Access-Control-Allow-Methods",
                      "GET, HEAD, POST, OPTIONS");
     http_resp_header(resp, "Access-Control-Allow-Headers", "Content-Type");
@@ -90,6 +91,7 @@ ops_document(struct api_req *rq, struct http_request *req,
     }
     if (d == NULL) {
         http_resp_error(resp, 404, "not_found", "no such resource");
+        resp->cors = !access_private(rq->h);
         return;
     }
     if (d->gz != NULL && http_req_accepts_gzip(req)) {
@@ -103,7 +105,11 @@ ops_document(struct api_req *rq, struct http_request *req,
     resp->status = 200;
     resp->content_type = d->content_type;
     snprintf(resp->etag, sizeof(resp->etag), "%s", d->etag);
-    if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
+    if (access_private(rq->h)) {
+        /* Only for this viewer; never cached by a shared cache, never
+         * offered to other origins. */
+        resp->cache_control = "private, no-cache";
+    } else if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
         strstr(key, ".rss") != NULL || strncmp(key, "badge/", 6) == 0) {
         /* Statuspage's widget caches 30 s; keep ours shorter so a change
          * shows up quickly, and let caches serve stale during a spike. */

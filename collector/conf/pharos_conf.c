@@ -395,6 +395,7 @@ static const struct conf_opt page_opts[] = {
     {"brand_color", CONF_T_STR, offsetof(struct conf_page, brand_color),
      NULL, 0, 0, 0, NULL, "accent colour #rrggbb"},
     PC_PAGE_BRAND_ROWS,
+    PC_ACCESS_ROWS,
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -451,6 +452,9 @@ static const struct conf_opt component_opts[] = {
      0, NULL, "hide while operational"},
     {"start_date", CONF_T_STR, offsetof(struct conf_component, start_date),
      NULL, 0, 0, 0, NULL, "YYYY-MM-DD the component went into service"},
+    {"internal", CONF_T_BOOL, offsetof(struct conf_component, internal),
+     "false", 0, 0, 0, NULL,
+     "shown only to signed-in viewers, never in the public feed"},
     {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_checks_custom,
      "the probes that decide its status (keys: see checks below)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -694,6 +698,9 @@ decode_simple_sections(const struct conf_node *root, const char *file,
             }
         }
         pc_decode_page_brand(n, file, &cf->page, errs, warns);
+    }
+    if (n != NULL) {
+        pc_validate_access(n, pc_find_key(root, "server"), file, cf, errs);
     }
 }
 

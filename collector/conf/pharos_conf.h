@@ -65,6 +65,13 @@ struct conf_link {
     char *url;           /* http(s), mailto or a path on the page's host */
 };
 
+/* page.access: who may read the page and its documents (access.c). */
+enum page_access {
+    PAGE_ACCESS_PUBLIC = 0,   /* anyone (today's behaviour) */
+    PAGE_ACCESS_PASSWORD = 1, /* one shared password, a login form */
+    PAGE_ACCESS_TOKEN = 2,    /* per-viewer links (pharosctl viewer add) */
+};
+
 struct conf_page {
     char *id;            /* page_id used in /v1/pages/<id>/ and feed */
     char *name;
@@ -84,6 +91,14 @@ struct conf_page {
     struct conf_link *footer_links;
     size_t nfooter_links;
     int lang;            /* PH_LANG_* of language (set when loaded) */
+    /* access (pharos_conf_access.c) */
+    enum page_access access;
+    char password_sha256[65]; /* password mode: SHA-256 of the password */
+    char *password_file;     /* as written; NULL once loaded */
+    char *password_env;      /* as written; NULL once loaded */
+    uint32_t session_ttl_ms; /* life of a viewer's session cookie */
+    struct netaddr_cidr *allow_ips; /* readers allowed from; none = all */
+    size_t nallow_ips;
 };
 
 struct conf_region {
@@ -114,6 +129,7 @@ struct conf_group {
     char *name;
     char *description;
     int position;
+    int api_owned;       /* created through the v1 API, not the file */
 };
 
 struct conf_component {
@@ -124,6 +140,8 @@ struct conf_component {
     int showcase;        /* default 1 */
     int only_show_if_degraded;
     char *start_date;    /* "YYYY-MM-DD" or NULL */
+    int internal;        /* shown only to signed-in viewers */
+    int api_owned;       /* created through the v1 API, not the file */
     int position;        /* order of appearance, 1-based */
     const struct check *checks; /* its checks: a run of pharos_conf.checks */
     size_t nchecks;

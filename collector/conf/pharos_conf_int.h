@@ -36,6 +36,31 @@ extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
+/* page.access and its keys (pharos_conf_access.c): the rows of
+ * page_opts, and the checks run once the page and server are decoded
+ * (page_node is page:, server_node is server: or NULL). */
+extern const struct conf_custom pc_access_custom;
+extern const struct conf_custom pc_allow_ips_custom;
+void pc_validate_access(const struct conf_node *page_node,
+                        const struct conf_node *server_node, const char *file,
+                        struct pharos_conf *cf, struct conf_errs *errs);
+#define PC_ACCESS_ROWS                                                      \
+    {"access", CONF_T_ENUM, offsetof(struct conf_page, access), "public",  \
+     0, 0, 0, &pc_access_custom,                                            \
+     "public, password or token: who may read the page"},                  \
+    {"password_sha256", CONF_T_CUSTOM,                                      \
+     offsetof(struct conf_page, password_sha256), NULL, 0, 0, 0,            \
+     &pc_token_hash_custom, "SHA-256 (hex) of the page password"},         \
+    {"password_file", CONF_T_STR, offsetof(struct conf_page, password_file),\
+     NULL, 0, 0, 0, NULL, "file holding the page password"},               \
+    {"password_env", CONF_T_STR, offsetof(struct conf_page, password_env),  \
+     NULL, 0, 0, 0, NULL, "environment variable holding the password"},    \
+    {"session_ttl", CONF_T_DURATION,                                        \
+     offsetof(struct conf_page, session_ttl_ms), "7d", 1000,                \
+     30LL * 86400000, 0, NULL, "how long a viewer stays signed in"},       \
+    {"allow_ips", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_allow_ips_custom,    \
+     "addresses or networks the page may be read from (default: any)"}
+
 /* The `checks:` row of a component: prints c->checks by their tables. */
 extern const struct conf_custom pc_checks_custom;
 

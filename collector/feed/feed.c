@@ -86,17 +86,22 @@ feed_rollup(const enum comp_status *st, size_t n)
     return r;
 }
 
+int
+feed_shown(const struct feed_input *in, size_t i)
+{
+    return !(in->hide_internal && in->conf->components[i].internal);
+}
+
 struct feed_status
 feed_page_status(const struct feed_input *in)
 {
     enum comp_status st[512];
-    size_t n = in->conf->ncomponents;
+    size_t n = 0;
 
-    if (n > sizeof(st) / sizeof(st[0])) {
-        n = sizeof(st) / sizeof(st[0]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        st[i] = in->comps[i].status;
+    for (size_t i = 0; i < in->conf->ncomponents && n < 512; i++) {
+        if (feed_shown(in, i)) {
+            st[n++] = in->comps[i].status;
+        }
     }
     return feed_rollup(st, n);
 }
@@ -155,7 +160,8 @@ group_obj(const struct feed_input *in, size_t g, int position)
         const struct conf_component *c = &in->conf->components[i];
         enum comp_status s = in->comps[i].status;
 
-        if (c->group == NULL || strcmp(c->group, grp->id) != 0) {
+        if (c->group == NULL || strcmp(c->group, grp->id) != 0 ||
+            !feed_shown(in, i)) {
             continue;
         }
         json_array_append_new(kids, json_string(c->id));
@@ -211,6 +217,9 @@ components_arr(const struct feed_input *in)
         const struct conf_component *c = &cf->components[i];
         size_t g;
 
+        if (!feed_shown(in, i)) {
+            continue;
+        }
         if (c->group == NULL) {
             json_array_append_new(arr, feed_component_obj(in, i, ++top));
             continue;
@@ -227,7 +236,8 @@ components_arr(const struct feed_input *in)
         json_array_append_new(arr, group_obj(in, g, ++top));
         for (size_t k = 0, pos = 0; k < cf->ncomponents; k++) {
             const struct conf_component *kc = &cf->components[k];
-            if (kc->group != NULL && strcmp(kc->group, c->group) == 0) {
+            if (kc->group != NULL && strcmp(kc->group, c->group) == 0 &&
+                feed_shown(in, k)) {
                 json_array_append_new(arr,
                                       feed_component_obj(in, k, (int)++pos));
             }
@@ -297,9 +307,15 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
     }
     for (size_t i = 0; i < cf->nchecks && in->engine != NULL; i++) {
         const struct check *c = &cf->checks[i];
-        json_t *co = json_object();
-        json_t *rs = json_array();
+        int ci = pharos_conf_component_index(cf, c->component_id);
+        json_t *co, *rs;
         enum verdict v = engine_check_verdict(in->engine, (int)i);
+
+        if (ci >= 0 && !feed_shown(in, (size_t)ci)) {
+            continue;
+        }
+        co = json_object();
+        rs = json_array();
 
         json_object_set_new(co, "id", json_string(c->id));
         json_object_set_new(co, "component_id",
@@ -450,6 +466,11 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
         double weighted = 0;
         int64_t counted = 0;
 
+        if (!feed_shown(in, i)) {
+            json_decref(co);
+            json_decref(arr);
+            continue;
+        }
         if (in->days(in->days_arg, (int)i, days) != 0) {
             json_decref(co);
             json_decref(arr);

@@ -43,7 +43,12 @@ struct feed_input {
     const struct incident *incidents;         /* newest first; may be NULL */
     size_t nincidents;
     const struct uptime_tz *tz;               /* page zone; may be NULL */
+    int hide_internal;   /* leave out components marked internal (the
+                            documents of a public page) */
 };
+
+/* 1 when in's documents show component i (not hidden as internal). */
+int feed_shown(const struct feed_input *in, size_t i);
 
 struct feed_status {
     const char *indicator;     /* none|minor|major|critical|maintenance */

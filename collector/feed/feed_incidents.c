@@ -37,7 +37,12 @@ update_obj(const struct feed_input *in, const struct incident *inc,
     for (size_t i = 0; i < u->naffected; i++) {
         const struct inc_affected *a = &u->affected[i];
         int idx = pharos_conf_component_index(in->conf, a->code);
-        json_t *ao = json_object();
+        json_t *ao;
+
+        if (idx >= 0 && !feed_shown(in, (size_t)idx)) {
+            continue;
+        }
+        ao = json_object();
 
         json_object_set_new(ao, "code", json_string(a->code));
         json_object_set_new(ao, "name",
@@ -83,7 +88,7 @@ feed_incident_obj(const struct feed_input *in, const struct incident *inc,
     }
     for (size_t i = 0; i < inc->ncomponents; i++) {
         int idx = pharos_conf_component_index(in->conf, inc->components[i]);
-        if (idx >= 0) {
+        if (idx >= 0 && feed_shown(in, (size_t)idx)) {
             json_array_append_new(
                 comps, feed_component_obj(in, (size_t)idx,
                                           in->conf->components[idx].position));

@@ -35,8 +35,8 @@ publish_new(const char *dir)
     if (p == NULL) {
         return NULL;
     }
-    p->dir = ph_strdup(dir);
-    if (p->dir == NULL) {
+    p->dir = dir != NULL ? ph_strdup(dir) : NULL;
+    if (dir != NULL && p->dir == NULL) {
         ph_free(p);
         return NULL;
     }
@@ -421,6 +421,9 @@ publish_flush(struct publish *p)
     int first = 0;
     int any = 0;
 
+    if (p->dir == NULL) {
+        return 0; /* a private page: served from memory only */
+    }
     if (mkdir(p->dir, 0755) != 0 && errno != EEXIST) {
         complain(&p->write_complaint, time_mono_ms(),
                  "publish: cannot create %s: %s", p->dir, strerror(errno));

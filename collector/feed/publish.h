@@ -30,7 +30,8 @@ struct publish_doc {
 
 struct publish;
 
-/* dir: publish_dir (created if missing); borrowed. Returns new or NULL. */
+/* dir: publish_dir (created if missing), or NULL to keep the documents
+ * in memory only (a private page); borrowed. Returns new or NULL. */
 struct publish *publish_new(const char *dir);
 void publish_destroy(struct publish *p);
 

@@ -30,6 +30,7 @@ struct intake;
 struct notify;
 struct rollup;
 struct http_server;
+struct access;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -104,6 +105,8 @@ enum hub_want {
     HUB_EVALUATE,        /* before the current reply, or next iteration */
     HUB_EVALUATE_SOON,   /* within EVALUATE_DELAY_MS, batched */
     HUB_PUBLISH,         /* re-render the public documents (debounced) */
+    HUB_REBUILD,         /* components changed in the store: rebuild the
+                            configuration (file + store) before the reply */
 };
 typedef void (*hub_want_cb)(void *arg, enum hub_want what);
 
@@ -120,6 +123,8 @@ struct hub {
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */
     size_t ndb_agents;
+    struct idmap agent_tokens;    /* conf.agents' token_sha256 -> index */
+    struct idmap db_agent_tokens; /* db_agents' token_sha256 -> index */
     struct conf_api_key *db_keys; /* API keys added at run time */
     size_t ndb_keys;
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
@@ -130,11 +135,14 @@ struct hub {
     struct incident *incidents;   /* newest first, see incidents.h */
     size_t nincidents;
     struct intake *intake;        /* alert groups and rules (intake.c) */
+    struct access *access;        /* session key, viewers (access.c) */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;           /* this process, monotonic clock */
     int shutting_down;
     int eval_requested;           /* a change waits for an evaluation */
+    int rebuild_failed;           /* the last HUB_REBUILD kept the old
+                                     configuration (pharos.yml has errors) */
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;
@@ -155,6 +163,10 @@ void hub_mark_dirty(struct hub *h);
  * cleared. Takes effect at the next evaluation, which it requests. */
 void hub_set_override(struct hub *h, int component, int status,
                       int64_t expires_ms);
+/* Only stores the override of component_id (applied by the next
+ * hub_restore_overrides: a component that is not loaded yet). */
+void hub_keep_override(struct hub *h, const char *component_id, int status,
+                       int64_t expires_ms);
 /* Re-applies the stored overrides (at start and after a reload). */
 void hub_restore_overrides(struct hub *h);
 

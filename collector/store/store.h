@@ -219,6 +219,55 @@ typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
                                 void *arg);
 int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
 
+/* Viewers of a private page (store_viewers.c), as API keys above:
+ * adding a name that exists gives PH_EEXIST; revoking an unknown or
+ * revoked one PH_ENOENT. */
+int store_viewer_add(struct store *s, const char *name,
+                     const char *token_sha256, int64_t now_ms);
+int store_viewer_revoke(struct store *s, const char *name, int64_t now_ms);
+struct store_viewer_row {
+    const char *name;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_viewer_cb)(const struct store_viewer_row *row,
+                               void *arg);
+int store_list_viewers(struct store *s, store_viewer_cb cb, void *arg);
+
+/* Components and groups created through the v1 API
+ * (store_components.c). put inserts or replaces the whole row (created_ms
+ * is kept on replace); delete gives PH_ENOENT for an unknown id. Lists
+ * are in creation order; strings are borrowed for the callback. */
+struct store_component_row {
+    const char *id;
+    const char *name;
+    const char *description;  /* may be NULL */
+    const char *group_id;     /* may be NULL */
+    int showcase;
+    int only_show_if_degraded;
+    const char *start_date;   /* may be NULL */
+    int internal;
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+typedef int (*store_component_cb)(const struct store_component_row *row,
+                                  void *arg);
+int store_component_put(struct store *s, const struct store_component_row *r);
+int store_component_delete(struct store *s, const char *id);
+int store_list_components(struct store *s, store_component_cb cb, void *arg);
+struct store_group_row {
+    const char *id;
+    const char *name;
+    const char *description;  /* may be NULL */
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+typedef int (*store_group_cb)(const struct store_group_row *row, void *arg);
+int store_group_put(struct store *s, const struct store_group_row *r);
+int store_group_delete(struct store *s, const char *id);
+int store_list_groups(struct store *s, store_group_cb cb, void *arg);
+
 /* The audit log of management writes. */
 int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                     const char *action, const char *target,
