@@ -353,27 +353,12 @@ subscribers_public(struct api_req *rq, struct http_request *req,
     resp->cache_control = "no-store";
 }
 
-/* The language of a page the collector writes itself: the reader's
- * (Accept-Language) when page.reader_language allows it, else
- * page.language. */
-static int
-reader_lang(struct hub *h, struct http_request *req,
-            struct http_response *resp)
-{
-    if (!h->conf.page.reader_language) {
-        return h->conf.page.lang;
-    }
-    http_resp_header(resp, "Vary", "Accept-Language");
-    return lang_negotiate(http_req_header(req, "Accept-Language"),
-                          h->conf.page.lang);
-}
-
 static void
 html_page(struct hub *h, struct http_request *req,
           struct http_response *resp, int status, enum notify_msg title_id,
           enum notify_msg message_id)
 {
-    int lang = reader_lang(h, req, resp);
+    int lang = request_reader_lang(h, req, resp);
     const char *title = notify_msg(lang, title_id);
     struct buf b;
     size_t len;

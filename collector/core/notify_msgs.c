@@ -78,6 +78,16 @@ static const char *const msgs_de[NMSG_COUNT] = {
     [NMSG_LINK_INACTIVE_T] = "Abonnement nicht aktiv",
     [NMSG_LINK_INACTIVE] =
         "Dieses Abonnement wurde gekündigt oder ausgesetzt.",
+    [NMSG_LOGIN_PASSWORD] = "Passwort",
+    [NMSG_LOGIN_SUBMIT] = "Anmelden",
+    [NMSG_LOGIN_PRIVATE] =
+        "Diese Statusseite ist privat. Öffnen Sie den Zugangslink, den "
+        "Sie erhalten haben.",
+    [NMSG_LOGIN_WAIT] =
+        "Zu viele falsche Passwörter: Bitte in {1} s erneut versuchen.",
+    [NMSG_LOGIN_UNREADABLE] = "Das Formular konnte nicht gelesen werden.",
+    [NMSG_LOGIN_WRONG] = "Falsches Passwort.",
+    [NMSG_LOGIN_NO_PASSWORD] = "Diese Seite hat kein Passwort.",
 };
 
 /* French puts a no-break space (U+00A0) before ':'. */
@@ -132,6 +142,17 @@ static const char *const msgs_fr[NMSG_COUNT] = {
         "maintenances.",
     [NMSG_LINK_INACTIVE_T] = "Abonnement inactif",
     [NMSG_LINK_INACTIVE] = "Cet abonnement a été annulé ou suspendu.",
+    [NMSG_LOGIN_PASSWORD] = "Mot de passe",
+    [NMSG_LOGIN_SUBMIT] = "Se connecter",
+    [NMSG_LOGIN_PRIVATE] =
+        "Cette page d’état est privée. Ouvrez le lien d’accès qui vous a "
+        "été remis.",
+    [NMSG_LOGIN_WAIT] =
+        "Trop de mots de passe erronés\xc2\xa0: réessayez dans "
+        "{1}\xc2\xa0s.",
+    [NMSG_LOGIN_UNREADABLE] = "Le formulaire n’a pas pu être lu.",
+    [NMSG_LOGIN_WRONG] = "Mot de passe incorrect.",
+    [NMSG_LOGIN_NO_PASSWORD] = "Cette page n’a pas de mot de passe.",
 };
 
 static const char *const msgs_es[NMSG_COUNT] = {
@@ -186,6 +207,17 @@ static const char *const msgs_es[NMSG_COUNT] = {
         "mantenimientos.",
     [NMSG_LINK_INACTIVE_T] = "Suscripción inactiva",
     [NMSG_LINK_INACTIVE] = "Esta suscripción se canceló o se suspendió.",
+    [NMSG_LOGIN_PASSWORD] = "Contraseña",
+    [NMSG_LOGIN_SUBMIT] = "Iniciar sesión",
+    [NMSG_LOGIN_PRIVATE] =
+        "Esta página de estado es privada. Abra el enlace de acceso que "
+        "recibió.",
+    [NMSG_LOGIN_WAIT] =
+        "Demasiadas contraseñas incorrectas: vuelva a intentarlo en {1} "
+        "s.",
+    [NMSG_LOGIN_UNREADABLE] = "No se pudo leer el formulario.",
+    [NMSG_LOGIN_WRONG] = "Contraseña incorrecta.",
+    [NMSG_LOGIN_NO_PASSWORD] = "Esta página no tiene contraseña.",
 };
 
 static const char *const msgs_pt_br[NMSG_COUNT] = {
@@ -238,6 +270,15 @@ static const char *const msgs_pt_br[NMSG_COUNT] = {
         "manutenções.",
     [NMSG_LINK_INACTIVE_T] = "Inscrição inativa",
     [NMSG_LINK_INACTIVE] = "Esta inscrição foi cancelada ou suspensa.",
+    [NMSG_LOGIN_PASSWORD] = "Senha",
+    [NMSG_LOGIN_SUBMIT] = "Entrar",
+    [NMSG_LOGIN_PRIVATE] =
+        "Esta página de status é privada. Abra o link de acesso que você "
+        "recebeu.",
+    [NMSG_LOGIN_WAIT] = "Muitas senhas incorretas: tente novamente em {1} s.",
+    [NMSG_LOGIN_UNREADABLE] = "Não foi possível ler o formulário.",
+    [NMSG_LOGIN_WRONG] = "Senha incorreta.",
+    [NMSG_LOGIN_NO_PASSWORD] = "Esta página não tem senha.",
 };
 
 static const char *const msgs_ja[NMSG_COUNT] = {
@@ -285,6 +326,13 @@ static const char *const msgs_ja[NMSG_COUNT] = {
     [NMSG_LINK_CONFIRMED] = "今後、障害やメンテナンスの通知をお届けします。",
     [NMSG_LINK_INACTIVE_T] = "購読は有効ではありません",
     [NMSG_LINK_INACTIVE] = "この購読は解除されたか、停止されています。",
+    [NMSG_LOGIN_PASSWORD] = "パスワード",
+    [NMSG_LOGIN_SUBMIT] = "ログイン",
+    [NMSG_LOGIN_PRIVATE] = "このステータスページは非公開です。お渡しした閲覧用リンクを開いてください。",
+    [NMSG_LOGIN_WAIT] = "パスワードの誤りが多すぎます。{1} 秒後にもう一度お試しください。",
+    [NMSG_LOGIN_UNREADABLE] = "フォームを読み取れませんでした。",
+    [NMSG_LOGIN_WRONG] = "パスワードが違います。",
+    [NMSG_LOGIN_NO_PASSWORD] = "このページにはパスワードがありません。",
 };
 
 static const char *const msgs_zh_cn[NMSG_COUNT] = {
@@ -331,6 +379,13 @@ static const char *const msgs_zh_cn[NMSG_COUNT] = {
     [NMSG_LINK_CONFIRMED] = "您今后将收到有关事件和维护的通知。",
     [NMSG_LINK_INACTIVE_T] = "订阅未生效",
     [NMSG_LINK_INACTIVE] = "此订阅已被取消或暂停。",
+    [NMSG_LOGIN_PASSWORD] = "密码",
+    [NMSG_LOGIN_SUBMIT] = "登录",
+    [NMSG_LOGIN_PRIVATE] = "此状态页面不公开。请打开您收到的查看链接。",
+    [NMSG_LOGIN_WAIT] = "密码错误次数过多，请在 {1} 秒后重试。",
+    [NMSG_LOGIN_UNREADABLE] = "无法读取表单。",
+    [NMSG_LOGIN_WRONG] = "密码错误。",
+    [NMSG_LOGIN_NO_PASSWORD] = "此页面没有设置密码。",
 };
 
 static const char *const *const tables[PH_LANG_COUNT] = {

@@ -73,7 +73,16 @@
     X(LINK_INACTIVE_T, "link_page.inactive.title",                         \
       "Subscription not active")                                           \
     X(LINK_INACTIVE, "link_page.inactive",                                 \
-      "This subscription was cancelled or suspended.")
+      "This subscription was cancelled or suspended.")                     \
+    X(LOGIN_PASSWORD, "login.password", "Password")                        \
+    X(LOGIN_SUBMIT, "login.submit", "Sign in")                             \
+    X(LOGIN_PRIVATE, "login.private",                                      \
+      "This status page is private. Open the viewer link you were given.") \
+    X(LOGIN_WAIT, "login.wait",                                            \
+      "Too many wrong passwords: try again in {1} s.")                     \
+    X(LOGIN_UNREADABLE, "login.unreadable", "The form could not be read.") \
+    X(LOGIN_WRONG, "login.wrong", "Wrong password.")                       \
+    X(LOGIN_NO_PASSWORD, "login.no_password", "This page has no password.")
 
 enum notify_msg {
 #define NOTIFY_MSG_ENUM(e, key, en) NMSG_##e,
