@@ -24,6 +24,7 @@
 #include "incidents.h"
 #include "ingest.h"
 #include "intake.h"
+#include "lease.h"
 #include "notify.h"
 #include "log.h"
 #include "mem.h"
@@ -61,6 +62,68 @@
 
 static void mark_dirty(struct collector *c);
 static void mark_results_dirty(struct collector *c);
+static void arm_evaluation(struct collector *c, uint64_t delay_ms);
+static void restore_statuses(struct collector *c);
+
+/*
+ * The one gate of leader-only work. While it returns 0 (a follower under
+ * `ha:`) this collector ingests, serves the page, the feed and the API,
+ * and takes writes, but does not act: no evaluation (so no transitions,
+ * no transition log, no incident automation, no notifications enqueued
+ * by probes, no uptime rollup), no maintenance start or completion, no
+ * alert expiry, no pruning, and its outbox worker delivers nothing
+ * (notify_hold). Without `ha:` the collector always leads.
+ */
+static int
+leads(const struct collector *c)
+{
+    return c->h.role.leading;
+}
+
+/*
+ * The lease's callback (lease.h): the only place the role changes after
+ * start. A new leader first restores the engine's component statuses
+ * and the overrides from the store, so the takeover does not flap a
+ * status, restarts the uptime accounting from the store, then acts. A
+ * leader that steps down stops acting at once; its lease is still valid
+ * for lease/5 by construction, so the last rollup it writes is fenced
+ * in time.
+ */
+static void
+on_lease(void *arg, int leader, uint64_t epoch)
+{
+    struct collector *c = arg;
+    struct hub_role *r = &c->h.role;
+
+    r->epoch = epoch;
+    r->since_ms = lease_since_ms(c->lease);
+    r->db_ok = lease_connected(c->lease);
+    if (leader && !r->leading) {
+        restore_statuses(c);
+        hub_restore_overrides(&c->h);
+        incidents_reapply(&c->h);
+        rollup_destroy(c->h.rollup);
+        c->h.rollup = NULL;
+        if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
+            log_warnx("ha: uptime accounting stopped (out of memory)");
+        }
+        r->leading = 1;
+        notify_hold(&c->h, 0);
+        log_info("ha: %s leads (epoch %llu): evaluating, automating, "
+                 "notifying", c->h.conf.ha.node_id,
+                 (unsigned long long)epoch);
+        arm_evaluation(c, 0);
+    } else if (!leader && r->leading) {
+        if (c->h.rollup != NULL) {
+            rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
+        }
+        r->leading = 0;
+        notify_hold(&c->h, 1);
+        log_warnx("ha: %s follows (epoch %llu ended): serving, not acting",
+                  c->h.conf.ha.node_id, (unsigned long long)epoch);
+    }
+    mark_dirty(c);
+}
 
 static int
 mkdir_p(const char *path)
@@ -277,6 +340,10 @@ evaluate(struct collector *c)
     int changed = 0;
 
     if (c->evaluating) {
+        return;
+    }
+    if (!leads(c)) {
+        c->h.eval_requested = 0;
         return;
     }
     c->evaluating = 1;
@@ -595,15 +662,20 @@ on_tick(uv_timer_t *t)
     struct collector *c = t->data;
     int64_t now = time_mono_ms();
 
-    incidents_tick(&c->h, time_now_ms());
-    intake_tick(&c->h, time_now_ms());
+    if (c->lease != NULL) {
+        c->h.role.db_ok = lease_connected(c->lease);
+    }
+    if (leads(c)) {
+        incidents_tick(&c->h, time_now_ms());
+        intake_tick(&c->h, time_now_ms());
+    }
     evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
         c->last_full_publish_ms = now;
         mark_dirty(c);
     }
-    if (now - c->last_prune_ms >= PRUNE_EVERY_MS) {
+    if (leads(c) && now - c->last_prune_ms >= PRUNE_EVERY_MS) {
         c->last_prune_ms = now;
         prune(c);
     }
@@ -778,9 +850,18 @@ collector_start(struct collector *c)
         log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
         return rc;
     }
+    /* Under `ha:` a collector starts as a follower and leads only once
+     * the lease says so (on_lease). */
+    c->h.role.ha = cf->ha.enabled;
+    c->h.role.leading = !cf->ha.enabled;
+    c->h.role.db_ok = !cf->ha.enabled;
+    c->h.role.since_ms = time_now_ms();
     rc = notify_start(&c->h);
     if (rc != 0) {
         return rc;
+    }
+    if (!leads(c)) {
+        notify_hold(&c->h, 1);
     }
     rc = rollup_new(&c->h, time_now_ms(), &c->h.rollup);
     if (rc != 0) {
@@ -837,6 +918,17 @@ collector_start(struct collector *c)
         log_info("agents and the API also on %s (port %d)",
                  cf->agent_listen, http_server_agent_port(c->h.http));
     }
+    if (cf->ha.enabled) {
+        rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
+                         cf->ha.lease_ms, on_lease, c, &c->lease);
+        if (rc != 0) {
+            log_warnx("ha: cannot start the leader lease: %s",
+                      ph_strerror(rc));
+            return rc;
+        }
+        log_info("ha: %s follows until it holds the lease (lease %u ms)",
+                 cf->ha.node_id, cf->ha.lease_ms);
+    }
     return 0;
 }
 
@@ -890,7 +982,22 @@ collector_reload(struct collector *c)
         SWAP_STR(nc.state_dir, c->h.conf.state_dir);
         SWAP_STR(nc.publish_dir, c->h.conf.publish_dir);
     }
-    if (c->h.rollup != NULL) {
+    /* The lease runs with the ha: it started with. */
+    if (nc.ha.enabled != c->h.conf.ha.enabled ||
+        nc.ha.lease_ms != c->h.conf.ha.lease_ms ||
+        strcmp(nc.ha.database ? nc.ha.database : "",
+               c->h.conf.ha.database ? c->h.conf.ha.database : "") != 0 ||
+        strcmp(nc.ha.node_id ? nc.ha.node_id : "",
+               c->h.conf.ha.node_id ? c->h.conf.ha.node_id : "") != 0) {
+        log_warnx("reload: ha: takes effect at the next restart");
+    }
+    {
+        struct conf_ha t = nc.ha;
+
+        nc.ha = c->h.conf.ha;
+        c->h.conf.ha = t;
+    }
+    if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
     old = c->h.conf;
@@ -990,9 +1097,14 @@ collector_stop(struct collector *c)
     /* Commit and ack what agents sent before the server goes. */
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
-    if (c->h.rollup != NULL) {
+    if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
+    /* Stop acting, then hand the lease back so a follower takes over
+     * without waiting for it to run out. */
+    c->h.role.leading = 0;
+    lease_stop(c->lease);
+    c->lease = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);

@@ -16,6 +16,7 @@
 #include "hub.h"
 
 struct http_server;
+struct lease;
 
 #define COLLECTOR_MAX_LISTENERS 8
 struct transition_listener {
@@ -52,6 +53,7 @@ struct collector {
     uv_signal_t sigint;
     uv_signal_t sigterm;
     uv_signal_t sighup;
+    struct lease *lease;          /* ha: only; frees itself when stopped */
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.

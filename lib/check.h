@@ -46,6 +46,10 @@ enum smtp_starttls {
 enum check_impact { IMPACT_MAJOR = 0, IMPACT_PARTIAL = 1 };
 enum check_minority { MINORITY_OPERATIONAL = 0, MINORITY_DEGRADED = 1 };
 
+struct http_secret;
+struct http_step;
+struct http_assert;
+
 struct check_header {
     char *name;
     char *value;
@@ -67,6 +71,13 @@ struct check_http {
     char *json_equals;            /* compared with the value as text */
     int insecure;                 /* 1 disables TLS verification */
     char *ca_file;
+    /* Multi-step checks and assertions (check_http_spec.h), owned. */
+    struct http_secret *secrets;
+    size_t nsecrets;
+    struct http_step *steps;      /* nsteps > 0: run these, not url */
+    size_t nsteps;
+    struct http_assert *asserts;  /* on the single request */
+    size_t nasserts;
 };
 
 struct check_tcp {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_http_spec.h"
 #include "conf.h"
 #include "mem.h"
 
@@ -219,6 +220,15 @@ static const struct conf_opt http_opts[] = {
      "skip TLS verification"},
     {"ca_file", CONF_T_STR, H(ca_file), NULL, 0, 0, 0, NULL,
      "CA bundle for TLS verification"},
+    {"assert", CONF_T_LIST, H(asserts), NULL, 0, 0, 0,
+     &http_asserts_spec.sub.custom,
+     "assertions on the response: json or header, op, value"},
+    {"secrets", CONF_T_LIST, H(secrets), NULL, 0, 0, 0,
+     &http_secrets_spec.sub.custom,
+     "values the agent reads from its environment or a file"},
+    {"steps", CONF_T_LIST, H(steps), NULL, 0, 0, 0,
+     &http_steps_spec.sub.custom,
+     "up to 10 requests run in order, sharing variables"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -252,6 +262,7 @@ http_finish(struct check *c, const struct conf_node *node, const char *file,
         conf_err(errs, file, node->line, node->col,
                  "check '%s': json_path and json_equals go together", c->id);
     }
+    check_http_spec_finish(c, node, file, errs);
     return errs->n + errs->dropped > nerr ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_http_spec.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "utf8.h"
@@ -295,6 +296,9 @@ struct enc_check {
     Pharos__V1__Header hdr[CHECK_MAX_HEADERS];
     Pharos__V1__Header *hdrp[CHECK_MAX_HEADERS];
     uint32_t status[CHECK_MAX_EXPECT_STATUS];
+    char *spec;                   /* http steps and assertions, owned */
+    char *url;                    /* http url with the steps prefix, owned */
+    int failed;                   /* spec could not be written */
 };
 
 static char *
@@ -338,6 +342,20 @@ enc_http(struct enc_check *e, const struct check *c)
     e->http.json_equals = nn(h->json_equals);
     e->http.insecure = h->insecure;
     e->http.ca_file = nn(h->ca_file);
+    if (h->nsteps > 0) {
+        size_t n = strlen(HTTP_STEPS_URL_PREFIX) + strlen(nn(h->url)) + 1;
+
+        e->url = ph_malloc(n);
+        e->failed |= e->url == NULL;
+        if (e->url != NULL) {
+            snprintf(e->url, n, "%s%s", HTTP_STEPS_URL_PREFIX, nn(h->url));
+            e->http.url = e->url;
+        }
+    }
+    if (check_http_spec_present(c)) {
+        e->failed |= check_http_spec_print(c, &e->spec, NULL) != 0;
+        e->http.spec = nn(e->spec);
+    }
     e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;
     e->c.http = &e->http;
 }
@@ -514,7 +532,29 @@ dec_smtp(struct check *c, const Pharos__V1__Check *m)
 static int
 dec_http_check(struct check *c, const Pharos__V1__Check *m)
 {
-    return dec_http(&c->u.http, m->http);
+    size_t plen = strlen(HTTP_STEPS_URL_PREFIX);
+    char err[CONF_ERR_MSG_MAX];
+    int marked;
+    int rc = dec_http(&c->u.http, m->http);
+
+    if (rc != 0) {
+        return rc;
+    }
+    marked = strncmp(c->u.http.url, HTTP_STEPS_URL_PREFIX, plen) == 0;
+    if (marked) {
+        memmove(c->u.http.url, c->u.http.url + plen,
+                strlen(c->u.http.url + plen) + 1);
+    }
+    if (m->http->spec == NULL || m->http->spec[0] == '\0') {
+        return marked ? PH_EPROTO : 0;
+    }
+    if (!str_ok(m->http->spec, HTTP_SPEC_TEXT_MAX) ||
+        check_http_spec_load(c, m->http->spec, strlen(m->http->spec), err,
+                             sizeof(err)) != 0 ||
+        marked != (c->u.http.nsteps > 0)) {
+        return PH_EPROTO;
+    }
+    return 0;
 }
 
 /* The wire mapping of each check type: its oneof case and the functions
@@ -581,6 +621,10 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     for (size_t i = 0; i < n; i++) {
         enc_one(&ec[i], &checks[i]);
         cp[i] = &ec[i].c;
+        if (ec[i].failed) {
+            result = PH_ETOOBIG;
+            goto out;
+        }
     }
     msg.version = version;
     msg.agent_id = nn(agent_id);
@@ -605,6 +649,10 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     result = 0;
 out:
     ph_free(out);
+    for (size_t i = 0; ec != NULL && i < n; i++) {
+        ph_free(ec[i].spec);
+        ph_free(ec[i].url);
+    }
     ph_free(ec);
     ph_free(cp);
     return result;

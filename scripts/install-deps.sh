@@ -8,7 +8,7 @@ pkgs=(
   libuv1-dev libcurl4-openssl-dev libc-ares-dev
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libyaml-dev
-  libssl-dev libcmocka-dev zlib1g-dev
+  libssl-dev libcmocka-dev zlib1g-dev libpq-dev
   curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
@@ -36,6 +36,9 @@ if [ "$test" = 1 ]; then
   pkgs+=(systemd strace)
   # libfaketime steps the wall clock of a running daemon (test_clock_step).
   pkgs+=(faketime)
+  # PostgreSQL 15, started by the tests themselves in a temporary
+  # directory (tests/integration/lib/pgtmp.py): the leader lease.
+  pkgs+=(postgresql-15)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -19,12 +19,18 @@
 #include "check.h"
 
 struct curl_uv;
+struct probe_step;
 
 /* Process-wide facilities shared by all probes. Borrowed. */
 struct probe_env {
     uv_loop_t *loop;
     struct curl_uv *curl;          /* libcurl multi on this loop */
     const char *source_address;    /* agent-wide default, or NULL */
+    /* Called after each step of a multi-step http check with its timing
+     * (probe_http_steps.h), or NULL: `pharos-agent once` prints them. */
+    void (*on_step)(const struct check *c, const struct probe_step *s,
+                    void *arg);
+    void *on_step_arg;
 };
 
 struct probe_run;  /* opaque, one in-flight run */

@@ -100,6 +100,19 @@ metrics_render(const struct hub *h, struct buf *b)
                       "pharos_http_connections_open{listener=\"agent\"} %u\n",
                    hs.open[HTTP_PUBLIC], hs.open[HTTP_AGENT]);
     }
+    gauge(b, "pharos_leader",
+          "1 while this collector is the leader (always 1 without ha:).",
+          h->role.leading ? 1 : 0);
+    gauge(b, "pharos_lease_epoch",
+          "The fencing epoch of the leader lease this collector holds or "
+          "last held (0 without ha:).",
+          (double)h->role.epoch);
+    gauge(b, "pharos_leader_since_seconds",
+          "Unix time of this collector's last change of role.",
+          (double)(h->role.since_ms / 1000));
+    gauge(b, "pharos_lease_database_up",
+          "1 while the lease's PostgreSQL answers (1 without ha:).",
+          h->role.ha ? (h->role.db_ok ? 1 : 0) : 1);
     {
         size_t open = 0, active = 0;
         for (size_t i = 0; i < h->nincidents; i++) {

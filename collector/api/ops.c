@@ -12,6 +12,7 @@
 #include "hub.h"
 #include "metrics.h"
 #include "publish.h"
+#include "timefmt.h"
 
 #define METRICS_MAX (1024 * 1024)
 
@@ -24,7 +25,23 @@ ops_health(struct api_req *rq, struct http_request *req,
         http_resp_text(resp, 503, "text/plain", "shutting down\n");
         return;
     }
-    http_resp_text(resp, 200, "text/plain", "ok\n");
+    if (rq->h->role.ha) {
+        const struct hub_role *r = &rq->h->role;
+        char since[ISO8601_MAX];
+        char text[256];
+
+        /* Followers answer 200 too: they serve the page and the API. */
+        time_iso8601(r->since_ms, since);
+        snprintf(text, sizeof(text),
+                 "ok\nrole: %s\nepoch: %llu\nsince: %s\nnode: %s\n"
+                 "lease database: %s\n",
+                 r->leading ? "leader" : "follower",
+                 (unsigned long long)r->epoch, since,
+                 rq->h->conf.ha.node_id, r->db_ok ? "up" : "down");
+        http_resp_text(resp, 200, "text/plain", text);
+    } else {
+        http_resp_text(resp, 200, "text/plain", "ok\n");
+    }
     resp->cache_control = "no-store";
 }
 

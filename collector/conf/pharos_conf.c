@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "ph_err.h"
@@ -285,6 +286,22 @@ static const struct conf_opt retention_opts[] = {
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
+/* ha: the leader lease. The bounds are lease.h's (LEASE_MIN_MS,
+ * LEASE_MAX_MS); the conf layer does not link the lease. */
+static const struct conf_opt ha_opts[] = {
+    {"database", CONF_T_STR, offsetof(struct conf_ha, database), NULL, 0, 0,
+     0, NULL,
+     "PostgreSQL holding the lease (libpq conninfo or postgresql:// URI; "
+     "required; the password from passfile= or PGPASSWORD, not inline)"},
+    {"lease", CONF_T_DURATION, offsetof(struct conf_ha, lease_ms), "10s",
+     1000, 300000, 0, NULL,
+     "how long a leader's lease lasts; a dead leader is replaced within "
+     "lease + 2 s"},
+    {"node_id", CONF_T_STR, offsetof(struct conf_ha, node_id), NULL, 0, 0, 0,
+     NULL, "this collector's name in the lease (default: the host name)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
 /* In the order of enum auto_incidents. */
 static const char *const auto_names[] = {"draft", "publish", "off", NULL};
 static const struct conf_custom auto_custom = {.names = auto_names};
@@ -480,6 +497,13 @@ static const struct conf_sub notify_sub = {
     .size = sizeof(struct conf_notify),
     .flags = CONF_SUB_OMIT_DEFAULT,
 };
+/* Printed only when present, so configurations without HA print as
+ * before. */
+static const struct conf_sub ha_sub = {
+    .opts = ha_opts,
+    .size = sizeof(struct conf_ha),
+    .flags = CONF_SUB_OMIT_DEFAULT,
+};
 static const struct conf_sub page_sub = {.opts = page_opts,
                                          .size = sizeof(struct conf_page)};
 static const struct conf_sub regions_sub =
@@ -507,6 +531,10 @@ const struct conf_opt pc_root_opts[] = {
      "incidents opened and resolved by the probes"},
     {"notify", CONF_T_MAP, offsetof(struct pharos_conf, notify), NULL, 0, 0,
      0, &notify_sub.custom, "subscriptions and their delivery"},
+    {"ha", CONF_T_MAP, offsetof(struct pharos_conf, ha), NULL, 0, 0, 0,
+     &ha_sub.custom,
+     "high availability: one leader among collectors, by a lease in "
+     "PostgreSQL"},
     {"page", CONF_T_MAP, offsetof(struct pharos_conf, page), NULL, 0, 0, 1,
      &page_sub.custom, "the public status page"},
     {"regions", CONF_T_LIST, offsetof(struct pharos_conf, regions), NULL, 0,
@@ -750,6 +778,47 @@ read_secret_file(const char *conf_file, const char *p)
     }
     ph_free(path);
     return out;
+}
+
+/* ha: present means enabled, and then database is required. node_id
+ * defaults to the host name. */
+static void
+decode_ha(const struct conf_node *root, const char *file,
+          struct pharos_conf *cf, struct conf_errs *errs)
+{
+    const struct conf_node *n = pc_find_key(root, "ha");
+    struct conf_ha *ha = &cf->ha;
+    char host[256];
+
+    if (n == NULL) {
+        ha->lease_ms = 10000;
+        return;
+    }
+    if (n->type != CONF_MAP) {
+        conf_err(errs, file, n->line, n->col, "'ha' must be a mapping");
+        return;
+    }
+    if (conf_decode(ha_opts, n, ha, file, errs) != 0) {
+        return;
+    }
+    ha->enabled = 1;
+    if (ha->database == NULL || ha->database[0] == '\0') {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: missing required key 'database' (where the lease "
+                 "lives)");
+    }
+    if (ha->node_id == NULL) {
+        if (gethostname(host, sizeof(host)) != 0) {
+            snprintf(host, sizeof(host), "collector");
+        }
+        host[sizeof(host) - 1] = '\0';
+        host[63] = '\0'; /* a long FQDN: its first 63 characters */
+        ha->node_id = ph_strdup(host);
+    } else if (!pc_valid_id(ha->node_id, 1)) {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: node_id '%s' must be 1-63 of [A-Za-z0-9._-]",
+                 ha->node_id);
+    }
 }
 
 static void
@@ -1063,6 +1132,7 @@ decode_root(const struct conf_node *root, const char *file,
     }
     decode_simple_sections(root, file, cf, errs, warns);
     decode_notify(root, file, cf, errs);
+    decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);

@@ -30,6 +30,16 @@ enum smtp_tls_mode {
     SMTP_TLS_OFF = 2,        /* cleartext (loopback relays, tests) */
 };
 
+/* ha: several collectors, one leader by a lease in PostgreSQL
+ * (collector/ha/lease.c). Without the section (enabled 0) the collector
+ * is its own leader. */
+struct conf_ha {
+    int enabled;                 /* the section is present */
+    char *database;              /* libpq conninfo or postgresql:// URI */
+    uint32_t lease_ms;
+    char *node_id;               /* default: the host name */
+};
+
 /* notify: subscriptions and delivery (collector/notify*.c). */
 struct conf_notify {
     char *public_url;            /* base of links in messages; default
@@ -225,6 +235,7 @@ struct pharos_conf {
 
     struct conf_page page;
     struct conf_notify notify;
+    struct conf_ha ha;
 
     struct conf_region *regions;
     size_t nregions;

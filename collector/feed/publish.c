@@ -21,6 +21,7 @@ struct publish {
     char *dir;
     struct publish_doc docs[PUBLISH_MAX_DOCS];
     size_t ndocs;
+    uint64_t gen;             /* the last generation given to a document */
     /* Writes into dir failing (a full disk): logged once in a while; the
      * documents stay dirty, so the next flush retries them, and they are
      * served from memory meanwhile. */
@@ -191,6 +192,7 @@ publish_set_take(struct publish *p, const char *path,
     snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
              (unsigned long long)ph_fnv1a64(data, len));
     d->dirty = 1;
+    d->gen = ++p->gen;
     return 0;
 out:
     ph_free(data);
@@ -293,6 +295,14 @@ load_dir(struct publish *p, const char *dir, const char *prefix, int depth,
                 result = publish_set_take(p, rel,
                                           publish_content_type(rel), data,
                                           len);
+            }
+            if (result == 0) {
+                /* The page's own files: the same on every collector. */
+                struct publish_doc *doc = find_doc(p, rel);
+
+                if (doc != NULL) {
+                    doc->gen = 0;
+                }
             }
             if (result != 0) {
                 snprintf(errbuf, errlen, "cannot load %s: %s", full,
@@ -469,4 +479,28 @@ const struct publish_doc *
 publish_get(const struct publish *p, const char *path)
 {
     return find_doc(p, path);
+}
+
+uint64_t
+publish_gen(const struct publish *p)
+{
+    return p->gen;
+}
+
+int
+publish_walk(const struct publish *p, uint64_t after_gen,
+             publish_walk_cb cb, void *arg)
+{
+    for (size_t i = 0; i < p->ndocs; i++) {
+        int rc;
+
+        if (p->docs[i].gen <= after_gen || p->docs[i].data == NULL) {
+            continue;
+        }
+        rc = cb(&p->docs[i], arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }

@@ -26,6 +26,8 @@ struct publish_doc {
     size_t gzlen;
     char etag[48];                /* quoted strong ETag */
     int dirty;                    /* changed since the last flush */
+    uint64_t gen;                 /* generation of the last change; 0 for
+                                   * the page's files from web_dir */
 };
 
 struct publish;
@@ -64,6 +66,17 @@ int publish_flush(struct publish *p);
  * the next publish_set of that path. */
 const struct publish_doc *publish_get(const struct publish *p,
                                       const char *path);
+
+/* Generations: every change of a document made by publish_set* gets
+ * the next number (files loaded from web_dir keep 0), so a reader such
+ * as the HA document sharing (collector/ha/docshare.c) can take what
+ * changed since it last looked. */
+uint64_t publish_gen(const struct publish *p);
+typedef int (*publish_walk_cb)(const struct publish_doc *d, void *arg);
+/* Calls cb for each document with gen > after_gen; a non-zero return
+ * stops the walk and is returned. */
+int publish_walk(const struct publish *p, uint64_t after_gen,
+                 publish_walk_cb cb, void *arg);
 
 /* Content type for a file name by extension. */
 const char *publish_content_type(const char *name);

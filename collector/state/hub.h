@@ -73,6 +73,17 @@ struct collector_metrics {
     uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
 };
 
+/* Who acts on the shared state. Only the wiring (collector.c) writes
+ * it, from the leader lease (collector/ha/lease.h); /healthz, /metrics
+ * and the services read it. Without `ha:` the collector leads alone. */
+struct hub_role {
+    int ha;                       /* `ha:` configured */
+    int leading;                  /* may act: evaluate, automate, send */
+    uint64_t epoch;               /* the lease's fencing epoch (0: none) */
+    int64_t since_ms;             /* wall clock of the last change */
+    int db_ok;                    /* the lease's database answers */
+};
+
 /* A token bucket per API key (auth.c): api_rate_limit requests per
  * minute, bursts up to the same number. */
 #define AUTH_RATE_SLOTS 64
@@ -143,6 +154,7 @@ struct hub {
     int eval_requested;           /* a change waits for an evaluation */
     int rebuild_failed;           /* the last HUB_REBUILD kept the old
                                      configuration (pharos.yml has errors) */
+    struct hub_role role;         /* leader or follower (collector.c) */
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;

@@ -372,7 +372,8 @@ poll_outbox(struct notify *n)
     struct hub *h = n->h;
     int rc;
 
-    if (n->stopping || n->ninflight >= h->conf.notify.max_in_flight) {
+    if (n->stopping || n->held ||
+        n->ninflight >= h->conf.notify.max_in_flight) {
         return;
     }
     /* Rows of subscribers already in flight are skipped, so look a bit
@@ -393,12 +394,44 @@ on_timer(uv_timer_t *t)
     poll_outbox(t->data);
 }
 
+/* Abandons every delivery in flight: the rows stay pending. */
+static void
+abandon_inflight(struct notify *n)
+{
+    while (n->inflight != NULL) {
+        struct delivery *d = n->inflight;
+        n->inflight = d->next;
+        n->ninflight--;
+        curl_uv_remove(n->cu, d->easy);
+        delivery_free(d);
+    }
+}
+
+void
+notify_hold(struct hub *h, int hold)
+{
+    struct notify *n = h->notify;
+
+    if (n == NULL || n->stopping || n->held == hold) {
+        return;
+    }
+    n->held = hold;
+    if (hold) {
+        abandon_inflight(n);
+        if (n->timer_started) {
+            uv_timer_stop(&n->timer);
+        }
+    } else if (n->timer_started) {
+        uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
+    }
+}
+
 void
 notify_kick(struct hub *h)
 {
     struct notify *n = h->notify;
 
-    if (n == NULL || n->stopping || !n->timer_started) {
+    if (n == NULL || n->stopping || n->held || !n->timer_started) {
         return;
     }
     uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
@@ -532,7 +565,7 @@ on_done(CURL *easy, CURLcode result, void *arg)
     }
     delivery_free(d);
     /* Look for the next message soon, outside curl's callback. */
-    if (!n->stopping) {
+    if (!n->stopping && !n->held) {
         uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
     }
 }
@@ -568,13 +601,7 @@ notify_worker_stop(struct notify *n)
     n->stopping = 1;
     /* Deliveries in flight stay pending in the outbox: they go out
      * again after the restart (receivers dedupe on webhook-id). */
-    while (n->inflight != NULL) {
-        struct delivery *d = n->inflight;
-        n->inflight = d->next;
-        n->ninflight--;
-        curl_uv_remove(n->cu, d->easy);
-        delivery_free(d);
-    }
+    abandon_inflight(n);
     curl_uv_close(n->cu, NULL, NULL);
     n->cu = NULL;
     if (n->timer_started) {

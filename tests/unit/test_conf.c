@@ -153,6 +153,70 @@ test_golden_alerts(void **state)
     check_err_case("alerts_errors");
 }
 
+/* ha: absent = the collector leads alone; present = database required,
+ * lease bounded, node_id checked or taken from the host name. */
+static void
+test_ha_section(void **state)
+{
+    static const char base[] = "page: {id: p, name: P}\n"
+                               "regions: [{id: a}]\n"
+                               "components: [{id: x, name: X}]\n";
+    static const struct {
+        const char *ha;
+        int ok;
+        const char *err;
+    } cases[] = {
+        {"", 1, NULL},
+        {"ha: {database: 'host=db', lease: 15s, node_id: c-1.eu}\n", 1,
+         NULL},
+        {"ha: {database: 'host=db'}\n", 1, NULL},
+        {"ha: {lease: 10s}\n", 0, "missing required key 'database'"},
+        {"ha: {database: 'host=db', lease: 500ms}\n", 0, "lease"},
+        {"ha: {database: 'host=db', node_id: 'a b'}\n", 0, "node_id"},
+        {"ha: {database: 'host=db', nodeid: c1}\n", 0, "nodeid"},
+        {"ha: [1]\n", 0, "mapping"},
+    };
+    char host[256];
+
+    (void)state;
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[63] = '\0';
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct pharos_conf c;
+        struct conf_errs errs;
+        char text[1024];
+        int rc;
+
+        memset(&errs, 0, sizeof(errs));
+        snprintf(text, sizeof(text), "%s%s", cases[i].ha, base);
+        rc = pharos_conf_parse("/tmp/t.yml", text, strlen(text), &c, &errs);
+        if (!cases[i].ok) {
+            assert_int_not_equal(rc, 0);
+            assert_true(errs.n > 0);
+            if (strstr(errs.msgs[0], cases[i].err) == NULL) {
+                fail_msg("case %zu: '%s' lacks '%s'", i, errs.msgs[0],
+                         cases[i].err);
+            }
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        if (i == 0) {
+            assert_int_equal(c.ha.enabled, 0);
+            assert_null(c.ha.database);
+        } else if (i == 1) {
+            assert_int_equal(c.ha.enabled, 1);
+            assert_string_equal(c.ha.database, "host=db");
+            assert_int_equal(c.ha.lease_ms, 15000);
+            assert_string_equal(c.ha.node_id, "c-1.eu");
+        } else {
+            assert_int_equal(c.ha.enabled, 1);
+            assert_int_equal(c.ha.lease_ms, 10000);
+            assert_string_equal(c.ha.node_id, host);
+        }
+        pharos_conf_free(&c);
+    }
+}
+
 static void
 test_defaults_and_lookup(void **state)
 {
@@ -692,6 +756,7 @@ main(void)
         cmocka_unit_test(test_golden_errors),
         cmocka_unit_test(test_golden_syntax),
         cmocka_unit_test(test_golden_alerts),
+        cmocka_unit_test(test_ha_section),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_print_sections),
