@@ -24,6 +24,7 @@
 #include "incidents.h"
 #include "ingest.h"
 #include "intake.h"
+#include "docshare.h"
 #include "lease.h"
 #include "notify.h"
 #include "log.h"
@@ -97,6 +98,7 @@ on_lease(void *arg, int leader, uint64_t epoch)
 
     r->epoch = epoch;
     r->since_ms = lease_since_ms(c->lease);
+    docshare_set_role(c->docshare, leader, epoch);
     r->db_ok = lease_connected(c->lease);
     if (leader && !r->leading) {
         restore_statuses(c);
@@ -420,6 +422,24 @@ on_want(void *arg, enum hub_want what)
     }
 }
 
+/*
+ * Whether this collector renders the public documents itself: always
+ * without `ha:` and while it leads; a follower serves the leader's
+ * documents (docshare.c) once it has had them, and its own until then
+ * (never a blank page, even when it starts with the database down).
+ */
+static int
+renders(const struct collector *c)
+{
+    struct docshare_status st;
+
+    if (c->docshare == NULL || leads(c)) {
+        return 1;
+    }
+    docshare_status(c->docshare, &st);
+    return st.pulls == 0;
+}
+
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
                          size_t *ret_len);
 
@@ -472,6 +492,9 @@ render_all(struct collector *c)
     size_t len = 0;
     int rc;
 
+    if (!renders(c)) {
+        return;
+    }
     snapshot_take(&c->h, &in);
     /* Internal components are for signed-in viewers: a public page's
      * documents leave them out; a private page's readers are signed in. */
@@ -524,6 +547,7 @@ render_all(struct collector *c)
     }
     c->h.metrics.publishes++;
     c->h.metrics.last_publish_ms = time_mono_ms() - t0;
+    docshare_published(c->docshare);
 }
 
 /* The documents new results change without a status change. */
@@ -535,6 +559,9 @@ render_results(struct collector *c)
     size_t len = 0;
     int rc;
 
+    if (!renders(c)) {
+        return;
+    }
     snapshot_take(&c->h, &in);
     rc = feed_regions(&in, &data, &len);
     put_doc(c, "api/v2/regions.json", data, len, rc);
@@ -543,6 +570,7 @@ render_results(struct collector *c)
     if (publish_flush(c->h.publish) != 0) {
         c->h.metrics.publish_errors++;
     }
+    docshare_published(c->docshare);
 }
 
 static void
@@ -664,6 +692,13 @@ on_tick(uv_timer_t *t)
 
     if (c->lease != NULL) {
         c->h.role.db_ok = lease_connected(c->lease);
+    }
+    if (c->docshare != NULL) {
+        struct docshare_status ds;
+
+        docshare_status(c->docshare, &ds);
+        c->h.role.docs_synced_ms = ds.last_sync_ms;
+        c->h.role.docs_stale_since_ms = ds.stale_since_ms;
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
@@ -919,6 +954,12 @@ collector_start(struct collector *c)
                  cf->agent_listen, http_server_agent_port(c->h.http));
     }
     if (cf->ha.enabled) {
+        rc = docshare_new(c->loop, cf->ha.database, c->h.publish, err,
+                          sizeof(err), &c->docshare);
+        if (rc != 0) {
+            log_warnx("ha: %s", err);
+            return rc;
+        }
         rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
                          cf->ha.lease_ms, on_lease, c, &c->lease);
         if (rc != 0) {
@@ -1105,6 +1146,8 @@ collector_stop(struct collector *c)
     c->h.role.leading = 0;
     lease_stop(c->lease);
     c->lease = NULL;
+    docshare_close(c->docshare);
+    c->docshare = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);

@@ -54,6 +54,7 @@ struct collector {
     uv_signal_t sigterm;
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
+    struct docshare *docshare;    /* ha: only: the leader's documents */
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.

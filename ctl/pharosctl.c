@@ -505,6 +505,10 @@ static const char usage_commands[] =
     "  viewer list | viewer revoke NAME  viewers (admin key needed)\n"
     "  incident open NAME [--status S] [--body T] [--component "
     "ID[=STATUS]]... [--draft]\n"
+    "  incident open --template T [NAME] [...]  fill the rest from the "
+    "named template\n"
+    "  incident open|update ... --next-update MIN   promise the next "
+    "update within MIN minutes\n"
     "  incident update ID [--status S] [--body T] [--component "
     "ID=STATUS]...\n"
     "  incident resolve ID [--body T]   resolve (components back to "
@@ -696,6 +700,10 @@ main(int argc, char **argv)
             io.components[io.ncomponents++] = argv[++i];
         } else if (strcmp(argv[i], "--draft") == 0) {
             io.draft = 1;
+        } else if (strcmp(argv[i], "--template") == 0 && i + 1 < argc) {
+            io.template_name = argv[++i];
+        } else if (strcmp(argv[i], "--next-update") == 0 && i + 1 < argc) {
+            io.next_update = argv[++i];
         } else if (strcmp(argv[i], "--all") == 0) {
             io.all = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||

@@ -36,6 +36,8 @@ struct ctl_incident_opts {
     const char *components[CTL_COMPONENTS_MAX];   /* "id" or "id=status" */
     int ncomponents;
     int draft;
+    const char *template_name; /* --template: incidents.templates */
+    const char *next_update;   /* --next-update MIN: "next update by" */
     int all;
 };
 

@@ -99,6 +99,9 @@ static const struct conf_opt dns_opts[] = {
 static int
 in_list(const char *s, const char *const *list)
 {
+    if (s == NULL) {
+        return 1; /* not a string: reported when it was decoded */
+    }
     for (size_t i = 0; list[i] != NULL; i++) {
         if (strcmp(s, list[i]) == 0) {
             return 1;

@@ -239,7 +239,8 @@ http_finish(struct check *c, const struct conf_node *node, const char *file,
     const struct check_http *h = &c->u.http;
     size_t nerr = errs->n + errs->dropped;
 
-    if (strncmp(h->url, "http://", 7) != 0 &&
+    /* url NULL: it was not a string, and that error is reported. */
+    if (h->url != NULL && strncmp(h->url, "http://", 7) != 0 &&
         strncmp(h->url, "https://", 8) != 0) {
         conf_err(errs, file, node->line, node->col,
                  "check '%s': url must start with http:// or https://",

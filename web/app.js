@@ -16,8 +16,7 @@ const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', 'zh-CN'];
 // reader_language is set. A missing key is shown in English (fillGaps).
 
 const i18n = { lang: 'en', en: null, cur: {} };
-let fmtTime; let fmtStart; let fmtClock; let fmtDay; let fmtCalendar; let fmtPct; let fmtInt;
-let fmtRel; let fmtList; let plurals;
+let fmtTime, fmtStart, fmtClock, fmtDay, fmtCalendar, fmtPct, fmtInt, fmtRel, fmtList, plurals;
 
 // As lib/lang.c.
 function matchTag(tag) {
@@ -75,19 +74,19 @@ function setLocale(lang, cur) {
   fmtList = new Intl.ListFormat(L, { style: 'short', type: 'unit' });
   plurals = new Intl.PluralRules(L);
   document.documentElement.lang = lang;
-  for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
   $('#subscribe-email').placeholder = t('email_placeholder');
   $('#atom').title = t('atom_title');
   $('#header-links').setAttribute('aria-label', t('links_nav'));
 }
 
 async function loadLanguage() {
-  const page = await fetchJson(`${API}page.json`).catch(() => null);
+  const page = await fetchJson(`${API}page.json`);
   let lang = pickLang(page);
-  let cur = await fetchJson(`i18n/${lang}.json`).catch(() => null);
+  let cur = await fetchJson(`i18n/${lang}.json`);
   if (!cur && lang !== 'en') {
     lang = 'en';
-    cur = await fetchJson('i18n/en.json').catch(() => null);
+    cur = await fetchJson('i18n/en.json');
   }
   if (lang === 'en') i18n.en = cur || {};
   setLocale(lang, cur || {});
@@ -96,14 +95,13 @@ async function loadLanguage() {
 // After a rendering that lacked a string: fetch English, draw again.
 async function fillGaps() {
   if (!i18n.missing || i18n.en) return;
-  i18n.en = await fetchJson('i18n/en.json').catch(() => ({})) || {};
+  i18n.en = await fetchJson('i18n/en.json') || {};
   setLocale(i18n.lang, i18n.cur);
   state.fingerprint = '';
   refresh();
 }
 
 const pct = (v) => fmtPct.format(Number(v) / 100);
-const upper1 = (s) => s.charAt(0).toLocaleUpperCase(i18n.lang) + s.slice(1);
 
 const state = {
   docs: {},          // last good document per name
@@ -166,7 +164,7 @@ async function fetchOk(url) {
 }
 
 const fetchText = (name) => fetchOk(API + name);
-const fetchJson = async (url) => JSON.parse(await fetchOk(url));
+const fetchJson = (url) => fetchOk(url).then(JSON.parse, () => null);
 
 // ---- branding and banner -------------------------------------------------
 
@@ -242,10 +240,9 @@ function contrast(a, b) {
   return (x + 0.05) / (y + 0.05);
 }
 
-// The brand colour, darkened (lightened for the dark scheme) in 5 % steps
-// until it reaches 4.5:1 (WCAG AA for text) against every colour in
-// `against`: the page and card backgrounds for links, white for the button
-// label. pharos-collector --check warns with the same figures.
+// The brand colour, darkened (lightened: dark scheme) in 5 % steps until
+// 4.5:1 (WCAG AA text) against every colour in `against`: the page and
+// card backgrounds for links, white for the button label.
 function adjustFor(rgb, against, lighten = false) {
   for (let k = 0; k < 20; k++) {
     const c = rgb.map((v) => Math.round(lighten ? v + (255 - v) * k * 0.05 : v * (1 - k * 0.05)));
@@ -262,8 +259,7 @@ function renderBanner(status) {
   const banner = $('#status-banner');
   const ind = INDICATORS.includes(status && status.indicator) ? status.indicator : 'none';
   banner.dataset.indicator = ind;
-  // The feed's description is English (Statuspage's); the page says it
-  // in its language by indicator.
+  // By indicator: the feed's description is English.
   const known = status && INDICATORS.includes(status.indicator);
   $('#status-text').textContent = known ? t(`banner_${ind}`) : (status && status.description) || t('status_unknown');
 }
@@ -391,7 +387,7 @@ function renderBars(u, name) {
       el('span', { class: 'rule' }),
       el('span', { class: 'pct', text: p }),
       el('span', { class: 'rule' }),
-      el('span', { text: upper1(fmtRel.format(0, 'day')) })),
+      el('span', { class: 'today', text: t('today') })),
     el('p', { class: 'sr-only', text: t('bars_summary', { name, pct: p }) }));
 }
 
@@ -471,15 +467,36 @@ function affected(inc) {
   return names.length ? el('p', { class: 'affected', text: t('affects', { names: fmtList.format(names) }) }) : null;
 }
 
+// How fresh an active incident's news is: "Updated 12 minutes ago", and
+// "Next update by 14:30" when the latest update promised one (Pharos'
+// next_update_at). Readers during an outage want to know they are not
+// forgotten.
+function freshness(inc) {
+  if (!UNRESOLVED.has(inc.status)) return null;
+  const ups = Array.isArray(inc.incident_updates) ? inc.incident_updates : [];
+  const last = ups[0];
+  const at = last && parseTime(last.display_at || last.created_at);
+  if (!at) return null;
+  const min = Math.max(0, Math.floor((Date.now() - at.getTime()) / 60000));
+  const ago = min < 1 ? t('just_now') : fmtRel.format(-min, 'minute');
+  const p = el('p', { class: 'freshness' }, ...tParts('updated_ago', {
+    ago: el('time', { datetime: last.display_at || last.created_at, title: fmtTime.format(at), text: ago }) }));
+  if (parseTime(last.next_update_at)) {
+    p.append(' ', ...tParts('next_update', { time: timeEl(last.next_update_at, fmtClock) }));
+  }
+  return p;
+}
+
 // anchor: the card is the target of the feed's shortlinks (#incident-<id>);
 // only the first rendering of an incident may carry the id.
-function incidentCard(inc, headingLevel = 'h3', anchor = true) {
+// fresh: the active list shows how fresh the news is (freshness()).
+function incidentCard(inc, headingLevel = 'h3', anchor = true, fresh = false) {
   const impact = inc.impact || 'none';
   return el('article', { class: 'card incident', id: anchor ? `incident-${inc.id}` : null, dataset: { incidentId: inc.id, impact } },
     el('div', { class: 'card-head' },
       el(headingLevel, { class: 'inc-name', text: inc.name }),
       el('span', { class: 'impact', dataset: { impact }, text: t(`impact_${impact}`) })),
-    affected(inc), updatesList(inc));
+    affected(inc), fresh ? freshness(inc) : null, updatesList(inc));
 }
 
 function maintenanceCard(m) {
@@ -542,7 +559,7 @@ function renderAll(docs) {
   renderBrand(s.page, docs.page);
   renderBanner(s.status);
   renderComponents(docs);
-  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i));
+  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i, 'h3', true, true));
   const maint = (Array.isArray(s.scheduled_maintenances) ? s.scheduled_maintenances : [])
     .filter((m) => m.status !== 'completed')
     .sort((a, b) => String(a.scheduled_for).localeCompare(String(b.scheduled_for)));

@@ -113,6 +113,18 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_lease_database_up",
           "1 while the lease's PostgreSQL answers (1 without ha:).",
           h->role.ha ? (h->role.db_ok ? 1 : 0) : 1);
+    gauge(b, "pharos_documents_stale",
+          "1 while a follower serves the leader's last documents without "
+          "reaching the database (0 on a leader or without ha:).",
+          !h->role.leading && h->role.docs_stale_since_ms != 0 ? 1 : 0);
+    gauge(b, "pharos_documents_stale_since_seconds",
+          "Unix time since which the documents served are stale (0: in "
+          "step).",
+          h->role.leading ? 0 : (double)(h->role.docs_stale_since_ms / 1000));
+    gauge(b, "pharos_documents_synced_seconds",
+          "Unix time a follower last read the leader's documents (0: "
+          "never, or a leader).",
+          h->role.leading ? 0 : (double)(h->role.docs_synced_ms / 1000));
     {
         size_t open = 0, active = 0;
         for (size_t i = 0; i < h->nincidents; i++) {
@@ -173,6 +185,38 @@ metrics_render(const struct hub *h, struct buf *b)
             m->alerts_received);
     counter(b, "pharos_alerts_mapped_total",
             "Received alerts that matched an alerts rule.", m->alerts_mapped);
+    {
+        static const char *const srcs[] = {"pagerduty", "opsgenie"};
+        static const char *const results[] = {"applied", "ignored",
+                                              "duplicate", "failed",
+                                              "rejected"};
+
+        buf_appends(b, "# HELP pharos_integration_events_total PagerDuty "
+                       "and Opsgenie events by outcome.\n"
+                       "# TYPE pharos_integration_events_total counter\n");
+        for (int s = 0; s < 2; s++) {
+            for (int r = 0; r < 5; r++) {
+                buf_printf(b,
+                           "pharos_integration_events_total{source=\"%s\","
+                           "result=\"%s\"} %llu\n",
+                           srcs[s], results[r],
+                           (unsigned long long)m->hook_events[s][r]);
+            }
+        }
+    }
+    {
+        size_t overdue = 0;
+        int64_t now = time_now_ms();
+
+        for (size_t i = 0; i < h->nincidents; i++) {
+            overdue += incident_update_overdue(&h->incidents[i],
+                                               h->conf.update_every_ms, now);
+        }
+        gauge(b, "pharos_incidents_update_overdue",
+              "Published, unresolved incidents without an update for "
+              "longer than their update_every.",
+              (double)overdue);
+    }
     gauge(b, "pharos_alert_groups",
           "Alert groups currently holding firing mapped alerts.",
           (double)intake_ngroups(h));

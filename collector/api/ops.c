@@ -27,17 +27,29 @@ ops_health(struct api_req *rq, struct http_request *req,
     }
     if (rq->h->role.ha) {
         const struct hub_role *r = &rq->h->role;
-        char since[ISO8601_MAX];
-        char text[256];
+        char since[ISO8601_MAX], stale[ISO8601_MAX], docs[96];
+        char text[384];
 
-        /* Followers answer 200 too: they serve the page and the API. */
+        /* Followers answer 200 too: they serve the page and the API,
+         * and say when what they serve is stale (cut off from the
+         * database: the last documents the leader shared). */
         time_iso8601(r->since_ms, since);
+        if (r->leading) {
+            snprintf(docs, sizeof(docs), "rendered here");
+        } else if (r->docs_stale_since_ms != 0) {
+            time_iso8601(r->docs_stale_since_ms, stale);
+            snprintf(docs, sizeof(docs), "stale since %s", stale);
+        } else if (r->docs_synced_ms != 0) {
+            snprintf(docs, sizeof(docs), "in step with the leader");
+        } else {
+            snprintf(docs, sizeof(docs), "not yet shared, rendered here");
+        }
         snprintf(text, sizeof(text),
                  "ok\nrole: %s\nepoch: %llu\nsince: %s\nnode: %s\n"
-                 "lease database: %s\n",
+                 "lease database: %s\ndocuments: %s\n",
                  r->leading ? "leader" : "follower",
                  (unsigned long long)r->epoch, since,
-                 rq->h->conf.ha.node_id, r->db_ok ? "up" : "down");
+                 rq->h->conf.ha.node_id, r->db_ok ? "up" : "down", docs);
         http_resp_text(resp, 200, "text/plain", text);
     } else {
         http_resp_text(resp, 200, "text/plain", "ok\n");

@@ -13,6 +13,8 @@
 #include "hub.h"
 #include "ingest.h"
 #include "intake.h"
+#include "intake_opsgenie.h"
+#include "intake_pagerduty.h"
 #include "mem.h"
 #include "metrics.h"
 #include "ops.h"
@@ -62,6 +64,12 @@ static const struct route table[] = {
     {M_POST | M_PUT, "/v1/integrations/alertmanager", intake_alertmanager,
      SCOPE_NONE, ROUTE_INTAKE, 0, NULL},
     {M_POST | M_PUT, "/v1/integrations/webhook", intake_webhook, SCOPE_NONE,
+     ROUTE_INTAKE, 0, NULL},
+    /* Incident-management tools: signatures or their own tokens
+     * (intake_pagerduty.c, intake_opsgenie.c). */
+    {M_POST, "/v1/integrations/pagerduty", intake_pagerduty, SCOPE_NONE,
+     ROUTE_INTAKE, 0, NULL},
+    {M_POST, "/v1/integrations/opsgenie", intake_opsgenie, SCOPE_NONE,
      ROUTE_INTAKE, 0, NULL},
     /* Run-time agents and API keys (admin.c). */
     {M_GET, "/v1/agents", admin_agents_list, SCOPE_READ, ROUTE_ADMIN, 0,

@@ -109,123 +109,6 @@ make_relative(char **field, const char *conf_path)
 
 /* ---- server, retention, incidents, page ---- */
 
-#define MAX_PROXIES 64
-
-/* server.trusted_proxies: a list of addresses or CIDR networks. */
-static int
-proxies_validate(const struct conf_opt *opt, const struct conf_node *node,
-                 void *base, const char *file, struct conf_errs *errs)
-{
-    struct pharos_conf *cf = base;
-    const struct conf_node *it;
-    size_t n = 0;
-
-    (void)opt;
-    if (node->type != CONF_SEQ) {
-        conf_err(errs, file, node->line, node->col,
-                 "trusted_proxies must be a list of addresses or networks");
-        return -1;
-    }
-    for (it = node->child; it != NULL; it = it->next) {
-        n++;
-    }
-    if (n > MAX_PROXIES) {
-        conf_err(errs, file, node->line, node->col,
-                 "at most %d trusted_proxies", MAX_PROXIES);
-        return -1;
-    }
-    ph_free(cf->trusted_proxies);
-    cf->ntrusted_proxies = 0;
-    cf->trusted_proxies =
-        n > 0 ? ph_calloc(n, sizeof(*cf->trusted_proxies)) : NULL;
-    if (n > 0 && cf->trusted_proxies == NULL) {
-        conf_err(errs, file, node->line, node->col, "out of memory");
-        return -1;
-    }
-    for (it = node->child; it != NULL; it = it->next) {
-        if (it->type != CONF_SCALAR ||
-            netaddr_cidr_parse(it->value,
-                               &cf->trusted_proxies[cf->ntrusted_proxies]) !=
-                0) {
-            conf_err(errs, file, it->line, it->col,
-                     "not an address or network: %s",
-                     it->type == CONF_SCALAR ? it->value : "(not a string)");
-            continue;
-        }
-        cf->ntrusted_proxies++;
-    }
-    return 0;
-}
-
-/* One "- "address/bits"" line per network, nothing when there are none. */
-static void
-proxies_print(const struct conf_opt *o, const void *base, const char *indent,
-              struct buf *out)
-{
-    const struct pharos_conf *cf = base;
-
-    if (cf->ntrusted_proxies > 0) {
-        buf_printf(out, "%s%s:\n", indent, o->key);
-    }
-    for (size_t i = 0; i < cf->ntrusted_proxies; i++) {
-        char net[64];
-
-        netaddr_cidr_format(&cf->trusted_proxies[i], net, sizeof(net));
-        buf_printf(out, "%s  - ", indent);
-        conf_print_quoted(out, net);
-        buf_appends(out, "\n");
-    }
-}
-
-static void
-proxies_release(const struct conf_opt *o, void *base)
-{
-    struct pharos_conf *cf = base;
-
-    (void)o;
-    ph_free(cf->trusted_proxies);
-    cf->trusted_proxies = NULL;
-    cf->ntrusted_proxies = 0;
-}
-
-static int
-proxies_copy(const struct conf_opt *o, void *dst, const void *src)
-{
-    struct pharos_conf *d = dst;
-    const struct pharos_conf *sc = src;
-    size_t len = sc->ntrusted_proxies * sizeof(*sc->trusted_proxies);
-
-    (void)o;
-    d->trusted_proxies = len > 0 ? ph_malloc(len) : NULL;
-    if (len > 0 && d->trusted_proxies == NULL) {
-        d->ntrusted_proxies = 0;
-        return -1;
-    }
-    if (len > 0) {
-        memcpy(d->trusted_proxies, sc->trusted_proxies, len);
-    }
-    return 0;
-}
-
-static int
-proxies_equal(const struct conf_opt *o, const void *a, const void *b)
-{
-    const struct pharos_conf *x = a, *y = b;
-
-    (void)o;
-    return x->ntrusted_proxies == y->ntrusted_proxies &&
-           (x->ntrusted_proxies == 0 ||
-            memcmp(x->trusted_proxies, y->trusted_proxies,
-                   x->ntrusted_proxies * sizeof(*x->trusted_proxies)) == 0);
-}
-
-static const struct conf_custom proxies_custom = {
-    .decode = proxies_validate,
-    .print = proxies_print,
-    .release = proxies_release,
-    .copy = proxies_copy,
-    .equal = proxies_equal,
-};
 
 static const struct conf_opt server_opts[] = {
     {"listen", CONF_T_STR, offsetof(struct pharos_conf, listen),
@@ -274,7 +157,7 @@ static const struct conf_opt server_opts[] = {
     {"idle_timeout", CONF_T_DURATION,
      offsetof(struct pharos_conf, idle_timeout_ms), "15s", 1000, 3600000,
      0, NULL, "a connection without traffic is closed after this time"},
-    {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &proxies_custom,
+    {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_proxies_custom,
      "addresses or networks whose X-Forwarded-For names the client"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
@@ -313,6 +196,15 @@ static const struct conf_opt incidents_opts[] = {
     {"resolve_after", CONF_T_DURATION,
      offsetof(struct pharos_conf, resolve_after_ms), "5m", 0, 86400000, 0,
      NULL, "stable time before an automatic incident resolves"},
+    {"update_every", CONF_T_DURATION,
+     offsetof(struct pharos_conf, update_every_ms), "30m", 0, 86400000, 0,
+     NULL, "an open incident is overdue without an update this long (0: off)"},
+    {"staff", CONF_T_LIST, offsetof(struct pharos_conf, staff), NULL, 0, 0,
+     0, &pc_staff_sub.custom,
+     "responders' channels for update reminders (slack, webhook, email)"},
+    {"templates", CONF_T_LIST, offsetof(struct pharos_conf, templates), NULL,
+     0, 0, 0, &pc_templates_sub.custom,
+     "named incident templates (API template:, pharosctl --template)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -553,6 +445,9 @@ const struct conf_opt pc_root_opts[] = {
     {"alerts", CONF_T_MAP, offsetof(struct pharos_conf, alerts), NULL, 0, 0,
      0, &pc_alerts_sub.custom,
      "Alertmanager and webhook alerts that set component statuses"},
+    {"integrations", CONF_T_MAP, offsetof(struct pharos_conf, integrations),
+     NULL, 0, 0, 0, &pc_integrations_sub.custom,
+     "PagerDuty and Opsgenie: incidents opened by responders' tools"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1136,6 +1031,9 @@ decode_root(const struct conf_node *root, const char *file,
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
+    pc_decode_templates(root, file, cf, errs);
+    pc_decode_staff(root, file, cf, errs);
+    pc_decode_integrations(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
 
@@ -1180,6 +1078,18 @@ pharos_conf_component_index(const struct pharos_conf *c, const char *id)
         }
     }
     return -1;
+}
+
+const struct conf_template *
+pharos_conf_template(const struct pharos_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntemplates; i++) {
+        if (c->templates[i].name != NULL &&
+            strcmp(c->templates[i].name, name) == 0) {
+            return &c->templates[i];
+        }
+    }
+    return NULL;
 }
 
 int

@@ -208,6 +208,87 @@ struct conf_alerts {
     struct conf_alert_webhook webhook;
 };
 
+/* incidents.templates: named incident templates. title and body may hold
+ * {{component}}, {{components}}, {{title}} and {{page}} (template.h). */
+#define CONF_TEMPLATES_MAX 200
+#define CONF_TEMPLATE_COMPONENTS_MAX 16
+struct conf_template {
+    char *name;
+    char *title;         /* the incident's name */
+    char *body;          /* the first update's text */
+    int status;          /* 0 investigating, 1 identified, 2 monitoring */
+    char *comp_ids[CONF_TEMPLATE_COMPONENTS_MAX];
+    char *comp_statuses[CONF_TEMPLATE_COMPONENTS_MAX];
+    size_t ncomponents;
+};
+
+/* incidents.staff: where update reminders go (never the subscribers). */
+#define CONF_STAFF_MAX 8
+struct conf_staff {
+    int kind;            /* enum notify_kind order: 0 email, 1 webhook,
+                            2 slack */
+    char *address;       /* email address or URL */
+    char *secret_file;   /* webhook: "whsec_..." signing secret */
+    char *secret;        /* resolved; never printed */
+};
+
+/* integrations: incident-management tools (PagerDuty V3 webhooks,
+ * Opsgenie outgoing webhooks) that open, update and resolve incidents. */
+#define CONF_HOOK_RULES_MAX 1000
+#define CONF_HOOK_SECRETS_MAX 8      /* PagerDuty secrets (rotation) */
+#define CONF_HOOK_COMPONENTS_MAX 16  /* components one rule names */
+#define CONF_HOOK_FIELD_MAX 255      /* bytes of a matched value */
+
+/* One mapping rule; every match field that is set must equal the
+ * event's (tag and team: be among its tags and teams). */
+struct conf_hook_rule {
+    char *service_id;    /* PagerDuty service id, e.g. PF9KMXH */
+    char *service;       /* PagerDuty service name (summary) */
+    char *priority;      /* "P1" .. (both tools) */
+    char *urgency;       /* PagerDuty: high or low */
+    char *tag;           /* Opsgenie: one of the alert's tags */
+    char *team;          /* Opsgenie: one of the alert's teams */
+    char *entity;        /* Opsgenie: the alert's entity */
+    char *components[CONF_HOOK_COMPONENTS_MAX];
+    size_t ncomponents;
+    char *status;        /* component status while open, or NULL */
+    int publish;         /* 0: the incident opens as a draft */
+    int on_acknowledge;  /* 0 none, 1 identified */
+    int notes;           /* 0 internal, 1 public */
+    char *name;          /* incident name; NULL: the tool's title */
+    char *body;          /* first update's text; NULL: a standard one */
+    char *template;      /* incidents.templates name, or NULL */
+};
+
+struct conf_hook_secret {
+    char *name;
+    char *secret;        /* resolved from secret_file or secret_env */
+    char *secret_file;   /* as written */
+    char *secret_env;
+};
+
+struct conf_pagerduty {
+    int enabled;         /* 1 when integrations.pagerduty is configured */
+    struct conf_hook_secret *secrets;
+    size_t nsecrets;
+    uint32_t max_age_ms; /* events that occurred longer ago: refused */
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_opsgenie {
+    int enabled;
+    struct conf_alert_token *tokens;
+    size_t ntokens;
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_integrations {
+    struct conf_pagerduty pagerduty;
+    struct conf_opsgenie opsgenie;
+};
+
 struct pharos_conf {
     char *path;              /* file it was loaded from */
 
@@ -232,6 +313,11 @@ struct pharos_conf {
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;
+    uint32_t update_every_ms;  /* incidents.update_every; 0 = no cadence */
+    struct conf_template *templates;
+    size_t ntemplates;
+    struct conf_staff *staff;
+    size_t nstaff;
 
     struct conf_page page;
     struct conf_notify notify;
@@ -250,6 +336,7 @@ struct pharos_conf {
     struct check *checks;    /* every check of every component */
     size_t nchecks;
     struct conf_alerts alerts;
+    struct conf_integrations integrations;
 };
 
 /*
@@ -294,6 +381,8 @@ void pharos_conf_help(struct buf *out);
 const struct conf_agent *pharos_conf_agent_by_hash(
     const struct pharos_conf *c, const char *token_sha256);
 int pharos_conf_component_index(const struct pharos_conf *c, const char *id);
+const struct conf_template *pharos_conf_template(const struct pharos_conf *c,
+                                                 const char *name);
 int pharos_conf_region_index(const struct pharos_conf *c, const char *id);
 
 #endif

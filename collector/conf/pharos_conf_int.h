@@ -36,6 +36,9 @@ extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
+/* server.trusted_proxies (pharos_conf_proxies.c). */
+extern const struct conf_custom pc_proxies_custom;
+
 /* page.access and its keys (pharos_conf_access.c): the rows of
  * page_opts, and the checks run once the page and server are decoded
  * (page_node is page:, server_node is server: or NULL). */
@@ -61,6 +64,20 @@ void pc_validate_access(const struct conf_node *page_node,
     {"allow_ips", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_allow_ips_custom,    \
      "addresses or networks the page may be read from (default: any)"}
 
+/* incidents.templates (pharos_conf_templates.c): the row's sub-table and
+ * the decoder, run after components. */
+extern const struct conf_sub pc_templates_sub;
+void pc_decode_templates(const struct conf_node *root, const char *file,
+                         struct pharos_conf *cf, struct conf_errs *errs);
+/* incidents.staff (pharos_conf_staff.c). */
+extern const struct conf_sub pc_staff_sub;
+void pc_decode_staff(const struct conf_node *root, const char *file,
+                     struct pharos_conf *cf, struct conf_errs *errs);
+/* The `integrations:` section's row and decoder (pharos_conf_hooks.c),
+ * decoded after components. */
+extern const struct conf_sub pc_integrations_sub;
+void pc_decode_integrations(const struct conf_node *root, const char *file,
+                            struct pharos_conf *cf, struct conf_errs *errs);
 /* The `checks:` row of a component: prints c->checks by their tables. */
 extern const struct conf_custom pc_checks_custom;
 

@@ -71,6 +71,11 @@ struct collector_metrics {
     uint64_t notify_blocked[3];  /* refused by the private-address guard */
     uint64_t notify_enqueued[3];
     uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
+    /* PagerDuty / Opsgenie events (enum hooks_source) by outcome:
+     * enum hooks_result, then HUB_HOOK_REJECTED (signature, token,
+     * malformed or stale: refused before anything was looked up). */
+#define HUB_HOOK_REJECTED 4
+    uint64_t hook_events[2][5];
 };
 
 /* Who acts on the shared state. Only the wiring (collector.c) writes
@@ -82,6 +87,11 @@ struct hub_role {
     uint64_t epoch;               /* the lease's fencing epoch (0: none) */
     int64_t since_ms;             /* wall clock of the last change */
     int db_ok;                    /* the lease's database answers */
+    /* The documents a follower serves come from the leader through the
+     * database (collector/ha/docshare.c): when it last had them, and
+     * since when it has been cut off (0: in step). */
+    int64_t docs_synced_ms;
+    int64_t docs_stale_since_ms;
 };
 
 /* A token bucket per API key (auth.c): api_rate_limit requests per

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "notify_staff.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
@@ -441,6 +442,16 @@ incidents_tick(struct hub *h, int64_t now_ms)
             e.status = INC_RESOLVED;
             e.body = "This incident has been resolved.";
             update(h, inc, &e, "automation", 0, err, sizeof(err));
+        } else if (inc->kind == INC_REALTIME &&
+                   incident_update_overdue(inc, h->conf.update_every_ms,
+                                           now_ms)) {
+            int64_t due = incident_update_due(inc, h->conf.update_every_ms);
+
+            /* One reminder per period: the next update moves due. */
+            if (inc->update_reminded_ms != due &&
+                notify_staff_remind(h, inc, due, now_ms) >= 0) {
+                inc->update_reminded_ms = due;
+            }
         }
     }
 }

@@ -72,8 +72,7 @@ async function german(c, browser) {
     const pct = await text(page, '[data-component-id="api"] .uptime-meta .pct');
     assert(/^\d{1,3},\d\d\s%\sverfügbar$/.test(pct) || pct === 'Keine Daten', `uptime: ${pct}`);
     eq(await text(page, '[data-component-id="api"] .ago90'), 'vor 90 Tagen', '90 days ago');
-    const meta = await text(page, '[data-component-id="api"] .uptime-meta');
-    assert(meta.endsWith('Heute'), `today: ${meta}`);
+    eq(await text(page, '[data-component-id="api"] .uptime-meta .today'), 'Heute', 'today');
     const foot = await text(page, '#last-updated');
     assert(/^Zuletzt aktualisiert: .+\. Geprüft um /.test(foot), `footer: ${foot}`);
     const bar = page.locator('[data-component-id="api"] .bar').last();

@@ -342,6 +342,19 @@ async function fixtureChecks(c, page, o) {
     if (o.timezoneId === 'Asia/Kolkata') assert(/4:50\s?PM/.test(shown), `shown: ${shown}`);
   });
 
+  await c.run('fixture: active incident says how fresh it is and when the next update is due', async () => {
+    const f = page.locator('#incidents-active article .freshness');
+    eq(await f.count(), 1, 'freshness lines');
+    const txt = (await f.textContent()).replace(/\s+/g, ' ');
+    assert(/^Updated (less than a minute|\d+ minutes?) ago\. Next update by .+\.$/.test(txt), `freshness: ${txt}`);
+    const times = await f.locator('time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+    eq(times.join(' '), `${o.fixtureToday}T11:20:00.000Z ${o.fixtureToday}T11:50:00.000Z`, 'datetime attrs');
+    // 11:50Z is 17:20 in Asia/Kolkata.
+    if (o.timezoneId === 'Asia/Kolkata') assert(/5:20\s?PM/.test(txt), `next update: ${txt}`);
+    eq(await page.locator('#maintenance .freshness, #incidents-past .freshness').count(), 0,
+      'no freshness line outside active incidents');
+  });
+
   await c.run('fixture: maintenance in progress and upcoming', async () => {
     const m = page.locator('#maintenance article');
     eq(await m.count(), 2, 'maintenances');

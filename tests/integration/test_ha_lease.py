@@ -216,6 +216,30 @@ def main():
         res.check("/healthz: since and node", health(L).get("node") == lead
                   and health(L).get("since", "").endswith("Z"), health(L))
 
+        # The follower serves the leader's documents (docshare): an
+        # incident written through the leader shows in the follower's feed.
+        code, body = http_get(
+            L.url("/v1/pages/itest/incidents"), method="POST",
+            data=json.dumps({"incident": {
+                "name": "Shared through the database",
+                "status": "investigating", "body": "x"}}).encode(),
+            headers={"Authorization": "OAuth " + KEY,
+                     "Content-Type": "application/json"}, ok_codes=None)
+        shared_id = json.loads(body)["id"] if code == 201 else "?"
+
+        def follower_has_it():
+            doc = json.loads(http_get(F.url("/api/v2/incidents.json"))[1])
+            return any(i["id"] == shared_id for i in doc["incidents"])
+        t0 = time.time()
+        ok = wait_until(follower_has_it, 10)
+        print(f"leader's incident in the follower's feed after "
+              f"{time.time() - t0:.2f} s")
+        res.check("the follower serves the leader's documents", ok,
+                  health(F))
+        res.check("/healthz of the follower: documents in step",
+                  health(F).get("documents") == "in step with the leader",
+                  health(F))
+
         # The follower serves and takes writes, but does not act.
         now = datetime.now(timezone.utc)
         code, body = http_get(
@@ -232,10 +256,13 @@ def main():
         mid = json.loads(body)["id"] if code == 201 else None
 
         def maint_status(h):
-            doc = json.loads(http_get(
-                h.url("/api/v2/scheduled-maintenances.json"))[1])
-            return [m["status"] for m in doc["scheduled_maintenances"]
-                    if m["id"] == mid]
+            # The collector's own state, through the v1 API: a follower's
+            # public documents are the leader's (docshare), and until the
+            # PostgreSQL store is shared each collector keeps its own.
+            code, body = http_get(
+                h.url(f"/v1/pages/itest/incidents/{mid}"),
+                headers={"Authorization": "OAuth " + KEY}, ok_codes=None)
+            return [json.loads(body)["status"]] if code == 200 else [code]
 
         code, body = http_get(
             F.url("/api/v2/subscribers.json"), method="POST",
@@ -343,6 +370,13 @@ def main():
                   http_get(L.url("/api/v2/summary.json"))[0] == 200 and
                   wait_until(lambda: health(L).get("lease database") ==
                              "down", 5), health(L))
+        res.check("freeze: the cut-off collector says its documents are "
+                  "stale, and since when (/healthz, /metrics)",
+                  wait_until(lambda: health(L).get("documents", "")
+                             .startswith("stale since 20"), 15) and
+                  L.metric("pharos_documents_stale") == 1 and
+                  L.metric("pharos_documents_stale_since_seconds") > 0,
+                  (health(L), L.metric("pharos_documents_stale")))
         proxies[lead].thaw()
         wait_for(lambda: "no longer holds the lease" in
                  open(L.logs["collector"], errors="replace").read(),

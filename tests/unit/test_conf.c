@@ -218,6 +218,14 @@ test_ha_section(void **state)
 }
 
 static void
+test_golden_integrations(void **state)
+{
+    (void)state;
+    check_ok_case("integrations");
+    check_err_case("integrations_errors");
+}
+
+static void
 test_defaults_and_lookup(void **state)
 {
     static const char text[] =
@@ -732,6 +740,19 @@ test_hostile_yaml(void **state)
          * table (found by fuzz-deep.sh: a crash before the fix). */
         "page:\n  id: acme\n  name: A\n  time_zone: [x]\n",
         "page:\n  id: acme\n  name: A\n  brand_color: {a: 1}\n",
+        /* The same in a check's finish (fuzz-deep.sh, url: [...]). */
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: h, type: http, url: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: d, type: dns, name: a.test, rrtype: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: t, type: tcp, host: [x], port: 1}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: s, type: smtp, host: {a: b}}\n",
     };
     struct pharos_conf c;
     struct conf_errs errs;
@@ -757,6 +778,7 @@ main(void)
         cmocka_unit_test(test_golden_syntax),
         cmocka_unit_test(test_golden_alerts),
         cmocka_unit_test(test_ha_section),
+        cmocka_unit_test(test_golden_integrations),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_print_sections),
