@@ -130,6 +130,27 @@ async function german(c, browser) {
     await page.waitForFunction(() => /Fast geschafft/.test(document.querySelector('#subscribe-msg').textContent),
       null, { timeout: 10000 });
   });
+  await c.run('de: an active incident: impact, update status and freshness line in German', async () => {
+    const r = await fetch(`${base}v1/pages/${process.env.PAGE_ID}/incidents`, {
+      method: 'POST',
+      headers: { Authorization: `OAuth ${process.env.API_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ incident: {
+        name: 'API langsam', status: 'investigating', impact_override: 'minor',
+        body: 'Wir sehen erhöhte Antwortzeiten.', next_update_in_minutes: 30,
+      } }),
+    });
+    assert(r.status === 201, `POST incident -> HTTP ${r.status}`);
+    const card = page.locator('#incidents-active article');
+    for (let i = 0; i < 40 && !(await card.count()); i++) {
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await page.waitForTimeout(250);
+    }
+    eq(await text(page, '#incidents-active-h'), 'Aktuelle Störungen', 'heading');
+    eq(await text(page, '#incidents-active .update .st'), 'Wird untersucht', 'update status');
+    const fresh = await text(page, '#incidents-active .freshness');
+    assert(/^Aktualisiert (vor weniger als einer Minute|vor \d+ Minuten?)\. Nächstes Update bis .+\.$/.test(fresh),
+      `freshness: ${fresh}`);
+  });
   await axeCheck(c, page, 'German page with branding');
   await page.screenshot({ path: path.join(art, 'page-de.png'), fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });

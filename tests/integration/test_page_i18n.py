@@ -153,7 +153,9 @@ components:
                   err)
 
         # With the edited web_dir: French lacks components_h.
-        h.write_config(["r1"], comps, extra_yaml=notify, page_yaml=PAGE,
+        keys = "api_keys:\n  - {name: i18n, scope: write, token_env: PH_I18N_KEY}\n"
+        os.environ["PH_I18N_KEY"] = "ph_i18n_" + "k" * 32
+        h.write_config(["r1"], comps, extra_yaml=notify + keys, page_yaml=PAGE,
                        web_dir=web)
         rc, err = check(h)
         res.check("--check lists the key fr.json lacks (still valid)",
@@ -227,7 +229,8 @@ components:
                       hdrs.get("Content-Type", "").startswith("application/json") and
                       isinstance(json.loads(body), dict), code)
 
-        env = dict(os.environ, BASE_URL=h.url("/"), ARTIFACT_DIR=art, CHROMIUM=chromium)
+        env = dict(os.environ, BASE_URL=h.url("/"), ARTIFACT_DIR=art, CHROMIUM=chromium,
+                   API_KEY=os.environ["PH_I18N_KEY"], PAGE_ID="itest")
         p = subprocess.run([node, os.path.join(BROWSER_DIR, "test_i18n.mjs")],
                            env=env, capture_output=True, text=True, timeout=240)
         sys.stdout.write(p.stdout)
