@@ -97,8 +97,8 @@ async function fillGaps() {
   if (!i18n.missing || i18n.en) return;
   i18n.en = await fetchJson('i18n/en.json') || {};
   setLocale(i18n.lang, i18n.cur);
-  state.fingerprint = '';
-  refresh();
+  renderAll(state.docs);
+  renderFooter();
 }
 
 const pct = (v) => fmtPct.format(Number(v) / 100);
