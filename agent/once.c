@@ -183,7 +183,9 @@ print_text(const struct check *c, const struct check_result *r,
     }
     printf("\n");
     if (r->error[0] != '\0') {
-        printf("%-24s error: %s\n", "", r->error);
+        /* Up results of some types carry a summary (icmp). */
+        printf("%-24s %s: %s\n", "",
+               r->outcome == OUTCOME_UP ? "result" : "error", r->error);
     }
     print_steps_text(st);
 }

@@ -954,21 +954,10 @@ collector_start(struct collector *c)
                  cf->agent_listen, http_server_agent_port(c->h.http));
     }
     if (cf->ha.enabled) {
-        rc = docshare_new(c->loop, cf->ha.database, c->h.publish, err,
-                          sizeof(err), &c->docshare);
+        rc = collector_ha_start(c, on_lease);
         if (rc != 0) {
-            log_warnx("ha: %s", err);
             return rc;
         }
-        rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
-                         cf->ha.lease_ms, on_lease, c, &c->lease);
-        if (rc != 0) {
-            log_warnx("ha: cannot start the leader lease: %s",
-                      ph_strerror(rc));
-            return rc;
-        }
-        log_info("ha: %s follows until it holds the lease (lease %u ms)",
-                 cf->ha.node_id, cf->ha.lease_ms);
     }
     return 0;
 }
@@ -1144,10 +1133,7 @@ collector_stop(struct collector *c)
     /* Stop acting, then hand the lease back so a follower takes over
      * without waiting for it to run out. */
     c->h.role.leading = 0;
-    lease_stop(c->lease);
-    c->lease = NULL;
-    docshare_close(c->docshare);
-    c->docshare = NULL;
+    collector_ha_stop(c);
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);

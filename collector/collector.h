@@ -73,4 +73,11 @@ void collector_free(struct collector *c);
  * evaluation). Returns 0 or PH_ETOOBIG past COLLECTOR_MAX_LISTENERS. */
 int collector_listen(struct collector *c, const char *name,
                      transition_listener_cb fn, void *arg);
+/* collector_ha.c: what `ha:` adds (docshare, forwarding, the lease,
+ * whose changes go to on_lease); stop hands the lease back. */
+int collector_ha_start(struct collector *c,
+                       void (*on_lease)(void *arg, int leader,
+                                        uint64_t epoch));
+void collector_ha_stop(struct collector *c);
+
 #endif

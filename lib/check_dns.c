@@ -1,7 +1,7 @@
 /*
- * check_dns.c - the dns check type: one query, its rcode and answers. The
- * probe is agent/probe_dns.c, the wire mapping the dns row of
- * common/wire.c.
+ * check_dns.c - the dns check type: one query, its rcode and answers
+ * (the struct is in check_dns.h, the probe agent/probe/probe_dns.c; the
+ * key table also carries the check on the wire, lib/wire.c).
  */
 #include <string.h>
 

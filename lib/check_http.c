@@ -1,6 +1,7 @@
 /*
- * check_http.c - the http check type: its keys and their rules. The probe
- * is agent/probe_http.c, the wire mapping the http row of common/wire.c.
+ * check_http.c - the http check type: its keys and their rules (the
+ * struct is in check_http.h, the probe agent/probe/probe_http.c; the key
+ * table also carries the check on the wire, lib/wire.c).
  */
 #include <regex.h>
 #include <stdlib.h>

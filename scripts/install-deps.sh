@@ -42,6 +42,11 @@ if [ "$test" = 1 ]; then
   # PostgreSQL 15, started by the tests themselves in a temporary
   # directory (tests/integration/lib/pgtmp.py): the leader lease.
   pkgs+=(postgresql-15)
+  # gRPC health checks talk to a real gRPC server (test_probe_grpc);
+  # ICMP checks run through a network namespace with a veth pair, tc
+  # netem and iptables (test_probe_icmp), CAP_NET_RAW dropped by setpriv
+  # (util-linux, always there).
+  pkgs+=(python3-grpcio iproute2 iptables)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

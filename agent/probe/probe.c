@@ -15,12 +15,12 @@ struct probe_run {
     void *arg;
 };
 
-static const struct probe_ops *const probe_table[] = {
-    &probe_http_ops,
-    &probe_tcp_ops,
-    &probe_dns_ops,
-    &probe_smtp_ops,
-};
+/* One probe per type of the registry (check_types.h), each defined in
+ * probe/probe_<name>.c as `const struct probe_ops probe_<name>_ops`. */
+#define DECLARE_OPS(n, N) extern const struct probe_ops probe_##n##_ops;
+CHECK_TYPES(DECLARE_OPS)
+#define LIST_OPS(n, N) &probe_##n##_ops,
+static const struct probe_ops *const probe_table[] = {CHECK_TYPES(LIST_OPS)};
 
 static const struct probe_ops *
 find_ops(enum check_type type)

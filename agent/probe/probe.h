@@ -3,7 +3,10 @@
  *
  * A probe runs one check once and reports one struct check_result.
  * Probes are built-in plugins behind struct probe_ops (Fluent Bit, collectd
- * style); probe_start() dispatches on check->type.
+ * style), one per type of the registry lib/check_types.h, each defined
+ * in probe_<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
+ * builds its table from the registry); probe_start() dispatches on
+ * check->type.
  *
  * Async contract: if start returns an error, cb is never called. Otherwise
  * cb is called exactly once, from the loop (never from inside start), unless
@@ -72,10 +75,5 @@ const char *probe_source_address(const struct probe_env *env,
 
 /* Wall clock in unix ms. */
 int64_t probe_now_ms(void);
-
-extern const struct probe_ops probe_http_ops;
-extern const struct probe_ops probe_tcp_ops;
-extern const struct probe_ops probe_dns_ops;
-extern const struct probe_ops probe_smtp_ops;
 
 #endif

@@ -113,6 +113,10 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_lease_database_up",
           "1 while the lease's PostgreSQL answers (1 without ha:).",
           h->role.ha ? (h->role.db_ok ? 1 : 0) : 1);
+    counter(b, "pharos_writes_forwarded_total",
+            "API writes this collector, a follower, forwarded to the "
+            "leader.",
+            h->metrics.forwarded);
     gauge(b, "pharos_documents_stale",
           "1 while a follower serves the leader's last documents without "
           "reaching the database (0 on a leader or without ha:).",

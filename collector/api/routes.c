@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "api_v1.h"
 #include "audit.h"
+#include "forward.h"
 #include "hub.h"
 #include "ingest.h"
 #include "intake.h"
@@ -391,6 +392,18 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
         return;
     }
     match(rq->route->pattern, path, rq);
+    /* HA: only the leader acts; a follower hands writes to it. */
+    if (h->role.ha && h->role.shared_store && !h->role.leading &&
+        h->forward != NULL && forward_wanted(req)) {
+        rq->metric = rq->route->metric;
+        h->metrics.forwarded++;
+        forward_request(h->forward,
+                        h->leader_url != NULL
+                            ? h->leader_url(h->leader_url_arg)
+                            : NULL,
+                        req, resp);
+        return;
+    }
     if ((rq->route->flags & RF_VIEWER) &&
         access_allow(h, req, resp, is_page_html(rq->route, path)) != 0) {
         rq->metric = rq->route->metric;

@@ -164,7 +164,7 @@ static const struct conf_opt server_opts[] = {
 
 static const struct conf_opt retention_opts[] = {
     {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
-     "7d", 86400000, 400LL * 86400000, 0, NULL,
+     "2d", 86400000, 400LL * 86400000, 0, NULL,
      "how long raw results are kept (whole days)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
@@ -182,6 +182,11 @@ static const struct conf_opt ha_opts[] = {
      "lease + 2 s"},
     {"node_id", CONF_T_STR, offsetof(struct conf_ha, node_id), NULL, 0, 0, 0,
      NULL, "this collector's name in the lease (default: the host name)"},
+    {"advertise_url", CONF_T_STR, offsetof(struct conf_ha, advertise_url),
+     NULL, 0, 0, 0, NULL,
+     "how the other collectors reach this one: a follower forwards API "
+     "writes to the leader's (default http://<server.listen>, a wildcard "
+     "address replaced by node_id)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -713,6 +718,15 @@ decode_ha(const struct conf_node *root, const char *file,
         conf_err(errs, file, n->line, n->col,
                  "ha: node_id '%s' must be 1-63 of [A-Za-z0-9._-]",
                  ha->node_id);
+    }
+    if (ha->advertise_url != NULL &&
+        ((strncmp(ha->advertise_url, "http://", 7) != 0 &&
+          strncmp(ha->advertise_url, "https://", 8) != 0) ||
+         strlen(ha->advertise_url) > 200 ||
+         strpbrk(ha->advertise_url, " \t\r\n?#") != NULL)) {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: advertise_url must be an http:// or https:// base URL "
+                 "(no query, at most 200 bytes)");
     }
 }
 

@@ -38,6 +38,10 @@ struct conf_ha {
     char *database;              /* libpq conninfo or postgresql:// URI */
     uint32_t lease_ms;
     char *node_id;               /* default: the host name */
+    char *advertise_url;         /* how the other collectors reach this
+                                    one (writes go to the leader); default
+                                    http://<listen>, a wildcard address
+                                    replaced by node_id */
 };
 
 /* notify: subscriptions and delivery (collector/notify*.c). */

@@ -28,7 +28,19 @@ static const char SCHEMA_SQL[] =
     " seq bigint NOT NULL,"
     " epoch bigint NOT NULL,"
     " updated_ms bigint NOT NULL);"
-    "CREATE SEQUENCE IF NOT EXISTS pharos_documents_seq;";
+    "CREATE SEQUENCE IF NOT EXISTS pharos_documents_seq;"
+    "CREATE TABLE IF NOT EXISTS pharos_leader ("
+    " id int PRIMARY KEY CHECK (id = 1),"
+    " url text NOT NULL,"
+    " epoch bigint NOT NULL);";
+
+/* The leader's address for the followers, fenced like the documents. */
+static const char LEADER_SQL[] =
+    "INSERT INTO pharos_leader (id, url, epoch) VALUES (1, $1, $2) "
+    "ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, "
+    "epoch = EXCLUDED.epoch WHERE pharos_leader.epoch <= EXCLUDED.epoch";
+
+static const char LEADER_READ_SQL[] = "SELECT url FROM pharos_leader";
 
 /* Replaces a row only when it was written under the same or an older
  * lease epoch: a deposed leader cannot overwrite its successor. */
@@ -65,6 +77,9 @@ struct docshare {
     int pulling;
     int pull_again;
     uint64_t pull_role_gen;
+    char url[DOCSHARE_URL_MAX];        /* this collector's */
+    char leader_url[DOCSHARE_URL_MAX]; /* as last read (followers) */
+    int url_stored;         /* the leader row holds url for this role */
     /* status */
     int64_t last_sync_ms;
     int64_t stale_since_ms;
@@ -171,11 +186,62 @@ push_one(const struct publish_doc *d, void *arg)
 }
 
 static void
+leader_stored(const struct pgconn_result *r, void *arg)
+{
+    struct docshare *ds = arg;
+
+    if (ds->closing) {
+        return;
+    }
+    if (pgconn_result_ok(r)) {
+        ds->url_stored = 1;
+    } else {
+        ds->errors++;
+        log_warnx("docshare: cannot record the leader's URL: %s",
+                  pgconn_result_error(r));
+    }
+}
+
+static void
+store_url(struct docshare *ds)
+{
+    char epoch[24];
+    const char *values[2] = {ds->url, epoch};
+
+    if (ds->url_stored || ds->url[0] == '\0') {
+        return;
+    }
+    snprintf(epoch, sizeof(epoch), "%" PRIu64, ds->epoch);
+    pgconn_query(ds->pg, LEADER_SQL, 2, values, NULL, NULL, 0,
+                 leader_stored, ds);
+}
+
+static void
+leader_read(const struct pgconn_result *r, void *arg)
+{
+    struct docshare *ds = arg;
+    size_t len;
+    const char *url;
+
+    if (ds->closing || !pgconn_result_ok(r) || ds->leader) {
+        return;
+    }
+    url = pgconn_value(r, 0, 0, &len);
+    if (url == NULL || len >= sizeof(ds->leader_url)) {
+        ds->leader_url[0] = '\0';
+        return;
+    }
+    memcpy(ds->leader_url, url, len);
+    ds->leader_url[len] = '\0';
+}
+
+static void
 push(struct docshare *ds)
 {
     struct push_ctx p = { ds, time_now_ms(), 0 };
     uint64_t target = publish_gen(ds->pub);
 
+    store_url(ds);
     if (ds->pushing || target <= ds->pushed_gen) {
         return;
     }
@@ -257,6 +323,8 @@ pull_done(const struct pgconn_result *r, void *arg)
     if (applied > 0) {
         publish_flush(ds->pub);
     }
+    pgconn_query(ds->pg, LEADER_READ_SQL, 0, NULL, NULL, NULL, 0,
+                 leader_read, ds);
     mark_synced(ds);
     if (n >= PULL_LIMIT || ds->pull_again) {
         ds->pull_again = 0;
@@ -322,6 +390,7 @@ prepare(struct docshare *ds)
      * written again: notifications may have been lost meanwhile. */
     ds->pulled_seq = 0;
     ds->pushed_gen = 0;
+    ds->url_stored = 0;
     if (pgconn_query(ds->pg, SCHEMA_SQL, 0, NULL, NULL, NULL, 0, NULL,
                      NULL) != 0 ||
         pgconn_query(ds->pg, "LISTEN pharos_docs", 0, NULL, NULL, NULL, 0,
@@ -427,6 +496,8 @@ docshare_set_role(struct docshare *ds, int leader, uint64_t epoch)
     ds->leader = !!leader;
     ds->epoch = epoch;
     ds->role_gen++;
+    ds->url_stored = 0;
+    ds->leader_url[0] = '\0';
     ds->pushed_gen = 0;
     ds->pulled_seq = 0;
     ds->pull_again = 0;
@@ -477,4 +548,20 @@ docshare_close(struct docshare *ds)
     ds->pg = NULL;
     uv_timer_stop(&ds->tick);
     uv_close((uv_handle_t *)&ds->tick, tick_closed);
+}
+
+void
+docshare_set_url(struct docshare *ds, const char *url)
+{
+    if (ds == NULL) {
+        return;
+    }
+    snprintf(ds->url, sizeof(ds->url), "%s", url != NULL ? url : "");
+    ds->url_stored = 0;
+}
+
+const char *
+docshare_leader_url(const struct docshare *ds)
+{
+    return ds != NULL && !ds->leader ? ds->leader_url : "";
 }

@@ -56,6 +56,16 @@ int docshare_new(uv_loop_t *loop, const char *conninfo, struct publish *pub,
  */
 void docshare_set_role(struct docshare *ds, int leader, uint64_t epoch);
 
+/* The URL the other collectors reach this one at (copied, at most
+ * DOCSHARE_URL_MAX - 1 bytes): while it leads, it is stored in the
+ * table pharos_leader (fenced by epoch like the documents), and every
+ * follower reads it with the documents (docshare_leader_url). */
+#define DOCSHARE_URL_MAX 256
+void docshare_set_url(struct docshare *ds, const char *url);
+/* The current leader's URL as a follower last read it ("" when none is
+ * known, or on the leader itself). */
+const char *docshare_leader_url(const struct docshare *ds);
+
 /* Leader: the documents changed (after a publish); pushes what is new.
  * A follower ignores it. */
 void docshare_published(struct docshare *ds);

@@ -31,6 +31,7 @@ struct notify;
 struct rollup;
 struct http_server;
 struct access;
+struct forward;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -44,6 +45,7 @@ struct collector_metrics {
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
     uint64_t results_ingested;
     uint64_t batches_ingested;
+    uint64_t forwarded;           /* writes a follower sent the leader */
     uint64_t recheck_requests;    /* re-checks decided (issue #20) */
     uint64_t recheck_sent;        /* re-check ids sent in acks */
     uint64_t batches_duplicate;
@@ -87,6 +89,9 @@ struct hub_role {
     uint64_t epoch;               /* the lease's fencing epoch (0: none) */
     int64_t since_ms;             /* wall clock of the last change */
     int db_ok;                    /* the lease's database answers */
+    int shared_store;             /* every collector writes one database
+                                     (store: postgresql): a follower
+                                     forwards API writes to the leader */
     /* The documents a follower serves come from the leader through the
      * database (collector/ha/docshare.c): when it last had them, and
      * since when it has been cut off (0: in step). */
@@ -107,6 +112,7 @@ struct auth_bucket {
 struct region_plan {
     uint64_t version;
     char etag[24];
+    uint32_t type_mask;           /* 1u << type of each type it holds */
 };
 
 /*
@@ -165,6 +171,11 @@ struct hub {
     int rebuild_failed;           /* the last HUB_REBUILD kept the old
                                      configuration (pharos.yml has errors) */
     struct hub_role role;         /* leader or follower (collector.c) */
+    /* HA: a follower forwards API writes to the leader (forward.c), at
+     * the URL the wiring reads from the database (NULL without ha:). */
+    struct forward *forward;
+    const char *(*leader_url)(void *arg);
+    void *leader_url_arg;
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;

@@ -440,7 +440,7 @@ test_help_config(void **state)
     static const char *const want[] = {
         "server.listen (string, default 127.0.0.1:8080): ",
         "server.trusted_proxies (value): ",
-        "retention.raw (duration, default 7d): ",
+        "retention.raw (duration, default 2d): ",
         "incidents.auto (name, default draft): ",
         "notify.smtp (mapping): ",
         "notify.smtp.starttls (name, default required): ",
