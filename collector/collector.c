@@ -16,6 +16,7 @@
 #include "access.h"
 #include "components.h"
 #include "admin.h"
+#include "brand.h"
 #include "api_v1.h"
 #include "auth.h"
 #include "feed_history.h"
@@ -772,6 +773,25 @@ http_opts(const struct pharos_conf *cf, struct http_server_opts *o)
     o->nproxies = cf->ntrusted_proxies;
 }
 
+/* Strings a shipped language lacks are shown in English: say which, once
+ * at start (pharos-collector --check says it too). */
+static void
+log_catalog_gaps(const char *web_dir)
+{
+    struct buf miss;
+    const char *line;
+
+    buf_init(&miss, 256 * 1024);
+    if (catalog_missing(web_dir, &miss) > 0 && miss.data != NULL) {
+        line = miss.data;
+        for (const char *nl; (nl = strchr(line, '\n')) != NULL;
+             line = nl + 1) {
+            log_warnx("%.*s", (int)(nl - line), line);
+        }
+    }
+    buf_free(&miss);
+}
+
 int
 collector_start(struct collector *c)
 {
@@ -892,6 +912,12 @@ collector_start(struct collector *c)
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
         return rc;
     }
+    rc = brand_publish(c->h.publish, &cf->page, err, sizeof(err));
+    if (rc != 0) {
+        log_warnx("fatal: %s (page: logo, favicon, css)", err);
+        return rc;
+    }
+    log_catalog_gaps(cf->web_dir);
     /* The listeners, in the order they see each evaluation: the status
      * and its log first, since the others read it. */
     if (collector_listen(c, "transition log", record_transitions, c) != 0 ||
@@ -941,7 +967,7 @@ collector_reload(struct collector *c)
 {
     struct pharos_conf nc;
     struct pharos_conf old;
-    struct conf_errs errs;
+    struct conf_errs errs, warns;
     struct engine *ne = NULL;
     struct engine *oe;
     struct feed_component_state *ncomps = NULL;
@@ -949,9 +975,13 @@ collector_reload(struct collector *c)
     int rc;
 
     memset(&errs, 0, sizeof(errs));
+    memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
-    rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
+    rc = pharos_conf_load_warn(c->h.conf.path, &nc, &errs, &warns);
     if (rc == 0) {
+        for (size_t i = 0; i < warns.n; i++) {
+            log_warnx("reload: %s", warns.msgs[i]);
+        }
         rc = components_merge(&nc, c->h.store);
         if (rc != 0) {
             log_warnx("reload: cannot load the components created through "
@@ -1056,6 +1086,10 @@ collector_reload(struct collector *c)
         char err[256];
         if (publish_load_dir(c->h.publish, c->h.conf.web_dir, err,
                              sizeof(err)) != 0) {
+            log_warnx("reload: %s", err);
+        }
+        if (brand_publish(c->h.publish, &c->h.conf.page, err,
+                          sizeof(err)) != 0) {
             log_warnx("reload: %s", err);
         }
     }

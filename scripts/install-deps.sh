@@ -31,6 +31,9 @@ done
 
 if [ "$test" = 1 ]; then
   pkgs+=(unbound python3-aiosmtpd chromium valgrind prometheus-alertmanager)
+  # A CJK font, so that the browser tests' screenshots of the Japanese and
+  # Chinese page show glyphs rather than empty boxes (test_page_i18n).
+  pkgs+=(fonts-wqy-microhei)
   # systemd-analyze rates and verifies the shipped units; strace checks
   # their system call filter against what the daemons really call.
   pkgs+=(systemd strace)

@@ -17,7 +17,10 @@
 #include "access.h"
 #include "api_body.h"
 #include "buf.h"
+#include "lang.h"
 #include "log.h"
+#include "notify_msgs.h"
+#include "request.h"
 #include "session.h"
 #include "timefmt.h"
 
@@ -49,22 +52,26 @@ html_escape(struct buf *b, const char *s)
     }
 }
 
-/* The form page with an optional message (plain text, escaped here). */
+/* The form page with an optional message (NMSG_COUNT for none; {1} is
+ * arg), in the reader's language (request_reader_lang), all escaped
+ * here. */
 static void
-form(struct hub *h, struct http_response *resp, int status,
-     const char *message, const char *next)
+form(struct hub *h, struct http_request *req, struct http_response *resp,
+     int status, enum notify_msg message, const char *arg, const char *next)
 {
     const struct conf_page *pg = &h->conf.page;
+    int lang = request_reader_lang(h, req, resp);
     struct buf b;
     size_t len;
     char *text;
 
     buf_init(&b, FORM_MAX);
-    buf_appends(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-                    "<meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, "
-                    "initial-scale=1\">"
-                    "<meta name=\"robots\" content=\"noindex\"><title>");
+    buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+                   "<meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, "
+                   "initial-scale=1\">"
+                   "<meta name=\"robots\" content=\"noindex\"><title>",
+               lang_code(lang));
     html_escape(&b, pg->name);
     buf_appends(&b, "</title><style>body{font:16px/1.5 system-ui,sans-serif;"
                     "max-width:24rem;margin:4rem auto;padding:0 1rem;"
@@ -73,24 +80,33 @@ form(struct hub *h, struct http_response *resp, int status,
                     ".msg{color:#b42318}</style></head><body><main><h1>");
     html_escape(&b, pg->name);
     buf_appends(&b, "</h1>");
-    if (message != NULL) {
+    if (message != NMSG_COUNT) {
+        struct buf m;
+
+        buf_init(&m, 1024);
+        notify_msg_fill(&m, lang, message, arg, NULL);
         buf_appends(&b, "<p class=\"msg\" role=\"alert\">");
-        html_escape(&b, message);
+        html_escape(&b, m.data);
         buf_appends(&b, "</p>");
+        buf_free(&m);
     }
     if (pg->access == PAGE_ACCESS_PASSWORD) {
         buf_appends(&b, "<form method=\"post\" action=\"/login\">"
-                        "<label for=\"password\">Password</label>"
+                        "<label for=\"password\">");
+        html_escape(&b, notify_msg(lang, NMSG_LOGIN_PASSWORD));
+        buf_appends(&b, "</label>"
                         "<input id=\"password\" name=\"password\" "
                         "type=\"password\" autocomplete=\"current-password\" "
                         "required autofocus>"
                         "<input type=\"hidden\" name=\"next\" value=\"");
         html_escape(&b, access_safe_next(next));
-        buf_appends(&b, "\"><button type=\"submit\">Sign in</button>"
-                        "</form>");
+        buf_appends(&b, "\"><button type=\"submit\">");
+        html_escape(&b, notify_msg(lang, NMSG_LOGIN_SUBMIT));
+        buf_appends(&b, "</button></form>");
     } else {
-        buf_appends(&b, "<p>This status page is private. Open the viewer "
-                        "link you were given.</p>");
+        buf_appends(&b, "<p>");
+        html_escape(&b, notify_msg(lang, NMSG_LOGIN_PRIVATE));
+        buf_appends(&b, "</p>");
     }
     buf_appends(&b, "</main></body></html>\n");
     text = buf_steal(&b, &len);
@@ -118,15 +134,13 @@ sign_in(struct hub *h, struct http_request *req, struct http_response *resp)
 
     wait = login_throttle_wait(t, client, now);
     if (wait > 0) {
-        snprintf(err, sizeof(err),
-                 "Too many wrong passwords: try again in %d s.", wait);
-        form(h, resp, 429, err, "/");
         snprintf(secs, sizeof(secs), "%d", wait);
+        form(h, req, resp, 429, NMSG_LOGIN_WAIT, secs, "/");
         http_resp_header(resp, "Retry-After", secs);
         return;
     }
     if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
-        form(h, resp, 400, "The form could not be read.", "/");
+        form(h, req, resp, 400, NMSG_LOGIN_UNREADABLE, NULL, "/");
         return;
     }
     pw = json_string_value(json_object_get(doc, "password"));
@@ -137,7 +151,7 @@ sign_in(struct hub *h, struct http_request *req, struct http_response *resp)
         complain(&h->auth_complaint, now,
                  "access: wrong page password from %s",
                  http_req_client(req));
-        form(h, resp, 401, "Wrong password.", next);
+        form(h, req, resp, 401, NMSG_LOGIN_WRONG, NULL, next);
         goto out;
     }
     login_throttle_ok(t, client);
@@ -168,13 +182,13 @@ access_login(struct api_req *rq, struct http_request *req,
     }
     if (strcmp(http_req_method(req), "POST") == 0) {
         if (h->conf.page.access != PAGE_ACCESS_PASSWORD) {
-            form(h, resp, 403, "This page has no password.", "/");
+            form(h, req, resp, 403, NMSG_LOGIN_NO_PASSWORD, NULL, "/");
             return;
         }
         sign_in(h, req, resp);
         return;
     }
-    form(h, resp, 200, NULL, http_req_query(req, "next"));
+    form(h, req, resp, 200, NMSG_COUNT, NULL, http_req_query(req, "next"));
 }
 
 void

@@ -309,6 +309,7 @@ static const struct conf_opt page_opts[] = {
      0, 0, NULL, "logo shown on the page"},
     {"brand_color", CONF_T_STR, offsetof(struct conf_page, brand_color),
      NULL, 0, 0, 0, NULL, "accent colour #rrggbb"},
+    PC_PAGE_BRAND_ROWS,
     PC_ACCESS_ROWS,
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
@@ -509,11 +510,19 @@ file_exists(const char *p)
 }
 
 static int decode_root(const struct conf_node *root, const char *file,
-                       struct pharos_conf *cf, struct conf_errs *errs);
+                       struct pharos_conf *cf, struct conf_errs *errs,
+                       struct conf_errs *warns);
 
 int
 pharos_conf_load(const char *path, struct pharos_conf *ret,
                  struct conf_errs *errs)
+{
+    return pharos_conf_load_warn(path, ret, errs, NULL);
+}
+
+int
+pharos_conf_load_warn(const char *path, struct pharos_conf *ret,
+                      struct conf_errs *errs, struct conf_errs *warns)
 {
     struct conf_node *root;
     int rc;
@@ -523,7 +532,7 @@ pharos_conf_load(const char *path, struct pharos_conf *ret,
     if (root == NULL) {
         return PH_ECONF;
     }
-    rc = decode_root(root, path, ret, errs);
+    rc = decode_root(root, path, ret, errs, warns);
     conf_node_free(root);
     if (rc != 0) {
         pharos_conf_free(ret);
@@ -544,7 +553,7 @@ pharos_conf_parse(const char *name, const char *text, size_t len,
     if (root == NULL) {
         return PH_ECONF;
     }
-    rc = decode_root(root, name, ret, errs);
+    rc = decode_root(root, name, ret, errs, NULL);
     conf_node_free(root);
     if (rc != 0) {
         pharos_conf_free(ret);
@@ -555,7 +564,8 @@ pharos_conf_parse(const char *name, const char *text, size_t len,
 
 static void
 decode_simple_sections(const struct conf_node *root, const char *file,
-                       struct pharos_conf *cf, struct conf_errs *errs)
+                       struct pharos_conf *cf, struct conf_errs *errs,
+                       struct conf_errs *warns)
 {
     static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
                                            NULL, NULL, NULL};
@@ -616,6 +626,7 @@ decode_simple_sections(const struct conf_node *root, const char *file,
                          "brand_color must look like #1f6feb");
             }
         }
+        pc_decode_page_brand(n, file, &cf->page, errs, warns);
     }
     if (n != NULL) {
         pc_validate_access(n, pc_find_key(root, "server"), file, cf, errs);
@@ -1062,7 +1073,8 @@ decode_components(const struct conf_node *root, const char *file,
 
 static int
 decode_root(const struct conf_node *root, const char *file,
-            struct pharos_conf *cf, struct conf_errs *errs)
+            struct pharos_conf *cf, struct conf_errs *errs,
+            struct conf_errs *warns)
 {
     size_t nerr = errs->n + errs->dropped;
 
@@ -1084,7 +1096,7 @@ decode_root(const struct conf_node *root, const char *file,
                              conf_suggest_opt(pc_root_opts, n->key));
         }
     }
-    decode_simple_sections(root, file, cf, errs);
+    decode_simple_sections(root, file, cf, errs, warns);
     decode_notify(root, file, cf, errs);
     decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);

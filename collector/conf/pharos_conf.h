@@ -73,6 +73,12 @@ struct conf_notify {
     int smtp_insecure;
 };
 
+/* A header or footer link of the page (pharos_conf_brand.c). */
+struct conf_link {
+    char *label;
+    char *url;           /* http(s), mailto or a path on the page's host */
+};
+
 /* page.access: who may read the page and its documents (access.c). */
 enum page_access {
     PAGE_ACCESS_PUBLIC = 0,   /* anyone (today's behaviour) */
@@ -87,6 +93,18 @@ struct conf_page {
     char *time_zone;     /* IANA name, default "Etc/UTC" */
     char *logo_url;      /* optional */
     char *brand_color;   /* optional "#rrggbb" */
+    /* languages and branding (pharos_conf_brand.c) */
+    char *language;      /* shipped code (lib/lang.h), default "en" */
+    int reader_language; /* follow the reader's Accept-Language */
+    char *brand_color_dark; /* optional "#rrggbb" for the dark scheme */
+    char *logo;          /* files, absolute once loaded, published */
+    char *favicon;       /*   under brand/ by the collector */
+    char *css;
+    struct conf_link *header_links;
+    size_t nheader_links;
+    struct conf_link *footer_links;
+    size_t nfooter_links;
+    int lang;            /* PH_LANG_* of language (set when loaded) */
     /* access (pharos_conf_access.c) */
     enum page_access access;
     char password_sha256[65]; /* password mode: SHA-256 of the password */
@@ -332,10 +350,29 @@ struct pharos_conf {
  */
 int pharos_conf_load(const char *path, struct pharos_conf *ret,
                      struct conf_errs *errs);
+/* Same as pharos_conf_load, with warnings (the configuration is still
+ * valid: contrast below WCAG AA, ...) appended to warns as
+ * "file:line:col: warning: msg". warns may be NULL. */
+int pharos_conf_load_warn(const char *path, struct pharos_conf *ret,
+                          struct conf_errs *errs, struct conf_errs *warns);
 /* Same, from memory; name is used in messages (and for relative paths). */
 int pharos_conf_parse(const char *name, const char *text, size_t len,
                       struct pharos_conf *ret, struct conf_errs *errs);
 void pharos_conf_free(struct pharos_conf *c);
+
+/* The page's brand files (pharos_conf_brand.c). */
+enum conf_brand_file {
+    CONF_BRAND_LOGO,
+    CONF_BRAND_FAVICON,
+    CONF_BRAND_CSS,
+    CONF_BRAND_COUNT
+};
+/* The file of which (absolute once loaded), or NULL when not set; the
+ * path it is published at ("brand/logo.png", "brand/custom.css") into
+ * url[0..len), "" when not set. Borrows pg. */
+const char *pharos_conf_brand_file(const struct conf_page *pg,
+                                   enum conf_brand_file which, char *url,
+                                   size_t len);
 
 /* Writes the normalised configuration as YAML (for -nv and golden tests):
  * the rows of the same tables that decode it, in their order. */

@@ -107,4 +107,42 @@ int pc_decode_check(const struct conf_node *node, const struct check *d,
                     const char *file, struct check *ret,
                     struct conf_errs *errs);
 
+/* The page's language and branding keys (pharos_conf_brand.c), spliced
+ * into the page table. */
+extern const struct conf_sub pc_header_links_sub;
+extern const struct conf_sub pc_footer_links_sub;
+#define PC_PAGE_BRAND_ROWS                                                 \
+    {"language", CONF_T_STR, offsetof(struct conf_page, language), "en",   \
+     0, 0, 0, NULL,                                                        \
+     "language of the page and the emails: en, de, fr, es, pt-BR, ja, "    \
+     "zh-CN"},                                                             \
+    {"reader_language", CONF_T_BOOL,                                       \
+     offsetof(struct conf_page, reader_language), "false", 0, 0, 0, NULL,  \
+     "show the page in the reader's language (Accept-Language) when "      \
+     "shipped, else in language"},                                         \
+    {"brand_color_dark", CONF_T_STR,                                       \
+     offsetof(struct conf_page, brand_color_dark), NULL, 0, 0, 0, NULL,    \
+     "accent colour #rrggbb of the dark scheme"},                          \
+    {"logo", CONF_T_STR, offsetof(struct conf_page, logo), NULL, 0, 0, 0,  \
+     NULL, "logo file (PNG, JPEG, WebP or SVG; at most 256 KiB) next to "  \
+     "pharos.yml"},                                                        \
+    {"favicon", CONF_T_STR, offsetof(struct conf_page, favicon), NULL, 0,  \
+     0, 0, NULL, "favicon file (ICO, PNG or SVG; at most 64 KiB)"},        \
+    {"css", CONF_T_STR, offsetof(struct conf_page, css), NULL, 0, 0, 0,    \
+     NULL, "custom CSS file loaded after the page's (at most 64 KiB)"},    \
+    {"header_links", CONF_T_LIST, offsetof(struct conf_page, header_links),\
+     NULL, 0, 0, 0, &pc_header_links_sub.custom,                           \
+     "links in the page header (at most 8)"},                              \
+    {"footer_links", CONF_T_LIST, offsetof(struct conf_page, footer_links),\
+     NULL, 0, 0, 0, &pc_footer_links_sub.custom,                           \
+     "links in the page footer (at most 8)"}
+
+/* Checks the page's language and branding keys (decoded already into
+ * pg from the page node n): a shipped language, colours and their
+ * contrast (warnings), brand files (confined next to file, capped,
+ * typed) made absolute, the link lists decoded. */
+void pc_decode_page_brand(const struct conf_node *n, const char *file,
+                          struct conf_page *pg, struct conf_errs *errs,
+                          struct conf_errs *warns);
+
 #endif

@@ -363,6 +363,8 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
     return feed_dump(o, ret, ret_len);
 }
 
+static void feed_page_brand(const struct conf_page *pg, json_t *o);
+
 int
 feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
 {
@@ -375,9 +377,54 @@ feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "logo_url", ph_json_str(pg->logo_url));
     json_object_set_new(o, "brand_color", ph_json_str(pg->brand_color));
+    feed_page_brand(pg, o);
     return feed_dump(o, ret, ret_len);
+}
+
+/* page.json's language and branding members: the published brand files
+ * (brand/...) or null, the dark accent, the links. */
+static json_t *
+links_json(const struct conf_link *l, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "label", json_string(l[i].label));
+        json_object_set_new(o, "url", json_string(l[i].url));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void
+feed_page_brand(const struct conf_page *pg, json_t *o)
+{
+    static const char *const members[CONF_BRAND_COUNT] = {
+        "logo_url", "favicon_url", "css_url"};
+
+    json_object_set_new(o, "language",
+                        json_string(pg->language ? pg->language : "en"));
+    json_object_set_new(o, "reader_language",
+                        json_boolean(pg->reader_language));
+    json_object_set_new(o, "brand_color_dark",
+                        ph_json_str(pg->brand_color_dark));
+    for (int i = 0; i < CONF_BRAND_COUNT; i++) {
+        char url[64];
+        if (pharos_conf_brand_file(pg, (enum conf_brand_file)i, url,
+                                   sizeof(url)) != NULL) {
+            json_object_set_new(o, members[i], json_string(url));
+        } else if (i == CONF_BRAND_LOGO) {
+            json_object_set_new(o, members[i], ph_json_str(pg->logo_url));
+        } else {
+            json_object_set_new(o, members[i], json_null());
+        }
+    }
+    json_object_set_new(o, "header_links",
+                        links_json(pg->header_links, pg->nheader_links));
+    json_object_set_new(o, "footer_links",
+                        links_json(pg->footer_links, pg->nfooter_links));
 }
 
 /* Whole-number precision is not enough for 99.95 %, and more than three

@@ -82,6 +82,8 @@ publish_content_type(const char *name)
         {".json", "application/json"},
         {".svg", "image/svg+xml"},
         {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".webp", "image/webp"},
         {".ico", "image/x-icon"},
         {".atom", "application/atom+xml; charset=utf-8"},
         {".rss", "application/rss+xml; charset=utf-8"},
@@ -317,6 +319,28 @@ publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
                  size_t errlen)
 {
     return load_dir(p, web_dir, "", 0, errbuf, errlen);
+}
+
+int
+publish_load_file(struct publish *p, const char *file, const char *rel,
+                  size_t cap, char *errbuf, size_t errlen)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = read_file(file, &data, &len);
+
+    if (rc == 0 && len > cap) {
+        ph_free(data);
+        rc = PH_ETOOBIG;
+    }
+    if (rc == 0) {
+        rc = publish_set_take(p, rel, publish_content_type(rel), data, len);
+    }
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "cannot load %s: %s", file,
+                 ph_strerror(rc));
+    }
+    return rc;
 }
 
 /* mkdir -p for the directories of rel under base. */

@@ -52,6 +52,12 @@ int publish_set_take(struct publish *p, const char *path,
 int publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
                      size_t errlen);
 
+/* Loads one file as the document rel ("brand/logo.png"), refusing one
+ * larger than cap bytes. Returns 0, PH_EIO, PH_ETOOBIG or PH_ENOMEM with
+ * errbuf set. */
+int publish_load_file(struct publish *p, const char *file, const char *rel,
+                      size_t cap, char *errbuf, size_t errlen);
+
 /* Writes dirty documents atomically into publish_dir. Returns 0 or the
  * first error (documents that failed stay dirty and are retried). */
 int publish_flush(struct publish *p);

@@ -194,19 +194,24 @@ class Harness:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def write_config(self, regions, components_yaml, extra_yaml="",
-                     agents_for=None):
-        """agents_for: regions that get a config agent (default all)."""
+                     agents_for=None, page_yaml="", web_dir=None):
+        """agents_for: regions that get a config agent (default all);
+        page_yaml: more keys of page: (indented two spaces); web_dir: the
+        page's files (default the source tree's web/)."""
         os.makedirs(os.path.join(self.dir, "secrets"), exist_ok=True)
         lines = [
             "server:",
             f'  listen: "127.0.0.1:{self.port}"',
             "  state_dir: state",
             "  publish_dir: public",
-            f"  web_dir: {os.path.join(SRC, 'web')}",
+            f"  web_dir: {web_dir or os.path.join(SRC, 'web')}",
             "page:",
             "  id: itest",
             "  name: Integration test",
             f'  url: "http://127.0.0.1:{self.port}"',
+        ]
+        lines += [ln for ln in page_yaml.splitlines() if ln.strip()]
+        lines += [
             "regions:",
         ]
         lines += [f"  - id: {r}" for r in regions]
