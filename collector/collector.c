@@ -156,24 +156,41 @@ build_engine(struct collector *c)
     struct engine_component_conf *comps = NULL;
     struct engine_check_conf *checks = NULL;
     int *region_idx = NULL;
+    int *dep_idx = NULL;
     struct engine *e = NULL;
-    size_t nidx = 0;
+    size_t nidx = 0, ndep = 0;
     struct engine_conf ec;
+
+    memset(&ec, 0, sizeof(ec));
 
     regions = ph_calloc(cf->nregions + 1, sizeof(*regions));
     comps = ph_calloc(cf->ncomponents + 1, sizeof(*comps));
     checks = ph_calloc(cf->nchecks + 1, sizeof(*checks));
     region_idx = ph_calloc(cf->nchecks * CHECK_MAX_REGIONS + 1,
                            sizeof(*region_idx));
+    dep_idx = ph_calloc(cf->ncomponents * DEPENDS_MAX + 1,
+                        sizeof(*dep_idx));
     if (regions == NULL || comps == NULL || checks == NULL ||
-        region_idx == NULL) {
+        region_idx == NULL || dep_idx == NULL) {
         goto out;
     }
     for (size_t i = 0; i < cf->nregions; i++) {
         regions[i].id = cf->regions[i].id;
     }
     for (size_t i = 0; i < cf->ncomponents; i++) {
-        comps[i].id = cf->components[i].id;
+        const struct conf_component *cc = &cf->components[i];
+
+        comps[i].id = cc->id;
+        comps[i].depends_on = &dep_idx[ndep];
+        /* The configuration checked every id, so none is missing. */
+        for (size_t d = 0; d < cc->ndepends_on && d < DEPENDS_MAX; d++) {
+            int di = pharos_conf_component_index(cf, cc->depends_on[d]);
+
+            if (di >= 0) {
+                dep_idx[ndep++] = di;
+                comps[i].ndepends++;
+            }
+        }
     }
     for (size_t i = 0; i < cf->nchecks; i++) {
         const struct check *ck = &cf->checks[i];
@@ -201,12 +218,15 @@ build_engine(struct collector *c)
     ec.ncomponents = cf->ncomponents;
     ec.checks = checks;
     ec.nchecks = cf->nchecks;
+    ec.mass_failure.share = cf->mass_failure.share;
+    ec.mass_failure.min_checks = cf->mass_failure.min_checks;
     e = engine_new(&ec, time_now_ms());
 out:
     ph_free(regions);
     ph_free(comps);
     ph_free(checks);
     ph_free(region_idx);
+    ph_free(dep_idx);
     return e;
 }
 
@@ -325,6 +345,36 @@ clock_step(struct collector *c, int64_t now)
     c->clock_mono_ms = mono;
 }
 
+/* Logs each region that entered or left a mass failure at the last
+ * tick; returns 1 if any did (the documents change). */
+static int
+log_mass_failures(struct collector *c)
+{
+    int any = 0;
+
+    for (size_t r = 0; r < c->h.conf.nregions; r++) {
+        uint32_t failing, total;
+
+        if (!engine_region_suspect_changed(c->h.engine, (int)r)) {
+            continue;
+        }
+        any = 1;
+        engine_region_counts(c->h.engine, (int)r, &failing, &total);
+        if (engine_region_suspect(c->h.engine, (int)r)) {
+            c->h.metrics.mass_failures++;
+            log_warnx("engine: region %s fails %u of %u checks at once: "
+                      "treated as the region's problem, its results count "
+                      "for no status until it recovers",
+                      c->h.conf.regions[r].id, failing, total);
+        } else {
+            log_info("engine: region %s is no longer in a mass failure "
+                     "(%u of %u checks failing)",
+                     c->h.conf.regions[r].id, failing, total);
+        }
+    }
+    return any;
+}
+
 /*
  * The one evaluation driver: ticks the engine, then hands the queued
  * transitions to the listeners. Listeners that change something request
@@ -352,9 +402,18 @@ evaluate(struct collector *c)
     engine_tick(c->h.engine, now, queue_transition, c);
     for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
         int u = engine_component_unknown(c->h.engine, (int)i);
+        int a = engine_component_affected_by(c->h.engine, (int)i);
+        const char *aid = a >= 0 ? c->h.conf.components[a].id : "";
+
         changed |= u != c->h.comps[i].unknown;
         c->h.comps[i].unknown = u;
+        if (strcmp(aid, c->h.comps[i].affected_by) != 0) {
+            changed = 1;
+            snprintf(c->h.comps[i].affected_by,
+                     sizeof(c->h.comps[i].affected_by), "%s", aid);
+        }
     }
+    changed |= log_mass_failures(c);
     for (size_t i = 0; i < c->nlisteners; i++) {
         c->listeners[i].fn(c->listeners[i].arg, c->tq, c->ntq, now);
     }

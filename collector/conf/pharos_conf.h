@@ -137,6 +137,15 @@ struct conf_component {
     int position;        /* order of appearance, 1-based */
     const struct check *checks; /* its checks: a run of pharos_conf.checks */
     size_t nchecks;
+    char **depends_on;   /* ids of the components it needs (depends_on) */
+    size_t ndepends_on;
+};
+
+/* mass_failure: more than share of one region's checks failing at once
+ * (and at least min_checks) is that region's problem. share 0 = off. */
+struct conf_mass_failure {
+    double share;
+    uint32_t min_checks;
 };
 
 /* alerts: the intake of Alertmanager and generic webhooks. */
@@ -232,6 +241,7 @@ struct pharos_conf {
     struct check *checks;    /* every check of every component */
     size_t nchecks;
     struct conf_alerts alerts;
+    struct conf_mass_failure mass_failure;
 };
 
 /*

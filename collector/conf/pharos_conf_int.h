@@ -61,6 +61,17 @@ void pc_validate_access(const struct conf_node *page_node,
     {"allow_ips", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_allow_ips_custom,    \
      "addresses or networks the page may be read from (default: any)"}
 
+/* depends_on and mass_failure (pharos_conf_depends.c): the component's
+ * depends_on row, the mass_failure section's row, its decoding, and the
+ * checks of every depends_on once components are decoded (unknown ids,
+ * itself, cycles). */
+extern const struct conf_custom pc_depends_custom;
+extern const struct conf_sub pc_mass_failure_sub;
+void pc_decode_mass_failure(const struct conf_node *root, const char *file,
+                            struct pharos_conf *cf, struct conf_errs *errs);
+void pc_validate_depends(const struct conf_node *root, const char *file,
+                         struct pharos_conf *cf, struct conf_errs *errs);
+
 /* The `checks:` row of a component: prints c->checks by their tables. */
 extern const struct conf_custom pc_checks_custom;
 
