@@ -118,6 +118,8 @@ struct ecomp {
     int deps[DEPENDS_MAX];   /* indices of its dependencies */
     size_t ndeps;
     int affected_by;         /* -1 or the dependency blamed */
+    int cause;               /* -1 or the dependency blamed at any time
+                                during the current outage */
     enum comp_status next;   /* tick scratch: the new effective status */
     enum status_source next_src;
     int expired;             /* tick scratch: the override expired */
@@ -324,6 +326,7 @@ engine_new(const struct engine_conf *conf, int64_t now_ms)
         struct ecomp *m = &e->comps[ci];
 
         m->affected_by = -1;
+        m->cause = -1;
         snprintf(e->comp_ids[ci], CHECK_ID_MAX, "%s",
                  k->id != NULL ? k->id : "");
         if (k->ndepends > DEPENDS_MAX ||
@@ -752,6 +755,9 @@ component_emit(struct engine *e, size_t ci, int affected, int64_t now_ms,
     struct sb sb;
 
     m->affected_by = affected;
+    if (affected >= 0) {
+        m->cause = affected;
+    }
     if (eff == m->effective) {
         return;
     }
@@ -762,7 +768,12 @@ component_emit(struct engine *e, size_t ci, int affected, int64_t now_ms,
     t.source = src;
     t.at_ms = now_ms;
     t.affected_by = affected;
-    t.was_affected_by = was;
+    /* An outage that a dependency caused stays its doing until it ends,
+     * even when the dependency recovered a little earlier. */
+    t.was_affected_by = was >= 0 ? was : m->cause;
+    if (!is_outage(eff)) {
+        m->cause = -1;
+    }
     sb.s = t.reason;
     sb.len = sizeof(t.reason);
     sb.off = 0;

@@ -98,8 +98,9 @@ struct engine_transition {
     enum status_source source;
     int64_t at_ms;
     /* The dependency (component index) the new status is attributed to,
-     * and the one the old status was; -1 for none. A component is
-     * "affected by" a dependency while both are in an outage. */
+     * and the one the outage that ends or changes was (at any time during
+     * it); -1 for none. A component is "affected by" a dependency while
+     * both are in an outage. */
     int affected_by;
     int was_affected_by;
     char reason[ENGINE_REASON_MAX]; /* "api-http down in eu-west, us-east since ..." */
