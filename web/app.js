@@ -207,6 +207,31 @@ function regionNote(checks, regionNames, componentId) {
   return el('ul', { class: 'region-note' }, ...notes.map((n) => el('li', { text: n })));
 }
 
+// ---- dependencies and mass failures (depends_on, mass_failure) ----------
+// The page's only text for these two; both come from Pharos extensions
+// that Statuspage clients ignore: a component's affected_by (the id of
+// the dependency its outage is attributed to) and a region's
+// mass_failure in regions.json.
+
+function dependencyNote(c, ctx) {
+  if (!c.affected_by) return null;
+  const dep = ctx.byId.get(c.affected_by);
+  const name = (dep && dep.name) || c.affected_by;
+  return el('p', { class: 'region-note dep-note', text: `Affected by ${name}` });
+}
+
+function massFailureNotes(regions) {
+  const list = (regions && Array.isArray(regions.regions)) ? regions.regions : [];
+  return list.filter((r) => r && r.mass_failure).map((r) => el('li', {
+    class: 'comp region-mass',
+    text: `Probes in ${r.name || r.id} are failing ${r.mass_failure.failing} of `
+      + `${r.mass_failure.checks} checks at once: a problem of that region, not an outage.`
+      + ' Its results are not used until it recovers.',
+  }));
+}
+
+// ---------------------------------------------------------------------------
+
 function dayDetails(d) {
   const date = fmtCalendar.format(new Date(`${d.date}T00:00:00Z`));
   const noData = d.uptime === null || d.uptime === undefined;
@@ -323,6 +348,8 @@ function componentItem(c, ctx) {
     el('div', { class: 'comp-title' }, el('h3', { class: 'comp-name', text: c.name }),
       c.description ? el('p', { class: 'comp-desc', text: c.description }) : null),
     statusBadge(c.status)));
+  const dep = dependencyNote(c, ctx);
+  if (dep) li.append(dep);
   const note = regionNote(ctx.checks, ctx.regionNames, c.id);
   if (note) li.append(note);
   const u = ctx.uptime.get(c.id);
@@ -365,7 +392,8 @@ function renderComponents(docs) {
   };
   const top = comps.filter((c) => !(c.group_id && ctx.byId.has(c.group_id)) && visible(c))
     .sort((a, b) => pos(a) - pos(b));
-  const items = top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)));
+  const items = [...massFailureNotes(docs.regions),
+    ...top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)))];
   if (!items.length) items.push(el('li', { class: 'comp empty', text: 'No components are listed.' }));
   $('#components').replaceChildren(...items);
 }
