@@ -38,7 +38,10 @@
  * see, nor an outage; it can still report a worsening it does see.
  *
  * Mass failure (engine_conf.mass_failure): before the verdicts, each
- * region's fresh pairs are counted (reporting, and DOWN among them); a
+ * region's pairs that are not STALE and have a result are counted, and
+ * among them those whose last result is down (not those in state DOWN:
+ * a check's pair reaches DOWN only after fail_after results, by which
+ * time the region's other checks have run and failed once); a
  * region failing more than the rule's share of its checks at once, while
  * some other reporting region does not, is suspect (depends.c): its pairs
  * keep their states for regions.json but count as neither fresh nor down
@@ -850,12 +853,15 @@ mass_failure_tick(struct engine *e, int64_t now_ms)
 
         for (size_t k = 0; k < c->nassigned; k++) {
             int r = c->rlist[k];
-            enum rstate st = c->pairs[r].state;
+            const struct pair *p = &c->pairs[r];
 
-            if (st == RSTATE_UP || st == RSTATE_DEGRADED ||
-                st == RSTATE_DOWN) {
+            /* By last result, not by state: the first pairs to reach
+             * DOWN (fail_after results) must already find the others
+             * failing, or they would turn components red before the
+             * rule sees the region fail as a whole. */
+            if (p->last_outcome != 0 && p->state != RSTATE_STALE) {
                 e->total[r]++;
-                e->failing[r] += st == RSTATE_DOWN;
+                e->failing[r] += p->last_outcome == OUTCOME_DOWN;
             }
         }
     }

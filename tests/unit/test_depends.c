@@ -210,7 +210,7 @@ find(const struct recorder *r, int component)
 /* Components db (0), api (1, depends on db), web (2, depends on api),
  * status (3, no dependency); one check each; quorum 1 of 2 regions. */
 static struct engine *
-make_chain(struct mass_failure_rule mass)
+make_chain_fa(struct mass_failure_rule mass, uint32_t fail_after)
 {
     static const int api_deps[] = {0}, web_deps[] = {1};
     static const struct engine_component_conf comps[] = {
@@ -229,7 +229,7 @@ make_chain(struct mass_failure_rule mass)
         checks[i].component = i;
         checks[i].interval_ms = 10000;
         checks[i].timeout_ms = 2000;
-        checks[i].fail_after = 1;
+        checks[i].fail_after = fail_after;
         checks[i].recover_after = 1;
         checks[i].quorum = 1;
     }
@@ -241,6 +241,12 @@ make_chain(struct mass_failure_rule mass)
     conf.nchecks = 4;
     conf.mass_failure = mass;
     return engine_new(&conf, T0);
+}
+
+static struct engine *
+make_chain(struct mass_failure_rule mass)
+{
+    return make_chain_fa(mass, 1);
 }
 
 /* Feeds check i's outcome in both regions (o[i]), then ticks. */
@@ -411,6 +417,40 @@ test_mass_failure_in_engine(void **state)
     engine_destroy(e);
 }
 
+/* Checks fail one after the other (each on its own schedule) with
+ * fail_after 2: when the first pair reaches DOWN, the others have failed
+ * once, and the region is suspect before anything turns red. */
+static void
+test_mass_failure_before_hysteresis(void **state)
+{
+    struct mass_failure_rule rule = {0.5, 3};
+    struct engine *e = make_chain_fa(rule, 2);
+    struct recorder rec;
+    int64_t now = T0;
+
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 4; i++) {
+            now += 100;
+            feed(e, i, 0, OUTCOME_UP, now);
+            feed(e, i, 1, OUTCOME_UP, now);
+            engine_tick(e, now, record, &rec);
+        }
+    }
+    memset(&rec, 0, sizeof(rec));
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 4; i++) {
+            now += 100;
+            feed(e, i, 0, OUTCOME_UP, now);
+            feed(e, i, 1, OUTCOME_DOWN, now);
+            engine_tick(e, now, record, &rec);
+        }
+    }
+    assert_int_equal(rec.n, 0);
+    assert_int_equal(engine_region_suspect(e, 1), 1);
+    engine_destroy(e);
+}
+
 static void
 test_one_check_down_is_not_a_mass_failure(void **state)
 {
@@ -465,6 +505,7 @@ main(void)
         cmocka_unit_test(test_dependency_attribution),
         cmocka_unit_test(test_dependency_recovers_first),
         cmocka_unit_test(test_mass_failure_in_engine),
+        cmocka_unit_test(test_mass_failure_before_hysteresis),
         cmocka_unit_test(test_one_check_down_is_not_a_mass_failure),
         cmocka_unit_test(test_bad_dependency_config),
     };
