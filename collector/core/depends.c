@@ -97,46 +97,59 @@ out:
     return result;
 }
 
-/* The first down dependency of node, or -1. */
+/* The first down node that from depends on (transitively, depth first,
+ * in list order), other than from and skip; -1 when none. */
 static int
-first_down_dep(const struct dep_graph *g, const unsigned char *down,
-               size_t node)
+first_down_below(const struct dep_graph *g, const unsigned char *down,
+                 int from, int skip, int *stack, unsigned char *seen)
 {
-    size_t nd;
+    size_t depth = 0;
 
-    if (g->deps == NULL || g->ndeps == NULL || g->deps[node] == NULL) {
-        return -1;
-    }
-    nd = g->ndeps[node];
-    for (size_t k = 0; k < nd; k++) {
-        int to = edge(g, node, k);
+    memset(seen, 0, g->n);
+    seen[from] = 1;
+    stack[depth++] = from;
+    while (depth > 0) {
+        int node = stack[--depth];
+        size_t nd;
 
-        if (to >= 0 && (size_t)to != node && down[to]) {
-            return to;
+        if (node != from && node != skip && down[node]) {
+            return node;
+        }
+        if (g->deps == NULL || g->ndeps == NULL || g->deps[node] == NULL) {
+            continue;
+        }
+        nd = g->ndeps[node];
+        /* Pushed in reverse so the first listed is visited first. */
+        for (size_t k = nd; k-- > 0;) {
+            int to = edge(g, (size_t)node, k);
+
+            if (to < 0 || seen[to]) {
+                continue;
+            }
+            seen[to] = 1;
+            stack[depth++] = to;
         }
     }
     return -1;
 }
 
 int
-depends_blame(const struct dep_graph *g, const unsigned char *down, int c)
+depends_blame(const struct dep_graph *g, const unsigned char *down, int c,
+              int *stack, unsigned char *seen)
 {
-    int at, dep;
+    int at, below;
 
-    if (g == NULL || down == NULL || c < 0 || (size_t)c >= g->n ||
-        !down[c]) {
+    if (g == NULL || down == NULL || stack == NULL || seen == NULL ||
+        c < 0 || (size_t)c >= g->n || !down[c]) {
         return -1;
     }
-    at = first_down_dep(g, down, (size_t)c);
-    if (at < 0) {
-        return -1;
-    }
-    for (size_t steps = 0; steps < g->n; steps++) {
-        dep = first_down_dep(g, down, (size_t)at);
-        if (dep < 0 || dep == c) {
+    at = first_down_below(g, down, c, c, stack, seen);
+    for (size_t steps = 0; at >= 0 && steps < g->n; steps++) {
+        below = first_down_below(g, down, at, c, stack, seen);
+        if (below < 0) {
             break;
         }
-        at = dep;
+        at = below;
     }
     return at;
 }

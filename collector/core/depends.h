@@ -38,14 +38,16 @@ long depends_find_cycle(const struct dep_graph *g, int *path, size_t cap);
 
 /*
  * The dependency an outage of node c is attributed to: when c is down
- * (down[c] != 0) and one of its dependencies is down, follows down
- * dependencies (first in list order) to one that has no down dependency
- * itself, the root cause, and returns it. Returns -1 when c is not down
- * or no dependency of c is down. Stops after n steps, so even a graph
- * with a cycle gives an answer.
+ * (down[c] != 0) and something it depends on, directly or through other
+ * nodes (down or not: web -> api -> db with db down and api's checks not
+ * yet failing is still db's doing), is down, returns the first such node
+ * (depth first, list order) that has no down dependency of its own: the
+ * root cause. Returns -1 when c is not down or nothing it depends on is.
+ * stack (n ints) and seen (n bytes) are the caller's scratch space.
+ * O(n + edges) per step, at most n steps; a cycle cannot loop it.
  */
 int depends_blame(const struct dep_graph *g, const unsigned char *down,
-                  int c);
+                  int c, int *stack, unsigned char *seen);
 
 /* What makes a region's failure a mass failure: more than share (0..1)
  * of the checks it reports on failing at once, and at least min_checks

@@ -50,8 +50,9 @@
  * the check is UNKNOWN and components keep their status.
  *
  * Dependencies: once every component's effective status is known, a
- * component in an outage (partial or major) with a dependency in an
- * outage is "affected by" the root of that chain (depends_blame()); the
+ * component in an outage (partial or major) with something it depends
+ * on, directly or not, in an outage is "affected by" the root of that
+ * chain (depends_blame()); the
  * transition carries it (affected_by, was_affected_by) and its reason
  * starts with "affected by <id>". The status itself is not changed:
  * the dependent really is down.
@@ -153,6 +154,8 @@ struct engine {
     const int **dep_ptrs;
     size_t *dep_counts;
     unsigned char *down;
+    int *blame_stack;
+    unsigned char *blame_seen;
     uint32_t *failing;
     uint32_t *total;
     unsigned char *suspect;
@@ -180,6 +183,8 @@ engine_destroy(struct engine *e)
     ph_free(e->dep_ptrs);
     ph_free(e->dep_counts);
     ph_free(e->down);
+    ph_free(e->blame_stack);
+    ph_free(e->blame_seen);
     ph_free(e->failing);
     ph_free(e->total);
     ph_free(e->suspect);
@@ -311,12 +316,16 @@ engine_new(const struct engine_conf *conf, int64_t now_ms)
     e->dep_counts = ph_calloc(conf->ncomponents + 1,
                               sizeof(*e->dep_counts));
     e->down = ph_calloc(conf->ncomponents + 1, 1);
+    e->blame_stack = ph_calloc(conf->ncomponents + 1,
+                               sizeof(*e->blame_stack));
+    e->blame_seen = ph_calloc(conf->ncomponents + 1, 1);
     e->failing = ph_calloc(conf->nregions + 1, sizeof(*e->failing));
     e->total = ph_calloc(conf->nregions + 1, sizeof(*e->total));
     e->suspect = ph_calloc(conf->nregions + 1, 1);
     if (e->region_ids == NULL || e->comps == NULL || e->checks == NULL ||
         e->comp_ids == NULL || e->rstate == NULL || e->dep_ptrs == NULL || e->dep_counts == NULL ||
-        e->down == NULL || e->failing == NULL || e->total == NULL ||
+        e->down == NULL || e->blame_stack == NULL ||
+        e->blame_seen == NULL || e->failing == NULL || e->total == NULL ||
         e->suspect == NULL) {
         goto fail;
     }
@@ -906,8 +915,10 @@ engine_tick(struct engine *e, int64_t now_ms, engine_transition_cb cb,
     g.deps = e->dep_ptrs;
     g.ndeps = e->dep_counts;
     for (size_t ci = 0; ci < e->ncomponents; ci++) {
-        component_emit(e, ci, depends_blame(&g, e->down, (int)ci), now_ms,
-                       cb, arg);
+        component_emit(e, ci,
+                       depends_blame(&g, e->down, (int)ci, e->blame_stack,
+                                     e->blame_seen),
+                       now_ms, cb, arg);
     }
 }
 

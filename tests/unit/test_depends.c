@@ -89,27 +89,34 @@ test_blame(void **state)
     static const size_t ndeps[] = {2, 1, 0, 0};
     struct dep_graph g = {4, deps, ndeps};
     unsigned char down[4];
+    int stack[4];
+    unsigned char seen[4];
 
     (void)state;
     /* Everything down: web is blamed on db, the root of the chain. */
     memset(down, 1, sizeof(down));
-    assert_int_equal(depends_blame(&g, down, 0), 2);
-    assert_int_equal(depends_blame(&g, down, 1), 2);
-    assert_int_equal(depends_blame(&g, down, 2), -1);
-    assert_int_equal(depends_blame(&g, down, 3), -1);
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), 2);
+    assert_int_equal(depends_blame(&g, down, 1, stack, seen), 2);
+    assert_int_equal(depends_blame(&g, down, 2, stack, seen), -1);
+    assert_int_equal(depends_blame(&g, down, 3, stack, seen), -1);
     /* db fine, api down: web is blamed on api. */
     down[2] = 0;
-    assert_int_equal(depends_blame(&g, down, 0), 1);
-    assert_int_equal(depends_blame(&g, down, 1), -1);
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), 1);
+    assert_int_equal(depends_blame(&g, down, 1, stack, seen), -1);
     /* Only cdn down besides web. */
     down[1] = 0;
-    assert_int_equal(depends_blame(&g, down, 0), 3);
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), 3);
+    /* api up but db down: web's outage is still db's doing, through
+     * api, whose checks may not have caught up yet. */
+    down[2] = 1;
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), 2);
+    down[2] = 0;
     /* web itself up: nothing to attribute. */
     down[0] = 0;
-    assert_int_equal(depends_blame(&g, down, 0), -1);
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), -1);
     /* Bad arguments. */
-    assert_int_equal(depends_blame(&g, down, 7), -1);
-    assert_int_equal(depends_blame(NULL, down, 0), -1);
+    assert_int_equal(depends_blame(&g, down, 7, stack, seen), -1);
+    assert_int_equal(depends_blame(NULL, down, 0, stack, seen), -1);
 }
 
 static void
@@ -120,9 +127,11 @@ test_blame_survives_a_cycle(void **state)
     static const size_t ndeps[] = {1, 1};
     struct dep_graph g = {2, deps, ndeps};
     unsigned char down[2] = {1, 1};
+    int stack[2];
+    unsigned char seen[2];
 
     (void)state;
-    assert_int_equal(depends_blame(&g, down, 0), 1);
+    assert_int_equal(depends_blame(&g, down, 0, stack, seen), 1);
 }
 
 /* ---- mass failure rule ---- */
