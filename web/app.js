@@ -217,7 +217,7 @@ function dependencyNote(c, ctx) {
   if (!c.affected_by) return null;
   const dep = ctx.byId.get(c.affected_by);
   const name = (dep && dep.name) || c.affected_by;
-  return el('p', { class: 'region-note dep-note', text: `Affected by ${name}` });
+  return el('p', { class: 'dep-note', text: `Affected by ${name}` });
 }
 
 function massFailureNotes(regions) {

@@ -314,6 +314,12 @@ async function fixtureChecks(c, page, o) {
     eq(await page.locator(`[data-component-id="${FX.api}"] .region-note`).count(), 0, 'api note');
   });
 
+  await c.run('fixture: an outage caused by a dependency says so', async () => {
+    const pay = page.locator(`[data-component-id="${FX.pay}"] .dep-note`);
+    eq(await pay.textContent(), 'Affected by API', 'payments dependency note');
+    eq(await page.locator(`[data-component-id="${FX.api}"] .dep-note`).count(), 0, 'api dependency note');
+  });
+
   await c.run('fixture: incident body markup is shown as text, never run', async () => {
     const card = page.locator('#incidents-active article');
     eq(await card.count(), 1, 'active incidents');
