@@ -488,6 +488,26 @@ add_change(struct inc_comp_change *ch, size_t *n,
     (*n)++;
 }
 
+/* Whether an incident (open, or NULL for a new one) that would name the
+ * components of ch[0..n) has room for comp too: INC_COMPONENTS_MAX caps
+ * one incident, and an edit over it would be refused as a whole. */
+static int
+has_room(const struct incident *open, const struct inc_comp_change *ch,
+         size_t n, const char *comp)
+{
+    size_t named = open != NULL ? open->ncomponents : 0;
+
+    if (open != NULL && incident_names_component(open, comp)) {
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (open == NULL || !incident_names_component(open, ch[i].code)) {
+            named++;
+        }
+    }
+    return named < INC_COMPONENTS_MAX;
+}
+
 /* Appends ", Name" (or "Name" first) to buf, cut with "..." when full. */
 static void
 add_name(char *buf, size_t len, size_t *off, int *count, const char *name)
@@ -525,32 +545,81 @@ on_outage_group(struct hub *h, const struct engine_transition *tv, size_t n,
     struct incident *open;
     struct inc_edit e;
     char name[INC_NAME_MAX + 1], body[AUTO_BODY_MAX], names[768], err[160];
-    size_t nch = 0, noff = 0;
+    char more[64];
+    size_t nch = 0, noff = 0, over = 0;
     int nnames = 0;
 
+    open = open_auto_incident(h, kc->id);
+    /* The dependency's own change first, so the cap never drops it. */
+    for (size_t i = 0; i < n; i++) {
+        if (tv[i].source == SOURCE_PROBE && is_outage(tv[i].new_status) &&
+            tv[i].component == key && outage_key(&tv[i]) == key) {
+            own = &tv[i];
+            add_change(ch, &nch, kc, own);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         const struct engine_transition *t = &tv[i];
+        const struct conf_component *comp = &h->conf.components[t->component];
 
         if (t->source != SOURCE_PROBE || !is_outage(t->new_status) ||
-            outage_key(t) != key) {
+            outage_key(t) != key || t->component == key) {
             continue;
         }
-        add_change(ch, &nch, &h->conf.components[t->component], t);
-        if (t->component == key) {
-            own = t;
-        } else {
-            add_name(names, sizeof(names), &noff, &nnames,
-                     h->conf.components[t->component].name);
+        if (!has_room(open, ch, nch, comp->id)) {
+            over++;
+            continue;
         }
+        add_change(ch, &nch, comp, t);
+        add_name(names, sizeof(names), &noff, &nnames, comp->name);
+    }
+    /* Components that were down before their dependency and are now
+     * attributed to it: named in its incident too (their status is not
+     * changed by this edit). */
+    for (size_t ci = 0; own != NULL && ci < h->conf.ncomponents; ci++) {
+        const struct conf_component *comp = &h->conf.components[ci];
+        int listed = 0;
+
+        if ((int)ci == key ||
+            strcmp(h->comps[ci].affected_by, kc->id) != 0) {
+            continue;
+        }
+        for (size_t k = 0; k < nch && !listed; k++) {
+            listed = strcmp(ch[k].code, comp->id) == 0;
+        }
+        if (listed || (open != NULL &&
+                       incident_names_component(open, comp->id))) {
+            continue;
+        }
+        if (!has_room(open, ch, nch, comp->id)) {
+            over++;
+            continue;
+        }
+        memset(&ch[nch], 0, sizeof(ch[nch]));
+        snprintf(ch[nch].code, sizeof(ch[nch].code), "%s", comp->id);
+        ch[nch].status = -1;
+        ch[nch].current = h->comps[ci].status;
+        nch++;
+        add_name(names, sizeof(names), &noff, &nnames, comp->name);
     }
     if (nch == 0) {
         return;
     }
     names[noff] = '\0';
+    more[0] = '\0';
+    if (over > 0) {
+        snprintf(more, sizeof(more), " and %zu more", over);
+        if (noff + strlen(more) < sizeof(names)) {
+            memcpy(names + noff, more, strlen(more) + 1);
+            noff += strlen(more);
+        }
+        log_warnx("automation: %zu components affected by %s are not named "
+                  "in its incident (at most %d per incident)",
+                  over, kc->id, INC_COMPONENTS_MAX);
+    }
     inc_edit_init(&e);
     e.changes = ch;
     e.nchanges = nch;
-    open = open_auto_incident(h, kc->id);
     if (own != NULL) {
         snprintf(body, sizeof(body),
                  "Pharos probes detected %s of %s: %s.%s%s%s",
@@ -666,7 +735,8 @@ incidents_on_transitions(void *arg, const struct engine_transition *t,
     if (h->conf.auto_incidents == AUTO_INCIDENTS_OFF || n == 0) {
         return;
     }
-    ch = ph_calloc(n, sizeof(*ch));
+    /* Room for every transition and every component named besides. */
+    ch = ph_calloc(n + h->conf.ncomponents + 1, sizeof(*ch));
     ids = ph_calloc(n, sizeof(*ids));
     if (ch == NULL || ids == NULL) {
         log_warnx("automation: out of memory; %zu transitions not handled",

@@ -109,7 +109,7 @@ components:
 {check("web")}  - id: docs
     name: Docs
     checks:
-{check("docs")}""", extra_yaml="incidents:\n  auto: publish\n  resolve_after: 1h\n"
+{check("docs")}""", extra_yaml="incidents:\n  auto: publish\n  resolve_after: 2s\n"
                    "notify:\n  allow_private_targets: true\n  coalesce: 0s\n"
                    "  retry_base: 500ms\n")
         h.start_collector()
@@ -189,18 +189,46 @@ components:
         res.check("all recover", wait_until(
             lambda: all(x["status"] == "operational" for x in components(h).values()), 20),
             components(h))
-        res.check("the incident moves to monitoring", wait_until(
-            lambda: doc(h, "/api/v2/incidents/unresolved.json")["incidents"][0]["status"]
-            == "monitoring", 10), doc(h, "/api/v2/incidents/unresolved.json"))
+        res.check("the incident moves to monitoring, then resolves", wait_until(
+            lambda: doc(h, "/api/v2/incidents/unresolved.json")["incidents"] == [], 20),
+            doc(h, "/api/v2/incidents/unresolved.json"))
         res.check("no component is affected by anything any more",
                   all(x.get("affected_by") is None for x in components(h).values()),
                   components(h))
         wait_for(h.outbox_drained, 20, "outbox drained after recovery")
         msgs = rec.messages()
-        res.check("recovery: one incident update and db's change, nothing per dependent",
+        res.check("recovery: one monitoring update, one resolution and db's "
+                  "change, nothing per dependent",
                   sorted(msgs) == [("component", "db"), ("component", "db"),
                                    ("incident", "investigating"),
-                                   ("incident", "monitoring")], msgs)
+                                   ("incident", "monitoring"),
+                                   ("incident", "resolved")], msgs)
+
+        # A dependent that fails before its dependency keeps its own
+        # incident, and is named in the dependency's when that fails.
+        targets["api"][1]["ok"] = False
+        res.check("api fails on its own: its own incident", wait_until(
+            lambda: [i["name"] for i in
+                     doc(h, "/api/v2/incidents/unresolved.json")["incidents"]]
+            == ["API: major outage"], 20),
+            doc(h, "/api/v2/incidents/unresolved.json")["incidents"])
+        res.check("not affected by anything while db is up",
+                  components(h)["api"].get("affected_by") is None,
+                  components(h)["api"])
+        targets["db"][1]["ok"] = False
+
+        def db_incident():
+            for i in doc(h, "/api/v2/incidents/unresolved.json")["incidents"]:
+                if i["name"].startswith("Database:"):
+                    return i
+            return None
+        res.check("db fails: its incident names api as well", wait_until(
+            lambda: db_incident() is not None and
+            {x["id"] for x in db_incident()["components"]} == {"db", "api"}, 20),
+            db_incident())
+        res.check("and api is now shown as affected by db",
+                  components(h)["api"].get("affected_by") == "db",
+                  components(h)["api"])
     finally:
         for srv, _ in targets.values():
             srv.shutdown()
