@@ -17,6 +17,7 @@ agents against targets the test switches (issue #16 item 6).
    collector logs it. Restored, the note goes away."""
 import json
 import os
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -150,6 +151,13 @@ components:
                   and c["db"].get("affected_by") is None
                   and c["docs"].get("affected_by") is None,
                   {k: v.get("affected_by") for k, v in c.items()})
+        out = subprocess.run([h.bin("pharosctl"), "--url", h.url(""), "status"],
+                             capture_output=True, text=True, timeout=10).stdout
+        res.check("pharosctl status says it too",
+                  any(ln.split()[0] == "Website" and "(affected by db)" in ln
+                      for ln in out.splitlines() if ln.strip())
+                  and not any(ln.split()[0] == "Docs" and "affected" in ln
+                              for ln in out.splitlines() if ln.strip()), out)
         summary = {x["id"]: x for x in doc(h, "/api/v2/summary.json")["components"]}
         res.check("summary.json says the same and keeps the Statuspage status",
                   summary["web"].get("affected_by") == "db"
@@ -288,6 +296,11 @@ def mass_failure(res):
         res.check("no incident opened",
                   doc(h, "/api/v2/incidents.json")["incidents"] == [],
                   doc(h, "/api/v2/incidents.json"))
+        out = subprocess.run([h.bin("pharosctl"), "--url", h.url(""), "regions"],
+                             capture_output=True, text=True, timeout=10).stdout
+        res.check("pharosctl regions names the region in a mass failure",
+                  "region r2: mass failure since " in out
+                  and "region r1:" not in out, out[:400])
         r1 = [r for r in doc(h, "/api/v2/regions.json")["regions"] if r["id"] == "r1"][0]
         res.check("r1 carries no note", r1.get("mass_failure") is None, r1)
         res.check("/metrics: one region in a mass failure, one entered",
