@@ -52,10 +52,9 @@
  * Dependencies: once every component's effective status is known, a
  * component in an outage (partial or major) with something it depends
  * on, directly or not, in an outage is "affected by" the root of that
- * chain (depends_blame()); the
- * transition carries it (affected_by, was_affected_by) and its reason
- * starts with "affected by <id>". The status itself is not changed:
- * the dependent really is down.
+ * chain (depends_blame()); the transition carries it (affected_by,
+ * was_affected_by) and its reason starts with "affected by <id>". The
+ * status itself is not changed: the dependent really is down.
  *
  * Effective status: active maintenance -> under_maintenance (source
  * maintenance); else a manual override until cleared or until its expiry
@@ -323,8 +322,8 @@ engine_new(const struct engine_conf *conf, int64_t now_ms)
     e->total = ph_calloc(conf->nregions + 1, sizeof(*e->total));
     e->suspect = ph_calloc(conf->nregions + 1, 1);
     if (e->region_ids == NULL || e->comps == NULL || e->checks == NULL ||
-        e->comp_ids == NULL || e->rstate == NULL || e->dep_ptrs == NULL || e->dep_counts == NULL ||
-        e->down == NULL || e->blame_stack == NULL ||
+        e->comp_ids == NULL || e->rstate == NULL || e->dep_ptrs == NULL ||
+        e->dep_counts == NULL || e->down == NULL || e->blame_stack == NULL ||
         e->blame_seen == NULL || e->failing == NULL || e->total == NULL ||
         e->suspect == NULL) {
         goto fail;
