@@ -1035,7 +1035,10 @@ decode_components(const struct conf_node *root, const char *file,
         const struct conf_node *checks;
 
         if (conf_decode(component_opts, i, c, file, errs) != 0) {
+            /* The slot is reused by the next item: drop what the rows
+             * allocated (depends_on may be decoded already). */
             conf_free_strings(component_opts, c);
+            pc_depends_custom.release(NULL, c);
             continue;
         }
         if (!pc_valid_id(c->id, 0)) {
