@@ -19,7 +19,6 @@
 #include "brand.h"
 #include "api_v1.h"
 #include "auth.h"
-#include "feed_history.h"
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
@@ -37,7 +36,6 @@
 #include "store.h"
 #include "store_writer.h"
 #include "timefmt.h"
-#include "snapshot.h"
 
 #define TICK_MS 1000
 #define SWAP_STR(a, b)                                                      \
@@ -159,24 +157,41 @@ build_engine(struct collector *c)
     struct engine_component_conf *comps = NULL;
     struct engine_check_conf *checks = NULL;
     int *region_idx = NULL;
+    int *dep_idx = NULL;
     struct engine *e = NULL;
-    size_t nidx = 0;
+    size_t nidx = 0, ndep = 0;
     struct engine_conf ec;
+
+    memset(&ec, 0, sizeof(ec));
 
     regions = ph_calloc(cf->nregions + 1, sizeof(*regions));
     comps = ph_calloc(cf->ncomponents + 1, sizeof(*comps));
     checks = ph_calloc(cf->nchecks + 1, sizeof(*checks));
     region_idx = ph_calloc(cf->nchecks * CHECK_MAX_REGIONS + 1,
                            sizeof(*region_idx));
+    dep_idx = ph_calloc(cf->ncomponents * DEPENDS_MAX + 1,
+                        sizeof(*dep_idx));
     if (regions == NULL || comps == NULL || checks == NULL ||
-        region_idx == NULL) {
+        region_idx == NULL || dep_idx == NULL) {
         goto out;
     }
     for (size_t i = 0; i < cf->nregions; i++) {
         regions[i].id = cf->regions[i].id;
     }
     for (size_t i = 0; i < cf->ncomponents; i++) {
-        comps[i].id = cf->components[i].id;
+        const struct conf_component *cc = &cf->components[i];
+
+        comps[i].id = cc->id;
+        comps[i].depends_on = &dep_idx[ndep];
+        /* The configuration checked every id, so none is missing. */
+        for (size_t d = 0; d < cc->ndepends_on && d < DEPENDS_MAX; d++) {
+            int di = pharos_conf_component_index(cf, cc->depends_on[d]);
+
+            if (di >= 0) {
+                dep_idx[ndep++] = di;
+                comps[i].ndepends++;
+            }
+        }
     }
     for (size_t i = 0; i < cf->nchecks; i++) {
         const struct check *ck = &cf->checks[i];
@@ -204,12 +219,15 @@ build_engine(struct collector *c)
     ec.ncomponents = cf->ncomponents;
     ec.checks = checks;
     ec.nchecks = cf->nchecks;
+    ec.mass_failure.share = cf->mass_failure.share;
+    ec.mass_failure.min_checks = cf->mass_failure.min_checks;
     e = engine_new(&ec, time_now_ms());
 out:
     ph_free(regions);
     ph_free(comps);
     ph_free(checks);
     ph_free(region_idx);
+    ph_free(dep_idx);
     return e;
 }
 
@@ -328,6 +346,36 @@ clock_step(struct collector *c, int64_t now)
     c->clock_mono_ms = mono;
 }
 
+/* Logs each region that entered or left a mass failure at the last
+ * tick; returns 1 if any did (the documents change). */
+static int
+log_mass_failures(struct collector *c)
+{
+    int any = 0;
+
+    for (size_t r = 0; r < c->h.conf.nregions; r++) {
+        uint32_t failing, total;
+
+        if (!engine_region_suspect_changed(c->h.engine, (int)r)) {
+            continue;
+        }
+        any = 1;
+        engine_region_counts(c->h.engine, (int)r, &failing, &total);
+        if (engine_region_suspect(c->h.engine, (int)r)) {
+            c->h.metrics.mass_failures++;
+            log_warnx("engine: region %s fails %u of %u checks at once: "
+                      "treated as the region's problem, its results count "
+                      "for no status until it recovers",
+                      c->h.conf.regions[r].id, failing, total);
+        } else {
+            log_info("engine: region %s is no longer in a mass failure "
+                     "(%u of %u checks failing)",
+                     c->h.conf.regions[r].id, failing, total);
+        }
+    }
+    return any;
+}
+
 /*
  * The one evaluation driver: ticks the engine, then hands the queued
  * transitions to the listeners. Listeners that change something request
@@ -355,9 +403,18 @@ evaluate(struct collector *c)
     engine_tick(c->h.engine, now, queue_transition, c);
     for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
         int u = engine_component_unknown(c->h.engine, (int)i);
+        int a = engine_component_affected_by(c->h.engine, (int)i);
+        const char *aid = a >= 0 ? c->h.conf.components[a].id : "";
+
         changed |= u != c->h.comps[i].unknown;
         c->h.comps[i].unknown = u;
+        if (strcmp(aid, c->h.comps[i].affected_by) != 0) {
+            changed = 1;
+            snprintf(c->h.comps[i].affected_by,
+                     sizeof(c->h.comps[i].affected_by), "%s", aid);
+        }
     }
+    changed |= log_mass_failures(c);
     for (size_t i = 0; i < c->nlisteners; i++) {
         c->listeners[i].fn(c->listeners[i].arg, c->tq, c->ntq, now);
     }
@@ -422,156 +479,6 @@ on_want(void *arg, enum hub_want what)
     }
 }
 
-/*
- * Whether this collector renders the public documents itself: always
- * without `ha:` and while it leads; a follower serves the leader's
- * documents (docshare.c) once it has had them, and its own until then
- * (never a blank page, even when it starts with the database down).
- */
-static int
-renders(const struct collector *c)
-{
-    struct docshare_status st;
-
-    if (c->docshare == NULL || leads(c)) {
-        return 1;
-    }
-    docshare_status(c->docshare, &st);
-    return st.pulls == 0;
-}
-
-typedef int (*render_fn)(const struct feed_input *in, char **ret,
-                         size_t *ret_len);
-
-static void
-put_doc(struct collector *c, const char *path, char *data, size_t len,
-        int rc)
-{
-    if (rc != 0) {
-        log_warnx("publish: cannot render %s: %s", path, ph_strerror(rc));
-        c->h.metrics.publish_errors++;
-        return;
-    }
-    rc = publish_set_take(c->h.publish, path, publish_content_type(path),
-                          (uint8_t *)data, len);
-    if (rc != 0) {
-        log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
-        c->h.metrics.publish_errors++;
-    }
-}
-
-static void
-render_all(struct collector *c)
-{
-    static const struct {
-        const char *path;
-        render_fn fn;
-    } plain[] = {
-        {"api/v2/summary.json", feed_summary},
-        {"api/v2/status.json", feed_status_doc},
-        {"api/v2/components.json", feed_components},
-        {"api/v2/regions.json", feed_regions},
-        {"api/v2/page.json", feed_page_doc},
-        {"api/v2/uptime.json", feed_uptime},
-    };
-    static const struct {
-        const char *path;
-        const char *which;
-    } incidents[] = {
-        {"api/v2/incidents.json", "all"},
-        {"api/v2/incidents/unresolved.json", "unresolved"},
-        {"api/v2/incidents/resolved.json", "resolved"},
-    }, maints[] = {
-        {"api/v2/scheduled-maintenances.json", "all"},
-        {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
-        {"api/v2/scheduled-maintenances/active.json", "active"},
-    };
-    struct feed_input in;
-    int64_t t0 = time_mono_ms();
-    char *data = NULL;
-    size_t len = 0;
-    int rc;
-
-    if (!renders(c)) {
-        return;
-    }
-    snapshot_take(&c->h, &in);
-    /* Internal components are for signed-in viewers: a public page's
-     * documents leave them out; a private page's readers are signed in. */
-    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-        rc = plain[i].fn(&in, &data, &len);
-        put_doc(c, plain[i].path, data, len, rc);
-    }
-    for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
-        rc = feed_incidents(&in, incidents[i].which, &data, &len);
-        put_doc(c, incidents[i].path, data, len, rc);
-        rc = feed_maintenances(&in, maints[i].which, &data, &len);
-        put_doc(c, maints[i].path, data, len, rc);
-    }
-    {
-        struct feed_history_input hin = {
-            .conf = &c->h.conf,
-            .incidents = c->h.incidents,
-            .nincidents = c->h.nincidents,
-            .now_ms = in.now_ms,
-        };
-        rc = feed_history_atom(&hin, &data, &len);
-        put_doc(c, "history.atom", data, len, rc);
-        rc = feed_history_rss(&hin, &data, &len);
-        put_doc(c, "history.rss", data, len, rc);
-    }
-    for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
-        char path[PUBLISH_PATH_MAX];
-
-        if (i >= 0 && !feed_shown(&in, (size_t)i)) {
-            continue; /* an internal component has no public badge */
-        }
-        snprintf(path, sizeof(path), "badge/%s.svg",
-                 i < 0 ? "status" : c->h.conf.components[i].id);
-        rc = feed_badge(&in, i, &data, &len);
-        if (rc == 0) {
-            rc = publish_set_take(c->h.publish, path, "image/svg+xml",
-                                  (uint8_t *)data, len);
-        }
-        if (rc != 0) {
-            c->h.metrics.publish_errors++;
-        }
-    }
-    /* A private page is served from memory only: never as plain files
-     * (also when a reload made it private; the files written before stay
-     * until removed, as the reload log says). */
-    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
-        publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
-    }
-    c->h.metrics.publishes++;
-    c->h.metrics.last_publish_ms = time_mono_ms() - t0;
-    docshare_published(c->docshare);
-}
-
-/* The documents new results change without a status change. */
-static void
-render_results(struct collector *c)
-{
-    struct feed_input in;
-    char *data = NULL;
-    size_t len = 0;
-    int rc;
-
-    if (!renders(c)) {
-        return;
-    }
-    snapshot_take(&c->h, &in);
-    rc = feed_regions(&in, &data, &len);
-    put_doc(c, "api/v2/regions.json", data, len, rc);
-    rc = feed_uptime(&in, &data, &len);
-    put_doc(c, "api/v2/uptime.json", data, len, rc);
-    if (publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
-    }
-    docshare_published(c->docshare);
-}
 
 static void
 on_publish_timer(uv_timer_t *t)
@@ -581,10 +488,10 @@ on_publish_timer(uv_timer_t *t)
     if (c->dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
-        render_all(c);
+        collector_render_all(c);
     } else if (c->results_dirty) {
         c->results_dirty = 0;
-        render_results(c);
+        collector_render_results(c);
     }
 }
 
@@ -627,7 +534,7 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
         c->dirty = 0;
         c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
-        render_all(c);
+        collector_render_all(c);
     }
 }
 
@@ -935,7 +842,7 @@ collector_start(struct collector *c)
     uv_timer_init(c->loop, &c->eval_timer);
     c->eval_timer.data = c;
     evaluate(c);
-    render_all(c);
+    collector_render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     http_opts(cf, &hopts);
@@ -1141,7 +1048,7 @@ collector_stop(struct collector *c)
         c->results_dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
-        render_all(c); /* flush the last state before exiting */
+        collector_render_all(c); /* flush the last state before exiting */
     }
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);

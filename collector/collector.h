@@ -80,4 +80,9 @@ int collector_ha_start(struct collector *c,
                                         uint64_t epoch));
 void collector_ha_stop(struct collector *c);
 
+/* collector_publish.c: every public document, or only those new
+ * results change (regions.json); then shared under `ha:`. */
+void collector_render_all(struct collector *c);
+void collector_render_results(struct collector *c);
+
 #endif

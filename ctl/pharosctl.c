@@ -224,8 +224,12 @@ cmd_status(const struct ctl *ctl)
     json_array_foreach(comps, i, c) {
         int is_group = json_is_true(json_object_get(c, "group"));
         int child = json_is_string(json_object_get(c, "group_id"));
-        printf("%s%-30s %s%s\n", child ? "    " : "  ", jstr(c, "name"),
-               jstr(c, "status"), is_group ? " (group)" : "");
+        const char *dep = jstr(c, "affected_by");
+
+        printf("%s%-30s %s%s%s%s%s\n", child ? "    " : "  ",
+               jstr(c, "name"), jstr(c, "status"),
+               is_group ? " (group)" : "", dep[0] ? " (affected by " : "",
+               dep, dep[0] ? ")" : "");
     }
     json_decref(doc);
     return 0;
@@ -246,6 +250,17 @@ cmd_regions(const struct ctl *ctl)
         print_json(doc);
         json_decref(doc);
         return 0;
+    }
+    json_array_foreach(json_object_get(doc, "regions"), i, r) {
+        json_t *m = json_object_get(r, "mass_failure");
+
+        if (json_is_object(m)) {
+            printf("region %s: mass failure since %s (%lld of %lld checks "
+                   "failing): its results count for no status\n",
+                   jstr(r, "id"), jstr(m, "since"),
+                   (long long)json_integer_value(json_object_get(m, "failing")),
+                   (long long)json_integer_value(json_object_get(m, "checks")));
+        }
     }
     checks = json_object_get(doc, "checks");
     json_array_foreach(checks, i, c) {

@@ -289,6 +289,34 @@ function regionNote(checks, regionNames, componentId) {
   return el('ul', { class: 'region-note' }, ...notes.map((n) => el('li', { text: n })));
 }
 
+// ---- dependencies and mass failures (depends_on, mass_failure) ----------
+// Their text is in the catalogues (affected_by, region_mass_failure); both
+// come from Pharos extensions
+// that Statuspage clients ignore: a component's affected_by (the id of
+// the dependency its outage is attributed to) and a region's
+// mass_failure in regions.json.
+
+function dependencyNote(c, ctx) {
+  if (!c.affected_by) return null;
+  const dep = ctx.byId.get(c.affected_by);
+  const name = (dep && dep.name) || c.affected_by;
+  return el('p', { class: 'dep-note', text: t('affected_by', { name }) });
+}
+
+function massFailureNotes(regions) {
+  const list = (regions && Array.isArray(regions.regions)) ? regions.regions : [];
+  return list.filter((r) => r && r.mass_failure).map((r) => el('li', {
+    class: 'comp region-mass',
+    text: t('region_mass_failure', {
+      region: r.name || r.id,
+      failing: fmtInt.format(r.mass_failure.failing),
+      checks: fmtInt.format(r.mass_failure.checks),
+    }),
+  }));
+}
+
+// ---------------------------------------------------------------------------
+
 function dayDetails(d) {
   const date = fmtCalendar.format(new Date(`${d.date}T00:00:00Z`));
   const noData = d.uptime === null || d.uptime === undefined;
@@ -405,6 +433,8 @@ function componentItem(c, ctx) {
     el('div', { class: 'comp-title' }, el('h3', { class: 'comp-name', text: c.name }),
       c.description ? el('p', { class: 'comp-desc', text: c.description }) : null),
     statusBadge(c.status)));
+  const dep = dependencyNote(c, ctx);
+  if (dep) li.append(dep);
   const note = regionNote(ctx.checks, ctx.regionNames, c.id);
   if (note) li.append(note);
   const u = ctx.uptime.get(c.id);
@@ -447,7 +477,8 @@ function renderComponents(docs) {
   };
   const top = comps.filter((c) => !(c.group_id && ctx.byId.has(c.group_id)) && visible(c))
     .sort((a, b) => pos(a) - pos(b));
-  const items = top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)));
+  const items = [...massFailureNotes(docs.regions),
+    ...top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)))];
   if (!items.length) items.push(el('li', { class: 'comp empty', text: t('no_components') }));
   $('#components').replaceChildren(...items);
 }

@@ -229,6 +229,12 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_check_quorum_lost",
           "Checks whose fresh regions are fewer than their quorum.",
           (double)engine_quorum_lost(h->engine));
+    gauge(b, "pharos_regions_mass_failure",
+          "Regions in a mass failure now (mass_failure: their results "
+          "count for no status).",
+          (double)engine_suspect_regions(h->engine));
+    counter(b, "pharos_mass_failures_total",
+            "Times a region entered a mass failure.", m->mass_failures);
     counter(b, "pharos_recheck_requests_total",
             "Cross-region re-checks decided (a region saw a check change).",
             m->recheck_requests);

@@ -370,6 +370,9 @@ static const struct conf_opt component_opts[] = {
     {"internal", CONF_T_BOOL, offsetof(struct conf_component, internal),
      "false", 0, 0, 0, NULL,
      "shown only to signed-in viewers, never in the public feed"},
+    {"depends_on", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_depends_custom,
+     "ids of the components it needs: its outage while one of them is "
+     "down is shown as caused by it"},
     {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_checks_custom,
      "the probes that decide its status (keys: see checks below)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -454,6 +457,9 @@ const struct conf_opt pc_root_opts[] = {
     {"integrations", CONF_T_MAP, offsetof(struct pharos_conf, integrations),
      NULL, 0, 0, 0, &pc_integrations_sub.custom,
      "PagerDuty and Opsgenie: incidents opened by responders' tools"},
+    {"mass_failure", CONF_T_MAP, offsetof(struct pharos_conf, mass_failure),
+     NULL, 0, 0, 0, &pc_mass_failure_sub.custom,
+     "one region failing most checks at once is that region's problem"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1008,7 +1014,10 @@ decode_components(const struct conf_node *root, const char *file,
         const struct conf_node *checks;
 
         if (conf_decode(component_opts, i, c, file, errs) != 0) {
+            /* The slot is reused by the next item: drop what the rows
+             * allocated (depends_on may be decoded already). */
             conf_free_strings(component_opts, c);
+            pc_depends_custom.release(NULL, c);
             continue;
         }
         if (!pc_valid_id(c->id, 0)) {
@@ -1101,10 +1110,12 @@ decode_root(const struct conf_node *root, const char *file,
     decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
+    pc_validate_depends(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
     pc_decode_templates(root, file, cf, errs);
     pc_decode_staff(root, file, cf, errs);
     pc_decode_integrations(root, file, cf, errs);
+    pc_decode_mass_failure(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
 

@@ -159,6 +159,15 @@ struct conf_component {
     int position;        /* order of appearance, 1-based */
     const struct check *checks; /* its checks: a run of pharos_conf.checks */
     size_t nchecks;
+    char **depends_on;   /* ids of the components it needs (depends_on) */
+    size_t ndepends_on;
+};
+
+/* mass_failure: more than share of one region's checks failing at once
+ * (and at least min_checks) is that region's problem. share 0 = off. */
+struct conf_mass_failure {
+    double share;
+    uint32_t min_checks;
 };
 
 /* alerts: the intake of Alertmanager and generic webhooks. */
@@ -341,6 +350,7 @@ struct pharos_conf {
     size_t nchecks;
     struct conf_alerts alerts;
     struct conf_integrations integrations;
+    struct conf_mass_failure mass_failure;
 };
 
 /*

@@ -78,6 +78,17 @@ void pc_decode_staff(const struct conf_node *root, const char *file,
 extern const struct conf_sub pc_integrations_sub;
 void pc_decode_integrations(const struct conf_node *root, const char *file,
                             struct pharos_conf *cf, struct conf_errs *errs);
+/* depends_on and mass_failure (pharos_conf_depends.c): the component's
+ * depends_on row, the mass_failure section's row, its decoding, and the
+ * checks of every depends_on once components are decoded (unknown ids,
+ * itself, cycles). */
+extern const struct conf_custom pc_depends_custom;
+extern const struct conf_sub pc_mass_failure_sub;
+void pc_decode_mass_failure(const struct conf_node *root, const char *file,
+                            struct pharos_conf *cf, struct conf_errs *errs);
+void pc_validate_depends(const struct conf_node *root, const char *file,
+                         struct pharos_conf *cf, struct conf_errs *errs);
+
 /* The `checks:` row of a component: prints c->checks by their tables. */
 extern const struct conf_custom pc_checks_custom;
 

@@ -141,6 +141,12 @@ feed_component_obj(const struct feed_input *in, size_t i, int position)
     json_object_set_new(o, "group", json_false());
     json_object_set_new(o, "only_show_if_degraded",
                         json_boolean(c->only_show_if_degraded));
+    /* Pharos extension, ignored by Statuspage clients: the dependency
+     * (depends_on) this component's outage is attributed to. */
+    json_object_set_new(o, "affected_by",
+                        st->affected_by[0] != '\0'
+                            ? json_string(st->affected_by)
+                            : json_null());
     return o;
 }
 
@@ -288,6 +294,27 @@ feed_components(const struct feed_input *in, char **ret, size_t *ret_len)
     return feed_dump(o, ret, ret_len);
 }
 
+/* null, or {"since", "failing", "checks"} while region r is in a mass
+ * failure (mass_failure: its results count for no status). */
+static json_t *
+region_mass_failure(const struct feed_input *in, size_t r)
+{
+    uint32_t failing, total;
+    json_t *o;
+
+    if (in->engine == NULL || !engine_region_suspect(in->engine, (int)r)) {
+        return json_null();
+    }
+    engine_region_counts(in->engine, (int)r, &failing, &total);
+    o = json_object();
+    json_object_set_new(o, "since",
+                        ph_json_time(engine_region_suspect_since(in->engine,
+                                                                 (int)r)));
+    json_object_set_new(o, "failing", json_integer(failing));
+    json_object_set_new(o, "checks", json_integer(total));
+    return o;
+}
+
 int
 feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
 {
@@ -303,6 +330,7 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
                             json_string(cf->regions[r].name
                                             ? cf->regions[r].name
                                             : cf->regions[r].id));
+        json_object_set_new(ro, "mass_failure", region_mass_failure(in, r));
         json_array_append_new(regions, ro);
     }
     for (size_t i = 0; i < cf->nchecks && in->engine != NULL; i++) {

@@ -26,6 +26,9 @@ struct feed_component_state {
     enum comp_status status;
     int64_t updated_at_ms;
     int unknown;            /* insufficient probes behind the status */
+    /* The id of the dependency its outage is attributed to, "" when
+     * none (depends_on; the engine's engine_component_affected_by()). */
+    char affected_by[CHECK_ID_MAX];
 };
 
 /* Fills the last 90 local days of component (oldest first). */

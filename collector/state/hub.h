@@ -59,6 +59,7 @@ struct collector_metrics {
     uint64_t plans_served;
     uint64_t plans_not_modified;
     uint64_t transitions;
+    uint64_t mass_failures;      /* regions that entered a mass failure */
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */

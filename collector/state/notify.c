@@ -930,6 +930,12 @@ notify_on_transitions(void *arg, const struct engine_transition *t,
 {
     (void)now_ms;
     for (size_t i = 0; i < n; i++) {
+        /* A change caused by a dependency (depends_on) is told once, by
+         * the dependency's own message and the incident that lists what
+         * it takes down: never one message per dependent component. */
+        if (t[i].affected_by >= 0 || t[i].was_affected_by >= 0) {
+            continue;
+        }
         notify_component(arg, t[i].component, t[i].old_status,
                          t[i].new_status, t[i].at_ms);
     }

@@ -153,6 +153,16 @@ test_golden_alerts(void **state)
     check_err_case("alerts_errors");
 }
 
+/* depends_on and mass_failure: printed back, and every problem (unknown
+ * ids, itself, a cycle, a bad share) reported at its line and column. */
+static void
+test_golden_depends(void **state)
+{
+    (void)state;
+    check_ok_case("depends");
+    check_err_case("depends_errors");
+}
+
 /* ha: absent = the collector leads alone; present = database required,
  * lease bounded, node_id checked or taken from the host name. */
 static void
@@ -777,6 +787,7 @@ main(void)
         cmocka_unit_test(test_golden_errors),
         cmocka_unit_test(test_golden_syntax),
         cmocka_unit_test(test_golden_alerts),
+        cmocka_unit_test(test_golden_depends),
         cmocka_unit_test(test_ha_section),
         cmocka_unit_test(test_golden_integrations),
         cmocka_unit_test(test_defaults_and_lookup),
