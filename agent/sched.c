@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "watch.h"
 
 struct entry {
     struct check check;       /* our own copy; borrowed by the run */
@@ -27,6 +29,8 @@ struct entry {
     uint32_t seq_probes;      /* confirmations in this sequence */
     int confirming;
     uint64_t last_recheck_ms; /* loop time of the last re-check run */
+    uint64_t last_watch_ms;   /* loop time of the last watch-started run */
+    struct watch *watch;      /* check key `watch`, or NULL */
     int open_handles;         /* timers not yet closed */
     struct entry *next;
     size_t moved_from;        /* index in a taken plan (apply only) */
@@ -64,9 +68,11 @@ sched_phase(const char *id, uint32_t interval_ms)
 }
 
 uint64_t
-sched_first_delay(const char *id, uint32_t interval_ms, uint64_t now_ms)
+sched_first_delay(const char *id, uint32_t interval_ms, uint32_t offset_ms,
+                  uint64_t now_ms)
 {
-    uint64_t phase = sched_phase(id, interval_ms);
+    uint64_t phase =
+        ((uint64_t)sched_phase(id, interval_ms) + offset_ms) % interval_ms;
     uint64_t pos = now_ms % interval_ms;
 
     return (phase + interval_ms - pos) % interval_ms;
@@ -269,14 +275,67 @@ sched_get_stats(const struct sched *s, struct sched_stats *ret)
     *ret = s->stats;
 }
 
+/* The grid is laid on the wall clock (agents keep it in step with
+ * NTP), so the collector's per-region offsets stagger regions on
+ * different hosts; the repeat runs on the loop's monotonic clock. */
 static void
 arm(struct entry *e)
 {
-    uint64_t now = uv_now(e->s->env->loop);
+    uint64_t now = (uint64_t)probe_now_ms();
     uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
 
     uv_timer_start(&e->timer, on_timer,
-                   sched_first_delay(e->check.id, iv, now), iv);
+                   sched_first_delay(e->check.id, iv,
+                                     e->check.phase_offset_ms, now),
+                   iv);
+}
+
+/* Watch-started runs: at most one per this gap, whatever the
+ * connection does (a flapping target cannot make us probe in a loop). */
+#define WATCH_MIN_GAP_MS 2000
+
+/* The watched connection was lost (the target refuses a new one) or
+ * came back: probe now instead of at the next slot, unless a run or a
+ * confirmation is already under way. */
+static void
+on_watch(enum watch_event ev, void *arg)
+{
+    struct entry *e = arg;
+    uint64_t now = uv_now(e->s->env->loop);
+
+    log_debug("sched[%s]: watched connection %s", e->check.id,
+              ev == WATCH_LOST ? "lost" : "back");
+    if (e->s->closing || e->run != NULL || e->confirming ||
+        (e->last_watch_ms != 0 && now - e->last_watch_ms < WATCH_MIN_GAP_MS)) {
+        e->s->stats.watch_skipped++;
+        return;
+    }
+    e->last_watch_ms = now;
+    e->s->stats.watch_runs++;
+    start_run(e, PROBE_WATCH);
+}
+
+static void
+start_watch(struct entry *e)
+{
+    char host[256];
+    uint16_t port;
+    int rc;
+
+    if (!e->check.watch) {
+        return;
+    }
+    rc = probe_target(&e->check, host, sizeof(host), &port);
+    if (rc == 0) {
+        rc = watch_new(e->s->env->loop, host, port,
+                       probe_source_address(e->s->env, &e->check),
+                       e->check.timeout_ms, e->check.interval_ms, on_watch,
+                       e, &e->watch);
+    }
+    if (rc != 0) {
+        log_warnx("sched[%s]: cannot watch the target: %s", e->check.id,
+                  ph_strerror(rc));
+    }
 }
 
 static void
@@ -307,6 +366,8 @@ entry_drop(struct entry *e)
 {
     probe_cancel(e->run);
     e->run = NULL;
+    watch_close(e->watch);
+    e->watch = NULL;
     uv_timer_stop(&e->timer);
     uv_timer_stop(&e->confirm_timer);
     e->open_handles = 2;
@@ -422,6 +483,7 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
         added->timer.data = added;
         added->confirm_timer.data = added;
         arm(added);
+        start_watch(added);
         added->next = NULL;
         *tail = added;
         tail = &added->next;
