@@ -171,7 +171,7 @@ on_status_signal(uv_signal_t *s, int signum)
              "%llu results sent, %llu queued, %llu dropped, %llu failed "
              "requests, next seq %llu; extra probes: %llu confirmations, "
              "%llu re-checks (%llu asked, %llu already probing), %llu "
-             "for watched connections (%llu while already probing)",
+             "for watched connections (%llu while confirming)",
              st.collector, st.collector_idx + 1, a->conf.ncollectors,
              (unsigned long long)st.switches, (unsigned long long)st.sent,
              (unsigned long long)st.queued, (unsigned long long)st.dropped,

@@ -37,7 +37,7 @@ struct sched_stats {
     uint64_t rechecks;          /* re-checks run for the collector */
     uint64_t rechecks_skipped;  /* asked while already probing */
     uint64_t watch_runs;        /* runs started by a watched connection */
-    uint64_t watch_skipped;     /* watch events while already probing */
+    uint64_t watch_skipped;     /* watch events during a confirmation */
 };
 
 /* Called for every finished run; r is borrowed. */

@@ -8,7 +8,8 @@
  * connections costs one TCP connect and nothing else. Only when that new
  * connection fails (refused, unreachable, no answer within timeout) is
  * the target reported LOST; then it retries, 1 s after the loss and
- * backing off x1.5 up to max_retry_ms, and reports BACK on the first
+ * backing off x1.5 up to max_retry_ms (the scheduler uses 5 s), and
+ * reports BACK on the first
  * connection that succeeds. It sends nothing and discards what it reads
  * (an SMTP banner, a 408 before an idle close). A connection that ends
  * within a second of being made is not retried at once (a proxy that

@@ -13,8 +13,9 @@ from the watch and the confirmations and re-checks it starts:
   reconnects only: no probe is started by them;
 - a target that dies (listener closed, connections reset) is shown as a
   major outage, and operational again when it comes back;
-- /metrics counts the watch-started results (kind="watch"), at most a
-  few per region per change."""
+- /metrics counts the watch-started results (kind="watch"): one or two
+  per region per change (two when the change came while a run was in
+  flight: that run may predate it, so a watch run follows)."""
 import json
 import os
 import sys
@@ -69,8 +70,8 @@ components:
         res.check("the target's start brings the component to operational", ok,
                   h.region_states("api-http"))
         n1 = watch_results()
-        res.check("... through one watch-started probe per region",
-                  n1 - n0 == len(REGIONS), f"{n0} -> {n1}")
+        res.check("... through a watch-started probe per region",
+                  len(REGIONS) <= n1 - n0 <= 2 * len(REGIONS), f"{n0} -> {n1}")
 
         base = tgt.accepted
         ok = wait_until(lambda: tgt.accepted >= base + 3 * len(REGIONS), 30)
@@ -84,16 +85,16 @@ components:
         res.check("a target that dies is shown as a major outage", ok,
                   h.region_states("api-http"))
         n2 = watch_results()
-        res.check("... through one watch-started probe per region",
-                  n2 - n1 == len(REGIONS), f"{n1} -> {n2}")
+        res.check("... through a watch-started probe per region",
+                  len(REGIONS) <= n2 - n1 <= 2 * len(REGIONS), f"{n1} -> {n2}")
 
         tgt.start()
         ok = wait_until(lambda: status() == "operational", 30)
         res.check("and operational again when it comes back", ok,
                   h.region_states("api-http"))
         n3 = watch_results()
-        res.check("... through one watch-started probe per region",
-                  n3 - n2 == len(REGIONS), f"{n2} -> {n3}")
+        res.check("... through a watch-started probe per region",
+                  len(REGIONS) <= n3 - n2 <= 2 * len(REGIONS), f"{n2} -> {n3}")
         if not all(ok for _, ok in res.items):
             h.dump_logs()
     finally:
