@@ -563,7 +563,7 @@ mark_results_dirty(struct collector *c)
 }
 
 /* Retention: raw results older than retention.raw, day rollups older
- * than 400 days. Runs hourly, in bounded chunks (store.c). */
+ * than 400 days. Runs at start and hourly, in bounded chunks (store.c). */
 static void
 prune(struct collector *c)
 {
@@ -617,7 +617,10 @@ on_tick(uv_timer_t *t)
         c->last_full_publish_ms = now;
         mark_dirty(c);
     }
-    if (leads(c) && now - c->last_prune_ms >= PRUNE_EVERY_MS) {
+    /* The first tick prunes too: retention must not wait an hour after
+     * every start (nor depend on how long the host has been up). */
+    if (leads(c) && (c->last_prune_ms == 0 ||
+                     now - c->last_prune_ms >= PRUNE_EVERY_MS)) {
         c->last_prune_ms = now;
         prune(c);
     }

@@ -339,6 +339,9 @@ const struct conf_opt check_common_opts[] = {
      3600000, 0, NULL,
      "after a changed outcome, re-probe after this long until fail_after "
      "or recover_after decides (0 = off)"},
+    {"watch", CONF_T_BOOL, C(watch), "false", 0, 0, 0, NULL,
+     "hold an idle TCP connection to the target; when it is lost and a "
+     "new one is refused, probe at once (http, tcp, smtp)"},
     {"source_address", CONF_T_STR, C(source_address), NULL, 0, 0, 0, NULL,
      "local address to probe from"},
     END_ROW,
@@ -414,12 +417,22 @@ check_probe_equal(const struct check *a, const struct check *b)
         a->degraded_over_ms != b->degraded_over_ms ||
         a->cert_expiry_days != b->cert_expiry_days ||
         a->confirm_after_ms != b->confirm_after_ms ||
+        a->watch != b->watch || a->phase_offset_ms != b->phase_offset_ms ||
         a->fail_after != b->fail_after ||
         a->recover_after != b->recover_after ||
         !str_eq(a->source_address, b->source_address) || k == NULL) {
         return 0;
     }
     return conf_equal_fields(k->opts, a, b);
+}
+
+uint32_t
+check_region_offset(uint32_t interval_ms, size_t idx, size_t n)
+{
+    if (n < 2 || idx >= n) {
+        return 0;
+    }
+    return (uint32_t)((uint64_t)interval_ms * idx / n);
 }
 
 const char *
@@ -460,6 +473,8 @@ probe_kind_name(unsigned kind)
         return "confirm";
     case PROBE_RECHECK:
         return "recheck";
+    case PROBE_WATCH:
+        return "watch";
     }
     return "scheduled";
 }

@@ -52,6 +52,12 @@ struct check {
     uint32_t cert_expiry_days;    /* soft: cert expiring sooner -> slow */
     char *source_address;         /* local address to bind, or NULL */
     uint32_t confirm_after_ms;    /* re-probe delay after a change; 0 off */
+    int watch;                    /* hold a connection to the target open
+                                   * and probe when it is lost (agent) */
+    /* Where this region's runs sit in the interval, after the check's
+     * own phase: set per region by the collector in the plan
+     * (check_region_offset), never in pharos.yml. */
+    uint32_t phase_offset_ms;
 
     /* State-engine settings (collector only; not in the agent plan). */
     uint32_t fail_after;
@@ -87,6 +93,8 @@ enum probe_kind {
     PROBE_SCHEDULED = 0,          /* its interval */
     PROBE_CONFIRM = 1,            /* re-probe confirming a changed outcome */
     PROBE_RECHECK = 2,            /* asked by the collector */
+    PROBE_WATCH = 3,              /* the watched connection was lost or
+                                   * came back (check key `watch`) */
 };
 
 struct check_result {
@@ -99,7 +107,7 @@ struct check_result {
     /* enum probe_kind. It sits in what was padding, so the spool's
      * record (a raw struct check_result) keeps its size and layout; a
      * record from an older agent may hold anything there, so readers
-     * treat a value over PROBE_RECHECK as PROBE_SCHEDULED. */
+     * treat a value over PROBE_WATCH as PROBE_SCHEDULED. */
     uint8_t kind;
     uint8_t reserved_[3];
     int64_t cert_not_after;       /* unix seconds; 0 = none seen */
@@ -155,6 +163,12 @@ const struct check_kind *check_kind_at(size_t i);
 extern const struct conf_opt check_head_opts[];
 extern const struct conf_opt check_common_opts[];
 extern const struct conf_opt check_tail_opts[];
+
+/* Staggering (issue #20): the offset of the idx-th of n regions that
+ * run a check every interval_ms, interval_ms * idx / n, so that n
+ * regions probe a target evenly spread over the interval instead of
+ * together. Pure. */
+uint32_t check_region_offset(uint32_t interval_ms, size_t idx, size_t n);
 
 /* Frees the contents of c (not c itself); safe on a zeroed struct. */
 void check_free(struct check *c);

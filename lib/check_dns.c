@@ -134,6 +134,13 @@ dns_finish(struct check *c, const struct conf_node *node, const char *file,
                  c->u.dns.expect_rcode);
         rc = -1;
     }
+    if (c->watch) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': watch needs a TCP target (http, tcp or smtp), "
+                 "not dns",
+                 c->id);
+        rc = -1;
+    }
     return rc;
 }
 

@@ -131,7 +131,7 @@ wire_encode_batch(const struct wire_batch *b, uint8_t **ret, size_t *ret_len)
         m.status_code = r->status_code;
         m.cert_not_after = r->cert_not_after;
         m.error = (char *)(uintptr_t)r->error;
-        m.kind = r->kind <= PROBE_RECHECK ? (Pharos__V1__ProbeKind)r->kind
+        m.kind = r->kind <= PROBE_WATCH ? (Pharos__V1__ProbeKind)r->kind
                                           : PHAROS__V1__PROBE_KIND__PROBE_SCHEDULED;
         rs[i] = m;
         rp[i] = &rs[i];
@@ -246,7 +246,7 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
         r->cert_not_after = m->cert_not_after;
         /* An unknown kind (a newer agent) counts as scheduled. */
         r->kind = m->kind >= PHAROS__V1__PROBE_KIND__PROBE_CONFIRM &&
-                          m->kind <= PHAROS__V1__PROBE_KIND__PROBE_RECHECK
+                          m->kind <= PHAROS__V1__PROBE_KIND__PROBE_WATCH
                       ? (uint8_t)m->kind
                       : PROBE_SCHEDULED;
         /* Longer errors are truncated to our field size, not rejected. */
@@ -661,6 +661,8 @@ enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form,
     e->c.confirm_after_ms = c->confirm_after_ms;
     e->c.fail_after = c->fail_after;
     e->c.recover_after = c->recover_after;
+    e->c.phase_offset_ms = c->phase_offset_ms;
+    e->c.watch = c->watch != 0;
     buf_init(&e->spec, WIRE_SPEC_MAX);
     if (form == WIRE_PLAN_GENERIC) {
         return enc_spec(e, c, d);
@@ -819,6 +821,8 @@ dec_check(struct check *c, const Pharos__V1__Check *m,
     }
     c->fail_after = m->fail_after > 100 ? 100 : m->fail_after;
     c->recover_after = m->recover_after > 100 ? 100 : m->recover_after;
+    c->phase_offset_ms = m->phase_offset_ms % m->interval_ms;
+    c->watch = m->watch != 0;
     bad |= dup_opt(&c->source_address, m->source_address);
     if (bad) {
         return PH_ENOMEM;

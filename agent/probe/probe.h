@@ -73,6 +73,16 @@ void probe_finish(const struct check *c, struct check_result *r,
 const char *probe_source_address(const struct probe_env *env,
                                  const struct check *c);
 
+/* The host and TCP port a check connects to (for `watch`): an http
+ * check's URL host and port, a tcp or smtp check's. Returns 0, or
+ * PH_EINVAL for a type without one (dns) or a URL without a host. */
+int probe_target(const struct check *c, char *host, size_t hostlen,
+                 uint16_t *ret_port);
+/* The same for an http check (probe_http.c, the owner of libcurl's URL
+ * parser). */
+int probe_http_target(const struct check *c, char *host, size_t hostlen,
+                      uint16_t *ret_port);
+
 /* Wall clock in unix ms. */
 int64_t probe_now_ms(void);
 

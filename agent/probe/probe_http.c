@@ -480,6 +480,48 @@ http_cancel(void *run)
     run_free(h);
 }
 
+int
+probe_http_target(const struct check *c, char *host, size_t hostlen,
+                  uint16_t *ret_port)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *port = NULL;
+    long p;
+    int result = PH_EINVAL;
+
+    if (u == NULL) {
+        return PH_ENOMEM;
+    }
+    if (c->type != CHECK_HTTP || c->u.http.url == NULL ||
+        curl_url_set(u, CURLUPART_URL, c->u.http.url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+            CURLUE_OK) {
+        goto out;
+    }
+    p = strtol(port, NULL, 10);
+    /* An IPv6 literal comes bracketed: getaddrinfo wants it bare. */
+    if (h[0] == '[') {
+        size_t n = strlen(h);
+        if (n < 3 || h[n - 1] != ']') {
+            goto out;
+        }
+        h[n - 1] = '\0';
+        memmove(h, h + 1, n - 1);
+    }
+    if (p <= 0 || p > 65535 ||
+        snprintf(host, hostlen, "%s", h) >= (int)hostlen) {
+        goto out;
+    }
+    *ret_port = (uint16_t)p;
+    result = 0;
+out:
+    curl_free(h);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return result;
+}
+
 const struct probe_ops probe_http_ops = {
     "http",
     CHECK_HTTP,

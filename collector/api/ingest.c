@@ -50,9 +50,23 @@ region_checks(const struct hub *h, size_t region,
         }
     }
     for (size_t i = 0; i < h->conf.nchecks; i++) {
-        if (ingest_check_in_region(h, i, region)) {
-            v[n++] = h->conf.checks[i];
+        size_t idx = 0, nin = 0;
+
+        if (!ingest_check_in_region(h, i, region)) {
+            continue;
         }
+        /* Stagger the regions of the check over its interval, in the
+         * order of the config's regions. */
+        for (size_t r = 0; r < h->conf.nregions; r++) {
+            if (ingest_check_in_region(h, i, r)) {
+                idx += r < region;
+                nin++;
+            }
+        }
+        v[n] = h->conf.checks[i];
+        v[n].phase_offset_ms =
+            check_region_offset(v[n].interval_ms, idx, nin);
+        n++;
     }
     *ret = v;
     *ret_n = n;

@@ -260,7 +260,8 @@ metrics_render(const struct hub *h, struct buf *b)
         buf_appends(b, "# HELP pharos_check_extra_results_total Results of "
                        "extra probes, per check and kind (confirm: the "
                        "agent's own confirmation; recheck: asked by the "
-                       "collector).\n"
+                       "collector; watch: the agent's watched connection to "
+                       "the target was lost or came back).\n"
                        "# TYPE pharos_check_extra_results_total counter\n");
         for (size_t i = 0; i < n && i < h->conf.nchecks; i++) {
             struct recheck_counts rc;
@@ -270,11 +271,15 @@ metrics_render(const struct hub *h, struct buf *b)
                        "pharos_check_extra_results_total{check=\"%s\","
                        "kind=\"confirm\"} %llu\n"
                        "pharos_check_extra_results_total{check=\"%s\","
-                       "kind=\"recheck\"} %llu\n",
+                       "kind=\"recheck\"} %llu\n"
+                       "pharos_check_extra_results_total{check=\"%s\","
+                       "kind=\"watch\"} %llu\n",
                        h->conf.checks[i].id,
                        (unsigned long long)rc.confirm_results,
                        h->conf.checks[i].id,
-                       (unsigned long long)rc.recheck_results);
+                       (unsigned long long)rc.recheck_results,
+                       h->conf.checks[i].id,
+                       (unsigned long long)rc.watch_results);
         }
     }
     gauge(b, "pharos_uptime_seconds", "Seconds since the collector started.",

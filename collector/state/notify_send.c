@@ -489,7 +489,7 @@ on_done(CURL *easy, CURLcode result, void *arg)
     long code = 0;
     char err[300];
     enum send_outcome o;
-    int count = 1, quarantined = 0, rc = 0;
+    int count = 1, quarantined = 0, permanent = 0, rc = 0;
 
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     unlink_delivery(n, d);
@@ -523,8 +523,12 @@ on_done(CURL *easy, CURLcode result, void *arg)
         log_warnx("notify: %s %s to %s %s given up: %s", d->event, d->msg_id,
                   notify_kind_name(d->kind), d->sub_id, err);
         if (rc == 0 && o == OUT_PERMANENT && d->kind != NOTIFY_EMAIL) {
-            rc = store_sub_set_state(h->store, d->sub_id, "quarantined", now);
-            quarantined = rc == 0;
+            /* One answer that says "gone" quarantines (quarantine_after
+             * 1), recorded as a failure so that the subscriber shows
+             * why (failures, last_error). */
+            rc = store_sub_result(h->store, d->sub_id, 0, err, now, 1,
+                                  nc->retry_for_ms, &quarantined);
+            permanent = 1;
         } else if (rc == 0 && count) {
             rc = store_sub_result(h->store, d->sub_id, 0, err, now,
                                   nc->quarantine_after, nc->retry_for_ms,
@@ -559,9 +563,10 @@ on_done(CURL *easy, CURLcode result, void *arg)
                  store_errmsg(h->store));
     }
     if (quarantined) {
-        log_warnx("notify: subscriber %s quarantined after repeated "
-                  "failures (%s)",
-                  d->sub_id, err);
+        log_warnx("notify: subscriber %s quarantined %s (%s)", d->sub_id,
+                  permanent ? "at once: the endpoint refuses for good"
+                            : "after repeated failures",
+                  err);
     }
     delivery_free(d);
     /* Look for the next message soon, outside curl's callback. */

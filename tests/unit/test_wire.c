@@ -200,6 +200,8 @@ test_plan_round_trip(void **state)
     cs[0].confirm_after_ms = 2000;
     cs[0].fail_after = 3;
     cs[0].recover_after = 2;
+    cs[0].phase_offset_ms = 3333;
+    cs[0].watch = 1;
     cs[0].u.http.url = "https://example.test/health";
     cs[0].u.http.method = "HEAD";
     cs[0].u.http.expect_status[0] = 200;
@@ -241,6 +243,10 @@ test_plan_round_trip(void **state)
     assert_int_equal(pl.checks[0].confirm_after_ms, 2000);
     assert_int_equal(pl.checks[0].fail_after, 3);
     assert_int_equal(pl.checks[1].confirm_after_ms, 0); /* off */
+    assert_int_equal(pl.checks[0].phase_offset_ms, 3333);
+    assert_int_equal(pl.checks[0].watch, 1);
+    assert_int_equal(pl.checks[1].phase_offset_ms, 0);
+    assert_int_equal(pl.checks[1].watch, 0);
     wire_plan_free(&pl);
     ph_free(bytes);
 }
