@@ -315,20 +315,25 @@ region_mass_failure(const struct feed_input *in, size_t r)
     return o;
 }
 
-/* 1 when every region assigned to check i last saw it up. */
+/* 1 when check i is degraded or down in its verdict or in some region
+ * (what a compact regions.json lists). */
 static int
-all_regions_up(const struct feed_input *in, size_t i)
+failing_somewhere(const struct feed_input *in, size_t i, enum verdict v)
 {
+    if (v == VERDICT_DEGRADED || v == VERDICT_DOWN_PARTIAL ||
+        v == VERDICT_DOWN_MAJOR) {
+        return 1;
+    }
     for (size_t r = 0; r < in->conf->nregions; r++) {
         struct engine_region_info ri;
 
         if (engine_check_has_region(in->engine, (int)i, (int)r) &&
             engine_region_info(in->engine, (int)i, (int)r, &ri) == 0 &&
-            ri.state != RSTATE_UP) {
-            return 0;
+            (ri.state == RSTATE_DOWN || ri.state == RSTATE_DEGRADED)) {
+            return 1;
         }
     }
-    return 1;
+    return 0;
 }
 
 int
@@ -337,7 +342,7 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
     const struct pharos_conf *cf = in->conf;
     /* Every check up to FEED_REGIONS_ALL_MAX check x region pairs; past
      * that (a document of tens of MB, rebuilt every second) only the
-     * checks not up everywhere. */
+     * checks degraded or down somewhere. */
     int all = cf->nchecks * (cf->nregions ? cf->nregions : 1) <=
               FEED_REGIONS_ALL_MAX;
     json_t *o = json_object();
@@ -368,7 +373,7 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
             json_t *co, *rs;
             enum verdict v = engine_check_verdict(in->engine, (int)i);
 
-            if (!all && v == VERDICT_UP && all_regions_up(in, i)) {
+            if (!all && !failing_somewhere(in, i, v)) {
                 continue;
             }
             co = json_object();
@@ -420,7 +425,7 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
     json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "regions", regions);
     json_object_set_new(o, "checks_listed",
-                        json_string(all ? "all" : "not_up"));
+                        json_string(all ? "all" : "failing"));
     json_object_set_new(o, "checks", checks);
     return feed_dump(o, ret, ret_len);
 }
