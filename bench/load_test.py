@@ -120,6 +120,16 @@ def watchdog(seconds):
     return t
 
 
+def cpu_seconds(pid):
+    """user + system CPU seconds of pid so far (/proc/pid/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def status_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -384,6 +394,7 @@ def main():
                     "-b", str(args.batch_delay), "-m", str(args.max_batch),
                     "-D", str(args.drain)],
                    stdout=open(agents_out, "w"), stderr=sys.stdout)
+        t_agents = time.time()
         log(f"agents started (pid {ag.pid}); wrk -c{args.wrk_connections} on "
             f"/api/v2/summary.json for {args.duration} s")
         wrk_load = {}
@@ -400,6 +411,8 @@ def main():
         wt.join(timeout=args.duration + 40)
         fig["hwm_load_kb"] = status_kb(col.pid, "VmHWM:")
         fig["rss_load_kb"] = status_kb(col.pid, "VmRSS:")
+        fig["cpu_s"] = cpu_seconds(col.pid)
+        fig["cpu_span_s"] = time.time() - t_agents
         if col.poll() is not None:
             log(f"collector exited with {col.returncode}:\n" + tail(col_log))
             return 2
@@ -523,6 +536,9 @@ def report(args, offered, fig):
         ("summary.json under load", f"wrk -t1 -c{args.wrk_connections}",
          f"{fmt(wl.get('rps'))} req/s, p50 {fmt(wl.get('p50_ms'), '.2f')} ms, "
          f"p99 {fmt(wl.get('p99_ms'), '.2f')} ms"),
+        ("Collector CPU", "user+sys (ingest and wrk) / load wall time",
+         f"{fig['cpu_s']:.0f} s in {fig['cpu_span_s']:.0f} s = "
+         f"{fig['cpu_s'] / max(fig['cpu_span_s'], 1):.2f} cores"),
         ("Collector RSS", "VmHWM after load / VmRSS",
          f"{fig['hwm_load_kb'] / 1024:.1f} MB / "
          f"{fig['rss_load_kb'] / 1024:.1f} MB"),
