@@ -606,17 +606,28 @@ collector_start(struct collector *c)
         log_warn("cannot create state_dir %s", cf->state_dir);
         return PH_EIO;
     }
-    if (snprintf(path, sizeof(path), "%s/pharos.db", cf->state_dir) >=
-        (int)sizeof(path)) {
+    if (cf->store != NULL) {
+        /* PostgreSQL: the URI carries no password (pharos_conf refuses
+         * one), so it may appear in messages. */
+        if (snprintf(path, sizeof(path), "%s", cf->store) >=
+            (int)sizeof(path)) {
+            log_warnx("store URI too long");
+            return PH_ETOOBIG;
+        }
+    } else if (snprintf(path, sizeof(path), "%s/pharos.db",
+                        cf->state_dir) >= (int)sizeof(path)) {
         log_warnx("state_dir path too long");
         return PH_ETOOBIG;
     }
-    rc = store_open(path, c->store_flags, err, sizeof(err), &c->h.store);
+    rc = store_open(path, cf->store_password, c->store_flags, err,
+                    sizeof(err), &c->h.store);
     if (rc != 0) {
         log_warnx("fatal: %s", err);
         return rc;
     }
-    rc = store_writer_start(c->loop, path, &c->h.writer, err, sizeof(err));
+    log_info("store: %s", store_backend_name(c->h.store));
+    rc = store_writer_start(c->loop, path, cf->store_password, &c->h.writer,
+                            err, sizeof(err));
     if (rc != 0) {
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
@@ -751,9 +762,13 @@ collector_reload(struct collector *c)
         strcmp(nc.agent_listen ? nc.agent_listen : "",
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0) {
-        log_warnx("reload: server.listen, agent_listen, state_dir and "
-                  "publish_dir take effect at the next restart");
+        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0 ||
+        strcmp(nc.store ? nc.store : "",
+               c->h.conf.store ? c->h.conf.store : "") != 0) {
+        log_warnx("reload: server.listen, agent_listen, state_dir, "
+                  "publish_dir and store take effect at the next restart");
+        SWAP_STR(nc.store, c->h.conf.store);
+        SWAP_STR(nc.store_password, c->h.conf.store_password);
         SWAP_STR(nc.listen, c->h.conf.listen);
         SWAP_STR(nc.agent_listen, c->h.conf.agent_listen);
         SWAP_STR(nc.state_dir, c->h.conf.state_dir);

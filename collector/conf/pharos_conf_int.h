@@ -12,6 +12,8 @@
  * section by section (pharos_conf.c), printed and listed for
  * --help-config by walking this table (pharos_conf_print.c). */
 extern const struct conf_opt pc_root_opts[];
+/* The top-level scalars (store:, store_password_file:). */
+extern const struct conf_opt pc_store_opts[];
 
 /* The rows of a secret given as token_sha256, token_file or token_env
  * (exactly one) in struct type; what names what the token is for. Only

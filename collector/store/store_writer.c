@@ -128,7 +128,7 @@ on_async(uv_async_t *a)
 }
 
 int
-store_writer_start(uv_loop_t *loop, const char *path,
+store_writer_start(uv_loop_t *loop, const char *path, const char *password,
                    struct store_writer **ret, char *errbuf, size_t errlen)
 {
     struct store_writer *w = ph_calloc(1, sizeof(*w));
@@ -138,7 +138,7 @@ store_writer_start(uv_loop_t *loop, const char *path,
         snprintf(errbuf, errlen, "out of memory");
         return PH_ENOMEM;
     }
-    rc = store_open(path, STORE_OPEN_WRITER, errbuf, errlen, &w->db);
+    rc = store_open(path, password, STORE_OPEN_WRITER, errbuf, errlen, &w->db);
     if (rc != 0) {
         ph_free(w);
         return rc;

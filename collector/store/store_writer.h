@@ -27,10 +27,12 @@ struct store_writer;
 /* Batches queued at most; store_writer_submit() refuses more (503). */
 #define STORE_WRITER_QUEUE_MAX 1024
 
-/* Opens the writer's connection to path (already opened and migrated by
- * store_open()) and starts its thread. Returns 0 and a new writer, or
+/* Opens the writer's connection to path, a sqlite file or a PostgreSQL
+ * URI with its password (may be NULL), already opened and migrated by
+ * store_open(), and starts its thread. Returns 0 and a new writer, or
  * PH_E* with a message in errbuf. */
 int store_writer_start(uv_loop_t *loop, const char *path,
+                       const char *password,
                        struct store_writer **ret, char *errbuf,
                        size_t errlen);
 

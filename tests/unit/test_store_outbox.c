@@ -68,7 +68,7 @@ test_outbox(void **state)
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/pharos.db", dir);
-    assert_int_equal(store_open(path, 0, err, sizeof(err), &s), 0);
+    assert_int_equal(store_open(path, NULL, 0, err, sizeof(err), &s), 0);
     memset(&sub, 0, sizeof(sub));
     snprintf(sub.id, sizeof(sub.id), "sub000000001");
     snprintf(sub.kind, sizeof(sub.kind), "webhook");

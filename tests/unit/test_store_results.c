@@ -67,7 +67,7 @@ test_results(void **state)
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/pharos.db", dir);
-    assert_int_equal(store_open(path, 0, err, sizeof(err), &s), 0);
+    assert_int_equal(store_open(path, NULL, 0, err, sizeof(err), &s), 0);
 
     /* Two batches of agent a1 received 10 days ago, one of a2 now. */
     fill(r, 5, "c");

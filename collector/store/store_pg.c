@@ -1,0 +1,1108 @@
+/*
+ * store_pg.c - the PostgreSQL backend of struct store (store_pg.h): the
+ * connection and its reconnection, migrations, transactions, results,
+ * agents, transitions, uptime and key/value state. With
+ * store_pg_incidents.c and store_pg_notify.c, the only includers of
+ * libpq-fe.h.
+ *
+ * Several collectors may share the database. Exactly-once per (agent,
+ * seq) holds across them because a batch is stored only by the
+ * transaction whose upsert of the agent's row moves last_seq forward:
+ * that statement locks the row, so a second collector storing the same
+ * batch waits for the first to commit, then sees seq <= last_seq and
+ * stores nothing (PH_EEXIST; both ack).
+ *
+ * Calls block the calling thread for one round trip per statement: the
+ * writer thread's connection (agent batches) and the start-up loads are
+ * where they belong; see docs/operator-guide.md for what runs on the
+ * loop thread.
+ */
+#include "store_pg.h"
+#include "store_pg_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "complain.h"
+#include "log.h"
+#include "mem.h"
+#include "migrations.h"
+#include "ph_err.h"
+#include "timefmt.h"
+
+/* pg_advisory_lock key held while migrating ("pharos" in ASCII). */
+#define MIGRATE_LOCK_KEY "112104097114111115"
+/* Reconnection backoff: first retry after RETRY_MIN_MS, doubling. */
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 10000
+/* Cap of the text arrays one batch insert sends. */
+#define BATCH_ARRAYS_MAX (64u * 1024 * 1024)
+
+struct store_pg {
+    PGconn *conn;
+    char *uri;                  /* owned; carries no password */
+    char *password;             /* owned, or NULL */
+    int in_tx;
+    int64_t next_try_ms;        /* monotonic */
+    int64_t backoff_ms;
+    struct complain down;
+    char errmsg[512];
+};
+
+void
+pgq_init(struct pgq *q)
+{
+    q->n = 0;
+}
+
+void
+pgq_text(struct pgq *q, const char *s)
+{
+    if (q->n < PGQ_MAX) { /* else the statement fails: too few values */
+        q->v[q->n++] = s;
+    }
+}
+
+void
+pgq_i64(struct pgq *q, int64_t v)
+{
+    if (q->n >= PGQ_MAX) {
+        return;
+    }
+    snprintf(q->num[q->n], sizeof(q->num[q->n]), "%" PRId64, v);
+    q->v[q->n] = q->num[q->n];
+    q->n++;
+}
+
+int64_t
+store_pg_changes(PGresult *r)
+{
+    const char *t = PQcmdTuples(r);
+
+    return t != NULL && t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
+}
+
+int64_t
+store_pg_i64(PGresult *r, int i, int c)
+{
+    if (PQgetisnull(r, i, c)) {
+        return 0;
+    }
+    return strtoll(PQgetvalue(r, i, c), NULL, 10);
+}
+
+const char *
+store_pg_text(PGresult *r, int i, int c)
+{
+    return PQgetvalue(r, i, c); /* "" for NULL */
+}
+
+/* Records "what: message" (the message without its newline). */
+static int
+pg_error(struct store_pg *p, const char *what, const char *msg)
+{
+    size_t n;
+
+    snprintf(p->errmsg, sizeof(p->errmsg), "%s: %s", what,
+             msg != NULL && msg[0] != '\0' ? msg : "unknown error");
+    n = strlen(p->errmsg);
+    while (n > 0 && (p->errmsg[n - 1] == '\n' || p->errmsg[n - 1] == ' ')) {
+        p->errmsg[--n] = '\0';
+    }
+    return PH_EDB;
+}
+
+const char *
+store_pg_errmsg(struct store_pg *p)
+{
+    return p->errmsg;
+}
+
+static void
+quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("store: postgresql: %s", message);
+}
+
+static PGconn *
+connect_db(const char *uri, const char *password)
+{
+    /* connect_timeout before dbname so the URI may override it; the
+     * password after, so that no URI can carry one in. */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname",
+                          password != NULL ? "password" : NULL, NULL};
+    const char *vals[] = {"5", "pharos-collector", uri, password, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+    if (c != NULL) {
+        PQsetNoticeProcessor(c, quiet_notices, NULL);
+    }
+    return c;
+}
+
+/* A broken connection, outside a transaction: reset it when the backoff
+ * allows. 0 when the connection is usable. */
+static int
+revive(struct store_pg *p)
+{
+    int64_t now = time_mono_ms();
+
+    if (PQstatus(p->conn) == CONNECTION_OK) {
+        return 0;
+    }
+    if (p->in_tx) {
+        return pg_error(p, "connection lost in a transaction",
+                        PQerrorMessage(p->conn));
+    }
+    if (now < p->next_try_ms) {
+        return pg_error(p, "database unreachable, retrying",
+                        PQerrorMessage(p->conn));
+    }
+    PQreset(p->conn);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        p->backoff_ms = p->backoff_ms == 0 ? RETRY_MIN_MS
+                                           : p->backoff_ms * 2;
+        if (p->backoff_ms > RETRY_MAX_MS) {
+            p->backoff_ms = RETRY_MAX_MS;
+        }
+        p->next_try_ms = now + p->backoff_ms;
+        pg_error(p, "database unreachable", PQerrorMessage(p->conn));
+        complain(&p->down, time_now_ms(),
+                 "store: %s; reconnecting by itself", p->errmsg);
+        return PH_EDB;
+    }
+    PQsetNoticeProcessor(p->conn, quiet_notices, NULL);
+    p->backoff_ms = 0;
+    p->next_try_ms = 0;
+    complain_release(&p->down, "store: connected to PostgreSQL again");
+    return 0;
+}
+
+int
+store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
+             const char *what, PGresult **ret)
+{
+    PGresult *r;
+    ExecStatusType st;
+    const char *state;
+    int result;
+
+    if (ret != NULL) {
+        *ret = NULL;
+    }
+    result = revive(p);
+    if (result != 0) {
+        return result;
+    }
+    if (q == NULL) {
+        r = PQexec(p->conn, sql);
+    } else {
+        r = PQexecParams(p->conn, sql, q->n, NULL, q->v, NULL, NULL, 0);
+    }
+    st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (ret != NULL) {
+            *ret = r;
+        } else {
+            PQclear(r);
+        }
+        return 0;
+    }
+    state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "23505") == 0) {
+        result = PH_EEXIST; /* unique_violation */
+        pg_error(p, what, PQresultErrorMessage(r));
+    } else {
+        result = pg_error(p, what, r != NULL ? PQresultErrorMessage(r)
+                                             : PQerrorMessage(p->conn));
+    }
+    PQclear(r);
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        complain(&p->down, time_now_ms(),
+                 "store: lost the PostgreSQL connection (%s); reconnecting "
+                 "by itself", p->errmsg);
+    }
+    return result;
+}
+
+/* Runs sql with no parameters and no rows wanted. */
+static int
+run0(struct store_pg *p, const char *sql, const char *what)
+{
+    return store_pg_run(p, sql, NULL, what, NULL);
+}
+
+static int
+migrate(struct store_pg *p)
+{
+    int newest = ph_pg_migrations[ph_npg_migrations - 1].version;
+    PGresult *r = NULL;
+    int version, result;
+    char sql[96];
+
+    /* Several collectors may start together: one migrates, the others
+     * wait here and then find nothing left to do. */
+    result = run0(p, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
+                  "migration lock");
+    if (result != 0) {
+        return result;
+    }
+    result = run0(p, "CREATE TABLE IF NOT EXISTS schema_version "
+                     "(version integer NOT NULL)", "schema_version");
+    if (result == 0) {
+        result = store_pg_run(p, "SELECT coalesce(max(version), 0) FROM "
+                                 "schema_version", NULL, "schema version",
+                              &r);
+    }
+    if (result != 0) {
+        goto out;
+    }
+    version = (int)store_pg_i64(r, 0, 0);
+    PQclear(r);
+    if (version > newest) {
+        snprintf(p->errmsg, sizeof(p->errmsg),
+                 "database has schema version %d, newer than this "
+                 "pharos-collector %s knows (%d): run the release that "
+                 "wrote it", version, PH_VERSION, newest);
+        result = PH_EDB;
+        goto out;
+    }
+    for (size_t i = 0; i < ph_npg_migrations; i++) {
+        const struct ph_migration *m = &ph_pg_migrations[i];
+
+        if (m->version <= version) {
+            continue;
+        }
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO schema_version (version) VALUES (%d)",
+                 m->version);
+        result = run0(p, "BEGIN", "begin");
+        if (result == 0) {
+            result = run0(p, m->sql, m->name);
+        }
+        if (result == 0) {
+            result = run0(p, sql, "schema version");
+        }
+        if (result == 0) {
+            result = run0(p, "COMMIT", "commit");
+        }
+        if (result != 0) {
+            char keep[sizeof(p->errmsg)];
+
+            memcpy(keep, p->errmsg, sizeof(keep));
+            run0(p, "ROLLBACK", "rollback");
+            memcpy(p->errmsg, keep, sizeof(keep));
+            goto out;
+        }
+        log_info("store: applied migration %s", m->name);
+    }
+out:
+    /* The lock ends with the session anyway; a failed unlock is moot. */
+    store_pg_run(p, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL,
+                 "migration unlock", NULL);
+    return result;
+}
+
+int
+store_pg_open(const char *dsn, const char *password, unsigned flags,
+              char *errbuf, size_t errlen, struct store_pg **ret)
+{
+    struct store_pg *p = ph_calloc(1, sizeof(*p));
+    int result;
+
+    if (p == NULL) {
+        snprintf(errbuf, errlen, "store: out of memory");
+        return PH_ENOMEM;
+    }
+    p->uri = ph_strdup(dsn);
+    p->password = password != NULL ? ph_strdup(password) : NULL;
+    if (p->uri == NULL || (password != NULL && p->password == NULL)) {
+        snprintf(errbuf, errlen, "store: out of memory");
+        result = PH_ENOMEM;
+        goto out;
+    }
+    p->conn = connect_db(p->uri, p->password);
+    if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+        pg_error(p, "cannot connect",
+                 p->conn != NULL ? PQerrorMessage(p->conn) : "out of memory");
+        snprintf(errbuf, errlen,
+                 "store %s: %s (is the server up, and are the user, "
+                 "password and database right?)", dsn, p->errmsg);
+        result = PH_EDB;
+        goto out;
+    }
+    result = run0(p, "SET synchronous_commit = on", "settings");
+    if (result == 0 && !(flags & STORE_OPEN_WRITER)) {
+        result = migrate(p);
+    }
+    if (result != 0) {
+        snprintf(errbuf, errlen, "store %s: %s", dsn, p->errmsg);
+        goto out;
+    }
+    *ret = p;
+    p = NULL;
+out:
+    store_pg_close(p);
+    return result;
+}
+
+void
+store_pg_close(struct store_pg *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (p->conn != NULL) {
+        PQfinish(p->conn);
+    }
+    if (p->password != NULL) {
+        memset(p->password, 0, strlen(p->password));
+        ph_free(p->password);
+    }
+    ph_free(p->uri);
+    ph_free(p);
+}
+
+int
+store_pg_tx_begin(struct store_pg *p)
+{
+    int result = run0(p, "BEGIN", "begin");
+
+    p->in_tx = result == 0;
+    return result;
+}
+
+int
+store_pg_tx_commit(struct store_pg *p)
+{
+    int result = run0(p, "COMMIT", "commit");
+
+    p->in_tx = 0;
+    return result;
+}
+
+void
+store_pg_tx_rollback(struct store_pg *p)
+{
+    if (PQstatus(p->conn) == CONNECTION_OK) {
+        run0(p, "ROLLBACK", "rollback");
+    }
+    p->in_tx = 0;
+}
+
+int
+store_pg_agent_last_seq(struct store_pg *p, const char *agent_id,
+                        uint64_t *ret_seq)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    result = store_pg_run(p, "SELECT last_seq FROM agents WHERE agent_id = $1",
+                          &q, "agent seq", &r);
+    if (result != 0) {
+        return result;
+    }
+    *ret_seq = PQntuples(r) > 0 ? (uint64_t)store_pg_i64(r, 0, 0) : 0;
+    PQclear(r);
+    return 0;
+}
+
+/* Appends s to b as an element of a PostgreSQL array literal. */
+static int
+array_text(struct buf *b, int first, const char *s)
+{
+    if (buf_appends(b, first ? "\"" : ",\"") != 0) {
+        return PH_ENOMEM;
+    }
+    while (*s != '\0') {
+        size_t run = strcspn(s, "\"\\");
+
+        if (buf_append(b, s, run) != 0) {
+            return PH_ENOMEM;
+        }
+        s += run;
+        if (*s != '\0') {
+            char esc[2] = {'\\', *s++};
+
+            if (buf_append(b, esc, 2) != 0) {
+                return PH_ENOMEM;
+            }
+        }
+    }
+    return buf_appends(b, "\"");
+}
+
+enum { A_IDX, A_CHECK, A_STARTED, A_OUTCOME, A_LATENCY, A_DNS, A_CONNECT,
+       A_TLS, A_FIRST_BYTE, A_TOTAL, A_STATUS, A_CERT, A_ERROR, A_COUNT };
+
+/* The rows of a batch as one array literal per column. */
+static int
+build_arrays(const struct check_result *results, size_t n, struct buf *a)
+{
+    for (int c = 0; c < A_COUNT; c++) {
+        if (buf_appends(&a[c], "{") != 0) {
+            return PH_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct check_result *r = &results[i];
+        const char *sep = i ? "," : "";
+        int64_t nums[A_COUNT] = {
+            [A_IDX] = (int64_t)i,
+            [A_STARTED] = r->started_at_ms,
+            [A_OUTCOME] = (int64_t)r->outcome,
+            [A_LATENCY] = r->latency_ms,
+            [A_DNS] = (int64_t)r->timing.dns_us,
+            [A_CONNECT] = (int64_t)r->timing.connect_us,
+            [A_TLS] = (int64_t)r->timing.tls_us,
+            [A_FIRST_BYTE] = (int64_t)r->timing.first_byte_us,
+            [A_TOTAL] = (int64_t)r->timing.total_us,
+            [A_STATUS] = r->status_code,
+            [A_CERT] = r->cert_not_after,
+        };
+
+        for (int c = 0; c < A_COUNT; c++) {
+            int rc;
+
+            if (c == A_CHECK) {
+                rc = array_text(&a[c], i == 0, r->check_id);
+            } else if (c == A_ERROR) {
+                rc = array_text(&a[c], i == 0, r->error);
+            } else {
+                rc = buf_printf(&a[c], "%s%" PRId64, sep, nums[c]);
+            }
+            if (rc != 0) {
+                return PH_ENOMEM;
+            }
+        }
+    }
+    for (int c = 0; c < A_COUNT; c++) {
+        if (buf_appends(&a[c], "}") != 0) {
+            return PH_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* The rows of a batch: check numbers added, rows appended in idx order,
+ * the batch's last row recorded. */
+static int
+insert_rows(struct store_pg *p, int64_t batch_id,
+            const struct check_result *results, size_t n)
+{
+    struct buf a[A_COUNT];
+    struct pgq q;
+    int result;
+
+    for (int c = 0; c < A_COUNT; c++) {
+        buf_init(&a[c], BATCH_ARRAYS_MAX);
+    }
+    result = build_arrays(results, n, a);
+    if (result != 0) {
+        snprintf(p->errmsg, sizeof(p->errmsg), "batch too large");
+        goto out;
+    }
+    pgq_init(&q);
+    pgq_text(&q, a[A_CHECK].data);
+    result = store_pg_run(p,
+        "INSERT INTO check_nos (check_id) SELECT DISTINCT unnest($1::text[]) "
+        "ON CONFLICT (check_id) DO NOTHING", &q, "check numbers", NULL);
+    if (result != 0) {
+        goto out;
+    }
+    pgq_init(&q);
+    pgq_i64(&q, batch_id);
+    for (int c = 0; c < A_COUNT; c++) {
+        pgq_text(&q, a[c].data);
+    }
+    result = store_pg_run(p,
+        "WITH ins AS (INSERT INTO result_rows (batch_id, idx, check_no, "
+        "started_at_ms, outcome, latency_ms, dns_us, connect_us, tls_us, "
+        "first_byte_us, total_us, status_code, cert_not_after, error) "
+        "SELECT $1, r.idx, c.no, r.started, r.outcome, r.latency, r.dns, "
+        "r.conn, r.tls, r.fb, r.total, r.status, r.cert, r.error FROM "
+        "unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], "
+        "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], "
+        "$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], "
+        "$14::text[]) AS r(idx, check_id, started, outcome, latency, dns, "
+        "conn, tls, fb, total, status, cert, error) JOIN check_nos c ON "
+        "c.check_id = r.check_id ORDER BY r.idx RETURNING id) "
+        "UPDATE result_batches SET last_row = (SELECT max(id) FROM ins) "
+        "WHERE id = $1", &q, "insert results", NULL);
+out:
+    for (int c = 0; c < A_COUNT; c++) {
+        buf_free(&a[c]);
+    }
+    return result;
+}
+
+/* One batch inside the caller's transaction: PH_EEXIST for a seq at or
+ * below the agent's last (nothing written), PH_EDB with the error. */
+static int
+insert_one(struct store_pg *p, const char *agent_id, const char *region,
+           uint64_t seq, const struct check_result *results, size_t n,
+           int64_t now_ms)
+{
+    struct pgq q;
+    PGresult *r;
+    int64_t batch_id;
+    int result, moved;
+
+    /* The exactly-once gate: moves last_seq forward, or changes nothing
+     * when another transaction (this collector's or another's) stored
+     * this seq already; the row lock orders racing collectors. */
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    pgq_text(&q, region);
+    pgq_i64(&q, (int64_t)seq);
+    pgq_i64(&q, (int64_t)n);
+    pgq_i64(&q, now_ms);
+    result = store_pg_run(p,
+        "INSERT INTO agents (agent_id, region, last_seq, results, "
+        "last_contact_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agent_id) "
+        "DO UPDATE SET region = excluded.region, last_seq = "
+        "excluded.last_seq, results = agents.results + excluded.results, "
+        "last_contact_ms = excluded.last_contact_ms WHERE agents.last_seq < "
+        "excluded.last_seq RETURNING 1", &q, "agent seq update", &r);
+    if (result != 0) {
+        return result;
+    }
+    moved = PQntuples(r) > 0;
+    PQclear(r);
+    if (!moved) {
+        return PH_EEXIST;
+    }
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    result = store_pg_run(p,
+        "INSERT INTO agent_nos (agent_id) VALUES ($1) ON CONFLICT "
+        "(agent_id) DO NOTHING", &q, "agent number", NULL);
+    if (result != 0) {
+        return result;
+    }
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    pgq_text(&q, region);
+    pgq_i64(&q, (int64_t)seq);
+    pgq_i64(&q, now_ms);
+    result = store_pg_run(p,
+        "INSERT INTO result_batches (agent_no, region, seq, received_ms, "
+        "last_row) SELECT no, $2, $3, $4, 0 FROM agent_nos WHERE agent_id = "
+        "$1 RETURNING id", &q, "batch add", &r);
+    if (result != 0) {
+        return result;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        snprintf(p->errmsg, sizeof(p->errmsg), "batch add: no agent number");
+        return PH_EDB;
+    }
+    batch_id = store_pg_i64(r, 0, 0);
+    PQclear(r);
+    return n > 0 ? insert_rows(p, batch_id, results, n) : 0;
+}
+
+void
+store_pg_note_acked(struct store_pg *p, int64_t now_ms)
+{
+    /* The acknowledgement record is a file beside a sqlite database; a
+     * PostgreSQL server keeps its commits (synchronous_commit). */
+    (void)p;
+    (void)now_ms;
+}
+
+int
+store_pg_insert_batch(struct store_pg *p, const char *agent_id,
+                      const char *region, uint64_t seq,
+                      const struct check_result *results, size_t n,
+                      int64_t now_ms)
+{
+    int result;
+
+    if (store_pg_tx_begin(p) != 0) {
+        return PH_EDB;
+    }
+    result = insert_one(p, agent_id, region, seq, results, n, now_ms);
+    if (result != 0) {
+        store_pg_tx_rollback(p);
+        return result;
+    }
+    return store_pg_tx_commit(p) == 0 ? 0 : PH_EDB;
+}
+
+int
+store_pg_insert_group(struct store_pg *p, struct store_batch *group)
+{
+    struct store_batch *b;
+    char first_err[sizeof(p->errmsg)] = "";
+
+    if (store_pg_tx_begin(p) != 0) {
+        for (b = group; b != NULL; b = b->next) {
+            b->result = PH_EDB;
+        }
+        return PH_EDB;
+    }
+    for (b = group; b != NULL; b = b->next) {
+        if (run0(p, "SAVEPOINT batch", "savepoint") != 0) {
+            b->result = PH_EDB;
+            continue;
+        }
+        b->result = insert_one(p, b->agent_id, b->region, b->seq,
+                               b->results, b->n, b->now_ms);
+        if (b->result != 0) {
+            if (b->result != PH_EEXIST && first_err[0] == '\0') {
+                snprintf(first_err, sizeof(first_err), "%s", p->errmsg);
+            }
+            run0(p, "ROLLBACK TO SAVEPOINT batch", "rollback to savepoint");
+        }
+        run0(p, "RELEASE SAVEPOINT batch", "release savepoint");
+        if (b->result == 0 || b->result == PH_EEXIST) {
+            store_pg_agent_touch(p, b->agent_id, b->region, b->version,
+                                 b->plan_version, b->backlog, b->now_ms);
+        }
+    }
+    if (store_pg_tx_commit(p) != 0) {
+        if (first_err[0] == '\0') {
+            snprintf(first_err, sizeof(first_err), "%s", p->errmsg);
+        }
+        for (b = group; b != NULL; b = b->next) {
+            b->result = PH_EDB;
+        }
+        snprintf(p->errmsg, sizeof(p->errmsg), "%s", first_err);
+        return PH_EDB;
+    }
+    return 0;
+}
+
+int
+store_pg_agent_touch(struct store_pg *p, const char *agent_id,
+                     const char *region, const char *version,
+                     uint64_t plan_version, uint64_t backlog, int64_t now_ms)
+{
+    struct pgq q;
+
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    pgq_text(&q, region);
+    pgq_text(&q, version);
+    pgq_i64(&q, (int64_t)plan_version);
+    pgq_i64(&q, (int64_t)backlog);
+    pgq_i64(&q, now_ms);
+    return store_pg_run(p,
+        "INSERT INTO agents (agent_id, region, version, plan_version, "
+        "backlog, last_contact_ms) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (agent_id) DO UPDATE SET region = excluded.region, "
+        "version = excluded.version, plan_version = excluded.plan_version, "
+        "backlog = excluded.backlog, last_contact_ms = "
+        "greatest(agents.last_contact_ms, excluded.last_contact_ms)",
+        &q, "agent touch", NULL);
+}
+
+int
+store_pg_list_agents(struct store_pg *p, store_agent_cb cb, void *arg)
+{
+    PGresult *r;
+    int result = store_pg_run(p,
+        "SELECT agent_id, region, version, last_seq, plan_version, backlog, "
+        "last_contact_ms, results FROM agents ORDER BY agent_id", NULL,
+        "list agents", &r);
+
+    for (int i = 0; result == 0 && i < PQntuples(r); i++) {
+        struct store_agent_row row = {
+            .agent_id = store_pg_text(r, i, 0),
+            .region = store_pg_text(r, i, 1),
+            .version = store_pg_text(r, i, 2),
+            .last_seq = (uint64_t)store_pg_i64(r, i, 3),
+            .plan_version = (uint64_t)store_pg_i64(r, i, 4),
+            .backlog = (uint64_t)store_pg_i64(r, i, 5),
+            .last_contact_ms = store_pg_i64(r, i, 6),
+            .results = store_pg_i64(r, i, 7),
+        };
+        result = cb(&row, arg);
+    }
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_add_transition(struct store_pg *p, const char *component_id,
+                        const char *old_status, const char *new_status,
+                        const char *source, const char *reason,
+                        int64_t at_ms)
+{
+    struct pgq q;
+
+    pgq_init(&q);
+    pgq_text(&q, component_id);
+    pgq_text(&q, old_status);
+    pgq_text(&q, new_status);
+    pgq_text(&q, source);
+    pgq_text(&q, reason);
+    pgq_i64(&q, at_ms);
+    return store_pg_run(p,
+        "INSERT INTO transitions (component_id, old_status, new_status, "
+        "source, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6)", &q,
+        "add transition", NULL);
+}
+
+int
+store_pg_list_transitions(struct store_pg *p, const char *component_id,
+                          int64_t since_ms, store_transition_cb cb,
+                          void *arg)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_i64(&q, since_ms);
+    pgq_text(&q, component_id);
+    result = store_pg_run(p,
+        "SELECT component_id, old_status, new_status, source, reason, at_ms "
+        "FROM transitions WHERE at_ms >= $1 AND ($2::text IS NULL OR "
+        "component_id = $2) ORDER BY at_ms, id", &q, "list transitions", &r);
+    for (int i = 0; result == 0 && i < PQntuples(r); i++) {
+        struct store_transition_row row = {
+            .component_id = store_pg_text(r, i, 0),
+            .old_status = store_pg_text(r, i, 1),
+            .new_status = store_pg_text(r, i, 2),
+            .source = store_pg_text(r, i, 3),
+            .reason = store_pg_text(r, i, 4),
+            .at_ms = store_pg_i64(r, i, 5),
+        };
+        result = cb(&row, arg);
+    }
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_last_status(struct store_pg *p, const char *component_id,
+                     char *ret_status, size_t len, int64_t *ret_at_ms)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, component_id);
+    result = store_pg_run(p,
+        "SELECT new_status, at_ms FROM transitions WHERE component_id = $1 "
+        "ORDER BY at_ms DESC, id DESC LIMIT 1", &q, "last status", &r);
+    if (result != 0) {
+        return result;
+    }
+    if (PQntuples(r) == 0) {
+        result = PH_ENOENT;
+    } else {
+        snprintf(ret_status, len, "%s", store_pg_text(r, 0, 0));
+        *ret_at_ms = store_pg_i64(r, 0, 1);
+    }
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_prune_results(struct store_pg *p, int64_t before_ms,
+                       int64_t *ret_deleted)
+{
+    struct pgq q;
+    PGresult *r;
+    int64_t total = 0, cut, changes;
+    int result;
+
+    pgq_init(&q);
+    pgq_i64(&q, before_ms);
+    result = store_pg_run(p,
+        "SELECT coalesce(max(last_row), 0) FROM result_batches WHERE "
+        "received_ms < $1", &q, "prune cut", &r);
+    if (result != 0) {
+        return result;
+    }
+    cut = store_pg_i64(r, 0, 0);
+    PQclear(r);
+    while (cut > 0) {
+        pgq_init(&q);
+        pgq_i64(&q, cut);
+        result = store_pg_run(p,
+            "DELETE FROM result_rows WHERE id IN (SELECT id FROM result_rows "
+            "WHERE id <= $1 LIMIT 10000)", &q, "prune", &r);
+        if (result != 0) {
+            return result;
+        }
+        changes = store_pg_changes(r);
+        PQclear(r);
+        total += changes;
+        if (changes == 0) {
+            break;
+        }
+    }
+    if (cut > 0) {
+        pgq_init(&q);
+        pgq_i64(&q, cut);
+        pgq_i64(&q, before_ms);
+        result = store_pg_run(p,
+            "DELETE FROM result_batches WHERE last_row <= $1 AND "
+            "received_ms < $2", &q, "prune batches", NULL);
+        if (result != 0) {
+            return result;
+        }
+    }
+    if (ret_deleted != NULL) {
+        *ret_deleted = total;
+    }
+    return 0;
+}
+
+int
+store_pg_kv_get(struct store_pg *p, const char *key, char *ret, size_t len)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, key);
+    result = store_pg_run(p, "SELECT value FROM kv WHERE key = $1", &q,
+                          "kv get", &r);
+    if (result != 0) {
+        return result;
+    }
+    if (PQntuples(r) == 0) {
+        result = PH_ENOENT;
+    } else {
+        snprintf(ret, len, "%s", store_pg_text(r, 0, 0));
+    }
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_kv_set(struct store_pg *p, const char *key, const char *value)
+{
+    struct pgq q;
+
+    pgq_init(&q);
+    pgq_text(&q, key);
+    pgq_text(&q, value);
+    return store_pg_run(p,
+        "INSERT INTO kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO "
+        "UPDATE SET value = excluded.value", &q, "kv set", NULL);
+}
+
+int
+store_pg_agent_token_add(struct store_pg *p, const char *agent_id,
+                         const char *region, const char *token_sha256,
+                         int64_t now_ms)
+{
+    struct pgq q;
+
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    pgq_text(&q, region);
+    pgq_text(&q, token_sha256);
+    pgq_i64(&q, now_ms);
+    return store_pg_run(p,
+        "INSERT INTO agent_tokens (agent_id, region, token_sha256, "
+        "created_ms) VALUES ($1, $2, $3, $4)", &q, "add agent token", NULL);
+}
+
+int
+store_pg_agent_token_revoke(struct store_pg *p, const char *agent_id,
+                            int64_t now_ms)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, agent_id);
+    pgq_i64(&q, now_ms);
+    result = store_pg_run(p,
+        "UPDATE agent_tokens SET revoked_ms = $2 WHERE agent_id = $1 AND "
+        "revoked_ms IS NULL", &q, "revoke agent token", &r);
+    if (result != 0) {
+        return result;
+    }
+    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_list_agent_tokens(struct store_pg *p, store_agent_token_cb cb,
+                           void *arg)
+{
+    PGresult *r;
+    int result = store_pg_run(p,
+        "SELECT agent_id, region, token_sha256, created_ms, "
+        "coalesce(revoked_ms, 0) FROM agent_tokens ORDER BY agent_id", NULL,
+        "list agent tokens", &r);
+
+    for (int i = 0; result == 0 && i < PQntuples(r); i++) {
+        struct store_agent_token_row row = {
+            .agent_id = store_pg_text(r, i, 0),
+            .region = store_pg_text(r, i, 1),
+            .token_sha256 = store_pg_text(r, i, 2),
+            .created_ms = store_pg_i64(r, i, 3),
+            .revoked_ms = store_pg_i64(r, i, 4),
+        };
+        result = cb(&row, arg);
+    }
+    PQclear(r);
+    return result;
+}
+
+static void
+pgq_day(struct pgq *q, const struct uptime_day *d)
+{
+    pgq_i64(q, d->date);
+    pgq_i64(q, d->day_s);
+    pgq_i64(q, d->operational_s);
+    pgq_i64(q, d->degraded_s);
+    pgq_i64(q, d->partial_s);
+    pgq_i64(q, d->major_s);
+    pgq_i64(q, d->maintenance_s);
+    pgq_i64(q, d->nodata_s);
+}
+
+static void
+col_day(PGresult *r, int i, int first, struct uptime_day *d)
+{
+    d->date = (int32_t)store_pg_i64(r, i, first);
+    d->day_s = store_pg_i64(r, i, first + 1);
+    d->operational_s = store_pg_i64(r, i, first + 2);
+    d->degraded_s = store_pg_i64(r, i, first + 3);
+    d->partial_s = store_pg_i64(r, i, first + 4);
+    d->major_s = store_pg_i64(r, i, first + 5);
+    d->maintenance_s = store_pg_i64(r, i, first + 6);
+    d->nodata_s = store_pg_i64(r, i, first + 7);
+}
+
+int
+store_pg_uptime_checkpoint(struct store_pg *p, const char *component_id,
+                           const struct uptime_day *days, size_t ndays,
+                           const struct uptime_acc_state *stt)
+{
+    struct pgq q;
+    int result = 0;
+
+    if (store_pg_tx_begin(p) != 0) {
+        return PH_EDB;
+    }
+    for (size_t i = 0; i < ndays && result == 0; i++) {
+        pgq_init(&q);
+        pgq_text(&q, component_id);
+        pgq_day(&q, &days[i]);
+        result = store_pg_run(p,
+            "INSERT INTO uptime_days (component_id, date, day_s, "
+            "operational_s, degraded_s, partial_s, major_s, maintenance_s, "
+            "nodata_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON "
+            "CONFLICT (component_id, date) DO UPDATE SET day_s = "
+            "excluded.day_s, operational_s = excluded.operational_s, "
+            "degraded_s = excluded.degraded_s, partial_s = "
+            "excluded.partial_s, major_s = excluded.major_s, maintenance_s = "
+            "excluded.maintenance_s, nodata_s = excluded.nodata_s", &q,
+            "uptime day", NULL);
+    }
+    if (result == 0) {
+        pgq_init(&q);
+        pgq_text(&q, component_id);
+        pgq_day(&q, &stt->day);
+        pgq_i64(&q, stt->last_s);
+        pgq_i64(&q, stt->status);
+        result = store_pg_run(p,
+            "INSERT INTO uptime_state (component_id, date, day_s, "
+            "operational_s, degraded_s, partial_s, major_s, maintenance_s, "
+            "nodata_s, last_s, status) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+            "$8, $9, $10, $11) ON CONFLICT (component_id) DO UPDATE SET "
+            "date = excluded.date, day_s = excluded.day_s, operational_s = "
+            "excluded.operational_s, degraded_s = excluded.degraded_s, "
+            "partial_s = excluded.partial_s, major_s = excluded.major_s, "
+            "maintenance_s = excluded.maintenance_s, nodata_s = "
+            "excluded.nodata_s, last_s = excluded.last_s, status = "
+            "excluded.status", &q, "uptime state", NULL);
+    }
+    if (result == 0 && store_pg_tx_commit(p) == 0) {
+        return 0;
+    }
+    store_pg_tx_rollback(p);
+    return PH_EDB;
+}
+
+int
+store_pg_uptime_state(struct store_pg *p, const char *component_id,
+                      struct uptime_acc_state *ret)
+{
+    struct pgq q;
+    PGresult *r;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, component_id);
+    result = store_pg_run(p,
+        "SELECT date, day_s, operational_s, degraded_s, partial_s, major_s, "
+        "maintenance_s, nodata_s, last_s, status FROM uptime_state WHERE "
+        "component_id = $1", &q, "uptime state", &r);
+    if (result != 0) {
+        return result;
+    }
+    if (PQntuples(r) == 0) {
+        result = PH_ENOENT;
+    } else {
+        memset(ret, 0, sizeof(*ret));
+        col_day(r, 0, 0, &ret->day);
+        ret->last_s = store_pg_i64(r, 0, 8);
+        ret->status = (int)store_pg_i64(r, 0, 9);
+    }
+    PQclear(r);
+    return result;
+}
+
+int
+store_pg_uptime_days(struct store_pg *p, const char *component_id,
+                     int32_t from_date, struct uptime_day *ret, size_t max,
+                     size_t *ret_n)
+{
+    struct pgq q;
+    PGresult *r;
+    size_t n = 0;
+    int result;
+
+    pgq_init(&q);
+    pgq_text(&q, component_id);
+    pgq_i64(&q, from_date);
+    pgq_i64(&q, (int64_t)max);
+    result = store_pg_run(p,
+        "SELECT date, day_s, operational_s, degraded_s, partial_s, major_s, "
+        "maintenance_s, nodata_s FROM uptime_days WHERE component_id = $1 "
+        "AND date >= $2 ORDER BY date LIMIT $3", &q, "uptime days", &r);
+    *ret_n = 0;
+    if (result != 0) {
+        return result;
+    }
+    for (int i = 0; i < PQntuples(r) && n < max; i++) {
+        col_day(r, i, 0, &ret[n++]);
+    }
+    PQclear(r);
+    *ret_n = n;
+    return 0;
+}
+
+int
+store_pg_uptime_prune(struct store_pg *p, int32_t before_date)
+{
+    struct pgq q;
+
+    pgq_init(&q);
+    pgq_i64(&q, before_date);
+    return store_pg_run(p, "DELETE FROM uptime_days WHERE date < $1", &q,
+                        "uptime prune", NULL);
+}
