@@ -8,7 +8,7 @@ pkgs=(
   libuv1-dev libcurl4-openssl-dev libc-ares-dev
   libprotobuf-c-dev protobuf-c-compiler
   libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libyaml-dev
-  libssl-dev libcmocka-dev zlib1g-dev
+  libssl-dev libcmocka-dev zlib1g-dev libpq-dev
   curl nginx-light python3 ca-certificates openssl procps tzdata
 )
 
@@ -36,6 +36,10 @@ if [ "$test" = 1 ]; then
   pkgs+=(systemd strace)
   # libfaketime steps the wall clock of a running daemon (test_clock_step).
   pkgs+=(faketime)
+  # A real PostgreSQL for the store's tests on that backend: the tests
+  # run initdb and pg_ctl themselves (tests/integration/lib/pgserver.py);
+  # the package's own cluster is not used. postgresql-client for psql.
+  pkgs+=(postgresql-15 postgresql-client-15)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
