@@ -29,6 +29,7 @@
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
+#include "store_async.h"
 #include "store_writer.h"
 #include "timefmt.h"
 #include "snapshot.h"
@@ -152,6 +153,18 @@ queue_transition(const struct engine_transition *t, void *arg)
     }
 }
 
+/* The outcome of a transition's write (store_async.h). */
+static void
+on_transition_stored(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    if (result != 0) {
+        complain(&c->h.store_complaint, time_mono_ms(),
+                 "store: cannot record a transition: %s", errmsg);
+    }
+}
+
 /* Listener: the public status, the transition log and the metric. */
 static void
 record_transitions(void *arg, const struct engine_transition *tv, size_t n,
@@ -171,11 +184,14 @@ record_transitions(void *arg, const struct engine_transition *tv, size_t n,
         c->h.comps[t->component].status = t->new_status;
         c->h.comps[t->component].updated_at_ms = t->at_ms;
         c->h.metrics.transitions++;
-        if (store_add_transition(c->h.store, cid,
-                                 comp_status_name(t->old_status),
-                                 comp_status_name(t->new_status),
-                                 status_source_name(t->source), t->reason,
-                                 t->at_ms) != 0) {
+        /* Recorded without waiting for the database (PostgreSQL:
+         * the writer thread); a failure is reported when it is known. */
+        if (store_add_transition_async(c->h.store, cid,
+                                       comp_status_name(t->old_status),
+                                       comp_status_name(t->new_status),
+                                       status_source_name(t->source),
+                                       t->reason, t->at_ms,
+                                       on_transition_stored, c) != 0) {
             complain(&c->h.store_complaint, t->at_ms,
                      "store: cannot record transition of %s", cid);
         }
@@ -632,6 +648,7 @@ collector_start(struct collector *c)
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
     }
+    store_set_async_writer(c->h.store, c->h.writer);
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -866,7 +883,9 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
-    /* Commit and ack what agents sent before the server goes. */
+    /* Commit and ack what agents sent before the server goes; later
+     * writes run on the loop's own connection. */
+    store_set_async_writer(c->h.store, NULL);
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
     if (c->h.rollup != NULL) {

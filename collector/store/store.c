@@ -22,6 +22,7 @@
 struct store {
     struct store_sq *sq; /* exactly one of the two is set */
     struct store_pg *pg;
+    struct store_writer *async_writer; /* borrowed, or NULL */
 };
 
 /* The same call on whichever backend s was opened on. */
@@ -85,6 +86,18 @@ const char *
 store_backend_name(struct store *s)
 {
     return s->pg != NULL ? "postgresql" : "sqlite";
+}
+
+void
+store_set_async_writer(struct store *s, struct store_writer *w)
+{
+    s->async_writer = w;
+}
+
+struct store_writer *
+store_async_writer(struct store *s)
+{
+    return s->pg != NULL ? s->async_writer : NULL;
 }
 
 int

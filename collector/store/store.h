@@ -62,6 +62,14 @@ int store_open(const char *where, const char *password, unsigned flags,
 int store_is_postgresql(const char *where);
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(struct store *s);
+
+struct store_writer;
+/* The writer thread whose own connection takes this store's
+ * asynchronous calls (store_async.h) on PostgreSQL (borrowed). NULL
+ * makes them run at once again: set it before store_writer_stop(). */
+void store_set_async_writer(struct store *s, struct store_writer *w);
+/* That writer; NULL on sqlite or when none is set. */
+struct store_writer *store_async_writer(struct store *s);
 /* Accepts NULL. */
 void store_close(struct store *s);
 /* The last database error as text (borrowed until the next call). */

@@ -184,6 +184,42 @@ components:
         res.check("collector B, restarted, shows it too",
                   wait_until(lambda: has_incident(b), 10))
 
+        # ---- run-time writes do not wait for the database ----
+        # With the tables of overrides, the audit log and transitions
+        # locked by another session, every write to them waits in the
+        # database: a loop that waited too would answer nothing.
+        session = pg.hold_locks(["kv", "audit_log", "transitions"])
+        try:
+            code, out = http_get(
+                a.url("/v1/pages/itest/components/web"), method="PATCH",
+                ok_codes=None, timeout=10,
+                data=b'{"component":{"status":"major_outage"}}',
+                headers={"Authorization": "OAuth " + KEY})
+            res.check("an override is answered while its tables are locked",
+                      code == 200, (code, out[:200]))
+            code, _ = http_get(a.url("/healthz"), ok_codes=None, timeout=10)
+            res.check("and /healthz is served meanwhile", code == 200, code)
+            summary = json.loads(http_get(a.url("/api/v2/summary.json"),
+                                          timeout=10)[1])
+            comp = {c["id"]: c["status"] for c in summary["components"]}
+            res.check("the feed shows the override meanwhile",
+                      comp.get("web") == "major_outage", comp)
+            res.check("nothing of it is stored yet (the writes wait)",
+                      rows("SELECT count(*) FROM audit_log WHERE action "
+                           "LIKE 'PATCH%'") == "0")
+        finally:
+            pg.release_locks(session)
+        res.check("once the locks go, the audit entry is stored",
+                  wait_until(lambda: rows(
+                      "SELECT count(*) FROM audit_log WHERE action LIKE "
+                      "'PATCH%'") == "1", 10))
+        res.check("and the override and its transition too",
+                  wait_until(lambda: rows(
+                      "SELECT count(*) FROM kv WHERE key = 'override:web'")
+                      == "1" and rows(
+                      "SELECT count(*) FROM transitions WHERE component_id "
+                      "= 'web' AND new_status = 'major_outage'") == "1", 10))
+
         # ---- the password stays secret ----
         logs = ""
         for h in (a, b):

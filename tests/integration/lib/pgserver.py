@@ -11,6 +11,8 @@ one exercised.
         dsn = pg.dsn                # postgresql://pharos@127.0.0.1:PORT/pharos
         pw = pg.password            # the role's password (never in dsn)
         pg.psql("SELECT 1")         # as the superuser, over the socket
+        s = pg.hold_locks(["kv"])   # make writers of kv wait ...
+        pg.release_locks(s)         # ... until now
         dsn2 = pg.create_db("other")
         pg.kill()                   # SIGKILL the postmaster (a crash)
         pg.start()                  # the same data directory again
@@ -147,6 +149,30 @@ class PgServer:
                        str(self.port), "-U", "postgres", "-d", db, "-c",
                        sql])
         return r.stdout.strip()
+
+    def hold_locks(self, tables, db=None):
+        """Opens a session that takes EXCLUSIVE locks on tables and keeps
+        them (every writer of those tables waits; plain reads go on) until
+        release_locks(session). Returns once the locks are held."""
+        p = subprocess.Popen(
+            self._as_postgres(["psql", "-X", "-q", "-A", "-t", "-h",
+                               self.dir, "-p", str(self.port), "-U",
+                               "postgres", "-d", db or self.dbname]),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        p.stdin.write(f"BEGIN; LOCK TABLE {', '.join(tables)} IN "
+                      "EXCLUSIVE MODE; SELECT 'locked';\n")
+        p.stdin.flush()
+        line = p.stdout.readline()     # bounded: psql answers or exits
+        if line.strip() != "locked":
+            p.kill()
+            raise RuntimeError(f"could not lock {tables}: {line!r}")
+        return p
+
+    def release_locks(self, session):
+        session.stdin.write("ROLLBACK;\n")
+        session.stdin.close()
+        session.wait(timeout=30)
 
     def create_db(self, name):
         """A new empty database owned by the role; returns its dsn."""
