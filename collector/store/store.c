@@ -16,8 +16,7 @@
 
 #include "mem.h"
 #include "ph_err.h"
-#include "store_pg.h"
-#include "store_sq.h"
+#include "store_be.h"
 
 struct store {
     struct store_sq *sq; /* exactly one of the two is set */
@@ -414,4 +413,16 @@ int
 store_kv_set(struct store *s, const char *key, const char *value)
 {
     return BACKEND(s, kv_set, key, value);
+}
+
+struct store_sq *
+store_be_sqlite(struct store *s)
+{
+    return s->sq;
+}
+
+struct store_pg *
+store_be_postgresql(struct store *s)
+{
+    return s->pg;
 }

@@ -229,6 +229,47 @@ store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
     return result;
 }
 
+int
+store_pg_copy_start(struct store_pg *p, const char *sql)
+{
+    PGresult *r = PQexec(p->conn, sql);
+    int ok = r != NULL && PQresultStatus(r) == PGRES_COPY_IN;
+
+    if (!ok) {
+        pg_error(p, "copy", r != NULL ? PQresultErrorMessage(r)
+                                      : PQerrorMessage(p->conn));
+    }
+    PQclear(r);
+    return ok ? 0 : PH_EDB;
+}
+
+int
+store_pg_copy_send(struct store_pg *p, const char *data, size_t len)
+{
+    if (len > INT32_MAX || PQputCopyData(p->conn, data, (int)len) != 1) {
+        return pg_error(p, "copy data", PQerrorMessage(p->conn));
+    }
+    return 0;
+}
+
+int
+store_pg_copy_finish(struct store_pg *p, int failed)
+{
+    PGresult *r;
+    int result = 0;
+
+    if (PQputCopyEnd(p->conn, failed ? "abandoned" : NULL) != 1) {
+        result = pg_error(p, "copy end", PQerrorMessage(p->conn));
+    }
+    while ((r = PQgetResult(p->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && result == 0) {
+            result = pg_error(p, "copy", PQresultErrorMessage(r));
+        }
+        PQclear(r);
+    }
+    return failed && result == 0 ? PH_EDB : result;
+}
+
 /* Runs sql with no parameters and no rows wanted. */
 static int
 run0(struct store_pg *p, const char *sql, const char *what)
@@ -307,17 +348,46 @@ out:
     return result;
 }
 
+/* dsn for messages: a password in its user part is left out (pharos.yml
+ * refuses one there; the migrate command's --to may still carry one). */
+static void
+redact(const char *dsn, char *out, size_t len)
+{
+    const char *a = strstr(dsn, "://");
+    const char *at, *colon;
+    size_t auth_len;
+
+    snprintf(out, len, "%s", dsn);
+    if (a == NULL) {
+        return;
+    }
+    a += 3;
+    auth_len = strcspn(a, "/?");
+    at = memchr(a, '@', auth_len);
+    colon = at != NULL ? memchr(a, ':', (size_t)(at - a)) : NULL;
+    if (colon != NULL) {
+        snprintf(out, len, "%.*s%s", (int)(colon - dsn), dsn, at);
+    }
+    if (strstr(out, "password=") != NULL) {
+        size_t q = strcspn(out, "?");
+
+        snprintf(out + q, len - q, "?(options with a password)");
+    }
+}
+
 int
 store_pg_open(const char *dsn, const char *password, unsigned flags,
               char *errbuf, size_t errlen, struct store_pg **ret)
 {
     struct store_pg *p = ph_calloc(1, sizeof(*p));
+    char shown[512];
     int result;
 
     if (p == NULL) {
         snprintf(errbuf, errlen, "store: out of memory");
         return PH_ENOMEM;
     }
+    redact(dsn, shown, sizeof(shown));
     p->uri = ph_strdup(dsn);
     p->password = password != NULL ? ph_strdup(password) : NULL;
     if (p->uri == NULL || (password != NULL && p->password == NULL)) {
@@ -331,7 +401,7 @@ store_pg_open(const char *dsn, const char *password, unsigned flags,
                  p->conn != NULL ? PQerrorMessage(p->conn) : "out of memory");
         snprintf(errbuf, errlen,
                  "store %s: %s (is the server up, and are the user, "
-                 "password and database right?)", dsn, p->errmsg);
+                 "password and database right?)", shown, p->errmsg);
         result = PH_EDB;
         goto out;
     }
@@ -340,7 +410,7 @@ store_pg_open(const char *dsn, const char *password, unsigned flags,
         result = migrate(p);
     }
     if (result != 0) {
-        snprintf(errbuf, errlen, "store %s: %s", dsn, p->errmsg);
+        snprintf(errbuf, errlen, "store %s: %s", shown, p->errmsg);
         goto out;
     }
     *ret = p;

@@ -38,6 +38,11 @@ void pgq_i64(struct pgq *q, int64_t v);
  */
 int store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
                  const char *what, PGresult **ret);
+/* COPY ... FROM STDIN (store_pg_copy.c): started by sql, data sent, then
+ * finished (failed: abandoned with an error). 0 or PH_EDB. */
+int store_pg_copy_start(struct store_pg *p, const char *sql);
+int store_pg_copy_send(struct store_pg *p, const char *data, size_t len);
+int store_pg_copy_finish(struct store_pg *p, int failed);
 /* Rows the last command of r changed. */
 int64_t store_pg_changes(PGresult *r);
 /* Column c of row i as a number (0 for NULL) or text ("" for NULL;

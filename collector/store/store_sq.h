@@ -108,4 +108,5 @@ int store_sq_outbox_prune(struct store_sq *s, int64_t before_ms,
 int store_sq_outbox_backlog(struct store_sq *s, int64_t *ret);
 int store_sq_kv_get(struct store_sq *s, const char *key, char *ret, size_t len);
 int store_sq_kv_set(struct store_sq *s, const char *key, const char *value);
+
 #endif
