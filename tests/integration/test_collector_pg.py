@@ -220,6 +220,31 @@ components:
                       "SELECT count(*) FROM transitions WHERE component_id "
                       "= 'web' AND new_status = 'major_outage'") == "1", 10))
 
+        # ---- the database goes away and comes back ----
+        pg.stop_server()
+        code, _ = http_get(a.url("/healthz"), ok_codes=None, timeout=10)
+        res.check("without its database the collector serves /healthz",
+                  code == 200, code)
+        code, _ = http_get(a.url("/api/v2/summary.json"), ok_codes=None,
+                           timeout=10)
+        res.check("and the feed", code == 200, code)
+        body3 = batch(3, [result("api-http", int(time.time() * 1000) - 500)])
+        code, _ = post(a, body3)
+        res.check("an agent batch gets 503 (it stays in the spool)",
+                  code == 503, code)
+        pg.start()
+        res.check("once the server is back the same batch is acked",
+                  wait_until(lambda: post(a, body3)[0] == 200, 30))
+        res.check("and stored once", r3_rows() == 8, r3_rows())
+
+        def log_text(h):
+            return open(h.logs["collector"], errors="replace").read()
+
+        res.check("the outage and the recovery are logged",
+                  "reconnecting by itself" in log_text(a) and
+                  "connected to PostgreSQL again" in log_text(a),
+                  log_text(a)[-1500:])
+
         # ---- the password stays secret ----
         logs = ""
         for h in (a, b):
