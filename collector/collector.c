@@ -885,7 +885,9 @@ collector_stop(struct collector *c)
     c->h.shutting_down = 1;
     /* Commit and ack what agents sent before the server goes; later
      * writes run on the loop's own connection. */
-    store_set_async_writer(c->h.store, NULL);
+    if (c->h.store != NULL) {
+        store_set_async_writer(c->h.store, NULL);
+    }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
     if (c->h.rollup != NULL) {

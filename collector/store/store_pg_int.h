@@ -43,6 +43,9 @@ int store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
 int store_pg_copy_start(struct store_pg *p, const char *sql);
 int store_pg_copy_send(struct store_pg *p, const char *data, size_t len);
 int store_pg_copy_finish(struct store_pg *p, int failed);
+/* Sets the message store_pg_errmsg() returns; returns PH_EDB. */
+#define STORE_PG_ERRMSG_MAX 512
+int store_pg_set_error(struct store_pg *p, const char *msg);
 /* Rows the last command of r changed. */
 int64_t store_pg_changes(PGresult *r);
 /* Column c of row i as a number (0 for NULL) or text ("" for NULL;
