@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import pgserver  # noqa: E402
-from pharos_harness import BUILD, Results, skip  # noqa: E402
+from pharos_harness import BUILD, Harness, Results, free_port, skip  # noqa: E402
 
 STORE_TESTS = ["test_store_api", "test_store_results", "test_store_outbox"]
 
@@ -79,6 +79,33 @@ def main():
                   out[-500:])
         res.check("the password appears in no message",
                   "not-the-password" not in out)
+
+        # A collector that cannot open its PostgreSQL store does not start,
+        # and says why (never with the password).
+        h = Harness("store_pg_start")
+        try:
+            pwf = os.path.join(h.dir, "pg.pw")
+            with open(pwf, "w") as f:
+                f.write("wrong-secret-pw\n")
+            for label, dsn, want in (
+                    ("a wrong password", pg.dsn,
+                     "password authentication failed"),
+                    ("a port where no server listens",
+                     f"postgresql://pharos@127.0.0.1:{free_port()}/pharos",
+                     "cannot connect")):
+                h.write_config(["r1"], "components: [{id: web, name: Web}]\n",
+                               extra_yaml=f'store: "{dsn}"\n'
+                                          "store_password_file: pg.pw\n")
+                r = subprocess.run([h.bin("pharos-collector"), "-c",
+                                    h.conf_path], capture_output=True,
+                                   text=True, timeout=60)
+                out = r.stdout + r.stderr
+                res.check(f"collector with {label}: exits 1 and says why",
+                          r.returncode == 1 and want in out
+                          and "wrong-secret-pw" not in out,
+                          (r.returncode, out[-800:]))
+        finally:
+            h.stop_all()
 
         # A schema newer than this binary: refused, saying what to do.
         pg.psql("INSERT INTO schema_version VALUES (9999)", db="race")
