@@ -701,6 +701,10 @@ store_sq_insert_group(struct store_sq *s, struct store_batch *group)
     char first_err[sizeof(s->errmsg)] = "";
 
     if (store_sq_tx_begin(s) != 0) {
+        /* Nothing is stored: no batch may be acked. */
+        for (b = group; b != NULL; b = b->next) {
+            b->result = PH_EDB;
+        }
         return PH_EDB;
     }
     for (b = group; b != NULL; b = b->next) {
