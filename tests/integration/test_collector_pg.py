@@ -220,6 +220,31 @@ components:
                       "SELECT count(*) FROM transitions WHERE component_id "
                       "= 'web' AND new_status = 'major_outage'") == "1", 10))
 
+        # ---- the documents do not read the store ----
+        # The uptime bars come from memory: with uptime_days locked
+        # against readers too, a change is still published.
+        session = pg.hold_locks(["uptime_days"], mode="ACCESS EXCLUSIVE")
+        try:
+            code, _ = http_get(
+                a.url("/v1/pages/itest/components/web"), method="PATCH",
+                ok_codes=None, timeout=10,
+                data=b'{"component":{"status":"partial_outage"}}',
+                headers={"Authorization": "OAuth " + KEY})
+            doc = json.loads(http_get(a.url("/api/v2/uptime.json"),
+                                      timeout=10)[1])
+            summary = json.loads(http_get(a.url("/api/v2/summary.json"),
+                                          timeout=10)[1])
+            comp = {c["id"]: c["status"] for c in summary["components"]}
+            res.check("with uptime_days unreadable a change is published",
+                      code == 200 and comp.get("web") == "partial_outage",
+                      (code, comp))
+            res.check("and uptime.json is served with 90 bars",
+                      all(len(c.get("days", [])) == 90
+                          for c in doc.get("components", [])) and
+                      doc.get("components"), str(doc)[:300])
+        finally:
+            pg.release_locks(session)
+
         # ---- the database goes away and comes back ----
         pg.stop_server()
         code, _ = http_get(a.url("/healthz"), ok_codes=None, timeout=10)

@@ -150,18 +150,19 @@ class PgServer:
                        sql])
         return r.stdout.strip()
 
-    def hold_locks(self, tables, db=None):
-        """Opens a session that takes EXCLUSIVE locks on tables and keeps
-        them (every writer of those tables waits; plain reads go on) until
-        release_locks(session). Returns once the locks are held."""
+    def hold_locks(self, tables, db=None, mode="EXCLUSIVE"):
+        """Opens a session that takes locks on tables and keeps them until
+        release_locks(session); returns once they are held. EXCLUSIVE
+        makes every writer of those tables wait (plain reads go on);
+        ACCESS EXCLUSIVE makes readers wait too."""
         p = subprocess.Popen(
             self._as_postgres(["psql", "-X", "-q", "-A", "-t", "-h",
                                self.dir, "-p", str(self.port), "-U",
                                "postgres", "-d", db or self.dbname]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
-        p.stdin.write(f"BEGIN; LOCK TABLE {', '.join(tables)} IN "
-                      "EXCLUSIVE MODE; SELECT 'locked';\n")
+        p.stdin.write(f"BEGIN; LOCK TABLE {', '.join(tables)} IN {mode} "
+                      "MODE; SELECT 'locked';\n")
         p.stdin.flush()
         line = p.stdout.readline()     # bounded: psql answers or exits
         if line.strip() != "locked":
