@@ -495,32 +495,45 @@ mark_dirty(struct collector *c)
                    0);
 }
 
-/* Retention: raw results older than retention.raw, day rollups older
- * than 400 days. Runs hourly, in bounded chunks (store.c). */
+static void
+on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
+          void *arg)
+{
+    (void)arg;
+    if (result != 0) {
+        log_warnx("retention: pruning failed (retried in an hour)");
+    }
+    if (results_deleted > 0) {
+        log_info("retention: deleted %lld raw results",
+                 (long long)results_deleted);
+    }
+    /* Finished notifications keep their idempotency keys for 30 days,
+     * far longer than any replay after a restart reaches back. */
+    if (outbox_deleted > 0) {
+        log_info("retention: deleted %lld finished notifications",
+                 (long long)outbox_deleted);
+    }
+}
+
+/* Retention: raw results older than retention.raw, finished
+ * notifications older than 30 days, day rollups older than 400 days.
+ * Runs hourly, in bounded chunks (store.c); on PostgreSQL on the writer
+ * thread's connection (store_async.h). */
 static void
 prune(struct collector *c)
 {
     int64_t now = time_now_ms();
-    int64_t deleted = 0;
-    int32_t today;
+    int32_t days = 0;
 
-    if (store_prune_results(c->h.store,
-                            now - (int64_t)c->h.conf.retention_raw_days *
-                                      86400000,
-                            &deleted) == 0 &&
-        deleted > 0) {
-        log_info("retention: deleted %lld raw results", (long long)deleted);
-    }
-    /* Finished notifications keep their idempotency keys for 30 days,
-     * far longer than any replay after a restart reaches back. */
-    if (store_outbox_prune(c->h.store, now - OUTBOX_KEEP_MS, &deleted) == 0 &&
-        deleted > 0) {
-        log_info("retention: deleted %lld finished notifications",
-                 (long long)deleted);
-    }
     if (c->h.rollup != NULL) {
-        today = uptime_local_date(rollup_tz(c->h.rollup), now);
-        store_uptime_prune(c->h.store, uptime_date_add(today, -400));
+        days = uptime_date_add(uptime_local_date(rollup_tz(c->h.rollup), now),
+                               -400);
+    }
+    if (store_prune_async(c->h.store,
+                          now - (int64_t)c->h.conf.retention_raw_days *
+                                    86400000,
+                          now - OUTBOX_KEEP_MS, days, on_pruned, c) != 0) {
+        log_warnx("retention: cannot prune now (out of memory)");
     }
 }
 

@@ -12,7 +12,7 @@
 #include "ph_err.h"
 #include "store_writer.h"
 
-enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME };
+enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE };
 
 #define ACALL_STRS 5
 
@@ -20,9 +20,10 @@ struct acall {
     struct store_call call;      /* first: the writer hands it back */
     enum acall_kind kind;
     store_done_cb done;
+    store_pruned_cb pruned;      /* AC_PRUNE's instead of done */
     void *arg;
     char *s[ACALL_STRS];         /* owned copies of the text arguments */
-    int64_t n[2];
+    int64_t n[5];
     struct uptime_day *days;     /* owned */
     size_t ndays;
     struct uptime_acc_state st;
@@ -82,6 +83,15 @@ acall_exec(struct store *db, struct acall *a)
     case AC_UPTIME:
         rc = store_uptime_checkpoint(db, a->s[0], a->days, a->ndays, &a->st);
         break;
+    case AC_PRUNE: {
+        int r2, r3;
+
+        rc = store_prune_results(db, a->n[0], &a->n[3]);
+        r2 = store_outbox_prune(db, a->n[1], &a->n[4]);
+        r3 = store_uptime_prune(db, (int32_t)a->n[2]);
+        rc = rc != 0 ? rc : r2 != 0 ? r2 : r3;
+        break;
+    }
     }
     if (rc != 0) {
         snprintf(a->errmsg, sizeof(a->errmsg), "%s", store_errmsg(db));
@@ -100,7 +110,11 @@ on_loop(struct store_call *c, int result)
 {
     struct acall *a = (struct acall *)c;
 
-    if (a->done != NULL) {
+    if (a->kind == AC_PRUNE) {
+        if (a->pruned != NULL) {
+            a->pruned(result, a->n[3], a->n[4], a->arg);
+        }
+    } else if (a->done != NULL) {
         a->done(result, a->errmsg, a->arg);
     }
     acall_free(a);
@@ -190,5 +204,22 @@ store_uptime_checkpoint_async(struct store *s, const char *component_id,
     }
     a->ndays = ndays;
     a->st = *st;
+    return acall_go(s, a);
+}
+
+int
+store_prune_async(struct store *s, int64_t results_before_ms,
+                  int64_t outbox_before_ms, int32_t uptime_before_date,
+                  store_pruned_cb done, void *arg)
+{
+    struct acall *a = acall_new(AC_PRUNE, NULL, 0, NULL, arg);
+
+    if (a == NULL) {
+        return PH_ENOMEM;
+    }
+    a->pruned = done;
+    a->n[0] = results_before_ms;
+    a->n[1] = outbox_before_ms;
+    a->n[2] = uptime_before_date;
     return acall_go(s, a);
 }

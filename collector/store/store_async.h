@@ -1,7 +1,7 @@
 /*
  * store_async.h - store writes the loop makes at run time without
  * waiting for the database: status transitions, the audit log, key/value
- * state and uptime checkpoints.
+ * state, uptime checkpoints and retention.
  *
  * On PostgreSQL each call is queued to the writer thread (store_writer.h),
  * which runs it on its own connection in the order queued, so no round
@@ -39,5 +39,16 @@ int store_uptime_checkpoint_async(struct store *s, const char *component_id,
                                   size_t ndays,
                                   const struct uptime_acc_state *st,
                                   store_done_cb done, void *arg);
+
+/* Retention in one call: raw results of batches received before
+ * results_before_ms, finished outbox rows done before outbox_before_ms,
+ * uptime days before uptime_before_date (store_prune_results(),
+ * store_outbox_prune(), store_uptime_prune()). done gets the first
+ * failure (or 0) and the counts deleted. */
+typedef void (*store_pruned_cb)(int result, int64_t results_deleted,
+                                int64_t outbox_deleted, void *arg);
+int store_prune_async(struct store *s, int64_t results_before_ms,
+                      int64_t outbox_before_ms, int32_t uptime_before_date,
+                      store_pruned_cb done, void *arg);
 
 #endif
