@@ -137,9 +137,11 @@ on_stop_signal(uv_signal_t *s, int signum)
 
         sched_get_stats(a->sched, &ss);
         log_info("agent: extra probes since start: %llu confirmations, "
-                 "%llu re-checks for the collector",
+                 "%llu re-checks for the collector, %llu for watched "
+                 "connections",
                  (unsigned long long)ss.confirms,
-                 (unsigned long long)ss.rechecks);
+                 (unsigned long long)ss.rechecks,
+                 (unsigned long long)ss.watch_runs);
     }
     sched_close(a->sched, sched_closed, a);
     uv_close((uv_handle_t *)&a->sigint, NULL);
@@ -168,7 +170,8 @@ on_status_signal(uv_signal_t *s, int signum)
     log_info("agent: status: collector %s (%zu of %zu), %llu switches, "
              "%llu results sent, %llu queued, %llu dropped, %llu failed "
              "requests, next seq %llu; extra probes: %llu confirmations, "
-             "%llu re-checks (%llu asked, %llu already probing)",
+             "%llu re-checks (%llu asked, %llu already probing), %llu "
+             "for watched connections (%llu while confirming)",
              st.collector, st.collector_idx + 1, a->conf.ncollectors,
              (unsigned long long)st.switches, (unsigned long long)st.sent,
              (unsigned long long)st.queued, (unsigned long long)st.dropped,
@@ -177,7 +180,9 @@ on_status_signal(uv_signal_t *s, int signum)
              (unsigned long long)ss.confirms,
              (unsigned long long)ss.rechecks,
              (unsigned long long)st.recheck_requests,
-             (unsigned long long)ss.rechecks_skipped);
+             (unsigned long long)ss.rechecks_skipped,
+             (unsigned long long)ss.watch_runs,
+             (unsigned long long)ss.watch_skipped);
 }
 
 static int

@@ -19,14 +19,29 @@
 #include "ph_err.h"
 #include "pharos_conf.h"
 #include "probe.h"
+#include "probe_http_steps.h"
 #include "sched.h"
 
 #define ONCE_MAX_SELECT 64
 #define ONCE_LINE_MAX (64 * 1024)   /* one result as a JSON line */
 
+/* The steps of one multi-step check's last run, as probe_env.on_step
+ * reported them. */
+struct once_steps {
+    size_t n;
+    struct once_step {
+        char name[64];
+        int32_t status_code;
+        uint32_t latency_ms;
+        struct check_timing timing;
+        char error[CHECK_ERROR_MAX];
+    } s[HTTP_STEPS_MAX];
+};
+
 struct once {
     struct pharos_conf conf;
     struct check_result *results;   /* one per check, in config order */
+    struct once_steps *steps;       /* one per check, in config order */
     int *selected;
     size_t pending;
     int json;
@@ -62,8 +77,91 @@ ms(uint64_t us)
 }
 
 static void
+on_step(const struct check *c, const struct probe_step *ps, void *arg)
+{
+    struct once *o = arg;
+
+    for (size_t i = 0; i < o->conf.nchecks; i++) {
+        struct once_steps *st = &o->steps[i];
+        struct once_step *one;
+
+        if (strcmp(o->conf.checks[i].id, c->id) != 0) {
+            continue;
+        }
+        if (ps->index == 0) {
+            st->n = 0;
+        }
+        if (st->n >= HTTP_STEPS_MAX) {
+            return;
+        }
+        one = &st->s[st->n++];
+        snprintf(one->name, sizeof(one->name), "%s", ps->name);
+        one->status_code = ps->status_code;
+        one->latency_ms = ps->latency_ms;
+        one->timing = ps->timing;
+        snprintf(one->error, sizeof(one->error), "%s", ps->error);
+        return;
+    }
+}
+
+static void
+print_steps_text(const struct once_steps *st)
+{
+    for (size_t i = 0; st != NULL && i < st->n; i++) {
+        const struct once_step *p = &st->s[i];
+        char label[96];
+
+        snprintf(label, sizeof(label), "  step %zu %.60s", i + 1, p->name);
+        printf("%-30s %6u ms", label, p->latency_ms);
+        printf("  dns %.1f  connect %.1f  tls %.1f  first-byte %.1f  "
+               "total %.1f",
+               ms(p->timing.dns_us), ms(p->timing.connect_us),
+               ms(p->timing.tls_us), ms(p->timing.first_byte_us),
+               ms(p->timing.total_us));
+        if (p->status_code != 0) {
+            printf("  status %d", p->status_code);
+        }
+        printf("\n");
+        if (p->error[0] != '\0') {
+            printf("%-30s error: %s\n", "", p->error);
+        }
+    }
+}
+
+static json_t *
+steps_json(const struct once_steps *st)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; st != NULL && i < st->n; i++) {
+        const struct once_step *p = &st->s[i];
+        json_t *o = json_object();
+        json_t *t = json_object();
+
+        json_object_set_new(o, "name", json_string(p->name));
+        json_object_set_new(o, "status_code",
+                            p->status_code ? json_integer(p->status_code)
+                                           : json_null());
+        json_object_set_new(o, "latency_ms", json_integer(p->latency_ms));
+        json_object_set_new(t, "dns_ms", json_real(ms(p->timing.dns_us)));
+        json_object_set_new(t, "connect_ms",
+                            json_real(ms(p->timing.connect_us)));
+        json_object_set_new(t, "tls_ms", json_real(ms(p->timing.tls_us)));
+        json_object_set_new(t, "first_byte_ms",
+                            json_real(ms(p->timing.first_byte_us)));
+        json_object_set_new(t, "total_ms",
+                            json_real(ms(p->timing.total_us)));
+        json_object_set_new(o, "timing", t);
+        json_object_set_new(o, "error", p->error[0] ? json_string(p->error)
+                                                    : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void
 print_text(const struct check *c, const struct check_result *r,
-           const char *prefix)
+           const char *prefix, const struct once_steps *st)
 {
     printf("%s", prefix);
     printf("%-24s %-4s %-5s %6u ms", c->id, check_type_name(c->type),
@@ -85,13 +183,16 @@ print_text(const struct check *c, const struct check_result *r,
     }
     printf("\n");
     if (r->error[0] != '\0') {
-        printf("%-24s error: %s\n", "", r->error);
+        /* Up results of some types carry a summary (icmp). */
+        printf("%-24s %s: %s\n", "",
+               r->outcome == OUTCOME_UP ? "result" : "error", r->error);
     }
+    print_steps_text(st);
 }
 
 static void
 print_json(const struct check *c, const struct check_result *r,
-           int64_t at_ms)
+           int64_t at_ms, const struct once_steps *st)
 {
     json_t *o = json_object();
     json_t *t = json_object();
@@ -129,6 +230,9 @@ print_json(const struct check *c, const struct check_result *r,
     }
     json_object_set_new(o, "error",
                         r->error[0] ? json_string(r->error) : json_null());
+    if (c->type == CHECK_HTTP && c->u.http.nsteps > 0) {
+        json_object_set_new(o, "steps", steps_json(st));
+    }
     buf_init(&line, ONCE_LINE_MAX);
     if (ph_json_dump_buf(o, PH_JSON_SHORT_REALS | PH_JSON_LF, &line) == 0) {
         fwrite(line.data, 1, line.len, stdout);
@@ -163,12 +267,13 @@ on_watch_result(const struct check_result *r, void *arg)
         }
         o->results[i] = *r;
         if (o->json) {
-            print_json(c, r, at);
+            print_json(c, r, at, &o->steps[i]);
         } else {
             snprintf(prefix, sizeof(prefix), "%8.1fs %-9s ",
                      (double)at / 1000.0, probe_kind_name(r->kind));
-            print_text(c, r, prefix);
+            print_text(c, r, prefix, &o->steps[i]);
         }
+        o->steps[i].n = 0;
         fflush(stdout);
     }
 }
@@ -359,8 +464,10 @@ agent_once_main(int argc, char **argv)
     }
     o.results = ph_calloc(o.conf.nchecks + 1, sizeof(*o.results));
     o.selected = ph_calloc(o.conf.nchecks + 1, sizeof(*o.selected));
+    o.steps = ph_calloc(o.conf.nchecks + 1, sizeof(*o.steps));
     slots = ph_calloc(o.conf.nchecks + 1, sizeof(*slots));
-    if (o.results == NULL || o.selected == NULL || slots == NULL) {
+    if (o.results == NULL || o.selected == NULL || o.steps == NULL ||
+        slots == NULL) {
         fprintf(stderr, "pharos-agent once: out of memory\n");
         status = 2;
         goto out;
@@ -373,9 +480,12 @@ agent_once_main(int argc, char **argv)
         status = 2;
         goto out_loop;
     }
+    memset(&env, 0, sizeof(env));
     env.loop = &loop;
     env.curl = cu;
     env.source_address = source;
+    env.on_step = on_step;
+    env.on_step_arg = &o;
     if (o.watch_ms > 0) {
         status = watch(&o, &env, nonly, only);
         goto out_loop;
@@ -415,9 +525,9 @@ agent_once_main(int argc, char **argv)
             continue;
         }
         if (o.json) {
-            print_json(&o.conf.checks[i], &o.results[i], -1);
+            print_json(&o.conf.checks[i], &o.results[i], -1, &o.steps[i]);
         } else {
-            print_text(&o.conf.checks[i], &o.results[i], "");
+            print_text(&o.conf.checks[i], &o.results[i], "", &o.steps[i]);
         }
         if (o.results[i].outcome != OUTCOME_UP) {
             status = 1;
@@ -433,6 +543,7 @@ out:
     ph_free(slots);
     ph_free(o.results);
     ph_free(o.selected);
+    ph_free(o.steps);
     pharos_conf_free(&o.conf);
     return status;
 }

@@ -78,6 +78,7 @@ struct report {
     struct xfer *plan_xfer;
     struct xfer *send_xfer;
     char plan_etag[64];
+    char types_header[CHECK_TYPES_LIST_MAX + 32];
     uint64_t plan_version;
     int have_plan;
     uint64_t next_seq;      /* 0 until the first plan tells us */
@@ -185,6 +186,12 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
         return NULL;
     }
     snprintf(r->auth_header, alen, "Authorization: Bearer %s", opts->token);
+    {
+        char types[CHECK_TYPES_LIST_MAX];
+        check_type_list(UINT32_MAX, types, sizeof(types));
+        snprintf(r->types_header, sizeof(r->types_header), "%s: %s",
+                 CHECK_TYPES_HEADER, types);
+    }
     uv_timer_init(loop, &r->plan_timer);
     uv_timer_init(loop, &r->send_timer);
     uv_timer_init(loop, &r->hb_timer);
@@ -664,6 +671,14 @@ start_plan_fetch_at(struct report *r, size_t idx, int probe)
     if (r->plan_etag[0] != '\0') {
         snprintf(inm, sizeof(inm), "If-None-Match: %s", r->plan_etag);
         x->hdrs = curl_slist_append(x->hdrs, inm);
+    }
+    /* The check types this agent runs: the collector leaves others out
+     * of its plan (check.h, CHECK_TYPES_HEADER). */
+    {
+        struct curl_slist *n = curl_slist_append(x->hdrs, r->types_header);
+        if (n != NULL) {
+            x->hdrs = n;
+        }
     }
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
     if (curl_uv_add(r->cu, x->easy, on_plan_done, x) != 0) {

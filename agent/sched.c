@@ -10,13 +10,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "log.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "watch.h"
 
 struct entry {
     struct check check;       /* our own copy; borrowed by the run */
     uv_timer_t timer;
     uv_timer_t confirm_timer; /* one-shot: the next confirmation */
+    uv_timer_t watch_timer;   /* one-shot: a watch run held by the gap */
     struct sched *s;
     struct probe_run *run;    /* in flight, or NULL */
     uint8_t run_kind;         /* enum probe_kind of the run in flight */
@@ -27,6 +30,9 @@ struct entry {
     uint32_t seq_probes;      /* confirmations in this sequence */
     int confirming;
     uint64_t last_recheck_ms; /* loop time of the last re-check run */
+    uint64_t last_watch_ms;   /* loop time of the last watch-started run */
+    struct watch *watch;      /* check key `watch`, or NULL */
+    int watch_pending;        /* a watch event came during a run */
     int open_handles;         /* timers not yet closed */
     struct entry *next;
     size_t moved_from;        /* index in a taken plan (apply only) */
@@ -64,9 +70,11 @@ sched_phase(const char *id, uint32_t interval_ms)
 }
 
 uint64_t
-sched_first_delay(const char *id, uint32_t interval_ms, uint64_t now_ms)
+sched_first_delay(const char *id, uint32_t interval_ms, uint32_t offset_ms,
+                  uint64_t now_ms)
 {
-    uint64_t phase = sched_phase(id, interval_ms);
+    uint64_t phase =
+        ((uint64_t)sched_phase(id, interval_ms) + offset_ms) % interval_ms;
     uint64_t pos = now_ms % interval_ms;
 
     return (phase + interval_ms - pos) % interval_ms;
@@ -91,6 +99,8 @@ sched_new(const struct probe_env *env, sched_result_cb cb, void *arg)
 #define RECHECK_MIN_GAP_MS 1000
 
 static void start_run(struct entry *e, enum probe_kind kind);
+static void watch_fire(struct entry *e);
+static void on_watch_timer(uv_timer_t *t);
 
 static void
 on_confirm_timer(uv_timer_t *t)
@@ -180,6 +190,12 @@ on_run_done(const struct check *c, const struct check_result *r, void *arg)
     out.kind = e->run_kind;
     if (!e->s->closing) {
         track(e, out.outcome);
+        /* The run may have started before the connection changed: its
+         * result says nothing about the new state. */
+        if (e->watch_pending) {
+            e->watch_pending = 0;
+            watch_fire(e);
+        }
     }
     e->s->cb(&out, e->s->arg);
 }
@@ -269,14 +285,105 @@ sched_get_stats(const struct sched *s, struct sched_stats *ret)
     *ret = s->stats;
 }
 
+/* The grid is laid on the wall clock (agents keep it in step with
+ * NTP), so the collector's per-region offsets stagger regions on
+ * different hosts; the repeat runs on the loop's monotonic clock. */
 static void
 arm(struct entry *e)
 {
-    uint64_t now = uv_now(e->s->env->loop);
+    uint64_t now = (uint64_t)probe_now_ms();
     uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
 
     uv_timer_start(&e->timer, on_timer,
-                   sched_first_delay(e->check.id, iv, now), iv);
+                   sched_first_delay(e->check.id, iv,
+                                     e->check.phase_offset_ms, now),
+                   iv);
+}
+
+/* Watch-started runs: at most one per this gap, whatever the
+ * connection does (a flapping target cannot make us probe in a loop). */
+#define WATCH_MIN_GAP_MS 2000
+/* While the target is gone, a TCP connect at most this far apart (or
+ * an interval, if shorter): the time a recovery waits to be seen. A
+ * refused connect costs the target next to nothing, and the retries
+ * stop at the first success. */
+#define WATCH_RETRY_MAX_MS 5000
+
+/*
+ * The watched connection was lost (the target refuses a new one) or
+ * came back: probe now instead of at the next slot. A run in flight
+ * may predate the change, so the probe follows it; a confirmation
+ * sequence re-probes anyway (its next run starts after the change);
+ * and watch runs are at least WATCH_MIN_GAP_MS apart (held, not lost,
+ * so a quick return is still seen).
+ */
+static void
+watch_fire(struct entry *e)
+{
+    uint64_t now = uv_now(e->s->env->loop);
+
+    if (e->s->closing) {
+        return;
+    }
+    if (e->run != NULL) {
+        e->watch_pending = 1;
+        return;
+    }
+    if (e->confirming) {
+        e->s->stats.watch_skipped++;
+        return;
+    }
+    if (e->last_watch_ms != 0 && now - e->last_watch_ms < WATCH_MIN_GAP_MS) {
+        uv_timer_start(&e->watch_timer, on_watch_timer,
+                       WATCH_MIN_GAP_MS - (now - e->last_watch_ms), 0);
+        return;
+    }
+    uv_timer_stop(&e->watch_timer);
+    e->last_watch_ms = now;
+    e->s->stats.watch_runs++;
+    start_run(e, PROBE_WATCH);
+}
+
+static void
+on_watch_timer(uv_timer_t *t)
+{
+    watch_fire(t->data);
+}
+
+static void
+on_watch(enum watch_event ev, void *arg)
+{
+    struct entry *e = arg;
+
+    log_debug("sched[%s]: watched connection %s", e->check.id,
+              ev == WATCH_LOST ? "lost" : "back");
+    watch_fire(e);
+}
+
+static void
+start_watch(struct entry *e)
+{
+    char host[256];
+    uint16_t port;
+    int rc;
+
+    if (!e->check.watch) {
+        return;
+    }
+    rc = probe_target(&e->check, host, sizeof(host), &port);
+    if (rc == 0) {
+        rc = watch_new(e->s->env->loop, host, port,
+                       probe_source_address(e->s->env, &e->check),
+                       e->check.timeout_ms,
+                       e->check.interval_ms < WATCH_RETRY_MAX_MS
+                           ? e->check.interval_ms
+                           : WATCH_RETRY_MAX_MS,
+                       on_watch, e, &e->watch);
+    }
+    if (rc != 0) {
+        log_warnx("sched[%s]: cannot watch the target: %s", e->check.id,
+                  ph_strerror(rc));
+    }
 }
 
 static void
@@ -307,11 +414,15 @@ entry_drop(struct entry *e)
 {
     probe_cancel(e->run);
     e->run = NULL;
+    watch_close(e->watch);
+    e->watch = NULL;
     uv_timer_stop(&e->timer);
     uv_timer_stop(&e->confirm_timer);
-    e->open_handles = 2;
+    uv_timer_stop(&e->watch_timer);
+    e->open_handles = 3;
     uv_close((uv_handle_t *)&e->timer, entry_closed);
     uv_close((uv_handle_t *)&e->confirm_timer, entry_closed);
+    uv_close((uv_handle_t *)&e->watch_timer, entry_closed);
 }
 
 int
@@ -419,9 +530,12 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
 
         uv_timer_init(s->env->loop, &added->timer);
         uv_timer_init(s->env->loop, &added->confirm_timer);
+        uv_timer_init(s->env->loop, &added->watch_timer);
         added->timer.data = added;
         added->confirm_timer.data = added;
+        added->watch_timer.data = added;
         arm(added);
+        start_watch(added);
         added->next = NULL;
         *tail = added;
         tail = &added->next;

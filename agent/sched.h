@@ -13,6 +13,11 @@
  * fail_after or recover_after results in a row decide, then the check is
  * back on its grid only. Results say why they ran (struct check_result
  * .kind).
+ * The grid is on the wall clock, shifted by the plan's per-region
+ * offset, so the regions of a check take turns over its interval.
+ * A check with `watch` holds a connection to its target (watch.h) and
+ * runs at once when the target stops accepting connections or accepts
+ * again.
  * Loop thread only.
  */
 #ifndef PH_SCHED_H
@@ -31,6 +36,8 @@ struct sched_stats {
     uint64_t confirms;          /* confirmation re-probes started */
     uint64_t rechecks;          /* re-checks run for the collector */
     uint64_t rechecks_skipped;  /* asked while already probing */
+    uint64_t watch_runs;        /* runs started by a watched connection */
+    uint64_t watch_skipped;     /* watch events during a confirmation */
 };
 
 /* Called for every finished run; r is borrowed. */
@@ -50,9 +57,10 @@ int sched_apply_plan_take(struct sched *s, struct check *checks, size_t n);
 size_t sched_count(const struct sched *s);
 /* The first-run offset of check id within its interval (pure). */
 uint32_t sched_phase(const char *id, uint32_t interval_ms);
-/* Delay from now_ms (loop time) to the check's next slot on its grid. */
+/* Delay from now_ms (wall clock, unix ms) to the check's next slot on
+ * its grid: the id's phase plus this region's offset (from the plan). */
 uint64_t sched_first_delay(const char *id, uint32_t interval_ms,
-                           uint64_t now_ms);
+                           uint32_t offset_ms, uint64_t now_ms);
 /* For each new check: 0 keep (unchanged), 1 changed, 2 added. ret_actions
  * has nnew entries. Pure. Returns 0. */
 int sched_diff(const struct check *old, size_t nold, const struct check *new_,

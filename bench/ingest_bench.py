@@ -86,12 +86,49 @@ def main():
                   "(goal: >= 0.5)")
         except (IndexError, ValueError):
             print("could not compute the ratios")
-    finally:
         col.terminate()
         col.wait()
+        disk_per_result(os.path.join(d, "state", "pharos.db"))
+    finally:
+        if col.poll() is None:
+            col.terminate()
+            col.wait()
         shutil.rmtree(d, ignore_errors=True)
         if pg is not None:
             pg.stop()
+
+
+def disk_per_result(path, rate=10000, raw_days=7):
+    """Bytes the raw results take in the store, per result: the pages of
+    result_rows and result_batches (sqlite's dbstat), and the whole file
+    after a checkpoint; then what the default raw retention (7 days)
+    needs at `rate` results/s."""
+    import sqlite3
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = db.execute("SELECT count(*) FROM result_rows").fetchone()[0]
+        size = os.path.getsize(path)
+        tables = None
+        try:
+            tables = db.execute(
+                "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+                "('result_rows', 'result_batches', "
+                "'result_batches_received')").fetchone()[0]
+        except sqlite3.Error:
+            pass  # no dbstat in this sqlite build: the file alone
+    finally:
+        db.close()
+    if rows == 0:
+        print("disk: no result rows stored")
+        return
+    per = (tables if tables else size) / rows
+    print(f"disk: {rows} results, file {size / 1e6:.1f} MB; raw results "
+          f"{per:.1f} bytes each (result_rows + result_batches"
+          f"{'' if tables else ', whole file'})")
+    budget = per * rate * 86400 * raw_days
+    print(f"disk: at {rate} results/s the default retention.raw "
+          f"({raw_days} d) keeps {budget / 1e9:.1f} GB of raw results")
 
 
 if __name__ == "__main__":

@@ -368,7 +368,8 @@ def main():
         col_log = os.path.join(d, "collector.log")
         col = start([collector_bin, "-c", conf], stdout=open(col_log, "w"),
                     stderr=subprocess.STDOUT)
-        if not wait_port(port, timeout=30):
+        # A large configuration (100,000 checks) takes a while to load.
+        if not wait_port(port, timeout=30 + args.checks // 1000):
             log("collector did not come up:\n" + tail(col_log))
             return 2
         base = f"http://127.0.0.1:{port}"

@@ -13,6 +13,14 @@ measured in the same run on the same target:
 
 Usage: bench/probe_bench.py [--probes N]   (needs a build in build/ and
 `scripts/install-deps.sh --bench`). Prints figures; asserts nothing.
+
+Before/after (issue #13 item 7): bench/probe_bench.py --compare OLD_BUILD
+[--rounds R] runs the agent of OLD_BUILD and of build/ in turn, R rounds
+interleaved (old, new, new, old, ...) so the noise of a shared machine
+falls on both, and prints the median of each: CPU time per HTTP probe
+(`pharos-agent once`, the kernel's rusage of the process) and CPU time
+of an agent taking a plan of 10,000 checks from a collector (plan fetch
+and decode, schedule set-up; 10 min interval so no probe runs).
 """
 import argparse
 import json
@@ -158,9 +166,93 @@ def bench_rss(d, url, n=10000):
     col.wait()
 
 
+def once_cpu(build, conf):
+    p = subprocess.Popen([os.path.join(build, "bin", "pharos-agent"), "once",
+                          "-c", conf], stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{build}: pharos-agent once failed")
+    return ru.ru_utime + ru.ru_stime
+
+
+def plan_cpu(build, d, port, n):
+    """CPU seconds of an agent of build from start until it has fetched and
+    applied the plan of n checks (the collector's log of the agent's first
+    batch is not needed: the plan version shows in the agent's debug log)."""
+    ag = subprocess.Popen([os.path.join(build, "bin", "pharos-agent"), "run",
+                           "-c", os.path.join(d, "agent.yml")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Wait until the agent's CPU stops growing: the plan is applied.
+    last, still = -1.0, 0
+    while still < 5:
+        time.sleep(0.2)
+        c = cpu_of(ag.pid)
+        still = still + 1 if c == last else 0
+        last = c
+    ag.terminate()
+    ag.wait()
+    return last
+
+
+def median(xs):
+    xs = sorted(xs)
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def compare(d, url, old_build, probes, rounds, nplan=10000):
+    conf = os.path.join(d, "once.yml")
+    write_checks_conf(conf, url, probes)
+    token = "ph_" + secrets.token_urlsafe(32)
+    import hashlib
+    sha = hashlib.sha256(token.encode()).hexdigest()
+    port = free_port()
+    pconf = os.path.join(d, "plan.yml")
+    write_checks_conf(pconf, url, nplan, interval="10m", port=port,
+                      token_sha=sha)
+    with open(os.path.join(d, "agent.token"), "w") as f:
+        f.write(token + "\n")
+    with open(os.path.join(d, "agent.yml"), "w") as f:
+        f.write(f'collector: "http://127.0.0.1:{port}"\n'
+                "token_file: agent.token\n")
+    # The new collector: it sends both forms, and an old agent reads the
+    # frozen one, so both agents load the same plan from it.
+    col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"),
+                            "-c", pconf], cwd=d, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    wait_port(port)
+    builds = {"before": old_build, "after": BUILD}
+    once = {"before": [], "after": []}
+    plan = {"before": [], "after": []}
+    try:
+        for name in builds:  # warm-up, not counted
+            once_cpu(builds[name], conf)
+        for r in range(rounds):
+            order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
+            for name in order:
+                once[name].append(once_cpu(builds[name], conf) * 1e6 / probes)
+                plan[name].append(plan_cpu(builds[name], d, port, nplan) * 1e3)
+    finally:
+        col.terminate()
+        col.wait()
+    print(f"[compare] {rounds} interleaved rounds; before = {old_build}, "
+          f"after = {BUILD}")
+    for label, data, unit in (
+            (f"CPU per HTTP probe ({probes} probes, once)", once, "us"),
+            (f"CPU to load a plan of {nplan} checks (run)", plan, "ms")):
+        b, a = median(data["before"]), median(data["after"])
+        print(f"  {label}: before {b:.1f} {unit}, after {a:.1f} {unit} "
+              f"(median), change {(a - b) / b * 100:+.1f} %")
+        print(f"    before: {' '.join(f'{x:.1f}' for x in data['before'])}")
+        print(f"    after:  {' '.join(f'{x:.1f}' for x in data['after'])}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--probes", type=int, default=2000)
+    ap.add_argument("--compare", metavar="OLD_BUILD",
+                    help="build dir of the version to compare with")
+    ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
     d = tempfile.mkdtemp(prefix="pharos-bench-")
     port = free_port()
@@ -170,13 +262,15 @@ def main():
     try:
         wait_port(port)
         url = f"http://127.0.0.1:{port}/"
+        if args.compare:
+            compare(d, url, args.compare, args.probes, args.rounds)
+            return
         bench_cpu(d, url, args.probes)
         bench_rate(d, url, args.probes)
         bench_rss(d, url)
     finally:
         ng.stop()
         shutil.rmtree(d, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -13,13 +13,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "access.h"
+#include "components.h"
 #include "admin.h"
+#include "brand.h"
 #include "api_v1.h"
-#include "feed_history.h"
+#include "auth.h"
 #include "http.h"
 #include "incidents.h"
 #include "ingest.h"
 #include "intake.h"
+#include "docshare.h"
+#include "lease.h"
 #include "notify.h"
 #include "log.h"
 #include "mem.h"
@@ -32,7 +37,6 @@
 #include "store_async.h"
 #include "store_writer.h"
 #include "timefmt.h"
-#include "snapshot.h"
 
 #define TICK_MS 1000
 #define SWAP_STR(a, b)                                                      \
@@ -42,6 +46,10 @@
         (b) = t_;                                                           \
     } while (0)
 #define PUBLISH_DEBOUNCE_MS 50
+/* New results alone (no status moved) change regions.json only, and at
+ * most this often: under a stream of batches the documents are not
+ * rebuilt after every one. */
+#define PUBLISH_RESULTS_MS 1000
 #define PUBLISH_EVERY_MS 60000
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
@@ -53,6 +61,70 @@
 #define CLOCK_STEP_MS 2000
 
 static void mark_dirty(struct collector *c);
+static void mark_results_dirty(struct collector *c);
+static void arm_evaluation(struct collector *c, uint64_t delay_ms);
+static void restore_statuses(struct collector *c);
+
+/*
+ * The one gate of leader-only work. While it returns 0 (a follower under
+ * `ha:`) this collector ingests, serves the page, the feed and the API,
+ * and takes writes, but does not act: no evaluation (so no transitions,
+ * no transition log, no incident automation, no notifications enqueued
+ * by probes, no uptime rollup), no maintenance start or completion, no
+ * alert expiry, no pruning, and its outbox worker delivers nothing
+ * (notify_hold). Without `ha:` the collector always leads.
+ */
+static int
+leads(const struct collector *c)
+{
+    return c->h.role.leading;
+}
+
+/*
+ * The lease's callback (lease.h): the only place the role changes after
+ * start. A new leader first restores the engine's component statuses
+ * and the overrides from the store, so the takeover does not flap a
+ * status, restarts the uptime accounting from the store, then acts. A
+ * leader that steps down stops acting at once; its lease is still valid
+ * for lease/5 by construction, so the last rollup it writes is fenced
+ * in time.
+ */
+static void
+on_lease(void *arg, int leader, uint64_t epoch)
+{
+    struct collector *c = arg;
+    struct hub_role *r = &c->h.role;
+
+    r->epoch = epoch;
+    r->since_ms = lease_since_ms(c->lease);
+    docshare_set_role(c->docshare, leader, epoch);
+    r->db_ok = lease_connected(c->lease);
+    if (leader && !r->leading) {
+        restore_statuses(c);
+        hub_restore_overrides(&c->h);
+        incidents_reapply(&c->h);
+        rollup_destroy(c->h.rollup);
+        c->h.rollup = NULL;
+        if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
+            log_warnx("ha: uptime accounting stopped (out of memory)");
+        }
+        r->leading = 1;
+        notify_hold(&c->h, 0);
+        log_info("ha: %s leads (epoch %llu): evaluating, automating, "
+                 "notifying", c->h.conf.ha.node_id,
+                 (unsigned long long)epoch);
+        arm_evaluation(c, 0);
+    } else if (!leader && r->leading) {
+        if (c->h.rollup != NULL) {
+            rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
+        }
+        r->leading = 0;
+        notify_hold(&c->h, 1);
+        log_warnx("ha: %s follows (epoch %llu ended): serving, not acting",
+                  c->h.conf.ha.node_id, (unsigned long long)epoch);
+    }
+    mark_dirty(c);
+}
 
 static int
 mkdir_p(const char *path)
@@ -86,24 +158,41 @@ build_engine(struct collector *c)
     struct engine_component_conf *comps = NULL;
     struct engine_check_conf *checks = NULL;
     int *region_idx = NULL;
+    int *dep_idx = NULL;
     struct engine *e = NULL;
-    size_t nidx = 0;
+    size_t nidx = 0, ndep = 0;
     struct engine_conf ec;
+
+    memset(&ec, 0, sizeof(ec));
 
     regions = ph_calloc(cf->nregions + 1, sizeof(*regions));
     comps = ph_calloc(cf->ncomponents + 1, sizeof(*comps));
     checks = ph_calloc(cf->nchecks + 1, sizeof(*checks));
     region_idx = ph_calloc(cf->nchecks * CHECK_MAX_REGIONS + 1,
                            sizeof(*region_idx));
+    dep_idx = ph_calloc(cf->ncomponents * DEPENDS_MAX + 1,
+                        sizeof(*dep_idx));
     if (regions == NULL || comps == NULL || checks == NULL ||
-        region_idx == NULL) {
+        region_idx == NULL || dep_idx == NULL) {
         goto out;
     }
     for (size_t i = 0; i < cf->nregions; i++) {
         regions[i].id = cf->regions[i].id;
     }
     for (size_t i = 0; i < cf->ncomponents; i++) {
-        comps[i].id = cf->components[i].id;
+        const struct conf_component *cc = &cf->components[i];
+
+        comps[i].id = cc->id;
+        comps[i].depends_on = &dep_idx[ndep];
+        /* The configuration checked every id, so none is missing. */
+        for (size_t d = 0; d < cc->ndepends_on && d < DEPENDS_MAX; d++) {
+            int di = pharos_conf_component_index(cf, cc->depends_on[d]);
+
+            if (di >= 0) {
+                dep_idx[ndep++] = di;
+                comps[i].ndepends++;
+            }
+        }
     }
     for (size_t i = 0; i < cf->nchecks; i++) {
         const struct check *ck = &cf->checks[i];
@@ -131,12 +220,15 @@ build_engine(struct collector *c)
     ec.ncomponents = cf->ncomponents;
     ec.checks = checks;
     ec.nchecks = cf->nchecks;
+    ec.mass_failure.share = cf->mass_failure.share;
+    ec.mass_failure.min_checks = cf->mass_failure.min_checks;
     e = engine_new(&ec, time_now_ms());
 out:
     ph_free(regions);
     ph_free(comps);
     ph_free(checks);
     ph_free(region_idx);
+    ph_free(dep_idx);
     return e;
 }
 
@@ -270,6 +362,36 @@ clock_step(struct collector *c, int64_t now)
     c->clock_mono_ms = mono;
 }
 
+/* Logs each region that entered or left a mass failure at the last
+ * tick; returns 1 if any did (the documents change). */
+static int
+log_mass_failures(struct collector *c)
+{
+    int any = 0;
+
+    for (size_t r = 0; r < c->h.conf.nregions; r++) {
+        uint32_t failing, total;
+
+        if (!engine_region_suspect_changed(c->h.engine, (int)r)) {
+            continue;
+        }
+        any = 1;
+        engine_region_counts(c->h.engine, (int)r, &failing, &total);
+        if (engine_region_suspect(c->h.engine, (int)r)) {
+            c->h.metrics.mass_failures++;
+            log_warnx("engine: region %s fails %u of %u checks at once: "
+                      "treated as the region's problem, its results count "
+                      "for no status until it recovers",
+                      c->h.conf.regions[r].id, failing, total);
+        } else {
+            log_info("engine: region %s is no longer in a mass failure "
+                     "(%u of %u checks failing)",
+                     c->h.conf.regions[r].id, failing, total);
+        }
+    }
+    return any;
+}
+
 /*
  * The one evaluation driver: ticks the engine, then hands the queued
  * transitions to the listeners. Listeners that change something request
@@ -286,6 +408,10 @@ evaluate(struct collector *c)
     if (c->evaluating) {
         return;
     }
+    if (!leads(c)) {
+        c->h.eval_requested = 0;
+        return;
+    }
     c->evaluating = 1;
     c->h.eval_requested = 0;
     c->ntq = 0;
@@ -293,24 +419,38 @@ evaluate(struct collector *c)
     engine_tick(c->h.engine, now, queue_transition, c);
     for (size_t i = 0; i < c->h.conf.ncomponents; i++) {
         int u = engine_component_unknown(c->h.engine, (int)i);
+        int a = engine_component_affected_by(c->h.engine, (int)i);
+        const char *aid = a >= 0 ? c->h.conf.components[a].id : "";
+
         changed |= u != c->h.comps[i].unknown;
         c->h.comps[i].unknown = u;
+        if (strcmp(aid, c->h.comps[i].affected_by) != 0) {
+            changed = 1;
+            snprintf(c->h.comps[i].affected_by,
+                     sizeof(c->h.comps[i].affected_by), "%s", aid);
+        }
     }
+    changed |= log_mass_failures(c);
     for (size_t i = 0; i < c->nlisteners; i++) {
         c->listeners[i].fn(c->listeners[i].arg, c->tq, c->ntq, now);
     }
     c->ntq = 0;
     c->evaluating = 0;
-    /* Rebuild the documents when a status moved or new results arrived
-     * (regions.json shows each check's last result); an idle collector
-     * re-renders every REFRESH_IDLE_MS, since region states also age
-     * without results (stale agents). */
+    /* Rebuild every document when a status moved, and at least every
+     * REFRESH_IDLE_MS (region states age without results, today's
+     * uptime seconds grow, page.updated_at moves); in between, new
+     * results alone refresh the documents that show them (regions.json:
+     * each check's last result; uptime.json) at most every
+     * PUBLISH_RESULTS_MS, so a stream of batches does not rebuild and
+     * rewrite every document after each one. */
     if (changed || c->h.metrics.transitions != before ||
-        c->h.metrics.results_ingested != c->evaluated_results ||
         time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
         c->evaluated_results = c->h.metrics.results_ingested;
         c->last_eval_render_ms = time_mono_ms();
         mark_dirty(c);
+    } else if (c->h.metrics.results_ingested != c->evaluated_results) {
+        c->evaluated_results = c->h.metrics.results_ingested;
+        mark_results_dirty(c);
     }
 }
 
@@ -349,112 +489,26 @@ on_want(void *arg, enum hub_want what)
     case HUB_PUBLISH:
         mark_dirty(c);
         break;
+    case HUB_REBUILD:
+        c->rebuild_wanted = 1;
+        break;
     }
 }
 
-typedef int (*render_fn)(const struct feed_input *in, char **ret,
-                         size_t *ret_len);
-
-static void
-put_doc(struct collector *c, const char *path, char *data, size_t len,
-        int rc)
-{
-    if (rc != 0) {
-        log_warnx("publish: cannot render %s: %s", path, ph_strerror(rc));
-        c->h.metrics.publish_errors++;
-        return;
-    }
-    rc = publish_set_take(c->h.publish, path, publish_content_type(path),
-                          (uint8_t *)data, len);
-    if (rc != 0) {
-        log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
-        c->h.metrics.publish_errors++;
-    }
-}
-
-static void
-render_all(struct collector *c)
-{
-    static const struct {
-        const char *path;
-        render_fn fn;
-    } plain[] = {
-        {"api/v2/summary.json", feed_summary},
-        {"api/v2/status.json", feed_status_doc},
-        {"api/v2/components.json", feed_components},
-        {"api/v2/regions.json", feed_regions},
-        {"api/v2/page.json", feed_page_doc},
-        {"api/v2/uptime.json", feed_uptime},
-    };
-    static const struct {
-        const char *path;
-        const char *which;
-    } incidents[] = {
-        {"api/v2/incidents.json", "all"},
-        {"api/v2/incidents/unresolved.json", "unresolved"},
-        {"api/v2/incidents/resolved.json", "resolved"},
-    }, maints[] = {
-        {"api/v2/scheduled-maintenances.json", "all"},
-        {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
-        {"api/v2/scheduled-maintenances/active.json", "active"},
-    };
-    struct feed_input in;
-    int64_t t0 = time_mono_ms();
-    char *data = NULL;
-    size_t len = 0;
-    int rc;
-
-    snapshot_take(&c->h, &in);
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-        rc = plain[i].fn(&in, &data, &len);
-        put_doc(c, plain[i].path, data, len, rc);
-    }
-    for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
-        rc = feed_incidents(&in, incidents[i].which, &data, &len);
-        put_doc(c, incidents[i].path, data, len, rc);
-        rc = feed_maintenances(&in, maints[i].which, &data, &len);
-        put_doc(c, maints[i].path, data, len, rc);
-    }
-    {
-        struct feed_history_input hin = {
-            .conf = &c->h.conf,
-            .incidents = c->h.incidents,
-            .nincidents = c->h.nincidents,
-            .now_ms = in.now_ms,
-        };
-        rc = feed_history_atom(&hin, &data, &len);
-        put_doc(c, "history.atom", data, len, rc);
-        rc = feed_history_rss(&hin, &data, &len);
-        put_doc(c, "history.rss", data, len, rc);
-    }
-    for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
-        char path[PUBLISH_PATH_MAX];
-
-        snprintf(path, sizeof(path), "badge/%s.svg",
-                 i < 0 ? "status" : c->h.conf.components[i].id);
-        rc = feed_badge(&in, i, &data, &len);
-        if (rc == 0) {
-            rc = publish_set_take(c->h.publish, path, "image/svg+xml",
-                                  (uint8_t *)data, len);
-        }
-        if (rc != 0) {
-            c->h.metrics.publish_errors++;
-        }
-    }
-    if (publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
-    }
-    c->h.metrics.publishes++;
-    c->h.metrics.last_publish_ms = time_mono_ms() - t0;
-}
 
 static void
 on_publish_timer(uv_timer_t *t)
 {
     struct collector *c = t->data;
 
-    c->dirty = 0;
-    render_all(c);
+    if (c->dirty) {
+        c->dirty = 0;
+        c->results_dirty = 0;
+        collector_render_all(c);
+    } else if (c->results_dirty) {
+        c->results_dirty = 0;
+        collector_render_results(c);
+    }
 }
 
 /*
@@ -468,10 +522,25 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
 {
     struct collector *c = arg;
     struct api_req rq;
+    char actor[128];
 
     memset(&rq, 0, sizeof(rq));
     rq.h = &c->h;
     routes_dispatch(&rq, req, resp);
+    if (c->rebuild_wanted) {
+        /* Components or groups changed through the API: build the
+         * configuration again (the file and the store), as a reload.
+         * The actor (a key name) is borrowed from the configuration
+         * about to be freed: the audit entry needs a copy. */
+        if (rq.actor != NULL) {
+            snprintf(actor, sizeof(actor), "%s", rq.actor);
+            rq.actor = actor;
+        }
+        c->rebuild_wanted = 0;
+        if (collector_reload(c) != 0) {
+            c->h.rebuild_failed = 1;
+        }
+    }
     if (c->h.eval_requested) {
         evaluate(c);
     }
@@ -479,11 +548,14 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
     if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
         resp->status < 300) {
         c->dirty = 0;
+        c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
-        render_all(c);
+        collector_render_all(c);
     }
 }
 
+/* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
+ * a pending regions-only render would have run). */
 static void
 mark_dirty(struct collector *c)
 {
@@ -492,6 +564,17 @@ mark_dirty(struct collector *c)
     }
     c->dirty = 1;
     uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_DEBOUNCE_MS,
+                   0);
+}
+
+static void
+mark_results_dirty(struct collector *c)
+{
+    if (c->dirty || c->results_dirty || c->h.shutting_down) {
+        return;
+    }
+    c->results_dirty = 1;
+    uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_RESULTS_MS,
                    0);
 }
 
@@ -517,8 +600,8 @@ on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
 
 /* Retention: raw results older than retention.raw, finished
  * notifications older than 30 days, day rollups older than 400 days.
- * Runs hourly, in bounded chunks (store.c); on PostgreSQL on the writer
- * thread's connection (store_async.h). */
+ * Runs at start and hourly, in bounded chunks (store.c); on PostgreSQL
+ * on the writer thread's connection (store_async.h). */
 static void
 prune(struct collector *c)
 {
@@ -543,15 +626,30 @@ on_tick(uv_timer_t *t)
     struct collector *c = t->data;
     int64_t now = time_mono_ms();
 
-    incidents_tick(&c->h, time_now_ms());
-    intake_tick(&c->h, time_now_ms());
+    if (c->lease != NULL) {
+        c->h.role.db_ok = lease_connected(c->lease);
+    }
+    if (c->docshare != NULL) {
+        struct docshare_status ds;
+
+        docshare_status(c->docshare, &ds);
+        c->h.role.docs_synced_ms = ds.last_sync_ms;
+        c->h.role.docs_stale_since_ms = ds.stale_since_ms;
+    }
+    if (leads(c)) {
+        incidents_tick(&c->h, time_now_ms());
+        intake_tick(&c->h, time_now_ms());
+    }
     evaluate(c);
     if (now - c->last_full_publish_ms >= PUBLISH_EVERY_MS) {
         /* page.updated_at moves, so this rewrites every document. */
         c->last_full_publish_ms = now;
         mark_dirty(c);
     }
-    if (now - c->last_prune_ms >= PRUNE_EVERY_MS) {
+    /* The first tick prunes too: retention must not wait an hour after
+     * every start (nor depend on how long the host has been up). */
+    if (leads(c) && (c->last_prune_ms == 0 ||
+                     now - c->last_prune_ms >= PRUNE_EVERY_MS)) {
         c->last_prune_ms = now;
         prune(c);
     }
@@ -612,6 +710,25 @@ http_opts(const struct pharos_conf *cf, struct http_server_opts *o)
     o->idle_timeout_ms = cf->idle_timeout_ms;
     o->proxies = cf->trusted_proxies;
     o->nproxies = cf->ntrusted_proxies;
+}
+
+/* Strings a shipped language lacks are shown in English: say which, once
+ * at start (pharos-collector --check says it too). */
+static void
+log_catalog_gaps(const char *web_dir)
+{
+    struct buf miss;
+    const char *line;
+
+    buf_init(&miss, 256 * 1024);
+    if (catalog_missing(web_dir, &miss) > 0 && miss.data != NULL) {
+        line = miss.data;
+        for (const char *nl; (nl = strchr(line, '\n')) != NULL;
+             line = nl + 1) {
+            log_warnx("%.*s", (int)(nl - line), line);
+        }
+    }
+    buf_free(&miss);
 }
 
 int
@@ -678,6 +795,18 @@ collector_start(struct collector *c)
         log_warnx("cannot load API keys: %s", ph_strerror(rc));
         return rc;
     }
+    rc = components_merge(cf, c->h.store);
+    if (rc != 0) {
+        log_warnx("cannot load the components created through the API: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
+    rc = access_start(&c->h);
+    if (rc != 0) {
+        log_warnx("cannot load the page's sessions and viewers: %s",
+                  ph_strerror(rc));
+        return rc;
+    }
     rc = idmap_init_stride(&c->h.check_ids, cf->checks, cf->nchecks,
                            sizeof(cf->checks[0]),
                            offsetof(struct check, id), 0);
@@ -707,9 +836,18 @@ collector_start(struct collector *c)
         log_warnx("cannot start the alert intake: %s", ph_strerror(rc));
         return rc;
     }
+    /* Under `ha:` a collector starts as a follower and leads only once
+     * the lease says so (on_lease). */
+    c->h.role.ha = cf->ha.enabled;
+    c->h.role.leading = !cf->ha.enabled;
+    c->h.role.db_ok = !cf->ha.enabled;
+    c->h.role.since_ms = time_now_ms();
     rc = notify_start(&c->h);
     if (rc != 0) {
         return rc;
+    }
+    if (!leads(c)) {
+        notify_hold(&c->h, 1);
     }
     rc = rollup_new(&c->h, time_now_ms(), &c->h.rollup);
     if (rc != 0) {
@@ -725,6 +863,12 @@ collector_start(struct collector *c)
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
         return rc;
     }
+    rc = brand_publish(c->h.publish, &cf->page, err, sizeof(err));
+    if (rc != 0) {
+        log_warnx("fatal: %s (page: logo, favicon, css)", err);
+        return rc;
+    }
+    log_catalog_gaps(cf->web_dir);
     /* The listeners, in the order they see each evaluation: the status
      * and its log first, since the others read it. */
     if (collector_listen(c, "transition log", record_transitions, c) != 0 ||
@@ -742,7 +886,7 @@ collector_start(struct collector *c)
     uv_timer_init(c->loop, &c->eval_timer);
     c->eval_timer.data = c;
     evaluate(c);
-    render_all(c);
+    collector_render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     http_opts(cf, &hopts);
@@ -760,6 +904,12 @@ collector_start(struct collector *c)
         log_info("agents and the API also on %s (port %d)",
                  cf->agent_listen, http_server_agent_port(c->h.http));
     }
+    if (cf->ha.enabled) {
+        rc = collector_ha_start(c, on_lease);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -768,7 +918,7 @@ collector_reload(struct collector *c)
 {
     struct pharos_conf nc;
     struct pharos_conf old;
-    struct conf_errs errs;
+    struct conf_errs errs, warns;
     struct engine *ne = NULL;
     struct engine *oe;
     struct feed_component_state *ncomps = NULL;
@@ -776,9 +926,21 @@ collector_reload(struct collector *c)
     int rc;
 
     memset(&errs, 0, sizeof(errs));
+    memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
-    rc = pharos_conf_load(c->h.conf.path, &nc, &errs);
-    if (rc != 0) {
+    rc = pharos_conf_load_warn(c->h.conf.path, &nc, &errs, &warns);
+    if (rc == 0) {
+        for (size_t i = 0; i < warns.n; i++) {
+            log_warnx("reload: %s", warns.msgs[i]);
+        }
+        rc = components_merge(&nc, c->h.store);
+        if (rc != 0) {
+            log_warnx("reload: cannot load the components created through "
+                      "the API: %s", ph_strerror(rc));
+            pharos_conf_free(&nc);
+            return rc;
+        }
+    } else {
         for (size_t i = 0; i < errs.n; i++) {
             log_warnx("reload: %s", errs.msgs[i]);
         }
@@ -792,7 +954,8 @@ collector_reload(struct collector *c)
         strcmp(nc.agent_listen ? nc.agent_listen : "",
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
-        strcmp(nc.publish_dir, c->h.conf.publish_dir) != 0 ||
+        strcmp(nc.publish_dir ? nc.publish_dir : "",
+               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0 ||
         strcmp(nc.store ? nc.store : "",
                c->h.conf.store ? c->h.conf.store : "") != 0) {
         log_warnx("reload: server.listen, agent_listen, state_dir, "
@@ -804,7 +967,22 @@ collector_reload(struct collector *c)
         SWAP_STR(nc.state_dir, c->h.conf.state_dir);
         SWAP_STR(nc.publish_dir, c->h.conf.publish_dir);
     }
-    if (c->h.rollup != NULL) {
+    /* The lease runs with the ha: it started with. */
+    if (nc.ha.enabled != c->h.conf.ha.enabled ||
+        nc.ha.lease_ms != c->h.conf.ha.lease_ms ||
+        strcmp(nc.ha.database ? nc.ha.database : "",
+               c->h.conf.ha.database ? c->h.conf.ha.database : "") != 0 ||
+        strcmp(nc.ha.node_id ? nc.ha.node_id : "",
+               c->h.conf.ha.node_id ? c->h.conf.ha.node_id : "") != 0) {
+        log_warnx("reload: ha: takes effect at the next restart");
+    }
+    {
+        struct conf_ha t = nc.ha;
+
+        nc.ha = c->h.conf.ha;
+        c->h.conf.ha = t;
+    }
+    if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
     old = c->h.conf;
@@ -849,6 +1027,7 @@ collector_reload(struct collector *c)
     c->h.comps = ncomps;
     idmap_free(&c->h.check_ids);
     c->h.check_ids = nids;
+    auth_index_agents(&c->h);
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
@@ -862,6 +1041,10 @@ collector_reload(struct collector *c)
         char err[256];
         if (publish_load_dir(c->h.publish, c->h.conf.web_dir, err,
                              sizeof(err)) != 0) {
+            log_warnx("reload: %s", err);
+        }
+        if (brand_publish(c->h.publish, &c->h.conf.page, err,
+                          sizeof(err)) != 0) {
             log_warnx("reload: %s", err);
         }
     }
@@ -903,15 +1086,21 @@ collector_stop(struct collector *c)
     }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
-    if (c->h.rollup != NULL) {
+    if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
+    /* Stop acting, then hand the lease back so a follower takes over
+     * without waiting for it to run out. */
+    c->h.role.leading = 0;
+    collector_ha_stop(c);
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
-    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty) {
+    if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
+        c->results_dirty) {
         c->dirty = 0;
-        render_all(c); /* flush the last state before exiting */
+        c->results_dirty = 0;
+        collector_render_all(c); /* flush the last state before exiting */
     }
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);
@@ -935,6 +1124,8 @@ collector_free(struct collector *c)
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);
     admin_free_keys(&c->h);
+    auth_index_free(&c->h);
+    access_free(&c->h);
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);

@@ -16,6 +16,7 @@
 #include "hub.h"
 
 struct http_server;
+struct lease;
 
 #define COLLECTOR_MAX_LISTENERS 8
 struct transition_listener {
@@ -33,7 +34,9 @@ struct collector {
     int64_t last_full_publish_ms; /* monotonic */
     int64_t last_prune_ms;        /* monotonic */
     int dirty;                    /* public documents need re-rendering */
+    int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
+    int rebuild_wanted;           /* HUB_REBUILD: an API component change */
     struct engine_transition *tq; /* this evaluation's transitions */
     size_t ntq, tq_cap;           /* cap: one per component */
     struct transition_listener listeners[COLLECTOR_MAX_LISTENERS];
@@ -50,6 +53,8 @@ struct collector {
     uv_signal_t sigint;
     uv_signal_t sigterm;
     uv_signal_t sighup;
+    struct lease *lease;          /* ha: only; frees itself when stopped */
+    struct docshare *docshare;    /* ha: only: the leader's documents */
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.
@@ -68,4 +73,16 @@ void collector_free(struct collector *c);
  * evaluation). Returns 0 or PH_ETOOBIG past COLLECTOR_MAX_LISTENERS. */
 int collector_listen(struct collector *c, const char *name,
                      transition_listener_cb fn, void *arg);
+/* collector_ha.c: what `ha:` adds (docshare, forwarding, the lease,
+ * whose changes go to on_lease); stop hands the lease back. */
+int collector_ha_start(struct collector *c,
+                       void (*on_lease)(void *arg, int leader,
+                                        uint64_t epoch));
+void collector_ha_stop(struct collector *c);
+
+/* collector_publish.c: every public document, or only those new
+ * results change (regions.json); then shared under `ha:`. */
+void collector_render_all(struct collector *c);
+void collector_render_results(struct collector *c);
+
 #endif

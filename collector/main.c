@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include "brand.h"
 #include "buf.h"
 #include "collector.h"
 #include "log.h"
@@ -148,13 +149,17 @@ static int
 check_config(const char *path, int verbose)
 {
     struct pharos_conf conf;
-    struct conf_errs errs;
+    struct conf_errs errs, warns;
     int rc;
 
     memset(&errs, 0, sizeof(errs));
-    rc = pharos_conf_load(path, &conf, &errs);
+    memset(&warns, 0, sizeof(warns));
+    rc = pharos_conf_load_warn(path, &conf, &errs, &warns);
     for (size_t i = 0; i < errs.n; i++) {
         fprintf(stderr, "%s\n", errs.msgs[i]);
+    }
+    for (size_t i = 0; i < warns.n; i++) {
+        fprintf(stderr, "%s\n", warns.msgs[i]);
     }
     if (errs.dropped > 0) {
         fprintf(stderr, "(%zu more errors)\n", errs.dropped);
@@ -164,6 +169,19 @@ check_config(const char *path, int verbose)
             fprintf(stderr, "%s: %s\n", path, ph_strerror(rc));
         }
         return 1;
+    }
+    {
+        /* Strings a language lacks are shown in English: say which. */
+        struct buf miss;
+        buf_init(&miss, 256 * 1024);
+        if (catalog_missing(conf.web_dir, &miss) > 0 && miss.data != NULL) {
+            const char *line = miss.data;
+            for (const char *nl; (nl = strchr(line, '\n')) != NULL;
+                 line = nl + 1) {
+                fprintf(stderr, "warning: %.*s\n", (int)(nl - line), line);
+            }
+        }
+        buf_free(&miss);
     }
     if (verbose) {
         struct buf out;
@@ -186,7 +204,7 @@ main(int argc, char **argv)
     int check = 0, verbose = 0, debug = 0;
     unsigned store_flags = 0;
     struct collector c;
-    struct conf_errs errs;
+    struct conf_errs errs, warns;
     uv_loop_t loop;
     int rc;
 
@@ -238,7 +256,8 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     memset(&errs, 0, sizeof(errs));
-    rc = pharos_conf_load(conf_path, &c.h.conf, &errs);
+    memset(&warns, 0, sizeof(warns));
+    rc = pharos_conf_load_warn(conf_path, &c.h.conf, &errs, &warns);
     if (rc != 0) {
         for (size_t i = 0; i < errs.n; i++) {
             fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -247,6 +266,9 @@ main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", conf_path, ph_strerror(rc));
         }
         return 1;
+    }
+    for (size_t i = 0; i < warns.n; i++) {
+        log_warnx("%s", warns.msgs[i]);
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);

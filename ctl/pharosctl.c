@@ -224,8 +224,12 @@ cmd_status(const struct ctl *ctl)
     json_array_foreach(comps, i, c) {
         int is_group = json_is_true(json_object_get(c, "group"));
         int child = json_is_string(json_object_get(c, "group_id"));
-        printf("%s%-30s %s%s\n", child ? "    " : "  ", jstr(c, "name"),
-               jstr(c, "status"), is_group ? " (group)" : "");
+        const char *dep = jstr(c, "affected_by");
+
+        printf("%s%-30s %s%s%s%s%s\n", child ? "    " : "  ",
+               jstr(c, "name"), jstr(c, "status"),
+               is_group ? " (group)" : "", dep[0] ? " (affected by " : "",
+               dep, dep[0] ? ")" : "");
     }
     json_decref(doc);
     return 0;
@@ -246,6 +250,17 @@ cmd_regions(const struct ctl *ctl)
         print_json(doc);
         json_decref(doc);
         return 0;
+    }
+    json_array_foreach(json_object_get(doc, "regions"), i, r) {
+        json_t *m = json_object_get(r, "mass_failure");
+
+        if (json_is_object(m)) {
+            printf("region %s: mass failure since %s (%lld of %lld checks "
+                   "failing): its results count for no status\n",
+                   jstr(r, "id"), jstr(m, "since"),
+                   (long long)json_integer_value(json_object_get(m, "failing")),
+                   (long long)json_integer_value(json_object_get(m, "checks")));
+        }
     }
     checks = json_object_get(doc, "checks");
     json_array_foreach(checks, i, c) {
@@ -499,8 +514,16 @@ static const char usage_commands[] =
     "  key add NAME [--scope read|write|admin]  create an API key, print "
     "it once\n"
     "  key list | key revoke NAME   API keys (admin key needed)\n"
+    "  viewer add NAME              a viewer of a private page (access: "
+    "token);\n"
+    "                               prints its link once\n"
+    "  viewer list | viewer revoke NAME  viewers (admin key needed)\n"
     "  incident open NAME [--status S] [--body T] [--component "
     "ID[=STATUS]]... [--draft]\n"
+    "  incident open --template T [NAME] [...]  fill the rest from the "
+    "named template\n"
+    "  incident open|update ... --next-update MIN   promise the next "
+    "update within MIN minutes\n"
     "  incident update ID [--status S] [--body T] [--component "
     "ID=STATUS]...\n"
     "  incident resolve ID [--body T]   resolve (components back to "
@@ -692,6 +715,10 @@ main(int argc, char **argv)
             io.components[io.ncomponents++] = argv[++i];
         } else if (strcmp(argv[i], "--draft") == 0) {
             io.draft = 1;
+        } else if (strcmp(argv[i], "--template") == 0 && i + 1 < argc) {
+            io.template_name = argv[++i];
+        } else if (strcmp(argv[i], "--next-update") == 0 && i + 1 < argc) {
+            io.next_update = argv[++i];
         } else if (strcmp(argv[i], "--all") == 0) {
             io.all = 1;
         } else if (strcmp(argv[i], "-h") == 0 ||
@@ -758,6 +785,9 @@ main(int argc, char **argv)
     } else if (strcmp(args[0], "key") == 0 && nargs == 3 &&
                strcmp(args[1], "revoke") == 0) {
         rc = cmd_key_revoke(&ctl, args[2]);
+    } else if (strcmp(args[0], "viewer") == 0 ||
+               strcmp(args[0], "viewers") == 0) {
+        rc = ctl_viewers(&ctl, args, nargs);
     } else if (strcmp(args[0], "subscribers") == 0) {
         rc = ctl_subscribers(&ctl, &so, args, nargs);
     } else if (strcmp(args[0], "incident") == 0 ||

@@ -36,6 +36,8 @@ struct ctl_incident_opts {
     const char *components[CTL_COMPONENTS_MAX];   /* "id" or "id=status" */
     int ncomponents;
     int draft;
+    const char *template_name; /* --template: incidents.templates */
+    const char *next_update;   /* --next-update MIN: "next update by" */
     int all;
 };
 
@@ -68,6 +70,10 @@ int ctl_subscribers(const struct ctl *ctl, const struct ctl_subscriber_opts *o,
 
 /* incident / maintenance / drafts / draft commands; returns the exit
  * status (0 ok, 1 API error, 2 usage). */
+/* viewer add|list|revoke (pharosctl_viewers.c). */
+int ctl_viewers(const struct ctl *ctl, const char *const *args,
+                size_t nargs);
+
 int ctl_incidents(const struct ctl *ctl, const struct ctl_incident_opts *o,
                   const char *const *args, size_t nargs);
 

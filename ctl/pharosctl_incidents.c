@@ -85,9 +85,12 @@ print_incident(const struct ctl *ctl, json_t *inc, int timeline)
     if (print_or_dump(ctl, inc)) {
         return;
     }
-    printf("%-12s  %-12s %-11s %s%s\n", jstr(inc, "id"), jstr(inc, "status"),
-           jstr(inc, "impact"), jstr(inc, "name"),
-           json_is_true(json_object_get(inc, "draft")) ? "  [draft]" : "");
+    printf("%-12s  %-12s %-11s %s%s%s\n", jstr(inc, "id"),
+           jstr(inc, "status"), jstr(inc, "impact"), jstr(inc, "name"),
+           json_is_true(json_object_get(inc, "draft")) ? "  [draft]" : "",
+           json_is_true(json_object_get(inc, "update_overdue"))
+               ? "  [update overdue]"
+               : "");
     if (json_is_string(json_object_get(inc, "scheduled_for"))) {
         printf("              window %s .. %s\n", jstr(inc, "scheduled_for"),
                jstr(inc, "scheduled_until"));
@@ -190,11 +193,34 @@ incident_cmd(const struct ctl *ctl, const struct ctl_incident_opts *o,
     if (o->body != NULL) {
         json_object_set_new(inc, "body", json_string(o->body));
     }
-    if (strcmp(sub, "open") == 0 && nargs == 3) {
-        json_object_set_new(inc, "name", json_string(args[2]));
-        json_object_set_new(inc, "status",
-                            json_string(o->status ? o->status
-                                                  : "investigating"));
+    if (o->next_update != NULL) {
+        char *end = NULL;
+        long v = strtol(o->next_update, &end, 10);
+
+        if (end == o->next_update || *end != '\0' || v < 1 || v > 1440) {
+            fprintf(stderr, "pharosctl: --next-update takes minutes, 1 to "
+                            "1440\n");
+            json_decref(inc);
+            return 2;
+        }
+        json_object_set_new(inc, "next_update_in_minutes", json_integer(v));
+    }
+    if (strcmp(sub, "open") == 0 &&
+        (nargs == 3 || (nargs == 2 && o->template_name != NULL))) {
+        if (nargs == 3) {
+            json_object_set_new(inc, "name", json_string(args[2]));
+        }
+        if (o->template_name != NULL) {
+            /* The collector fills name, body, status and components
+             * the command line leaves out. */
+            json_object_set_new(inc, "template",
+                                json_string(o->template_name));
+        }
+        if (o->status != NULL || o->template_name == NULL) {
+            json_object_set_new(inc, "status",
+                                json_string(o->status ? o->status
+                                                      : "investigating"));
+        }
         if (o->draft) {
             json_object_set_new(inc, "draft", json_true());
         }

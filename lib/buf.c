@@ -13,6 +13,7 @@ buf_init(struct buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->err = 0;
 }
 
 void
@@ -22,12 +23,14 @@ buf_free(struct buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->err = 0;
 }
 
 void
 buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->err = 0;
     if (b->data != NULL) {
         b->data[0] = '\0';
     }
@@ -41,6 +44,7 @@ reserve(struct buf *b, size_t extra)
     char *p;
 
     if (extra > b->max || b->len > b->max - extra) {
+        b->err = b->err ? b->err : PH_ETOOBIG;
         return PH_ETOOBIG;
     }
     need = b->len + extra + 1;
@@ -56,6 +60,7 @@ reserve(struct buf *b, size_t extra)
     }
     p = ph_realloc(b->data, ncap);
     if (p == NULL) {
+        b->err = b->err ? b->err : PH_ENOMEM;
         return PH_ENOMEM;
     }
     b->data = p;

@@ -2,7 +2,8 @@
  * buf.h - a growable byte buffer with a hard cap (curl dynbuf idea).
  *
  * buf_init() sets the cap; appends beyond it fail with PH_ETOOBIG and leave
- * the buffer unchanged. The data is always NUL-terminated for convenience.
+ * the buffer unchanged, and b->err keeps the first such error so a writer
+ * of many appends (conf_print) can be checked once at the end. The data is always NUL-terminated for convenience.
  * A struct buf is caller-owned; buf_free() frees its contents only.
  */
 #ifndef PH_BUF_H
@@ -16,6 +17,7 @@ struct buf {
     size_t len;
     size_t cap;
     size_t max;
+    int err;      /* first failed append's error, kept until buf_reset */
 };
 
 void buf_init(struct buf *b, size_t max);

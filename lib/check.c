@@ -1,7 +1,7 @@
 /*
  * check.c - struct check: the registry of check types, the keys every
  * check has, and freeing, copying and comparing, all driven by the key
- * tables (common/conf.h) so a field is declared once.
+ * tables (lib/conf.h) so a field is declared once.
  */
 #include "check.h"
 
@@ -14,18 +14,12 @@
 #include "mem.h"
 #include "ph_err.h"
 
-/* The registry: one line per check type, each defined in
- * common/check_<name>.c as `const struct check_kind check_<name>_kind`. */
-#define CHECK_KINDS(X)                                                      \
-    X(http)                                                                 \
-    X(tcp)                                                                  \
-    X(dns)                                                                  \
-    X(smtp)
-
-#define DECLARE_KIND(n) extern const struct check_kind check_##n##_kind;
-CHECK_KINDS(DECLARE_KIND)
-#define LIST_KIND(n) &check_##n##_kind,
-static const struct check_kind *const kinds[] = {CHECK_KINDS(LIST_KIND)};
+/* The kinds of the registry (check_types.h), each defined in
+ * lib/check_<name>.c as `const struct check_kind check_<name>_kind`. */
+#define DECLARE_KIND(n, N) extern const struct check_kind check_##n##_kind;
+CHECK_TYPES(DECLARE_KIND)
+#define LIST_KIND(n, N) &check_##n##_kind,
+static const struct check_kind *const kinds[] = {CHECK_TYPES(LIST_KIND)};
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 const struct check_kind *
@@ -54,6 +48,59 @@ check_kind_named(const char *name)
         }
     }
     return NULL;
+}
+
+void
+check_type_list(uint32_t mask, char *out, size_t len)
+{
+    size_t used = 0;
+
+    if (len == 0) {
+        return;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < NKINDS && used < len; i++) {
+        int w;
+
+        if ((mask & (1u << kinds[i]->type)) == 0) {
+            continue;
+        }
+        w = snprintf(out + used, len - used, "%s%s", used ? "," : "",
+                     kinds[i]->name);
+        if (w < 0) {
+            break;
+        }
+        used += (size_t)w;
+    }
+}
+
+uint32_t
+check_type_mask(const char *list)
+{
+    uint32_t mask = 0;
+
+    _Static_assert(NKINDS < 32, "check_type_mask: 32 bits");
+    while (list != NULL && *list != '\0') {
+        size_t n = strcspn(list, ",");
+        const char *p = list;
+
+        while (n > 0 && *p == ' ') {
+            p++;
+            n--;
+        }
+        while (n > 0 && p[n - 1] == ' ') {
+            n--;
+        }
+        for (size_t i = 0; i < NKINDS; i++) {
+            if (strlen(kinds[i]->name) == n &&
+                strncmp(kinds[i]->name, p, n) == 0) {
+                mask |= 1u << kinds[i]->type;
+            }
+        }
+        list += strcspn(list, ",");
+        list += *list == ',';
+    }
+    return mask;
 }
 
 /* ---- the keys every check has ---- */
@@ -265,7 +312,7 @@ const struct conf_opt check_head_opts[] = {
     {"id", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &id_custom,
      "check id, 1-63 of [A-Za-z0-9_.-]"},
     {"type", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &type_custom,
-     "the probe: http, tcp, dns or smtp"},
+     "the probe: one of the registered types (lib/check_types.h)"},
     END_ROW,
 };
 
@@ -292,6 +339,9 @@ const struct conf_opt check_common_opts[] = {
      3600000, 0, NULL,
      "after a changed outcome, re-probe after this long until fail_after "
      "or recover_after decides (0 = off)"},
+    {"watch", CONF_T_BOOL, C(watch), "false", 0, 0, 0, NULL,
+     "hold an idle TCP connection to the target; when it is lost and a "
+     "new one is refused, probe at once (http, tcp, smtp)"},
     {"source_address", CONF_T_STR, C(source_address), NULL, 0, 0, 0, NULL,
      "local address to probe from"},
     END_ROW,
@@ -367,12 +417,22 @@ check_probe_equal(const struct check *a, const struct check *b)
         a->degraded_over_ms != b->degraded_over_ms ||
         a->cert_expiry_days != b->cert_expiry_days ||
         a->confirm_after_ms != b->confirm_after_ms ||
+        a->watch != b->watch || a->phase_offset_ms != b->phase_offset_ms ||
         a->fail_after != b->fail_after ||
         a->recover_after != b->recover_after ||
         !str_eq(a->source_address, b->source_address) || k == NULL) {
         return 0;
     }
     return conf_equal_fields(k->opts, a, b);
+}
+
+uint32_t
+check_region_offset(uint32_t interval_ms, size_t idx, size_t n)
+{
+    if (n < 2 || idx >= n) {
+        return 0;
+    }
+    return (uint32_t)((uint64_t)interval_ms * idx / n);
 }
 
 const char *
@@ -413,6 +473,8 @@ probe_kind_name(unsigned kind)
         return "confirm";
     case PROBE_RECHECK:
         return "recheck";
+    case PROBE_WATCH:
+        return "watch";
     }
     return "scheduled";
 }

@@ -14,21 +14,23 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "check_types.h"
+/* Generated: includes lib/check_<name>.h of every registered type. */
+#include "check_types_inc.h"
 
 #define CHECK_ID_MAX 64        /* bytes, including NUL */
 #define CHECK_ERROR_MAX 160    /* bytes, including NUL */
-#define CHECK_MAX_EXPECT_STATUS 16
-#define CHECK_MAX_HEADERS 32
-#define CHECK_MAX_ANSWERS 16
 #define CHECK_MAX_REGIONS 32
 
-/* One per check type; the numbers are only used inside one process. */
+/* One per line of the registry (check_types.h): CHECK_HTTP, ...; the
+ * numbers are only used inside one process (the wire and the store name
+ * types by their names). */
+#define CHECK_TYPE_ENUM(n, N) CHECK_##N,
 enum check_type {
-    CHECK_HTTP = 1,
-    CHECK_TCP = 2,
-    CHECK_DNS = 3,
-    CHECK_SMTP = 4,
+    CHECK_NONE = 0,
+    CHECK_TYPES(CHECK_TYPE_ENUM)
 };
+#undef CHECK_TYPE_ENUM
 
 /* Outcome of one probe run (ARCHITECTURE.md "Result"). */
 enum outcome {
@@ -37,68 +39,8 @@ enum outcome {
     OUTCOME_DOWN = 3, /* hard assertion failed, timeout, error */
 };
 
-enum smtp_starttls {
-    SMTP_STARTTLS_OPTIONAL = 0,
-    SMTP_STARTTLS_REQUIRED = 1,
-    SMTP_STARTTLS_OFF = 2,
-};
-
 enum check_impact { IMPACT_MAJOR = 0, IMPACT_PARTIAL = 1 };
 enum check_minority { MINORITY_OPERATIONAL = 0, MINORITY_DEGRADED = 1 };
-
-struct check_header {
-    char *name;
-    char *value;
-};
-
-struct check_http {
-    char *url;
-    char *method;                 /* NULL means GET */
-    struct check_header *headers; /* nheaders entries, owned */
-    size_t nheaders;
-    char *body;                   /* request body or NULL */
-    int follow_redirects;         /* default 0 */
-    int expect_status[CHECK_MAX_EXPECT_STATUS];
-    size_t nexpect_status;        /* 0 means 200-399 */
-    char *body_contains;
-    char *body_not_contains;
-    char *body_regex;             /* POSIX extended regex */
-    char *json_path;              /* "$.a.b" */
-    char *json_equals;            /* compared with the value as text */
-    int insecure;                 /* 1 disables TLS verification */
-    char *ca_file;
-};
-
-struct check_tcp {
-    char *host;
-    int port;
-    int tls;
-    int insecure;
-    char *ca_file;
-    char *sni;                    /* NULL means host */
-    char *send;                   /* optional payload */
-    char *expect;                 /* optional substring of the reply */
-};
-
-struct check_dns {
-    char *name;
-    char *rrtype;                 /* A AAAA CNAME MX TXT NS SOA */
-    char *server;                 /* resolver IP; NULL = system */
-    int port;                     /* 0 = 53 */
-    char *expect_rcode;           /* NULL = NOERROR */
-    char *expect_answers[CHECK_MAX_ANSWERS];
-    size_t nexpect_answers;
-};
-
-struct check_smtp {
-    char *host;
-    int port;                     /* 0 = 25, or 465 with implicit_tls */
-    int implicit_tls;
-    enum smtp_starttls starttls;
-    int insecure;
-    char *ca_file;
-    char *ehlo_name;              /* NULL = "pharos-agent" */
-};
 
 struct check {
     char id[CHECK_ID_MAX];
@@ -110,6 +52,12 @@ struct check {
     uint32_t cert_expiry_days;    /* soft: cert expiring sooner -> slow */
     char *source_address;         /* local address to bind, or NULL */
     uint32_t confirm_after_ms;    /* re-probe delay after a change; 0 off */
+    int watch;                    /* hold a connection to the target open
+                                   * and probe when it is lost (agent) */
+    /* Where this region's runs sit in the interval, after the check's
+     * own phase: set per region by the collector in the plan
+     * (check_region_offset), never in pharos.yml. */
+    uint32_t phase_offset_ms;
 
     /* State-engine settings (collector only; not in the agent plan). */
     uint32_t fail_after;
@@ -121,12 +69,13 @@ struct check {
     enum check_minority minority;
     enum check_impact impact;
 
+    /* The type's own part, u.<name> (struct check_<name> from its
+     * header); its key table's offsets point into it. */
+#define CHECK_TYPE_MEMBER(n, N) struct check_##n n;
     union {
-        struct check_http http;
-        struct check_tcp tcp;
-        struct check_dns dns;
-        struct check_smtp smtp;
+        CHECK_TYPES(CHECK_TYPE_MEMBER)
     } u;
+#undef CHECK_TYPE_MEMBER
 };
 
 /* Timing phases in microseconds since the start of the probe (cumulative,
@@ -144,6 +93,8 @@ enum probe_kind {
     PROBE_SCHEDULED = 0,          /* its interval */
     PROBE_CONFIRM = 1,            /* re-probe confirming a changed outcome */
     PROBE_RECHECK = 2,            /* asked by the collector */
+    PROBE_WATCH = 3,              /* the watched connection was lost or
+                                   * came back (check key `watch`) */
 };
 
 struct check_result {
@@ -156,7 +107,7 @@ struct check_result {
     /* enum probe_kind. It sits in what was padding, so the spool's
      * record (a raw struct check_result) keeps its size and layout; a
      * record from an older agent may hold anything there, so readers
-     * treat a value over PROBE_RECHECK as PROBE_SCHEDULED. */
+     * treat a value over PROBE_WATCH as PROBE_SCHEDULED. */
     uint8_t kind;
     uint8_t reserved_[3];
     int64_t cert_not_after;       /* unix seconds; 0 = none seen */
@@ -164,11 +115,12 @@ struct check_result {
 };
 
 /*
- * A check type, declared once in its own file common/check_<name>.c and
- * listed in CHECK_KINDS in common/check.c (collectd module_register,
+ * A check type, declared once in its own file lib/check_<name>.c and
+ * listed in the registry lib/check_types.h (collectd module_register,
  * Fluent Bit config_map). Its key table drives decoding pharos.yml,
- * printing the effective config, --help-config, and freeing, copying and
- * comparing its part of struct check.
+ * printing the effective config, --help-config, freeing, copying and
+ * comparing its part of struct check, and carrying it on the wire (the
+ * table prints it into the plan and decodes it back: lib/wire.c).
  */
 struct check_kind {
     const char *name;             /* `type:` in YAML, the proto oneof field */
@@ -180,6 +132,24 @@ struct check_kind {
     int (*finish)(struct check *c, const struct conf_node *node,
                   const char *file, struct conf_errs *errs);
 };
+
+/*
+ * Which types an agent runs: it names them in this header of its plan
+ * requests ("http,tcp,dns,smtp,icmp,grpc"); an agent without the header
+ * predates the registry and knows CHECK_TYPES_FROZEN. The collector
+ * leaves checks of other types out of that agent's plan (an agent
+ * rejects a whole plan holding a type it does not know).
+ */
+#define CHECK_TYPES_HEADER "Pharos-Check-Types"
+#define CHECK_TYPES_FROZEN "http,tcp,dns,smtp"
+#define CHECK_TYPES_LIST_MAX 256
+
+/* Writes the names of the registered types whose bit (1u << type) is in
+ * mask (UINT32_MAX: all), comma-separated, into out. */
+void check_type_list(uint32_t mask, char *out, size_t len);
+/* The bit (1u << type) of each registered type named in the comma-
+ * separated list (unknown names are ignored). Borrows list. */
+uint32_t check_type_mask(const char *list);
 
 /* The kind of type t or of the name ("http"), or NULL. */
 const struct check_kind *check_kind_of(enum check_type t);
@@ -193,6 +163,12 @@ const struct check_kind *check_kind_at(size_t i);
 extern const struct conf_opt check_head_opts[];
 extern const struct conf_opt check_common_opts[];
 extern const struct conf_opt check_tail_opts[];
+
+/* Staggering (issue #20): the offset of the idx-th of n regions that
+ * run a check every interval_ms, interval_ms * idx / n, so that n
+ * regions probe a target evenly spread over the interval instead of
+ * together. Pure. */
+uint32_t check_region_offset(uint32_t interval_ms, size_t idx, size_t n);
 
 /* Frees the contents of c (not c itself); safe on a zeroed struct. */
 void check_free(struct check *c);

@@ -1,7 +1,7 @@
 /*
- * check_dns.c - the dns check type: one query, its rcode and answers. The
- * probe is agent/probe_dns.c, the wire mapping the dns row of
- * common/wire.c.
+ * check_dns.c - the dns check type: one query, its rcode and answers
+ * (the struct is in check_dns.h, the probe agent/probe/probe_dns.c; the
+ * key table also carries the check on the wire, lib/wire.c).
  */
 #include <string.h>
 
@@ -99,6 +99,9 @@ static const struct conf_opt dns_opts[] = {
 static int
 in_list(const char *s, const char *const *list)
 {
+    if (s == NULL) {
+        return 1; /* not a string: reported when it was decoded */
+    }
     for (size_t i = 0; list[i] != NULL; i++) {
         if (strcmp(s, list[i]) == 0) {
             return 1;
@@ -129,6 +132,13 @@ dns_finish(struct check *c, const struct conf_node *node, const char *file,
         conf_err(errs, file, node->line, node->col,
                  "check '%s': unknown expect_rcode '%s'", c->id,
                  c->u.dns.expect_rcode);
+        rc = -1;
+    }
+    if (c->watch) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': watch needs a TCP target (http, tcp or smtp), "
+                 "not dns",
+                 c->id);
         rc = -1;
     }
     return rc;

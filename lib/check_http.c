@@ -1,12 +1,14 @@
 /*
- * check_http.c - the http check type: its keys and their rules. The probe
- * is agent/probe_http.c, the wire mapping the http row of common/wire.c.
+ * check_http.c - the http check type: its keys and their rules (the
+ * struct is in check_http.h, the probe agent/probe/probe_http.c; the key
+ * table also carries the check on the wire, lib/wire.c).
  */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "check_http_spec.h"
 #include "conf.h"
 #include "mem.h"
 
@@ -219,6 +221,15 @@ static const struct conf_opt http_opts[] = {
      "skip TLS verification"},
     {"ca_file", CONF_T_STR, H(ca_file), NULL, 0, 0, 0, NULL,
      "CA bundle for TLS verification"},
+    {"assert", CONF_T_LIST, H(asserts), NULL, 0, 0, 0,
+     &http_asserts_spec.sub.custom,
+     "assertions on the response: json or header, op, value"},
+    {"secrets", CONF_T_LIST, H(secrets), NULL, 0, 0, 0,
+     &http_secrets_spec.sub.custom,
+     "values the agent reads from its environment or a file"},
+    {"steps", CONF_T_LIST, H(steps), NULL, 0, 0, 0,
+     &http_steps_spec.sub.custom,
+     "up to 10 requests run in order, sharing variables"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -229,7 +240,8 @@ http_finish(struct check *c, const struct conf_node *node, const char *file,
     const struct check_http *h = &c->u.http;
     size_t nerr = errs->n + errs->dropped;
 
-    if (strncmp(h->url, "http://", 7) != 0 &&
+    /* url NULL: it was not a string, and that error is reported. */
+    if (h->url != NULL && strncmp(h->url, "http://", 7) != 0 &&
         strncmp(h->url, "https://", 8) != 0) {
         conf_err(errs, file, node->line, node->col,
                  "check '%s': url must start with http:// or https://",
@@ -252,6 +264,7 @@ http_finish(struct check *c, const struct conf_node *node, const char *file,
         conf_err(errs, file, node->line, node->col,
                  "check '%s': json_path and json_equals go together", c->id);
     }
+    check_http_spec_finish(c, node, file, errs);
     return errs->n + errs->dropped > nerr ? -1 : 0;
 }
 

@@ -1,6 +1,7 @@
 /*
- * check_smtp.c - the smtp check type: greeting, EHLO, STARTTLS. The probe
- * is agent/probe_smtp.c, the wire mapping the smtp row of common/wire.c.
+ * check_smtp.c - the smtp check type: greeting, EHLO, STARTTLS (the
+ * struct is in check_smtp.h, the probe agent/probe/probe_smtp.c; the key
+ * table also carries the check on the wire, lib/wire.c).
  */
 #include "check.h"
 #include "conf.h"

@@ -1,7 +1,8 @@
 /*
- * check_tcp.c - the tcp check type (connect, optional TLS, send/expect).
- * The probe is agent/probe_tcp.c, the wire mapping the tcp row of
- * common/wire.c.
+ * check_tcp.c - the tcp check type (connect, optional TLS, send/expect):
+ * its keys (the struct is in check_tcp.h, the probe
+ * agent/probe/probe_tcp.c; the key table also carries the check on the
+ * wire, lib/wire.c).
  */
 #include "check.h"
 #include "conf.h"

@@ -17,10 +17,11 @@
 #include "mem.h"
 #include "ph_err.h"
 
-#define YAML_MAX_FILE (4u * 1024 * 1024)
+/* Room for 100,000 checks (about 7 nodes and 60 bytes each) and more. */
+#define YAML_MAX_FILE (64u * 1024 * 1024)
 #define YAML_MAX_DEPTH 32
 #define YAML_MAX_SCALAR (64u * 1024)
-#define YAML_MAX_NODES 200000
+#define YAML_MAX_NODES 2000000
 
 void
 conf_err(struct conf_errs *errs, const char *file, int line, int col,

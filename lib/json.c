@@ -96,6 +96,9 @@ ph_json_parse(const char *text, size_t len, unsigned flags,
     if (flags & PH_JSON_REJECT_DUPS) {
         jflags |= JSON_REJECT_DUPLICATES;
     }
+    if (flags & PH_JSON_ANY_TOP) {
+        jflags |= JSON_DECODE_ANY;
+    }
     v = json_loadb(text != NULL ? text : "", text != NULL ? len : 0, jflags,
                    &jerr);
     if (v == NULL && err != NULL) {

@@ -33,6 +33,8 @@ typedef json_t ph_json;
 
 /* ph_json_parse() flags. */
 #define PH_JSON_REJECT_DUPS 0x1  /* an object with a key twice is an error */
+#define PH_JSON_ANY_TOP 0x2      /* any value may be the top, not only an
+                                    object or an array */
 
 /* Where and why text did not parse (text is jansson's message). */
 struct ph_json_err {
@@ -60,7 +62,8 @@ int ph_json_dump_buf(const ph_json *v, unsigned flags, struct buf *out);
 /*
  * Parses len bytes of text (borrowed; need not be NUL-terminated) into a
  * new tree (json_decref() it), or returns NULL and, if err is not NULL,
- * fills it. The top must be an object or an array.
+ * fills it. The top must be an object or an array, unless flags has
+ * PH_JSON_ANY_TOP.
  */
 ph_json *ph_json_parse(const char *text, size_t len, unsigned flags,
                        struct ph_json_err *err);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+#include "check_http_spec.h"
+#include "conf.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "utf8.h"
@@ -128,7 +131,7 @@ wire_encode_batch(const struct wire_batch *b, uint8_t **ret, size_t *ret_len)
         m.status_code = r->status_code;
         m.cert_not_after = r->cert_not_after;
         m.error = (char *)(uintptr_t)r->error;
-        m.kind = r->kind <= PROBE_RECHECK ? (Pharos__V1__ProbeKind)r->kind
+        m.kind = r->kind <= PROBE_WATCH ? (Pharos__V1__ProbeKind)r->kind
                                           : PHAROS__V1__PROBE_KIND__PROBE_SCHEDULED;
         rs[i] = m;
         rp[i] = &rs[i];
@@ -243,7 +246,7 @@ wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
         r->cert_not_after = m->cert_not_after;
         /* An unknown kind (a newer agent) counts as scheduled. */
         r->kind = m->kind >= PHAROS__V1__PROBE_KIND__PROBE_CONFIRM &&
-                          m->kind <= PHAROS__V1__PROBE_KIND__PROBE_RECHECK
+                          m->kind <= PHAROS__V1__PROBE_KIND__PROBE_WATCH
                       ? (uint8_t)m->kind
                       : PROBE_SCHEDULED;
         /* Longer errors are truncated to our field size, not rejected. */
@@ -288,6 +291,9 @@ wire_batch_free(struct wire_batch *b)
 /* Per-check scratch for encoding: the generated structs point into it. */
 struct enc_check {
     Pharos__V1__Check c;
+    struct buf spec;              /* the type's keys as YAML (owned) */
+    char *url;                    /* frozen http url of a steps check */
+    int failed;
     Pharos__V1__HttpCheck http;
     Pharos__V1__TcpCheck tcp;
     Pharos__V1__DnsCheck dns;
@@ -338,6 +344,19 @@ enc_http(struct enc_check *e, const struct check *c)
     e->http.json_equals = nn(h->json_equals);
     e->http.insecure = h->insecure;
     e->http.ca_file = nn(h->ca_file);
+    /* An agent from before multi-step checks would probe the url alone
+     * and might call it up: the marked url makes it fail (down) until it
+     * is upgraded and reads the steps from the generic form. */
+    if (h->nsteps > 0) {
+        size_t n = strlen(HTTP_STEPS_URL_PREFIX) + strlen(nn(h->url)) + 1;
+
+        e->url = ph_malloc(n);
+        e->failed |= e->url == NULL;
+        if (e->url != NULL) {
+            snprintf(e->url, n, "%s%s", HTTP_STEPS_URL_PREFIX, nn(h->url));
+            e->http.url = e->url;
+        }
+    }
     e->c.spec_case = PHAROS__V1__CHECK__SPEC_HTTP;
     e->c.http = &e->http;
 }
@@ -517,8 +536,11 @@ dec_http_check(struct check *c, const Pharos__V1__Check *m)
     return dec_http(&c->u.http, m->http);
 }
 
-/* The wire mapping of each check type: its oneof case and the functions
- * above. A new type adds its two functions and one row. */
+/* The frozen mapping of the first four types to their own messages (the
+ * proto's oneof spec): still written for agents deployed before the
+ * generic form (WIRE_PLAN_FROZEN), still read from collectors deployed
+ * before it. Never extended: a new type or key travels only as
+ * spec_yaml. */
 static const struct wire_kind {
     enum check_type type;
     Pharos__V1__Check__SpecCase spec;
@@ -532,8 +554,99 @@ static const struct wire_kind {
 };
 #define NWIRE_KINDS (sizeof(wire_kinds) / sizeof(wire_kinds[0]))
 
+/* Each type's keys at their defaults (what an agent fills in for a key
+ * the plan leaves out), decoded once per plan; indexed like
+ * check_kind_at(). */
+struct enc_defaults {
+    struct check *defs;
+    size_t n;
+};
+
+static int
+defaults_init(struct enc_defaults *d)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    const struct check_kind *k;
+
+    d->n = 0;
+    while (check_kind_at(d->n) != NULL) {
+        d->n++;
+    }
+    d->defs = ph_calloc(d->n, sizeof(*d->defs));
+    if (d->defs == NULL) {
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
+        d->defs[i].type = k->type;
+        /* Required keys are missing here: no errors wanted. */
+        conf_decode(k->opts, &empty, &d->defs[i], "", NULL);
+    }
+    return 0;
+}
+
 static void
-enc_one(struct enc_check *e, const struct check *c)
+defaults_free(struct enc_defaults *d)
+{
+    for (size_t i = 0; d->defs != NULL && i < d->n; i++) {
+        check_free(&d->defs[i]);
+    }
+    ph_free(d->defs);
+    d->defs = NULL;
+}
+
+static const struct check *
+defaults_of(const struct enc_defaults *d, enum check_type t)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->defs[i].type == t) {
+            return &d->defs[i];
+        }
+    }
+    return NULL;
+}
+
+/* The generic form of every type: its name and its own keys printed by
+ * its key table as `pharos-collector -n` shows them, less the plain
+ * values (strings, numbers, flags, enums) equal to their default: the
+ * agent's decode puts those back. Lists and maps are always printed
+ * (they print nothing when empty). */
+static int
+enc_spec(struct enc_check *e, const struct check *c,
+         const struct enc_defaults *d)
+{
+    const struct check_kind *k = check_kind_of(c->type);
+    const struct check *def = defaults_of(d, c->type);
+    const char *indent = "";
+
+    if (k == NULL || def == NULL) {
+        return PH_EINVAL;
+    }
+    for (const struct conf_opt *o = k->opts; o->key != NULL; o++) {
+        const struct conf_opt row[2] = {*o, {NULL, 0, 0, NULL, 0, 0, 0,
+                                             NULL, NULL}};
+        int plain = o->type == CONF_T_STR || o->type == CONF_T_INT ||
+                    o->type == CONF_T_UINT32 || o->type == CONF_T_BOOL ||
+                    o->type == CONF_T_DURATION || o->type == CONF_T_ENUM ||
+                    o->type == CONF_T_DAYS;
+
+        if (plain && conf_equal_fields(row, c, def)) {
+            continue;
+        }
+        conf_print(row, c, &indent, "", &e->spec);
+    }
+    if (e->spec.err != 0) {
+        return e->spec.err;
+    }
+    e->c.type = (char *)(uintptr_t)k->name;
+    e->c.spec_yaml.data = (uint8_t *)e->spec.data;
+    e->c.spec_yaml.len = e->spec.len;
+    return 0;
+}
+
+static int
+enc_one(struct enc_check *e, const struct check *c, enum wire_plan_form form,
+        const struct enc_defaults *d)
 {
     Pharos__V1__Check init = PHAROS__V1__CHECK__INIT;
 
@@ -548,19 +661,29 @@ enc_one(struct enc_check *e, const struct check *c)
     e->c.confirm_after_ms = c->confirm_after_ms;
     e->c.fail_after = c->fail_after;
     e->c.recover_after = c->recover_after;
+    e->c.phase_offset_ms = c->phase_offset_ms;
+    e->c.watch = c->watch != 0;
+    buf_init(&e->spec, WIRE_SPEC_MAX);
+    if (form == WIRE_PLAN_GENERIC) {
+        return enc_spec(e, c, d);
+    }
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].type == c->type) {
             wire_kinds[i].enc(e, c);
+            return 0;
         }
     }
+    return PH_EINVAL;
 }
 
 int
-wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
-                 uint64_t last_acked_seq, const struct check *checks, size_t n,
-                 uint8_t **ret, size_t *ret_len)
+wire_encode_plan(enum wire_plan_form form, uint64_t version,
+                 const char *agent_id, const char *region,
+                 uint64_t last_acked_seq, const struct check *checks,
+                 size_t n, uint8_t **ret, size_t *ret_len)
 {
     Pharos__V1__CheckPlan msg = PHAROS__V1__CHECK_PLAN__INIT;
+    struct enc_defaults defs = {NULL, 0};
     struct enc_check *ec = NULL;
     Pharos__V1__Check **cp = NULL;
     uint8_t *out = NULL;
@@ -573,13 +696,20 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     if (n > 0) {
         ec = ph_calloc(n, sizeof(*ec));
         cp = ph_calloc(n, sizeof(*cp));
-        if (ec == NULL || cp == NULL) {
+        if (ec == NULL || cp == NULL ||
+            (form == WIRE_PLAN_GENERIC && defaults_init(&defs) != 0)) {
             result = PH_ENOMEM;
             goto out;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        enc_one(&ec[i], &checks[i]);
+        result = enc_one(&ec[i], &checks[i], form, &defs);
+        if (result == 0 && ec[i].failed) {
+            result = PH_ENOMEM;
+        }
+        if (result != 0) {
+            goto out;
+        }
         cp[i] = &ec[i].c;
     }
     msg.version = version;
@@ -605,13 +735,69 @@ wire_encode_plan(uint64_t version, const char *agent_id, const char *region,
     result = 0;
 out:
     ph_free(out);
+    for (size_t i = 0; ec != NULL && i < n; i++) {
+        buf_free(&ec[i].spec);
+        ph_free(ec[i].url);
+    }
+    defaults_free(&defs);
     ph_free(ec);
     ph_free(cp);
     return result;
 }
 
+/* The generic form: the type by name, its keys decoded by its key table
+ * and checked by its rules, exactly as from pharos.yml (positions are in
+ * the check's spec_yaml, named "plan"). errs is scratch. */
 static int
-dec_check(struct check *c, const Pharos__V1__Check *m)
+dec_spec(struct check *c, const Pharos__V1__Check *m,
+         struct conf_errs *errs, char *errbuf, size_t errlen)
+{
+    static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                           NULL, NULL, NULL};
+    const struct check_kind *k = check_kind_named(m->type);
+    struct conf_node *root = NULL;
+    const struct conf_node *map = &empty;
+    int result;
+
+    if (k == NULL) {
+        seterr(errbuf, errlen,
+               "check '%s': type '%.32s' unknown to this agent (upgrade "
+               "it)", c->id, m->type);
+        return PH_EPROTO;
+    }
+    if (m->spec_yaml.len > WIRE_SPEC_MAX) {
+        seterr(errbuf, errlen, "check '%s': spec of %zu bytes over the cap",
+               c->id, m->spec_yaml.len);
+        return PH_ETOOBIG;
+    }
+    c->type = k->type;
+    memset(errs, 0, sizeof(*errs));
+    if (m->spec_yaml.len > 0) {
+        root = conf_yaml_parse("plan", (const char *)m->spec_yaml.data,
+                               m->spec_yaml.len, errs);
+        if (root == NULL || root->type != CONF_MAP) {
+            result = PH_EPROTO;
+            goto out;
+        }
+        map = root;
+    }
+    if (conf_decode(k->opts, map, c, "plan", errs) == 0 &&
+        k->finish != NULL) {
+        k->finish(c, map, "plan", errs);
+    }
+    result = errs->n + errs->dropped > 0 ? PH_EPROTO : 0;
+out:
+    if (result != 0) {
+        seterr(errbuf, errlen, "check '%s' (%s): %s", c->id, k->name,
+               errs->n > 0 ? errs->msgs[0] : "spec is not a mapping");
+    }
+    conf_node_free(root);
+    return result;
+}
+
+static int
+dec_check(struct check *c, const Pharos__V1__Check *m,
+          struct conf_errs *errs, char *errbuf, size_t errlen)
 {
     int bad = 0;
 
@@ -635,11 +821,20 @@ dec_check(struct check *c, const Pharos__V1__Check *m)
     }
     c->fail_after = m->fail_after > 100 ? 100 : m->fail_after;
     c->recover_after = m->recover_after > 100 ? 100 : m->recover_after;
+    c->phase_offset_ms = m->phase_offset_ms % m->interval_ms;
+    c->watch = m->watch != 0;
     bad |= dup_opt(&c->source_address, m->source_address);
+    if (bad) {
+        return PH_ENOMEM;
+    }
+    if (m->type != NULL && m->type[0] != '\0') {
+        return dec_spec(c, m, errs, errbuf, errlen);
+    }
+    /* A collector from before spec_yaml: the frozen messages. */
     for (size_t i = 0; i < NWIRE_KINDS; i++) {
         if (wire_kinds[i].spec == m->spec_case) {
             c->type = wire_kinds[i].type;
-            return bad ? PH_ENOMEM : wire_kinds[i].dec(c, m);
+            return wire_kinds[i].dec(c, m);
         }
     }
     return PH_EPROTO;
@@ -653,6 +848,8 @@ wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
                  char *errbuf, size_t errlen)
 {
     Pharos__V1__CheckPlan *msg = NULL;
+    struct conf_errs *errs = NULL;
+    char why[CONF_ERR_MSG_MAX + 96];
     int result;
 
     memset(ret, 0, sizeof(*ret));
@@ -674,16 +871,20 @@ wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
     }
     if (msg->n_checks > 0) {
         ret->checks = ph_calloc(msg->n_checks, sizeof(*ret->checks));
-        if (ret->checks == NULL) {
+        errs = ph_malloc(sizeof(*errs));
+        if (ret->checks == NULL || errs == NULL) {
             result = PH_ENOMEM;
             goto out;
         }
     }
     for (size_t i = 0; i < msg->n_checks; i++) {
         ret->nchecks = i + 1;
-        result = dec_check(&ret->checks[i], msg->checks[i]);
+        why[0] = '\0';
+        result = dec_check(&ret->checks[i], msg->checks[i], errs, why,
+                           sizeof(why));
         if (result != 0) {
-            seterr(errbuf, errlen, "%s %zu: invalid check", "plan", i);
+            seterr(errbuf, errlen, "%s %zu: invalid check%s%s", "plan", i,
+                   why[0] ? ": " : "", why);
             goto out;
         }
     }
@@ -696,6 +897,7 @@ out:
     if (result != 0) {
         wire_plan_free(ret);
     }
+    ph_free(errs);
     pharos__v1__check_plan__free_unpacked(msg, &pb_allocator);
     return result;
 }

@@ -19,10 +19,13 @@
 #define WIRE_BATCH_MAX_BYTES (8u * 1024 * 1024)
 #define WIRE_PLAN_MAX_BYTES (16u * 1024 * 1024)
 #define WIRE_RESULTS_MAX 20000
-#define WIRE_CHECKS_MAX 20000
+#define WIRE_CHECKS_MAX 200000
 #define WIRE_STRING_MAX 2048   /* any single string field */
 #define WIRE_URL_MAX 2048
 #define WIRE_BODY_MAX 65536    /* HTTP request body in a check */
+/* A check's own keys as YAML (Check.spec_yaml): a body at the cap
+ * escaped ("\x01" is 4 bytes each) and every other key besides. */
+#define WIRE_SPEC_MAX (4 * WIRE_BODY_MAX + 65536)
 #define WIRE_VERSION_MAX 32
 #define WIRE_RECHECK_MAX 64    /* re-check ids in one Ack */
 #define WIRE_ACK_MAX_BYTES (64 + WIRE_RECHECK_MAX * (CHECK_ID_MAX + 2))
@@ -55,11 +58,22 @@ int wire_decode_batch(const uint8_t *p, size_t len, struct wire_batch *ret,
                       char *errbuf, size_t errlen);
 void wire_batch_free(struct wire_batch *b);
 
-/* Encodes a plan from checks (borrowed); only probe fields are sent. */
-int wire_encode_plan(uint64_t version, const char *agent_id,
-                     const char *region, uint64_t last_acked_seq,
-                     const struct check *checks, size_t n, uint8_t **ret,
-                     size_t *ret_len);
+/* How a plan carries each check's own keys. */
+enum wire_plan_form {
+    /* Check.type + spec_yaml, written by the type's key table: for
+     * agents that name their types (CHECK_TYPES_HEADER). */
+    WIRE_PLAN_GENERIC = 0,
+    /* The frozen per-type messages of http, tcp, dns and smtp only (any
+     * other type is PH_EINVAL): for agents from before the registry. */
+    WIRE_PLAN_FROZEN = 1,
+};
+
+/* Encodes a plan from checks (borrowed) in form; only probe fields are
+ * sent. */
+int wire_encode_plan(enum wire_plan_form form, uint64_t version,
+                     const char *agent_id, const char *region,
+                     uint64_t last_acked_seq, const struct check *checks,
+                     size_t n, uint8_t **ret, size_t *ret_len);
 int wire_decode_plan(const uint8_t *p, size_t len, struct wire_plan *ret,
                      char *errbuf, size_t errlen);
 void wire_plan_free(struct wire_plan *pl);

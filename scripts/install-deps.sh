@@ -31,15 +31,24 @@ done
 
 if [ "$test" = 1 ]; then
   pkgs+=(unbound python3-aiosmtpd chromium valgrind prometheus-alertmanager)
+  # A CJK font, so that the browser tests' screenshots of the Japanese and
+  # Chinese page show glyphs rather than empty boxes (test_page_i18n).
+  pkgs+=(fonts-wqy-microhei)
   # systemd-analyze rates and verifies the shipped units; strace checks
   # their system call filter against what the daemons really call.
   pkgs+=(systemd strace)
   # libfaketime steps the wall clock of a running daemon (test_clock_step).
   pkgs+=(faketime)
-  # A real PostgreSQL for the store's tests on that backend: the tests
-  # run initdb and pg_ctl themselves (tests/integration/lib/pgserver.py);
-  # the package's own cluster is not used. postgresql-client for psql.
+  # A real PostgreSQL, started by the tests themselves in a temporary
+  # directory (tests/integration/lib/pgserver.py): the store's tests on
+  # that backend and the leader lease. The package's own cluster is not
+  # used. postgresql-client for psql.
   pkgs+=(postgresql-15 postgresql-client-15)
+  # gRPC health checks talk to a real gRPC server (test_probe_grpc);
+  # ICMP checks run through a network namespace with a veth pair, tc
+  # netem and iptables (test_probe_icmp), CAP_NET_RAW dropped by setpriv
+  # (util-linux, always there).
+  pkgs+=(python3-grpcio iproute2 iptables)
   # Node.js runs playwright-core (from npm); keep an existing installation.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)

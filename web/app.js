@@ -1,53 +1,107 @@
 // Pharos status page. Reads only the published JSON documents through
 // relative URLs, so the page works from the collector, nginx or a CDN as
-// plain files. Every piece of feed text is rendered with textContent (the
-// el() helper below), never as HTML: an incident body containing markup
-// shows as text.
+// plain files. Feed text is rendered with textContent (el()), never as
+// HTML. Strings come from i18n/<lang>.json (t()), dates and numbers from
+// Intl.
 
 const REFRESH_MS = 30000;
 const FETCH_TIMEOUT_MS = 10000;
 const API = 'api/v2/';
-
-const STATUS_TEXT = {
-  operational: 'Operational',
-  degraded_performance: 'Degraded performance',
-  partial_outage: 'Partial outage',
-  major_outage: 'Major outage',
-  under_maintenance: 'Under maintenance',
-};
-const IMPACT_TEXT = {
-  none: 'No impact', minor: 'Minor impact', major: 'Major impact',
-  critical: 'Critical impact', maintenance: 'Maintenance',
-};
-const UPDATE_TEXT = {
-  investigating: 'Investigating', identified: 'Identified',
-  monitoring: 'Monitoring', resolved: 'Resolved', postmortem: 'Postmortem',
-  scheduled: 'Scheduled', in_progress: 'In progress',
-  verifying: 'Verifying', completed: 'Completed',
-};
-const INDICATORS = ['none', 'minor', 'major', 'critical', 'maintenance'];
-const REGION_BAD = { down: 'failing', degraded: 'slow', stale: 'not reporting' };
-
-// Times are shown in the reader's time zone and locale; uptime days are
-// calendar dates in the page's zone, so they are formatted as dates only.
-const fmtTime = new Intl.DateTimeFormat(undefined, {
-  month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
-  timeZoneName: 'short',
-});
-const fmtStart = new Intl.DateTimeFormat(undefined, {
-  month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
-});
-const fmtClock = new Intl.DateTimeFormat(undefined, {
-  hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
-});
-const fmtDay = new Intl.DateTimeFormat(undefined, {
-  weekday: 'short', month: 'short', day: 'numeric', year: 'numeric',
-});
-const fmtCalendar = new Intl.DateTimeFormat(undefined, {
-  month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC',
-});
-
 const $ = (sel, root = document) => root.querySelector(sel);
+
+const INDICATORS = ['none', 'minor', 'major', 'critical', 'maintenance'];
+const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', 'zh-CN'];
+
+// ---- languages: page.json's, or the reader's (Accept-Language) when
+// reader_language is set. A missing key is shown in English (fillGaps).
+
+const i18n = { lang: 'en', en: null, cur: {} };
+let fmtTime, fmtStart, fmtClock, fmtDay, fmtCalendar, fmtPct, fmtInt, fmtRel, fmtList, plurals;
+
+// As lib/lang.c.
+function matchTag(tag) {
+  const t = String(tag).toLowerCase();
+  const p = t.split('-')[0];
+  if (p === 'zh') return /^zh-(hant|tw|hk|mo)\b/.test(t) ? null : 'zh-CN';
+  return p === 'pt' ? 'pt-BR' : LANGS.find((l) => l === p) || null;
+}
+
+function pickLang(page) {
+  const conf = page && LANGS.includes(page.language) ? page.language : 'en';
+  const mine = page && page.reader_language === true
+    && (navigator.languages || []).map(matchTag).find(Boolean);
+  return mine || conf;
+}
+
+function t(key, vars) {
+  let s = i18n.cur[key];
+  if (typeof s !== 'string' || !s) {
+    s = i18n.en && i18n.en[key];
+    if (!i18n.en) i18n.missing = true;
+    if (typeof s !== 'string') return key;
+  }
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+// key_one, key_other, ... by Intl.PluralRules.
+function tn(key, n) {
+  const k = `${key}_${plurals.select(n)}`;
+  return t(k in i18n.cur ? k : `${key}_other`, { n: fmtInt.format(n) });
+}
+
+// The message with nodes for its placeholders.
+function tParts(key, vars) {
+  return t(key).split(/(\{\w+\})/).map((p) => (p[0] === '{' && vars[p.slice(1, -1)]) || p);
+}
+
+function setLocale(lang, cur) {
+  i18n.lang = lang;
+  i18n.cur = cur;
+  // The reader's variant (en-GB dates on an English page) when it fits.
+  const nav = navigator.language || '';
+  const L = nav.split('-')[0] === lang.split('-')[0] ? nav : lang;
+  // Times in the reader's zone; uptime days are dates in the page's.
+  const dt = (o) => new Intl.DateTimeFormat(L, o);
+  const md = { month: 'short', day: 'numeric' };
+  fmtTime = dt({ ...md, hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+  fmtStart = dt({ ...md, hour: 'numeric', minute: '2-digit' });
+  fmtClock = dt({ hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+  fmtDay = dt({ ...md, weekday: 'short', year: 'numeric' });
+  fmtCalendar = dt({ ...md, year: 'numeric', timeZone: 'UTC' });
+  fmtPct = new Intl.NumberFormat(L, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  fmtInt = new Intl.NumberFormat(L);
+  fmtRel = new Intl.RelativeTimeFormat(L, { numeric: 'auto' });
+  fmtList = new Intl.ListFormat(L, { style: 'short', type: 'unit' });
+  plurals = new Intl.PluralRules(L);
+  document.documentElement.lang = lang;
+  for (const e of document.querySelectorAll('[data-t]')) e.textContent = t(e.dataset.t);
+  $('#subscribe-email').placeholder = t('email_placeholder');
+  $('#atom').title = t('atom_title');
+  $('#header-links').setAttribute('aria-label', t('links_nav'));
+}
+
+async function loadLanguage() {
+  const page = await fetchJson(`${API}page.json`);
+  let lang = pickLang(page);
+  let cur = await fetchJson(`i18n/${lang}.json`);
+  if (!cur && lang !== 'en') {
+    lang = 'en';
+    cur = await fetchJson('i18n/en.json');
+  }
+  if (lang === 'en') i18n.en = cur || {};
+  setLocale(lang, cur || {});
+}
+
+// After a rendering that lacked a string: fetch English, draw again.
+async function fillGaps() {
+  if (!i18n.missing || i18n.en) return;
+  i18n.en = await fetchJson('i18n/en.json') || {};
+  setLocale(i18n.lang, i18n.cur);
+  renderAll(state.docs);
+  renderFooter();
+}
+
+const pct = (v) => fmtPct.format(Number(v) / 100);
 
 const state = {
   docs: {},          // last good document per name
@@ -84,22 +138,23 @@ function timeEl(iso, fmt = fmtTime) {
 
 function duration(s) {
   const m = Math.round(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  if (m < 60) return t('minutes', { m: fmtInt.format(m) });
+  const h = fmtInt.format(Math.floor(m / 60));
+  return m % 60 ? t('hours_minutes', { h, m: fmtInt.format(m % 60) }) : t('hours', { h });
 }
 
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-async function fetchText(name) {
+async function fetchOk(url) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT_MS);
   try {
-    const r = await fetch(API + name, { cache: 'no-cache', signal: ctl.signal });
+    const r = await fetch(url, { cache: 'no-cache', signal: ctl.signal });
     if (r.status === 404) return null;
-    if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+    if (r.status === 401) {
+      // A private page whose session ended while open: sign in again.
+      window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname));
+      return null;
+    }
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     const text = await r.text();
     JSON.parse(text); // reject a truncated or malformed document here
     return text;
@@ -108,10 +163,13 @@ async function fetchText(name) {
   }
 }
 
+const fetchText = (name) => fetchOk(API + name);
+const fetchJson = (url) => fetchOk(url).then(JSON.parse, () => null);
+
 // ---- branding and banner -------------------------------------------------
 
 function safeLogo(url) {
-  // Only same-origin logos: the page makes no third-party requests.
+  // Only same-origin files: the page makes no third-party requests.
   try {
     const u = new URL(url, document.baseURI);
     return u.origin === location.origin ? u.href : null;
@@ -120,28 +178,56 @@ function safeLogo(url) {
   }
 }
 
+function safeHref(url) {
+  try {
+    const u = new URL(url, document.baseURI);
+    return ['https:', 'http:', 'mailto:'].includes(u.protocol) ? u.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function renderLinks(sel, links) {
+  const items = (Array.isArray(links) ? links : []).slice(0, 8)
+    .map((l) => l && safeHref(l.url) && el('a', { href: safeHref(l.url), text: String(l.label).slice(0, 80) }))
+    .filter(Boolean);
+  $(sel).replaceChildren(...items);
+  $(sel).hidden = !items.length;
+}
+
+function rgbOf(color) {
+  return /^#[0-9a-fA-F]{6}$/.test(color || '') ? [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)) : null;
+}
+
 function renderBrand(page, brand) {
   const b = brand || {};
   const name = b.name || (page && page.name) || 'Status';
   $('#page-name').textContent = name;
-  document.title = `${name} status`;
+  document.title = t('page_title', { name });
   const logo = $('#logo');
   const src = b.logo_url ? safeLogo(b.logo_url) : null;
   if (src) {
     if (logo.getAttribute('src') !== src) logo.src = src;
-    logo.alt = `${name} logo`;
+    logo.alt = t('logo_alt', { name });
     logo.hidden = false;
   } else {
     logo.hidden = true;
   }
-  const color = b.brand_color || (page && page.brand_color);
-  if (/^#[0-9a-fA-F]{6}$/.test(color || '')) {
-    const rgb = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-    const root = document.documentElement.style;
-    root.setProperty('--brand', color);
-    root.setProperty('--brand-text', hex(darkenFor(rgb, [[246, 247, 249], [255, 255, 255]])));
-    root.setProperty('--brand-fill', hex(darkenFor(rgb, [[255, 255, 255]])));
+  const icon = b.favicon_url && safeLogo(b.favicon_url);
+  if (icon) $('#favicon').href = icon;
+  const css = b.css_url && safeLogo(b.css_url);
+  if (css && !$('#brand-css')) document.head.append(el('link', { id: 'brand-css', rel: 'stylesheet', href: css }));
+  renderLinks('#header-links', b.header_links);
+  renderLinks('#footer-links', b.footer_links);
+  const root = document.documentElement.style;
+  const rgb = rgbOf(b.brand_color || (page && page.brand_color));
+  if (rgb) {
+    root.setProperty('--brand', hex(rgb));
+    root.setProperty('--brand-text', hex(adjustFor(rgb, [[246, 247, 249], [255, 255, 255]])));
+    root.setProperty('--brand-fill', hex(adjustFor(rgb, [[255, 255, 255]])));
   }
+  const dark = rgbOf(b.brand_color_dark);
+  if (dark) root.setProperty('--brand-dark', hex(adjustFor(dark, [[14, 17, 22], [22, 27, 34]], true)));
 }
 
 // WCAG 2 contrast ratio of two sRGB colours ([r, g, b], 0-255).
@@ -154,16 +240,15 @@ function contrast(a, b) {
   return (x + 0.05) / (y + 0.05);
 }
 
-// The brand colour, darkened in 5 % steps until it reaches 4.5:1 (WCAG AA
-// for text) against every colour in `against`: the page and card
-// backgrounds for links, white for the button label. A brand that already
-// passes is kept as is.
-function darkenFor(rgb, against) {
+// The brand colour, darkened (lightened: dark scheme) in 5 % steps until
+// 4.5:1 (WCAG AA text) against every colour in `against`: the page and
+// card backgrounds for links, white for the button label.
+function adjustFor(rgb, against, lighten = false) {
   for (let k = 0; k < 20; k++) {
-    const c = rgb.map((v) => Math.round(v * (1 - k * 0.05)));
+    const c = rgb.map((v) => Math.round(lighten ? v + (255 - v) * k * 0.05 : v * (1 - k * 0.05)));
     if (against.every((bg) => contrast(c, bg) >= 4.5)) return c;
   }
-  return [0, 0, 0];
+  return lighten ? [255, 255, 255] : [0, 0, 0];
 }
 
 function hex(rgb) {
@@ -174,7 +259,9 @@ function renderBanner(status) {
   const banner = $('#status-banner');
   const ind = INDICATORS.includes(status && status.indicator) ? status.indicator : 'none';
   banner.dataset.indicator = ind;
-  $('#status-text').textContent = (status && status.description) || 'Status unknown';
+  // By indicator: the feed's description is English.
+  const known = status && INDICATORS.includes(status.indicator);
+  $('#status-text').textContent = known ? t(`banner_${ind}`) : (status && status.description) || t('status_unknown');
 }
 
 // ---- components and uptime bars ------------------------------------------
@@ -187,35 +274,63 @@ function regionNote(checks, regionNames, componentId) {
     const label = (r) => regionNames.get(r.region) || r.region;
     if (c.verdict === 'unknown' || c.insufficient_probes) {
       const silent = regs.filter((r) => r.state === 'stale' || r.state === 'nodata');
-      notes.push(`Insufficient probes: too few regions are reporting to confirm the current state`
-        + (silent.length ? ` (${silent.map(label).join(', ')} not reporting).` : '.'));
+      notes.push(silent.length ? t('insufficient_list', { regions: fmtList.format(silent.map(label)) })
+        : t('insufficient'));
       continue;
     }
     if (c.verdict !== 'up' && c.verdict !== 'degraded') continue;
     const bad = regs.filter((r) => r.state === 'down' || r.state === 'degraded');
     if (!bad.length) continue;
-    const parts = bad.map((r) => `${REGION_BAD[r.state]} from ${label(r)}`
+    const parts = bad.map((r) => t(`region_${r.state}`, { region: label(r) })
       + (r.error ? `: ${r.error}` : ''));
-    notes.push(`Regional issue: ${parts.join('; ')}. Other regions are unaffected.`);
+    notes.push(t('regional', { parts: parts.join('; ') }));
   }
   if (!notes.length) return null;
   return el('ul', { class: 'region-note' }, ...notes.map((n) => el('li', { text: n })));
 }
 
+// ---- dependencies and mass failures (depends_on, mass_failure) ----------
+// Their text is in the catalogues (affected_by, region_mass_failure); both
+// come from Pharos extensions
+// that Statuspage clients ignore: a component's affected_by (the id of
+// the dependency its outage is attributed to) and a region's
+// mass_failure in regions.json.
+
+function dependencyNote(c, ctx) {
+  if (!c.affected_by) return null;
+  const dep = ctx.byId.get(c.affected_by);
+  const name = (dep && dep.name) || c.affected_by;
+  return el('p', { class: 'dep-note', text: t('affected_by', { name }) });
+}
+
+function massFailureNotes(regions) {
+  const list = (regions && Array.isArray(regions.regions)) ? regions.regions : [];
+  return list.filter((r) => r && r.mass_failure).map((r) => el('li', {
+    class: 'comp region-mass',
+    text: t('region_mass_failure', {
+      region: r.name || r.id,
+      failing: fmtInt.format(r.mass_failure.failing),
+      checks: fmtInt.format(r.mass_failure.checks),
+    }),
+  }));
+}
+
+// ---------------------------------------------------------------------------
+
 function dayDetails(d) {
   const date = fmtCalendar.format(new Date(`${d.date}T00:00:00Z`));
   const noData = d.uptime === null || d.uptime === undefined;
   const lines = [];
-  const pairs = [['major_s', 'Major outage'], ['partial_s', 'Partial outage'],
-    ['degraded_s', 'Degraded'], ['maintenance_s', 'Maintenance']];
+  const pairs = [['major_s', 'major_outage'], ['partial_s', 'partial_outage'],
+    ['degraded_s', 'degraded'], ['maintenance_s', 'impact_maintenance']];
+  if (!noData) pairs.push(['nodata_s', 'no_data']);
   for (const [k, label] of pairs) {
-    if (d[k] > 0) lines.push(`${label}: ${duration(d[k])}`);
+    if (d[k] > 0) lines.push(t('day_line', { label: t(label), time: duration(d[k]) }));
   }
-  if (d.nodata_s > 0 && !noData) lines.push(`No data: ${duration(d.nodata_s)}`);
   const incidents = Array.isArray(d.incidents) ? d.incidents : [];
-  if (!lines.length && !incidents.length && !noData) lines.push('No downtime recorded');
-  const pct = noData ? 'No data' : `${Number(d.uptime).toFixed(2)}% uptime`;
-  return { date, pct, lines, incidents };
+  if (!lines.length && !incidents.length && !noData) lines.push(t('no_downtime'));
+  const p = noData ? t('no_data') : t('uptime', { pct: pct(d.uptime) });
+  return { date, pct: p, lines, incidents };
 }
 
 function showTip(bar, info) {
@@ -273,14 +388,15 @@ function renderBars(u, name) {
   const days = Array.isArray(u.days) ? u.days : [];
   const bars = el('div', {
     class: 'uptime-bars', role: 'group',
-    'aria-label': `${name}: daily uptime for the past ${days.length} days, oldest first`,
+    'aria-label': t('bars_label', { name, n: fmtInt.format(days.length) }),
   });
   days.forEach((d, i) => {
     const info = dayDetails(d);
-    const inc = info.incidents.length ? `, ${plural(info.incidents.length, 'incident')}` : '';
+    const n = info.incidents.length;
     const bar = el('button', {
       type: 'button', class: 'bar', tabindex: i === days.length - 1 ? 0 : -1,
-      'aria-label': `${info.date}: ${info.pct}${inc}`,
+      'aria-label': n ? t('bar_label_incidents', { date: info.date, pct: info.pct, incidents: tn('incidents', n) })
+        : t('bar_label', { date: info.date, pct: info.pct }),
       dataset: { date: d.date, color: d.color || 'grey' },
     });
     bar.addEventListener('mouseenter', () => showTip(bar, info));
@@ -291,21 +407,20 @@ function renderBars(u, name) {
     bars.append(bar);
   });
   bars.addEventListener('keydown', onBarKey);
-  const pct = typeof u.uptime_90d === 'number' ? `${u.uptime_90d.toFixed(2)}% uptime` : 'No data';
+  const p = typeof u.uptime_90d === 'number' ? t('uptime', { pct: pct(u.uptime_90d) }) : t('no_data');
+  const ago = (n) => el('span', { class: `ago${n}`, text: fmtRel.format(-n, 'day') });
   return el('div', { class: 'uptime' }, bars,
     el('div', { class: 'uptime-meta', 'aria-hidden': 'true' },
-      el('span', { class: 'ago' }, el('span', { class: 'ago90', text: '90 days ago' }),
-        el('span', { class: 'ago60', text: '60 days ago' }),
-        el('span', { class: 'ago30', text: '30 days ago' })),
+      el('span', { class: 'ago' }, ago(90), ago(60), ago(30)),
       el('span', { class: 'rule' }),
-      el('span', { class: 'pct', text: pct }),
+      el('span', { class: 'pct', text: p }),
       el('span', { class: 'rule' }),
-      el('span', { text: 'Today' })),
-    el('p', { class: 'sr-only', text: `${name}: ${pct} over 90 days.` }));
+      el('span', { class: 'today', text: t('today') })),
+    el('p', { class: 'sr-only', text: t('bars_summary', { name, pct: p }) }));
 }
 
 function statusBadge(status) {
-  return el('span', { class: 'status', dataset: { status }, text: STATUS_TEXT[status] || status });
+  return el('span', { class: 'status', dataset: { status }, text: t(status) });
 }
 
 function visible(c) {
@@ -318,6 +433,8 @@ function componentItem(c, ctx) {
     el('div', { class: 'comp-title' }, el('h3', { class: 'comp-name', text: c.name }),
       c.description ? el('p', { class: 'comp-desc', text: c.description }) : null),
     statusBadge(c.status)));
+  const dep = dependencyNote(c, ctx);
+  if (dep) li.append(dep);
   const note = regionNote(ctx.checks, ctx.regionNames, c.id);
   if (note) li.append(note);
   const u = ctx.uptime.get(c.id);
@@ -337,7 +454,7 @@ function groupItem(g, ctx) {
     el('div', { class: 'comp-title' },
       el('h3', { class: 'comp-name' }, el('span', { class: 'chev', 'aria-hidden': 'true' }),
         el('span', { text: g.name }),
-        el('span', { class: 'count', text: plural(kids.length, 'component') })),
+        el('span', { class: 'count', text: tn('components', kids.length) })),
       g.description ? el('p', { class: 'comp-desc', text: g.description }) : null),
     statusBadge(g.status)));
   details.append(summary, el('ul', { class: 'children' }, ...kids.map((c) => componentItem(c, ctx))));
@@ -360,8 +477,9 @@ function renderComponents(docs) {
   };
   const top = comps.filter((c) => !(c.group_id && ctx.byId.has(c.group_id)) && visible(c))
     .sort((a, b) => pos(a) - pos(b));
-  const items = top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)));
-  if (!items.length) items.push(el('li', { class: 'comp empty', text: 'No components are listed.' }));
+  const items = [...massFailureNotes(docs.regions),
+    ...top.map((c) => (c.group ? groupItem(c, ctx) : componentItem(c, ctx)))];
+  if (!items.length) items.push(el('li', { class: 'comp empty', text: t('no_components') }));
   $('#components').replaceChildren(...items);
 }
 
@@ -370,25 +488,46 @@ function renderComponents(docs) {
 function updatesList(inc) {
   const ups = Array.isArray(inc.incident_updates) ? inc.incident_updates : [];
   return el('ol', { class: 'timeline' }, ...ups.map((u) => el('li', { class: 'update', dataset: { status: u.status } },
-    el('span', { class: 'st', text: UPDATE_TEXT[u.status] || u.status }),
+    el('span', { class: 'st', text: t(u.status) }),
     el('p', { class: 'body', text: u.body || '' }),
     timeEl(u.display_at || u.created_at))));
 }
 
 function affected(inc) {
   const names = (Array.isArray(inc.components) ? inc.components : []).map((c) => c && c.name).filter(Boolean);
-  return names.length ? el('p', { class: 'affected', text: `Affects: ${names.join(', ')}` }) : null;
+  return names.length ? el('p', { class: 'affected', text: t('affects', { names: fmtList.format(names) }) }) : null;
+}
+
+// How fresh an active incident's news is: "Updated 12 minutes ago", and
+// "Next update by 14:30" when the latest update promised one (Pharos'
+// next_update_at). Readers during an outage want to know they are not
+// forgotten.
+function freshness(inc) {
+  if (!UNRESOLVED.has(inc.status)) return null;
+  const ups = Array.isArray(inc.incident_updates) ? inc.incident_updates : [];
+  const last = ups[0];
+  const at = last && parseTime(last.display_at || last.created_at);
+  if (!at) return null;
+  const min = Math.max(0, Math.floor((Date.now() - at.getTime()) / 60000));
+  const ago = min < 1 ? t('just_now') : fmtRel.format(-min, 'minute');
+  const p = el('p', { class: 'freshness' }, ...tParts('updated_ago', {
+    ago: el('time', { datetime: last.display_at || last.created_at, title: fmtTime.format(at), text: ago }) }));
+  if (parseTime(last.next_update_at)) {
+    p.append(' ', ...tParts('next_update', { time: timeEl(last.next_update_at, fmtClock) }));
+  }
+  return p;
 }
 
 // anchor: the card is the target of the feed's shortlinks (#incident-<id>);
 // only the first rendering of an incident may carry the id.
-function incidentCard(inc, headingLevel = 'h3', anchor = true) {
+// fresh: the active list shows how fresh the news is (freshness()).
+function incidentCard(inc, headingLevel = 'h3', anchor = true, fresh = false) {
   const impact = inc.impact || 'none';
   return el('article', { class: 'card incident', id: anchor ? `incident-${inc.id}` : null, dataset: { incidentId: inc.id, impact } },
     el('div', { class: 'card-head' },
       el(headingLevel, { class: 'inc-name', text: inc.name }),
-      el('span', { class: 'impact', dataset: { impact }, text: IMPACT_TEXT[impact] || impact })),
-    affected(inc), updatesList(inc));
+      el('span', { class: 'impact', dataset: { impact }, text: t(`impact_${impact}`) })),
+    affected(inc), fresh ? freshness(inc) : null, updatesList(inc));
 }
 
 function maintenanceCard(m) {
@@ -399,13 +538,13 @@ function maintenanceCard(m) {
   if (start) {
     const sameDay = end && start.toDateString() === end.toDateString();
     when = el('p', { class: 'when' }, timeEl(m.scheduled_for, end ? fmtStart : fmtTime), ' – ',
-      end ? timeEl(m.scheduled_until, sameDay ? fmtClock : fmtTime) : 'until further notice');
+      end ? timeEl(m.scheduled_until, sameDay ? fmtClock : fmtTime) : t('until_further_notice'));
   }
   return el('article', { class: 'card maint', dataset: { maintenanceId: m.id, status: m.status } },
     el('div', { class: 'card-head' },
       el('h3', { class: 'inc-name', text: m.name }),
       el('span', { class: `impact ${live ? 'live' : ''}`, dataset: { impact: 'maintenance' },
-        text: UPDATE_TEXT[m.status] || m.status })),
+        text: t(m.status) })),
     when, affected(m), updatesList(m));
 }
 
@@ -439,7 +578,7 @@ function renderPast(docs) {
     out.push(el('section', { class: 'day', dataset: { day: dayKey(day) }, 'aria-label': fmtDay.format(day) },
       el('h3', { class: 'day-h', text: fmtDay.format(day) }),
       ...(list.length ? list.map((inc) => incidentCard(inc, 'h4', !UNRESOLVED.has(inc.status)))
-        : [el('p', { class: 'quiet', text: 'No incidents reported.' })])));
+        : [el('p', { class: 'quiet', text: t('no_incidents_day') })])));
   }
   $('#incidents-past .list').replaceChildren(...out);
 }
@@ -451,7 +590,7 @@ function renderAll(docs) {
   renderBrand(s.page, docs.page);
   renderBanner(s.status);
   renderComponents(docs);
-  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i));
+  renderSection('#incidents-active', Array.isArray(s.incidents) ? s.incidents : [], (i) => incidentCard(i, 'h3', true, true));
   const maint = (Array.isArray(s.scheduled_maintenances) ? s.scheduled_maintenances : [])
     .filter((m) => m.status !== 'completed')
     .sort((a, b) => String(a.scheduled_for).localeCompare(String(b.scheduled_for)));
@@ -465,8 +604,8 @@ function renderFooter() {
   const checked = state.lastOk ? fmtClock.format(new Date(state.lastOk)) : null;
   const p = $('#last-updated');
   p.replaceChildren();
-  if (updated) p.append('Last updated ', timeEl(s.page.updated_at), '. ');
-  if (checked) p.append(`Checked at ${checked}; refreshes every 30 seconds.`);
+  if (updated) p.append(...tParts('last_updated', { time: timeEl(s.page.updated_at) }), ' ');
+  if (checked) p.append(t('checked_at', { time: checked }));
 }
 
 function focusedBar() {
@@ -515,6 +654,7 @@ async function refresh() {
       renderAll(docs);
       restoreFocus(f);
       state.fingerprint = fp;
+      fillGaps();
     }
     $('#stale-notice').hidden = true;
     document.body.classList.remove('stale');
@@ -522,11 +662,11 @@ async function refresh() {
     const notice = $('#stale-notice');
     const detail = $('#stale-detail');
     if (state.lastOk) {
-      detail.textContent = `Last successful update at ${fmtTime.format(new Date(state.lastOk))}. Retrying every 30 seconds.`;
+      detail.textContent = t('stale_since', { time: fmtTime.format(new Date(state.lastOk)) });
     } else {
-      detail.textContent = 'Retrying every 30 seconds.';
+      detail.textContent = t('retrying');
       $('#status-banner').dataset.indicator = 'unknown';
-      $('#status-text').textContent = 'Status data is unavailable right now';
+      $('#status-text').textContent = t('unavailable');
     }
     notice.hidden = false;
     document.body.classList.add('stale');
@@ -552,13 +692,13 @@ function setupSubscribe() {
     const input = form.elements.email;
     const email = input.value.trim();
     if (!email || !input.checkValidity()) {
-      say('Please enter a valid email address.', 'error');
+      say(t('invalid_email'), 'error');
       input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
     }
     input.removeAttribute('aria-invalid');
-    say('Subscribing…', 'pending');
+    say(t('subscribing'), 'pending');
     button.disabled = true;
     try {
       const ctl = new AbortController();
@@ -576,19 +716,20 @@ function setupSubscribe() {
       }
       let body = null;
       try { body = await r.json(); } catch (e) { body = null; }
-      const server = body && typeof body === 'object'
+      // The server's words are English: shown on an English page only.
+      const server = i18n.lang === 'en' && body && typeof body === 'object'
         ? (typeof body.message === 'string' && body.message)
           || (typeof body.error === 'string' && body.error) : null;
       if (r.ok) {
-        say(server || 'Almost done: check your inbox to confirm the subscription.', 'ok');
+        say(server || t('subscribe_ok'), 'ok');
         form.reset();
       } else if (r.status === 429 || r.status === 420) {
-        say(server || 'Too many requests. Please try again in a minute.', 'error');
+        say(server || t('subscribe_busy'), 'error');
       } else {
-        say(server || `Subscription failed (HTTP ${r.status}). Please try again later.`, 'error');
+        say(server || t('subscribe_failed', { status: r.status }), 'error');
       }
     } catch (e) {
-      say('Could not reach the server. Please try again later.', 'error');
+      say(t('subscribe_offline'), 'error');
     } finally {
       button.disabled = false;
     }
@@ -600,8 +741,10 @@ function setupSubscribe() {
 setupSubscribe();
 document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') hideTip(); });
 window.addEventListener('resize', hideTip);
-refresh();
-setInterval(refresh, REFRESH_MS);
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') refresh();
+loadLanguage().then(() => {
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refresh();
+  });
 });

@@ -15,12 +15,12 @@ struct probe_run {
     void *arg;
 };
 
-static const struct probe_ops *const probe_table[] = {
-    &probe_http_ops,
-    &probe_tcp_ops,
-    &probe_dns_ops,
-    &probe_smtp_ops,
-};
+/* One probe per type of the registry (check_types.h), each defined in
+ * probe/probe_<name>.c as `const struct probe_ops probe_<name>_ops`. */
+#define DECLARE_OPS(n, N) extern const struct probe_ops probe_##n##_ops;
+CHECK_TYPES(DECLARE_OPS)
+#define LIST_OPS(n, N) &probe_##n##_ops,
+static const struct probe_ops *const probe_table[] = {CHECK_TYPES(LIST_OPS)};
 
 static const struct probe_ops *
 find_ops(enum check_type type)
@@ -120,4 +120,34 @@ probe_now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+probe_target(const struct check *c, char *host, size_t hostlen,
+             uint16_t *ret_port)
+{
+    const char *h = NULL;
+    int port = 0;
+
+    switch (c->type) {
+    case CHECK_HTTP:
+        return probe_http_target(c, host, hostlen, ret_port);
+    case CHECK_TCP:
+        h = c->u.tcp.host;
+        port = c->u.tcp.port;
+        break;
+    case CHECK_SMTP:
+        h = c->u.smtp.host;
+        port = c->u.smtp.port != 0 ? c->u.smtp.port
+                                   : (c->u.smtp.implicit_tls ? 465 : 25);
+        break;
+    default:
+        return PH_EINVAL;
+    }
+    if (h == NULL || h[0] == '\0' || port <= 0 || port > 65535 ||
+        snprintf(host, hostlen, "%s", h) >= (int)hostlen) {
+        return PH_EINVAL;
+    }
+    *ret_port = (uint16_t)port;
+    return 0;
 }

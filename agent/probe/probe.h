@@ -3,7 +3,10 @@
  *
  * A probe runs one check once and reports one struct check_result.
  * Probes are built-in plugins behind struct probe_ops (Fluent Bit, collectd
- * style); probe_start() dispatches on check->type.
+ * style), one per type of the registry lib/check_types.h, each defined
+ * in probe_<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
+ * builds its table from the registry); probe_start() dispatches on
+ * check->type.
  *
  * Async contract: if start returns an error, cb is never called. Otherwise
  * cb is called exactly once, from the loop (never from inside start), unless
@@ -19,12 +22,18 @@
 #include "check.h"
 
 struct curl_uv;
+struct probe_step;
 
 /* Process-wide facilities shared by all probes. Borrowed. */
 struct probe_env {
     uv_loop_t *loop;
     struct curl_uv *curl;          /* libcurl multi on this loop */
     const char *source_address;    /* agent-wide default, or NULL */
+    /* Called after each step of a multi-step http check with its timing
+     * (probe_http_steps.h), or NULL: `pharos-agent once` prints them. */
+    void (*on_step)(const struct check *c, const struct probe_step *s,
+                    void *arg);
+    void *on_step_arg;
 };
 
 struct probe_run;  /* opaque, one in-flight run */
@@ -64,12 +73,17 @@ void probe_finish(const struct check *c, struct check_result *r,
 const char *probe_source_address(const struct probe_env *env,
                                  const struct check *c);
 
+/* The host and TCP port a check connects to (for `watch`): an http
+ * check's URL host and port, a tcp or smtp check's. Returns 0, or
+ * PH_EINVAL for a type without one (dns) or a URL without a host. */
+int probe_target(const struct check *c, char *host, size_t hostlen,
+                 uint16_t *ret_port);
+/* The same for an http check (probe_http.c, the owner of libcurl's URL
+ * parser). */
+int probe_http_target(const struct check *c, char *host, size_t hostlen,
+                      uint16_t *ret_port);
+
 /* Wall clock in unix ms. */
 int64_t probe_now_ms(void);
-
-extern const struct probe_ops probe_http_ops;
-extern const struct probe_ops probe_tcp_ops;
-extern const struct probe_ops probe_dns_ops;
-extern const struct probe_ops probe_smtp_ops;
 
 #endif

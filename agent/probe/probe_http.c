@@ -4,7 +4,9 @@
  * One fresh connection per run (no reuse), so every run measures DNS,
  * connect and TLS for real. Assertions: status in expect_status (default
  * 200-399), body contains / does not contain / matches a POSIX ERE, a
- * JSON value at a simple path ($.a.b[0]) equals a text. Timing phases are
+ * JSON value at a simple path ($.a.b[0]) equals a text, and the `assert:`
+ * list (probe_http_assert()); a check with `steps:` is handed to
+ * probe_http_steps.c. Timing phases are
  * libcurl's *_TIME_T values; the certificate's not-after comes from
  * CURLINFO_CERTINFO.
  */
@@ -21,10 +23,12 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "probe.h"
+#include "probe_http_steps.h"
 
 #define HTTP_BODY_MAX (1024 * 1024)
 
 struct http_run {
+    void *steps;                  /* a run of steps:, or NULL */
     const struct probe_env *env;
     const struct check *c;
     probe_done_cb cb;
@@ -224,6 +228,19 @@ evaluate(struct http_run *h, long code)
             return;
         }
     }
+    if (hc->nasserts > 0) {
+        struct json_doc *doc = NULL;
+        char why[CHECK_ERROR_MAX];
+        int failed = probe_http_assert(h->easy, hc->asserts, hc->nasserts,
+                                       NULL, body, h->body.len, &doc, why,
+                                       sizeof(why));
+
+        json_doc_destroy(doc);
+        if (failed) {
+            check_result_seterr(r, "http: %s", why);
+            return;
+        }
+    }
     if (hc->json_path != NULL) {
         struct ph_json_err jerr;
         json_t *doc = ph_json_parse(body, h->body.len, 0, &jerr);
@@ -334,6 +351,18 @@ on_done(CURL *easy, CURLcode cc, void *arg)
     run_free(h);
 }
 
+/* The end of a run of steps: h only carried it. */
+static void
+steps_done(const struct check *c, const struct check_result *r, void *arg)
+{
+    struct http_run *h = arg;
+    probe_done_cb cb = h->cb;
+    void *cb_arg = h->arg;
+
+    ph_free(h);
+    cb(c, r, cb_arg);
+}
+
 static int
 http_start(const struct probe_env *env, const struct check *c,
            probe_done_cb cb, void *arg, void **ret_run)
@@ -346,6 +375,17 @@ http_start(const struct probe_env *env, const struct check *c,
 
     if (h == NULL) {
         return PH_ENOMEM;
+    }
+    if (hc->nsteps > 0) {
+        h->cb = cb;
+        h->arg = arg;
+        result = probe_http_steps_start(env, c, steps_done, h, &h->steps);
+        if (result != 0) {
+            ph_free(h);
+            return result;
+        }
+        *ret_run = h;
+        return 0;
     }
     h->env = env;
     h->c = c;
@@ -431,8 +471,55 @@ http_cancel(void *run)
 {
     struct http_run *h = run;
 
+    if (h->steps != NULL) {
+        probe_http_steps_cancel(h->steps);
+        ph_free(h);
+        return;
+    }
     curl_uv_remove(h->env->curl, h->easy);
     run_free(h);
+}
+
+int
+probe_http_target(const struct check *c, char *host, size_t hostlen,
+                  uint16_t *ret_port)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *port = NULL;
+    long p;
+    int result = PH_EINVAL;
+
+    if (u == NULL) {
+        return PH_ENOMEM;
+    }
+    if (c->type != CHECK_HTTP || c->u.http.url == NULL ||
+        curl_url_set(u, CURLUPART_URL, c->u.http.url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+            CURLUE_OK) {
+        goto out;
+    }
+    p = strtol(port, NULL, 10);
+    /* An IPv6 literal comes bracketed: getaddrinfo wants it bare. */
+    if (h[0] == '[') {
+        size_t n = strlen(h);
+        if (n < 3 || h[n - 1] != ']') {
+            goto out;
+        }
+        h[n - 1] = '\0';
+        memmove(h, h + 1, n - 1);
+    }
+    if (p <= 0 || p > 65535 ||
+        snprintf(host, hostlen, "%s", h) >= (int)hostlen) {
+        goto out;
+    }
+    *ret_port = (uint16_t)p;
+    result = 0;
+out:
+    curl_free(h);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return result;
 }
 
 const struct probe_ops probe_http_ops = {

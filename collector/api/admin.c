@@ -25,6 +25,7 @@ admin_free_agents(struct hub *h)
     ph_free(h->db_agents);
     h->db_agents = NULL;
     h->ndb_agents = 0;
+    idmap_free(&h->db_agent_tokens);
 }
 
 struct load_ctx {
@@ -81,6 +82,7 @@ admin_load_agents(struct hub *h)
     admin_free_agents(h);
     h->db_agents = l.v;
     h->ndb_agents = l.n;
+    auth_index_agents(h);
     return 0;
 }
 

@@ -298,8 +298,8 @@ page_v1(struct hub *h, struct http_response *resp)
     route_reply_json(resp, 200, 0, o);
 }
 
-static json_t *
-group_v1(struct hub *h, size_t g)
+json_t *
+api_v1_group_obj(struct hub *h, size_t g)
 {
     const struct conf_group *grp = &h->conf.groups[g];
     json_t *o = json_object();
@@ -322,7 +322,7 @@ group_v1(struct hub *h, size_t g)
     return o;
 }
 
-/* GET component-groups[/<id>] (read-only: groups live in the config). */
+/* GET component-groups[/<id>]. */
 static void
 groups_v1(struct hub *h, struct http_response *resp, const char *id)
 {
@@ -331,7 +331,7 @@ groups_v1(struct hub *h, struct http_response *resp, const char *id)
     if (id != NULL) {
         for (size_t g = 0; g < h->conf.ngroups; g++) {
             if (strcmp(h->conf.groups[g].id, id) == 0) {
-                route_reply_json(resp, 200, 0, group_v1(h, g));
+                route_reply_json(resp, 200, 0, api_v1_group_obj(h, g));
                 return;
             }
         }
@@ -340,7 +340,7 @@ groups_v1(struct hub *h, struct http_response *resp, const char *id)
     }
     arr = json_array();
     for (size_t g = 0; g < h->conf.ngroups; g++) {
-        json_array_append_new(arr, group_v1(h, g));
+        json_array_append_new(arr, api_v1_group_obj(h, g));
     }
     route_reply_json(resp, 200, 0, arr);
 }

@@ -54,6 +54,16 @@ API_V1_HANDLER(api_v1_component_patch);
 API_V1_HANDLER(api_v1_component_uptime);
 API_V1_HANDLER(api_v1_component_transitions);
 /* api_v1_incidents.c */
+/* Components and groups created, changed and deleted through the API
+ * (api_v1_components.c); those of pharos.yml answer 409. */
+API_V1_HANDLER(api_v1_component_create);
+API_V1_HANDLER(api_v1_component_update);
+API_V1_HANDLER(api_v1_component_delete);
+API_V1_HANDLER(api_v1_group_create);
+API_V1_HANDLER(api_v1_group_update);
+API_V1_HANDLER(api_v1_group_delete);
+/* The v1 object of group g (its component ids, position, times). */
+ph_json *api_v1_group_obj(struct hub *h, size_t g);
 API_V1_HANDLER(api_v1_incidents_list);
 API_V1_HANDLER(api_v1_incidents_unresolved);
 API_V1_HANDLER(api_v1_incidents_upcoming);

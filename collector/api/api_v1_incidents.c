@@ -16,6 +16,7 @@
 #include "ph_err.h"
 #include "timefmt.h"
 #include "snapshot.h"
+#include "templates.h"
 
 #define ERR_MAX 256
 
@@ -24,6 +25,7 @@ struct fields {
     json_t *doc;                                /* owns everything below */
     struct inc_comp_change changes[INC_COMPONENTS_MAX];
     struct inc_edit e;
+    const char *tmpl;                           /* template name or NULL */
 };
 
 static const char *
@@ -184,6 +186,7 @@ read_fields(struct hub *h, struct http_request *req, struct fields *f,
         inc = f->doc;   /* some SDKs send the fields unwrapped */
     }
     f->e.name = str_of(inc, "name");
+    f->tmpl = str_of(inc, "template");
     if ((s = str_of(inc, "status")) != NULL) {
         f->e.status = inc_status_parse(s);
         if (f->e.status < 0) {
@@ -236,6 +239,38 @@ read_fields(struct hub *h, struct http_request *req, struct fields *f,
                 return PH_EINVAL;
             }
             f->e.remind_prior_min = (int32_t)v;
+        }
+    }
+    {
+        /* Update cadence (Pharos): this incident's period, and the time
+         * the new update promises the next one by. */
+        const json_t *m = json_object_get(inc, "update_every_minutes");
+        const json_t *n = json_object_get(inc, "next_update_in_minutes");
+        int64_t at = -1;
+
+        if (m != NULL) {
+            long long v = json_is_integer(m) ? json_integer_value(m) : -1;
+            if (v < 0 || v > 1440) {
+                snprintf(err, errlen, "update_every_minutes must be 0 (the "
+                                      "default) to 1440");
+                return PH_EINVAL;
+            }
+            f->e.update_every_min = (int32_t)v;
+        }
+        if (time_field(inc, "next_update_at", &at, err, errlen) != 0) {
+            return PH_EINVAL;
+        }
+        if (at > 0) {
+            f->e.next_update_ms = at;
+        }
+        if (n != NULL) {
+            long long v = json_is_integer(n) ? json_integer_value(n) : -1;
+            if (v < 1 || v > 1440) {
+                snprintf(err, errlen, "next_update_in_minutes must be 1 to "
+                                      "1440");
+                return PH_EINVAL;
+            }
+            f->e.next_update_ms = time_now_ms() + v * 60000;
         }
     }
     if (bool_field(inc, "scheduled_auto_in_progress", &f->e.auto_in_progress,
@@ -309,11 +344,20 @@ api_v1_incident_create(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     struct fields f;
+    struct templates_text tt;
     char id[INC_ID_LEN + 1];
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
     rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
+    if (rc == 0 && f.tmpl != NULL) {
+        /* The template fills what the body left out. */
+        rc = templates_fill(h, f.tmpl, f.e.name, &f.e, f.changes, &tt, err,
+                            sizeof(err));
+        if (rc == PH_ENOENT) {
+            rc = PH_EINVAL;
+        }
+    }
     if (rc == 0) {
         if (f.e.draft < 0) {
             f.e.draft = 0;

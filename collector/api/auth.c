@@ -1,9 +1,12 @@
 #include "auth.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+#include "ph_err.h"
 #include "timefmt.h"
 #include "token.h"
 
@@ -143,15 +146,74 @@ auth_api_key(struct hub *h, struct http_request *req,
     return found->name;
 }
 
+/* The agent of list[0..n) whose token hash is sha256, by the index when
+ * there is one. */
+static const struct conf_agent *
+find_in(const struct idmap *idx, const struct conf_agent *list, size_t n,
+        const char *sha256)
+{
+    const struct conf_agent *a = NULL;
+    int i;
+
+    if (idx->cap == 0) {
+        for (size_t k = 0; k < n; k++) {
+            if (token_hash_equal(list[k].token_sha256, sha256)) {
+                a = &list[k];
+            }
+        }
+        return a;
+    }
+    i = idmap_get(idx, sha256);
+    if (i >= 0 && (size_t)i < n &&
+        token_hash_equal(list[i].token_sha256, sha256)) {
+        a = &list[i];
+    }
+    return a;
+}
+
 const struct conf_agent *
 auth_find_agent(const struct hub *h, const char *sha256)
 {
-    const struct conf_agent *a = pharos_conf_agent_by_hash(&h->conf, sha256);
+    const struct conf_agent *a;
 
-    for (size_t i = 0; a == NULL && i < h->ndb_agents; i++) {
-        if (token_hash_equal(h->db_agents[i].token_sha256, sha256)) {
-            a = &h->db_agents[i];
-        }
+    if (!token_hash_valid(sha256)) {
+        return NULL;
+    }
+    a = find_in(&h->agent_tokens, h->conf.agents, h->conf.nagents, sha256);
+    if (a == NULL) {
+        a = find_in(&h->db_agent_tokens, h->db_agents, h->ndb_agents,
+                    sha256);
     }
     return a;
+}
+
+static void
+index_list(struct idmap *idx, const struct conf_agent *list, size_t n)
+{
+    int rc;
+
+    idmap_free(idx);
+    if (n == 0) {
+        return;
+    }
+    rc = idmap_init_stride(idx, list, n, sizeof(list[0]),
+                           offsetof(struct conf_agent, token_sha256), 0);
+    if (rc != 0) {
+        log_warnx("auth: agent tokens not indexed (%s); looking them up "
+                  "one by one", ph_strerror(rc));
+    }
+}
+
+void
+auth_index_agents(struct hub *h)
+{
+    index_list(&h->agent_tokens, h->conf.agents, h->conf.nagents);
+    index_list(&h->db_agent_tokens, h->db_agents, h->ndb_agents);
+}
+
+void
+auth_index_free(struct hub *h)
+{
+    idmap_free(&h->agent_tokens);
+    idmap_free(&h->db_agent_tokens);
 }

@@ -1016,6 +1016,66 @@ http_req_query(const struct http_request *req, const char *key)
                                        key);
 }
 
+struct qs_ctx {
+    char *buf;
+    size_t len, pos;
+    int overflow;
+};
+
+static void
+qs_put(struct qs_ctx *q, const char *s, int encode)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; s != NULL && *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        int plain = !encode || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                    ch == '-' || ch == '_' || ch == '.' || ch == '~';
+
+        if (q->pos + (plain ? 1 : 3) >= q->len) {
+            q->overflow = 1;
+            return;
+        }
+        if (plain) {
+            q->buf[q->pos++] = (char)ch;
+        } else {
+            q->buf[q->pos++] = '%';
+            q->buf[q->pos++] = hex[ch >> 4];
+            q->buf[q->pos++] = hex[ch & 15];
+        }
+    }
+}
+
+static enum MHD_Result
+qs_each(void *cls, enum MHD_ValueKind kind, const char *key,
+        const char *value)
+{
+    struct qs_ctx *q = cls;
+
+    (void)kind;
+    qs_put(q, q->pos == 0 ? "?" : "&", 0);
+    qs_put(q, key, 1);
+    if (value != NULL) {
+        qs_put(q, "=", 0);
+        qs_put(q, value, 1);
+    }
+    return q->overflow ? MHD_NO : MHD_YES;
+}
+
+int
+http_req_query_string(const struct http_request *req, char *buf, size_t len)
+{
+    struct qs_ctx q = {buf, len, 0, 0};
+
+    if (len == 0) {
+        return PH_ETOOBIG;
+    }
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, qs_each, &q);
+    buf[q.pos] = '\0';
+    return q.overflow ? PH_ETOOBIG : 0;
+}
+
 const uint8_t *
 http_req_body(const struct http_request *req, size_t *len)
 {

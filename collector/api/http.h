@@ -109,6 +109,10 @@ const char *http_req_header(const struct http_request *req,
                             const char *name);
 const char *http_req_query(const struct http_request *req, const char *key);
 const uint8_t *http_req_body(const struct http_request *req, size_t *len);
+/* The query as "?k=v&..." (percent-encoded again), "" when none, into
+ * buf; PH_ETOOBIG when it does not fit. */
+int http_req_query_string(const struct http_request *req, char *buf,
+                          size_t len);
 /* Client IP as text (from X-Forwarded-For when the peer is a trusted
  * proxy). */
 const char *http_req_client(const struct http_request *req);

@@ -50,9 +50,23 @@ region_checks(const struct hub *h, size_t region,
         }
     }
     for (size_t i = 0; i < h->conf.nchecks; i++) {
-        if (ingest_check_in_region(h, i, region)) {
-            v[n++] = h->conf.checks[i];
+        size_t idx = 0, nin = 0;
+
+        if (!ingest_check_in_region(h, i, region)) {
+            continue;
         }
+        /* Stagger the regions of the check over its interval, in the
+         * order of the config's regions. */
+        for (size_t r = 0; r < h->conf.nregions; r++) {
+            if (ingest_check_in_region(h, i, r)) {
+                idx += r < region;
+                nin++;
+            }
+        }
+        v[n] = h->conf.checks[i];
+        v[n].phase_offset_ms =
+            check_region_offset(v[n].interval_ms, idx, nin);
+        n++;
     }
     *ret = v;
     *ret_n = n;
@@ -77,22 +91,27 @@ ingest_build_plans(struct hub *h)
         int rc = region_checks(h, r, &v, &n);
 
         if (rc == 0) {
-            rc = wire_encode_plan(0, "", h->conf.regions[r].id, 0, v, n,
-                                  &bytes, &len);
+            rc = wire_encode_plan(WIRE_PLAN_GENERIC, 0, "",
+                                  h->conf.regions[r].id, 0, v, n, &bytes,
+                                  &len);
         }
-        ph_free(v);
         if (rc != 0) {
+            ph_free(v);
             ph_free(plans);
             return rc;
         }
         /* The version is a content hash: stable across restarts, and it
          * changes exactly when the region's checks change. */
+        for (size_t i = 0; i < n; i++) {
+            plans[r].type_mask |= 1u << v[i].type;
+        }
         plans[r].version = ph_fnv1a64(bytes, len) >> 1;
         if (plans[r].version == 0) {
             plans[r].version = 1;
         }
         snprintf(plans[r].etag, sizeof(plans[r].etag), "\"%llx\"",
                  (unsigned long long)plans[r].version);
+        ph_free(v);
         ph_free(bytes);
     }
     ph_free(h->plans);
@@ -271,7 +290,9 @@ ingest_plan(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     const struct conf_agent *a = authenticate(h, req, resp);
-    const char *inm;
+    const char *inm, *types;
+    uint32_t known, missing;
+    char etag[48];
     int r;
     struct check *v = NULL;
     size_t n = 0;
@@ -287,17 +308,56 @@ ingest_plan(struct api_req *rq, struct http_request *req,
     if (r < 0) {
         return;
     }
+    /* An agent gets only the types it runs (check.h,
+     * CHECK_TYPES_HEADER). A partial plan, or one in the frozen form
+     * (an agent without the header), has an ETag of its own, so the same
+     * agent upgraded asks again and gets the whole plan, generic. */
+    types = http_req_header(req, CHECK_TYPES_HEADER);
+    known = check_type_mask(types != NULL ? types : CHECK_TYPES_FROZEN);
+    missing = h->plans[r].type_mask & ~known;
+    snprintf(etag, sizeof(etag), "%s", h->plans[r].etag);
+    if (missing != 0 || types == NULL) {
+        snprintf(etag, sizeof(etag), "\"%llx-%x\"",
+                 (unsigned long long)h->plans[r].version, known);
+    }
     inm = http_req_header(req, "If-None-Match");
-    if (inm != NULL && strcmp(inm, h->plans[r].etag) == 0) {
+    if (inm != NULL && strcmp(inm, etag) == 0) {
         h->metrics.plans_not_modified++;
         resp->status = 304;
-        snprintf(resp->etag, sizeof(resp->etag), "%s", h->plans[r].etag);
+        snprintf(resp->etag, sizeof(resp->etag), "%s", etag);
         return;
     }
     store_agent_last_seq(h->store, a->id, &last_seq);
     rc = region_checks(h, (size_t)r, &v, &n);
+    if (rc == 0 && missing != 0) {
+        size_t kept = 0, left = 0;
+        const char *first_type = "";
+        char first[CHECK_ID_MAX] = "";
+        char runs[CHECK_TYPES_LIST_MAX];
+
+        for (size_t i = 0; i < n; i++) {
+            if (known & (1u << v[i].type)) {
+                v[kept++] = v[i];
+            } else if (left++ == 0) {
+                first_type = check_type_name(v[i].type);
+                /* A copy: compaction may overwrite v[i]. */
+                snprintf(first, sizeof(first), "%s", v[i].id);
+            }
+        }
+        /* The agent's header is not echoed: the names it matched are. */
+        check_type_list(known, runs, sizeof(runs));
+        log_warnx("ingest: agent %s runs only %s: %zu check(s) left out "
+                  "of its plan, first '%s' (%s); upgrade the agent",
+                  a->id, runs[0] ? runs : "no known type", left, first,
+                  first_type);
+        n = kept;
+    }
     if (rc == 0) {
-        rc = wire_encode_plan(h->plans[r].version, a->id, a->region,
+        /* An agent from before the registry reads only the frozen
+         * messages; the others only the generic form. */
+        rc = wire_encode_plan(types != NULL ? WIRE_PLAN_GENERIC
+                                            : WIRE_PLAN_FROZEN,
+                              h->plans[r].version, a->id, a->region,
                               last_seq, v, n, &bytes, &len);
     }
     ph_free(v);
@@ -307,7 +367,7 @@ ingest_plan(struct api_req *rq, struct http_request *req,
     }
     h->metrics.plans_served++;
     http_resp_take(resp, 200, "application/x-protobuf", bytes, len);
-    snprintf(resp->etag, sizeof(resp->etag), "%s", h->plans[r].etag);
+    snprintf(resp->etag, sizeof(resp->etag), "%s", etag);
 }
 
 /* A batch on its way through the writer thread: the store's batch first,

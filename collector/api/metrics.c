@@ -100,6 +100,35 @@ metrics_render(const struct hub *h, struct buf *b)
                       "pharos_http_connections_open{listener=\"agent\"} %u\n",
                    hs.open[HTTP_PUBLIC], hs.open[HTTP_AGENT]);
     }
+    gauge(b, "pharos_leader",
+          "1 while this collector is the leader (always 1 without ha:).",
+          h->role.leading ? 1 : 0);
+    gauge(b, "pharos_lease_epoch",
+          "The fencing epoch of the leader lease this collector holds or "
+          "last held (0 without ha:).",
+          (double)h->role.epoch);
+    gauge(b, "pharos_leader_since_seconds",
+          "Unix time of this collector's last change of role.",
+          (double)(h->role.since_ms / 1000));
+    gauge(b, "pharos_lease_database_up",
+          "1 while the lease's PostgreSQL answers (1 without ha:).",
+          h->role.ha ? (h->role.db_ok ? 1 : 0) : 1);
+    counter(b, "pharos_writes_forwarded_total",
+            "API writes this collector, a follower, forwarded to the "
+            "leader.",
+            h->metrics.forwarded);
+    gauge(b, "pharos_documents_stale",
+          "1 while a follower serves the leader's last documents without "
+          "reaching the database (0 on a leader or without ha:).",
+          !h->role.leading && h->role.docs_stale_since_ms != 0 ? 1 : 0);
+    gauge(b, "pharos_documents_stale_since_seconds",
+          "Unix time since which the documents served are stale (0: in "
+          "step).",
+          h->role.leading ? 0 : (double)(h->role.docs_stale_since_ms / 1000));
+    gauge(b, "pharos_documents_synced_seconds",
+          "Unix time a follower last read the leader's documents (0: "
+          "never, or a leader).",
+          h->role.leading ? 0 : (double)(h->role.docs_synced_ms / 1000));
     {
         size_t open = 0, active = 0;
         for (size_t i = 0; i < h->nincidents; i++) {
@@ -160,6 +189,38 @@ metrics_render(const struct hub *h, struct buf *b)
             m->alerts_received);
     counter(b, "pharos_alerts_mapped_total",
             "Received alerts that matched an alerts rule.", m->alerts_mapped);
+    {
+        static const char *const srcs[] = {"pagerduty", "opsgenie"};
+        static const char *const results[] = {"applied", "ignored",
+                                              "duplicate", "failed",
+                                              "rejected"};
+
+        buf_appends(b, "# HELP pharos_integration_events_total PagerDuty "
+                       "and Opsgenie events by outcome.\n"
+                       "# TYPE pharos_integration_events_total counter\n");
+        for (int s = 0; s < 2; s++) {
+            for (int r = 0; r < 5; r++) {
+                buf_printf(b,
+                           "pharos_integration_events_total{source=\"%s\","
+                           "result=\"%s\"} %llu\n",
+                           srcs[s], results[r],
+                           (unsigned long long)m->hook_events[s][r]);
+            }
+        }
+    }
+    {
+        size_t overdue = 0;
+        int64_t now = time_now_ms();
+
+        for (size_t i = 0; i < h->nincidents; i++) {
+            overdue += incident_update_overdue(&h->incidents[i],
+                                               h->conf.update_every_ms, now);
+        }
+        gauge(b, "pharos_incidents_update_overdue",
+              "Published, unresolved incidents without an update for "
+              "longer than their update_every.",
+              (double)overdue);
+    }
     gauge(b, "pharos_alert_groups",
           "Alert groups currently holding firing mapped alerts.",
           (double)intake_ngroups(h));
@@ -168,6 +229,12 @@ metrics_render(const struct hub *h, struct buf *b)
     gauge(b, "pharos_check_quorum_lost",
           "Checks whose fresh regions are fewer than their quorum.",
           (double)engine_quorum_lost(h->engine));
+    gauge(b, "pharos_regions_mass_failure",
+          "Regions in a mass failure now (mass_failure: their results "
+          "count for no status).",
+          (double)engine_suspect_regions(h->engine));
+    counter(b, "pharos_mass_failures_total",
+            "Times a region entered a mass failure.", m->mass_failures);
     counter(b, "pharos_recheck_requests_total",
             "Cross-region re-checks decided (a region saw a check change).",
             m->recheck_requests);
@@ -193,7 +260,8 @@ metrics_render(const struct hub *h, struct buf *b)
         buf_appends(b, "# HELP pharos_check_extra_results_total Results of "
                        "extra probes, per check and kind (confirm: the "
                        "agent's own confirmation; recheck: asked by the "
-                       "collector).\n"
+                       "collector; watch: the agent's watched connection to "
+                       "the target was lost or came back).\n"
                        "# TYPE pharos_check_extra_results_total counter\n");
         for (size_t i = 0; i < n && i < h->conf.nchecks; i++) {
             struct recheck_counts rc;
@@ -203,11 +271,15 @@ metrics_render(const struct hub *h, struct buf *b)
                        "pharos_check_extra_results_total{check=\"%s\","
                        "kind=\"confirm\"} %llu\n"
                        "pharos_check_extra_results_total{check=\"%s\","
-                       "kind=\"recheck\"} %llu\n",
+                       "kind=\"recheck\"} %llu\n"
+                       "pharos_check_extra_results_total{check=\"%s\","
+                       "kind=\"watch\"} %llu\n",
                        h->conf.checks[i].id,
                        (unsigned long long)rc.confirm_results,
                        h->conf.checks[i].id,
-                       (unsigned long long)rc.recheck_results);
+                       (unsigned long long)rc.recheck_results,
+                       h->conf.checks[i].id,
+                       (unsigned long long)rc.watch_results);
         }
     }
     gauge(b, "pharos_uptime_seconds", "Seconds since the collector started.",

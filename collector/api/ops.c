@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "auth.h"
 #include "buf.h"
 #include "hub.h"
 #include "metrics.h"
 #include "publish.h"
+#include "timefmt.h"
 
 #define METRICS_MAX (1024 * 1024)
 
@@ -23,7 +25,35 @@ ops_health(struct api_req *rq, struct http_request *req,
         http_resp_text(resp, 503, "text/plain", "shutting down\n");
         return;
     }
-    http_resp_text(resp, 200, "text/plain", "ok\n");
+    if (rq->h->role.ha) {
+        const struct hub_role *r = &rq->h->role;
+        char since[ISO8601_MAX], stale[ISO8601_MAX], docs[96];
+        char text[384];
+
+        /* Followers answer 200 too: they serve the page and the API,
+         * and say when what they serve is stale (cut off from the
+         * database: the last documents the leader shared). */
+        time_iso8601(r->since_ms, since);
+        if (r->leading) {
+            snprintf(docs, sizeof(docs), "rendered here");
+        } else if (r->docs_stale_since_ms != 0) {
+            time_iso8601(r->docs_stale_since_ms, stale);
+            snprintf(docs, sizeof(docs), "stale since %s", stale);
+        } else if (r->docs_synced_ms != 0) {
+            snprintf(docs, sizeof(docs), "in step with the leader");
+        } else {
+            snprintf(docs, sizeof(docs), "not yet shared, rendered here");
+        }
+        snprintf(text, sizeof(text),
+                 "ok\nrole: %s\nepoch: %llu\nsince: %s\nnode: %s\n"
+                 "lease database: %s\ndocuments: %s\n",
+                 r->leading ? "leader" : "follower",
+                 (unsigned long long)r->epoch, since,
+                 rq->h->conf.ha.node_id, r->db_ok ? "up" : "down", docs);
+        http_resp_text(resp, 200, "text/plain", text);
+    } else {
+        http_resp_text(resp, 200, "text/plain", "ok\n");
+    }
     resp->cache_control = "no-store";
 }
 
@@ -62,10 +92,10 @@ void
 ops_preflight(struct api_req *rq, struct http_request *req,
               struct http_response *resp)
 {
-    (void)rq;
     (void)req;
     resp->status = 204;
-    resp->cors = 1;
+    /* A private page's documents are for its viewers, not other sites. */
+    resp->cors = !access_private(rq->h);
     http_resp_header(resp, "Access-Control-Allow-Methods",
                      "GET, HEAD, POST, OPTIONS");
     http_resp_header(resp, "Access-Control-Allow-Headers", "Content-Type");
@@ -90,6 +120,7 @@ ops_document(struct api_req *rq, struct http_request *req,
     }
     if (d == NULL) {
         http_resp_error(resp, 404, "not_found", "no such resource");
+        resp->cors = !access_private(rq->h);
         return;
     }
     if (d->gz != NULL && http_req_accepts_gzip(req)) {
@@ -103,7 +134,11 @@ ops_document(struct api_req *rq, struct http_request *req,
     resp->status = 200;
     resp->content_type = d->content_type;
     snprintf(resp->etag, sizeof(resp->etag), "%s", d->etag);
-    if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
+    if (access_private(rq->h)) {
+        /* Only for this viewer; never cached by a shared cache, never
+         * offered to other origins. */
+        resp->cache_control = "private, no-cache";
+    } else if (strncmp(key, "api/", 4) == 0 || strstr(key, ".atom") != NULL ||
         strstr(key, ".rss") != NULL || strncmp(key, "badge/", 6) == 0) {
         /* Statuspage's widget caches 30 s; keep ours shorter so a change
          * shows up quickly, and let caches serve stale during a spike. */

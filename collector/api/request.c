@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lang.h"
 #include "mem.h"
 
 static const int code_slots[HTTP_CODE_SLOTS] = {
@@ -102,4 +103,16 @@ route_reply_after(struct api_req *rq, route_fn fn, int status,
     rq->reply_status = status;
     snprintf(rq->subject, sizeof(rq->subject), "%s",
              subject != NULL ? subject : "");
+}
+
+int
+request_reader_lang(struct hub *h, struct http_request *req,
+                    struct http_response *resp)
+{
+    if (!h->conf.page.reader_language) {
+        return h->conf.page.lang;
+    }
+    http_resp_header(resp, "Vary", "Accept-Language");
+    return lang_negotiate(http_req_header(req, "Accept-Language"),
+                          h->conf.page.lang);
 }

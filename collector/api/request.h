@@ -70,6 +70,12 @@ void route_reply_after(struct api_req *rq, route_fn fn, int status,
 
 /* The bounded set of status codes counted per route: the slot of code,
  * and the code of a slot (0 for "other"). */
+/* The language (PH_LANG_*) of a page the collector writes itself (link
+ * pages, the login form): the reader's by Accept-Language when
+ * page.reader_language is set (then the reply says Vary:
+ * Accept-Language), else page.language. */
+int request_reader_lang(struct hub *h, struct http_request *req,
+                        struct http_response *resp);
 int request_code_slot(int code);
 int request_slot_code(int slot);
 /* Counts a reply under metric in /metrics (routes and deferred replies). */

@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "admin.h"
 #include "api_v1.h"
 #include "audit.h"
+#include "forward.h"
 #include "hub.h"
 #include "ingest.h"
 #include "intake.h"
+#include "intake_opsgenie.h"
+#include "intake_pagerduty.h"
 #include "mem.h"
 #include "metrics.h"
 #include "ops.h"
@@ -29,6 +33,7 @@ enum {
 
 /* Route flags. */
 #define RF_SYNC_PUBLISH 1u /* read-your-writes: publish before replying */
+#define RF_VIEWER 2u       /* a document of the page: page.access applies */
 
 /*
  * One endpoint. pattern segments are literal, ":name" (one segment, kept
@@ -61,6 +66,12 @@ static const struct route table[] = {
      SCOPE_NONE, ROUTE_INTAKE, 0, NULL},
     {M_POST | M_PUT, "/v1/integrations/webhook", intake_webhook, SCOPE_NONE,
      ROUTE_INTAKE, 0, NULL},
+    /* Incident-management tools: signatures or their own tokens
+     * (intake_pagerduty.c, intake_opsgenie.c). */
+    {M_POST, "/v1/integrations/pagerduty", intake_pagerduty, SCOPE_NONE,
+     ROUTE_INTAKE, 0, NULL},
+    {M_POST, "/v1/integrations/opsgenie", intake_opsgenie, SCOPE_NONE,
+     ROUTE_INTAKE, 0, NULL},
     /* Run-time agents and API keys (admin.c). */
     {M_GET, "/v1/agents", admin_agents_list, SCOPE_READ, ROUTE_ADMIN, 0,
      NULL},
@@ -73,19 +84,36 @@ static const struct route table[] = {
      NULL},
     {M_DELETE, "/v1/keys/:id", admin_keys_revoke, SCOPE_ADMIN, ROUTE_ADMIN,
      0, NULL},
+    /* Viewers of a page with access: token (admin_viewers.c). */
+    {M_GET, "/v1/viewers", admin_viewers_list, SCOPE_ADMIN, ROUTE_ADMIN, 0,
+     NULL},
+    {M_POST, "/v1/viewers", admin_viewers_create, SCOPE_ADMIN, ROUTE_ADMIN,
+     0, NULL},
+    {M_DELETE, "/v1/viewers/:id", admin_viewers_revoke, SCOPE_ADMIN,
+     ROUTE_ADMIN, 0, NULL},
     /* Statuspage's v1 management API (api_v1*.c, subscribers.c). */
     {M_GET, PAGE, api_v1_page, SCOPE_READ, ROUTE_V1, 0,
      CONF_NOTE("the page is")},
     {M_GET, PAGE "/audit-log", api_v1_audit, SCOPE_ADMIN, ROUTE_V1, 0, NULL},
     {M_GET, PAGE "/component-groups", api_v1_groups, SCOPE_READ, ROUTE_V1, 0,
-     CONF_NOTE("component groups are")},
+     NULL},
+    {M_POST, PAGE "/component-groups", api_v1_group_create, SCOPE_WRITE,
+     ROUTE_V1, RF_SYNC_PUBLISH, NULL},
     {M_GET, PAGE "/component-groups/:id", api_v1_group, SCOPE_READ,
-     ROUTE_V1, 0, CONF_NOTE("component groups are")},
+     ROUTE_V1, 0, NULL},
+    {M_WRITE, PAGE "/component-groups/:id", api_v1_group_update,
+     SCOPE_WRITE, ROUTE_V1, RF_SYNC_PUBLISH, NULL},
+    {M_DELETE, PAGE "/component-groups/:id", api_v1_group_delete,
+     SCOPE_WRITE, ROUTE_V1, RF_SYNC_PUBLISH, NULL},
     {M_GET, PAGE "/components", api_v1_components, SCOPE_READ, ROUTE_V1, 0,
-     CONF_NOTE("components are")},
+     NULL},
+    {M_POST, PAGE "/components", api_v1_component_create, SCOPE_WRITE,
+     ROUTE_V1, RF_SYNC_PUBLISH, NULL},
     {M_GET, PAGE "/components/:id", api_v1_component, SCOPE_READ, ROUTE_V1,
-     0, CONF_NOTE("components are")},
-    {M_WRITE, PAGE "/components/:id", api_v1_component_patch, SCOPE_WRITE,
+     0, NULL},
+    {M_WRITE, PAGE "/components/:id", api_v1_component_update, SCOPE_WRITE,
+     ROUTE_V1, RF_SYNC_PUBLISH, NULL},
+    {M_DELETE, PAGE "/components/:id", api_v1_component_delete, SCOPE_WRITE,
      ROUTE_V1, RF_SYNC_PUBLISH, NULL},
     {M_GET, PAGE "/components/:id/uptime", api_v1_component_uptime,
      SCOPE_READ, ROUTE_V1, 0, NULL},
@@ -124,7 +152,7 @@ static const struct route table[] = {
      SCOPE_WRITE, ROUTE_V1, 0, NULL},
     /* Public sign-up and the links in its emails (subscribers.c). */
     {M_POST, "/api/v2/subscribers.json", subscribers_public, SCOPE_NONE,
-     ROUTE_SUBSCRIBE, 0, NULL},
+     ROUTE_SUBSCRIBE, RF_VIEWER, NULL},
     {M_OPTIONS, "/api/v2/subscribers.json", ops_preflight, SCOPE_NONE,
      ROUTE_SUBSCRIBE, 0, NULL},
     {M_GET, "/subscriptions/confirm", subscribers_confirm, SCOPE_NONE,
@@ -135,12 +163,20 @@ static const struct route table[] = {
     {M_GET, "/healthz", ops_health, SCOPE_NONE, ROUTE_OPS, 0, NULL},
     {M_GET, "/metrics", ops_metrics, SCOPE_NONE, ROUTE_OPS, 0, NULL},
     {M_OPTIONS, "/api/*", ops_preflight, SCOPE_NONE, ROUTE_FEED, 0, NULL},
-    {M_GET, "/api/*", ops_document, SCOPE_NONE, ROUTE_FEED, 0, NULL},
-    {M_GET, "/history.atom", ops_document, SCOPE_NONE, ROUTE_FEED, 0, NULL},
-    {M_GET, "/history.rss", ops_document, SCOPE_NONE, ROUTE_FEED, 0, NULL},
-    {M_GET, "/badge/*", ops_document, SCOPE_NONE, ROUTE_FEED, 0, NULL},
+    {M_GET, "/api/*", ops_document, SCOPE_NONE, ROUTE_FEED, RF_VIEWER,
+     NULL},
+    {M_GET, "/history.atom", ops_document, SCOPE_NONE, ROUTE_FEED, RF_VIEWER,
+     NULL},
+    {M_GET, "/history.rss", ops_document, SCOPE_NONE, ROUTE_FEED, RF_VIEWER,
+     NULL},
+    {M_GET, "/badge/*", ops_document, SCOPE_NONE, ROUTE_FEED, RF_VIEWER,
+     NULL},
     {~0u, "/v1/*", NULL, SCOPE_NONE, ROUTE_OTHER, 0, NULL},
-    {M_GET, "/*", ops_document, SCOPE_NONE, ROUTE_PAGE, 0, NULL},
+    /* The login form of a private page (access_login.c). */
+    {M_GET | M_POST, "/login", access_login, SCOPE_NONE, ROUTE_PAGE, 0,
+     NULL},
+    {M_POST, "/logout", access_logout, SCOPE_NONE, ROUTE_PAGE, 0, NULL},
+    {M_GET, "/*", ops_document, SCOPE_NONE, ROUTE_PAGE, RF_VIEWER, NULL},
 };
 #define NROUTES (sizeof(table) / sizeof(table[0]))
 
@@ -283,6 +319,18 @@ refuse_method(const struct route *first, unsigned allow,
     http_resp_header(resp, "Allow", list);
 }
 
+/* The page itself (not an asset or a document): a reader without a
+ * session is sent to the login form rather than given a 401. */
+static int
+is_page_html(const struct route *r, const char *path)
+{
+    size_t n = strlen(path);
+
+    return r->metric == ROUTE_PAGE &&
+           (strcmp(path, "/") == 0 ||
+            (n > 5 && strcmp(path + n - 5, ".html") == 0));
+}
+
 void
 routes_dispatch(struct api_req *rq, struct http_request *req,
                 struct http_response *resp)
@@ -344,6 +392,23 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
         return;
     }
     match(rq->route->pattern, path, rq);
+    /* HA: only the leader acts; a follower hands writes to it. */
+    if (h->role.ha && h->role.shared_store && !h->role.leading &&
+        h->forward != NULL && forward_wanted(req)) {
+        rq->metric = rq->route->metric;
+        h->metrics.forwarded++;
+        forward_request(h->forward,
+                        h->leader_url != NULL
+                            ? h->leader_url(h->leader_url_arg)
+                            : NULL,
+                        req, resp);
+        return;
+    }
+    if ((rq->route->flags & RF_VIEWER) &&
+        access_allow(h, req, resp, is_page_html(rq->route, path)) != 0) {
+        rq->metric = rq->route->metric;
+        return;
+    }
     if (rq->route->scope != SCOPE_NONE) {
         const char *known = NULL;
 

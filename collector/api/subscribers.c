@@ -12,9 +12,11 @@
 #include "api_body.h"
 #include "api_v1.h"
 #include "json.h"
+#include "lang.h"
 #include "log.h"
 #include "mem.h"
 #include "notify_fmt.h"
+#include "notify_msgs.h"
 #include "ph_err.h"
 #include "store.h"
 #include "timefmt.h"
@@ -352,23 +354,28 @@ subscribers_public(struct api_req *rq, struct http_request *req,
 }
 
 static void
-html_page(struct hub *h, struct http_response *resp, int status,
-          const char *title, const char *message)
+html_page(struct hub *h, struct http_request *req,
+          struct http_response *resp, int status, enum notify_msg title_id,
+          enum notify_msg message_id)
 {
+    int lang = request_reader_lang(h, req, resp);
+    const char *title = notify_msg(lang, title_id);
     struct buf b;
     size_t len;
     char *text;
 
     buf_init(&b, 16384);
-    buf_appends(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width\">"
-                    "<title>");
+    buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+                   "<meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width\">"
+                   "<title>",
+               lang_code(lang));
     notify_html_escape(title, &b);
     buf_appends(&b, "</title></head>\n<body style=\"font-family:sans-serif;"
                     "max-width:40em;margin:3em auto\">\n<h1>");
     notify_html_escape(title, &b);
     buf_appends(&b, "</h1>\n<p>");
-    notify_html_escape(message, &b);
+    notify_html_escape(notify_msg(lang, message_id), &b);
     buf_appends(&b, "</p>\n<p><a href=\"/\">");
     notify_html_escape(h->conf.page.name, &b);
     buf_appends(&b, "</a></p>\n</body></html>\n");
@@ -391,36 +398,29 @@ follow_link(struct hub *h, struct http_request *req,
     int rc;
 
     if (token == NULL || token[0] == '\0') {
-        html_page(h, resp, 400, "Missing token",
-                  "This link is incomplete. Copy the whole link from the "
-                  "message.");
+        html_page(h, req, resp, 400, NMSG_LINK_MISSING_T, NMSG_LINK_MISSING);
         return;
     }
     rc = unsubscribe ? notify_unsubscribe(h, token, &sub)
                      : notify_confirm(h, token, &sub);
     if (rc == PH_ENOENT) {
-        html_page(h, resp, 404, "Unknown link",
-                  unsubscribe ? "This unsubscribe link is not valid."
-                              : "This confirmation link is not valid or was "
-                                "already used.");
+        html_page(h, req, resp, 404, NMSG_LINK_UNKNOWN_T,
+                  unsubscribe ? NMSG_LINK_UNKNOWN_UNSUB
+                              : NMSG_LINK_UNKNOWN_CONFIRM);
         return;
     }
     if (rc != 0) {
-        html_page(h, resp, 500, "Try again later",
-                  "The request could not be recorded.");
+        html_page(h, req, resp, 500, NMSG_LINK_ERROR_T, NMSG_LINK_ERROR);
         return;
     }
     if (unsubscribe) {
-        html_page(h, resp, 200, "Unsubscribed",
-                  "You will not receive further notifications from this "
-                  "status page.");
+        html_page(h, req, resp, 200, NMSG_LINK_UNSUB_T, NMSG_LINK_UNSUB);
     } else if (strcmp(sub.state, "active") == 0) {
-        html_page(h, resp, 200, "Subscription confirmed",
-                  "You will now receive notifications about incidents and "
-                  "maintenance.");
+        html_page(h, req, resp, 200, NMSG_LINK_CONFIRMED_T,
+                  NMSG_LINK_CONFIRMED);
     } else {
-        html_page(h, resp, 409, "Subscription not active",
-                  "This subscription was cancelled or suspended.");
+        html_page(h, req, resp, 409, NMSG_LINK_INACTIVE_T,
+                  NMSG_LINK_INACTIVE);
     }
 }
 

@@ -15,13 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "ph_err.h"
 #include "token.h"
 #include "pharos_conf_int.h"
 
-#define MAX_ITEMS 10000        /* regions, agents, components, checks */
+#define MAX_ITEMS 10000        /* regions, agents, components */
+#define MAX_CHECKS 200000      /* checks of all components together */
 
 /* Default server.web_dir: CMake sets it to the installed page
  * (<datadir>/pharos/web); a build outside CMake gets the packaged path. */
@@ -108,123 +110,6 @@ make_relative(char **field, const char *conf_path)
 
 /* ---- server, retention, incidents, page ---- */
 
-#define MAX_PROXIES 64
-
-/* server.trusted_proxies: a list of addresses or CIDR networks. */
-static int
-proxies_validate(const struct conf_opt *opt, const struct conf_node *node,
-                 void *base, const char *file, struct conf_errs *errs)
-{
-    struct pharos_conf *cf = base;
-    const struct conf_node *it;
-    size_t n = 0;
-
-    (void)opt;
-    if (node->type != CONF_SEQ) {
-        conf_err(errs, file, node->line, node->col,
-                 "trusted_proxies must be a list of addresses or networks");
-        return -1;
-    }
-    for (it = node->child; it != NULL; it = it->next) {
-        n++;
-    }
-    if (n > MAX_PROXIES) {
-        conf_err(errs, file, node->line, node->col,
-                 "at most %d trusted_proxies", MAX_PROXIES);
-        return -1;
-    }
-    ph_free(cf->trusted_proxies);
-    cf->ntrusted_proxies = 0;
-    cf->trusted_proxies =
-        n > 0 ? ph_calloc(n, sizeof(*cf->trusted_proxies)) : NULL;
-    if (n > 0 && cf->trusted_proxies == NULL) {
-        conf_err(errs, file, node->line, node->col, "out of memory");
-        return -1;
-    }
-    for (it = node->child; it != NULL; it = it->next) {
-        if (it->type != CONF_SCALAR ||
-            netaddr_cidr_parse(it->value,
-                               &cf->trusted_proxies[cf->ntrusted_proxies]) !=
-                0) {
-            conf_err(errs, file, it->line, it->col,
-                     "not an address or network: %s",
-                     it->type == CONF_SCALAR ? it->value : "(not a string)");
-            continue;
-        }
-        cf->ntrusted_proxies++;
-    }
-    return 0;
-}
-
-/* One "- "address/bits"" line per network, nothing when there are none. */
-static void
-proxies_print(const struct conf_opt *o, const void *base, const char *indent,
-              struct buf *out)
-{
-    const struct pharos_conf *cf = base;
-
-    if (cf->ntrusted_proxies > 0) {
-        buf_printf(out, "%s%s:\n", indent, o->key);
-    }
-    for (size_t i = 0; i < cf->ntrusted_proxies; i++) {
-        char net[64];
-
-        netaddr_cidr_format(&cf->trusted_proxies[i], net, sizeof(net));
-        buf_printf(out, "%s  - ", indent);
-        conf_print_quoted(out, net);
-        buf_appends(out, "\n");
-    }
-}
-
-static void
-proxies_release(const struct conf_opt *o, void *base)
-{
-    struct pharos_conf *cf = base;
-
-    (void)o;
-    ph_free(cf->trusted_proxies);
-    cf->trusted_proxies = NULL;
-    cf->ntrusted_proxies = 0;
-}
-
-static int
-proxies_copy(const struct conf_opt *o, void *dst, const void *src)
-{
-    struct pharos_conf *d = dst;
-    const struct pharos_conf *sc = src;
-    size_t len = sc->ntrusted_proxies * sizeof(*sc->trusted_proxies);
-
-    (void)o;
-    d->trusted_proxies = len > 0 ? ph_malloc(len) : NULL;
-    if (len > 0 && d->trusted_proxies == NULL) {
-        d->ntrusted_proxies = 0;
-        return -1;
-    }
-    if (len > 0) {
-        memcpy(d->trusted_proxies, sc->trusted_proxies, len);
-    }
-    return 0;
-}
-
-static int
-proxies_equal(const struct conf_opt *o, const void *a, const void *b)
-{
-    const struct pharos_conf *x = a, *y = b;
-
-    (void)o;
-    return x->ntrusted_proxies == y->ntrusted_proxies &&
-           (x->ntrusted_proxies == 0 ||
-            memcmp(x->trusted_proxies, y->trusted_proxies,
-                   x->ntrusted_proxies * sizeof(*x->trusted_proxies)) == 0);
-}
-
-static const struct conf_custom proxies_custom = {
-    .decode = proxies_validate,
-    .print = proxies_print,
-    .release = proxies_release,
-    .copy = proxies_copy,
-    .equal = proxies_equal,
-};
 
 static const struct conf_opt server_opts[] = {
     {"listen", CONF_T_STR, offsetof(struct pharos_conf, listen),
@@ -273,15 +158,36 @@ static const struct conf_opt server_opts[] = {
     {"idle_timeout", CONF_T_DURATION,
      offsetof(struct pharos_conf, idle_timeout_ms), "15s", 1000, 3600000,
      0, NULL, "a connection without traffic is closed after this time"},
-    {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &proxies_custom,
+    {"trusted_proxies", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_proxies_custom,
      "addresses or networks whose X-Forwarded-For names the client"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct conf_opt retention_opts[] = {
     {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
-     "7d", 86400000, 400LL * 86400000, 0, NULL,
+     "2d", 86400000, 400LL * 86400000, 0, NULL,
      "how long raw results are kept (whole days)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* ha: the leader lease. The bounds are lease.h's (LEASE_MIN_MS,
+ * LEASE_MAX_MS); the conf layer does not link the lease. */
+static const struct conf_opt ha_opts[] = {
+    {"database", CONF_T_STR, offsetof(struct conf_ha, database), NULL, 0, 0,
+     0, NULL,
+     "PostgreSQL holding the lease (libpq conninfo or postgresql:// URI; "
+     "required; the password from passfile= or PGPASSWORD, not inline)"},
+    {"lease", CONF_T_DURATION, offsetof(struct conf_ha, lease_ms), "10s",
+     1000, 300000, 0, NULL,
+     "how long a leader's lease lasts; a dead leader is replaced within "
+     "lease + 2 s"},
+    {"node_id", CONF_T_STR, offsetof(struct conf_ha, node_id), NULL, 0, 0, 0,
+     NULL, "this collector's name in the lease (default: the host name)"},
+    {"advertise_url", CONF_T_STR, offsetof(struct conf_ha, advertise_url),
+     NULL, 0, 0, 0, NULL,
+     "how the other collectors reach this one: a follower forwards API "
+     "writes to the leader's (default http://<server.listen>, a wildcard "
+     "address replaced by node_id)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -296,6 +202,15 @@ static const struct conf_opt incidents_opts[] = {
     {"resolve_after", CONF_T_DURATION,
      offsetof(struct pharos_conf, resolve_after_ms), "5m", 0, 86400000, 0,
      NULL, "stable time before an automatic incident resolves"},
+    {"update_every", CONF_T_DURATION,
+     offsetof(struct pharos_conf, update_every_ms), "30m", 0, 86400000, 0,
+     NULL, "an open incident is overdue without an update this long (0: off)"},
+    {"staff", CONF_T_LIST, offsetof(struct pharos_conf, staff), NULL, 0, 0,
+     0, &pc_staff_sub.custom,
+     "responders' channels for update reminders (slack, webhook, email)"},
+    {"templates", CONF_T_LIST, offsetof(struct pharos_conf, templates), NULL,
+     0, 0, 0, &pc_templates_sub.custom,
+     "named incident templates (API template:, pharosctl --template)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -394,6 +309,8 @@ static const struct conf_opt page_opts[] = {
      0, 0, NULL, "logo shown on the page"},
     {"brand_color", CONF_T_STR, offsetof(struct conf_page, brand_color),
      NULL, 0, 0, 0, NULL, "accent colour #rrggbb"},
+    PC_PAGE_BRAND_ROWS,
+    PC_ACCESS_ROWS,
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -450,6 +367,12 @@ static const struct conf_opt component_opts[] = {
      0, NULL, "hide while operational"},
     {"start_date", CONF_T_STR, offsetof(struct conf_component, start_date),
      NULL, 0, 0, 0, NULL, "YYYY-MM-DD the component went into service"},
+    {"internal", CONF_T_BOOL, offsetof(struct conf_component, internal),
+     "false", 0, 0, 0, NULL,
+     "shown only to signed-in viewers, never in the public feed"},
+    {"depends_on", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_depends_custom,
+     "ids of the components it needs: its outage while one of them is "
+     "down is shown as caused by it"},
     {"checks", CONF_T_CUSTOM, 0, NULL, 0, 0, 0, &pc_checks_custom,
      "the probes that decide its status (keys: see checks below)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -473,6 +396,13 @@ static const struct conf_sub incidents_sub = FLAT_SECTION(incidents_opts);
 static const struct conf_sub notify_sub = {
     .opts = notify_opts,
     .size = sizeof(struct conf_notify),
+    .flags = CONF_SUB_OMIT_DEFAULT,
+};
+/* Printed only when present, so configurations without HA print as
+ * before. */
+static const struct conf_sub ha_sub = {
+    .opts = ha_opts,
+    .size = sizeof(struct conf_ha),
     .flags = CONF_SUB_OMIT_DEFAULT,
 };
 static const struct conf_sub page_sub = {.opts = page_opts,
@@ -502,6 +432,10 @@ const struct conf_opt pc_root_opts[] = {
      "incidents opened and resolved by the probes"},
     {"notify", CONF_T_MAP, offsetof(struct pharos_conf, notify), NULL, 0, 0,
      0, &notify_sub.custom, "subscriptions and their delivery"},
+    {"ha", CONF_T_MAP, offsetof(struct pharos_conf, ha), NULL, 0, 0, 0,
+     &ha_sub.custom,
+     "high availability: one leader among collectors, by a lease in "
+     "PostgreSQL"},
     {"page", CONF_T_MAP, offsetof(struct pharos_conf, page), NULL, 0, 0, 1,
      &page_sub.custom, "the public status page"},
     {"regions", CONF_T_LIST, offsetof(struct pharos_conf, regions), NULL, 0,
@@ -520,6 +454,12 @@ const struct conf_opt pc_root_opts[] = {
     {"alerts", CONF_T_MAP, offsetof(struct pharos_conf, alerts), NULL, 0, 0,
      0, &pc_alerts_sub.custom,
      "Alertmanager and webhook alerts that set component statuses"},
+    {"integrations", CONF_T_MAP, offsetof(struct pharos_conf, integrations),
+     NULL, 0, 0, 0, &pc_integrations_sub.custom,
+     "PagerDuty and Opsgenie: incidents opened by responders' tools"},
+    {"mass_failure", CONF_T_MAP, offsetof(struct pharos_conf, mass_failure),
+     NULL, 0, 0, 0, &pc_mass_failure_sub.custom,
+     "one region failing most checks at once is that region's problem"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -576,11 +516,19 @@ file_exists(const char *p)
 }
 
 static int decode_root(const struct conf_node *root, const char *file,
-                       struct pharos_conf *cf, struct conf_errs *errs);
+                       struct pharos_conf *cf, struct conf_errs *errs,
+                       struct conf_errs *warns);
 
 int
 pharos_conf_load(const char *path, struct pharos_conf *ret,
                  struct conf_errs *errs)
+{
+    return pharos_conf_load_warn(path, ret, errs, NULL);
+}
+
+int
+pharos_conf_load_warn(const char *path, struct pharos_conf *ret,
+                      struct conf_errs *errs, struct conf_errs *warns)
 {
     struct conf_node *root;
     int rc;
@@ -590,7 +538,7 @@ pharos_conf_load(const char *path, struct pharos_conf *ret,
     if (root == NULL) {
         return PH_ECONF;
     }
-    rc = decode_root(root, path, ret, errs);
+    rc = decode_root(root, path, ret, errs, warns);
     conf_node_free(root);
     if (rc != 0) {
         pharos_conf_free(ret);
@@ -611,7 +559,7 @@ pharos_conf_parse(const char *name, const char *text, size_t len,
     if (root == NULL) {
         return PH_ECONF;
     }
-    rc = decode_root(root, name, ret, errs);
+    rc = decode_root(root, name, ret, errs, NULL);
     conf_node_free(root);
     if (rc != 0) {
         pharos_conf_free(ret);
@@ -622,7 +570,8 @@ pharos_conf_parse(const char *name, const char *text, size_t len,
 
 static void
 decode_simple_sections(const struct conf_node *root, const char *file,
-                       struct pharos_conf *cf, struct conf_errs *errs)
+                       struct pharos_conf *cf, struct conf_errs *errs,
+                       struct conf_errs *warns)
 {
     static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
                                            NULL, NULL, NULL};
@@ -683,6 +632,10 @@ decode_simple_sections(const struct conf_node *root, const char *file,
                          "brand_color must look like #1f6feb");
             }
         }
+        pc_decode_page_brand(n, file, &cf->page, errs, warns);
+    }
+    if (n != NULL) {
+        pc_validate_access(n, pc_find_key(root, "server"), file, cf, errs);
     }
 }
 
@@ -732,6 +685,56 @@ pc_read_secret_file(const char *conf_file, const char *p)
     }
     ph_free(path);
     return out;
+}
+
+/* ha: present means enabled, and then database is required. node_id
+ * defaults to the host name. */
+static void
+decode_ha(const struct conf_node *root, const char *file,
+          struct pharos_conf *cf, struct conf_errs *errs)
+{
+    const struct conf_node *n = pc_find_key(root, "ha");
+    struct conf_ha *ha = &cf->ha;
+    char host[256];
+
+    if (n == NULL) {
+        ha->lease_ms = 10000;
+        return;
+    }
+    if (n->type != CONF_MAP) {
+        conf_err(errs, file, n->line, n->col, "'ha' must be a mapping");
+        return;
+    }
+    if (conf_decode(ha_opts, n, ha, file, errs) != 0) {
+        return;
+    }
+    ha->enabled = 1;
+    if (ha->database == NULL || ha->database[0] == '\0') {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: missing required key 'database' (where the lease "
+                 "lives)");
+    }
+    if (ha->node_id == NULL) {
+        if (gethostname(host, sizeof(host)) != 0) {
+            snprintf(host, sizeof(host), "collector");
+        }
+        host[sizeof(host) - 1] = '\0';
+        host[63] = '\0'; /* a long FQDN: its first 63 characters */
+        ha->node_id = ph_strdup(host);
+    } else if (!pc_valid_id(ha->node_id, 1)) {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: node_id '%s' must be 1-63 of [A-Za-z0-9._-]",
+                 ha->node_id);
+    }
+    if (ha->advertise_url != NULL &&
+        ((strncmp(ha->advertise_url, "http://", 7) != 0 &&
+          strncmp(ha->advertise_url, "https://", 8) != 0) ||
+         strlen(ha->advertise_url) > 200 ||
+         strpbrk(ha->advertise_url, " \t\r\n?#") != NULL)) {
+        conf_err(errs, file, n->line, n->col,
+                 "ha: advertise_url must be an http:// or https:// base URL "
+                 "(no query, at most 200 bytes)");
+    }
 }
 
 static void
@@ -894,11 +897,67 @@ decode_regions_agents(const struct conf_node *root, const char *file,
     }
 }
 
+struct dup_ent {
+    const char *id;
+    size_t pos;
+};
+
+static int
+dup_cmp(const void *a, const void *b)
+{
+    const struct dup_ent *x = a, *y = b;
+    int r = strcmp(x->id, y->id);
+
+    return r != 0 ? r : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Duplicate check ids, each reported at its second (third, ...) place,
+ * in file order: sorted by id, so 100,000 checks take milliseconds, not
+ * the minutes of comparing every pair. nodes NULL (out of memory): no
+ * report, and the failed allocation stops the load elsewhere. */
+static void
+duplicate_checks(struct pharos_conf *cf, const struct conf_node **nodes,
+                 const char *file, struct conf_errs *errs)
+{
+    struct dup_ent *v;
+    unsigned char *dup;
+
+    if (nodes == NULL || cf->nchecks < 2) {
+        return;
+    }
+    v = ph_calloc(cf->nchecks, sizeof(*v));
+    dup = ph_calloc(cf->nchecks, 1);
+    if (v == NULL || dup == NULL) {
+        conf_err(errs, file, 1, 1, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < cf->nchecks; i++) {
+        v[i].id = cf->checks[i].id;
+        v[i].pos = i;
+    }
+    qsort(v, cf->nchecks, sizeof(*v), dup_cmp);
+    for (size_t i = 1; i < cf->nchecks; i++) {
+        if (strcmp(v[i].id, v[i - 1].id) == 0) {
+            dup[v[i].pos] = 1;
+        }
+    }
+    for (size_t i = 0; i < cf->nchecks; i++) {
+        if (dup[i]) {
+            conf_err(errs, file, nodes[i]->line, nodes[i]->col,
+                     "duplicate check id '%s'", cf->checks[i].id);
+        }
+    }
+out:
+    ph_free(v);
+    ph_free(dup);
+}
+
 static void
 decode_components(const struct conf_node *root, const char *file,
                   struct pharos_conf *cf, struct conf_errs *errs)
 {
     const struct conf_node *seq;
+    const struct conf_node **nodes = NULL;
     struct check d;
     size_t ncomp, ntotal = 0;
 
@@ -936,16 +995,18 @@ decode_components(const struct conf_node *root, const char *file,
             }
         }
     }
-    if (ntotal > MAX_ITEMS) {
+    if (ntotal > MAX_CHECKS) {
         conf_err(errs, file, seq->line, seq->col, "more than %d checks",
-                 MAX_ITEMS);
+                 MAX_CHECKS);
         check_free(&d);
         return;
     }
+    nodes = ph_calloc(ntotal + 1, sizeof(*nodes));
     cf->components = ph_calloc(ncomp, sizeof(*cf->components));
     cf->checks = ph_calloc(ntotal + 1, sizeof(*cf->checks));
     if (cf->components == NULL || cf->checks == NULL) {
         check_free(&d);
+        ph_free(nodes);
         return;
     }
     for (const struct conf_node *i = seq->child; i; i = i->next) {
@@ -953,7 +1014,10 @@ decode_components(const struct conf_node *root, const char *file,
         const struct conf_node *checks;
 
         if (conf_decode(component_opts, i, c, file, errs) != 0) {
+            /* The slot is reused by the next item: drop what the rows
+             * allocated (depends_on may be decoded already). */
             conf_free_strings(component_opts, c);
+            pc_depends_custom.release(NULL, c);
             continue;
         }
         if (!pc_valid_id(c->id, 0)) {
@@ -1004,23 +1068,22 @@ decode_components(const struct conf_node *root, const char *file,
             if (pc_decode_check(k, &d, c->id, cf, file, ck, errs) != 0) {
                 continue;
             }
-            for (size_t j = 0; j < cf->nchecks; j++) {
-                if (strcmp(cf->checks[j].id, ck->id) == 0) {
-                    conf_err(errs, file, k->line, k->col,
-                             "duplicate check id '%s'", ck->id);
-                    break;
-                }
+            if (nodes != NULL) {
+                nodes[cf->nchecks] = k;
             }
             cf->nchecks++;
             c->nchecks++;
         }
     }
     check_free(&d);
+    duplicate_checks(cf, nodes, file, errs);
+    ph_free(nodes);
 }
 
 static int
 decode_root(const struct conf_node *root, const char *file,
-            struct pharos_conf *cf, struct conf_errs *errs)
+            struct pharos_conf *cf, struct conf_errs *errs,
+            struct conf_errs *warns)
 {
     size_t nerr = errs->n + errs->dropped;
 
@@ -1044,12 +1107,18 @@ decode_root(const struct conf_node *root, const char *file,
                                  : conf_suggest_opt(pc_store_opts, n->key));
         }
     }
-    decode_simple_sections(root, file, cf, errs);
+    decode_simple_sections(root, file, cf, errs, warns);
     pc_decode_store(root, file, cf, errs);
     decode_notify(root, file, cf, errs);
+    decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
+    pc_validate_depends(root, file, cf, errs);
     pc_decode_alerts(root, file, cf, errs);
+    pc_decode_templates(root, file, cf, errs);
+    pc_decode_staff(root, file, cf, errs);
+    pc_decode_integrations(root, file, cf, errs);
+    pc_decode_mass_failure(root, file, cf, errs);
     return errs->n + errs->dropped > nerr ? PH_ECONF : 0;
 }
 
@@ -1100,6 +1169,18 @@ pharos_conf_component_index(const struct pharos_conf *c, const char *id)
         }
     }
     return -1;
+}
+
+const struct conf_template *
+pharos_conf_template(const struct pharos_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntemplates; i++) {
+        if (c->templates[i].name != NULL &&
+            strcmp(c->templates[i].name, name) == 0) {
+            return &c->templates[i];
+        }
+    }
+    return NULL;
 }
 
 int

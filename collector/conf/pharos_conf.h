@@ -30,6 +30,20 @@ enum smtp_tls_mode {
     SMTP_TLS_OFF = 2,        /* cleartext (loopback relays, tests) */
 };
 
+/* ha: several collectors, one leader by a lease in PostgreSQL
+ * (collector/ha/lease.c). Without the section (enabled 0) the collector
+ * is its own leader. */
+struct conf_ha {
+    int enabled;                 /* the section is present */
+    char *database;              /* libpq conninfo or postgresql:// URI */
+    uint32_t lease_ms;
+    char *node_id;               /* default: the host name */
+    char *advertise_url;         /* how the other collectors reach this
+                                    one (writes go to the leader); default
+                                    http://<listen>, a wildcard address
+                                    replaced by node_id */
+};
+
 /* notify: subscriptions and delivery (collector/notify*.c). */
 struct conf_notify {
     char *public_url;            /* base of links in messages; default
@@ -59,6 +73,19 @@ struct conf_notify {
     int smtp_insecure;
 };
 
+/* A header or footer link of the page (pharos_conf_brand.c). */
+struct conf_link {
+    char *label;
+    char *url;           /* http(s), mailto or a path on the page's host */
+};
+
+/* page.access: who may read the page and its documents (access.c). */
+enum page_access {
+    PAGE_ACCESS_PUBLIC = 0,   /* anyone (today's behaviour) */
+    PAGE_ACCESS_PASSWORD = 1, /* one shared password, a login form */
+    PAGE_ACCESS_TOKEN = 2,    /* per-viewer links (pharosctl viewer add) */
+};
+
 struct conf_page {
     char *id;            /* page_id used in /v1/pages/<id>/ and feed */
     char *name;
@@ -66,6 +93,26 @@ struct conf_page {
     char *time_zone;     /* IANA name, default "Etc/UTC" */
     char *logo_url;      /* optional */
     char *brand_color;   /* optional "#rrggbb" */
+    /* languages and branding (pharos_conf_brand.c) */
+    char *language;      /* shipped code (lib/lang.h), default "en" */
+    int reader_language; /* follow the reader's Accept-Language */
+    char *brand_color_dark; /* optional "#rrggbb" for the dark scheme */
+    char *logo;          /* files, absolute once loaded, published */
+    char *favicon;       /*   under brand/ by the collector */
+    char *css;
+    struct conf_link *header_links;
+    size_t nheader_links;
+    struct conf_link *footer_links;
+    size_t nfooter_links;
+    int lang;            /* PH_LANG_* of language (set when loaded) */
+    /* access (pharos_conf_access.c) */
+    enum page_access access;
+    char password_sha256[65]; /* password mode: SHA-256 of the password */
+    char *password_file;     /* as written; NULL once loaded */
+    char *password_env;      /* as written; NULL once loaded */
+    uint32_t session_ttl_ms; /* life of a viewer's session cookie */
+    struct netaddr_cidr *allow_ips; /* readers allowed from; none = all */
+    size_t nallow_ips;
 };
 
 struct conf_region {
@@ -96,6 +143,7 @@ struct conf_group {
     char *name;
     char *description;
     int position;
+    int api_owned;       /* created through the v1 API, not the file */
 };
 
 struct conf_component {
@@ -106,9 +154,20 @@ struct conf_component {
     int showcase;        /* default 1 */
     int only_show_if_degraded;
     char *start_date;    /* "YYYY-MM-DD" or NULL */
+    int internal;        /* shown only to signed-in viewers */
+    int api_owned;       /* created through the v1 API, not the file */
     int position;        /* order of appearance, 1-based */
     const struct check *checks; /* its checks: a run of pharos_conf.checks */
     size_t nchecks;
+    char **depends_on;   /* ids of the components it needs (depends_on) */
+    size_t ndepends_on;
+};
+
+/* mass_failure: more than share of one region's checks failing at once
+ * (and at least min_checks) is that region's problem. share 0 = off. */
+struct conf_mass_failure {
+    double share;
+    uint32_t min_checks;
 };
 
 /* alerts: the intake of Alertmanager and generic webhooks. */
@@ -162,6 +221,87 @@ struct conf_alerts {
     struct conf_alert_webhook webhook;
 };
 
+/* incidents.templates: named incident templates. title and body may hold
+ * {{component}}, {{components}}, {{title}} and {{page}} (template.h). */
+#define CONF_TEMPLATES_MAX 200
+#define CONF_TEMPLATE_COMPONENTS_MAX 16
+struct conf_template {
+    char *name;
+    char *title;         /* the incident's name */
+    char *body;          /* the first update's text */
+    int status;          /* 0 investigating, 1 identified, 2 monitoring */
+    char *comp_ids[CONF_TEMPLATE_COMPONENTS_MAX];
+    char *comp_statuses[CONF_TEMPLATE_COMPONENTS_MAX];
+    size_t ncomponents;
+};
+
+/* incidents.staff: where update reminders go (never the subscribers). */
+#define CONF_STAFF_MAX 8
+struct conf_staff {
+    int kind;            /* enum notify_kind order: 0 email, 1 webhook,
+                            2 slack */
+    char *address;       /* email address or URL */
+    char *secret_file;   /* webhook: "whsec_..." signing secret */
+    char *secret;        /* resolved; never printed */
+};
+
+/* integrations: incident-management tools (PagerDuty V3 webhooks,
+ * Opsgenie outgoing webhooks) that open, update and resolve incidents. */
+#define CONF_HOOK_RULES_MAX 1000
+#define CONF_HOOK_SECRETS_MAX 8      /* PagerDuty secrets (rotation) */
+#define CONF_HOOK_COMPONENTS_MAX 16  /* components one rule names */
+#define CONF_HOOK_FIELD_MAX 255      /* bytes of a matched value */
+
+/* One mapping rule; every match field that is set must equal the
+ * event's (tag and team: be among its tags and teams). */
+struct conf_hook_rule {
+    char *service_id;    /* PagerDuty service id, e.g. PF9KMXH */
+    char *service;       /* PagerDuty service name (summary) */
+    char *priority;      /* "P1" .. (both tools) */
+    char *urgency;       /* PagerDuty: high or low */
+    char *tag;           /* Opsgenie: one of the alert's tags */
+    char *team;          /* Opsgenie: one of the alert's teams */
+    char *entity;        /* Opsgenie: the alert's entity */
+    char *components[CONF_HOOK_COMPONENTS_MAX];
+    size_t ncomponents;
+    char *status;        /* component status while open, or NULL */
+    int publish;         /* 0: the incident opens as a draft */
+    int on_acknowledge;  /* 0 none, 1 identified */
+    int notes;           /* 0 internal, 1 public */
+    char *name;          /* incident name; NULL: the tool's title */
+    char *body;          /* first update's text; NULL: a standard one */
+    char *template;      /* incidents.templates name, or NULL */
+};
+
+struct conf_hook_secret {
+    char *name;
+    char *secret;        /* resolved from secret_file or secret_env */
+    char *secret_file;   /* as written */
+    char *secret_env;
+};
+
+struct conf_pagerduty {
+    int enabled;         /* 1 when integrations.pagerduty is configured */
+    struct conf_hook_secret *secrets;
+    size_t nsecrets;
+    uint32_t max_age_ms; /* events that occurred longer ago: refused */
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_opsgenie {
+    int enabled;
+    struct conf_alert_token *tokens;
+    size_t ntokens;
+    struct conf_hook_rule *rules;
+    size_t nrules;
+};
+
+struct conf_integrations {
+    struct conf_pagerduty pagerduty;
+    struct conf_opsgenie opsgenie;
+};
+
 struct pharos_conf {
     char *path;              /* file it was loaded from */
 
@@ -189,9 +329,15 @@ struct pharos_conf {
     uint32_t retention_raw_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;
+    uint32_t update_every_ms;  /* incidents.update_every; 0 = no cadence */
+    struct conf_template *templates;
+    size_t ntemplates;
+    struct conf_staff *staff;
+    size_t nstaff;
 
     struct conf_page page;
     struct conf_notify notify;
+    struct conf_ha ha;
 
     struct conf_region *regions;
     size_t nregions;
@@ -206,6 +352,8 @@ struct pharos_conf {
     struct check *checks;    /* every check of every component */
     size_t nchecks;
     struct conf_alerts alerts;
+    struct conf_integrations integrations;
+    struct conf_mass_failure mass_failure;
 };
 
 /*
@@ -215,10 +363,29 @@ struct pharos_conf {
  */
 int pharos_conf_load(const char *path, struct pharos_conf *ret,
                      struct conf_errs *errs);
+/* Same as pharos_conf_load, with warnings (the configuration is still
+ * valid: contrast below WCAG AA, ...) appended to warns as
+ * "file:line:col: warning: msg". warns may be NULL. */
+int pharos_conf_load_warn(const char *path, struct pharos_conf *ret,
+                          struct conf_errs *errs, struct conf_errs *warns);
 /* Same, from memory; name is used in messages (and for relative paths). */
 int pharos_conf_parse(const char *name, const char *text, size_t len,
                       struct pharos_conf *ret, struct conf_errs *errs);
 void pharos_conf_free(struct pharos_conf *c);
+
+/* The page's brand files (pharos_conf_brand.c). */
+enum conf_brand_file {
+    CONF_BRAND_LOGO,
+    CONF_BRAND_FAVICON,
+    CONF_BRAND_CSS,
+    CONF_BRAND_COUNT
+};
+/* The file of which (absolute once loaded), or NULL when not set; the
+ * path it is published at ("brand/logo.png", "brand/custom.css") into
+ * url[0..len), "" when not set. Borrows pg. */
+const char *pharos_conf_brand_file(const struct conf_page *pg,
+                                   enum conf_brand_file which, char *url,
+                                   size_t len);
 
 /* Writes the normalised configuration as YAML (for -nv and golden tests):
  * the rows of the same tables that decode it, in their order. */
@@ -231,6 +398,8 @@ void pharos_conf_help(struct buf *out);
 const struct conf_agent *pharos_conf_agent_by_hash(
     const struct pharos_conf *c, const char *token_sha256);
 int pharos_conf_component_index(const struct pharos_conf *c, const char *id);
+const struct conf_template *pharos_conf_template(const struct pharos_conf *c,
+                                                 const char *name);
 int pharos_conf_region_index(const struct pharos_conf *c, const char *id);
 
 #endif

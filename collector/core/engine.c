@@ -37,6 +37,25 @@
  * makes it worse. A blind collector never reports an improvement it cannot
  * see, nor an outage; it can still report a worsening it does see.
  *
+ * Mass failure (engine_conf.mass_failure): before the verdicts, each
+ * region's pairs that are not STALE and have a result are counted, and
+ * among them those whose last result is down (not those in state DOWN:
+ * a check's pair reaches DOWN only after fail_after results, by which
+ * time the region's other checks have run and failed once); a
+ * region failing more than the rule's share of its checks at once, while
+ * some other reporting region does not, is suspect (depends.c): its pairs
+ * keep their states for regions.json but count as neither fresh nor down
+ * in any verdict, so one broken vantage point (its network, its DNS, a
+ * dead proxy) never turns components red. With too few other regions
+ * the check is UNKNOWN and components keep their status.
+ *
+ * Dependencies: once every component's effective status is known, a
+ * component in an outage (partial or major) with something it depends
+ * on, directly or not, in an outage is "affected by" the root of that
+ * chain (depends_blame()); the transition carries it (affected_by,
+ * was_affected_by) and its reason starts with "affected by <id>". The
+ * status itself is not changed: the dependent really is down.
+ *
  * Effective status: active maintenance -> under_maintenance (source
  * maintenance); else a manual override until cleared or until its expiry
  * passes at a tick (source manual); else the worse of probe and alert
@@ -99,17 +118,46 @@ struct ecomp {
     char alert_reason[ENGINE_REASON_MAX / 2]; /* who says so, for the log */
     int *checks;             /* indices of its checks */
     size_t nchecks;
+    int deps[DEPENDS_MAX];   /* indices of its dependencies */
+    size_t ndeps;
+    int affected_by;         /* -1 or the dependency blamed */
+    int cause;               /* -1 or the dependency blamed at any time
+                                during the current outage */
+    enum comp_status next;   /* tick scratch: the new effective status */
+    enum status_source next_src;
+    int expired;             /* tick scratch: the override expired */
+};
+
+struct eregion {
+    int suspect;
+    int changed;             /* suspect flipped at the last tick */
+    int64_t since_ms;
+    uint32_t failing;        /* counts from the last tick */
+    uint32_t total;
 };
 
 struct engine {
     size_t nregions;
     char (*region_ids)[CHECK_ID_MAX];
+    char (*comp_ids)[CHECK_ID_MAX];
     size_t ncomponents;
     struct ecomp *comps;
     size_t nchecks;
     struct echeck *checks;
     int *comp_check_idx;     /* backing store of every ecomp.checks */
     size_t quorum_lost;
+    struct mass_failure_rule mass;
+    struct eregion *rstate;  /* nregions entries */
+    size_t nsuspect;
+    /* tick scratch, ncomponents / nregions entries */
+    const int **dep_ptrs;
+    size_t *dep_counts;
+    unsigned char *down;
+    int *blame_stack;
+    unsigned char *blame_seen;
+    uint32_t *failing;
+    uint32_t *total;
+    unsigned char *suspect;
 };
 
 void
@@ -128,7 +176,17 @@ engine_destroy(struct engine *e)
     ph_free(e->checks);
     ph_free(e->comp_check_idx);
     ph_free(e->region_ids);
+    ph_free(e->comp_ids);
     ph_free(e->comps);
+    ph_free(e->rstate);
+    ph_free(e->dep_ptrs);
+    ph_free(e->dep_counts);
+    ph_free(e->down);
+    ph_free(e->blame_stack);
+    ph_free(e->blame_seen);
+    ph_free(e->failing);
+    ph_free(e->total);
+    ph_free(e->suspect);
     ph_free(e);
 }
 
@@ -251,8 +309,51 @@ engine_new(const struct engine_conf *conf, int64_t now_ms)
     e->region_ids = ph_calloc(conf->nregions + 1, sizeof(*e->region_ids));
     e->comps = ph_calloc(conf->ncomponents + 1, sizeof(*e->comps));
     e->checks = ph_calloc(conf->nchecks + 1, sizeof(*e->checks));
-    if (e->region_ids == NULL || e->comps == NULL || e->checks == NULL) {
+    e->comp_ids = ph_calloc(conf->ncomponents + 1, sizeof(*e->comp_ids));
+    e->rstate = ph_calloc(conf->nregions + 1, sizeof(*e->rstate));
+    e->dep_ptrs = ph_calloc(conf->ncomponents + 1, sizeof(*e->dep_ptrs));
+    e->dep_counts = ph_calloc(conf->ncomponents + 1,
+                              sizeof(*e->dep_counts));
+    e->down = ph_calloc(conf->ncomponents + 1, 1);
+    e->blame_stack = ph_calloc(conf->ncomponents + 1,
+                               sizeof(*e->blame_stack));
+    e->blame_seen = ph_calloc(conf->ncomponents + 1, 1);
+    e->failing = ph_calloc(conf->nregions + 1, sizeof(*e->failing));
+    e->total = ph_calloc(conf->nregions + 1, sizeof(*e->total));
+    e->suspect = ph_calloc(conf->nregions + 1, 1);
+    if (e->region_ids == NULL || e->comps == NULL || e->checks == NULL ||
+        e->comp_ids == NULL || e->rstate == NULL || e->dep_ptrs == NULL ||
+        e->dep_counts == NULL || e->down == NULL || e->blame_stack == NULL ||
+        e->blame_seen == NULL || e->failing == NULL || e->total == NULL ||
+        e->suspect == NULL) {
         goto fail;
+    }
+    if (conf->mass_failure.share < 0.0 || conf->mass_failure.share > 1.0) {
+        goto fail;
+    }
+    e->mass = conf->mass_failure;
+    for (size_t ci = 0; ci < conf->ncomponents; ci++) {
+        const struct engine_component_conf *k = &conf->components[ci];
+        struct ecomp *m = &e->comps[ci];
+
+        m->affected_by = -1;
+        m->cause = -1;
+        snprintf(e->comp_ids[ci], CHECK_ID_MAX, "%s",
+                 k->id != NULL ? k->id : "");
+        if (k->ndepends > DEPENDS_MAX ||
+            (k->ndepends > 0 && k->depends_on == NULL)) {
+            goto fail;
+        }
+        for (size_t d = 0; d < k->ndepends; d++) {
+            int di = k->depends_on[d];
+
+            if (di < 0 || (size_t)di >= conf->ncomponents) {
+                goto fail;
+            }
+            m->deps[m->ndeps++] = di;
+        }
+        e->dep_ptrs[ci] = m->deps;
+        e->dep_counts[ci] = m->ndeps;
     }
     for (size_t r = 0; r < conf->nregions; r++) {
         snprintf(e->region_ids[r], CHECK_ID_MAX, "%s",
@@ -365,11 +466,10 @@ age_ms(int64_t now_ms, int64_t then_ms)
     return d;
 }
 
-static enum verdict
-derive_verdict(struct echeck *c, int64_t now_ms)
+/* Brings each pair of c up to now_ms: clock steps and staleness. */
+static void
+refresh_pairs(struct echeck *c, int64_t now_ms)
 {
-    uint32_t fresh = 0, d = 0, g = 0;
-
     for (size_t i = 0; i < c->nassigned; i++) {
         struct pair *p = &c->pairs[c->rlist[i]];
 
@@ -389,6 +489,20 @@ derive_verdict(struct echeck *c, int64_t now_ms)
             /* No overflow: last_at_ms + stale_after_ms < now_ms here. */
             p->state = RSTATE_STALE;
             p->since_ms = p->last_at_ms + c->stale_after_ms;
+        }
+    }
+}
+
+static enum verdict
+derive_verdict(const struct engine *e, struct echeck *c)
+{
+    uint32_t fresh = 0, d = 0, g = 0;
+
+    for (size_t i = 0; i < c->nassigned; i++) {
+        const struct pair *p = &c->pairs[c->rlist[i]];
+
+        if (e->rstate[c->rlist[i]].suspect) {
+            continue; /* a region in mass failure is no evidence */
         }
         switch (p->state) {
         case RSTATE_UP:
@@ -586,16 +700,14 @@ probe_reason(const struct engine *e, const struct ecomp *m, struct sb *sb)
     }
 }
 
+/* Derives component ci's probe and effective status into m->next. */
 static void
-component_tick(struct engine *e, size_t ci, int64_t now_ms,
-               engine_transition_cb cb, void *arg)
+component_eval(struct engine *e, size_t ci, int64_t now_ms)
 {
     struct ecomp *m = &e->comps[ci];
     enum comp_status known = COMP_OPERATIONAL;
     enum comp_status eff;
     enum status_source src;
-    struct engine_transition t;
-    struct sb sb;
     int unknown = 0;
     int expired = 0;
 
@@ -628,6 +740,35 @@ component_tick(struct engine *e, size_t ci, int64_t now_ms,
         eff = m->probe;
         src = SOURCE_PROBE;
     }
+    m->next = eff;
+    m->next_src = src;
+    m->expired = expired;
+}
+
+static int
+is_outage(enum comp_status s)
+{
+    return s == COMP_PARTIAL || s == COMP_MAJOR;
+}
+
+/* Emits component ci's transition, if its status or the dependency it
+ * is attributed to changed; affected is the new attribution. */
+static void
+component_emit(struct engine *e, size_t ci, int affected, int64_t now_ms,
+               engine_transition_cb cb, void *arg)
+{
+    struct ecomp *m = &e->comps[ci];
+    enum comp_status eff = m->next;
+    enum status_source src = m->next_src;
+    int expired = m->expired;
+    int was = m->affected_by;
+    struct engine_transition t;
+    struct sb sb;
+
+    m->affected_by = affected;
+    if (affected >= 0) {
+        m->cause = affected;
+    }
     if (eff == m->effective) {
         return;
     }
@@ -637,10 +778,20 @@ component_tick(struct engine *e, size_t ci, int64_t now_ms,
     t.new_status = eff;
     t.source = src;
     t.at_ms = now_ms;
+    t.affected_by = affected;
+    /* An outage that a dependency caused stays its doing until it ends,
+     * even when the dependency recovered a little earlier. */
+    t.was_affected_by = was >= 0 ? was : m->cause;
+    if (!is_outage(eff)) {
+        m->cause = -1;
+    }
     sb.s = t.reason;
     sb.len = sizeof(t.reason);
     sb.off = 0;
     sb.full = 0;
+    if (affected >= 0) {
+        sb_add(&sb, "affected by %s: ", e->comp_ids[affected]);
+    }
     switch (src) {
     case SOURCE_MAINTENANCE:
         sb_add(&sb, "maintenance");
@@ -698,19 +849,75 @@ engine_shift_time(struct engine *e, int64_t delta_ms)
     }
 }
 
+/* Counts each region's reporting and failing checks and applies the
+ * mass failure rule. */
+static void
+mass_failure_tick(struct engine *e, int64_t now_ms)
+{
+    memset(e->failing, 0, e->nregions * sizeof(*e->failing));
+    memset(e->total, 0, e->nregions * sizeof(*e->total));
+    for (size_t i = 0; i < e->nchecks; i++) {
+        const struct echeck *c = &e->checks[i];
+
+        for (size_t k = 0; k < c->nassigned; k++) {
+            int r = c->rlist[k];
+            const struct pair *p = &c->pairs[r];
+
+            /* By last result, not by state: the first pairs to reach
+             * DOWN (fail_after results) must already find the others
+             * failing, or they would turn components red before the
+             * rule sees the region fail as a whole. */
+            if (p->last_outcome != 0 && p->state != RSTATE_STALE) {
+                e->total[r]++;
+                e->failing[r] += p->last_outcome == OUTCOME_DOWN;
+            }
+        }
+    }
+    e->nsuspect = depends_mass_failure(&e->mass, e->failing, e->total,
+                                       e->nregions, e->suspect);
+    for (size_t r = 0; r < e->nregions; r++) {
+        struct eregion *g = &e->rstate[r];
+        int s = e->suspect[r] != 0;
+
+        g->changed = s != g->suspect;
+        if (g->changed) {
+            g->suspect = s;
+            g->since_ms = s ? now_ms : 0;
+        }
+        g->failing = e->failing[r];
+        g->total = e->total[r];
+    }
+}
+
 void
 engine_tick(struct engine *e, int64_t now_ms, engine_transition_cb cb,
             void *arg)
 {
+    struct dep_graph g;
+
     e->quorum_lost = 0;
     for (size_t i = 0; i < e->nchecks; i++) {
-        e->checks[i].verdict = derive_verdict(&e->checks[i], now_ms);
+        refresh_pairs(&e->checks[i], now_ms);
+    }
+    mass_failure_tick(e, now_ms);
+    for (size_t i = 0; i < e->nchecks; i++) {
+        e->checks[i].verdict = derive_verdict(e, &e->checks[i]);
         if (e->checks[i].verdict == VERDICT_UNKNOWN) {
             e->quorum_lost++;
         }
     }
     for (size_t ci = 0; ci < e->ncomponents; ci++) {
-        component_tick(e, ci, now_ms, cb, arg);
+        component_eval(e, ci, now_ms);
+        e->down[ci] = is_outage(e->comps[ci].next);
+    }
+    g.n = e->ncomponents;
+    g.deps = e->dep_ptrs;
+    g.ndeps = e->dep_counts;
+    for (size_t ci = 0; ci < e->ncomponents; ci++) {
+        component_emit(e, ci,
+                       depends_blame(&g, e->down, (int)ci, e->blame_stack,
+                                     e->blame_seen),
+                       now_ms, cb, arg);
     }
 }
 
@@ -865,92 +1072,52 @@ engine_check_has_region(const struct engine *e, int check, int region)
     return e->checks[check].assigned[region];
 }
 
+int
+engine_component_affected_by(const struct engine *e, int component)
+{
+    return comp_ok(e, component) ? e->comps[component].affected_by : -1;
+}
+
+static int
+region_ok(const struct engine *e, int region)
+{
+    return e != NULL && region >= 0 && (size_t)region < e->nregions;
+}
+
+int
+engine_region_suspect(const struct engine *e, int region)
+{
+    return region_ok(e, region) ? e->rstate[region].suspect : 0;
+}
+
+int64_t
+engine_region_suspect_since(const struct engine *e, int region)
+{
+    return region_ok(e, region) ? e->rstate[region].since_ms : 0;
+}
+
+int
+engine_region_suspect_changed(const struct engine *e, int region)
+{
+    return region_ok(e, region) ? e->rstate[region].changed : 0;
+}
+
+void
+engine_region_counts(const struct engine *e, int region, uint32_t *failing,
+                     uint32_t *total)
+{
+    *failing = region_ok(e, region) ? e->rstate[region].failing : 0;
+    *total = region_ok(e, region) ? e->rstate[region].total : 0;
+}
+
+size_t
+engine_suspect_regions(const struct engine *e)
+{
+    return e != NULL ? e->nsuspect : 0;
+}
+
 size_t
 engine_quorum_lost(const struct engine *e)
 {
     return e != NULL ? e->quorum_lost : 0;
-}
-
-const char *
-comp_status_name(enum comp_status s)
-{
-    switch (s) {
-    case COMP_OPERATIONAL:
-        return "operational";
-    case COMP_DEGRADED:
-        return "degraded_performance";
-    case COMP_PARTIAL:
-        return "partial_outage";
-    case COMP_MAJOR:
-        return "major_outage";
-    case COMP_MAINTENANCE:
-        return "under_maintenance";
-    }
-    return "operational";
-}
-
-int
-comp_status_parse(const char *s)
-{
-    if (s == NULL) {
-        return -1;
-    }
-    for (int i = COMP_OPERATIONAL; i <= COMP_MAINTENANCE; i++) {
-        if (strcmp(s, comp_status_name((enum comp_status)i)) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-const char *
-rstate_name(enum rstate s)
-{
-    switch (s) {
-    case RSTATE_NODATA:
-        return "nodata";
-    case RSTATE_UP:
-        return "up";
-    case RSTATE_DEGRADED:
-        return "degraded";
-    case RSTATE_DOWN:
-        return "down";
-    case RSTATE_STALE:
-        return "stale";
-    }
-    return "nodata";
-}
-
-const char *
-verdict_name(enum verdict v)
-{
-    switch (v) {
-    case VERDICT_UNKNOWN:
-        return "unknown";
-    case VERDICT_UP:
-        return "up";
-    case VERDICT_DEGRADED:
-        return "degraded";
-    case VERDICT_DOWN_PARTIAL:
-        return "down_partial";
-    case VERDICT_DOWN_MAJOR:
-        return "down_major";
-    }
-    return "unknown";
-}
-
-const char *
-status_source_name(enum status_source s)
-{
-    switch (s) {
-    case SOURCE_PROBE:
-        return "probe";
-    case SOURCE_MANUAL:
-        return "manual";
-    case SOURCE_ALERT:
-        return "alert";
-    case SOURCE_MAINTENANCE:
-        return "maintenance";
-    }
-    return "probe";
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "depends.h"
 
 #define ENGINE_REASON_MAX 512
 
@@ -61,6 +62,8 @@ struct engine_region_conf {
 
 struct engine_component_conf {
     const char *id;
+    const int *depends_on;     /* indices of the components it needs */
+    size_t ndepends;
 };
 
 struct engine_check_conf {
@@ -85,6 +88,7 @@ struct engine_conf {
     size_t ncomponents;
     const struct engine_check_conf *checks;
     size_t nchecks;
+    struct mass_failure_rule mass_failure; /* share 0 = off */
 };
 
 struct engine_transition {
@@ -93,6 +97,12 @@ struct engine_transition {
     enum comp_status new_status;
     enum status_source source;
     int64_t at_ms;
+    /* The dependency (component index) the new status is attributed to,
+     * and the one the outage that ends or changes was (at any time during
+     * it); -1 for none. A component is "affected by" a dependency while
+     * both are in an outage. */
+    int affected_by;
+    int was_affected_by;
     char reason[ENGINE_REASON_MAX]; /* "api-http down in eu-west, us-east since ..." */
 };
 
@@ -175,6 +185,21 @@ int engine_region_info(const struct engine *e, int check, int region,
                        struct engine_region_info *ret);
 /* 1 if region is assigned to check. */
 int engine_check_has_region(const struct engine *e, int check, int region);
+/* The dependency component's outage is attributed to (as of the last
+ * tick), or -1. */
+int engine_component_affected_by(const struct engine *e, int component);
+/* 1 while region is in a mass failure (mass_failure rule): its results
+ * are kept and shown but count for no verdict. */
+int engine_region_suspect(const struct engine *e, int region);
+/* When the current suspicion of region began (0 when not suspect), and
+ * whether the last tick changed it (for the driver's log line). */
+int64_t engine_region_suspect_since(const struct engine *e, int region);
+int engine_region_suspect_changed(const struct engine *e, int region);
+/* Checks down and checks reporting in region at the last tick. */
+void engine_region_counts(const struct engine *e, int region,
+                          uint32_t *failing, uint32_t *total);
+/* Number of suspect regions (for pharos_regions_mass_failure). */
+size_t engine_suspect_regions(const struct engine *e);
 /* Count of checks currently UNKNOWN (for pharos_check_quorum_lost). */
 size_t engine_quorum_lost(const struct engine *e);
 

@@ -45,6 +45,7 @@ inc_edit_init(struct inc_edit *e)
     e->auto_completed = -1;
     e->deliver = -1;
     e->draft = -1;
+    e->update_every_min = -1;
 }
 
 const char *
@@ -191,6 +192,33 @@ incident_free(struct incident *inc)
     ph_free(inc->components);
     ph_free(inc->name);
     memset(inc, 0, sizeof(*inc));
+}
+
+int64_t
+incident_update_due(const struct incident *inc, int64_t default_every_ms)
+{
+    int64_t every = inc->update_every_min > 0
+                        ? (int64_t)inc->update_every_min * 60000
+                        : default_every_ms;
+    const struct inc_update *last;
+
+    if (inc->kind != INC_REALTIME || inc->draft || every <= 0 ||
+        !inc_status_unresolved(inc->status) || inc->nupdates == 0) {
+        return 0;
+    }
+    last = &inc->updates[inc->nupdates - 1];
+    /* The time readers see on the update (display_at). */
+    return (last->display_ms > 0 ? last->display_ms : last->created_ms) +
+           every;
+}
+
+int
+incident_update_overdue(const struct incident *inc, int64_t default_every_ms,
+                        int64_t now_ms)
+{
+    int64_t due = incident_update_due(inc, default_every_ms);
+
+    return due > 0 && now_ms > due;
 }
 
 int
@@ -480,6 +508,9 @@ incident_apply(struct incident *inc, const char *id,
     if (e->draft >= 0) {
         work.draft = e->draft;
     }
+    if (e->update_every_min >= 0) {
+        work.update_every_min = e->update_every_min;
+    }
     rc = name_components(&work, e);
     if (rc != 0) {
         snprintf(err, errlen, "too many components");
@@ -521,6 +552,8 @@ incident_apply(struct incident *inc, const char *id,
         }
         body = NULL;
         aff = NULL;
+        work.updates[work.nupdates - 1].next_update_ms =
+            e->next_update_ms > 0 ? e->next_update_ms : 0;
     }
     work.updated_ms = now_ms;
     incident_free(inc);

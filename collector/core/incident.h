@@ -72,6 +72,7 @@ struct inc_update {
     int64_t updated_ms;
     int64_t display_ms;
     int deliver;                /* deliver_notifications */
+    int64_t next_update_ms;     /* "next update by", 0 = not promised */
     struct inc_affected *affected;
     size_t naffected;
 };
@@ -95,6 +96,9 @@ struct incident {
     int64_t reminded_ms;        /* 0 = not yet */
     int auto_in_progress;
     int auto_completed;
+    int32_t update_every_min;   /* 0 = incidents.update_every */
+    int64_t update_reminded_ms; /* due time the staff were reminded of;
+                                   memory only (the outbox key dedupes) */
     char (*components)[CHECK_ID_MAX]; /* components the incident names */
     size_t ncomponents;
     struct inc_update *updates; /* oldest first */
@@ -124,6 +128,8 @@ struct inc_edit {
     int deliver;                /* -1 = true */
     int draft;                  /* -1 unchanged */
     int64_t display_ms;         /* 0 = now */
+    int32_t update_every_min;   /* -1 unchanged, 0 = the default */
+    int64_t next_update_ms;     /* for the new update; 0 = none */
 };
 
 /* An edit with everything "unchanged". */
@@ -185,6 +191,18 @@ int incident_maintenance_active(const struct incident *inc);
 #define INC_TICK_REMIND 4
 int incident_tick(struct incident *inc, const char *new_update_id,
                   int64_t now_ms);
+
+/*
+ * Update cadence: when a published, unresolved incident (not a
+ * maintenance) is due its next update: its latest update's display time plus
+ * its update_every_min, or default_every_ms when that is 0. Returns 0
+ * when no update is due (draft, closed, maintenance, or both 0).
+ */
+int64_t incident_update_due(const struct incident *inc,
+                            int64_t default_every_ms);
+/* 1 when an update is due and now_ms is past it. */
+int incident_update_overdue(const struct incident *inc,
+                            int64_t default_every_ms, int64_t now_ms);
 
 /* Deep copy (for snapshots); returns 0 or PH_ENOMEM. */
 int incident_copy(struct incident *dst, const struct incident *src);

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "json.h"
+#include "lang.h"
 #include "mem.h"
+#include "notify_msgs.h"
 #include "ph_err.h"
 #include "sign.h"
 #include "timefmt.h"
@@ -73,28 +75,37 @@ notify_subject(const struct notify_text *t, struct buf *out)
     return buf_printf(out, "[%s] %s", or_empty(t->page_name), t->title);
 }
 
+/* "Label: value\n" with the label from the catalogue. */
+static void
+plain_row(struct buf *out, int lang, enum notify_msg label, const char *v)
+{
+    buf_printf(out, "%s: %s\n", notify_msg(lang, label), v);
+}
+
 int
 notify_text_plain(const struct notify_text *t, struct buf *out)
 {
     buf_printf(out, "%s%s%s\n\n", t->kind_label ? t->kind_label : "",
                t->kind_label ? ": " : "", t->title);
     if (t->status != NULL) {
-        buf_printf(out, "Status: %s\n", t->status);
+        plain_row(out, t->lang, NMSG_LABEL_STATUS, t->status);
     }
     if (t->components != NULL && t->components[0] != '\0') {
-        buf_printf(out, "Affected: %s\n", t->components);
+        plain_row(out, t->lang, NMSG_LABEL_AFFECTED, t->components);
     }
     if (t->when != NULL) {
-        buf_printf(out, "When: %s\n", t->when);
+        plain_row(out, t->lang, NMSG_LABEL_WHEN, t->when);
     }
     if (t->body != NULL && t->body[0] != '\0') {
         buf_printf(out, "\n%s\n", t->body);
     }
     if (t->link != NULL) {
-        buf_printf(out, "\nStatus page: %s\n", t->link);
+        buf_appends(out, "\n");
+        plain_row(out, t->lang, NMSG_LABEL_PAGE, t->link);
     }
     if (t->unsubscribe != NULL) {
-        buf_printf(out, "\nUnsubscribe: %s\n", t->unsubscribe);
+        buf_appends(out, "\n");
+        plain_row(out, t->lang, NMSG_LABEL_UNSUBSCRIBE, t->unsubscribe);
     }
     return buf_appends(out, "");
 }
@@ -105,7 +116,9 @@ html_row(struct buf *out, const char *label, const char *v)
     if (v == NULL || v[0] == '\0') {
         return;
     }
-    buf_printf(out, "<p style=\"margin:4px 0\"><b>%s:</b> ", label);
+    buf_appends(out, "<p style=\"margin:4px 0\"><b>");
+    notify_html_escape(label, out);
+    buf_appends(out, ":</b> ");
     notify_html_escape(v, out);
     buf_appends(out, "</p>\n");
 }
@@ -113,8 +126,9 @@ html_row(struct buf *out, const char *label, const char *v)
 int
 notify_text_html(const struct notify_text *t, struct buf *out)
 {
-    buf_appends(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                     "<title>");
+    buf_printf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+                    "<meta charset=\"utf-8\"><title>",
+               lang_code(t->lang));
     notify_html_escape(t->title, out);
     buf_printf(out, "</title></head>\n<body style=\"font-family:sans-serif;"
                     "max-width:640px\">\n<div style=\"border-left:6px solid "
@@ -129,9 +143,9 @@ notify_text_html(const struct notify_text *t, struct buf *out)
     buf_appends(out, "</p>\n<h2 style=\"margin:4px 0 12px\">");
     notify_html_escape(t->title, out);
     buf_appends(out, "</h2>\n");
-    html_row(out, "Status", t->status);
-    html_row(out, "Affected", t->components);
-    html_row(out, "When", t->when);
+    html_row(out, notify_msg(t->lang, NMSG_LABEL_STATUS), t->status);
+    html_row(out, notify_msg(t->lang, NMSG_LABEL_AFFECTED), t->components);
+    html_row(out, notify_msg(t->lang, NMSG_LABEL_WHEN), t->when);
     buf_appends(out, "</div>\n");
     if (t->body != NULL && t->body[0] != '\0') {
         /* Keep the author's line breaks without trusting any markup. */
@@ -142,12 +156,16 @@ notify_text_html(const struct notify_text *t, struct buf *out)
     if (t->link != NULL) {
         buf_appends(out, "<p><a href=\"");
         notify_html_escape(t->link, out);
-        buf_appends(out, "\">View the status page</a></p>\n");
+        buf_appends(out, "\">");
+        notify_html_escape(notify_msg(t->lang, NMSG_VIEW_PAGE), out);
+        buf_appends(out, "</a></p>\n");
     }
     if (t->unsubscribe != NULL) {
         buf_appends(out, "<p style=\"color:#666;font-size:small\"><a href=\"");
         notify_html_escape(t->unsubscribe, out);
-        buf_appends(out, "\">Unsubscribe</a> from these notifications.</p>\n");
+        buf_appends(out, "\">");
+        notify_html_escape(notify_msg(t->lang, NMSG_UNSUBSCRIBE_LINK), out);
+        buf_appends(out, "</a></p>\n");
     }
     return buf_appends(out, "</body></html>\n");
 }
@@ -446,11 +464,13 @@ slack_json(const struct notify_text *t)
         buf_init(&b, 8192);
         if (t->link != NULL) {
             buf_printf(&b, "<%s|%s>", t->link,
-                       t->page_name ? t->page_name : "Status page");
+                       t->page_name ? t->page_name
+                                    : notify_msg(t->lang, NMSG_LABEL_PAGE));
         }
         if (t->unsubscribe != NULL) {
-            buf_printf(&b, "%s<%s|Unsubscribe>", t->link ? " | " : "",
-                       t->unsubscribe);
+            buf_printf(&b, "%s<%s|%s>", t->link ? " | " : "",
+                       t->unsubscribe,
+                       notify_msg(t->lang, NMSG_LABEL_UNSUBSCRIBE));
         }
         ctx = json_object();
         elems = json_array();
@@ -474,14 +494,17 @@ slack_json(const struct notify_text *t)
     }
     if (t->status != NULL) {
         f = json_object();
-        json_object_set_new(f, "title", json_string("Status"));
+        json_object_set_new(
+            f, "title", json_string(notify_msg(t->lang, NMSG_LABEL_STATUS)));
         json_object_set_new(f, "value", slack_str(t->status, 200));
         json_object_set_new(f, "short", json_true());
         json_array_append_new(fields, f);
     }
     if (t->components != NULL && t->components[0] != '\0') {
         f = json_object();
-        json_object_set_new(f, "title", json_string("Affected"));
+        json_object_set_new(
+            f, "title",
+            json_string(notify_msg(t->lang, NMSG_LABEL_AFFECTED)));
         json_object_set_new(f, "value", slack_str(t->components, 1000));
         json_object_set_new(f, "short", json_true());
         json_array_append_new(fields, f);

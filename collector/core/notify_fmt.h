@@ -30,6 +30,7 @@ struct notify_text {
     const char *link;         /* the page (or the incident on it) */
     const char *unsubscribe;  /* URL, NULL for a confirmation */
     int64_t at_ms;            /* time of the event */
+    int lang;                 /* PH_LANG_* of the labels (0: English) */
 };
 
 struct notify_email {

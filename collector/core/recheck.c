@@ -171,6 +171,8 @@ recheck_count_result(struct recheck *rc, size_t check, unsigned kind)
         rc->counts[check].confirm_results++;
     } else if (kind == PROBE_RECHECK) {
         rc->counts[check].recheck_results++;
+    } else if (kind == PROBE_WATCH) {
+        rc->counts[check].watch_results++;
     }
 }
 

@@ -72,6 +72,8 @@ struct recheck_counts {
     uint64_t expired;          /* never picked up in time */
     uint64_t confirm_results;  /* results of confirmation probes */
     uint64_t recheck_results;  /* results of re-check probes */
+    uint64_t watch_results;    /* results of probes started by a lost (or
+                                * regained) watched connection */
 };
 /* Counters of check since the table was made (start or reload). */
 void recheck_counts(const struct recheck *rc, size_t check,

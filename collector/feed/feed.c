@@ -86,17 +86,22 @@ feed_rollup(const enum comp_status *st, size_t n)
     return r;
 }
 
+int
+feed_shown(const struct feed_input *in, size_t i)
+{
+    return !(in->hide_internal && in->conf->components[i].internal);
+}
+
 struct feed_status
 feed_page_status(const struct feed_input *in)
 {
     enum comp_status st[512];
-    size_t n = in->conf->ncomponents;
+    size_t n = 0;
 
-    if (n > sizeof(st) / sizeof(st[0])) {
-        n = sizeof(st) / sizeof(st[0]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        st[i] = in->comps[i].status;
+    for (size_t i = 0; i < in->conf->ncomponents && n < 512; i++) {
+        if (feed_shown(in, i)) {
+            st[n++] = in->comps[i].status;
+        }
     }
     return feed_rollup(st, n);
 }
@@ -136,6 +141,12 @@ feed_component_obj(const struct feed_input *in, size_t i, int position)
     json_object_set_new(o, "group", json_false());
     json_object_set_new(o, "only_show_if_degraded",
                         json_boolean(c->only_show_if_degraded));
+    /* Pharos extension, ignored by Statuspage clients: the dependency
+     * (depends_on) this component's outage is attributed to. */
+    json_object_set_new(o, "affected_by",
+                        st->affected_by[0] != '\0'
+                            ? json_string(st->affected_by)
+                            : json_null());
     return o;
 }
 
@@ -155,7 +166,8 @@ group_obj(const struct feed_input *in, size_t g, int position)
         const struct conf_component *c = &in->conf->components[i];
         enum comp_status s = in->comps[i].status;
 
-        if (c->group == NULL || strcmp(c->group, grp->id) != 0) {
+        if (c->group == NULL || strcmp(c->group, grp->id) != 0 ||
+            !feed_shown(in, i)) {
             continue;
         }
         json_array_append_new(kids, json_string(c->id));
@@ -211,6 +223,9 @@ components_arr(const struct feed_input *in)
         const struct conf_component *c = &cf->components[i];
         size_t g;
 
+        if (!feed_shown(in, i)) {
+            continue;
+        }
         if (c->group == NULL) {
             json_array_append_new(arr, feed_component_obj(in, i, ++top));
             continue;
@@ -227,7 +242,8 @@ components_arr(const struct feed_input *in)
         json_array_append_new(arr, group_obj(in, g, ++top));
         for (size_t k = 0, pos = 0; k < cf->ncomponents; k++) {
             const struct conf_component *kc = &cf->components[k];
-            if (kc->group != NULL && strcmp(kc->group, c->group) == 0) {
+            if (kc->group != NULL && strcmp(kc->group, c->group) == 0 &&
+                feed_shown(in, k)) {
                 json_array_append_new(arr,
                                       feed_component_obj(in, k, (int)++pos));
             }
@@ -278,6 +294,27 @@ feed_components(const struct feed_input *in, char **ret, size_t *ret_len)
     return feed_dump(o, ret, ret_len);
 }
 
+/* null, or {"since", "failing", "checks"} while region r is in a mass
+ * failure (mass_failure: its results count for no status). */
+static json_t *
+region_mass_failure(const struct feed_input *in, size_t r)
+{
+    uint32_t failing, total;
+    json_t *o;
+
+    if (in->engine == NULL || !engine_region_suspect(in->engine, (int)r)) {
+        return json_null();
+    }
+    engine_region_counts(in->engine, (int)r, &failing, &total);
+    o = json_object();
+    json_object_set_new(o, "since",
+                        ph_json_time(engine_region_suspect_since(in->engine,
+                                                                 (int)r)));
+    json_object_set_new(o, "failing", json_integer(failing));
+    json_object_set_new(o, "checks", json_integer(total));
+    return o;
+}
+
 int
 feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
 {
@@ -293,13 +330,20 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
                             json_string(cf->regions[r].name
                                             ? cf->regions[r].name
                                             : cf->regions[r].id));
+        json_object_set_new(ro, "mass_failure", region_mass_failure(in, r));
         json_array_append_new(regions, ro);
     }
     for (size_t i = 0; i < cf->nchecks && in->engine != NULL; i++) {
         const struct check *c = &cf->checks[i];
-        json_t *co = json_object();
-        json_t *rs = json_array();
+        int ci = pharos_conf_component_index(cf, c->component_id);
+        json_t *co, *rs;
         enum verdict v = engine_check_verdict(in->engine, (int)i);
+
+        if (ci >= 0 && !feed_shown(in, (size_t)ci)) {
+            continue;
+        }
+        co = json_object();
+        rs = json_array();
 
         json_object_set_new(co, "id", json_string(c->id));
         json_object_set_new(co, "component_id",
@@ -347,6 +391,8 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
     return feed_dump(o, ret, ret_len);
 }
 
+static void feed_page_brand(const struct conf_page *pg, json_t *o);
+
 int
 feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
 {
@@ -359,9 +405,54 @@ feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len)
     json_object_set_new(o, "time_zone",
                         json_string(pg->time_zone ? pg->time_zone
                                                   : "Etc/UTC"));
-    json_object_set_new(o, "logo_url", ph_json_str(pg->logo_url));
     json_object_set_new(o, "brand_color", ph_json_str(pg->brand_color));
+    feed_page_brand(pg, o);
     return feed_dump(o, ret, ret_len);
+}
+
+/* page.json's language and branding members: the published brand files
+ * (brand/...) or null, the dark accent, the links. */
+static json_t *
+links_json(const struct conf_link *l, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "label", json_string(l[i].label));
+        json_object_set_new(o, "url", json_string(l[i].url));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void
+feed_page_brand(const struct conf_page *pg, json_t *o)
+{
+    static const char *const members[CONF_BRAND_COUNT] = {
+        "logo_url", "favicon_url", "css_url"};
+
+    json_object_set_new(o, "language",
+                        json_string(pg->language ? pg->language : "en"));
+    json_object_set_new(o, "reader_language",
+                        json_boolean(pg->reader_language));
+    json_object_set_new(o, "brand_color_dark",
+                        ph_json_str(pg->brand_color_dark));
+    for (int i = 0; i < CONF_BRAND_COUNT; i++) {
+        char url[64];
+        if (pharos_conf_brand_file(pg, (enum conf_brand_file)i, url,
+                                   sizeof(url)) != NULL) {
+            json_object_set_new(o, members[i], json_string(url));
+        } else if (i == CONF_BRAND_LOGO) {
+            json_object_set_new(o, members[i], ph_json_str(pg->logo_url));
+        } else {
+            json_object_set_new(o, members[i], json_null());
+        }
+    }
+    json_object_set_new(o, "header_links",
+                        links_json(pg->header_links, pg->nheader_links));
+    json_object_set_new(o, "footer_links",
+                        links_json(pg->footer_links, pg->nfooter_links));
 }
 
 /* Whole-number precision is not enough for 99.95 %, and more than three
@@ -403,6 +494,11 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
         double weighted = 0;
         int64_t counted = 0;
 
+        if (!feed_shown(in, i)) {
+            json_decref(co);
+            json_decref(arr);
+            continue;
+        }
         if (in->days(in->days_arg, (int)i, days) != 0) {
             json_decref(co);
             json_decref(arr);

@@ -26,6 +26,9 @@ struct feed_component_state {
     enum comp_status status;
     int64_t updated_at_ms;
     int unknown;            /* insufficient probes behind the status */
+    /* The id of the dependency its outage is attributed to, "" when
+     * none (depends_on; the engine's engine_component_affected_by()). */
+    char affected_by[CHECK_ID_MAX];
 };
 
 /* Fills the last 90 local days of component (oldest first). */
@@ -43,7 +46,12 @@ struct feed_input {
     const struct incident *incidents;         /* newest first; may be NULL */
     size_t nincidents;
     const struct uptime_tz *tz;               /* page zone; may be NULL */
+    int hide_internal;   /* leave out components marked internal (the
+                            documents of a public page) */
 };
+
+/* 1 when in's documents show component i (not hidden as internal). */
+int feed_shown(const struct feed_input *in, size_t i);
 
 struct feed_status {
     const char *indicator;     /* none|minor|major|critical|maintenance */

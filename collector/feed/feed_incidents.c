@@ -37,7 +37,12 @@ update_obj(const struct feed_input *in, const struct incident *inc,
     for (size_t i = 0; i < u->naffected; i++) {
         const struct inc_affected *a = &u->affected[i];
         int idx = pharos_conf_component_index(in->conf, a->code);
-        json_t *ao = json_object();
+        json_t *ao;
+
+        if (idx >= 0 && !feed_shown(in, (size_t)idx)) {
+            continue;
+        }
+        ao = json_object();
 
         json_object_set_new(ao, "code", json_string(a->code));
         json_object_set_new(ao, "name",
@@ -60,6 +65,11 @@ update_obj(const struct feed_input *in, const struct incident *inc,
     json_object_set_new(o, "affected_components", aff);
     json_object_set_new(o, "deliver_notifications",
                         json_boolean(u->deliver));
+    if (u->next_update_ms > 0) {
+        /* Pharos: the time this update promised the next one by. */
+        json_object_set_new(o, "next_update_at",
+                            ph_json_time(u->next_update_ms));
+    }
     json_object_set_new(o, "custom_tweet", json_null());
     json_object_set_new(o, "tweet_id", json_null());
     if (v1) {
@@ -83,7 +93,7 @@ feed_incident_obj(const struct feed_input *in, const struct incident *inc,
     }
     for (size_t i = 0; i < inc->ncomponents; i++) {
         int idx = pharos_conf_component_index(in->conf, inc->components[i]);
-        if (idx >= 0) {
+        if (idx >= 0 && feed_shown(in, (size_t)idx)) {
             json_array_append_new(
                 comps, feed_component_obj(in, (size_t)idx,
                                           in->conf->components[idx].position));
@@ -111,6 +121,11 @@ feed_incident_obj(const struct feed_input *in, const struct incident *inc,
     }
     if (!v1) {
         return o;
+    }
+    if (incident_update_overdue(inc, in->conf->update_every_ms,
+                                in->now_ms)) {
+        /* Pharos, for responders: no update within the cadence. */
+        json_object_set_new(o, "update_overdue", json_true());
     }
     json_object_set_new(o, "postmortem_ignored", json_false());
     json_object_set_new(o, "postmortem_body", json_null());
@@ -380,6 +395,9 @@ feed_incident_webhook(const struct feed_input *in,
     json_t *o = feed_incident_obj(in, inc, 1);
     json_t *ups = json_object_get(o, "incident_updates");
 
+    /* Overdue is for responders (API, pharosctl, staff reminders), not
+     * for the public subscribers this payload goes to. */
+    json_object_del(o, "update_overdue");
     while (json_is_array(ups) && json_array_size(ups) > max_updates) {
         json_array_remove(ups, json_array_size(ups) - 1);
     }

@@ -21,6 +21,7 @@ struct publish {
     char *dir;
     struct publish_doc docs[PUBLISH_MAX_DOCS];
     size_t ndocs;
+    uint64_t gen;             /* the last generation given to a document */
     /* Writes into dir failing (a full disk): logged once in a while; the
      * documents stay dirty, so the next flush retries them, and they are
      * served from memory meanwhile. */
@@ -35,8 +36,8 @@ publish_new(const char *dir)
     if (p == NULL) {
         return NULL;
     }
-    p->dir = ph_strdup(dir);
-    if (p->dir == NULL) {
+    p->dir = dir != NULL ? ph_strdup(dir) : NULL;
+    if (dir != NULL && p->dir == NULL) {
         ph_free(p);
         return NULL;
     }
@@ -81,6 +82,8 @@ publish_content_type(const char *name)
         {".json", "application/json"},
         {".svg", "image/svg+xml"},
         {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".webp", "image/webp"},
         {".ico", "image/x-icon"},
         {".atom", "application/atom+xml; charset=utf-8"},
         {".rss", "application/rss+xml; charset=utf-8"},
@@ -189,6 +192,7 @@ publish_set_take(struct publish *p, const char *path,
     snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
              (unsigned long long)ph_fnv1a64(data, len));
     d->dirty = 1;
+    d->gen = ++p->gen;
     return 0;
 out:
     ph_free(data);
@@ -292,6 +296,14 @@ load_dir(struct publish *p, const char *dir, const char *prefix, int depth,
                                           publish_content_type(rel), data,
                                           len);
             }
+            if (result == 0) {
+                /* The page's own files: the same on every collector. */
+                struct publish_doc *doc = find_doc(p, rel);
+
+                if (doc != NULL) {
+                    doc->gen = 0;
+                }
+            }
             if (result != 0) {
                 snprintf(errbuf, errlen, "cannot load %s: %s", full,
                          ph_strerror(result));
@@ -307,6 +319,28 @@ publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
                  size_t errlen)
 {
     return load_dir(p, web_dir, "", 0, errbuf, errlen);
+}
+
+int
+publish_load_file(struct publish *p, const char *file, const char *rel,
+                  size_t cap, char *errbuf, size_t errlen)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = read_file(file, &data, &len);
+
+    if (rc == 0 && len > cap) {
+        ph_free(data);
+        rc = PH_ETOOBIG;
+    }
+    if (rc == 0) {
+        rc = publish_set_take(p, rel, publish_content_type(rel), data, len);
+    }
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "cannot load %s: %s", file,
+                 ph_strerror(rc));
+    }
+    return rc;
 }
 
 /* mkdir -p for the directories of rel under base. */
@@ -397,6 +431,9 @@ publish_flush(struct publish *p)
     int first = 0;
     int any = 0;
 
+    if (p->dir == NULL) {
+        return 0; /* a private page: served from memory only */
+    }
     if (mkdir(p->dir, 0755) != 0 && errno != EEXIST) {
         complain(&p->write_complaint, time_mono_ms(),
                  "publish: cannot create %s: %s", p->dir, strerror(errno));
@@ -442,4 +479,28 @@ const struct publish_doc *
 publish_get(const struct publish *p, const char *path)
 {
     return find_doc(p, path);
+}
+
+uint64_t
+publish_gen(const struct publish *p)
+{
+    return p->gen;
+}
+
+int
+publish_walk(const struct publish *p, uint64_t after_gen,
+             publish_walk_cb cb, void *arg)
+{
+    for (size_t i = 0; i < p->ndocs; i++) {
+        int rc;
+
+        if (p->docs[i].gen <= after_gen || p->docs[i].data == NULL) {
+            continue;
+        }
+        rc = cb(&p->docs[i], arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }

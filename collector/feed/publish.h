@@ -26,11 +26,14 @@ struct publish_doc {
     size_t gzlen;
     char etag[48];                /* quoted strong ETag */
     int dirty;                    /* changed since the last flush */
+    uint64_t gen;                 /* generation of the last change; 0 for
+                                   * the page's files from web_dir */
 };
 
 struct publish;
 
-/* dir: publish_dir (created if missing); borrowed. Returns new or NULL. */
+/* dir: publish_dir (created if missing), or NULL to keep the documents
+ * in memory only (a private page); borrowed. Returns new or NULL. */
 struct publish *publish_new(const char *dir);
 void publish_destroy(struct publish *p);
 
@@ -49,6 +52,12 @@ int publish_set_take(struct publish *p, const char *path,
 int publish_load_dir(struct publish *p, const char *web_dir, char *errbuf,
                      size_t errlen);
 
+/* Loads one file as the document rel ("brand/logo.png"), refusing one
+ * larger than cap bytes. Returns 0, PH_EIO, PH_ETOOBIG or PH_ENOMEM with
+ * errbuf set. */
+int publish_load_file(struct publish *p, const char *file, const char *rel,
+                      size_t cap, char *errbuf, size_t errlen);
+
 /* Writes dirty documents atomically into publish_dir. Returns 0 or the
  * first error (documents that failed stay dirty and are retried). */
 int publish_flush(struct publish *p);
@@ -57,6 +66,17 @@ int publish_flush(struct publish *p);
  * the next publish_set of that path. */
 const struct publish_doc *publish_get(const struct publish *p,
                                       const char *path);
+
+/* Generations: every change of a document made by publish_set* gets
+ * the next number (files loaded from web_dir keep 0), so a reader such
+ * as the HA document sharing (collector/ha/docshare.c) can take what
+ * changed since it last looked. */
+uint64_t publish_gen(const struct publish *p);
+typedef int (*publish_walk_cb)(const struct publish_doc *d, void *arg);
+/* Calls cb for each document with gen > after_gen; a non-zero return
+ * stops the walk and is returned. */
+int publish_walk(const struct publish *p, uint64_t after_gen,
+                 publish_walk_cb cb, void *arg);
 
 /* Content type for a file name by extension. */
 const char *publish_content_type(const char *name);

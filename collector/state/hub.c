@@ -48,26 +48,35 @@ void
 hub_set_override(struct hub *h, int component, int status,
                  int64_t expires_ms)
 {
-    char key[96], val[64];
-
-    snprintf(key, sizeof(key), "override:%s",
-             h->conf.components[component].id);
     if (status < 0) {
         engine_clear_override(h->engine, component);
-        snprintf(val, sizeof(val), "-");
     } else {
         engine_set_override(h->engine, component, (enum comp_status)status,
                             expires_ms);
+    }
+    hub_keep_override(h, h->conf.components[component].id, status,
+                      expires_ms);
+    hub_request_evaluate(h);
+}
+
+void
+hub_keep_override(struct hub *h, const char *component_id, int status,
+                  int64_t expires_ms)
+{
+    char key[96], val[64];
+
+    snprintf(key, sizeof(key), "override:%s", component_id);
+    if (status < 0) {
+        snprintf(val, sizeof(val), "-");
+    } else {
         snprintf(val, sizeof(val), "%s %lld",
                  comp_status_name((enum comp_status)status),
                  (long long)expires_ms);
     }
     if (store_kv_set_async(h->store, key, val, on_override_stored, h) != 0) {
         complain(&h->store_complaint, time_mono_ms(),
-                 "store: cannot keep the override of %s",
-                 h->conf.components[component].id);
+                 "store: cannot keep the override of %s", component_id);
     }
-    hub_request_evaluate(h);
 }
 
 void

@@ -30,6 +30,8 @@ struct intake;
 struct notify;
 struct rollup;
 struct http_server;
+struct access;
+struct forward;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -43,6 +45,7 @@ struct collector_metrics {
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
     uint64_t results_ingested;
     uint64_t batches_ingested;
+    uint64_t forwarded;           /* writes a follower sent the leader */
     uint64_t recheck_requests;    /* re-checks decided (issue #20) */
     uint64_t recheck_sent;        /* re-check ids sent in acks */
     uint64_t batches_duplicate;
@@ -56,6 +59,7 @@ struct collector_metrics {
     uint64_t plans_served;
     uint64_t plans_not_modified;
     uint64_t transitions;
+    uint64_t mass_failures;      /* regions that entered a mass failure */
     uint64_t publishes;
     uint64_t publish_errors;
     int64_t last_publish_ms;     /* duration of the last publish */
@@ -70,6 +74,30 @@ struct collector_metrics {
     uint64_t notify_blocked[3];  /* refused by the private-address guard */
     uint64_t notify_enqueued[3];
     uint64_t subscribe_rejected; /* public sign-ups refused by rate limit */
+    /* PagerDuty / Opsgenie events (enum hooks_source) by outcome:
+     * enum hooks_result, then HUB_HOOK_REJECTED (signature, token,
+     * malformed or stale: refused before anything was looked up). */
+#define HUB_HOOK_REJECTED 4
+    uint64_t hook_events[2][5];
+};
+
+/* Who acts on the shared state. Only the wiring (collector.c) writes
+ * it, from the leader lease (collector/ha/lease.h); /healthz, /metrics
+ * and the services read it. Without `ha:` the collector leads alone. */
+struct hub_role {
+    int ha;                       /* `ha:` configured */
+    int leading;                  /* may act: evaluate, automate, send */
+    uint64_t epoch;               /* the lease's fencing epoch (0: none) */
+    int64_t since_ms;             /* wall clock of the last change */
+    int db_ok;                    /* the lease's database answers */
+    int shared_store;             /* every collector writes one database
+                                     (store: postgresql): a follower
+                                     forwards API writes to the leader */
+    /* The documents a follower serves come from the leader through the
+     * database (collector/ha/docshare.c): when it last had them, and
+     * since when it has been cut off (0: in step). */
+    int64_t docs_synced_ms;
+    int64_t docs_stale_since_ms;
 };
 
 /* A token bucket per API key (auth.c): api_rate_limit requests per
@@ -85,6 +113,7 @@ struct auth_bucket {
 struct region_plan {
     uint64_t version;
     char etag[24];
+    uint32_t type_mask;           /* 1u << type of each type it holds */
 };
 
 /*
@@ -104,6 +133,8 @@ enum hub_want {
     HUB_EVALUATE,        /* before the current reply, or next iteration */
     HUB_EVALUATE_SOON,   /* within EVALUATE_DELAY_MS, batched */
     HUB_PUBLISH,         /* re-render the public documents (debounced) */
+    HUB_REBUILD,         /* components changed in the store: rebuild the
+                            configuration (file + store) before the reply */
 };
 typedef void (*hub_want_cb)(void *arg, enum hub_want what);
 
@@ -120,6 +151,8 @@ struct hub {
     struct idmap check_ids;       /* check id -> index in conf.checks */
     struct conf_agent *db_agents; /* added at run time, not revoked */
     size_t ndb_agents;
+    struct idmap agent_tokens;    /* conf.agents' token_sha256 -> index */
+    struct idmap db_agent_tokens; /* db_agents' token_sha256 -> index */
     struct conf_api_key *db_keys; /* API keys added at run time */
     size_t ndb_keys;
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
@@ -130,11 +163,20 @@ struct hub {
     struct incident *incidents;   /* newest first, see incidents.h */
     size_t nincidents;
     struct intake *intake;        /* alert groups and rules (intake.c) */
+    struct access *access;        /* session key, viewers (access.c) */
 
     int64_t created_at_ms;        /* first start of this database */
     int64_t started_ms;           /* this process, monotonic clock */
     int shutting_down;
     int eval_requested;           /* a change waits for an evaluation */
+    int rebuild_failed;           /* the last HUB_REBUILD kept the old
+                                     configuration (pharos.yml has errors) */
+    struct hub_role role;         /* leader or follower (collector.c) */
+    /* HA: a follower forwards API writes to the leader (forward.c), at
+     * the URL the wiring reads from the database (NULL without ha:). */
+    struct forward *forward;
+    const char *(*leader_url)(void *arg);
+    void *leader_url_arg;
     struct collector_metrics metrics;
     struct complain bad_batch_complaint;
     struct complain auth_complaint;
@@ -155,6 +197,10 @@ void hub_mark_dirty(struct hub *h);
  * cleared. Takes effect at the next evaluation, which it requests. */
 void hub_set_override(struct hub *h, int component, int status,
                       int64_t expires_ms);
+/* Only stores the override of component_id (applied by the next
+ * hub_restore_overrides: a component that is not loaded yet). */
+void hub_keep_override(struct hub *h, const char *component_id, int status,
+                       int64_t expires_ms);
 /* Re-applies the stored overrides (at start and after a reload). */
 void hub_restore_overrides(struct hub *h);
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "notify_staff.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
@@ -441,6 +442,16 @@ incidents_tick(struct hub *h, int64_t now_ms)
             e.status = INC_RESOLVED;
             e.body = "This incident has been resolved.";
             update(h, inc, &e, "automation", 0, err, sizeof(err));
+        } else if (inc->kind == INC_REALTIME &&
+                   incident_update_overdue(inc, h->conf.update_every_ms,
+                                           now_ms)) {
+            int64_t due = incident_update_due(inc, h->conf.update_every_ms);
+
+            /* One reminder per period: the next update moves due. */
+            if (inc->update_reminded_ms != due &&
+                notify_staff_remind(h, inc, due, now_ms) >= 0) {
+                inc->update_reminded_ms = due;
+            }
         }
     }
 }
@@ -465,70 +476,261 @@ is_outage(enum comp_status s)
     return s == COMP_PARTIAL || s == COMP_MAJOR;
 }
 
-static void
-on_transition(struct hub *h, const struct engine_transition *t)
-{
-    const struct conf_component *comp = &h->conf.components[t->component];
-    struct incident *open;
-    struct inc_comp_change ch;
-    struct inc_edit e;
-    char name[INC_NAME_MAX + 1], body[ENGINE_REASON_MAX + 160], err[160];
+/* Room for the names of the components a dependency takes down. */
+#define AUTO_BODY_MAX (ENGINE_REASON_MAX + 1024)
 
-    if (h->conf.auto_incidents == AUTO_INCIDENTS_OFF ||
-        t->source != SOURCE_PROBE) {
+/* The component an outage transition belongs to: the dependency it is
+ * attributed to, else itself. */
+static int
+outage_key(const struct engine_transition *t)
+{
+    return t->affected_by >= 0 ? t->affected_by : t->component;
+}
+
+static void
+add_change(struct inc_comp_change *ch, size_t *n,
+           const struct conf_component *comp,
+           const struct engine_transition *t)
+{
+    memset(&ch[*n], 0, sizeof(ch[*n]));
+    snprintf(ch[*n].code, sizeof(ch[*n].code), "%s", comp->id);
+    ch[*n].status = (int)t->new_status;
+    ch[*n].current = t->old_status;
+    (*n)++;
+}
+
+/* Whether an incident (open, or NULL for a new one) that would name the
+ * components of ch[0..n) has room for comp too: INC_COMPONENTS_MAX caps
+ * one incident, and an edit over it would be refused as a whole. */
+static int
+has_room(const struct incident *open, const struct inc_comp_change *ch,
+         size_t n, const char *comp)
+{
+    size_t named = open != NULL ? open->ncomponents : 0;
+
+    if (open != NULL && incident_names_component(open, comp)) {
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (open == NULL || !incident_names_component(open, ch[i].code)) {
+            named++;
+        }
+    }
+    return named < INC_COMPONENTS_MAX;
+}
+
+/* Appends ", Name" (or "Name" first) to buf, cut with "..." when full. */
+static void
+add_name(char *buf, size_t len, size_t *off, int *count, const char *name)
+{
+    int w;
+
+    if (*off >= len - 1) {
         return;
     }
-    memset(&ch, 0, sizeof(ch));
-    snprintf(ch.code, sizeof(ch.code), "%s", comp->id);
-    ch.status = (int)t->new_status;
-    ch.current = t->old_status;
-    inc_edit_init(&e);
-    e.changes = &ch;
-    e.nchanges = 1;
-    open = open_auto_incident(h, comp->id);
-    if (is_outage(t->new_status)) {
-        snprintf(body, sizeof(body), "Pharos probes detected %s of %s: %s.",
-                 t->new_status == COMP_MAJOR ? "a major outage"
-                                             : "a partial outage",
-                 comp->name, t->reason);
-        e.body = body;
-        e.status = INC_INVESTIGATING;
-        snprintf(name, sizeof(name), "%s: %s", comp->name,
-                 t->new_status == COMP_MAJOR ? "major outage"
-                                             : "partial outage");
-        if (open == NULL) {
-            e.name = name;
-            e.draft = h->conf.auto_incidents == AUTO_INCIDENTS_DRAFT;
-            if (create(h, &e, "automation", 1, 0, NULL, err, sizeof(err)) !=
-                0) {
-                log_warnx("automation: cannot open an incident for %s: %s",
-                          comp->id, err);
-            }
-        } else {
-            /* A partial outage that became major is renamed; a major one
-             * keeps its name while it eases. */
-            if (t->new_status == COMP_MAJOR) {
-                e.name = name;
-            }
-            if (update(h, open, &e, "automation", 0, err, sizeof(err)) !=
-                0) {
-                log_warnx("automation: cannot update incident %s: %s",
-                          open->id, err);
-            }
+    w = snprintf(buf + *off, len - *off, "%s%s", *count ? ", " : "", name);
+    if (w < 0 || (size_t)w >= len - *off) {
+        if (len > 4) {
+            memcpy(buf + len - 4, "...", 4);
         }
-    } else if (open != NULL && is_outage(t->old_status)) {
+        *off = len - 1;
+        return;
+    }
+    *off += (size_t)w;
+    (*count)++;
+}
+
+/*
+ * The outages of one evaluation attributed to component key (its own,
+ * and those of the components that depend on it): one incident for all
+ * of them, so a shared dependency that fails opens one incident listing
+ * what it takes down, and subscribers get one message. Components that
+ * join later are added to that incident without a message of their own.
+ */
+static void
+on_outage_group(struct hub *h, const struct engine_transition *tv, size_t n,
+                int key, struct inc_comp_change *ch)
+{
+    const struct conf_component *kc = &h->conf.components[key];
+    const struct engine_transition *own = NULL;
+    struct incident *open;
+    struct inc_edit e;
+    char name[INC_NAME_MAX + 1], body[AUTO_BODY_MAX], names[768], err[160];
+    char more[64];
+    size_t nch = 0, noff = 0, over = 0;
+    int nnames = 0;
+
+    open = open_auto_incident(h, kc->id);
+    /* The dependency's own change first, so the cap never drops it. */
+    for (size_t i = 0; i < n; i++) {
+        if (tv[i].source == SOURCE_PROBE && is_outage(tv[i].new_status) &&
+            tv[i].component == key && outage_key(&tv[i]) == key) {
+            own = &tv[i];
+            add_change(ch, &nch, kc, own);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct engine_transition *t = &tv[i];
+        const struct conf_component *comp = &h->conf.components[t->component];
+
+        if (t->source != SOURCE_PROBE || !is_outage(t->new_status) ||
+            outage_key(t) != key || t->component == key) {
+            continue;
+        }
+        if (!has_room(open, ch, nch, comp->id)) {
+            over++;
+            continue;
+        }
+        add_change(ch, &nch, comp, t);
+        add_name(names, sizeof(names), &noff, &nnames, comp->name);
+    }
+    /* Components that were down before their dependency and are now
+     * attributed to it: named in its incident too (their status is not
+     * changed by this edit). */
+    for (size_t ci = 0; own != NULL && ci < h->conf.ncomponents; ci++) {
+        const struct conf_component *comp = &h->conf.components[ci];
+        int listed = 0;
+
+        if ((int)ci == key ||
+            strcmp(h->comps[ci].affected_by, kc->id) != 0) {
+            continue;
+        }
+        for (size_t k = 0; k < nch && !listed; k++) {
+            listed = strcmp(ch[k].code, comp->id) == 0;
+        }
+        if (listed || (open != NULL &&
+                       incident_names_component(open, comp->id))) {
+            continue;
+        }
+        if (!has_room(open, ch, nch, comp->id)) {
+            over++;
+            continue;
+        }
+        memset(&ch[nch], 0, sizeof(ch[nch]));
+        snprintf(ch[nch].code, sizeof(ch[nch].code), "%s", comp->id);
+        ch[nch].status = -1;
+        ch[nch].current = h->comps[ci].status;
+        nch++;
+        add_name(names, sizeof(names), &noff, &nnames, comp->name);
+    }
+    if (nch == 0) {
+        return;
+    }
+    names[noff] = '\0';
+    more[0] = '\0';
+    if (over > 0) {
+        snprintf(more, sizeof(more), " and %zu more", over);
+        if (noff + strlen(more) < sizeof(names)) {
+            memcpy(names + noff, more, strlen(more) + 1);
+            noff += strlen(more);
+        }
+        log_warnx("automation: %zu components affected by %s are not named "
+                  "in its incident (at most %d per incident)",
+                  over, kc->id, INC_COMPONENTS_MAX);
+    }
+    inc_edit_init(&e);
+    e.changes = ch;
+    e.nchanges = nch;
+    if (own != NULL) {
+        snprintf(body, sizeof(body),
+                 "Pharos probes detected %s of %s: %s.%s%s%s",
+                 own->new_status == COMP_MAJOR ? "a major outage"
+                                               : "a partial outage",
+                 kc->name, own->reason, nnames ? " Affected by it: " : "",
+                 names, nnames ? "." : "");
+        snprintf(name, sizeof(name), "%s: %s", kc->name,
+                 own->new_status == COMP_MAJOR ? "major outage"
+                                               : "partial outage");
+        e.status = INC_INVESTIGATING;
+    } else {
+        /* Only dependents: the dependency was down already. */
+        snprintf(body, sizeof(body),
+                 "%s %s affected by the outage of %s.", names,
+                 nnames > 1 ? "are" : "is", kc->name);
+        snprintf(name, sizeof(name), "%s: outage", kc->name);
+        e.status = open == NULL ? INC_INVESTIGATING : -1;
+    }
+    e.body = body;
+    if (open == NULL) {
+        e.name = name;
+        e.draft = h->conf.auto_incidents == AUTO_INCIDENTS_DRAFT;
+        if (create(h, &e, "automation", 1, 0, NULL, err, sizeof(err)) != 0) {
+            log_warnx("automation: cannot open an incident for %s: %s",
+                      kc->id, err);
+        }
+        return;
+    }
+    /* A partial outage that became major is renamed; a major one keeps
+     * its name while it eases. Dependents joining an open incident are
+     * recorded in it but sent to nobody: the dependency's message said
+     * it already. */
+    if (own != NULL && own->new_status == COMP_MAJOR) {
+        e.name = name;
+    }
+    if (own == NULL) {
+        e.deliver = 0;
+    }
+    if (update(h, open, &e, "automation", 0, err, sizeof(err)) != 0) {
+        log_warnx("automation: cannot update incident %s: %s", open->id,
+                  err);
+    }
+}
+
+/* Recoveries of one evaluation that belong to the open incident inc_id:
+ * one update. It moves the incident to monitoring once nothing it names
+ * is in an outage any more; before that (a dependent recovered while its
+ * dependency is still down) the update is recorded and sent to nobody. */
+static void
+on_recovery_group(struct hub *h, const struct engine_transition *tv,
+                  size_t n, const char *inc_id, struct inc_comp_change *ch)
+{
+    struct incident *open = NULL;
+    struct inc_edit e;
+    char body[AUTO_BODY_MAX], names[768], err[160];
+    size_t nch = 0, noff = 0;
+    int nnames = 0;
+    int all_op = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct engine_transition *t = &tv[i];
+        const struct conf_component *comp = &h->conf.components[t->component];
+        struct incident *o;
+
+        if (t->source != SOURCE_PROBE || is_outage(t->new_status) ||
+            !is_outage(t->old_status)) {
+            continue;
+        }
+        o = open_auto_incident(h, comp->id);
+        if (o == NULL || strcmp(o->id, inc_id) != 0) {
+            continue;
+        }
+        open = o;
+        add_change(ch, &nch, comp, t);
+        add_name(names, sizeof(names), &noff, &nnames, comp->name);
+        all_op &= t->new_status == COMP_OPERATIONAL;
+    }
+    if (open == NULL || nch == 0) {
+        return;
+    }
+    names[noff] = '\0';
+    inc_edit_init(&e);
+    e.changes = ch;
+    e.nchanges = nch;
+    e.body = body;
+    if (components_healthy(h, open)) {
         snprintf(body, sizeof(body),
                  "Pharos probes report %s as %s again. We are monitoring "
                  "the recovery.",
-                 comp->name,
-                 t->new_status == COMP_OPERATIONAL ? "operational"
-                                                   : "degraded");
-        e.body = body;
+                 names, all_op ? "operational" : "degraded");
         e.status = INC_MONITORING;
-        if (update(h, open, &e, "automation", 0, err, sizeof(err)) != 0) {
-            log_warnx("automation: cannot update incident %s: %s", open->id,
-                      err);
-        }
+    } else {
+        snprintf(body, sizeof(body), "Pharos probes report %s as %s again.",
+                 names, all_op ? "operational" : "degraded");
+        e.deliver = 0;
+    }
+    if (update(h, open, &e, "automation", 0, err, sizeof(err)) != 0) {
+        log_warnx("automation: cannot update incident %s: %s", open->id,
+                  err);
     }
 }
 
@@ -536,8 +738,65 @@ void
 incidents_on_transitions(void *arg, const struct engine_transition *t,
                          size_t n, int64_t now_ms)
 {
+    struct hub *h = arg;
+    struct inc_comp_change *ch;
+    char (*ids)[INC_ID_LEN + 1];
+
     (void)now_ms;
-    for (size_t i = 0; i < n; i++) {
-        on_transition(arg, &t[i]);
+    if (h->conf.auto_incidents == AUTO_INCIDENTS_OFF || n == 0) {
+        return;
     }
+    /* Room for every transition and every component named besides. */
+    ch = ph_calloc(n + h->conf.ncomponents + 1, sizeof(*ch));
+    ids = ph_calloc(n, sizeof(*ids));
+    if (ch == NULL || ids == NULL) {
+        log_warnx("automation: out of memory; %zu transitions not handled",
+                  n);
+        goto out;
+    }
+    /* Outages, one group per component they are attributed to (in the
+     * order the first of each appears). */
+    for (size_t i = 0; i < n; i++) {
+        int key = outage_key(&t[i]);
+        int seen = 0;
+
+        if (t[i].source != SOURCE_PROBE || !is_outage(t[i].new_status)) {
+            continue;
+        }
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = t[j].source == SOURCE_PROBE &&
+                   is_outage(t[j].new_status) && outage_key(&t[j]) == key;
+        }
+        if (!seen) {
+            on_outage_group(h, t, n, key, ch);
+        }
+    }
+    /* Recoveries, one group per open incident: the ids are taken first,
+     * since an update moves the incidents in memory. */
+    for (size_t i = 0; i < n; i++) {
+        const struct incident *o;
+
+        ids[i][0] = '\0';
+        if (t[i].source != SOURCE_PROBE || is_outage(t[i].new_status) ||
+            !is_outage(t[i].old_status)) {
+            continue;
+        }
+        o = open_auto_incident(h, h->conf.components[t[i].component].id);
+        if (o != NULL) {
+            snprintf(ids[i], sizeof(ids[i]), "%s", o->id);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int seen = ids[i][0] == '\0';
+
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = strcmp(ids[j], ids[i]) == 0;
+        }
+        if (!seen) {
+            on_recovery_group(h, t, n, ids[i], ch);
+        }
+    }
+out:
+    ph_free(ch);
+    ph_free(ids);
 }

@@ -17,9 +17,12 @@
 
 #include "feed.h"
 #include "json.h"
+#include "lang.h"
 #include "log.h"
 #include "mem.h"
 #include "notify_fmt.h"
+#include "notify_msgs.h"
+#include "notify_staff.h"
 #include "ph_err.h"
 #include "sign.h"
 #include "timefmt.h"
@@ -136,6 +139,7 @@ notify_start(struct hub *h)
         return rc;
     }
     h->notify = n;
+    notify_staff_sync(h);
     log_info("notify: email %s, webhooks and Slack %s",
              nc->smtp_url != NULL ? "via the configured relay" : "off",
              nc->allow_private_targets ? "(private targets allowed)" : "on");
@@ -163,6 +167,7 @@ notify_reload(struct hub *h)
     if (h->notify != NULL) {
         ratelimit_init(&h->notify->rl, h->conf.notify.subscribe_burst,
                        h->conf.notify.subscribe_every_ms);
+        notify_staff_sync(h);
     }
 }
 
@@ -438,6 +443,27 @@ out:
     f->webhook_text = NULL;
 }
 
+/* The incident status as the emails say it in lang. */
+static const char *
+status_title(int lang, enum inc_status s)
+{
+    static const enum notify_msg ids[INC_STATUS_COUNT] = {
+        [INC_INVESTIGATING] = NMSG_ST_INVESTIGATING,
+        [INC_IDENTIFIED] = NMSG_ST_IDENTIFIED,
+        [INC_MONITORING] = NMSG_ST_MONITORING,
+        [INC_RESOLVED] = NMSG_ST_RESOLVED,
+        [INC_POSTMORTEM] = NMSG_ST_POSTMORTEM,
+        [INC_SCHEDULED] = NMSG_ST_SCHEDULED,
+        [INC_IN_PROGRESS] = NMSG_ST_IN_PROGRESS,
+        [INC_VERIFYING] = NMSG_ST_VERIFYING,
+        [INC_COMPLETED] = NMSG_ST_COMPLETED,
+    };
+
+    return notify_msg(lang, (unsigned)s < INC_STATUS_COUNT
+                                ? ids[s]
+                                : NMSG_ST_UPDATE);
+}
+
 static void
 component_names(struct hub *h, const struct incident *inc,
                 struct buf *out)
@@ -461,13 +487,16 @@ incident_event(struct hub *h, const struct incident *inc,
     json_t *ev;
     char *text = NULL;
     size_t len = 0;
-    char link[1100], when[2 * ISO8601_MAX + 8], ck[64];
+    char link[1100], ck[64];
+    struct buf when;
+    int lang = h->conf.page.lang;
     int rc;
     const struct inc_update *u =
         inc->nupdates > 0 ? &inc->updates[inc->nupdates - 1] : NULL;
 
     memset(&f, 0, sizeof(f));
     buf_init(&comps, 8192);
+    buf_init(&when, 1024);
     f.h = h;
     f.event = event;
     f.event_id = event_id;
@@ -479,11 +508,13 @@ incident_event(struct hub *h, const struct incident *inc,
     public_base(h, link, sizeof(link) - 2);
     snprintf(link + strlen(link), 2, "/");
     component_names(h, inc, &comps);
+    f.text.lang = lang;
     f.text.page_name = h->conf.page.name;
-    f.text.kind_label =
-        inc->kind == INC_MAINTENANCE ? "Scheduled maintenance" : "Incident";
+    f.text.kind_label = notify_msg(lang, inc->kind == INC_MAINTENANCE
+                                             ? NMSG_KIND_MAINTENANCE
+                                             : NMSG_KIND_INCIDENT);
     f.text.title = inc->name;
-    f.text.status = status != NULL ? status : inc_status_title(inc->status);
+    f.text.status = status != NULL ? status : status_title(lang, inc->status);
     f.text.body = u != NULL ? u->body : NULL;
     f.text.impact = inc_impact_name(incident_impact(inc));
     f.text.components = comps.data;
@@ -491,9 +522,11 @@ incident_event(struct hub *h, const struct incident *inc,
         char a[ISO8601_MAX], b[ISO8601_MAX];
         time_iso8601(inc->scheduled_for_ms, a);
         time_iso8601(inc->scheduled_until_ms, b);
-        snprintf(when, sizeof(when), "%s to %s", a,
-                 inc->scheduled_until_ms > 0 ? b : "(open)");
-        f.text.when = when;
+        notify_msg_fill(&when, lang, NMSG_WINDOW, a,
+                        inc->scheduled_until_ms > 0
+                            ? b
+                            : notify_msg(lang, NMSG_WINDOW_OPEN));
+        f.text.when = when.data;
     }
     f.text.link = link;
     f.text.at_ms = f.now_ms;
@@ -503,6 +536,7 @@ incident_event(struct hub *h, const struct incident *inc,
     rc = feed_incident_webhook(&in, inc, WEBHOOK_UPDATES_MAX, &text, &len);
     fanout_event(h, &f, ev, "incident", rc, text, len);
     buf_free(&comps);
+    buf_free(&when);
 }
 
 void
@@ -551,9 +585,20 @@ notify_maintenance_tick(struct hub *h, const struct incident *inc,
     }
     snprintf(event_id, sizeof(event_id), "inc:%s:remind:%lld", inc->id,
              (long long)inc->scheduled_for_ms);
-    snprintf(status, sizeof(status), "Starts in %d minute%s",
-             (int)inc->remind_prior_min,
-             inc->remind_prior_min == 1 ? "" : "s");
+    {
+        struct buf st;
+        char n[16];
+        int lang = h->conf.page.lang;
+
+        snprintf(n, sizeof(n), "%d", (int)inc->remind_prior_min);
+        buf_init(&st, sizeof(status));
+        notify_msg_fill(&st, lang,
+                        inc->remind_prior_min == 1 ? NMSG_STARTS_IN_ONE
+                                                   : NMSG_STARTS_IN_OTHER,
+                        n, NULL);
+        snprintf(status, sizeof(status), "%s", st.data ? st.data : "");
+        buf_free(&st);
+    }
     incident_event(h, inc, "maintenance.reminder", event_id, status);
 }
 
@@ -618,6 +663,7 @@ enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
     char base[1024], url[1200], subject[600], mid[MSG_ID_LEN + 300];
     char msg_id[MSG_ID_LEN + 6], idem[128];
     const char *page = h->conf.page.name;
+    int lang = h->conf.page.lang;
     int rc;
 
     if (new_msg_id(msg_id) != 0) {
@@ -626,29 +672,44 @@ enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
     public_base(h, base, sizeof(base));
     snprintf(url, sizeof(url), "%s/subscriptions/confirm?token=%s", base,
              token);
-    snprintf(subject, sizeof(subject), "[%s] Confirm your subscription",
-             page);
+    snprintf(subject, sizeof(subject), "[%s] %s", page,
+             notify_msg(lang, NMSG_CONFIRM_SUBJECT));
     snprintf(mid, sizeof(mid), "<%s@%s>", msg_id, from_domain(h));
     buf_init(&text, 16384);
     buf_init(&html, 16384);
     buf_init(&msg, 65536);
-    buf_printf(&text,
-               "Someone, hopefully you, asked to receive the status "
-               "notifications of %s at this address.\n\n"
-               "Confirm the subscription by opening this link:\n%s\n\n"
-               "If it was not you, ignore this message: nothing else will "
-               "be sent.\n",
-               page, url);
-    buf_appends(&html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                       "</head><body style=\"font-family:sans-serif\">\n"
-                       "<p>Someone, hopefully you, asked to receive the "
-                       "status notifications of ");
-    notify_html_escape(page, &html);
-    buf_appends(&html, " at this address.</p>\n<p><a href=\"");
+    notify_msg_fill(&text, lang, NMSG_CONFIRM_ASKED, page, NULL);
+    buf_printf(&text, "\n\n%s\n%s\n\n", notify_msg(lang, NMSG_CONFIRM_OPEN),
+               url);
+    notify_msg_fill(&text, lang, NMSG_CONFIRM_IGNORE, NULL, NULL);
+    buf_appends(&text, "\n");
+    buf_printf(&html, "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+                      "<meta charset=\"utf-8\"></head>"
+                      "<body style=\"font-family:sans-serif\">\n<p>",
+               lang_code(lang));
+    {
+        /* The sentence around the page name, both escaped. */
+        struct buf asked;
+        char *mark;
+
+        buf_init(&asked, 8192);
+        notify_msg_fill(&asked, lang, NMSG_CONFIRM_ASKED, "\x01", NULL);
+        mark = asked.data != NULL ? strchr(asked.data, '\x01') : NULL;
+        if (mark != NULL) {
+            *mark = '\0';
+            notify_html_escape(asked.data, &html);
+            notify_html_escape(page, &html);
+            notify_html_escape(mark + 1, &html);
+        }
+        buf_free(&asked);
+    }
+    buf_appends(&html, "</p>\n<p><a href=\"");
     notify_html_escape(url, &html);
-    buf_appends(&html, "\">Confirm the subscription</a></p>\n<p>If it was "
-                       "not you, ignore this message: nothing else will be "
-                       "sent.</p>\n</body></html>\n");
+    buf_appends(&html, "\">");
+    notify_html_escape(notify_msg(lang, NMSG_CONFIRM_LINK), &html);
+    buf_appends(&html, "</a></p>\n<p>");
+    notify_html_escape(notify_msg(lang, NMSG_CONFIRM_IGNORE), &html);
+    buf_appends(&html, "</p>\n</body></html>\n");
     memset(&m, 0, sizeof(m));
     m.from = h->conf.notify.smtp_from;
     m.to = sub->address;
@@ -869,6 +930,12 @@ notify_on_transitions(void *arg, const struct engine_transition *t,
 {
     (void)now_ms;
     for (size_t i = 0; i < n; i++) {
+        /* A change caused by a dependency (depends_on) is told once, by
+         * the dependency's own message and the incident that lists what
+         * it takes down: never one message per dependent component. */
+        if (t[i].affected_by >= 0 || t[i].was_affected_by >= 0) {
+            continue;
+        }
         notify_component(arg, t[i].component, t[i].old_status,
                          t[i].new_status, t[i].at_ms);
     }

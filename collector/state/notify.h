@@ -94,5 +94,10 @@ int64_t notify_rate_check(struct hub *h, const char *client);
 struct notify;
 /* Starts deliveries of due messages now (after an enqueue). */
 void notify_kick(struct hub *h);
+/* hold 1: delivers nothing (a collector that is not the leader); the
+ * deliveries in flight are abandoned and stay pending in the outbox, to
+ * be sent by the leader with the same message id (receivers dedupe).
+ * hold 0: delivers again, starting now. */
+void notify_hold(struct hub *h, int hold);
 
 #endif

@@ -22,6 +22,7 @@ struct notify {
     size_t ninflight;
     int timer_started;
     int stopping;
+    int held;                 /* not the leader: deliver nothing */
     char link_key[TOKEN_MAX];             /* HMAC key of unsubscribe tokens (hex) */
     struct ratelimit rl;
     struct complain send_complaint;

@@ -372,7 +372,8 @@ poll_outbox(struct notify *n)
     struct hub *h = n->h;
     int rc;
 
-    if (n->stopping || n->ninflight >= h->conf.notify.max_in_flight) {
+    if (n->stopping || n->held ||
+        n->ninflight >= h->conf.notify.max_in_flight) {
         return;
     }
     /* Rows of subscribers already in flight are skipped, so look a bit
@@ -393,12 +394,44 @@ on_timer(uv_timer_t *t)
     poll_outbox(t->data);
 }
 
+/* Abandons every delivery in flight: the rows stay pending. */
+static void
+abandon_inflight(struct notify *n)
+{
+    while (n->inflight != NULL) {
+        struct delivery *d = n->inflight;
+        n->inflight = d->next;
+        n->ninflight--;
+        curl_uv_remove(n->cu, d->easy);
+        delivery_free(d);
+    }
+}
+
+void
+notify_hold(struct hub *h, int hold)
+{
+    struct notify *n = h->notify;
+
+    if (n == NULL || n->stopping || n->held == hold) {
+        return;
+    }
+    n->held = hold;
+    if (hold) {
+        abandon_inflight(n);
+        if (n->timer_started) {
+            uv_timer_stop(&n->timer);
+        }
+    } else if (n->timer_started) {
+        uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
+    }
+}
+
 void
 notify_kick(struct hub *h)
 {
     struct notify *n = h->notify;
 
-    if (n == NULL || n->stopping || !n->timer_started) {
+    if (n == NULL || n->stopping || n->held || !n->timer_started) {
         return;
     }
     uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
@@ -456,7 +489,7 @@ on_done(CURL *easy, CURLcode result, void *arg)
     long code = 0;
     char err[300];
     enum send_outcome o;
-    int count = 1, quarantined = 0, rc = 0;
+    int count = 1, quarantined = 0, permanent = 0, rc = 0;
 
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     unlink_delivery(n, d);
@@ -490,8 +523,12 @@ on_done(CURL *easy, CURLcode result, void *arg)
         log_warnx("notify: %s %s to %s %s given up: %s", d->event, d->msg_id,
                   notify_kind_name(d->kind), d->sub_id, err);
         if (rc == 0 && o == OUT_PERMANENT && d->kind != NOTIFY_EMAIL) {
-            rc = store_sub_set_state(h->store, d->sub_id, "quarantined", now);
-            quarantined = rc == 0;
+            /* One answer that says "gone" quarantines (quarantine_after
+             * 1), recorded as a failure so that the subscriber shows
+             * why (failures, last_error). */
+            rc = store_sub_result(h->store, d->sub_id, 0, err, now, 1,
+                                  nc->retry_for_ms, &quarantined);
+            permanent = 1;
         } else if (rc == 0 && count) {
             rc = store_sub_result(h->store, d->sub_id, 0, err, now,
                                   nc->quarantine_after, nc->retry_for_ms,
@@ -526,13 +563,14 @@ on_done(CURL *easy, CURLcode result, void *arg)
                  store_errmsg(h->store));
     }
     if (quarantined) {
-        log_warnx("notify: subscriber %s quarantined after repeated "
-                  "failures (%s)",
-                  d->sub_id, err);
+        log_warnx("notify: subscriber %s quarantined %s (%s)", d->sub_id,
+                  permanent ? "at once: the endpoint refuses for good"
+                            : "after repeated failures",
+                  err);
     }
     delivery_free(d);
     /* Look for the next message soon, outside curl's callback. */
-    if (!n->stopping) {
+    if (!n->stopping && !n->held) {
         uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
     }
 }
@@ -568,13 +606,7 @@ notify_worker_stop(struct notify *n)
     n->stopping = 1;
     /* Deliveries in flight stay pending in the outbox: they go out
      * again after the restart (receivers dedupe on webhook-id). */
-    while (n->inflight != NULL) {
-        struct delivery *d = n->inflight;
-        n->inflight = d->next;
-        n->ninflight--;
-        curl_uv_remove(n->cu, d->easy);
-        delivery_free(d);
-    }
+    abandon_inflight(n);
     curl_uv_close(n->cu, NULL, NULL);
     n->cu = NULL;
     if (n->timer_started) {

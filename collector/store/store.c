@@ -255,6 +255,99 @@ store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg)
 }
 
 int
+store_viewer_add(struct store *s, const char *name, const char *token_sha256,
+                 int64_t now_ms)
+{
+    return BACKEND(s, viewer_add, name, token_sha256, now_ms);
+}
+
+int
+store_viewer_revoke(struct store *s, const char *name, int64_t now_ms)
+{
+    return BACKEND(s, viewer_revoke, name, now_ms);
+}
+
+int
+store_list_viewers(struct store *s, store_viewer_cb cb, void *arg)
+{
+    return BACKEND(s, list_viewers, cb, arg);
+}
+
+int
+store_component_put(struct store *s, const struct store_component_row *r)
+{
+    return BACKEND(s, component_put, r);
+}
+
+int
+store_component_delete(struct store *s, const char *id)
+{
+    return BACKEND(s, component_delete, id);
+}
+
+int
+store_list_components(struct store *s, store_component_cb cb, void *arg)
+{
+    return BACKEND(s, list_components, cb, arg);
+}
+
+int
+store_group_put(struct store *s, const struct store_group_row *r)
+{
+    return BACKEND(s, group_put, r);
+}
+
+int
+store_group_delete(struct store *s, const char *id)
+{
+    return BACKEND(s, group_delete, id);
+}
+
+int
+store_list_groups(struct store *s, store_group_cb cb, void *arg)
+{
+    return BACKEND(s, list_groups, cb, arg);
+}
+
+int
+store_hook_link_get(struct store *s, const char *source,
+                    const char *external_id, struct store_hook_link *ret)
+{
+    return BACKEND(s, hook_link_get, source, external_id, ret);
+}
+
+int
+store_hook_link_put(struct store *s, const char *source,
+                    const char *external_id,
+                    const struct store_hook_link *link, int64_t now_ms)
+{
+    return BACKEND(s, hook_link_put, source, external_id, link, now_ms);
+}
+
+int
+store_hook_event_seen(struct store *s, const char *source,
+                      const char *event_id)
+{
+    return BACKEND(s, hook_event_seen, source, event_id);
+}
+
+int
+store_hook_event_add(struct store *s, const char *source,
+                     const char *event_id, int64_t now_ms,
+                     int64_t prune_before_ms)
+{
+    return BACKEND(s, hook_event_add, source, event_id, now_ms,
+                   prune_before_ms);
+}
+
+int
+store_staff_sync(struct store *s, const struct store_subscriber *rows,
+                 size_t n, int64_t now_ms)
+{
+    return BACKEND(s, staff_sync, rows, n, now_ms);
+}
+
+int
 store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                 const char *action, const char *target, const char *detail,
                 int status)

@@ -247,6 +247,80 @@ typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
                                 void *arg);
 int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
 
+/* Viewers of a private page (store_viewers.c), as API keys above:
+ * adding a name that exists gives PH_EEXIST; revoking an unknown or
+ * revoked one PH_ENOENT. */
+int store_viewer_add(struct store *s, const char *name,
+                     const char *token_sha256, int64_t now_ms);
+int store_viewer_revoke(struct store *s, const char *name, int64_t now_ms);
+struct store_viewer_row {
+    const char *name;
+    const char *token_sha256;
+    int64_t created_ms;
+    int64_t revoked_ms;       /* 0 when active */
+};
+typedef int (*store_viewer_cb)(const struct store_viewer_row *row,
+                               void *arg);
+int store_list_viewers(struct store *s, store_viewer_cb cb, void *arg);
+
+/* Components and groups created through the v1 API
+ * (store_components.c). put inserts or replaces the whole row (created_ms
+ * is kept on replace); delete gives PH_ENOENT for an unknown id. Lists
+ * are in creation order; strings are borrowed for the callback. */
+struct store_component_row {
+    const char *id;
+    const char *name;
+    const char *description;  /* may be NULL */
+    const char *group_id;     /* may be NULL */
+    int showcase;
+    int only_show_if_degraded;
+    const char *start_date;   /* may be NULL */
+    int internal;
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+typedef int (*store_component_cb)(const struct store_component_row *row,
+                                  void *arg);
+int store_component_put(struct store *s, const struct store_component_row *r);
+int store_component_delete(struct store *s, const char *id);
+int store_list_components(struct store *s, store_component_cb cb, void *arg);
+struct store_group_row {
+    const char *id;
+    const char *name;
+    const char *description;  /* may be NULL */
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+typedef int (*store_group_cb)(const struct store_group_row *row, void *arg);
+int store_group_put(struct store *s, const struct store_group_row *r);
+int store_group_delete(struct store *s, const char *id);
+int store_list_groups(struct store *s, store_group_cb cb, void *arg);
+
+/* Links of PagerDuty / Opsgenie incidents to Pharos incidents and the
+ * event ids seen recently (store_hooks.c, migrations/0010). */
+struct store_hook_link {
+    char incident_id[13];     /* INC_ID_LEN + 1; "" for a tombstone */
+    char url[520];            /* the tool's page; audit only */
+    int state;                /* enum hook_link_state */
+    unsigned flags;           /* HOOK_FLAG_* */
+};
+/* 0 and *ret filled, PH_ENOENT when there is no link, PH_EDB. */
+int store_hook_link_get(struct store *s, const char *source,
+                        const char *external_id,
+                        struct store_hook_link *ret);
+/* Inserts or replaces the link. Returns 0 or PH_EDB. */
+int store_hook_link_put(struct store *s, const char *source,
+                        const char *external_id,
+                        const struct store_hook_link *link, int64_t now_ms);
+/* 1 if event_id of source was recorded, 0 if not, PH_EDB. */
+int store_hook_event_seen(struct store *s, const char *source,
+                          const char *event_id);
+/* Records event_id and drops the source's ids seen before
+ * prune_before_ms. Returns 0 or PH_EDB. */
+int store_hook_event_add(struct store *s, const char *source,
+                         const char *event_id, int64_t now_ms,
+                         int64_t prune_before_ms);
+
 /* The audit log of management writes. */
 int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                     const char *action, const char *target,
@@ -286,6 +360,16 @@ struct store_subscriber {
     int64_t failing_since_ms;
     char last_error[256];
 };
+
+/* Staff channels (store_staff.c): subscriber rows in state 'staff'. The
+ * id of a channel of kind (enum notify_kind) at address. */
+void store_staff_id(int kind, const char *address,
+                    char out[STORE_SUB_ID_MAX]);
+/* Makes the staff rows exactly rows[0..n) (id, kind, address, secret
+ * used): adds or refreshes them (a quarantined one is active again) and
+ * deletes the others. Returns 0 or PH_EDB. */
+int store_staff_sync(struct store *s, const struct store_subscriber *rows,
+                     size_t n, int64_t now_ms);
 
 /* Transactions around several writes (a fan-out). */
 int store_tx_begin(struct store *s);

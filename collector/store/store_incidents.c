@@ -24,8 +24,9 @@ save_updates(struct store_sq *s, const struct incident *inc)
 {
     sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO incident_updates (id, incident_id, seq, status, body, "
-        "created_ms, updated_ms, display_ms, deliver, affected) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        "created_ms, updated_ms, display_ms, deliver, affected, "
+        "next_update_ms) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     struct buf b;
     int result = 0;
 
@@ -52,6 +53,7 @@ save_updates(struct store_sq *s, const struct incident *inc)
         sqlite3_bind_int64(st, 8, u->display_ms);
         sqlite3_bind_int(st, 9, u->deliver);
         sqlite3_bind_text(st, 10, text_of(&b), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, u->next_update_ms);
         if (sqlite3_step(st) != SQLITE_DONE) {
             result = store_db_error(s, "incident update insert");
             goto out;
@@ -84,9 +86,9 @@ store_sq_incident_save(struct store_sq *s, const struct incident *inc)
         "impact_override, draft, auto_opened, created_ms, updated_ms, "
         "started_ms, monitoring_ms, resolved_ms, scheduled_for_ms, "
         "scheduled_until_ms, remind_prior_min, reminded_ms, "
-        "auto_in_progress, auto_completed, components) VALUES (?1, ?2, ?3, "
-        "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19)");
+        "auto_in_progress, auto_completed, components, update_every_min) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14, ?15, ?16, ?17, ?18, ?19, ?20)");
     del = store_prepare(s, "DELETE FROM incident_updates WHERE incident_id = ?1");
     if (st == NULL || del == NULL) {
         result = PH_EDB;
@@ -111,6 +113,7 @@ store_sq_incident_save(struct store_sq *s, const struct incident *inc)
     sqlite3_bind_int(st, 17, inc->auto_in_progress);
     sqlite3_bind_int(st, 18, inc->auto_completed);
     sqlite3_bind_text(st, 19, text_of(&comps), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 20, inc->update_every_min);
     /* REPLACE deletes the old row first, which cascades to its updates;
      * delete them explicitly too so the result never depends on the
      * foreign_keys pragma. */
@@ -198,6 +201,7 @@ load_updates(struct store_sq *s, sqlite3_stmt *st, struct incident *inc)
         u->updated_ms = sqlite3_column_int64(st, 4);
         u->display_ms = sqlite3_column_int64(st, 5);
         u->deliver = sqlite3_column_int(st, 6);
+        u->next_update_ms = sqlite3_column_int64(st, 8);
         if (store_split_affected(u, store_col_text(st, 7)) != 0) {
             return PH_ENOMEM;
         }
@@ -217,10 +221,12 @@ store_sq_incidents_load(struct store_sq *s, size_t max, store_incident_cb cb,
         "auto_opened, created_ms, updated_ms, started_ms, monitoring_ms, "
         "resolved_ms, scheduled_for_ms, scheduled_until_ms, "
         "remind_prior_min, reminded_ms, auto_in_progress, auto_completed, "
-        "components FROM incidents ORDER BY created_ms DESC, id LIMIT ?1");
+        "components, update_every_min FROM incidents ORDER BY created_ms "
+        "DESC, id LIMIT ?1");
     sqlite3_stmt *ups = store_prepare(s,
         "SELECT id, status, body, created_ms, updated_ms, display_ms, "
-        "deliver, affected FROM incident_updates WHERE incident_id = ?1 "
+        "deliver, affected, next_update_ms FROM incident_updates WHERE "
+        "incident_id = ?1 "
         "ORDER BY seq");
     struct incident inc;
     int rc, result = 0;
@@ -259,6 +265,7 @@ store_sq_incidents_load(struct store_sq *s, size_t max, store_incident_cb cb,
         inc.reminded_ms = sqlite3_column_int64(st, 15);
         inc.auto_in_progress = sqlite3_column_int(st, 16);
         inc.auto_completed = sqlite3_column_int(st, 17);
+        inc.update_every_min = sqlite3_column_int(st, 19);
         if (store_split_components(&inc, store_col_text(st, 18)) != 0) {
             result = PH_ENOMEM;
             goto out;

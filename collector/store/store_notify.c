@@ -222,6 +222,7 @@ store_sq_sub_list(struct store_sq *s, const char *state, store_sub_cb cb,
                                    ? "SELECT " SUB_COLS " FROM subscribers "
                                      "WHERE state = ?1 ORDER BY created_ms, id"
                                    : "SELECT " SUB_COLS " FROM subscribers "
+                                     "WHERE state != 'staff' "
                                      "ORDER BY created_ms, id");
     struct store_subscriber row;
     int rc;
@@ -292,8 +293,8 @@ int
 store_sq_sub_count(struct store_sq *s, int64_t *ret)
 {
     return count_query(s,
-                       "SELECT count(*) FROM subscribers WHERE state != "
-                       "'unsubscribed'",
+                       "SELECT count(*) FROM subscribers WHERE state NOT "
+                       "IN ('unsubscribed', 'staff')",
                        ret);
 }
 
@@ -409,7 +410,8 @@ store_sq_outbox_due(struct store_sq *s, int64_t now_ms, size_t limit,
         "SELECT o.id, o.msg_id, o.event, o.payload, o.attempts, "
         "o.created_ms, s.id, s.kind, s.address, s.secret FROM outbox o "
         "JOIN subscribers s ON s.id = o.subscriber_id WHERE o.state = 0 AND "
-        "o.due_ms <= ?1 AND (s.state = 'active' OR (o.event = 'confirm' AND "
+        "o.due_ms <= ?1 AND (s.state IN ('active', 'staff') OR "
+        "(o.event = 'confirm' AND "
         "s.state = 'pending')) ORDER BY o.due_ms, o.id LIMIT ?2");
     int rc;
 

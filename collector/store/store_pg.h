@@ -108,4 +108,35 @@ int store_pg_outbox_prune(struct store_pg *s, int64_t before_ms,
 int store_pg_outbox_backlog(struct store_pg *s, int64_t *ret);
 int store_pg_kv_get(struct store_pg *s, const char *key, char *ret, size_t len);
 int store_pg_kv_set(struct store_pg *s, const char *key, const char *value);
+
+/* Viewers, API components and groups (store_viewers.c,
+ * store_components.c), hook links (store_hooks.c), staff channels
+ * (store_staff.c). */
+int store_pg_viewer_add(struct store_pg *s, const char *name,
+                        const char *token_sha256, int64_t now_ms);
+int store_pg_viewer_revoke(struct store_pg *s, const char *name,
+                           int64_t now_ms);
+int store_pg_list_viewers(struct store_pg *s, store_viewer_cb cb, void *arg);
+int store_pg_component_put(struct store_pg *s,
+                           const struct store_component_row *r);
+int store_pg_component_delete(struct store_pg *s, const char *id);
+int store_pg_list_components(struct store_pg *s, store_component_cb cb,
+                             void *arg);
+int store_pg_group_put(struct store_pg *s, const struct store_group_row *r);
+int store_pg_group_delete(struct store_pg *s, const char *id);
+int store_pg_list_groups(struct store_pg *s, store_group_cb cb, void *arg);
+int store_pg_hook_link_get(struct store_pg *s, const char *source,
+                           const char *external_id,
+                           struct store_hook_link *ret);
+int store_pg_hook_link_put(struct store_pg *s, const char *source,
+                           const char *external_id,
+                           const struct store_hook_link *link, int64_t now_ms);
+int store_pg_hook_event_seen(struct store_pg *s, const char *source,
+                             const char *event_id);
+int store_pg_hook_event_add(struct store_pg *s, const char *source,
+                            const char *event_id, int64_t now_ms,
+                            int64_t prune_before_ms);
+int store_pg_staff_sync(struct store_pg *s, const struct store_subscriber *rows,
+                        size_t n, int64_t now_ms);
+
 #endif

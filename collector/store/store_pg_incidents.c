@@ -45,10 +45,12 @@ save_updates(struct store_pg *p, const struct incident *inc)
         pgq_i64(&q, u->display_ms);
         pgq_i64(&q, u->deliver);
         pgq_text(&q, text_of(&b));
+        pgq_i64(&q, u->next_update_ms);
         result = store_pg_run(p,
             "INSERT INTO incident_updates (id, incident_id, seq, status, "
-            "body, created_ms, updated_ms, display_ms, deliver, affected) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", &q,
+            "body, created_ms, updated_ms, display_ms, deliver, affected, "
+            "next_update_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "$10, $11)", &q,
             "incident update insert", NULL);
     }
     buf_free(&b);
@@ -99,13 +101,15 @@ store_pg_incident_save(struct store_pg *p, const struct incident *inc)
     pgq_i64(&q, inc->auto_in_progress);
     pgq_i64(&q, inc->auto_completed);
     pgq_text(&q, text_of(&comps));
+    pgq_i64(&q, inc->update_every_min);
     result = store_pg_run(p,
         "INSERT INTO incidents (id, kind, name, status, impact_override, "
         "draft, auto_opened, created_ms, updated_ms, started_ms, "
         "monitoring_ms, resolved_ms, scheduled_for_ms, scheduled_until_ms, "
         "remind_prior_min, reminded_ms, auto_in_progress, auto_completed, "
-        "components) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-        "$12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE "
+        "components, update_every_min) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) "
+        "ON CONFLICT (id) DO UPDATE "
         "SET kind = excluded.kind, name = excluded.name, status = "
         "excluded.status, impact_override = excluded.impact_override, "
         "draft = excluded.draft, auto_opened = excluded.auto_opened, "
@@ -116,7 +120,8 @@ store_pg_incident_save(struct store_pg *p, const struct incident *inc)
         "excluded.scheduled_until_ms, remind_prior_min = "
         "excluded.remind_prior_min, reminded_ms = excluded.reminded_ms, "
         "auto_in_progress = excluded.auto_in_progress, auto_completed = "
-        "excluded.auto_completed, components = excluded.components", &q,
+        "excluded.auto_completed, components = excluded.components, "
+        "update_every_min = excluded.update_every_min", &q,
         "incident save", NULL);
     if (result != 0) {
         goto out;
@@ -191,6 +196,7 @@ take_updates(PGresult *u, int *pos, struct incident *inc)
         up->updated_ms = store_pg_i64(u, i, 5);
         up->display_ms = store_pg_i64(u, i, 6);
         up->deliver = (int)store_pg_i64(u, i, 7);
+        up->next_update_ms = store_pg_i64(u, i, 9);
         if (store_split_affected(up, store_pg_text(u, i, 8)) != 0) {
             return PH_ENOMEM;
         }
@@ -216,7 +222,8 @@ store_pg_incidents_load(struct store_pg *p, size_t max, store_incident_cb cb,
         "auto_opened, created_ms, updated_ms, started_ms, monitoring_ms, "
         "resolved_ms, scheduled_for_ms, scheduled_until_ms, "
         "remind_prior_min, reminded_ms, auto_in_progress, auto_completed, "
-        "components FROM incidents ORDER BY created_ms DESC, id LIMIT $1",
+        "components, update_every_min FROM incidents ORDER BY created_ms "
+        "DESC, id LIMIT $1",
         &q, "incidents load", &r);
     if (result != 0) {
         goto out;
@@ -224,7 +231,8 @@ store_pg_incidents_load(struct store_pg *p, size_t max, store_incident_cb cb,
     /* All their updates in one query, in the incidents' order. */
     result = store_pg_run(p,
         "SELECT u.incident_id, u.id, u.status, u.body, u.created_ms, "
-        "u.updated_ms, u.display_ms, u.deliver, u.affected FROM "
+        "u.updated_ms, u.display_ms, u.deliver, u.affected, "
+        "u.next_update_ms FROM "
         "(SELECT id, created_ms FROM incidents ORDER BY created_ms DESC, id "
         "LIMIT $1) i JOIN incident_updates u ON u.incident_id = i.id "
         "ORDER BY i.created_ms DESC, i.id, u.seq", &q,
@@ -260,6 +268,7 @@ store_pg_incidents_load(struct store_pg *p, size_t max, store_incident_cb cb,
         inc.reminded_ms = store_pg_i64(r, i, 15);
         inc.auto_in_progress = (int)store_pg_i64(r, i, 16);
         inc.auto_completed = (int)store_pg_i64(r, i, 17);
+        inc.update_every_min = (int)store_pg_i64(r, i, 19);
         if (store_split_components(&inc, store_pg_text(r, i, 18)) != 0 ||
             take_updates(u, &pos, &inc) != 0) {
             result = PH_ENOMEM;

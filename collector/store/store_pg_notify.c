@@ -189,8 +189,8 @@ store_pg_sub_list(struct store_pg *p, const char *state, store_sub_cb cb,
     pgq_init(&q);
     pgq_text(&q, state);
     result = store_pg_run(p,
-        "SELECT " SUB_COLS " FROM subscribers WHERE ($1::text IS NULL OR "
-        "state = $1) ORDER BY created_ms, id", &q, "list subscribers", &r);
+        "SELECT " SUB_COLS " FROM subscribers WHERE ($1::text IS NULL AND "
+        "state != 'staff' OR state = $1) ORDER BY created_ms, id", &q, "list subscribers", &r);
     for (int i = 0; result == 0 && i < PQntuples(r); i++) {
         col_sub(r, i, &row);
         result = cb(&row, arg);
@@ -246,8 +246,8 @@ int
 store_pg_sub_count(struct store_pg *p, int64_t *ret)
 {
     return count_query(p,
-                       "SELECT count(*) FROM subscribers WHERE state != "
-                       "'unsubscribed'",
+                       "SELECT count(*) FROM subscribers WHERE state NOT "
+                       "IN ('unsubscribed', 'staff')",
                        ret);
 }
 
@@ -359,8 +359,8 @@ store_pg_outbox_due(struct store_pg *p, int64_t now_ms, size_t limit,
         "SELECT o.id, o.msg_id, o.event, o.payload, o.attempts, "
         "o.created_ms, s.id, s.kind, s.address, s.secret FROM outbox o "
         "JOIN subscribers s ON s.id = o.subscriber_id WHERE o.state = 0 AND "
-        "o.due_ms <= $1 AND (s.state = 'active' OR (o.event = 'confirm' AND "
-        "s.state = 'pending')) ORDER BY o.due_ms, o.id LIMIT $2", &q,
+        "o.due_ms <= $1 AND (s.state IN ('active', 'staff') OR "
+        "(o.event = 'confirm' AND s.state = 'pending')) ORDER BY o.due_ms, o.id LIMIT $2", &q,
         "due messages", &r);
     for (int i = 0; result == 0 && i < PQntuples(r); i++) {
         struct store_outbox_row row = {

@@ -109,4 +109,34 @@ int store_sq_outbox_backlog(struct store_sq *s, int64_t *ret);
 int store_sq_kv_get(struct store_sq *s, const char *key, char *ret, size_t len);
 int store_sq_kv_set(struct store_sq *s, const char *key, const char *value);
 
+/* Viewers, API components and groups (store_viewers.c,
+ * store_components.c), hook links (store_hooks.c), staff channels
+ * (store_staff.c). */
+int store_sq_viewer_add(struct store_sq *s, const char *name,
+                        const char *token_sha256, int64_t now_ms);
+int store_sq_viewer_revoke(struct store_sq *s, const char *name,
+                           int64_t now_ms);
+int store_sq_list_viewers(struct store_sq *s, store_viewer_cb cb, void *arg);
+int store_sq_component_put(struct store_sq *s,
+                           const struct store_component_row *r);
+int store_sq_component_delete(struct store_sq *s, const char *id);
+int store_sq_list_components(struct store_sq *s, store_component_cb cb,
+                             void *arg);
+int store_sq_group_put(struct store_sq *s, const struct store_group_row *r);
+int store_sq_group_delete(struct store_sq *s, const char *id);
+int store_sq_list_groups(struct store_sq *s, store_group_cb cb, void *arg);
+int store_sq_hook_link_get(struct store_sq *s, const char *source,
+                           const char *external_id,
+                           struct store_hook_link *ret);
+int store_sq_hook_link_put(struct store_sq *s, const char *source,
+                           const char *external_id,
+                           const struct store_hook_link *link, int64_t now_ms);
+int store_sq_hook_event_seen(struct store_sq *s, const char *source,
+                             const char *event_id);
+int store_sq_hook_event_add(struct store_sq *s, const char *source,
+                            const char *event_id, int64_t now_ms,
+                            int64_t prune_before_ms);
+int store_sq_staff_sync(struct store_sq *s, const struct store_subscriber *rows,
+                        size_t n, int64_t now_ms);
+
 #endif

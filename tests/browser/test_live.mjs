@@ -3,7 +3,8 @@
 // showing up on the page, and feed text (a component named with HTML)
 // rendered as text. axe-core audits the page (light and dark) in each
 // state the checks bring it to: all operational, an active incident,
-// a scheduled maintenance, a sign-up answered, a major outage.
+// a scheduled maintenance, a sign-up answered, a sign-up refused by the
+// collector's rate limit (429), a major outage.
 //
 //   BASE_URL=http://127.0.0.1:PORT/ API_KEY=... PAGE_ID=... node test_live.mjs
 import { runPageTests, assert } from './test_page.mjs';
@@ -95,14 +96,44 @@ async function extraChecks({ checks, page, options }) {
     assert(text.includes('Database upgrade'), `maintenance card: ${text}`);
   });
   await axeCheck(checks, page, 'live: scheduled maintenance');
+  // The collector allows SUBSCRIBE_BURST sign-ups from one address
+  // (notify.subscribe_burst, refilled hourly): these are the page's only
+  // ones, so the first SUBSCRIBE_BURST are accepted and the next is its
+  // 429. The page must show the collector's own message each time.
+  const burst = Number(process.env.SUBSCRIBE_BURST);
+  assert(burst >= 1, `SUBSCRIBE_BURST=${process.env.SUBSCRIBE_BURST}`);
+  const signUp = async (email) => {
+    await page.fill('#subscribe-form input[name="email"]', email);
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v2/subscribers.json')
+        && r.request().method() === 'POST', { timeout: 10000 }),
+      page.click('#subscribe-form button'),
+    ]);
+    const body = await resp.json();
+    const msg = page.locator('#subscribe-msg');
+    await page.waitForFunction((m) => document.querySelector('#subscribe-msg')
+      .textContent === m, body.message, { timeout: 5000 });
+    return { status: resp.status(), body, headers: resp.headers(),
+             kind: await msg.getAttribute('data-kind') };
+  };
   await checks.run('live: subscribing from the page asks to confirm by email', async () => {
-    await page.fill('#subscribe-form input[name="email"]', 'reader@example.org');
-    await page.click('#subscribe-form button');
-    await page.locator('#subscribe-msg[data-kind="ok"]').waitFor({ state: 'attached', timeout: 10000 });
-    const text = await page.locator('#subscribe-msg').textContent();
-    assert(/confirm|inbox/i.test(text), `subscribe message: ${text}`);
+    for (let i = 0; i < burst; i++) {
+      const email = i === 0 ? 'reader@example.org' : `reader${i}@example.org`;
+      const r = await signUp(email);
+      assert(r.status === 202 && r.kind === 'ok', `sign-up ${i + 1}: HTTP ${r.status}, ${r.kind}`);
+      assert(/confirm/i.test(r.body.message), `subscribe message: ${r.body.message}`);
+    }
   });
   await axeCheck(checks, page, 'live: sign-up answered');
+  await checks.run('live: the sign-up after the burst shows the collector\'s 429', async () => {
+    const r = await signUp('one-too-many@example.org');
+    assert(r.status === 429, `HTTP ${r.status}`);
+    assert(Number(r.headers['retry-after']) > 0, `Retry-After ${r.headers['retry-after']}`);
+    assert(r.kind === 'error', `message kind ${r.kind}`);
+    assert(/too many/i.test(r.body.message), `429 message: ${r.body.message}`);
+    assert(await page.locator('#subscribe-form button').isEnabled(), 'button left disabled');
+  });
+  await axeCheck(checks, page, 'live: sign-up refused (429)');
   await checks.run('live: probed component shown operational', async () => {
     await page.locator('[data-component-id="api"][data-status="operational"]')
       .first().waitFor({ state: 'attached', timeout: 10000 });

@@ -3,9 +3,10 @@
 
 Serves web/ plus the fixture documents (tests/fixtures/feed, regenerated
 for today's date in the reader's time zone) from a temporary directory over
-http.server on 127.0.0.1, with a small POST handler standing in for the
-collector's subscriber endpoint, then runs tests/browser/test_page.mjs
-with EXPECT_FIXTURE=1 in headless Debian chromium.
+http.server on 127.0.0.1, then runs tests/browser/test_page.mjs with
+EXPECT_FIXTURE=1 in headless Debian chromium. The subscriber sign-up is
+not stood in for here: test_browser_live.py runs it (and its 429) against
+a live collector.
 
 Installs playwright-core and axe-core into tests/browser (npm ci) when
 either is missing from node_modules. Skips (exit 77; a failure under
@@ -19,7 +20,6 @@ import datetime as dt
 import functools
 import http.server
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -61,7 +61,7 @@ def ensure_playwright(npm):
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files, no caching, plus POST /api/v2/subscribers.json."""
+    """Static files, no caching."""
 
     def log_message(self, fmt, *args):
         pass
@@ -69,40 +69,6 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
-
-    def reply(self, code, doc, extra=None):
-        body = json.dumps(doc).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        if self.path.split("?")[0] != "/api/v2/subscribers.json":
-            self.reply(404, {"error": "not_found", "message": "Not found"})
-            return
-        n = int(self.headers.get("Content-Length") or 0)
-        try:
-            doc = json.loads(self.rfile.read(min(n, 65536)) or b"{}")
-            email = doc["subscriber"]["email"]
-        except (ValueError, KeyError, TypeError):
-            self.reply(400, {"error": "bad_request",
-                             "message": "Expected {\"subscriber\":{...}}."})
-            return
-        if not isinstance(email, str) or "@" not in email:
-            self.reply(422, {"error": "invalid",
-                             "message": "That email address is not valid."})
-        elif email.startswith("limit@"):
-            self.reply(429, {"error": "rate_limited",
-                             "message": "Too many subscription requests. "
-                                        "Try again in a minute."},
-                       {"Retry-After": "60"})
-        else:
-            self.reply(201, {"message": f"Thanks! Check your inbox at "
-                                        f"{email} to confirm."})
 
 
 def build_site(root, today):

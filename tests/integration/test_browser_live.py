@@ -2,7 +2,9 @@
 """The status page served by a live collector (with a real agent and
 target), in Debian's chromium via playwright-core: tests/browser/
 test_live.mjs runs every page check plus a status change made through
-the management API, and checks feed text renders as text. Skips (exit 77;
+the management API, checks feed text renders as text, and signs up from
+the page until the collector's own rate limit answers 429 (each accepted
+sign-up mails a real SMTP server; the refused one does not). Skips (exit 77;
 a failure under CI=true) without node or chromium."""
 import os
 import re
@@ -17,6 +19,7 @@ from pharos_harness import (serve_target, SRC, Harness, Results,  # noqa: E402
                             free_port, skip, wait_for, wait_until)
 
 BROWSER_DIR = os.path.join(SRC, "tests", "browser")
+BURST = 2   # notify.subscribe_burst: sign-ups accepted before the 429
 
 try:
     from aiosmtpd.controller import Controller
@@ -75,7 +78,8 @@ components:
   - id: xss
     name: "<script>alert(1)</script><b>bold</b>"
 """, extra_yaml="api_keys:\n  - {name: browser, scope: write, token_env: PH_BROWSER_KEY}\n"
-                 "notify:\n  smtp:\n"
+                 f"notify:\n  subscribe_burst: {BURST}\n  subscribe_every: 1h\n"
+                 "  smtp:\n"
                  f"    url: smtp://127.0.0.1:{smtp_port}\n    starttls: off\n"
                  '    from: "Status <status@example.org>"\n')
         h.start_collector()
@@ -83,6 +87,7 @@ components:
         wait_for(lambda: h.region_states("api-http") == {"r1": "up"}, 20,
                  "api-http up in r1")
         env = dict(os.environ, BASE_URL=h.url("/"), API_KEY=key, PAGE_ID="itest",
+                   SUBSCRIBE_BURST=str(BURST),
                    ARTIFACT_DIR=art, CHROMIUM=chromium)
         p = subprocess.run([node, os.path.join(BROWSER_DIR, "test_live.mjs")],
                            env=env, capture_output=True, text=True, timeout=240)
@@ -92,10 +97,18 @@ components:
         res.check("test_live.mjs passed and ran checks", p.returncode == 0
                   and re.search(r"^[1-9]\d* passed, 0 failed", p.stdout, re.M),
                   p.returncode)
-        # The page's sign-up reached a real SMTP server as a confirmation.
-        res.check("the page's sign-up sent a confirmation email",
-                  wait_until(lambda: "reader@example.org" in sink.rcpts, 15),
-                  sink.rcpts)
+        # The page's sign-ups reached a real SMTP server as confirmations,
+        # all but the one the collector refused (429).
+        want = {"reader@example.org"} | {f"reader{i}@example.org"
+                                         for i in range(1, BURST)}
+        res.check("the page's sign-ups sent one confirmation email each",
+                  wait_until(lambda: want <= set(sink.rcpts), 15), sink.rcpts)
+        res.check("the refused sign-up sent none",
+                  "one-too-many@example.org" not in sink.rcpts
+                  and len(sink.rcpts) == BURST, sink.rcpts)
+        res.check("the collector counted the refusal",
+                  h.metric("pharos_subscribe_rate_limited_total") == 1,
+                  h.metric("pharos_subscribe_rate_limited_total"))
     finally:
         smtp.stop()
         srv.shutdown()

@@ -71,8 +71,12 @@ components:
         def rows(sql):
             return pg.psql(sql, db=pg.dbname)
 
+        n_mig = len([f for f in os.listdir(os.path.join(
+            os.path.dirname(__file__), "..", "..", "collector", "store",
+            "migrations_pg")) if f.endswith(".sql")])
         res.check("the collector migrated the PostgreSQL database",
-                  rows("SELECT max(version) FROM schema_version") == "7")
+                  rows("SELECT max(version) FROM schema_version")
+                  == str(n_mig))
         res.check("no sqlite file in state_dir",
                   not os.path.exists(os.path.join(a.dir, "state",
                                                   "pharos.db")))

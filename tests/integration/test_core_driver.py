@@ -129,9 +129,9 @@ components:
                   f"{code} {out and out.get('status')}")
 
         # 5. The route table: 405 with Allow, 404 for unknown resources.
-        code, hd, _ = raw("POST", base + "/components.json", auth)
-        res.check("POST components: 405 with Allow: GET, HEAD",
-                  code == 405 and hd.get("Allow") == "GET, HEAD",
+        code, hd, _ = raw("PATCH", base + "/components.json", auth)
+        res.check("PATCH components: 405 with Allow: GET, HEAD, POST",
+                  code == 405 and hd.get("Allow") == "GET, HEAD, POST",
                   f"{code} {hd.get('Allow')}")
         code, hd, _ = raw("DELETE", h.url("/v1/agents"), auth)
         res.check("DELETE /v1/agents: 405 with Allow: GET, HEAD, POST",

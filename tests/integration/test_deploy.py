@@ -9,21 +9,26 @@ builds and runs them): the Dockerfiles copy only paths that exist, build with ev
 package of scripts/install-deps.sh, run as a non-root user and install a
 runtime package for every library the programs link; docker-compose.yml
 names existing files; and its collector, nginx and agent configs run
-together on loopback, as the containers would. `docker compose config`
-runs only when docker compose is installed."""
+together on loopback, as the containers would. docker-compose.ha.yml the
+same way, its two collectors with a PostgreSQL started by the test, and
+a kill -9 of the leader behind nginx. `docker compose config` runs only
+when docker compose is installed."""
 import fnmatch
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import (BUILD, SRC, Harness, free_port,  # noqa: E402
                             http_get, wait_until)
 from oncetest import Results  # noqa: E402
+from pgtmp import PgTmp  # noqa: E402
 
 
 def cmake_cache(key):
@@ -303,14 +308,17 @@ def compose_services(text):
     return blocks
 
 
-def check_compose(res, d):
+def check_compose(res, d, fname="docker-compose.yml",
+                  want=("collector", "nginx", "agent"),
+                  confs=(("collector", "pharos.yml"), ("agent", "agent.yml")),
+                  public_ro=True, env_extra=None):
     ddir = os.path.join(SRC, "deploy", "docker")
-    path = os.path.join(ddir, "docker-compose.yml")
+    path = os.path.join(ddir, fname)
     with open(path) as f:
         text = f.read()
     svcs = compose_services(text)
-    res.check("compose: collector, nginx and agent services",
-              {"collector", "nginx", "agent"} <= set(svcs), list(svcs))
+    res.check(f"{fname}: {', '.join(want)} services",
+              set(want) <= set(svcs), list(svcs))
     bad = []
     for svc, block in svcs.items():
         ctx = re.search(r"^\s+context:\s*(\S+)", block, re.M)
@@ -322,26 +330,29 @@ def check_compose(res, d):
         for src in re.findall(r"^\s+- \"?(\.{1,2}/[^:\"]+):", block, re.M):
             if not os.path.exists(os.path.join(ddir, src)):
                 bad.append(f"{svc}: {src}")
-    res.check("compose: every Dockerfile and mounted file exists", not bad, bad)
+    res.check(f"{fname}: every Dockerfile and mounted file exists", not bad,
+              bad)
     named = set()
     for block in svcs.values():
         named |= set(re.findall(r"^\s+- \"?([A-Za-z0-9_-]+):/", block, re.M))
     vm = re.search(r"^volumes:\n((?:[ \t]+.*\n)*)", text, re.M)
     declared = set(re.findall(r"^  ([A-Za-z0-9_-]+):", vm.group(1) if vm else "",
                               re.M))
-    res.check("compose: named volumes are declared", named <= declared,
+    res.check(f"{fname}: named volumes are declared", named <= declared,
               sorted(named - declared))
-    res.check("compose: nginx mounts publish_dir read-only",
-              re.search(r"- public:\S+:ro", svcs.get("nginx", "")) is not None)
+    if public_ro:
+        res.check("compose: nginx mounts publish_dir read-only",
+                  re.search(r"- public:\S+:ro", svcs.get("nginx", ""))
+                  is not None)
     # Every token_env of the configs is passed to its container.
     lack = []
-    for svc, conf in (("collector", "pharos.yml"), ("agent", "agent.yml")):
+    for svc, conf in confs:
         with open(os.path.join(ddir, conf)) as f:
             envs = re.findall(r"token_env:\s*(\S+)", f.read())
         lack += [f"{svc}: {e}" for e in envs
                  if not re.search(rf"^\s+{e}:", svcs.get(svc, ""), re.M)]
-    res.check("compose: token variables of the configs reach the containers",
-              not lack, lack)
+    res.check(f"{fname}: token variables of the configs reach the "
+              "containers", not lack, lack)
 
     compose = None
     for argv in (["docker", "compose"], ["docker-compose"]):
@@ -353,10 +364,11 @@ def check_compose(res, d):
     if compose is None:
         res.skip("docker compose config", "docker compose not installed")
     else:
-        env = dict(os.environ, PHAROS_AGENT_TOKEN="t" * 32, PHAROS_KEY="k" * 32)
+        env = dict(os.environ, PHAROS_AGENT_TOKEN="t" * 32, PHAROS_KEY="k" * 32,
+                   **(env_extra or {}))
         p = subprocess.run(compose + ["-f", path, "config", "-q"], env=env,
                            capture_output=True, text=True, timeout=60)
-        res.check("docker compose config accepts docker-compose.yml",
+        res.check(f"docker compose config accepts {fname}",
                   p.returncode == 0, p.stderr)
 
 
@@ -453,6 +465,145 @@ def check_compose_on_loopback(res, d, h):
         h.stop(key)
 
 
+def check_compose_ha(res, d, h):
+    """docker-compose.ha.yml: the structure as for docker-compose.yml,
+    every collector an upstream of nginx.ha.conf with the database
+    password from the environment; then its configs run together on
+    loopback with a PostgreSQL started here: nginx serves the page from
+    either collector, one leads, and after kill -9 of the leader the
+    other leads while nginx serves the page at every sample."""
+    ddir = os.path.join(SRC, "deploy", "docker")
+    collectors = ("collector-a", "collector-b")
+    check_compose(res, d, "docker-compose.ha.yml",
+                  ("postgres",) + collectors + ("nginx", "agent"),
+                  tuple((c, "pharos.ha.yml") for c in collectors) +
+                  (("agent", "agent.yml"),), public_ro=False,
+                  env_extra={"PHAROS_DB_PASSWORD": "p" * 24})
+    with open(os.path.join(ddir, "docker-compose.ha.yml")) as f:
+        svcs = compose_services(f.read())
+    with open(os.path.join(ddir, "nginx.ha.conf")) as f:
+        site = f.read()
+    ups = set(re.findall(r"^\s*server (collector-[a-z]):8080", site, re.M))
+    res.check("nginx.ha.conf: every collector is an upstream",
+              ups == set(collectors), sorted(ups))
+    res.check("docker-compose.ha.yml: collectors get PGPASSWORD, not a "
+              "password in pharos.ha.yml",
+              all("PGPASSWORD:" in svcs.get(c, "") for c in collectors))
+
+    if not PgTmp.available():
+        res.skip("HA compose on loopback", "PostgreSQL 15 not installed")
+        return
+    if shutil.which("nginx") is None:
+        res.skip("HA compose on loopback", "nginx not installed")
+        return
+    env = dict(os.environ, PHAROS_AGENT_TOKEN="ph_" + "a" * 40,
+               PHAROS_KEY="ph_" + "k" * 40)
+    pg = PgTmp().start()
+    try:
+        with open(os.path.join(ddir, "pharos.ha.yml")) as f:
+            base = f.read()
+        ports = {}
+        for c in collectors:
+            ports[c] = (free_port(), free_port())
+            conf = base.replace('"0.0.0.0:8080"', f'"127.0.0.1:{ports[c][0]}"')
+            conf = conf.replace('"0.0.0.0:8081"', f'"127.0.0.1:{ports[c][1]}"')
+            conf = conf.replace("publish_dir: /var/lib/pharos/public",
+                                f"publish_dir: {d}/{c}/public")
+            conf = conf.replace("state_dir: /var/lib/pharos",
+                                f"state_dir: {d}/{c}")
+            conf = conf.replace("server:\n", "server:\n  web_dir: "
+                                f"{os.path.abspath(SRC)}/web\n", 1)
+            conf = conf.replace(
+                '"host=postgres dbname=pharos user=pharos connect_timeout=5"',
+                f'"{pg.conninfo()}"')
+            # One host: the host name cannot tell them apart.
+            conf = conf.replace("  lease: 10s", f"  lease: 3s\n  node_id: {c}")
+            path = os.path.join(d, f"{c}.yml")
+            with open(path, "w") as f:
+                f.write(conf)
+            p = subprocess.run([h.bin("pharos-collector"), "--check", "-c",
+                                path], capture_output=True, text=True,
+                               env=env, timeout=30)
+            res.check(f"pharos.ha.yml passes --check ({c})",
+                      p.returncode == 0, p.stderr)
+            h.adopt(c, subprocess.Popen(
+                [h.bin("pharos-collector"), "-c", path], env=env,
+                stdout=open(os.path.join(d, f"{c}.log"), "w"),
+                stderr=subprocess.STDOUT), os.path.join(d, f"{c}.log"))
+        nport = free_port()
+        s = site
+        for c in collectors:
+            s = s.replace(f"server {c}:8080", f"server 127.0.0.1:{ports[c][0]}")
+            s = s.replace(f"server {c}:8081", f"server 127.0.0.1:{ports[c][1]}")
+        s = s.replace("listen [::]:80;", "")
+        s = s.replace("listen 80;", f"listen 127.0.0.1:{nport};")
+        s = s.replace("/var/lib/nginx/pharos-cache", os.path.join(d, "cache"))
+        main_conf = nginx_main_conf(d, "ha-site", s)
+        p = subprocess.run(["nginx", "-t", "-p", d, "-c", main_conf],
+                           capture_output=True, text=True, timeout=30)
+        res.check("nginx.ha.conf passes nginx -t", p.returncode == 0,
+                  p.stderr)
+        if p.returncode != 0:
+            return
+        h.adopt("ha-nginx", subprocess.Popen(
+            ["nginx", "-p", d, "-c", main_conf, "-g",
+             "daemon off; user root;"], stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(d, "ha-n.log"), "w")))
+        nbase = f"http://127.0.0.1:{nport}"
+
+        def role(c):
+            body = http_get(f"http://127.0.0.1:{ports[c][0]}/healthz",
+                            ok_codes=None, timeout=2)[1].decode()
+            m = re.search(r"^role: (\w+)", body, re.M)
+            return m.group(1) if m else None
+
+        def leaders():
+            out = []
+            for c in collectors:
+                try:
+                    if role(c) == "leader":
+                        out.append(c)
+                except OSError:
+                    pass
+            return out
+
+        ok = wait_until(lambda: len(leaders()) == 1 and http_get(
+            nbase + "/api/v2/summary.json")[0] == 200, 20)
+        res.check("HA compose: one leader, nginx serves the feed", ok,
+                  leaders())
+        if not ok:
+            return
+        lead = leaders()[0]
+        other = [c for c in collectors if c != lead][0]
+        t0 = time.time()
+        h.stop(lead, signal.SIGKILL)
+        codes = []
+
+        def sample():
+            for path in ("/", "/api/v2/summary.json"):
+                try:
+                    codes.append(http_get(nbase + path, ok_codes=None,
+                                          timeout=3)[0])
+                except OSError as e:
+                    codes.append(str(e))
+            return leaders() == [other]
+        ok = wait_until(sample, 15, 0.2)
+        took = time.time() - t0
+        print(f"HA compose: {other} leads {took:.2f} s after kill -9 of "
+              f"{lead} (lease 3 s); nginx answered {len(codes)} requests "
+              "meanwhile", flush=True)
+        res.check("HA compose: after kill -9 of the leader the other leads",
+                  ok, leaders())
+        res.check("HA compose: nginx serves the page and the feed at every "
+                  "sample during the takeover",
+                  codes and all(c == 200 for c in codes),
+                  [c for c in codes if c != 200][:5])
+    finally:
+        for key in ("ha-nginx",) + collectors:
+            h.stop(key)
+        pg.stop()
+
+
 def check_docker(res, d, h):
     check_dockerfile(res, "Dockerfile.collector",
                      ["pharos-collector", "pharosctl"])
@@ -469,6 +620,7 @@ def check_docker(res, d, h):
                   '"0.0.0.0:8080"' in f.read())
     check_compose(res, d)
     check_compose_on_loopback(res, d, h)
+    check_compose_ha(res, d, h)
 
 
 def main():

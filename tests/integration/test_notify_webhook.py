@@ -28,7 +28,7 @@ from oncetest import Results  # noqa: E402
 
 class Receiver:
     """Records every POST; answers per path with a scripted status list
-    (the last entry repeats)."""
+    (the last entry repeats). A 3xx carries Location: location[path]."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -36,6 +36,7 @@ class Receiver:
         self.script = {}        # path -> [status, ...]
         self.fail_first = set()  # paths that answer 500 to a new webhook-id
         self.seen_ids = set()
+        self.location = {}      # path -> URL sent with a 3xx
         rec = self
 
         class H(BaseHTTPRequestHandler):
@@ -59,6 +60,8 @@ class Receiver:
                         status = lst.pop(0) if len(lst) > 1 else lst[0]
                         if status == 429:
                             extra["Retry-After"] = "1"
+                        elif 300 <= status < 400 and self.path in rec.location:
+                            extra["Location"] = rec.location[self.path]
                     rec.reqs.append((self.path, hdrs, body, status))
                 out = b"ok" if status < 300 else b"error"
                 self.send_response(status)

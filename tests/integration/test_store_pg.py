@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import pgserver  # noqa: E402
 from pharos_harness import BUILD, Harness, Results, free_port, skip  # noqa: E402
 
-STORE_TESTS = ["test_store_api", "test_store_results", "test_store_outbox"]
+STORE_TESTS = ["test_store_api", "test_store_access", "test_store_results",
+               "test_store_outbox"]
 
 
 def run_unit(name, dsn, password):

@@ -153,6 +153,88 @@ test_golden_alerts(void **state)
     check_err_case("alerts_errors");
 }
 
+/* depends_on and mass_failure: printed back, and every problem (unknown
+ * ids, itself, a cycle, a bad share) reported at its line and column. */
+static void
+test_golden_depends(void **state)
+{
+    (void)state;
+    check_ok_case("depends");
+    check_err_case("depends_errors");
+}
+
+/* ha: absent = the collector leads alone; present = database required,
+ * lease bounded, node_id checked or taken from the host name. */
+static void
+test_ha_section(void **state)
+{
+    static const char base[] = "page: {id: p, name: P}\n"
+                               "regions: [{id: a}]\n"
+                               "components: [{id: x, name: X}]\n";
+    static const struct {
+        const char *ha;
+        int ok;
+        const char *err;
+    } cases[] = {
+        {"", 1, NULL},
+        {"ha: {database: 'host=db', lease: 15s, node_id: c-1.eu}\n", 1,
+         NULL},
+        {"ha: {database: 'host=db'}\n", 1, NULL},
+        {"ha: {lease: 10s}\n", 0, "missing required key 'database'"},
+        {"ha: {database: 'host=db', lease: 500ms}\n", 0, "lease"},
+        {"ha: {database: 'host=db', node_id: 'a b'}\n", 0, "node_id"},
+        {"ha: {database: 'host=db', nodeid: c1}\n", 0, "nodeid"},
+        {"ha: [1]\n", 0, "mapping"},
+    };
+    char host[256];
+
+    (void)state;
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[63] = '\0';
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct pharos_conf c;
+        struct conf_errs errs;
+        char text[1024];
+        int rc;
+
+        memset(&errs, 0, sizeof(errs));
+        snprintf(text, sizeof(text), "%s%s", cases[i].ha, base);
+        rc = pharos_conf_parse("/tmp/t.yml", text, strlen(text), &c, &errs);
+        if (!cases[i].ok) {
+            assert_int_not_equal(rc, 0);
+            assert_true(errs.n > 0);
+            if (strstr(errs.msgs[0], cases[i].err) == NULL) {
+                fail_msg("case %zu: '%s' lacks '%s'", i, errs.msgs[0],
+                         cases[i].err);
+            }
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        if (i == 0) {
+            assert_int_equal(c.ha.enabled, 0);
+            assert_null(c.ha.database);
+        } else if (i == 1) {
+            assert_int_equal(c.ha.enabled, 1);
+            assert_string_equal(c.ha.database, "host=db");
+            assert_int_equal(c.ha.lease_ms, 15000);
+            assert_string_equal(c.ha.node_id, "c-1.eu");
+        } else {
+            assert_int_equal(c.ha.enabled, 1);
+            assert_int_equal(c.ha.lease_ms, 10000);
+            assert_string_equal(c.ha.node_id, host);
+        }
+        pharos_conf_free(&c);
+    }
+}
+
+static void
+test_golden_integrations(void **state)
+{
+    (void)state;
+    check_ok_case("integrations");
+    check_err_case("integrations_errors");
+}
+
 static void
 test_defaults_and_lookup(void **state)
 {
@@ -368,7 +450,7 @@ test_help_config(void **state)
     static const char *const want[] = {
         "server.listen (string, default 127.0.0.1:8080): ",
         "server.trusted_proxies (value): ",
-        "retention.raw (duration, default 7d): ",
+        "retention.raw (duration, default 2d): ",
         "incidents.auto (name, default draft): ",
         "notify.smtp (mapping): ",
         "notify.smtp.starttls (name, default required): ",
@@ -750,6 +832,19 @@ test_hostile_yaml(void **state)
          * table (found by fuzz-deep.sh: a crash before the fix). */
         "page:\n  id: acme\n  name: A\n  time_zone: [x]\n",
         "page:\n  id: acme\n  name: A\n  brand_color: {a: 1}\n",
+        /* The same in a check's finish (fuzz-deep.sh, url: [...]). */
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: h, type: http, url: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: d, type: dns, name: a.test, rrtype: [x]}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: t, type: tcp, host: [x], port: 1}\n",
+        "page: {id: p, name: P}\nregions: [{id: r}]\ncomponents:\n"
+        "  - id: c\n    name: C\n    checks:\n"
+        "      - {id: s, type: smtp, host: {a: b}}\n",
     };
     struct pharos_conf c;
     struct conf_errs errs;
@@ -774,6 +869,9 @@ main(void)
         cmocka_unit_test(test_golden_errors),
         cmocka_unit_test(test_golden_syntax),
         cmocka_unit_test(test_golden_alerts),
+        cmocka_unit_test(test_golden_depends),
+        cmocka_unit_test(test_ha_section),
+        cmocka_unit_test(test_golden_integrations),
         cmocka_unit_test(test_defaults_and_lookup),
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_print_sections),

@@ -198,7 +198,7 @@ on_transition(const struct engine_transition *t, void *arg)
 
 static const struct engine_region_conf regions3[] = {
     {"eu-west"}, {"us-east"}, {"ap-south"}};
-static const struct engine_component_conf comps1[] = {{"api"}};
+static const struct engine_component_conf comps1[] = {{.id = "api"}};
 
 static void
 base_check(struct engine_check_conf *k, const char *id, int component)
@@ -214,7 +214,7 @@ static struct engine *
 make_engine(const struct scenario *sc)
 {
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
 
     base_check(&check, "api-http", 0);
     check.fail_after = sc->fail_after;
@@ -352,7 +352,7 @@ make_two_checks(int tcp_only_ap_south)
 {
     static const int ap_south[] = {2};
     struct engine_check_conf checks[2];
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
 
     base_check(&checks[0], "api-http", 0);
     base_check(&checks[1], "api-tcp", 0);
@@ -629,7 +629,7 @@ test_reason_truncated(void **state)
     static char ids[12][64];
     struct engine_region_conf regs[12];
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
     struct engine *e;
     struct rec rec;
 
@@ -761,7 +761,7 @@ test_reason_overflow_on_character_boundary(void **state)
     static char ids[12][64];
     struct engine_region_conf regs[12];
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
     struct engine *e;
     struct rec rec;
     size_t len;
@@ -808,10 +808,10 @@ test_reason_overflow_on_character_boundary(void **state)
 static void
 test_restore_and_no_checks(void **state)
 {
-    static const struct engine_component_conf comps[] = {{"api"},
-                                                         {"docs"}};
+    static const struct engine_component_conf comps[] = {{.id = "api"},
+                                                         {.id = "docs"}};
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
     struct engine *e;
     struct rec rec;
 
@@ -853,7 +853,7 @@ test_bad_config_and_input(void **state)
 {
     static const int bad_region[] = {3};
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
     struct check_result r;
     struct scenario sc;
     struct engine *e;

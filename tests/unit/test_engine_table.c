@@ -67,9 +67,9 @@ make_engine(const struct scenario *sc)
 {
     static const struct engine_region_conf regions[] = {
         {"eu-west"}, {"us-east"}, {"ap-south"}};
-    static const struct engine_component_conf comps[] = {{"api"}};
+    static const struct engine_component_conf comps[] = {{.id = "api"}};
     struct engine_check_conf check;
-    struct engine_conf conf;
+    struct engine_conf conf = {0};
 
     memset(&check, 0, sizeof(check));
     check.id = "api-http";

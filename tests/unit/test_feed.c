@@ -108,7 +108,9 @@ test_summary_shape(void **state)
     static const char *const comp_keys[] = {
         "id", "name", "status", "created_at", "updated_at", "position",
         "description", "showcase", "start_date", "group_id", "page_id",
-        "group", "only_show_if_degraded"};
+        "group", "only_show_if_degraded",
+        /* Pharos extension (depends_on), ignored by Statuspage clients. */
+        "affected_by"};
     char *text = NULL;
     size_t len = 0;
     json_t *doc, *comps, *grp, *api;

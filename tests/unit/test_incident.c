@@ -295,10 +295,57 @@ test_names(void **state)
     assert_int_equal(inc_status_kind(INC_POSTMORTEM), INC_REALTIME);
 }
 
+static void
+test_update_cadence(void **state)
+{
+    struct incident inc;
+    struct inc_edit e;
+
+    (void)state;
+    memset(&inc, 0, sizeof(inc));
+    inc_edit_init(&e);
+    e.name = "Slow";
+    e.body = "Looking.";
+    e.next_update_ms = T0 + 15 * MIN;
+    assert_int_equal(incident_apply(&inc, "inc000000001", "u1", &e, T0, err,
+                                    sizeof(err)), 0);
+    assert_true(inc.updates[0].next_update_ms == T0 + 15 * MIN);
+    /* Due update_every after the latest update; overdue only after. */
+    assert_true(incident_update_due(&inc, 30 * MIN) == T0 + 30 * MIN);
+    assert_false(incident_update_overdue(&inc, 30 * MIN, T0 + 30 * MIN));
+    assert_true(incident_update_overdue(&inc, 30 * MIN, T0 + 30 * MIN + 1));
+    assert_true(incident_update_due(&inc, 0) == 0);   /* cadence off */
+    /* The incident's own period wins; 0 goes back to the default. */
+    inc_edit_init(&e);
+    e.update_every_min = 60;
+    assert_int_equal(incident_apply(&inc, "inc000000001", "u2", &e,
+                                    T0 + MIN, err, sizeof(err)), 0);
+    assert_int_equal(inc.nupdates, 1);   /* no text, no update */
+    assert_true(incident_update_due(&inc, 30 * MIN) == T0 + 60 * MIN);
+    /* A new update restarts the period and promises nothing. */
+    inc_edit_init(&e);
+    e.body = "Found it.";
+    assert_int_equal(incident_apply(&inc, "inc000000001", "u3", &e,
+                                    T0 + 50 * MIN, err, sizeof(err)), 0);
+    assert_true(inc.updates[1].next_update_ms == 0);
+    assert_true(incident_update_due(&inc, 30 * MIN) == T0 + 110 * MIN);
+    /* Drafts and closed incidents are never due. */
+    inc.draft = 1;
+    assert_true(incident_update_due(&inc, 30 * MIN) == 0);
+    inc.draft = 0;
+    inc_edit_init(&e);
+    e.status = INC_RESOLVED;
+    assert_int_equal(incident_apply(&inc, "inc000000001", "u4", &e,
+                                    T0 + 60 * MIN, err, sizeof(err)), 0);
+    assert_false(incident_update_overdue(&inc, 30 * MIN, T0 + 1000 * MIN));
+    incident_free(&inc);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_update_cadence),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_bad_edits_change_nothing),
         cmocka_unit_test(test_updates_cap),

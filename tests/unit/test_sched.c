@@ -49,10 +49,34 @@ test_first_delay(void **state)
 {
     (void)state;
     for (uint64_t now = 0; now < 50000; now += 777) {
-        uint64_t d = sched_first_delay("api-http", 10000, now);
+        uint64_t d = sched_first_delay("api-http", 10000, 0, now);
         assert_true(d < 10000);
         /* The slot lands on the check's phase. */
         assert_int_equal((now + d) % 10000, sched_phase("api-http", 10000));
+        /* A region's offset shifts it by exactly that much. */
+        d = sched_first_delay("api-http", 10000, 3333, now);
+        assert_true(d < 10000);
+        assert_int_equal((now + d) % 10000,
+                         (sched_phase("api-http", 10000) + 3333) % 10000);
+    }
+}
+
+/* Staggering: n regions of a check take evenly spaced places in its
+ * interval; one region (or a bad index) keeps the check's own phase. */
+static void
+test_region_offset(void **state)
+{
+    (void)state;
+    assert_int_equal(check_region_offset(60000, 0, 3), 0);
+    assert_int_equal(check_region_offset(60000, 1, 3), 20000);
+    assert_int_equal(check_region_offset(60000, 2, 3), 40000);
+    assert_int_equal(check_region_offset(60000, 0, 1), 0);
+    assert_int_equal(check_region_offset(60000, 3, 3), 0);
+    assert_int_equal(check_region_offset(86400000, 4, 5), 69120000);
+    for (size_t n = 2; n <= 8; n++) {
+        for (size_t i = 0; i < n; i++) {
+            assert_true(check_region_offset(1000, i, n) < 1000);
+        }
     }
 }
 
@@ -210,6 +234,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phase_spread),
         cmocka_unit_test(test_first_delay),
+        cmocka_unit_test(test_region_offset),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_loop_apply_and_close),
     };

@@ -17,6 +17,10 @@
 #include "utf8.h"
 #include "wire.h"
 
+/* The generated code, to write messages as other versions would. */
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "pharos/v1/agent.pb-c.h"
+
 static void
 test_batch_round_trip(void **state)
 {
@@ -196,6 +200,8 @@ test_plan_round_trip(void **state)
     cs[0].confirm_after_ms = 2000;
     cs[0].fail_after = 3;
     cs[0].recover_after = 2;
+    cs[0].phase_offset_ms = 3333;
+    cs[0].watch = 1;
     cs[0].u.http.url = "https://example.test/health";
     cs[0].u.http.method = "HEAD";
     cs[0].u.http.expect_status[0] = 200;
@@ -215,10 +221,13 @@ test_plan_round_trip(void **state)
     cs[1].u.dns.rrtype = "AAAA";
     cs[1].u.dns.server = "127.0.0.1";
     cs[1].u.dns.port = 5353;
+    /* As decoded from pharos.yml: every key has its value or default
+     * (the plan carries what the key table prints). */
+    cs[1].u.dns.expect_rcode = "NOERROR";
     cs[1].u.dns.expect_answers[0] = "::1";
     cs[1].u.dns.nexpect_answers = 1;
 
-    assert_int_equal(wire_encode_plan(99, "agent-eu", "eu-west", 17, cs, 2,
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 99, "agent-eu", "eu-west", 17, cs, 2,
                                       &bytes, &len),
                      0);
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)), 0);
@@ -234,6 +243,10 @@ test_plan_round_trip(void **state)
     assert_int_equal(pl.checks[0].confirm_after_ms, 2000);
     assert_int_equal(pl.checks[0].fail_after, 3);
     assert_int_equal(pl.checks[1].confirm_after_ms, 0); /* off */
+    assert_int_equal(pl.checks[0].phase_offset_ms, 3333);
+    assert_int_equal(pl.checks[0].watch, 1);
+    assert_int_equal(pl.checks[1].phase_offset_ms, 0);
+    assert_int_equal(pl.checks[1].watch, 0);
     wire_plan_free(&pl);
     ph_free(bytes);
 }
@@ -255,12 +268,244 @@ test_plan_rejects_invalid_check(void **state)
     c.timeout_ms = 500;
     c.u.tcp.host = "127.0.0.1";
     c.u.tcp.port = 0;
-    assert_int_equal(wire_encode_plan(1, "a", "r", 0, &c, 1, &bytes, &len),
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
                      0);
     assert_int_equal(wire_decode_plan(bytes, len, &pl, err, sizeof(err)),
                      PH_EPROTO);
     assert_null(pl.checks);
     ph_free(bytes);
+}
+
+/* A plan of one check (msg built by the caller) packed and decoded. */
+static int
+decode_one(Pharos__V1__Check *m, struct wire_plan *pl, char *err,
+           size_t errlen)
+{
+    Pharos__V1__CheckPlan plan = PHAROS__V1__CHECK_PLAN__INIT;
+    Pharos__V1__Check *cp[1] = {m};
+    uint8_t buf[4096];
+    size_t len;
+
+    plan.version = 1;
+    plan.n_checks = 1;
+    plan.checks = cp;
+    len = pharos__v1__check_plan__get_packed_size(&plan);
+    assert_true(len <= sizeof(buf));
+    pharos__v1__check_plan__pack(&plan, buf);
+    return wire_decode_plan(buf, len, pl, err, errlen);
+}
+
+/* A collector deployed before spec_yaml sends only the frozen per-type
+ * message: still read. */
+static void
+test_plan_from_old_collector(void **state)
+{
+    Pharos__V1__Check m = PHAROS__V1__CHECK__INIT;
+    Pharos__V1__TcpCheck t = PHAROS__V1__TCP_CHECK__INIT;
+    struct wire_plan pl;
+    char err[256];
+
+    (void)state;
+    m.id = "old-tcp";
+    m.interval_ms = 1000;
+    m.timeout_ms = 500;
+    t.host = "db.example.test";
+    t.port = 5432;
+    t.tls = 1;
+    m.spec_case = PHAROS__V1__CHECK__SPEC_TCP;
+    m.tcp = &t;
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), 0);
+    assert_int_equal(pl.checks[0].type, CHECK_TCP);
+    assert_string_equal(pl.checks[0].u.tcp.host, "db.example.test");
+    assert_int_equal(pl.checks[0].u.tcp.port, 5432);
+    assert_int_equal(pl.checks[0].u.tcp.tls, 1);
+    wire_plan_free(&pl);
+}
+
+/* What an agent deployed before spec_yaml gets from a new collector
+ * (WIRE_PLAN_FROZEN): the frozen message of the first four types, no
+ * generic form; other types cannot go that way. A current agent gets
+ * only the generic form. */
+static void
+test_plan_readable_by_old_agent(void **state)
+{
+    struct check c;
+    Pharos__V1__CheckPlan *msg;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "smtp-mx");
+    c.type = CHECK_SMTP;
+    c.interval_ms = 1000;
+    c.timeout_ms = 500;
+    c.u.smtp.host = "mx.example.test";
+    c.u.smtp.port = 587;
+    c.u.smtp.starttls = SMTP_STARTTLS_REQUIRED;
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_FROZEN, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
+                     0);
+    msg = pharos__v1__check_plan__unpack(NULL, len, bytes);
+    assert_non_null(msg);
+    assert_int_equal(msg->checks[0]->spec_case, PHAROS__V1__CHECK__SPEC_SMTP);
+    assert_string_equal(msg->checks[0]->smtp->host, "mx.example.test");
+    assert_int_equal(msg->checks[0]->smtp->port, 587);
+    assert_int_equal(msg->checks[0]->smtp->starttls,
+                     PHAROS__V1__SMTP_CHECK__START_TLS__STARTTLS_REQUIRED);
+    assert_string_equal(msg->checks[0]->type, "");
+    assert_int_equal(msg->checks[0]->spec_yaml.len, 0);
+    pharos__v1__check_plan__free_unpacked(msg, NULL);
+    ph_free(bytes);
+
+    /* The generic form only. */
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
+                     0);
+    msg = pharos__v1__check_plan__unpack(NULL, len, bytes);
+    assert_non_null(msg);
+    assert_int_equal(msg->checks[0]->spec_case,
+                     PHAROS__V1__CHECK__SPEC__NOT_SET);
+    assert_string_equal(msg->checks[0]->type, "smtp");
+    assert_non_null(strstr((const char *)msg->checks[0]->spec_yaml.data,
+                           "starttls: required"));
+    pharos__v1__check_plan__free_unpacked(msg, NULL);
+    ph_free(bytes);
+
+    /* A newer type has no frozen message. */
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "ping");
+    c.type = CHECK_ICMP;
+    c.interval_ms = 1000;
+    c.timeout_ms = 500;
+    c.u.icmp.host = "192.0.2.1";
+    assert_int_equal(wire_encode_plan(WIRE_PLAN_FROZEN, 1, "a", "r", 0, &c,
+                                      1, &bytes, &len),
+                     PH_EINVAL);
+}
+
+/* The generic form wins over the frozen message, is checked by the
+ * type's own rules, and a type this agent does not know is named. */
+static void
+test_plan_generic_spec(void **state)
+{
+    Pharos__V1__Check m = PHAROS__V1__CHECK__INIT;
+    Pharos__V1__TcpCheck t = PHAROS__V1__TCP_CHECK__INIT;
+    static const char good[] = "host: \"a.example.test\"\nport: 443\n"
+                               "tls: true\n";
+    static const char bad[] = "host: \"a.example.test\"\nport: 70000\n";
+    static const char unknown_key[] = "host: \"a\"\nport: 1\nhots: x\n";
+    struct wire_plan pl;
+    char err[512];
+
+    (void)state;
+    m.id = "gen";
+    m.interval_ms = 1000;
+    m.timeout_ms = 500;
+    m.type = "tcp";
+    m.spec_yaml.data = (uint8_t *)(uintptr_t)good;
+    m.spec_yaml.len = sizeof(good) - 1;
+    t.host = "frozen.example.test";
+    t.port = 1;
+    m.spec_case = PHAROS__V1__CHECK__SPEC_TCP;
+    m.tcp = &t;
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), 0);
+    assert_string_equal(pl.checks[0].u.tcp.host, "a.example.test");
+    assert_int_equal(pl.checks[0].u.tcp.port, 443);
+    assert_int_equal(pl.checks[0].u.tcp.tls, 1);
+    wire_plan_free(&pl);
+
+    m.spec_yaml.data = (uint8_t *)(uintptr_t)bad;
+    m.spec_yaml.len = sizeof(bad) - 1;
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), PH_EPROTO);
+    assert_non_null(strstr(err, "check 'gen' (tcp): plan:2:7:"));
+    assert_null(pl.checks);
+
+    m.spec_yaml.data = (uint8_t *)(uintptr_t)unknown_key;
+    m.spec_yaml.len = sizeof(unknown_key) - 1;
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), PH_EPROTO);
+    assert_non_null(strstr(err, "hots"));
+
+    m.type = "carrier-pigeon";
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), PH_EPROTO);
+    assert_non_null(
+        strstr(err, "type 'carrier-pigeon' unknown to this agent"));
+
+    m.type = "tcp";
+    m.spec_yaml.data = (uint8_t *)(uintptr_t)"[1, 2";
+    m.spec_yaml.len = 5;
+    assert_int_equal(decode_one(&m, &pl, err, sizeof(err)), PH_EPROTO);
+}
+
+/* Every registered type survives the trip through its own table. */
+static void
+test_plan_every_type_round_trips(void **state)
+{
+    const struct check_kind *k;
+
+    (void)state;
+    for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
+        static const struct conf_node empty = {CONF_MAP, 1, 1, NULL, 0, 0,
+                                               NULL, NULL, NULL};
+        struct conf_errs errs;
+        struct check c;
+        struct wire_plan pl;
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        char err[512];
+
+        memset(&c, 0, sizeof(c));
+        memset(&errs, 0, sizeof(errs));
+        snprintf(c.id, sizeof(c.id), "t-%s", k->name);
+        c.type = k->type;
+        c.interval_ms = 1000;
+        c.timeout_ms = 500;
+        /* Defaults of every key (required ones are reported missing, and
+         * stay unset: NULL strings, 0 numbers). */
+        conf_decode(k->opts, &empty, &c, "t", &errs);
+        assert_int_equal(wire_encode_plan(WIRE_PLAN_GENERIC, 1, "a", "r", 0,
+                                          &c, 1, &bytes, &len),
+                         0);
+        /* Required keys missing: the agent says so and names the type. */
+        if (wire_decode_plan(bytes, len, &pl, err, sizeof(err)) == 0) {
+            assert_true(check_probe_equal(&pl.checks[0], &c));
+            wire_plan_free(&pl);
+        } else {
+            assert_non_null(strstr(err, k->name));
+        }
+        check_free(&c);
+        ph_free(bytes);
+    }
+}
+
+/* The list an agent sends and the mask the collector filters with. */
+static void
+test_check_type_list_and_mask(void **state)
+{
+    char list[CHECK_TYPES_LIST_MAX];
+    uint32_t all = 0;
+    const struct check_kind *k;
+
+    (void)state;
+    check_type_list(UINT32_MAX, list, sizeof(list));
+    assert_string_equal(list, "http,tcp,dns,smtp,icmp,grpc");
+    for (size_t i = 0; (k = check_kind_at(i)) != NULL; i++) {
+        all |= 1u << k->type;
+    }
+    assert_int_equal(check_type_mask(list), all);
+    check_type_list(1u << CHECK_DNS | 1u << CHECK_GRPC, list, sizeof(list));
+    assert_string_equal(list, "dns,grpc");
+    check_type_list(0, list, sizeof(list));
+    assert_string_equal(list, "");
+    assert_int_equal(check_type_mask(CHECK_TYPES_FROZEN),
+                     1u << CHECK_HTTP | 1u << CHECK_TCP | 1u << CHECK_DNS |
+                         1u << CHECK_SMTP);
+    /* Spaces, unknown names, empty items and prefixes do not count. */
+    assert_int_equal(check_type_mask(" icmp , carrier-pigeon,,htt,grpcx"),
+                     1u << CHECK_ICMP);
+    assert_int_equal(check_type_mask(""), 0);
+    assert_int_equal(check_type_mask(NULL), 0);
 }
 
 static void
@@ -384,6 +629,11 @@ main(void)
         cmocka_unit_test(test_batch_size_cap),
         cmocka_unit_test(test_plan_round_trip),
         cmocka_unit_test(test_plan_rejects_invalid_check),
+        cmocka_unit_test(test_plan_from_old_collector),
+        cmocka_unit_test(test_plan_readable_by_old_agent),
+        cmocka_unit_test(test_plan_generic_spec),
+        cmocka_unit_test(test_plan_every_type_round_trips),
+        cmocka_unit_test(test_check_type_list_and_mask),
         cmocka_unit_test(test_ack_round_trip),
         cmocka_unit_test(test_ack_recheck_and_kind),
     };

@@ -194,19 +194,24 @@ class Harness:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def write_config(self, regions, components_yaml, extra_yaml="",
-                     agents_for=None):
-        """agents_for: regions that get a config agent (default all)."""
+                     agents_for=None, page_yaml="", web_dir=None):
+        """agents_for: regions that get a config agent (default all);
+        page_yaml: more keys of page: (indented two spaces); web_dir: the
+        page's files (default the source tree's web/)."""
         os.makedirs(os.path.join(self.dir, "secrets"), exist_ok=True)
         lines = [
             "server:",
             f'  listen: "127.0.0.1:{self.port}"',
             "  state_dir: state",
             "  publish_dir: public",
-            f"  web_dir: {os.path.join(SRC, 'web')}",
+            f"  web_dir: {web_dir or os.path.join(SRC, 'web')}",
             "page:",
             "  id: itest",
             "  name: Integration test",
             f'  url: "http://127.0.0.1:{self.port}"',
+        ]
+        lines += [ln for ln in page_yaml.splitlines() if ln.strip()]
+        lines += [
             "regions:",
         ]
         lines += [f"  - id: {r}" for r in regions]
@@ -433,3 +438,78 @@ def serve_switchable(port):
         return (200, b"ok\n") if state["ok"] else (503, b"down\n")
 
     return serve_target(port, respond), state
+
+
+class KillableTarget:
+    """An HTTP target on 127.0.0.1:port that can die like a crashed
+    process: stop() closes the listening socket and every open connection
+    (new connections are refused), start() listens again on the same port.
+    While up it answers `status` (200 by default); idle_timeout (seconds)
+    makes it close idle keep-alive connections, as real servers do.
+    on_request(status) is called for every answer; accepted counts
+    connections."""
+
+    def __init__(self, port, idle_timeout=None, on_request=None):
+        self.port = port
+        self.status = 200
+        self.accepted = 0
+        self.idle_timeout = idle_timeout
+        self.on_request = on_request
+        self.lock = threading.Lock()
+        self.conns = set()
+        self.srv = None
+        self.start()
+
+    def start(self):
+        tgt = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            timeout = tgt.idle_timeout
+
+            def log_message(self, *a):
+                pass
+
+            def setup(self):
+                with tgt.lock:
+                    tgt.accepted += 1
+                    tgt.conns.add(self.request)
+                super().setup()
+
+            def finish(self):
+                with tgt.lock:
+                    tgt.conns.discard(self.request)
+                try:
+                    super().finish()
+                except OSError:
+                    pass
+
+            def do_GET(self):
+                code = tgt.status
+                if tgt.on_request:
+                    tgt.on_request(code)
+                body = b"ok\n" if code < 400 else b"down\n"
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        srv = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.srv = srv
+
+    def stop(self):
+        srv, self.srv = self.srv, None
+        if srv is None:
+            return
+        srv.shutdown()
+        srv.server_close()
+        with self.lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()

@@ -1,0 +1,98 @@
+/*
+ * collector_ha.c - starting and stopping what `ha:` adds to a collector
+ * (the wiring of collector/ha/ and forward.c; the role changes and the
+ * one gate of leader-only work stay in collector.c): the documents
+ * shared through the database (docshare), the forwarding of a
+ * follower's writes to the leader, and the lease.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "collector.h"
+#include "docshare.h"
+#include "forward.h"
+#include "lease.h"
+#include "log.h"
+#include "ph_err.h"
+
+static const char *
+leader_url(void *arg)
+{
+    struct collector *c = arg;
+
+    return docshare_leader_url(c->docshare);
+}
+
+/* ha.advertise_url, or http://<server.listen> with a wildcard address
+ * (or none) replaced by node_id. */
+static void
+advertise_url(const struct collector *c, char *out, size_t len)
+{
+    const struct pharos_conf *cf = &c->h.conf;
+    const char *listen = cf->listen;
+    const char *port;
+
+    if (cf->ha.advertise_url != NULL) {
+        size_t n = strlen(cf->ha.advertise_url);
+
+        while (n > 0 && cf->ha.advertise_url[n - 1] == '/') {
+            n--;
+        }
+        snprintf(out, len, "%.*s", (int)n, cf->ha.advertise_url);
+        return;
+    }
+    port = strrchr(listen, ':');
+    if (listen[0] == ':' || strncmp(listen, "0.0.0.0:", 8) == 0 ||
+        strncmp(listen, "[::]:", 5) == 0) {
+        snprintf(out, len, "http://%s%s", cf->ha.node_id,
+                 port != NULL ? port : "");
+    } else {
+        snprintf(out, len, "http://%s", listen);
+    }
+}
+
+int
+collector_ha_start(struct collector *c,
+                   void (*on_lease)(void *arg, int leader, uint64_t epoch))
+{
+    const struct pharos_conf *cf = &c->h.conf;
+    char err[256], url[DOCSHARE_URL_MAX];
+    int rc;
+
+    rc = docshare_new(c->loop, cf->ha.database, c->h.publish, err,
+                      sizeof(err), &c->docshare);
+    if (rc != 0) {
+        log_warnx("ha: %s", err);
+        return rc;
+    }
+    advertise_url(c, url, sizeof(url));
+    docshare_set_url(c->docshare, url);
+    c->h.forward = forward_new(c->loop, cf->ha.node_id);
+    if (c->h.forward == NULL) {
+        return PH_ENOMEM;
+    }
+    c->h.leader_url = leader_url;
+    c->h.leader_url_arg = c;
+    log_info("ha: %s reachable at %s for the other collectors",
+             cf->ha.node_id, url);
+    rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
+                     cf->ha.lease_ms, on_lease, c, &c->lease);
+    if (rc != 0) {
+        log_warnx("ha: cannot start the leader lease: %s", ph_strerror(rc));
+        return rc;
+    }
+    log_info("ha: %s follows until it holds the lease (lease %u ms)",
+             cf->ha.node_id, cf->ha.lease_ms);
+    return 0;
+}
+
+void
+collector_ha_stop(struct collector *c)
+{
+    lease_stop(c->lease);
+    c->lease = NULL;
+    docshare_close(c->docshare);
+    c->docshare = NULL;
+    forward_close(c->h.forward);
+    c->h.forward = NULL;
+}
