@@ -25,7 +25,8 @@ KEY = "ph_admin_" + "m" * 32
 TABLES = ["kv", "agents", "agent_tokens", "api_keys", "transitions",
           "uptime_days", "uptime_state", "incidents", "incident_updates",
           "audit_log", "subscribers", "outbox", "agent_nos", "check_nos",
-          "result_batches", "result_rows"]
+          "result_batches", "result_rows", "viewers", "api_components",
+          "api_groups", "hook_links", "hook_events"]
 
 
 def main():
@@ -92,6 +93,15 @@ components:
                            headers=auth,
                            data=b'{"name":"ci","scope":"read"}')
         res.check("run-time API key made on sqlite", code in (200, 201), code)
+        code, comp = http_get(h.url("/v1/pages/itest/components"),
+                              method="POST", ok_codes=None, headers=auth,
+                              data=json.dumps({"component": {
+                                  "name": "Billing \u2713",
+                                  "description": "made through the API"}}
+                              ).encode())
+        cid = json.loads(comp).get("id", "") if code == 201 else ""
+        res.check("component made through the v1 API on sqlite",
+                  code == 201 and cid, (code, comp))
         wait_until(lambda: len(sqlite3.connect(db_path).execute(
             "SELECT 1 FROM result_batches").fetchall()) >= 3, 20)
         h.stop("agent-r1")
@@ -130,7 +140,14 @@ components:
                   "incidents, keys, audit)",
                   all(sq[t] > 0 for t in ("result_rows", "transitions",
                                           "incidents", "api_keys",
-                                          "audit_log", "kv")), sq)
+                                          "audit_log", "kv",
+                                          "api_components")), sq)
+        res.check("the API component copied as is",
+                  pg.psql("SELECT name || '|' || description FROM "
+                          f"api_components WHERE id = '{cid}'",
+                          db=pg.dbname)
+                  == "Billing \u2713|made through the API",
+                  pg.psql("SELECT * FROM api_components", db=pg.dbname))
         text = pg.psql("SELECT body FROM incident_updates WHERE "
                        f"incident_id = '{iid}'", db=pg.dbname)
         res.check("text with newline, tab and backslash copied as is",
@@ -156,6 +173,10 @@ components:
         res.check("the copied incident is served from PostgreSQL",
                   any(i["id"] == iid and i["name"] == "Copied \"over\" \u2713"
                       for i in doc["incidents"]), doc)
+        doc = json.loads(http_get(h.url("/api/v2/summary.json"))[1])
+        res.check("the copied API component is on the page from PostgreSQL",
+                  any(c["id"] == cid for c in doc["components"]),
+                  doc["components"])
         summary = json.loads(http_get(h.url("/api/v2/summary.json"))[1])
         comp = {c["id"]: c["status"] for c in summary["components"]}
         res.check("the copied override holds",
