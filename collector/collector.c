@@ -839,6 +839,10 @@ collector_start(struct collector *c)
     /* Under `ha:` a collector starts as a follower and leads only once
      * the lease says so (on_lease). */
     c->h.role.ha = cf->ha.enabled;
+    /* One PostgreSQL store for every collector: a follower forwards the
+     * API's writes to the leader (routes.c) rather than writing beside
+     * it. */
+    c->h.role.shared_store = cf->ha.enabled && cf->store != NULL;
     c->h.role.leading = !cf->ha.enabled;
     c->h.role.db_ok = !cf->ha.enabled;
     c->h.role.since_ms = time_now_ms();

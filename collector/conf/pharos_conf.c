@@ -176,7 +176,8 @@ static const struct conf_opt ha_opts[] = {
     {"database", CONF_T_STR, offsetof(struct conf_ha, database), NULL, 0, 0,
      0, NULL,
      "PostgreSQL holding the lease (libpq conninfo or postgresql:// URI; "
-     "required; the password from passfile= or PGPASSWORD, not inline)"},
+     "default the store: database, required without it; the password "
+     "from passfile= or PGPASSWORD, not inline)"},
     {"lease", CONF_T_DURATION, offsetof(struct conf_ha, lease_ms), "10s",
      1000, 300000, 0, NULL,
      "how long a leader's lease lasts; a dead leader is replaced within "
@@ -687,8 +688,10 @@ pc_read_secret_file(const char *conf_file, const char *p)
     return out;
 }
 
-/* ha: present means enabled, and then database is required. node_id
- * defaults to the host name. */
+/* ha: present means enabled, and then database is required unless the
+ * store is PostgreSQL (the lease and the shared documents then live in
+ * the store's database, with its password). node_id defaults to the
+ * host name. Runs after pc_decode_store(). */
 static void
 decode_ha(const struct conf_node *root, const char *file,
           struct pharos_conf *cf, struct conf_errs *errs)
@@ -709,10 +712,11 @@ decode_ha(const struct conf_node *root, const char *file,
         return;
     }
     ha->enabled = 1;
-    if (ha->database == NULL || ha->database[0] == '\0') {
+    if ((ha->database == NULL || ha->database[0] == '\0') &&
+        cf->store == NULL) {
         conf_err(errs, file, n->line, n->col,
                  "ha: missing required key 'database' (where the lease "
-                 "lives)");
+                 "lives; optional with store: postgresql://...)");
     }
     if (ha->node_id == NULL) {
         if (gethostname(host, sizeof(host)) != 0) {

@@ -185,6 +185,11 @@ test_ha_section(void **state)
         {"ha: {database: 'host=db', node_id: 'a b'}\n", 0, "node_id"},
         {"ha: {database: 'host=db', nodeid: c1}\n", 0, "nodeid"},
         {"ha: [1]\n", 0, "mapping"},
+        /* With a PostgreSQL store, the lease lives there by default. */
+        {"store: 'postgresql://pharos@db/pharos'\nha: {lease: 10s}\n", 1,
+         NULL},
+        {"store: 'postgresql://pharos@db/pharos'\n"
+         "ha: {database: 'host=other'}\n", 1, NULL},
     };
     char host[256];
 
@@ -222,6 +227,12 @@ test_ha_section(void **state)
             assert_int_equal(c.ha.enabled, 1);
             assert_int_equal(c.ha.lease_ms, 10000);
             assert_string_equal(c.ha.node_id, host);
+        }
+        if (i == 8) {
+            assert_null(c.ha.database);
+            assert_string_equal(c.store, "postgresql://pharos@db/pharos");
+        } else if (i == 9) {
+            assert_string_equal(c.ha.database, "host=other");
         }
         pharos_conf_free(&c);
     }
