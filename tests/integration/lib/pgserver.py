@@ -18,6 +18,13 @@ one exercised.
         pg.start()                  # the same data directory again
     # stop() at the end: pg_ctl stop -m fast, directory removed
 
+For the leader lease's tests (which give libpq a key=value conninfo and
+need no password): PgServer(auth="trust") accepts host connections
+without one, pg.conninfo(port=proxy_port, host="localhost") is the
+role's key=value string (a port of a proxy in front of the server, a
+host name that resolves to loopback), and pg.psql_rc(sql) gives
+(exit status, output with NOTICEs) instead of raising.
+
 available() says whether the server binaries exist (a test skips only
 when they do not). Every wait is bounded.
 """
@@ -46,8 +53,9 @@ def _free_port():
 
 
 class PgServer:
-    def __init__(self, dbname="pharos", port=None):
+    def __init__(self, dbname="pharos", port=None, auth="scram-sha-256"):
         self.dbname = dbname
+        self.auth = auth
         self.port = port or _free_port()
         self.password = secrets.token_hex(16)
         self.dir = None
@@ -70,6 +78,15 @@ class PgServer:
     def dsn_for(self, dbname):
         return (f"postgresql://{ROLE}@127.0.0.1:{self.port}/{dbname}"
                 "?sslmode=disable")
+
+    def conninfo(self, port=None, extra="", host="127.0.0.1", dbname=None):
+        """The role's libpq key=value string (no password: use
+        auth="trust", PGPASSWORD or a passfile); port overrides the
+        server's (to go through a proxy), host may be a name that
+        resolves to 127.0.0.1."""
+        return (f"host={host} port={port or self.port} user={ROLE} "
+                f"dbname={dbname or self.dbname} sslmode=disable "
+                f"connect_timeout=5 {extra}").strip()
 
     def _as_postgres(self, argv):
         if os.geteuid() == 0:
@@ -106,7 +123,7 @@ class PgServer:
         self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data,
                    "-U", "postgres", "--pwfile", pwfile, "-E", "UTF8",
                    "--locale=C", "--auth-local=trust",
-                   "--auth-host=scram-sha-256"], timeout=120)
+                   f"--auth-host={self.auth}"], timeout=120)
         os.unlink(pwfile)
 
     def start(self):
@@ -149,6 +166,16 @@ class PgServer:
                        str(self.port), "-U", "postgres", "-d", db, "-c",
                        sql])
         return r.stdout.strip()
+
+    def psql_rc(self, sql, db=None):
+        """Runs sql as the superuser on db (default the role's database)
+        without raising; returns (exit status, stdout and stderr: the
+        NOTICEs and errors too)."""
+        r = self._run(["psql", "-X", "-q", "-A", "-t", "-v",
+                       "ON_ERROR_STOP=1", "-h", self.dir, "-p",
+                       str(self.port), "-U", "postgres", "-d",
+                       db or self.dbname, "-c", sql], check=False)
+        return r.returncode, (r.stdout + r.stderr).strip()
 
     def hold_locks(self, tables, db=None, mode="EXCLUSIVE"):
         """Opens a session that takes locks on tables and keeps them until
