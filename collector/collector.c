@@ -55,6 +55,10 @@
 #define REFRESH_IDLE_MS 5000
 #define OUTBOX_KEEP_MS (30LL * 86400000)
 #define PRUNE_EVERY_MS 3600000
+/* A follower on a shared store reads run-time agents and keys again this
+ * often, so an agent created through the leader reports to any
+ * collector within it. */
+#define REFRESH_EVERY_MS 2000
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -89,6 +93,43 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
+/* Run-time agents, API keys and page viewers again from a shared
+ * store (what another collector wrote there). Failures are logged; what
+ * is in memory stays. */
+static void
+refresh_access(struct collector *c)
+{
+    if (admin_load_agents(&c->h) != 0) {
+        log_warnx("ha: cannot reload agents from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (admin_load_keys(&c->h) != 0) {
+        log_warnx("ha: cannot reload API keys from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (access_load_viewers(&c->h) != 0) {
+        log_warnx("ha: cannot reload viewers from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+}
+
+/* A new leader on a shared store takes over what the old leader wrote
+ * there: agents, keys, viewers, the components made through the API
+ * (a rebuild, as after an API write) and the incidents. */
+static void
+reload_shared(struct collector *c)
+{
+    refresh_access(c);
+    if (collector_reload(c) != 0) {
+        log_warnx("ha: cannot reload the components made through the API; "
+                  "the ones in memory stay");
+    }
+    if (incidents_reload(&c->h) != 0) {
+        log_warnx("ha: cannot reload incidents from the store; the ones in "
+                  "memory stay");
+    }
+}
+
 static void
 on_lease(void *arg, int leader, uint64_t epoch)
 {
@@ -100,6 +141,9 @@ on_lease(void *arg, int leader, uint64_t epoch)
     docshare_set_role(c->docshare, leader, epoch);
     r->db_ok = lease_connected(c->lease);
     if (leader && !r->leading) {
+        if (r->shared_store) {
+            reload_shared(c);
+        }
         restore_statuses(c);
         hub_restore_overrides(&c->h);
         incidents_reapply(&c->h);
@@ -635,6 +679,11 @@ on_tick(uv_timer_t *t)
         docshare_status(c->docshare, &ds);
         c->h.role.docs_synced_ms = ds.last_sync_ms;
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
+    }
+    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
+        now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
+        c->last_refresh_ms = now;
+        refresh_access(c);
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
