@@ -1,7 +1,10 @@
 /*
- * store_int.h - what the store's own files share (store.c owns the
- * connection and the transactions; store_incidents.c adds the incident
- * and audit tables, store_keys.c the keys, store_notify.c the outbox).
+ * store_int.h - what the sqlite backend's files share (store_sqlite.c
+ * owns the connection and the transactions; store_incidents.c adds the
+ * incident and audit tables, store_keys.c the keys, store_notify.c the
+ * outbox, store_viewers.c the viewers, store_components.c the API's
+ * components and groups, store_hooks.c the hook links, store_staff.c the
+ * staff rows).
  * Nothing outside collector/store*.c includes this or sqlite3.h.
  */
 #ifndef PH_STORE_INT_H

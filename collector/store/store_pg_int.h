@@ -1,7 +1,8 @@
 /*
  * store_pg_int.h - what the PostgreSQL backend's files share (store_pg.c
  * owns the connection, reconnection, migrations and transactions;
- * store_pg_incidents.c and store_pg_notify.c add their tables). Only
+ * store_pg_incidents.c, store_pg_notify.c, store_pg_access.c and
+ * store_pg_hooks.c add their tables). Only
  * store_pg*.c include this or libpq-fe.h.
  */
 #ifndef PH_STORE_PG_INT_H
