@@ -107,8 +107,8 @@ refresh_access(struct collector *c)
         log_warnx("ha: cannot reload API keys from the store: %s",
                   store_errmsg(c->h.store));
     }
-    if (access_load_viewers(&c->h) != 0) {
-        log_warnx("ha: cannot reload viewers from the store: %s",
+    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
+        log_warnx("ha: cannot reload viewers or the session key: %s",
                   store_errmsg(c->h.store));
     }
 }
