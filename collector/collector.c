@@ -26,6 +26,7 @@
 #include "docshare.h"
 #include "lease.h"
 #include "notify.h"
+#include "notify_staff.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -899,6 +900,7 @@ collector_start(struct collector *c)
     if (rc != 0) {
         return rc;
     }
+    notify_staff_sync(&c->h);
     if (!leads(c)) {
         notify_hold(&c->h, 1);
     }
@@ -1103,6 +1105,7 @@ collector_reload(struct collector *c)
     }
     pharos_conf_free(&old);
     notify_reload(&c->h);
+    notify_staff_sync(&c->h);
     {
         struct http_server_opts hopts;
 

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "probe_curl.h"
 #include "curl_uv.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -233,27 +234,6 @@ run_free(struct grpc_run *g)
     ph_free(g);
 }
 
-static int64_t
-cert_not_after(CURL *easy)
-{
-    struct curl_certinfo *ci = NULL;
-    struct tm tm;
-
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
-        ci == NULL || ci->num_of_certs < 1) {
-        return 0;
-    }
-    for (struct curl_slist *s = ci->certinfo[0]; s != NULL; s = s->next) {
-        if (strncmp(s->data, "Expire date:", 12) == 0) {
-            memset(&tm, 0, sizeof(tm));
-            if (strptime(s->data + 12, "%b %d %H:%M:%S %Y", &tm) == NULL) {
-                return 0;
-            }
-            return (int64_t)timegm(&tm);
-        }
-    }
-    return 0;
-}
 
 static void
 transport_error(struct grpc_run *g, CURLcode cc)
@@ -344,28 +324,11 @@ on_done(CURL *easy, CURLcode cc, void *arg)
 {
     struct grpc_run *g = arg;
     struct check_result *r = &g->res;
-    curl_off_t t;
     long code = 0, version = 0;
 
-    if (curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &t) == CURLE_OK) {
-        r->timing.dns_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK) {
-        r->timing.connect_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t) ==
-        CURLE_OK) {
-        r->timing.tls_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t) ==
-        CURLE_OK) {
-        r->timing.first_byte_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK) {
-        r->timing.total_us = (uint64_t)t;
-    }
+    probe_curl_timing(easy, &r->timing);
     r->latency_ms = (uint32_t)(r->timing.total_us / 1000);
-    r->cert_not_after = cert_not_after(easy);
+    r->cert_not_after = probe_curl_cert_not_after(easy);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
     if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && g->truncated)) {

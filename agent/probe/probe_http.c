@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "probe_curl.h"
 #include "curl_uv.h"
 #include "json.h"
 #include "mem.h"
@@ -72,38 +73,6 @@ run_free(struct http_run *h)
 }
 
 /* Parses OpenSSL's "Expire date" text ("Jan  1 00:00:00 2027 GMT"). */
-static int64_t
-parse_cert_date(const char *s)
-{
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    end = strptime(s, "%b %d %H:%M:%S %Y", &tm);
-    if (end == NULL) {
-        return 0;
-    }
-    return (int64_t)timegm(&tm);
-}
-
-static int64_t
-cert_not_after(CURL *easy)
-{
-    struct curl_certinfo *ci = NULL;
-
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
-        ci == NULL || ci->num_of_certs < 1) {
-        return 0;
-    }
-    /* The first certificate is the server's own. */
-    for (struct curl_slist *s = ci->certinfo[0]; s != NULL; s = s->next) {
-        if (strncmp(s->data, "Expire date:", 12) == 0) {
-            return parse_cert_date(s->data + 12);
-        }
-    }
-    return 0;
-}
-
 /* Walks "$.a.b[2].c" in doc; returns the borrowed value or NULL. */
 static json_t *
 json_walk(json_t *doc, const char *path)
@@ -317,28 +286,11 @@ on_done(CURL *easy, CURLcode cc, void *arg)
 {
     struct http_run *h = arg;
     struct check_result *r = &h->res;
-    curl_off_t t;
     long code = 0;
 
-    if (curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &t) == CURLE_OK) {
-        r->timing.dns_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &t) == CURLE_OK) {
-        r->timing.connect_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &t) ==
-        CURLE_OK) {
-        r->timing.tls_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &t) ==
-        CURLE_OK) {
-        r->timing.first_byte_us = (uint64_t)t;
-    }
-    if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK) {
-        r->timing.total_us = (uint64_t)t;
-    }
+    probe_curl_timing(easy, &r->timing);
     r->latency_ms = (uint32_t)(r->timing.total_us / 1000);
-    r->cert_not_after = cert_not_after(easy);
+    r->cert_not_after = probe_curl_cert_not_after(easy);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     r->outcome = OUTCOME_DOWN;
     if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && h->truncated)) {

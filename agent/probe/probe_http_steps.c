@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "probe_curl.h"
 #include "curl_uv.h"
 #include "json_assert.h"
 #include "mem.h"
@@ -187,28 +188,6 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void
-read_timing(CURL *e, struct check_timing *t)
-{
-    curl_off_t v;
-
-    memset(t, 0, sizeof(*t));
-    if (curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &v) == CURLE_OK) {
-        t->dns_us = (uint64_t)v;
-    }
-    if (curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &v) == CURLE_OK) {
-        t->connect_us = (uint64_t)v;
-    }
-    if (curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &v) == CURLE_OK) {
-        t->tls_us = (uint64_t)v;
-    }
-    if (curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &v) == CURLE_OK) {
-        t->first_byte_us = (uint64_t)v;
-    }
-    if (curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &v) == CURLE_OK) {
-        t->total_us = (uint64_t)v;
-    }
-}
 
 /* The value of response header name in e, or NULL. */
 static const char *
@@ -428,35 +407,6 @@ out:
     return result;
 }
 
-static int64_t
-parse_cert_date(const char *str)
-{
-    struct tm tm;
-
-    memset(&tm, 0, sizeof(tm));
-    if (strptime(str, "%b %d %H:%M:%S %Y", &tm) == NULL) {
-        return 0;
-    }
-    return (int64_t)timegm(&tm);
-}
-
-/* The server certificate's not-after, as probe_http.c reads it. */
-static int64_t
-cert_not_after(CURL *easy)
-{
-    struct curl_certinfo *ci = NULL;
-
-    if (curl_easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
-        ci == NULL || ci->num_of_certs < 1) {
-        return 0;
-    }
-    for (struct curl_slist *l = ci->certinfo[0]; l != NULL; l = l->next) {
-        if (strncmp(l->data, "Expire date:", 12) == 0) {
-            return parse_cert_date(l->data + 12);
-        }
-    }
-    return 0;
-}
 
 static void
 transport_error(struct steps_run *s, CURLcode cc, long timeout_ms, char *why,
@@ -532,14 +482,14 @@ on_step_done(CURL *easy, CURLcode cc, void *arg)
     int64_t na;
 
     why[0] = '\0';
-    read_timing(easy, &t);
+    probe_curl_timing(easy, &t);
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (s->step == 0) {
         s->res.timing = t;
     }
     s->total_us += t.total_us;
     s->res.status_code = (int32_t)code;
-    na = cert_not_after(easy);
+    na = probe_curl_cert_not_after(easy);
     if (na > 0 && (s->res.cert_not_after == 0 || na < s->res.cert_not_after)) {
         s->res.cert_not_after = na;
     }

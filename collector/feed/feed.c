@@ -315,10 +315,36 @@ region_mass_failure(const struct feed_input *in, size_t r)
     return o;
 }
 
+/* 1 when check i is degraded or down in its verdict or in some region
+ * (what a compact regions.json lists). */
+static int
+failing_somewhere(const struct feed_input *in, size_t i, enum verdict v)
+{
+    if (v == VERDICT_DEGRADED || v == VERDICT_DOWN_PARTIAL ||
+        v == VERDICT_DOWN_MAJOR) {
+        return 1;
+    }
+    for (size_t r = 0; r < in->conf->nregions; r++) {
+        struct engine_region_info ri;
+
+        if (engine_check_has_region(in->engine, (int)i, (int)r) &&
+            engine_region_info(in->engine, (int)i, (int)r, &ri) == 0 &&
+            (ri.state == RSTATE_DOWN || ri.state == RSTATE_DEGRADED)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int
 feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
 {
     const struct pharos_conf *cf = in->conf;
+    /* Every check up to FEED_REGIONS_ALL_MAX check x region pairs; past
+     * that (a document of tens of MB, rebuilt every second) only the
+     * checks degraded or down somewhere. */
+    int all = cf->nchecks * (cf->nregions ? cf->nregions : 1) <=
+              FEED_REGIONS_ALL_MAX;
     json_t *o = json_object();
     json_t *checks = json_array();
     json_t *regions = json_array();
@@ -333,60 +359,73 @@ feed_regions(const struct feed_input *in, char **ret, size_t *ret_len)
         json_object_set_new(ro, "mass_failure", region_mass_failure(in, r));
         json_array_append_new(regions, ro);
     }
-    for (size_t i = 0; i < cf->nchecks && in->engine != NULL; i++) {
-        const struct check *c = &cf->checks[i];
-        int ci = pharos_conf_component_index(cf, c->component_id);
-        json_t *co, *rs;
-        enum verdict v = engine_check_verdict(in->engine, (int)i);
+    /* Component by component: a component's checks are a run of
+     * cf->checks, so no lookup per check. */
+    for (size_t ci = 0; ci < cf->ncomponents && in->engine != NULL; ci++) {
+        const struct conf_component *cc = &cf->components[ci];
 
-        if (ci >= 0 && !feed_shown(in, (size_t)ci)) {
+        if (!feed_shown(in, ci) || cc->checks == NULL) {
             continue;
         }
-        co = json_object();
-        rs = json_array();
+        for (size_t j = 0; j < cc->nchecks; j++) {
+            const struct check *c = &cc->checks[j];
+            size_t i = (size_t)(c - cf->checks);
+            json_t *co, *rs;
+            enum verdict v = engine_check_verdict(in->engine, (int)i);
 
-        json_object_set_new(co, "id", json_string(c->id));
-        json_object_set_new(co, "component_id",
-                            json_string(c->component_id));
-        json_object_set_new(co, "type",
-                            json_string(check_type_name(c->type)));
-        json_object_set_new(co, "verdict", json_string(verdict_name(v)));
-        json_object_set_new(co, "insufficient_probes",
-                            json_boolean(v == VERDICT_UNKNOWN));
-        for (size_t r = 0; r < cf->nregions; r++) {
-            struct engine_region_info ri;
-            json_t *ro;
-
-            if (!engine_check_has_region(in->engine, (int)i, (int)r) ||
-                engine_region_info(in->engine, (int)i, (int)r, &ri) != 0) {
+            if (!all && !failing_somewhere(in, i, v)) {
                 continue;
             }
-            ro = json_object();
-            json_object_set_new(ro, "region",
-                                json_string(cf->regions[r].id));
-            json_object_set_new(ro, "state",
-                                json_string(rstate_name(ri.state)));
-            json_object_set_new(ro, "last_result",
-                                ri.last_outcome
-                                    ? json_string(
-                                          outcome_name(ri.last_outcome))
-                                    : json_null());
-            json_object_set_new(ro, "last_at", ph_json_time(ri.last_at_ms));
-            json_object_set_new(ro, "since", ph_json_time(ri.since_ms));
-            json_object_set_new(ro, "latency_ms",
-                                ri.last_outcome
-                                    ? json_integer(ri.last_latency_ms)
-                                    : json_null());
-            json_object_set_new(ro, "error",
-                                ri.last_error[0] ? json_string(ri.last_error)
-                                                 : json_null());
-            json_array_append_new(rs, ro);
+            co = json_object();
+            rs = json_array();
+
+            json_object_set_new(co, "id", json_string(c->id));
+            json_object_set_new(co, "component_id",
+                                json_string(c->component_id));
+            json_object_set_new(co, "type",
+                                json_string(check_type_name(c->type)));
+            json_object_set_new(co, "verdict",
+                                json_string(verdict_name(v)));
+            json_object_set_new(co, "insufficient_probes",
+                                json_boolean(v == VERDICT_UNKNOWN));
+            for (size_t r = 0; r < cf->nregions; r++) {
+                struct engine_region_info ri;
+                json_t *ro;
+
+                if (!engine_check_has_region(in->engine, (int)i, (int)r) ||
+                    engine_region_info(in->engine, (int)i, (int)r, &ri) != 0) {
+                    continue;
+                }
+                ro = json_object();
+                json_object_set_new(ro, "region",
+                                    json_string(cf->regions[r].id));
+                json_object_set_new(ro, "state",
+                                    json_string(rstate_name(ri.state)));
+                json_object_set_new(ro, "last_result",
+                                    ri.last_outcome
+                                        ? json_string(
+                                              outcome_name(ri.last_outcome))
+                                        : json_null());
+                json_object_set_new(ro, "last_at", ph_json_time(ri.last_at_ms));
+                json_object_set_new(ro, "since", ph_json_time(ri.since_ms));
+                json_object_set_new(ro, "latency_ms",
+                                    ri.last_outcome
+                                        ? json_integer(ri.last_latency_ms)
+                                        : json_null());
+                json_object_set_new(ro, "error",
+                                    ri.last_error[0]
+                                        ? json_string(ri.last_error)
+                                        : json_null());
+                json_array_append_new(rs, ro);
+            }
+            json_object_set_new(co, "regions", rs);
+            json_array_append_new(checks, co);
         }
-        json_object_set_new(co, "regions", rs);
-        json_array_append_new(checks, co);
     }
     json_object_set_new(o, "page", feed_page_obj(in));
     json_object_set_new(o, "regions", regions);
+    json_object_set_new(o, "checks_listed",
+                        json_string(all ? "all" : "failing"));
     json_object_set_new(o, "checks", checks);
     return feed_dump(o, ret, ret_len);
 }

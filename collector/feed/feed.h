@@ -99,6 +99,9 @@ int feed_incident_update_v1(const struct feed_input *in,
 int feed_incident_webhook(const struct feed_input *in,
                           const struct incident *inc, size_t max_updates,
                           char **ret, size_t *ret_len);
+/* regions.json lists every check up to this many check x region pairs,
+ * else only the checks degraded or down somewhere (checks_listed). */
+#define FEED_REGIONS_ALL_MAX 60000
 int feed_regions(const struct feed_input *in, char **ret, size_t *ret_len);
 int feed_page_doc(const struct feed_input *in, char **ret, size_t *ret_len);
 /* The v1 (management API) component objects: the v2 fields plus

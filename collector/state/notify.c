@@ -22,7 +22,6 @@
 #include "mem.h"
 #include "notify_fmt.h"
 #include "notify_msgs.h"
-#include "notify_staff.h"
 #include "ph_err.h"
 #include "sign.h"
 #include "timefmt.h"
@@ -139,7 +138,6 @@ notify_start(struct hub *h)
         return rc;
     }
     h->notify = n;
-    notify_staff_sync(h);
     log_info("notify: email %s, webhooks and Slack %s",
              nc->smtp_url != NULL ? "via the configured relay" : "off",
              nc->allow_private_targets ? "(private targets allowed)" : "on");
@@ -167,7 +165,6 @@ notify_reload(struct hub *h)
     if (h->notify != NULL) {
         ratelimit_init(&h->notify->rl, h->conf.notify.subscribe_burst,
                        h->conf.notify.subscribe_every_ms);
-        notify_staff_sync(h);
     }
 }
 
