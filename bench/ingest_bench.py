@@ -4,7 +4,11 @@
 one batch in flight per agent, beside a bare sqlite insert loop of the
 same rows on the same disk, in the old layout and in the lean one of
 migration 0007 (the reference). Prints all three and the ratios.
-Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]"""
+With --postgresql the collector's store is a PostgreSQL 15 started for
+the run (tests/integration/lib/pgserver.py) instead of sqlite; the bare
+loops are sqlite's either way.
+Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]
+                             [--postgresql]"""
 import argparse
 import hashlib
 import os
@@ -19,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("PH_BUILD_DIR", os.path.join(ROOT, "build"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "lib"))
 from peers import free_port, wait_port  # noqa: E402
+import pgserver  # noqa: E402
 
 
 def main():
@@ -26,7 +31,9 @@ def main():
     ap.add_argument("--agents", type=int, default=8)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--postgresql", action="store_true")
     args = ap.parse_args()
+    pg = pgserver.PgServer().start() if args.postgresql else None
     d = tempfile.mkdtemp(prefix="pharos-ingest-", dir=os.environ.get("BENCH_DIR"))
     port = free_port()
     tokens = ["ph_" + secrets.token_urlsafe(32) for _ in range(args.agents)]
@@ -39,6 +46,10 @@ def main():
         for i, t in enumerate(tokens):
             f.write(f"  - {{id: a{i}, region: r1, token_sha256: "
                     f"{hashlib.sha256(t.encode()).hexdigest()}}}\n")
+        if pg is not None:
+            with open(os.path.join(d, "pg.pw"), "w") as pw:
+                pw.write(pg.password + "\n")
+            f.write(f'store: "{pg.dsn}"\nstore_password_file: pg.pw\n')
         f.write("components:\n  - id: c\n    name: C\n    checks:\n")
         for i in range(500):
             f.write(f'      - {{id: p{i}, type: http, url: "http://127.0.0.1:1/"}}\n')
@@ -51,7 +62,8 @@ def main():
         out = subprocess.run([bench, "http", f"http://127.0.0.1:{port}/v1/agent/results",
                               os.path.join(d, "tokens"), str(args.batches),
                               str(args.batch), "500"], capture_output=True, text=True)
-        print(out.stdout.strip())
+        print(("store postgresql: " if pg else "store sqlite: ")
+              + out.stdout.strip())
         rss = 0
         with open(f"/proc/{col.pid}/status") as f:
             for line in f:
@@ -82,6 +94,8 @@ def main():
             col.terminate()
             col.wait()
         shutil.rmtree(d, ignore_errors=True)
+        if pg is not None:
+            pg.stop()
 
 
 def disk_per_result(path, rate=10000, raw_days=7):

@@ -35,6 +35,7 @@
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
+#include "store_async.h"
 #include "store_writer.h"
 #include "timefmt.h"
 
@@ -55,6 +56,10 @@
 #define REFRESH_IDLE_MS 5000
 #define OUTBOX_KEEP_MS (30LL * 86400000)
 #define PRUNE_EVERY_MS 3600000
+/* A follower on a shared store reads run-time agents and keys again this
+ * often, so an agent created through the leader reports to any
+ * collector within it. */
+#define REFRESH_EVERY_MS 2000
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -89,6 +94,43 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
+/* Run-time agents, API keys and page viewers again from a shared
+ * store (what another collector wrote there). Failures are logged; what
+ * is in memory stays. */
+static void
+refresh_access(struct collector *c)
+{
+    if (admin_load_agents(&c->h) != 0) {
+        log_warnx("ha: cannot reload agents from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (admin_load_keys(&c->h) != 0) {
+        log_warnx("ha: cannot reload API keys from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
+        log_warnx("ha: cannot reload viewers or the session key: %s",
+                  store_errmsg(c->h.store));
+    }
+}
+
+/* A new leader on a shared store takes over what the old leader wrote
+ * there: agents, keys, viewers, the components made through the API
+ * (a rebuild, as after an API write) and the incidents. */
+static void
+reload_shared(struct collector *c)
+{
+    refresh_access(c);
+    if (collector_reload(c) != 0) {
+        log_warnx("ha: cannot reload the components made through the API; "
+                  "the ones in memory stay");
+    }
+    if (incidents_reload(&c->h) != 0) {
+        log_warnx("ha: cannot reload incidents from the store; the ones in "
+                  "memory stay");
+    }
+}
+
 static void
 on_lease(void *arg, int leader, uint64_t epoch)
 {
@@ -100,6 +142,9 @@ on_lease(void *arg, int leader, uint64_t epoch)
     docshare_set_role(c->docshare, leader, epoch);
     r->db_ok = lease_connected(c->lease);
     if (leader && !r->leading) {
+        if (r->shared_store) {
+            reload_shared(c);
+        }
         restore_statuses(c);
         hub_restore_overrides(&c->h);
         incidents_reapply(&c->h);
@@ -245,6 +290,18 @@ queue_transition(const struct engine_transition *t, void *arg)
     }
 }
 
+/* The outcome of a transition's write (store_async.h). */
+static void
+on_transition_stored(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    if (result != 0) {
+        complain(&c->h.store_complaint, time_mono_ms(),
+                 "store: cannot record a transition: %s", errmsg);
+    }
+}
+
 /* Listener: the public status, the transition log and the metric. */
 static void
 record_transitions(void *arg, const struct engine_transition *tv, size_t n,
@@ -264,11 +321,14 @@ record_transitions(void *arg, const struct engine_transition *tv, size_t n,
         c->h.comps[t->component].status = t->new_status;
         c->h.comps[t->component].updated_at_ms = t->at_ms;
         c->h.metrics.transitions++;
-        if (store_add_transition(c->h.store, cid,
-                                 comp_status_name(t->old_status),
-                                 comp_status_name(t->new_status),
-                                 status_source_name(t->source), t->reason,
-                                 t->at_ms) != 0) {
+        /* Recorded without waiting for the database (PostgreSQL:
+         * the writer thread); a failure is reported when it is known. */
+        if (store_add_transition_async(c->h.store, cid,
+                                       comp_status_name(t->old_status),
+                                       comp_status_name(t->new_status),
+                                       status_source_name(t->source),
+                                       t->reason, t->at_ms,
+                                       on_transition_stored, c) != 0) {
             complain(&c->h.store_complaint, t->at_ms,
                      "store: cannot record transition of %s", cid);
         }
@@ -563,32 +623,45 @@ mark_results_dirty(struct collector *c)
                    0);
 }
 
-/* Retention: raw results older than retention.raw, day rollups older
- * than 400 days. Runs at start and hourly, in bounded chunks (store.c). */
+static void
+on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
+          void *arg)
+{
+    (void)arg;
+    if (result != 0) {
+        log_warnx("retention: pruning failed (retried in an hour)");
+    }
+    if (results_deleted > 0) {
+        log_info("retention: deleted %lld raw results",
+                 (long long)results_deleted);
+    }
+    /* Finished notifications keep their idempotency keys for 30 days,
+     * far longer than any replay after a restart reaches back. */
+    if (outbox_deleted > 0) {
+        log_info("retention: deleted %lld finished notifications",
+                 (long long)outbox_deleted);
+    }
+}
+
+/* Retention: raw results older than retention.raw, finished
+ * notifications older than 30 days, day rollups older than 400 days.
+ * Runs at start and hourly, in bounded chunks (store.c); on PostgreSQL
+ * on the writer thread's connection (store_async.h). */
 static void
 prune(struct collector *c)
 {
     int64_t now = time_now_ms();
-    int64_t deleted = 0;
-    int32_t today;
+    int32_t days = 0;
 
-    if (store_prune_results(c->h.store,
-                            now - (int64_t)c->h.conf.retention_raw_days *
-                                      86400000,
-                            &deleted) == 0 &&
-        deleted > 0) {
-        log_info("retention: deleted %lld raw results", (long long)deleted);
-    }
-    /* Finished notifications keep their idempotency keys for 30 days,
-     * far longer than any replay after a restart reaches back. */
-    if (store_outbox_prune(c->h.store, now - OUTBOX_KEEP_MS, &deleted) == 0 &&
-        deleted > 0) {
-        log_info("retention: deleted %lld finished notifications",
-                 (long long)deleted);
-    }
     if (c->h.rollup != NULL) {
-        today = uptime_local_date(rollup_tz(c->h.rollup), now);
-        store_uptime_prune(c->h.store, uptime_date_add(today, -400));
+        days = uptime_date_add(uptime_local_date(rollup_tz(c->h.rollup), now),
+                               -400);
+    }
+    if (store_prune_async(c->h.store,
+                          now - (int64_t)c->h.conf.retention_raw_days *
+                                    86400000,
+                          now - OUTBOX_KEEP_MS, days, on_pruned, c) != 0) {
+        log_warnx("retention: cannot prune now (out of memory)");
     }
 }
 
@@ -607,6 +680,11 @@ on_tick(uv_timer_t *t)
         docshare_status(c->docshare, &ds);
         c->h.role.docs_synced_ms = ds.last_sync_ms;
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
+    }
+    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
+        now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
+        c->last_refresh_ms = now;
+        refresh_access(c);
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
@@ -724,21 +802,33 @@ collector_start(struct collector *c)
         log_warn("cannot create state_dir %s", cf->state_dir);
         return PH_EIO;
     }
-    if (snprintf(path, sizeof(path), "%s/pharos.db", cf->state_dir) >=
-        (int)sizeof(path)) {
+    if (cf->store != NULL) {
+        /* PostgreSQL: the URI carries no password (pharos_conf refuses
+         * one), so it may appear in messages. */
+        if (snprintf(path, sizeof(path), "%s", cf->store) >=
+            (int)sizeof(path)) {
+            log_warnx("store URI too long");
+            return PH_ETOOBIG;
+        }
+    } else if (snprintf(path, sizeof(path), "%s/pharos.db",
+                        cf->state_dir) >= (int)sizeof(path)) {
         log_warnx("state_dir path too long");
         return PH_ETOOBIG;
     }
-    rc = store_open(path, c->store_flags, err, sizeof(err), &c->h.store);
+    rc = store_open(path, cf->store_password, c->store_flags, err,
+                    sizeof(err), &c->h.store);
     if (rc != 0) {
         log_warnx("fatal: %s", err);
         return rc;
     }
-    rc = store_writer_start(c->loop, path, &c->h.writer, err, sizeof(err));
+    log_info("store: %s", store_backend_name(c->h.store));
+    rc = store_writer_start(c->loop, path, cf->store_password, &c->h.writer,
+                            err, sizeof(err));
     if (rc != 0) {
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
     }
+    store_set_async_writer(c->h.store, c->h.writer);
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -799,6 +889,10 @@ collector_start(struct collector *c)
     /* Under `ha:` a collector starts as a follower and leads only once
      * the lease says so (on_lease). */
     c->h.role.ha = cf->ha.enabled;
+    /* One PostgreSQL store for every collector: a follower forwards the
+     * API's writes to the leader (routes.c) rather than writing beside
+     * it. */
+    c->h.role.shared_store = cf->ha.enabled && cf->store != NULL;
     c->h.role.leading = !cf->ha.enabled;
     c->h.role.db_ok = !cf->ha.enabled;
     c->h.role.since_ms = time_now_ms();
@@ -916,9 +1010,13 @@ collector_reload(struct collector *c)
                c->h.conf.agent_listen ? c->h.conf.agent_listen : "") != 0 ||
         strcmp(nc.state_dir, c->h.conf.state_dir) != 0 ||
         strcmp(nc.publish_dir ? nc.publish_dir : "",
-               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0) {
-        log_warnx("reload: server.listen, agent_listen, state_dir and "
-                  "publish_dir take effect at the next restart");
+               c->h.conf.publish_dir ? c->h.conf.publish_dir : "") != 0 ||
+        strcmp(nc.store ? nc.store : "",
+               c->h.conf.store ? c->h.conf.store : "") != 0) {
+        log_warnx("reload: server.listen, agent_listen, state_dir, "
+                  "publish_dir and store take effect at the next restart");
+        SWAP_STR(nc.store, c->h.conf.store);
+        SWAP_STR(nc.store_password, c->h.conf.store_password);
         SWAP_STR(nc.listen, c->h.conf.listen);
         SWAP_STR(nc.agent_listen, c->h.conf.agent_listen);
         SWAP_STR(nc.state_dir, c->h.conf.state_dir);
@@ -1037,7 +1135,11 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
-    /* Commit and ack what agents sent before the server goes. */
+    /* Commit and ack what agents sent before the server goes; later
+     * writes run on the loop's own connection. */
+    if (c->h.store != NULL) {
+        store_set_async_writer(c->h.store, NULL);
+    }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
     if (c->h.rollup != NULL && leads(c)) {

@@ -13,6 +13,8 @@
 #include "forward.h"
 #include "lease.h"
 #include "log.h"
+#include "mem.h"
+#include "pgconn.h"
 #include "ph_err.h"
 
 static const char *
@@ -51,39 +53,73 @@ advertise_url(const struct collector *c, char *out, size_t len)
     }
 }
 
+/* ha.database, or else the store's PostgreSQL with its password
+ * (store_password_file); *ret is new (ph_free it) and may hold the
+ * password, so it is never logged. */
+static int
+lease_conninfo(const struct pharos_conf *cf, char **ret)
+{
+    if (cf->ha.database != NULL && cf->ha.database[0] != '\0') {
+        *ret = ph_strdup(cf->ha.database);
+        return *ret != NULL ? 0 : PH_ENOMEM;
+    }
+    if (cf->store == NULL) {
+        *ret = NULL;
+        return PH_EINVAL; /* the configuration requires one of them */
+    }
+    if (cf->store_password == NULL) {
+        *ret = ph_strdup(cf->store);
+        return *ret != NULL ? 0 : PH_ENOMEM;
+    }
+    return pgconn_conninfo_with_password(cf->store, cf->store_password, ret);
+}
+
 int
 collector_ha_start(struct collector *c,
                    void (*on_lease)(void *arg, int leader, uint64_t epoch))
 {
     const struct pharos_conf *cf = &c->h.conf;
     char err[256], url[DOCSHARE_URL_MAX];
+    char *conninfo = NULL;
     int rc;
 
-    rc = docshare_new(c->loop, cf->ha.database, c->h.publish, err,
-                      sizeof(err), &c->docshare);
+    rc = lease_conninfo(cf, &conninfo);
+    if (rc != 0) {
+        log_warnx("ha: no database for the lease: %s", ph_strerror(rc));
+        goto out;
+    }
+    if (cf->ha.database == NULL) {
+        log_info("ha: the lease and the shared documents use the store's "
+                 "database");
+    }
+    rc = docshare_new(c->loop, conninfo, c->h.publish, err, sizeof(err),
+                      &c->docshare);
     if (rc != 0) {
         log_warnx("ha: %s", err);
-        return rc;
+        goto out;
     }
     advertise_url(c, url, sizeof(url));
     docshare_set_url(c->docshare, url);
     c->h.forward = forward_new(c->loop, cf->ha.node_id);
     if (c->h.forward == NULL) {
-        return PH_ENOMEM;
+        rc = PH_ENOMEM;
+        goto out;
     }
     c->h.leader_url = leader_url;
     c->h.leader_url_arg = c;
     log_info("ha: %s reachable at %s for the other collectors",
              cf->ha.node_id, url);
-    rc = lease_start(c->loop, cf->ha.database, cf->ha.node_id,
-                     cf->ha.lease_ms, on_lease, c, &c->lease);
+    rc = lease_start(c->loop, conninfo, cf->ha.node_id, cf->ha.lease_ms,
+                     on_lease, c, &c->lease);
     if (rc != 0) {
         log_warnx("ha: cannot start the leader lease: %s", ph_strerror(rc));
-        return rc;
+        goto out;
     }
     log_info("ha: %s follows until it holds the lease (lease %u ms)",
              cf->ha.node_id, cf->ha.lease_ms);
-    return 0;
+out:
+    ph_free(conninfo);
+    return rc;
 }
 
 void

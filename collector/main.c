@@ -5,6 +5,7 @@
  *   pharos-collector --check -c FILE    validate the config and exit (-n)
  *   pharos-collector -nv -c FILE        validate and print it normalised
  *   pharos-collector backup -c FILE OUT online copy of the database
+ *   pharos-collector migrate -c FILE --to URI   sqlite -> PostgreSQL
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "collector.h"
 #include "log.h"
 #include "mem.h"
+#include "migrate.h"
 #include "ph_err.h"
 #include "store.h"
 
@@ -30,6 +32,7 @@ usage(FILE *f)
             "usage: pharos-collector [-c FILE] [-d] [--init-empty-db]\n"
             "       pharos-collector --check|-n|-nv [-c FILE]\n"
             "       pharos-collector backup [-c FILE] OUT\n"
+            "       pharos-collector migrate [-c FILE] --to URI [--force]\n"
             "       pharos-collector --help-config | --version | --help\n"
             "  -c FILE          configuration (default " DEFAULT_CONF ")\n"
             "  --check, -n      validate the configuration and exit\n"
@@ -45,7 +48,10 @@ usage(FILE *f)
             "lost one)\n"
             "  backup OUT       write an online copy of the database to OUT "
             "(see\n"
-            "                   pharos-collector backup --help)\n");
+            "                   pharos-collector backup --help)\n"
+            "  migrate --to URI copy the sqlite database into an empty "
+            "PostgreSQL\n"
+            "                   one (see pharos-collector migrate --help)\n");
 }
 
 static void
@@ -208,6 +214,9 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "backup") == 0) {
             log_init("collector", LOG_LVL_INFO);
             return backup_main(conf_path, argc - i - 1, argv + i + 1);
+        } else if (strcmp(argv[i], "migrate") == 0) {
+            log_init("collector", LOG_LVL_INFO);
+            return migrate_main(conf_path, argc - i - 1, argv + i + 1);
         } else if (strcmp(argv[i], "--init-empty-db") == 0) {
             store_flags |= STORE_OPEN_INIT_EMPTY;
         } else if (strcmp(argv[i], "--check") == 0 ||

@@ -39,9 +39,11 @@ if [ "$test" = 1 ]; then
   pkgs+=(systemd strace)
   # libfaketime steps the wall clock of a running daemon (test_clock_step).
   pkgs+=(faketime)
-  # PostgreSQL 15, started by the tests themselves in a temporary
-  # directory (tests/integration/lib/pgtmp.py): the leader lease.
-  pkgs+=(postgresql-15)
+  # A real PostgreSQL, started by the tests themselves in a temporary
+  # directory (tests/integration/lib/pgserver.py): the store's tests on
+  # that backend and the leader lease. The package's own cluster is not
+  # used. postgresql-client for psql.
+  pkgs+=(postgresql-15 postgresql-client-15)
   # gRPC health checks talk to a real gRPC server (test_probe_grpc);
   # ICMP checks run through a network namespace with a veth pair, tc
   # netem and iptables (test_probe_icmp), CAP_NET_RAW dropped by setpriv

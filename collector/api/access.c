@@ -74,8 +74,8 @@ access_load_viewers(struct hub *h)
 
 /* The session key: kept in the store so sessions survive a restart; a
  * secret made once, the key its SHA-256. */
-static int
-load_key(struct hub *h)
+int
+access_load_key(struct hub *h)
 {
     char secret[TOKEN_MAX], hex[TOKEN_HASH_HEX];
     int rc;
@@ -112,7 +112,7 @@ access_start(struct hub *h)
     if (h->access == NULL) {
         return PH_ENOMEM;
     }
-    rc = load_key(h);
+    rc = access_load_key(h);
     if (rc == 0) {
         rc = access_load_viewers(h);
     }

@@ -24,6 +24,9 @@ int access_start(struct hub *h);
 void access_free(struct hub *h);
 /* Re-reads the viewers (not revoked) from the store. 0 or PH_E*. */
 int access_load_viewers(struct hub *h);
+/* Re-reads the session key (made when the store has none): collectors
+ * sharing one store converge on the one stored. 0 or PH_E*. */
+int access_load_key(struct hub *h);
 
 /* 1 when the page's documents need a credential (not public). */
 int access_private(const struct hub *h);

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 
 /* The object a request acted on: the id (or name) a create returned,
@@ -44,6 +45,16 @@ target_of(struct http_request *req, const struct http_response *resp,
     }
 }
 
+/* The outcome of an audit entry's write (store_async.h). */
+static void
+on_audit_stored(int result, const char *errmsg, void *arg)
+{
+    (void)arg;
+    if (result != 0) {
+        log_warnx("store: cannot write the audit log: %s", errmsg);
+    }
+}
+
 void
 audit_request(struct hub *h, const char *actor,
               struct http_request *req, const struct http_response *resp)
@@ -75,9 +86,9 @@ audit_request(struct hub *h, const char *actor,
     }
     /* A created key or token is in the reply, never in the request, so
      * the excerpt holds no secret. */
-    if (store_audit_add(h->store, time_now_ms(), actor, action, target,
-                        detail, resp->status) != 0) {
-        log_warnx("store: cannot write the audit log: %s",
-                  store_errmsg(h->store));
+    if (store_audit_add_async(h->store, time_now_ms(), actor, action,
+                              target, detail, resp->status, on_audit_stored,
+                              NULL) != 0) {
+        log_warnx("store: cannot write the audit log: out of memory");
     }
 }

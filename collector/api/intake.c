@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 #include "token.h"
 #include "utf8.h"
@@ -693,6 +694,19 @@ load_state(struct alert_map *m, const struct pharos_conf *cf, json_t *doc,
     ph_free(entries);
 }
 
+/* The outcome of the alert groups' write (store_async.h). */
+static void
+on_persisted(int result, const char *errmsg, void *arg)
+{
+    struct hub *h = arg;
+
+    if (result != 0 && h->intake != NULL) {
+        complain(&h->intake->persist, time_mono_ms(),
+                 "alerts: cannot save alert groups in the store: %s",
+                 errmsg);
+    }
+}
+
 static void
 persist(struct hub *h)
 {
@@ -707,9 +721,10 @@ persist(struct hub *h)
                  STATE_MAX);
         return;
     }
-    if (store_kv_set(h->store, STATE_KEY, text) != 0) {
+    if (store_kv_set_async(h->store, STATE_KEY, text, on_persisted, h) !=
+        0) {
         complain(&h->intake->persist, time_mono_ms(),
-                 "alerts: cannot save alert groups in the store");
+                 "alerts: cannot save alert groups: out of memory");
     }
     ph_free(text);
 }

@@ -176,7 +176,8 @@ static const struct conf_opt ha_opts[] = {
     {"database", CONF_T_STR, offsetof(struct conf_ha, database), NULL, 0, 0,
      0, NULL,
      "PostgreSQL holding the lease (libpq conninfo or postgresql:// URI; "
-     "required; the password from passfile= or PGPASSWORD, not inline)"},
+     "default the store: database, required without it; the password "
+     "from passfile= or PGPASSWORD, not inline)"},
     {"lease", CONF_T_DURATION, offsetof(struct conf_ha, lease_ms), "10s",
      1000, 300000, 0, NULL,
      "how long a leader's lease lasts; a dead leader is replaced within "
@@ -667,8 +668,8 @@ plausible_from(const char *s)
     return at == 1;
 }
 
-static char *
-read_secret_file(const char *conf_file, const char *p)
+char *
+pc_read_secret_file(const char *conf_file, const char *p)
 {
     char *path = pc_relative_path(conf_file, p);
     FILE *f = path != NULL ? fopen(path, "r") : NULL;
@@ -687,8 +688,10 @@ read_secret_file(const char *conf_file, const char *p)
     return out;
 }
 
-/* ha: present means enabled, and then database is required. node_id
- * defaults to the host name. */
+/* ha: present means enabled, and then database is required unless the
+ * store is PostgreSQL (the lease and the shared documents then live in
+ * the store's database, with its password). node_id defaults to the
+ * host name. Runs after pc_decode_store(). */
 static void
 decode_ha(const struct conf_node *root, const char *file,
           struct pharos_conf *cf, struct conf_errs *errs)
@@ -709,10 +712,11 @@ decode_ha(const struct conf_node *root, const char *file,
         return;
     }
     ha->enabled = 1;
-    if (ha->database == NULL || ha->database[0] == '\0') {
+    if ((ha->database == NULL || ha->database[0] == '\0') &&
+        cf->store == NULL) {
         conf_err(errs, file, n->line, n->col,
                  "ha: missing required key 'database' (where the lease "
-                 "lives)");
+                 "lives; optional with store: postgresql://...)");
     }
     if (ha->node_id == NULL) {
         if (gethostname(host, sizeof(host)) != 0) {
@@ -791,7 +795,7 @@ decode_notify(const struct conf_node *root, const char *file,
             nf->smtp_password = ph_strdup(v);
         }
     } else if (nf->smtp_password_file != NULL) {
-        nf->smtp_password = read_secret_file(file, nf->smtp_password_file);
+        nf->smtp_password = pc_read_secret_file(file, nf->smtp_password_file);
         if (nf->smtp_password == NULL) {
             conf_err(errs, file, sm->line, sm->col,
                      "cannot read password_file %s",
@@ -1099,13 +1103,16 @@ decode_root(const struct conf_node *root, const char *file,
         while (o->key != NULL && strcmp(o->key, n->key) != 0) {
             o++;
         }
-        if (o->key == NULL) {
+        if (o->key == NULL && !pc_is_store_key(n->key)) {
             conf_err_unknown(errs, file, n->key_line, n->key_col,
                              "section", n->key,
-                             conf_suggest_opt(pc_root_opts, n->key));
+                             conf_suggest_opt(pc_root_opts, n->key)
+                                 ? conf_suggest_opt(pc_root_opts, n->key)
+                                 : conf_suggest_opt(pc_store_opts, n->key));
         }
     }
     decode_simple_sections(root, file, cf, errs, warns);
+    pc_decode_store(root, file, cf, errs);
     decode_notify(root, file, cf, errs);
     decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
@@ -1124,6 +1131,12 @@ pharos_conf_free(struct pharos_conf *c)
 {
     ph_free(c->path);
     conf_free_fields(pc_root_opts, c);
+    conf_free_fields(pc_store_opts, c);
+    if (c->store_password != NULL) {
+        memset(c->store_password, 0, strlen(c->store_password));
+        ph_free(c->store_password);
+        c->store_password = NULL;
+    }
     if (c->notify.smtp_password != NULL) {
         memset(c->notify.smtp_password, 0, strlen(c->notify.smtp_password));
         ph_free(c->notify.smtp_password);

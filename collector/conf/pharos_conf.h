@@ -308,6 +308,9 @@ struct pharos_conf {
     /* server */
     char *listen;            /* "127.0.0.1:8080" */
     char *state_dir;         /* sqlite database lives here */
+    char *store;             /* postgresql:// URI, or NULL for sqlite */
+    char *store_password_file;
+    char *store_password;    /* read from store_password_file; never printed */
     char *publish_dir;       /* public documents are written here */
     char *web_dir;           /* static page assets */
     uint32_t max_body_bytes; /* request body cap */

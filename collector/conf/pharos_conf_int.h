@@ -12,6 +12,16 @@
  * section by section (pharos_conf.c), printed and listed for
  * --help-config by walking this table (pharos_conf_print.c). */
 extern const struct conf_opt pc_root_opts[];
+/* The top-level scalars (store:, store_password_file:), in
+ * pharos_conf_store.c: their table, whether key is one of them, and
+ * their decoding from the root map (after the other sections). */
+extern const struct conf_opt pc_store_opts[];
+int pc_is_store_key(const char *key);
+void pc_decode_store(const struct conf_node *root, const char *file,
+                     struct pharos_conf *cf, struct conf_errs *errs);
+/* The first line of the file at p (relative to conf_file), new; NULL
+ * when it cannot be read. */
+char *pc_read_secret_file(const char *conf_file, const char *p);
 
 /* The rows of a secret given as token_sha256, token_file or token_env
  * (exactly one) in struct type; what names what the token is for. Only

@@ -56,6 +56,8 @@ pharos_conf_print(const struct pharos_conf *c, struct buf *b)
 {
     const char *indent = "";
 
+    conf_print(pc_store_opts, c, &indent, "", b);
+    indent = "";
     conf_print(pc_root_opts, c, &indent, "", b);
     /* A buffer over its cap reports it here. */
     return buf_appends(b, "");
@@ -68,6 +70,7 @@ pharos_conf_help(struct buf *out)
     const struct check_kind *k;
     char prefix[96];
 
+    conf_help(pc_store_opts, "", out);
     conf_help(pc_root_opts, "", out);
     /* The keys of a check: those every check has, then each type's. */
     conf_help(check_head_opts, checks, out);

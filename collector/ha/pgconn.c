@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -688,4 +689,57 @@ pgconn_int8(const struct pgconn_result *r, int row, int col)
         v = v << 8 | p[i];
     }
     return (int64_t)v;
+}
+
+/* One key='value' with ' and \ escaped, as libpq reads them. */
+static int
+append_kv(struct buf *b, const char *key, const char *val)
+{
+    if (buf_printf(b, "%s%s='", b->len > 0 ? " " : "", key) != 0) {
+        return PH_ENOMEM;
+    }
+    for (const char *p = val; *p != '\0'; p++) {
+        if ((*p == '\'' || *p == '\\') && buf_printf(b, "\\") != 0) {
+            return PH_ENOMEM;
+        }
+        if (buf_printf(b, "%c", *p) != 0) {
+            return PH_ENOMEM;
+        }
+    }
+    return buf_printf(b, "'") != 0 ? PH_ENOMEM : 0;
+}
+
+int
+pgconn_conninfo_with_password(const char *conninfo, const char *password,
+                              char **ret)
+{
+    PQconninfoOption *opts;
+    char *perr = NULL;
+    struct buf b;
+    int result = 0;
+
+    *ret = NULL;
+    opts = PQconninfoParse(conninfo, &perr);
+    if (opts == NULL) {
+        int rc = perr != NULL ? PH_EINVAL : PH_ENOMEM;
+
+        PQfreemem(perr);
+        return rc;
+    }
+    buf_init(&b, 16384);
+    for (PQconninfoOption *o = opts; o->keyword != NULL && result == 0; o++) {
+        if (o->val != NULL && strcmp(o->keyword, "password") != 0) {
+            result = append_kv(&b, o->keyword, o->val);
+        }
+    }
+    if (result == 0 && password != NULL) {
+        result = append_kv(&b, "password", password);
+    }
+    PQconninfoFree(opts);
+    if (result == 0 && (*ret = ph_strdup(b.data != NULL ? b.data : "")) ==
+                           NULL) {
+        result = PH_ENOMEM;
+    }
+    buf_free(&b);
+    return result;
 }

@@ -102,4 +102,15 @@ const char *pgconn_value(const struct pgconn_result *r, int row, int col,
  * not 8 bytes. */
 int64_t pgconn_int8(const struct pgconn_result *r, int row, int col);
 
+/*
+ * conninfo (a URI or key=value string) as a key=value string with
+ * password added (it replaces one already there): for the lease and the
+ * shared documents when they use the store's database and its
+ * store_password_file. Returns 0 and a new string in *ret (ph_free it;
+ * it holds the password: never log it), PH_EINVAL for a conninfo libpq
+ * cannot parse, PH_ENOMEM.
+ */
+int pgconn_conninfo_with_password(const char *conninfo, const char *password,
+                                  char **ret);
+
 #endif

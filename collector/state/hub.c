@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 
 void
@@ -29,6 +30,18 @@ void
 hub_mark_dirty(struct hub *h)
 {
     h->want(h->want_arg, HUB_PUBLISH);
+}
+
+/* The outcome of an override's write (store_async.h). */
+static void
+on_override_stored(int result, const char *errmsg, void *arg)
+{
+    struct hub *h = arg;
+
+    if (result != 0) {
+        complain(&h->store_complaint, time_mono_ms(),
+                 "store: cannot keep an override: %s", errmsg);
+    }
 }
 
 void
@@ -60,7 +73,7 @@ hub_keep_override(struct hub *h, const char *component_id, int status,
                  comp_status_name((enum comp_status)status),
                  (long long)expires_ms);
     }
-    if (store_kv_set(h->store, key, val) != 0) {
+    if (store_kv_set_async(h->store, key, val, on_override_stored, h) != 0) {
         complain(&h->store_complaint, time_mono_ms(),
                  "store: cannot keep the override of %s", component_id);
     }

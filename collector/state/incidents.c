@@ -64,6 +64,31 @@ incidents_load(struct hub *h)
     return 0;
 }
 
+int
+incidents_reload(struct hub *h)
+{
+    struct incident *old = h->incidents;
+    size_t nold = h->nincidents;
+    int rc;
+
+    h->incidents = NULL;
+    rc = incidents_load(h);
+    if (rc != 0) {
+        if (h->incidents != NULL) {
+            incidents_free(h);
+        }
+        h->incidents = old;
+        h->nincidents = nold;
+        incidents_reapply(h);
+        return rc;
+    }
+    for (size_t i = 0; i < nold; i++) {
+        incident_free(&old[i]);
+    }
+    ph_free(old);
+    return 0;
+}
+
 void
 incidents_free(struct hub *h)
 {

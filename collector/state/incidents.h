@@ -18,6 +18,10 @@
  * windows. Returns 0 or PH_E*. */
 int incidents_load(struct hub *h);
 void incidents_free(struct hub *h);
+/* The incidents again from the store (a new leader on a shared store
+ * takes over what the old one wrote); the ones in memory stay when the
+ * store cannot be read. */
+int incidents_reload(struct hub *h);
 
 /* Re-applies the maintenance windows to the engine (after a reload). */
 void incidents_reapply(struct hub *h);

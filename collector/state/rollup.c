@@ -18,6 +18,11 @@ struct comp_acc {
     int last_status;                       /* last fed */
     struct uptime_day pending[ROLLUP_MAX_PENDING]; /* closed, not stored */
     size_t npending;
+    /* The stored days of the last ROLLUP_DAYS, oldest first: read once
+     * at start, then kept as they are written, so that the documents
+     * never read the store (a round trip each on PostgreSQL). */
+    struct uptime_day stored[ROLLUP_DAYS];
+    size_t nstored;
     int overflow;
     struct rollup *r;
     int index;
@@ -53,6 +58,35 @@ on_day(const struct uptime_day *d, void *arg)
     }
 }
 
+/* Puts d into ca's stored days (replacing its date, oldest dropped when
+ * full), keeping them in date order. */
+static void
+remember_day(struct comp_acc *ca, const struct uptime_day *d)
+{
+    size_t i = 0;
+
+    while (i < ca->nstored && ca->stored[i].date < d->date) {
+        i++;
+    }
+    if (i < ca->nstored && ca->stored[i].date == d->date) {
+        ca->stored[i] = *d;
+        return;
+    }
+    if (ca->nstored == ROLLUP_DAYS) {
+        if (i == 0) {
+            return; /* older than all we keep */
+        }
+        memmove(&ca->stored[0], &ca->stored[1],
+                (i - 1) * sizeof(ca->stored[0]));
+        ca->stored[i - 1] = *d;
+        return;
+    }
+    memmove(&ca->stored[i + 1], &ca->stored[i],
+            (ca->nstored - i) * sizeof(ca->stored[0]));
+    ca->stored[i] = *d;
+    ca->nstored++;
+}
+
 static void
 persist(struct rollup *r, struct comp_acc *ca)
 {
@@ -68,6 +102,9 @@ persist(struct rollup *r, struct comp_acc *ca)
         return; /* kept pending; retried at the next checkpoint */
     }
     complain_release(&r->store_complaint, "rollup: storing uptime again");
+    for (size_t i = 0; i < ca->npending; i++) {
+        remember_day(ca, &ca->pending[i]);
+    }
     ca->npending = 0;
 }
 
@@ -109,6 +146,15 @@ rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
         ca->r = r;
         ca->index = (int)i;
         ca->last_status = UPTIME_NODATA;
+        if (store_uptime_days(h->store, h->conf.components[i].id,
+                              uptime_date_add(uptime_local_date(&r->tz,
+                                                                now_ms),
+                                              -(ROLLUP_DAYS - 1)),
+                              ca->stored, ROLLUP_DAYS, &ca->nstored) != 0) {
+            ca->nstored = 0;
+            log_warnx("rollup: cannot read the stored uptime of %s: %s",
+                      h->conf.components[i].id, store_errmsg(h->store));
+        }
         if (store_uptime_state(h->store, h->conf.components[i].id, &st) ==
                 0 &&
             uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
@@ -165,21 +211,19 @@ int
 rollup_days(struct rollup *r, struct hub *h, int component,
             int64_t now_ms, struct uptime_day out[ROLLUP_DAYS])
 {
-    struct uptime_day stored[ROLLUP_DAYS];
+    const struct uptime_day *stored;
     struct uptime_day today;
     int32_t date = uptime_local_date(&r->tz, now_ms);
     int32_t first = uptime_date_add(date, -(ROLLUP_DAYS - 1));
-    size_t n = 0, k = 0;
-    int rc;
+    size_t n, k = 0;
 
+    (void)h;
     if (component < 0 || (size_t)component >= r->ncomps) {
         return PH_EINVAL;
     }
-    rc = store_uptime_days(h->store, h->conf.components[component].id, first,
-                           stored, ROLLUP_DAYS, &n);
-    if (rc != 0) {
-        return rc;
-    }
+    /* From memory: the days this rollup read at start or wrote since. */
+    stored = r->comps[component].stored;
+    n = r->comps[component].nstored;
     uptime_acc_current(&r->comps[component].acc, &today);
     for (int i = 0; i < ROLLUP_DAYS; i++) {
         int32_t d = uptime_date_add(first, i);

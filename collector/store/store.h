@@ -1,14 +1,16 @@
 /*
- * store.h - the collector's sqlite store. Only the store's own files
- * (store*.c, through store_int.h) include sqlite3.h.
+ * store.h - the collector's store: the one interface every caller uses,
+ * in front of two backends (store.c picks one at store_open()):
+ *  - sqlite (store_sqlite.c and friends): one file in state_dir, WAL,
+ *    one writer, numbered migrations tracked by PRAGMA user_version;
+ *  - PostgreSQL (store_pg*.c, libpq): `store: postgresql://...`, so that
+ *    several collectors share one database; the same numbered migrations
+ *    (migrations_pg/) tracked in schema_version under an advisory lock.
+ * Only the backends' own files include sqlite3.h or libpq-fe.h.
  *
- * One connection, WAL mode, one writer (the loop thread). Schema changes
- * are numbered migrations (collector/migrations/NNNN_*.sql, compiled in)
- * tracked by PRAGMA user_version. Statements are prepared once in
- * store_open() and finalized in store_close().
- *
- * All functions: loop thread only; return 0 or a negative PH_E* code;
- * string arguments are borrowed.
+ * All functions: one thread per store (the loop's, or the writer's own
+ * store); return 0 or a negative PH_E* code; string arguments are
+ * borrowed.
  */
 #ifndef PH_STORE_H
 #define PH_STORE_H
@@ -29,8 +31,15 @@ struct store;
 #define STORE_OPEN_WRITER 0x2
 
 /*
- * Opens the database at path (creating it when there is no such file),
- * checks it (PRAGMA quick_check) and migrates it. Refused, with one line
+ * Opens the store at where. A `postgresql://` or `postgres://` URI (any
+ * libpq connection URI: host, port, dbname, sslmode and the other TLS
+ * options pass through) opens PostgreSQL; password (may be NULL: then
+ * libpq's own PGPASSWORD or ~/.pgpass apply) is given to libpq apart from
+ * the URI so it never appears in a message. Anything else is the path of
+ * a sqlite file.
+ *
+ * sqlite: opens the database at path (creating it when there is no such
+ * file), checks it (PRAGMA quick_check) and migrates it. Refused, with one line
  * in errbuf that says what is wrong and what to do: a directory or other
  * non-file at path; an existing zero-length file, unless flags has
  * STORE_OPEN_INIT_EMPTY (--init-empty-db); a file that does not start with
@@ -38,13 +47,32 @@ struct store;
  * database that fails quick_check; a schema newer than the migrations
  * compiled in. A database behind its acknowledgement record (path.acked,
  * the last seq acked to each agent) opens, with a warning in the log that
- * names the lost batches. Returns new in *ret.
+ * names the lost batches.
+ *
+ * PostgreSQL: connects (blocking: start-up only), applies the migrations
+ * under an advisory lock (several collectors may start at once) and
+ * refuses a schema newer than this release. Later calls reconnect by
+ * themselves after the server went away (PH_EDB until it is back).
+ *
+ * Returns new in *ret.
  */
-int store_open(const char *path, unsigned flags, char *errbuf,
-               size_t errlen, struct store **ret);
+int store_open(const char *where, const char *password, unsigned flags,
+               char *errbuf, size_t errlen, struct store **ret);
+/* 1 when where names a PostgreSQL database (a postgresql:// URI). */
+int store_is_postgresql(const char *where);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(struct store *s);
+
+struct store_writer;
+/* The writer thread whose own connection takes this store's
+ * asynchronous calls (store_async.h) on PostgreSQL (borrowed). NULL
+ * makes them run at once again: set it before store_writer_stop(). */
+void store_set_async_writer(struct store *s, struct store_writer *w);
+/* That writer; NULL on sqlite or when none is set. */
+struct store_writer *store_async_writer(struct store *s);
 /* Accepts NULL. */
 void store_close(struct store *s);
-/* The last sqlite error as text (borrowed until the next call). */
+/* The last database error as text (borrowed until the next call). */
 const char *store_errmsg(struct store *s);
 
 /*

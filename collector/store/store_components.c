@@ -28,7 +28,7 @@ col_opt_text(sqlite3_stmt *st, int i)
 }
 
 int
-store_component_put(struct store *s, const struct store_component_row *r)
+store_sq_component_put(struct store_sq *s, const struct store_component_row *r)
 {
     sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO api_components (id, name, description, group_id, "
@@ -60,7 +60,7 @@ store_component_put(struct store *s, const struct store_component_row *r)
 }
 
 static int
-delete_row(struct store *s, const char *sql, const char *id,
+delete_row(struct store_sq *s, const char *sql, const char *id,
            const char *what)
 {
     sqlite3_stmt *st = store_prepare(s, sql);
@@ -80,14 +80,14 @@ delete_row(struct store *s, const char *sql, const char *id,
 }
 
 int
-store_component_delete(struct store *s, const char *id)
+store_sq_component_delete(struct store_sq *s, const char *id)
 {
     return delete_row(s, "DELETE FROM api_components WHERE id = ?1", id,
                       "component delete");
 }
 
 int
-store_list_components(struct store *s, store_component_cb cb, void *arg)
+store_sq_list_components(struct store_sq *s, store_component_cb cb, void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,
         "SELECT id, name, description, group_id, showcase, "
@@ -125,7 +125,7 @@ out:
 }
 
 int
-store_group_put(struct store *s, const struct store_group_row *r)
+store_sq_group_put(struct store_sq *s, const struct store_group_row *r)
 {
     sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO api_groups (id, name, description, created_ms, "
@@ -150,14 +150,14 @@ store_group_put(struct store *s, const struct store_group_row *r)
 }
 
 int
-store_group_delete(struct store *s, const char *id)
+store_sq_group_delete(struct store_sq *s, const char *id)
 {
     return delete_row(s, "DELETE FROM api_groups WHERE id = ?1", id,
                       "group delete");
 }
 
 int
-store_list_groups(struct store *s, store_group_cb cb, void *arg)
+store_sq_list_groups(struct store_sq *s, store_group_cb cb, void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,
         "SELECT id, name, description, created_ms, updated_ms "

@@ -123,7 +123,7 @@ store_file_precheck(const char *path, unsigned flags, char *errbuf,
 }
 
 int
-store_file_quick_check(struct store *s, const char *path, char *errbuf,
+store_file_quick_check(struct store_sq *s, const char *path, char *errbuf,
                        size_t errlen)
 {
     sqlite3_stmt *st = NULL;
@@ -192,7 +192,7 @@ acked_write_row(const struct store_agent_row *row, void *arg)
 }
 
 int
-store_acked_write(struct store *s, const char *acked_path)
+store_acked_write(struct store_sq *s, const char *acked_path)
 {
     char tmp[1200];
     struct acked_write w;
@@ -210,7 +210,7 @@ store_acked_write(struct store *s, const char *acked_path)
                  "to each agent (agent seq).\n"
                  "# Checked against the database at start; see "
                  "docs/operator-guide.md.\n");
-    result = store_list_agents(s, acked_write_row, &w);
+    result = store_sq_list_agents(s, acked_write_row, &w);
     if (fclose(w.f) != 0 && result == 0) {
         result = PH_EIO;
     }
@@ -227,7 +227,7 @@ store_acked_write(struct store *s, const char *acked_path)
 }
 
 void
-store_acked_check(struct store *s, const char *db_path,
+store_acked_check(struct store_sq *s, const char *db_path,
                   const char *acked_path)
 {
     char line[512];
@@ -249,7 +249,7 @@ store_acked_check(struct store *s, const char *db_path,
             sscanf(line, "%255s %llu", id, &acked) != 2) {
             continue;
         }
-        if (store_agent_last_seq(s, id, &have) != 0 || have >= acked) {
+        if (store_sq_agent_last_seq(s, id, &have) != 0 || have >= acked) {
             continue;
         }
         lost += acked - have;

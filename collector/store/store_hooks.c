@@ -9,7 +9,7 @@
 #include "store_int.h"
 
 int
-store_hook_link_get(struct store *s, const char *source,
+store_sq_hook_link_get(struct store_sq *s, const char *source,
                     const char *external_id, struct store_hook_link *ret)
 {
     sqlite3_stmt *st = store_prepare(s,
@@ -41,7 +41,7 @@ store_hook_link_get(struct store *s, const char *source,
 }
 
 int
-store_hook_link_put(struct store *s, const char *source,
+store_sq_hook_link_put(struct store_sq *s, const char *source,
                     const char *external_id,
                     const struct store_hook_link *link, int64_t now_ms)
 {
@@ -73,7 +73,7 @@ store_hook_link_put(struct store *s, const char *source,
 }
 
 int
-store_hook_event_seen(struct store *s, const char *source,
+store_sq_hook_event_seen(struct store_sq *s, const char *source,
                       const char *event_id)
 {
     sqlite3_stmt *st = store_prepare(s,
@@ -98,7 +98,7 @@ store_hook_event_seen(struct store *s, const char *source,
 }
 
 int
-store_hook_event_add(struct store *s, const char *source,
+store_sq_hook_event_add(struct store_sq *s, const char *source,
                      const char *event_id, int64_t now_ms,
                      int64_t prune_before_ms)
 {

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "ph_err.h"
+#include "store_codec.h"
 #include "store_int.h"
 
 static const char *
@@ -18,33 +19,8 @@ text_of(const struct buf *b)
     return b->data != NULL ? b->data : "";
 }
 
-/* "a b c" from the incident's component ids. */
 static int
-join_components(const struct incident *inc, struct buf *b)
-{
-    for (size_t i = 0; i < inc->ncomponents; i++) {
-        if (buf_printf(b, "%s%s", i ? " " : "", inc->components[i]) != 0) {
-            return PH_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-static int
-join_affected(const struct inc_update *u, struct buf *b)
-{
-    for (size_t i = 0; i < u->naffected; i++) {
-        if (buf_printf(b, "%s%s %d %d", i ? ";" : "", u->affected[i].code,
-                       (int)u->affected[i].old_status,
-                       (int)u->affected[i].new_status) != 0) {
-            return PH_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-static int
-save_updates(struct store *s, const struct incident *inc)
+save_updates(struct store_sq *s, const struct incident *inc)
 {
     sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO incident_updates (id, incident_id, seq, status, body, "
@@ -62,7 +38,7 @@ save_updates(struct store *s, const struct incident *inc)
         const struct inc_update *u = &inc->updates[i];
 
         buf_reset(&b);
-        if (join_affected(u, &b) != 0) {
+        if (store_join_affected(u, &b) != 0) {
             result = PH_ENOMEM;
             goto out;
         }
@@ -90,18 +66,18 @@ out:
 }
 
 int
-store_incident_save(struct store *s, const struct incident *inc)
+store_sq_incident_save(struct store_sq *s, const struct incident *inc)
 {
     sqlite3_stmt *st = NULL, *del = NULL;
     struct buf comps;
     int result;
 
     buf_init(&comps, 8192);
-    if (join_components(inc, &comps) != 0) {
+    if (store_join_components(inc, &comps) != 0) {
         buf_free(&comps);
         return PH_ENOMEM;
     }
-    if (store_tx_begin(s) != 0) {
+    if (store_sq_tx_begin(s) != 0) {
         buf_free(&comps);
         return PH_EDB;
     }
@@ -154,22 +130,22 @@ store_incident_save(struct store *s, const struct incident *inc)
     if (result != 0) {
         goto out;
     }
-    result = store_tx_commit(s);
+    result = store_sq_tx_commit(s);
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(del);
     buf_free(&comps);
     if (result != 0) {
         char keep[256];
-        snprintf(keep, sizeof(keep), "%s", store_errmsg(s));
-        store_tx_rollback(s);
+        snprintf(keep, sizeof(keep), "%s", store_sq_errmsg(s));
+        store_sq_tx_rollback(s);
         store_db_error(s, keep);
     }
     return result;
 }
 
 int
-store_incident_delete(struct store *s, const char *id)
+store_sq_incident_delete(struct store_sq *s, const char *id)
 {
     sqlite3_stmt *st = store_prepare(s, "DELETE FROM incidents WHERE id = ?1");
     sqlite3_stmt *du = store_prepare(s,
@@ -196,73 +172,8 @@ out:
     return result;
 }
 
-/* Parses "a b c" into inc->components (unknown sizes are capped). */
 static int
-split_components(struct incident *inc, const char *text)
-{
-    const char *p = text;
-
-    while (*p != '\0' && inc->ncomponents < INC_COMPONENTS_MAX) {
-        size_t n = strcspn(p, " ");
-        char (*v)[CHECK_ID_MAX];
-
-        if (n > 0 && n < CHECK_ID_MAX) {
-            v = ph_realloc(inc->components,
-                           (inc->ncomponents + 1) * sizeof(*v));
-            if (v == NULL) {
-                return PH_ENOMEM;
-            }
-            inc->components = v;
-            memcpy(v[inc->ncomponents], p, n);
-            v[inc->ncomponents][n] = '\0';
-            inc->ncomponents++;
-        }
-        p += n;
-        while (*p == ' ') {
-            p++;
-        }
-    }
-    return 0;
-}
-
-static int
-split_affected(struct inc_update *u, const char *text)
-{
-    const char *p = text;
-
-    while (*p != '\0' && u->naffected < INC_COMPONENTS_MAX) {
-        size_t n = strcspn(p, ";");
-        char item[CHECK_ID_MAX + 32], code[CHECK_ID_MAX];
-        int o, w;
-
-        if (n > 0 && n < sizeof(item)) {
-            memcpy(item, p, n);
-            item[n] = '\0';
-            if (sscanf(item, "%63s %d %d", code, &o, &w) == 3 && o >= 0 &&
-                o <= COMP_MAINTENANCE && w >= 0 && w <= COMP_MAINTENANCE) {
-                struct inc_affected *v = ph_realloc(
-                    u->affected, (u->naffected + 1) * sizeof(*v));
-                if (v == NULL) {
-                    return PH_ENOMEM;
-                }
-                u->affected = v;
-                memset(&v[u->naffected], 0, sizeof(*v));
-                snprintf(v[u->naffected].code, CHECK_ID_MAX, "%s", code);
-                v[u->naffected].old_status = (enum comp_status)o;
-                v[u->naffected].new_status = (enum comp_status)w;
-                u->naffected++;
-            }
-        }
-        p += n;
-        if (*p == ';') {
-            p++;
-        }
-    }
-    return 0;
-}
-
-static int
-load_updates(struct store *s, sqlite3_stmt *st, struct incident *inc)
+load_updates(struct store_sq *s, sqlite3_stmt *st, struct incident *inc)
 {
     int rc;
 
@@ -291,7 +202,7 @@ load_updates(struct store *s, sqlite3_stmt *st, struct incident *inc)
         u->display_ms = sqlite3_column_int64(st, 5);
         u->deliver = sqlite3_column_int(st, 6);
         u->next_update_ms = sqlite3_column_int64(st, 8);
-        if (split_affected(u, store_col_text(st, 7)) != 0) {
+        if (store_split_affected(u, store_col_text(st, 7)) != 0) {
             return PH_ENOMEM;
         }
     }
@@ -302,7 +213,7 @@ load_updates(struct store *s, sqlite3_stmt *st, struct incident *inc)
 }
 
 int
-store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
+store_sq_incidents_load(struct store_sq *s, size_t max, store_incident_cb cb,
                      void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,
@@ -355,7 +266,7 @@ store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
         inc.auto_in_progress = sqlite3_column_int(st, 16);
         inc.auto_completed = sqlite3_column_int(st, 17);
         inc.update_every_min = sqlite3_column_int(st, 19);
-        if (split_components(&inc, store_col_text(st, 18)) != 0) {
+        if (store_split_components(&inc, store_col_text(st, 18)) != 0) {
             result = PH_ENOMEM;
             goto out;
         }
@@ -380,7 +291,7 @@ out:
 }
 
 int
-store_audit_add(struct store *s, int64_t at_ms, const char *actor,
+store_sq_audit_add(struct store_sq *s, int64_t at_ms, const char *actor,
                 const char *action, const char *target, const char *detail,
                 int status)
 {
@@ -406,7 +317,7 @@ store_audit_add(struct store *s, int64_t at_ms, const char *actor,
 }
 
 int
-store_audit_list(struct store *s, int64_t before_id, size_t limit,
+store_sq_audit_list(struct store_sq *s, int64_t before_id, size_t limit,
                  store_audit_cb cb, void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,

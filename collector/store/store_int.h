@@ -1,7 +1,10 @@
 /*
- * store_int.h - what the store's own files share (store.c owns the
- * connection and the transactions; store_incidents.c adds the incident
- * and audit tables, store_keys.c the keys, store_notify.c the outbox).
+ * store_int.h - what the sqlite backend's files share (store_sqlite.c
+ * owns the connection and the transactions; store_incidents.c adds the
+ * incident and audit tables, store_keys.c the keys, store_notify.c the
+ * outbox, store_viewers.c the viewers, store_components.c the API's
+ * components and groups, store_hooks.c the hook links, store_staff.c the
+ * staff rows).
  * Nothing outside collector/store*.c includes this or sqlite3.h.
  */
 #ifndef PH_STORE_INT_H
@@ -10,15 +13,16 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_sq.h"
 
-sqlite3 *store_sqlite(struct store *s);
-/* Records sqlite's message for what in store_errmsg(); returns PH_EDB. */
-int store_db_error(struct store *s, const char *what);
+sqlite3 *store_sqlite(struct store_sq *s);
+/* Records sqlite's message for what in store_sq_errmsg(); returns PH_EDB. */
+int store_db_error(struct store_sq *s, const char *what);
 /* Prepares sql for one use (rare statements); NULL after recording the
  * error. The caller finalizes it. */
-sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+sqlite3_stmt *store_prepare(struct store_sq *s, const char *sql);
 /* Runs sql (no result rows); 0 or PH_EDB with the message recorded. */
-int store_exec(struct store *s, const char *sql);
+int store_exec(struct store_sq *s, const char *sql);
 /* Column i of the current row as text; "" for NULL. Borrowed until the
  * next step or reset of st. */
 const char *store_col_text(sqlite3_stmt *st, int i);
@@ -32,14 +36,14 @@ enum { STORE_FILE_NEW = 1, STORE_FILE_EXISTS = 2 };
 int store_file_precheck(const char *path, unsigned flags, char *errbuf,
                         size_t errlen);
 /* PRAGMA quick_check; on damage a negative PH_E* and errbuf says so. */
-int store_file_quick_check(struct store *s, const char *path, char *errbuf,
+int store_file_quick_check(struct store_sq *s, const char *path, char *errbuf,
                            size_t errlen);
 /* Rewrites the acknowledgement record (agent, last seq) from the
  * database. Call only after a commit. */
-int store_acked_write(struct store *s, const char *acked_path);
+int store_acked_write(struct store_sq *s, const char *acked_path);
 /* Logs a warning when the database is behind the record (lost acked
  * batches). */
-void store_acked_check(struct store *s, const char *db_path,
+void store_acked_check(struct store_sq *s, const char *db_path,
                        const char *acked_path);
 
 #endif

@@ -8,7 +8,7 @@
 #include "store_int.h"
 
 int
-store_api_key_add(struct store *s, const char *name, const char *scope,
+store_sq_api_key_add(struct store_sq *s, const char *name, const char *scope,
                   const char *token_sha256, int64_t now_ms)
 {
     sqlite3_stmt *st = store_prepare(s,
@@ -34,7 +34,7 @@ store_api_key_add(struct store *s, const char *name, const char *scope,
 }
 
 int
-store_api_key_revoke(struct store *s, const char *name, int64_t now_ms)
+store_sq_api_key_revoke(struct store_sq *s, const char *name, int64_t now_ms)
 {
     sqlite3_stmt *st = store_prepare(s,
         "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 AND "
@@ -56,7 +56,7 @@ store_api_key_revoke(struct store *s, const char *name, int64_t now_ms)
 }
 
 int
-store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg)
+store_sq_list_api_keys(struct store_sq *s, store_api_key_cb cb, void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,
         "SELECT name, scope, token_sha256, created_ms, "

@@ -14,7 +14,7 @@
     "updated_ms, confirmed_ms, fails, failing_since, last_error"
 
 static sqlite3_stmt *
-prep(struct store *s, const char *sql)
+prep(struct store_sq *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
 
@@ -44,7 +44,7 @@ col_sub(sqlite3_stmt *st, struct store_subscriber *r)
 }
 
 int
-store_sub_add(struct store *s, const struct store_subscriber *sub,
+store_sq_sub_add(struct store_sq *s, const struct store_subscriber *sub,
               const char *confirm_sha256, const char *unsub_sha256)
 {
     sqlite3_stmt *st = prep(s,
@@ -78,7 +78,7 @@ store_sub_add(struct store *s, const struct store_subscriber *sub,
 
 /* Runs a one-row query with text parameters p1, p2 (p2 may be NULL). */
 static int
-sub_query(struct store *s, const char *sql, const char *p1, const char *p2,
+sub_query(struct store_sq *s, const char *sql, const char *p1, const char *p2,
           struct store_subscriber *ret)
 {
     sqlite3_stmt *st = prep(s, sql);
@@ -103,14 +103,14 @@ sub_query(struct store *s, const char *sql, const char *p1, const char *p2,
 }
 
 int
-store_sub_get(struct store *s, const char *id, struct store_subscriber *ret)
+store_sq_sub_get(struct store_sq *s, const char *id, struct store_subscriber *ret)
 {
     return sub_query(s, "SELECT " SUB_COLS " FROM subscribers WHERE id = ?1",
                      id, NULL, ret);
 }
 
 int
-store_sub_find(struct store *s, const char *kind, const char *address,
+store_sq_sub_find(struct store_sq *s, const char *kind, const char *address,
                struct store_subscriber *ret)
 {
     return sub_query(s,
@@ -121,7 +121,7 @@ store_sub_find(struct store *s, const char *kind, const char *address,
 }
 
 int
-store_sub_by_token(struct store *s, int unsub, const char *sha256,
+store_sq_sub_by_token(struct store_sq *s, int unsub, const char *sha256,
                    struct store_subscriber *ret)
 {
     return sub_query(s,
@@ -133,7 +133,7 @@ store_sub_by_token(struct store *s, int unsub, const char *sha256,
 }
 
 static int
-drop_pending(struct store *s, const char *id, int64_t now_ms)
+drop_pending(struct store_sq *s, const char *id, int64_t now_ms)
 {
     sqlite3_stmt *st = prep(s, "UPDATE outbox SET state = 3, done_ms = ?2, "
                                "payload = '' WHERE subscriber_id = ?1 AND "
@@ -151,14 +151,14 @@ drop_pending(struct store *s, const char *id, int64_t now_ms)
 }
 
 int
-store_sub_set_state(struct store *s, const char *id, const char *state,
+store_sq_sub_set_state(struct store_sq *s, const char *id, const char *state,
                     int64_t now_ms)
 {
     sqlite3_stmt *st;
     int active = strcmp(state, "active") == 0;
     int rc, changed;
 
-    if (store_tx_begin(s) != 0) {
+    if (store_sq_tx_begin(s) != 0) {
         return PH_EDB;
     }
     st = prep(s, active
@@ -169,7 +169,7 @@ store_sub_set_state(struct store *s, const char *id, const char *state,
                      : "UPDATE subscribers SET state = ?2, updated_ms = ?3, "
                        "confirm_sha256 = NULL WHERE id = ?1");
     if (st == NULL) {
-        store_tx_rollback(s);
+        store_sq_tx_rollback(s);
         return PH_EDB;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -180,23 +180,23 @@ store_sub_set_state(struct store *s, const char *id, const char *state,
     changed = sqlite3_changes(store_sqlite(s));
     if (rc != SQLITE_DONE) {
         rc = store_db_error(s, "subscriber state");
-        store_tx_rollback(s);
+        store_sq_tx_rollback(s);
         return rc;
     }
     if (changed == 0) {
-        store_tx_rollback(s);
+        store_sq_tx_rollback(s);
         return PH_ENOENT;
     }
     if (!active && strcmp(state, "pending") != 0 &&
         drop_pending(s, id, now_ms) != 0) {
-        store_tx_rollback(s);
+        store_sq_tx_rollback(s);
         return PH_EDB;
     }
-    return store_tx_commit(s);
+    return store_sq_tx_commit(s);
 }
 
 int
-store_sub_set_confirm(struct store *s, const char *id,
+store_sq_sub_set_confirm(struct store_sq *s, const char *id,
                       const char *confirm_sha256, int64_t now_ms)
 {
     sqlite3_stmt *st = prep(s, "UPDATE subscribers SET confirm_sha256 = ?2, "
@@ -215,7 +215,7 @@ store_sub_set_confirm(struct store *s, const char *id,
 }
 
 int
-store_sub_list(struct store *s, const char *state, store_sub_cb cb,
+store_sq_sub_list(struct store_sq *s, const char *state, store_sub_cb cb,
                void *arg)
 {
     sqlite3_stmt *st = prep(s, state != NULL
@@ -248,7 +248,7 @@ store_sub_list(struct store *s, const char *state, store_sub_cb cb,
 }
 
 static int
-count_query(struct store *s, const char *sql, int64_t *ret)
+count_query(struct store_sq *s, const char *sql, int64_t *ret)
 {
     sqlite3_stmt *st = prep(s, sql);
     int rc;
@@ -263,7 +263,7 @@ count_query(struct store *s, const char *sql, int64_t *ret)
 }
 
 int
-store_outbox_sent_since(struct store *s, const char *subscriber_id,
+store_sq_outbox_sent_since(struct store_sq *s, const char *subscriber_id,
                         const char *event, int64_t since_ms,
                         int64_t *ret_count, int64_t *ret_last_ms)
 {
@@ -290,7 +290,7 @@ store_outbox_sent_since(struct store *s, const char *subscriber_id,
 }
 
 int
-store_sub_count(struct store *s, int64_t *ret)
+store_sq_sub_count(struct store_sq *s, int64_t *ret)
 {
     return count_query(s,
                        "SELECT count(*) FROM subscribers WHERE state NOT "
@@ -299,7 +299,7 @@ store_sub_count(struct store *s, int64_t *ret)
 }
 
 int
-store_sub_result(struct store *s, const char *id, int ok, const char *err,
+store_sq_sub_result(struct store_sq *s, const char *id, int ok, const char *err,
                  int64_t now_ms, uint32_t quarantine_after, int64_t span_ms,
                  int *ret_quarantined)
 {
@@ -333,14 +333,14 @@ store_sub_result(struct store *s, const char *id, int ok, const char *err,
     if (rc != SQLITE_DONE) {
         return store_db_error(s, "subscriber failure");
     }
-    rc = store_sub_get(s, id, &sub);
+    rc = store_sq_sub_get(s, id, &sub);
     if (rc != 0) {
         return rc;
     }
     if (strcmp(sub.state, "active") == 0 &&
         (sub.fails >= quarantine_after ||
          (span_ms > 0 && now_ms - sub.failing_since_ms >= span_ms))) {
-        rc = store_sub_set_state(s, id, "quarantined", now_ms);
+        rc = store_sq_sub_set_state(s, id, "quarantined", now_ms);
         if (rc == 0) {
             *ret_quarantined = 1;
         }
@@ -349,7 +349,7 @@ store_sub_result(struct store *s, const char *id, int ok, const char *err,
 }
 
 int
-store_outbox_put(struct store *s, const struct store_outbox_new *m)
+store_sq_outbox_put(struct store_sq *s, const struct store_outbox_new *m)
 {
     sqlite3_stmt *st;
     int rc;
@@ -403,7 +403,7 @@ store_outbox_put(struct store *s, const struct store_outbox_new *m)
 }
 
 int
-store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
+store_sq_outbox_due(struct store_sq *s, int64_t now_ms, size_t limit,
                  store_outbox_cb cb, void *arg)
 {
     sqlite3_stmt *st = prep(s,
@@ -445,7 +445,7 @@ store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
 }
 
 static int
-outbox_update(struct store *s, const char *sql, int64_t id, int64_t t,
+outbox_update(struct store_sq *s, const char *sql, int64_t id, int64_t t,
               const char *err)
 {
     sqlite3_stmt *st = prep(s, sql);
@@ -463,7 +463,7 @@ outbox_update(struct store *s, const char *sql, int64_t id, int64_t t,
 }
 
 int
-store_outbox_delivered(struct store *s, int64_t id, int64_t now_ms)
+store_sq_outbox_delivered(struct store_sq *s, int64_t id, int64_t now_ms)
 {
     return outbox_update(s,
                          "UPDATE outbox SET state = 1, done_ms = ?2, "
@@ -473,7 +473,7 @@ store_outbox_delivered(struct store *s, int64_t id, int64_t now_ms)
 }
 
 int
-store_outbox_retry(struct store *s, int64_t id, int64_t due_ms,
+store_sq_outbox_retry(struct store_sq *s, int64_t id, int64_t due_ms,
                    const char *err, int count)
 {
     return outbox_update(s,
@@ -485,7 +485,7 @@ store_outbox_retry(struct store *s, int64_t id, int64_t due_ms,
 }
 
 int
-store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
+store_sq_outbox_give_up(struct store_sq *s, int64_t id, int64_t now_ms,
                      const char *err)
 {
     return outbox_update(s,
@@ -496,7 +496,7 @@ store_outbox_give_up(struct store *s, int64_t id, int64_t now_ms,
 }
 
 int
-store_outbox_prune(struct store *s, int64_t before_ms, int64_t *ret_deleted)
+store_sq_outbox_prune(struct store_sq *s, int64_t before_ms, int64_t *ret_deleted)
 {
     sqlite3_stmt *st = store_prepare(s,
         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE "
@@ -518,7 +518,7 @@ store_outbox_prune(struct store *s, int64_t before_ms, int64_t *ret_deleted)
 }
 
 int
-store_outbox_backlog(struct store *s, int64_t *ret)
+store_sq_outbox_backlog(struct store_sq *s, int64_t *ret)
 {
     return count_query(s, "SELECT count(*) FROM outbox WHERE state = 0",
                        ret);

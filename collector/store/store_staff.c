@@ -23,7 +23,7 @@ store_staff_id(int kind, const char *address, char out[STORE_SUB_ID_MAX])
 }
 
 static int
-upsert(struct store *s, const struct store_subscriber *r, int64_t now_ms)
+upsert(struct store_sq *s, const struct store_subscriber *r, int64_t now_ms)
 {
     sqlite3_stmt *st = store_prepare(s,
         "INSERT INTO subscribers (id, kind, address, components, secret, "
@@ -54,7 +54,7 @@ upsert(struct store *s, const struct store_subscriber *r, int64_t now_ms)
 }
 
 int
-store_staff_sync(struct store *s, const struct store_subscriber *rows,
+store_sq_staff_sync(struct store_sq *s, const struct store_subscriber *rows,
                  size_t n, int64_t now_ms)
 {
     sqlite3_stmt *st = NULL;
@@ -62,7 +62,7 @@ store_staff_sync(struct store *s, const struct store_subscriber *rows,
     size_t ngone = 0;
     int rc, result = 0;
 
-    if (store_tx_begin(s) != 0) {
+    if (store_sq_tx_begin(s) != 0) {
         return PH_EDB;
     }
     for (size_t i = 0; i < n && result == 0; i++) {
@@ -104,9 +104,9 @@ store_staff_sync(struct store *s, const struct store_subscriber *rows,
         st = NULL;
     }
 out:
-    if (result == 0 && store_tx_commit(s) == 0) {
+    if (result == 0 && store_sq_tx_commit(s) == 0) {
         return 0;
     }
-    store_tx_rollback(s);
+    store_sq_tx_rollback(s);
     return result != 0 ? result : PH_EDB;
 }

@@ -9,7 +9,7 @@
 #include "store_int.h"
 
 int
-store_viewer_add(struct store *s, const char *name, const char *token_sha256,
+store_sq_viewer_add(struct store_sq *s, const char *name, const char *token_sha256,
                  int64_t now_ms)
 {
     sqlite3_stmt *st = store_prepare(s,
@@ -34,7 +34,7 @@ store_viewer_add(struct store *s, const char *name, const char *token_sha256,
 }
 
 int
-store_viewer_revoke(struct store *s, const char *name, int64_t now_ms)
+store_sq_viewer_revoke(struct store_sq *s, const char *name, int64_t now_ms)
 {
     sqlite3_stmt *st = store_prepare(s,
         "UPDATE viewers SET revoked_ms = ?2 WHERE name = ?1 AND "
@@ -56,7 +56,7 @@ store_viewer_revoke(struct store *s, const char *name, int64_t now_ms)
 }
 
 int
-store_list_viewers(struct store *s, store_viewer_cb cb, void *arg)
+store_sq_list_viewers(struct store_sq *s, store_viewer_cb cb, void *arg)
 {
     sqlite3_stmt *st = store_prepare(s,
         "SELECT name, token_sha256, created_ms, coalesce(revoked_ms, 0) "

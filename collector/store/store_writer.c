@@ -8,6 +8,11 @@
  * own connection, moves them to `out` and wakes the loop with uv_async.
  * The loop runs the done callbacks. Nothing else is shared: a batch
  * belongs to the thread between submit and the move to `out`.
+ *
+ * Store calls (struct store_call) go the same way through `calls` and
+ * `calls_out`: after each group commit the thread runs the calls queued
+ * so far, in order, each on its own (not inside the group's
+ * transaction).
  */
 #include "store_writer.h"
 
@@ -28,6 +33,9 @@ struct store_writer {
     uv_cond_t cv;
     struct store_batch *in, **in_tail;
     struct store_batch *out, **out_tail;
+    struct store_call *calls, **calls_tail;
+    struct store_call *calls_out, **calls_out_tail;
+    size_t ncalls;               /* queued, not yet taken */
     size_t nin;                  /* queued, not yet taken */
     size_t ninflight;            /* taken by the thread */
     int stop;                    /* under mu */
@@ -47,6 +55,34 @@ store_batch_free(struct store_batch *b)
     ph_free(b);
 }
 
+/* Runs the calls queued now, in order (called and returns with mu held;
+ * drops it while the calls run). */
+static void
+run_calls(struct store_writer *w)
+{
+    struct store_call *list = w->calls, *c, *done = NULL, **tail = &done;
+
+    if (list == NULL) {
+        return;
+    }
+    w->calls = NULL;
+    w->calls_tail = &w->calls;
+    w->ncalls = 0;
+    uv_mutex_unlock(&w->mu);
+    while (list != NULL) {
+        c = list;
+        list = c->next;
+        c->next = NULL;
+        c->result = c->run(w->db, c);
+        *tail = c;
+        tail = &c->next;
+    }
+    uv_mutex_lock(&w->mu);
+    *w->calls_out_tail = done;
+    w->calls_out_tail = tail;
+    uv_async_send(&w->async);
+}
+
 static void
 run_thread(void *arg)
 {
@@ -57,11 +93,15 @@ run_thread(void *arg)
         struct store_batch *group = NULL, **tail = &group;
         size_t n = 0;
 
-        while (w->in == NULL && !w->stop) {
+        while (w->in == NULL && w->calls == NULL && !w->stop) {
             uv_cond_wait(&w->cv, &w->mu);
         }
-        if (w->in == NULL) {
+        if (w->in == NULL && w->calls == NULL) {
             break; /* stopping, nothing left */
+        }
+        if (w->in == NULL) {
+            run_calls(w); /* returns with mu held */
+            continue;
         }
         while (w->in != NULL && n < STORE_WRITER_GROUP_MAX) {
             struct store_batch *b = w->in;
@@ -97,6 +137,7 @@ run_thread(void *arg)
         *w->out_tail = group;
         w->out_tail = tail;
         uv_async_send(&w->async);
+        run_calls(w);
     }
     uv_mutex_unlock(&w->mu);
 }
@@ -106,11 +147,15 @@ static void
 drain_out(struct store_writer *w)
 {
     struct store_batch *list;
+    struct store_call *calls;
 
     uv_mutex_lock(&w->mu);
     list = w->out;
     w->out = NULL;
     w->out_tail = &w->out;
+    calls = w->calls_out;
+    w->calls_out = NULL;
+    w->calls_out_tail = &w->calls_out;
     uv_mutex_unlock(&w->mu);
     while (list != NULL) {
         struct store_batch *b = list;
@@ -118,6 +163,13 @@ drain_out(struct store_writer *w)
         list = b->next;
         b->next = NULL;
         b->done(b, b->arg);
+    }
+    while (calls != NULL) {
+        struct store_call *c = calls;
+
+        calls = c->next;
+        c->next = NULL;
+        c->done(c, c->result);
     }
 }
 
@@ -128,7 +180,7 @@ on_async(uv_async_t *a)
 }
 
 int
-store_writer_start(uv_loop_t *loop, const char *path,
+store_writer_start(uv_loop_t *loop, const char *path, const char *password,
                    struct store_writer **ret, char *errbuf, size_t errlen)
 {
     struct store_writer *w = ph_calloc(1, sizeof(*w));
@@ -138,7 +190,7 @@ store_writer_start(uv_loop_t *loop, const char *path,
         snprintf(errbuf, errlen, "out of memory");
         return PH_ENOMEM;
     }
-    rc = store_open(path, STORE_OPEN_WRITER, errbuf, errlen, &w->db);
+    rc = store_open(path, password, STORE_OPEN_WRITER, errbuf, errlen, &w->db);
     if (rc != 0) {
         ph_free(w);
         return rc;
@@ -146,6 +198,8 @@ store_writer_start(uv_loop_t *loop, const char *path,
     w->loop = loop;
     w->in_tail = &w->in;
     w->out_tail = &w->out;
+    w->calls_tail = &w->calls;
+    w->calls_out_tail = &w->calls_out;
     if (uv_mutex_init(&w->mu) != 0) {
         store_close(w->db);
         ph_free(w);
@@ -185,6 +239,25 @@ store_writer_submit(struct store_writer *w, struct store_batch *b)
         *w->in_tail = b;
         w->in_tail = &b->next;
         w->nin++;
+        uv_cond_signal(&w->cv);
+    }
+    uv_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int
+store_writer_call(struct store_writer *w, struct store_call *c)
+{
+    int rc = 0;
+
+    c->next = NULL;
+    uv_mutex_lock(&w->mu);
+    if (w->stop || w->ncalls >= STORE_WRITER_CALLS_MAX) {
+        rc = PH_EBUSY;
+    } else {
+        *w->calls_tail = c;
+        w->calls_tail = &c->next;
+        w->ncalls++;
         uv_cond_signal(&w->cv);
     }
     uv_mutex_unlock(&w->mu);

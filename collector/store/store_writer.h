@@ -21,16 +21,32 @@
 
 struct store_writer;
 
+/*
+ * A store call for the writer thread: run(db, c) runs there, on the
+ * thread's own connection (so a PostgreSQL round trip never blocks the
+ * loop), between group commits and in the order queued; then done(c,
+ * result) runs on the loop thread and owns c. store_async.c builds the
+ * asynchronous store calls on this.
+ */
+struct store_call {
+    struct store_call *next;
+    int (*run)(struct store *db, struct store_call *c);
+    void (*done)(struct store_call *c, int result);
+    int result;
+};
+
 /* Batches and results one transaction takes at most; the rest wait for
  * the next one. */
 #define STORE_WRITER_GROUP_MAX 64
 /* Batches queued at most; store_writer_submit() refuses more (503). */
 #define STORE_WRITER_QUEUE_MAX 1024
 
-/* Opens the writer's connection to path (already opened and migrated by
- * store_open()) and starts its thread. Returns 0 and a new writer, or
+/* Opens the writer's connection to path, a sqlite file or a PostgreSQL
+ * URI with its password (may be NULL), already opened and migrated by
+ * store_open(), and starts its thread. Returns 0 and a new writer, or
  * PH_E* with a message in errbuf. */
 int store_writer_start(uv_loop_t *loop, const char *path,
+                       const char *password,
                        struct store_writer **ret, char *errbuf,
                        size_t errlen);
 
@@ -42,6 +58,14 @@ int store_writer_start(uv_loop_t *loop, const char *path,
  * done is never called.
  */
 int store_writer_submit(struct store_writer *w, struct store_batch *b);
+
+/* Calls queued at most; store_writer_call() refuses more. */
+#define STORE_WRITER_CALLS_MAX 4096
+
+/* Queues c (taken) for the writer thread. Returns 0, or PH_EBUSY when
+ * the queue is full or the writer is stopping: then c stays the
+ * caller's and done is never called. */
+int store_writer_call(struct store_writer *w, struct store_call *c);
 
 /* Commits what is queued, runs every done callback, stops the thread
  * and closes the connection; frees w once libuv has closed its handle.

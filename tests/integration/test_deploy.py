@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import (BUILD, SRC, Harness, free_port,  # noqa: E402
                             http_get, wait_until)
 from oncetest import Results  # noqa: E402
-from pgtmp import PgTmp  # noqa: E402
+from pgserver import PgServer, available  # noqa: E402
 
 
 def cmake_cache(key):
@@ -490,7 +490,7 @@ def check_compose_ha(res, d, h):
               "password in pharos.ha.yml",
               all("PGPASSWORD:" in svcs.get(c, "") for c in collectors))
 
-    if not PgTmp.available():
+    if not available():
         res.skip("HA compose on loopback", "PostgreSQL 15 not installed")
         return
     if shutil.which("nginx") is None:
@@ -498,7 +498,7 @@ def check_compose_ha(res, d, h):
         return
     env = dict(os.environ, PHAROS_AGENT_TOKEN="ph_" + "a" * 40,
                PHAROS_KEY="ph_" + "k" * 40)
-    pg = PgTmp().start()
+    pg = PgServer(auth="trust").start()
     try:
         with open(os.path.join(ddir, "pharos.ha.yml")) as f:
             base = f.read()

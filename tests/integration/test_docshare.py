@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import Harness, Results, skip, wait_for  # noqa: E402
-from pgtmp import PgTmp  # noqa: E402
+from pgserver import PgServer, available  # noqa: E402
 from tcpproxy import TcpProxy  # noqa: E402
 
 
@@ -69,12 +69,12 @@ class Node:
 
 
 def main():
-    if not PgTmp.available():
+    if not available():
         skip("PostgreSQL 15 binaries not installed "
              "(scripts/install-deps.sh --test)")
     r = Results()
     h = Harness("docshare")
-    pg = PgTmp()
+    pg = PgServer(auth="trust")
     proxy = None
     try:
         pg.start()
@@ -119,13 +119,14 @@ def main():
         # Pushes go out in order: once old.json (a path nobody else
         # writes) is stored, the summary write before it was tried.
         wait_for(lambda: pg.psql("SELECT count(*) FROM pharos_documents "
-                                 "WHERE path = 'api/v2/old.json'")[1]
+                                 "WHERE path = 'api/v2/old.json'",
+                                 db=pg.dbname)
                  == "1", 10, "the old leader's push")
         lead.cmd(f"set {path} v6")
         wait_for(lambda: fol.has(path, "v6"), 10, "v6 on the follower")
-        _rc, body = pg.psql("SELECT convert_from(body, 'UTF8') || ' ' || "
-                            "epoch FROM pharos_documents "
-                            f"WHERE path = '{path}'")
+        body = pg.psql("SELECT convert_from(body, 'UTF8') || ' ' || "
+                       "epoch FROM pharos_documents "
+                       f"WHERE path = '{path}'", db=pg.dbname)
         r.check("an older epoch's write never replaces a newer one",
                 body == "v6 5", body)
         r.check("the follower never served the older epoch's write",

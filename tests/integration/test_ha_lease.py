@@ -3,7 +3,7 @@
 
 Both collectors (separate state dirs: until the PostgreSQL store lands,
 only the lease is shared) name the same PostgreSQL, started by the test
-(lib/pgtmp.py), with a 4 s lease.
+(lib/pgserver.py), with a 4 s lease.
 
 - config: `ha:` prints back with -nv (node_id, lease); an unknown key in
   it is a file:line:col error; `ha:` without `database` is refused;
@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import (Harness, Results, http_get, skip,  # noqa: E402
                             wait_for, wait_until)
-from pgtmp import PgTmp  # noqa: E402
+from pgserver import PgServer, available  # noqa: E402
 from tcpproxy import TcpProxy  # noqa: E402
 
 LEASE_S = 4
@@ -174,11 +174,11 @@ def check_config(res, h, pg):
 
 
 def main():
-    if not PgTmp.available():
+    if not available():
         skip("PostgreSQL 15 binaries not installed "
              "(scripts/install-deps.sh --test)")
     res = Results()
-    pg = PgTmp()
+    pg = PgServer(auth="trust")
     hs = {"c1": Harness("ha-c1"), "c2": Harness("ha-c2")}
     env = dict(os.environ, PH_HA_KEY=KEY)
     proxies = {}

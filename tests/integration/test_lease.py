@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from pharos_harness import Harness, Results, skip, wait_for  # noqa: E402
-from pgtmp import PG_BIN, PgTmp  # noqa: E402
+from pgserver import PG_BIN, PgServer, available  # noqa: E402
 from tcpproxy import TcpProxy  # noqa: E402
 
 LEASE_MS = 4000
@@ -110,12 +110,12 @@ def start_node(h, pg, proxies, n):
 
 
 def main():
-    if not PgTmp.available():
+    if not available():
         skip("PostgreSQL 15 binaries not installed "
              "(scripts/install-deps.sh --test)")
     r = Results()
     h = Harness("lease")
-    pg = PgTmp()
+    pg = PgServer(auth="trust")
     proxies = {}
     deaths = {n: [] for n in NODES}
     try:
@@ -139,7 +139,7 @@ def main():
             time.sleep(0.2)
         r.check("start: exactly one leader at every sample", counts == {1},
                 f"leader counts seen: {sorted(counts)}")
-        _rc, row = pg.psql("SELECT holder, epoch FROM pharos_lease")
+        row = pg.psql("SELECT holder, epoch FROM pharos_lease", db=pg.dbname)
         first, e1, _ = last_lead(h)
         r.check("start: the lease row names the leader and its epoch",
                 row == f"{first}|{e1}", f"row {row!r}, leader {first} {e1}")
@@ -192,15 +192,15 @@ def main():
                 f"leaders {leaders_now(h, deaths)}")
 
         # 4. The fence, as the store's leader-only writes use it.
-        rc, out = pg.psql(f"BEGIN; SELECT pharos_lease_fence({e3}); COMMIT;",
-                          check=False)
+        rc, out = pg.psql_rc(f"BEGIN; SELECT pharos_lease_fence({e3}); "
+                             "COMMIT;")
         r.check("fence: the current epoch passes", rc == 0, out)
-        rc, out = pg.psql(
+        rc, out = pg.psql_rc(
             "DO $$ BEGIN"
             f" PERFORM pharos_lease_fence({e2});"
             " RAISE EXCEPTION 'an old epoch passed the fence';"
             " EXCEPTION WHEN SQLSTATE 'PHL01' THEN"
-            " RAISE NOTICE 'fenced: PHL01'; END $$", check=False)
+            " RAISE NOTICE 'fenced: PHL01'; END $$")
         r.check("fence: an old epoch fails with SQLSTATE PHL01",
                 rc == 0 and "fenced: PHL01" in out, out)
 

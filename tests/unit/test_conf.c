@@ -185,6 +185,11 @@ test_ha_section(void **state)
         {"ha: {database: 'host=db', node_id: 'a b'}\n", 0, "node_id"},
         {"ha: {database: 'host=db', nodeid: c1}\n", 0, "nodeid"},
         {"ha: [1]\n", 0, "mapping"},
+        /* With a PostgreSQL store, the lease lives there by default. */
+        {"store: 'postgresql://pharos@db/pharos'\nha: {lease: 10s}\n", 1,
+         NULL},
+        {"store: 'postgresql://pharos@db/pharos'\n"
+         "ha: {database: 'host=other'}\n", 1, NULL},
     };
     char host[256];
 
@@ -222,6 +227,12 @@ test_ha_section(void **state)
             assert_int_equal(c.ha.enabled, 1);
             assert_int_equal(c.ha.lease_ms, 10000);
             assert_string_equal(c.ha.node_id, host);
+        }
+        if (i == 8) {
+            assert_null(c.ha.database);
+            assert_string_equal(c.store, "postgresql://pharos@db/pharos");
+        } else if (i == 9) {
+            assert_string_equal(c.ha.database, "host=other");
         }
         pharos_conf_free(&c);
     }
@@ -684,6 +695,88 @@ test_suggest_pharos(void **state)
     }
 }
 
+/* store: and store_password_file: (the PostgreSQL store): file:line:col
+ * errors, no password in the URI or in any message, the password read
+ * from its file and never printed. */
+static void
+test_store_keys(void **state)
+{
+    static const char base[] =
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    static const struct {
+        const char *yml;
+        const char *want;
+    } bad[] = {
+        {"store: \"mysql://db/x\"\n",
+         "t.yml:1:8: store must be a postgresql:// URI (leave it out to "
+         "keep sqlite in server.state_dir)"},
+        {"store: \"postgresql://pharos:s3cret@db/x\"\n",
+         "t.yml:1:8: store: put the password in store_password_file or the "
+         "PGPASSWORD environment variable, not in the URI"},
+        {"store: \"postgres://db/x?password=s3cret\"\n",
+         "t.yml:1:8: store: put the password in store_password_file or the "
+         "PGPASSWORD environment variable, not in the URI"},
+        {"store_password_file: /nonexistent\n",
+         "t.yml:1:22: store_password_file needs store: postgresql://..."},
+        {"store: \"postgresql://db/x\"\nstore_password_file: /nonexistent\n",
+         "t.yml:2:22: cannot read store_password_file /nonexistent"},
+        {"stroe: \"postgresql://db/x\"\n",
+         "t.yml:1:1: unknown section 'stroe'; did you mean 'store'?"},
+        {"store: [a, b]\n", NULL},
+    };
+    char dir[] = "/tmp/ph_conf_store_XXXXXX";
+    char pw[128], yml[1024];
+    struct pharos_conf c;
+    struct conf_errs errs;
+    struct buf out;
+    FILE *f;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(yml, sizeof(yml), "%s%s", bad[i].yml, base);
+        memset(&errs, 0, sizeof(errs));
+        assert_int_equal(pharos_conf_parse("t.yml", yml, strlen(yml), &c,
+                                           &errs),
+                         PH_ECONF);
+        assert_int_equal(errs.n, 1);
+        if (bad[i].want != NULL) {
+            assert_string_equal(errs.msgs[0], bad[i].want);
+        } else {
+            assert_non_null(strstr(errs.msgs[0], "t.yml:1:8:"));
+        }
+        assert_null(strstr(errs.msgs[0], "s3cret"));
+    }
+
+    /* A good one: the password comes from its file, -nv shows the URI
+     * and the file, never the password. */
+    assert_non_null(mkdtemp(dir));
+    snprintf(pw, sizeof(pw), "%s/pg.pw", dir);
+    f = fopen(pw, "w");
+    assert_non_null(f);
+    fputs("s3cret-pw\n", f);
+    fclose(f);
+    snprintf(yml, sizeof(yml),
+             "store: \"postgresql://pharos@db:5432/x?sslmode=verify-full\"\n"
+             "store_password_file: %s\n%s", pw, base);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("t.yml", yml, strlen(yml), &c, &errs),
+                     0);
+    assert_string_equal(c.store,
+                        "postgresql://pharos@db:5432/x?sslmode=verify-full");
+    assert_string_equal(c.store_password, "s3cret-pw");
+    buf_init(&out, 1 << 20);
+    assert_int_equal(pharos_conf_print(&c, &out), 0);
+    assert_non_null(strstr(out.data, "store: \"postgresql://pharos@db:5432/"
+                                     "x?sslmode=verify-full\"\n"));
+    assert_null(strstr(out.data, "s3cret-pw"));
+    buf_free(&out);
+    pharos_conf_free(&c);
+    unlink(pw);
+    rmdir(dir);
+}
+
 static void
 test_suggest_agent(void **state)
 {
@@ -799,6 +892,7 @@ main(void)
         cmocka_unit_test(test_agent_conf_collectors),
         cmocka_unit_test(test_suggest_pharos),
         cmocka_unit_test(test_suggest_agent),
+        cmocka_unit_test(test_store_keys),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_hostile_yaml),
     };

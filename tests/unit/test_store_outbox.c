@@ -1,5 +1,5 @@
 /*
- * test_store_outbox.c - the notification outbox in a real sqlite file:
+ * test_store_outbox.c - the notification outbox in a real sqlite file or PostgreSQL database (store_testdb.h):
  * an event enqueued twice is stored once (idempotency key), a delivered
  * row leaves the due list, and retention prunes finished rows only,
  * keeping pending ones whatever their age.
@@ -17,6 +17,7 @@
 
 #include "ph_err.h"
 #include "store.h"
+#include "store_testdb.h"
 
 #define DAY 86400000LL
 
@@ -56,19 +57,15 @@ put(struct store *s, const char *idem, int64_t now, int want)
 static void
 test_outbox(void **state)
 {
-    char dir[] = "/tmp/pharos-outbox-XXXXXX";
-    char path[128];
+    struct store_testdb db;
     struct store *s = NULL;
     struct store_subscriber sub;
     struct due d;
     int64_t deleted = -1, backlog = -1;
     int64_t t0 = 1767960000000LL;
-    char err[512];
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/pharos.db", dir);
-    assert_int_equal(store_open(path, 0, err, sizeof(err), &s), 0);
+    s = store_testdb_open(&db);
     memset(&sub, 0, sizeof(sub));
     snprintf(sub.id, sizeof(sub.id), "sub000000001");
     snprintf(sub.kind, sizeof(sub.kind), "webhook");
@@ -103,17 +100,7 @@ test_outbox(void **state)
     put(s, "ev1:sub000000001", t0 + 41 * DAY, 0);
 
     store_close(s);
-    unlink(path);
-    {
-        char p2[160];
-        snprintf(p2, sizeof(p2), "%s-wal", path);
-        unlink(p2);
-        snprintf(p2, sizeof(p2), "%s-shm", path);
-        unlink(p2);
-        snprintf(p2, sizeof(p2), "%s.acked", path);
-        unlink(p2);
-    }
-    rmdir(dir);
+    store_testdb_cleanup(&db);
 }
 
 int

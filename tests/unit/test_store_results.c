@@ -1,5 +1,6 @@
 /*
- * test_store_results.c - agent result batches in a real sqlite file, the
+ * test_store_results.c - agent result batches in a real sqlite file or PostgreSQL database
+ * (store_testdb.h), the
  * lean layout of migration 0007: a replayed seq is refused (PH_EEXIST)
  * and stores nothing, a group commit keeps a failing batch from taking
  * the others with it, rows come back in order through the `results`
@@ -16,10 +17,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "ph_err.h"
 #include "store.h"
+#include "store_testdb.h"
 
 #define DAY 86400000LL
 #define T0 1767960000000LL
@@ -37,37 +38,17 @@ fill(struct check_result *r, size_t n, const char *prefix)
     }
 }
 
-static long long
-query(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 static void
 test_results(void **state)
 {
-    char dir[] = "/tmp/pharos-results-XXXXXX";
-    char path[128], err[512];
+    struct store_testdb db;
     struct store *s = NULL;
     struct check_result r[5];
     struct store_batch b[3];
     int64_t deleted = -1;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/pharos.db", dir);
-    assert_int_equal(store_open(path, 0, err, sizeof(err), &s), 0);
+    s = store_testdb_open(&db);
 
     /* Two batches of agent a1 received 10 days ago, one of a2 now. */
     fill(r, 5, "c");
@@ -76,7 +57,7 @@ test_results(void **state)
     /* A replay: refused, nothing stored. */
     assert_int_equal(store_insert_batch(s, "a1", "r1", 2, r, 3, T0 + 2),
                      PH_EEXIST);
-    assert_int_equal(query(path, "SELECT count(*) FROM results"), 8);
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM results"), 8);
 
     /* A group: a2's batch, a1's replay, a2's next; the replay fails
      * alone. */
@@ -98,25 +79,25 @@ test_results(void **state)
     assert_int_equal(b[0].result, 0);
     assert_int_equal(b[1].result, PH_EEXIST);
     assert_int_equal(b[2].result, 0);
-    assert_int_equal(query(path, "SELECT count(*) FROM results"), 12);
-    assert_int_equal(query(path, "SELECT count(*) FROM results "
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM results"), 12);
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM results "
                                  "WHERE agent_id = 'a2' AND region = 'r2'"),
                      4);
     /* The view keeps order and values: a1's first batch, idx 4. */
-    assert_int_equal(query(path, "SELECT latency_ms FROM results "
+    assert_int_equal(store_testdb_query(&db, "SELECT latency_ms FROM results "
                                  "WHERE agent_id = 'a1' AND seq = 1 "
                                  "AND idx = 4"),
                      14);
-    assert_int_equal(query(path, "SELECT count(*) FROM check_nos"), 3);
-    assert_int_equal(query(path, "SELECT last_seq FROM agents "
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM check_nos"), 3);
+    assert_int_equal(store_testdb_query(&db, "SELECT last_seq FROM agents "
                                  "WHERE agent_id = 'a2'"),
                      2);
 
     /* Retention at T0 + 7 days: a1's two batches go, a2's stay. */
     assert_int_equal(store_prune_results(s, T0 + 7 * DAY, &deleted), 0);
     assert_int_equal(deleted, 8);
-    assert_int_equal(query(path, "SELECT count(*) FROM results"), 4);
-    assert_int_equal(query(path, "SELECT count(*) FROM result_batches"), 2);
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM results"), 4);
+    assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM result_batches"), 2);
     assert_int_equal(store_prune_results(s, T0 + 7 * DAY, &deleted), 0);
     assert_int_equal(deleted, 0);
     /* Dedupe does not depend on the pruned rows. */
@@ -124,16 +105,7 @@ test_results(void **state)
                      PH_EEXIST);
 
     store_close(s);
-    {
-        static const char *const ext[] = {"", "-wal", "-shm", ".acked"};
-        char p2[160];
-
-        for (size_t i = 0; i < 4; i++) {
-            snprintf(p2, sizeof(p2), "%s%s", path, ext[i]);
-            unlink(p2);
-        }
-    }
-    rmdir(dir);
+    store_testdb_cleanup(&db);
 }
 
 int

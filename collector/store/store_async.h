@@ -1,0 +1,54 @@
+/*
+ * store_async.h - store writes the loop makes at run time without
+ * waiting for the database: status transitions, the audit log, key/value
+ * state, uptime checkpoints and retention.
+ *
+ * On PostgreSQL each call is queued to the writer thread (store_writer.h),
+ * which runs it on its own connection in the order queued, so no round
+ * trip ever blocks the loop; on sqlite it runs at once on the loop's
+ * connection, as before (a local commit). Either way done(result,
+ * errmsg, arg), when not NULL, runs on the loop thread afterwards, with
+ * 0 or a negative PH_E* and the database's message (borrowed for the
+ * call): on sqlite before the call returns, on PostgreSQL later.
+ * A full queue runs the call at once rather than lose it.
+ *
+ * Arguments are copied; the call returns 0 or PH_ENOMEM (then done is
+ * never called).
+ */
+#ifndef PH_STORE_ASYNC_H
+#define PH_STORE_ASYNC_H
+
+#include "store.h"
+
+/* The writer thread is the one store_set_async_writer() named. */
+typedef void (*store_done_cb)(int result, const char *errmsg, void *arg);
+
+int store_add_transition_async(struct store *s, const char *component_id,
+                               const char *old_status,
+                               const char *new_status, const char *source,
+                               const char *reason, int64_t at_ms,
+                               store_done_cb done, void *arg);
+int store_audit_add_async(struct store *s, int64_t at_ms, const char *actor,
+                          const char *action, const char *target,
+                          const char *detail, int status, store_done_cb done,
+                          void *arg);
+int store_kv_set_async(struct store *s, const char *key, const char *value,
+                       store_done_cb done, void *arg);
+int store_uptime_checkpoint_async(struct store *s, const char *component_id,
+                                  const struct uptime_day *days,
+                                  size_t ndays,
+                                  const struct uptime_acc_state *st,
+                                  store_done_cb done, void *arg);
+
+/* Retention in one call: raw results of batches received before
+ * results_before_ms, finished outbox rows done before outbox_before_ms,
+ * uptime days before uptime_before_date (store_prune_results(),
+ * store_outbox_prune(), store_uptime_prune()). done gets the first
+ * failure (or 0) and the counts deleted. */
+typedef void (*store_pruned_cb)(int result, int64_t results_deleted,
+                                int64_t outbox_deleted, void *arg);
+int store_prune_async(struct store *s, int64_t results_before_ms,
+                      int64_t outbox_before_ms, int32_t uptime_before_date,
+                      store_pruned_cb done, void *arg);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * store_pg_int.h - what the PostgreSQL backend's files share (store_pg.c
+ * owns the connection, reconnection, migrations and transactions;
+ * store_pg_incidents.c, store_pg_notify.c, store_pg_access.c and
+ * store_pg_hooks.c add their tables). Only
+ * store_pg*.c include this or libpq-fe.h.
+ */
+#ifndef PH_STORE_PG_INT_H
+#define PH_STORE_PG_INT_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store_pg.h"
+
+/* Parameters of one statement, all sent as text (PostgreSQL casts them
+ * to the column types). */
+#define PGQ_MAX 24
+struct pgq {
+    int n;
+    const char *v[PGQ_MAX];     /* borrowed, or into num[]; NULL = NULL */
+    char num[PGQ_MAX][24];
+};
+
+void pgq_init(struct pgq *q);
+/* Adds a text parameter (borrowed until the statement ran); NULL adds
+ * SQL NULL. */
+void pgq_text(struct pgq *q, const char *s);
+void pgq_i64(struct pgq *q, int64_t v);
+
+/*
+ * Runs sql with q's parameters (q may be NULL) and returns the result in
+ * *ret (new: PQclear it) when ret is not NULL. Returns 0, PH_EEXIST on a
+ * unique violation, PH_EDB on any other failure (what and the server's
+ * message recorded for store_pg_errmsg()). A connection found broken
+ * outside a transaction is reset first, at most once per backoff
+ * interval, and the outage and the recovery are logged (rate-limited).
+ */
+int store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
+                 const char *what, PGresult **ret);
+/* COPY ... FROM STDIN (store_pg_copy.c): started by sql, data sent, then
+ * finished (failed: abandoned with an error). 0 or PH_EDB. */
+int store_pg_copy_start(struct store_pg *p, const char *sql);
+int store_pg_copy_send(struct store_pg *p, const char *data, size_t len);
+int store_pg_copy_finish(struct store_pg *p, int failed);
+/* Sets the message store_pg_errmsg() returns; returns PH_EDB. */
+#define STORE_PG_ERRMSG_MAX 512
+int store_pg_set_error(struct store_pg *p, const char *msg);
+/* Rows the last command of r changed. */
+int64_t store_pg_changes(PGresult *r);
+/* Column c of row i as a number (0 for NULL) or text ("" for NULL;
+ * borrowed until PQclear). */
+int64_t store_pg_i64(PGresult *r, int i, int c);
+const char *store_pg_text(PGresult *r, int i, int c);
+
+#endif
