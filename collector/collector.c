@@ -627,7 +627,8 @@ mark_results_dirty(struct collector *c)
 }
 
 /* Retention: raw results older than retention.raw, day rollups older
- * than 400 days. Runs hourly, in bounded chunks (store.c). */
+ * than 400 days, response-time rollups past retention.latency_5m and
+ * latency_1h. Runs hourly, in bounded chunks (store.c). */
 static void
 prune(struct collector *c)
 {
@@ -652,6 +653,18 @@ prune(struct collector *c)
     if (c->h.rollup != NULL) {
         today = uptime_local_date(rollup_tz(c->h.rollup), now);
         store_uptime_prune(c->h.store, uptime_date_add(today, -400));
+    }
+    /* Response-time rollups; their sketches are dropped once no result
+     * can arrive for them (server.max_result_age, an hour's margin). */
+    if (store_latency_prune(
+            c->h.store,
+            now - (int64_t)c->h.conf.retention_latency_5m_days * 86400000,
+            now - (int64_t)c->h.conf.retention_latency_1h_days * 86400000,
+            now - (int64_t)c->h.conf.max_result_age_ms - 2 * 3600000,
+            &deleted) == 0 &&
+        deleted > 0) {
+        log_info("retention: deleted %lld response-time rollups",
+                 (long long)deleted);
     }
 }
 

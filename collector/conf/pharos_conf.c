@@ -283,6 +283,14 @@ static const struct conf_opt retention_opts[] = {
     {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
      "7d", 86400000, 400LL * 86400000, 0, NULL,
      "how long raw results are kept (whole days)"},
+    {"latency_5m", CONF_T_DAYS,
+     offsetof(struct pharos_conf, retention_latency_5m_days), "2d", 86400000,
+     7LL * 86400000, 0, NULL,
+     "how long five-minute response-time rollups are kept (whole days)"},
+    {"latency_1h", CONF_T_DAYS,
+     offsetof(struct pharos_conf, retention_latency_1h_days), "90d",
+     86400000, 400LL * 86400000, 0, NULL,
+     "how long hourly response-time rollups are kept (whole days)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
