@@ -25,7 +25,7 @@ export const INDICATORS = ['none', 'minor', 'major', 'critical', 'maintenance'];
 export const STATUSES = ['operational', 'degraded_performance', 'partial_outage',
   'major_outage', 'under_maintenance'];
 export const COLORS = ['green', 'yellow', 'orange', 'red', 'grey'];
-const PAGE_ASSETS = ['', 'app.js', 'style.css', 'favicon.svg'];
+const PAGE_ASSETS = ['', 'app.js', 'latency.js', 'style.css', 'favicon.svg'];
 const SIZE_LIMIT = 50 * 1024;
 
 // Fixture ids (tests/fixtures/feed/make_fixtures.py).
