@@ -4,7 +4,8 @@
 one batch in flight per agent, beside a bare sqlite insert loop of the
 same rows on the same disk, in the old layout and in the lean one of
 migration 0007 (the reference). Prints all three and the ratios.
-Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]"""
+Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]
+[--checks 500]"""
 import argparse
 import hashlib
 import os
@@ -26,6 +27,9 @@ def main():
     ap.add_argument("--agents", type=int, default=8)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--checks", type=int, default=500,
+                    help="distinct checks the results cycle through (each "
+                         "one a latency rollup series)")
     args = ap.parse_args()
     d = tempfile.mkdtemp(prefix="pharos-ingest-", dir=os.environ.get("BENCH_DIR"))
     port = free_port()
@@ -40,7 +44,7 @@ def main():
             f.write(f"  - {{id: a{i}, region: r1, token_sha256: "
                     f"{hashlib.sha256(t.encode()).hexdigest()}}}\n")
         f.write("components:\n  - id: c\n    name: C\n    checks:\n")
-        for i in range(500):
+        for i in range(args.checks):
             f.write(f'      - {{id: p{i}, type: http, url: "http://127.0.0.1:1/"}}\n')
     col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"), "-c",
                             os.path.join(d, "pharos.yml")],
@@ -50,7 +54,8 @@ def main():
         bench = os.path.join(BUILD, "bin", "ingest_bench")
         out = subprocess.run([bench, "http", f"http://127.0.0.1:{port}/v1/agent/results",
                               os.path.join(d, "tokens"), str(args.batches),
-                              str(args.batch), "500"], capture_output=True, text=True)
+                              str(args.batch), str(args.checks)],
+                             capture_output=True, text=True)
         print(out.stdout.strip())
         rss = 0
         with open(f"/proc/{col.pid}/status") as f:
