@@ -379,6 +379,12 @@ store_latency_maybe_flush(struct store *s, int64_t now_ms, int force)
         acc->n < (size_t)LAT_ENTRIES_MAX * 3 / 4) {
         return;
     }
+    /* Only inside the caller's transaction: after a failure (a full disk)
+     * sqlite may have rolled it back, and a savepoint would then commit
+     * on its own, so the table would be merged twice. */
+    if (sqlite3_get_autocommit(store_sqlite(s))) {
+        return;
+    }
     acc->last_flush_ms = now_ms;
     if (store_exec(s, "SAVEPOINT latency") != 0) {
         return;
