@@ -147,7 +147,7 @@ int store_prune_results(struct store *s, int64_t before_ms,
                         int64_t *ret_deleted);
 
 /*
- * Response-time rollups (store_latency.c; migration 0010). Each
+ * Response-time rollups (store_latency.c; migration 0012). Each
  * connection that stores result batches keeps what they added since its
  * last flush (per check, region and bucket of LAT_PERIOD_FINE and
  * LAT_PERIOD_HOURLY seconds, up and slow results only: a down result's

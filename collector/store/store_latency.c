@@ -1,6 +1,6 @@
 /*
  * store_latency.c - response-time rollups in the store (store.h,
- * migration 0010).
+ * migration 0012).
  *
  * Each connection that stores result batches keeps an accumulator: a hash
  * table of (check number, region, period, bucket) -> the latency sketch

@@ -1,4 +1,4 @@
--- 0010: response-time rollups (docs/api.md, /api/v2/latency.json). One
+-- 0012: response-time rollups (docs/api.md, /api/v2/latency.json). One
 -- row per check, region, period (300 s for 48 hours, 3600 s for 90 days)
 -- and bucket start: how many up-or-slow results it holds and their p50,
 -- p95 and maximum latency in ms. sketch is the bucket's histogram
