@@ -8,7 +8,7 @@ With --postgresql the collector's store is a PostgreSQL 15 started for
 the run (tests/integration/lib/pgserver.py) instead of sqlite; the bare
 loops are sqlite's either way.
 Usage: bench/ingest_bench.py [--agents 8] [--batches 200] [--batch 500]
-                             [--postgresql]"""
+                             [--checks 500] [--postgresql]"""
 import argparse
 import hashlib
 import os
@@ -32,6 +32,9 @@ def main():
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--postgresql", action="store_true")
+    ap.add_argument("--checks", type=int, default=500,
+                    help="distinct checks the results cycle through (each "
+                         "one a latency rollup series)")
     args = ap.parse_args()
     pg = pgserver.PgServer().start() if args.postgresql else None
     d = tempfile.mkdtemp(prefix="pharos-ingest-", dir=os.environ.get("BENCH_DIR"))
@@ -51,7 +54,7 @@ def main():
                 pw.write(pg.password + "\n")
             f.write(f'store: "{pg.dsn}"\nstore_password_file: pg.pw\n')
         f.write("components:\n  - id: c\n    name: C\n    checks:\n")
-        for i in range(500):
+        for i in range(args.checks):
             f.write(f'      - {{id: p{i}, type: http, url: "http://127.0.0.1:1/"}}\n')
     col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"), "-c",
                             os.path.join(d, "pharos.yml")],
@@ -61,7 +64,8 @@ def main():
         bench = os.path.join(BUILD, "bin", "ingest_bench")
         out = subprocess.run([bench, "http", f"http://127.0.0.1:{port}/v1/agent/results",
                               os.path.join(d, "tokens"), str(args.batches),
-                              str(args.batch), "500"], capture_output=True, text=True)
+                              str(args.batch), str(args.checks)],
+                             capture_output=True, text=True)
         print(("store postgresql: " if pg else "store sqlite: ")
               + out.stdout.strip())
         rss = 0

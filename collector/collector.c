@@ -54,7 +54,6 @@
 #define PUBLISH_EVERY_MS 60000
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
-#define OUTBOX_KEEP_MS (30LL * 86400000)
 #define PRUNE_EVERY_MS 3600000
 /* A follower on a shared store reads run-time agents and keys again this
  * often, so an agent created through the leader reports to any
@@ -624,48 +623,6 @@ mark_results_dirty(struct collector *c)
 }
 
 static void
-on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
-          void *arg)
-{
-    (void)arg;
-    if (result != 0) {
-        log_warnx("retention: pruning failed (retried in an hour)");
-    }
-    if (results_deleted > 0) {
-        log_info("retention: deleted %lld raw results",
-                 (long long)results_deleted);
-    }
-    /* Finished notifications keep their idempotency keys for 30 days,
-     * far longer than any replay after a restart reaches back. */
-    if (outbox_deleted > 0) {
-        log_info("retention: deleted %lld finished notifications",
-                 (long long)outbox_deleted);
-    }
-}
-
-/* Retention: raw results older than retention.raw, finished
- * notifications older than 30 days, day rollups older than 400 days.
- * Runs at start and hourly, in bounded chunks (store.c); on PostgreSQL
- * on the writer thread's connection (store_async.h). */
-static void
-prune(struct collector *c)
-{
-    int64_t now = time_now_ms();
-    int32_t days = 0;
-
-    if (c->h.rollup != NULL) {
-        days = uptime_date_add(uptime_local_date(rollup_tz(c->h.rollup), now),
-                               -400);
-    }
-    if (store_prune_async(c->h.store,
-                          now - (int64_t)c->h.conf.retention_raw_days *
-                                    86400000,
-                          now - OUTBOX_KEEP_MS, days, on_pruned, c) != 0) {
-        log_warnx("retention: cannot prune now (out of memory)");
-    }
-}
-
-static void
 on_tick(uv_timer_t *t)
 {
     struct collector *c = t->data;
@@ -701,7 +658,7 @@ on_tick(uv_timer_t *t)
     if (leads(c) && (c->last_prune_ms == 0 ||
                      now - c->last_prune_ms >= PRUNE_EVERY_MS)) {
         c->last_prune_ms = now;
-        prune(c);
+        collector_prune(c);
     }
 }
 

@@ -87,4 +87,7 @@ void collector_ha_stop(struct collector *c);
 void collector_render_all(struct collector *c);
 void collector_render_results(struct collector *c);
 
+/* collector_retention.c: one retention run (leader only). */
+void collector_prune(struct collector *c);
+
 #endif

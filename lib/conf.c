@@ -15,8 +15,9 @@
 #include "mem.h"
 #include "ph_err.h"
 
-int
-conf_parse_duration_ms(const char *s, uint32_t *ret_ms)
+/* A duration in ms, up to 2^32 days' worth; 0 or -1. */
+static int
+parse_duration64(const char *s, uint64_t *ret_ms)
 {
     static const struct {
         const char *suffix;
@@ -31,20 +32,28 @@ conf_parse_duration_ms(const char *s, uint32_t *ret_ms)
     }
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (errno != 0) {
+    if (errno != 0 || v > UINT32_MAX) {
         return -1;
     }
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         if (strcmp(end, units[i].suffix) == 0) {
-            uint64_t ms = (uint64_t)v * units[i].ms;
-            if (v > UINT32_MAX || ms > UINT32_MAX) {
-                return -1;
-            }
-            *ret_ms = (uint32_t)ms;
+            *ret_ms = (uint64_t)v * units[i].ms;
             return 0;
         }
     }
     return -1;
+}
+
+int
+conf_parse_duration_ms(const char *s, uint32_t *ret_ms)
+{
+    uint64_t ms;
+
+    if (parse_duration64(s, &ms) != 0 || ms > UINT32_MAX) {
+        return -1;
+    }
+    *ret_ms = (uint32_t)ms;
+    return 0;
 }
 
 int
@@ -273,16 +282,24 @@ store_value(const struct conf_opt *o, const char *v, int line, int col,
         memcpy(field, &b, sizeof(b));
         return 0;
     case CONF_T_DURATION:
-    case CONF_T_DAYS:
-        if (conf_parse_duration_ms(v, &ms) != 0) {
+    case CONF_T_DAYS: {
+        /* 64-bit: more than 49 days do not fit a uint32_t of ms. */
+        uint64_t ms64 = 0;
+
+        ms = 0;
+        if ((o->type == CONF_T_DAYS ? parse_duration64(v, &ms64)
+                                    : conf_parse_duration_ms(v, &ms)) != 0) {
             conf_err(errs, file, line, col,
                      "'%s': expected a duration like 500ms, 5s, 2m, 1h or "
                      "7d, got '%s'",
                      o->key, v);
             return -1;
         }
+        if (o->type == CONF_T_DURATION) {
+            ms64 = ms;
+        }
         if ((o->min != 0 || o->max != 0) &&
-            ((int64_t)ms < o->min || (int64_t)ms > o->max)) {
+            ((int64_t)ms64 < o->min || (int64_t)ms64 > o->max)) {
             conf_err(errs, file, line, col,
                      "'%s': %s is out of range [%" PRId64 "ms, %" PRId64
                      "ms]",
@@ -290,10 +307,11 @@ store_value(const struct conf_opt *o, const char *v, int line, int col,
             return -1;
         }
         if (o->type == CONF_T_DAYS) {
-            ms /= 86400000u;
+            ms = (uint32_t)(ms64 / 86400000u);
         }
         memcpy(field, &ms, sizeof(ms));
         return 0;
+    }
     case CONF_T_ENUM: {
         const char *const *names = o->custom->names;
         struct buf list;

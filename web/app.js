@@ -4,6 +4,8 @@
 // HTML. Strings come from i18n/<lang>.json (t()), dates and numbers from
 // Intl.
 
+import { latencyDetails, latencyFocus, latencyRestore } from './latency.js';
+
 const REFRESH_MS = 30000;
 const FETCH_TIMEOUT_MS = 10000;
 const API = 'api/v2/';
@@ -439,6 +441,7 @@ function componentItem(c, ctx) {
   if (note) li.append(note);
   const u = ctx.uptime.get(c.id);
   if (c.showcase && u) li.append(renderBars(u, c.name));
+  if (ctx.checks.some((k) => k.component_id === c.id)) li.append(latencyDetails(c.id, ctx.regionNames));
   return li;
 }
 
@@ -650,9 +653,11 @@ async function refresh() {
     state.lastOk = Date.now();
     if (fp !== state.fingerprint) {
       const f = focusedBar();
+      const lf = latencyFocus();
       hideTip();
       renderAll(docs);
       restoreFocus(f);
+      latencyRestore(lf);
       state.fingerprint = fp;
       fillGaps();
     }

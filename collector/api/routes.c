@@ -16,6 +16,7 @@
 #include "intake.h"
 #include "intake_opsgenie.h"
 #include "intake_pagerduty.h"
+#include "latency_api.h"
 #include "mem.h"
 #include "metrics.h"
 #include "ops.h"
@@ -162,6 +163,13 @@ static const struct route table[] = {
     /* Operations and the published documents (ops.c). */
     {M_GET, "/healthz", ops_health, SCOPE_NONE, ROUTE_OPS, 0, NULL},
     {M_GET, "/metrics", ops_metrics, SCOPE_NONE, ROUTE_OPS, 0, NULL},
+    /* Read from the rollups per request, with its query parameters
+     * (before the /api/ catch-all: the first pattern that matches is the
+     * resource). */
+    {M_GET, "/api/v2/latency.json", api_latency, SCOPE_NONE, ROUTE_FEED,
+     RF_VIEWER, NULL},
+    {M_OPTIONS, "/api/v2/latency.json", ops_preflight, SCOPE_NONE,
+     ROUTE_FEED, 0, NULL},
     {M_OPTIONS, "/api/*", ops_preflight, SCOPE_NONE, ROUTE_FEED, 0, NULL},
     {M_GET, "/api/*", ops_document, SCOPE_NONE, ROUTE_FEED, RF_VIEWER,
      NULL},

@@ -167,30 +167,19 @@ static const struct conf_opt retention_opts[] = {
     {"raw", CONF_T_DAYS, offsetof(struct pharos_conf, retention_raw_days),
      "2d", 86400000, 400LL * 86400000, 0, NULL,
      "how long raw results are kept (whole days)"},
+    {"latency_5m", CONF_T_DAYS,
+     offsetof(struct pharos_conf, retention_latency_5m_days), "2d", 86400000,
+     7LL * 86400000, 0, NULL,
+     "how long five-minute response-time rollups are kept (whole days)"},
+    {"latency_1h", CONF_T_DAYS,
+     offsetof(struct pharos_conf, retention_latency_1h_days), "90d",
+     86400000, 400LL * 86400000, 0, NULL,
+     "how long hourly response-time rollups are kept (whole days)"},
     {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* ha: the leader lease. The bounds are lease.h's (LEASE_MIN_MS,
  * LEASE_MAX_MS); the conf layer does not link the lease. */
-static const struct conf_opt ha_opts[] = {
-    {"database", CONF_T_STR, offsetof(struct conf_ha, database), NULL, 0, 0,
-     0, NULL,
-     "PostgreSQL holding the lease (libpq conninfo or postgresql:// URI; "
-     "default the store: database, required without it; the password "
-     "from passfile= or PGPASSWORD, not inline)"},
-    {"lease", CONF_T_DURATION, offsetof(struct conf_ha, lease_ms), "10s",
-     1000, 300000, 0, NULL,
-     "how long a leader's lease lasts; a dead leader is replaced within "
-     "lease + 2 s"},
-    {"node_id", CONF_T_STR, offsetof(struct conf_ha, node_id), NULL, 0, 0, 0,
-     NULL, "this collector's name in the lease (default: the host name)"},
-    {"advertise_url", CONF_T_STR, offsetof(struct conf_ha, advertise_url),
-     NULL, 0, 0, 0, NULL,
-     "how the other collectors reach this one: a follower forwards API "
-     "writes to the leader's (default http://<server.listen>, a wildcard "
-     "address replaced by node_id)"},
-    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
-};
 
 /* In the order of enum auto_incidents. */
 static const char *const auto_names[] = {"draft", "publish", "off", NULL};
@@ -399,13 +388,6 @@ static const struct conf_sub notify_sub = {
     .size = sizeof(struct conf_notify),
     .flags = CONF_SUB_OMIT_DEFAULT,
 };
-/* Printed only when present, so configurations without HA print as
- * before. */
-static const struct conf_sub ha_sub = {
-    .opts = ha_opts,
-    .size = sizeof(struct conf_ha),
-    .flags = CONF_SUB_OMIT_DEFAULT,
-};
 static const struct conf_sub page_sub = {.opts = page_opts,
                                          .size = sizeof(struct conf_page)};
 static const struct conf_sub regions_sub =
@@ -434,7 +416,7 @@ const struct conf_opt pc_root_opts[] = {
     {"notify", CONF_T_MAP, offsetof(struct pharos_conf, notify), NULL, 0, 0,
      0, &notify_sub.custom, "subscriptions and their delivery"},
     {"ha", CONF_T_MAP, offsetof(struct pharos_conf, ha), NULL, 0, 0, 0,
-     &ha_sub.custom,
+     &pc_ha_sub.custom,
      "high availability: one leader among collectors, by a lease in "
      "PostgreSQL"},
     {"page", CONF_T_MAP, offsetof(struct pharos_conf, page), NULL, 0, 0, 1,
@@ -686,59 +668,6 @@ pc_read_secret_file(const char *conf_file, const char *p)
     }
     ph_free(path);
     return out;
-}
-
-/* ha: present means enabled, and then database is required unless the
- * store is PostgreSQL (the lease and the shared documents then live in
- * the store's database, with its password). node_id defaults to the
- * host name. Runs after pc_decode_store(). */
-static void
-decode_ha(const struct conf_node *root, const char *file,
-          struct pharos_conf *cf, struct conf_errs *errs)
-{
-    const struct conf_node *n = pc_find_key(root, "ha");
-    struct conf_ha *ha = &cf->ha;
-    char host[256];
-
-    if (n == NULL) {
-        ha->lease_ms = 10000;
-        return;
-    }
-    if (n->type != CONF_MAP) {
-        conf_err(errs, file, n->line, n->col, "'ha' must be a mapping");
-        return;
-    }
-    if (conf_decode(ha_opts, n, ha, file, errs) != 0) {
-        return;
-    }
-    ha->enabled = 1;
-    if ((ha->database == NULL || ha->database[0] == '\0') &&
-        cf->store == NULL) {
-        conf_err(errs, file, n->line, n->col,
-                 "ha: missing required key 'database' (where the lease "
-                 "lives; optional with store: postgresql://...)");
-    }
-    if (ha->node_id == NULL) {
-        if (gethostname(host, sizeof(host)) != 0) {
-            snprintf(host, sizeof(host), "collector");
-        }
-        host[sizeof(host) - 1] = '\0';
-        host[63] = '\0'; /* a long FQDN: its first 63 characters */
-        ha->node_id = ph_strdup(host);
-    } else if (!pc_valid_id(ha->node_id, 1)) {
-        conf_err(errs, file, n->line, n->col,
-                 "ha: node_id '%s' must be 1-63 of [A-Za-z0-9._-]",
-                 ha->node_id);
-    }
-    if (ha->advertise_url != NULL &&
-        ((strncmp(ha->advertise_url, "http://", 7) != 0 &&
-          strncmp(ha->advertise_url, "https://", 8) != 0) ||
-         strlen(ha->advertise_url) > 200 ||
-         strpbrk(ha->advertise_url, " \t\r\n?#") != NULL)) {
-        conf_err(errs, file, n->line, n->col,
-                 "ha: advertise_url must be an http:// or https:// base URL "
-                 "(no query, at most 200 bytes)");
-    }
 }
 
 static void
@@ -1114,7 +1043,7 @@ decode_root(const struct conf_node *root, const char *file,
     decode_simple_sections(root, file, cf, errs, warns);
     pc_decode_store(root, file, cf, errs);
     decode_notify(root, file, cf, errs);
-    decode_ha(root, file, cf, errs);
+    pc_decode_ha(root, file, cf, errs);
     decode_regions_agents(root, file, cf, errs);
     decode_components(root, file, cf, errs);
     pc_validate_depends(root, file, cf, errs);

@@ -327,6 +327,8 @@ struct pharos_conf {
     struct netaddr_cidr *trusted_proxies; /* X-Forwarded-For honoured from */
     size_t ntrusted_proxies;
     uint32_t retention_raw_days;
+    uint32_t retention_latency_5m_days;  /* response-time rollups */
+    uint32_t retention_latency_1h_days;
     enum auto_incidents auto_incidents;
     uint32_t resolve_after_ms;
     uint32_t update_every_ms;  /* incidents.update_every; 0 = no cadence */

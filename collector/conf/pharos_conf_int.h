@@ -46,6 +46,12 @@ extern const struct conf_sub pc_alerts_sub;
 /* Decodes the `alerts:` section (after components) into cf->alerts. */
 void pc_decode_alerts(const struct conf_node *root, const char *file,
                       struct pharos_conf *cf, struct conf_errs *errs);
+/* ha: (pharos_conf_ha.c): its row's sub-table and the decoder, run after
+ * the store keys. */
+extern const struct conf_sub pc_ha_sub;
+void pc_decode_ha(const struct conf_node *root, const char *file,
+                  struct pharos_conf *cf, struct conf_errs *errs);
+
 /* server.trusted_proxies (pharos_conf_proxies.c). */
 extern const struct conf_custom pc_proxies_custom;
 

@@ -174,6 +174,49 @@ int store_last_status(struct store *s, const char *component_id,
 int store_prune_results(struct store *s, int64_t before_ms,
                         int64_t *ret_deleted);
 
+/*
+ * Response-time rollups (store_latency.c; migration 0012). Each
+ * connection that stores result batches keeps what they added since its
+ * last flush (per check, region and bucket of LAT_PERIOD_FINE and
+ * LAT_PERIOD_HOURLY seconds, up and slow results only: a down result's
+ * latency is a timeout or an error, not a response time) and merges it
+ * into the stored rows inside a later batch's transaction, at most every
+ * STORE_LATENCY_FLUSH_MS, so the rollups cost a row write per (check,
+ * region, period) touched in that time, not per result. A kill -9 loses
+ * nothing: the last flushed result row is recorded with the flush, and
+ * the writer connection adds the rows after it when it opens.
+ */
+#define STORE_LATENCY_FLUSH_MS 10000
+/* Writes what this connection holds now (its own transaction). Tests,
+ * and store_close(). */
+int store_latency_flush(struct store *s);
+
+struct store_latency_row {
+    const char *region;       /* borrowed for the callback */
+    int64_t bucket_ms;        /* start of the bucket */
+    uint32_t n;               /* up and slow results in it */
+    uint32_t p50_ms, p95_ms, max_ms;
+};
+typedef int (*store_latency_cb)(const struct store_latency_row *row,
+                                void *arg);
+/* The rows of check_id with period_s (LAT_PERIOD_*) and bucket_ms >=
+ * since_ms, in region (NULL: all) order then time order. A non-zero
+ * return from cb stops the walk and is returned. */
+/* 1 when this backend keeps response-time rollups (sqlite; not yet
+ * PostgreSQL, where store_latency_list gives PH_ENOENT). */
+int store_latency_available(struct store *s);
+int store_latency_list(struct store *s, const char *check_id,
+                       const char *region, int period_s, int64_t since_ms,
+                       store_latency_cb cb, void *arg);
+/* Retention: deletes five-minute rows older than fine_before_ms and
+ * hourly rows older than hourly_before_ms, and drops the sketch of rows
+ * older than seal_before_ms (no result can arrive for them: older than
+ * server.max_result_age). The rows deleted in *ret_deleted (may be
+ * NULL). */
+int store_latency_prune(struct store *s, int64_t fine_before_ms,
+                        int64_t hourly_before_ms, int64_t seal_before_ms,
+                        int64_t *ret_deleted);
+
 /* Agents created at run time. Adding an id that exists (revoked or not)
  * gives PH_EEXIST; revoking an unknown or revoked id gives PH_ENOENT. */
 int store_agent_token_add(struct store *s, const char *agent_id,

@@ -27,6 +27,30 @@ int store_exec(struct store_sq *s, const char *sql);
  * next step or reset of st. */
 const char *store_col_text(sqlite3_stmt *st, int i);
 
+/* store_latency.c: the rollups' accumulator of one connection. */
+struct store_latency;
+/* After a commit that stored it: counts result r (check number
+ * check_no, from region) in the connection's accumulator (created on
+ * first use); then store_latency_applied() with the rowid of the last
+ * result row committed. Failures to allocate drop samples with a
+ * rate-limited warning. */
+void store_latency_note(struct store_sq *s, const char *region,
+                        int64_t check_no, const struct check_result *r);
+void store_latency_applied(struct store_sq *s, int64_t last_row);
+/* Inside the caller's transaction: merges the accumulator into the
+ * stored rows when STORE_LATENCY_FLUSH_MS passed since the last flush
+ * (or force), in a savepoint (a failure keeps it for the next time).
+ * store_latency_committed() then forgets it, or keeps it when the
+ * commit failed. */
+void store_latency_maybe_flush(struct store_sq *s, int64_t now_ms, int force);
+void store_latency_committed(struct store_sq *s, int ok);
+/* Adds the result rows stored after the last flush (a crash) to the
+ * accumulator; the writer connection calls it once when it opens. */
+int store_latency_replay(struct store_sq *s);
+/* The connection's accumulator slot (store_sqlite.c owns it). */
+struct store_latency **store_latency_slot(struct store_sq *s);
+void store_latency_free(struct store_latency *acc);
+
 /* store_file.c: the database as a file. */
 enum { STORE_FILE_NEW = 1, STORE_FILE_EXISTS = 2 };
 /* Before sqlite opens path: STORE_FILE_NEW when it does not exist (or is

@@ -139,4 +139,13 @@ int store_sq_hook_event_add(struct store_sq *s, const char *source,
 int store_sq_staff_sync(struct store_sq *s, const struct store_subscriber *rows,
                         size_t n, int64_t now_ms);
 
+/* store_latency.c */
+int store_sq_latency_flush(struct store_sq *s);
+int store_sq_latency_list(struct store_sq *s, const char *check_id,
+                          const char *region, int period_s, int64_t since_ms,
+                          store_latency_cb cb, void *arg);
+int store_sq_latency_prune(struct store_sq *s, int64_t fine_before_ms,
+                           int64_t hourly_before_ms, int64_t seal_before_ms,
+                           int64_t *ret_deleted);
+
 #endif

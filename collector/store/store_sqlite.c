@@ -171,7 +171,15 @@ struct store_sq {
     char acked_path[1100];      /* "" when there is no record */
     int64_t acked_written_ms;
     int acked_dirty;
+    int64_t tx_last_row;        /* last result row of insert_one() */
+    struct store_latency *lat;  /* store_latency.c's accumulator */
 };
+
+struct store_latency **
+store_latency_slot(struct store_sq *s)
+{
+    return &s->lat;
+}
 
 static int
 db_error(struct store_sq *s, const char *what)
@@ -337,6 +345,10 @@ store_sq_open(const char *path, unsigned flags, char *errbuf, size_t errlen,
     }
     if (flags & STORE_OPEN_WRITER) {
         s->acked_path[0] = '\0'; /* the loop's store keeps the record */
+        if (store_latency_replay(s) != 0) {
+            log_warnx("store: latency rollups: cannot count the results "
+                      "stored after the last flush: %s", s->errmsg);
+        }
     } else if (snprintf(s->acked_path, sizeof(s->acked_path), "%s.acked",
                         path) < (int)sizeof(s->acked_path)) {
         store_acked_check(s, path, s->acked_path);
@@ -378,6 +390,11 @@ store_sq_close(struct store_sq *s)
     if (s->acked_dirty && s->acked_path[0] != '\0') {
         store_acked_write(s, s->acked_path);
     }
+    if (s->lat != NULL && store_sq_latency_flush(s) != 0) {
+        log_warnx("store: latency rollups not written at close (counted "
+                  "again at the next start): %s", s->errmsg);
+    }
+    store_latency_free(s->lat);
     for (int i = 0; i < ST_COUNT_; i++) {
         sqlite3_finalize(s->st[i]);
     }
@@ -635,9 +652,10 @@ insert_one(struct store_sq *s, const char *agent_id, const char *region,
     }
     sqlite3_reset(st);
     if (n > 0) {
+        s->tx_last_row = sqlite3_last_insert_rowid(s->db);
         st = stmt(s, ST_BATCH_LAST_ROW);
         sqlite3_bind_int64(st, 1, batch_id);
-        sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(s->db));
+        sqlite3_bind_int64(st, 2, s->tx_last_row);
         if (step_done(s, st, "batch last row") != 0) {
             return PH_EDB;
         }
@@ -649,6 +667,20 @@ insert_one(struct store_sq *s, const char *agent_id, const char *region,
     sqlite3_bind_int64(st, 4, (sqlite3_int64)n);
     sqlite3_bind_int64(st, 5, now_ms);
     return step_done(s, st, "agent seq update");
+}
+
+/* After the commit of a batch: its results into the latency rollups. */
+static void
+note_latency(struct store_sq *s, const char *region,
+             const struct check_result *results, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t no;
+
+        if (check_number(s, results[i].check_id, &no) == 0) {
+            store_latency_note(s, region, no, &results[i]);
+        }
+    }
 }
 
 void
@@ -676,17 +708,23 @@ store_sq_insert_batch(struct store_sq *s, const char *agent_id, const char *regi
     if (store_sq_tx_begin(s) != 0) {
         return PH_EDB;
     }
+    s->tx_last_row = 0;
     result = insert_one(s, agent_id, region, seq, results, n, now_ms);
     if (result != 0) {
         store_sq_tx_rollback(s);
         forget_check_nos(s);
         return result;
     }
+    store_latency_maybe_flush(s, now_ms, 0);
     if (store_sq_tx_commit(s) != 0) {
         store_sq_tx_rollback(s);
+        store_latency_committed(s, 0);
         forget_check_nos(s);
         return PH_EDB;
     }
+    store_latency_committed(s, 1);
+    note_latency(s, region, results, n);
+    store_latency_applied(s, s->tx_last_row);
     store_sq_note_acked(s, now_ms);
     return 0;
 }
@@ -695,6 +733,7 @@ int
 store_sq_insert_group(struct store_sq *s, struct store_batch *group)
 {
     struct store_batch *b;
+    int64_t last_row = 0;
     /* The first failure's message: on a full disk sqlite rolls the whole
      * transaction back by itself, and the ROLLBACK TO, RELEASE and
      * ROLLBACK that follow fail with "no transaction is active". */
@@ -714,8 +753,12 @@ store_sq_insert_group(struct store_sq *s, struct store_batch *group)
             b->result = PH_EDB;
             continue;
         }
+        s->tx_last_row = 0;
         b->result = insert_one(s, b->agent_id, b->region, b->seq,
                                b->results, b->n, b->now_ms);
+        if (b->result == 0 && s->tx_last_row > last_row) {
+            last_row = s->tx_last_row;
+        }
         if (b->result != 0) {
             if (b->result != PH_EEXIST && first_err[0] == '\0') {
                 snprintf(first_err, sizeof(first_err), "%s", s->errmsg);
@@ -730,11 +773,14 @@ store_sq_insert_group(struct store_sq *s, struct store_batch *group)
                               b->plan_version, b->backlog, b->now_ms);
         }
     }
+    /* The rollups of earlier groups ride on this commit. */
+    store_latency_maybe_flush(s, group != NULL ? group->now_ms : 0, 0);
     if (store_sq_tx_commit(s) != 0) {
         if (first_err[0] == '\0') {
             snprintf(first_err, sizeof(first_err), "%s", s->errmsg);
         }
         store_sq_tx_rollback(s);
+        store_latency_committed(s, 0);
         forget_check_nos(s);
         for (b = group; b != NULL; b = b->next) {
             b->result = PH_EDB;
@@ -742,6 +788,13 @@ store_sq_insert_group(struct store_sq *s, struct store_batch *group)
         snprintf(s->errmsg, sizeof(s->errmsg), "%s", first_err);
         return PH_EDB;
     }
+    store_latency_committed(s, 1);
+    for (b = group; b != NULL; b = b->next) {
+        if (b->result == 0) {
+            note_latency(s, b->region, b->results, b->n);
+        }
+    }
+    store_latency_applied(s, last_row);
     return 0;
 }
 

@@ -26,7 +26,7 @@ export const INDICATORS = ['none', 'minor', 'major', 'critical', 'maintenance'];
 export const STATUSES = ['operational', 'degraded_performance', 'partial_outage',
   'major_outage', 'under_maintenance'];
 export const COLORS = ['green', 'yellow', 'orange', 'red', 'grey'];
-const PAGE_ASSETS = ['', 'app.js', 'style.css', 'favicon.svg'];
+const PAGE_ASSETS = ['', 'app.js', 'latency.js', 'style.css', 'favicon.svg'];
 export const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'ja', 'zh-CN'];
 const SIZE_LIMIT = 50 * 1024;
 
@@ -255,13 +255,13 @@ async function genericChecks(c, page, o) {
     const groups = page.locator('li.group');
     assert(await groups.count() > 0, 'no li.group rendered');
     const g = groups.first();
-    const summary = g.locator('summary');
-    const open0 = await g.locator('details').evaluate((d) => d.open);
+    const summary = g.locator(':scope > details > summary');
+    const open0 = await g.locator(':scope > details').evaluate((d) => d.open);
     await summary.focus();
     await page.keyboard.press('Enter');
-    eq(await g.locator('details').evaluate((d) => d.open), !open0, 'Enter toggles group');
+    eq(await g.locator(':scope > details').evaluate((d) => d.open), !open0, 'Enter toggles group');
     await summary.click();
-    eq(await g.locator('details').evaluate((d) => d.open), open0, 'click toggles group');
+    eq(await g.locator(':scope > details').evaluate((d) => d.open), open0, 'click toggles group');
   });
 }
 

@@ -26,7 +26,8 @@ ADMIN = "ph_admin_" + "a" * 30
 DOCS = ["/api/v2/summary.json", "/api/v2/status.json",
         "/api/v2/components.json", "/api/v2/incidents.json",
         "/api/v2/scheduled-maintenances.json", "/api/v2/uptime.json",
-        "/api/v2/regions.json", "/api/v2/page.json", "/history.atom",
+        "/api/v2/regions.json", "/api/v2/page.json",
+        "/api/v2/latency.json", "/history.atom",
         "/history.rss", "/badge/status.svg", "/badge/api.svg", "/app.js"]
 
 COMPONENTS = """

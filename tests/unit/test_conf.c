@@ -406,7 +406,8 @@ test_print_sections(void **state)
     assert_non_null(strstr(got, "  trusted_proxies:\n"
                                 "    - \"10.0.0.0/8\"\n"
                                 "    - \"::1/128\"\n"
-                                "retention:\n  raw: 1d\n"
+                                "retention:\n  raw: 1d\n  latency_5m: 2d\n"
+                                "  latency_1h: 90d\n"
                                 "incidents:\n  auto: off\n"));
     assert_non_null(strstr(got, "notify:\n  allow_private_targets: false\n"
                                 "  coalesce: 5000ms\n"));
@@ -425,6 +426,43 @@ test_print_sections(void **state)
     got = print_round_trip(quiet);
     assert_null(strstr(got, "notify"));
     ph_free(got);
+}
+
+/* Retention in days beyond what a uint32_t of ms holds (49 days); out
+ * of range and unknown keys are file:line:col errors. */
+static void
+test_retention_days(void **state)
+{
+    static const char ok[] =
+        "retention: {raw: 90d, latency_5m: 7d, latency_1h: 400d}\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    static const char bad[] =
+        "retention: {latency_5m: 8d, latency_1h: 401d, latency: 1d}\n"
+        "page: {id: p, name: P}\n"
+        "regions: [{id: r1}]\n"
+        "components: [{id: web, name: Web}]\n";
+    struct pharos_conf c;
+    struct conf_errs errs;
+
+    (void)state;
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("t.yml", ok, strlen(ok), &c, &errs),
+                     0);
+    assert_int_equal(c.retention_raw_days, 90);
+    assert_int_equal(c.retention_latency_5m_days, 7);
+    assert_int_equal(c.retention_latency_1h_days, 400);
+    pharos_conf_free(&c);
+    memset(&errs, 0, sizeof(errs));
+    assert_int_equal(pharos_conf_parse("t.yml", bad, strlen(bad), &c, &errs),
+                     PH_ECONF);
+    assert_int_equal(errs.n, 3);
+    assert_string_equal(errs.msgs[0], "t.yml:1:47: unknown key 'latency'");
+    assert_non_null(strstr(errs.msgs[1], "t.yml:1:25: 'latency_5m': 8d is "
+                                         "out of range"));
+    assert_non_null(strstr(errs.msgs[2], "t.yml:1:41: 'latency_1h': 401d "
+                                         "is out of range"));
 }
 
 /* The enums reject other names at the value, through the engine. */
@@ -462,6 +500,8 @@ test_help_config(void **state)
         "server.listen (string, default 127.0.0.1:8080): ",
         "server.trusted_proxies (value): ",
         "retention.raw (duration, default 2d): ",
+        "retention.latency_5m (duration, default 2d): ",
+        "retention.latency_1h (duration, default 90d): ",
         "incidents.auto (name, default draft): ",
         "notify.smtp (mapping): ",
         "notify.smtp.starttls (name, default required): ",
@@ -887,6 +927,7 @@ main(void)
         cmocka_unit_test(test_token_file_and_env),
         cmocka_unit_test(test_print_sections),
         cmocka_unit_test(test_enum_errors),
+        cmocka_unit_test(test_retention_days),
         cmocka_unit_test(test_help_config),
         cmocka_unit_test(test_agent_conf),
         cmocka_unit_test(test_agent_conf_collectors),

@@ -23,10 +23,10 @@ def field_bytes(num, data):
     return varint((num << 3) | 2) + varint(len(data)) + data
 
 
-def result(check_id, started_at_ms, outcome=1, error=b""):
+def result(check_id, started_at_ms, outcome=1, error=b"", latency_ms=12):
     """Result: outcome 1 up, 2 slow, 3 down; error as raw bytes."""
     msg = (field_bytes(1, check_id.encode()) + field_varint(2, started_at_ms)
-           + field_varint(3, outcome) + field_varint(4, 12))
+           + field_varint(3, outcome) + field_varint(4, latency_ms))
     if error:
         msg += field_bytes(8, error)
     return msg
