@@ -18,17 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "check.h"
-#include "incident.h"
-#include "uptime.h"
-
-struct store;
-
-/* store_open flags. */
-#define STORE_OPEN_INIT_EMPTY 0x1 /* an existing empty file is a new database */
-/* A second connection for the writer thread (store_writer.c): no file
- * checks, no migrations, no acked record (the first connection did them). */
-#define STORE_OPEN_WRITER 0x2
+#include "store_types.h"
 
 /*
  * Opens the store at where. A `postgresql://` or `postgres://` URI (any
@@ -62,8 +52,6 @@ int store_open(const char *where, const char *password, unsigned flags,
 int store_is_postgresql(const char *where);
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(struct store *s);
-
-struct store_writer;
 /* The writer thread whose own connection takes this store's
  * asynchronous calls (store_async.h) on PostgreSQL (borrowed). NULL
  * makes them run at once again: set it before store_writer_stop(). */
@@ -87,24 +75,6 @@ int store_insert_batch(struct store *s, const char *agent_id,
                        const struct check_result *results, size_t n,
                        int64_t now_ms);
 
-/* One agent batch on its way to the writer thread (store_writer.h):
- * what store_insert_batch() and store_agent_touch() take, owned. */
-struct store_batch {
-    struct store_batch *next;
-    char agent_id[CHECK_ID_MAX];
-    char region[CHECK_ID_MAX];
-    char version[64];
-    uint64_t seq;
-    uint64_t plan_version;
-    uint64_t backlog;
-    struct check_result *results;  /* owned (ph_malloc) */
-    size_t n;
-    int64_t now_ms;
-    int result;                    /* 0, PH_EEXIST (replay) or PH_EDB */
-    void (*done)(struct store_batch *b, void *arg); /* on the loop */
-    void *arg;
-};
-
 /*
  * Group commit: every batch of the list in one transaction, each in its
  * own savepoint, so a failing batch fails alone (b->result) and the rest
@@ -126,18 +96,6 @@ int store_agent_touch(struct store *s, const char *agent_id,
                       const char *region, const char *version,
                       uint64_t plan_version, uint64_t backlog,
                       int64_t now_ms);
-
-struct store_agent_row {
-    const char *agent_id;
-    const char *region;
-    const char *version;
-    uint64_t last_seq;
-    uint64_t plan_version;
-    uint64_t backlog;
-    int64_t last_contact_ms;
-    int64_t results;
-};
-typedef int (*store_agent_cb)(const struct store_agent_row *row, void *arg);
 /* Calls cb for each known agent (row borrowed for the call). A non-zero
  * return from cb stops the walk and is returned. */
 int store_list_agents(struct store *s, store_agent_cb cb, void *arg);
@@ -147,17 +105,6 @@ int store_add_transition(struct store *s, const char *component_id,
                          const char *old_status, const char *new_status,
                          const char *source, const char *reason,
                          int64_t at_ms);
-
-struct store_transition_row {
-    const char *component_id;
-    const char *old_status;
-    const char *new_status;
-    const char *source;
-    const char *reason;
-    int64_t at_ms;
-};
-typedef int (*store_transition_cb)(const struct store_transition_row *row,
-                                   void *arg);
 /* Walks transitions with at_ms >= since_ms, oldest first; component_id
  * NULL means all components. */
 int store_list_transitions(struct store *s, const char *component_id,
@@ -173,32 +120,9 @@ int store_last_status(struct store *s, const char *component_id,
  * (retention.raw); the count in *ret_deleted (may be NULL). */
 int store_prune_results(struct store *s, int64_t before_ms,
                         int64_t *ret_deleted);
-
-/*
- * Response-time rollups (store_latency.c; migration 0012). Each
- * connection that stores result batches keeps what they added since its
- * last flush (per check, region and bucket of LAT_PERIOD_FINE and
- * LAT_PERIOD_HOURLY seconds, up and slow results only: a down result's
- * latency is a timeout or an error, not a response time) and merges it
- * into the stored rows inside a later batch's transaction, at most every
- * STORE_LATENCY_FLUSH_MS, so the rollups cost a row write per (check,
- * region, period) touched in that time, not per result. A kill -9 loses
- * nothing: the last flushed result row is recorded with the flush, and
- * the writer connection adds the rows after it when it opens.
- */
-#define STORE_LATENCY_FLUSH_MS 10000
 /* Writes what this connection holds now (its own transaction). Tests,
  * and store_close(). */
 int store_latency_flush(struct store *s);
-
-struct store_latency_row {
-    const char *region;       /* borrowed for the callback */
-    int64_t bucket_ms;        /* start of the bucket */
-    uint32_t n;               /* up and slow results in it */
-    uint32_t p50_ms, p95_ms, max_ms;
-};
-typedef int (*store_latency_cb)(const struct store_latency_row *row,
-                                void *arg);
 /* The rows of check_id with period_s (LAT_PERIOD_*) and bucket_ms >=
  * since_ms, in region (NULL: all) order then time order. A non-zero
  * return from cb stops the walk and is returned. */
@@ -224,15 +148,6 @@ int store_agent_token_add(struct store *s, const char *agent_id,
                           int64_t now_ms);
 int store_agent_token_revoke(struct store *s, const char *agent_id,
                              int64_t now_ms);
-struct store_agent_token_row {
-    const char *agent_id;
-    const char *region;
-    const char *token_sha256;
-    int64_t created_ms;
-    int64_t revoked_ms;       /* 0 when active */
-};
-typedef int (*store_agent_token_cb)(const struct store_agent_token_row *row,
-                                    void *arg);
 int store_list_agent_tokens(struct store *s, store_agent_token_cb cb,
                             void *arg);
 
@@ -267,10 +182,6 @@ int store_backup(const char *db_path, const char *dest, char *errbuf,
 int store_incident_save(struct store *s, const struct incident *inc);
 /* PH_ENOENT when there is no such incident. */
 int store_incident_delete(struct store *s, const char *id);
-/* Calls cb with each of the newest max incidents, newest first; cb takes
- * ownership of what *inc holds (it may move the struct). A non-zero return
- * from cb stops the walk and is returned. */
-typedef int (*store_incident_cb)(struct incident *inc, void *arg);
 int store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
                          void *arg);
 
@@ -279,15 +190,6 @@ int store_incidents_load(struct store *s, size_t max, store_incident_cb cb,
 int store_api_key_add(struct store *s, const char *name, const char *scope,
                       const char *token_sha256, int64_t now_ms);
 int store_api_key_revoke(struct store *s, const char *name, int64_t now_ms);
-struct store_api_key_row {
-    const char *name;
-    const char *scope;
-    const char *token_sha256;
-    int64_t created_ms;
-    int64_t revoked_ms;       /* 0 when active */
-};
-typedef int (*store_api_key_cb)(const struct store_api_key_row *row,
-                                void *arg);
 int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
 
 /* Viewers of a private page (store_viewers.c), as API keys above:
@@ -296,57 +198,13 @@ int store_list_api_keys(struct store *s, store_api_key_cb cb, void *arg);
 int store_viewer_add(struct store *s, const char *name,
                      const char *token_sha256, int64_t now_ms);
 int store_viewer_revoke(struct store *s, const char *name, int64_t now_ms);
-struct store_viewer_row {
-    const char *name;
-    const char *token_sha256;
-    int64_t created_ms;
-    int64_t revoked_ms;       /* 0 when active */
-};
-typedef int (*store_viewer_cb)(const struct store_viewer_row *row,
-                               void *arg);
 int store_list_viewers(struct store *s, store_viewer_cb cb, void *arg);
-
-/* Components and groups created through the v1 API
- * (store_components.c). put inserts or replaces the whole row (created_ms
- * is kept on replace); delete gives PH_ENOENT for an unknown id. Lists
- * are in creation order; strings are borrowed for the callback. */
-struct store_component_row {
-    const char *id;
-    const char *name;
-    const char *description;  /* may be NULL */
-    const char *group_id;     /* may be NULL */
-    int showcase;
-    int only_show_if_degraded;
-    const char *start_date;   /* may be NULL */
-    int internal;
-    int64_t created_ms;
-    int64_t updated_ms;
-};
-typedef int (*store_component_cb)(const struct store_component_row *row,
-                                  void *arg);
 int store_component_put(struct store *s, const struct store_component_row *r);
 int store_component_delete(struct store *s, const char *id);
 int store_list_components(struct store *s, store_component_cb cb, void *arg);
-struct store_group_row {
-    const char *id;
-    const char *name;
-    const char *description;  /* may be NULL */
-    int64_t created_ms;
-    int64_t updated_ms;
-};
-typedef int (*store_group_cb)(const struct store_group_row *row, void *arg);
 int store_group_put(struct store *s, const struct store_group_row *r);
 int store_group_delete(struct store *s, const char *id);
 int store_list_groups(struct store *s, store_group_cb cb, void *arg);
-
-/* Links of PagerDuty / Opsgenie incidents to Pharos incidents and the
- * event ids seen recently (store_hooks.c, migrations/0010). */
-struct store_hook_link {
-    char incident_id[13];     /* INC_ID_LEN + 1; "" for a tombstone */
-    char url[520];            /* the tool's page; audit only */
-    int state;                /* enum hook_link_state */
-    unsigned flags;           /* HOOK_FLAG_* */
-};
 /* 0 and *ret filled, PH_ENOENT when there is no link, PH_EDB. */
 int store_hook_link_get(struct store *s, const char *source,
                         const char *external_id,
@@ -368,41 +226,9 @@ int store_hook_event_add(struct store *s, const char *source,
 int store_audit_add(struct store *s, int64_t at_ms, const char *actor,
                     const char *action, const char *target,
                     const char *detail, int status);
-struct store_audit_row {
-    int64_t id;
-    int64_t at_ms;
-    const char *actor;
-    const char *action;
-    const char *target;
-    const char *detail;
-    int status;
-};
-typedef int (*store_audit_cb)(const struct store_audit_row *row, void *arg);
 /* Newest first, at most limit rows with id < before_id (0 = no bound). */
 int store_audit_list(struct store *s, int64_t before_id, size_t limit,
                      store_audit_cb cb, void *arg);
-
-/* ---- Subscribers and the notification outbox (store_notify.c) ---- */
-
-#define STORE_SUB_ID_MAX 16
-#define STORE_SUB_COMPONENTS_MAX 4096
-#define STORE_SUB_SECRET_MAX 96
-#define STORE_SUB_ADDRESS_MAX 2048
-
-struct store_subscriber {
-    char id[STORE_SUB_ID_MAX];
-    char kind[12];                 /* email | webhook | slack */
-    char address[STORE_SUB_ADDRESS_MAX + 1];
-    char components[STORE_SUB_COMPONENTS_MAX]; /* space-separated; "" all */
-    char secret[STORE_SUB_SECRET_MAX];         /* webhook only */
-    char state[16];                /* pending|active|quarantined|unsubscribed */
-    int64_t created_ms;
-    int64_t updated_ms;
-    int64_t confirmed_ms;
-    uint32_t fails;                /* consecutive failed deliveries */
-    int64_t failing_since_ms;
-    char last_error[256];
-};
 
 /* Staff channels (store_staff.c): subscriber rows in state 'staff'. The
  * id of a channel of kind (enum notify_kind) at address. */
@@ -445,7 +271,6 @@ int store_sub_set_confirm(struct store *s, const char *id,
 int store_outbox_sent_since(struct store *s, const char *subscriber_id,
                             const char *event, int64_t since_ms,
                             int64_t *ret_count, int64_t *ret_last_ms);
-typedef int (*store_sub_cb)(const struct store_subscriber *sub, void *arg);
 /* Walks subscribers in state (NULL: all), oldest first. */
 int store_sub_list(struct store *s, const char *state, store_sub_cb cb,
                    void *arg);
@@ -461,17 +286,6 @@ int store_sub_result(struct store *s, const char *id, int ok,
                      const char *err, int64_t now_ms,
                      uint32_t quarantine_after, int64_t span_ms,
                      int *ret_quarantined);
-
-struct store_outbox_new {
-    const char *idem_key;          /* "<event id>:<subscriber id>" */
-    const char *msg_id;
-    const char *subscriber_id;
-    const char *event;
-    const char *coalesce_key;      /* NULL: never coalesced */
-    const char *payload;
-    int64_t now_ms;
-    int64_t due_ms;
-};
 /*
  * Enqueues one message. With a coalesce_key, a message of the same key
  * for the same subscriber that was not tried yet and is still waiting
@@ -480,21 +294,6 @@ struct store_outbox_new {
  * idem_key was enqueued before (nothing changes), or PH_EDB.
  */
 int store_outbox_put(struct store *s, const struct store_outbox_new *m);
-
-struct store_outbox_row {
-    int64_t id;
-    const char *msg_id;
-    const char *event;
-    const char *payload;
-    uint32_t attempts;
-    int64_t created_ms;
-    const char *sub_id;
-    const char *kind;
-    const char *address;
-    const char *secret;
-};
-typedef int (*store_outbox_cb)(const struct store_outbox_row *row,
-                               void *arg);
 /* Pending messages due at now_ms whose subscriber may receive them
  * (active; or pending for "confirm" messages), by due time, at most limit.
  * Rows are borrowed for the call. */

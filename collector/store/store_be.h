@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "store.h"
+#include "store_types.h"
 #include "store_pg.h"
 #include "store_sq.h"
 

@@ -7,7 +7,7 @@
 #ifndef PH_STORE_SQ_H
 #define PH_STORE_SQ_H
 
-#include "store.h"
+#include "store_types.h"
 
 struct store_sq;
 
