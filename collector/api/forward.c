@@ -88,7 +88,7 @@ static_ctype(const char *v)
 {
     static const char *const known[] = {
         "application/json", "text/plain", "text/html",
-        "application/problem+json",
+        "application/problem+json", "application/x-protobuf",
     };
 
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -211,14 +211,16 @@ int
 forward_wanted(const struct http_request *req)
 {
     const char *m = http_req_method(req);
-    const char *p = http_req_path(req);
 
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
         strcmp(m, "OPTIONS") == 0) {
         return 0;
     }
-    /* Agents commit their batches on any collector (ingest.c). */
-    return strncmp(p, "/v1/agent/", 10) != 0;
+    /* Agents' result batches too: the leader evaluates what it commits
+     * itself, so a batch taken by a follower reaches it this way and is
+     * acked after the leader's commit (exactly once per agent and seq in
+     * the shared store, also when an agent replays it elsewhere). */
+    return 1;
 }
 
 void

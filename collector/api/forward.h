@@ -3,7 +3,8 @@
  *
  * Under `ha:` only the leader acts on the collector's state (incidents,
  * maintenance, subscribers, keys, components): a follower that takes a
- * write (any method but GET/HEAD/OPTIONS, agents' own routes aside)
+ * write (any method but GET/HEAD/OPTIONS, agents' result batches
+ * included: only the leader evaluates, and it evaluates what it commits)
  * hands it, as received, to the leader it last read from the database
  * (docshare_leader_url) and relays the leader's answer. The leader
  * renders and shares the result, so the write shows in every

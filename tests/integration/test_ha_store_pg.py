@@ -148,9 +148,18 @@ def main():
         token = ag.get("token", "") if isinstance(ag, dict) else ""
         res.check("an agent made through the leader", code in (200, 201)
                   and token, (code, ag))
+        before = L.metric("pharos_results_ingested_total") or 0
         ok = wait_until(lambda: post_batch(F, token, 1) == 200, 10)
-        res.check("it reports to the follower (run-time agents reloaded)",
-                  ok, post_batch(F, token, 1))
+        res.check("it reports through the follower", ok,
+                  post_batch(F, token, 1))
+        # Only the leader evaluates: a follower hands result batches to
+        # it, and the leader commits and counts them.
+        res.check("the follower forwarded the batch to the leader",
+                  (F.metric("pharos_writes_forwarded_total") or 0) >= 1,
+                  F.metric("pharos_writes_forwarded_total"))
+        res.check("the leader ingested it (its engine sees it)",
+                  (L.metric("pharos_results_ingested_total") or 0) > before,
+                  (before, L.metric("pharos_results_ingested_total")))
         code, k = call(L, "POST", "/v1/keys", {"name": "late",
                                                "scope": "write"})
         late_key = k.get("key", "") if isinstance(k, dict) else ""
