@@ -73,6 +73,9 @@ async function main() {
     await checks.run('the table alternative lists the points with headers', async () => {
       const more = details.locator('details.lat-more');
       await more.locator('summary').click();
+      // The table is filled when the disclosure opens: wait for it.
+      await more.locator('tbody tr').first().waitFor({ timeout: 5000 })
+        .catch(() => {});
       const rows = await more.locator('tbody tr').count();
       assert(rows > 0, 'no rows');
       eq(await more.locator('thead th[scope="col"]').count(), 4, 'column headers');

@@ -54,7 +54,9 @@ def umount(path):
 def fill(path):
     """Writes path/filler until the filesystem is full."""
     chunk = b"\0" * 65536
-    with open(os.path.join(path, "filler"), "ab") as f:
+    # Unbuffered: a write that finds the disk full raises here, not later
+    # from close() outside the try.
+    with open(os.path.join(path, "filler"), "ab", buffering=0) as f:
         try:
             while True:
                 f.write(chunk)
@@ -64,7 +66,7 @@ def fill(path):
                 raise
     # A last write of a few bytes: pages the buffered writes left.
     try:
-        with open(os.path.join(path, "filler2"), "ab") as f:
+        with open(os.path.join(path, "filler2"), "ab", buffering=0) as f:
             while True:
                 f.write(b"\0" * 512)
                 f.flush()
