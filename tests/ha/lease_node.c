@@ -79,6 +79,7 @@ main(int argc, char **argv)
                      &n.lease);
     if (rc != 0) {
         fprintf(stderr, "lease_node: lease_start failed (%d)\n", rc);
+        uv_loop_close(&loop);
         return 1;
     }
     uv_signal_init(&loop, &n.sigterm);

@@ -33,15 +33,18 @@ def wait_port(port, timeout=10):
     return False
 
 
-def wait_dns(port, timeout=10):
+def wait_dns(port, timeout=10, alive=None):
     """Waits until a DNS server on 127.0.0.1:port answers a query (any
-    answer: the server is up)."""
+    answer: the server is up); False at the timeout, or at once when
+    alive() says the server has exited."""
     query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
              b"\x06pharos\x04test\x00\x00\x01\x00\x01")
     end = time.time() + timeout
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.2)
         while time.time() < end:
+            if alive is not None and not alive():
+                return False
             try:
                 s.sendto(query, ("127.0.0.1", port))
                 if s.recv(512)[:2] == b"\x12\x34":
@@ -165,12 +168,17 @@ class Unbound:
             f.write("remote-control:\n  control-enable: no\n")
         subprocess.run(["unbound-checkconf", conf], check=True,
                        capture_output=True, timeout=30)
-        self.p = subprocess.Popen(["unbound", "-d", "-c", conf],
-                                  stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        if not wait_dns(port):
+        self.log = os.path.join(d, "unbound.log")
+        with open(self.log, "w") as log:
+            self.p = subprocess.Popen(["unbound", "-d", "-c", conf],
+                                      stdout=log, stderr=log)
+        # Generous: a busy machine (the sanitizer pass) starts it slowly.
+        if not wait_dns(port, timeout=30, alive=lambda: self.p.poll() is None):
             self.stop()
-            raise RuntimeError(f"unbound did not answer on port {port}")
+            with open(self.log, errors="replace") as f:
+                why = f.read()[-2000:]
+            raise RuntimeError(f"unbound did not answer on port {port} "
+                               f"(exit {self.p.returncode}): {why}")
 
     def stop(self):
         if self.p.poll() is None:
