@@ -167,23 +167,32 @@ def measure(args, tgt, status_fn, region_states_fn, metrics_fn, shown=""):
     return rows
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    add_arguments(ap)
-    args = ap.parse_args()
-    port = free_port()
-    tgt = new_target(port)
+def run_one_collector(args, port, tgt, shown=""):
+    """The runs against one collector (sqlite store, no `ha:`) and three
+    agents probing tgt on port."""
     h = Harness("latency")
     try:
         h.write_config(["eu", "us", "ap"], components_yaml(port, args))
         h.start_collector()
         for i, r in enumerate(["eu", "us", "ap"]):
             h.start_agent(r, source=f"127.0.0.{i + 2}")
-        measure(args, tgt, lambda: status(h),
-                lambda: h.region_states("api-http"),
-                lambda: http_get(h.url("/metrics"))[1].decode())
+        return measure(args, tgt, lambda: status(h),
+                       lambda: h.region_states("api-http"),
+                       lambda: http_get(h.url("/metrics"))[1].decode(),
+                       shown)
     finally:
         h.stop_all()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    add_arguments(ap)
+    args = ap.parse_args()
+    port = free_port()
+    tgt = new_target(port)
+    try:
+        run_one_collector(args, port, tgt)
+    finally:
         tgt.stop()
 
 
