@@ -199,7 +199,8 @@ def run_ingest(pg, dbname, args, nodes, ha, perf=None):
         perf_proc = None
         if perf:
             perf_proc = subprocess.Popen(
-                ["perf", "record", "-g", "-o", perf, "-p",
+                ["perf", "record", "--call-graph", "dwarf,16384", "-o", perf,
+                 "-p",
                  str(cl.hs[lead].procs["collector"].pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         out = subprocess.run(
@@ -445,7 +446,7 @@ def main():
     p.add_argument("--batch", type=int, default=500)
     p.add_argument("--checks", type=int, default=500)
     p.add_argument("--perf", metavar="FILE",
-                   help="perf record -g the leader during the HA run")
+                   help="perf record (DWARF call graphs) the leader during the HA run")
     p.add_argument("--no-single", action="store_true")
     p = sub.add_parser("takeover")
     p.add_argument("--kills", type=int, default=10)
