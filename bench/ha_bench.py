@@ -21,7 +21,8 @@ its reference in the same run. Measures; asserts nothing.
              another collector holds the lease (the lease row's
              acquired_at, the server's clock on this same host) and until
              its /healthz says leader (sampled every 20 ms); the killed
-             collector is restarted as a follower before the next kill.
+             collector is restarted as a follower, and the next kill
+             comes at a random phase of the leader's renewals.
              Three agents report meanwhile. Median and max beside the
              bound lease + 2 s, and the lease time left at each kill.
   detection  bench/detection_latency.py's runs (measure(), imported) with
@@ -34,7 +35,7 @@ its reference in the same run. Measures; asserts nothing.
 
 Usage: bench/ha_bench.py ingest [--agents 8] [--batches 100] [--batch 500]
                                 [--checks 500] [--perf FILE] [--no-single]
-       bench/ha_bench.py takeover [--kills 10] [--lease 10]
+       bench/ha_bench.py takeover [--kills 10] [--lease 10] [--seed N]
        bench/ha_bench.py detection [--runs 5] [--interval 2] [--seed N]
                                    [--failure 503|refuse] [--watch]
                                    [--lease 10] [--no-single]
@@ -43,6 +44,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import secrets
 import statistics
 import subprocess
@@ -340,7 +342,11 @@ def mode_takeover(args):
               "(2 cores shared with other builds and tests)", flush=True)
         trans0 = int(pg.psql("SELECT count(*) FROM transitions",
                              db="pharos"))
+        rnd = random.Random(args.seed)
         for k in range(args.kills):
+            # At a random phase of the leader's renewals (every lease/3),
+            # not always right after the last takeover.
+            time.sleep(rnd.uniform(0, args.lease / 3))
             lead = cl.leader()
             if lead is None:
                 wait_for(lambda: cl.leader() is not None, bound + 10,
@@ -451,6 +457,7 @@ def main():
     p = sub.add_parser("takeover")
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--lease", type=int, default=10)
+    p.add_argument("--seed", type=int, default=None)
     p = sub.add_parser("detection")
     detection_latency.add_arguments(p)
     p.add_argument("--lease", type=int, default=10)
