@@ -176,6 +176,16 @@ def peak_rss_mb(proc):
     return 0.0
 
 
+def cpu_s(proc):
+    """User + system CPU seconds of a process (all its threads)."""
+    try:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def rate_of(out):
     return float(out.split("= ")[1].split()[0])
 
@@ -205,11 +215,14 @@ def run_ingest(pg, dbname, args, nodes, ha, perf=None):
                  "-p",
                  str(cl.hs[lead].procs["collector"].pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cpu0 = {n: cpu_s(h.procs["collector"]) for n, h in cl.hs.items()}
         out = subprocess.run(
             [os.path.join(BUILD, "bin", "ingest_bench"), "http",
              ",".join(h.url("/v1/agent/results") for h in cl.hs.values()),
              tokfile, str(args.batches), str(args.batch), str(args.checks)],
             capture_output=True, text=True)
+        cpu = {n: cpu_s(h.procs["collector"]) - cpu0[n]
+               for n, h in cl.hs.items()}
         if perf_proc is not None:
             perf_proc.send_signal(2)
             perf_proc.wait(timeout=60)
@@ -228,7 +241,9 @@ def run_ingest(pg, dbname, args, nodes, ha, perf=None):
             ing = metric_sum(h, "pharos_results_ingested_total")
             fwd = metric_sum(h, "pharos_writes_forwarded_total")
             print(f"  {n} ({role(h) or 'no ha'}): results ingested {ing:.0f}, "
-                  f"writes forwarded to the leader {fwd:.0f}, peak RSS "
+                  f"writes forwarded to the leader {fwd:.0f}, CPU "
+                  f"{cpu[n]:.2f} s = {cpu[n] * 1e6 / max(acked, 1):.2f} us "
+                  f"per result acked, peak RSS "
                   f"{peak_rss_mb(h.procs['collector']):.1f} MB")
         return rate_of(line)
     finally:
