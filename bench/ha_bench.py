@@ -385,7 +385,7 @@ def mode_takeover(args):
             holder2, epoch2, acquired, _ = lease_row(pg)
             t_row = acquired - t0
             flap = {n: summary_status(cl.hs[n]) for n in others}
-            rows.append((t_row, t_health))
+            rows.append((t_row, t_health, acquired - expires))
             print(f"  kill {k + 1:2d}: {lead} (epoch {epoch}, lease {left:5.2f} s "
                   f"left) -> {holder2} epoch {epoch2}: lease row taken after "
                   f"{t_row:5.2f} s, /healthz leader after {t_health:5.2f} s"
@@ -403,6 +403,10 @@ def mode_takeover(args):
             print(f"takeover, {label}: median {statistics.median(v):.2f} s, "
                   f"max {max(v):.2f} s over {len(v)} kills (bound lease + 2 s "
                   f"= {bound} s; max/bound {max(v) / bound:.2f})")
+        late = [r[2] for r in rows]
+        print(f"lease row taken after the dead leader's lease ran out: "
+              f"median {statistics.median(late):.2f} s, max {max(late):.2f} s "
+              "(followers try every min(lease/3, 1 s))")
         print(f"load average after: {load()}")
     finally:
         agents_h.stop_all()
