@@ -576,6 +576,21 @@ link_ok(struct report *r)
     r->round_fails = 0;
 }
 
+/*
+ * A plan answered: the collector is up, so a failing send may retry
+ * soon, but it says nothing of batches. A follower serves the plan
+ * while it answers batches with 503 (no leader during a takeover, or no
+ * database): were this a success of the link, the plan fetched after
+ * each switch would restart the round of collectors every time, and
+ * the send would go round them with no pause at all (thousands of
+ * requests a second from each agent).
+ */
+static void
+plan_ok(struct report *r)
+{
+    r->backoff_ms = 0;
+}
+
 static void
 on_plan_done(CURL *easy, CURLcode cc, void *arg)
 {
@@ -602,9 +617,9 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
     if (cc != CURLE_OK) {
         next = link_failed(r, x, 1, "plan fetch", curl_easy_strerror(cc));
     } else if (code == 304) {
-        link_ok(r);
+        plan_ok(r);
     } else if (code == 200) {
-        link_ok(r);
+        plan_ok(r);
         if (wire_decode_plan((const uint8_t *)x->resp.data, x->resp.len,
                              &plan, err, sizeof(err)) != 0) {
             log_warnx("report: bad plan from collector: %s", err);
