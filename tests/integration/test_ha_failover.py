@@ -431,8 +431,12 @@ def main():
                   "nginx (summary.json: api major_outage)",
                   wait_until(lambda: comp_status("api") == "major_outage",
                              30), comp_status("api"))
-        print(f"outage shown through nginx {time.time() - t_out:.1f} s "
-              "after the target failed (a takeover in between)", flush=True)
+        shown = time.time() - t_out
+        det = first_log_after(hs, r"status api: operational -> \S*outage",
+                              t_out)
+        print(f"outage: the next leader derived it {det} s and nginx showed "
+              f"it {shown:.1f} s after the target failed (kill -9 at once; "
+              "nginx caches documents for 5 s)", flush=True)
         hs[lead].start_collector(env=env)
 
         def incidents():
@@ -454,8 +458,9 @@ def main():
         hs[lead].start_collector(env=env)
 
         def delivered(kind, *want):
+            """A 200 for an event of kind whose tuple ends with want."""
             return any(c == 200 and event_of(d)[0] == kind and
-                       event_of(d)[-len(want):] == want
+                       (not want or event_of(d)[-len(want):] == want)
                        for c, _, d in rec.all())
         res.check("the next leader delivers the held messages: the "
                   "incident and the component's outage",
@@ -478,7 +483,7 @@ def main():
                   (comp_status("api"), incidents()))
         lead = leaders(hs)[0]
         wait_for(lambda: delivered("incident", "resolved") and
-                 delivered("component", "major_outage", "operational") and
+                 delivered("component", "operational") and
                  hs[lead].outbox_drained(), 30,
                  "the recovery's messages delivered")
         incs = incidents() or []
@@ -494,15 +499,15 @@ def main():
                   ids_per_event)
         ok_events = {event_of(d) for c, _, d in got if c == 200}
         inc_ids = {e[1] for e in ids_per_event if e[0] == "incident"}
-        comp_events = sorted(e for e in ok_events if e[0] == "component")
-        res.check("webhook: every event delivered; the incident is one, "
-                  "the component went down and up once each",
+        # Recovery may pass through partial_outage (regions recover one
+        # by one); the outage itself starts once.
+        comp_events = [e for e in ok_events if e[0] == "component"]
+        res.check("webhook: every event delivered; one incident, the "
+                  "component's outage started once",
                   len(inc_ids) == 1 and all(
                       e in ok_events for e in ids_per_event) and
-                  comp_events == [("component", "api", "major_outage",
-                                   "operational"),
-                                  ("component", "api", "operational",
-                                   "major_outage")],
+                  [e for e in comp_events if e[2] == "operational"] ==
+                  [("component", "api", "operational", "major_outage")],
                   (inc_ids, sorted(ids_per_event), comp_events))
         res.check("webhook: a delivery failed before the failover and "
                   "was retried after it with the same webhook-id",
@@ -512,16 +517,19 @@ def main():
         print(f"webhook deliveries: {len(got)} "
               f"({sum(c == 503 for c, _, _ in got)} refused), "
               f"{len(ids_per_event)} events", flush=True)
+        # Email has no event key: each incident event delivered to the
+        # webhook is one email, so a new Message-ID for an event already
+        # mailed would show as more ids than events (a repeat with the
+        # same id is allowed: SMTP cannot dedupe).
+        inc_events = {e for e in ids_per_event if e[0] == "incident"}
         mails = [m for m in sink.all() if "ops@example.org" in str(m["To"])]
-        per_subject = {}
-        for m in mails:
-            per_subject.setdefault(str(m["Subject"]), set()).add(
-                str(m["Message-ID"]))
-        res.check("email: the incident's messages arrived, one Message-ID "
-                  "per message (a repeat carries the same)",
-                  len(mails) >= 2 and
-                  all(len(v) == 1 for v in per_subject.values()),
-                  per_subject)
+        mids = {str(m["Message-ID"]) for m in mails}
+        res.check("email: one message per incident event (a repeat "
+                  "carries the same Message-ID)",
+                  len(inc_events) >= 3 and len(mids) == len(inc_events),
+                  (sorted(inc_events), [(str(m["Subject"]),
+                                         str(m["Message-ID"]))
+                                        for m in mails]))
 
         # ---- PostgreSQL stopped for 30 s under load ----
         before = total()
@@ -649,6 +657,22 @@ def main():
             p.close()
         pg.stop()
     return res.finish()
+
+
+def first_log_after(hs, pattern, t):
+    """Seconds from t to the first line of any collector log matching
+    pattern and logged after t, or None."""
+    best = None
+    for h in hs.values():
+        for r in h.runs:
+            with open(r.log, errors="replace") as f:
+                for line in f:
+                    m = re.match(r"^(\S+)Z ", line)
+                    if m and re.search(pattern, line):
+                        at = log_ms(m.group(1)) / 1000.0
+                        if at >= t and (best is None or at < best):
+                            best = at
+    return None if best is None else round(best - t, 2)
 
 
 def lead_taken_after(h, t):
