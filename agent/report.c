@@ -535,7 +535,12 @@ switch_to(struct report *r, size_t idx, const char *why)
  * next attempt. An unreachable collector (see is_unreachable) makes the
  * next one current, tried at once until every collector failed in a row;
  * then, as with a single collector, the backoff doubles. A failure of a
- * transfer to a collector no longer current changes nothing.
+ * transfer to a collector no longer current changes nothing, but its
+ * retry waits for the backoff in force: the plan fetch and the send share
+ * the round, and when one of them ends it, the other's failure at the
+ * collector it had left must not start the next round at once (a send
+ * and a plan fetch failing in turn went round three collectors about
+ * 4,000 times a second during a takeover).
  */
 static uint32_t
 link_failed(struct report *r, const struct xfer *x, int unreachable,
@@ -543,7 +548,7 @@ link_failed(struct report *r, const struct xfer *x, int unreachable,
 {
     r->stats.failures++;
     if (x->coll != r->cur) {
-        return 0;
+        return r->backoff_ms != 0 ? jitter(r->backoff_ms) : 0;
     }
     if (unreachable && r->ncoll > 1) {
         switch_to(r, (r->cur + 1) % r->ncoll, "does not answer");
