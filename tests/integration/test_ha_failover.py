@@ -370,7 +370,8 @@ def main():
                       not bad and all(a > 0 for a, _, _ in acked.values()),
                       bad or acked)
             print(f"{label}: acked {[acked[r][0] for r in REGIONS]}, "
-                  f"stored {[got.get(f'agent-{r}', (0, 0))[0] for r in REGIONS]}",
+                  f"stored "
+                  f"{[got.get(f'agent-{r}', (0, 0))[0] for r in REGIONS]}",
                   flush=True)
 
         wait_for(lambda: comp_status("api") == "operational" and
@@ -463,9 +464,10 @@ def main():
                   {n: direct_status(h) for n, h in live.items()})
         det = first_log_after(hs, r"status api: operational -> \S*outage",
                               t_out)
-        print(f"outage: the next leader derived it {det} s and nginx showed "
-              f"it {shown:.1f} s after the target failed (kill -9 at once; "
-              "nginx keeps the feed up to its max-age, 10 s)", flush=True)
+        print(f"outage: the next leader derived it {rnd(det)} s and nginx "
+              f"showed it {shown:.1f} s after the target failed (kill -9 "
+              "at once; nginx keeps the feed up to its max-age, 10 s)",
+              flush=True)
         hs[lead].start_collector(env=env)
 
         def incidents():
@@ -620,20 +622,40 @@ def main():
         others = {n: h for n, h in hs.items() if n != lead}
         t_freeze = time.time()
         proxies[lead].freeze()
-        down_at = up_at = None
+        down_at = up_at = lease_end = None
         end = t_freeze + LEASE_S + 20
         while time.time() < end and (down_at is None or up_at is None):
             if down_at is None and role(hs[lead]) == "follower":
                 down_at = time.time() - t_freeze
             if up_at is None and leaders(others):
                 up_at = time.time() - t_freeze
+            if lease_end is None and time.time() - t_freeze > 0.3:
+                # Its last renewal has landed (none can pass the frozen
+                # proxy): the lease row says when its lease ends, by the
+                # database's clock (this machine's).
+                row = pg.psql("SELECT holder, extract(epoch FROM "
+                              "expires_at) FROM pharos_lease",
+                              db=pg.dbname).split("|")
+                lease_end = (float(row[1]) - t_freeze
+                             if row[0] == lead else -1.0)
             time.sleep(0.05)
-        print(f"freeze: {lead} says follower after {down_at} s, "
-              f"{leaders(others)} leads after {up_at} s", flush=True)
+        # The collectors' own log lines, to the millisecond.
+        stepped = first_log_after(
+            hs, rf"lease: {lead} steps down as leader", t_freeze)
+        took_over = first_log_after(
+            hs, rf"lease: (?!{lead} )\S+ is the leader", t_freeze)
+        print(f"freeze: {lead} steps down {rnd(stepped)} s after the "
+              f"freeze (/healthz: follower at {rnd(down_at)} s), its lease "
+              f"ended at {rnd(lease_end)} s, {leaders(others)} leads at "
+              f"{rnd(took_over)} s (/healthz: {rnd(up_at)} s)", flush=True)
         res.check("cut off from the database, the leader steps down "
-                  "before its lease ends and before another leads",
+                  "before its lease ends (the lease row), and another "
+                  "leads only after it ended (log lines)",
+                  None not in (stepped, took_over, lease_end) and
+                  stepped < lease_end <= took_over and
                   down_at is not None and up_at is not None and
-                  down_at < LEASE_S and down_at < up_at, (down_at, up_at))
+                  down_at < up_at,
+                  (stepped, lease_end, took_over, down_at, up_at))
         res.check("... and another leads within lease + 2 s",
                   up_at is not None and up_at <= LEASE_S + 2, up_at)
         res.check("... the cut-off collector still serves its page",
@@ -698,7 +720,11 @@ def first_log_after(hs, pattern, t):
                         at = log_ms(m.group(1)) / 1000.0
                         if at >= t and (best is None or at < best):
                             best = at
-    return None if best is None else round(best - t, 2)
+    return None if best is None else best - t
+
+
+def rnd(x):
+    return None if x is None else round(x, 2)
 
 
 def lead_taken_after(h, t):
