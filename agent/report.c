@@ -535,7 +535,12 @@ switch_to(struct report *r, size_t idx, const char *why)
  * next attempt. An unreachable collector (see is_unreachable) makes the
  * next one current, tried at once until every collector failed in a row;
  * then, as with a single collector, the backoff doubles. A failure of a
- * transfer to a collector no longer current changes nothing.
+ * transfer to a collector no longer current changes nothing, but its
+ * retry waits for the backoff in force: the plan fetch and the send share
+ * the round, and when one of them ends it, the other's failure at the
+ * collector it had left must not start the next round at once (a send
+ * and a plan fetch failing in turn went round three collectors about
+ * 4,000 times a second during a takeover).
  */
 static uint32_t
 link_failed(struct report *r, const struct xfer *x, int unreachable,
@@ -543,7 +548,7 @@ link_failed(struct report *r, const struct xfer *x, int unreachable,
 {
     r->stats.failures++;
     if (x->coll != r->cur) {
-        return 0;
+        return r->backoff_ms != 0 ? jitter(r->backoff_ms) : 0;
     }
     if (unreachable && r->ncoll > 1) {
         switch_to(r, (r->cur + 1) % r->ncoll, "does not answer");
@@ -576,6 +581,21 @@ link_ok(struct report *r)
     r->round_fails = 0;
 }
 
+/*
+ * A plan answered: the collector is up, so a failing send may retry
+ * soon, but it says nothing of batches. A follower serves the plan
+ * while it answers batches with 503 (no leader during a takeover, or no
+ * database): were this a success of the link, the plan fetched after
+ * each switch would restart the round of collectors every time, and
+ * the send would go round them with no pause at all (thousands of
+ * requests a second from each agent).
+ */
+static void
+plan_ok(struct report *r)
+{
+    r->backoff_ms = 0;
+}
+
 static void
 on_plan_done(CURL *easy, CURLcode cc, void *arg)
 {
@@ -602,9 +622,9 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
     if (cc != CURLE_OK) {
         next = link_failed(r, x, 1, "plan fetch", curl_easy_strerror(cc));
     } else if (code == 304) {
-        link_ok(r);
+        plan_ok(r);
     } else if (code == 200) {
-        link_ok(r);
+        plan_ok(r);
         if (wire_decode_plan((const uint8_t *)x->resp.data, x->resp.len,
                              &plan, err, sizeof(err)) != 0) {
             log_warnx("report: bad plan from collector: %s", err);
