@@ -3,7 +3,7 @@
 # ${CMAKE_BINARY_DIR}/gen/check_types_inc.h includes every
 # lib/check_<name>.h. lib/ and agent/ add check_<name>.c and
 # probe/probe_<name>.c from the list, so a new type needs no CMake edit.
-set(_ph_registry ${CMAKE_SOURCE_DIR}/lib/check_types.h)
+set(_ph_registry ${CMAKE_SOURCE_DIR}/checks/registry.h)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
              ${_ph_registry})
 file(READ ${_ph_registry} _ph_text)

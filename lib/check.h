@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "conf.h"
-#include "check_types.h"
+#include "registry.h"
 /* Generated: includes lib/check_<name>.h of every registered type. */
 #include "check_types_inc.h"
 

@@ -9,7 +9,7 @@
  * header callback.
  */
 #define probe_grpc_ops fuzz_probe_grpc_ops_unused
-#include "probe_grpc.c"
+#include "grpc.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

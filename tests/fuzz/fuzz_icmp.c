@@ -10,7 +10,7 @@
  * identifier; the rest is the datagram.
  */
 #define probe_icmp_ops fuzz_probe_icmp_ops_unused
-#include "probe_icmp.c"
+#include "icmp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
