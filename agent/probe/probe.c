@@ -15,8 +15,9 @@ struct probe_run {
     void *arg;
 };
 
-/* One probe per type of the registry (check_types.h), each defined in
- * probe/probe_<name>.c as `const struct probe_ops probe_<name>_ops`. */
+/* One probe per type of the registry (checks/registry.h), each defined
+ * in the probe part of checks/<name>.c as
+ * `const struct probe_ops probe_<name>_ops`. */
 #define DECLARE_OPS(n, N) extern const struct probe_ops probe_##n##_ops;
 CHECK_TYPES(DECLARE_OPS)
 #define LIST_OPS(n, N) &probe_##n##_ops,

@@ -3,8 +3,8 @@
  *
  * A probe runs one check once and reports one struct check_result.
  * Probes are built-in plugins behind struct probe_ops (Fluent Bit, collectd
- * style), one per type of the registry lib/check_types.h, each defined
- * in probe_<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
+ * style), one per type of the registry checks/registry.h, each defined
+ * in checks/<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
  * builds its table from the registry); probe_start() dispatches on
  * check->type.
  *
@@ -78,7 +78,7 @@ const char *probe_source_address(const struct probe_env *env,
  * PH_EINVAL for a type without one (dns) or a URL without a host. */
 int probe_target(const struct check *c, char *host, size_t hostlen,
                  uint16_t *ret_port);
-/* The same for an http check (probe_http.c, the owner of libcurl's URL
+/* The same for an http check (checks/http.c, the owner of libcurl's URL
  * parser). */
 int probe_http_target(const struct check *c, char *host, size_t hostlen,
                       uint16_t *ret_port);
