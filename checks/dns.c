@@ -479,6 +479,7 @@ const struct probe_ops probe_dns_ops = {
     CHECK_DNS,
     dns_start,
     dns_cancel,
+    NULL,
 };
 
 #else /* the check kind */

@@ -476,6 +476,7 @@ const struct probe_ops probe_grpc_ops = {
     CHECK_GRPC,
     grpc_start,
     grpc_cancel,
+    NULL,
 };
 
 #else /* the check kind */

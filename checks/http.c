@@ -487,9 +487,10 @@ http_cancel(void *run)
     run_free(h);
 }
 
-int
-probe_http_target(const struct check *c, char *host, size_t hostlen,
-                  uint16_t *ret_port)
+/* The URL's host and port (libcurl's URL parser is seen only here). */
+static int
+http_target(const struct check *c, char *host, size_t hostlen,
+            uint16_t *ret_port)
 {
     CURLU *u = curl_url();
     char *h = NULL, *port = NULL;
@@ -534,6 +535,7 @@ const struct probe_ops probe_http_ops = {
     CHECK_HTTP,
     http_start,
     http_cancel,
+    http_target,
 };
 
 #else /* the check kind */

@@ -636,6 +636,7 @@ const struct probe_ops probe_icmp_ops = {
     CHECK_ICMP,
     icmp_start,
     icmp_cancel,
+    NULL,
 };
 
 #else /* the check kind */

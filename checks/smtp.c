@@ -395,11 +395,24 @@ smtp_cancel(void *run)
     finish(run, 0);
 }
 
+static int
+smtp_target(const struct check *c, char *host, size_t hostlen,
+            uint16_t *ret_port)
+{
+    const struct check_smtp *s = &c->u.smtp;
+
+    return probe_target_set(s->host,
+                            s->port != 0 ? s->port
+                                         : (s->implicit_tls ? 465 : 25),
+                            host, hostlen, ret_port);
+}
+
 const struct probe_ops probe_smtp_ops = {
     "smtp",
     CHECK_SMTP,
     smtp_start,
     smtp_cancel,
+    smtp_target,
 };
 
 #else /* the check kind */

@@ -243,11 +243,20 @@ tcp_cancel(void *run)
     finish(run, 0);
 }
 
+static int
+tcp_target(const struct check *c, char *host, size_t hostlen,
+           uint16_t *ret_port)
+{
+    return probe_target_set(c->u.tcp.host, c->u.tcp.port, host, hostlen,
+                            ret_port);
+}
+
 const struct probe_ops probe_tcp_ops = {
     "tcp",
     CHECK_TCP,
     tcp_start,
     tcp_cancel,
+    tcp_target,
 };
 
 #else /* the check kind */
