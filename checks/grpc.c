@@ -175,7 +175,12 @@ grpc_parse_reply(const uint8_t *p, size_t len, char *err, size_t errlen)
             goto bad;
         }
     }
-    return status > 0x7fffffff ? -1 : (int)status;
+    if (status > 0x7fffffff) {
+        snprintf(err, errlen, "serving status %llu out of range",
+                 (unsigned long long)status);
+        return -1;
+    }
+    return (int)status;
 bad:
     snprintf(err, errlen, "malformed HealthCheckResponse");
     return -1;
