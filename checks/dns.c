@@ -4,7 +4,8 @@
  * one per define:
  *
  *   PH_CHECK_DECLARE  struct check_dns, its part of struct check (u.dns):
- *                     check.h includes this part of every type
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
  *   PH_CHECK_PROBE    probe_dns_ops, the probe: the agent's probe library
  *   neither           check_dns_kind, its keys and their rules: lib/ (the
  *                     collector, pharosctl and the agent; the key table

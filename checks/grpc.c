@@ -1,10 +1,11 @@
 /*
  * grpc.c - the grpc check type: grpc.health.v1.Health/Check over HTTP/2. The
- * whole type in one file, listed in checks/registry.h; compiled in three
- * parts, one per define:
+ * whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
  *
  *   PH_CHECK_DECLARE  struct check_grpc, its part of struct check (u.grpc):
- *                     check.h includes this part of every type
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
  *   PH_CHECK_PROBE    probe_grpc_ops, the probe: the agent's probe library
  *   neither           check_grpc_kind, its keys and their rules: lib/ (the
  *                     collector, pharosctl and the agent; the key table

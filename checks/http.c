@@ -1,10 +1,11 @@
 /*
  * http.c - the http check type: one request (or `steps:`) over HTTP(S). The
- * whole type in one file, listed in checks/registry.h; compiled in three
- * parts, one per define:
+ * whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
  *
  *   PH_CHECK_DECLARE  struct check_http, its part of struct check (u.http):
- *                     check.h includes this part of every type
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
  *   PH_CHECK_PROBE    probe_http_ops, the probe: the agent's probe library
  *   neither           check_http_kind, its keys and their rules: lib/ (the
  *                     collector, pharosctl and the agent; the key table

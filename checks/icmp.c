@@ -1,10 +1,11 @@
 /*
  * icmp.c - the icmp check type: N echo requests, loss and RTT thresholds.
- * The whole type in one file, listed in checks/registry.h; compiled in three
- * parts, one per define:
+ * The whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
  *
  *   PH_CHECK_DECLARE  struct check_icmp, its part of struct check (u.icmp):
- *                     check.h includes this part of every type
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
  *   PH_CHECK_PROBE    probe_icmp_ops, the probe: the agent's probe library
  *   neither           check_icmp_kind, its keys and their rules: lib/ (the
  *                     collector, pharosctl and the agent; the key table

@@ -16,7 +16,8 @@
 #include "conf.h"
 #include "registry.h"
 /* Generated: the declaration part (struct check_<name>) of every
- * registered type's file checks/<name>.c. */
+ * registered type's file checks/<name>.c, copied out by
+ * cmake/check_types.cmake. */
 #include "check_types_inc.h"
 
 #define CHECK_ID_MAX 64        /* bytes, including NUL */
