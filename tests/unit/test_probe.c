@@ -33,77 +33,70 @@ test_unknown_type(void **state)
                      PH_EINVAL);
 }
 
-static void
-test_target_http(void **state)
-{
-    struct check c;
-    char host[64];
-    uint16_t port = 0;
+/* One row per case: the check's type and target keys, and what
+ * probe_target() answers (rc; host and port when rc is 0). */
+struct target_case {
+    enum check_type type;
+    const char *url_or_host;      /* http: url; tcp, smtp: host */
+    int port;                     /* tcp, smtp */
+    int implicit_tls;             /* smtp */
+    size_t hostlen;               /* the caller's buffer */
+    int rc;
+    const char *host;
+    uint16_t want_port;
+};
 
-    (void)state;
-    memset(&c, 0, sizeof(c));
-    c.type = CHECK_HTTP;
-    c.u.http.url = "https://api.example.com/healthz";
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_string_equal(host, "api.example.com");
-    assert_int_equal(port, 443);
-    c.u.http.url = "http://[2001:db8::1]:8080/";
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_string_equal(host, "2001:db8::1");
-    assert_int_equal(port, 8080);
+static const struct target_case target_cases[] = {
+    {CHECK_HTTP, "https://api.example.com/healthz", 0, 0, 64, 0,
+     "api.example.com", 443},
+    /* An IPv6 literal comes back bare, as getaddrinfo wants it. */
+    {CHECK_HTTP, "http://[2001:db8::1]:8080/", 0, 0, 64, 0, "2001:db8::1",
+     8080},
     /* A host longer than the caller's buffer is refused, not cut. */
-    c.u.http.url = "http://a-rather-long-host-name.example.com/";
-    assert_int_equal(probe_target(&c, host, 8, &port), PH_EINVAL);
-}
+    {CHECK_HTTP, "http://a-rather-long-host-name.example.com/", 0, 0, 8,
+     PH_EINVAL, NULL, 0},
+    {CHECK_TCP, "db.example.com", 5432, 0, 64, 0, "db.example.com", 5432},
+    {CHECK_TCP, "", 5432, 0, 64, PH_EINVAL, NULL, 0},
+    {CHECK_SMTP, "mx.example.com", 0, 0, 64, 0, "mx.example.com", 25},
+    {CHECK_SMTP, "mx.example.com", 0, 1, 64, 0, "mx.example.com", 465},
+    {CHECK_SMTP, "mx.example.com", 2525, 1, 64, 0, "mx.example.com", 2525},
+    /* Types without a target: watch refuses them. */
+    {CHECK_DNS, NULL, 0, 0, 64, PH_EINVAL, NULL, 0},
+    {CHECK_ICMP, NULL, 0, 0, 64, PH_EINVAL, NULL, 0},
+    {CHECK_GRPC, NULL, 0, 0, 64, PH_EINVAL, NULL, 0},
+};
 
 static void
-test_target_tcp_smtp(void **state)
+test_targets(void **state)
 {
-    struct check c;
-    char host[64];
-    uint16_t port = 0;
-
     (void)state;
-    memset(&c, 0, sizeof(c));
-    c.type = CHECK_TCP;
-    c.u.tcp.host = "db.example.com";
-    c.u.tcp.port = 5432;
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_string_equal(host, "db.example.com");
-    assert_int_equal(port, 5432);
-    c.u.tcp.host = "";
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port),
-                     PH_EINVAL);
+    for (size_t i = 0; i < sizeof(target_cases) / sizeof(target_cases[0]);
+         i++) {
+        const struct target_case *tc = &target_cases[i];
+        char *h = (char *)(uintptr_t)tc->url_or_host;
+        struct check c;
+        char host[64] = "";
+        uint16_t port = 0;
 
-    memset(&c, 0, sizeof(c));
-    c.type = CHECK_SMTP;
-    c.u.smtp.host = "mx.example.com";
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_string_equal(host, "mx.example.com");
-    assert_int_equal(port, 25);
-    c.u.smtp.implicit_tls = 1;
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_int_equal(port, 465);
-    c.u.smtp.port = 2525;
-    assert_int_equal(probe_target(&c, host, sizeof(host), &port), 0);
-    assert_int_equal(port, 2525);
-}
-
-static void
-test_target_none(void **state)
-{
-    static const enum check_type none[] = {CHECK_DNS, CHECK_ICMP,
-                                           CHECK_GRPC};
-    struct check c;
-    char host[64];
-    uint16_t port = 0;
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
         memset(&c, 0, sizeof(c));
-        c.type = none[i];
-        assert_int_equal(probe_target(&c, host, sizeof(host), &port),
-                         PH_EINVAL);
+        c.type = tc->type;
+        if (tc->type == CHECK_HTTP) {
+            c.u.http.url = h;
+        } else if (tc->type == CHECK_TCP) {
+            c.u.tcp.host = h;
+            c.u.tcp.port = tc->port;
+        } else if (tc->type == CHECK_SMTP) {
+            c.u.smtp.host = h;
+            c.u.smtp.port = tc->port;
+            c.u.smtp.implicit_tls = tc->implicit_tls;
+        }
+        print_message("case %zu: %s\n", i,
+                      tc->url_or_host != NULL ? tc->url_or_host : "-");
+        assert_int_equal(probe_target(&c, host, tc->hostlen, &port), tc->rc);
+        if (tc->rc == 0) {
+            assert_string_equal(host, tc->host);
+            assert_int_equal(port, tc->want_port);
+        }
     }
 }
 
@@ -112,9 +105,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_type),
-        cmocka_unit_test(test_target_http),
-        cmocka_unit_test(test_target_tcp_smtp),
-        cmocka_unit_test(test_target_none),
+        cmocka_unit_test(test_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
