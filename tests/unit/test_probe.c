@@ -1,8 +1,9 @@
 /*
  * test_probe.c - the probe table built from the registry
- * (checks/registry.h): every registered type has its probe, and each
- * type's target op (`watch:` connects there) gives the host and port of
- * its check, or refuses a type or a check without one.
+ * (checks/registry.h; a registered type without its probe_<name>_ops
+ * does not link): a type outside it is refused, and each type's target
+ * op (`watch:` connects there) gives the host and port of its check, or
+ * refuses a type or a check without one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
