@@ -32,6 +32,7 @@
 #include "ph_err.h"
 #include "recheck.h"
 #include "publish.h"
+#include "publish_writer.h"
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
@@ -870,6 +871,14 @@ collector_start(struct collector *c)
     if (c->h.publish == NULL) {
         return PH_ENOMEM;
     }
+    if (cf->publish_dir != NULL) {
+        rc = publish_writer_start(cf->publish_dir, &c->pubw);
+        if (rc != 0) {
+            log_warnx("cannot start the publish_dir writer: %s",
+                      ph_strerror(rc));
+            return rc;
+        }
+    }
     rc = publish_load_dir(c->h.publish, cf->web_dir, err, sizeof(err));
     if (rc != 0) {
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
@@ -1115,6 +1124,9 @@ collector_stop(struct collector *c)
         c->results_dirty = 0;
         collector_render_all(c); /* flush the last state before exiting */
     }
+    /* The writer thread writes what it still holds, then ends. */
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);
         uv_close((uv_handle_t *)&c->publish_timer, noop_close);
@@ -1133,6 +1145,8 @@ collector_free(struct collector *c)
     notify_free(&c->h);
     engine_destroy(c->h.engine);
     store_close(c->h.store);
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     publish_destroy(c->h.publish);
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);

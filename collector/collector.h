@@ -57,6 +57,8 @@ struct collector {
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
     struct docshare *docshare;    /* ha: only: the leader's documents */
+    struct publish_writer *pubw;  /* writes publish_dir off the loop;
+                                     NULL without one (a private page) */
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "ph_err.h"
 #include "publish.h"
+#include "publish_writer.h"
 #include "snapshot.h"
 #include "timefmt.h"
 
@@ -33,6 +34,23 @@ renders(const struct collector *c)
     }
     docshare_status(c->docshare, &st);
     return st.pulls == 0;
+}
+
+/* Writes the changed documents into publish_dir: handed to the writer
+ * thread (publish_writer.h), so the loop never waits for an fsync. */
+static void
+flush_files(struct collector *c)
+{
+    if (c->pubw == NULL) {
+        if (publish_flush(c->h.publish) != 0) {
+            c->h.metrics.publish_errors++;
+        }
+        return;
+    }
+    if (publish_writer_queue(c->pubw, c->h.publish) != 0) {
+        c->h.metrics.publish_errors++;
+    }
+    c->h.metrics.publish_errors += publish_writer_take_failures(c->pubw);
 }
 
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
@@ -136,9 +154,8 @@ collector_render_all(struct collector *c)
     /* A private page is served from memory only: never as plain files
      * (also when a reload made it private; the files written before stay
      * until removed, as the reload log says). */
-    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
-        publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
+    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC) {
+        flush_files(c);
     }
     c->h.metrics.publishes++;
     c->h.metrics.last_publish_ms = time_mono_ms() - t0;
@@ -161,8 +178,6 @@ collector_render_results(struct collector *c)
     snapshot_take(&c->h, &in);
     rc = feed_regions(&in, &data, &len);
     put_doc(c, "api/v2/regions.json", data, len, rc);
-    if (publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
-    }
+    flush_files(c);
     docshare_published(c->docshare);
 }

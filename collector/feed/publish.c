@@ -22,6 +22,11 @@ struct publish {
     struct publish_doc docs[PUBLISH_MAX_DOCS];
     size_t ndocs;
     uint64_t gen;             /* the last generation given to a document */
+    /* One deflate state kept from document to document (deflateReset):
+     * a fresh deflateInit2 allocates and clears about 270 KB each time,
+     * and a full render gzips some 70 documents. */
+    z_stream zs;
+    int zs_ready;
     /* Writes into dir failing (a full disk): logged once in a while; the
      * documents stay dirty, so the next flush retries them, and they are
      * served from memory meanwhile. */
@@ -64,6 +69,9 @@ publish_destroy(struct publish *p)
     for (size_t i = 0; i < p->ndocs; i++) {
         doc_clear(&p->docs[i]);
     }
+    if (p->zs_ready) {
+        deflateEnd(&p->zs);
+    }
     ph_free(p->dir);
     ph_free(p);
 }
@@ -102,31 +110,35 @@ publish_content_type(const char *name)
 }
 
 static int
-gzip_data(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
+gzip_data(struct publish *p, const uint8_t *in, size_t len, uint8_t **ret,
+          size_t *ret_len)
 {
-    z_stream zs;
+    z_stream *zs = &p->zs;
     uLong bound;
     uint8_t *out;
     int rc;
 
-    memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK) {
-        return PH_ENOMEM;
+    if (!p->zs_ready) {
+        memset(zs, 0, sizeof(*zs));
+        if (deflateInit2(zs, 6, Z_DEFLATED, 15 + 16, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK) {
+            return PH_ENOMEM;
+        }
+        p->zs_ready = 1;
+    } else if (deflateReset(zs) != Z_OK) {
+        return PH_EINTERNAL;
     }
-    bound = deflateBound(&zs, (uLong)len);
+    bound = deflateBound(zs, (uLong)len);
     out = ph_malloc(bound);
     if (out == NULL) {
-        deflateEnd(&zs);
         return PH_ENOMEM;
     }
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)bound;
-    rc = deflate(&zs, Z_FINISH);
-    *ret_len = zs.total_out;
-    deflateEnd(&zs);
+    zs->next_in = (Bytef *)(uintptr_t)in;
+    zs->avail_in = (uInt)len;
+    zs->next_out = out;
+    zs->avail_out = (uInt)bound;
+    rc = deflate(zs, Z_FINISH);
+    *ret_len = zs->total_out;
     if (rc != Z_STREAM_END) {
         ph_free(out);
         return PH_EINTERNAL;
@@ -177,7 +189,7 @@ publish_set_take(struct publish *p, const char *path,
     }
     /* Compress text-like documents when it pays off. */
     if (len > 256 && strncmp(content_type, "image/png", 9) != 0) {
-        if (gzip_data(data, len, &gz, &gzlen) == 0 && gzlen >= len) {
+        if (gzip_data(p, data, len, &gz, &gzlen) == 0 && gzlen >= len) {
             ph_free(gz);
             gz = NULL;
             gzlen = 0;
@@ -365,8 +377,9 @@ make_parents(const char *base, const char *rel)
     return 0;
 }
 
-static int
-write_atomic(const char *dir, const struct publish_doc *d)
+int
+publish_write_file(const char *dir, const char *rel, const uint8_t *data,
+                   size_t len)
 {
     char path[1024];
     char tmp[1100];
@@ -374,9 +387,9 @@ write_atomic(const char *dir, const struct publish_doc *d)
     size_t off = 0;
     int result;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, d->path);
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    result = make_parents(dir, d->path);
+    result = make_parents(dir, rel);
     if (result != 0) {
         return result;
     }
@@ -384,8 +397,8 @@ write_atomic(const char *dir, const struct publish_doc *d)
     if (fd < 0) {
         return PH_EIO;
     }
-    while (off < d->len) {
-        ssize_t w = write(fd, d->data + off, d->len - off);
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
         if (w < 0) {
             if (errno == EINTR) {
                 continue;
@@ -446,7 +459,7 @@ publish_flush(struct publish *p)
         if (!d->dirty) {
             continue;
         }
-        rc = write_atomic(p->dir, d);
+        rc = publish_write_file(p->dir, d->path, d->data, d->len);
         if (rc != 0) {
             if (first == 0) {
                 complain(&p->write_complaint, time_mono_ms(),
@@ -465,11 +478,40 @@ publish_flush(struct publish *p)
                          p->dir);
     }
     if (any) {
-        /* Make the renames themselves durable. */
-        int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
+        publish_sync_dir(p->dir);
+    }
+    return first;
+}
+
+void
+publish_sync_dir(const char *dir)
+{
+    /* Makes the renames themselves durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+int
+publish_hand_dirty(struct publish *p, publish_walk_cb cb, void *arg)
+{
+    int first = 0;
+
+    for (size_t i = 0; i < p->ndocs; i++) {
+        struct publish_doc *d = &p->docs[i];
+        int rc;
+
+        if (!d->dirty || d->data == NULL) {
+            continue;
+        }
+        rc = cb(d, arg);
+        if (rc == 0) {
+            d->dirty = 0;
+        } else if (first == 0) {
+            first = rc;
         }
     }
     return first;

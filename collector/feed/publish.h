@@ -62,6 +62,14 @@ int publish_load_file(struct publish *p, const char *file, const char *rel,
  * first error (documents that failed stay dirty and are retried). */
 int publish_flush(struct publish *p);
 
+/* Writes data as dir/rel atomically (write-temp + fsync + rename; the
+ * directories on the way are created). Any thread: touches nothing
+ * shared. Returns 0, PH_EIO (errno set) or PH_ETOOBIG. */
+int publish_write_file(const char *dir, const char *rel, const uint8_t *data,
+                       size_t len);
+/* fsync(2) of the directory dir, so the renames into it are durable. */
+void publish_sync_dir(const char *dir);
+
 /* Returns the document for path (no leading '/'), or NULL. Borrowed until
  * the next publish_set of that path. */
 const struct publish_doc *publish_get(const struct publish *p,
@@ -77,6 +85,12 @@ typedef int (*publish_walk_cb)(const struct publish_doc *d, void *arg);
  * stops the walk and is returned. */
 int publish_walk(const struct publish *p, uint64_t after_gen,
                  publish_walk_cb cb, void *arg);
+
+/* Hands each dirty document to cb (publish_writer.c copies it for its
+ * thread); a document whose cb returns 0 is no longer dirty, one whose
+ * cb fails stays dirty for the next call. Returns 0 or cb's first
+ * error. */
+int publish_hand_dirty(struct publish *p, publish_walk_cb cb, void *arg);
 
 /* Content type for a file name by extension. */
 const char *publish_content_type(const char *name);
