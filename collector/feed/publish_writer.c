@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <uv.h>
 
@@ -87,6 +88,11 @@ write_work(struct publish_writer *w)
     int any = 0;
     int first = 0;
 
+    if (mkdir(w->dir, 0755) != 0 && errno != EEXIST) {
+        complain(&w->write_complaint, time_mono_ms(),
+                 "publish: cannot create %s: %s", w->dir, strerror(errno));
+        return w->nwork;
+    }
     for (size_t i = 0; i < w->nwork; i++) {
         struct pw_item *it = &w->work[i];
         int rc = publish_write_file(w->dir, it->path, it->data, it->len);

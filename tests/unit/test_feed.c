@@ -273,6 +273,7 @@ test_publish_writer(void **state)
 
     (void)state;
     assert_non_null(mkdtemp(dir));
+    assert_int_equal(rmdir(dir), 0); /* the writer creates publish_dir */
     p = publish_new(dir);
     assert_non_null(p);
     assert_int_equal(publish_writer_start(dir, &w), 0);
