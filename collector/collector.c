@@ -33,6 +33,7 @@
 #include "recheck.h"
 #include "publish.h"
 #include "publish_writer.h"
+#include "render_worker.h"
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
@@ -549,10 +550,10 @@ on_publish_timer(uv_timer_t *t)
     if (c->dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
-        collector_render_all(c);
+        collector_render(c, 1);
     } else if (c->results_dirty) {
         c->results_dirty = 0;
-        collector_render_results(c);
+        collector_render(c, 0);
     }
 }
 
@@ -871,6 +872,11 @@ collector_start(struct collector *c)
     if (c->h.publish == NULL) {
         return PH_ENOMEM;
     }
+    rc = render_worker_start(c->loop, &c->renderw);
+    if (rc != 0) {
+        log_warnx("cannot start the render thread: %s", ph_strerror(rc));
+        return rc;
+    }
     if (cf->publish_dir != NULL) {
         rc = publish_writer_start(cf->publish_dir, &c->pubw);
         if (rc != 0) {
@@ -946,6 +952,11 @@ collector_reload(struct collector *c)
     struct idmap nids;
     int rc;
 
+    /* A render on the worker borrows the configuration: let it end (and
+     * swap its documents in) before anything is replaced. */
+    while (render_worker_busy(c->renderw)) {
+        render_worker_wait(c->renderw);
+    }
     memset(&errs, 0, sizeof(errs));
     memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
@@ -1118,6 +1129,9 @@ collector_stop(struct collector *c)
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
+    /* A render in progress on the worker is swapped in first. */
+    render_worker_stop(c->renderw);
+    c->renderw = NULL;
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
         c->results_dirty) {
         c->dirty = 0;

@@ -109,22 +109,22 @@ publish_content_type(const char *name)
     return "application/octet-stream";
 }
 
+/* Gzips in with zs, set up on first use (*ready) and reset after. */
 static int
-gzip_data(struct publish *p, const uint8_t *in, size_t len, uint8_t **ret,
-          size_t *ret_len)
+gzip_data(z_stream *zs, int *ready, const uint8_t *in, size_t len,
+          uint8_t **ret, size_t *ret_len)
 {
-    z_stream *zs = &p->zs;
     uLong bound;
     uint8_t *out;
     int rc;
 
-    if (!p->zs_ready) {
+    if (!*ready) {
         memset(zs, 0, sizeof(*zs));
         if (deflateInit2(zs, 6, Z_DEFLATED, 15 + 16, 8,
                          Z_DEFAULT_STRATEGY) != Z_OK) {
             return PH_ENOMEM;
         }
-        p->zs_ready = 1;
+        *ready = 1;
     } else if (deflateReset(zs) != Z_OK) {
         return PH_EINTERNAL;
     }
@@ -158,13 +158,46 @@ find_doc(const struct publish *p, const char *path)
     return NULL;
 }
 
-int
-publish_set_take(struct publish *p, const char *path,
-                 const char *content_type, uint8_t *data, size_t len)
+/* Compresses text-like documents when it pays off: 0 with *ret NULL
+ * when it does not. p: whose deflate state to use, or NULL for a fresh
+ * one (another thread). */
+static int
+maybe_gzip(struct publish *p, const char *content_type, const uint8_t *data,
+           size_t len, uint8_t **ret, size_t *ret_len)
+{
+    z_stream fresh;
+    int fresh_ready = 0;
+    int rc;
+
+    *ret = NULL;
+    *ret_len = 0;
+    if (len <= 256 || strncmp(content_type, "image/png", 9) == 0) {
+        return 0;
+    }
+    if (p != NULL) {
+        rc = gzip_data(&p->zs, &p->zs_ready, data, len, ret, ret_len);
+    } else {
+        rc = gzip_data(&fresh, &fresh_ready, data, len, ret, ret_len);
+        if (fresh_ready) {
+            deflateEnd(&fresh);
+        }
+    }
+    if (rc == 0 && *ret_len >= len) {
+        ph_free(*ret);
+        *ret = NULL;
+        *ret_len = 0;
+    }
+    return rc;
+}
+
+/* Installs data (taken) and its gzip form gz (taken; NULL for none) as
+ * path; unchanged content is a no-op. */
+static int
+install(struct publish *p, const char *path, const char *content_type,
+        uint8_t *data, size_t len, uint8_t *gz, size_t gzlen, int have_gz,
+        uint64_t hash)
 {
     struct publish_doc *d;
-    uint8_t *gz = NULL;
-    size_t gzlen = 0;
     int result;
 
     if (len > PUBLISH_MAX_DOC_BYTES || strlen(path) >= PUBLISH_PATH_MAX ||
@@ -187,13 +220,10 @@ publish_set_take(struct publish *p, const char *path,
         snprintf(d->path, sizeof(d->path), "%s", path);
         p->ndocs++;
     }
-    /* Compress text-like documents when it pays off. */
-    if (len > 256 && strncmp(content_type, "image/png", 9) != 0) {
-        if (gzip_data(p, data, len, &gz, &gzlen) == 0 && gzlen >= len) {
-            ph_free(gz);
-            gz = NULL;
-            gzlen = 0;
-        }
+    if (!have_gz) {
+        /* A failed compression only costs the gzip form. */
+        (void)maybe_gzip(p, content_type, data, len, &gz, &gzlen);
+        hash = ph_fnv1a64(data, len);
     }
     doc_clear(d);
     d->content_type = content_type;
@@ -202,13 +232,41 @@ publish_set_take(struct publish *p, const char *path,
     d->gz = gz;
     d->gzlen = gzlen;
     snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
-             (unsigned long long)ph_fnv1a64(data, len));
+             (unsigned long long)hash);
     d->dirty = 1;
     d->gen = ++p->gen;
     return 0;
 out:
     ph_free(data);
+    ph_free(gz);
     return result;
+}
+
+int
+publish_set_take(struct publish *p, const char *path,
+                 const char *content_type, uint8_t *data, size_t len)
+{
+    return install(p, path, content_type, data, len, NULL, 0, 0, 0);
+}
+
+int
+publish_prepare(struct publish_prepared *d)
+{
+    d->hash = ph_fnv1a64(d->data, d->len);
+    return maybe_gzip(NULL, d->content_type, d->data, d->len, &d->gz,
+                      &d->gzlen);
+}
+
+int
+publish_set_prepared(struct publish *p, struct publish_prepared *d)
+{
+    uint8_t *data = d->data;
+    uint8_t *gz = d->gz;
+
+    d->data = NULL;
+    d->gz = NULL;
+    return install(p, d->path, d->content_type, data, d->len, gz, d->gzlen,
+                   1, d->hash);
 }
 
 int

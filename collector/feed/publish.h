@@ -5,7 +5,8 @@
  * held in memory with its gzip form and ETag, served from there by the
  * HTTP server, and written into publish_dir with write-temp + fsync +
  * rename so nginx or a CDN can serve the same bytes with the collector
- * down. Loop thread only.
+ * down. Loop thread only, but for publish_prepare() and
+ * publish_write_file().
  */
 #ifndef PH_PUBLISH_H
 #define PH_PUBLISH_H
@@ -46,6 +47,26 @@ int publish_set(struct publish *p, const char *path, const char *content_type,
 /* Same, taking ownership of data (allocated with ph_malloc). */
 int publish_set_take(struct publish *p, const char *path,
                      const char *content_type, uint8_t *data, size_t len);
+
+/*
+ * A document made ready on another thread: publish_prepare() (any
+ * thread) computes its gzip form and ETag hash; publish_set_prepared()
+ * (loop) then only compares and swaps pointers. It takes data and gz
+ * (ph_malloc'd) and NULLs them in d, whatever it returns (0, PH_ETOOBIG
+ * or PH_ENOMEM as publish_set_take()).
+ */
+struct publish_prepared {
+    char path[PUBLISH_PATH_MAX];
+    const char *content_type;     /* static */
+    uint8_t *data;
+    size_t len;
+    uint8_t *gz;                  /* set by publish_prepare(); may be NULL */
+    size_t gzlen;
+    uint64_t hash;
+};
+/* Returns 0 or PH_E* (then the document goes without a gzip form). */
+int publish_prepare(struct publish_prepared *d);
+int publish_set_prepared(struct publish *p, struct publish_prepared *d);
 
 /* Loads every regular file of web_dir (one level, plus subfolders one
  * level deep) as documents. Returns 0 or PH_EIO with errbuf set. */
