@@ -17,7 +17,12 @@ memory beside nginx serving the same published file.
    equal the results the agent got acked. Results/s ingested and the
    collector's peak RSS (VmHWM) are reported.
 5. The same wrk against the collector (from memory) and against nginx
-   (one worker, serving publish_dir), alternating, for ROUNDS rounds.
+   (one worker, serving publish_dir), alternating, for ROUNDS rounds;
+   the collector idle is also read for ROUNDS rounds before the load.
+   "Under load / idle" divides the rate during the load by the mean of
+   the idle rounds on both sides. CPU per process (and per collector
+   thread, with the loop's time waiting for a CPU) is sampled over the
+   middle half of the load phase.
 
 Prints progress as it goes and a table at the end. Exits 1 only when
 results were lost (or stored beyond what was acked), 2 when the run could
@@ -424,7 +429,7 @@ def main():
         READ_HEADERS.append(f"Authorization: OAuth {API_KEY}")
 
     hard = args.hard_timeout or (args.duration + args.drain +
-                                 2 * args.rounds * (args.serve + 5) + 90)
+                                 3 * args.rounds * (args.serve + 5) + 90)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(hard)
     watchdog(hard + 30)
@@ -464,6 +469,17 @@ def main():
         base = f"http://127.0.0.1:{port}"
         log(f"collector up on {base} (pid {col.pid}, RSS "
             f"{status_kb(col.pid, 'VmRSS:') / 1024:.1f} MB)")
+
+        # Phase 0: the same read from the idle collector before the load
+        # too: on a shared machine the others' load drifts, and idle
+        # rounds on both sides of the load phase average that out.
+        idle_before = []
+        for r in range(args.rounds):
+            w = run_wrk(f"{base}{args.read}", args.serve, args.wrk_connections)
+            idle_before.append(w)
+            log(f"idle before load, round {r + 1}: {w['rps']} req/s, p99 "
+                f"{w['p99_ms']} ms")
+        fig["idle_before"] = idle_before
 
         # Phase 1: agents + wrk at once.
         agents_out = os.path.join(d, "agents.out")
@@ -607,7 +623,7 @@ def report(args, offered, fig):
     acked = t["acked"]
     gen_rate = acked / t["end_s"] if t["end_s"] else None
     wl = fig["wrk_load"]
-    col = fig["rounds"]["collector"]
+    col = fig["rounds"]["collector"] + fig.get("idle_before", [])
     ngx = fig["rounds"]["nginx"]
     c_rps = mean([w["rps"] for w in col])
     n_rps = mean([w["rps"] for w in ngx])
@@ -640,7 +656,8 @@ def report(args, offered, fig):
         ("Collector RSS", "VmHWM after load / VmRSS",
          f"{fig['hwm_load_kb'] / 1024:.1f} MB / "
          f"{fig['rss_load_kb'] / 1024:.1f} MB"),
-        ("Idle: collector", f"{args.read}, {args.rounds} x {args.serve} s",
+        ("Idle: collector", f"{args.read}, {args.rounds} x {args.serve} s "
+                            "before and after",
          f"{fmt(c_rps)} req/s, p50 "
          f"{fmt(mean([w['p50_ms'] for w in col]), '.2f')} ms, p99 "
          f"{fmt(mean([w['p99_ms'] for w in col]), '.2f')} ms"),
