@@ -78,7 +78,7 @@ struct rendered {
 struct render_out {
     struct rendered *docs;
     size_t n, cap;
-    int oom;            /* a document was lost for want of memory */
+    int oom; /* a document was lost for want of memory */
 };
 
 static void
@@ -158,15 +158,17 @@ render_docs(const struct feed_input *in, int full, int prepare,
     static const struct {
         const char *path;
         const char *which;
-    } incidents[] = {
-        {"api/v2/incidents.json", "all"},
-        {"api/v2/incidents/unresolved.json", "unresolved"},
-        {"api/v2/incidents/resolved.json", "resolved"},
-    }, maints[] = {
-        {"api/v2/scheduled-maintenances.json", "all"},
-        {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
-        {"api/v2/scheduled-maintenances/active.json", "active"},
-    };
+    } incidents[] =
+        {
+            {"api/v2/incidents.json", "all"},
+            {"api/v2/incidents/unresolved.json", "unresolved"},
+            {"api/v2/incidents/resolved.json", "resolved"},
+        },
+      maints[] = {
+          {"api/v2/scheduled-maintenances.json", "all"},
+          {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
+          {"api/v2/scheduled-maintenances/active.json", "active"},
+      };
     const struct pharos_conf *cf = in->conf;
     char *data = NULL;
     size_t len = 0;
@@ -175,8 +177,8 @@ render_docs(const struct feed_input *in, int full, int prepare,
     if (!full) {
         rc = feed_regions(in, &data, &len);
         out_add(o, "api/v2/regions.json",
-                publish_content_type("api/v2/regions.json"), data, len, rc,
-                0, prepare);
+                publish_content_type("api/v2/regions.json"), data, len, rc, 0,
+                prepare);
         return;
     }
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
@@ -186,12 +188,11 @@ render_docs(const struct feed_input *in, int full, int prepare,
     }
     for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
         rc = feed_incidents(in, incidents[i].which, &data, &len);
-        out_add(o, incidents[i].path,
-                publish_content_type(incidents[i].path), data, len, rc, 0,
-                prepare);
-        rc = feed_maintenances(in, maints[i].which, &data, &len);
-        out_add(o, maints[i].path, publish_content_type(maints[i].path),
+        out_add(o, incidents[i].path, publish_content_type(incidents[i].path),
                 data, len, rc, 0, prepare);
+        rc = feed_maintenances(in, maints[i].which, &data, &len);
+        out_add(o, maints[i].path, publish_content_type(maints[i].path), data,
+                len, rc, 0, prepare);
     }
     {
         struct feed_history_input hin = {
@@ -201,8 +202,8 @@ render_docs(const struct feed_input *in, int full, int prepare,
             .now_ms = in->now_ms,
         };
         rc = feed_history_atom(&hin, &data, &len);
-        out_add(o, "history.atom", publish_content_type("history.atom"),
-                data, len, rc, 0, prepare);
+        out_add(o, "history.atom", publish_content_type("history.atom"), data,
+                len, rc, 0, prepare);
         rc = feed_history_rss(&hin, &data, &len);
         out_add(o, "history.rss", publish_content_type("history.rss"), data,
                 len, rc, 0, prepare);
@@ -223,8 +224,7 @@ render_docs(const struct feed_input *in, int full, int prepare,
 /* Swaps the rendered documents in (loop thread), then writes the
  * changed ones into publish_dir unless the page is private. */
 static void
-apply_docs(struct collector *c, struct render_out *o, int prepared,
-           int flush)
+apply_docs(struct collector *c, struct render_out *o, int prepared, int flush)
 {
     if (o->oom) {
         log_warnx("publish: out of memory: some documents keep their "
@@ -240,8 +240,7 @@ apply_docs(struct collector *c, struct render_out *o, int prepared,
                 rc = publish_set_prepared(c->h.publish, &r->d);
             } else {
                 rc = publish_set_take(c->h.publish, r->d.path,
-                                      r->d.content_type, r->d.data,
-                                      r->d.len);
+                                      r->d.content_type, r->d.data, r->d.len);
                 r->d.data = NULL;
             }
             if (rc != 0 && !r->quiet) {
@@ -309,14 +308,14 @@ collector_render_results(struct collector *c)
 
 /* A render on the worker thread. */
 struct bg_render {
-    struct render_job job;  /* first: the worker hands this back */
+    struct render_job job; /* first: the worker hands this back */
     struct collector *c;
     struct snapshot *snap;
     int full;
     int hide_internal;
     int flush;
     uint64_t seq;
-    int64_t ms;             /* how long the render took on the worker */
+    int64_t ms; /* how long the render took on the worker */
     struct render_out out;
 };
 

@@ -36,7 +36,7 @@
 #include "timefmt.h"
 
 #define CLIENT_BUCKETS 1024
-#define HTTP_CONN_MEMORY (32 * 1024)
+#define HTTP_CONN_MEMORY (32 * 1024) /* per connection, cleared per request */
 
 /* Open connections of one client key on one listener. */
 struct client_count {
@@ -801,11 +801,6 @@ start_listener(struct http_server *s, struct http_listener *l,
         request_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
         notify_connection, l, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-        /* libmicrohttpd clears a connection's whole pool before every
-         * request on it (MHD_pool_reset): at 64 KiB that memset was a
-         * sixth of the loop's time while serving keep-alive readers.
-         * 32 KiB, its default, still holds a request's headers (up to
-         * about 16 KiB) and reads bodies in chunks of as much. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);

@@ -14,12 +14,12 @@ struct render_worker {
     uv_loop_t *loop;
     uv_thread_t thread;
     uv_mutex_t mu;
-    uv_cond_t cv;      /* the thread waits for a job; wait() for its end */
-    uv_async_t async;  /* thread -> loop: `finished` is set */
-    struct render_job *job;       /* under mu: to run */
-    struct render_job *finished;  /* under mu: run, done() pending */
-    int busy;                     /* loop only: submitted, done() not run */
-    int stop;                     /* under mu */
+    uv_cond_t cv;           /* the thread waits for a job; wait() for its end */
+    uv_async_t async;       /* thread -> loop: `finished` is set */
+    struct render_job *job; /* under mu: to run */
+    struct render_job *finished; /* under mu: run, done() pending */
+    int busy;                    /* loop only: submitted, done() not run */
+    int stop;                    /* under mu */
 };
 
 static void

@@ -16,8 +16,8 @@
 #include <uv.h>
 
 struct render_job {
-    void (*run)(struct render_job *j);   /* worker thread */
-    void (*done)(struct render_job *j);  /* loop thread, after run */
+    void (*run)(struct render_job *j);  /* worker thread */
+    void (*done)(struct render_job *j); /* loop thread, after run */
 };
 
 struct render_worker;
