@@ -32,6 +32,8 @@
 #include "ph_err.h"
 #include "recheck.h"
 #include "publish.h"
+#include "publish_writer.h"
+#include "render_worker.h"
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
@@ -548,10 +550,10 @@ on_publish_timer(uv_timer_t *t)
     if (c->dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
-        collector_render_all(c);
+        collector_render(c, 1);
     } else if (c->results_dirty) {
         c->results_dirty = 0;
-        collector_render_results(c);
+        collector_render(c, 0);
     }
 }
 
@@ -870,6 +872,19 @@ collector_start(struct collector *c)
     if (c->h.publish == NULL) {
         return PH_ENOMEM;
     }
+    rc = render_worker_start(c->loop, &c->renderw);
+    if (rc != 0) {
+        log_warnx("cannot start the render thread: %s", ph_strerror(rc));
+        return rc;
+    }
+    if (cf->publish_dir != NULL) {
+        rc = publish_writer_start(cf->publish_dir, &c->pubw);
+        if (rc != 0) {
+            log_warnx("cannot start the publish_dir writer: %s",
+                      ph_strerror(rc));
+            return rc;
+        }
+    }
     rc = publish_load_dir(c->h.publish, cf->web_dir, err, sizeof(err));
     if (rc != 0) {
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
@@ -937,6 +952,11 @@ collector_reload(struct collector *c)
     struct idmap nids;
     int rc;
 
+    /* A render on the worker borrows the configuration: let it end (and
+     * swap its documents in) before anything is replaced. */
+    while (render_worker_busy(c->renderw)) {
+        render_worker_wait(c->renderw);
+    }
     memset(&errs, 0, sizeof(errs));
     memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
@@ -1109,12 +1129,18 @@ collector_stop(struct collector *c)
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
+    /* A render in progress on the worker is swapped in first. */
+    render_worker_stop(c->renderw);
+    c->renderw = NULL;
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
         c->results_dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
         collector_render_all(c); /* flush the last state before exiting */
     }
+    /* The writer thread writes what it still holds, then ends. */
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);
         uv_close((uv_handle_t *)&c->publish_timer, noop_close);
@@ -1133,6 +1159,8 @@ collector_free(struct collector *c)
     notify_free(&c->h);
     engine_destroy(c->h.engine);
     store_close(c->h.store);
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     publish_destroy(c->h.publish);
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);

@@ -57,6 +57,13 @@ struct collector {
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
     struct docshare *docshare;    /* ha: only: the leader's documents */
+    struct publish_writer *pubw;  /* writes publish_dir off the loop;
+                                     NULL without one (a private page) */
+    struct render_worker *renderw; /* renders the documents off the loop */
+    uint64_t render_seq;          /* the last render started */
+    uint64_t render_applied;      /* the newest render swapped in */
+    int render_again;             /* asked while the worker was busy */
+    int render_again_full;
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.
@@ -83,9 +90,14 @@ int collector_ha_start(struct collector *c,
 void collector_ha_stop(struct collector *c);
 
 /* collector_publish.c: every public document, or only those new
- * results change (regions.json); then shared under `ha:`. */
+ * results change (regions.json); then shared under `ha:`. render_all
+ * and render_results render on the loop (the documents are current when
+ * they return); collector_render() renders on the worker thread from a
+ * copy and swaps the documents in when it is done (full: every
+ * document, else regions.json). */
 void collector_render_all(struct collector *c);
 void collector_render_results(struct collector *c);
+void collector_render(struct collector *c, int full);
 
 /* collector_retention.c: one retention run (leader only). */
 void collector_prune(struct collector *c);
