@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 
 #define ROLLUP_CHECKPOINT_MS 60000
@@ -26,6 +27,8 @@ struct comp_acc {
     int overflow;
     struct rollup *r;
     int index;
+    int saving;          /* a checkpoint is being written */
+    size_t nsaving;      /* of pending[], the days it holds */
 };
 
 struct rollup {
@@ -37,6 +40,8 @@ struct rollup {
     struct complain store_complaint;
     struct store *store;
     const struct pharos_conf *conf;
+    size_t inflight;     /* checkpoints being written */
+    int dead;            /* destroyed: the last of them frees it */
 };
 
 static void persist(struct rollup *r, struct comp_acc *ca);
@@ -88,24 +93,72 @@ remember_day(struct comp_acc *ca, const struct uptime_day *d)
 }
 
 static void
+rollup_free(struct rollup *r)
+{
+    ph_free(r->comps);
+    ph_free(r);
+}
+
+/* A checkpoint's write is done (store_async.h: on PostgreSQL later, on
+ * the loop; on sqlite at once). The days it held are kept in memory for
+ * the documents; days closed meanwhile stay pending for the next one. */
+static void
+on_persisted(int result, const char *errmsg, void *arg)
+{
+    struct comp_acc *ca = arg;
+    struct rollup *r = ca->r;
+    size_t n = ca->nsaving;
+
+    r->inflight--;
+    ca->saving = 0;
+    ca->nsaving = 0;
+    if (r->dead) {
+        if (r->inflight == 0) {
+            rollup_free(r);
+        }
+        return;
+    }
+    if (result != 0) {
+        complain(&r->store_complaint, time_mono_ms(),
+                 "rollup: cannot store uptime of %s: %s",
+                 r->conf->components[ca->index].id, errmsg);
+        return; /* kept pending; retried at the next checkpoint */
+    }
+    complain_release(&r->store_complaint, "rollup: storing uptime again");
+    for (size_t i = 0; i < n && i < ca->npending; i++) {
+        remember_day(ca, &ca->pending[i]);
+    }
+    if (n > ca->npending) {
+        n = ca->npending;
+    }
+    memmove(&ca->pending[0], &ca->pending[n],
+            (ca->npending - n) * sizeof(ca->pending[0]));
+    ca->npending -= n;
+}
+
+/* Writes ca's closed days and its open day's state without waiting for
+ * the database; one write per component at a time. */
+static void
 persist(struct rollup *r, struct comp_acc *ca)
 {
     struct uptime_acc_state st;
     const char *id = r->conf->components[ca->index].id;
 
+    if (ca->saving) {
+        return;
+    }
     uptime_acc_save(&ca->acc, &st);
-    if (store_uptime_checkpoint(r->store, id, ca->pending, ca->npending,
-                                &st) != 0) {
+    ca->saving = 1;
+    ca->nsaving = ca->npending;
+    r->inflight++;
+    if (store_uptime_checkpoint_async(r->store, id, ca->pending, ca->npending,
+                                      &st, on_persisted, ca) != 0) {
+        r->inflight--;
+        ca->saving = 0;
+        ca->nsaving = 0;
         complain(&r->store_complaint, time_mono_ms(),
-                 "rollup: cannot store uptime of %s: %s", id,
-                 store_errmsg(r->store));
-        return; /* kept pending; retried at the next checkpoint */
+                 "rollup: cannot store uptime of %s: out of memory", id);
     }
-    complain_release(&r->store_complaint, "rollup: storing uptime again");
-    for (size_t i = 0; i < ca->npending; i++) {
-        remember_day(ca, &ca->pending[i]);
-    }
-    ca->npending = 0;
 }
 
 static int
@@ -177,8 +230,11 @@ rollup_destroy(struct rollup *r)
     if (r == NULL) {
         return;
     }
-    ph_free(r->comps);
-    ph_free(r);
+    if (r->inflight > 0) {
+        r->dead = 1; /* freed by the last checkpoint's callback */
+        return;
+    }
+    rollup_free(r);
 }
 
 void
