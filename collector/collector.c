@@ -785,7 +785,22 @@ collector_start(struct collector *c)
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
     }
-    store_set_async_writer(c->h.store, c->h.writer);
+    /* On PostgreSQL the loop's own store calls (transitions, audit, kv,
+     * uptime checkpoints, the outbox, retention: store_async*.h) run on
+     * a second thread with its own connection, so that a slow one (a
+     * prune, a locked table) never holds up the agents' commits and
+     * their acks, nor they it. */
+    if (store_is_postgresql(path)) {
+        rc = store_writer_start(c->loop, path, cf->store_password,
+                                &c->calls_writer, err, sizeof(err));
+        if (rc != 0) {
+            log_warnx("fatal: cannot start the database worker: %s", err);
+            return rc;
+        }
+    }
+    store_set_async_writer(c->h.store, c->calls_writer != NULL
+                                           ? c->calls_writer
+                                           : c->h.writer);
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -1099,6 +1114,8 @@ collector_stop(struct collector *c)
     }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
+    store_writer_stop(c->calls_writer); /* runs what is queued first */
+    c->calls_writer = NULL;
     if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }

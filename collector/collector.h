@@ -56,6 +56,9 @@ struct collector {
     uv_signal_t sigterm;
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
+    struct store_writer *calls_writer; /* PostgreSQL: the loop's own store
+                                          calls (store_async*.h) on their
+                                          own thread and connection */
     struct docshare *docshare;    /* ha: only: the leader's documents */
 };
 

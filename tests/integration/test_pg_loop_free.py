@@ -16,7 +16,11 @@ keeps a message that is retried every second), and the uptime checkpoint
   waits for the database answers nothing until the thaw);
 - after the thaw: the batch posted during the freeze is acked and stored,
   every acked batch is in the database (nothing acked is lost), the
-  outbox delivers the message once, the uptime checkpoint is stored.
+  outbox delivers the message once, the uptime checkpoint is stored;
+- with subscribers and the outbox locked (ACCESS EXCLUSIVE) the target
+  recovers: the status change is shown while its fan-out waits in the
+  database, requests keep answering within 1 s, and the recovery's
+  webhook goes out once the locks are released.
 """
 import json
 import os
@@ -217,6 +221,46 @@ components:
                       "= 'api'")) == 1, 30))
         res.check("the collector serves after the thaw",
                   http_get(h.url("/healthz"), ok_codes=None)[0] == 200)
+
+        # ---- a status change while its notification cannot be stored ----
+        # Subscribers and the outbox locked against readers too: the
+        # recovery's fan-out (subscriber read, enqueue) waits in the
+        # database, the page shows the recovery meanwhile.
+        session = pg.hold_locks(["subscribers", "outbox"],
+                                mode="ACCESS EXCLUSIVE")
+        stuck = []
+        try:
+            tstate["ok"] = True
+
+            def recovered():
+                for p in paths:
+                    try:
+                        code, body = http_get(h.url(p), ok_codes=None,
+                                              timeout=1)
+                    except Exception as e:
+                        stuck.append((p, repr(e)))
+                        return False
+                    if code != 200:
+                        stuck.append((p, code))
+                        return False
+                    if p == "/api/v2/summary.json":
+                        comp = {c["id"]: c["status"] for c in
+                                json.loads(body)["components"]}
+                        if comp.get("api") != "operational":
+                            return False
+                return True
+
+            res.check("with subscribers and the outbox locked the recovery "
+                      "is shown, every request answered within 1 s",
+                      wait_until(recovered, 30) and not stuck, stuck[:10])
+            res.check("the recovery's webhook is not sent yet",
+                      rec.count(200) == 1, rec.seen)
+        finally:
+            pg.release_locks(session)
+        res.check("once the locks go the recovery's webhook is delivered",
+                  wait_until(lambda: rec.count(200) == 2, 30), rec.seen)
+        res.check("each delivered message has its own webhook-id",
+                  len(set(rec.ids(200))) == 2, rec.seen)
     finally:
         h.stop_all()
         if proxy is not None:
