@@ -20,6 +20,8 @@ struct rollup;
 
 /* Restores or starts every component's accounting at now_ms. */
 int rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret);
+/* Accepts NULL. With checkpoints still being written (PostgreSQL) it is
+ * freed by the last one's callback. */
 void rollup_destroy(struct rollup *r);
 
 /* Feeds the current statuses (after an evaluation) and persists when due
