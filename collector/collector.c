@@ -59,6 +59,10 @@
  * often, so an agent created through the leader reports to any
  * collector within it. */
 #define REFRESH_EVERY_MS 2000
+/* ... but only when the database answered a ping within this: one that
+ * hangs is not waited for on the loop (the reload's reads are the API
+ * layer's, on the loop's connection). */
+#define REFRESH_PING_MAX_MS 500
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -622,6 +626,23 @@ mark_results_dirty(struct collector *c)
                    0);
 }
 
+/* The worker thread found the database answering (or not): a follower
+ * reloads run-time agents, keys and viewers now, right after a quick
+ * answer, and skips this round after a slow or failed one. */
+static void
+on_refresh_ping(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    (void)errmsg;
+    c->refresh_pinging = 0;
+    if (result != 0 || c->h.shutting_down || c->h.role.leading ||
+        time_mono_ms() - c->last_refresh_ms > REFRESH_PING_MAX_MS) {
+        return;
+    }
+    refresh_access(c);
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -639,9 +660,12 @@ on_tick(uv_timer_t *t)
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
     }
     if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
-        now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
+        !c->refresh_pinging && now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
         c->last_refresh_ms = now;
-        refresh_access(c);
+        c->refresh_pinging = 1;
+        if (store_ping_async(c->h.store, on_refresh_ping, c) != 0) {
+            c->refresh_pinging = 0;
+        }
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());

@@ -35,6 +35,7 @@ struct collector {
     int64_t last_prune_ms;        /* monotonic */
     int64_t last_refresh_ms;      /* monotonic: a follower's reload of
                                      run-time agents and keys */
+    int refresh_pinging;          /* its store_ping_async() is out */
     int dirty;                    /* public documents need re-rendering */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */

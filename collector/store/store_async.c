@@ -12,7 +12,8 @@
 #include "ph_err.h"
 #include "store_writer.h"
 
-enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE };
+enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE,
+                  AC_PING };
 
 #define ACALL_STRS 5
 
@@ -83,6 +84,15 @@ acall_exec(struct store *db, struct acall *a)
     case AC_UPTIME:
         rc = store_uptime_checkpoint(db, a->s[0], a->days, a->ndays, &a->st);
         break;
+    case AC_PING: {
+        char v[32];
+
+        rc = store_kv_get(db, "created_at_ms", v, sizeof(v));
+        if (rc == PH_ENOENT) {
+            rc = 0; /* an answer all the same */
+        }
+        break;
+    }
     case AC_PRUNE: {
         int r2, r3, r4;
 
@@ -205,6 +215,17 @@ store_uptime_checkpoint_async(struct store *s, const char *component_id,
     }
     a->ndays = ndays;
     a->st = *st;
+    return acall_go(s, a);
+}
+
+int
+store_ping_async(struct store *s, store_done_cb done, void *arg)
+{
+    struct acall *a = acall_new(AC_PING, NULL, 0, done, arg);
+
+    if (a == NULL) {
+        return PH_ENOMEM;
+    }
     return acall_go(s, a);
 }
 

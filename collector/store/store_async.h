@@ -41,6 +41,11 @@ int store_uptime_checkpoint_async(struct store *s, const char *component_id,
                                   const struct uptime_acc_state *st,
                                   store_done_cb done, void *arg);
 
+/* One cheap read (a key of the kv table) on the connection the calls
+ * use: done(0 ...) says the database answered just now. On sqlite at
+ * once. */
+int store_ping_async(struct store *s, store_done_cb done, void *arg);
+
 /* Retention in one call: raw results of batches received before
  * results_before_ms, finished outbox rows done before outbox_before_ms,
  * uptime days before uptime_before_date, response-time rollups as
