@@ -12,6 +12,8 @@
 
 #include <libpq-fe.h>
 
+struct complain;
+
 #include "store_pg.h"
 
 /* Parameters of one statement, all sent as text (PostgreSQL casts them
@@ -50,6 +52,8 @@ int store_pg_copy_finish(struct store_pg *p, int failed);
  * the transaction usable). 0 or the failure. */
 int store_pg_latency_add_group(struct store_pg *p,
                                const struct store_batch *group);
+/* The connection's rate limit of store_pg_latency.c's warnings. */
+struct complain *store_pg_latency_complaint(struct store_pg *p);
 /* Sets the message store_pg_errmsg() returns; returns PH_EDB. */
 #define STORE_PG_ERRMSG_MAX 512
 int store_pg_set_error(struct store_pg *p, const char *msg);

@@ -219,8 +219,7 @@ collect(const struct store_batch *group, struct sample **ret, size_t *ret_n)
 int
 store_pg_latency_add_group(struct store_pg *p, const struct store_batch *group)
 {
-    /* Only the writer thread's connection stores groups. */
-    static struct complain complaint;
+    struct complain *complaint = store_pg_latency_complaint(p);
     struct sample *v = NULL;
     size_t n = 0;
     int result;
@@ -251,12 +250,12 @@ store_pg_latency_add_group(struct store_pg *p, const struct store_batch *group)
                  NULL);
 out:
     if (result != 0) {
-        complain(&complaint, time_mono_ms(),
+        complain(complaint, time_mono_ms(),
                  "store: latency rollups left out %zu samples: %s", n / 2,
                  result == PH_EDB ? store_pg_errmsg(p)
                                   : ph_strerror(result));
     } else if (n > 0) {
-        complain_release(&complaint, "store: latency rollups work again");
+        complain_release(complaint, "store: latency rollups work again");
     }
     ph_free(v);
     return result;
