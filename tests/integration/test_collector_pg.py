@@ -121,13 +121,17 @@ components:
                                              latency_points()[1].get(r, []))
                                          > 0 for r in ("r1", "r2")), 20),
                   latency_points())
-        n_lat = int(rows("SELECT coalesce(sum(n), 0) FROM latency_rollups "
-                         "WHERE period_s = 300"))
-        n_up = int(rows("SELECT count(*) FROM result_rows WHERE outcome IN "
-                        "(1, 2)"))
-        res.check("the rollups count each up result once (five-minute rows "
-                  "hold at most the stored results)",
-                  0 < n_lat <= n_up, (n_lat, n_up))
+        # One snapshot: the rollups commit with the results they count.
+        both = rows("SELECT (SELECT coalesce(sum(n), 0) FROM latency_rollups "
+                    "WHERE period_s = 300) || ' ' || (SELECT count(*) FROM "
+                    "result_rows WHERE outcome IN (1, 2)) || ' ' || (SELECT "
+                    "coalesce(sum(n), 0) FROM latency_rollups WHERE period_s "
+                    "= 3600)")
+        n_fine, n_up, n_hourly = (int(x) for x in both.split())
+        res.check("the rollups count each up result exactly once, in both "
+                  "periods (merged across group commits, in the same "
+                  "transaction as the results)",
+                  0 < n_up == n_fine == n_hourly, both)
 
         # ---- exactly-once across collectors ----
         b.start_collector()
