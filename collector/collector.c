@@ -1082,11 +1082,20 @@ collector_reload(struct collector *c)
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
-    /* Components may have moved: restart the rollup from the store. */
-    rollup_destroy(c->h.rollup);
-    c->h.rollup = NULL;
-    if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
-        log_warnx("reload: uptime accounting stopped (out of memory)");
+    /* Components may have moved: the leader's accounting carries over
+     * by component id (its last checkpoint may not be stored yet); a
+     * follower's, stale, restarts from the store. */
+    {
+        struct rollup *was = c->h.rollup;
+
+        c->h.rollup = NULL;
+        if ((leads(c) ? rollup_renew(was, &c->h, time_now_ms(),
+                                     &c->h.rollup)
+                      : rollup_new(&c->h, time_now_ms(), &c->h.rollup)) !=
+            0) {
+            log_warnx("reload: uptime accounting stopped (out of memory)");
+        }
+        rollup_destroy(was);
     }
     {
         char err[256];

@@ -1,5 +1,6 @@
 #include "rollup.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "complain.h"
@@ -29,6 +30,7 @@ struct comp_acc {
     int index;
     int saving;          /* a checkpoint is being written */
     size_t nsaving;      /* of pending[], the days it holds */
+    char id[CHECK_ID_MAX]; /* the component's (a reload may move it) */
 };
 
 struct rollup {
@@ -120,8 +122,7 @@ on_persisted(int result, const char *errmsg, void *arg)
     }
     if (result != 0) {
         complain(&r->store_complaint, time_mono_ms(),
-                 "rollup: cannot store uptime of %s: %s",
-                 r->conf->components[ca->index].id, errmsg);
+                 "rollup: cannot store uptime of %s: %s", ca->id, errmsg);
         return; /* kept pending; retried at the next checkpoint */
     }
     complain_release(&r->store_complaint, "rollup: storing uptime again");
@@ -142,7 +143,7 @@ static void
 persist(struct rollup *r, struct comp_acc *ca)
 {
     struct uptime_acc_state st;
-    const char *id = r->conf->components[ca->index].id;
+    const char *id = ca->id;
 
     if (ca->saving) {
         return;
@@ -174,8 +175,60 @@ status_of(struct hub *h, int i)
     return (int)h->comps[i].status;
 }
 
-int
-rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
+/* Takes over old's accounting of component id into ca: 1 when old had
+ * it, 0 when not. Days old is writing are pending again here (written
+ * twice, the same rows). */
+static int
+carry_over(const struct rollup *old, const char *id, struct comp_acc *ca)
+{
+    for (size_t j = 0; old != NULL && j < old->ncomps; j++) {
+        const struct comp_acc *o = &old->comps[j];
+
+        if (strcmp(o->id, id) != 0) {
+            continue;
+        }
+        ca->acc = o->acc;
+        ca->acc.cb_arg = ca;
+        ca->last_status = o->last_status;
+        memcpy(ca->pending, o->pending, sizeof(ca->pending));
+        ca->npending = o->npending;
+        memcpy(ca->stored, o->stored, sizeof(ca->stored));
+        ca->nstored = o->nstored;
+        ca->overflow = o->overflow;
+        return 1;
+    }
+    return 0;
+}
+
+/* A component's accounting from the store (read on the loop's
+ * connection: start, takeover, a component added by a reload). */
+static void
+restore(struct rollup *r, struct hub *h, struct comp_acc *ca,
+        int64_t now_ms)
+{
+    struct uptime_acc_state st;
+
+    ca->last_status = UPTIME_NODATA;
+    if (store_uptime_days(h->store, ca->id,
+                          uptime_date_add(uptime_local_date(&r->tz, now_ms),
+                                          -(ROLLUP_DAYS - 1)),
+                          ca->stored, ROLLUP_DAYS, &ca->nstored) != 0) {
+        ca->nstored = 0;
+        log_warnx("rollup: cannot read the stored uptime of %s: %s", ca->id,
+                  store_errmsg(h->store));
+    }
+    if (store_uptime_state(h->store, ca->id, &st) == 0 &&
+        uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
+        /* The collector was down since the checkpoint: no data. */
+        uptime_acc_feed(&ca->acc, now_ms, UPTIME_NODATA);
+    } else {
+        uptime_acc_init(&ca->acc, &r->tz, now_ms, UPTIME_NODATA, on_day, ca);
+    }
+}
+
+static int
+build(struct hub *h, const struct rollup *old, int64_t now_ms,
+      struct rollup **ret)
 {
     struct rollup *r = ph_calloc(1, sizeof(*r));
 
@@ -194,34 +247,31 @@ rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
     }
     for (size_t i = 0; i < r->ncomps; i++) {
         struct comp_acc *ca = &r->comps[i];
-        struct uptime_acc_state st;
 
         ca->r = r;
         ca->index = (int)i;
-        ca->last_status = UPTIME_NODATA;
-        if (store_uptime_days(h->store, h->conf.components[i].id,
-                              uptime_date_add(uptime_local_date(&r->tz,
-                                                                now_ms),
-                                              -(ROLLUP_DAYS - 1)),
-                              ca->stored, ROLLUP_DAYS, &ca->nstored) != 0) {
-            ca->nstored = 0;
-            log_warnx("rollup: cannot read the stored uptime of %s: %s",
-                      h->conf.components[i].id, store_errmsg(h->store));
-        }
-        if (store_uptime_state(h->store, h->conf.components[i].id, &st) ==
-                0 &&
-            uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
-            /* The collector was down since the checkpoint: no data. */
-            uptime_acc_feed(&ca->acc, now_ms, UPTIME_NODATA);
-        } else {
-            uptime_acc_init(&ca->acc, &r->tz, now_ms, UPTIME_NODATA, on_day,
-                            ca);
+        snprintf(ca->id, sizeof(ca->id), "%s", h->conf.components[i].id);
+        if (!carry_over(old, ca->id, ca)) {
+            restore(r, h, ca, now_ms);
         }
         persist(r, ca);
     }
     r->last_checkpoint_ms = time_mono_ms();
     *ret = r;
     return 0;
+}
+
+int
+rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
+{
+    return build(h, NULL, now_ms, ret);
+}
+
+int
+rollup_renew(const struct rollup *old, struct hub *h, int64_t now_ms,
+             struct rollup **ret)
+{
+    return build(h, old, now_ms, ret);
 }
 
 void
