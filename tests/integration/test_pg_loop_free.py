@@ -20,10 +20,13 @@ keeps a message that is retried every second), and the uptime checkpoint
 - with subscribers and the outbox locked (ACCESS EXCLUSIVE) the target
   recovers: the status change is shown while its fan-out waits in the
   database, requests keep answering within 1 s, and the recovery's
-  webhook goes out once the locks are released.
+  webhook goes out once the locks are released;
+- a reload (SIGHUP) checkpoints the uptime again without losing what
+  was accounted before it.
 """
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -261,6 +264,25 @@ components:
                   wait_until(lambda: rec.count(200) == 2, 30), rec.seen)
         res.check("each delivered message has its own webhook-id",
                   len(set(rec.ids(200))) == 2, rec.seen)
+
+        # ---- a reload keeps the uptime accounted so far ----
+        def accounted():
+            out = rows("SELECT last_s || ' ' || (operational_s + degraded_s "
+                       "+ partial_s + major_s + maintenance_s + nodata_s) "
+                       "FROM uptime_state WHERE component_id = 'api'")
+            last, total = (int(x) for x in out.split())
+            return last, total
+
+        before = accounted()
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        res.check("after a reload the uptime state is checkpointed again, "
+                  "with no second accounted before it lost",
+                  wait_until(lambda: accounted()[0] > before[0] and
+                             accounted()[1] >= before[1], 30),
+                  (before, accounted()))
+        res.check("and the collector serves",
+                  http_get(h.url("/api/v2/uptime.json"),
+                           ok_codes=None)[0] == 200)
     finally:
         h.stop_all()
         if proxy is not None:
