@@ -1140,14 +1140,19 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
-    /* Commit and ack what agents sent before the server goes; later
+    /* Commit and ack what agents sent before the server goes (on
+     * PostgreSQL what that queues still goes to the worker, after what
+     * it has); then the worker runs what is queued, in order, and later
      * writes run on the loop's own connection. */
-    if (c->h.store != NULL) {
+    if (c->h.store != NULL && c->calls_writer == NULL) {
         store_set_async_writer(c->h.store, NULL);
     }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
-    store_writer_stop(c->calls_writer); /* runs what is queued first */
+    if (c->h.store != NULL) {
+        store_set_async_writer(c->h.store, NULL);
+    }
+    store_writer_stop(c->calls_writer);
     c->calls_writer = NULL;
     if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
