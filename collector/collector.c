@@ -55,14 +55,6 @@
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
 #define PRUNE_EVERY_MS 3600000
-/* A follower on a shared store reads run-time agents and keys again this
- * often, so an agent created through the leader reports to any
- * collector within it. */
-#define REFRESH_EVERY_MS 2000
-/* ... but only when the database answered a ping within this: one that
- * hangs is not waited for on the loop (the reload's reads are the API
- * layer's, on the loop's connection). */
-#define REFRESH_PING_MAX_MS 500
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -97,33 +89,13 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
-/* Run-time agents, API keys and page viewers again from a shared
- * store (what another collector wrote there). Failures are logged; what
- * is in memory stays. */
-static void
-refresh_access(struct collector *c)
-{
-    if (admin_load_agents(&c->h) != 0) {
-        log_warnx("ha: cannot reload agents from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (admin_load_keys(&c->h) != 0) {
-        log_warnx("ha: cannot reload API keys from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
-        log_warnx("ha: cannot reload viewers or the session key: %s",
-                  store_errmsg(c->h.store));
-    }
-}
-
 /* A new leader on a shared store takes over what the old leader wrote
  * there: agents, keys, viewers, the components made through the API
  * (a rebuild, as after an API write) and the incidents. */
 static void
 reload_shared(struct collector *c)
 {
-    refresh_access(c);
+    collector_ha_refresh_access(c);
     if (collector_reload(c) != 0) {
         log_warnx("ha: cannot reload the components made through the API; "
                   "the ones in memory stay");
@@ -626,23 +598,6 @@ mark_results_dirty(struct collector *c)
                    0);
 }
 
-/* The worker thread found the database answering (or not): a follower
- * reloads run-time agents, keys and viewers now, right after a quick
- * answer, and skips this round after a slow or failed one. */
-static void
-on_refresh_ping(int result, const char *errmsg, void *arg)
-{
-    struct collector *c = arg;
-
-    (void)errmsg;
-    c->refresh_pinging = 0;
-    if (result != 0 || c->h.shutting_down || c->h.role.leading ||
-        time_mono_ms() - c->last_refresh_ms > REFRESH_PING_MAX_MS) {
-        return;
-    }
-    refresh_access(c);
-}
-
 static void
 on_tick(uv_timer_t *t)
 {
@@ -659,13 +614,8 @@ on_tick(uv_timer_t *t)
         c->h.role.docs_synced_ms = ds.last_sync_ms;
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
     }
-    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
-        !c->refresh_pinging && now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
-        c->last_refresh_ms = now;
-        c->refresh_pinging = 1;
-        if (store_ping_async(c->h.store, on_refresh_ping, c) != 0) {
-            c->refresh_pinging = 0;
-        }
+    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading) {
+        collector_ha_refresh(c, now);
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());

@@ -85,6 +85,13 @@ int collector_ha_start(struct collector *c,
                        void (*on_lease)(void *arg, int leader,
                                         uint64_t epoch));
 void collector_ha_stop(struct collector *c);
+/* Run-time agents, API keys and page viewers again from a shared store
+ * (what another collector wrote there), on the loop's connection.
+ * Failures are logged; what is in memory stays. */
+void collector_ha_refresh_access(struct collector *c);
+/* A follower's tick: every 2 s, that reload, made only right after the
+ * worker thread found the database answering (store_ping_async()). */
+void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
 
 /* collector_publish.c: every public document, or only those new
  * results change (regions.json); then shared under `ha:`. */
