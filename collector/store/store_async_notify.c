@@ -7,6 +7,7 @@
  */
 #include "store_async_notify.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,13 @@ struct orow {
     char *s[OROW_STRS]; /* msg_id event payload sub_id kind address secret */
 };
 
+/* A subscriber, copied compactly: its long text columns owned at their
+ * length (a struct store_subscriber is some 6.5 KB). */
+struct csub {
+    struct store_subscriber head; /* address and components left empty */
+    char *address, *components;
+};
+
 struct ncall {
     struct store_call call; /* first: the writer hands it back */
     enum ncall_kind kind;
@@ -41,12 +49,14 @@ struct ncall {
     struct store_settle st;
     char *err, *sub_id;
     int quarantined;
-    /* NC_SUBS, NC_STAFF: subscribers (copied whole) */
+    /* NC_SUBS: subscribers read (compact); NC_STAFF: rows to write */
     store_sub_cb each;
     store_walk_done_cb walk_done;
     char *state;
+    struct csub *csubs;
+    size_t ncsubs, capcsubs;
     struct store_subscriber *subs;
-    size_t nsubs, capsubs;
+    size_t nsubs;
     /* NC_PUT_ALL */
     store_put_all_cb put_done;
     struct store_outbox_new *msgs; /* strings owned */
@@ -73,9 +83,17 @@ ncall_free(struct ncall *c)
     ph_free(c->err);
     ph_free(c->sub_id);
     ph_free(c->state);
+    /* Webhook secrets: not left behind in freed memory. */
+    for (size_t i = 0; i < c->ncsubs; i++) {
+        ph_free(c->csubs[i].address);
+        ph_free(c->csubs[i].components);
+    }
+    if (c->csubs != NULL) {
+        memset(c->csubs, 0, c->capcsubs * sizeof(*c->csubs));
+        ph_free(c->csubs);
+    }
     if (c->subs != NULL) {
-        /* Webhook secrets: not left behind in freed memory. */
-        memset(c->subs, 0, c->capsubs * sizeof(*c->subs));
+        memset(c->subs, 0, c->nsubs * sizeof(*c->subs));
         ph_free(c->subs);
     }
     for (size_t i = 0; i < c->nmsgs; i++) {
@@ -145,22 +163,53 @@ static int
 take_sub(const struct store_subscriber *sub, void *arg)
 {
     struct ncall *c = arg;
+    struct csub *o;
+    int ok = 1;
 
-    if (c->nsubs == STORE_ASYNC_SUBS_MAX) {
+    if (c->ncsubs == STORE_ASYNC_SUBS_MAX) {
         return PH_ETOOBIG;
     }
-    if (c->nsubs == c->capsubs) {
-        size_t cap = c->capsubs == 0 ? 16 : c->capsubs * 2;
-        struct store_subscriber *v = ph_realloc(c->subs, cap * sizeof(*v));
+    if (c->ncsubs == c->capcsubs) {
+        size_t cap = c->capcsubs == 0 ? 16 : c->capcsubs * 2;
+        struct csub *v = ph_realloc(c->csubs, cap * sizeof(*v));
 
         if (v == NULL) {
             return PH_ENOMEM;
         }
-        c->subs = v;
-        c->capsubs = cap;
+        c->csubs = v;
+        c->capcsubs = cap;
     }
-    c->subs[c->nsubs++] = *sub;
-    return 0;
+    o = &c->csubs[c->ncsubs++];
+    memset(o, 0, sizeof(*o));
+    memcpy(&o->head, sub, offsetof(struct store_subscriber, address));
+    memcpy(o->head.secret, sub->secret,
+           sizeof(*sub) - offsetof(struct store_subscriber, secret));
+    o->address = dup_or_null(sub->address, &ok);
+    o->components = dup_or_null(sub->components, &ok);
+    return ok ? 0 : PH_ENOMEM;
+}
+
+/* Hands each copied subscriber to c->each, whole again. */
+static void
+walk_subs(struct ncall *c)
+{
+    struct store_subscriber *one = ph_malloc(sizeof(*one));
+
+    if (one == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->ncsubs; i++) {
+        const struct csub *o = &c->csubs[i];
+
+        *one = o->head;
+        snprintf(one->address, sizeof(one->address), "%s",
+                 o->address != NULL ? o->address : "");
+        snprintf(one->components, sizeof(one->components), "%s",
+                 o->components != NULL ? o->components : "");
+        (void)c->each(one, c->arg);
+    }
+    memset(one, 0, sizeof(*one));
+    ph_free(one);
 }
 
 static int
@@ -294,9 +343,7 @@ on_loop(struct store_call *call, int result)
         }
         break;
     case NC_SUBS:
-        for (size_t i = 0; i < c->nsubs; i++) {
-            (void)c->each(&c->subs[i], c->arg);
-        }
+        walk_subs(c);
         if (c->walk_done != NULL) {
             c->walk_done(result, c->errmsg, c->arg);
         }
@@ -325,6 +372,19 @@ ncall_go(struct store *s, struct ncall *c)
     c->call.run = on_thread;
     c->call.done = on_loop;
     if (w != NULL && store_writer_call(w, &c->call) == 0) {
+        return 0;
+    }
+    if (c->kind == NC_SUBS) {
+        /* At once: each row goes straight to the caller, as the store's
+         * own walk (nothing copied). */
+        int rc = store_sub_list(s, c->state, c->each, c->arg);
+
+        if (rc != 0 && c->walk_done != NULL) {
+            c->walk_done(rc, store_errmsg(s), c->arg);
+        } else if (c->walk_done != NULL) {
+            c->walk_done(0, "", c->arg);
+        }
+        ncall_free(c);
         return 0;
     }
     on_loop(&c->call, ncall_exec(s, c));
@@ -457,7 +517,7 @@ store_staff_sync_async(struct store *s, const struct store_subscriber *rows,
             return PH_ENOMEM;
         }
         memcpy(c->subs, rows, n * sizeof(*rows));
-        c->nsubs = c->capsubs = n;
+        c->nsubs = n;
     }
     return ncall_go(s, c);
 }

@@ -62,9 +62,11 @@ typedef void (*store_settled_cb)(int result, int quarantined,
 int store_outbox_settle_async(struct store *s, const struct store_settle *st,
                               store_settled_cb done, void *arg);
 
-/* store_sub_list(): each(sub, arg) for every subscriber in state (its
- * return value is ignored: the walk already ran), then done(result,
- * errmsg, arg). */
+/* store_sub_list(): each(sub, arg) for every subscriber in state, then
+ * done(result, errmsg, arg). On sqlite each row comes straight from the
+ * store's walk (a non-zero return stops it, and is done's result); on
+ * PostgreSQL the rows are copied on the thread (compactly: the long
+ * columns at their length) and each one's return value is ignored. */
 typedef void (*store_walk_done_cb)(int result, const char *errmsg,
                                    void *arg);
 int store_sub_list_async(struct store *s, const char *state,
