@@ -8,7 +8,7 @@ keeps a message that is retried every second), and the uptime checkpoint
 (every 60 s after start) due while the database is frozen:
 
 - the proxy is frozen (nothing forwarded, nothing closed: the database
-  neither answers nor fails) for 14 s around the first uptime checkpoint,
+  neither answers nor fails) for 14 s around an uptime checkpoint,
   while the outbox worker retries its message and a batch waits for its
   commit;
 - throughout, GET /healthz, /api/v2/summary.json and the page each answer
@@ -164,10 +164,13 @@ components:
         res.check("a batch is acked before the freeze",
                   code == 200 and ack[:2] == b"\x08\x01", (code, ack))
 
-        # Freeze so that the first uptime checkpoint falls inside.
-        lead = started + CHECKPOINT_S - FREEZE_S / 2 - time.monotonic()
-        if lead > 0:
-            time.sleep(lead)
+        # Freeze so that an uptime checkpoint (every 60 s from the start)
+        # falls inside: the first one still ahead by half a freeze.
+        k = 1
+        while started + k * CHECKPOINT_S - FREEZE_S / 2 < time.monotonic():
+            k += 1
+        time.sleep(started + k * CHECKPOINT_S - FREEZE_S / 2 -
+                   time.monotonic())
         proxy.freeze()
         frozen_at = time.monotonic()
         during = {}
