@@ -57,10 +57,6 @@
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
 #define PRUNE_EVERY_MS 3600000
-/* A follower on a shared store reads run-time agents and keys again this
- * often, so an agent created through the leader reports to any
- * collector within it. */
-#define REFRESH_EVERY_MS 2000
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -95,33 +91,13 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
-/* Run-time agents, API keys and page viewers again from a shared
- * store (what another collector wrote there). Failures are logged; what
- * is in memory stays. */
-static void
-refresh_access(struct collector *c)
-{
-    if (admin_load_agents(&c->h) != 0) {
-        log_warnx("ha: cannot reload agents from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (admin_load_keys(&c->h) != 0) {
-        log_warnx("ha: cannot reload API keys from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
-        log_warnx("ha: cannot reload viewers or the session key: %s",
-                  store_errmsg(c->h.store));
-    }
-}
-
 /* A new leader on a shared store takes over what the old leader wrote
  * there: agents, keys, viewers, the components made through the API
  * (a rebuild, as after an API write) and the incidents. */
 static void
 reload_shared(struct collector *c)
 {
-    refresh_access(c);
+    collector_ha_refresh_access(c);
     if (collector_reload(c) != 0) {
         log_warnx("ha: cannot reload the components made through the API; "
                   "the ones in memory stay");
@@ -640,10 +616,8 @@ on_tick(uv_timer_t *t)
         c->h.role.docs_synced_ms = ds.last_sync_ms;
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
     }
-    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
-        now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
-        c->last_refresh_ms = now;
-        refresh_access(c);
+    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading) {
+        collector_ha_refresh(c, now);
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
@@ -787,7 +761,22 @@ collector_start(struct collector *c)
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
     }
-    store_set_async_writer(c->h.store, c->h.writer);
+    /* On PostgreSQL the loop's own store calls (transitions, audit, kv,
+     * uptime checkpoints, the outbox, retention: store_async*.h) run on
+     * a second thread with its own connection, so that a slow one (a
+     * prune, a locked table) never holds up the agents' commits and
+     * their acks, nor they it. */
+    if (store_is_postgresql(path)) {
+        rc = store_writer_start(c->loop, path, cf->store_password,
+                                &c->calls_writer, err, sizeof(err));
+        if (rc != 0) {
+            log_warnx("fatal: cannot start the database worker: %s", err);
+            return rc;
+        }
+    }
+    store_set_async_writer(c->h.store, c->calls_writer != NULL
+                                           ? c->calls_writer
+                                           : c->h.writer);
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -1063,11 +1052,20 @@ collector_reload(struct collector *c)
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
-    /* Components may have moved: restart the rollup from the store. */
-    rollup_destroy(c->h.rollup);
-    c->h.rollup = NULL;
-    if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
-        log_warnx("reload: uptime accounting stopped (out of memory)");
+    /* Components may have moved: the leader's accounting carries over
+     * by component id (its last checkpoint may not be stored yet); a
+     * follower's, stale, restarts from the store. */
+    {
+        struct rollup *was = c->h.rollup;
+
+        c->h.rollup = NULL;
+        if ((leads(c) ? rollup_renew(was, &c->h, time_now_ms(),
+                                     &c->h.rollup)
+                      : rollup_new(&c->h, time_now_ms(), &c->h.rollup)) !=
+            0) {
+            log_warnx("reload: uptime accounting stopped (out of memory)");
+        }
+        rollup_destroy(was);
     }
     {
         char err[256];
@@ -1112,13 +1110,20 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
-    /* Commit and ack what agents sent before the server goes; later
+    /* Commit and ack what agents sent before the server goes (on
+     * PostgreSQL what that queues still goes to the worker, after what
+     * it has); then the worker runs what is queued, in order, and later
      * writes run on the loop's own connection. */
-    if (c->h.store != NULL) {
+    if (c->h.store != NULL && c->calls_writer == NULL) {
         store_set_async_writer(c->h.store, NULL);
     }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
+    if (c->h.store != NULL) {
+        store_set_async_writer(c->h.store, NULL);
+    }
+    store_writer_stop(c->calls_writer);
+    c->calls_writer = NULL;
     if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }

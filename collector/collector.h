@@ -35,6 +35,7 @@ struct collector {
     int64_t last_prune_ms;        /* monotonic */
     int64_t last_refresh_ms;      /* monotonic: a follower's reload of
                                      run-time agents and keys */
+    int refresh_pinging;          /* its store_ping_async() is out */
     int dirty;                    /* public documents need re-rendering */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
@@ -56,6 +57,9 @@ struct collector {
     uv_signal_t sigterm;
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
+    struct store_writer *calls_writer; /* PostgreSQL: the loop's own store
+                                          calls (store_async*.h) on their
+                                          own thread and connection */
     struct docshare *docshare;    /* ha: only: the leader's documents */
     struct publish_writer *pubw;  /* writes publish_dir off the loop;
                                      NULL without one (a private page) */
@@ -88,6 +92,13 @@ int collector_ha_start(struct collector *c,
                        void (*on_lease)(void *arg, int leader,
                                         uint64_t epoch));
 void collector_ha_stop(struct collector *c);
+/* Run-time agents, API keys and page viewers again from a shared store
+ * (what another collector wrote there), on the loop's connection.
+ * Failures are logged; what is in memory stays. */
+void collector_ha_refresh_access(struct collector *c);
+/* A follower's tick: every 2 s, that reload, made only right after the
+ * worker thread found the database answering (store_ping_async()). */
+void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
 
 /* collector_publish.c: every public document, or only those new
  * results change (regions.json); then shared under `ha:`. render_all

@@ -11,6 +11,7 @@
  * and stores nothing (PH_EEXIST; both ack).
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -283,6 +284,16 @@ store_pg_insert_batch(struct store_pg *p, const char *agent_id,
         store_pg_tx_rollback(p);
         return result;
     }
+    {
+        /* The response-time rollups, as a group of one. */
+        struct store_batch one;
+
+        memset(&one, 0, sizeof(one));
+        snprintf(one.region, sizeof(one.region), "%s", region);
+        one.results = (struct check_result *)(uintptr_t)results;
+        one.n = n;
+        (void)store_pg_latency_add_group(p, &one);
+    }
     return store_pg_tx_commit(p) == 0 ? 0 : PH_EDB;
 }
 
@@ -319,6 +330,9 @@ store_pg_insert_group(struct store_pg *p, struct store_batch *group)
                                  b->plan_version, b->backlog, b->now_ms);
         }
     }
+    /* The rollups commit with the results (a failure leaves them out,
+     * logged, and commits the results). */
+    (void)store_pg_latency_add_group(p, group);
     if (store_pg_tx_commit(p) != 0) {
         if (first_err[0] == '\0') {
             snprintf(first_err, sizeof(first_err), "%s", store_pg_errmsg(p));
