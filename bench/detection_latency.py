@@ -92,13 +92,16 @@ components:
 
         def extra():
             m = http_get(h.url("/metrics"))[1].decode()
-            tot = {"confirm": 0, "recheck": 0, "watch": 0, "sent": 0}
+            tot = {"confirm": 0, "recheck": 0, "watch": 0, "sent": 0,
+                   "held": 0}
             for line in m.splitlines():
                 if line.startswith("pharos_check_extra_results_total{"):
                     k = line.split('kind="', 1)[1].split('"', 1)[0]
                     tot[k] = tot.get(k, 0) + int(float(line.split()[-1]))
                 elif line.startswith("pharos_recheck_sent_total "):
                     tot["sent"] = int(float(line.split()[-1]))
+                elif line.startswith("pharos_recheck_sent_held_total "):
+                    tot["held"] = int(float(line.split()[-1]))
             return tot
 
         def switch(kind):
@@ -153,7 +156,9 @@ components:
               f"{after['confirm'] - before['confirm']} confirmations, "
               f"{after['recheck'] - before['recheck']} re-check results, "
               f"{after['watch'] - before['watch']} watch-started, "
-              f"{after['sent'] - before['sent']} re-check requests sent")
+              f"re-check requests sent: "
+              f"{after['held'] - before['held']} through held requests, "
+              f"{after['sent'] - before['sent']} in acks")
     finally:
         h.stop_all()
         tgt.stop()
