@@ -21,11 +21,15 @@
 #define WAIT_SWEEP_MS 1000
 #define WAIT_AGENT_ID_MAX 128
 
+/* A waiter marked to be answered at the next sweep (see on_sweep). */
+enum { NOW_NO, NOW_TAKE, NOW_EMPTY };
+
 struct waiter {
     struct waiter *next;
     char agent_id[WAIT_AGENT_ID_MAX];
     size_t region;
     int64_t since_ms;          /* monotonic */
+    int now;                   /* NOW_*: answer at the next sweep */
     struct route_pending *rp;
 };
 
@@ -117,6 +121,14 @@ answer(struct agent_waits *w, struct waiter **pp, int take)
     ph_free(x);
 }
 
+/*
+ * Answers the waiters marked (woken, or replaced by a newer request of
+ * their agent) and those past their hold. Answers leave from here, a
+ * timer callback, never from inside a request handler: a connection
+ * resumed while the HTTP server runs its handlers would wait for the
+ * server's next event (http.c re-arms its timer from libmicrohttpd's
+ * own timeout after the run).
+ */
 static void
 on_sweep(uv_timer_t *t)
 {
@@ -124,10 +136,13 @@ on_sweep(uv_timer_t *t)
     int64_t now = time_mono_ms();
 
     for (struct waiter **pp = &w->list; *pp != NULL;) {
-        if (now - (*pp)->since_ms >= AGENT_WAIT_HOLD_MS) {
-            answer(w, pp, 1);
+        struct waiter *x = *pp;
+
+        if (x->now != NOW_NO ||
+            now - x->since_ms >= AGENT_WAIT_HOLD_MS) {
+            answer(w, pp, x->now != NOW_EMPTY);
         } else {
-            pp = &(*pp)->next;
+            pp = &x->next;
         }
     }
     if (w->list == NULL) {
@@ -135,16 +150,26 @@ on_sweep(uv_timer_t *t)
     }
 }
 
+/* Answers the marked waiters on the loop's next turn; the sweep goes
+ * on every WAIT_SWEEP_MS after it. */
+static void
+sweep_soon(struct agent_waits *w)
+{
+    uv_timer_start(&w->timer, on_sweep, 0, WAIT_SWEEP_MS);
+}
+
 void
 agent_waits_flush(struct agent_waits *w)
 {
-    if (w == NULL) {
+    if (w == NULL || w->list == NULL) {
         return;
     }
-    while (w->list != NULL) {
-        answer(w, &w->list, 0);
+    /* A reload may run inside a request (a v1 write that rebuilds the
+     * configuration): answer on the next turn, like every answer. */
+    for (struct waiter *x = w->list; x != NULL; x = x->next) {
+        x->now = NOW_EMPTY;
     }
-    uv_timer_stop(&w->timer);
+    sweep_soon(w);
 }
 
 static void
@@ -159,7 +184,11 @@ agent_waits_close(struct agent_waits *w)
     if (w == NULL) {
         return;
     }
-    agent_waits_flush(w);
+    /* The server stops right after: answer now (a timer callback or a
+     * signal's, never inside a request). */
+    while (w->list != NULL) {
+        answer(w, &w->list, 0);
+    }
     w->closing = 1;
     uv_close((uv_handle_t *)&w->timer, on_closed);
 }
@@ -170,9 +199,10 @@ agent_waits_wake(struct agent_waits *w, size_t region)
     if (w == NULL || w->closing) {
         return;
     }
-    for (struct waiter **pp = &w->list; *pp != NULL; pp = &(*pp)->next) {
-        if ((*pp)->region == region) {
-            answer(w, pp, 1);
+    for (struct waiter *x = w->list; x != NULL; x = x->next) {
+        if (x->region == region && x->now == NOW_NO) {
+            x->now = NOW_TAKE;
+            sweep_soon(w);
             return;
         }
     }
@@ -205,12 +235,12 @@ agent_wait_handler(struct api_req *rq, struct http_request *req,
         return;
     }
     /* One per agent: an older request of the same agent (its connection
-     * dropped without our seeing it, or a restart) is answered now. */
-    for (struct waiter **pp = &w->list; *pp != NULL;) {
-        if (strcmp((*pp)->agent_id, a->id) == 0) {
-            answer(w, pp, 0);
-        } else {
-            pp = &(*pp)->next;
+     * dropped without our seeing it, or a restart) is answered, empty,
+     * on the loop's next turn. */
+    for (x = w->list; x != NULL; x = x->next) {
+        if (x->now == NOW_NO && strcmp(x->agent_id, a->id) == 0) {
+            x->now = NOW_EMPTY;
+            sweep_soon(w);
         }
     }
     /* Something waits already: no need to hold. */
