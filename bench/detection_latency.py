@@ -146,7 +146,10 @@ components:
         for kind, label in (("down", "outage shown"), ("up", "operational again")):
             t = [r[2] for r in rows[kind]]
             d = [r[1] for r in rows[kind] if r[1] is not None]
-            det = (f"detect median {statistics.median(d):.2f} s, max {max(d):.2f} s; "
+            w = [r[0] for r in rows[kind] if r[0] is not None]
+            det = (f"wait for the first probe median {statistics.median(w):.2f} s, "
+                   f"mean {statistics.mean(w):.2f} s; "
+                   f"detect median {statistics.median(d):.2f} s, max {max(d):.2f} s; "
                    if d else "")
             print(f"{label}: {det}from the switch median {statistics.median(t):.2f} s, "
                   f"max {max(t):.2f} s (goal: median <= {goal:.0f} s; "
