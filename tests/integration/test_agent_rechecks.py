@@ -11,10 +11,12 @@ collector with three regions.
   its next heartbeat (pharos_recheck_sent_total);
 - one held request per agent: a newer one answers the older, empty;
 - a request nothing answers is answered empty after the hold (20 s);
+- a reload (SIGHUP: regions may have moved) answers held requests empty;
 - a request held while the collector stops is answered, and the
   collector exits cleanly (the harness judges its exit and sanitizer
   lines)."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -163,6 +165,13 @@ components:
         second.join(40)
         res.check("a request nothing answers is answered empty after the "
                   "hold", second.outcome()[:2] == (200, []), second.outcome())
+
+        reload_ = Held(h, h.tokens["us"])
+        wait_until(lambda: metric("pharos_agent_rechecks_held") == 1, 10)
+        h.procs["collector"].send_signal(signal.SIGHUP)
+        reload_.join(10)
+        res.check("a reload answers a held request, empty",
+                  reload_.outcome()[:2] == (200, []), reload_.outcome())
 
         last = Held(h, h.tokens["ap"])
         res.check("ap holds a request before the collector stops",
