@@ -102,13 +102,16 @@ def measure(args, tgt, status_fn, region_states_fn, metrics_fn, shown=""):
     rows = {"down": [], "up": []}
 
     def extra():
-        tot = {"confirm": 0, "recheck": 0, "watch": 0, "sent": 0}
+        tot = {"confirm": 0, "recheck": 0, "watch": 0, "sent": 0,
+               "held": 0}
         for line in metrics_fn().splitlines():
             if line.startswith("pharos_check_extra_results_total{"):
                 k = line.split('kind="', 1)[1].split('"', 1)[0]
                 tot[k] = tot.get(k, 0) + int(float(line.split()[-1]))
             elif line.startswith("pharos_recheck_sent_total "):
                 tot["sent"] = int(float(line.split()[-1]))
+            elif line.startswith("pharos_recheck_sent_held_total "):
+                tot["held"] = int(float(line.split()[-1]))
         return tot
 
     def switch(kind):
@@ -153,7 +156,10 @@ def measure(args, tgt, status_fn, region_states_fn, metrics_fn, shown=""):
     for kind, label in (("down", "outage shown"), ("up", "operational again")):
         t = [r[2] for r in rows[kind]]
         d = [r[1] for r in rows[kind] if r[1] is not None]
-        det = (f"detect median {statistics.median(d):.2f} s, max {max(d):.2f} s; "
+        w = [r[0] for r in rows[kind] if r[0] is not None]
+        det = (f"wait for the first probe median {statistics.median(w):.2f} s, "
+               f"mean {statistics.mean(w):.2f} s; "
+               f"detect median {statistics.median(d):.2f} s, max {max(d):.2f} s; "
                if d else "")
         print(f"{label}: {det}from the switch median {statistics.median(t):.2f} s, "
               f"max {max(t):.2f} s (goal: median <= {goal:.0f} s; "
@@ -163,7 +169,9 @@ def measure(args, tgt, status_fn, region_states_fn, metrics_fn, shown=""):
           f"{after['confirm'] - before['confirm']} confirmations, "
           f"{after['recheck'] - before['recheck']} re-check results, "
           f"{after['watch'] - before['watch']} watch-started, "
-          f"{after['sent'] - before['sent']} re-check requests sent")
+          f"re-check requests sent: "
+          f"{after['held'] - before['held']} through held requests, "
+          f"{after['sent'] - before['sent']} in acks")
     return rows
 
 

@@ -16,6 +16,7 @@
 #include "access.h"
 #include "components.h"
 #include "admin.h"
+#include "agent_wait.h"
 #include "brand.h"
 #include "api_v1.h"
 #include "auth.h"
@@ -906,6 +907,11 @@ collector_start(struct collector *c)
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
     http_opts(cf, &hopts);
+    /* Agents' held re-check requests (issue #20), before any arrives. */
+    c->h.waits = agent_waits_new(&c->h);
+    if (c->h.waits == NULL) {
+        return PH_ENOMEM;
+    }
     rc = http_server_start(c->loop, &hopts, on_http, c, &c->h.http, err,
                            sizeof(err));
     if (rc != 0) {
@@ -1131,6 +1137,9 @@ collector_stop(struct collector *c)
      * without waiting for it to run out. */
     c->h.role.leading = 0;
     collector_ha_stop(c);
+    /* Answer the held re-check requests before the server goes. */
+    agent_waits_close(c->h.waits);
+    c->h.waits = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
