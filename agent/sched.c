@@ -1,9 +1,15 @@
 /*
- * sched.c - one uv_timer per check. Each check fires on a fixed grid:
- * times t where (t - phase) is a multiple of its interval, with the
- * phase a hash of the check id. So starts are spread over the interval,
- * stable across plan updates and restarts, and unchanged checks keep
- * their rhythm when the plan changes around them.
+ * sched.c - every check on a fixed grid: times t where (t - phase) is a
+ * multiple of its interval, with the phase a hash of the check id. So
+ * starts are spread over the interval, stable across plan updates and
+ * restarts, and unchanged checks keep their rhythm when the plan changes
+ * around them.
+ *
+ * One uv_timer for the whole plan: the checks sit in a binary min-heap
+ * ordered by the earliest of their due times (the grid's next slot, a
+ * pending confirmation, a held watch run), and the timer is armed for
+ * the top. A uv_timer_t is 152 bytes and a check used three; with
+ * 10,000 checks that was most of the agent's private memory (issue #15).
  */
 #include "sched.h"
 
@@ -15,11 +21,15 @@
 #include "ph_err.h"
 #include "watch.h"
 
+#define NOT_IN_HEAP UINT32_MAX
+
 struct entry {
     struct check check;       /* our own copy; borrowed by the run */
-    uv_timer_t timer;
-    uv_timer_t confirm_timer; /* one-shot: the next confirmation */
-    uv_timer_t watch_timer;   /* one-shot: a watch run held by the gap */
+    /* Due times on the loop's clock (uv_now); 0 = not due. */
+    uint64_t due_grid;        /* the next slot on the grid */
+    uint64_t due_confirm;     /* one-shot: the next confirmation */
+    uint64_t due_watch;       /* one-shot: a watch run held by the gap */
+    uint32_t heap_idx;        /* in s->heap, or NOT_IN_HEAP */
     struct sched *s;
     struct probe_run *run;    /* in flight, or NULL */
     uint8_t run_kind;         /* enum probe_kind of the run in flight */
@@ -33,10 +43,8 @@ struct entry {
     uint64_t last_watch_ms;   /* loop time of the last watch-started run */
     struct watch *watch;      /* check key `watch`, or NULL */
     int watch_pending;        /* a watch event came during a run */
-    int open_handles;         /* timers not yet closed */
     struct entry *next;
     size_t moved_from;        /* index in a taken plan (apply only) */
-    int counted;              /* closed by sched_close: counted */
 };
 
 struct sched {
@@ -46,10 +54,15 @@ struct sched {
     struct entry *entries;
     size_t n;
     int closing;
-    int pending_closes;
     sched_closed_cb closed_cb;
     void *closed_arg;
     struct sched_stats stats;
+    /* Every entry, a min-heap on due(); one timer armed for its top. */
+    struct entry **heap;
+    size_t heap_len;
+    size_t heap_cap;
+    uv_timer_t timer;
+    int firing;               /* in on_sched_timer: it arms at its end */
 };
 
 uint32_t
@@ -91,7 +104,156 @@ sched_new(const struct probe_env *env, sched_result_cb cb, void *arg)
     s->env = env;
     s->cb = cb;
     s->arg = arg;
+    uv_timer_init(env->loop, &s->timer);
+    s->timer.data = s;
     return s;
+}
+
+/* The earliest of e's due times, or UINT64_MAX when none is set. */
+static uint64_t
+due(const struct entry *e)
+{
+    uint64_t d = UINT64_MAX;
+
+    if (e->due_grid != 0 && e->due_grid < d) {
+        d = e->due_grid;
+    }
+    if (e->due_confirm != 0 && e->due_confirm < d) {
+        d = e->due_confirm;
+    }
+    if (e->due_watch != 0 && e->due_watch < d) {
+        d = e->due_watch;
+    }
+    return d;
+}
+
+static void
+heap_set(struct sched *s, size_t i, struct entry *e)
+{
+    s->heap[i] = e;
+    e->heap_idx = (uint32_t)i;
+}
+
+static void
+sift_up(struct sched *s, size_t i)
+{
+    struct entry *e = s->heap[i];
+    uint64_t d = due(e);
+
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (due(s->heap[parent]) <= d) {
+            break;
+        }
+        heap_set(s, i, s->heap[parent]);
+        i = parent;
+    }
+    heap_set(s, i, e);
+}
+
+static void
+sift_down(struct sched *s, size_t i)
+{
+    struct entry *e = s->heap[i];
+    uint64_t d = due(e);
+
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        uint64_t dm = d;
+
+        if (l < s->heap_len && due(s->heap[l]) < dm) {
+            m = l;
+            dm = due(s->heap[l]);
+        }
+        if (r < s->heap_len && due(s->heap[r]) < dm) {
+            m = r;
+        }
+        if (m == i) {
+            break;
+        }
+        heap_set(s, i, s->heap[m]);
+        i = m;
+    }
+    heap_set(s, i, e);
+}
+
+static void on_sched_timer(uv_timer_t *t);
+
+/* Arms the one timer for the top of the heap (not while on_sched_timer
+ * runs: it arms once at its end). */
+static void
+arm_timer(struct sched *s)
+{
+    uint64_t now, d;
+
+    if (s->firing || s->closing) {
+        return;
+    }
+    if (s->heap_len == 0 || (d = due(s->heap[0])) == UINT64_MAX) {
+        uv_timer_stop(&s->timer);
+        return;
+    }
+    now = uv_now(s->env->loop);
+    uv_timer_start(&s->timer, on_sched_timer, d > now ? d - now : 0, 0);
+}
+
+/* e's due times changed: restore the heap and the timer. */
+static void
+resched(struct entry *e)
+{
+    struct sched *s = e->s;
+    size_t i = e->heap_idx;
+
+    if (i == NOT_IN_HEAP) {
+        return;
+    }
+    sift_up(s, i);
+    sift_down(s, e->heap_idx);
+    arm_timer(s);
+}
+
+/* Sets a one-shot due time delay_ms from now (0 clears it). */
+static void
+set_due(struct entry *e, uint64_t *field, uint64_t delay_ms)
+{
+    *field = delay_ms == 0 ? 0 : uv_now(e->s->env->loop) + delay_ms;
+    resched(e);
+}
+
+static int
+heap_add(struct sched *s, struct entry *e)
+{
+    if (s->heap_len == s->heap_cap) {
+        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+        struct entry **h = ph_realloc(s->heap, cap * sizeof(*h));
+
+        if (h == NULL) {
+            return PH_ENOMEM;
+        }
+        s->heap = h;
+        s->heap_cap = cap;
+    }
+    heap_set(s, s->heap_len++, e);
+    sift_up(s, e->heap_idx);
+    return 0;
+}
+
+static void
+heap_remove(struct sched *s, struct entry *e)
+{
+    size_t i = e->heap_idx;
+    struct entry *last;
+
+    if (i == NOT_IN_HEAP) {
+        return;
+    }
+    e->heap_idx = NOT_IN_HEAP;
+    last = s->heap[--s->heap_len];
+    if (last != e) {
+        heap_set(s, i, last);
+        sift_up(s, i);
+        sift_down(s, last->heap_idx);
+    }
 }
 
 /* Re-probes before a re-check request is honoured again, whatever the
@@ -100,13 +262,10 @@ sched_new(const struct probe_env *env, sched_result_cb cb, void *arg)
 
 static void start_run(struct entry *e, enum probe_kind kind);
 static void watch_fire(struct entry *e);
-static void on_watch_timer(uv_timer_t *t);
 
 static void
-on_confirm_timer(uv_timer_t *t)
+confirm_fire(struct entry *e)
 {
-    struct entry *e = t->data;
-
     if (e->run != NULL || e->s->closing || !e->confirming) {
         /* A run in flight continues the sequence when it ends. */
         return;
@@ -122,7 +281,7 @@ stop_confirming(struct entry *e)
     e->confirming = 0;
     e->streak = 0;
     e->seq_probes = 0;
-    uv_timer_stop(&e->confirm_timer);
+    set_due(e, &e->due_confirm, 0);
 }
 
 /*
@@ -175,8 +334,7 @@ track(struct entry *e, enum outcome o)
         stop_confirming(e);
         return;
     }
-    uv_timer_start(&e->confirm_timer, on_confirm_timer, c->confirm_after_ms,
-                   0);
+    set_due(e, &e->due_confirm, c->confirm_after_ms);
 }
 
 static void
@@ -223,10 +381,8 @@ start_run(struct entry *e, enum probe_kind kind)
 }
 
 static void
-on_timer(uv_timer_t *t)
+grid_fire(struct entry *e)
 {
-    struct entry *e = t->data;
-
     if (e->run != NULL || e->s->closing) {
         return; /* the previous run is still going: skip this tick */
     }
@@ -294,10 +450,58 @@ arm(struct entry *e)
     uint64_t now = (uint64_t)probe_now_ms();
     uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
 
-    uv_timer_start(&e->timer, on_timer,
-                   sched_first_delay(e->check.id, iv,
-                                     e->check.phase_offset_ms, now),
-                   iv);
+    e->due_grid = uv_now(e->s->env->loop) +
+                  sched_first_delay(e->check.id, iv, e->check.phase_offset_ms,
+                                    now);
+    if (e->due_grid == 0) {
+        e->due_grid = 1; /* 0 means "not due" */
+    }
+}
+
+/*
+ * The one timer: runs what is due, in due order. A slot missed by more
+ * than an interval (a stalled loop) is skipped, not made up, and the
+ * grid stays where it was (a per-check repeat timer drifted by the
+ * loop's lateness at every tick).
+ */
+static void
+on_sched_timer(uv_timer_t *t)
+{
+    struct sched *s = t->data;
+    uint64_t now = uv_now(s->env->loop);
+
+    s->firing = 1;
+    while (s->heap_len > 0 && !s->closing && due(s->heap[0]) <= now) {
+        struct entry *e = s->heap[0];
+        uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
+        int grid = 0, confirm = 0, watch = 0;
+
+        if (e->due_grid != 0 && e->due_grid <= now) {
+            e->due_grid += ((now - e->due_grid) / iv + 1) * iv;
+            grid = 1;
+        }
+        if (e->due_confirm != 0 && e->due_confirm <= now) {
+            e->due_confirm = 0;
+            confirm = 1;
+        }
+        if (e->due_watch != 0 && e->due_watch <= now) {
+            e->due_watch = 0;
+            watch = 1;
+        }
+        /* Every due time left is now in the future: e sinks. */
+        sift_down(s, 0);
+        if (confirm) {
+            confirm_fire(e);
+        }
+        if (watch && !s->closing) {
+            watch_fire(e);
+        }
+        if (grid && !s->closing) {
+            grid_fire(e);
+        }
+    }
+    s->firing = 0;
+    arm_timer(s);
 }
 
 /* Watch-started runs: at most one per this gap, whatever the
@@ -334,20 +538,14 @@ watch_fire(struct entry *e)
         return;
     }
     if (e->last_watch_ms != 0 && now - e->last_watch_ms < WATCH_MIN_GAP_MS) {
-        uv_timer_start(&e->watch_timer, on_watch_timer,
-                       WATCH_MIN_GAP_MS - (now - e->last_watch_ms), 0);
+        set_due(e, &e->due_watch,
+                WATCH_MIN_GAP_MS - (now - e->last_watch_ms));
         return;
     }
-    uv_timer_stop(&e->watch_timer);
+    set_due(e, &e->due_watch, 0);
     e->last_watch_ms = now;
     e->s->stats.watch_runs++;
     start_run(e, PROBE_WATCH);
-}
-
-static void
-on_watch_timer(uv_timer_t *t)
-{
-    watch_fire(t->data);
 }
 
 static void
@@ -386,29 +584,7 @@ start_watch(struct entry *e)
     }
 }
 
-static void
-entry_closed(uv_handle_t *h)
-{
-    struct entry *e = h->data;
-    struct sched *s = e->s;
-    int counted = e->counted;
-
-    if (--e->open_handles > 0) {
-        return;
-    }
-    check_free(&e->check);
-    ph_free(e);
-    if (counted && --s->pending_closes == 0) {
-        sched_closed_cb cb = s->closed_cb;
-        void *arg = s->closed_arg;
-        ph_free(s);
-        if (cb != NULL) {
-            cb(arg);
-        }
-    }
-}
-
-/* Unlinks nothing; stops and closes e (freed in entry_closed). */
+/* Unlinks nothing; cancels e's run, takes it off the heap, frees it. */
 static void
 entry_drop(struct entry *e)
 {
@@ -416,13 +592,9 @@ entry_drop(struct entry *e)
     e->run = NULL;
     watch_close(e->watch);
     e->watch = NULL;
-    uv_timer_stop(&e->timer);
-    uv_timer_stop(&e->confirm_timer);
-    uv_timer_stop(&e->watch_timer);
-    e->open_handles = 3;
-    uv_close((uv_handle_t *)&e->timer, entry_closed);
-    uv_close((uv_handle_t *)&e->confirm_timer, entry_closed);
-    uv_close((uv_handle_t *)&e->watch_timer, entry_closed);
+    heap_remove(e->s, e);
+    check_free(&e->check);
+    ph_free(e);
 }
 
 int
@@ -456,6 +628,16 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
 
     if (s->closing) {
         return PH_ECANCELED;
+    }
+    /* Room in the heap for the whole plan, so adding cannot fail later. */
+    if (n > s->heap_cap) {
+        struct entry **h = ph_realloc(s->heap, n * sizeof(*h));
+
+        if (h == NULL) {
+            return PH_ENOMEM;
+        }
+        s->heap = h;
+        s->heap_cap = n;
     }
     /* Build new entries first, so a failed allocation changes nothing. */
     for (size_t i = 0; i < n; i++) {
@@ -498,6 +680,7 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
             memset(&checks[i], 0, sizeof(checks[i]));
         }
         e->s = s;
+        e->heap_idx = NOT_IN_HEAP;
         e->next = added;
         added = e;
     }
@@ -528,13 +711,8 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
     while (added != NULL) {
         struct entry *nx = added->next;
 
-        uv_timer_init(s->env->loop, &added->timer);
-        uv_timer_init(s->env->loop, &added->confirm_timer);
-        uv_timer_init(s->env->loop, &added->watch_timer);
-        added->timer.data = added;
-        added->confirm_timer.data = added;
-        added->watch_timer.data = added;
         arm(added);
+        (void)heap_add(s, added); /* cannot fail: reserved above */
         start_watch(added);
         added->next = NULL;
         *tail = added;
@@ -544,6 +722,7 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
     }
     s->entries = fresh;
     s->n = count;
+    arm_timer(s);
     return 0;
 }
 
@@ -565,6 +744,20 @@ sched_count(const struct sched *s)
     return s->n;
 }
 
+static void
+sched_timer_closed(uv_handle_t *h)
+{
+    struct sched *s = h->data;
+    sched_closed_cb cb = s->closed_cb;
+    void *arg = s->closed_arg;
+
+    ph_free(s->heap);
+    ph_free(s);
+    if (cb != NULL) {
+        cb(arg);
+    }
+}
+
 void
 sched_close(struct sched *s, sched_closed_cb cb, void *arg)
 {
@@ -575,20 +768,11 @@ sched_close(struct sched *s, sched_closed_cb cb, void *arg)
     s->closed_arg = arg;
     s->entries = NULL;
     s->n = 0;
-    /* One extra count held until every drop is issued, so a close
-     * callback cannot free s while we are still walking. */
-    s->pending_closes = 1;
     while (e != NULL) {
         struct entry *nx = e->next;
-        e->counted = 1;
-        s->pending_closes++;
         entry_drop(e);
         e = nx;
     }
-    if (--s->pending_closes == 0) {
-        ph_free(s);
-        if (cb != NULL) {
-            cb(arg);
-        }
-    }
+    uv_timer_stop(&s->timer);
+    uv_close((uv_handle_t *)&s->timer, sched_timer_closed);
 }
