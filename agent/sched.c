@@ -10,12 +10,21 @@
  * pending confirmation, a held watch run), and the timer is armed for
  * the top. A uv_timer_t is 152 bytes and a check used three; with
  * 10,000 checks that was most of the agent's private memory (issue #15).
+ *
+ * An idle check is kept packed (check_pack.h: its 440-byte struct in a
+ * few dozen bytes, in the entry's own allocation); a run gets an
+ * unpacked copy (struct live) for its duration. A probe may still look
+ * at its check while its handles close, so a copy whose run ended or
+ * was cancelled, and an entry dropped with a run in flight, are freed
+ * two timer rounds later (reap()), at least one loop iteration after.
  */
 #include "sched.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "check_pack.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -23,28 +32,39 @@
 
 #define NOT_IN_HEAP UINT32_MAX
 
+/* The unpacked check a run borrows; next links the ones to free. */
+struct live {
+    struct live *next;
+    struct check check;
+};
+
 struct entry {
-    struct check check;       /* our own copy; borrowed by the run */
+    struct sched *s;
+    struct entry *next;       /* the plan's list, or the dead list */
+    struct probe_run *run;    /* in flight, or NULL */
+    struct live *live;        /* the check the run borrows, or NULL */
+    struct watch *watch;      /* check key `watch`, or NULL */
     /* Due times on the loop's clock (uv_now); 0 = not due. */
     uint64_t due_grid;        /* the next slot on the grid */
     uint64_t due_confirm;     /* one-shot: the next confirmation */
     uint64_t due_watch;       /* one-shot: a watch run held by the gap */
-    uint32_t heap_idx;        /* in s->heap, or NOT_IN_HEAP */
-    struct sched *s;
-    struct probe_run *run;    /* in flight, or NULL */
-    uint8_t run_kind;         /* enum probe_kind of the run in flight */
-    /* Fast confirmation (see track()). */
-    enum outcome settled;     /* the outcome results have established */
-    enum outcome candidate;   /* the changed outcome being confirmed */
-    uint32_t streak;          /* results in a row equal to candidate */
-    uint32_t seq_probes;      /* confirmations in this sequence */
-    int confirming;
     uint64_t last_recheck_ms; /* loop time of the last re-check run */
     uint64_t last_watch_ms;   /* loop time of the last watch-started run */
-    struct watch *watch;      /* check key `watch`, or NULL */
-    int watch_pending;        /* a watch event came during a run */
-    struct entry *next;
     size_t moved_from;        /* index in a taken plan (apply only) */
+    uint32_t heap_idx;        /* in s->heap, or NOT_IN_HEAP */
+    uint32_t id_hash;         /* of the check id, to find it */
+    uint32_t interval_ms;
+    /* Fast confirmation (see track()). */
+    uint32_t streak;          /* results in a row equal to candidate */
+    uint32_t seq_probes;      /* confirmations in this sequence */
+    uint16_t packed_len;
+    uint8_t run_kind;         /* enum probe_kind of the run in flight */
+    uint8_t settled;          /* enum outcome results have established */
+    uint8_t candidate;        /* the changed outcome being confirmed */
+    uint8_t confirming;
+    uint8_t watch_pending;    /* a watch event came during a run */
+    uint8_t keep;             /* apply: unchanged in the new plan */
+    uint8_t packed[];         /* the check, check_pack.h */
 };
 
 struct sched {
@@ -63,7 +83,123 @@ struct sched {
     size_t heap_cap;
     uv_timer_t timer;
     int firing;               /* in on_sched_timer: it arms at its end */
+    /* Freed at the next reap() but one (see the top of this file). */
+    struct live *dead_live[2];
+    struct entry *dead_entries[2];
 };
+
+static uint32_t
+id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The check of e, its pointers borrowed from e. */
+static void
+entry_check(const struct entry *e, struct check *ret)
+{
+    int rc = check_unpack(e->packed, e->packed_len, ret);
+
+    assert(rc == 0);
+    (void)rc;
+}
+
+static void
+entry_id(const struct entry *e, char id[CHECK_ID_MAX])
+{
+    int rc = check_unpack_prefix(e->packed, e->packed_len, id, CHECK_ID_MAX);
+
+    assert(rc == 0);
+    (void)rc;
+    id[CHECK_ID_MAX - 1] = '\0';
+}
+
+static int
+entry_is(const struct entry *e, const char *id, uint32_t h)
+{
+    char eid[CHECK_ID_MAX];
+
+    if (e->id_hash != h) {
+        return 0;
+    }
+    entry_id(e, eid);
+    return strcmp(eid, id) == 0;
+}
+
+/* A new entry holding c packed; what c owns now belongs to the entry
+ * (c is left as it was: the caller must not free it). Returns NULL on
+ * failure, c untouched. */
+static struct entry *
+entry_new(struct sched *s, const struct check *c)
+{
+    size_t len = check_pack_size(c);
+    struct entry *e = ph_calloc(1, sizeof(*e) + len);
+
+    if (e == NULL) {
+        return NULL;
+    }
+    check_pack(c, e->packed);
+    e->packed_len = (uint16_t)len;
+    e->s = s;
+    e->heap_idx = NOT_IN_HEAP;
+    e->id_hash = id_hash(c->id);
+    e->interval_ms = c->interval_ms ? c->interval_ms : 1000;
+    return e;
+}
+
+/* Frees e and what its check owns (no run in flight). */
+static void
+entry_free(struct entry *e)
+{
+    struct check c;
+
+    entry_check(e, &c);
+    check_free(&c);
+    ph_free(e);
+}
+
+static void
+free_dead(struct live *l, struct entry *e)
+{
+    while (l != NULL) {
+        struct live *nx = l->next;
+        ph_free(l);
+        l = nx;
+    }
+    while (e != NULL) {
+        struct entry *nx = e->next;
+        entry_free(e);
+        e = nx;
+    }
+}
+
+/* Frees what died two rounds ago; what died since waits one more. */
+static void
+reap(struct sched *s)
+{
+    free_dead(s->dead_live[1], s->dead_entries[1]);
+    s->dead_live[1] = s->dead_live[0];
+    s->dead_entries[1] = s->dead_entries[0];
+    s->dead_live[0] = NULL;
+    s->dead_entries[0] = NULL;
+}
+
+/* The run of e is over (ended or cancelled): its check copy goes. */
+static void
+drop_live(struct entry *e)
+{
+    if (e->live != NULL) {
+        e->live->next = e->s->dead_live[0];
+        e->s->dead_live[0] = e->live;
+        e->live = NULL;
+    }
+}
 
 uint32_t
 sched_phase(const char *id, uint32_t interval_ms)
@@ -295,16 +431,15 @@ stop_confirming(struct entry *e)
  * first result compares with "up".
  */
 static void
-track(struct entry *e, enum outcome o)
+track(struct entry *e, const struct check *c, enum outcome o)
 {
-    const struct check *c = &e->check;
     uint32_t need;
 
     if (e->settled == 0) {
         e->settled = OUTCOME_UP;
     }
     if (c->confirm_after_ms == 0) {
-        e->settled = o;
+        e->settled = (uint8_t)o;
         return;
     }
     if (o == e->settled) {
@@ -318,7 +453,7 @@ track(struct entry *e, enum outcome o)
             e->seq_probes = 0;
         }
         e->confirming = 1;
-        e->candidate = o;
+        e->candidate = (uint8_t)o;
         e->streak = 1;
     }
     need = o == OUTCOME_UP ? c->recover_after : c->fail_after;
@@ -326,7 +461,7 @@ track(struct entry *e, enum outcome o)
         need = 2;
     }
     if (e->streak >= need) {
-        e->settled = o;
+        e->settled = (uint8_t)o;
         stop_confirming(e);
         return;
     }
@@ -343,11 +478,12 @@ on_run_done(const struct check *c, const struct check_result *r, void *arg)
     struct entry *e = arg;
     struct check_result out = *r;
 
-    (void)c;
     e->run = NULL;
     out.kind = e->run_kind;
+    /* c is e->live's check: freed two reaps from now. */
+    drop_live(e);
     if (!e->s->closing) {
-        track(e, out.outcome);
+        track(e, c, out.outcome);
         /* The run may have started before the connection changed: its
          * result says nothing about the new state. */
         if (e->watch_pending) {
@@ -362,15 +498,22 @@ static void
 start_run(struct entry *e, enum probe_kind kind)
 {
     struct check_result r;
-    int rc;
+    int rc = PH_ENOMEM;
 
     e->run_kind = (uint8_t)kind;
-    rc = probe_start(e->s->env, &e->check, on_run_done, e, &e->run);
+    e->live = ph_malloc(sizeof(*e->live));
+    if (e->live != NULL) {
+        e->live->next = NULL;
+        entry_check(e, &e->live->check);
+        rc = probe_start(e->s->env, &e->live->check, on_run_done, e,
+                         &e->run);
+    }
     if (rc != 0) {
         /* A run that cannot start is a failed run, reported as such. */
         e->run = NULL;
+        drop_live(e);
         memset(&r, 0, sizeof(r));
-        memcpy(r.check_id, e->check.id, sizeof(r.check_id));
+        entry_id(e, r.check_id);
         r.started_at_ms = probe_now_ms();
         r.outcome = OUTCOME_DOWN;
         r.kind = (uint8_t)kind;
@@ -394,11 +537,13 @@ sched_recheck(struct sched *s, const char *id)
 {
     uint64_t now;
 
+    uint32_t h = id_hash(id);
+
     if (s->closing) {
         return PH_ECANCELED;
     }
     for (struct entry *e = s->entries; e != NULL; e = e->next) {
-        if (strcmp(e->check.id, id) != 0) {
+        if (!entry_is(e, id, h)) {
             continue;
         }
         now = uv_now(s->env->loop);
@@ -421,11 +566,13 @@ sched_recheck(struct sched *s, const char *id)
 int
 sched_run_now(struct sched *s, const char *id)
 {
+    uint32_t h = id_hash(id);
+
     if (s->closing) {
         return PH_ECANCELED;
     }
     for (struct entry *e = s->entries; e != NULL; e = e->next) {
-        if (strcmp(e->check.id, id) == 0) {
+        if (entry_is(e, id, h)) {
             if (e->run == NULL) {
                 start_run(e, PROBE_SCHEDULED);
             }
@@ -445,13 +592,12 @@ sched_get_stats(const struct sched *s, struct sched_stats *ret)
  * NTP), so the collector's per-region offsets stagger regions on
  * different hosts; the repeat runs on the loop's monotonic clock. */
 static void
-arm(struct entry *e)
+arm(struct entry *e, const struct check *c)
 {
     uint64_t now = (uint64_t)probe_now_ms();
-    uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
 
     e->due_grid = uv_now(e->s->env->loop) +
-                  sched_first_delay(e->check.id, iv, e->check.phase_offset_ms,
+                  sched_first_delay(c->id, e->interval_ms, c->phase_offset_ms,
                                     now);
     if (e->due_grid == 0) {
         e->due_grid = 1; /* 0 means "not due" */
@@ -470,10 +616,11 @@ on_sched_timer(uv_timer_t *t)
     struct sched *s = t->data;
     uint64_t now = uv_now(s->env->loop);
 
+    reap(s);
     s->firing = 1;
     while (s->heap_len > 0 && !s->closing && due(s->heap[0]) <= now) {
         struct entry *e = s->heap[0];
-        uint32_t iv = e->check.interval_ms ? e->check.interval_ms : 1000;
+        uint32_t iv = e->interval_ms;
         int grid = 0, confirm = 0, watch = 0;
 
         if (e->due_grid != 0 && e->due_grid <= now) {
@@ -552,49 +699,58 @@ static void
 on_watch(enum watch_event ev, void *arg)
 {
     struct entry *e = arg;
+    char id[CHECK_ID_MAX];
 
-    log_debug("sched[%s]: watched connection %s", e->check.id,
+    entry_id(e, id);
+    log_debug("sched[%s]: watched connection %s", id,
               ev == WATCH_LOST ? "lost" : "back");
     watch_fire(e);
 }
 
 static void
-start_watch(struct entry *e)
+start_watch(struct entry *e, const struct check *c)
 {
     char host[256];
     uint16_t port;
     int rc;
 
-    if (!e->check.watch) {
+    if (!c->watch) {
         return;
     }
-    rc = probe_target(&e->check, host, sizeof(host), &port);
+    rc = probe_target(c, host, sizeof(host), &port);
     if (rc == 0) {
         rc = watch_new(e->s->env->loop, host, port,
-                       probe_source_address(e->s->env, &e->check),
-                       e->check.timeout_ms,
-                       e->check.interval_ms < WATCH_RETRY_MAX_MS
-                           ? e->check.interval_ms
+                       probe_source_address(e->s->env, c), c->timeout_ms,
+                       c->interval_ms < WATCH_RETRY_MAX_MS
+                           ? c->interval_ms
                            : WATCH_RETRY_MAX_MS,
                        on_watch, e, &e->watch);
     }
     if (rc != 0) {
-        log_warnx("sched[%s]: cannot watch the target: %s", e->check.id,
+        log_warnx("sched[%s]: cannot watch the target: %s", c->id,
                   ph_strerror(rc));
     }
 }
 
-/* Unlinks nothing; cancels e's run, takes it off the heap, frees it. */
+/* Unlinks nothing; cancels e's run, takes it off the heap, frees it
+ * (later, if a run was in flight: see reap()). */
 static void
 entry_drop(struct entry *e)
 {
-    probe_cancel(e->run);
-    e->run = NULL;
+    struct sched *s = e->s;
+
     watch_close(e->watch);
     e->watch = NULL;
-    heap_remove(e->s, e);
-    check_free(&e->check);
-    ph_free(e);
+    heap_remove(s, e);
+    if (e->run == NULL) {
+        entry_free(e);
+        return;
+    }
+    probe_cancel(e->run);
+    e->run = NULL;
+    drop_live(e);
+    e->next = s->dead_entries[0];
+    s->dead_entries[0] = e;
 }
 
 int
@@ -616,15 +772,50 @@ sched_diff(const struct check *old, size_t nold, const struct check *new_,
     return 0;
 }
 
+/* Gives back what apply() built before it failed: a taken check
+ * returns to checks[] untouched, a copy is freed. */
+static void
+unbuild(struct entry *added, struct check *checks, int take)
+{
+    while (added != NULL) {
+        struct entry *nx = added->next;
+
+        if (take) {
+            entry_check(added, &checks[added->moved_from]);
+            ph_free(added);
+        } else {
+            entry_free(added);
+        }
+        added = nx;
+    }
+}
+
+/* The old entry of id, or NULL: idx is an open-addressing table of
+ * mask + 1 slots. */
+static struct entry *
+find_old(struct entry **idx, size_t mask, const char *id)
+{
+    uint32_t h = id_hash(id);
+
+    for (size_t i = h & mask; idx[i] != NULL; i = (i + 1) & mask) {
+        if (entry_is(idx[i], id, h)) {
+            return idx[i];
+        }
+    }
+    return NULL;
+}
+
 /* Shared by both entry points: take != 0 moves checks instead of
- * copying them. */
+ * copying them. The running checks are found by id through a hash
+ * table (a plan of 10,000 checks was 50 million string compares). */
 static int
 apply(struct sched *s, struct check *checks, size_t n, int take)
 {
     struct entry *fresh = NULL;   /* the new list, in plan order */
     struct entry **tail = &fresh;
     struct entry *added = NULL;   /* new entries, not yet armed */
-    size_t count = 0;
+    struct entry **idx = NULL;
+    size_t mask = 15, count = 0;
 
     if (s->closing) {
         return PH_ECANCELED;
@@ -639,66 +830,63 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
         s->heap = h;
         s->heap_cap = n;
     }
+    while (mask + 1 < 2 * s->n) {
+        mask = mask * 2 + 1;
+    }
+    idx = ph_calloc(mask + 1, sizeof(*idx));
+    if (idx == NULL) {
+        return PH_ENOMEM;
+    }
+    for (struct entry *o = s->entries; o != NULL; o = o->next) {
+        size_t i = o->id_hash & mask;
+
+        while (idx[i] != NULL) {
+            i = (i + 1) & mask;
+        }
+        idx[i] = o;
+        o->keep = 0;
+    }
     /* Build new entries first, so a failed allocation changes nothing. */
     for (size_t i = 0; i < n; i++) {
+        struct entry *o = find_old(idx, mask, checks[i].id);
         struct entry *e = NULL;
+        struct check copy;
 
-        for (struct entry *o = s->entries; o != NULL; o = o->next) {
-            if (strcmp(o->check.id, checks[i].id) == 0 &&
-                check_probe_equal(&o->check, &checks[i])) {
-                e = o;
-                break;
+        if (o != NULL) {
+            struct check oc;
+
+            entry_check(o, &oc);
+            if (check_probe_equal(&oc, &checks[i])) {
+                o->keep = 1;
+                continue;
             }
         }
-        if (e != NULL) {
-            continue;
-        }
-        e = ph_calloc(1, sizeof(*e));
-        if (e == NULL || (!take && check_copy(&e->check, &checks[i]) != 0)) {
-            ph_free(e);
-            while (added != NULL) {
-                struct entry *nx = added->next;
-                if (take) {
-                    /* Give the moved checks back untouched. */
-                    for (size_t k = 0; k < n; k++) {
-                        if (checks[k].id[0] == '\0' &&
-                            added->moved_from == k) {
-                            checks[k] = added->check;
-                        }
-                    }
-                } else {
-                    check_free(&added->check);
-                }
-                ph_free(added);
-                added = nx;
+        if (take) {
+            e = entry_new(s, &checks[i]);
+        } else if (check_copy(&copy, &checks[i]) == 0) {
+            e = entry_new(s, &copy);
+            if (e == NULL) {
+                check_free(&copy);
             }
+        }
+        if (e == NULL) {
+            unbuild(added, checks, take);
+            ph_free(idx);
             return PH_ENOMEM;
         }
         if (take) {
-            e->check = checks[i];
             e->moved_from = i;
             memset(&checks[i], 0, sizeof(checks[i]));
         }
-        e->s = s;
-        e->heap_idx = NOT_IN_HEAP;
         e->next = added;
         added = e;
     }
-    /* Keep unchanged entries, drop the rest. A taken check no longer
-     * appears in checks[], so compare against the new entries too. */
+    ph_free(idx);
+    /* Keep unchanged entries, drop the rest. */
     for (struct entry *o = s->entries; o != NULL;) {
         struct entry *nx = o->next;
-        int keep = 0;
 
-        for (size_t i = 0; i < n; i++) {
-            if (checks[i].id[0] != '\0' &&
-                strcmp(o->check.id, checks[i].id) == 0 &&
-                check_probe_equal(&o->check, &checks[i])) {
-                keep = 1;
-                break;
-            }
-        }
-        if (keep) {
+        if (o->keep) {
             o->next = NULL;
             *tail = o;
             tail = &o->next;
@@ -710,10 +898,12 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
     }
     while (added != NULL) {
         struct entry *nx = added->next;
+        struct check c;
 
-        arm(added);
+        entry_check(added, &c);
+        arm(added, &c);
         (void)heap_add(s, added); /* cannot fail: reserved above */
-        start_watch(added);
+        start_watch(added, &c);
         added->next = NULL;
         *tail = added;
         tail = &added->next;
@@ -751,6 +941,9 @@ sched_timer_closed(uv_handle_t *h)
     sched_closed_cb cb = s->closed_cb;
     void *arg = s->closed_arg;
 
+    /* The cancelled runs' handles closed in this round too. */
+    reap(s);
+    reap(s);
     ph_free(s->heap);
     ph_free(s);
     if (cb != NULL) {
