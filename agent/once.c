@@ -1,6 +1,6 @@
 /*
- * once.c - run checks once, concurrently, on a private loop, and print
- * their results (text or JSON lines).
+ * once.c - run checks once, concurrently (ONCE_MAX_INFLIGHT at a time),
+ * on a private loop, and print their results (text or JSON lines).
  */
 #include "once.h"
 
@@ -24,6 +24,11 @@
 
 #define ONCE_MAX_SELECT 64
 #define ONCE_LINE_MAX (64 * 1024)   /* one result as a JSON line */
+/* Probes in flight at once: a file of thousands of checks neither runs
+ * out of descriptors nor makes libcurl walk thousands of connections to
+ * one host at every transfer's end (its connection cache keeps them in
+ * a list per host). Results still come out in the file's order. */
+#define ONCE_MAX_INFLIGHT 256
 
 /* The steps of one multi-step check's last run, as probe_env.on_step
  * reported them. */
@@ -44,6 +49,9 @@ struct once {
     struct once_steps *steps;       /* one per check, in config order */
     int *selected;
     size_t pending;
+    struct once_slot *slots;        /* one per check */
+    const struct probe_env *env;
+    size_t next_start;              /* the next check to start */
     int json;
     /* --watch: the agent's scheduler, confirmations included. */
     uint64_t watch_ms;
@@ -60,6 +68,40 @@ struct once_slot {
     size_t index;
 };
 
+static void on_done(const struct check *c, const struct check_result *r,
+                    void *arg);
+
+/* Starts selected checks from next_start on until ONCE_MAX_INFLIGHT
+ * are in flight; pending counts those not finished. */
+static void
+start_more(struct once *o)
+{
+    while (o->next_start < o->conf.nchecks &&
+           o->pending < ONCE_MAX_INFLIGHT) {
+        size_t i = o->next_start++;
+        struct probe_run *run = NULL;
+        int rc;
+
+        if (!o->selected[i]) {
+            continue;
+        }
+        o->slots[i].o = o;
+        o->slots[i].index = i;
+        o->pending++;
+        rc = probe_start(o->env, &o->conf.checks[i], on_done, &o->slots[i],
+                         &run);
+        if (rc != 0) {
+            struct check_result *r = &o->results[i];
+            o->pending--;
+            snprintf(r->check_id, sizeof(r->check_id), "%s",
+                     o->conf.checks[i].id);
+            r->outcome = OUTCOME_DOWN;
+            check_result_seterr(r, "agent: cannot start probe: %s",
+                                ph_strerror(rc));
+        }
+    }
+}
+
 static void
 on_done(const struct check *c, const struct check_result *r, void *arg)
 {
@@ -68,6 +110,7 @@ on_done(const struct check *c, const struct check_result *r, void *arg)
     (void)c;
     slot->o->results[slot->index] = *r;
     slot->o->pending--;
+    start_more(slot->o);
 }
 
 static double
@@ -491,33 +534,11 @@ agent_once_main(int argc, char **argv)
         goto out_loop;
     }
     for (size_t i = 0; i < o.conf.nchecks; i++) {
-        struct probe_run *run = NULL;
-        int sel = nonly == 0;
-        int rc;
-
-        for (size_t k = 0; k < nonly; k++) {
-            if (strcmp(o.conf.checks[i].id, only[k]) == 0) {
-                sel = 1;
-            }
-        }
-        if (!sel) {
-            continue;
-        }
-        o.selected[i] = 1;
-        slots[i].o = &o;
-        slots[i].index = i;
-        o.pending++;
-        rc = probe_start(&env, &o.conf.checks[i], on_done, &slots[i], &run);
-        if (rc != 0) {
-            struct check_result *r = &o.results[i];
-            o.pending--;
-            snprintf(r->check_id, sizeof(r->check_id), "%s",
-                     o.conf.checks[i].id);
-            r->outcome = OUTCOME_DOWN;
-            check_result_seterr(r, "agent: cannot start probe: %s",
-                                ph_strerror(rc));
-        }
+        o.selected[i] = is_selected(o.conf.checks[i].id, nonly, only);
     }
+    o.slots = slots;
+    o.env = &env;
+    start_more(&o);
     while (o.pending > 0 && uv_run(&loop, UV_RUN_ONCE) != 0) {
     }
     for (size_t i = 0; i < o.conf.nchecks; i++) {
