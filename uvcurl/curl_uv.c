@@ -15,6 +15,10 @@
 
 struct sock;
 
+/* Idle easy handles kept for reuse: enough for the transfers that start
+ * while others end; an idle handle costs a few kB. */
+#define EASY_POOL_MAX 16
+
 struct curl_uv {
     uv_loop_t *loop;
     struct sock *socks;     /* every watched socket, to close on exit */
@@ -24,6 +28,8 @@ struct curl_uv {
     int pending_closes;
     curl_uv_closed_cb closed_cb;
     void *closed_arg;
+    CURL *pool[EASY_POOL_MAX];
+    size_t npool;
 };
 
 /* One per easy handle: the done callback. Found via CURLINFO_PRIVATE. */
@@ -247,6 +253,32 @@ curl_uv_add(struct curl_uv *cu, CURL *easy, curl_uv_done_cb done, void *arg)
     return 0;
 }
 
+CURL *
+curl_uv_easy_get(struct curl_uv *cu)
+{
+    CURL *easy;
+
+    if (cu->npool == 0) {
+        return curl_easy_init();
+    }
+    easy = cu->pool[--cu->npool];
+    curl_easy_reset(easy);
+    return easy;
+}
+
+void
+curl_uv_easy_put(struct curl_uv *cu, CURL *easy)
+{
+    if (easy == NULL) {
+        return;
+    }
+    if (cu->closing || cu->npool == EASY_POOL_MAX) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    cu->pool[cu->npool++] = easy;
+}
+
 void
 curl_uv_remove(struct curl_uv *cu, CURL *easy)
 {
@@ -280,6 +312,9 @@ curl_uv_close(struct curl_uv *cu, curl_uv_closed_cb cb, void *arg)
     cu->closed_cb = cb;
     cu->closed_arg = arg;
     cu->pending_closes = 1; /* the timer */
+    while (cu->npool > 0) {
+        curl_easy_cleanup(cu->pool[--cu->npool]);
+    }
     uv_timer_stop(&cu->timer);
     /* Cleaning up the multi removes its sockets through socket_cb
      * (CURL_POLL_REMOVE), which counts each poll handle it closes.

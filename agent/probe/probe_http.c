@@ -64,9 +64,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static void
 run_free(struct http_run *h)
 {
-    if (h->easy != NULL) {
-        curl_easy_cleanup(h->easy);
-    }
+    curl_uv_easy_put(h->env->curl, h->easy);
     curl_slist_free_all(h->hdrs);
     buf_free(&h->body);
     ph_free(h);
@@ -346,7 +344,7 @@ http_start(const struct probe_env *env, const struct check *c,
     buf_init(&h->body, HTTP_BODY_MAX);
     snprintf(h->res.check_id, sizeof(h->res.check_id), "%s", c->id);
     h->res.started_at_ms = probe_now_ms();
-    e = h->easy = curl_easy_init();
+    e = h->easy = curl_uv_easy_get(env->curl);
     if (e == NULL) {
         result = PH_ENOMEM;
         goto out;
@@ -357,6 +355,8 @@ http_start(const struct probe_env *env, const struct check *c,
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    /* The handle may have run a probe before: no TLS session resumed. */
+    curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
