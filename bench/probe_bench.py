@@ -305,6 +305,9 @@ def compare(d, url, old_build, probes, rounds, nplan=10000):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--probes", type=int, default=2000)
+    ap.add_argument("--rate-probes", type=int, default=20000,
+                    help="probes per round of the rate bench (start-up is "
+                    "spread over them)")
     ap.add_argument("--compare", metavar="OLD_BUILD",
                     help="build dir of the version to compare with")
     ap.add_argument("--rounds", type=int, default=None,
@@ -326,7 +329,7 @@ def main():
         if args.only in (None, "cpu"):
             bench_cpu(d, url, args.probes)
         if args.only in (None, "rate"):
-            bench_rate(d, url, args.probes, args.rounds or 5)
+            bench_rate(d, url, args.rate_probes, args.rounds or 5)
         if args.only in (None, "memory"):
             bench_rss(d, url)
     finally:

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -27,6 +28,12 @@
 #include "probe_http_steps.h"
 
 #define HTTP_BODY_MAX (1024 * 1024)
+#define CONN_CLOSE "Connection: close"
+
+/* The header list of a check without headers of its own; libcurl only
+ * reads it. */
+static char conn_close_text[] = CONN_CLOSE;
+static struct curl_slist conn_close = {conn_close_text, NULL};
 
 struct http_run {
     void *steps;                  /* a run of steps:, or NULL */
@@ -320,6 +327,7 @@ http_start(const struct probe_env *env, const struct check *c,
     const struct check_http *hc = &c->u.http;
     struct http_run *h = ph_calloc(1, sizeof(*h));
     const char *src;
+    int conn_hdr = 0;
     CURL *e;
     int result;
 
@@ -392,6 +400,9 @@ http_start(const struct probe_env *env, const struct check *c,
         char line[1024];
         struct curl_slist *n;
 
+        if (strcasecmp(hc->headers[i].name, "Connection") == 0) {
+            conn_hdr = 1;
+        }
         snprintf(line, sizeof(line), "%s: %s", hc->headers[i].name,
                  hc->headers[i].value);
         n = curl_slist_append(h->hdrs, line);
@@ -401,9 +412,21 @@ http_start(const struct probe_env *env, const struct check *c,
         }
         h->hdrs = n;
     }
-    if (h->hdrs != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
+    /* The connection is not reused (FORBID_REUSE): say so, as HTTP/1.1
+     * asks of such a client, so the server closes first and keeps the
+     * TIME_WAIT, not the agent's ephemeral ports (curl leaves it out of
+     * HTTP/2). Unless the check sets its own. */
+    if (!conn_hdr && h->hdrs != NULL) {
+        struct curl_slist *n = curl_slist_append(h->hdrs, CONN_CLOSE);
+
+        if (n == NULL) {
+            result = PH_ENOMEM;
+            goto out;
+        }
+        h->hdrs = n;
     }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+                     h->hdrs != NULL ? h->hdrs : &conn_close);
     result = curl_uv_add(env->curl, e, on_done, h);
     if (result != 0) {
         goto out;
