@@ -38,31 +38,44 @@ struct live {
     struct check check;
 };
 
+/* What only some checks need: a confirmation sequence, re-checks, a
+ * watched connection. Allocated the first time (extra()), freed with
+ * the entry; zero means "not set" throughout. */
+struct extra {
+    /* Due times on the loop's clock (uv_now); 0 = not due. */
+    uint64_t due_confirm;     /* one-shot: the next confirmation */
+    uint64_t due_watch;       /* one-shot: a watch run held by the gap */
+    uint64_t last_recheck_ms; /* loop time of the last re-check run */
+    uint64_t last_watch_ms;   /* loop time of the last watch-started run */
+    struct watch *watch;      /* check key `watch`, or NULL */
+    /* Fast confirmation (see track()). */
+    uint32_t streak;          /* results in a row equal to candidate */
+    uint32_t seq_probes;      /* confirmations in this sequence */
+    uint8_t candidate;        /* the changed outcome being confirmed */
+    uint8_t confirming;
+    uint8_t watch_pending;    /* a watch event came during a run */
+};
+
+/* One per check of the plan: 72 bytes and the packed check. */
 struct entry {
     struct sched *s;
     struct entry *next;       /* the plan's list, or the dead list */
     struct probe_run *run;    /* in flight, or NULL */
     struct live *live;        /* the check the run borrows, or NULL */
-    struct watch *watch;      /* check key `watch`, or NULL */
-    /* Due times on the loop's clock (uv_now); 0 = not due. */
-    uint64_t due_grid;        /* the next slot on the grid */
-    uint64_t due_confirm;     /* one-shot: the next confirmation */
-    uint64_t due_watch;       /* one-shot: a watch run held by the gap */
-    uint64_t last_recheck_ms; /* loop time of the last re-check run */
-    uint64_t last_watch_ms;   /* loop time of the last watch-started run */
-    size_t moved_from;        /* index in a taken plan (apply only) */
+    struct extra *x;          /* or NULL */
+    /* The next slot on the grid, on the loop's clock (uv_now). While
+     * apply() builds the entry (before it is armed): its index in a
+     * taken plan. */
+    union {
+        uint64_t due_grid;
+        uint64_t moved_from;
+    } u;
     uint32_t heap_idx;        /* in s->heap, or NOT_IN_HEAP */
     uint32_t id_hash;         /* of the check id, to find it */
     uint32_t interval_ms;
-    /* Fast confirmation (see track()). */
-    uint32_t streak;          /* results in a row equal to candidate */
-    uint32_t seq_probes;      /* confirmations in this sequence */
     uint16_t packed_len;
     uint8_t run_kind;         /* enum probe_kind of the run in flight */
     uint8_t settled;          /* enum outcome results have established */
-    uint8_t candidate;        /* the changed outcome being confirmed */
-    uint8_t confirming;
-    uint8_t watch_pending;    /* a watch event came during a run */
     uint8_t keep;             /* apply: unchanged in the new plan */
     uint8_t packed[];         /* the check, check_pack.h */
 };
@@ -161,7 +174,18 @@ entry_free(struct entry *e)
 
     entry_check(e, &c);
     check_free(&c);
+    ph_free(e->x);
     ph_free(e);
+}
+
+/* e's extra part, made the first time; NULL when out of memory. */
+static struct extra *
+extra(struct entry *e)
+{
+    if (e->x == NULL) {
+        e->x = ph_calloc(1, sizeof(*e->x));
+    }
+    return e->x;
 }
 
 static void
@@ -251,14 +275,17 @@ due(const struct entry *e)
 {
     uint64_t d = UINT64_MAX;
 
-    if (e->due_grid != 0 && e->due_grid < d) {
-        d = e->due_grid;
+    if (e->u.due_grid != 0 && e->u.due_grid < d) {
+        d = e->u.due_grid;
     }
-    if (e->due_confirm != 0 && e->due_confirm < d) {
-        d = e->due_confirm;
+    if (e->x == NULL) {
+        return d;
     }
-    if (e->due_watch != 0 && e->due_watch < d) {
-        d = e->due_watch;
+    if (e->x->due_confirm != 0 && e->x->due_confirm < d) {
+        d = e->x->due_confirm;
+    }
+    if (e->x->due_watch != 0 && e->x->due_watch < d) {
+        d = e->x->due_watch;
     }
     return d;
 }
@@ -402,11 +429,12 @@ static void watch_fire(struct entry *e);
 static void
 confirm_fire(struct entry *e)
 {
-    if (e->run != NULL || e->s->closing || !e->confirming) {
+    if (e->run != NULL || e->s->closing || e->x == NULL ||
+        !e->x->confirming) {
         /* A run in flight continues the sequence when it ends. */
         return;
     }
-    e->seq_probes++;
+    e->x->seq_probes++;
     e->s->stats.confirms++;
     start_run(e, PROBE_CONFIRM);
 }
@@ -414,10 +442,13 @@ confirm_fire(struct entry *e)
 static void
 stop_confirming(struct entry *e)
 {
-    e->confirming = 0;
-    e->streak = 0;
-    e->seq_probes = 0;
-    set_due(e, &e->due_confirm, 0);
+    if (e->x == NULL) {
+        return;
+    }
+    e->x->confirming = 0;
+    e->x->streak = 0;
+    e->x->seq_probes = 0;
+    set_due(e, &e->x->due_confirm, 0);
 }
 
 /*
@@ -433,6 +464,7 @@ stop_confirming(struct entry *e)
 static void
 track(struct entry *e, const struct check *c, enum outcome o)
 {
+    struct extra *x;
     uint32_t need;
 
     if (e->settled == 0) {
@@ -446,30 +478,34 @@ track(struct entry *e, const struct check *c, enum outcome o)
         stop_confirming(e);
         return;
     }
-    if (e->confirming && o == e->candidate) {
-        e->streak++;
+    /* Out of memory: no fast confirmation, the grid goes on. */
+    if ((x = extra(e)) == NULL) {
+        return;
+    }
+    if (x->confirming && o == x->candidate) {
+        x->streak++;
     } else {
-        if (!e->confirming) {
-            e->seq_probes = 0;
+        if (!x->confirming) {
+            x->seq_probes = 0;
         }
-        e->confirming = 1;
-        e->candidate = (uint8_t)o;
-        e->streak = 1;
+        x->confirming = 1;
+        x->candidate = (uint8_t)o;
+        x->streak = 1;
     }
     need = o == OUTCOME_UP ? c->recover_after : c->fail_after;
     if (need == 0) {
         need = 2;
     }
-    if (e->streak >= need) {
+    if (x->streak >= need) {
         e->settled = (uint8_t)o;
         stop_confirming(e);
         return;
     }
-    if (e->seq_probes >= need) {
+    if (x->seq_probes >= need) {
         stop_confirming(e);
         return;
     }
-    set_due(e, &e->due_confirm, c->confirm_after_ms);
+    set_due(e, &x->due_confirm, c->confirm_after_ms);
 }
 
 static void
@@ -486,8 +522,8 @@ on_run_done(const struct check *c, const struct check_result *r, void *arg)
         track(e, c, out.outcome);
         /* The run may have started before the connection changed: its
          * result says nothing about the new state. */
-        if (e->watch_pending) {
-            e->watch_pending = 0;
+        if (e->x != NULL && e->x->watch_pending) {
+            e->x->watch_pending = 0;
             watch_fire(e);
         }
     }
@@ -549,13 +585,16 @@ sched_recheck(struct sched *s, const char *id)
         now = uv_now(s->env->loop);
         /* Already probing (a run in flight, or confirming on its own), or
          * asked a moment ago: the answer is on its way. */
-        if (e->run != NULL || e->confirming ||
-            (e->last_recheck_ms != 0 &&
-             now - e->last_recheck_ms < RECHECK_MIN_GAP_MS)) {
+        if (extra(e) == NULL) {
+            return PH_ENOMEM;
+        }
+        if (e->run != NULL || e->x->confirming ||
+            (e->x->last_recheck_ms != 0 &&
+             now - e->x->last_recheck_ms < RECHECK_MIN_GAP_MS)) {
             s->stats.rechecks_skipped++;
             return 0;
         }
-        e->last_recheck_ms = now;
+        e->x->last_recheck_ms = now;
         s->stats.rechecks++;
         start_run(e, PROBE_RECHECK);
         return 0;
@@ -596,11 +635,11 @@ arm(struct entry *e, const struct check *c)
 {
     uint64_t now = (uint64_t)probe_now_ms();
 
-    e->due_grid = uv_now(e->s->env->loop) +
+    e->u.due_grid = uv_now(e->s->env->loop) +
                   sched_first_delay(c->id, e->interval_ms, c->phase_offset_ms,
                                     now);
-    if (e->due_grid == 0) {
-        e->due_grid = 1; /* 0 means "not due" */
+    if (e->u.due_grid == 0) {
+        e->u.due_grid = 1; /* 0 means "not due" */
     }
 }
 
@@ -623,16 +662,17 @@ on_sched_timer(uv_timer_t *t)
         uint32_t iv = e->interval_ms;
         int grid = 0, confirm = 0, watch = 0;
 
-        if (e->due_grid != 0 && e->due_grid <= now) {
-            e->due_grid += ((now - e->due_grid) / iv + 1) * iv;
+        if (e->u.due_grid != 0 && e->u.due_grid <= now) {
+            e->u.due_grid += ((now - e->u.due_grid) / iv + 1) * iv;
             grid = 1;
         }
-        if (e->due_confirm != 0 && e->due_confirm <= now) {
-            e->due_confirm = 0;
+        if (e->x != NULL && e->x->due_confirm != 0 &&
+            e->x->due_confirm <= now) {
+            e->x->due_confirm = 0;
             confirm = 1;
         }
-        if (e->due_watch != 0 && e->due_watch <= now) {
-            e->due_watch = 0;
+        if (e->x != NULL && e->x->due_watch != 0 && e->x->due_watch <= now) {
+            e->x->due_watch = 0;
             watch = 1;
         }
         /* Every due time left is now in the future: e sinks. */
@@ -672,25 +712,25 @@ static void
 watch_fire(struct entry *e)
 {
     uint64_t now = uv_now(e->s->env->loop);
+    struct extra *x = e->x; /* made by start_watch() */
 
-    if (e->s->closing) {
+    if (e->s->closing || x == NULL) {
         return;
     }
     if (e->run != NULL) {
-        e->watch_pending = 1;
+        x->watch_pending = 1;
         return;
     }
-    if (e->confirming) {
+    if (x->confirming) {
         e->s->stats.watch_skipped++;
         return;
     }
-    if (e->last_watch_ms != 0 && now - e->last_watch_ms < WATCH_MIN_GAP_MS) {
-        set_due(e, &e->due_watch,
-                WATCH_MIN_GAP_MS - (now - e->last_watch_ms));
+    if (x->last_watch_ms != 0 && now - x->last_watch_ms < WATCH_MIN_GAP_MS) {
+        set_due(e, &x->due_watch, WATCH_MIN_GAP_MS - (now - x->last_watch_ms));
         return;
     }
-    set_due(e, &e->due_watch, 0);
-    e->last_watch_ms = now;
+    set_due(e, &x->due_watch, 0);
+    x->last_watch_ms = now;
     e->s->stats.watch_runs++;
     start_run(e, PROBE_WATCH);
 }
@@ -717,14 +757,15 @@ start_watch(struct entry *e, const struct check *c)
     if (!c->watch) {
         return;
     }
-    rc = probe_target(c, host, sizeof(host), &port);
+    rc = extra(e) == NULL ? PH_ENOMEM : probe_target(c, host, sizeof(host),
+                                                     &port);
     if (rc == 0) {
         rc = watch_new(e->s->env->loop, host, port,
                        probe_source_address(e->s->env, c), c->timeout_ms,
                        c->interval_ms < WATCH_RETRY_MAX_MS
                            ? c->interval_ms
                            : WATCH_RETRY_MAX_MS,
-                       on_watch, e, &e->watch);
+                       on_watch, e, &e->x->watch);
     }
     if (rc != 0) {
         log_warnx("sched[%s]: cannot watch the target: %s", c->id,
@@ -739,8 +780,10 @@ entry_drop(struct entry *e)
 {
     struct sched *s = e->s;
 
-    watch_close(e->watch);
-    e->watch = NULL;
+    if (e->x != NULL) {
+        watch_close(e->x->watch);
+        e->x->watch = NULL;
+    }
     heap_remove(s, e);
     if (e->run == NULL) {
         entry_free(e);
@@ -781,7 +824,7 @@ unbuild(struct entry *added, struct check *checks, int take)
         struct entry *nx = added->next;
 
         if (take) {
-            entry_check(added, &checks[added->moved_from]);
+            entry_check(added, &checks[added->u.moved_from]);
             ph_free(added);
         } else {
             entry_free(added);
@@ -875,7 +918,7 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
             return PH_ENOMEM;
         }
         if (take) {
-            e->moved_from = i;
+            e->u.moved_from = i;
             memset(&checks[i], 0, sizeof(checks[i]));
         }
         e->next = added;

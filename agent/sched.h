@@ -67,8 +67,8 @@ int sched_diff(const struct check *old, size_t nold, const struct check *new_,
                size_t nnew, int *ret_actions);
 /* The collector asks for a run of check id now (a re-check, issue #20).
  * Ignored (and counted) while the check is running or confirming, or
- * within a second of the last re-check. Returns 0, or PH_ENOENT for a
- * check not in the plan. */
+ * within a second of the last re-check. Returns 0, PH_ENOENT for a
+ * check not in the plan, or PH_ENOMEM. */
 int sched_recheck(struct sched *s, const char *id);
 /* Runs check id now as if its interval had come (unless it is running);
  * for `pharos-agent once --watch`. Returns 0 or PH_ENOENT. */
