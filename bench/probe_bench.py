@@ -132,36 +132,49 @@ def bench_cpu(d, url, n):
 
 
 def agent_burst_rate(conf, n):
-    """Probes per second of `pharos-agent once` running n checks at once,
-    from process start to exit (start-up and config parse included)."""
+    """Probes per second of `pharos-agent once` running n checks, 32 at a
+    time, from process start to exit (start-up and config parse
+    included), and its CPU time (user + system) per probe in us."""
     t0 = time.time()
-    subprocess.run([os.path.join(BUILD, "bin", "pharos-agent"), "once", "-c",
-                    conf] + PARALLEL, stdout=subprocess.DEVNULL)
-    return n / (time.time() - t0)
+    p = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-agent"), "once",
+                          "-c", conf] + PARALLEL, stdout=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    return n / (time.time() - t0), (ru.ru_utime + ru.ru_stime) * 1e6 / n
 
 
 def wrk_rate(wrk, url, conns=32, secs=5):
     """Requests per second of `wrk -t1` with keep-alive off (the header
-    makes nginx close each connection, so every request is a new one)."""
-    out = subprocess.run([wrk, "-t1", f"-c{conns}", f"-d{secs}s", "-H",
+    makes nginx close each connection, so every request is a new one),
+    and wrk's CPU time per request in us."""
+    p = subprocess.Popen([wrk, "-t1", f"-c{conns}", f"-d{secs}s", "-H",
                           "Connection: close", url],
-                         capture_output=True, text=True).stdout
+                         stdout=subprocess.PIPE, text=True)
+    out = p.stdout.read()
+    _, _, ru = os.wait4(p.pid, 0)
+    rate, total = 0.0, 0
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    return 0.0
+            rate = float(line.split()[1])
+        if "requests in" in line:
+            total = int(line.split()[0])
+    cpu = (ru.ru_utime + ru.ru_stime) * 1e6 / total if total else 0.0
+    return rate, cpu
 
 
 def bench_rate(d, url, n, rounds=5):
     conf = os.path.join(d, "rate.yml")
     write_checks_conf(conf, url, n)
     wrk = shutil.which("wrk")
-    agent, ref = [], []
+    agent, ref, agent_cpu, ref_cpu = [], [], [], []
     # Interleaved rounds, so the noise of a shared machine falls on both.
     for _ in range(rounds):
-        agent.append(agent_burst_rate(conf, n))
+        r, c = agent_burst_rate(conf, n)
+        agent.append(r)
+        agent_cpu.append(c)
         if wrk:
-            ref.append(wrk_rate(wrk, url))
+            r, c = wrk_rate(wrk, url)
+            ref.append(r)
+            ref_cpu.append(c)
     print(f"[rate] probes per second, new connection each, {n} probes, "
           f"median of {rounds} rounds")
     print(f"  pharos-agent: {median(agent):9.0f} probes/s  "
@@ -172,6 +185,10 @@ def bench_rate(d, url, n, rounds=5):
         if median(ref):
             print(f"  ratio pharos/wrk = {median(agent) / median(ref):.2f} "
                   f"(goal >= 0.7)")
+        print(f"  CPU per request (user + system): pharos-agent "
+              f"{median(agent_cpu):.1f} us, wrk {median(ref_cpu):.1f} us "
+              f"(medians; the rate ratio a CPU-bound agent could reach: "
+              f"{median(ref_cpu) / median(agent_cpu):.2f})")
     else:
         print("  wrk not installed: run scripts/install-deps.sh --bench")
 
