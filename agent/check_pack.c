@@ -62,10 +62,10 @@ check_pack_size(const struct check *c)
     return encode((const uint8_t *)c, sizeof(*c), NULL);
 }
 
-void
+size_t
 check_pack(const struct check *c, uint8_t *out)
 {
-    (void)encode((const uint8_t *)c, sizeof(*c), out);
+    return encode((const uint8_t *)c, sizeof(*c), out);
 }
 
 int

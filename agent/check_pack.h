@@ -20,9 +20,10 @@
 
 /* Bytes check_pack() writes for c (at most CHECK_PACK_MAX). */
 size_t check_pack_size(const struct check *c);
-/* Writes the packed form of c's bytes into out (check_pack_size(c)
- * bytes). c is borrowed; what it owns is now reachable from out. */
-void check_pack(const struct check *c, uint8_t *out);
+/* Writes the packed form of c's bytes into out (room for CHECK_PACK_MAX
+ * bytes) and returns its length, check_pack_size(c). c is borrowed;
+ * what it owns is now reachable from out. */
+size_t check_pack(const struct check *c, uint8_t *out);
 /* Decodes the first outlen bytes of the struct packed in p[0..len) into
  * out (outlen <= sizeof(struct check); CHECK_ID_MAX gives just the id).
  * Returns 0, or PH_EINVAL if p is not a packed check. */

@@ -73,10 +73,13 @@ struct entry {
     uint32_t heap_idx;        /* in s->heap, or NOT_IN_HEAP */
     uint32_t id_hash;         /* of the check id, to find it */
     uint32_t interval_ms;
+    uint32_t phase_ms;        /* its slot in the interval (sched_phase()
+                               * plus the region's offset) */
     uint16_t packed_len;
     uint8_t run_kind;         /* enum probe_kind of the run in flight */
     uint8_t settled;          /* enum outcome results have established */
     uint8_t keep;             /* apply: unchanged in the new plan */
+    uint8_t watch;            /* check key `watch` */
     uint8_t packed[];         /* the check, check_pack.h */
 };
 
@@ -151,18 +154,23 @@ entry_is(const struct entry *e, const char *id, uint32_t h)
 static struct entry *
 entry_new(struct sched *s, const struct check *c)
 {
-    size_t len = check_pack_size(c);
+    uint8_t packed[CHECK_PACK_MAX];
+    size_t len = check_pack(c, packed);
     struct entry *e = ph_calloc(1, sizeof(*e) + len);
 
     if (e == NULL) {
         return NULL;
     }
-    check_pack(c, e->packed);
+    memcpy(e->packed, packed, len);
     e->packed_len = (uint16_t)len;
     e->s = s;
     e->heap_idx = NOT_IN_HEAP;
     e->id_hash = id_hash(c->id);
     e->interval_ms = c->interval_ms ? c->interval_ms : 1000;
+    e->phase_ms = (uint32_t)(((uint64_t)sched_phase(c->id, e->interval_ms) +
+                              c->phase_offset_ms) %
+                             e->interval_ms);
+    e->watch = c->watch != 0;
     return e;
 }
 
@@ -631,13 +639,14 @@ sched_get_stats(const struct sched *s, struct sched_stats *ret)
  * NTP), so the collector's per-region offsets stagger regions on
  * different hosts; the repeat runs on the loop's monotonic clock. */
 static void
-arm(struct entry *e, const struct check *c)
+arm(struct entry *e)
 {
     uint64_t now = (uint64_t)probe_now_ms();
+    uint64_t pos = now % e->interval_ms;
 
+    /* sched_first_delay(), with the phase computed once. */
     e->u.due_grid = uv_now(e->s->env->loop) +
-                  sched_first_delay(c->id, e->interval_ms, c->phase_offset_ms,
-                                    now);
+                    (e->phase_ms + e->interval_ms - pos) % e->interval_ms;
     if (e->u.due_grid == 0) {
         e->u.due_grid = 1; /* 0 means "not due" */
     }
@@ -941,12 +950,15 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
     }
     while (added != NULL) {
         struct entry *nx = added->next;
-        struct check c;
 
-        entry_check(added, &c);
-        arm(added, &c);
+        arm(added);
         (void)heap_add(s, added); /* cannot fail: reserved above */
-        start_watch(added, &c);
+        if (added->watch) {
+            struct check c;
+
+            entry_check(added, &c);
+            start_watch(added, &c);
+        }
         added->next = NULL;
         *tail = added;
         tail = &added->next;

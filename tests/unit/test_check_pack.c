@@ -24,7 +24,7 @@ round_trip(const struct check *c, size_t *ret_len)
     size_t len = check_pack_size(c);
 
     assert_true(len <= CHECK_PACK_MAX);
-    check_pack(c, packed);
+    assert_int_equal(check_pack(c, packed), len);
     memset(&out, 0xa5, sizeof(out));
     assert_int_equal(check_unpack(packed, len, &out), 0);
     assert_memory_equal(&out, c, sizeof(out));
