@@ -38,6 +38,13 @@ struct live {
     struct check check;
 };
 
+/* A place in the heap: the entry's earliest due time (due()), kept
+ * next to it so comparisons read the array only. */
+struct slot {
+    uint64_t key;
+    struct entry *e;
+};
+
 /* What only some checks need: a confirmation sequence, re-checks, a
  * watched connection. Allocated the first time (extra()), freed with
  * the entry; zero means "not set" throughout. */
@@ -94,7 +101,7 @@ struct sched {
     void *closed_arg;
     struct sched_stats stats;
     /* Every entry, a min-heap on due(); one timer armed for its top. */
-    struct entry **heap;
+    struct slot *heap;
     size_t heap_len;
     size_t heap_cap;
     uv_timer_t timer;
@@ -299,44 +306,42 @@ due(const struct entry *e)
 }
 
 static void
-heap_set(struct sched *s, size_t i, struct entry *e)
+heap_set(struct sched *s, size_t i, struct slot x)
 {
-    s->heap[i] = e;
-    e->heap_idx = (uint32_t)i;
+    s->heap[i] = x;
+    x.e->heap_idx = (uint32_t)i;
 }
 
 static void
 sift_up(struct sched *s, size_t i)
 {
-    struct entry *e = s->heap[i];
-    uint64_t d = due(e);
+    struct slot x = s->heap[i];
 
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (due(s->heap[parent]) <= d) {
+        if (s->heap[parent].key <= x.key) {
             break;
         }
         heap_set(s, i, s->heap[parent]);
         i = parent;
     }
-    heap_set(s, i, e);
+    heap_set(s, i, x);
 }
 
 static void
 sift_down(struct sched *s, size_t i)
 {
-    struct entry *e = s->heap[i];
-    uint64_t d = due(e);
+    struct slot x = s->heap[i];
 
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        uint64_t dm = d;
+        uint64_t km = x.key;
 
-        if (l < s->heap_len && due(s->heap[l]) < dm) {
+        if (l < s->heap_len && s->heap[l].key < km) {
             m = l;
-            dm = due(s->heap[l]);
+            km = s->heap[l].key;
         }
-        if (r < s->heap_len && due(s->heap[r]) < dm) {
+        if (r < s->heap_len && s->heap[r].key < km) {
             m = r;
         }
         if (m == i) {
@@ -345,7 +350,7 @@ sift_down(struct sched *s, size_t i)
         heap_set(s, i, s->heap[m]);
         i = m;
     }
-    heap_set(s, i, e);
+    heap_set(s, i, x);
 }
 
 static void on_sched_timer(uv_timer_t *t);
@@ -360,7 +365,7 @@ arm_timer(struct sched *s)
     if (s->firing || s->closing) {
         return;
     }
-    if (s->heap_len == 0 || (d = due(s->heap[0])) == UINT64_MAX) {
+    if (s->heap_len == 0 || (d = s->heap[0].key) == UINT64_MAX) {
         uv_timer_stop(&s->timer);
         return;
     }
@@ -378,6 +383,7 @@ resched(struct entry *e)
     if (i == NOT_IN_HEAP) {
         return;
     }
+    s->heap[i].key = due(e);
     sift_up(s, i);
     sift_down(s, e->heap_idx);
     arm_timer(s);
@@ -396,7 +402,7 @@ heap_add(struct sched *s, struct entry *e)
 {
     if (s->heap_len == s->heap_cap) {
         size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
-        struct entry **h = ph_realloc(s->heap, cap * sizeof(*h));
+        struct slot *h = ph_realloc(s->heap, cap * sizeof(*h));
 
         if (h == NULL) {
             return PH_ENOMEM;
@@ -404,7 +410,7 @@ heap_add(struct sched *s, struct entry *e)
         s->heap = h;
         s->heap_cap = cap;
     }
-    heap_set(s, s->heap_len++, e);
+    heap_set(s, s->heap_len++, (struct slot){due(e), e});
     sift_up(s, e->heap_idx);
     return 0;
 }
@@ -413,17 +419,17 @@ static void
 heap_remove(struct sched *s, struct entry *e)
 {
     size_t i = e->heap_idx;
-    struct entry *last;
+    struct slot last;
 
     if (i == NOT_IN_HEAP) {
         return;
     }
     e->heap_idx = NOT_IN_HEAP;
     last = s->heap[--s->heap_len];
-    if (last != e) {
+    if (last.e != e) {
         heap_set(s, i, last);
         sift_up(s, i);
-        sift_down(s, last->heap_idx);
+        sift_down(s, last.e->heap_idx);
     }
 }
 
@@ -666,8 +672,8 @@ on_sched_timer(uv_timer_t *t)
 
     reap(s);
     s->firing = 1;
-    while (s->heap_len > 0 && !s->closing && due(s->heap[0]) <= now) {
-        struct entry *e = s->heap[0];
+    while (s->heap_len > 0 && !s->closing && s->heap[0].key <= now) {
+        struct entry *e = s->heap[0].e;
         uint32_t iv = e->interval_ms;
         int grid = 0, confirm = 0, watch = 0;
 
@@ -685,6 +691,7 @@ on_sched_timer(uv_timer_t *t)
             watch = 1;
         }
         /* Every due time left is now in the future: e sinks. */
+        s->heap[0].key = due(e);
         sift_down(s, 0);
         if (confirm) {
             confirm_fire(e);
@@ -874,7 +881,7 @@ apply(struct sched *s, struct check *checks, size_t n, int take)
     }
     /* Room in the heap for the whole plan, so adding cannot fail later. */
     if (n > s->heap_cap) {
-        struct entry **h = ph_realloc(s->heap, n * sizeof(*h));
+        struct slot *h = ph_realloc(s->heap, n * sizeof(*h));
 
         if (h == NULL) {
             return PH_ENOMEM;

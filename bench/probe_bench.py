@@ -75,7 +75,8 @@ def rss_kb(pid, field="VmRSS:"):
     return 0
 
 
-def write_checks_conf(path, url, n, interval="30s", port=None, token_sha=None):
+def write_checks_conf(path, url, n, interval="30s", port=None, token_sha=None,
+                      timeout="5s"):
     with open(path, "w") as f:
         f.write("page: {id: bench, name: Bench}\nregions: [{id: r1}]\n")
         if port:
@@ -83,7 +84,7 @@ def write_checks_conf(path, url, n, interval="30s", port=None, token_sha=None):
                     f' web_dir: {os.path.join(ROOT, "web")}}}\n')
         if token_sha:
             f.write(f"agents: [{{id: a1, region: r1, token_sha256: {token_sha}}}]\n")
-        f.write(f"defaults: {{interval: {interval}, timeout: 5s}}\n")
+        f.write(f"defaults: {{interval: {interval}, timeout: {timeout}}}\n")
         f.write("components:\n  - id: c\n    name: C\n    checks:\n")
         for i in range(n):
             f.write(f'      - {{id: p{i}, type: http, url: "{url}"}}\n')
@@ -217,9 +218,7 @@ def agent_memory(d, url, n):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True)
         # The plan is applied when the agent logs it; then let it settle.
-        for line in ag.stderr:
-            if "plan" in line and "checks" in line:
-                break
+        wait_plan(ag, col)
         time.sleep(2)
         rss, priv = rss_kb(ag.pid), private_kb(ag.pid)
         ag.terminate()
@@ -228,6 +227,71 @@ def agent_memory(d, url, n):
         col.terminate()
         col.wait()
     return rss, priv
+
+
+def wait_plan(ag, col, secs=120):
+    """Until the agent logs its plan; fails if either process exits."""
+    import select
+    end = time.time() + secs
+    while time.time() < end:
+        if col.poll() is not None or ag.poll() is not None:
+            raise SystemExit("the collector or the agent exited")
+        if select.select([ag.stderr], [], [], 1)[0]:
+            line = ag.stderr.readline()
+            if "plan" in line and "checks" in line:
+                return
+    raise SystemExit("no plan in time")
+
+
+def ingested(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("pharos_results_ingested_total "):
+                return int(float(line.split()[1]))
+    return 0
+
+
+def bench_run(d, url, n=2000, secs=10):
+    """The running agent (`pharos-agent run`, scheduler and result batches
+    to a collector included): n checks at a 1 s interval, CPU of the agent
+    per result the collector committed, over secs seconds once the plan
+    has run for a while."""
+    token = "ph_" + secrets.token_urlsafe(32)
+    import hashlib
+    sha = hashlib.sha256(token.encode()).hexdigest()
+    port = free_port()
+    conf = os.path.join(d, "run.yml")
+    write_checks_conf(conf, url, n, interval="1s", port=port, token_sha=sha,
+                      timeout="900ms")
+    with open(os.path.join(d, "agent.token"), "w") as f:
+        f.write(token + "\n")
+    with open(os.path.join(d, "agent.yml"), "w") as f:
+        f.write(f'collector: "http://127.0.0.1:{port}"\ntoken_file: agent.token\n')
+    col = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-collector"), "-c",
+                            conf], cwd=d, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        ag = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-agent"), "run",
+                               "-c", os.path.join(d, "agent.yml")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+        wait_plan(ag, col)
+        time.sleep(3)
+        c0, m0, t0 = cpu_of(ag.pid), ingested(port), time.time()
+        time.sleep(secs)
+        c1, m1, t1 = cpu_of(ag.pid), ingested(port), time.time()
+        ag.terminate()
+        ag.communicate()
+    finally:
+        col.terminate()
+        col.wait()
+    got = m1 - m0
+    print(f"[run] pharos-agent run, {n} http checks every 1 s, {secs} s:")
+    if got:
+        print(f"  {got / (t1 - t0):.0f} results/s committed (scheduled: {n}/s);"
+              f" agent CPU {(c1 - c0) * 1e6 / got:.1f} us per probe "
+              f"(probe, scheduler, batches to the collector)")
 
 
 def bench_rss(d, url, n=10000):
@@ -333,7 +397,7 @@ def main():
                     help="build dir of the version to compare with")
     ap.add_argument("--rounds", type=int, default=None,
                     help="rounds (default 7 with --compare, else 5)")
-    ap.add_argument("--only", choices=["cpu", "rate", "memory"],
+    ap.add_argument("--only", choices=["cpu", "rate", "memory", "run"],
                     help="run one of the three")
     args = ap.parse_args()
     d = tempfile.mkdtemp(prefix="pharos-bench-")
@@ -353,6 +417,8 @@ def main():
             bench_rate(d, url, args.rate_probes, args.rounds or 5)
         if args.only in (None, "memory"):
             bench_rss(d, url)
+        if args.only in (None, "run"):
+            bench_run(d, url)
     finally:
         ng.stop()
         shutil.rmtree(d, ignore_errors=True)
