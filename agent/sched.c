@@ -31,6 +31,8 @@
 #include "watch.h"
 
 #define NOT_IN_HEAP UINT32_MAX
+/* The scheduler's clock resolution (see arm_timer()). */
+#define SCHED_TICK_MS 10
 
 /* The unpacked check a run borrows; next links the ones to free. */
 struct live {
@@ -369,6 +371,10 @@ arm_timer(struct sched *s)
         uv_timer_stop(&s->timer);
         return;
     }
+    /* Wake on a SCHED_TICK_MS boundary of the loop clock: the checks due
+     * within one tick start together, at most a tick late, so a busy
+     * agent wakes SCHED_TICK_MS apart instead of for every check. */
+    d = (d + SCHED_TICK_MS - 1) / SCHED_TICK_MS * SCHED_TICK_MS;
     now = uv_now(s->env->loop);
     uv_timer_start(&s->timer, on_sched_timer, d > now ? d - now : 0, 0);
 }

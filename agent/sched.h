@@ -1,9 +1,11 @@
 /*
  * sched.h - runs every check of the plan on its interval, with jitter.
  *
- * One uv_timer drives every check (a heap of due times); the first run
- * of a new check is placed at a pseudo-random offset within its interval
- * (stable per check id), so 10,000 checks never fire at once. sched_apply_plan() diffs the new plan
+ * One uv_timer drives every check (a heap of due times), waking on 10 ms
+ * boundaries (a run starts at most 10 ms after its slot; the checks due
+ * within one tick start together); the first run of a new check is
+ * placed at a pseudo-random offset within its interval (stable per check
+ * id), so 10,000 checks never fire at once. sched_apply_plan() diffs the new plan
  * against the running one: unchanged checks keep their timers and phase,
  * changed ones are restarted, removed ones are cancelled.
  * A check is never run twice concurrently: if a run is still in flight
