@@ -40,6 +40,7 @@ static const struct {
     {"check_nos", "no"},
     {"result_batches", "id"},
     {"result_rows", "id"},
+    {"latency_rollups", NULL},
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -26,7 +26,7 @@ TABLES = ["kv", "agents", "agent_tokens", "api_keys", "transitions",
           "uptime_days", "uptime_state", "incidents", "incident_updates",
           "audit_log", "subscribers", "outbox", "agent_nos", "check_nos",
           "result_batches", "result_rows", "viewers", "api_components",
-          "api_groups", "hook_links", "hook_events"]
+          "api_groups", "hook_links", "hook_events", "latency_rollups"]
 
 
 def main():
@@ -141,7 +141,27 @@ components:
                   all(sq[t] > 0 for t in ("result_rows", "transitions",
                                           "incidents", "api_keys",
                                           "audit_log", "kv",
-                                          "api_components")), sq)
+                                          "api_components",
+                                          "latency_rollups")), sq)
+        db = sqlite3.connect(db_path)
+        try:
+            sketches = db.execute(
+                "SELECT check_no || '|' || region || '|' || period_s || '|' "
+                "|| bucket_ms || '|' || lower(hex(sketch)) FROM "
+                "latency_rollups WHERE sketch IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        finally:
+            db.close()
+        pg_sketches = pg.psql(
+            "SELECT check_no || '|' || region || '|' || period_s || '|' || "
+            "bucket_ms || '|' || encode(sketch, 'hex') FROM latency_rollups "
+            "WHERE sketch IS NOT NULL ORDER BY 1", db=pg.dbname)
+        res.check("the response-time histograms (BLOB to bytea) copied "
+                  "byte for byte",
+                  len(sketches) > 0 and
+                  sorted(r[0] for r in sketches) ==
+                  sorted(pg_sketches.splitlines()),
+                  (sketches[:3], pg_sketches[:300]))
         res.check("the API component copied as is",
                   pg.psql("SELECT name || '|' || description FROM "
                           f"api_components WHERE id = '{cid}'",
