@@ -848,3 +848,52 @@ store_pg_uptime_prune(struct store_pg *p, int32_t before_date)
     return store_pg_run(p, "DELETE FROM uptime_days WHERE date < $1", &q,
                         "uptime prune", NULL);
 }
+
+/* Appends s to b as an element of a PostgreSQL array literal. */
+int
+store_pg_array_text(struct buf *b, int first, const char *s)
+{
+    if (buf_appends(b, first ? "\"" : ",\"") != 0) {
+        return PH_ENOMEM;
+    }
+    while (*s != '\0') {
+        size_t run = strcspn(s, "\"\\");
+
+        if (buf_append(b, s, run) != 0) {
+            return PH_ENOMEM;
+        }
+        s += run;
+        if (*s != '\0') {
+            char esc[2] = {'\\', *s++};
+
+            if (buf_append(b, esc, 2) != 0) {
+                return PH_ENOMEM;
+            }
+        }
+    }
+    return buf_appends(b, "\"");
+}
+
+/* Appends v to b as an element of an array literal. By hand, not with
+ * buf_printf: formatting eleven numbers per result through vfprintf was
+ * about half of the leader's CPU time under ingest (bench/ha_bench.py
+ * ingest --perf, docs/benchmarks.md "High availability"). */
+int
+store_pg_array_i64(struct buf *b, int first, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    if (!first) {
+        *--p = ',';
+    }
+    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}

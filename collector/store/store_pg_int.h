@@ -63,5 +63,11 @@ int64_t store_pg_changes(PGresult *r);
  * borrowed until PQclear). */
 int64_t store_pg_i64(PGresult *r, int i, int c);
 const char *store_pg_text(PGresult *r, int i, int c);
+/* Append s (quoted, escaped) or v to b as one element of an array
+ * literal, with a leading comma unless first; the caller writes the
+ * braces. Return 0 or PH_ENOMEM/PH_ETOOBIG. */
+struct buf;
+int store_pg_array_text(struct buf *b, int first, const char *s);
+int store_pg_array_i64(struct buf *b, int first, int64_t v);
 
 #endif

@@ -95,31 +95,6 @@ stored_sketch(PGresult *r, int i, int c, struct lat_sketch *sk)
     return rc;
 }
 
-/* Appends s to b as an element of a PostgreSQL array literal. */
-static int
-array_text(struct buf *b, int first, const char *s)
-{
-    if (buf_appends(b, first ? "\"" : ",\"") != 0) {
-        return PH_ENOMEM;
-    }
-    while (*s != '\0') {
-        size_t run = strcspn(s, "\"\\");
-
-        if (buf_append(b, s, run) != 0) {
-            return PH_ENOMEM;
-        }
-        s += run;
-        if (*s != '\0') {
-            char esc[2] = {'\\', *s++};
-
-            if (buf_append(b, esc, 2) != 0) {
-                return PH_ENOMEM;
-            }
-        }
-    }
-    return buf_appends(b, "\"");
-}
-
 /* A key: the samples v[first, first + n) share it. */
 struct key {
     size_t first, n;
@@ -157,7 +132,7 @@ merged_row(PGresult *r, int i, const struct sample *v, const struct key *k,
     len = lat_sketch_encode(&sk, blob, sizeof(blob));
     rc = buf_printf(&u[U_NO], "%s%" PRId64, first ? "{" : ",",
                     store_pg_i64(r, i, 2));
-    rc |= array_text(&u[U_REGION], first, s0->region);
+    rc |= store_pg_array_text(&u[U_REGION], first, s0->region);
     rc |= buf_printf(&u[U_PERIOD], "%s%d", first ? "{" : ",", s0->period_s);
     rc |= buf_printf(&u[U_BUCKET], "%s%" PRId64, first ? "{" : ",",
                      s0->bucket_ms);
@@ -202,14 +177,14 @@ merge_keys(struct store_pg *p, const struct sample *v, const struct key *keys,
         const struct sample *s0 = &v[keys[i].first];
         const char *sep = i == 0 ? "{" : ",";
 
-        result |= array_text(&a[K_CHECK], i == 0, s0->check_id);
-        result |= array_text(&a[K_REGION], i == 0, s0->region);
+        result |= store_pg_array_text(&a[K_CHECK], i == 0, s0->check_id);
+        result |= store_pg_array_text(&a[K_REGION], i == 0, s0->region);
         result |= buf_printf(&a[K_PERIOD], "%s%d", sep, s0->period_s);
         result |= buf_printf(&a[K_BUCKET], "%s%" PRId64, sep, s0->bucket_ms);
     }
     for (int c = 0; c < K_COUNT && result == 0; c++) {
         if (c == K_CHECK || c == K_REGION) {
-            /* array_text() opened neither with "{". */
+            /* store_pg_array_text() opened neither with "{". */
             struct buf t;
 
             buf_init(&t, LAT_ARRAYS_MAX);

@@ -42,55 +42,6 @@ store_pg_agent_last_seq(struct store_pg *p, const char *agent_id,
     return 0;
 }
 
-/* Appends s to b as an element of a PostgreSQL array literal. */
-static int
-array_text(struct buf *b, int first, const char *s)
-{
-    if (buf_appends(b, first ? "\"" : ",\"") != 0) {
-        return PH_ENOMEM;
-    }
-    while (*s != '\0') {
-        size_t run = strcspn(s, "\"\\");
-
-        if (buf_append(b, s, run) != 0) {
-            return PH_ENOMEM;
-        }
-        s += run;
-        if (*s != '\0') {
-            char esc[2] = {'\\', *s++};
-
-            if (buf_append(b, esc, 2) != 0) {
-                return PH_ENOMEM;
-            }
-        }
-    }
-    return buf_appends(b, "\"");
-}
-
-/* Appends v to b as an element of an array literal. By hand, not with
- * buf_printf: formatting eleven numbers per result through vfprintf was
- * about half of the leader's CPU time under ingest (bench/ha_bench.py
- * ingest --perf, docs/benchmarks.md "High availability"). */
-static int
-array_i64(struct buf *b, int first, int64_t v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof(tmp);
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-    do {
-        *--p = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u != 0);
-    if (v < 0) {
-        *--p = '-';
-    }
-    if (!first) {
-        *--p = ',';
-    }
-    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
 enum { A_IDX, A_CHECK, A_STARTED, A_OUTCOME, A_LATENCY, A_DNS, A_CONNECT,
        A_TLS, A_FIRST_BYTE, A_TOTAL, A_STATUS, A_CERT, A_ERROR, A_COUNT };
 
@@ -123,11 +74,11 @@ build_arrays(const struct check_result *results, size_t n, struct buf *a)
             int rc;
 
             if (c == A_CHECK) {
-                rc = array_text(&a[c], i == 0, r->check_id);
+                rc = store_pg_array_text(&a[c], i == 0, r->check_id);
             } else if (c == A_ERROR) {
-                rc = array_text(&a[c], i == 0, r->error);
+                rc = store_pg_array_text(&a[c], i == 0, r->error);
             } else {
-                rc = array_i64(&a[c], i == 0, nums[c]);
+                rc = store_pg_array_i64(&a[c], i == 0, nums[c]);
             }
             if (rc != 0) {
                 return PH_ENOMEM;
