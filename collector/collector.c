@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "components.h"
+#include "deferred.h"
 #include "admin.h"
 #include "brand.h"
 #include "api_v1.h"
@@ -556,29 +557,27 @@ on_publish_timer(uv_timer_t *t)
 }
 
 /*
- * The collector's HTTP callback: route, run the evaluation the handler
- * asked for, render a deferred reply, and for a management write that
+ * The tail of the HTTP callback, after the handler: run the evaluation
+ * it asked for, render a deferred reply, and for a management write that
  * promises read-your-writes publish before the reply leaves, so the
- * feed of this collector already shows what the 2xx says.
+ * feed of this collector already shows what the 2xx says. Also run for a
+ * request whose store work finished off the loop (deferred.h).
  */
 static void
-on_http(struct http_request *req, struct http_response *resp, void *arg)
+finish_request(void *arg, struct api_req *rq, struct http_request *req,
+               struct http_response *resp)
 {
     struct collector *c = arg;
-    struct api_req rq;
     char actor[128];
 
-    memset(&rq, 0, sizeof(rq));
-    rq.h = &c->h;
-    routes_dispatch(&rq, req, resp);
     if (c->rebuild_wanted) {
         /* Components or groups changed through the API: build the
          * configuration again (the file and the store), as a reload.
          * The actor (a key name) is borrowed from the configuration
          * about to be freed: the audit entry needs a copy. */
-        if (rq.actor != NULL) {
-            snprintf(actor, sizeof(actor), "%s", rq.actor);
-            rq.actor = actor;
+        if (rq->actor != NULL) {
+            snprintf(actor, sizeof(actor), "%s", rq->actor);
+            rq->actor = actor;
         }
         c->rebuild_wanted = 0;
         if (collector_reload(c) != 0) {
@@ -588,14 +587,27 @@ on_http(struct http_request *req, struct http_response *resp, void *arg)
     if (c->h.eval_requested) {
         evaluate(c);
     }
-    routes_finish(&rq, req, resp);
-    if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
+    routes_finish(rq, req, resp);
+    if (c->dirty && routes_sync_publish(rq) && resp->status >= 200 &&
         resp->status < 300) {
         c->dirty = 0;
         c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
         collector_render_all(c);
     }
+}
+
+/* The collector's HTTP callback: route, then the tail. */
+static void
+on_http(struct http_request *req, struct http_response *resp, void *arg)
+{
+    struct collector *c = arg;
+    struct api_req rq;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.h = &c->h;
+    routes_dispatch(&rq, req, resp);
+    finish_request(c, &rq, req, resp);
 }
 
 /* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
@@ -901,6 +913,10 @@ collector_start(struct collector *c)
     collector_render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
+    c->h.deferred = deferred_new(&c->h, finish_request, c);
+    if (c->h.deferred == NULL) {
+        return PH_ENOMEM;
+    }
     http_opts(cf, &hopts);
     rc = http_server_start(c->loop, &hopts, on_http, c, &c->h.http, err,
                            sizeof(err));
@@ -1106,6 +1122,8 @@ collector_stop(struct collector *c)
      * without waiting for it to run out. */
     c->h.role.leading = 0;
     collector_ha_stop(c);
+    deferred_stop(c->h.deferred);
+    c->h.deferred = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);

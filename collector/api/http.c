@@ -653,6 +653,12 @@ http_undefer(struct http_pending *p)
     ph_free(p);
 }
 
+struct http_request *
+http_pending_req(const struct http_pending *p)
+{
+    return p->req;
+}
+
 void
 http_pending_finish(struct http_pending *p, struct http_response *resp)
 {

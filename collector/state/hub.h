@@ -32,6 +32,7 @@ struct rollup;
 struct http_server;
 struct access;
 struct forward;
+struct deferred;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -175,6 +176,9 @@ struct hub {
     /* HA: a follower forwards API writes to the leader (forward.c), at
      * the URL the wiring reads from the database (NULL without ha:). */
     struct forward *forward;
+    /* Requests parked while their store work runs on the writer thread
+     * (collector/api/deferred.h); NULL: everything runs at once. */
+    struct deferred *deferred;
     const char *(*leader_url)(void *arg);
     void *leader_url_arg;
     struct collector_metrics metrics;
