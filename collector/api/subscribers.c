@@ -11,6 +11,7 @@
 
 #include "api_body.h"
 #include "api_v1.h"
+#include "deferred.h"
 #include "json.h"
 #include "lang.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include "notify_fmt.h"
 #include "notify_msgs.h"
 #include "ph_err.h"
+#include "signup.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -261,19 +263,100 @@ status_of(int rc)
     return rc == PH_EINVAL ? 422 : rc == PH_EBUSY ? 503 : 500;
 }
 
-/* Parses the body and subscribes; fills resp. */
+/* A subscription change whose store work runs off the loop
+ * (deferred.h). */
+struct sub_job {
+    struct signup *su;
+    int management;      /* v1 API, not the public form */
+    int unsubscribe;     /* a link: which one */
+    enum notify_kind kind;
+};
+
 static void
-subscribe(struct hub *h, struct http_request *req,
-          struct http_response *resp, int management)
+sub_job_free(void *arg)
 {
-    struct notify_sub_request r;
+    struct sub_job *j = arg;
+
+    signup_free(j->su);
+    ph_free(j);
+}
+
+static int
+sub_job_run(struct store *db, void *arg)
+{
+    struct sub_job *j = arg;
+
+    return signup_store(db, j->su);
+}
+
+static void
+subscribed(struct api_req *rq, struct http_request *req, void *arg,
+           int result, struct http_response *resp)
+{
+    struct sub_job *j = arg;
     struct store_subscriber sub;
     char secret[STORE_SUB_SECRET_MAX];
+    char err[ERR_MAX] = "";
+    int existing = 0;
+    int rc;
+    json_t *o;
+
+    (void)req;
+    if (!j->management) {
+        resp->cors = 1;
+        resp->cache_control = "no-store";
+    }
+    rc = signup_finish(rq->h, j->su, result, &sub, secret, &existing, err,
+                       sizeof(err));
+    if (rc != 0) {
+        if (err[0] != '\0') {
+            http_resp_error(resp, status_of(rc),
+                            rc == PH_EINVAL ? "unprocessable_entity"
+                                            : "unavailable",
+                            err);
+        } else {
+            deferred_error(resp, rc, "cannot subscribe");
+        }
+        return;
+    }
+    if (!j->management && (existing || j->kind == NOTIFY_EMAIL)) {
+        /* The public answer says nothing about the address: the same
+         * for a new one, a pending or an active one (anyone can submit
+         * anyone's address), so it neither confirms a subscription nor
+         * leaks its id, state, components or dates. */
+        static const char accepted[] =
+            "{\"status\":\"accepted\",\"message\":\"Thanks. If this "
+            "address can receive notifications, a confirmation message is "
+            "on its way: follow its link to start receiving them.\"}\n";
+        http_resp_text(resp, 202, "application/json", accepted);
+        return;
+    }
+    o = sub_json(&sub, j->management);
+    if (secret[0] != '\0') {
+        /* Shown this once; the page never lists it again. */
+        json_object_set_new(o, "secret", json_string(secret));
+    }
+    if (j->management) {
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, o);
+    } else {
+        json_t *w = json_object();
+        json_object_set_new(w, "subscriber", o);
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, w);
+    }
+    memset(secret, 0, sizeof(secret));
+}
+
+/* Parses the body and subscribes; fills resp now or later. */
+static void
+subscribe(struct api_req *rq, struct http_request *req,
+          struct http_response *resp, int management)
+{
+    struct hub *h = rq->h;
+    struct notify_sub_request r;
+    struct sub_job *j;
     char err[ERR_MAX];
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
-    json_t *o;
-    int existing = 0;
     int rc;
 
     err[0] = '\0';
@@ -289,7 +372,14 @@ subscribe(struct hub *h, struct http_request *req,
     if (!management) {
         r.skip_confirmation = 0; /* only operators may skip double opt-in */
     }
-    rc = notify_subscribe(h, &r, &sub, secret, &existing, err, sizeof(err));
+    j = ph_calloc(1, sizeof(*j));
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    j->management = management;
+    j->kind = r.kind;
+    rc = signup_prepare(h, &r, &j->su, err, sizeof(err));
     if (rc != 0) {
         if (err[0] == '\0') {
             snprintf(err, sizeof(err), "cannot subscribe: %s",
@@ -299,33 +389,10 @@ subscribe(struct hub *h, struct http_request *req,
                         rc == PH_EINVAL ? "unprocessable_entity"
                                         : "unavailable",
                         err);
+        ph_free(j);
         return;
     }
-    if (!management && (existing || r.kind == NOTIFY_EMAIL)) {
-        /* The public answer says nothing about the address: the same
-         * for a new one, a pending or an active one (anyone can submit
-         * anyone's address), so it neither confirms a subscription nor
-         * leaks its id, state, components or dates. */
-        static const char accepted[] =
-            "{\"status\":\"accepted\",\"message\":\"Thanks. If this "
-            "address can receive notifications, a confirmation message is "
-            "on its way: follow its link to start receiving them.\"}\n";
-        http_resp_text(resp, 202, "application/json", accepted);
-        return;
-    }
-    o = sub_json(&sub, management);
-    if (secret[0] != '\0') {
-        /* Shown this once; the page never lists it again. */
-        json_object_set_new(o, "secret", json_string(secret));
-    }
-    if (management) {
-        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, o);
-    } else {
-        json_t *w = json_object();
-        json_object_set_new(w, "subscriber", o);
-        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, w);
-    }
-    memset(secret, 0, sizeof(secret));
+    deferred_store(rq, req, resp, sub_job_run, subscribed, sub_job_free, j);
 }
 
 void
@@ -347,7 +414,7 @@ subscribers_public(struct api_req *rq, struct http_request *req,
                         "again later");
         http_resp_header(resp, "Retry-After", s);
     } else {
-        subscribe(h, req, resp, 0);
+        subscribe(rq, req, resp, 0);
     }
     resp->cors = 1;
     resp->cache_control = "no-store";
@@ -390,30 +457,34 @@ html_page(struct hub *h, struct http_request *req,
 }
 
 static void
-follow_link(struct hub *h, struct http_request *req,
-            struct http_response *resp, int unsubscribe)
+link_followed(struct api_req *rq, struct http_request *req, void *arg,
+              int result, struct http_response *resp)
 {
-    const char *token = http_req_query(req, "token");
+    struct sub_job *j = arg;
+    struct hub *h = rq->h;
     struct store_subscriber sub;
-    int rc;
+    char err[ERR_MAX] = "";
+    int rc = signup_finish(h, j->su, result, &sub, NULL, NULL, err,
+                           sizeof(err));
 
-    if (token == NULL || token[0] == '\0') {
-        html_page(h, req, resp, 400, NMSG_LINK_MISSING_T, NMSG_LINK_MISSING);
-        return;
+    if (req == NULL) {
+        return; /* gone: the change is made, nobody to tell */
     }
-    rc = unsubscribe ? notify_unsubscribe(h, token, &sub)
-                     : notify_confirm(h, token, &sub);
     if (rc == PH_ENOENT) {
         html_page(h, req, resp, 404, NMSG_LINK_UNKNOWN_T,
-                  unsubscribe ? NMSG_LINK_UNKNOWN_UNSUB
-                              : NMSG_LINK_UNKNOWN_CONFIRM);
+                  j->unsubscribe ? NMSG_LINK_UNKNOWN_UNSUB
+                                 : NMSG_LINK_UNKNOWN_CONFIRM);
         return;
     }
     if (rc != 0) {
-        html_page(h, req, resp, 500, NMSG_LINK_ERROR_T, NMSG_LINK_ERROR);
+        html_page(h, req, resp, deferred_status(rc), NMSG_LINK_ERROR_T,
+                  NMSG_LINK_ERROR);
+        if (deferred_status(rc) == 503) {
+            http_resp_header(resp, "Retry-After", "5");
+        }
         return;
     }
-    if (unsubscribe) {
+    if (j->unsubscribe) {
         html_page(h, req, resp, 200, NMSG_LINK_UNSUB_T, NMSG_LINK_UNSUB);
     } else if (strcmp(sub.state, "active") == 0) {
         html_page(h, req, resp, 200, NMSG_LINK_CONFIRMED_T,
@@ -422,6 +493,39 @@ follow_link(struct hub *h, struct http_request *req,
         html_page(h, req, resp, 409, NMSG_LINK_INACTIVE_T,
                   NMSG_LINK_INACTIVE);
     }
+}
+
+static void
+follow_link(struct api_req *rq, struct http_request *req,
+            struct http_response *resp, int unsubscribe)
+{
+    struct hub *h = rq->h;
+    const char *token = http_req_query(req, "token");
+    struct sub_job *j;
+    int rc;
+
+    if (token == NULL || token[0] == '\0') {
+        html_page(h, req, resp, 400, NMSG_LINK_MISSING_T, NMSG_LINK_MISSING);
+        return;
+    }
+    j = ph_calloc(1, sizeof(*j));
+    if (j == NULL) {
+        html_page(h, req, resp, 500, NMSG_LINK_ERROR_T, NMSG_LINK_ERROR);
+        return;
+    }
+    j->unsubscribe = unsubscribe;
+    rc = signup_link_prepare(token, unsubscribe, &j->su);
+    if (rc != 0) {
+        ph_free(j);
+        html_page(h, req, resp, rc == PH_ENOENT ? 404 : 500,
+                  rc == PH_ENOENT ? NMSG_LINK_UNKNOWN_T : NMSG_LINK_ERROR_T,
+                  rc != PH_ENOENT  ? NMSG_LINK_ERROR
+                  : unsubscribe    ? NMSG_LINK_UNKNOWN_UNSUB
+                                   : NMSG_LINK_UNKNOWN_CONFIRM);
+        return;
+    }
+    deferred_store(rq, req, resp, sub_job_run, link_followed, sub_job_free,
+                   j);
 }
 
 /* ---- /v1/pages/<page>/subscribers ---- */
@@ -448,14 +552,14 @@ void
 subscribers_confirm(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
-    follow_link(rq->h, req, resp, 0);
+    follow_link(rq, req, resp, 0);
 }
 
 void
 subscribers_unsubscribe(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
-    follow_link(rq->h, req, resp, 1);
+    follow_link(rq, req, resp, 1);
 }
 
 void
@@ -491,7 +595,7 @@ void
 api_v1_subscribers_create(struct api_req *rq, struct http_request *req,
                           struct http_response *resp)
 {
-    subscribe(rq->h, req, resp, 1);
+    subscribe(rq, req, resp, 1);
 }
 
 /* The subscriber of the route's parameter into s; 0, or -1 after an
