@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "admin.h"
+#include "deferred.h"
 #include "engine.h"
 #include "http.h"
 #include "store.h"
@@ -117,6 +118,10 @@ metrics_render(const struct hub *h, struct buf *b)
             "API writes this collector, a follower, forwarded to the "
             "leader.",
             h->metrics.forwarded);
+    gauge(b, "pharos_api_requests_parked",
+          "API requests parked while their store work runs on the writer "
+          "thread (PostgreSQL), or waiting for an earlier one.",
+          (double)deferred_inflight(h->deferred));
     gauge(b, "pharos_documents_stale",
           "1 while a follower serves the leader's last documents without "
           "reaching the database (0 on a leader or without ha:).",
