@@ -530,22 +530,144 @@ follow_link(struct api_req *rq, struct http_request *req,
 
 /* ---- /v1/pages/<page>/subscribers ---- */
 
-struct list_ctx {
-    json_t *arr;
-    const char *state;   /* NULL: active and pending */
+/* A read or a change of subscribers by the v1 API, off the loop: the
+ * list (as JSON, built on the thread: only the job and its own JSON are
+ * touched there), or one subscriber (get, delete, reactivate). */
+enum mgmt_op { MG_LIST, MG_GET, MG_DELETE, MG_REACTIVATE };
+
+struct mgmt_job {
+    enum mgmt_op op;
+    char id[ROUTE_PARAM_MAX];
+    char state[16];              /* MG_LIST: "" for active and pending */
+    int64_t now_ms;
+    json_t *arr;                 /* MG_LIST's rows */
+    struct store_subscriber sub;
+    int refused;                 /* MG_REACTIVATE: not quarantined */
+    int changed;
 };
 
 static int
 list_row(const struct store_subscriber *s, void *arg)
 {
-    struct list_ctx *l = arg;
+    struct mgmt_job *j = arg;
 
-    if (l->state == NULL && strcmp(s->state, "active") != 0 &&
+    if (j->state[0] == '\0' && strcmp(s->state, "active") != 0 &&
         strcmp(s->state, "pending") != 0) {
         return 0;
     }
-    json_array_append_new(l->arr, sub_json(s, 1));
+    json_array_append_new(j->arr, sub_json(s, 1));
     return 0;
+}
+
+static void
+mgmt_free(void *arg)
+{
+    struct mgmt_job *j = arg;
+
+    json_decref(j->arr);
+    ph_free(j);
+}
+
+static int
+mgmt_run(struct store *db, void *arg)
+{
+    struct mgmt_job *j = arg;
+    int rc;
+
+    if (j->op == MG_LIST) {
+        return store_sub_list(db,
+                              j->state[0] != '\0' &&
+                                      strcmp(j->state, "all") != 0
+                                  ? j->state
+                                  : NULL,
+                              list_row, j);
+    }
+    rc = store_sub_get(db, j->id, &j->sub);
+    if (rc != 0) {
+        return rc;
+    }
+    if (j->op == MG_DELETE && strcmp(j->sub.state, "unsubscribed") != 0) {
+        rc = store_sub_set_state(db, j->id, "unsubscribed", j->now_ms);
+        if (rc == 0) {
+            snprintf(j->sub.state, sizeof(j->sub.state), "unsubscribed");
+            j->changed = 1;
+        }
+    } else if (j->op == MG_REACTIVATE) {
+        if (strcmp(j->sub.state, "quarantined") != 0) {
+            j->refused = 1;
+            return 0;
+        }
+        rc = store_sub_set_state(db, j->id, "active", j->now_ms);
+        if (rc == 0) {
+            rc = store_sub_get(db, j->id, &j->sub);
+        }
+    }
+    return rc;
+}
+
+static void
+mgmt_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    struct mgmt_job *j = arg;
+
+    (void)rq;
+    (void)req;
+    if (result == PH_ENOENT && j->op != MG_LIST) {
+        http_resp_error(resp, 404, "not_found", "no such subscriber");
+        return;
+    }
+    if (result != 0) {
+        deferred_error(resp, result,
+                       j->op == MG_LIST       ? "cannot list subscribers"
+                       : j->op == MG_GET      ? "cannot read the subscriber"
+                       : j->op == MG_DELETE   ? "cannot unsubscribe"
+                                              : "cannot reactivate the "
+                                                "subscriber");
+        return;
+    }
+    if (j->op == MG_LIST) {
+        route_reply_json(resp, 200, PH_JSON_LF, j->arr);
+        j->arr = NULL;
+        return;
+    }
+    if (j->refused) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "only a quarantined subscriber can be reactivated");
+        return;
+    }
+    if (j->changed) {
+        log_info("notify: subscriber %s removed through the API", j->id);
+    }
+    route_reply_json(resp, 200, PH_JSON_LF, sub_json(&j->sub, 1));
+}
+
+/* Runs op on the subscriber of the route's parameter (or the list). */
+static void
+mgmt(struct api_req *rq, struct http_request *req,
+     struct http_response *resp, enum mgmt_op op, const char *state)
+{
+    struct mgmt_job *j = ph_calloc(1, sizeof(*j));
+
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    j->op = op;
+    j->now_ms = time_now_ms();
+    if (op == MG_LIST) {
+        snprintf(j->state, sizeof(j->state), "%s",
+                 state != NULL ? state : "");
+        j->arr = json_array();
+        if (j->arr == NULL) {
+            ph_free(j);
+            http_resp_error(resp, 503, "unavailable", "out of memory");
+            return;
+        }
+    } else {
+        snprintf(j->id, sizeof(j->id), "%s", rq->param[0]);
+    }
+    deferred_store(rq, req, resp, mgmt_run, mgmt_done, mgmt_free, j);
 }
 
 void
@@ -567,8 +689,6 @@ api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
     const char *st = http_req_query(req, "state");
-    struct list_ctx l;
-    int rc;
 
     if (st != NULL && strcmp(st, "all") != 0 && strcmp(st, "active") != 0 &&
         strcmp(st, "pending") != 0 && strcmp(st, "quarantined") != 0 &&
@@ -578,17 +698,7 @@ api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
                         "unsubscribed or all");
         return;
     }
-    l.arr = json_array();
-    l.state = st;
-    rc = store_sub_list(rq->h->store,
-                        st != NULL && strcmp(st, "all") != 0 ? st : NULL,
-                        list_row, &l);
-    if (rc != 0) {
-        json_decref(l.arr);
-        http_resp_error(resp, 500, "internal", "cannot list subscribers");
-        return;
-    }
-    route_reply_json(resp, 200, PH_JSON_LF, l.arr);
+    mgmt(rq, req, resp, MG_LIST, st);
 }
 
 void
@@ -598,57 +708,18 @@ api_v1_subscribers_create(struct api_req *rq, struct http_request *req,
     subscribe(rq, req, resp, 1);
 }
 
-/* The subscriber of the route's parameter into s; 0, or -1 after an
- * error reply. */
-static int
-subscriber_param(struct api_req *rq, struct http_response *resp,
-                 struct store_subscriber *s)
-{
-    int rc = store_sub_get(rq->h->store, rq->param[0], s);
-
-    if (rc != 0) {
-        http_resp_error(resp, rc == PH_ENOENT ? 404 : 500,
-                        rc == PH_ENOENT ? "not_found" : "internal",
-                        rc == PH_ENOENT ? "no such subscriber"
-                                        : "cannot read the subscriber");
-        return -1;
-    }
-    return 0;
-}
-
 void
 api_v1_subscriber_get(struct api_req *rq, struct http_request *req,
                       struct http_response *resp)
 {
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) == 0) {
-        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
-    }
+    mgmt(rq, req, resp, MG_GET, NULL);
 }
 
 void
 api_v1_subscriber_delete(struct api_req *rq, struct http_request *req,
                          struct http_response *resp)
 {
-    const char *id = rq->param[0];
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) != 0) {
-        return;
-    }
-    if (strcmp(s.state, "unsubscribed") != 0) {
-        if (store_sub_set_state(rq->h->store, id, "unsubscribed",
-                                time_now_ms()) != 0) {
-            http_resp_error(resp, 500, "internal", "cannot unsubscribe");
-            return;
-        }
-        snprintf(s.state, sizeof(s.state), "unsubscribed");
-        log_info("notify: subscriber %s removed through the API", id);
-    }
-    route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
+    mgmt(rq, req, resp, MG_DELETE, NULL);
 }
 
 /* A quarantined subscriber gets messages again (new events only). */
@@ -656,22 +727,5 @@ void
 api_v1_subscriber_reactivate(struct api_req *rq, struct http_request *req,
                              struct http_response *resp)
 {
-    const char *id = rq->param[0];
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) != 0) {
-        return;
-    }
-    if (strcmp(s.state, "quarantined") != 0) {
-        http_resp_error(resp, 422, "unprocessable_entity",
-                        "only a quarantined subscriber can be reactivated");
-    } else if (store_sub_set_state(rq->h->store, id, "active",
-                                   time_now_ms()) != 0 ||
-               store_sub_get(rq->h->store, id, &s) != 0) {
-        http_resp_error(resp, 500, "internal",
-                        "cannot reactivate the subscriber");
-    } else {
-        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
-    }
+    mgmt(rq, req, resp, MG_REACTIVATE, NULL);
 }
