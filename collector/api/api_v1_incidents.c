@@ -343,6 +343,7 @@ reply_subject(struct api_req *rq, struct http_request *req,
  * (deferred.h): the parsed body it borrows, the change. */
 struct inc_job {
     struct fields f;
+    struct templates_text tt;     /* texts a template filled into f.e */
     struct incidents_change *c;
     int status;                   /* of the reply: 200 or 201 */
     int is_delete;
@@ -436,7 +437,6 @@ api_v1_incident_create(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     struct inc_job *j;
-    struct templates_text tt;
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
@@ -447,7 +447,7 @@ api_v1_incident_create(struct api_req *rq, struct http_request *req,
     if (rc == 0 && j->f.tmpl != NULL) {
         /* The template fills what the body left out. */
         rc = templates_fill(h, j->f.tmpl, j->f.e.name, &j->f.e, j->f.changes,
-                            &tt, err, sizeof(err));
+                            &j->tt, err, sizeof(err));
         if (rc == PH_ENOENT) {
             rc = PH_EINVAL;
         }
