@@ -333,7 +333,20 @@ job_done(struct store_call *c, int result)
         d->njobs--;
     }
     memset(&resp, 0, sizeof(resp));
+    /* done may chain another store step (deferred_store() again): it
+     * takes the parked request over. */
+    j->pk.rq.parked = j->pk.p;
+    j->pk.rq.parked_deadline_ms = j->pk.deadline_ms;
     j->done(&j->pk.rq, req, j->arg, result, &resp);
+    j->pk.rq.parked = NULL;
+    if (j->pk.rq.deferred) {
+        http_pending_finish(NULL, &resp); /* frees it */
+        if (j->free_arg != NULL) {
+            j->free_arg(j->arg);
+        }
+        ph_free(j);
+        return;
+    }
     if (d != NULL && j->pk.p != NULL) {
         finish(d, &j->pk, req, &resp);
     } else {
@@ -375,8 +388,12 @@ deferred_store(struct api_req *rq, struct http_request *req,
         done(rq, req, arg, PH_ENOMEM, resp);
         goto out;
     }
-    p = rq->parked != NULL ? rq->parked : http_defer(req);
-    if (p == NULL) {
+    /* A step chained from a done callback reuses the parked request;
+     * one whose request went away runs without one. */
+    p = rq->parked != NULL ? rq->parked
+        : req != NULL      ? http_defer(req)
+                           : NULL;
+    if (p == NULL && req != NULL) {
         done(rq, req, arg, PH_ENOMEM, resp);
         goto out;
     }
@@ -392,7 +409,7 @@ deferred_store(struct api_req *rq, struct http_request *req,
     j->free_arg = free_arg;
     j->arg = arg;
     if (store_writer_call(w, &j->call) != 0) {
-        if (rq->parked == NULL) {
+        if (rq->parked == NULL && p != NULL) {
             http_undefer(p);
         }
         done(rq, req, arg, PH_EBUSY, resp);

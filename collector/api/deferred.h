@@ -21,6 +21,10 @@
  * earlier write changed (no lost update between two edits of one
  * incident). In-memory changes are made in done, in commit order.
  *
+ * A done callback may chain another step: deferred_store() again, with
+ * the rq and req it was given (a read, a decision on the loop, then the
+ * write); the request stays parked until the last step's done.
+ *
  * A parked request has DEFERRED_TIMEOUT_MS: then it gets 503 with
  * Retry-After (the database did not answer; the write, when the
  * database takes it later, is still applied, as a client that times

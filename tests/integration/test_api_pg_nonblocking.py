@@ -9,6 +9,10 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
   /healthz keep answering, each within 1 s, for several seconds. Once
   the locks go, both get their normal replies (201, 202) and both are
   stored: the incident, the subscriber and its confirmation email.
+- An Opsgenie Create (a read, a decision on the loop, then a write) with
+  the incidents table locked is parked while the feed answers; then it
+  opens its incident, stored with its event id; the same event again is
+  a duplicate.
 - The database stopped: an incident POST gets 503 with Retry-After within
   a bounded time (never a hang), the collector stays up, and once the
   server is back the same request is answered 201.
@@ -33,6 +37,8 @@ from pharos_harness import (Harness, Results, http_call, skip,  # noqa: E402
                             wait_until)
 
 KEY = "ph_admin_" + "n" * 32
+OG_TOKEN = "ph_og_" + "g" * 30
+FIX = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 BOUND_S = 1.0
 
 
@@ -44,6 +50,7 @@ def main():
     pg = pgserver.PgServer()
     h = Harness("api_pg_nonblocking")
     os.environ["PH_PGNB_ADMIN_KEY"] = KEY
+    os.environ["PH_PGNB_OG_TOKEN"] = OG_TOKEN
     try:
         pg.start()
         dsn = pg.dsn
@@ -62,6 +69,12 @@ components:
                  "  smtp: {url: \"smtp://127.0.0.1:9\", starttls: off, "
                  "from: \"status@example.com\"}\n"
                  "  allow_private_targets: true\n"
+                 "integrations:\n"
+                 "  opsgenie:\n"
+                 "    tokens: [{name: og, token_env: PH_PGNB_OG_TOKEN}]\n"
+                 "    rules:\n"
+                 "      - {tag: tag1, components: [api], "
+                 "status: partial_outage, publish: true}\n"
                  "api_keys:\n"
                  "  - {name: ops, scope: admin, "
                  "token_env: PH_PGNB_ADMIN_KEY}\n")
@@ -163,7 +176,54 @@ components:
         res.check("the feed shows the incident",
                   any(i["id"] == iid for i in doc["incidents"]))
 
-        # ---- 2. the database down ----
+        # ---- 2. an Opsgenie event: a read, a decision, a write ----
+        with open(os.path.join(FIX, "opsgenie", "create.json")) as f:
+            og_create = f.read().encode()
+
+        def opsgenie(out):
+            code, _, body = http_call(
+                "POST", h.url("/v1/integrations/opsgenie"),
+                headers={"Authorization": "Bearer " + OG_TOKEN,
+                         "Content-Type": "application/json"},
+                body=og_create, timeout=60)
+            out.update(code=code, body=body)
+
+        og1 = {}
+        session = pg.hold_locks(["incidents"])
+        try:
+            ts = in_flight((opsgenie, (og1,)))
+            ts[0].start()
+            res.check("an Opsgenie Create is parked while incidents are "
+                      "locked", wait_until(lambda: parked() == 1, 10),
+                      parked())
+            worst, bad = reads_stay_fast(2)
+            res.check(f"the feed and the page answer within {BOUND_S:.0f} "
+                      f"s meanwhile (slowest {worst:.3f} s)",
+                      not bad and worst < BOUND_S, bad)
+        finally:
+            pg.release_locks(session)
+        ts[0].join(30)
+        og1_doc = json.loads(og1.get("body") or b"{}")
+        res.check("then it is applied: an incident opened",
+                  og1.get("code") == 200 and
+                  og1_doc.get("status") == "applied" and
+                  og1_doc.get("incident_id"), og1)
+        res.check("the incident and the event id are stored",
+                  rows("SELECT count(*) FROM incidents WHERE id = '%s'" %
+                       og1_doc.get("incident_id", "")) == "1" and
+                  rows("SELECT count(*) FROM hook_events") == "1")
+        og2 = {}
+        opsgenie(og2)
+        res.check("the same event again: duplicate",
+                  og2.get("code") == 200 and
+                  json.loads(og2["body"]).get("status") == "duplicate", og2)
+        summary = json.loads(http_call(
+            "GET", h.url("/api/v2/summary.json"))[2])
+        comp = {c["id"]: c["status"] for c in summary["components"]}
+        res.check("the component the rule names is in partial outage",
+                  comp.get("api") == "partial_outage", comp)
+
+        # ---- 3. the database down ----
         pg.stop_server()
         inc3 = {}
         post_incident("While down", inc3, timeout=40)
@@ -183,7 +243,7 @@ components:
                   rows("SELECT count(*) FROM incidents WHERE name = "
                        "'While down'") == "1")
 
-        # ---- 3. parked past the deadline ----
+        # ---- 4. parked past the deadline ----
         inc5 = {}
         session = pg.hold_locks(["incidents"])
         try:
