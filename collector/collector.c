@@ -961,7 +961,14 @@ collector_reload(struct collector *c)
         for (size_t i = 0; i < warns.n; i++) {
             log_warnx("reload: %s", warns.msgs[i]);
         }
-        rc = components_merge(&nc, c->h.store);
+        if (c->h.rebuild_rows != NULL) {
+            /* Read with the API change that asked for this rebuild. */
+            rc = components_merge_rows(&nc, c->h.rebuild_rows);
+            components_rows_free(c->h.rebuild_rows);
+            c->h.rebuild_rows = NULL;
+        } else {
+            rc = components_merge(&nc, c->h.store);
+        }
         if (rc != 0) {
             log_warnx("reload: cannot load the components created through "
                       "the API: %s", ph_strerror(rc));
@@ -974,6 +981,8 @@ collector_reload(struct collector *c)
         }
         log_warnx("reload: %s has errors; the running configuration stays",
                   c->h.conf.path);
+        components_rows_free(c->h.rebuild_rows);
+        c->h.rebuild_rows = NULL;
         return rc;
     }
     /* Where the collector listens and stores cannot change while it
@@ -1147,6 +1156,8 @@ collector_free(struct collector *c)
     rollup_destroy(c->h.rollup);
     c->h.rollup = NULL;
     incidents_free(&c->h);
+    components_rows_free(c->h.rebuild_rows);
+    c->h.rebuild_rows = NULL;
     intake_free(&c->h);
     notify_free(&c->h);
     engine_destroy(c->h.engine);

@@ -4,6 +4,7 @@
  */
 #include "components.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -132,18 +133,160 @@ add_component(const struct store_component_row *row, void *arg)
     return 0;
 }
 
+/* The stored rows, copied (components_read). */
+struct components_rows {
+    struct store_group_row *g;
+    size_t ng, capg;
+    struct store_component_row *c;
+    size_t nc, capc;
+    int failed;
+};
+
+static void
+free_text(const char *s)
+{
+    ph_free((void *)(uintptr_t)s);
+}
+
+void
+components_rows_free(struct components_rows *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < r->ng; i++) {
+        free_text(r->g[i].id);
+        free_text(r->g[i].name);
+        free_text(r->g[i].description);
+    }
+    for (size_t i = 0; i < r->nc; i++) {
+        free_text(r->c[i].id);
+        free_text(r->c[i].name);
+        free_text(r->c[i].description);
+        free_text(r->c[i].group_id);
+        free_text(r->c[i].start_date);
+    }
+    ph_free(r->g);
+    ph_free(r->c);
+    ph_free(r);
+}
+
+/* Grows *v (of size elem) to hold one more. 0 or PH_ENOMEM. */
+static int
+grow(void **v, size_t n, size_t *cap, size_t elem)
+{
+    void *nv;
+
+    if (n < *cap) {
+        return 0;
+    }
+    nv = ph_realloc(*v, (*cap * 2 + 16) * elem);
+    if (nv == NULL) {
+        return PH_ENOMEM;
+    }
+    *v = nv;
+    *cap = *cap * 2 + 16;
+    return 0;
+}
+
+static int
+copy_group(const struct store_group_row *row, void *arg)
+{
+    struct components_rows *r = arg;
+    struct store_group_row *g;
+
+    if (grow((void **)&r->g, r->ng, &r->capg, sizeof(*r->g)) != 0) {
+        r->failed = 1;
+        return PH_ENOMEM;
+    }
+    g = &r->g[r->ng];
+    *g = *row;
+    g->id = ph_strdup(row->id);
+    g->name = ph_strdup(row->name);
+    g->description = dup_opt(row->description);
+    r->ng++;
+    if (g->id == NULL || g->name == NULL ||
+        (row->description != NULL && g->description == NULL)) {
+        r->failed = 1;
+        return PH_ENOMEM;
+    }
+    return 0;
+}
+
+static int
+copy_component(const struct store_component_row *row, void *arg)
+{
+    struct components_rows *r = arg;
+    struct store_component_row *c;
+
+    if (grow((void **)&r->c, r->nc, &r->capc, sizeof(*r->c)) != 0) {
+        r->failed = 1;
+        return PH_ENOMEM;
+    }
+    c = &r->c[r->nc];
+    *c = *row;
+    c->id = ph_strdup(row->id);
+    c->name = ph_strdup(row->name);
+    c->description = dup_opt(row->description);
+    c->group_id = dup_opt(row->group_id);
+    c->start_date = dup_opt(row->start_date);
+    r->nc++;
+    if (c->id == NULL || c->name == NULL ||
+        (row->description != NULL && c->description == NULL) ||
+        (row->group_id != NULL && c->group_id == NULL) ||
+        (row->start_date != NULL && c->start_date == NULL)) {
+        r->failed = 1;
+        return PH_ENOMEM;
+    }
+    return 0;
+}
+
+int
+components_read(struct store *s, struct components_rows **ret)
+{
+    struct components_rows *r = ph_calloc(1, sizeof(*r));
+    int rc;
+
+    if (r == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = store_list_groups(s, copy_group, r);
+    if (rc == 0) {
+        rc = store_list_components(s, copy_component, r);
+    }
+    if (r->failed || rc != 0) {
+        rc = r->failed ? PH_ENOMEM : rc;
+        components_rows_free(r);
+        return rc;
+    }
+    *ret = r;
+    return 0;
+}
+
+int
+components_merge_rows(struct pharos_conf *cf,
+                      const struct components_rows *r)
+{
+    struct merge m = {cf, cf->ncomponents, cf->ngroups, 0};
+
+    for (size_t i = 0; i < r->ng && !m.failed; i++) {
+        add_group(&r->g[i], &m);
+    }
+    for (size_t i = 0; i < r->nc && !m.failed; i++) {
+        add_component(&r->c[i], &m);
+    }
+    return m.failed ? PH_ENOMEM : 0;
+}
+
 int
 components_merge(struct pharos_conf *cf, struct store *s)
 {
-    struct merge m = {cf, cf->ncomponents, cf->ngroups, 0};
-    int rc;
+    struct components_rows *r = NULL;
+    int rc = components_read(s, &r);
 
-    rc = store_list_groups(s, add_group, &m);
     if (rc == 0) {
-        rc = store_list_components(s, add_component, &m);
-    }
-    if (m.failed) {
-        return PH_ENOMEM;
+        rc = components_merge_rows(cf, r);
+        components_rows_free(r);
     }
     return rc;
 }

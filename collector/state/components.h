@@ -21,4 +21,14 @@ struct store;
  * error (then cf holds what it had). */
 int components_merge(struct pharos_conf *cf, struct store *s);
 
+/* The same in two steps, for a change whose store work runs off the loop
+ * (collector/api/deferred.h): the stored rows copied into a new
+ * components_rows (any thread: it touches only s), then appended to cf
+ * on the loop (rows borrowed; 0 or PH_ENOMEM). Free accepts NULL. */
+struct components_rows;
+int components_read(struct store *s, struct components_rows **ret);
+int components_merge_rows(struct pharos_conf *cf,
+                          const struct components_rows *rows);
+void components_rows_free(struct components_rows *rows);
+
 #endif

@@ -33,6 +33,7 @@ struct http_server;
 struct access;
 struct forward;
 struct deferred;
+struct components_rows;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -172,6 +173,10 @@ struct hub {
     int eval_requested;           /* a change waits for an evaluation */
     int rebuild_failed;           /* the last HUB_REBUILD kept the old
                                      configuration (pharos.yml has errors) */
+    /* The API's components and groups as read with the change that asks
+     * for a HUB_REBUILD (off the loop, components.h): the rebuild takes
+     * them instead of reading the store. NULL: it reads the store. */
+    struct components_rows *rebuild_rows;
     struct hub_role role;         /* leader or follower (collector.c) */
     /* HA: a follower forwards API writes to the leader (forward.c), at
      * the URL the wiring reads from the database (NULL without ha:). */

@@ -13,6 +13,9 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
   the incidents table locked is parked while the feed answers; then it
   opens its incident, stored with its event id; the same event again is
   a duplicate.
+- A component POST (written, read back, the configuration rebuilt) with
+  its table locked is parked while the feed answers; then 201 and the
+  feed lists it; DELETE takes it out.
 - The database stopped: an incident POST gets 503 with Retry-After within
   a bounded time (never a hang), the collector stays up, and once the
   server is back the same request is answered 201.
@@ -223,7 +226,47 @@ components:
         res.check("the component the rule names is in partial outage",
                   comp.get("api") == "partial_outage", comp)
 
-        # ---- 3. the database down ----
+        # ---- 3. components through the API: write, read back, rebuild ----
+        comp = {}
+        session = pg.hold_locks(["api_components"])
+        try:
+            def create_component(out):
+                code, _, body = http_call(
+                    "POST", h.url("/v1/pages/itest/components"),
+                    headers=auth, timeout=60,
+                    body={"component": {"name": "Search",
+                                        "status": "degraded_performance"}})
+                out.update(code=code, body=body)
+
+            ts = in_flight((create_component, (comp,)))
+            ts[0].start()
+            res.check("a component POST is parked while its table is locked",
+                      wait_until(lambda: parked() == 1, 10), parked())
+            worst, bad = reads_stay_fast(2)
+            res.check(f"the feed and the page answer within {BOUND_S:.0f} "
+                      f"s meanwhile (slowest {worst:.3f} s)",
+                      not bad and worst < BOUND_S, bad)
+        finally:
+            pg.release_locks(session)
+        ts[0].join(30)
+        cid = json.loads(comp.get("body") or b"{}").get("id", "")
+        res.check("then 201 with the component", comp.get("code") == 201 and
+                  cid, comp)
+        summary = json.loads(http_call(
+            "GET", h.url("/api/v2/summary.json"))[2])
+        got = {c["id"]: c["status"] for c in summary["components"]}
+        res.check("the feed lists it, with its status",
+                  got.get(cid) == "degraded_performance", got)
+        code, _, _ = http_call(
+            "DELETE", h.url(f"/v1/pages/itest/components/{cid}"),
+            headers=auth, timeout=10)
+        summary = json.loads(http_call(
+            "GET", h.url("/api/v2/summary.json"))[2])
+        res.check("deleted: 204, and gone from the feed",
+                  code == 204 and cid not in
+                  {c["id"] for c in summary["components"]}, code)
+
+        # ---- 4. the database down ----
         pg.stop_server()
         inc3 = {}
         post_incident("While down", inc3, timeout=40)
@@ -243,7 +286,7 @@ components:
                   rows("SELECT count(*) FROM incidents WHERE name = "
                        "'While down'") == "1")
 
-        # ---- 4. parked past the deadline ----
+        # ---- 5. parked past the deadline ----
         inc5 = {}
         session = pg.hold_locks(["incidents"])
         try:
