@@ -85,8 +85,7 @@ struct http_server {
     struct http_pending *pending;   /* deferred replies, for stop */
 };
 
-/* A reply promised for later (http_defer): the request's connection is
- * suspended until http_pending_finish(). */
+/* A reply promised for later (http_defer): its connection suspended. */
 struct http_pending {
     struct http_pending *prev, *next;
     struct http_server *s;
@@ -662,11 +661,7 @@ http_pending_req(const struct http_pending *p)
 void
 http_pending_finish(struct http_pending *p, struct http_response *resp)
 {
-    if (p == NULL) {
-        response_free(resp);
-        return;
-    }
-    if (p->req != NULL) {
+    if (p != NULL && p->req != NULL) {
         pending_unlink(p);
         deliver(p->req, resp);
     } else {
