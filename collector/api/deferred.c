@@ -124,8 +124,8 @@ on_sweep(uv_timer_t *t)
 
     for (struct job *j = d->jobs; j != NULL; j = j->next) {
         if (j->pk.p != NULL && now >= j->pk.deadline_ms) {
-            log_warnx("api: %s still waits for the database after %d s: "
-                      "503", j->pk.rq.route != NULL ? "a request" : "?",
+            log_warnx("api: a request waited %d s for the database: "
+                      "answered 503, its store work goes on",
                       DEFERRED_TIMEOUT_MS / 1000);
             answer_timeout(d, &j->pk);
         }
