@@ -484,13 +484,17 @@ reply_component(struct api_req *rq, struct http_request *req,
     char *text = NULL;
     size_t len = 0;
     int idx = component_param(rq, resp);
+    int rc;
 
     (void)req;
     if (idx < 0) {
         return;
     }
     snapshot_take(rq->h, &in);
-    take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
+    /* The document first: the order in which a call's arguments are
+     * evaluated is unspecified, and clang's would pass text still NULL. */
+    rc = feed_component_v1(&in, idx, &text, &len);
+    take_text(resp, 200, text, len, rc);
 }
 
 void
@@ -500,10 +504,12 @@ api_v1_components(struct api_req *rq, struct http_request *req,
     struct feed_input in;
     char *text = NULL;
     size_t len = 0;
+    int rc;
 
     (void)req;
     snapshot_take(rq->h, &in);
-    take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
+    rc = feed_components_v1(&in, &text, &len);
+    take_text(resp, 200, text, len, rc);
 }
 
 void
