@@ -81,6 +81,12 @@ struct collector_metrics {
      * malformed or stale: refused before anything was looked up). */
 #define HUB_HOOK_REJECTED 4
     uint64_t hook_events[2][5];
+    /* What /metrics shows from the store, as last read (metrics.c:
+     * on PostgreSQL refreshed off the loop, one scrape behind). */
+    int agents_stale_known;
+    uint64_t agents_stale;
+    int64_t outbox_backlog;
+    int store_read_pending;
 };
 
 /* Who acts on the shared state. Only the wiring (collector.c) writes
