@@ -468,6 +468,16 @@ comp_job_run(struct store *db, void *arg)
     switch (j->kind) {
     case CJ_PUT:
         rc = store_component_put(db, &j->rows[0]);
+        if (rc == 0 && j->keep_override) {
+            /* Stored here, before the rebuild restores the overrides
+             * from the store: queued apart, it could land after. */
+            char key[160], val[64];
+
+            snprintf(key, sizeof(key), "override:%s", j->rows[0].id);
+            snprintf(val, sizeof(val), "%s 0",
+                     comp_status_name((enum comp_status)j->override_st));
+            rc = store_kv_set(db, key, val);
+        }
         break;
     case CJ_DELETE:
         rc = store_component_delete(db, j->id);
@@ -526,9 +536,8 @@ comp_job_done(struct api_req *rq, struct http_request *req, void *arg,
     j->read = NULL;
     rebuild(h);
     if (j->keep_override) {
-        /* Kept by id: applied when the new configuration restores the
-         * overrides. */
-        hub_keep_override(h, j->rows[0].id, j->override_st, 0);
+        /* Stored with the row: applied when the new configuration
+         * restores the overrides. */
         hub_request_evaluate(h);
     }
     if (j->patch_after) {
