@@ -962,14 +962,15 @@ collector_reload(struct collector *c)
             log_warnx("reload: %s", warns.msgs[i]);
         }
         if (c->h.rebuild_rows != NULL) {
-            /* Read with the API change that asked for this rebuild. */
+            /* Read with the API change that asked for this rebuild (its
+             * overrides too: freed once they are restored). */
             rc = components_merge_rows(&nc, c->h.rebuild_rows);
-            components_rows_free(c->h.rebuild_rows);
-            c->h.rebuild_rows = NULL;
         } else {
             rc = components_merge(&nc, c->h.store);
         }
         if (rc != 0) {
+            components_rows_free(c->h.rebuild_rows);
+            c->h.rebuild_rows = NULL;
             log_warnx("reload: cannot load the components created through "
                       "the API: %s", ph_strerror(rc));
             pharos_conf_free(&nc);
@@ -1037,6 +1038,8 @@ collector_reload(struct collector *c)
         engine_destroy(ne);
         ph_free(ncomps);
         pharos_conf_free(&nc);
+        components_rows_free(c->h.rebuild_rows);
+        c->h.rebuild_rows = NULL;
         log_warnx("reload: %s; the running configuration stays",
                   ph_strerror(rc));
         return rc;
@@ -1056,6 +1059,8 @@ collector_reload(struct collector *c)
     engine_destroy(oe);
     /* The new engine starts without the precedence layers. */
     hub_restore_overrides(&c->h);
+    components_rows_free(c->h.rebuild_rows);
+    c->h.rebuild_rows = NULL;
     incidents_reapply(&c->h);
     /* The alert layer is not part of engine_restore(): set it again
      * (rules, groups by component id) before the next tick. */

@@ -338,6 +338,9 @@ struct comp_job {
     char actor[128];
     int64_t now;
     struct components_rows *read;       /* read back, for the rebuild */
+    char **file_ids;                    /* pharos.yml's components: their
+                                           overrides are read back too */
+    size_t nfile_ids;
     char logline[512];
     /* the reply */
     int status;                         /* 200 or 201 rendered after the
@@ -423,6 +426,10 @@ comp_job_free(void *arg)
     text_free(j->g.description);
     ph_free(j->audit);
     components_rows_free(j->read);
+    for (size_t i = 0; i < j->nfile_ids; i++) {
+        ph_free(j->file_ids[i]);
+    }
+    ph_free(j->file_ids);
     ph_free(j);
 }
 
@@ -430,6 +437,7 @@ static struct comp_job *
 comp_job_new(struct api_req *rq, enum cj_kind kind,
              struct http_response *resp)
 {
+    const struct hub *h = rq->h;
     struct comp_job *j = ph_calloc(1, sizeof(*j));
 
     if (j == NULL) {
@@ -440,6 +448,23 @@ comp_job_new(struct api_req *rq, enum cj_kind kind,
     j->now = time_now_ms();
     snprintf(j->actor, sizeof(j->actor), "%s",
              rq->actor != NULL ? rq->actor : "");
+    j->file_ids = ph_calloc(h->conf.ncomponents + 1, sizeof(*j->file_ids));
+    if (j->file_ids == NULL) {
+        ph_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
+        if (h->conf.components[i].api_owned) {
+            continue; /* read back with the rows */
+        }
+        j->file_ids[j->nfile_ids] = ph_strdup(h->conf.components[i].id);
+        if (j->file_ids[j->nfile_ids++] == NULL) {
+            comp_job_free(j);
+            http_resp_error(resp, 503, "unavailable", "out of memory");
+            return NULL;
+        }
+    }
     return j;
 }
 
@@ -499,7 +524,11 @@ comp_job_run(struct store *db, void *arg)
         }
         break;
     }
-    if (rc == 0 && components_read(db, &j->read) != 0) {
+    if (rc == 0 && components_read(db, &j->read) == 0 &&
+        components_read_overrides(db, j->read,
+                                  (const char *const *)j->file_ids,
+                                  j->nfile_ids) != 0) {
+        components_rows_free(j->read);
         j->read = NULL; /* the rebuild reads the store itself */
     }
     return rc;
@@ -528,12 +557,13 @@ comp_job_done(struct api_req *rq, struct http_request *req, void *arg,
             hub_set_override(h, idx, -1, 0);
         }
     }
-    if (j->patch_after && req != NULL) {
-        api_v1_component_patch(rq, req, resp); /* sets the reply too */
-    }
     components_rows_free(h->rebuild_rows);
     h->rebuild_rows = j->read;
     j->read = NULL;
+    if (j->patch_after && req != NULL) {
+        /* After the rows: the override it keeps is what they restore. */
+        api_v1_component_patch(rq, req, resp); /* sets the reply too */
+    }
     rebuild(h);
     if (j->keep_override) {
         /* Stored with the row: applied when the new configuration

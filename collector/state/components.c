@@ -5,6 +5,7 @@
 #include "components.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -140,6 +141,10 @@ struct components_rows {
     struct store_component_row *c;
     size_t nc, capc;
     int failed;
+    /* The stored overrides ("override:<id>" values) of the ids asked
+     * for and of the rows: "id value" pairs, NULL value for none. */
+    char **ov_id, **ov_val;
+    size_t nov;
 };
 
 static void
@@ -166,6 +171,12 @@ components_rows_free(struct components_rows *r)
         free_text(r->c[i].group_id);
         free_text(r->c[i].start_date);
     }
+    for (size_t i = 0; i < r->nov; i++) {
+        ph_free(r->ov_id[i]);
+        ph_free(r->ov_val[i]);
+    }
+    ph_free(r->ov_id);
+    ph_free(r->ov_val);
     ph_free(r->g);
     ph_free(r->c);
     ph_free(r);
@@ -261,6 +272,86 @@ components_read(struct store *s, struct components_rows **ret)
     }
     *ret = r;
     return 0;
+}
+
+/* Reads the stored override of id into the next slot. */
+static int
+read_override(struct store *s, struct components_rows *r, const char *id)
+{
+    char key[160], val[64];
+
+    r->ov_id[r->nov] = ph_strdup(id);
+    if (r->ov_id[r->nov] == NULL) {
+        return PH_ENOMEM;
+    }
+    snprintf(key, sizeof(key), "override:%s", id);
+    if (store_kv_get(s, key, val, sizeof(val)) == 0) {
+        r->ov_val[r->nov] = ph_strdup(val);
+    }
+    r->nov++;
+    return 0;
+}
+
+int
+components_read_overrides(struct store *s, struct components_rows *r,
+                          const char *const *ids, size_t nids)
+{
+    size_t n = nids + r->nc;
+
+    r->ov_id = ph_calloc(n + 1, sizeof(*r->ov_id));
+    r->ov_val = ph_calloc(n + 1, sizeof(*r->ov_val));
+    if (r->ov_id == NULL || r->ov_val == NULL) {
+        return PH_ENOMEM;
+    }
+    for (size_t i = 0; i < nids; i++) {
+        if (read_override(s, r, ids[i]) != 0) {
+            return PH_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < r->nc; i++) {
+        if (read_override(s, r, r->c[i].id) != 0) {
+            return PH_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int
+components_rows_override(const struct components_rows *r, const char *id,
+                         char *ret, size_t len)
+{
+    for (size_t i = 0; r->ov_id != NULL && i < r->nov; i++) {
+        if (strcmp(r->ov_id[i], id) == 0) {
+            if (r->ov_val[i] == NULL) {
+                return PH_ENOENT;
+            }
+            snprintf(ret, len, "%s", r->ov_val[i]);
+            return 0;
+        }
+    }
+    return 1; /* not read with the rows: ask the store */
+}
+
+void
+components_rows_set_override(struct components_rows *r, const char *id,
+                             const char *val)
+{
+    for (size_t i = 0; r->ov_id != NULL && i < r->nov; i++) {
+        if (strcmp(r->ov_id[i], id) == 0) {
+            char *v = ph_strdup(val);
+
+            ph_free(r->ov_val[i]);
+            r->ov_val[i] = v;
+            if (v == NULL) {
+                /* Not known now: dropped, the restore reads the store. */
+                ph_free(r->ov_id[i]);
+                r->nov--;
+                r->ov_id[i] = r->ov_id[r->nov];
+                r->ov_val[i] = r->ov_val[r->nov];
+            }
+            return;
+        }
+    }
 }
 
 int

@@ -30,5 +30,18 @@ int components_read(struct store *s, struct components_rows **ret);
 int components_merge_rows(struct pharos_conf *cf,
                           const struct components_rows *rows);
 void components_rows_free(struct components_rows *rows);
+/* With the rows, the stored manual overrides of ids and of the rows'
+ * components (any thread), so the rebuild's restore reads no store on
+ * the loop. 0 or PH_ENOMEM. */
+int components_read_overrides(struct store *s, struct components_rows *rows,
+                              const char *const *ids, size_t nids);
+/* The stored override value of id as read: 0 (into ret), PH_ENOENT (read,
+ * none), or 1 when it was not read with the rows. */
+int components_rows_override(const struct components_rows *rows,
+                             const char *id, char *ret, size_t len);
+/* An override kept while rows wait for their rebuild (hub.c): the
+ * value the restore will see for id, if it was read. */
+void components_rows_set_override(struct components_rows *rows,
+                                  const char *id, const char *val);
 
 #endif
