@@ -16,6 +16,9 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
 - A component POST (written, read back, the configuration rebuilt) with
   its table locked is parked while the feed answers; then 201 and the
   feed lists it; DELETE takes it out.
+- An API key and an agent created with their tables locked are parked
+  while the feed answers; then 201, the key and the agent's token work at
+  once, and the audit log lists both.
 - The database stopped: an incident POST gets 503 with Retry-After within
   a bounded time (never a hang), the collector stays up, and once the
   server is back the same request is answered 201.
@@ -266,7 +269,56 @@ components:
                   code == 204 and cid not in
                   {c["id"] for c in summary["components"]}, code)
 
-        # ---- 4. the database down ----
+        # ---- 4. an API key and an agent: written, read back, installed ----
+        made = {}
+        session = pg.hold_locks(["api_keys", "agent_tokens"])
+        try:
+            def create(path, body, key, out):
+                code, _, b = http_call("POST", h.url(path), headers=auth,
+                                       body=body, timeout=60)
+                out[key] = (code, b)
+
+            ts = in_flight((create, ("/v1/keys", {"name": "deploy",
+                                                  "scope": "write"},
+                                     "key", made)),
+                           (create, ("/v1/agents", {"id": "edge-1",
+                                                    "region": "r1"},
+                                     "agent", made)))
+            for t in ts:
+                t.start()
+            res.check("a key and an agent POST are parked while their "
+                      "tables are locked",
+                      wait_until(lambda: parked() == 2, 10), parked())
+            worst, bad = reads_stay_fast(2)
+            res.check(f"the feed and the page answer within {BOUND_S:.0f} "
+                      f"s meanwhile (slowest {worst:.3f} s)",
+                      not bad and worst < BOUND_S, bad)
+        finally:
+            pg.release_locks(session)
+        for t in ts:
+            t.join(30)
+        kcode, kbody = made.get("key", (0, b"{}"))
+        acode, abody = made.get("agent", (0, b"{}"))
+        res.check("then both get 201", kcode == 201 and acode == 201, made)
+        new_key = json.loads(kbody).get("key", "") if kcode == 201 else ""
+        code, _, _ = http_call(
+            "GET", h.url("/v1/pages/itest/incidents"),
+            headers={"Authorization": "OAuth " + new_key}, timeout=10)
+        res.check("the new key is in use at once (installed on the loop)",
+                  code == 200, code)
+        token = json.loads(abody).get("token", "") if acode == 201 else ""
+        code, _, _ = http_call(
+            "GET", h.url("/v1/agent/plan"),
+            headers={"Authorization": "Bearer " + token}, timeout=10)
+        res.check("and the new agent gets its plan", code == 200, code)
+        code, _, body = http_call(
+            "GET", h.url("/v1/pages/itest/audit-log?limit=50"),
+            headers=auth, timeout=10)
+        res.check("the audit log (read off the loop) lists both writes",
+                  code == 200 and b"POST /v1/keys" in body and
+                  b"POST /v1/agents" in body, (code, body[:300]))
+
+        # ---- 5. the database down ----
         pg.stop_server()
         inc3 = {}
         post_incident("While down", inc3, timeout=40)
@@ -286,7 +338,7 @@ components:
                   rows("SELECT count(*) FROM incidents WHERE name = "
                        "'While down'") == "1")
 
-        # ---- 5. parked past the deadline ----
+        # ---- 6. parked past the deadline ----
         inc5 = {}
         session = pg.hold_locks(["incidents"])
         try:
