@@ -201,6 +201,8 @@ struct incidents_change {
     int human;
     int was_closed;
     int was_draft;
+    int64_t base_updated_ms;       /* the incident's when prepared */
+    size_t base_nupdates;
     char errmsg[256];              /* the store's, from the store step */
 };
 
@@ -273,6 +275,8 @@ prepare_update(const struct incident *inc, const struct inc_edit *e,
     snprintf(c->id, sizeof(c->id), "%s", inc->id);
     c->was_closed = is_closed(inc->status);
     c->was_draft = inc->draft;
+    c->base_updated_ms = inc->updated_ms;
+    c->base_nupdates = inc->nupdates;
     if (new_ids(NULL, uid) != 0) {
         snprintf(err, errlen, "no randomness for ids");
         incidents_change_free(c);
@@ -341,6 +345,14 @@ commit_update(struct hub *h, struct incidents_change *c)
         return; /* fell out of memory meanwhile: stored all the same */
     }
     inc = &h->incidents[k];
+    if (c->kind == CH_UPDATE && (inc->updated_ms != c->base_updated_ms ||
+                                 inc->nupdates != c->base_nupdates)) {
+        /* Automation changed it on the loop while this edit was being
+         * stored off it: the edit, stored last, is what stays. */
+        log_warnx("incident %s: changed by automation while an edit by %s "
+                  "was stored; the edit replaces that change",
+                  c->id, c->who);
+    }
     incident_free(inc);
     *inc = c->work;
     memset(&c->work, 0, sizeof(c->work));
