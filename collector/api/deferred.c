@@ -326,11 +326,20 @@ job_done(struct store_call *c, int result)
     struct http_response resp;
 
     if (d != NULL) {
-        d->jobs = j->next;
-        if (d->jobs == NULL) {
-            d->jobs_tail = &d->jobs;
+        /* The head, as the writer runs calls in order; searched all the
+         * same, so a list out of step cannot keep a freed job. */
+        struct job **pp = &d->jobs;
+
+        while (*pp != NULL && *pp != j) {
+            pp = &(*pp)->next;
         }
-        d->njobs--;
+        if (*pp == j) {
+            *pp = j->next;
+            if (d->jobs_tail == &j->next) {
+                d->jobs_tail = pp;
+            }
+            d->njobs--;
+        }
     }
     memset(&resp, 0, sizeof(resp));
     /* done may chain another store step (deferred_store() again): it

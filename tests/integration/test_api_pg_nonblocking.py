@@ -9,6 +9,9 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
   /healthz keep answering, each within 1 s, for several seconds. Once
   the locks go, both get their normal replies (201, 202) and both are
   stored: the incident, the subscriber and its confirmation email.
+- Two PATCHes of one incident at once, with its table locked: both are
+  parked (the second waits for the first and runs on what it wrote);
+  then both 200 and no update is lost, in memory or stored.
 - An Opsgenie Create (a read, a decision on the loop, then a write) with
   the incidents table locked is parked while the feed answers; then it
   opens its incident, stored with its event id; the same event again is
@@ -181,6 +184,48 @@ components:
                                    h.url("/api/v2/incidents.json"))[2])
         res.check("the feed shows the incident",
                   any(i["id"] == iid for i in doc["incidents"]))
+
+        # ---- 1b. two edits of one incident at once: one after the other --
+        edits = [{}, {}]
+
+        def patch(text, out):
+            code, _, body = http_call(
+                "PATCH", h.url(f"/v1/pages/itest/incidents/{iid}"),
+                headers=auth, timeout=60,
+                body={"incident": {"status": "identified", "body": text}})
+            out.update(code=code, body=body)
+
+        session = pg.hold_locks(["incidents"])
+        try:
+            ts = in_flight((patch, ("First look.", edits[0])),
+                           (patch, ("Second look.", edits[1])))
+            for t in ts:
+                t.start()
+            res.check("two PATCHes of one incident are parked (the second "
+                      "waits for the first)",
+                      wait_until(lambda: parked() == 2, 10), parked())
+            worst, bad = reads_stay_fast(1)
+            res.check("the feed answers meanwhile", not bad and
+                      worst < BOUND_S, bad)
+        finally:
+            pg.release_locks(session)
+        for t in ts:
+            t.join(30)
+        res.check("both get 200", all(e.get("code") == 200 for e in edits),
+                  edits)
+        code, _, body = http_call(
+            "GET", h.url(f"/v1/pages/itest/incidents/{iid}"), headers=auth,
+            timeout=10)
+        texts = [u.get("body") for u in
+                 json.loads(body).get("incident_updates", [])] \
+            if code == 200 else []
+        res.check("no update is lost: both edits and the first are there",
+                  sorted(texts) == sorted(["Looking into it.", "First look.",
+                                           "Second look."]), texts)
+        stored = rows("SELECT count(*) FROM incident_updates WHERE "
+                      f"incident_id = '{iid}' AND body IN ('First look.', "
+                      "'Second look.')")
+        res.check("and stored so", stored == "2", stored)
 
         # ---- 2. an Opsgenie event: a read, a decision, a write ----
         with open(os.path.join(FIX, "opsgenie", "create.json")) as f:
