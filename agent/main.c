@@ -170,7 +170,8 @@ on_status_signal(uv_signal_t *s, int signum)
     log_info("agent: status: collector %s (%zu of %zu), %llu switches, "
              "%llu results sent, %llu queued, %llu dropped, %llu failed "
              "requests, next seq %llu; extra probes: %llu confirmations, "
-             "%llu re-checks (%llu asked, %llu already probing), %llu "
+             "%llu re-checks (%llu asked, %llu of them through the held "
+             "request, %llu already probing), %llu "
              "for watched connections (%llu while confirming)",
              st.collector, st.collector_idx + 1, a->conf.ncollectors,
              (unsigned long long)st.switches, (unsigned long long)st.sent,
@@ -180,6 +181,7 @@ on_status_signal(uv_signal_t *s, int signum)
              (unsigned long long)ss.confirms,
              (unsigned long long)ss.rechecks,
              (unsigned long long)st.recheck_requests,
+             (unsigned long long)st.recheck_held,
              (unsigned long long)ss.rechecks_skipped,
              (unsigned long long)ss.watch_runs,
              (unsigned long long)ss.watch_skipped);

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "report_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,103 +14,13 @@
 #include "spool.h"
 #include "timefmt.h"
 
-#define RESP_MAX (WIRE_PLAN_MAX_BYTES)
-#define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 60000
-#define XFER_TIMEOUT_MS 30000
-/* At most SWITCH_LOG_MAX "now using collector X" lines per
- * SWITCH_LOG_MS (a flapping link); the next logged one says how many
- * changes went unlogged. */
-#define SWITCH_LOG_MS 60000
-#define SWITCH_LOG_MAX 4
-
-enum xfer_kind { XFER_PLAN, XFER_RESULTS };
-
-struct xfer {
-    struct report *r;
-    enum xfer_kind kind;
-    CURL *easy;
-    struct curl_slist *hdrs;
-    struct buf resp;
-    char etag[64];
-    uint8_t *body;          /* POST body, owned */
-    size_t nresults;        /* results in this batch */
-    uint64_t first_rid;     /* record id of its first result */
-    uint64_t seq;
-    size_t coll;            /* index of the collector it went to */
-    int probe;              /* plan fetch probing the preferred collector */
-};
-
-struct report {
-    uv_loop_t *loop;
-    struct curl_uv *cu;
-    struct report_opts opts;
-    char **plan_urls;       /* one per collector */
-    char **results_urls;
-    size_t ncoll;
-    size_t cur;             /* the collector in use */
-    size_t round_fails;     /* failovers since the last success */
-    int64_t switch_window_ms;   /* start of the current log window */
-    uint32_t switch_window_n;   /* switch lines logged in it */
-    uint64_t switches_unlogged;
-    char *auth_header;
-    report_plan_cb plan_cb;
-    void *arg;
-    report_recheck_cb recheck_cb;
-    void *recheck_arg;
-
-    /* Ring of unacked results in memory: record ids mem_first ..
-     * mem_first + qlen - 1. With a spool, the spool holds them all and
-     * the ring is a window on its head; without one, ids are virtual. */
-    struct check_result *q;
-    size_t qcap, qhead, qlen;
-    uint64_t mem_first;
-    struct spool *spool;
-    uint64_t spool_dropped_seen;
-    uint64_t spool_unwritable;   /* results the spool could not take */
-    int spool_state_failing;     /* saving the spool state fails */
-    struct {
-        int active;          /* resend this batch first (after a crash) */
-        uint64_t seq;
-        uint64_t first;
-        uint32_t count;
-    } resend;
-
-    struct xfer *plan_xfer;
-    struct xfer *send_xfer;
-    char plan_etag[64];
-    char types_header[CHECK_TYPES_LIST_MAX + 32];
-    uint64_t plan_version;
-    int have_plan;
-    uint64_t next_seq;      /* 0 until the first plan tells us */
-    uint32_t backoff_ms;
-    int64_t last_send_ms;
-    struct report_stats stats;
-    int link_failing;
-
-    uv_timer_t plan_timer;
-    uv_timer_t send_timer;
-    uv_timer_t hb_timer;    /* heartbeat: an empty batch when idle */
-    uv_timer_t drain_timer; /* deadline of report_drain() */
-    uv_timer_t pref_timer;  /* on a fallback: probe the first collector */
-    int draining;
-    report_closed_cb drain_cb;
-    void *drain_arg;
-    int send_scheduled;
-    int closing;
-    int pending_closes;
-    report_closed_cb closed_cb;
-    void *closed_arg;
-};
-
 static void schedule_send(struct report *r, uint32_t delay_ms);
-static void start_plan_fetch(struct report *r);
 static void finish_drain(struct report *r);
 
 static void
 on_plan_timer(uv_timer_t *t)
 {
-    start_plan_fetch(t->data);
+    report_start_plan_fetch(t->data);
 }
 
 static char *
@@ -141,9 +52,13 @@ report_free(struct report *r)
         if (r->results_urls != NULL) {
             ph_free(r->results_urls[i]);
         }
+        if (r->wait_urls != NULL) {
+            ph_free(r->wait_urls[i]);
+        }
     }
     ph_free(r->plan_urls);
     ph_free(r->results_urls);
+    ph_free(r->wait_urls);
     ph_free(r->auth_header);
     ph_free(r->q);
     ph_free(r);
@@ -170,12 +85,17 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     r->ncoll = opts->ncollectors;
     r->plan_urls = ph_calloc(r->ncoll, sizeof(*r->plan_urls));
     r->results_urls = ph_calloc(r->ncoll, sizeof(*r->results_urls));
-    bad = r->plan_urls == NULL || r->results_urls == NULL;
+    r->wait_urls = ph_calloc(r->ncoll, sizeof(*r->wait_urls));
+    bad = r->plan_urls == NULL || r->results_urls == NULL ||
+          r->wait_urls == NULL;
     for (size_t i = 0; i < r->ncoll && !bad; i++) {
         r->plan_urls[i] = join(opts->collector_urls[i], "/v1/agent/plan");
         r->results_urls[i] = join(opts->collector_urls[i],
                                   "/v1/agent/results");
-        bad = r->plan_urls[i] == NULL || r->results_urls[i] == NULL;
+        r->wait_urls[i] = join(opts->collector_urls[i],
+                               "/v1/agent/rechecks");
+        bad = r->plan_urls[i] == NULL || r->results_urls[i] == NULL ||
+              r->wait_urls[i] == NULL;
     }
     alen = strlen(opts->token) + 32;
     r->auth_header = ph_malloc(alen);
@@ -197,6 +117,8 @@ report_new(uv_loop_t *loop, struct curl_uv *cu, const struct report_opts *opts,
     uv_timer_init(loop, &r->hb_timer);
     uv_timer_init(loop, &r->drain_timer);
     uv_timer_init(loop, &r->pref_timer);
+    uv_timer_init(loop, &r->wait_timer);
+    r->wait_timer.data = r;
     r->drain_timer.data = r;
     r->plan_timer.data = r;
     r->send_timer.data = r;
@@ -309,6 +231,29 @@ sync_spool_drops(struct report *r)
     }
 }
 
+/*
+ * When to send after queueing res. A failing result or an extra probe's
+ * (a confirmation, a re-check, a watch-started run) is news the
+ * collector decides on, and re-checks of other regions wait for it:
+ * it goes at once instead of after the coalescing window. One batch is
+ * in flight at a time, so a burst of them still goes in few batches;
+ * while the link fails the backoff holds.
+ */
+static void
+schedule_push(struct report *r, const struct check_result *res)
+{
+    if ((res->kind == PROBE_SCHEDULED && res->outcome == OUTCOME_UP) ||
+        r->link_failing || r->closing || r->send_xfer != NULL) {
+        schedule_send(r, r->opts.batch_delay_ms);
+        return;
+    }
+    if (r->send_scheduled) {
+        uv_timer_stop(&r->send_timer);
+        r->send_scheduled = 0;
+    }
+    schedule_send(r, 0);
+}
+
 void
 report_push(struct report *r, const struct check_result *res)
 {
@@ -326,7 +271,7 @@ report_push(struct report *r, const struct check_result *res)
                 *q_at(r, r->qlen) = *res;
                 r->qlen++;
             }
-            schedule_send(r, r->opts.batch_delay_ms);
+            schedule_push(r, res);
             return;
         }
         /* Not kept in memory either: the ring mirrors the spool's
@@ -354,7 +299,7 @@ report_push(struct report *r, const struct check_result *res)
     }
     *q_at(r, r->qlen) = *res;
     r->qlen++;
-    schedule_send(r, r->opts.batch_delay_ms);
+    schedule_push(r, res);
 }
 
 /* ---- transfers ---- */
@@ -392,8 +337,8 @@ on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void
-xfer_free(struct xfer *x)
+void
+report_xfer_free(struct xfer *x)
 {
     if (x == NULL) {
         return;
@@ -407,8 +352,8 @@ xfer_free(struct xfer *x)
     ph_free(x);
 }
 
-static struct xfer *
-xfer_new(struct report *r, enum xfer_kind kind, const char *url)
+struct xfer *
+report_xfer_new(struct report *r, enum xfer_kind kind, const char *url)
 {
     struct xfer *x = ph_calloc(1, sizeof(*x));
     struct curl_slist *h;
@@ -421,7 +366,7 @@ xfer_new(struct report *r, enum xfer_kind kind, const char *url)
     buf_init(&x->resp, RESP_MAX);
     x->easy = curl_easy_init();
     if (x->easy == NULL) {
-        xfer_free(x);
+        report_xfer_free(x);
         return NULL;
     }
     h = curl_slist_append(NULL, r->auth_header);
@@ -445,8 +390,8 @@ xfer_new(struct report *r, enum xfer_kind kind, const char *url)
     return x;
 }
 
-static uint32_t
-jitter(uint32_t ms)
+uint32_t
+report_jitter(uint32_t ms)
 {
     /* +-20 % so agents that failed together do not retry together. */
     uint32_t span = ms / 5 + 1;
@@ -535,7 +480,12 @@ switch_to(struct report *r, size_t idx, const char *why)
  * next attempt. An unreachable collector (see is_unreachable) makes the
  * next one current, tried at once until every collector failed in a row;
  * then, as with a single collector, the backoff doubles. A failure of a
- * transfer to a collector no longer current changes nothing.
+ * transfer to a collector no longer current changes nothing, but its
+ * retry waits for the backoff in force: the plan fetch and the send share
+ * the round, and when one of them ends it, the other's failure at the
+ * collector it had left must not start the next round at once (a send
+ * and a plan fetch failing in turn went round three collectors about
+ * 4,000 times a second during a takeover).
  */
 static uint32_t
 link_failed(struct report *r, const struct xfer *x, int unreachable,
@@ -543,7 +493,7 @@ link_failed(struct report *r, const struct xfer *x, int unreachable,
 {
     r->stats.failures++;
     if (x->coll != r->cur) {
-        return 0;
+        return r->backoff_ms != 0 ? jitter(r->backoff_ms) : 0;
     }
     if (unreachable && r->ncoll > 1) {
         switch_to(r, (r->cur + 1) % r->ncoll, "does not answer");
@@ -561,7 +511,7 @@ link_failed(struct report *r, const struct xfer *x, int unreachable,
                   r->ncoll > 1 ? " on every collector" : "", r->backoff_ms);
     }
     r->link_failing = 1;
-    return jitter(r->backoff_ms);
+    return report_jitter(r->backoff_ms);
 }
 
 static void
@@ -574,6 +524,21 @@ link_ok(struct report *r)
     r->link_failing = 0;
     r->backoff_ms = 0;
     r->round_fails = 0;
+}
+
+/*
+ * A plan answered: the collector is up, so a failing send may retry
+ * soon, but it says nothing of batches. A follower serves the plan
+ * while it answers batches with 503 (no leader during a takeover, or no
+ * database): were this a success of the link, the plan fetched after
+ * each switch would restart the round of collectors every time, and
+ * the send would go round them with no pause at all (thousands of
+ * requests a second from each agent).
+ */
+static void
+plan_ok(struct report *r)
+{
+    r->backoff_ms = 0;
 }
 
 static void
@@ -602,9 +567,9 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
     if (cc != CURLE_OK) {
         next = link_failed(r, x, 1, "plan fetch", curl_easy_strerror(cc));
     } else if (code == 304) {
-        link_ok(r);
+        plan_ok(r);
     } else if (code == 200) {
-        link_ok(r);
+        plan_ok(r);
         if (wire_decode_plan((const uint8_t *)x->resp.data, x->resp.len,
                              &plan, err, sizeof(err)) != 0) {
             log_warnx("report: bad plan from collector: %s", err);
@@ -629,6 +594,7 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
             r->plan_cb(&plan, r->arg);
             wire_plan_free(&plan);
             schedule_send(r, 0);
+            report_wait_start(r);
         }
     } else if (code == 401) {
         log_warnx("report: collector %s rejected our token (401)",
@@ -642,7 +608,7 @@ on_plan_done(CURL *easy, CURLcode cc, void *arg)
                            detail);
     }
 out:
-    xfer_free(x);
+    report_xfer_free(x);
     if (!r->closing && !r->draining) {
         uv_timer_start(&r->plan_timer, on_plan_timer, next,
                        0);
@@ -660,7 +626,7 @@ start_plan_fetch_at(struct report *r, size_t idx, int probe)
     if (r->closing || r->plan_xfer != NULL) {
         return;
     }
-    x = xfer_new(r, XFER_PLAN, r->plan_urls[idx]);
+    x = report_xfer_new(r, XFER_PLAN, r->plan_urls[idx]);
     if (x == NULL) {
         uv_timer_start(&r->plan_timer, on_plan_timer,
                        BACKOFF_MIN_MS, 0);
@@ -682,7 +648,7 @@ start_plan_fetch_at(struct report *r, size_t idx, int probe)
     }
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
     if (curl_uv_add(r->cu, x->easy, on_plan_done, x) != 0) {
-        xfer_free(x);
+        report_xfer_free(x);
         uv_timer_start(&r->plan_timer, on_plan_timer,
                        BACKOFF_MIN_MS, 0);
         return;
@@ -690,8 +656,8 @@ start_plan_fetch_at(struct report *r, size_t idx, int probe)
     r->plan_xfer = x;
 }
 
-static void
-start_plan_fetch(struct report *r)
+void
+report_start_plan_fetch(struct report *r)
 {
     start_plan_fetch_at(r, r->cur, 0);
 }
@@ -765,7 +731,7 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
         if (plan_version != 0 && plan_version != r->plan_version &&
             r->plan_xfer == NULL) {
             uv_timer_stop(&r->plan_timer);
-            start_plan_fetch(r);
+            report_start_plan_fetch(r);
         }
     } else if (code >= 400 && code < 500 && code != 401 && code != 429 &&
                code != 408) {
@@ -804,7 +770,7 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
         r->resend.first = x->first_rid;
         r->resend.count = (uint32_t)x->nresults;
     }
-    xfer_free(x);
+    report_xfer_free(x);
     if (r->draining) {
         if (r->qlen == 0) {
             finish_drain(r);
@@ -895,7 +861,7 @@ send_batch(struct report *r)
     if (wire_encode_batch(&b, &bytes, &len) != 0) {
         goto retry;
     }
-    x = xfer_new(r, XFER_RESULTS, r->results_urls[r->cur]);
+    x = report_xfer_new(r, XFER_RESULTS, r->results_urls[r->cur]);
     if (x == NULL) {
         goto retry;
     }
@@ -919,7 +885,7 @@ send_batch(struct report *r)
     ph_free(tmp);
     return;
 retry:
-    xfer_free(x);
+    report_xfer_free(x);
     ph_free(bytes);
     ph_free(tmp);
     schedule_send(r, BACKOFF_MIN_MS);
@@ -973,7 +939,7 @@ report_start(struct report *r)
                      (size_t)(spool_tail(r->spool) - spool_head(r->spool)));
         }
     }
-    start_plan_fetch(r);
+    report_start_plan_fetch(r);
     if (r->opts.heartbeat_ms > 0) {
         uv_timer_start(&r->hb_timer, on_heartbeat, r->opts.heartbeat_ms,
                        r->opts.heartbeat_ms);
@@ -1019,15 +985,21 @@ report_close(struct report *r, report_closed_cb cb, void *arg)
     r->closed_arg = arg;
     if (r->plan_xfer != NULL) {
         curl_uv_remove(r->cu, r->plan_xfer->easy);
-        xfer_free(r->plan_xfer);
+        report_xfer_free(r->plan_xfer);
         r->plan_xfer = NULL;
     }
     if (r->send_xfer != NULL) {
         curl_uv_remove(r->cu, r->send_xfer->easy);
-        xfer_free(r->send_xfer);
+        report_xfer_free(r->send_xfer);
         r->send_xfer = NULL;
     }
-    r->pending_closes = 5;
+    if (r->wait_xfer != NULL) {
+        curl_uv_remove(r->cu, r->wait_xfer->easy);
+        report_xfer_free(r->wait_xfer);
+        r->wait_xfer = NULL;
+    }
+    r->pending_closes = 6;
+    uv_close((uv_handle_t *)&r->wait_timer, on_closed);
     uv_close((uv_handle_t *)&r->pref_timer, on_closed);
     uv_close((uv_handle_t *)&r->drain_timer, on_closed);
     uv_close((uv_handle_t *)&r->hb_timer, on_closed);
@@ -1067,6 +1039,7 @@ report_drain(struct report *r, uint32_t timeout_ms, report_closed_cb cb,
     uv_timer_stop(&r->hb_timer);
     uv_timer_stop(&r->plan_timer);
     uv_timer_stop(&r->pref_timer);
+    uv_timer_stop(&r->wait_timer);
     if (r->qlen == 0 && r->send_xfer == NULL) {
         finish_drain(r);
         return;

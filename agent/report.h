@@ -16,7 +16,11 @@
  * plan fetch every collector_retry_ms (jittered up to twice that) and
  * taken back as soon as it answers.
  * The queue is bounded: when full, the oldest results are dropped and
- * counted. Loop thread only.
+ * counted. A failing result, or one of an extra probe (confirmation,
+ * re-check, watch), skips the coalescing window. Once it has a plan,
+ * the reporter also holds a request open to the current collector
+ * (GET /v1/agent/rechecks) through which re-check requests arrive at
+ * once. Loop thread only.
  */
 #ifndef PH_REPORT_H
 #define PH_REPORT_H
@@ -56,7 +60,8 @@ struct report_stats {
     const char *collector;        /* current collector URL (borrowed) */
     size_t collector_idx;         /* its index in collector_urls */
     uint64_t switches;            /* collector changes since start */
-    uint64_t recheck_requests;    /* check ids the collector's acks named */
+    uint64_t recheck_requests;    /* check ids the collector asked for */
+    uint64_t recheck_held;        /* ... of them through the held request */
 };
 
 /* Called with each new plan; the callee may move checks out of it
@@ -72,7 +77,10 @@ struct report *report_new(uv_loop_t *loop, struct curl_uv *cu,
                           const struct report_opts *opts,
                           report_plan_cb plan_cb, void *arg);
 /* Sets who hears the collector's re-check requests (issue #20); every
- * batch says the agent accepts them. */
+ * batch says the agent accepts them, and once the agent has a plan it
+ * holds a request open to the collector (GET /v1/agent/rechecks) that
+ * the collector answers as soon as it asks this region for one. Set it
+ * before report_start(). */
 void report_set_recheck_cb(struct report *r, report_recheck_cb cb,
                            void *arg);
 /* Starts fetching the plan and sending. */

@@ -1,11 +1,13 @@
 /*
  * ingest_bench.c - collector ingest rate with commit-before-ack.
  *
- *   ingest_bench http URL TOKENFILE BATCHES BATCHSIZE CHECKS
+ *   ingest_bench http URL[,URL...] TOKENFILE BATCHES BATCHSIZE CHECKS
  *       Each token in TOKENFILE (one per line) is a simulated agent that
  *       POSTs BATCHES result batches of BATCHSIZE results, one batch in
  *       flight per agent (it waits for the Ack, as a real agent does), all
- *       agents concurrently over libcurl multi. Prints results/s.
+ *       agents concurrently over libcurl multi. Prints results/s. With
+ *       several URLs (comma separated, up to 8: collectors sharing one
+ *       store) agent i posts to URL i mod n.
  *   ingest_bench sqlite DBFILE BATCHES BATCHSIZE
  *       The ceiling: the same rows inserted by a bare sqlite loop (one
  *       prepared INSERT, one transaction per batch, WAL, synchronous
@@ -26,6 +28,8 @@
 #include "wire.h"
 
 #define MAX_AGENTS 512
+#define MAX_URLS 8
+#define URL_MAX 512
 
 static int
 atoi_checked(const char *s)
@@ -81,6 +85,7 @@ fill(struct check_result *rs, size_t n, int checks, uint64_t seq)
 
 struct agent {
     CURL *easy;
+    const char *url;
     struct curl_slist *hdrs;
     uint8_t *body;
     uint64_t seq;
@@ -124,17 +129,34 @@ start_batch(CURLM *m, struct agent *a, const char *url, size_t bs, int checks)
 }
 
 static int
-bench_http(const char *url, const char *tokfile, int batches, size_t bs,
+bench_http(const char *url_list, const char *tokfile, int batches, size_t bs,
            int checks)
 {
     static struct agent agents[MAX_AGENTS];
-    FILE *f = fopen(tokfile, "r");
+    static char urls[MAX_URLS][URL_MAX];
+    FILE *f = NULL;
     char line[256];
-    int n = 0, running = 1, done = 0;
+    int n = 0, nurls = 0, running = 1, done = 0;
     uint64_t ok = 0, failed = 0;
     CURLM *m;
     double t0;
 
+    for (const char *p = url_list; *p != '\0' && nurls < MAX_URLS;) {
+        size_t len = strcspn(p, ",");
+
+        if (len == 0 || len >= URL_MAX) {
+            fprintf(stderr, "ingest_bench: bad URL list '%s'\n", url_list);
+            return 2;
+        }
+        memcpy(urls[nurls], p, len);
+        urls[nurls++][len] = '\0';
+        p += len + (p[len] == ',');
+    }
+    if (nurls == 0) {
+        fprintf(stderr, "ingest_bench: no URL\n");
+        return 2;
+    }
+    f = fopen(tokfile, "r");
     if (f == NULL) {
         perror(tokfile);
         return 1;
@@ -154,12 +176,13 @@ bench_http(const char *url, const char *tokfile, int batches, size_t bs,
             agents[n].hdrs, "Content-Type: application/x-protobuf");
         agents[n].hdrs = curl_slist_append(agents[n].hdrs, "Expect:");
         agents[n].seq = 1;
+        agents[n].url = urls[n % nurls];
         n++;
     }
     fclose(f);
     t0 = now_s();
     for (int i = 0; i < n; i++) {
-        start_batch(m, &agents[i], url, bs, checks);
+        start_batch(m, &agents[i], agents[i].url, bs, checks);
     }
     while (done < n && running >= 0) {
         CURLMsg *msg;
@@ -194,7 +217,7 @@ bench_http(const char *url, const char *tokfile, int batches, size_t bs,
                 a->done = 1;
                 done++;
             } else {
-                start_batch(m, a, url, bs, checks);
+                start_batch(m, a, a->url, bs, checks);
             }
         }
         curl_multi_poll(m, NULL, 0, 100, NULL);

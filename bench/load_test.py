@@ -17,7 +17,12 @@ memory beside nginx serving the same published file.
    equal the results the agent got acked. Results/s ingested and the
    collector's peak RSS (VmHWM) are reported.
 5. The same wrk against the collector (from memory) and against nginx
-   (one worker, serving publish_dir), alternating, for ROUNDS rounds.
+   (one worker, serving publish_dir), alternating, for ROUNDS rounds;
+   the collector idle is also read for ROUNDS rounds before the load.
+   "Under load / idle" divides the rate during the load by the mean of
+   the idle rounds on both sides. CPU per process (and per collector
+   thread, with the loop's time waiting for a CPU) is sampled over the
+   middle half of the load phase.
 
 Prints progress as it goes and a table at the end. Exits 1 only when
 results were lost (or stored beyond what was acked), 2 when the run could
@@ -28,6 +33,7 @@ whole run.
 
 Usage: python3 bench/load_test.py [--agents 200] [--checks 500]
            [--duration 60] [--regions 3] [--interval 10] [--serve 5]
+           [--read /api/v2/summary.json | / | /v1/pages/load/components]
   smoke: python3 bench/load_test.py --agents 20 --checks 50 --duration 10
 Needs a build (PH_BUILD_DIR, default build/) and wrk and nginx
 (`scripts/install-deps.sh --bench`).
@@ -53,6 +59,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "lib"))
 from peers import free_port, wait_port  # noqa: E402
 
 T0 = time.monotonic()
+API_KEY = "ph_" + secrets.token_urlsafe(32)
+READ_HEADERS = []  # wrk -H arguments for the read path (--read /v1/...)
 PROCS = []  # every Popen we started, each in its own process group
 
 
@@ -130,6 +138,37 @@ def cpu_seconds(pid):
         return 0.0
 
 
+def thread_cpu(pid):
+    """{thread name: CPU seconds} of pid's threads, summed by name (the
+    collector's loop is the thread named after the program)."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        if tid == str(pid):
+            name = "loop"
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) \
+            / os.sysconf("SC_CLK_TCK")
+        if name == "loop":
+            # Time runnable but waiting for a CPU (schedstat, ns): what
+            # the loop loses to the other processes on the machine.
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    out["loop waiting for a CPU"] = int(f.read().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
 def status_kb(pid, field):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -155,6 +194,8 @@ def write_config(d, port, args):
         # Every simulated agent comes from 127.0.0.1: one client to the
         # per-client connection limit, which would refuse most of them.
         "  max_connections_per_client: 0",
+        # wrk reading the v1 API with one key (--read /v1/...).
+        "  api_rate_limit: 0",
         "page: {id: load, name: Load test}",
         "regions:",
     ]
@@ -166,6 +207,10 @@ def write_config(d, port, args):
         agent_ids.append(aid)
         lines.append(f"  - {{id: {aid}, region: {regions[i % len(regions)]}, "
                      f"token_sha256: {hashlib.sha256(t.encode()).hexdigest()}}}")
+    # A read key for --read /v1/... (the Statuspage v1 API).
+    lines.append("api_keys:")
+    lines.append(f"  - {{name: bench, scope: read, token_sha256: "
+                 f"{hashlib.sha256(API_KEY.encode()).hexdigest()}}}")
     lines.append(f"defaults: {{interval: {args.interval}s, timeout: "
                  f"{max(1, args.interval // 2)}s}}")
     lines.append("components:")
@@ -206,19 +251,50 @@ def parse_wrk(text):
 
 
 def wrk_argv(url, seconds, conns):
-    return ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
-            "--latency", url]
+    argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+            "--latency"]
+    for h in READ_HEADERS:
+        argv += ["-H", h]
+    return argv + [url]
 
 
-def run_wrk(url, seconds, conns):
+def run_wrk(url, seconds, conns, pid_box=None):
     p = start(wrk_argv(url, seconds, conns), stdout=subprocess.PIPE,
               stderr=subprocess.STDOUT, text=True)
+    if pid_box is not None:
+        pid_box.append(p.pid)
     try:
         out, _ = p.communicate(timeout=seconds + 30)
     except subprocess.TimeoutExpired:
         stop(p, signal.SIGKILL)
         return parse_wrk("")
     return parse_wrk(out)
+
+
+def machine_busy():
+    """Busy CPU seconds of the whole machine so far (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_during(pids, seconds, box):
+    """CPU seconds each process (and each collector thread) used over the
+    next `seconds` (the middle of the load phase): box gets
+    {name: cores}."""
+    before = {n: (thread_cpu(p) if n == "collector" else
+                  {"all": cpu_seconds(p)}) for n, p in pids.items()}
+    m0 = machine_busy()
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    span = time.monotonic() - t0
+    box[f"machine ({os.cpu_count()} CPUs)"] = (machine_busy() - m0) / span
+    for n, p in pids.items():
+        after = thread_cpu(p) if n == "collector" else {"all": cpu_seconds(p)}
+        for k, v in after.items():
+            key = n if k == "all" else f"{n} {k}"
+            box[key] = (v - before[n].get(k, 0.0)) / span
 
 
 def parse_agents_report(text):
@@ -305,7 +381,9 @@ http {{
 
 
 def fetch(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+    req = urllib.request.Request(url, headers=dict(
+        h.split(": ", 1) for h in READ_HEADERS))
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         return r.read()
 
 
@@ -342,10 +420,16 @@ def main():
                     help="abort after this many seconds (default: "
                          "duration + drain + serving + 90)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--read", default="/api/v2/summary.json",
+                    help="what wrk reads: a feed document, / (the page) or "
+                         "a v1 API path such as /v1/pages/load/components "
+                         "(read with an API key; no nginx rounds then)")
     args = ap.parse_args()
+    if args.read.startswith("/v1/"):
+        READ_HEADERS.append(f"Authorization: OAuth {API_KEY}")
 
     hard = args.hard_timeout or (args.duration + args.drain +
-                                 2 * args.rounds * (args.serve + 5) + 90)
+                                 3 * args.rounds * (args.serve + 5) + 90)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(hard)
     watchdog(hard + 30)
@@ -386,6 +470,17 @@ def main():
         log(f"collector up on {base} (pid {col.pid}, RSS "
             f"{status_kb(col.pid, 'VmRSS:') / 1024:.1f} MB)")
 
+        # Phase 0: the same read from the idle collector before the load
+        # too: on a shared machine the others' load drifts, and idle
+        # rounds on both sides of the load phase average that out.
+        idle_before = []
+        for r in range(args.rounds):
+            w = run_wrk(f"{base}{args.read}", args.serve, args.wrk_connections)
+            idle_before.append(w)
+            log(f"idle before load, round {r + 1}: {w['rps']} req/s, p99 "
+                f"{w['p99_ms']} ms")
+        fig["idle_before"] = idle_before
+
         # Phase 1: agents + wrk at once.
         agents_out = os.path.join(d, "agents.out")
         ag = start([agents_bin, "-u", f"{base}/v1/agent/results",
@@ -396,12 +491,24 @@ def main():
                    stdout=open(agents_out, "w"), stderr=sys.stdout)
         t_agents = time.time()
         log(f"agents started (pid {ag.pid}); wrk -c{args.wrk_connections} on "
-            f"/api/v2/summary.json for {args.duration} s")
+            f"{args.read} for {args.duration} s")
         wrk_load = {}
+        wrk_pid = []
         wt = threading.Thread(target=lambda: wrk_load.update(run_wrk(
-            f"{base}/api/v2/summary.json", args.duration,
-            args.wrk_connections)), daemon=True)
+            f"{base}{args.read}", args.duration,
+            args.wrk_connections, wrk_pid)), daemon=True)
         wt.start()
+        # CPU per process over the middle half of the load phase: on a
+        # small machine the load generator and wrk take their share of
+        # the cores the collector serves from.
+        cpu_box = {}
+        time.sleep(min(2.0, args.duration / 4))
+        if wrk_pid:
+            ct = threading.Thread(target=cpu_during, args=(
+                {"collector": col.pid, "load_agents": ag.pid,
+                 "wrk": wrk_pid[0]}, args.duration / 2, cpu_box),
+                daemon=True)
+            ct.start()
         try:
             ag_rc = ag.wait(timeout=args.duration + args.drain + 30)
         except subprocess.TimeoutExpired:
@@ -421,6 +528,9 @@ def main():
             log(f"load_agents failed (exit {ag_rc}); no report to check")
             return 2
         fig["wrk_load"] = wrk_load
+        fig["cpu_box"] = cpu_box
+        log("CPU during load (cores): " + ", ".join(
+            f"{k} {v:.2f}" for k, v in sorted(cpu_box.items())))
         fig["total"] = total
         log(f"agents done: {int(total['acked']):,} results acked in "
             f"{int(total['batches']):,} batches, {int(total['pending']):,} "
@@ -449,10 +559,11 @@ def main():
         except OSError:
             fig["metric_ingested"] = None
 
-        # Phase 2: summary.json from the collector's memory vs nginx.
+        # Phase 2: the same read from the idle collector (from memory)
+        # vs nginx serving publish_dir (not for the v1 API).
         publish = os.path.join(d, "public")
-        doc = fetch(f"{base}/api/v2/summary.json")
-        path = os.path.join(publish, "api", "v2", "summary.json")
+        doc = fetch(f"{base}{args.read}")
+        path = os.path.join(publish, args.read.lstrip("/") or "index.html")
         fsize = os.path.getsize(path) if os.path.exists(path) else 0
         nport = free_port()
         ng = nginx_start(os.path.join(d, "nginx"), publish, nport)
@@ -461,15 +572,18 @@ def main():
                 tail(os.path.join(d, "nginx", "logs", "error.log")) +
                 tail(os.path.join(d, "nginx", "logs", "stderr")))
             return 2 if rc == 0 else rc
-        ndoc = fetch(f"http://127.0.0.1:{nport}/api/v2/summary.json")
+        v1 = args.read.startswith("/v1/")
+        ndoc = b"" if v1 else fetch(f"http://127.0.0.1:{nport}{args.read}")
         fig["doc_bytes"] = (len(doc), fsize, len(ndoc))
-        log(f"summary.json: {len(doc):,} bytes from the collector, "
+        log(f"{args.read}: {len(doc):,} bytes from the collector, "
             f"{len(ndoc):,} from nginx (file {fsize:,})")
         rounds = {"collector": [], "nginx": []}
         for r in range(args.rounds):
-            for name, url in (("collector", f"{base}/api/v2/summary.json"),
+            for name, url in (("collector", f"{base}{args.read}"),
                               ("nginx", f"http://127.0.0.1:{nport}"
-                                        "/api/v2/summary.json")):
+                                        f"{args.read}")):
+                if v1 and name == "nginx":
+                    continue
                 w = run_wrk(url, args.serve, args.wrk_connections)
                 rounds[name].append(w)
                 log(f"round {r + 1} {name:9s}: {w['rps']} req/s, p99 "
@@ -509,7 +623,7 @@ def report(args, offered, fig):
     acked = t["acked"]
     gen_rate = acked / t["end_s"] if t["end_s"] else None
     wl = fig["wrk_load"]
-    col = fig["rounds"]["collector"]
+    col = fig["rounds"]["collector"] + fig.get("idle_before", [])
     ngx = fig["rounds"]["nginx"]
     c_rps = mean([w["rps"] for w in col])
     n_rps = mean([w["rps"] for w in ngx])
@@ -533,7 +647,7 @@ def report(args, offered, fig):
          f"{fig['stored']:,} vs {acked:,.0f}: "
          + ("NOTHING LOST" if not fig["lost"] and not fig["extra"] else
             f"LOST {fig['lost']}, UNEXPECTED {fig['extra']}")),
-        ("summary.json under load", f"wrk -t1 -c{args.wrk_connections}",
+        (f"{args.read} under load", f"wrk -t1 -c{args.wrk_connections}",
          f"{fmt(wl.get('rps'))} req/s, p50 {fmt(wl.get('p50_ms'), '.2f')} ms, "
          f"p99 {fmt(wl.get('p99_ms'), '.2f')} ms"),
         ("Collector CPU", "user+sys (ingest and wrk) / load wall time",
@@ -542,15 +656,22 @@ def report(args, offered, fig):
         ("Collector RSS", "VmHWM after load / VmRSS",
          f"{fig['hwm_load_kb'] / 1024:.1f} MB / "
          f"{fig['rss_load_kb'] / 1024:.1f} MB"),
-        ("summary.json idle: collector", f"{args.rounds} x {args.serve} s",
+        ("Idle: collector", f"{args.read}, {args.rounds} x {args.serve} s "
+                            "before and after",
          f"{fmt(c_rps)} req/s, p50 "
          f"{fmt(mean([w['p50_ms'] for w in col]), '.2f')} ms, p99 "
          f"{fmt(mean([w['p99_ms'] for w in col]), '.2f')} ms"),
-        ("summary.json idle: nginx", "same file from publish_dir",
+        ("Idle: nginx", "same file from publish_dir",
          f"{fmt(n_rps)} req/s, p50 "
          f"{fmt(mean([w['p50_ms'] for w in ngx]), '.2f')} ms, p99 "
          f"{fmt(mean([w['p99_ms'] for w in ngx]), '.2f')} ms"),
         ("Ratio collector / nginx", "goal >= 0.5", fmt(ratio, ".2f")),
+        ("Under load / idle", "req/s (goal >= 0.9, p99 <= 5 ms)",
+         fmt(wl.get("rps") / c_rps if wl.get("rps") and c_rps else None,
+             ".2f")),
+        ("CPU during load", "cores, middle of the load phase",
+         ", ".join(f"{k} {v:.2f}" for k, v in
+                   sorted(fig.get("cpu_box", {}).items())) or "-"),
     ]
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
@@ -560,7 +681,7 @@ def report(args, offered, fig):
     for a, b, c in rows:
         print(f"{a:{w0}}  {b:{w1}}  {c}")
     print("=" * 78)
-    print(f"summary.json {fig['doc_bytes'][0]:,} bytes; collector counted "
+    print(f"{args.read}: {fig['doc_bytes'][0]:,} bytes; collector counted "
           f"{fmt(fig.get('metric_ingested'))} results ingested; exit on "
           f"SIGTERM {fig.get('collector_exit')}", flush=True)
 

@@ -17,6 +17,7 @@
 #include "components.h"
 #include "deferred.h"
 #include "admin.h"
+#include "agent_wait.h"
 #include "brand.h"
 #include "api_v1.h"
 #include "auth.h"
@@ -33,6 +34,8 @@
 #include "ph_err.h"
 #include "recheck.h"
 #include "publish.h"
+#include "publish_writer.h"
+#include "render_worker.h"
 #include "rollup.h"
 #include "routes.h"
 #include "store.h"
@@ -56,10 +59,6 @@
 /* Longest an idle collector waits before re-rendering derived state. */
 #define REFRESH_IDLE_MS 5000
 #define PRUNE_EVERY_MS 3600000
-/* A follower on a shared store reads run-time agents and keys again this
- * often, so an agent created through the leader reports to any
- * collector within it. */
-#define REFRESH_EVERY_MS 2000
 #define EVALUATE_DELAY_MS 20
 /* A wall clock moving this much more or less than the monotonic clock
  * between two evaluations has stepped (NTP slews far less). */
@@ -94,33 +93,13 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
-/* Run-time agents, API keys and page viewers again from a shared
- * store (what another collector wrote there). Failures are logged; what
- * is in memory stays. */
-static void
-refresh_access(struct collector *c)
-{
-    if (admin_load_agents(&c->h) != 0) {
-        log_warnx("ha: cannot reload agents from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (admin_load_keys(&c->h) != 0) {
-        log_warnx("ha: cannot reload API keys from the store: %s",
-                  store_errmsg(c->h.store));
-    }
-    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
-        log_warnx("ha: cannot reload viewers or the session key: %s",
-                  store_errmsg(c->h.store));
-    }
-}
-
 /* A new leader on a shared store takes over what the old leader wrote
  * there: agents, keys, viewers, the components made through the API
  * (a rebuild, as after an API write) and the incidents. */
 static void
 reload_shared(struct collector *c)
 {
-    refresh_access(c);
+    collector_ha_refresh_access(c);
     if (collector_reload(c) != 0) {
         log_warnx("ha: cannot reload the components made through the API; "
                   "the ones in memory stay");
@@ -549,65 +528,17 @@ on_publish_timer(uv_timer_t *t)
     if (c->dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
-        collector_render_all(c);
+        collector_render(c, 1);
     } else if (c->results_dirty) {
         c->results_dirty = 0;
-        collector_render_results(c);
+        collector_render(c, 0);
     }
 }
 
-/*
- * The tail of the HTTP callback, after the handler: run the evaluation
- * it asked for, render a deferred reply, and for a management write that
- * promises read-your-writes publish before the reply leaves, so the
- * feed of this collector already shows what the 2xx says. Also run for a
- * request whose store work finished off the loop (deferred.h).
- */
-static void
-finish_request(void *arg, struct api_req *rq, struct http_request *req,
-               struct http_response *resp)
+void
+collector_evaluate(struct collector *c)
 {
-    struct collector *c = arg;
-    char actor[128];
-
-    if (c->rebuild_wanted) {
-        /* Components or groups changed through the API: build the
-         * configuration again (the file and the store), as a reload.
-         * The actor (a key name) is borrowed from the configuration
-         * about to be freed: the audit entry needs a copy. */
-        if (rq->actor != NULL) {
-            snprintf(actor, sizeof(actor), "%s", rq->actor);
-            rq->actor = actor;
-        }
-        c->rebuild_wanted = 0;
-        if (collector_reload(c) != 0) {
-            c->h.rebuild_failed = 1;
-        }
-    }
-    if (c->h.eval_requested) {
-        evaluate(c);
-    }
-    routes_finish(rq, req, resp);
-    if (c->dirty && routes_sync_publish(rq) && resp->status >= 200 &&
-        resp->status < 300) {
-        c->dirty = 0;
-        c->results_dirty = 0;
-        uv_timer_stop(&c->publish_timer);
-        collector_render_all(c);
-    }
-}
-
-/* The collector's HTTP callback: route, then the tail. */
-static void
-on_http(struct http_request *req, struct http_response *resp, void *arg)
-{
-    struct collector *c = arg;
-    struct api_req rq;
-
-    memset(&rq, 0, sizeof(rq));
-    rq.h = &c->h;
-    routes_dispatch(&rq, req, resp);
-    finish_request(c, &rq, req, resp);
+    evaluate(c);
 }
 
 /* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
@@ -650,10 +581,8 @@ on_tick(uv_timer_t *t)
         c->h.role.docs_synced_ms = ds.last_sync_ms;
         c->h.role.docs_stale_since_ms = ds.stale_since_ms;
     }
-    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading &&
-        now - c->last_refresh_ms >= REFRESH_EVERY_MS) {
-        c->last_refresh_ms = now;
-        refresh_access(c);
+    if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading) {
+        collector_ha_refresh(c, now);
     }
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
@@ -797,7 +726,22 @@ collector_start(struct collector *c)
         log_warnx("fatal: cannot start the database writer: %s", err);
         return rc;
     }
-    store_set_async_writer(c->h.store, c->h.writer);
+    /* On PostgreSQL the loop's own store calls (transitions, audit, kv,
+     * uptime checkpoints, the outbox, retention: store_async*.h) run on
+     * a second thread with its own connection, so that a slow one (a
+     * prune, a locked table) never holds up the agents' commits and
+     * their acks, nor they it. */
+    if (store_is_postgresql(path)) {
+        rc = store_writer_start(c->loop, path, cf->store_password,
+                                &c->calls_writer, err, sizeof(err));
+        if (rc != 0) {
+            log_warnx("fatal: cannot start the database worker: %s", err);
+            return rc;
+        }
+    }
+    store_set_async_writer(c->h.store, c->calls_writer != NULL
+                                           ? c->calls_writer
+                                           : c->h.writer);
     rc = load_created_at(c);
     if (rc != 0) {
         log_warnx("cannot initialise database %s: %s", path,
@@ -882,6 +826,19 @@ collector_start(struct collector *c)
     if (c->h.publish == NULL) {
         return PH_ENOMEM;
     }
+    rc = render_worker_start(c->loop, &c->renderw);
+    if (rc != 0) {
+        log_warnx("cannot start the render thread: %s", ph_strerror(rc));
+        return rc;
+    }
+    if (cf->publish_dir != NULL) {
+        rc = publish_writer_start(cf->publish_dir, &c->pubw);
+        if (rc != 0) {
+            log_warnx("cannot start the publish_dir writer: %s",
+                      ph_strerror(rc));
+            return rc;
+        }
+    }
     rc = publish_load_dir(c->h.publish, cf->web_dir, err, sizeof(err));
     if (rc != 0) {
         log_warnx("fatal: %s (server.web_dir: the page's files)", err);
@@ -913,12 +870,17 @@ collector_start(struct collector *c)
     collector_render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
-    c->h.deferred = deferred_new(&c->h, finish_request, c);
+    c->h.deferred = deferred_new(&c->h, collector_finish_request, c);
     if (c->h.deferred == NULL) {
         return PH_ENOMEM;
     }
     http_opts(cf, &hopts);
-    rc = http_server_start(c->loop, &hopts, on_http, c, &c->h.http, err,
+    /* Agents' held re-check requests (issue #20), before any arrives. */
+    c->h.waits = agent_waits_new(&c->h);
+    if (c->h.waits == NULL) {
+        return PH_ENOMEM;
+    }
+    rc = http_server_start(c->loop, &hopts, collector_on_http, c, &c->h.http, err,
                            sizeof(err));
     if (rc != 0) {
         log_warnx("http: %s", err);
@@ -953,6 +915,11 @@ collector_reload(struct collector *c)
     struct idmap nids;
     int rc;
 
+    /* A render on the worker borrows the configuration: let it end (and
+     * swap its documents in) before anything is replaced. */
+    while (render_worker_busy(c->renderw)) {
+        render_worker_wait(c->renderw);
+    }
     memset(&errs, 0, sizeof(errs));
     memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
@@ -1073,11 +1040,20 @@ collector_reload(struct collector *c)
     if (ingest_build_plans(&c->h) != 0) {
         log_warnx("reload: cannot rebuild plans; agents keep the old one");
     }
-    /* Components may have moved: restart the rollup from the store. */
-    rollup_destroy(c->h.rollup);
-    c->h.rollup = NULL;
-    if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
-        log_warnx("reload: uptime accounting stopped (out of memory)");
+    /* Components may have moved: the leader's accounting carries over
+     * by component id (its last checkpoint may not be stored yet); a
+     * follower's, stale, restarts from the store. */
+    {
+        struct rollup *was = c->h.rollup;
+
+        c->h.rollup = NULL;
+        if ((leads(c) ? rollup_renew(was, &c->h, time_now_ms(),
+                                     &c->h.rollup)
+                      : rollup_new(&c->h, time_now_ms(), &c->h.rollup)) !=
+            0) {
+            log_warnx("reload: uptime accounting stopped (out of memory)");
+        }
+        rollup_destroy(was);
     }
     {
         char err[256];
@@ -1122,13 +1098,20 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
-    /* Commit and ack what agents sent before the server goes; later
+    /* Commit and ack what agents sent before the server goes (on
+     * PostgreSQL what that queues still goes to the worker, after what
+     * it has); then the worker runs what is queued, in order, and later
      * writes run on the loop's own connection. */
-    if (c->h.store != NULL) {
+    if (c->h.store != NULL && c->calls_writer == NULL) {
         store_set_async_writer(c->h.store, NULL);
     }
     store_writer_stop(c->h.writer);
     c->h.writer = NULL;
+    if (c->h.store != NULL) {
+        store_set_async_writer(c->h.store, NULL);
+    }
+    store_writer_stop(c->calls_writer);
+    c->calls_writer = NULL;
     if (c->h.rollup != NULL && leads(c)) {
         rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
     }
@@ -1138,15 +1121,24 @@ collector_stop(struct collector *c)
     collector_ha_stop(c);
     deferred_stop(c->h.deferred);
     c->h.deferred = NULL;
+    /* Answer the held re-check requests before the server goes. */
+    agent_waits_close(c->h.waits);
+    c->h.waits = NULL;
     http_server_stop(c->h.http);
     c->h.http = NULL;
     notify_stop(&c->h);
+    /* A render in progress on the worker is swapped in first. */
+    render_worker_stop(c->renderw);
+    c->renderw = NULL;
     if (uv_is_active((uv_handle_t *)&c->publish_timer) || c->dirty ||
         c->results_dirty) {
         c->dirty = 0;
         c->results_dirty = 0;
         collector_render_all(c); /* flush the last state before exiting */
     }
+    /* The writer thread writes what it still holds, then ends. */
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     if (c->tick_timer.loop != NULL) {
         uv_close((uv_handle_t *)&c->tick_timer, noop_close);
         uv_close((uv_handle_t *)&c->publish_timer, noop_close);
@@ -1167,6 +1159,8 @@ collector_free(struct collector *c)
     notify_free(&c->h);
     engine_destroy(c->h.engine);
     store_close(c->h.store);
+    publish_writer_stop(c->pubw);
+    c->pubw = NULL;
     publish_destroy(c->h.publish);
     idmap_free(&c->h.check_ids);
     admin_free_agents(&c->h);

@@ -35,6 +35,7 @@ struct collector {
     int64_t last_prune_ms;        /* monotonic */
     int64_t last_refresh_ms;      /* monotonic: a follower's reload of
                                      run-time agents and keys */
+    int refresh_pinging;          /* its store_ping_async() is out */
     int dirty;                    /* public documents need re-rendering */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
@@ -56,7 +57,17 @@ struct collector {
     uv_signal_t sigterm;
     uv_signal_t sighup;
     struct lease *lease;          /* ha: only; frees itself when stopped */
+    struct store_writer *calls_writer; /* PostgreSQL: the loop's own store
+                                          calls (store_async*.h) on their
+                                          own thread and connection */
     struct docshare *docshare;    /* ha: only: the leader's documents */
+    struct publish_writer *pubw;  /* writes publish_dir off the loop;
+                                     NULL without one (a private page) */
+    struct render_worker *renderw; /* renders the documents off the loop */
+    uint64_t render_seq;          /* the last render started */
+    uint64_t render_applied;      /* the newest render swapped in */
+    int render_again;             /* asked while the worker was busy */
+    int render_again_full;
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.
@@ -81,11 +92,36 @@ int collector_ha_start(struct collector *c,
                        void (*on_lease)(void *arg, int leader,
                                         uint64_t epoch));
 void collector_ha_stop(struct collector *c);
+/* Run-time agents, API keys and page viewers again from a shared store
+ * (what another collector wrote there), on the loop's connection.
+ * Failures are logged; what is in memory stays. */
+void collector_ha_refresh_access(struct collector *c);
+/* A follower's tick: every 2 s, that reload, made only right after the
+ * worker thread found the database answering (store_ping_async()). */
+void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
 
 /* collector_publish.c: every public document, or only those new
- * results change (regions.json); then shared under `ha:`. */
+ * results change (regions.json); then shared under `ha:`. render_all
+ * and render_results render on the loop (the documents are current when
+ * they return); collector_render() renders on the worker thread from a
+ * copy and swaps the documents in when it is done (full: every
+ * document, else regions.json). */
 void collector_render_all(struct collector *c);
+/* The one evaluation driver (collector.c), for collector_http.c. */
+void collector_evaluate(struct collector *c);
+/* collector_http.c: the HTTP callback (arg: the collector), and its tail
+ * after a handler, also for a reply finished off the loop (deferred.h's
+ * tail callback). Loop thread. */
+struct api_req;
+struct http_request;
+struct http_response;
+void collector_on_http(struct http_request *req, struct http_response *resp,
+                       void *arg);
+void collector_finish_request(void *arg, struct api_req *rq,
+                              struct http_request *req,
+                              struct http_response *resp);
 void collector_render_results(struct collector *c);
+void collector_render(struct collector *c, int full);
 
 /* collector_retention.c: one retention run (leader only). */
 void collector_prune(struct collector *c);

@@ -3,11 +3,14 @@
  * (the wiring of collector/ha/ and forward.c; the role changes and the
  * one gate of leader-only work stay in collector.c): the documents
  * shared through the database (docshare), the forwarding of a
- * follower's writes to the leader, and the lease.
+ * follower's writes to the leader, the lease, and a follower's reload of
+ * run-time agents, keys and viewers from a shared store.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
+#include "admin.h"
 #include "collector.h"
 #include "docshare.h"
 #include "forward.h"
@@ -16,6 +19,65 @@
 #include "mem.h"
 #include "pgconn.h"
 #include "ph_err.h"
+#include "store_async.h"
+#include "timefmt.h"
+
+/* A follower on a shared store reads run-time agents and keys again this
+ * often, so an agent created through the leader reports to any
+ * collector within it ... */
+#define REFRESH_EVERY_MS 2000
+/* ... but only when the database answered a ping within this: one that
+ * hangs is not waited for on the loop (the reload's reads are the API
+ * layer's, on the loop's connection). */
+#define REFRESH_PING_MAX_MS 500
+
+void
+collector_ha_refresh_access(struct collector *c)
+{
+    if (admin_load_agents(&c->h) != 0) {
+        log_warnx("ha: cannot reload agents from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (admin_load_keys(&c->h) != 0) {
+        log_warnx("ha: cannot reload API keys from the store: %s",
+                  store_errmsg(c->h.store));
+    }
+    if (access_load_viewers(&c->h) != 0 || access_load_key(&c->h) != 0) {
+        log_warnx("ha: cannot reload viewers or the session key: %s",
+                  store_errmsg(c->h.store));
+    }
+}
+
+/* The worker thread found the database answering (or not): a follower
+ * reloads run-time agents, keys and viewers now, right after a quick
+ * answer, and skips this round after a slow or failed one. */
+static void
+on_refresh_ping(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    (void)errmsg;
+    c->refresh_pinging = 0;
+    if (result != 0 || c->h.shutting_down || c->h.role.leading ||
+        time_mono_ms() - c->last_refresh_ms > REFRESH_PING_MAX_MS) {
+        return;
+    }
+    collector_ha_refresh_access(c);
+}
+
+void
+collector_ha_refresh(struct collector *c, int64_t now_mono_ms)
+{
+    if (c->refresh_pinging ||
+        now_mono_ms - c->last_refresh_ms < REFRESH_EVERY_MS) {
+        return;
+    }
+    c->last_refresh_ms = now_mono_ms;
+    c->refresh_pinging = 1;
+    if (store_ping_async(c->h.store, on_refresh_ping, c) != 0) {
+        c->refresh_pinging = 0;
+    }
+}
 
 static const char *
 leader_url(void *arg)

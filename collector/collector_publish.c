@@ -3,6 +3,19 @@
  * of the hub into publish (memory and publish_dir), and handing them to
  * the other collectors under `ha:` (docshare). When to render is the
  * driver's business (collector.c: mark_dirty, the publish timer).
+ *
+ * Two ways, one list of documents (render_docs()):
+ * - collector_render() (the publish timer: every change, every 5 s, new
+ *   results) copies what the documents need (snapshot_copy()) and
+ *   renders, serialises, gzips and hashes them on the render worker's
+ *   thread; the loop then only compares and swaps each document in
+ *   (publish_set_prepared()). The loop never stalls for a render, so
+ *   reads do not wait behind it (issue #15 item 2).
+ * - collector_render_all() renders on the loop, for the moments the
+ *   documents must be current before the loop goes on: at start, before
+ *   the reply to a write that promises read-your-writes, at shutdown.
+ * Every render gets a sequence number; a worker's render that finishes
+ * after a newer one was applied is dropped, so documents never go back.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,8 +25,11 @@
 #include "feed.h"
 #include "feed_history.h"
 #include "log.h"
+#include "mem.h"
 #include "ph_err.h"
 #include "publish.h"
+#include "publish_writer.h"
+#include "render_worker.h"
 #include "snapshot.h"
 #include "timefmt.h"
 
@@ -35,28 +51,98 @@ renders(const struct collector *c)
     return st.pulls == 0;
 }
 
-typedef int (*render_fn)(const struct feed_input *in, char **ret,
-                         size_t *ret_len);
-
+/* Writes the changed documents into publish_dir: handed to the writer
+ * thread (publish_writer.h), so the loop never waits for an fsync. */
 static void
-put_doc(struct collector *c, const char *path, char *data, size_t len,
-        int rc)
+flush_files(struct collector *c)
 {
-    if (rc != 0) {
-        log_warnx("publish: cannot render %s: %s", path, ph_strerror(rc));
-        c->h.metrics.publish_errors++;
+    if (c->pubw == NULL) {
+        if (publish_flush(c->h.publish) != 0) {
+            c->h.metrics.publish_errors++;
+        }
         return;
     }
-    rc = publish_set_take(c->h.publish, path, publish_content_type(path),
-                          (uint8_t *)data, len);
-    if (rc != 0) {
-        log_warnx("publish: cannot keep %s: %s", path, ph_strerror(rc));
+    if (publish_writer_queue(c->pubw, c->h.publish) != 0) {
         c->h.metrics.publish_errors++;
+    }
+    c->h.metrics.publish_errors += publish_writer_take_failures(c->pubw);
+}
+
+/* One rendered document: rc is the renderer's result (0: d.data set). */
+struct rendered {
+    struct publish_prepared d;
+    int rc;
+    int quiet; /* a badge: failures are counted, not logged */
+};
+
+struct render_out {
+    struct rendered *docs;
+    size_t n, cap;
+    int oom; /* a document was lost for want of memory */
+};
+
+static void
+out_free(struct render_out *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        ph_free(o->docs[i].d.data);
+        ph_free(o->docs[i].d.gz);
+    }
+    ph_free(o->docs);
+    memset(o, 0, sizeof(*o));
+}
+
+/* Adds one document (data taken); prepare: gzip and hash it here. */
+static void
+out_add(struct render_out *o, const char *path, const char *content_type,
+        char *data, size_t len, int rc, int quiet, int prepare)
+{
+    struct rendered *r;
+
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 32;
+        struct rendered *nd;
+
+        if (cap > PUBLISH_MAX_DOCS) {
+            cap = PUBLISH_MAX_DOCS;
+        }
+        nd = o->n < cap ? ph_realloc(o->docs, cap * sizeof(*nd)) : NULL;
+        if (nd == NULL) {
+            ph_free(data);
+            o->oom = 1;
+            return;
+        }
+        o->docs = nd;
+        o->cap = cap;
+    }
+    r = &o->docs[o->n++];
+    memset(r, 0, sizeof(*r));
+    snprintf(r->d.path, sizeof(r->d.path), "%s", path);
+    r->d.content_type = content_type;
+    r->rc = rc;
+    r->quiet = quiet;
+    if (rc != 0) {
+        ph_free(data);
+        return;
+    }
+    r->d.data = (uint8_t *)data;
+    r->d.len = len;
+    if (prepare) {
+        /* A failed gzip leaves the document without its gzip form. */
+        (void)publish_prepare(&r->d);
+    } else {
+        r->d.hash = 0;
     }
 }
 
-void
-collector_render_all(struct collector *c)
+typedef int (*render_fn)(const struct feed_input *in, char **ret,
+                         size_t *ret_len);
+
+/* Renders every document (full) or regions.json only, from in. Pure
+ * with respect to the collector: any thread. */
+static void
+render_docs(const struct feed_input *in, int full, int prepare,
+            struct render_out *o)
 {
     static const struct {
         const char *path;
@@ -72,62 +158,98 @@ collector_render_all(struct collector *c)
     static const struct {
         const char *path;
         const char *which;
-    } incidents[] = {
-        {"api/v2/incidents.json", "all"},
-        {"api/v2/incidents/unresolved.json", "unresolved"},
-        {"api/v2/incidents/resolved.json", "resolved"},
-    }, maints[] = {
-        {"api/v2/scheduled-maintenances.json", "all"},
-        {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
-        {"api/v2/scheduled-maintenances/active.json", "active"},
-    };
-    struct feed_input in;
-    int64_t t0 = time_mono_ms();
+    } incidents[] =
+        {
+            {"api/v2/incidents.json", "all"},
+            {"api/v2/incidents/unresolved.json", "unresolved"},
+            {"api/v2/incidents/resolved.json", "resolved"},
+        },
+      maints[] = {
+          {"api/v2/scheduled-maintenances.json", "all"},
+          {"api/v2/scheduled-maintenances/upcoming.json", "upcoming"},
+          {"api/v2/scheduled-maintenances/active.json", "active"},
+      };
+    const struct pharos_conf *cf = in->conf;
     char *data = NULL;
     size_t len = 0;
     int rc;
 
-    if (!renders(c)) {
+    if (!full) {
+        rc = feed_regions(in, &data, &len);
+        out_add(o, "api/v2/regions.json",
+                publish_content_type("api/v2/regions.json"), data, len, rc, 0,
+                prepare);
         return;
     }
-    snapshot_take(&c->h, &in);
-    /* Internal components are for signed-in viewers: a public page's
-     * documents leave them out; a private page's readers are signed in. */
-    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-        rc = plain[i].fn(&in, &data, &len);
-        put_doc(c, plain[i].path, data, len, rc);
+        rc = plain[i].fn(in, &data, &len);
+        out_add(o, plain[i].path, publish_content_type(plain[i].path), data,
+                len, rc, 0, prepare);
     }
     for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
-        rc = feed_incidents(&in, incidents[i].which, &data, &len);
-        put_doc(c, incidents[i].path, data, len, rc);
-        rc = feed_maintenances(&in, maints[i].which, &data, &len);
-        put_doc(c, maints[i].path, data, len, rc);
+        rc = feed_incidents(in, incidents[i].which, &data, &len);
+        out_add(o, incidents[i].path, publish_content_type(incidents[i].path),
+                data, len, rc, 0, prepare);
+        rc = feed_maintenances(in, maints[i].which, &data, &len);
+        out_add(o, maints[i].path, publish_content_type(maints[i].path), data,
+                len, rc, 0, prepare);
     }
     {
         struct feed_history_input hin = {
-            .conf = &c->h.conf,
-            .incidents = c->h.incidents,
-            .nincidents = c->h.nincidents,
-            .now_ms = in.now_ms,
+            .conf = cf,
+            .incidents = in->incidents,
+            .nincidents = in->nincidents,
+            .now_ms = in->now_ms,
         };
         rc = feed_history_atom(&hin, &data, &len);
-        put_doc(c, "history.atom", data, len, rc);
+        out_add(o, "history.atom", publish_content_type("history.atom"), data,
+                len, rc, 0, prepare);
         rc = feed_history_rss(&hin, &data, &len);
-        put_doc(c, "history.rss", data, len, rc);
+        out_add(o, "history.rss", publish_content_type("history.rss"), data,
+                len, rc, 0, prepare);
     }
-    for (int i = -1; i < (int)c->h.conf.ncomponents; i++) {
+    for (int i = -1; i < (int)cf->ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
 
-        if (i >= 0 && !feed_shown(&in, (size_t)i)) {
+        if (i >= 0 && !feed_shown(in, (size_t)i)) {
             continue; /* an internal component has no public badge */
         }
         snprintf(path, sizeof(path), "badge/%s.svg",
-                 i < 0 ? "status" : c->h.conf.components[i].id);
-        rc = feed_badge(&in, i, &data, &len);
+                 i < 0 ? "status" : cf->components[i].id);
+        rc = feed_badge(in, i, &data, &len);
+        out_add(o, path, "image/svg+xml", data, len, rc, 1, prepare);
+    }
+}
+
+/* Swaps the rendered documents in (loop thread), then writes the
+ * changed ones into publish_dir unless the page is private. */
+static void
+apply_docs(struct collector *c, struct render_out *o, int prepared, int flush)
+{
+    if (o->oom) {
+        log_warnx("publish: out of memory: some documents keep their "
+                  "previous content");
+        c->h.metrics.publish_errors++;
+    }
+    for (size_t i = 0; i < o->n; i++) {
+        struct rendered *r = &o->docs[i];
+        int rc = r->rc;
+
         if (rc == 0) {
-            rc = publish_set_take(c->h.publish, path, "image/svg+xml",
-                                  (uint8_t *)data, len);
+            if (prepared) {
+                rc = publish_set_prepared(c->h.publish, &r->d);
+            } else {
+                rc = publish_set_take(c->h.publish, r->d.path,
+                                      r->d.content_type, r->d.data, r->d.len);
+                r->d.data = NULL;
+            }
+            if (rc != 0 && !r->quiet) {
+                log_warnx("publish: cannot keep %s: %s", r->d.path,
+                          ph_strerror(rc));
+            }
+        } else if (!r->quiet) {
+            log_warnx("publish: cannot render %s: %s", r->d.path,
+                      ph_strerror(rc));
         }
         if (rc != 0) {
             c->h.metrics.publish_errors++;
@@ -136,13 +258,33 @@ collector_render_all(struct collector *c)
     /* A private page is served from memory only: never as plain files
      * (also when a reload made it private; the files written before stay
      * until removed, as the reload log says). */
-    if (c->h.conf.page.access == PAGE_ACCESS_PUBLIC &&
-        publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
+    if (flush) {
+        flush_files(c);
     }
+    docshare_published(c->docshare);
+}
+
+void
+collector_render_all(struct collector *c)
+{
+    struct feed_input in;
+    struct render_out o;
+    int64_t t0 = time_mono_ms();
+
+    if (!renders(c)) {
+        return;
+    }
+    memset(&o, 0, sizeof(o));
+    snapshot_take(&c->h, &in);
+    /* Internal components are for signed-in viewers: a public page's
+     * documents leave them out; a private page's readers are signed in. */
+    in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
+    render_docs(&in, 1, 0, &o);
+    c->render_applied = ++c->render_seq;
+    apply_docs(c, &o, 0, c->h.conf.page.access == PAGE_ACCESS_PUBLIC);
+    out_free(&o);
     c->h.metrics.publishes++;
     c->h.metrics.last_publish_ms = time_mono_ms() - t0;
-    docshare_published(c->docshare);
 }
 
 /* The documents new results change without a status change (uptime.json
@@ -151,18 +293,135 @@ void
 collector_render_results(struct collector *c)
 {
     struct feed_input in;
-    char *data = NULL;
-    size_t len = 0;
-    int rc;
+    struct render_out o;
 
     if (!renders(c)) {
         return;
     }
+    memset(&o, 0, sizeof(o));
     snapshot_take(&c->h, &in);
-    rc = feed_regions(&in, &data, &len);
-    put_doc(c, "api/v2/regions.json", data, len, rc);
-    if (publish_flush(c->h.publish) != 0) {
-        c->h.metrics.publish_errors++;
+    render_docs(&in, 0, 0, &o);
+    c->render_applied = ++c->render_seq;
+    apply_docs(c, &o, 0, 1);
+    out_free(&o);
+}
+
+/* A render on the worker thread. */
+struct bg_render {
+    struct render_job job; /* first: the worker hands this back */
+    struct collector *c;
+    struct snapshot *snap;
+    int full;
+    int hide_internal;
+    int flush;
+    uint64_t seq;
+    int64_t ms; /* how long the render took on the worker */
+    struct render_out out;
+};
+
+static void
+bg_run(struct render_job *j)
+{
+    struct bg_render *b = (struct bg_render *)j;
+    struct feed_input in = *snapshot_input(b->snap);
+    int64_t t0 = time_mono_ms();
+
+    in.hide_internal = b->hide_internal;
+    render_docs(&in, b->full, 1, &b->out);
+    b->ms = time_mono_ms() - t0;
+}
+
+static void start_bg(struct collector *c, int full);
+
+static void
+bg_done(struct render_job *j)
+{
+    struct bg_render *b = (struct bg_render *)j;
+    struct collector *c = b->c;
+    int again = c->render_again;
+    int again_full = c->render_again_full;
+
+    c->render_again = 0;
+    c->render_again_full = 0;
+    /* Dropped if a newer render (on the loop) was applied meanwhile, or
+     * when the collector stopped rendering (a follower under `ha:`). */
+    if (b->seq > c->render_applied && renders(c)) {
+        c->render_applied = b->seq;
+        apply_docs(c, &b->out, 1, b->flush);
+        if (b->full) {
+            c->h.metrics.publishes++;
+            c->h.metrics.last_publish_ms = b->ms;
+        }
     }
-    docshare_published(c->docshare);
+    out_free(&b->out);
+    snapshot_free(b->snap);
+    ph_free(b);
+    if (again && c->h.shutting_down) {
+        c->dirty = 1; /* collector_stop() renders the last state */
+    } else if (again) {
+        start_bg(c, again_full);
+    }
+}
+
+static void
+start_bg(struct collector *c, int full)
+{
+    struct bg_render *b = NULL;
+    int rc;
+
+    if (render_worker_busy(c->renderw)) {
+        /* One render at a time: the next one starts from the state at
+         * the end of this one. */
+        c->render_again = 1;
+        c->render_again_full |= full;
+        return;
+    }
+    b = ph_calloc(1, sizeof(*b));
+    if (b == NULL || (rc = snapshot_copy(&c->h, &b->snap)) != 0) {
+        ph_free(b);
+        goto on_loop;
+    }
+    b->job.run = bg_run;
+    b->job.done = bg_done;
+    b->c = c;
+    b->full = full;
+    b->hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
+    b->flush = !full || c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
+    b->seq = ++c->render_seq;
+    if (render_worker_submit(c->renderw, &b->job) != 0) {
+        snapshot_free(b->snap);
+        ph_free(b);
+        goto on_loop;
+    }
+    return;
+on_loop:
+    /* Out of memory for the copy (or no worker): render here, as
+     * before. */
+    if (full) {
+        collector_render_all(c);
+    } else {
+        collector_render_results(c);
+    }
+}
+
+void
+collector_render(struct collector *c, int full)
+{
+    if (!renders(c)) {
+        return;
+    }
+    /* Past FEED_REGIONS_ALL_MAX check x region pairs, copying the engine
+     * for every render costs the loop more than regions.json (which then
+     * lists only the failing checks) costs to render on it. */
+    if (c->renderw == NULL ||
+        c->h.conf.nchecks * (c->h.conf.nregions ? c->h.conf.nregions : 1) >
+            FEED_REGIONS_ALL_MAX) {
+        if (full) {
+            collector_render_all(c);
+        } else {
+            collector_render_results(c);
+        }
+        return;
+    }
+    start_bg(c, full);
 }

@@ -1,10 +1,13 @@
 /*
  * collector_retention.c - retention, run by the leader at start and
- * hourly: raw results, finished notifications, day rollups (through the
- * store's asynchronous interface: on PostgreSQL on the writer thread's
- * connection) and response-time rollups.
+ * hourly: raw results, finished notifications, day rollups and
+ * response-time rollups, in one call through the store's asynchronous
+ * interface (on PostgreSQL on the writer thread's connection).
  */
 #include "collector.h"
+
+#include <string.h>
+
 #include "log.h"
 #include "rollup.h"
 #include "store.h"
@@ -16,7 +19,7 @@
 
 static void
 on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
-          void *arg)
+          int64_t latency_deleted, void *arg)
 {
     (void)arg;
     if (result != 0) {
@@ -32,6 +35,10 @@ on_pruned(int result, int64_t results_deleted, int64_t outbox_deleted,
         log_info("retention: deleted %lld finished notifications",
                  (long long)outbox_deleted);
     }
+    if (latency_deleted > 0) {
+        log_info("retention: deleted %lld response-time rollups",
+                 (long long)latency_deleted);
+    }
 }
 
 /* Retention: raw results older than retention.raw, finished
@@ -43,29 +50,25 @@ void
 collector_prune(struct collector *c)
 {
     int64_t now = time_now_ms();
-    int64_t deleted = 0;
-    int32_t days = 0;
+    struct store_prune_cuts cuts;
 
+    memset(&cuts, 0, sizeof(cuts));
     if (c->h.rollup != NULL) {
-        days = uptime_date_add(uptime_local_date(rollup_tz(c->h.rollup), now),
-                               -400);
+        cuts.uptime_before_date = uptime_date_add(
+            uptime_local_date(rollup_tz(c->h.rollup), now), -400);
     }
-    if (store_prune_async(c->h.store,
-                          now - (int64_t)c->h.conf.retention_raw_days *
-                                    86400000,
-                          now - OUTBOX_KEEP_MS, days, on_pruned, c) != 0) {
-        log_warnx("retention: cannot prune now (out of memory)");
-    }
+    cuts.results_before_ms =
+        now - (int64_t)c->h.conf.retention_raw_days * 86400000;
+    cuts.outbox_before_ms = now - OUTBOX_KEEP_MS;
     /* Response-time rollups; their sketches are dropped once no result
      * can arrive for them (server.max_result_age, an hour's margin). */
-    if (store_latency_prune(
-            c->h.store,
-            now - (int64_t)c->h.conf.retention_latency_5m_days * 86400000,
-            now - (int64_t)c->h.conf.retention_latency_1h_days * 86400000,
-            now - (int64_t)c->h.conf.max_result_age_ms - 2 * 3600000,
-            &deleted) == 0 &&
-        deleted > 0) {
-        log_info("retention: deleted %lld response-time rollups",
-                 (long long)deleted);
+    cuts.lat_fine_before_ms =
+        now - (int64_t)c->h.conf.retention_latency_5m_days * 86400000;
+    cuts.lat_hourly_before_ms =
+        now - (int64_t)c->h.conf.retention_latency_1h_days * 86400000;
+    cuts.lat_seal_before_ms =
+        now - (int64_t)c->h.conf.max_result_age_ms - 2 * 3600000;
+    if (store_prune_async(c->h.store, &cuts, on_pruned, c) != 0) {
+        log_warnx("retention: cannot prune now (out of memory)");
     }
 }

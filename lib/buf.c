@@ -130,3 +130,46 @@ buf_steal(struct buf *b, size_t *ret_len)
     b->cap = 0;
     return d;
 }
+
+int
+buf_append_html(struct buf *b, const char *s)
+{
+    const char *run = s;
+    int rc = 0;
+
+    if (s == NULL) {
+        return 0;
+    }
+    for (; *s != '\0' && rc == 0; s++) {
+        const char *rep;
+
+        switch (*s) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            continue;
+        }
+        rc = buf_append(b, run, (size_t)(s - run));
+        if (rc == 0) {
+            rc = buf_appends(b, rep);
+        }
+        run = s + 1;
+    }
+    if (rc == 0) {
+        rc = buf_appends(b, run);
+    }
+    return rc;
+}

@@ -30,4 +30,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 /* Hands the data to the caller (returns new; free with ph_free) and resets. */
 char *buf_steal(struct buf *b, size_t *ret_len);
 
+/* Appends s (NULL appends nothing) escaped for HTML and XML text and
+ * attribute values: & < > " ' become entities. Returns 0 or PH_E*. */
+int buf_append_html(struct buf *b, const char *s);
+
 #endif

@@ -14,8 +14,8 @@
 #include "mem.h"
 #include "ph_err.h"
 
-/* The kinds of the registry (check_types.h), each defined in
- * lib/check_<name>.c as `const struct check_kind check_<name>_kind`. */
+/* The kinds of the registry (checks/registry.h), each defined in
+ * checks/<name>.c as `const struct check_kind check_<name>_kind`. */
 #define DECLARE_KIND(n, N) extern const struct check_kind check_##n##_kind;
 CHECK_TYPES(DECLARE_KIND)
 #define LIST_KIND(n, N) &check_##n##_kind,
@@ -312,7 +312,7 @@ const struct conf_opt check_head_opts[] = {
     {"id", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &id_custom,
      "check id, 1-63 of [A-Za-z0-9_.-]"},
     {"type", CONF_T_CUSTOM, 0, NULL, 0, 0, 1, &type_custom,
-     "the probe: one of the registered types (lib/check_types.h)"},
+     "the probe: one of the registered types (checks/registry.h)"},
     END_ROW,
 };
 

@@ -14,15 +14,17 @@
 #include <stdint.h>
 
 #include "conf.h"
-#include "check_types.h"
-/* Generated: includes lib/check_<name>.h of every registered type. */
+#include "registry.h"
+/* Generated: the declaration part (struct check_<name>) of every
+ * registered type's file checks/<name>.c, copied out by
+ * cmake/check_types.cmake. */
 #include "check_types_inc.h"
 
 #define CHECK_ID_MAX 64        /* bytes, including NUL */
 #define CHECK_ERROR_MAX 160    /* bytes, including NUL */
 #define CHECK_MAX_REGIONS 32
 
-/* One per line of the registry (check_types.h): CHECK_HTTP, ...; the
+/* One per line of the registry (registry.h): CHECK_HTTP, ...; the
  * numbers are only used inside one process (the wire and the store name
  * types by their names). */
 #define CHECK_TYPE_ENUM(n, N) CHECK_##N,
@@ -70,7 +72,7 @@ struct check {
     enum check_impact impact;
 
     /* The type's own part, u.<name> (struct check_<name> from its
-     * header); its key table's offsets point into it. */
+     * file's declaration part); its key table's offsets point into it. */
 #define CHECK_TYPE_MEMBER(n, N) struct check_##n n;
     union {
         CHECK_TYPES(CHECK_TYPE_MEMBER)
@@ -115,8 +117,8 @@ struct check_result {
 };
 
 /*
- * A check type, declared once in its own file lib/check_<name>.c and
- * listed in the registry lib/check_types.h (collectd module_register,
+ * A check type, declared once in its own file checks/<name>.c and
+ * listed in the registry checks/registry.h (collectd module_register,
  * Fluent Bit config_map). Its key table drives decoding pharos.yml,
  * printing the effective config, --help-config, freeing, copying and
  * comparing its part of struct check, and carrying it on the wire (the

@@ -613,7 +613,7 @@ const struct http_spec_sub http_asserts_spec = {
     "assertions",
     assert_check};
 
-/* The rows as they appear in the http check's table (check_http.c), for
+/* The rows as they appear in the http check's table (checks/http.c), for
  * the plan's text form. */
 static const struct conf_opt spec_opts[] = {
     {"secrets", CONF_T_LIST, HS(secrets), NULL, 0, 0, 0,

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-files=$(git ls-files 'agent/*.[ch]' 'collector/*.[ch]' 'lib/*.[ch]' 'ctl/*.[ch]' 'uvcurl/*.[ch]')
+files=$(git ls-files 'checks/*.[ch]' 'agent/*.[ch]' 'collector/*.[ch]' 'lib/*.[ch]' 'ctl/*.[ch]' 'uvcurl/*.[ch]')
 banned='\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|gets)\s*\('
 if grep -nE "$banned" $files; then
   echo "checksrc: banned function (use snprintf, strtol, buf_*)"; status=1

@@ -60,7 +60,10 @@ if [ "$heavy" = 1 ]; then
   pkgs+=(podman runc uidmap mmdebstrap fakeroot dpkg-dev)
 fi
 if [ "$bench" = 1 ]; then
-  pkgs+=(prometheus-blackbox-exporter wrk)
+  # bench/ha_bench.py starts its own PostgreSQL (and psql), and
+  # `--perf` profiles the leader with perf.
+  pkgs+=(prometheus-blackbox-exporter wrk postgresql-15 postgresql-client-15
+         linux-perf)
 fi
 
 missing=()

@@ -6,7 +6,7 @@
  * curl_uv_add(); when the transfer ends, done is called with the easy
  * handle and the CURLcode, after which the easy handle belongs to the
  * caller again (curl_uv has already removed it from the multi).
- * Loop thread only. curl.h is seen here, by the agent's probe_http.c and
+ * Loop thread only. curl.h is seen here, by the agent's checks/http.c and
  * report.c, and by the collector's notify_send.c.
  */
 #ifndef PH_CURL_UV_H

@@ -1,7 +1,7 @@
 /*
  * ares_uv.h - one c-ares channel driven by the libuv loop: its sockets
  * are watched with uv_poll (via ARES_OPT_SOCK_STATE_CB) and its timeouts
- * with a uv_timer. Only this file and probe_dns.c see ares.h.
+ * with a uv_timer. Only this file and checks/dns.c see ares.h.
  * Loop thread only.
  */
 #ifndef PH_ARES_UV_H

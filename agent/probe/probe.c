@@ -15,8 +15,9 @@ struct probe_run {
     void *arg;
 };
 
-/* One probe per type of the registry (check_types.h), each defined in
- * probe/probe_<name>.c as `const struct probe_ops probe_<name>_ops`. */
+/* One probe per type of the registry (checks/registry.h), each defined
+ * in the probe part of checks/<name>.c as
+ * `const struct probe_ops probe_<name>_ops`. */
 #define DECLARE_OPS(n, N) extern const struct probe_ops probe_##n##_ops;
 CHECK_TYPES(DECLARE_OPS)
 #define LIST_OPS(n, N) &probe_##n##_ops,
@@ -126,24 +127,18 @@ int
 probe_target(const struct check *c, char *host, size_t hostlen,
              uint16_t *ret_port)
 {
-    const char *h = NULL;
-    int port = 0;
+    const struct probe_ops *ops = find_ops(c->type);
 
-    switch (c->type) {
-    case CHECK_HTTP:
-        return probe_http_target(c, host, hostlen, ret_port);
-    case CHECK_TCP:
-        h = c->u.tcp.host;
-        port = c->u.tcp.port;
-        break;
-    case CHECK_SMTP:
-        h = c->u.smtp.host;
-        port = c->u.smtp.port != 0 ? c->u.smtp.port
-                                   : (c->u.smtp.implicit_tls ? 465 : 25);
-        break;
-    default:
+    if (ops == NULL || ops->target == NULL) {
         return PH_EINVAL;
     }
+    return ops->target(c, host, hostlen, ret_port);
+}
+
+int
+probe_target_set(const char *h, int port, char *host, size_t hostlen,
+                 uint16_t *ret_port)
+{
     if (h == NULL || h[0] == '\0' || port <= 0 || port > 65535 ||
         snprintf(host, hostlen, "%s", h) >= (int)hostlen) {
         return PH_EINVAL;

@@ -3,8 +3,8 @@
  *
  * A probe runs one check once and reports one struct check_result.
  * Probes are built-in plugins behind struct probe_ops (Fluent Bit, collectd
- * style), one per type of the registry lib/check_types.h, each defined
- * in probe_<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
+ * style), one per type of the registry checks/registry.h, each defined
+ * in checks/<name>.c as `const struct probe_ops probe_<name>_ops` (probe.c
  * builds its table from the registry); probe_start() dispatches on
  * check->type.
  *
@@ -51,6 +51,11 @@ struct probe_ops {
                  probe_done_cb cb, void *arg, void **ret_run);
     /* Stops a run; cb is not called afterwards. Frees asynchronously. */
     void (*cancel)(void *run);
+    /* The host and TCP port c connects to (for `watch`), into host
+     * (hostlen bytes) and *ret_port; returns 0 or PH_EINVAL. NULL for a
+     * type without one (dns, icmp, grpc). */
+    int (*target)(const struct check *c, char *host, size_t hostlen,
+                  uint16_t *ret_port);
 };
 
 /* Starts check c with the probe for its type. Returns 0 and a run handle,
@@ -73,15 +78,16 @@ void probe_finish(const struct check *c, struct check_result *r,
 const char *probe_source_address(const struct probe_env *env,
                                  const struct check *c);
 
-/* The host and TCP port a check connects to (for `watch`): an http
- * check's URL host and port, a tcp or smtp check's. Returns 0, or
- * PH_EINVAL for a type without one (dns) or a URL without a host. */
+/* The host and TCP port a check connects to (for `watch`), from its
+ * type's probe_ops.target. Returns 0, or PH_EINVAL for a type without
+ * one (dns) or a check without a usable target. */
 int probe_target(const struct check *c, char *host, size_t hostlen,
                  uint16_t *ret_port);
-/* The same for an http check (probe_http.c, the owner of libcurl's URL
- * parser). */
-int probe_http_target(const struct check *c, char *host, size_t hostlen,
-                      uint16_t *ret_port);
+/* For a type's target op: copies host h and port into host and
+ * *ret_port. Returns 0, or PH_EINVAL when h is empty, port is out of
+ * 1-65535 or h does not fit. Borrows h. */
+int probe_target_set(const char *h, int port, char *host, size_t hostlen,
+                     uint16_t *ret_port);
 
 /* Wall clock in unix ms. */
 int64_t probe_now_ms(void);

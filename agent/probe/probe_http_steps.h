@@ -1,7 +1,7 @@
 /*
  * probe_http_steps.h - multi-step HTTP checks (`steps:`) on libcurl multi
  * (curl_uv), and the assertions (`assert:`) shared with the single-request
- * probe (probe_http.c).
+ * probe (checks/http.c).
  *
  * A run does the steps one after the other, each a fresh request with its
  * own timeout (bounded by what is left of the check's), taking variables

@@ -26,32 +26,6 @@
 
 #define FORM_MAX (16 * 1024)
 
-static void
-html_escape(struct buf *b, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            buf_appends(b, "&amp;");
-            break;
-        case '<':
-            buf_appends(b, "&lt;");
-            break;
-        case '>':
-            buf_appends(b, "&gt;");
-            break;
-        case '"':
-            buf_appends(b, "&quot;");
-            break;
-        case '\'':
-            buf_appends(b, "&#39;");
-            break;
-        default:
-            buf_append(b, s, 1);
-        }
-    }
-}
-
 /* The form page with an optional message (NMSG_COUNT for none; {1} is
  * arg), in the reader's language (request_reader_lang), all escaped
  * here. */
@@ -72,13 +46,13 @@ form(struct hub *h, struct http_request *req, struct http_response *resp,
                    "initial-scale=1\">"
                    "<meta name=\"robots\" content=\"noindex\"><title>",
                lang_code(lang));
-    html_escape(&b, pg->name);
+    buf_append_html(&b, pg->name);
     buf_appends(&b, "</title><style>body{font:16px/1.5 system-ui,sans-serif;"
                     "max-width:24rem;margin:4rem auto;padding:0 1rem;"
                     "color:#1f2328}input,button{font:inherit;padding:.5rem;"
                     "width:100%;box-sizing:border-box;margin:.25rem 0}"
                     ".msg{color:#b42318}</style></head><body><main><h1>");
-    html_escape(&b, pg->name);
+    buf_append_html(&b, pg->name);
     buf_appends(&b, "</h1>");
     if (message != NMSG_COUNT) {
         struct buf m;
@@ -86,26 +60,26 @@ form(struct hub *h, struct http_request *req, struct http_response *resp,
         buf_init(&m, 1024);
         notify_msg_fill(&m, lang, message, arg, NULL);
         buf_appends(&b, "<p class=\"msg\" role=\"alert\">");
-        html_escape(&b, m.data);
+        buf_append_html(&b, m.data);
         buf_appends(&b, "</p>");
         buf_free(&m);
     }
     if (pg->access == PAGE_ACCESS_PASSWORD) {
         buf_appends(&b, "<form method=\"post\" action=\"/login\">"
                         "<label for=\"password\">");
-        html_escape(&b, notify_msg(lang, NMSG_LOGIN_PASSWORD));
+        buf_append_html(&b, notify_msg(lang, NMSG_LOGIN_PASSWORD));
         buf_appends(&b, "</label>"
                         "<input id=\"password\" name=\"password\" "
                         "type=\"password\" autocomplete=\"current-password\" "
                         "required autofocus>"
                         "<input type=\"hidden\" name=\"next\" value=\"");
-        html_escape(&b, access_safe_next(next));
+        buf_append_html(&b, access_safe_next(next));
         buf_appends(&b, "\"><button type=\"submit\">");
-        html_escape(&b, notify_msg(lang, NMSG_LOGIN_SUBMIT));
+        buf_append_html(&b, notify_msg(lang, NMSG_LOGIN_SUBMIT));
         buf_appends(&b, "</button></form>");
     } else {
         buf_appends(&b, "<p>");
-        html_escape(&b, notify_msg(lang, NMSG_LOGIN_PRIVATE));
+        buf_append_html(&b, notify_msg(lang, NMSG_LOGIN_PRIVATE));
         buf_appends(&b, "</p>");
     }
     buf_appends(&b, "</main></body></html>\n");

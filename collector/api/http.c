@@ -36,6 +36,7 @@
 #include "timefmt.h"
 
 #define CLIENT_BUCKETS 1024
+#define HTTP_CONN_MEMORY (32 * 1024) /* per connection, cleared per request */
 
 /* Open connections of one client key on one listener. */
 struct client_count {
@@ -801,7 +802,7 @@ start_listener(struct http_server *s, struct http_listener *l,
         request_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
         notify_connection, l, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
     if (l->daemon == NULL) {
@@ -933,8 +934,7 @@ http_server_stop(struct http_server *s)
         return;
     }
     s->closing = 1;
-    /* Deferred replies still owed: answer 503 now; their owners' later
-     * http_pending_finish() finds the request gone. */
+    /* Deferred replies owed: 503 now (their owners find them gone). */
     while (s->pending != NULL) {
         struct http_pending *p = s->pending;
         struct http_response r;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent_wait.h"
 #include "auth.h"
 #include "deferred.h"
 #include "log.h"
@@ -118,7 +119,9 @@ ingest_build_plans(struct hub *h)
     ph_free(h->plans);
     h->plans = plans;
     /* Checks and regions may have moved: start the re-check table
-     * afresh (its counters too). Without memory, no re-checks. */
+     * afresh (its counters too), and let held requests ask again.
+     * Without memory, no re-checks. */
+    agent_waits_flush(h->waits);
     recheck_destroy(h->recheck);
     h->recheck = recheck_new(h->conf.nchecks, h->conf.nregions);
     return 0;
@@ -177,6 +180,9 @@ maybe_recheck(struct hub *h, int check, int region, enum outcome prev,
     for (size_t i = 0; i < n; i++) {
         recheck_request(h->recheck, (size_t)check, ask[i], now);
         h->metrics.recheck_requests++;
+        /* An agent of that region holding a request hears it now;
+         * otherwise the region's next ack carries it. */
+        agent_waits_wake(h->waits, ask[i]);
     }
     if (n > 0) {
         log_debug("ingest: %s %s in %s: asking %zu other regions to "
@@ -242,6 +248,20 @@ agent_region(struct hub *h, const struct conf_agent *a,
              "in an existing region", a->region, a->id);
     http_resp_error(resp, 409, "region_unknown", msg);
     return -1;
+}
+
+const struct conf_agent *
+ingest_agent(struct hub *h, struct http_request *req,
+             struct http_response *resp, int *ret_region)
+{
+    const struct conf_agent *a = authenticate(h, req, resp);
+
+    *ret_region = -1;
+    if (a == NULL) {
+        return NULL;
+    }
+    *ret_region = agent_region(h, a, resp);
+    return *ret_region >= 0 ? a : NULL;
 }
 
 /* Checks what the store and the engine cannot take: a seq that does not

@@ -1,6 +1,6 @@
 /*
  * ingest.h - the agent endpoints: GET /v1/agent/plan and
- * POST /v1/agent/results. Agents authenticate with a Bearer token whose
+ * POST /v1/agent/results (GET /v1/agent/rechecks: agent_wait.h). Agents authenticate with a Bearer token whose
  * SHA-256 is in the config; the agent's id and region come from that
  * token, never from the payload. A batch is acked only after it is
  * committed; a replayed seq is acked without being stored twice.
@@ -16,6 +16,13 @@ void ingest_plan(struct api_req *rq, struct http_request *req,
                  struct http_response *resp);
 void ingest_results(struct api_req *rq, struct http_request *req,
                     struct http_response *resp);
+/* Authenticates an agent request (Bearer token) and finds its region:
+ * returns the agent (borrowed) with *ret_region, or NULL after filling
+ * resp with a 401 or 409. */
+const struct conf_agent *ingest_agent(struct hub *h,
+                                      struct http_request *req,
+                                      struct http_response *resp,
+                                      int *ret_region);
 /* Computes each region's plan version from h->conf into h->plans.
  * Returns 0 or PH_ENOMEM. */
 int ingest_build_plans(struct hub *h);

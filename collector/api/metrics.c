@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "admin.h"
+#include "agent_wait.h"
 #include "deferred.h"
 #include "engine.h"
 #include "http.h"
@@ -303,6 +304,13 @@ metrics_render(const struct hub *h, struct buf *b)
             m->recheck_requests);
     counter(b, "pharos_recheck_sent_total",
             "Re-check requests handed to agents in acks.", m->recheck_sent);
+    counter(b, "pharos_recheck_sent_held_total",
+            "Re-check requests handed to agents at once, through the "
+            "request each holds open (GET /v1/agent/rechecks).",
+            m->recheck_sent_held);
+    gauge(b, "pharos_agent_rechecks_held",
+          "Agents' re-check requests held open now.",
+          (double)agent_waits_count(h->waits));
     if (h->recheck != NULL) {
         size_t n = recheck_nchecks(h->recheck);
 

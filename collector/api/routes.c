@@ -8,6 +8,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "agent_wait.h"
 #include "api_v1.h"
 #include "audit.h"
 #include "forward.h"
@@ -62,6 +63,8 @@ static const struct route table[] = {
     {M_GET, "/v1/agent/plan", ingest_plan, SCOPE_NONE, ROUTE_AGENT, 0, NULL},
     {M_POST, "/v1/agent/results", ingest_results, SCOPE_NONE, ROUTE_AGENT, 0,
      NULL},
+    {M_GET, "/v1/agent/rechecks", agent_wait_handler, SCOPE_NONE, ROUTE_AGENT,
+     0, NULL},
     /* Alert intake: alert tokens or write keys (intake.c). */
     {M_POST | M_PUT, "/v1/integrations/alertmanager", intake_alertmanager,
      SCOPE_NONE, ROUTE_INTAKE, 0, NULL},

@@ -375,6 +375,81 @@ fail:
     return NULL;
 }
 
+/* A copy of n bytes of src into new memory (n may be 0); NULL on failure. */
+static void *
+dup_bytes(const void *src, size_t n)
+{
+    void *d = ph_malloc(n + 1);
+
+    if (d != NULL && n > 0) {
+        memcpy(d, src, n);
+    }
+    return d;
+}
+
+struct engine *
+engine_clone(const struct engine *e)
+{
+    struct engine *c = ph_calloc(1, sizeof(*c));
+    size_t nr, nc;
+
+    if (c == NULL) {
+        return NULL;
+    }
+    *c = *e;
+    nr = e->nregions;
+    nc = e->ncomponents;
+    /* Nothing below points into e once the copies are made; until then
+     * each pointer is reset, so engine_destroy() frees only ours. */
+    c->nchecks = 0;
+    c->checks = NULL;
+    c->region_ids = dup_bytes(e->region_ids, nr * sizeof(*e->region_ids));
+    c->comp_ids = dup_bytes(e->comp_ids, nc * sizeof(*e->comp_ids));
+    c->comps = dup_bytes(e->comps, nc * sizeof(*e->comps));
+    c->comp_check_idx = dup_bytes(e->comp_check_idx,
+                                  e->nchecks * sizeof(*e->comp_check_idx));
+    c->rstate = dup_bytes(e->rstate, nr * sizeof(*e->rstate));
+    c->dep_ptrs = ph_calloc(nc + 1, sizeof(*c->dep_ptrs));
+    c->dep_counts = dup_bytes(e->dep_counts, nc * sizeof(*e->dep_counts));
+    c->down = ph_calloc(nc + 1, 1);
+    c->blame_stack = ph_calloc(nc + 1, sizeof(*c->blame_stack));
+    c->blame_seen = ph_calloc(nc + 1, 1);
+    c->failing = ph_calloc(nr + 1, sizeof(*c->failing));
+    c->total = ph_calloc(nr + 1, sizeof(*c->total));
+    c->suspect = ph_calloc(nr + 1, 1);
+    c->checks = ph_calloc(e->nchecks + 1, sizeof(*c->checks));
+    if (c->region_ids == NULL || c->comp_ids == NULL || c->comps == NULL ||
+        c->comp_check_idx == NULL || c->rstate == NULL ||
+        c->dep_ptrs == NULL || c->dep_counts == NULL || c->down == NULL ||
+        c->blame_stack == NULL || c->blame_seen == NULL ||
+        c->failing == NULL || c->total == NULL || c->suspect == NULL ||
+        c->checks == NULL) {
+        goto fail;
+    }
+    for (size_t ci = 0; ci < nc; ci++) {
+        c->comps[ci].checks =
+            c->comp_check_idx + (e->comps[ci].checks - e->comp_check_idx);
+        c->dep_ptrs[ci] = c->comps[ci].deps;
+    }
+    for (size_t i = 0; i < e->nchecks; i++) {
+        const struct echeck *k = &e->checks[i];
+        struct echeck *d = &c->checks[i];
+
+        *d = *k;
+        d->assigned = dup_bytes(k->assigned, nr);
+        d->rlist = dup_bytes(k->rlist, nr * sizeof(*k->rlist));
+        d->pairs = dup_bytes(k->pairs, nr * sizeof(*k->pairs));
+        c->nchecks = i + 1;
+        if (d->assigned == NULL || d->rlist == NULL || d->pairs == NULL) {
+            goto fail;
+        }
+    }
+    return c;
+fail:
+    engine_destroy(c);
+    return NULL;
+}
+
 /* Applies the hysteresis rules to the counters; see the header comment. */
 static enum rstate
 next_state(const struct echeck *c, const struct pair *p)

@@ -126,6 +126,10 @@ struct engine;
 struct engine *engine_new(const struct engine_conf *conf, int64_t now_ms);
 /* Accepts NULL. */
 void engine_destroy(struct engine *e);
+/* Returns a new engine equal to e in every state and count (free with
+ * engine_destroy()), or NULL out of memory. The feed renders from such a
+ * copy on another thread while the loop goes on feeding e. */
+struct engine *engine_clone(const struct engine *e);
 
 /*
  * Feeds one result of check (index) from region (index). Results older

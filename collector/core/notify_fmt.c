@@ -22,41 +22,7 @@
 int
 notify_html_escape(const char *s, struct buf *out)
 {
-    const char *run = s;
-    int rc = 0;
-
-    for (; *s && rc == 0; s++) {
-        const char *rep = NULL;
-
-        switch (*s) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
-            continue;
-        }
-        rc = buf_append(out, run, (size_t)(s - run));
-        if (rc == 0) {
-            rc = buf_appends(out, rep);
-        }
-        run = s + 1;
-    }
-    if (rc == 0) {
-        rc = buf_appends(out, run);
-    }
-    return rc;
+    return buf_append_html(out, s);
 }
 
 static const char *

@@ -44,7 +44,7 @@ struct notify_email {
     int64_t date_ms;
 };
 
-/* Appends s with &, <, >, " and ' escaped for HTML. */
+/* Appends s escaped for HTML (buf_append_html()). */
 int notify_html_escape(const char *s, struct buf *out);
 /* Appends the plain text and the HTML version of t. */
 int notify_text_plain(const struct notify_text *t, struct buf *out);

@@ -653,33 +653,6 @@ feed_components_v1(const struct feed_input *in, char **ret, size_t *ret_len)
     return feed_dump(arr, ret, ret_len);
 }
 
-/* Appends s to b escaped for XML text and attributes. */
-static void
-xml_escape(struct buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_appends(b, "&amp;");
-            break;
-        case '<':
-            buf_appends(b, "&lt;");
-            break;
-        case '>':
-            buf_appends(b, "&gt;");
-            break;
-        case '"':
-            buf_appends(b, "&quot;");
-            break;
-        case '\'':
-            buf_appends(b, "&#39;");
-            break;
-        default:
-            buf_append(b, s, 1);
-        }
-    }
-}
-
 int
 feed_badge(const struct feed_input *in, int component, char **ret,
            size_t *ret_len)
@@ -726,18 +699,18 @@ feed_badge(const struct feed_input *in, int component, char **ret,
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                "height=\"20\" role=\"img\" aria-label=\"",
                lw + rw);
-    xml_escape(&b, label);
+    buf_append_html(&b, label);
     buf_appends(&b, ": ");
-    xml_escape(&b, text);
+    buf_append_html(&b, text);
     buf_printf(&b,
                "\"><rect width=\"%d\" height=\"20\" fill=\"#555\"/>"
                "<rect x=\"%d\" width=\"%d\" height=\"20\" fill=\"%s\"/>"
                "<g fill=\"#fff\" font-family=\"Verdana,sans-serif\" "
                "font-size=\"11\"><text x=\"5\" y=\"14\">",
                lw, lw, rw, color);
-    xml_escape(&b, label);
+    buf_append_html(&b, label);
     buf_printf(&b, "</text><text x=\"%d\" y=\"14\">", lw + 5);
-    xml_escape(&b, text);
+    buf_append_html(&b, text);
     rc = buf_appends(&b, "</text></g></svg>\n");
     if (rc != 0) {
         buf_free(&b);

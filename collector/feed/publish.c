@@ -22,6 +22,11 @@ struct publish {
     struct publish_doc docs[PUBLISH_MAX_DOCS];
     size_t ndocs;
     uint64_t gen;             /* the last generation given to a document */
+    /* One deflate state kept from document to document (deflateReset):
+     * a fresh deflateInit2 allocates and clears about 270 KB each time,
+     * and a full render gzips some 70 documents. */
+    z_stream zs;
+    int zs_ready;
     /* Writes into dir failing (a full disk): logged once in a while; the
      * documents stay dirty, so the next flush retries them, and they are
      * served from memory meanwhile. */
@@ -64,6 +69,9 @@ publish_destroy(struct publish *p)
     for (size_t i = 0; i < p->ndocs; i++) {
         doc_clear(&p->docs[i]);
     }
+    if (p->zs_ready) {
+        deflateEnd(&p->zs);
+    }
     ph_free(p->dir);
     ph_free(p);
 }
@@ -101,32 +109,36 @@ publish_content_type(const char *name)
     return "application/octet-stream";
 }
 
+/* Gzips in with zs, set up on first use (*ready) and reset after. */
 static int
-gzip_data(const uint8_t *in, size_t len, uint8_t **ret, size_t *ret_len)
+gzip_data(z_stream *zs, int *ready, const uint8_t *in, size_t len,
+          uint8_t **ret, size_t *ret_len)
 {
-    z_stream zs;
     uLong bound;
     uint8_t *out;
     int rc;
 
-    memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK) {
-        return PH_ENOMEM;
+    if (!*ready) {
+        memset(zs, 0, sizeof(*zs));
+        if (deflateInit2(zs, 6, Z_DEFLATED, 15 + 16, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK) {
+            return PH_ENOMEM;
+        }
+        *ready = 1;
+    } else if (deflateReset(zs) != Z_OK) {
+        return PH_EINTERNAL;
     }
-    bound = deflateBound(&zs, (uLong)len);
+    bound = deflateBound(zs, (uLong)len);
     out = ph_malloc(bound);
     if (out == NULL) {
-        deflateEnd(&zs);
         return PH_ENOMEM;
     }
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = out;
-    zs.avail_out = (uInt)bound;
-    rc = deflate(&zs, Z_FINISH);
-    *ret_len = zs.total_out;
-    deflateEnd(&zs);
+    zs->next_in = (Bytef *)(uintptr_t)in;
+    zs->avail_in = (uInt)len;
+    zs->next_out = out;
+    zs->avail_out = (uInt)bound;
+    rc = deflate(zs, Z_FINISH);
+    *ret_len = zs->total_out;
     if (rc != Z_STREAM_END) {
         ph_free(out);
         return PH_EINTERNAL;
@@ -146,13 +158,46 @@ find_doc(const struct publish *p, const char *path)
     return NULL;
 }
 
-int
-publish_set_take(struct publish *p, const char *path,
-                 const char *content_type, uint8_t *data, size_t len)
+/* Compresses text-like documents when it pays off: 0 with *ret NULL
+ * when it does not. p: whose deflate state to use, or NULL for a fresh
+ * one (another thread). */
+static int
+maybe_gzip(struct publish *p, const char *content_type, const uint8_t *data,
+           size_t len, uint8_t **ret, size_t *ret_len)
+{
+    z_stream fresh;
+    int fresh_ready = 0;
+    int rc;
+
+    *ret = NULL;
+    *ret_len = 0;
+    if (len <= 256 || strncmp(content_type, "image/png", 9) == 0) {
+        return 0;
+    }
+    if (p != NULL) {
+        rc = gzip_data(&p->zs, &p->zs_ready, data, len, ret, ret_len);
+    } else {
+        rc = gzip_data(&fresh, &fresh_ready, data, len, ret, ret_len);
+        if (fresh_ready) {
+            deflateEnd(&fresh);
+        }
+    }
+    if (rc == 0 && *ret_len >= len) {
+        ph_free(*ret);
+        *ret = NULL;
+        *ret_len = 0;
+    }
+    return rc;
+}
+
+/* Installs data (taken) and its gzip form gz (taken; NULL for none) as
+ * path; unchanged content is a no-op. */
+static int
+install(struct publish *p, const char *path, const char *content_type,
+        uint8_t *data, size_t len, uint8_t *gz, size_t gzlen, int have_gz,
+        uint64_t hash)
 {
     struct publish_doc *d;
-    uint8_t *gz = NULL;
-    size_t gzlen = 0;
     int result;
 
     if (len > PUBLISH_MAX_DOC_BYTES || strlen(path) >= PUBLISH_PATH_MAX ||
@@ -175,13 +220,10 @@ publish_set_take(struct publish *p, const char *path,
         snprintf(d->path, sizeof(d->path), "%s", path);
         p->ndocs++;
     }
-    /* Compress text-like documents when it pays off. */
-    if (len > 256 && strncmp(content_type, "image/png", 9) != 0) {
-        if (gzip_data(data, len, &gz, &gzlen) == 0 && gzlen >= len) {
-            ph_free(gz);
-            gz = NULL;
-            gzlen = 0;
-        }
+    if (!have_gz) {
+        /* A failed compression only costs the gzip form. */
+        (void)maybe_gzip(p, content_type, data, len, &gz, &gzlen);
+        hash = ph_fnv1a64(data, len);
     }
     doc_clear(d);
     d->content_type = content_type;
@@ -190,13 +232,41 @@ publish_set_take(struct publish *p, const char *path,
     d->gz = gz;
     d->gzlen = gzlen;
     snprintf(d->etag, sizeof(d->etag), "\"%016llx\"",
-             (unsigned long long)ph_fnv1a64(data, len));
+             (unsigned long long)hash);
     d->dirty = 1;
     d->gen = ++p->gen;
     return 0;
 out:
     ph_free(data);
+    ph_free(gz);
     return result;
+}
+
+int
+publish_set_take(struct publish *p, const char *path,
+                 const char *content_type, uint8_t *data, size_t len)
+{
+    return install(p, path, content_type, data, len, NULL, 0, 0, 0);
+}
+
+int
+publish_prepare(struct publish_prepared *d)
+{
+    d->hash = ph_fnv1a64(d->data, d->len);
+    return maybe_gzip(NULL, d->content_type, d->data, d->len, &d->gz,
+                      &d->gzlen);
+}
+
+int
+publish_set_prepared(struct publish *p, struct publish_prepared *d)
+{
+    uint8_t *data = d->data;
+    uint8_t *gz = d->gz;
+
+    d->data = NULL;
+    d->gz = NULL;
+    return install(p, d->path, d->content_type, data, d->len, gz, d->gzlen,
+                   1, d->hash);
 }
 
 int
@@ -365,8 +435,9 @@ make_parents(const char *base, const char *rel)
     return 0;
 }
 
-static int
-write_atomic(const char *dir, const struct publish_doc *d)
+int
+publish_write_file(const char *dir, const char *rel, const uint8_t *data,
+                   size_t len)
 {
     char path[1024];
     char tmp[1100];
@@ -374,9 +445,9 @@ write_atomic(const char *dir, const struct publish_doc *d)
     size_t off = 0;
     int result;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, d->path);
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    result = make_parents(dir, d->path);
+    result = make_parents(dir, rel);
     if (result != 0) {
         return result;
     }
@@ -384,8 +455,8 @@ write_atomic(const char *dir, const struct publish_doc *d)
     if (fd < 0) {
         return PH_EIO;
     }
-    while (off < d->len) {
-        ssize_t w = write(fd, d->data + off, d->len - off);
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
         if (w < 0) {
             if (errno == EINTR) {
                 continue;
@@ -446,7 +517,7 @@ publish_flush(struct publish *p)
         if (!d->dirty) {
             continue;
         }
-        rc = write_atomic(p->dir, d);
+        rc = publish_write_file(p->dir, d->path, d->data, d->len);
         if (rc != 0) {
             if (first == 0) {
                 complain(&p->write_complaint, time_mono_ms(),
@@ -465,11 +536,40 @@ publish_flush(struct publish *p)
                          p->dir);
     }
     if (any) {
-        /* Make the renames themselves durable. */
-        int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
+        publish_sync_dir(p->dir);
+    }
+    return first;
+}
+
+void
+publish_sync_dir(const char *dir)
+{
+    /* Makes the renames themselves durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+int
+publish_hand_dirty(struct publish *p, publish_walk_cb cb, void *arg)
+{
+    int first = 0;
+
+    for (size_t i = 0; i < p->ndocs; i++) {
+        struct publish_doc *d = &p->docs[i];
+        int rc;
+
+        if (!d->dirty || d->data == NULL) {
+            continue;
+        }
+        rc = cb(d, arg);
+        if (rc == 0) {
+            d->dirty = 0;
+        } else if (first == 0) {
+            first = rc;
         }
     }
     return first;

@@ -34,6 +34,7 @@ struct access;
 struct forward;
 struct deferred;
 struct components_rows;
+struct agent_waits;
 
 /* HTTP requests by route and status for /metrics (the route table names
  * each row's group). */
@@ -50,6 +51,7 @@ struct collector_metrics {
     uint64_t forwarded;           /* writes a follower sent the leader */
     uint64_t recheck_requests;    /* re-checks decided (issue #20) */
     uint64_t recheck_sent;        /* re-check ids sent in acks */
+    uint64_t recheck_sent_held;   /* ... through held requests */
     uint64_t batches_duplicate;
     uint64_t batches_rejected;
     uint64_t results_unknown_check;
@@ -166,6 +168,7 @@ struct hub {
     struct auth_bucket rate[AUTH_RATE_SLOTS]; /* per-key request budget */
     struct region_plan *plans;    /* conf.nregions entries */
     struct recheck *recheck;      /* cross-region re-checks (ingest.c) */
+    struct agent_waits *waits;    /* held re-check requests (agent_wait.c) */
     struct feed_component_state *comps; /* conf.ncomponents entries */
     struct rollup *rollup;        /* daily uptime per component */
     struct incident *incidents;   /* newest first, see incidents.h */

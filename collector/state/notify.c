@@ -11,6 +11,7 @@
 #include "notify.h"
 #include "notify_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "timefmt.h"
 #include "token.h"
 #include "snapshot.h"
+#include "store_async_notify.h"
 
 #define WEBHOOK_UPDATES_MAX 20   /* newest updates in a webhook payload */
 #define MSG_ID_LEN 24
@@ -202,15 +204,16 @@ list_has(const char *list, const char *id)
     return 0;
 }
 
-/* The subscriber wants inc: it names no component, or one of theirs. */
+/* The subscriber wants an incident naming ids[0..n): it names no
+ * component, or one of theirs. */
 static int
-wants_incident(const char *list, const struct incident *inc)
+wants_incident(const char *list, char (*ids)[CHECK_ID_MAX], size_t n)
 {
-    if (list[0] == '\0' || inc->ncomponents == 0) {
+    if (list[0] == '\0' || n == 0) {
         return 1;
     }
-    for (size_t i = 0; i < inc->ncomponents; i++) {
-        if (list_has(list, inc->components[i])) {
+    for (size_t i = 0; i < n; i++) {
+        if (list_has(list, ids[i])) {
             return 1;
         }
     }
@@ -248,12 +251,24 @@ from_domain(const struct hub *h)
 
 /* ---- fan-out ---- */
 
+/*
+ * One event for every matching subscriber. The event is rendered when
+ * it happens; the subscribers are read, and the messages enqueued in one
+ * transaction, through store_async_notify.h (on PostgreSQL on the writer
+ * thread, so the evaluation never waits for the database; on sqlite at
+ * once). What the messages say is copied into the fanout first
+ * (fanout_copy()), since it outlives the event's call on PostgreSQL.
+ */
+#define FANOUT_OWN_MAX 20
+
 struct fanout {
     struct hub *h;
     const char *event;
     const char *event_id;
     const char *coalesce_key;
-    const struct incident *inc;    /* incident events: the filter */
+    int by_incident;               /* incident events: filter by inc_ids */
+    char (*inc_ids)[CHECK_ID_MAX]; /* the incident's components */
+    size_t ninc_ids;
     const char *component;         /* component events: the filter */
     int webhook_only;
     struct notify_text text;       /* unsubscribe set per subscriber */
@@ -263,6 +278,13 @@ struct fanout {
     int64_t due_ms;
     size_t enqueued;
     int error;
+    /* A copy's own: its strings, the messages rendered so far (their
+     * text owned) and each one's channel. */
+    char *own[FANOUT_OWN_MAX];
+    size_t nown;
+    struct store_outbox_new *msgs;
+    int *kinds;
+    size_t nmsgs, capmsgs;
 };
 
 static int
@@ -314,6 +336,140 @@ render_for(struct fanout *f, const struct store_subscriber *sub,
     }
 }
 
+static void
+fanout_free(struct fanout *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < f->nown; i++) {
+        ph_free(f->own[i]);
+    }
+    for (size_t i = 0; i < f->nmsgs; i++) {
+        ph_free((char *)(uintptr_t)f->msgs[i].idem_key);
+        ph_free((char *)(uintptr_t)f->msgs[i].msg_id);
+        ph_free((char *)(uintptr_t)f->msgs[i].subscriber_id);
+        ph_free((char *)(uintptr_t)f->msgs[i].payload);
+    }
+    ph_free(f->msgs);
+    ph_free(f->kinds);
+    ph_free(f->inc_ids);
+    ph_free(f);
+}
+
+/* Replaces *p by a copy f owns (NULL stays NULL); 0 or PH_ENOMEM. */
+static int
+own(struct fanout *f, const char **p, size_t len)
+{
+    char *d;
+
+    if (*p == NULL) {
+        return 0;
+    }
+    if (f->nown == FANOUT_OWN_MAX) {
+        return PH_EINTERNAL;
+    }
+    d = ph_malloc(len + 1);
+    if (d == NULL) {
+        return PH_ENOMEM;
+    }
+    memcpy(d, *p, len);
+    d[len] = '\0';
+    f->own[f->nown++] = d;
+    *p = d;
+    return 0;
+}
+
+#define OWN(f, field) own((f), &(f)->field, strlen((f)->field ? (f)->field : ""))
+
+/* A copy of src that borrows nothing but the hub. */
+static struct fanout *
+fanout_copy(const struct fanout *src)
+{
+    struct fanout *f = ph_calloc(1, sizeof(*f));
+    int rc = 0;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    *f = *src;
+    f->nown = 0;
+    f->webhook_text = NULL;
+    f->inc_ids = NULL;
+    f->msgs = NULL;
+    f->kinds = NULL;
+    f->nmsgs = f->capmsgs = 0;
+    if (src->ninc_ids > 0) {
+        f->inc_ids = ph_calloc(src->ninc_ids, sizeof(*f->inc_ids));
+        if (f->inc_ids == NULL) {
+            fanout_free(f);
+            return NULL;
+        }
+        memcpy(f->inc_ids, src->inc_ids,
+               src->ninc_ids * sizeof(*f->inc_ids));
+    }
+    rc |= OWN(f, event);
+    rc |= OWN(f, event_id);
+    rc |= OWN(f, coalesce_key);
+    rc |= OWN(f, component);
+    rc |= OWN(f, text.page_name);
+    rc |= OWN(f, text.kind_label);
+    rc |= OWN(f, text.title);
+    rc |= OWN(f, text.status);
+    rc |= OWN(f, text.body);
+    rc |= OWN(f, text.impact);
+    rc |= OWN(f, text.components);
+    rc |= OWN(f, text.when);
+    rc |= OWN(f, text.link);
+    rc |= OWN(f, webhook.page_id);
+    rc |= OWN(f, webhook.indicator);
+    rc |= OWN(f, webhook.description);
+    rc |= own(f, &f->webhook.event, src->webhook.event_len);
+    if (rc != 0) {
+        fanout_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* Appends one rendered message (its text copied); 0 or PH_ENOMEM. */
+static int
+fanout_add(struct fanout *f, const struct store_outbox_new *m, int kind)
+{
+    struct store_outbox_new *d;
+
+    if (f->nmsgs == f->capmsgs) {
+        size_t cap = f->capmsgs == 0 ? 8 : f->capmsgs * 2;
+        struct store_outbox_new *v = ph_realloc(f->msgs, cap * sizeof(*v));
+        int *k;
+
+        if (v == NULL) {
+            return PH_ENOMEM;
+        }
+        f->msgs = v;
+        k = ph_realloc(f->kinds, cap * sizeof(*k));
+        if (k == NULL) {
+            return PH_ENOMEM;
+        }
+        f->kinds = k;
+        f->capmsgs = cap;
+    }
+    d = &f->msgs[f->nmsgs];
+    *d = *m;
+    d->idem_key = ph_strdup(m->idem_key);
+    d->msg_id = ph_strdup(m->msg_id);
+    d->subscriber_id = ph_strdup(m->subscriber_id);
+    d->payload = ph_strdup(m->payload != NULL ? m->payload : "");
+    f->kinds[f->nmsgs] = kind;
+    f->nmsgs++; /* counted now: fanout_free() frees a partial one */
+    if (d->idem_key == NULL || d->msg_id == NULL ||
+        d->subscriber_id == NULL || d->payload == NULL) {
+        return PH_ENOMEM;
+    }
+    return 0;
+}
+
+/* Renders the event for one subscriber (a store walk's callback). */
 static int
 fanout_one(const struct store_subscriber *sub, void *arg)
 {
@@ -329,7 +485,8 @@ fanout_one(const struct store_subscriber *sub, void *arg)
         (kind == NOTIFY_EMAIL && h->conf.notify.smtp_url == NULL)) {
         return 0;
     }
-    if ((f->inc != NULL && !wants_incident(sub->components, f->inc)) ||
+    if ((f->by_incident &&
+         !wants_incident(sub->components, f->inc_ids, f->ninc_ids)) ||
         (f->component != NULL && !list_has(sub->components, f->component))) {
         return 0;
     }
@@ -351,13 +508,7 @@ fanout_one(const struct store_subscriber *sub, void *arg)
         m.payload = payload.data;
         m.now_ms = f->now_ms;
         m.due_ms = f->due_ms;
-        rc = store_outbox_put(h->store, &m);
-        if (rc == 0) {
-            f->enqueued++;
-            h->metrics.notify_enqueued[kind]++;
-        } else if (rc == PH_EEXIST) {
-            rc = 0; /* this event reached this subscriber before */
-        }
+        rc = fanout_add(f, &m, kind);
     }
     if (rc != 0 && f->error == 0) {
         f->error = rc;
@@ -367,27 +518,31 @@ fanout_one(const struct store_subscriber *sub, void *arg)
 }
 
 static void
-fanout_run(struct fanout *f)
+fanout_failed(const struct fanout *f, const char *errmsg)
 {
-    struct hub *h = f->h;
-    int rc;
+    if (f->h->notify != NULL) {
+        complain(&f->h->notify->store_complaint, f->now_ms,
+                 "notify: cannot enqueue %s: %s", f->event_id, errmsg);
+    }
+}
 
-    if (store_tx_begin(h->store) != 0) {
-        complain(&h->notify->store_complaint, f->now_ms,
-                 "notify: cannot enqueue %s: %s", f->event_id,
-                 store_errmsg(h->store));
+/* The messages are enqueued (or not): the end of a fan-out. */
+static void
+on_fanout_put(int result, const int *each, const char *errmsg, void *arg)
+{
+    struct fanout *f = arg;
+    struct hub *h = f->h;
+
+    if (result != 0) {
+        fanout_failed(f, errmsg);
+        fanout_free(f);
         return;
     }
-    rc = store_sub_list(h->store, "active", fanout_one, f);
-    if (rc == 0 && f->error == PH_EDB) {
-        rc = f->error;
-    }
-    if (rc != 0 || store_tx_commit(h->store) != 0) {
-        store_tx_rollback(h->store);
-        complain(&h->notify->store_complaint, f->now_ms,
-                 "notify: cannot enqueue %s: %s", f->event_id,
-                 store_errmsg(h->store));
-        return;
+    for (size_t i = 0; i < f->nmsgs; i++) {
+        if (each[i] == 0) {
+            f->enqueued++;
+            h->metrics.notify_enqueued[f->kinds[i]]++;
+        }
     }
     if (f->error != 0) {
         log_warnx("notify: %s: some messages could not be rendered: %s",
@@ -397,6 +552,52 @@ fanout_run(struct fanout *f)
         log_info("notify: %s (%s) for %zu subscriber(s)", f->event,
                  f->event_id, f->enqueued);
         notify_kick(h);
+    }
+    fanout_free(f);
+}
+
+/* The subscribers are read and the messages rendered: enqueue them. */
+static void
+on_fanout_subs(int result, const char *errmsg, void *arg)
+{
+    struct fanout *f = arg;
+
+    if (result == 0 && f->error == PH_ENOMEM) {
+        result = PH_ENOMEM;
+        errmsg = "out of memory";
+    }
+    if (result != 0) {
+        fanout_failed(f, errmsg);
+        fanout_free(f);
+        return;
+    }
+    if (f->nmsgs == 0) {
+        on_fanout_put(0, NULL, "", f);
+        return;
+    }
+    if (store_outbox_put_all_async(f->h->store, f->msgs, f->nmsgs,
+                                   on_fanout_put, f) != 0) {
+        fanout_failed(f, "out of memory");
+        fanout_free(f);
+    }
+}
+
+/* Starts the fan-out of src (borrowed for the call). */
+static void
+fanout_run(const struct fanout *src)
+{
+    struct fanout *f = fanout_copy(src);
+
+    if (f == NULL) {
+        fanout_failed(src, "out of memory");
+        return;
+    }
+    /* On sqlite the whole fan-out has run when this returns, and f is
+     * freed: it is not touched after. */
+    if (store_sub_list_async(f->h->store, "active", fanout_one,
+                             on_fanout_subs, f) != 0) {
+        fanout_failed(f, "out of memory");
+        fanout_free(f);
     }
 }
 
@@ -500,7 +701,9 @@ incident_event(struct hub *h, const struct incident *inc,
     f.event_id = event_id;
     snprintf(ck, sizeof(ck), "incident:%s", inc->id);
     f.coalesce_key = h->conf.notify.coalesce_ms > 0 ? ck : NULL;
-    f.inc = inc;
+    f.by_incident = 1;
+    f.inc_ids = inc->components;
+    f.ninc_ids = inc->ncomponents;
     f.now_ms = time_now_ms();
     f.due_ms = f.now_ms + (int64_t)h->conf.notify.coalesce_ms;
     public_base(h, link, sizeof(link) - 2);

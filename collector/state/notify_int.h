@@ -23,6 +23,7 @@ struct notify {
     int timer_started;
     int stopping;
     int held;                 /* not the leader: deliver nothing */
+    int polling;              /* a read of due rows is under way */
     char link_key[TOKEN_MAX];             /* HMAC key of unsubscribe tokens (hex) */
     struct ratelimit rl;
     struct complain send_complaint;

@@ -30,6 +30,7 @@
 #include "notify_int.h"
 #include "ph_err.h"
 #include "sign.h"
+#include "store_async_notify.h"
 #include "timefmt.h"
 
 #define POLL_MS 1000
@@ -56,6 +57,9 @@ struct delivery {
     long retry_after_s;       /* from a Retry-After header, or -1 */
     int allow_private;
     int blocked;              /* refused by the private-address guard */
+    int settling;             /* done; its outcome is being stored */
+    int permanent;            /* the endpoint refused for good */
+    char err[300];            /* what went wrong, for the outcome */
     char errbuf[CURL_ERROR_SIZE];
     struct delivery *next;
 };
@@ -366,25 +370,49 @@ out:
     return 0;
 }
 
+/* The due rows read (store_async_notify.h): on PostgreSQL later, on the
+ * loop; a worker held or stopping meanwhile starts none of them. */
+static void
+on_due(int result, const char *errmsg, const struct store_outbox_row *rows,
+       size_t nrows, void *arg)
+{
+    struct notify *n = arg;
+
+    n->polling = 0;
+    if (result < 0) {
+        complain(&n->store_complaint, time_mono_ms(),
+                 "notify: cannot read the outbox: %s", errmsg);
+    }
+    if (n->stopping || n->held) {
+        return;
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        if (start_one(&rows[i], n) != 0) {
+            break;
+        }
+    }
+}
+
 static void
 poll_outbox(struct notify *n)
 {
     struct hub *h = n->h;
-    int rc;
 
-    if (n->stopping || n->held ||
+    /* One read at a time: rows a read returns are judged against the
+     * deliveries in flight (and settling) when it comes back. */
+    if (n->stopping || n->held || n->polling ||
         n->ninflight >= h->conf.notify.max_in_flight) {
         return;
     }
     /* Rows of subscribers already in flight are skipped, so look a bit
      * further than the free slots. */
-    rc = store_outbox_due(h->store, time_now_ms(),
-                          (size_t)h->conf.notify.max_in_flight * 4, start_one,
-                          n);
-    if (rc < 0) {
+    n->polling = 1;
+    if (store_outbox_due_async(h->store, time_now_ms(),
+                               (size_t)h->conf.notify.max_in_flight * 4,
+                               on_due, n) != 0) {
+        n->polling = 0;
         complain(&n->store_complaint, time_mono_ms(),
-                 "notify: cannot read the outbox: %s",
-                 store_errmsg(h->store));
+                 "notify: cannot read the outbox: out of memory");
     }
 }
 
@@ -394,13 +422,21 @@ on_timer(uv_timer_t *t)
     poll_outbox(t->data);
 }
 
-/* Abandons every delivery in flight: the rows stay pending. */
+/* Abandons every delivery in flight: the rows stay pending. One whose
+ * outcome is being stored stays in the list: its callback frees it. */
 static void
 abandon_inflight(struct notify *n)
 {
-    while (n->inflight != NULL) {
-        struct delivery *d = n->inflight;
-        n->inflight = d->next;
+    struct delivery **pp = &n->inflight;
+
+    while (*pp != NULL) {
+        struct delivery *d = *pp;
+
+        if (d->settling) {
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
         n->ninflight--;
         curl_uv_remove(n->cu, d->easy);
         delivery_free(d);
@@ -478,6 +514,33 @@ classify(const struct delivery *d, CURLcode result, long code, int *count)
     return OUT_RETRY;
 }
 
+/* The outcome of a delivery is stored (store_async_notify.h): only now
+ * does the delivery leave the list, so that a read of due rows that
+ * raced with it never starts the same message again. */
+static void
+on_settled(int result, int quarantined, const char *errmsg, void *arg)
+{
+    struct delivery *d = arg;
+    struct notify *n = d->n;
+
+    if (result != 0) {
+        complain(&n->store_complaint, time_now_ms(),
+                 "notify: cannot record a delivery: %s", errmsg);
+    }
+    if (quarantined) {
+        log_warnx("notify: subscriber %s quarantined %s (%s)", d->sub_id,
+                  d->permanent ? "at once: the endpoint refuses for good"
+                               : "after repeated failures",
+                  d->err);
+    }
+    unlink_delivery(n, d);
+    delivery_free(d);
+    /* Look for the next message soon, outside curl's callback. */
+    if (!n->stopping && !n->held) {
+        uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
+    }
+}
+
 static void
 on_done(CURL *easy, CURLcode result, void *arg)
 {
@@ -487,52 +550,53 @@ on_done(CURL *easy, CURLcode result, void *arg)
     const struct conf_notify *nc = &h->conf.notify;
     int64_t now = time_now_ms();
     long code = 0;
-    char err[300];
+    char *err = d->err;
     enum send_outcome o;
-    int count = 1, quarantined = 0, permanent = 0, rc = 0;
+    struct store_settle st;
+    int count = 1;
 
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    unlink_delivery(n, d);
     o = classify(d, result, code, &count);
     if (d->blocked) {
-        snprintf(err, sizeof(err), "%s", d->errbuf);
+        snprintf(err, sizeof(d->err), "%s", d->errbuf);
     } else if (result != CURLE_OK) {
-        snprintf(err, sizeof(err), "%s%s%s (%ld)", curl_easy_strerror(result),
-                 d->errbuf[0] ? ": " : "", d->errbuf, code);
+        snprintf(err, sizeof(d->err), "%s%s%s (%ld)",
+                 curl_easy_strerror(result), d->errbuf[0] ? ": " : "",
+                 d->errbuf, code);
     } else {
-        snprintf(err, sizeof(err), "HTTP %ld: %.100s", code, d->snippet);
+        snprintf(err, sizeof(d->err), "HTTP %ld: %.100s", code, d->snippet);
     }
+    memset(&st, 0, sizeof(st));
+    st.row_id = d->row_id;
+    st.now_ms = now;
+    st.sub_id = d->sub_id;
+    st.quarantine_after = nc->quarantine_after;
+    st.span_ms = nc->retry_for_ms;
     if (o == OUT_OK) {
-        rc = store_outbox_delivered(h->store, d->row_id, now);
-        if (rc == 0) {
-            rc = store_sub_result(h->store, d->sub_id, 1, NULL, now,
-                                  nc->quarantine_after, nc->retry_for_ms,
-                                  &quarantined);
-        }
+        st.kind = STORE_SETTLE_DELIVERED;
+        st.sub_ok = 1;
         h->metrics.notify_delivered[d->kind]++;
         log_debug("notify: %s %s delivered to %s %s", d->event, d->msg_id,
                   notify_kind_name(d->kind), d->sub_id);
         complain_release(&n->send_complaint, "notify: deliveries work again");
     } else if (o == OUT_PERMANENT ||
                now - d->created_ms >= (int64_t)nc->retry_for_ms) {
-        rc = store_outbox_give_up(h->store, d->row_id, now, err);
+        st.kind = STORE_SETTLE_GIVE_UP;
+        st.err = err;
         if (d->blocked) {
             h->metrics.notify_blocked[d->kind]++;
         }
         h->metrics.notify_gave_up[d->kind]++;
         log_warnx("notify: %s %s to %s %s given up: %s", d->event, d->msg_id,
                   notify_kind_name(d->kind), d->sub_id, err);
-        if (rc == 0 && o == OUT_PERMANENT && d->kind != NOTIFY_EMAIL) {
+        if (o == OUT_PERMANENT && d->kind != NOTIFY_EMAIL) {
             /* One answer that says "gone" quarantines (quarantine_after
              * 1), recorded as a failure so that the subscriber shows
              * why (failures, last_error). */
-            rc = store_sub_result(h->store, d->sub_id, 0, err, now, 1,
-                                  nc->retry_for_ms, &quarantined);
-            permanent = 1;
-        } else if (rc == 0 && count) {
-            rc = store_sub_result(h->store, d->sub_id, 0, err, now,
-                                  nc->quarantine_after, nc->retry_for_ms,
-                                  &quarantined);
+            st.quarantine_after = 1;
+            d->permanent = 1;
+        } else if (!count) {
+            st.sub_id = NULL;
         }
     } else {
         int64_t delay;
@@ -543,35 +607,25 @@ on_done(CURL *easy, CURLcode result, void *arg)
             delay = notify_backoff_ms(d->attempts + 1, nc->retry_base_ms,
                                       nc->retry_max_ms, rand32());
         }
-        rc = store_outbox_retry(h->store, d->row_id, now + delay, err,
-                                o != OUT_THROTTLED);
+        st.kind = STORE_SETTLE_RETRY;
+        st.due_ms = now + delay;
+        st.err = err;
+        st.count = o != OUT_THROTTLED;
         h->metrics.notify_failed[d->kind]++;
         complain(&n->send_complaint, now,
                  "notify: %s %s to %s %s failed (try %u), next in %lld ms: "
                  "%s",
                  d->event, d->msg_id, notify_kind_name(d->kind), d->sub_id,
                  d->attempts + 1, (long long)delay, err);
-        if (rc == 0 && count) {
-            rc = store_sub_result(h->store, d->sub_id, 0, err, now,
-                                  nc->quarantine_after, nc->retry_for_ms,
-                                  &quarantined);
+        if (!count) {
+            st.sub_id = NULL;
         }
     }
-    if (rc != 0) {
-        complain(&n->store_complaint, now,
-                 "notify: cannot record a delivery: %s",
-                 store_errmsg(h->store));
-    }
-    if (quarantined) {
-        log_warnx("notify: subscriber %s quarantined %s (%s)", d->sub_id,
-                  permanent ? "at once: the endpoint refuses for good"
-                            : "after repeated failures",
-                  err);
-    }
-    delivery_free(d);
-    /* Look for the next message soon, outside curl's callback. */
-    if (!n->stopping && !n->held) {
-        uv_timer_start(&n->timer, on_timer, 0, POLL_MS);
+    /* Done with curl; the delivery stays in the list until its outcome
+     * is stored (on_settled). */
+    d->settling = 1;
+    if (store_outbox_settle_async(h->store, &st, on_settled, d) != 0) {
+        on_settled(PH_ENOMEM, 0, "out of memory", d);
     }
 }
 

@@ -1,5 +1,6 @@
 #include "rollup.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "complain.h"
@@ -8,6 +9,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 
 #define ROLLUP_CHECKPOINT_MS 60000
@@ -26,6 +28,9 @@ struct comp_acc {
     int overflow;
     struct rollup *r;
     int index;
+    int saving;          /* a checkpoint is being written */
+    size_t nsaving;      /* of pending[], the days it holds */
+    char id[CHECK_ID_MAX]; /* the component's (a reload may move it) */
 };
 
 struct rollup {
@@ -37,6 +42,8 @@ struct rollup {
     struct complain store_complaint;
     struct store *store;
     const struct pharos_conf *conf;
+    size_t inflight;     /* checkpoints being written */
+    int dead;            /* destroyed: the last of them frees it */
 };
 
 static void persist(struct rollup *r, struct comp_acc *ca);
@@ -88,24 +95,71 @@ remember_day(struct comp_acc *ca, const struct uptime_day *d)
 }
 
 static void
-persist(struct rollup *r, struct comp_acc *ca)
+rollup_free(struct rollup *r)
 {
-    struct uptime_acc_state st;
-    const char *id = r->conf->components[ca->index].id;
+    ph_free(r->comps);
+    ph_free(r);
+}
 
-    uptime_acc_save(&ca->acc, &st);
-    if (store_uptime_checkpoint(r->store, id, ca->pending, ca->npending,
-                                &st) != 0) {
+/* A checkpoint's write is done (store_async.h: on PostgreSQL later, on
+ * the loop; on sqlite at once). The days it held are kept in memory for
+ * the documents; days closed meanwhile stay pending for the next one. */
+static void
+on_persisted(int result, const char *errmsg, void *arg)
+{
+    struct comp_acc *ca = arg;
+    struct rollup *r = ca->r;
+    size_t n = ca->nsaving;
+
+    r->inflight--;
+    ca->saving = 0;
+    ca->nsaving = 0;
+    if (r->dead) {
+        if (r->inflight == 0) {
+            rollup_free(r);
+        }
+        return;
+    }
+    if (result != 0) {
         complain(&r->store_complaint, time_mono_ms(),
-                 "rollup: cannot store uptime of %s: %s", id,
-                 store_errmsg(r->store));
+                 "rollup: cannot store uptime of %s: %s", ca->id, errmsg);
         return; /* kept pending; retried at the next checkpoint */
     }
     complain_release(&r->store_complaint, "rollup: storing uptime again");
-    for (size_t i = 0; i < ca->npending; i++) {
+    for (size_t i = 0; i < n && i < ca->npending; i++) {
         remember_day(ca, &ca->pending[i]);
     }
-    ca->npending = 0;
+    if (n > ca->npending) {
+        n = ca->npending;
+    }
+    memmove(&ca->pending[0], &ca->pending[n],
+            (ca->npending - n) * sizeof(ca->pending[0]));
+    ca->npending -= n;
+}
+
+/* Writes ca's closed days and its open day's state without waiting for
+ * the database; one write per component at a time. */
+static void
+persist(struct rollup *r, struct comp_acc *ca)
+{
+    struct uptime_acc_state st;
+    const char *id = ca->id;
+
+    if (ca->saving) {
+        return;
+    }
+    uptime_acc_save(&ca->acc, &st);
+    ca->saving = 1;
+    ca->nsaving = ca->npending;
+    r->inflight++;
+    if (store_uptime_checkpoint_async(r->store, id, ca->pending, ca->npending,
+                                      &st, on_persisted, ca) != 0) {
+        r->inflight--;
+        ca->saving = 0;
+        ca->nsaving = 0;
+        complain(&r->store_complaint, time_mono_ms(),
+                 "rollup: cannot store uptime of %s: out of memory", id);
+    }
 }
 
 static int
@@ -121,8 +175,60 @@ status_of(struct hub *h, int i)
     return (int)h->comps[i].status;
 }
 
-int
-rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
+/* Takes over old's accounting of component id into ca: 1 when old had
+ * it, 0 when not. Days old is writing are pending again here (written
+ * twice, the same rows). */
+static int
+carry_over(const struct rollup *old, const char *id, struct comp_acc *ca)
+{
+    for (size_t j = 0; old != NULL && j < old->ncomps; j++) {
+        const struct comp_acc *o = &old->comps[j];
+
+        if (strcmp(o->id, id) != 0) {
+            continue;
+        }
+        ca->acc = o->acc;
+        ca->acc.cb_arg = ca;
+        ca->last_status = o->last_status;
+        memcpy(ca->pending, o->pending, sizeof(ca->pending));
+        ca->npending = o->npending;
+        memcpy(ca->stored, o->stored, sizeof(ca->stored));
+        ca->nstored = o->nstored;
+        ca->overflow = o->overflow;
+        return 1;
+    }
+    return 0;
+}
+
+/* A component's accounting from the store (read on the loop's
+ * connection: start, takeover, a component added by a reload). */
+static void
+restore(struct rollup *r, struct hub *h, struct comp_acc *ca,
+        int64_t now_ms)
+{
+    struct uptime_acc_state st;
+
+    ca->last_status = UPTIME_NODATA;
+    if (store_uptime_days(h->store, ca->id,
+                          uptime_date_add(uptime_local_date(&r->tz, now_ms),
+                                          -(ROLLUP_DAYS - 1)),
+                          ca->stored, ROLLUP_DAYS, &ca->nstored) != 0) {
+        ca->nstored = 0;
+        log_warnx("rollup: cannot read the stored uptime of %s: %s", ca->id,
+                  store_errmsg(h->store));
+    }
+    if (store_uptime_state(h->store, ca->id, &st) == 0 &&
+        uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
+        /* The collector was down since the checkpoint: no data. */
+        uptime_acc_feed(&ca->acc, now_ms, UPTIME_NODATA);
+    } else {
+        uptime_acc_init(&ca->acc, &r->tz, now_ms, UPTIME_NODATA, on_day, ca);
+    }
+}
+
+static int
+build(struct hub *h, const struct rollup *old, int64_t now_ms,
+      struct rollup **ret)
 {
     struct rollup *r = ph_calloc(1, sizeof(*r));
 
@@ -141,28 +247,12 @@ rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
     }
     for (size_t i = 0; i < r->ncomps; i++) {
         struct comp_acc *ca = &r->comps[i];
-        struct uptime_acc_state st;
 
         ca->r = r;
         ca->index = (int)i;
-        ca->last_status = UPTIME_NODATA;
-        if (store_uptime_days(h->store, h->conf.components[i].id,
-                              uptime_date_add(uptime_local_date(&r->tz,
-                                                                now_ms),
-                                              -(ROLLUP_DAYS - 1)),
-                              ca->stored, ROLLUP_DAYS, &ca->nstored) != 0) {
-            ca->nstored = 0;
-            log_warnx("rollup: cannot read the stored uptime of %s: %s",
-                      h->conf.components[i].id, store_errmsg(h->store));
-        }
-        if (store_uptime_state(h->store, h->conf.components[i].id, &st) ==
-                0 &&
-            uptime_acc_restore(&ca->acc, &r->tz, &st, on_day, ca) == 0) {
-            /* The collector was down since the checkpoint: no data. */
-            uptime_acc_feed(&ca->acc, now_ms, UPTIME_NODATA);
-        } else {
-            uptime_acc_init(&ca->acc, &r->tz, now_ms, UPTIME_NODATA, on_day,
-                            ca);
+        snprintf(ca->id, sizeof(ca->id), "%s", h->conf.components[i].id);
+        if (!carry_over(old, ca->id, ca)) {
+            restore(r, h, ca, now_ms);
         }
         persist(r, ca);
     }
@@ -171,14 +261,30 @@ rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
     return 0;
 }
 
+int
+rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret)
+{
+    return build(h, NULL, now_ms, ret);
+}
+
+int
+rollup_renew(const struct rollup *old, struct hub *h, int64_t now_ms,
+             struct rollup **ret)
+{
+    return build(h, old, now_ms, ret);
+}
+
 void
 rollup_destroy(struct rollup *r)
 {
     if (r == NULL) {
         return;
     }
-    ph_free(r->comps);
-    ph_free(r);
+    if (r->inflight > 0) {
+        r->dead = 1; /* freed by the last checkpoint's callback */
+        return;
+    }
+    rollup_free(r);
 }
 
 void

@@ -20,6 +20,14 @@ struct rollup;
 
 /* Restores or starts every component's accounting at now_ms. */
 int rollup_new(struct hub *h, int64_t now_ms, struct rollup **ret);
+/* The same after a reload of h's configuration: the components old
+ * (borrowed; destroy it after) accounted for keep their accounting from
+ * memory, since its latest checkpoint may still be on its way to the
+ * database (store_async.h); the others are read from the store. */
+int rollup_renew(const struct rollup *old, struct hub *h, int64_t now_ms,
+                 struct rollup **ret);
+/* Accepts NULL. With checkpoints still being written (PostgreSQL) it is
+ * freed by the last one's callback. */
 void rollup_destroy(struct rollup *r);
 
 /* Feeds the current statuses (after an evaluation) and persists when due

@@ -1,7 +1,14 @@
 /*
  * snapshot.h - the input the feed renders from, taken from the hub:
  * configuration, statuses, incidents, the engine for regional detail and
- * the uptime rollups for the bars. Borrows the hub until its next change.
+ * the uptime rollups for the bars.
+ *
+ * snapshot_take() borrows the hub until its next change: for rendering
+ * on the loop thread. snapshot_copy() copies what changes while the
+ * loop runs (statuses, incidents, the engine, the 90 days of every
+ * component) so another thread can render from it; only the
+ * configuration stays borrowed, and the loop waits for such a render to
+ * finish before it replaces the configuration (collector_reload()).
  */
 #ifndef PH_SNAPSHOT_H
 #define PH_SNAPSHOT_H
@@ -10,5 +17,14 @@
 #include "hub.h"
 
 void snapshot_take(struct hub *h, struct feed_input *in);
+
+struct snapshot;
+
+/* Loop thread. Returns 0 and a new snapshot in *ret, or PH_ENOMEM. */
+int snapshot_copy(struct hub *h, struct snapshot **ret);
+/* The snapshot's feed input, valid until snapshot_free(); any thread. */
+const struct feed_input *snapshot_input(const struct snapshot *s);
+/* Accepts NULL; any thread. */
+void snapshot_free(struct snapshot *s);
 
 #endif

@@ -126,8 +126,8 @@ int store_latency_flush(struct store *s);
 /* The rows of check_id with period_s (LAT_PERIOD_*) and bucket_ms >=
  * since_ms, in region (NULL: all) order then time order. A non-zero
  * return from cb stops the walk and is returned. */
-/* 1 when this backend keeps response-time rollups (sqlite; not yet
- * PostgreSQL, where store_latency_list gives PH_ENOENT). */
+/* 1 when this backend keeps response-time rollups (both do: sqlite
+ * merges them every 10 s, PostgreSQL in each group commit). */
 int store_latency_available(struct store *s);
 int store_latency_list(struct store *s, const char *check_id,
                        const char *region, int period_s, int64_t since_ms,

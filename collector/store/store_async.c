@@ -12,7 +12,8 @@
 #include "ph_err.h"
 #include "store_writer.h"
 
-enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE };
+enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE,
+                  AC_PING };
 
 #define ACALL_STRS 5
 
@@ -23,7 +24,7 @@ struct acall {
     store_pruned_cb pruned;      /* AC_PRUNE's instead of done */
     void *arg;
     char *s[ACALL_STRS];         /* owned copies of the text arguments */
-    int64_t n[5];
+    int64_t n[9];
     struct uptime_day *days;     /* owned */
     size_t ndays;
     struct uptime_acc_state st;
@@ -83,13 +84,23 @@ acall_exec(struct store *db, struct acall *a)
     case AC_UPTIME:
         rc = store_uptime_checkpoint(db, a->s[0], a->days, a->ndays, &a->st);
         break;
+    case AC_PING: {
+        char v[32];
+
+        rc = store_kv_get(db, "created_at_ms", v, sizeof(v));
+        if (rc == PH_ENOENT) {
+            rc = 0; /* an answer all the same */
+        }
+        break;
+    }
     case AC_PRUNE: {
-        int r2, r3;
+        int r2, r3, r4;
 
         rc = store_prune_results(db, a->n[0], &a->n[3]);
         r2 = store_outbox_prune(db, a->n[1], &a->n[4]);
         r3 = store_uptime_prune(db, (int32_t)a->n[2]);
-        rc = rc != 0 ? rc : r2 != 0 ? r2 : r3;
+        r4 = store_latency_prune(db, a->n[5], a->n[6], a->n[7], &a->n[8]);
+        rc = rc != 0 ? rc : r2 != 0 ? r2 : r3 != 0 ? r3 : r4;
         break;
     }
     }
@@ -112,7 +123,7 @@ on_loop(struct store_call *c, int result)
 
     if (a->kind == AC_PRUNE) {
         if (a->pruned != NULL) {
-            a->pruned(result, a->n[3], a->n[4], a->arg);
+            a->pruned(result, a->n[3], a->n[4], a->n[8], a->arg);
         }
     } else if (a->done != NULL) {
         a->done(result, a->errmsg, a->arg);
@@ -208,8 +219,18 @@ store_uptime_checkpoint_async(struct store *s, const char *component_id,
 }
 
 int
-store_prune_async(struct store *s, int64_t results_before_ms,
-                  int64_t outbox_before_ms, int32_t uptime_before_date,
+store_ping_async(struct store *s, store_done_cb done, void *arg)
+{
+    struct acall *a = acall_new(AC_PING, NULL, 0, done, arg);
+
+    if (a == NULL) {
+        return PH_ENOMEM;
+    }
+    return acall_go(s, a);
+}
+
+int
+store_prune_async(struct store *s, const struct store_prune_cuts *cuts,
                   store_pruned_cb done, void *arg)
 {
     struct acall *a = acall_new(AC_PRUNE, NULL, 0, NULL, arg);
@@ -218,8 +239,11 @@ store_prune_async(struct store *s, int64_t results_before_ms,
         return PH_ENOMEM;
     }
     a->pruned = done;
-    a->n[0] = results_before_ms;
-    a->n[1] = outbox_before_ms;
-    a->n[2] = uptime_before_date;
+    a->n[0] = cuts->results_before_ms;
+    a->n[1] = cuts->outbox_before_ms;
+    a->n[2] = cuts->uptime_before_date;
+    a->n[5] = cuts->lat_fine_before_ms;
+    a->n[6] = cuts->lat_hourly_before_ms;
+    a->n[7] = cuts->lat_seal_before_ms;
     return acall_go(s, a);
 }

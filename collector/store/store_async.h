@@ -1,7 +1,8 @@
 /*
  * store_async.h - store writes the loop makes at run time without
  * waiting for the database: status transitions, the audit log, key/value
- * state, uptime checkpoints and retention.
+ * state, uptime checkpoints and retention (the notification outbox's are
+ * in store_async_notify.h).
  *
  * On PostgreSQL each call is queued to the writer thread (store_writer.h),
  * which runs it on its own connection in the order queued, so no round
@@ -40,15 +41,30 @@ int store_uptime_checkpoint_async(struct store *s, const char *component_id,
                                   const struct uptime_acc_state *st,
                                   store_done_cb done, void *arg);
 
+/* One cheap read (a key of the kv table) on the connection the calls
+ * use: done(0 ...) says the database answered just now. On sqlite at
+ * once. */
+int store_ping_async(struct store *s, store_done_cb done, void *arg);
+
 /* Retention in one call: raw results of batches received before
  * results_before_ms, finished outbox rows done before outbox_before_ms,
- * uptime days before uptime_before_date (store_prune_results(),
- * store_outbox_prune(), store_uptime_prune()). done gets the first
+ * uptime days before uptime_before_date, response-time rollups as
+ * store_latency_prune() with lat_fine_before_ms, lat_hourly_before_ms
+ * and lat_seal_before_ms (store_prune_results(), store_outbox_prune(),
+ * store_uptime_prune(), store_latency_prune()). done gets the first
  * failure (or 0) and the counts deleted. */
+struct store_prune_cuts {
+    int64_t results_before_ms;
+    int64_t outbox_before_ms;
+    int32_t uptime_before_date;
+    int64_t lat_fine_before_ms;
+    int64_t lat_hourly_before_ms;
+    int64_t lat_seal_before_ms;
+};
 typedef void (*store_pruned_cb)(int result, int64_t results_deleted,
-                                int64_t outbox_deleted, void *arg);
-int store_prune_async(struct store *s, int64_t results_before_ms,
-                      int64_t outbox_before_ms, int32_t uptime_before_date,
+                                int64_t outbox_deleted,
+                                int64_t latency_deleted, void *arg);
+int store_prune_async(struct store *s, const struct store_prune_cuts *cuts,
                       store_pruned_cb done, void *arg);
 
 #endif

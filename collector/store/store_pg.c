@@ -47,8 +47,15 @@ struct store_pg {
     int64_t next_try_ms;        /* monotonic */
     int64_t backoff_ms;
     struct complain down;
+    struct complain latency;    /* store_pg_latency.c's failures */
     char errmsg[STORE_PG_ERRMSG_MAX];
 };
+
+struct complain *
+store_pg_latency_complaint(struct store_pg *p)
+{
+    return &p->latency;
+}
 
 void
 pgq_init(struct pgq *q)

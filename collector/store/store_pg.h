@@ -39,6 +39,12 @@ int store_pg_last_status(struct store_pg *s, const char *component_id,
                          char *ret_status, size_t len, int64_t *ret_at_ms);
 int store_pg_prune_results(struct store_pg *s, int64_t before_ms,
                            int64_t *ret_deleted);
+int store_pg_latency_list(struct store_pg *s, const char *check_id,
+                          const char *region, int period_s, int64_t since_ms,
+                          store_latency_cb cb, void *arg);
+int store_pg_latency_prune(struct store_pg *s, int64_t fine_before_ms,
+                           int64_t hourly_before_ms, int64_t seal_before_ms,
+                           int64_t *ret_deleted);
 int store_pg_agent_token_add(struct store_pg *s, const char *agent_id,
                              const char *region, const char *token_sha256,
                              int64_t now_ms);

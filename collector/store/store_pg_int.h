@@ -1,8 +1,8 @@
 /*
  * store_pg_int.h - what the PostgreSQL backend's files share (store_pg.c
  * owns the connection, reconnection, migrations and transactions;
- * store_pg_incidents.c, store_pg_notify.c, store_pg_access.c and
- * store_pg_hooks.c add their tables). Only
+ * store_pg_incidents.c, store_pg_notify.c, store_pg_access.c,
+ * store_pg_hooks.c and store_pg_latency.c add their tables). Only
  * store_pg*.c include this or libpq-fe.h.
  */
 #ifndef PH_STORE_PG_INT_H
@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include <libpq-fe.h>
+
+struct complain;
 
 #include "store_pg.h"
 
@@ -44,6 +46,14 @@ int store_pg_run(struct store_pg *p, const char *sql, const struct pgq *q,
 int store_pg_copy_start(struct store_pg *p, const char *sql);
 int store_pg_copy_send(struct store_pg *p, const char *data, size_t len);
 int store_pg_copy_finish(struct store_pg *p, int failed);
+/* store_pg_latency.c: the up and slow results of group's stored batches
+ * merged into the response-time rollups, inside the caller's open
+ * transaction (a savepoint of its own: a failure is logged and leaves
+ * the transaction usable). 0 or the failure. */
+int store_pg_latency_add_group(struct store_pg *p,
+                               const struct store_batch *group);
+/* The connection's rate limit of store_pg_latency.c's warnings. */
+struct complain *store_pg_latency_complaint(struct store_pg *p);
 /* Sets the message store_pg_errmsg() returns; returns PH_EDB. */
 #define STORE_PG_ERRMSG_MAX 512
 int store_pg_set_error(struct store_pg *p, const char *msg);

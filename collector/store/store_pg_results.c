@@ -11,6 +11,7 @@
  * and stores nothing (PH_EEXIST; both ack).
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,30 @@ array_text(struct buf *b, int first, const char *s)
     return buf_appends(b, "\"");
 }
 
+/* Appends v to b as an element of an array literal. By hand, not with
+ * buf_printf: formatting eleven numbers per result through vfprintf was
+ * about half of the leader's CPU time under ingest (bench/ha_bench.py
+ * ingest --perf, docs/benchmarks.md "High availability"). */
+static int
+array_i64(struct buf *b, int first, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) {
+        *--p = '-';
+    }
+    if (!first) {
+        *--p = ',';
+    }
+    return buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 enum { A_IDX, A_CHECK, A_STARTED, A_OUTCOME, A_LATENCY, A_DNS, A_CONNECT,
        A_TLS, A_FIRST_BYTE, A_TOTAL, A_STATUS, A_CERT, A_ERROR, A_COUNT };
 
@@ -80,7 +105,6 @@ build_arrays(const struct check_result *results, size_t n, struct buf *a)
     }
     for (size_t i = 0; i < n; i++) {
         const struct check_result *r = &results[i];
-        const char *sep = i ? "," : "";
         int64_t nums[A_COUNT] = {
             [A_IDX] = (int64_t)i,
             [A_STARTED] = r->started_at_ms,
@@ -103,7 +127,7 @@ build_arrays(const struct check_result *results, size_t n, struct buf *a)
             } else if (c == A_ERROR) {
                 rc = array_text(&a[c], i == 0, r->error);
             } else {
-                rc = buf_printf(&a[c], "%s%" PRId64, sep, nums[c]);
+                rc = array_i64(&a[c], i == 0, nums[c]);
             }
             if (rc != 0) {
                 return PH_ENOMEM;
@@ -260,6 +284,16 @@ store_pg_insert_batch(struct store_pg *p, const char *agent_id,
         store_pg_tx_rollback(p);
         return result;
     }
+    {
+        /* The response-time rollups, as a group of one. */
+        struct store_batch one;
+
+        memset(&one, 0, sizeof(one));
+        snprintf(one.region, sizeof(one.region), "%s", region);
+        one.results = (struct check_result *)(uintptr_t)results;
+        one.n = n;
+        (void)store_pg_latency_add_group(p, &one);
+    }
     return store_pg_tx_commit(p) == 0 ? 0 : PH_EDB;
 }
 
@@ -296,6 +330,9 @@ store_pg_insert_group(struct store_pg *p, struct store_batch *group)
                                  b->plan_version, b->backlog, b->now_ms);
         }
     }
+    /* The rollups commit with the results (a failure leaves them out,
+     * logged, and commits the results). */
+    (void)store_pg_latency_add_group(p, group);
     if (store_pg_tx_commit(p) != 0) {
         if (first_err[0] == '\0') {
             snprintf(first_err, sizeof(first_err), "%s", store_pg_errmsg(p));

@@ -8,9 +8,12 @@
  * batch's done callback then runs on the loop thread (uv_async), which
  * is where the reply to the agent is sent: commit before ack holds.
  *
- * The loop's own connection still writes the small things (transitions,
- * incidents, uptime); such a write waits at most one group commit for
- * the write lock (busy timeout).
+ * On sqlite the loop's own connection still writes the small things
+ * (transitions, incidents, uptime); such a write waits at most one group
+ * commit for the write lock (busy timeout). On PostgreSQL the collector
+ * starts a second writer whose thread takes only store calls (see
+ * store_call below; store_async*.h), so the loop makes no round trip for
+ * its background work.
  */
 #ifndef PH_STORE_WRITER_H
 #define PH_STORE_WRITER_H

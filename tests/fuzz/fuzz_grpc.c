@@ -1,15 +1,17 @@
 /*
  * fuzz_grpc.c - libFuzzer target for the gRPC health reply parser and
  * the grpc-status/grpc-message header reader of
- * agent/probe/probe_grpc.c (a server's reply is untrusted). Both are
- * static in the probe's own file, so this target includes that file;
- * its ops are renamed so they cannot clash with the agent library's.
+ * checks/grpc.c (a server's reply is untrusted). Both are static in the
+ * probe part of the type's file, so this target includes that file with
+ * the probe part chosen (PH_CHECK_PROBE); its ops are renamed so they
+ * cannot clash with the agent library's.
  *
  * The input is a reply body; it is also fed, cut into lines, to the
  * header callback.
  */
+#define PH_CHECK_PROBE
 #define probe_grpc_ops fuzz_probe_grpc_ops_unused
-#include "probe_grpc.c"
+#include "../../checks/grpc.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,16 +1,18 @@
 /*
  * fuzz_icmp.c - libFuzzer target for the ICMP echo reply parser of
- * agent/probe/probe_icmp.c (what comes off a raw or datagram ICMP socket
- * is untrusted). The parser is static in the probe's own file, so this
- * target includes that file (as curl's unit tests reach static code);
- * its ops are renamed so they cannot clash with the agent library's.
+ * checks/icmp.c (what comes off a raw or datagram ICMP socket is
+ * untrusted). The parser is static in the probe part of the type's file,
+ * so this target includes that file with the probe part chosen
+ * (PH_CHECK_PROBE), as curl's unit tests reach static code; its ops are
+ * renamed so they cannot clash with the agent library's.
  *
  * The first input byte picks the socket the bytes came from: bit 0 IPv6,
  * bit 1 a raw IPv4 socket (an IP header first), bit 2 match the
  * identifier; the rest is the datagram.
  */
+#define PH_CHECK_PROBE
 #define probe_icmp_ops fuzz_probe_icmp_ops_unused
-#include "probe_icmp.c"
+#include "../../checks/icmp.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

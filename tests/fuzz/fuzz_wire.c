@@ -1,7 +1,8 @@
 /*
  * fuzz_wire.c - libFuzzer target for the collector's untrusted protobuf
  * input: result batches (POST /v1/agent/results), plus the agent-side
- * plan and ack decoders. Any input must decode or be rejected cleanly.
+ * plan and ack decoders (the full Ack is also the reply to the held
+ * GET /v1/agent/rechecks). Any input must decode or be rejected cleanly.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct wire_batch b;
     struct wire_plan pl;
+    struct wire_ack ack;
     char err[256];
     uint64_t a, v;
 
@@ -41,5 +43,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wire_plan_free(&pl);
     }
     (void)wire_decode_ack(data, size, &a, &v);
+    if (wire_decode_ack_full(data, size, &ack) == 0) {
+        /* Kept ids are terminated and point into the struct. */
+        for (size_t i = 0; i < ack.nrecheck; i++) {
+            if (i >= WIRE_RECHECK_MAX ||
+                memchr(ack.recheck[i], '\0', CHECK_ID_MAX) == NULL) {
+                __builtin_trap();
+            }
+        }
+    }
     return 0;
 }

@@ -3,6 +3,9 @@
 a real PostgreSQL 15 started by the test (lib/pgserver.py), pharos.yml
 with `store: postgresql://...` and `store_password_file:`.
 
+- latency.json is served from the response-time rollups in PostgreSQL
+  (merged in the group commits), with both agents' points;
+
 - two real agents' batches are acked and stored in PostgreSQL, the page,
   summary.json and the other documents are served from it;
 - a hand-made batch (agent, seq) acked by collector A and then replayed
@@ -98,6 +101,37 @@ components:
                   code)
         code, _ = http_get(a.url("/api/v2/incidents.json"), ok_codes=None)
         res.check("incidents.json served", code == 200, code)
+
+        # ---- response-time rollups in PostgreSQL ----
+        def latency_points():
+            code, body = http_get(a.url("/api/v2/latency.json?check=api-http"),
+                                  ok_codes=None)
+            if code != 200:
+                return code, {}
+            pts = {}
+            for c in json.loads(body)["components"]:
+                for k in c["checks"]:
+                    for r in k["regions"]:
+                        pts[r["region"]] = r["points"]
+            return code, pts
+
+        res.check("latency.json has both agents' response times on "
+                  "PostgreSQL",
+                  wait_until(lambda: all(sum(p[1] for p in
+                                             latency_points()[1].get(r, []))
+                                         > 0 for r in ("r1", "r2")), 20),
+                  latency_points())
+        # One snapshot: the rollups commit with the results they count.
+        both = rows("SELECT (SELECT coalesce(sum(n), 0) FROM latency_rollups "
+                    "WHERE period_s = 300) || ' ' || (SELECT count(*) FROM "
+                    "result_rows WHERE outcome IN (1, 2)) || ' ' || (SELECT "
+                    "coalesce(sum(n), 0) FROM latency_rollups WHERE period_s "
+                    "= 3600)")
+        n_fine, n_up, n_hourly = (int(x) for x in both.split())
+        res.check("the rollups count each up result exactly once, in both "
+                  "periods (merged across group commits, in the same "
+                  "transaction as the results)",
+                  0 < n_up == n_fine == n_hourly, both)
 
         # ---- exactly-once across collectors ----
         b.start_collector()

@@ -8,7 +8,10 @@ must make
   - a failure in one region only give a regional note (operational,
     that region down), not an outage,
   - a real outage show well before the interval (bound 30 s from the
-    first failed response the target served), and the recovery too.
+    first failed response the target served), and the recovery too,
+  - the other regions hear the re-check requests through the request
+    each agent holds open to the collector (GET /v1/agent/rechecks),
+    not only in the acks of their next batch.
 The three scenarios share the agents' rounds (the checks run in
 parallel), so the test waits about three intervals."""
 import json
@@ -103,6 +106,10 @@ def main():
                 time.sleep(0.1)
         threading.Thread(target=watch, daemon=True).start()
 
+        res.check("every agent holds a re-check request open",
+                  wait_until(lambda: metric(h, "pharos_agent_rechecks_held")
+                             == len(REGIONS), 30),
+                  metric(h, "pharos_agent_rechecks_held"))
         with LOCK:
             GLITCH["left"] = 1
             REGIONAL["down"] = True
@@ -132,6 +139,11 @@ def main():
                          '"outage-http"}') >= 1
                       or metric(h, 'pharos_check_recheck_requests_sent_total'
                                    '{check="regional-http"}') >= 1, 30), "")
+        res.check("re-checks went through the held requests",
+                  wait_until(lambda: metric(
+                      h, "pharos_recheck_sent_held_total") >= 1, 30),
+                  (metric(h, "pharos_recheck_sent_held_total"),
+                   metric(h, "pharos_recheck_sent_total")))
         res.check("glitch: every region up again",
                   wait_until(lambda: regions(h, "glitch-http")[1] == up, 30),
                   regions(h, "glitch-http"))

@@ -16,7 +16,7 @@ import pgserver  # noqa: E402
 from pharos_harness import BUILD, Harness, Results, free_port, skip  # noqa: E402
 
 STORE_TESTS = ["test_store_api", "test_store_access", "test_store_results",
-               "test_store_outbox"]
+               "test_store_outbox", "test_store_async_notify"]
 
 
 def run_unit(name, dsn, password):

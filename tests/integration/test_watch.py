@@ -13,9 +13,14 @@ from the watch and the confirmations and re-checks it starts:
   reconnects only: no probe is started by them;
 - a target that dies (listener closed, connections reset) is shown as a
   major outage, and operational again when it comes back;
-- /metrics counts the watch-started results (kind="watch"): one or two
-  per region per change (two when the change came while a run was in
-  flight: that run may predate it, so a watch run follows)."""
+- /metrics counts the results the watch started (kind="watch") and the
+  re-checks they caused (kind="recheck"): one or two per region per
+  change, at most three. The first region whose watch sees the change
+  makes the collector ask the others for a re-check, which reaches them
+  at once through the request each agent holds open, often before their
+  own watch fires (then that region's watch event falls inside its
+  confirmation and starts nothing); two when the change came while a
+  run was in flight: that run may predate it, so a watch run follows."""
 import json
 import os
 import sys
@@ -51,12 +56,17 @@ components:
             return doc["components"][0]["status"]
 
         def watch_results():
+            """Results started by the watch or by the re-checks it
+            caused (None before the collector counts any)."""
             m = http_get(h.url("/metrics"))[1].decode()
+            n = None
             for line in m.splitlines():
-                if line.startswith('pharos_check_extra_results_total{check="api-http",'
-                                   'kind="watch"}'):
-                    return int(float(line.split()[-1]))
-            return None
+                for kind in ("watch", "recheck"):
+                    if line.startswith('pharos_check_extra_results_total'
+                                       '{check="api-http",'
+                                       f'kind="{kind}"}}'):
+                        n = (n or 0) + int(float(line.split()[-1]))
+            return n
 
         wait_for(lambda: h.region_states("api-http") ==
                  {r: "down" for r in REGIONS}, 30,
@@ -70,8 +80,8 @@ components:
         res.check("the target's start brings the component to operational", ok,
                   h.region_states("api-http"))
         n1 = watch_results()
-        res.check("... through a watch-started probe per region",
-                  len(REGIONS) <= n1 - n0 <= 2 * len(REGIONS), f"{n0} -> {n1}")
+        res.check("... through a watch-started (or re-check) probe per region",
+                  len(REGIONS) <= n1 - n0 <= 3 * len(REGIONS), f"{n0} -> {n1}")
 
         base = tgt.accepted
         ok = wait_until(lambda: tgt.accepted >= base + 3 * len(REGIONS), 30)
@@ -85,16 +95,16 @@ components:
         res.check("a target that dies is shown as a major outage", ok,
                   h.region_states("api-http"))
         n2 = watch_results()
-        res.check("... through a watch-started probe per region",
-                  len(REGIONS) <= n2 - n1 <= 2 * len(REGIONS), f"{n1} -> {n2}")
+        res.check("... through a watch-started (or re-check) probe per region",
+                  len(REGIONS) <= n2 - n1 <= 3 * len(REGIONS), f"{n1} -> {n2}")
 
         tgt.start()
         ok = wait_until(lambda: status() == "operational", 30)
         res.check("and operational again when it comes back", ok,
                   h.region_states("api-http"))
         n3 = watch_results()
-        res.check("... through a watch-started probe per region",
-                  len(REGIONS) <= n3 - n2 <= 2 * len(REGIONS), f"{n2} -> {n3}")
+        res.check("... through a watch-started (or re-check) probe per region",
+                  len(REGIONS) <= n3 - n2 <= 3 * len(REGIONS), f"{n2} -> {n3}")
         if not all(ok for _, ok in res.items):
             h.dump_logs()
     finally:

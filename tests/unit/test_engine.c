@@ -934,6 +934,76 @@ test_names(void **state)
                         "maintenance");
 }
 
+/* engine_clone(): the copy answers every query as the original did, and
+ * goes on by itself (the feed renders from it on another thread while
+ * the loop feeds the original). */
+static void
+test_clone(void **state)
+{
+    struct engine *e = make_two_checks(1);
+    struct engine *c;
+    struct engine_region_info a, b;
+    struct rec rec;
+    enum comp_status before;
+    int64_t now = T0;
+
+    (void)state;
+    assert_non_null(e);
+    memset(&rec, 0, sizeof(rec));
+    for (int i = 0; i < 3; i++) {
+        now += 1000;
+        for (int r = 0; r < 3; r++) {
+            feed(e, 0, r, r == 0 ? DOWN : UP, now);
+        }
+        feed(e, 1, 2, DOWN, now);
+        engine_tick(e, now, on_transition, &rec);
+    }
+    c = engine_clone(e);
+    assert_non_null(c);
+    assert_int_equal(engine_component_status(c, 0),
+                     engine_component_status(e, 0));
+    before = engine_component_status(e, 0);
+    assert_int_not_equal(before, COMP_OPERATIONAL);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(engine_check_verdict(c, k),
+                         engine_check_verdict(e, k));
+        assert_int_equal(engine_check_minority(c, k),
+                         engine_check_minority(e, k));
+        for (int r = 0; r < 3; r++) {
+            assert_int_equal(engine_check_has_region(c, k, r),
+                             engine_check_has_region(e, k, r));
+            if (!engine_check_has_region(e, k, r)) {
+                continue;
+            }
+            assert_int_equal(engine_region_info(e, k, r, &a), 0);
+            assert_int_equal(engine_region_info(c, k, r, &b), 0);
+            assert_int_equal(a.state, b.state);
+            assert_int_equal(a.last_at_ms, b.last_at_ms);
+            assert_int_equal(a.since_ms, b.since_ms);
+            assert_string_equal(a.last_error, b.last_error);
+        }
+    }
+    assert_int_equal(engine_quorum_lost(c), engine_quorum_lost(e));
+    /* The original recovers; the copy keeps what it had. */
+    for (int i = 0; i < 2; i++) {
+        now += 1000;
+        for (int r = 0; r < 3; r++) {
+            feed(e, 0, r, UP, now);
+        }
+        feed(e, 1, 2, UP, now);
+        engine_tick(e, now, on_transition, &rec);
+    }
+    assert_int_equal(engine_component_status(e, 0), COMP_OPERATIONAL);
+    assert_int_equal(engine_component_status(c, 0), before);
+    assert_int_equal(engine_region_info(c, 1, 2, &b), 0);
+    assert_int_equal(b.state, RSTATE_DOWN);
+    /* The copy ticks on its own arrays too. */
+    engine_tick(c, now, on_transition, &rec);
+    engine_destroy(e);
+    assert_int_equal(engine_check_verdict(c, 1), VERDICT_DOWN_MAJOR);
+    engine_destroy(c);
+}
+
 int
 main(void)
 {
@@ -950,6 +1020,7 @@ main(void)
         cmocka_unit_test(test_restore_and_no_checks),
         cmocka_unit_test(test_bad_config_and_input),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_clone),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "publish.h"
+#include "publish_writer.h"
 
 struct rollup_case {
     enum comp_status st[4];
@@ -241,6 +242,98 @@ test_publish_files_etag_gzip(void **state)
     assert_int_equal(system(path), 0);
 }
 
+static void
+read_text(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    assert_non_null(f);
+    n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+/* publish_dir written by the writer thread: the newest content of each
+ * path lands (after stop, which drains), dirty flags are handed over,
+ * the reused gzip state gives each document its own complete stream, and
+ * a directory that cannot be written counts failures and keeps the
+ * document for the next pass. */
+static void
+test_publish_writer(void **state)
+{
+    char dir[] = "/tmp/ph_pubw_XXXXXX";
+    char path[256];
+    char got[64];
+    char big[4096];
+    struct publish *p;
+    struct publish_writer *w = NULL;
+    const struct publish_doc *d;
+    uint64_t fails = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(rmdir(dir), 0); /* the writer creates publish_dir */
+    p = publish_new(dir);
+    assert_non_null(p);
+    assert_int_equal(publish_writer_start(dir, &w), 0);
+    assert_int_equal(publish_set(p, "api/v2/status.json", "application/json",
+                                 "{\"a\":1}", 7),
+                     0);
+    assert_int_equal(publish_writer_queue(w, p), 0);
+    d = publish_get(p, "api/v2/status.json");
+    assert_false(d->dirty);
+    assert_int_equal(publish_set(p, "api/v2/status.json", "application/json",
+                                 "{\"a\":2}", 7),
+                     0);
+    memset(big, 'y', sizeof(big));
+    assert_int_equal(publish_set(p, "a.txt", "text/plain", big, sizeof(big)),
+                     0);
+    assert_int_equal(publish_set(p, "b.txt", "text/plain", big, 1000), 0);
+    assert_int_equal(publish_writer_queue(w, p), 0);
+    publish_writer_stop(w);
+    w = NULL;
+    snprintf(path, sizeof(path), "%s/api/v2/status.json", dir);
+    read_text(path, got, sizeof(got));
+    assert_string_equal(got, "{\"a\":2}");
+    snprintf(path, sizeof(path), "%s/b.txt", dir);
+    read_text(path, got, sizeof(got));
+    assert_int_equal(strlen(got), sizeof(got) - 1); /* 1000 bytes of y */
+    /* Two documents gzipped one after the other with the same state:
+     * each is a whole gzip stream of its own. */
+    d = publish_get(p, "b.txt");
+    assert_non_null(d->gz);
+    assert_int_equal(d->gz[0], 0x1f);
+    assert_int_equal(d->gz[1], 0x8b);
+    assert_true(d->gzlen < publish_get(p, "a.txt")->gzlen + 20);
+    publish_destroy(p);
+
+    /* A publish_dir that is a file: every pass fails, is counted, and
+     * the document stays queued for the next. */
+    snprintf(path, sizeof(path), "%s/file", dir);
+    {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fclose(f);
+    }
+    p = publish_new(path);
+    assert_non_null(p);
+    assert_int_equal(publish_writer_start(path, &w), 0);
+    assert_int_equal(publish_set(p, "x.json", "application/json", "{}", 2),
+                     0);
+    for (int i = 0; i < 2000 && fails < 2; i++) {
+        assert_int_equal(publish_writer_queue(w, p), 0);
+        usleep(5000); /* the thread's pass; bounded by the loop count */
+        fails += publish_writer_take_failures(w);
+    }
+    assert_true(fails >= 2);
+    publish_writer_stop(w);
+    publish_destroy(p);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -248,6 +341,7 @@ main(void)
         cmocka_unit_test(test_rollup_table),
         cmocka_unit_test(test_summary_shape),
         cmocka_unit_test(test_publish_files_etag_gzip),
+        cmocka_unit_test(test_publish_writer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,7 +52,12 @@ test_results(void **state)
 
     /* Two batches of agent a1 received 10 days ago, one of a2 now. */
     fill(r, 5, "c");
+    /* Signed 64-bit values both ways (PostgreSQL gets them as text). */
+    r[2].cert_not_after = -86400;
+    r[4].cert_not_after = 253402300799LL;
     assert_int_equal(store_insert_batch(s, "a1", "r1", 1, r, 5, T0), 0);
+    r[2].cert_not_after = 0;
+    r[4].cert_not_after = 0;
     assert_int_equal(store_insert_batch(s, "a1", "r1", 2, r, 3, T0 + 1), 0);
     /* A replay: refused, nothing stored. */
     assert_int_equal(store_insert_batch(s, "a1", "r1", 2, r, 3, T0 + 2),
@@ -88,6 +93,14 @@ test_results(void **state)
                                  "WHERE agent_id = 'a1' AND seq = 1 "
                                  "AND idx = 4"),
                      14);
+    assert_int_equal(store_testdb_query(&db, "SELECT cert_not_after FROM "
+                                 "results WHERE agent_id = 'a1' AND seq = 1 "
+                                 "AND idx = 2"),
+                     -86400);
+    assert_int_equal(store_testdb_query(&db, "SELECT cert_not_after + "
+                                 "started_at_ms FROM results WHERE "
+                                 "agent_id = 'a1' AND seq = 1 AND idx = 4"),
+                     253402300799LL + T0 + 4);
     assert_int_equal(store_testdb_query(&db, "SELECT count(*) FROM check_nos"), 3);
     assert_int_equal(store_testdb_query(&db, "SELECT last_seq FROM agents "
                                  "WHERE agent_id = 'a2'"),

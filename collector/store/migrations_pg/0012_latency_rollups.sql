@@ -1,8 +1,6 @@
 -- 0012: response-time rollups, as migrations/0012 in sqlite (the same
--- table, bytea for the histogram). The PostgreSQL backend does not write
--- or read them yet (store.c: latency.json answers 503 on PostgreSQL);
--- the table keeps the schema versions of both backends in step, so
--- `pharos-collector migrate --to` and a later release find it.
+-- table, bytea for the histogram), written by store_pg_latency.c in the
+-- group commits that store the results.
 CREATE TABLE latency_rollups (
     check_no  BIGINT  NOT NULL,
     region    TEXT    NOT NULL,

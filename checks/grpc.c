@@ -1,5 +1,33 @@
 /*
- * probe_grpc.c - gRPC health check: grpc.health.v1.Health/Check over
+ * grpc.c - the grpc check type: grpc.health.v1.Health/Check over HTTP/2. The
+ * whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
+ *
+ *   PH_CHECK_DECLARE  struct check_grpc, its part of struct check (u.grpc):
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
+ *   PH_CHECK_PROBE    probe_grpc_ops, the probe: the agent's probe library
+ *   neither           check_grpc_kind, its keys and their rules: lib/ (the
+ *                     collector, pharosctl and the agent; the key table
+ *                     also carries the check on the wire, lib/wire.c)
+ */
+#if defined(PH_CHECK_DECLARE)
+
+#define CHECK_GRPC_SERVICE_MAX 200 /* bytes of `service:` */
+
+struct check_grpc {
+    char *host;
+    int port;
+    char *service;                /* NULL: the server as a whole ("") */
+    int tls;                      /* HTTP/2 over TLS (ALPN h2) */
+    int insecure;                 /* 1 disables TLS verification */
+    char *ca_file;
+};
+
+#elif defined(PH_CHECK_PROBE)
+
+/*
+ * The probe: gRPC health check: grpc.health.v1.Health/Check over
  * HTTP/2 through libcurl (cleartext with prior knowledge, or TLS with
  * ALPN h2), on the agent's curl_uv multi. SERVING is up; any other
  * serving status, a non-zero grpc-status (NOT_FOUND for an unknown
@@ -11,7 +39,7 @@
  * for a 10-byte message. The reply parser (grpc_parse_reply) is pure
  * and fuzzed: tests/fuzz/fuzz_grpc.c includes this file.
  *
- * curl.h is seen here besides probe_http.c (HTTP/2 is what libcurl is
+ * curl.h is seen here besides http.c (HTTP/2 is what libcurl is
  * for; a second HTTP/2 stack would be worse than a third includer).
  */
 #include <errno.h>
@@ -148,7 +176,12 @@ grpc_parse_reply(const uint8_t *p, size_t len, char *err, size_t errlen)
             goto bad;
         }
     }
-    return status > 0x7fffffff ? -1 : (int)status;
+    if (status > 0x7fffffff) {
+        snprintf(err, errlen, "serving status %llu out of range",
+                 (unsigned long long)status);
+        return -1;
+    }
+    return (int)status;
 bad:
     snprintf(err, errlen, "malformed HealthCheckResponse");
     return -1;
@@ -449,4 +482,62 @@ const struct probe_ops probe_grpc_ops = {
     CHECK_GRPC,
     grpc_start,
     grpc_cancel,
+    NULL,
 };
+
+#else /* the check kind */
+
+#include <string.h>
+
+#include "check.h"
+#include "conf.h"
+
+#define G(field) offsetof(struct check, u.grpc.field)
+
+static const struct conf_opt grpc_opts[] = {
+    {"host", CONF_T_STR, G(host), NULL, 0, 0, 1, NULL, "gRPC server"},
+    {"port", CONF_T_INT, G(port), NULL, 1, 65535, 1, NULL, "its port"},
+    {"service", CONF_T_STR, G(service), NULL, 0, 0, 0, NULL,
+     "service name asked about (default: the server as a whole)"},
+    {"tls", CONF_T_BOOL, G(tls), "false", 0, 0, 0, NULL,
+     "HTTP/2 over TLS (else cleartext HTTP/2)"},
+    {"insecure", CONF_T_BOOL, G(insecure), "false", 0, 0, 0, NULL,
+     "skip TLS verification"},
+    {"ca_file", CONF_T_STR, G(ca_file), NULL, 0, 0, 0, NULL,
+     "CA bundle for TLS verification"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int
+grpc_finish(struct check *c, const struct conf_node *node, const char *file,
+            struct conf_errs *errs)
+{
+    const struct check_grpc *g = &c->u.grpc;
+    int rc = 0;
+
+    if (g->service != NULL &&
+        (strlen(g->service) > CHECK_GRPC_SERVICE_MAX ||
+         strpbrk(g->service, "\r\n") != NULL)) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': service must be at most %d bytes on one line",
+                 c->id, CHECK_GRPC_SERVICE_MAX);
+        rc = -1;
+    }
+    if (strpbrk(g->host, "/?#@ ") != NULL) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': host must be a name or an address, not '%s'",
+                 c->id, g->host);
+        rc = -1;
+    }
+    if (!g->tls && (g->insecure || g->ca_file != NULL)) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': insecure and ca_file need tls: true", c->id);
+        rc = -1;
+    }
+    return rc;
+}
+
+const struct check_kind check_grpc_kind = {"grpc", CHECK_GRPC, grpc_opts,
+                                           grpc_finish};
+
+#endif

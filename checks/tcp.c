@@ -1,5 +1,35 @@
 /*
- * probe_tcp.c - TCP connect, optional TLS handshake (certificate check
+ * tcp.c - the tcp check type: TCP connect, optional TLS, send/expect. The
+ * whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
+ *
+ *   PH_CHECK_DECLARE  struct check_tcp, its part of struct check (u.tcp):
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
+ *   PH_CHECK_PROBE    probe_tcp_ops, the probe: the agent's probe library
+ *   neither           check_tcp_kind, its keys and their rules: lib/ (the
+ *                     collector, pharosctl and the agent; the key table
+ *                     also carries the check on the wire, lib/wire.c)
+ */
+#if defined(PH_CHECK_DECLARE)
+
+#include <stddef.h>
+
+struct check_tcp {
+    char *host;
+    int port;
+    int tls;
+    int insecure;
+    char *ca_file;
+    char *sni;                    /* NULL means host */
+    char *send;                   /* optional payload */
+    char *expect;                 /* optional substring of the reply */
+};
+
+#elif defined(PH_CHECK_PROBE)
+
+/*
+ * The probe: TCP connect, optional TLS handshake (certificate check
  * and expiry), optional send/expect exchange.
  */
 #include <stdio.h>
@@ -214,9 +244,43 @@ tcp_cancel(void *run)
     finish(run, 0);
 }
 
+static int
+tcp_target(const struct check *c, char *host, size_t hostlen,
+           uint16_t *ret_port)
+{
+    return probe_target_set(c->u.tcp.host, c->u.tcp.port, host, hostlen,
+                            ret_port);
+}
+
 const struct probe_ops probe_tcp_ops = {
     "tcp",
     CHECK_TCP,
     tcp_start,
     tcp_cancel,
+    tcp_target,
 };
+
+#else /* the check kind */
+
+#include "check.h"
+#include "conf.h"
+
+#define T(field) offsetof(struct check, u.tcp.field)
+
+static const struct conf_opt tcp_opts[] = {
+    {"host", CONF_T_STR, T(host), NULL, 0, 0, 1, NULL, "host to connect to"},
+    {"port", CONF_T_INT, T(port), NULL, 1, 65535, 1, NULL, "TCP port"},
+    {"tls", CONF_T_BOOL, T(tls), "false", 0, 0, 0, NULL, "TLS handshake"},
+    {"insecure", CONF_T_BOOL, T(insecure), "false", 0, 0, 0, NULL,
+     "skip TLS verification"},
+    {"ca_file", CONF_T_STR, T(ca_file), NULL, 0, 0, 0, NULL, "CA bundle"},
+    {"sni", CONF_T_STR, T(sni), NULL, 0, 0, 0, NULL, "TLS server name"},
+    {"send", CONF_T_STR, T(send), NULL, 0, 0, 0, NULL, "bytes to send"},
+    {"expect", CONF_T_STR, T(expect), NULL, 0, 0, 0, NULL,
+     "text the reply must contain"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+const struct check_kind check_tcp_kind = {"tcp", CHECK_TCP, tcp_opts, NULL};
+
+#endif

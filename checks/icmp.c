@@ -1,5 +1,42 @@
 /*
- * probe_icmp.c - ICMP echo (ping) over IPv4 and IPv6: `count` requests
+ * icmp.c - the icmp check type: N echo requests, loss and RTT thresholds.
+ * The whole type in one file, listed in checks/registry.h; in three parts,
+ * one per define:
+ *
+ *   PH_CHECK_DECLARE  struct check_icmp, its part of struct check (u.icmp):
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
+ *   PH_CHECK_PROBE    probe_icmp_ops, the probe: the agent's probe library
+ *   neither           check_icmp_kind, its keys and their rules: lib/ (the
+ *                     collector, pharosctl and the agent; the key table
+ *                     also carries the check on the wire, lib/wire.c)
+ */
+#if defined(PH_CHECK_DECLARE)
+
+#include <stdint.h>
+
+#define CHECK_ICMP_MAX_COUNT 20
+#define CHECK_ICMP_MAX_SIZE 1400
+
+/* Indexed by the names in the key table below. */
+enum icmp_family { ICMP_FAMILY_ANY = 0, ICMP_FAMILY_IPV4, ICMP_FAMILY_IPV6 };
+enum icmp_socket { ICMP_SOCKET_AUTO = 0, ICMP_SOCKET_DGRAM, ICMP_SOCKET_RAW };
+
+struct check_icmp {
+    char *host;                   /* name or address */
+    int count;                    /* echo requests per run */
+    uint32_t packet_interval_ms;  /* between two requests */
+    int max_loss;                 /* percent lost above which it is down */
+    uint32_t max_rtt_ms;          /* average RTT above which slow; 0 off */
+    int size;                     /* payload bytes */
+    enum icmp_family family;
+    enum icmp_socket socket;
+};
+
+#elif defined(PH_CHECK_PROBE)
+
+/*
+ * The probe: ICMP echo (ping) over IPv4 and IPv6: `count` requests
  * `packet_interval` apart, replies awaited until all are in or the
  * check's timeout; loss and RTT min/avg/max in the result's message.
  *
@@ -600,4 +637,62 @@ const struct probe_ops probe_icmp_ops = {
     CHECK_ICMP,
     icmp_start,
     icmp_cancel,
+    NULL,
 };
+
+#else /* the check kind */
+
+#include "check.h"
+#include "conf.h"
+
+static const char *const family_names[] = {"any", "ipv4", "ipv6", NULL};
+static const struct conf_custom family_enum = {NULL, NULL, NULL,
+                                               NULL, NULL, family_names};
+static const char *const socket_names[] = {"auto", "dgram", "raw", NULL};
+static const struct conf_custom socket_enum = {NULL, NULL, NULL,
+                                               NULL, NULL, socket_names};
+
+#define I(field) offsetof(struct check, u.icmp.field)
+
+static const struct conf_opt icmp_opts[] = {
+    {"host", CONF_T_STR, I(host), NULL, 0, 0, 1, NULL,
+     "host name or IP address to ping"},
+    {"count", CONF_T_INT, I(count), "3", 1, CHECK_ICMP_MAX_COUNT, 0, NULL,
+     "echo requests per run"},
+    {"packet_interval", CONF_T_DURATION, I(packet_interval_ms), "200ms", 10,
+     5000, 0, NULL, "time between two echo requests"},
+    {"max_loss", CONF_T_INT, I(max_loss), "0", 0, 99, 0, NULL,
+     "percent of requests without reply above which the run is down"},
+    {"max_rtt", CONF_T_DURATION, I(max_rtt_ms), "0", 0, 60000, 0, NULL,
+     "average round-trip time above which the run is slow (0 = off)"},
+    {"size", CONF_T_INT, I(size), "56", 16, CHECK_ICMP_MAX_SIZE, 0, NULL,
+     "payload bytes of each request"},
+    {"family", CONF_T_ENUM, I(family), "any", 0, 0, 0, &family_enum,
+     "any, ipv4 or ipv6: the address family of host"},
+    {"socket", CONF_T_ENUM, I(socket), "auto", 0, 0, 0, &socket_enum,
+     "auto, dgram (unprivileged ICMP socket) or raw (needs CAP_NET_RAW)"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int
+icmp_finish(struct check *c, const struct conf_node *node, const char *file,
+            struct conf_errs *errs)
+{
+    const struct check_icmp *p = &c->u.icmp;
+
+    /* Every request must have been sent before the run's time is up. */
+    if (p->count >= 1 &&
+        (uint64_t)(p->count - 1) * p->packet_interval_ms >= c->timeout_ms) {
+        conf_err(errs, file, node->line, node->col,
+                 "check '%s': count %d x packet_interval %u ms does not fit "
+                 "in timeout %u ms",
+                 c->id, p->count, p->packet_interval_ms, c->timeout_ms);
+        return -1;
+    }
+    return 0;
+}
+
+const struct check_kind check_icmp_kind = {"icmp", CHECK_ICMP, icmp_opts,
+                                           icmp_finish};
+
+#endif

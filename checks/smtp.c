@@ -1,5 +1,40 @@
 /*
- * probe_smtp.c - SMTP: the 220 banner, EHLO, STARTTLS (required,
+ * smtp.c - the smtp check type: banner, EHLO, STARTTLS, QUIT. The whole type
+ * in one file, listed in checks/registry.h; compiled in three parts, one per
+ * define:
+ *
+ *   PH_CHECK_DECLARE  struct check_smtp, its part of struct check (u.smtp):
+ *                     copied by CMake into the header check.h includes
+ *                     (the define is never set; it marks the part)
+ *   PH_CHECK_PROBE    probe_smtp_ops, the probe: the agent's probe library
+ *   neither           check_smtp_kind, its keys and their rules: lib/ (the
+ *                     collector, pharosctl and the agent; the key table
+ *                     also carries the check on the wire, lib/wire.c)
+ */
+#if defined(PH_CHECK_DECLARE)
+
+#include <stddef.h>
+
+enum smtp_starttls {
+    SMTP_STARTTLS_OPTIONAL = 0,
+    SMTP_STARTTLS_REQUIRED = 1,
+    SMTP_STARTTLS_OFF = 2,
+};
+
+struct check_smtp {
+    char *host;
+    int port;                     /* 0 = 25, or 465 with implicit_tls */
+    int implicit_tls;
+    enum smtp_starttls starttls;
+    int insecure;
+    char *ca_file;
+    char *ehlo_name;              /* NULL = "pharos-agent" */
+};
+
+#elif defined(PH_CHECK_PROBE)
+
+/*
+ * The probe: SMTP: the 220 banner, EHLO, STARTTLS (required,
  * optional or off) with certificate check and expiry, QUIT. Implicit TLS
  * (port 465) does the handshake before the banner. A small state machine
  * over netconn, so it can tell "no STARTTLS offered" from a TLS failure.
@@ -361,9 +396,69 @@ smtp_cancel(void *run)
     finish(run, 0);
 }
 
+static int
+smtp_target(const struct check *c, char *host, size_t hostlen,
+            uint16_t *ret_port)
+{
+    const struct check_smtp *s = &c->u.smtp;
+
+    return probe_target_set(s->host,
+                            s->port != 0 ? s->port
+                                         : (s->implicit_tls ? 465 : 25),
+                            host, hostlen, ret_port);
+}
+
 const struct probe_ops probe_smtp_ops = {
     "smtp",
     CHECK_SMTP,
     smtp_start,
     smtp_cancel,
+    smtp_target,
 };
+
+#else /* the check kind */
+
+#include "check.h"
+#include "conf.h"
+
+/* Indexed by enum smtp_starttls. */
+static const char *const starttls_names[] = {"optional", "required", "off",
+                                             NULL};
+static const struct conf_custom starttls_enum = {NULL, NULL, NULL,
+                                                 NULL, NULL, starttls_names};
+
+#define S(field) offsetof(struct check, u.smtp.field)
+
+static const struct conf_opt smtp_opts[] = {
+    {"host", CONF_T_STR, S(host), NULL, 0, 0, 1, NULL, "mail server"},
+    {"port", CONF_T_INT, S(port), NULL, 1, 65535, 0, NULL,
+     "default 25, or 465 with implicit_tls"},
+    {"implicit_tls", CONF_T_BOOL, S(implicit_tls), "false", 0, 0, 0, NULL,
+     "TLS from the first byte (port 465)"},
+    {"starttls", CONF_T_ENUM, S(starttls), "optional", 0, 0, 0,
+     &starttls_enum, "required, optional or off"},
+    {"insecure", CONF_T_BOOL, S(insecure), "false", 0, 0, 0, NULL,
+     "skip TLS verification"},
+    {"ca_file", CONF_T_STR, S(ca_file), NULL, 0, 0, 0, NULL, "CA bundle"},
+    {"ehlo_name", CONF_T_STR, S(ehlo_name), NULL, 0, 0, 0, NULL,
+     "name sent in EHLO"},
+    {NULL, 0, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int
+smtp_finish(struct check *c, const struct conf_node *node, const char *file,
+            struct conf_errs *errs)
+{
+    (void)node;
+    (void)file;
+    (void)errs;
+    if (c->u.smtp.port == 0) {
+        c->u.smtp.port = c->u.smtp.implicit_tls ? 465 : 25;
+    }
+    return 0;
+}
+
+const struct check_kind check_smtp_kind = {"smtp", CHECK_SMTP, smtp_opts,
+                                           smtp_finish};
+
+#endif
