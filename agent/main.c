@@ -37,7 +37,7 @@ usage(FILE *f)
             "usage: pharos-agent [run] [-c agent.yml] [-d]\n"
             "       pharos-agent -n|--check [-c agent.yml]\n"
             "       pharos-agent once -c pharos.yml [--check ID] [--json] "
-            "[--source ADDR]\n"
+            "[--source ADDR] [--parallel N]\n"
             "       pharos-agent --help-config | --version | --help\n"
             "  run          fetch the plan from the collector, probe, report "
             "(default)\n"

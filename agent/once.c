@@ -1,6 +1,6 @@
 /*
- * once.c - run checks once, concurrently, on a private loop, and print
- * their results (text or JSON lines).
+ * once.c - run checks once, concurrently (--parallel at a time),
+ * on a private loop, and print their results (text or JSON lines).
  */
 #include "once.h"
 
@@ -24,6 +24,13 @@
 
 #define ONCE_MAX_SELECT 64
 #define ONCE_LINE_MAX (64 * 1024)   /* one result as a JSON line */
+/* Probes in flight at once (--parallel): a file of thousands of checks
+ * neither runs out of descriptors nor makes libcurl walk thousands of
+ * connections to one host at every transfer's end (its connection cache
+ * keeps them in a list per host: with 256 to one host, 15 % more CPU per
+ * probe than with 64). Results still come out in the file's order. */
+#define ONCE_PARALLEL_DEFAULT 64
+#define ONCE_PARALLEL_MAX 4096
 
 /* The steps of one multi-step check's last run, as probe_env.on_step
  * reported them. */
@@ -44,6 +51,10 @@ struct once {
     struct once_steps *steps;       /* one per check, in config order */
     int *selected;
     size_t pending;
+    struct once_slot *slots;        /* one per check */
+    const struct probe_env *env;
+    size_t next_start;              /* the next check to start */
+    size_t parallel;                /* at most this many in flight */
     int json;
     /* --watch: the agent's scheduler, confirmations included. */
     uint64_t watch_ms;
@@ -60,6 +71,39 @@ struct once_slot {
     size_t index;
 };
 
+static void on_done(const struct check *c, const struct check_result *r,
+                    void *arg);
+
+/* Starts selected checks from next_start on until o->parallel are in
+ * flight; pending counts those not finished. */
+static void
+start_more(struct once *o)
+{
+    while (o->next_start < o->conf.nchecks && o->pending < o->parallel) {
+        size_t i = o->next_start++;
+        struct probe_run *run = NULL;
+        int rc;
+
+        if (!o->selected[i]) {
+            continue;
+        }
+        o->slots[i].o = o;
+        o->slots[i].index = i;
+        o->pending++;
+        rc = probe_start(o->env, &o->conf.checks[i], on_done, &o->slots[i],
+                         &run);
+        if (rc != 0) {
+            struct check_result *r = &o->results[i];
+            o->pending--;
+            snprintf(r->check_id, sizeof(r->check_id), "%s",
+                     o->conf.checks[i].id);
+            r->outcome = OUTCOME_DOWN;
+            check_result_seterr(r, "agent: cannot start probe: %s",
+                                ph_strerror(rc));
+        }
+    }
+}
+
 static void
 on_done(const struct check *c, const struct check_result *r, void *arg)
 {
@@ -68,6 +112,7 @@ on_done(const struct check *c, const struct check_result *r, void *arg)
     (void)c;
     slot->o->results[slot->index] = *r;
     slot->o->pending--;
+    start_more(slot->o);
 }
 
 static double
@@ -369,7 +414,7 @@ usage(FILE *f)
 {
     fprintf(f,
             "usage: pharos-agent once -c pharos.yml [--check ID]... "
-            "[--json] [--source ADDR]\n"
+            "[--json] [--source ADDR] [--parallel N]\n"
             "  Runs the checks of pharos.yml (the collector's configuration) "
             "once from\n"
             "  this host and prints each result with its timing phases.\n"
@@ -377,6 +422,7 @@ usage(FILE *f)
             "  --check ID     only this check (repeat for more)\n"
             "  --json         one JSON object per line\n"
             "  --source ADDR  probe from this local address\n"
+            "  --parallel N   run at most N checks at a time (default 64)\n"
             "  --watch SECS   keep probing on the checks' schedule for SECS\n"
             "                 seconds (first run at once), with the fast\n"
             "                 confirmations after a changed outcome; each\n"
@@ -402,6 +448,7 @@ agent_once_main(int argc, char **argv)
     int status = 0;
 
     memset(&o, 0, sizeof(o));
+    o.parallel = ONCE_PARALLEL_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
             conf_path = argv[++i];
@@ -425,6 +472,16 @@ agent_once_main(int argc, char **argv)
                 return 2;
             }
             o.watch_ms = (uint64_t)v * 1000;
+        } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || v < 1 ||
+                v > ONCE_PARALLEL_MAX) {
+                fprintf(stderr, "pharos-agent once: --parallel takes 1-%d\n",
+                        ONCE_PARALLEL_MAX);
+                return 2;
+            }
+            o.parallel = (size_t)v;
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -491,33 +548,11 @@ agent_once_main(int argc, char **argv)
         goto out_loop;
     }
     for (size_t i = 0; i < o.conf.nchecks; i++) {
-        struct probe_run *run = NULL;
-        int sel = nonly == 0;
-        int rc;
-
-        for (size_t k = 0; k < nonly; k++) {
-            if (strcmp(o.conf.checks[i].id, only[k]) == 0) {
-                sel = 1;
-            }
-        }
-        if (!sel) {
-            continue;
-        }
-        o.selected[i] = 1;
-        slots[i].o = &o;
-        slots[i].index = i;
-        o.pending++;
-        rc = probe_start(&env, &o.conf.checks[i], on_done, &slots[i], &run);
-        if (rc != 0) {
-            struct check_result *r = &o.results[i];
-            o.pending--;
-            snprintf(r->check_id, sizeof(r->check_id), "%s",
-                     o.conf.checks[i].id);
-            r->outcome = OUTCOME_DOWN;
-            check_result_seterr(r, "agent: cannot start probe: %s",
-                                ph_strerror(rc));
-        }
+        o.selected[i] = is_selected(o.conf.checks[i].id, nonly, only);
     }
+    o.slots = slots;
+    o.env = &env;
+    start_more(&o);
     while (o.pending > 0 && uv_run(&loop, UV_RUN_ONCE) != 0) {
     }
     for (size_t i = 0; i < o.conf.nchecks; i++) {

@@ -493,7 +493,7 @@ link_failed(struct report *r, const struct xfer *x, int unreachable,
 {
     r->stats.failures++;
     if (x->coll != r->cur) {
-        return r->backoff_ms != 0 ? jitter(r->backoff_ms) : 0;
+        return r->backoff_ms != 0 ? report_jitter(r->backoff_ms) : 0;
     }
     if (unreachable && r->ncoll > 1) {
         switch_to(r, (r->cur + 1) % r->ncoll, "does not answer");

@@ -1,15 +1,17 @@
 /*
  * sched.h - runs every check of the plan on its interval, with jitter.
  *
- * Each check gets a uv_timer; the first run of a new check is placed at a
- * pseudo-random offset within its interval (stable per check id), so
- * 10,000 checks never fire at once. sched_apply_plan() diffs the new plan
+ * One uv_timer drives every check (a heap of due times), waking on 10 ms
+ * boundaries (a run starts at most 10 ms after its slot; the checks due
+ * within one tick start together); the first run of a new check is
+ * placed at a pseudo-random offset within its interval (stable per check
+ * id), so 10,000 checks never fire at once. sched_apply_plan() diffs the new plan
  * against the running one: unchanged checks keep their timers and phase,
  * changed ones are restarted, removed ones are cancelled.
  * A check is never run twice concurrently: if a run is still in flight
  * when the timer fires, that tick is skipped.
  * Fast confirmation: a result whose outcome differs from the settled one
- * is re-probed every confirm_after (a one-shot timer per check) until
+ * is re-probed every confirm_after (a one-shot due time per check) until
  * fail_after or recover_after results in a row decide, then the check is
  * back on its grid only. Results say why they ran (struct check_result
  * .kind).
@@ -67,8 +69,8 @@ int sched_diff(const struct check *old, size_t nold, const struct check *new_,
                size_t nnew, int *ret_actions);
 /* The collector asks for a run of check id now (a re-check, issue #20).
  * Ignored (and counted) while the check is running or confirming, or
- * within a second of the last re-check. Returns 0, or PH_ENOENT for a
- * check not in the plan. */
+ * within a second of the last re-check. Returns 0, PH_ENOENT for a
+ * check not in the plan, or PH_ENOMEM. */
 int sched_recheck(struct sched *s, const char *id);
 /* Runs check id now as if its interval had come (unless it is running);
  * for `pharos-agent once --watch`. Returns 0 or PH_ENOENT. */

@@ -71,6 +71,7 @@ struct check_http {
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -83,6 +84,12 @@ struct check_http {
 #include "probe_http_steps.h"
 
 #define HTTP_BODY_MAX (1024 * 1024)
+#define CONN_CLOSE "Connection: close"
+
+/* The header list of a check without headers of its own; libcurl only
+ * reads it. */
+static char conn_close_text[] = CONN_CLOSE;
+static struct curl_slist conn_close = {conn_close_text, NULL};
 
 struct http_run {
     void *steps;                  /* a run of steps:, or NULL */
@@ -120,9 +127,7 @@ on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static void
 run_free(struct http_run *h)
 {
-    if (h->easy != NULL) {
-        curl_easy_cleanup(h->easy);
-    }
+    curl_uv_easy_put(h->env->curl, h->easy);
     curl_slist_free_all(h->hdrs);
     buf_free(&h->body);
     ph_free(h);
@@ -378,6 +383,7 @@ http_start(const struct probe_env *env, const struct check *c,
     const struct check_http *hc = &c->u.http;
     struct http_run *h = ph_calloc(1, sizeof(*h));
     const char *src;
+    int conn_hdr = 0;
     CURL *e;
     int result;
 
@@ -402,7 +408,7 @@ http_start(const struct probe_env *env, const struct check *c,
     buf_init(&h->body, HTTP_BODY_MAX);
     snprintf(h->res.check_id, sizeof(h->res.check_id), "%s", c->id);
     h->res.started_at_ms = probe_now_ms();
-    e = h->easy = curl_easy_init();
+    e = h->easy = curl_uv_easy_get(env->curl);
     if (e == NULL) {
         result = PH_ENOMEM;
         goto out;
@@ -413,6 +419,8 @@ http_start(const struct probe_env *env, const struct check *c,
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    /* The handle may have run a probe before: no TLS session resumed. */
+    curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
@@ -448,6 +456,9 @@ http_start(const struct probe_env *env, const struct check *c,
         char line[1024];
         struct curl_slist *n;
 
+        if (strcasecmp(hc->headers[i].name, "Connection") == 0) {
+            conn_hdr = 1;
+        }
         snprintf(line, sizeof(line), "%s: %s", hc->headers[i].name,
                  hc->headers[i].value);
         n = curl_slist_append(h->hdrs, line);
@@ -457,9 +468,21 @@ http_start(const struct probe_env *env, const struct check *c,
         }
         h->hdrs = n;
     }
-    if (h->hdrs != NULL) {
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs);
+    /* The connection is not reused (FORBID_REUSE): say so, as HTTP/1.1
+     * asks of such a client, so the server closes first and keeps the
+     * TIME_WAIT, not the agent's ephemeral ports (curl leaves it out of
+     * HTTP/2). Unless the check sets its own. */
+    if (!conn_hdr && h->hdrs != NULL) {
+        struct curl_slist *n = curl_slist_append(h->hdrs, CONN_CLOSE);
+
+        if (n == NULL) {
+            result = PH_ENOMEM;
+            goto out;
+        }
+        h->hdrs = n;
     }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+                     h->hdrs != NULL ? h->hdrs : &conn_close);
     result = curl_uv_add(env->curl, e, on_done, h);
     if (result != 0) {
         goto out;

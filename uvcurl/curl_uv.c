@@ -1,29 +1,45 @@
 /*
  * curl_uv.c - libcurl multi driven by libuv (the pattern of curl's
- * docs/examples/multi-uv.c): curl tells us which sockets to watch
- * (CURLMOPT_SOCKETFUNCTION) and when to call back (TIMERFUNCTION); we
- * watch with uv_poll and one uv_timer and feed events to
- * curl_multi_socket_action(). Finished transfers are reported through
- * each transfer's done callback.
+ * docs/examples/multi-uv.c, with one change): curl tells us which
+ * sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to call back
+ * (TIMERFUNCTION). We keep its sockets in an epoll set of our own and
+ * watch that one descriptor with a uv_poll, and the timeout with one
+ * uv_timer, feeding events to curl_multi_socket_action(). A uv_poll per
+ * socket cost each transfer eight epoll_ctl calls (libuv checks every
+ * new descriptor with an add and a delete), an allocation and a handle
+ * close; the set costs three calls (add, change, delete) and nothing
+ * else (issue #15). Finished transfers are reported through each
+ * transfer's done callback.
  */
 #include "curl_uv.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "ph_err.h"
 
-struct sock;
+/* Events taken from the set per wake-up; more wait for the next. */
+#define EVENTS_MAX 256
+
+/* Idle easy handles kept for reuse: enough for the transfers that start
+ * while others end; an idle handle costs a few kB. */
+#define EASY_POOL_MAX 16
 
 struct curl_uv {
     uv_loop_t *loop;
-    struct sock *socks;     /* every watched socket, to close on exit */
     CURLM *multi;
+    int epfd;               /* curl's sockets */
+    uv_poll_t poll;         /* on epfd */
     uv_timer_t timer;
     int closing;
     int pending_closes;
     curl_uv_closed_cb closed_cb;
     void *closed_arg;
+    CURL *pool[EASY_POOL_MAX];
+    size_t npool;
 };
 
 /* One per easy handle: the done callback. Found via CURLINFO_PRIVATE. */
@@ -32,26 +48,10 @@ struct xfer {
     void *arg;
 };
 
-/* One per socket curl asks us to watch. */
-struct sock {
-    uv_poll_t poll;
-    struct curl_uv *cu;
-    curl_socket_t fd;
-    struct sock *next;
-    struct sock **prevp;
-    int counted;            /* closed during curl_uv_close: counted */
-};
+static void handle_closed(uv_handle_t *h);
 
-static void
-sock_unlink(struct sock *s)
-{
-    *s->prevp = s->next;
-    if (s->next != NULL) {
-        s->next->prevp = s->prevp;
-    }
-    s->next = NULL;
-    s->prevp = &s->next;
-}
+/* The socketp curl keeps for a socket in the set (any non-NULL). */
+static char in_set;
 
 static void
 check_done(struct curl_uv *cu)
@@ -85,21 +85,30 @@ check_done(struct curl_uv *cu)
 static void
 on_poll(uv_poll_t *p, int status, int events)
 {
-    struct sock *s = p->data;
-    int flags = 0;
-    int running;
+    struct curl_uv *cu = p->data;
+    struct epoll_event ev[EVENTS_MAX];
+    int n, running;
 
-    if (status < 0) {
-        flags = CURL_CSELECT_ERR;
+    (void)status;
+    (void)events;
+    n = epoll_wait(cu->epfd, ev, EVENTS_MAX, 0);
+    for (int i = 0; i < n && !cu->closing; i++) {
+        int flags = 0;
+
+        if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
+            flags |= CURL_CSELECT_ERR;
+        }
+        if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+            flags |= CURL_CSELECT_IN;
+        }
+        if (ev[i].events & EPOLLOUT) {
+            flags |= CURL_CSELECT_OUT;
+        }
+        /* A socket curl dropped while handling an earlier event is
+         * unknown to it now, and ignored. */
+        curl_multi_socket_action(cu->multi, ev[i].data.fd, flags, &running);
     }
-    if (events & UV_READABLE) {
-        flags |= CURL_CSELECT_IN;
-    }
-    if (events & UV_WRITABLE) {
-        flags |= CURL_CSELECT_OUT;
-    }
-    curl_multi_socket_action(s->cu->multi, s->fd, flags, &running);
-    check_done(s->cu);
+    check_done(cu);
 }
 
 static void
@@ -131,73 +140,37 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-static void
-free_sock(uv_handle_t *h)
-{
-    struct sock *s = h->data;
-    struct curl_uv *cu = s->cu;
-    int counted = s->counted;
-
-    ph_free(s);
-    if (counted && --cu->pending_closes == 0) {
-        curl_uv_closed_cb cb = cu->closed_cb;
-        void *arg = cu->closed_arg;
-        ph_free(cu);
-        if (cb != NULL) {
-            cb(arg);
-        }
-    }
-}
-
 static int
 socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     struct curl_uv *cu = userp;
-    struct sock *s = socketp;
-    int events = 0;
+    struct epoll_event ev;
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (s != NULL) {
-            /* Stop watching now: curl may close and reuse the fd. */
-            uv_poll_stop(&s->poll);
+        /* Out of the set now: curl may close and reuse the fd. */
+        if (socketp != NULL) {
+            epoll_ctl(cu->epfd, EPOLL_CTL_DEL, fd, NULL);
             curl_multi_assign(cu->multi, fd, NULL);
-            sock_unlink(s);
-            if (cu->closing) {
-                cu->pending_closes++;
-                s->counted = 1;
-            }
-            uv_close((uv_handle_t *)&s->poll, free_sock);
         }
         return 0;
     }
-    if (s == NULL) {
-        s = ph_calloc(1, sizeof(*s));
-        if (s == NULL) {
-            return -1;
-        }
-        s->cu = cu;
-        s->fd = fd;
-        if (uv_poll_init_socket(cu->loop, &s->poll, fd) != 0) {
-            ph_free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        s->next = cu->socks;
-        s->prevp = &cu->socks;
-        if (cu->socks != NULL) {
-            cu->socks->prevp = &s->next;
-        }
-        cu->socks = s;
-        curl_multi_assign(cu->multi, fd, s);
-    }
+    memset(&ev, 0, sizeof(ev));
+    ev.data.fd = fd;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
-        events |= UV_READABLE;
+        ev.events |= EPOLLIN;
     }
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
-        events |= UV_WRITABLE;
+        ev.events |= EPOLLOUT;
     }
-    uv_poll_start(&s->poll, events, on_poll);
+    if (socketp == NULL) {
+        if (epoll_ctl(cu->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            return -1;
+        }
+        curl_multi_assign(cu->multi, fd, &in_set);
+    } else if (epoll_ctl(cu->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -210,11 +183,26 @@ curl_uv_new(uv_loop_t *loop)
         return NULL;
     }
     cu->loop = loop;
-    cu->multi = curl_multi_init();
-    if (cu->multi == NULL) {
+    cu->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (cu->epfd < 0) {
         ph_free(cu);
         return NULL;
     }
+    if (uv_poll_init(loop, &cu->poll, cu->epfd) != 0) {
+        close(cu->epfd);
+        ph_free(cu);
+        return NULL;
+    }
+    cu->poll.data = cu;
+    cu->multi = curl_multi_init();
+    if (cu->multi == NULL) {
+        /* The poll handle must be closed: freed in its callback. */
+        cu->closing = 1;
+        cu->pending_closes = 1;
+        uv_close((uv_handle_t *)&cu->poll, handle_closed);
+        return NULL;
+    }
+    uv_poll_start(&cu->poll, UV_READABLE, on_poll);
     uv_timer_init(loop, &cu->timer);
     cu->timer.data = cu;
     curl_multi_setopt(cu->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
@@ -247,6 +235,32 @@ curl_uv_add(struct curl_uv *cu, CURL *easy, curl_uv_done_cb done, void *arg)
     return 0;
 }
 
+CURL *
+curl_uv_easy_get(struct curl_uv *cu)
+{
+    CURL *easy;
+
+    if (cu->npool == 0) {
+        return curl_easy_init();
+    }
+    easy = cu->pool[--cu->npool];
+    curl_easy_reset(easy);
+    return easy;
+}
+
+void
+curl_uv_easy_put(struct curl_uv *cu, CURL *easy)
+{
+    if (easy == NULL) {
+        return;
+    }
+    if (cu->closing || cu->npool == EASY_POOL_MAX) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    cu->pool[cu->npool++] = easy;
+}
+
 void
 curl_uv_remove(struct curl_uv *cu, CURL *easy)
 {
@@ -259,11 +273,12 @@ curl_uv_remove(struct curl_uv *cu, CURL *easy)
 }
 
 static void
-timer_closed(uv_handle_t *h)
+handle_closed(uv_handle_t *h)
 {
     struct curl_uv *cu = h->data;
 
     if (--cu->pending_closes == 0) {
+        close(cu->epfd);
         curl_uv_closed_cb cb = cu->closed_cb;
         void *arg = cu->closed_arg;
         ph_free(cu);
@@ -279,22 +294,18 @@ curl_uv_close(struct curl_uv *cu, curl_uv_closed_cb cb, void *arg)
     cu->closing = 1;
     cu->closed_cb = cb;
     cu->closed_arg = arg;
-    cu->pending_closes = 1; /* the timer */
+    cu->pending_closes = 2; /* the timer and the poll handle */
+    while (cu->npool > 0) {
+        curl_easy_cleanup(cu->pool[--cu->npool]);
+    }
     uv_timer_stop(&cu->timer);
-    /* Cleaning up the multi removes its sockets through socket_cb
-     * (CURL_POLL_REMOVE), which counts each poll handle it closes.
-     * Transfers still attached belong to their owners, who must have
-     * removed them first (curl_uv.h contract). */
+    /* Cleaning up the multi removes its sockets from the set through
+     * socket_cb (CURL_POLL_REMOVE); the set itself is closed with the
+     * last handle. Transfers still attached belong to their owners, who
+     * must have removed them first (curl_uv.h contract). */
     curl_multi_cleanup(cu->multi);
     cu->multi = NULL;
-    /* Whatever curl did not remove itself is closed here. */
-    while (cu->socks != NULL) {
-        struct sock *s = cu->socks;
-        sock_unlink(s);
-        uv_poll_stop(&s->poll);
-        cu->pending_closes++;
-        s->counted = 1;
-        uv_close((uv_handle_t *)&s->poll, free_sock);
-    }
-    uv_close((uv_handle_t *)&cu->timer, timer_closed);
+    uv_poll_stop(&cu->poll);
+    uv_close((uv_handle_t *)&cu->poll, handle_closed);
+    uv_close((uv_handle_t *)&cu->timer, handle_closed);
 }

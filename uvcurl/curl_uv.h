@@ -28,6 +28,15 @@ int curl_uv_add(struct curl_uv *cu, CURL *easy, curl_uv_done_cb done,
                 void *arg);
 /* Aborts a transfer started with curl_uv_add(); done is not called. */
 void curl_uv_remove(struct curl_uv *cu, CURL *easy);
+/* An easy handle for a new transfer: one given back with
+ * curl_uv_easy_put(), reset to its defaults (curl_easy_reset: no option
+ * of an earlier transfer remains), or a new one. Returns new (the
+ * caller's), or NULL. Reusing handles saves libcurl's allocation and
+ * set-up of each handle and its buffers (issue #15). */
+CURL *curl_uv_easy_get(struct curl_uv *cu);
+/* Takes easy (not attached to the multi, or already done) back into
+ * the pool, or cleans it up when the pool is full. Accepts NULL. */
+void curl_uv_easy_put(struct curl_uv *cu, CURL *easy);
 /* Aborts everything, closes handles, frees cu, then calls cb(arg). */
 void curl_uv_close(struct curl_uv *cu, curl_uv_closed_cb cb, void *arg);
 

@@ -47,6 +47,7 @@ def main():
                            return 200 '{"status":"ok","n":[1,2],"deep":{"v":true}}'; }
         location = /redirect { return 302 /; }
         location = /echo-header { return 200 "probe=$http_x_probe\\n"; }
+        location = /echo-conn { return 200 "conn=$http_connection\\n"; }
     """
     tls = "listen 127.0.0.1:%d ssl;\nssl_certificate %s;\nssl_certificate_key %s;\n"
     ng = Nginx(d, [f"listen 127.0.0.1:{p_http};\n{common}",
@@ -91,9 +92,12 @@ def main():
 - {{id: tls-insecure, type: http, url: "https://127.0.0.1:{p_good}/", insecure: true}}
 - {{id: tls-expired, type: http, url: "https://127.0.0.1:{p_exp}/", ca_file: "{ca.ca}"}}
 - {{id: tls-soon, type: http, url: "https://127.0.0.1:{p_soon}/", ca_file: "{ca.ca}", cert_expiry_days: 14}}
+- {{id: conn-close, type: http, url: "{base}/echo-conn", body_contains: "conn=close"}}
+- {{id: conn-close-hdrs, type: http, url: "{base}/echo-conn", headers: {{X-Probe: a}}, body_contains: "conn=close"}}
+- {{id: conn-own, type: http, url: "{base}/echo-conn", headers: {{Connection: keep-alive}}, body_contains: "conn=keep-alive"}}
 """)
         rc, r, err = run_once(conf, [])
-        res.check("once ran every check", len(r) == 21, err)
+        res.check("once ran every check", len(r) == 24, err)
         res.check("exit status 1 when some check is not up", rc == 1, rc)
 
         def outcome(i, want, error_part=None):
@@ -134,6 +138,24 @@ def main():
         outcome("tls-insecure", "up")
         outcome("tls-expired", "down", "tls:")
         outcome("tls-soon", "slow", "certificate expires in")
+        # Each run's connection is not reused, and the request says so;
+        # a check's own Connection header is sent instead.
+        outcome("conn-close", "up")
+        outcome("conn-close-hdrs", "up")
+        outcome("conn-own", "up")
+
+        # One at a time gives the same outcomes as the default parallel
+        # run (and a second run on a pooled easy handle keeps nothing of
+        # the first: the redirect and header checks still differ).
+        rcp, rp, errp = run_once(conf, [], extra=["--parallel", "1"])
+        res.check("--parallel 1: every check, the same outcomes",
+                  rcp == 1 and {k: v["outcome"] for k, v in rp.items()}
+                  == {k: v["outcome"] for k, v in r.items()},
+                  (rcp, errp, {k: (v["outcome"], r.get(k, {}).get("outcome"))
+                               for k, v in rp.items()}))
+        rcb, _, errb = run_once(conf, [], extra=["--parallel", "0"])
+        res.check("--parallel 0 is a usage error (exit 2)",
+                  rcb == 2 and "--parallel takes 1-4096" in errb, (rcb, errb))
 
         rc1, r1, _ = run_once(conf, ["up", "json"])
         res.check("--check selects checks; exit 0 when all up",

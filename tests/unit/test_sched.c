@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 
 #include "curl_uv.h"
 #include "mem.h"
+#include "ph_err.h"
 #include "sched.h"
 
 static void
@@ -228,6 +230,74 @@ test_loop_apply_and_close(void **state)
     curl_global_cleanup();
 }
 
+/* A large plan, then another that keeps, changes, drops and adds
+ * checks: the counts come out right (the running checks are found by id
+ * through a hash table), re-checks find every id and no other, and a
+ * run in flight when the scheduler closes leaves no handle behind. */
+static void
+test_large_plan_diff(void **state)
+{
+    enum { N = 3000 };
+    uv_loop_t loop;
+    struct probe_env env;
+    struct counts n;
+    struct close_ctx cc;
+    struct sched *s;
+    struct check *plan = calloc(N + N / 2, sizeof(*plan));
+    char id[32];
+    size_t m = 0;
+
+    (void)state;
+    assert_non_null(plan);
+    memset(&n, 0, sizeof(n));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    memset(&env, 0, sizeof(env));
+    env.loop = &loop;
+    env.curl = curl_uv_new(&loop);
+    assert_non_null(env.curl);
+    cc.cu = env.curl;
+    s = sched_new(&env, on_result, &n);
+    assert_non_null(s);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "chk-%zu", i);
+        make_check(&plan[i], id, "http://127.0.0.1:1/");
+        plan[i].interval_ms = 3600000; /* no run comes by itself */
+    }
+    assert_int_equal(sched_apply_plan(s, plan, N), 0);
+    assert_int_equal(sched_count(s), N);
+    /* Keep the even ones, change every third of those, drop the odd
+     * ones, add N / 2 new ones. */
+    for (size_t i = 0; i < N; i += 2) {
+        snprintf(id, sizeof(id), "chk-%zu", i);
+        make_check(&plan[m], id,
+                   i % 3 == 0 ? "http://127.0.0.1:2/" : "http://127.0.0.1:1/");
+        plan[m++].interval_ms = 3600000;
+    }
+    for (size_t i = 0; i < N / 2; i++) {
+        snprintf(id, sizeof(id), "new-%zu", i);
+        make_check(&plan[m], id, "http://127.0.0.1:1/");
+        plan[m++].interval_ms = 3600000;
+    }
+    assert_int_equal(sched_apply_plan(s, plan, m), 0);
+    assert_int_equal(sched_count(s), m);
+    assert_int_equal(sched_recheck(s, "chk-0"), 0);
+    assert_int_equal(sched_recheck(s, "chk-2"), 0);
+    assert_int_equal(sched_recheck(s, "new-7"), 0);
+    assert_int_equal(sched_recheck(s, "chk-1"), PH_ENOENT);
+    assert_int_equal(sched_recheck(s, "new-99999"), PH_ENOENT);
+    /* Drop a check whose run is in flight (chk-2's re-check). */
+    assert_int_equal(sched_apply_plan(s, plan, 1), 0);
+    assert_int_equal(sched_count(s), 1);
+    assert_int_equal(sched_recheck(s, "chk-2"), PH_ENOENT);
+    sched_close(s, closed, &cc);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* Close loop, assert zero live handles. */
+    assert_int_equal(uv_loop_close(&loop), 0);
+    curl_global_cleanup();
+    free(plan);
+}
+
 int
 main(void)
 {
@@ -237,6 +307,7 @@ main(void)
         cmocka_unit_test(test_region_offset),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_loop_apply_and_close),
+        cmocka_unit_test(test_large_plan_diff),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
