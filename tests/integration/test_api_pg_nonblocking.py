@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """API writes on PostgreSQL never block the collector's loop (issue #14,
-item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
-`store:` on it.
+item 1): a real PostgreSQL 15 (lib/pgserver.py) reached through a TCP
+proxy (lib/tcpproxy.py), a collector with `store:` on it.
 
 - While the writes of a v1 incident and a public sign-up wait in the
   database (their tables locked by another session), both requests are
@@ -9,6 +9,10 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
   /healthz keep answering, each within 1 s, for several seconds. Once
   the locks go, both get their normal replies (201, 202) and both are
   stored: the incident, the subscriber and its confirmation email.
+- With the whole database path frozen (the proxy forwards nothing) an
+  incident POST and a webhook sign-up are parked, the feed, the page and
+  /healthz answer within 1 s each for 5 s; after the thaw 201 and 201,
+  both stored.
 - Two PATCHes of one incident at once, with its table locked: both are
   parked (the second waits for the first and runs on what it wrote);
   then both 200 and no update is lost, in memory or stored.
@@ -28,11 +32,8 @@ item 1): a real PostgreSQL 15 (lib/pgserver.py), a collector with
 - A write parked longer than its deadline (15 s) gets 503 with
   Retry-After, and is applied once the database takes it.
 
-On today's main the first part fails: the handlers' round trips run on
-the loop, so the feed waits with them. (A freeze of the whole database
-path, the proxy forwarding nothing, also stalls the loop's own
-background calls, the outbox poll first: those move off the loop in
-the h-pgbg work, whose test freezes the proxy.)
+Before this work the first part failed: the handlers' round trips ran on
+the loop, so the feed (and /metrics, within 1 s) waited with them.
 """
 import json
 import os
@@ -42,6 +43,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 import pgserver  # noqa: E402
+from tcpproxy import TcpProxy  # noqa: E402
 from pharos_harness import (Harness, Results, http_call, skip,  # noqa: E402
                             wait_until)
 
@@ -58,11 +60,16 @@ def main():
     res = Results()
     pg = pgserver.PgServer()
     h = Harness("api_pg_nonblocking")
+    proxy = None
     os.environ["PH_PGNB_ADMIN_KEY"] = KEY
     os.environ["PH_PGNB_OG_TOKEN"] = OG_TOKEN
     try:
         pg.start()
-        dsn = pg.dsn
+        # The collector reaches PostgreSQL through a proxy that can
+        # freeze the path (forward nothing, close nothing).
+        proxy = TcpProxy(pg.port).start()
+        dsn = (f"postgresql://{pgserver.ROLE}@127.0.0.1:{proxy.port}/"
+               f"{pg.dbname}?sslmode=disable")
         with open(os.path.join(h.dir, "pg.pw"), "w") as f:
             f.write(pg.password + "\n")
         comps = """
@@ -184,6 +191,37 @@ components:
                                    h.url("/api/v2/incidents.json"))[2])
         res.check("the feed shows the incident",
                   any(i["id"] == iid for i in doc["incidents"]))
+
+        # ---- 1a. the whole database path frozen ----
+        inc2, sub2 = {}, {}
+        proxy.freeze()
+        try:
+            ts = in_flight((post_incident, ("Frozen", inc2)),
+                           (sign_up, ({"endpoint":
+                                       "http://127.0.0.1:9/hook"}, sub2)))
+            for t in ts:
+                t.start()
+            res.check("with the database path frozen an incident POST and "
+                      "a webhook sign-up are parked",
+                      wait_until(lambda: parked() == 2, 10), parked())
+            worst, bad = reads_stay_fast(5)
+            res.check(f"the feed, the page and /healthz answer within "
+                      f"{BOUND_S:.0f} s each for 5 s of freeze (slowest "
+                      f"{worst:.3f} s)", not bad and worst < BOUND_S, bad)
+        finally:
+            proxy.thaw()
+        for t in ts:
+            t.join(30)
+        res.check("after the thaw the incident gets 201",
+                  inc2.get("code") == 201, inc2)
+        res.check("and the webhook sign-up 201 with its secret",
+                  sub2.get("code") == 201 and
+                  b'"secret"' in sub2.get("body", b""), sub2)
+        res.check("both are stored",
+                  rows("SELECT count(*) FROM incidents WHERE name = "
+                       "'Frozen'") == "1" and
+                  rows("SELECT count(*) FROM subscribers WHERE address = "
+                       "'http://127.0.0.1:9/hook'") == "1")
 
         # ---- 1b. two edits of one incident at once: one after the other --
         edits = [{}, {}]
@@ -408,6 +446,8 @@ components:
             lambda: parked() == 0, 10), parked())
     finally:
         h.stop_all()
+        if proxy is not None:
+            proxy.close()
         pg.stop()
     return res.finish()
 
