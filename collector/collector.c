@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "components.h"
+#include "deferred.h"
 #include "admin.h"
 #include "agent_wait.h"
 #include "brand.h"
@@ -534,47 +535,10 @@ on_publish_timer(uv_timer_t *t)
     }
 }
 
-/*
- * The collector's HTTP callback: route, run the evaluation the handler
- * asked for, render a deferred reply, and for a management write that
- * promises read-your-writes publish before the reply leaves, so the
- * feed of this collector already shows what the 2xx says.
- */
-static void
-on_http(struct http_request *req, struct http_response *resp, void *arg)
+void
+collector_evaluate(struct collector *c)
 {
-    struct collector *c = arg;
-    struct api_req rq;
-    char actor[128];
-
-    memset(&rq, 0, sizeof(rq));
-    rq.h = &c->h;
-    routes_dispatch(&rq, req, resp);
-    if (c->rebuild_wanted) {
-        /* Components or groups changed through the API: build the
-         * configuration again (the file and the store), as a reload.
-         * The actor (a key name) is borrowed from the configuration
-         * about to be freed: the audit entry needs a copy. */
-        if (rq.actor != NULL) {
-            snprintf(actor, sizeof(actor), "%s", rq.actor);
-            rq.actor = actor;
-        }
-        c->rebuild_wanted = 0;
-        if (collector_reload(c) != 0) {
-            c->h.rebuild_failed = 1;
-        }
-    }
-    if (c->h.eval_requested) {
-        evaluate(c);
-    }
-    routes_finish(&rq, req, resp);
-    if (c->dirty && routes_sync_publish(&rq) && resp->status >= 200 &&
-        resp->status < 300) {
-        c->dirty = 0;
-        c->results_dirty = 0;
-        uv_timer_stop(&c->publish_timer);
-        collector_render_all(c);
-    }
+    evaluate(c);
 }
 
 /* Everything is re-rendered PUBLISH_DEBOUNCE_MS from now (sooner than
@@ -906,13 +870,17 @@ collector_start(struct collector *c)
     collector_render_all(c);
     uv_timer_start(&c->tick_timer, on_tick, TICK_MS, TICK_MS);
 
+    c->h.deferred = deferred_new(&c->h, collector_finish_request, c);
+    if (c->h.deferred == NULL) {
+        return PH_ENOMEM;
+    }
     http_opts(cf, &hopts);
     /* Agents' held re-check requests (issue #20), before any arrives. */
     c->h.waits = agent_waits_new(&c->h);
     if (c->h.waits == NULL) {
         return PH_ENOMEM;
     }
-    rc = http_server_start(c->loop, &hopts, on_http, c, &c->h.http, err,
+    rc = http_server_start(c->loop, &hopts, collector_on_http, c, &c->h.http, err,
                            sizeof(err));
     if (rc != 0) {
         log_warnx("http: %s", err);
@@ -960,8 +928,16 @@ collector_reload(struct collector *c)
         for (size_t i = 0; i < warns.n; i++) {
             log_warnx("reload: %s", warns.msgs[i]);
         }
-        rc = components_merge(&nc, c->h.store);
+        if (c->h.rebuild_rows != NULL) {
+            /* Read with the API change that asked for this rebuild (its
+             * overrides too: freed once they are restored). */
+            rc = components_merge_rows(&nc, c->h.rebuild_rows);
+        } else {
+            rc = components_merge(&nc, c->h.store);
+        }
         if (rc != 0) {
+            components_rows_free(c->h.rebuild_rows);
+            c->h.rebuild_rows = NULL;
             log_warnx("reload: cannot load the components created through "
                       "the API: %s", ph_strerror(rc));
             pharos_conf_free(&nc);
@@ -973,6 +949,8 @@ collector_reload(struct collector *c)
         }
         log_warnx("reload: %s has errors; the running configuration stays",
                   c->h.conf.path);
+        components_rows_free(c->h.rebuild_rows);
+        c->h.rebuild_rows = NULL;
         return rc;
     }
     /* Where the collector listens and stores cannot change while it
@@ -1027,6 +1005,8 @@ collector_reload(struct collector *c)
         engine_destroy(ne);
         ph_free(ncomps);
         pharos_conf_free(&nc);
+        components_rows_free(c->h.rebuild_rows);
+        c->h.rebuild_rows = NULL;
         log_warnx("reload: %s; the running configuration stays",
                   ph_strerror(rc));
         return rc;
@@ -1046,6 +1026,8 @@ collector_reload(struct collector *c)
     engine_destroy(oe);
     /* The new engine starts without the precedence layers. */
     hub_restore_overrides(&c->h);
+    components_rows_free(c->h.rebuild_rows);
+    c->h.rebuild_rows = NULL;
     incidents_reapply(&c->h);
     /* The alert layer is not part of engine_restore(): set it again
      * (rules, groups by component id) before the next tick. */
@@ -1137,6 +1119,8 @@ collector_stop(struct collector *c)
      * without waiting for it to run out. */
     c->h.role.leading = 0;
     collector_ha_stop(c);
+    deferred_stop(c->h.deferred);
+    c->h.deferred = NULL;
     /* Answer the held re-check requests before the server goes. */
     agent_waits_close(c->h.waits);
     c->h.waits = NULL;
@@ -1169,6 +1153,8 @@ collector_free(struct collector *c)
     rollup_destroy(c->h.rollup);
     c->h.rollup = NULL;
     incidents_free(&c->h);
+    components_rows_free(c->h.rebuild_rows);
+    c->h.rebuild_rows = NULL;
     intake_free(&c->h);
     notify_free(&c->h);
     engine_destroy(c->h.engine);

@@ -107,6 +107,19 @@ void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
  * copy and swaps the documents in when it is done (full: every
  * document, else regions.json). */
 void collector_render_all(struct collector *c);
+/* The one evaluation driver (collector.c), for collector_http.c. */
+void collector_evaluate(struct collector *c);
+/* collector_http.c: the HTTP callback (arg: the collector), and its tail
+ * after a handler, also for a reply finished off the loop (deferred.h's
+ * tail callback). Loop thread. */
+struct api_req;
+struct http_request;
+struct http_response;
+void collector_on_http(struct http_request *req, struct http_response *resp,
+                       void *arg);
+void collector_finish_request(void *arg, struct api_req *rq,
+                              struct http_request *req,
+                              struct http_response *resp);
 void collector_render_results(struct collector *c);
 void collector_render(struct collector *c, int full);
 

@@ -51,25 +51,58 @@ load_row(const struct store_viewer_row *row, void *arg)
     return 0;
 }
 
+void
+access_viewers_drop(void *list)
+{
+    struct viewers_ctx *k = list;
+
+    if (k != NULL) {
+        ph_free(k->v);
+        ph_free(k);
+    }
+}
+
+int
+access_viewers_read(struct store *db, void **ret)
+{
+    struct viewers_ctx *k = ph_calloc(1, sizeof(*k));
+    int rc;
+
+    if (k == NULL ||
+        (k->v = ph_calloc(ACCESS_MAX_VIEWERS, sizeof(*k->v))) == NULL) {
+        ph_free(k);
+        return PH_ENOMEM;
+    }
+    rc = store_list_viewers(db, load_row, k);
+    if (rc != 0) {
+        access_viewers_drop(k);
+        return rc;
+    }
+    *ret = k;
+    return 0;
+}
+
+void
+access_viewers_install(struct hub *h, void *list)
+{
+    struct viewers_ctx *k = list;
+
+    ph_free(h->access->viewers);
+    h->access->viewers = k->v;
+    h->access->nviewers = k->n;
+    ph_free(k);
+}
+
 int
 access_load_viewers(struct hub *h)
 {
-    struct viewers_ctx k = {NULL, 0};
-    int rc;
+    void *list = NULL;
+    int rc = access_viewers_read(h->store, &list);
 
-    k.v = ph_calloc(ACCESS_MAX_VIEWERS, sizeof(*k.v));
-    if (k.v == NULL) {
-        return PH_ENOMEM;
+    if (rc == 0) {
+        access_viewers_install(h, list);
     }
-    rc = store_list_viewers(h->store, load_row, &k);
-    if (rc != 0) {
-        ph_free(k.v);
-        return rc;
-    }
-    ph_free(h->access->viewers);
-    h->access->viewers = k.v;
-    h->access->nviewers = k.n;
-    return 0;
+    return rc;
 }
 
 /* The session key: kept in the store so sessions survive a restart; a

@@ -24,6 +24,13 @@ int access_start(struct hub *h);
 void access_free(struct hub *h);
 /* Re-reads the viewers (not revoked) from the store. 0 or PH_E*. */
 int access_load_viewers(struct hub *h);
+/* The same in two steps, for a write off the loop (admin.h): the
+ * viewers read from db into a new list (any thread), installed on the
+ * loop (takes it) or dropped. */
+struct store;
+int access_viewers_read(struct store *db, void **ret);
+void access_viewers_install(struct hub *h, void *list);
+void access_viewers_drop(void *list);
 /* Re-reads the session key (made when the store has none): collectors
  * sharing one store converge on the one stored. 0 or PH_E*. */
 int access_load_key(struct hub *h);

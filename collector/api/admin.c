@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "deferred.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -59,35 +60,93 @@ load_row(const struct store_agent_token_row *row, void *arg)
     return 0;
 }
 
-int
-admin_load_agents(struct hub *h)
+static void
+agents_drop(void *list)
 {
-    struct load_ctx l;
+    struct load_ctx *l = list;
+
+    if (l == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        ph_free(l->v[i].id);
+        ph_free(l->v[i].region);
+    }
+    ph_free(l->v);
+    ph_free(l);
+}
+
+static int
+agents_read(struct store *db, void **ret)
+{
+    struct load_ctx *l = ph_calloc(1, sizeof(*l));
     int rc;
 
-    memset(&l, 0, sizeof(l));
-    l.v = ph_calloc(ADMIN_MAX_AGENTS, sizeof(*l.v));
-    if (l.v == NULL) {
+    if (l == NULL || (l->v = ph_calloc(ADMIN_MAX_AGENTS, sizeof(*l->v))) ==
+                         NULL) {
+        ph_free(l);
         return PH_ENOMEM;
     }
-    rc = store_list_agent_tokens(h->store, load_row, &l);
-    if (rc != 0 || l.failed) {
-        for (size_t i = 0; i < l.n; i++) {
-            ph_free(l.v[i].id);
-            ph_free(l.v[i].region);
-        }
-        ph_free(l.v);
-        return l.failed ? PH_ENOMEM : rc;
+    rc = store_list_agent_tokens(db, load_row, l);
+    if (rc != 0 || l->failed) {
+        rc = l->failed ? PH_ENOMEM : rc;
+        agents_drop(l);
+        return rc;
     }
-    admin_free_agents(h);
-    h->db_agents = l.v;
-    h->ndb_agents = l.n;
-    auth_index_agents(h);
+    *ret = l;
     return 0;
 }
 
+static void
+agents_install(struct hub *h, void *list)
+{
+    struct load_ctx *l = list;
+
+    admin_free_agents(h);
+    h->db_agents = l->v;
+    h->ndb_agents = l->n;
+    ph_free(l);
+    auth_index_agents(h);
+}
+
+static int
+agents_add(struct store *db, const struct admin_write *w)
+{
+    return store_agent_token_add(db, w->id, w->extra, w->hash, w->now_ms);
+}
+
+static int agent_in_config(const struct hub *h, const char *id);
+
+static const struct admin_kind agent_kind = {
+    .noun = "agent",
+    .in_config = agent_in_config,
+    .revoke = store_agent_token_revoke,
+    .add = agents_add,
+    .read = agents_read,
+    .install = agents_install,
+    .drop = agents_drop,
+    .exists = "an agent with that id exists (ids are never reused)",
+};
+
+int
+admin_load(struct hub *h, const struct admin_kind *k)
+{
+    void *list = NULL;
+    int rc = k->read(h->store, &list);
+
+    if (rc == 0) {
+        k->install(h, list);
+    }
+    return rc;
+}
+
+int
+admin_load_agents(struct hub *h)
+{
+    return admin_load(h, &agent_kind);
+}
+
 struct list_ctx {
-    struct hub *h;
     json_t *arr;
     int64_t now;
 };
@@ -187,27 +246,61 @@ mark_region_known(const struct hub *h, json_t *arr)
     }
 }
 
-static void
-list_agents(struct hub *h, struct http_response *resp)
+/* GET /v1/agents: the file's agents, then the store's rows added on
+ * the writer thread (only the list's JSON is touched there). */
+static int
+list_run(struct store *db, void *arg)
 {
-    struct list_ctx l;
+    struct list_ctx *l = arg;
+    int rc = store_list_agent_tokens(db, list_token, l);
 
-    l.h = h;
-    l.arr = json_array();
-    l.now = time_now_ms();
-    for (size_t i = 0; i < h->conf.nagents; i++) {
-        json_array_append_new(l.arr, agent_obj(h->conf.agents[i].id,
-                                               h->conf.agents[i].region,
-                                               "config"));
-    }
-    if (store_list_agent_tokens(h->store, list_token, &l) != 0 ||
-        store_list_agents(h->store, list_live, &l) != 0) {
-        json_decref(l.arr);
-        http_resp_error(resp, 500, "internal", "cannot read agents");
+    return rc != 0 ? rc : store_list_agents(db, list_live, l);
+}
+
+static void
+list_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    struct list_ctx *l = arg;
+
+    (void)req;
+    if (result != 0) {
+        deferred_error(resp, result, "cannot read agents");
         return;
     }
-    mark_region_known(h, l.arr);
-    route_reply_json(resp, 200, PH_JSON_LF, l.arr);
+    mark_region_known(rq->h, l->arr);
+    route_reply_json(resp, 200, PH_JSON_LF, l->arr);
+    l->arr = NULL;
+}
+
+static void
+list_free(void *arg)
+{
+    struct list_ctx *l = arg;
+
+    json_decref(l->arr);
+    ph_free(l);
+}
+
+static void
+list_agents(struct api_req *rq, struct http_request *req,
+            struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    struct list_ctx *l = ph_calloc(1, sizeof(*l));
+
+    if (l == NULL || (l->arr = json_array()) == NULL) {
+        ph_free(l);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    l->now = time_now_ms();
+    for (size_t i = 0; i < h->conf.nagents; i++) {
+        json_array_append_new(l->arr, agent_obj(h->conf.agents[i].id,
+                                                h->conf.agents[i].region,
+                                                "config"));
+    }
+    deferred_store(rq, req, resp, list_run, list_done, list_free, l);
 }
 
 static int
@@ -240,19 +333,19 @@ agent_in_config(const struct hub *h, const char *id)
 }
 
 static void
-create_agent(struct hub *h, struct http_request *req,
-             struct http_response *resp, const char *who)
+create_agent(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
 {
+    struct hub *h = rq->h;
     size_t len;
     const uint8_t *body = http_req_body(req, &len);
     struct ph_json_err jerr;
     json_t *doc = ph_json_parse((const char *)body, len, 0, &jerr);
-    json_t *obj, *out;
+    json_t *obj;
     const char *id, *region;
     char token[TOKEN_MAX];
-    char hash[TOKEN_HASH_HEX];
     char msg[160];
-    int rc;
+    struct admin_write *w = NULL;
 
     if (doc == NULL || !json_is_object(doc)) {
         snprintf(msg, sizeof(msg), "body must be a JSON object: %.100s",
@@ -279,7 +372,8 @@ create_agent(struct hub *h, struct http_request *req,
                         "id must be 1-63 of [a-z0-9_-]");
         return;
     }
-    if (pharos_conf_region_index(&h->conf, region) < 0) {
+    if (pharos_conf_region_index(&h->conf, region) < 0 ||
+        strlen(region) >= sizeof(w->extra)) {
         snprintf(msg, sizeof(msg), "unknown region '%.*s'",
                  (int)utf8_cut(region, strlen(region), 60), region);
         json_decref(doc);
@@ -292,42 +386,109 @@ create_agent(struct hub *h, struct http_request *req,
                         "an agent with that id is in the config file");
         return;
     }
-    if (token_generate(token, sizeof(token)) != 0) {
+    w = ph_calloc(1, sizeof(*w));
+    if (w == NULL || token_generate(token, sizeof(token)) != 0) {
+        ph_free(w);
         json_decref(doc);
         http_resp_error(resp, 500, "internal", "no randomness");
         return;
     }
-    token_hash(token, strlen(token), hash);
-    rc = store_agent_token_add(h->store, id, region, hash, time_now_ms());
-    if (rc == PH_EEXIST) {
-        json_decref(doc);
-        http_resp_error(resp, 409, "conflict",
-                        "an agent with that id exists (ids are never reused)");
-        return;
-    }
-    if (rc != 0 || admin_load_agents(h) != 0) {
-        json_decref(doc);
-        http_resp_error(resp, 500, "internal", "cannot store the agent");
-        return;
-    }
-    log_info("admin: %s created agent %s in region %s", who, id, region);
-    out = json_object();
-    json_object_set_new(out, "id", json_string(id));
-    json_object_set_new(out, "region", json_string(region));
-    json_object_set_new(out, "token", json_string(token));
+    w->k = &agent_kind;
+    snprintf(w->id, sizeof(w->id), "%s", id);
+    snprintf(w->extra, sizeof(w->extra), "%s", region);
+    token_hash(token, strlen(token), w->hash);
+    w->now_ms = time_now_ms();
+    snprintf(w->logline, sizeof(w->logline),
+             "admin: %s created agent %s in region %s",
+             rq->actor != NULL ? rq->actor : "?", id, region);
+    w->reply = json_object();
+    json_object_set_new(w->reply, "id", json_string(id));
+    json_object_set_new(w->reply, "region", json_string(region));
+    json_object_set_new(w->reply, "token", json_string(token));
     memset(token, 0, sizeof(token));
     json_decref(doc);
-    route_reply_json(resp, 201, PH_JSON_LF, out);
+    admin_write_run(rq, req, resp, w);
+}
+
+/* ---- writes through deferred.h ---- */
+
+static void
+write_free(void *arg)
+{
+    struct admin_write *w = arg;
+
+    if (w->list != NULL) {
+        w->k->drop(w->list);
+    }
+    json_decref(w->reply);
+    memset(w->hash, 0, sizeof(w->hash));
+    ph_free(w);
+}
+
+static int
+write_run(struct store *db, void *arg)
+{
+    struct admin_write *w = arg;
+    int rc = w->revoke ? w->k->revoke(db, w->id, w->now_ms)
+                       : w->k->add(db, w);
+
+    if (rc != 0) {
+        return rc;
+    }
+    /* Written: a failed read-back is a 500, the write stays. */
+    return w->k->read(db, &w->list) != 0 ? PH_EINTERNAL : 0;
+}
+
+static void
+write_done(struct api_req *rq, struct http_request *req, void *arg,
+           int result, struct http_response *resp)
+{
+    struct admin_write *w = arg;
+    char msg[160];
+
+    (void)req;
+    if (result == PH_EEXIST && !w->revoke) {
+        http_resp_error(resp, 409, "conflict", w->k->exists);
+        return;
+    }
+    if (result == PH_ENOENT && w->revoke) {
+        snprintf(msg, sizeof(msg), "no such active %s", w->k->noun);
+        http_resp_error(resp, 404, "not_found", msg);
+        return;
+    }
+    if (result != 0) {
+        snprintf(msg, sizeof(msg), "cannot %s the %s",
+                 w->revoke ? "revoke" : "store", w->k->noun);
+        deferred_error(resp, result, msg);
+        return;
+    }
+    w->k->install(rq->h, w->list);
+    w->list = NULL;
+    log_info("%s", w->logline);
+    if (w->revoke) {
+        resp->status = 204;
+        return;
+    }
+    route_reply_json(resp, 201, PH_JSON_LF, w->reply);
+    w->reply = NULL;
 }
 
 void
-admin_revoke(struct hub *h, const struct admin_kind *k, const char *id,
-             const char *who, struct http_response *resp)
+admin_write_run(struct api_req *rq, struct http_request *req,
+                struct http_response *resp, struct admin_write *w)
 {
-    char msg[160];
-    int rc;
+    deferred_store(rq, req, resp, write_run, write_done, write_free, w);
+}
 
-    if (k->in_config(h, id)) {
+void
+admin_revoke(struct api_req *rq, struct http_request *req,
+             const struct admin_kind *k, struct http_response *resp)
+{
+    const char *id = rq->param[0];
+    struct admin_write *w;
+    char msg[160];
+
+    if (k->in_config(rq->h, id)) {
         snprintf(msg, sizeof(msg),
                  "this %s is defined in the config file: remove it there "
                  "and reload",
@@ -335,47 +496,37 @@ admin_revoke(struct hub *h, const struct admin_kind *k, const char *id,
         http_resp_error(resp, 409, "conflict", msg);
         return;
     }
-    rc = k->revoke(h->store, id, time_now_ms());
-    if (rc == PH_ENOENT) {
-        snprintf(msg, sizeof(msg), "no such active %s", k->noun);
-        http_resp_error(resp, 404, "not_found", msg);
+    w = ph_calloc(1, sizeof(*w));
+    if (w == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
         return;
     }
-    if (rc != 0 || k->reload(h) != 0) {
-        snprintf(msg, sizeof(msg), "cannot revoke the %s", k->noun);
-        http_resp_error(resp, 500, "internal", msg);
-        return;
-    }
-    log_info("admin: %s revoked %s %s", who, k->noun, id);
-    resp->status = 204;
+    w->k = k;
+    w->revoke = 1;
+    snprintf(w->id, sizeof(w->id), "%s", id);
+    w->now_ms = time_now_ms();
+    snprintf(w->logline, sizeof(w->logline), "admin: %s revoked %s %s",
+             rq->actor != NULL ? rq->actor : "?", k->noun, id);
+    admin_write_run(rq, req, resp, w);
 }
-
-static const struct admin_kind agent_kind = {
-    .noun = "agent",
-    .in_config = agent_in_config,
-    .revoke = store_agent_token_revoke,
-    .reload = admin_load_agents,
-};
 
 void
 admin_agents_list(struct api_req *rq, struct http_request *req,
                   struct http_response *resp)
 {
-    (void)req;
-    list_agents(rq->h, resp);
+    list_agents(rq, req, resp);
 }
 
 void
 admin_agents_create(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
-    create_agent(rq->h, req, resp, rq->actor);
+    create_agent(rq, req, resp);
 }
 
 void
 admin_agents_revoke(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
-    (void)req;
-    admin_revoke(rq->h, &agent_kind, rq->param[0], rq->actor, resp);
+    admin_revoke(rq, req, &agent_kind, resp);
 }

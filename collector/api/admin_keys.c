@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "deferred.h"
 #include "api_body.h"
 #include "auth.h"
 #include "json.h"
@@ -66,26 +67,72 @@ free_keys(struct conf_api_key *v, size_t n)
     ph_free(v);
 }
 
+static void
+keys_drop(void *list)
+{
+    struct keys_ctx *k = list;
+
+    if (k != NULL) {
+        free_keys(k->v, k->n);
+        ph_free(k);
+    }
+}
+
+static int
+keys_read(struct store *db, void **ret)
+{
+    struct keys_ctx *k = ph_calloc(1, sizeof(*k));
+    int rc;
+
+    if (k == NULL ||
+        (k->v = ph_calloc(ADMIN_MAX_KEYS, sizeof(*k->v))) == NULL) {
+        ph_free(k);
+        return PH_ENOMEM;
+    }
+    rc = store_list_api_keys(db, load_row, k);
+    if (rc != 0 || k->failed) {
+        rc = k->failed ? PH_ENOMEM : rc;
+        keys_drop(k);
+        return rc;
+    }
+    *ret = k;
+    return 0;
+}
+
+static void
+keys_install(struct hub *h, void *list)
+{
+    struct keys_ctx *k = list;
+
+    admin_free_keys(h);
+    h->db_keys = k->v;
+    h->ndb_keys = k->n;
+    ph_free(k);
+}
+
+static int
+keys_add(struct store *db, const struct admin_write *w)
+{
+    return store_api_key_add(db, w->id, w->extra, w->hash, w->now_ms);
+}
+
+static int name_taken(const struct hub *h, const char *name);
+
+static const struct admin_kind key_kind = {
+    .noun = "key",
+    .in_config = name_taken,
+    .revoke = store_api_key_revoke,
+    .add = keys_add,
+    .read = keys_read,
+    .install = keys_install,
+    .drop = keys_drop,
+    .exists = "a key of that name exists (revoked names stay taken)",
+};
+
 int
 admin_load_keys(struct hub *h)
 {
-    struct keys_ctx k;
-    int rc;
-
-    memset(&k, 0, sizeof(k));
-    k.v = ph_calloc(ADMIN_MAX_KEYS, sizeof(*k.v));
-    if (k.v == NULL) {
-        return PH_ENOMEM;
-    }
-    rc = store_list_api_keys(h->store, load_row, &k);
-    if (rc != 0 || k.failed) {
-        free_keys(k.v, k.n);
-        return k.failed ? PH_ENOMEM : rc;
-    }
-    admin_free_keys(h);
-    h->db_keys = k.v;
-    h->ndb_keys = k.n;
-    return 0;
+    return admin_load(h, &key_kind);
 }
 
 void
@@ -110,11 +157,42 @@ list_row(const struct store_api_key_row *row, void *arg)
     return 0;
 }
 
-static void
-list_keys(struct hub *h, struct http_response *resp)
+static int
+list_run(struct store *db, void *arg)
 {
+    return store_list_api_keys(db, list_row, arg);
+}
+
+static void
+list_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    (void)rq;
+    (void)req;
+    if (result != 0) {
+        deferred_error(resp, result, "cannot read keys");
+        return;
+    }
+    route_reply_json(resp, 200, 0, json_incref(arg));
+}
+
+static void
+list_free(void *arg)
+{
+    json_decref(arg);
+}
+
+static void
+list_keys(struct api_req *rq, struct http_request *req,
+          struct http_response *resp)
+{
+    struct hub *h = rq->h;
     json_t *arr = json_array();
 
+    if (arr == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
     for (size_t i = 0; i < h->conf.napi_keys; i++) {
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(h->conf.api_keys[i].name));
@@ -125,12 +203,7 @@ list_keys(struct hub *h, struct http_response *resp)
         json_object_set_new(o, "revoked_at", json_null());
         json_array_append_new(arr, o);
     }
-    if (store_list_api_keys(h->store, list_row, arr) != 0) {
-        json_decref(arr);
-        http_resp_error(resp, 500, "internal", "cannot read keys");
-        return;
-    }
-    route_reply_json(resp, 200, 0, arr);
+    deferred_store(rq, req, resp, list_run, list_done, list_free, arr);
 }
 
 static int
@@ -164,15 +237,15 @@ name_taken(const struct hub *h, const char *name)
 }
 
 static void
-create_key(struct hub *h, struct http_request *req,
-           struct http_response *resp, const char *who)
+create_key(struct api_req *rq, struct http_request *req,
+           struct http_response *resp)
 {
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
-    json_t *doc = NULL, *out;
+    json_t *doc = NULL;
     const char *name, *scope;
-    char err[160], token[TOKEN_MAX], hash[TOKEN_HASH_HEX];
-    int rc;
+    char err[160], token[TOKEN_MAX];
+    struct admin_write *w = NULL;
 
     if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
         http_resp_error(resp, 400, "bad_request", err);
@@ -194,64 +267,53 @@ create_key(struct hub *h, struct http_request *req,
                         "scope must be read, write or admin");
         goto out;
     }
-    if (name_taken(h, name)) {
+    if (name_taken(rq->h, name)) {
         http_resp_error(resp, 409, "conflict",
                         "a key of that name is in the config file");
         goto out;
     }
-    if (token_generate(token, sizeof(token)) != 0) {
+    w = ph_calloc(1, sizeof(*w));
+    if (w == NULL || token_generate(token, sizeof(token)) != 0) {
         http_resp_error(resp, 500, "internal", "no randomness for the key");
         goto out;
     }
-    token_hash(token, strlen(token), hash);
-    rc = store_api_key_add(h->store, name, scope, hash, time_now_ms());
-    if (rc == PH_EEXIST) {
-        http_resp_error(resp, 409, "conflict",
-                        "a key of that name exists (revoked names stay "
-                        "taken)");
-        goto out;
-    }
-    if (rc != 0 || admin_load_keys(h) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot store the key");
-        goto out;
-    }
-    log_info("admin: %s created API key %s (%s)", who, name, scope);
-    out = json_object();
-    json_object_set_new(out, "name", json_string(name));
-    json_object_set_new(out, "scope", json_string(scope));
-    json_object_set_new(out, "key", json_string(token));
-    route_reply_json(resp, 201, 0, out);
+    w->k = &key_kind;
+    snprintf(w->id, sizeof(w->id), "%s", name);
+    snprintf(w->extra, sizeof(w->extra), "%s", scope);
+    token_hash(token, strlen(token), w->hash);
+    w->now_ms = time_now_ms();
+    snprintf(w->logline, sizeof(w->logline),
+             "admin: %s created API key %s (%s)",
+             rq->actor != NULL ? rq->actor : "?", name, scope);
+    w->reply = json_object();
+    json_object_set_new(w->reply, "name", json_string(name));
+    json_object_set_new(w->reply, "scope", json_string(scope));
+    json_object_set_new(w->reply, "key", json_string(token));
+    admin_write_run(rq, req, resp, w);
+    w = NULL;
 out:
+    ph_free(w);
     memset(token, 0, sizeof(token));
     json_decref(doc);
 }
-
-static const struct admin_kind key_kind = {
-    .noun = "key",
-    .in_config = name_taken,
-    .revoke = store_api_key_revoke,
-    .reload = admin_load_keys,
-};
 
 void
 admin_keys_list(struct api_req *rq, struct http_request *req,
                 struct http_response *resp)
 {
-    (void)req;
-    list_keys(rq->h, resp);
+    list_keys(rq, req, resp);
 }
 
 void
 admin_keys_create(struct api_req *rq, struct http_request *req,
                   struct http_response *resp)
 {
-    create_key(rq->h, req, resp, rq->actor);
+    create_key(rq, req, resp);
 }
 
 void
 admin_keys_revoke(struct api_req *rq, struct http_request *req,
                   struct http_response *resp)
 {
-    (void)req;
-    admin_revoke(rq->h, &key_kind, rq->param[0], rq->actor, resp);
+    admin_revoke(rq, req, &key_kind, resp);
 }

@@ -12,9 +12,11 @@
 
 #include "access.h"
 #include "admin.h"
+#include "deferred.h"
 #include "api_body.h"
 #include "json.h"
 #include "log.h"
+#include "mem.h"
 #include "ph_err.h"
 #include "store.h"
 #include "timefmt.h"
@@ -34,19 +36,42 @@ list_row(const struct store_viewer_row *row, void *arg)
     return 0;
 }
 
+static int
+list_run(struct store *db, void *arg)
+{
+    return store_list_viewers(db, list_row, arg);
+}
+
+static void
+list_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    (void)rq;
+    (void)req;
+    if (result != 0) {
+        deferred_error(resp, result, "cannot read viewers");
+        return;
+    }
+    route_reply_json(resp, 200, 0, json_incref(arg));
+}
+
+static void
+list_free(void *arg)
+{
+    json_decref(arg);
+}
+
 void
 admin_viewers_list(struct api_req *rq, struct http_request *req,
                    struct http_response *resp)
 {
     json_t *arr = json_array();
 
-    (void)req;
-    if (store_list_viewers(rq->h->store, list_row, arr) != 0) {
-        json_decref(arr);
-        http_resp_error(resp, 500, "internal", "cannot read viewers");
+    if (arr == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
         return;
     }
-    route_reply_json(resp, 200, 0, arr);
+    deferred_store(rq, req, resp, list_run, list_done, list_free, arr);
 }
 
 static int
@@ -77,66 +102,10 @@ base_url(const struct hub *h)
     return u != NULL ? u : "";
 }
 
-void
-admin_viewers_create(struct api_req *rq, struct http_request *req,
-                     struct http_response *resp)
+static int
+viewers_add(struct store *db, const struct admin_write *w)
 {
-    struct hub *h = rq->h;
-    size_t len;
-    const char *body = (const char *)http_req_body(req, &len);
-    json_t *doc = NULL, *out;
-    const char *name;
-    char err[160], token[TOKEN_MAX], hash[TOKEN_HASH_HEX], link[512];
-    size_t bl;
-    int rc;
-
-    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
-        http_resp_error(resp, 400, "bad_request", err);
-        return;
-    }
-    name = json_string_value(json_object_get(doc, "name"));
-    if (name == NULL || !valid_name(name)) {
-        http_resp_error(resp, 422, "unprocessable_entity",
-                        "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
-        goto out;
-    }
-    if (token_generate(token, sizeof(token)) != 0) {
-        http_resp_error(resp, 500, "internal", "no randomness for the token");
-        goto out;
-    }
-    token_hash(token, strlen(token), hash);
-    rc = store_viewer_add(h->store, name, hash, time_now_ms());
-    if (rc == PH_EEXIST) {
-        http_resp_error(resp, 409, "conflict",
-                        "a viewer of that name exists (revoked names stay "
-                        "taken)");
-        goto out;
-    }
-    if (rc != 0 || access_load_viewers(h) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot store the viewer");
-        goto out;
-    }
-    bl = strlen(base_url(h));
-    while (bl > 0 && base_url(h)[bl - 1] == '/') {
-        bl--;
-    }
-    snprintf(link, sizeof(link), "%.*s/?viewer=%s", (int)bl, base_url(h),
-             token);
-    log_info("admin: %s added viewer %s", rq->actor, name);
-    out = json_object();
-    json_object_set_new(out, "name", json_string(name));
-    json_object_set_new(out, "token", json_string(token));
-    json_object_set_new(out, "link", json_string(link));
-    if (h->conf.page.access != PAGE_ACCESS_TOKEN) {
-        json_object_set_new(out, "warning",
-                            json_string("page.access is not token: the "
-                                        "link opens the page only once it "
-                                        "is"));
-    }
-    route_reply_json(resp, 201, 0, out);
-out:
-    memset(token, 0, sizeof(token));
-    json_decref(doc);
+    return store_viewer_add(db, w->id, w->hash, w->now_ms);
 }
 
 static int
@@ -151,13 +120,75 @@ static const struct admin_kind viewer_kind = {
     .noun = "viewer",
     .in_config = never_in_config,
     .revoke = store_viewer_revoke,
-    .reload = access_load_viewers,
+    .add = viewers_add,
+    .read = access_viewers_read,
+    .install = access_viewers_install,
+    .drop = access_viewers_drop,
+    .exists = "a viewer of that name exists (revoked names stay taken)",
 };
+
+void
+admin_viewers_create(struct api_req *rq, struct http_request *req,
+                     struct http_response *resp)
+{
+    struct hub *h = rq->h;
+    size_t len;
+    const char *body = (const char *)http_req_body(req, &len);
+    json_t *doc = NULL;
+    const char *name;
+    char err[160], token[TOKEN_MAX], link[512];
+    struct admin_write *w = NULL;
+    size_t bl;
+
+    if (api_body_parse(body, len, &doc, err, sizeof(err)) != 0) {
+        http_resp_error(resp, 400, "bad_request", err);
+        return;
+    }
+    name = json_string_value(json_object_get(doc, "name"));
+    if (name == NULL || !valid_name(name)) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
+        goto out;
+    }
+    w = ph_calloc(1, sizeof(*w));
+    if (w == NULL || token_generate(token, sizeof(token)) != 0) {
+        http_resp_error(resp, 500, "internal", "no randomness for the token");
+        goto out;
+    }
+    w->k = &viewer_kind;
+    snprintf(w->id, sizeof(w->id), "%s", name);
+    token_hash(token, strlen(token), w->hash);
+    w->now_ms = time_now_ms();
+    snprintf(w->logline, sizeof(w->logline), "admin: %s added viewer %s",
+             rq->actor != NULL ? rq->actor : "?", name);
+    bl = strlen(base_url(h));
+    while (bl > 0 && base_url(h)[bl - 1] == '/') {
+        bl--;
+    }
+    snprintf(link, sizeof(link), "%.*s/?viewer=%s", (int)bl, base_url(h),
+             token);
+    w->reply = json_object();
+    json_object_set_new(w->reply, "name", json_string(name));
+    json_object_set_new(w->reply, "token", json_string(token));
+    json_object_set_new(w->reply, "link", json_string(link));
+    if (h->conf.page.access != PAGE_ACCESS_TOKEN) {
+        json_object_set_new(w->reply, "warning",
+                            json_string("page.access is not token: the "
+                                        "link opens the page only once it "
+                                        "is"));
+    }
+    admin_write_run(rq, req, resp, w);
+    w = NULL;
+out:
+    ph_free(w);
+    memset(token, 0, sizeof(token));
+    memset(link, 0, sizeof(link));
+    json_decref(doc);
+}
 
 void
 admin_viewers_revoke(struct api_req *rq, struct http_request *req,
                      struct http_response *resp)
 {
-    (void)req;
-    admin_revoke(rq->h, &viewer_kind, rq->param[0], rq->actor, resp);
+    admin_revoke(rq, req, &viewer_kind, resp);
 }

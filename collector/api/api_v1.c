@@ -6,6 +6,7 @@
 
 #include "api_body.h"
 #include "auth.h"
+#include "deferred.h"
 #include "feed.h"
 #include "json.h"
 #include "log.h"
@@ -231,28 +232,101 @@ trans_row(const struct store_transition_row *row, void *arg)
     return 0;
 }
 
+/* A list read off the loop (deferred.h): the rows become JSON on the
+ * writer thread (only the job's own JSON is touched there). */
+struct list_job {
+    json_t *arr;
+    char component[CHECK_ID_MAX];   /* transitions */
+    int64_t since;
+    int64_t before;                 /* audit */
+    size_t limit;
+    const char *what;               /* for the error */
+};
+
 static void
-transitions_v1(struct hub *h, struct http_request *req,
+list_job_free(void *arg)
+{
+    struct list_job *j = arg;
+
+    json_decref(j->arr);
+    ph_free(j);
+}
+
+static int
+transitions_run(struct store *db, void *arg)
+{
+    struct list_job *j = arg;
+    struct trans_ctx t = {j->arr, 0};
+
+    return store_list_transitions(db, j->component, j->since, trans_row,
+                                  &t);
+}
+
+static int audit_row(const struct store_audit_row *row, void *arg);
+
+static int
+audit_run(struct store *db, void *arg)
+{
+    struct list_job *j = arg;
+
+    return store_audit_list(db, j->before, j->limit, audit_row, j->arr);
+}
+
+static void
+list_job_done(struct api_req *rq, struct http_request *req, void *arg,
+              int result, struct http_response *resp)
+{
+    struct list_job *j = arg;
+
+    (void)rq;
+    (void)req;
+    if (result != 0) {
+        deferred_error(resp, result, j->what);
+        return;
+    }
+    route_reply_json(resp, 200, 0, j->arr);
+    j->arr = NULL;
+}
+
+static struct list_job *
+list_job_new(struct http_response *resp, const char *what)
+{
+    struct list_job *j = ph_calloc(1, sizeof(*j));
+
+    if (j != NULL && (j->arr = json_array()) == NULL) {
+        ph_free(j);
+        j = NULL;
+    }
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    j->what = what;
+    return j;
+}
+
+static void
+transitions_v1(struct api_req *rq, struct http_request *req,
                struct http_response *resp, int idx)
 {
     const char *since_q = http_req_query(req, "since");
     int64_t since = 0;
-    struct trans_ctx t;
+    struct list_job *j;
 
     if (since_q != NULL && time_parse_iso8601(since_q, &since) != 0) {
         http_resp_error(resp, 400, "bad_request",
                         "since must be an ISO 8601 time");
         return;
     }
-    t.arr = json_array();
-    t.n = 0;
-    if (store_list_transitions(h->store, h->conf.components[idx].id, since,
-                               trans_row, &t) != 0) {
-        json_decref(t.arr);
-        http_resp_error(resp, 500, "internal", "cannot read transitions");
+    j = list_job_new(resp, "cannot read transitions");
+    if (j == NULL) {
         return;
     }
-    route_reply_json(resp, 200, 0, t.arr);
+    snprintf(j->component, sizeof(j->component), "%s",
+             rq->h->conf.components[idx].id);
+    j->since = since;
+    deferred_store(rq, req, resp, transitions_run, list_job_done,
+                   list_job_free, j);
 }
 
 /* GET /v1/pages/<id>: the page profile (fields Pharos has; the rest of
@@ -365,28 +439,28 @@ audit_row(const struct store_audit_row *row, void *arg)
 }
 
 static void
-audit_v1(struct hub *h, struct http_request *req,
+audit_v1(struct api_req *rq, struct http_request *req,
          struct http_response *resp)
 {
     const char *bq = http_req_query(req, "before");
     const char *lq = http_req_query(req, "limit");
     long long before = bq != NULL ? strtoll(bq, NULL, 10) : 0;
     long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
-    json_t *arr;
+    struct list_job *j;
 
     if (limit < 1 || limit > 1000 || before < 0) {
         http_resp_error(resp, 400, "bad_request",
                         "limit must be 1 to 1000, before an entry id");
         return;
     }
-    arr = json_array();
-    if (store_audit_list(h->store, before, (size_t)limit, audit_row, arr) !=
-        0) {
-        json_decref(arr);
-        http_resp_error(resp, 500, "internal", "cannot read the audit log");
+    j = list_job_new(resp, "cannot read the audit log");
+    if (j == NULL) {
         return;
     }
-    route_reply_json(resp, 200, 0, arr);
+    j->before = before;
+    j->limit = (size_t)limit;
+    deferred_store(rq, req, resp, audit_run, list_job_done, list_job_free,
+                   j);
 }
 
 /* The component named by the route's first parameter, or -1 after a
@@ -410,13 +484,17 @@ reply_component(struct api_req *rq, struct http_request *req,
     char *text = NULL;
     size_t len = 0;
     int idx = component_param(rq, resp);
+    int rc;
 
     (void)req;
     if (idx < 0) {
         return;
     }
     snapshot_take(rq->h, &in);
-    take_text(resp, 200, text, len, feed_component_v1(&in, idx, &text, &len));
+    /* The document first: the order in which a call's arguments are
+     * evaluated is unspecified, and clang's would pass text still NULL. */
+    rc = feed_component_v1(&in, idx, &text, &len);
+    take_text(resp, 200, text, len, rc);
 }
 
 void
@@ -426,10 +504,12 @@ api_v1_components(struct api_req *rq, struct http_request *req,
     struct feed_input in;
     char *text = NULL;
     size_t len = 0;
+    int rc;
 
     (void)req;
     snapshot_take(rq->h, &in);
-    take_text(resp, 200, text, len, feed_components_v1(&in, &text, &len));
+    rc = feed_components_v1(&in, &text, &len);
+    take_text(resp, 200, text, len, rc);
 }
 
 void
@@ -468,7 +548,7 @@ api_v1_component_transitions(struct api_req *rq, struct http_request *req,
     int idx = component_param(rq, resp);
 
     if (idx >= 0) {
-        transitions_v1(rq->h, req, resp, idx);
+        transitions_v1(rq, req, resp, idx);
     }
 }
 
@@ -500,5 +580,5 @@ void
 api_v1_audit(struct api_req *rq, struct http_request *req,
              struct http_response *resp)
 {
-    audit_v1(rq->h, req, resp);
+    audit_v1(rq, req, resp);
 }

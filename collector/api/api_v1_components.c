@@ -17,12 +17,14 @@
  * (the manual override) can be set on both kinds. A deleted component's
  * definition goes into the audit log; its transitions stay.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api_body.h"
 #include "api_v1.h"
 #include "components.h"
+#include "deferred.h"
 #include "feed.h"
 #include "json.h"
 #include "log.h"
@@ -319,17 +321,281 @@ count_api(const struct hub *h, int groups)
     return n;
 }
 
+/* ---- changes whose store work runs off the loop (deferred.h) ---- */
+
+enum cj_kind { CJ_PUT, CJ_DELETE, CJ_GROUP_PUT, CJ_GROUP_DELETE };
+
+/* One change: owned copies of the rows to write (the configuration they
+ * come from may be rebuilt before the writer thread runs), then the
+ * stored components read back for the rebuild. */
+struct comp_job {
+    enum cj_kind kind;
+    struct store_component_row *rows;   /* owned strings */
+    size_t nrows;
+    struct store_group_row g;           /* CJ_GROUP_PUT, owned strings */
+    char id[ROUTE_PARAM_MAX];           /* the deleted one */
+    char *audit;                        /* CJ_DELETE: its definition */
+    char actor[128];
+    int64_t now;
+    struct components_rows *read;       /* read back, for the rebuild */
+    char **file_ids;                    /* pharos.yml's components: their
+                                           overrides are read back too */
+    size_t nfile_ids;
+    char logline[512];
+    /* the reply */
+    int status;                         /* 200 or 201 rendered after the
+                                           rebuild, or 204 */
+    route_fn reply;
+    int keep_override, override_st;     /* a create's status */
+    int patch_after;                    /* an update's status too */
+};
+
+static char *
+dup_or_null(const char *s)
+{
+    return s != NULL ? ph_strdup(s) : NULL;
+}
+
+static void
+text_free(const char *s)
+{
+    ph_free((void *)(uintptr_t)s);
+}
+
+static void
+row_release(struct store_component_row *r)
+{
+    text_free(r->id);
+    text_free(r->name);
+    text_free(r->description);
+    text_free(r->group_id);
+    text_free(r->start_date);
+}
+
+/* Appends an owned copy of r. 0 or PH_ENOMEM. */
+static int
+job_add_row(struct comp_job *j, const struct store_component_row *r)
+{
+    struct store_component_row *v, *c;
+
+    v = ph_realloc(j->rows, (j->nrows + 1) * sizeof(*v));
+    if (v == NULL) {
+        return PH_ENOMEM;
+    }
+    j->rows = v;
+    c = &v[j->nrows++];
+    *c = *r;
+    c->id = dup_or_null(r->id);
+    c->name = dup_or_null(r->name);
+    c->description = dup_or_null(r->description);
+    c->group_id = dup_or_null(r->group_id);
+    c->start_date = dup_or_null(r->start_date);
+    if (c->id == NULL || c->name == NULL ||
+        (r->description != NULL && c->description == NULL) ||
+        (r->group_id != NULL && c->group_id == NULL) ||
+        (r->start_date != NULL && c->start_date == NULL)) {
+        return PH_ENOMEM;
+    }
+    return 0;
+}
+
+static int
+job_set_group(struct comp_job *j, const struct store_group_row *g)
+{
+    j->g = *g;
+    j->g.id = dup_or_null(g->id);
+    j->g.name = dup_or_null(g->name);
+    j->g.description = dup_or_null(g->description);
+    return j->g.id == NULL || j->g.name == NULL ||
+                   (g->description != NULL && j->g.description == NULL)
+               ? PH_ENOMEM
+               : 0;
+}
+
+static void
+comp_job_free(void *arg)
+{
+    struct comp_job *j = arg;
+
+    for (size_t i = 0; i < j->nrows; i++) {
+        row_release(&j->rows[i]);
+    }
+    ph_free(j->rows);
+    text_free(j->g.id);
+    text_free(j->g.name);
+    text_free(j->g.description);
+    ph_free(j->audit);
+    components_rows_free(j->read);
+    for (size_t i = 0; i < j->nfile_ids; i++) {
+        ph_free(j->file_ids[i]);
+    }
+    ph_free(j->file_ids);
+    ph_free(j);
+}
+
+static struct comp_job *
+comp_job_new(struct api_req *rq, enum cj_kind kind,
+             struct http_response *resp)
+{
+    const struct hub *h = rq->h;
+    struct comp_job *j = ph_calloc(1, sizeof(*j));
+
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    j->kind = kind;
+    j->now = time_now_ms();
+    snprintf(j->actor, sizeof(j->actor), "%s",
+             rq->actor != NULL ? rq->actor : "");
+    j->file_ids = ph_calloc(h->conf.ncomponents + 1, sizeof(*j->file_ids));
+    if (j->file_ids == NULL) {
+        ph_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
+        if (h->conf.components[i].api_owned) {
+            continue; /* read back with the rows */
+        }
+        j->file_ids[j->nfile_ids] = ph_strdup(h->conf.components[i].id);
+        if (j->file_ids[j->nfile_ids++] == NULL) {
+            comp_job_free(j);
+            http_resp_error(resp, 503, "unavailable", "out of memory");
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* The rows in one transaction. */
+static int
+put_rows(struct store *db, struct comp_job *j)
+{
+    int rc = store_tx_begin(db);
+
+    for (size_t i = 0; rc == 0 && i < j->nrows; i++) {
+        rc = store_component_put(db, &j->rows[i]);
+    }
+    if (rc != 0) {
+        store_tx_rollback(db);
+        return rc;
+    }
+    return store_tx_commit(db);
+}
+
+static int
+comp_job_run(struct store *db, void *arg)
+{
+    struct comp_job *j = arg;
+    int rc = 0;
+
+    switch (j->kind) {
+    case CJ_PUT:
+        rc = store_component_put(db, &j->rows[0]);
+        if (rc == 0 && j->keep_override) {
+            /* Stored here, before the rebuild restores the overrides
+             * from the store: queued apart, it could land after. */
+            char key[160], val[64];
+
+            snprintf(key, sizeof(key), "override:%s", j->rows[0].id);
+            snprintf(val, sizeof(val), "%s 0",
+                     comp_status_name((enum comp_status)j->override_st));
+            rc = store_kv_set(db, key, val);
+        }
+        break;
+    case CJ_DELETE:
+        rc = store_component_delete(db, j->id);
+        if (rc == 0) {
+            store_audit_add(db, j->now, j->actor, "component deleted", j->id,
+                            j->audit != NULL ? j->audit : "", 204);
+        }
+        break;
+    case CJ_GROUP_PUT:
+        rc = store_group_put(db, &j->g);
+        if (rc == 0 && j->nrows > 0) {
+            rc = put_rows(db, j);
+        }
+        break;
+    case CJ_GROUP_DELETE:
+        rc = put_rows(db, j);
+        if (rc == 0) {
+            rc = store_group_delete(db, j->id);
+        }
+        break;
+    }
+    if (rc == 0 && components_read(db, &j->read) == 0 &&
+        components_read_overrides(db, j->read,
+                                  (const char *const *)j->file_ids,
+                                  j->nfile_ids) != 0) {
+        components_rows_free(j->read);
+        j->read = NULL; /* the rebuild reads the store itself */
+    }
+    return rc;
+}
+
+static void
+comp_job_done(struct api_req *rq, struct http_request *req, void *arg,
+              int result, struct http_response *resp)
+{
+    struct comp_job *j = arg;
+    struct hub *h = rq->h;
+
+    if (result != 0) {
+        deferred_error(resp, result,
+                       j->kind == CJ_PUT          ? "cannot store the component"
+                       : j->kind == CJ_DELETE     ? "cannot delete the component"
+                       : j->kind == CJ_GROUP_PUT  ? "cannot store the group"
+                                                  : "cannot delete the group");
+        return;
+    }
+    log_info("%s", j->logline);
+    if (j->kind == CJ_DELETE) {
+        int idx = pharos_conf_component_index(&h->conf, j->id);
+
+        if (idx >= 0) {
+            hub_set_override(h, idx, -1, 0);
+        }
+    }
+    components_rows_free(h->rebuild_rows);
+    h->rebuild_rows = j->read;
+    j->read = NULL;
+    if (j->patch_after && req != NULL) {
+        /* After the rows: the override it keeps is what they restore. */
+        api_v1_component_patch(rq, req, resp); /* sets the reply too */
+    }
+    rebuild(h);
+    if (j->keep_override) {
+        /* Stored with the row: applied when the new configuration
+         * restores the overrides. */
+        hub_request_evaluate(h);
+    }
+    if (j->patch_after) {
+        return;
+    }
+    if (j->status == 204) {
+        resp->status = 204;
+        return;
+    }
+    route_reply_after(rq, j->reply, j->status,
+                      j->kind == CJ_PUT ? j->rows[0].id : j->g.id);
+}
+
 void
 api_v1_component_create(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
     struct hub *h = rq->h;
     struct store_component_row r;
+    struct comp_job *j;
     json_t *doc = NULL, *o;
     char id[13];
     int st = -1, has_status;
     int64_t now = time_now_ms();
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
     o = body_object(req, resp, "component", &doc);
     if (o == NULL) {
         return;
@@ -352,19 +618,23 @@ api_v1_component_create(struct api_req *rq, struct http_request *req,
     r.id = id;
     r.created_ms = now;
     r.updated_ms = now;
-    if (store_component_put(h->store, &r) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot store the component");
+    j = comp_job_new(rq, CJ_PUT, resp);
+    if (j == NULL) {
         goto out;
     }
-    log_info("api: %s created component %s (%s)", rq->actor, id, r.name);
-    rebuild(h);
-    if (has_status == 1 && st >= 0) {
-        /* Kept by id: applied when the new configuration restores
-         * the overrides. */
-        hub_keep_override(h, id, st, 0);
-        hub_request_evaluate(h);
+    if (job_add_row(j, &r) != 0) {
+        comp_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        goto out;
     }
-    route_reply_after(rq, reply_component, 201, id);
+    snprintf(j->logline, sizeof(j->logline),
+             "api: %s created component %s (%.128s)", j->actor, id, r.name);
+    j->keep_override = has_status == 1 && st >= 0;
+    j->override_st = st;
+    j->status = 201;
+    j->reply = reply_component;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 out:
     json_decref(doc);
 }
@@ -374,11 +644,16 @@ api_v1_component_update(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
     struct hub *h = rq->h;
-    int idx = pharos_conf_component_index(&h->conf, rq->param[0]);
+    int idx;
     struct store_component_row r;
+    struct comp_job *j;
     json_t *doc = NULL, *o;
     int given;
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
+    idx = pharos_conf_component_index(&h->conf, rq->param[0]);
     if (idx < 0) {
         http_resp_error(resp, 404, "not_found", "no such component");
         return;
@@ -412,19 +687,23 @@ api_v1_component_update(struct api_req *rq, struct http_request *req,
         goto out;
     }
     r.updated_ms = time_now_ms();
-    if (store_component_put(h->store, &r) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot store the component");
+    j = comp_job_new(rq, CJ_PUT, resp);
+    if (j == NULL) {
         goto out;
     }
-    log_info("api: %s changed component %s", rq->actor, r.id);
-    if (json_object_get(o, "status") != NULL ||
-        json_object_get(o, "override_until") != NULL) {
-        api_v1_component_patch(rq, req, resp); /* sets the reply too */
-        rebuild(h);
+    if (job_add_row(j, &r) != 0) {
+        comp_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
         goto out;
     }
-    rebuild(h);
-    route_reply_after(rq, reply_component, 200, rq->param[0]);
+    snprintf(j->logline, sizeof(j->logline), "api: %s changed component %s",
+             j->actor, r.id);
+    j->patch_after = json_object_get(o, "status") != NULL ||
+                     json_object_get(o, "override_until") != NULL;
+    j->status = 200;
+    j->reply = reply_component;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 out:
     json_decref(doc);
 }
@@ -434,13 +713,16 @@ api_v1_component_delete(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
     struct hub *h = rq->h;
-    int idx = pharos_conf_component_index(&h->conf, rq->param[0]);
+    int idx;
     const struct conf_component *c;
+    struct comp_job *j;
     json_t *def;
-    char *text = NULL;
     size_t len;
 
-    (void)req;
+    if (deferred_wait(rq, req)) {
+        return;
+    }
+    idx = pharos_conf_component_index(&h->conf, rq->param[0]);
     if (idx < 0) {
         http_resp_error(resp, 404, "not_found", "no such component");
         return;
@@ -450,6 +732,11 @@ api_v1_component_delete(struct api_req *rq, struct http_request *req,
         http_resp_error(resp, 409, "conflict", FILE_OWNED("this component"));
         return;
     }
+    j = comp_job_new(rq, CJ_DELETE, resp);
+    if (j == NULL) {
+        return;
+    }
+    snprintf(j->id, sizeof(j->id), "%s", c->id);
     /* Its definition into the audit log: the history stays readable
      * after the row is gone (its transitions stay in the store too). */
     def = json_object();
@@ -460,21 +747,14 @@ api_v1_component_delete(struct api_req *rq, struct http_request *req,
     json_object_set_new(def, "internal", json_boolean(c->internal));
     json_object_set_new(def, "status",
                         json_string(comp_status_name(h->comps[idx].status)));
-    if (ph_json_dump(def, 0, 2048, &text, &len) != 0) {
-        text = NULL;
+    if (ph_json_dump(def, 0, 2048, &j->audit, &len) != 0) {
+        j->audit = NULL;
     }
-    if (store_component_delete(h->store, c->id) != 0) {
-        ph_free(text);
-        http_resp_error(resp, 500, "internal", "cannot delete the component");
-        return;
-    }
-    store_audit_add(h->store, time_now_ms(), rq->actor, "component deleted",
-                    rq->param[0], text != NULL ? text : "", 204);
-    ph_free(text);
-    hub_set_override(h, idx, -1, 0);
-    log_info("api: %s deleted component %s", rq->actor, rq->param[0]);
-    rebuild(h);
-    resp->status = 204;
+    snprintf(j->logline, sizeof(j->logline), "api: %s deleted component %s",
+             j->actor, j->id);
+    j->status = 204;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 }
 
 /* The member ids of a group body: every one must be a component, and
@@ -517,14 +797,13 @@ members(struct hub *h, json_t *o, int required, int *bad,
     return arr;
 }
 
-/* Puts the API components of arr into group gid and takes those not
- * listed out of it (in one transaction). */
+/* The rows that put the API components of arr into group gid and take
+ * those not listed out of it, appended to j (written in one
+ * transaction). 0 or PH_ENOMEM. */
 static int
-set_members(struct hub *h, const char *gid, json_t *arr)
+member_rows(struct hub *h, const char *gid, json_t *arr, struct comp_job *j)
 {
-    int rc = store_tx_begin(h->store);
-
-    for (size_t i = 0; rc == 0 && i < h->conf.ncomponents; i++) {
+    for (size_t i = 0; i < h->conf.ncomponents; i++) {
         const struct conf_component *c = &h->conf.components[i];
         struct store_component_row r;
         int listed = 0;
@@ -543,14 +822,12 @@ set_members(struct hub *h, const char *gid, json_t *arr)
         }
         row_of(c, &r);
         r.group_id = listed ? gid : NULL;
-        r.updated_ms = time_now_ms();
-        rc = store_component_put(h->store, &r);
+        r.updated_ms = j->now;
+        if (job_add_row(j, &r) != 0) {
+            return PH_ENOMEM;
+        }
     }
-    if (rc != 0) {
-        store_tx_rollback(h->store);
-        return rc;
-    }
-    return store_tx_commit(h->store);
+    return 0;
 }
 
 void
@@ -559,11 +836,15 @@ api_v1_group_create(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     struct store_group_row g;
+    struct comp_job *j;
     json_t *doc = NULL, *o, *arr;
     char id[13];
     int bad;
     int64_t now = time_now_ms();
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
     o = body_object(req, resp, "component_group", &doc);
     if (o == NULL) {
         return;
@@ -590,15 +871,22 @@ api_v1_group_create(struct api_req *rq, struct http_request *req,
     g.id = id;
     g.created_ms = now;
     g.updated_ms = now;
-    if (store_group_put(h->store, &g) != 0 ||
-        set_members(h, id, arr) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot store the group");
+    j = comp_job_new(rq, CJ_GROUP_PUT, resp);
+    if (j == NULL) {
         goto out;
     }
-    log_info("api: %s created component group %s (%s)", rq->actor, id,
+    if (job_set_group(j, &g) != 0 || member_rows(h, id, arr, j) != 0) {
+        comp_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        goto out;
+    }
+    snprintf(j->logline, sizeof(j->logline),
+             "api: %s created component group %s (%.128s)", j->actor, id,
              g.name);
-    rebuild(h);
-    route_reply_after(rq, reply_group, 201, id);
+    j->status = 201;
+    j->reply = reply_group;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 out:
     json_decref(doc);
 }
@@ -608,11 +896,16 @@ api_v1_group_update(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
     struct hub *h = rq->h;
-    int gi = group_index(h, rq->param[0]);
+    int gi;
     struct store_group_row g;
+    struct comp_job *j;
     json_t *doc = NULL, *o, *arr;
     int bad;
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
+    gi = group_index(h, rq->param[0]);
     if (gi < 0) {
         http_resp_error(resp, 404, "not_found", "no such component group");
         return;
@@ -641,14 +934,22 @@ api_v1_group_update(struct api_req *rq, struct http_request *req,
         goto out;
     }
     g.updated_ms = time_now_ms();
-    if (store_group_put(h->store, &g) != 0 ||
-        (arr != NULL && set_members(h, g.id, arr) != 0)) {
-        http_resp_error(resp, 500, "internal", "cannot store the group");
+    j = comp_job_new(rq, CJ_GROUP_PUT, resp);
+    if (j == NULL) {
         goto out;
     }
-    log_info("api: %s changed component group %s", rq->actor, g.id);
-    rebuild(h);
-    route_reply_after(rq, reply_group, 200, rq->param[0]);
+    if (job_set_group(j, &g) != 0 ||
+        (arr != NULL && member_rows(h, g.id, arr, j) != 0)) {
+        comp_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        goto out;
+    }
+    snprintf(j->logline, sizeof(j->logline),
+             "api: %s changed component group %s", j->actor, g.id);
+    j->status = 200;
+    j->reply = reply_group;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 out:
     json_decref(doc);
 }
@@ -658,9 +959,13 @@ api_v1_group_delete(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
     struct hub *h = rq->h;
-    int gi = group_index(h, rq->param[0]);
+    struct comp_job *j;
+    int gi;
 
-    (void)req;
+    if (deferred_wait(rq, req)) {
+        return;
+    }
+    gi = group_index(h, rq->param[0]);
     if (gi < 0) {
         http_resp_error(resp, 404, "not_found", "no such component group");
         return;
@@ -670,13 +975,20 @@ api_v1_group_delete(struct api_req *rq, struct http_request *req,
                         FILE_OWNED("this component group"));
         return;
     }
-    /* Its components stay, outside any group. */
-    if (set_members(h, rq->param[0], NULL) != 0 ||
-        store_group_delete(h->store, rq->param[0]) != 0) {
-        http_resp_error(resp, 500, "internal", "cannot delete the group");
+    j = comp_job_new(rq, CJ_GROUP_DELETE, resp);
+    if (j == NULL) {
         return;
     }
-    log_info("api: %s deleted component group %s", rq->actor, rq->param[0]);
-    rebuild(h);
-    resp->status = 204;
+    snprintf(j->id, sizeof(j->id), "%s", rq->param[0]);
+    /* Its components stay, outside any group. */
+    if (member_rows(h, j->id, NULL, j) != 0) {
+        comp_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    snprintf(j->logline, sizeof(j->logline),
+             "api: %s deleted component group %s", j->actor, j->id);
+    j->status = 204;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
 }

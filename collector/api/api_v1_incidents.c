@@ -8,6 +8,7 @@
 
 #include "api_body.h"
 #include "api_v1.h"
+#include "deferred.h"
 #include "feed.h"
 #include "incidents.h"
 #include "json.h"
@@ -338,38 +339,134 @@ reply_subject(struct api_req *rq, struct http_request *req,
     reply_incident(rq->h, resp, rq->reply_status, inc);
 }
 
+/* A change of an incident whose store work runs off the loop
+ * (deferred.h): the parsed body it borrows, the change. */
+struct inc_job {
+    struct fields f;
+    struct templates_text tt;     /* texts a template filled into f.e */
+    struct incidents_change *c;
+    int status;                   /* of the reply: 200 or 201 */
+    int is_delete;
+    int is_edit;                  /* an update's own edit */
+};
+
+static void
+inc_job_free(void *arg)
+{
+    struct inc_job *j = arg;
+
+    incidents_change_free(j->c);
+    json_decref(j->f.doc);
+    ph_free(j);
+}
+
+static int
+inc_job_run(struct store *db, void *arg)
+{
+    struct inc_job *j = arg;
+
+    return incidents_change_store(db, j->c);
+}
+
+static void reply_update(struct api_req *rq, struct http_request *req,
+                         struct http_response *resp);
+
+static void
+inc_job_done(struct api_req *rq, struct http_request *req, void *arg,
+             int result, struct http_response *resp)
+{
+    struct inc_job *j = arg;
+    struct incident gone;
+    struct feed_input in;
+    char err[ERR_MAX] = "";
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    (void)req;
+    memset(&gone, 0, sizeof(gone));
+    rc = incidents_change_commit(rq->h, j->c, result,
+                                 j->is_delete ? &gone : NULL, err,
+                                 sizeof(err));
+    if (rc != 0) {
+        deferred_error(resp, rc,
+                       j->is_delete ? "cannot delete the incident"
+                                    : "cannot store the incident");
+        return;
+    }
+    if (j->is_edit) {
+        route_reply_after(rq, reply_update, 200,
+                          incidents_change_id(j->c));
+        return;
+    }
+    if (!j->is_delete) {
+        route_reply_after(rq, reply_subject, j->status,
+                          incidents_change_id(j->c));
+        return;
+    }
+    log_info("incident %s deleted by %s", incidents_change_id(j->c),
+             rq->actor != NULL ? rq->actor : "?");
+    if (gone.id[0] == '\0') {
+        http_resp_error(resp, 404, "not_found", "no such incident");
+        return;
+    }
+    snapshot_take(rq->h, &in);
+    rc = feed_incident_v1(&in, &gone, &text, &len);
+    incident_free(&gone);
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", "out of memory");
+        return;
+    }
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+}
+
+static struct inc_job *
+inc_job_new(struct http_response *resp)
+{
+    struct inc_job *j = ph_calloc(1, sizeof(*j));
+
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+    }
+    return j;
+}
+
 void
 api_v1_incident_create(struct api_req *rq, struct http_request *req,
                        struct http_response *resp)
 {
     struct hub *h = rq->h;
-    struct fields f;
-    struct templates_text tt;
-    char id[INC_ID_LEN + 1];
+    struct inc_job *j;
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
-    rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
-    if (rc == 0 && f.tmpl != NULL) {
+    if (deferred_wait(rq, req) || (j = inc_job_new(resp)) == NULL) {
+        return;
+    }
+    rc = read_fields(h, req, &j->f, &bad_body, err, sizeof(err));
+    if (rc == 0 && j->f.tmpl != NULL) {
         /* The template fills what the body left out. */
-        rc = templates_fill(h, f.tmpl, f.e.name, &f.e, f.changes, &tt, err,
-                            sizeof(err));
+        rc = templates_fill(h, j->f.tmpl, j->f.e.name, &j->f.e, j->f.changes,
+                            &j->tt, err, sizeof(err));
         if (rc == PH_ENOENT) {
             rc = PH_EINVAL;
         }
     }
     if (rc == 0) {
-        if (f.e.draft < 0) {
-            f.e.draft = 0;
+        if (j->f.e.draft < 0) {
+            j->f.e.draft = 0;
         }
-        rc = incidents_create(h, &f.e, rq->actor, id, err, sizeof(err));
+        rc = incidents_create_prepare(h, &j->f.e, rq->actor, &j->c, err,
+                                      sizeof(err));
     }
     if (rc != 0) {
         fail(resp, rc, bad_body, err);
-    } else {
-        route_reply_after(rq, reply_subject, 201, id);
+        inc_job_free(j);
+        return;
     }
-    json_decref(f.doc);
+    j->status = 201;
+    deferred_store(rq, req, resp, inc_job_run, inc_job_done, inc_job_free,
+                   j);
 }
 
 void
@@ -378,24 +475,33 @@ api_v1_incident_patch(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     const char *id = rq->param[0];
-    struct fields f;
+    struct inc_job *j;
     char err[ERR_MAX] = "";
     int bad_body, rc;
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
     if (incidents_find(h, id) == NULL) {
         http_resp_error(resp, 404, "not_found", "no such incident");
         return;
     }
-    rc = read_fields(h, req, &f, &bad_body, err, sizeof(err));
+    if ((j = inc_job_new(resp)) == NULL) {
+        return;
+    }
+    rc = read_fields(h, req, &j->f, &bad_body, err, sizeof(err));
     if (rc == 0) {
-        rc = incidents_update(h, id, &f.e, rq->actor, err, sizeof(err));
+        rc = incidents_update_prepare(h, id, &j->f.e, rq->actor, &j->c, err,
+                                      sizeof(err));
     }
     if (rc != 0) {
         fail(resp, rc, bad_body, err);
-    } else {
-        route_reply_after(rq, reply_subject, 200, id);
+        inc_job_free(j);
+        return;
     }
-    json_decref(f.doc);
+    j->status = 200;
+    deferred_store(rq, req, resp, inc_job_run, inc_job_done, inc_job_free,
+                   j);
 }
 
 /* The edited update, as Statuspage answers (deferred like the others). */
@@ -434,8 +540,12 @@ api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
     int64_t display = -1;
     int deliver = -1;
     char err[ERR_MAX] = "";
+    struct inc_job *j;
     int rc;
 
+    if (deferred_wait(rq, req)) {
+        return;
+    }
     if (incidents_find(rq->h, id) == NULL) {
         http_resp_error(resp, 404, "not_found", "no such incident");
         return;
@@ -462,10 +572,17 @@ api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
         json_decref(doc);
         return;
     }
-    rc = incidents_edit_update(rq->h, id, uid, text, display, deliver);
-    json_decref(doc);
+    if ((j = inc_job_new(resp)) == NULL) {
+        json_decref(doc);
+        return;
+    }
+    j->f.doc = doc; /* text borrows from it */
+    j->is_edit = 1;
+    rc = incidents_edit_update_prepare(rq->h, id, uid, text, display,
+                                       deliver, &j->c);
     if (rc == PH_ENOENT) {
         http_resp_error(resp, 404, "not_found", "no such incident update");
+        inc_job_free(j);
         return;
     }
     if (rc == PH_ETOOBIG) {
@@ -475,13 +592,16 @@ api_v1_incident_update_edit(struct api_req *rq, struct http_request *req,
                  "an incident holds at most %d bytes of update text",
                  INC_TEXT_MAX);
         fail(resp, rc, 0, msg);
+        inc_job_free(j);
         return;
     }
     if (rc != 0) {
         fail(resp, rc, 0, "cannot store the incident");
+        inc_job_free(j);
         return;
     }
-    route_reply_after(rq, reply_update, 200, id);
+    deferred_store(rq, req, resp, inc_job_run, inc_job_done, inc_job_free,
+                   j);
 }
 
 /* GET incidents[?q=&limit=&page=] and the filtered lists (which as
@@ -544,28 +664,24 @@ void
 api_v1_incident_delete(struct api_req *rq, struct http_request *req,
                        struct http_response *resp)
 {
-    struct incident gone;
-    struct feed_input in;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = incidents_delete(rq->h, rq->param[0], &gone);
+    struct inc_job *j;
+    int rc;
 
-    (void)req;
-    if (rc == PH_ENOENT) {
-        http_resp_error(resp, 404, "not_found", "no such incident");
+    if (deferred_wait(rq, req) || (j = inc_job_new(resp)) == NULL) {
         return;
     }
+    j->is_delete = 1;
+    rc = incidents_delete_prepare(rq->h, rq->param[0], &j->c);
     if (rc != 0) {
-        http_resp_error(resp, 500, "internal", "cannot delete the incident");
+        if (rc == PH_ENOENT) {
+            http_resp_error(resp, 404, "not_found", "no such incident");
+        } else {
+            http_resp_error(resp, 500, "internal",
+                            "cannot delete the incident");
+        }
+        inc_job_free(j);
         return;
     }
-    log_info("incident %s deleted by %s", gone.id, rq->actor);
-    snapshot_take(rq->h, &in);
-    rc = feed_incident_v1(&in, &gone, &text, &len);
-    incident_free(&gone);
-    if (rc != 0) {
-        http_resp_error(resp, 500, "internal", "out of memory");
-        return;
-    }
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+    deferred_store(rq, req, resp, inc_job_run, inc_job_done, inc_job_free,
+                   j);
 }

@@ -86,8 +86,7 @@ struct http_server {
     struct http_pending *pending;   /* deferred replies, for stop */
 };
 
-/* A reply promised for later (http_defer): the request's connection is
- * suspended until http_pending_finish(). */
+/* A reply promised for later (http_defer): its connection suspended. */
 struct http_pending {
     struct http_pending *prev, *next;
     struct http_server *s;
@@ -654,14 +653,16 @@ http_undefer(struct http_pending *p)
     ph_free(p);
 }
 
+struct http_request *
+http_pending_req(const struct http_pending *p)
+{
+    return p->req;
+}
+
 void
 http_pending_finish(struct http_pending *p, struct http_response *resp)
 {
-    if (p == NULL) {
-        response_free(resp);
-        return;
-    }
-    if (p->req != NULL) {
+    if (p != NULL && p->req != NULL) {
         pending_unlink(p);
         deliver(p->req, resp);
     } else {
@@ -933,8 +934,7 @@ http_server_stop(struct http_server *s)
         return;
     }
     s->closing = 1;
-    /* Deferred replies still owed: answer 503 now; their owners' later
-     * http_pending_finish() finds the request gone. */
+    /* Deferred replies owed: 503 now (their owners find them gone). */
     while (s->pending != NULL) {
         struct http_pending *p = s->pending;
         struct http_response r;

@@ -144,6 +144,9 @@ void http_pending_finish(struct http_pending *p, struct http_response *resp);
 /* Takes a deferral back while the handler still runs (it answers in
  * resp after all); frees p. */
 void http_undefer(struct http_pending *p);
+/* The parked request of p, or NULL when it went away (the server
+ * stopped, the connection closed). */
+struct http_request *http_pending_req(const struct http_pending *p);
 
 /* Response helpers. */
 /* Sets an owned copy of text as the body. Returns 0 or PH_ENOMEM (then

@@ -6,6 +6,7 @@
 
 #include "agent_wait.h"
 #include "auth.h"
+#include "deferred.h"
 #include "log.h"
 #include "hash.h"
 #include "mem.h"
@@ -304,9 +305,56 @@ check_batch_range(const struct hub *h, const struct wire_batch *b,
     return 0;
 }
 
+/* The agent's last acknowledged seq goes into its plan: read off the
+ * loop (deferred.h), then the plan is answered with it. */
+struct plan_job {
+    char agent_id[CHECK_ID_MAX];
+    uint64_t last_seq;
+};
+
+static void plan_answer(struct api_req *rq, struct http_request *req,
+                        struct http_response *resp,
+                        const struct plan_job *j);
+
+static int
+plan_run(struct store *db, void *arg)
+{
+    struct plan_job *j = arg;
+
+    /* A failed read sends seq 0, as before: the agent keeps its own. */
+    store_agent_last_seq(db, j->agent_id, &j->last_seq);
+    return 0;
+}
+
+static void
+plan_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    (void)result;
+    if (req != NULL) {
+        plan_answer(rq, req, resp, arg);
+    }
+}
+
+static void
+plan_free(void *arg)
+{
+    ph_free(arg);
+}
+
 void
 ingest_plan(struct api_req *rq, struct http_request *req,
             struct http_response *resp)
+{
+    plan_answer(rq, req, resp, NULL);
+}
+
+/* Both passes of a plan request: the first (j NULL) checks the agent and
+ * its ETag and reads the seq; the second, with it, encodes the plan
+ * (the agent looked up again: a reload may have come between). */
+static void
+plan_answer(struct api_req *rq, struct http_request *req,
+            struct http_response *resp, const struct plan_job *j)
 {
     struct hub *h = rq->h;
     const struct conf_agent *a = authenticate(h, req, resp);
@@ -347,7 +395,19 @@ ingest_plan(struct api_req *rq, struct http_request *req,
         snprintf(resp->etag, sizeof(resp->etag), "%s", etag);
         return;
     }
-    store_agent_last_seq(h->store, a->id, &last_seq);
+    if (j == NULL) {
+        struct plan_job *nj = ph_calloc(1, sizeof(*nj));
+
+        if (nj == NULL) {
+            http_resp_error(resp, 503, "unavailable", "out of memory");
+            http_resp_header(resp, "Retry-After", "5");
+            return;
+        }
+        snprintf(nj->agent_id, sizeof(nj->agent_id), "%s", a->id);
+        deferred_store(rq, req, resp, plan_run, plan_done, plan_free, nj);
+        return;
+    }
+    last_seq = j->last_seq;
     rc = region_checks(h, (size_t)r, &v, &n);
     if (rc == 0 && missing != 0) {
         size_t kept = 0, left = 0;

@@ -10,14 +10,16 @@
 #include "request.h"
 
 /*
- * Applies ev (borrowed) from source as who and answers: 200 with
+ * Applies the event of d (taken: heap, freed with hook_doc_free() and
+ * ph_free()) from source as who and answers: 200 with
  * {"status": "applied" | "ignored" | "duplicate", "reason", "incident_id"}
- * (2xx: the tools do not retry), or 500 when the store failed (nothing
- * was recorded: the tools' retry applies it).
+ * (2xx: the tools do not retry), or 503/500 when the store failed
+ * (nothing was recorded: the tools' retry applies it). The store work
+ * runs through deferred.h: off the loop on PostgreSQL.
  */
-void intake_hook_apply(struct api_req *rq, struct http_response *resp,
-                       enum hooks_source source, const struct hook_event *ev,
-                       const char *who, int64_t keep_ms);
+void intake_hook_apply(struct api_req *rq, struct http_request *req,
+                       struct http_response *resp, enum hooks_source source,
+                       struct hook_doc *d, const char *who, int64_t keep_ms);
 
 /* Counts a refused delivery and answers status with error and msg. */
 void intake_hook_reject(struct api_req *rq, struct http_request *req,

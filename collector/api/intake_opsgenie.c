@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "intake_hooks.h"
+#include "mem.h"
 #include "opsgenie_map.h"
 #include "ph_err.h"
 #include "token.h"
@@ -56,7 +57,7 @@ intake_opsgenie(struct api_req *rq, struct http_request *req,
 {
     struct hub *h = rq->h;
     const struct conf_opsgenie *og = &h->conf.integrations.opsgenie;
-    struct hook_doc d;
+    struct hook_doc *d;
     char err[OPSGENIE_ERR_MAX], who[96], bucket[96];
     const uint8_t *body;
     const char *name;
@@ -84,8 +85,14 @@ intake_opsgenie(struct api_req *rq, struct http_request *req,
     snprintf(who, sizeof(who), "opsgenie:%s", name);
     rq->actor = name;
     body = http_req_body(req, &len);
-    rc = opsgenie_parse((const char *)body, len, &d, err, sizeof(err));
+    d = ph_calloc(1, sizeof(*d));
+    if (d == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    rc = opsgenie_parse((const char *)body, len, d, err, sizeof(err));
     if (rc != 0) {
+        ph_free(d);
         intake_hook_reject(rq, req, resp, HOOKS_OPSGENIE,
                            rc == PH_ETOOBIG ? 413 : 400,
                            rc == PH_ETOOBIG ? "payload_too_large"
@@ -93,6 +100,7 @@ intake_opsgenie(struct api_req *rq, struct http_request *req,
                            err);
         return;
     }
-    intake_hook_apply(rq, resp, HOOKS_OPSGENIE, &d.ev, who, OPSGENIE_KEEP_MS);
-    hook_doc_free(&d);
+    /* d is taken. */
+    intake_hook_apply(rq, req, resp, HOOKS_OPSGENIE, d, who,
+                      OPSGENIE_KEEP_MS);
 }

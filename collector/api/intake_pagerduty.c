@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "intake_hooks.h"
+#include "mem.h"
 #include "pagerduty_map.h"
 #include "ph_err.h"
 #include "timefmt.h"
@@ -19,7 +20,7 @@ intake_pagerduty(struct api_req *rq, struct http_request *req,
     struct hub *h = rq->h;
     const struct conf_pagerduty *pd = &h->conf.integrations.pagerduty;
     const char *secrets[CONF_HOOK_SECRETS_MAX];
-    struct hook_doc d;
+    struct hook_doc *d;
     char err[PAGERDUTY_ERR_MAX], who[96];
     const uint8_t *body;
     size_t len, n = 0;
@@ -46,8 +47,14 @@ intake_pagerduty(struct api_req *rq, struct http_request *req,
     }
     snprintf(who, sizeof(who), "pagerduty:%s", pd->secrets[k].name);
     rq->actor = pd->secrets[k].name; /* signed deliveries are audited */
-    rc = pagerduty_parse((const char *)body, len, &d, err, sizeof(err));
+    d = ph_calloc(1, sizeof(*d));
+    if (d == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    rc = pagerduty_parse((const char *)body, len, d, err, sizeof(err));
     if (rc != 0) {
+        ph_free(d);
         intake_hook_reject(rq, req, resp, HOOKS_PAGERDUTY,
                            rc == PH_ETOOBIG ? 413 : 400,
                            rc == PH_ETOOBIG ? "payload_too_large"
@@ -59,7 +66,7 @@ intake_pagerduty(struct api_req *rq, struct http_request *req,
      * captured delivery can be replayed, and the ids seen within it are
      * remembered (hooks.c). */
     now = time_now_ms();
-    age = now - d.ev.occurred_ms;
+    age = now - d->ev.occurred_ms;
     if (age > (int64_t)pd->max_age_ms || -age > (int64_t)pd->max_age_ms) {
         snprintf(err, sizeof(err),
                  "stale event: occurred %lld s from now, more than max_age "
@@ -67,10 +74,11 @@ intake_pagerduty(struct api_req *rq, struct http_request *req,
                  (long long)(age / 1000), pd->max_age_ms / 1000);
         intake_hook_reject(rq, req, resp, HOOKS_PAGERDUTY, 400,
                            "stale_event", err);
-        hook_doc_free(&d);
+        hook_doc_free(d);
+        ph_free(d);
         return;
     }
-    intake_hook_apply(rq, resp, HOOKS_PAGERDUTY, &d.ev, who,
+    /* d is taken. */
+    intake_hook_apply(rq, req, resp, HOOKS_PAGERDUTY, d, who,
                       2 * (int64_t)pd->max_age_ms);
-    hook_doc_free(&d);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "deferred.h"
 #include "latency.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -92,6 +93,101 @@ bad_request(struct http_response *resp, int cors, const char *msg)
     resp->cors = cors;
 }
 
+/* One read off the loop (deferred.h): the document built on the loop
+ * with a "regions" array per check, filled on the writer thread on
+ * PostgreSQL (only the job's own JSON is touched there). */
+struct lat_query {
+    char check[CHECK_ID_MAX];
+    json_t *regions;                   /* borrowed from doc */
+};
+
+struct lat_job {
+    json_t *doc;
+    struct lat_query *q;
+    size_t nq;
+    char region[CHECK_ID_MAX];         /* "" for every region */
+    int period_s;
+    int64_t since;
+    size_t matched;
+    int filtered;                      /* ?component= or ?check= given */
+    int priv;
+};
+
+static void
+lat_job_free(void *arg)
+{
+    struct lat_job *j = arg;
+
+    json_decref(j->doc);
+    ph_free(j->q);
+    ph_free(j);
+}
+
+static int
+lat_job_run(struct store *db, void *arg)
+{
+    struct lat_job *j = arg;
+    struct walk w;
+    int rc = 0;
+
+    memset(&w, 0, sizeof(w));
+    for (size_t i = 0; i < j->nq && rc == 0; i++) {
+        w.regions = j->q[i].regions;
+        w.points = NULL;
+        rc = store_latency_list(db, j->q[i].check,
+                                j->region[0] ? j->region : NULL,
+                                j->period_s, j->since, on_row, &w);
+    }
+    return rc;
+}
+
+static void
+lat_job_done(struct api_req *rq, struct http_request *req, void *arg,
+             int rc, struct http_response *resp)
+{
+    struct lat_job *j = arg;
+    char *text = NULL, hash[TOKEN_HASH_HEX];
+    size_t len = 0;
+    int priv = j->priv;
+
+    (void)rq;
+    (void)req;
+    if (rc == PH_ETOOBIG) {
+        http_resp_error(resp, 413, "too_large",
+                        "more points than one document holds; ask for one "
+                        "component or check (?component=, ?check=)");
+        resp->cors = !priv;
+        return;
+    }
+    if (rc != 0) {
+        http_resp_error(resp, 503, "unavailable",
+                        "cannot read response times");
+        http_resp_header(resp, "Retry-After", "5");
+        resp->cors = !priv;
+        return;
+    }
+    if (j->filtered && j->matched == 0) {
+        http_resp_error(resp, 404, "not_found", "no such component or check");
+        resp->cors = !priv;
+        return;
+    }
+    rc = ph_json_dump(j->doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len);
+    j->doc = NULL; /* taken */
+    if (rc != 0) {
+        http_resp_error(resp, 500, "internal", ph_strerror(rc));
+        return;
+    }
+    token_hash(text, len, hash);
+    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
+    snprintf(resp->etag, sizeof(resp->etag), "\"%.32s\"", hash);
+    if (priv) {
+        resp->cache_control = "private, no-cache";
+    } else {
+        resp->cors = 1;
+        resp->cache_control = "public, max-age=30, stale-while-revalidate=60";
+    }
+}
+
 void
 api_latency(struct api_req *rq, struct http_request *req,
             struct http_response *resp)
@@ -104,14 +200,10 @@ api_latency(struct api_req *rq, struct http_request *req,
     int priv = access_private(rq->h);
     int hide_internal = cf->page.access == PAGE_ACCESS_PUBLIC;
     int64_t now = time_now_ms(), since;
-    size_t r, matched = 0;
-    struct walk w;
+    size_t r;
+    struct lat_job *j;
     json_t *doc = NULL, *comps, *regions;
-    char *text = NULL, hash[TOKEN_HASH_HEX];
-    size_t len = 0;
-    int rc = 0;
 
-    memset(&w, 0, sizeof(w));
     if (!store_latency_available(rq->h->store)) {
         http_resp_error(resp, 503, "unavailable",
                         "response-time history is kept with the sqlite "
@@ -147,9 +239,20 @@ api_latency(struct api_req *rq, struct http_request *req,
     since = lat_bucket_start(now - ranges[r].ms, ranges[r].period_s) +
             (int64_t)ranges[r].period_s * 1000;
 
+    j = ph_calloc(1, sizeof(*j));
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    j->priv = priv;
+    j->filtered = component != NULL || check != NULL;
+    j->period_s = ranges[r].period_s;
+    j->since = since;
+    snprintf(j->region, sizeof(j->region), "%s", region ? region : "");
     doc = json_object();
     comps = json_array();
     regions = json_array();
+    j->doc = doc;
     json_object_set_new(doc, "range", json_string(ranges[r].name));
     json_object_set_new(doc, "period_s", json_integer(ranges[r].period_s));
     json_object_set_new(doc, "since", ph_json_time(since));
@@ -165,7 +268,13 @@ api_latency(struct api_req *rq, struct http_request *req,
     }
     json_object_set_new(doc, "regions", regions);
     json_object_set_new(doc, "components", comps);
-    for (size_t i = 0; i < cf->ncomponents && rc == 0; i++) {
+    j->q = ph_calloc(cf->nchecks + 1, sizeof(*j->q));
+    if (j->q == NULL) {
+        lat_job_free(j);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < cf->ncomponents; i++) {
         const struct conf_component *cc = &cf->components[i];
         json_t *co, *checks;
 
@@ -179,61 +288,27 @@ api_latency(struct api_req *rq, struct http_request *req,
         json_object_set_new(co, "name", json_string(cc->name));
         json_object_set_new(co, "checks", checks);
         json_array_append_new(comps, co);
-        for (size_t k = 0; k < cc->nchecks && rc == 0; k++) {
+        for (size_t k = 0; k < cc->nchecks && j->nq < cf->nchecks; k++) {
             const struct check *ck = &cc->checks[k];
             json_t *cko;
 
             if (check != NULL && strcmp(check, ck->id) != 0) {
                 continue;
             }
-            matched++;
+            j->matched++;
             cko = json_object();
-            w.regions = json_array();
-            w.points = NULL;
+            j->q[j->nq].regions = json_array();
+            snprintf(j->q[j->nq].check, sizeof(j->q[j->nq].check), "%s",
+                     ck->id);
             json_object_set_new(cko, "id", json_string(ck->id));
             json_object_set_new(cko, "type",
                                 json_string(check_type_name(ck->type)));
-            json_object_set_new(cko, "regions", w.regions);
+            json_object_set_new(cko, "regions", j->q[j->nq].regions);
             json_array_append_new(checks, cko);
-            rc = store_latency_list(rq->h->store, ck->id, region,
-                                    ranges[r].period_s, since, on_row, &w);
+            j->nq++;
         }
     }
-    if (rc == PH_ETOOBIG) {
-        http_resp_error(resp, 413, "too_large",
-                        "more points than one document holds; ask for one "
-                        "component or check (?component=, ?check=)");
-        resp->cors = !priv;
-        goto out;
-    }
-    if (rc != 0) {
-        http_resp_error(resp, 503, "unavailable",
-                        "cannot read response times");
-        resp->cors = !priv;
-        goto out;
-    }
-    if ((component != NULL || check != NULL) && matched == 0) {
-        http_resp_error(resp, 404, "not_found", "no such component or check");
-        resp->cors = !priv;
-        goto out;
-    }
-    rc = ph_json_dump(doc, PH_JSON_LF, ROUTE_REPLY_MAX, &text, &len);
-    doc = NULL; /* taken */
-    if (rc != 0) {
-        http_resp_error(resp, 500, "internal", ph_strerror(rc));
-        goto out;
-    }
-    token_hash(text, len, hash);
-    http_resp_take(resp, 200, "application/json", (uint8_t *)text, len);
-    text = NULL;
-    snprintf(resp->etag, sizeof(resp->etag), "\"%.32s\"", hash);
-    if (priv) {
-        resp->cache_control = "private, no-cache";
-    } else {
-        resp->cors = 1;
-        resp->cache_control = "public, max-age=30, stale-while-revalidate=60";
-    }
-out:
-    ph_free(text);
-    json_decref(doc);
+    /* The rollups read off the loop on PostgreSQL. */
+    deferred_store(rq, req, resp, lat_job_run, lat_job_done, lat_job_free,
+                   j);
 }

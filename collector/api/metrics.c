@@ -5,10 +5,13 @@
 
 #include "admin.h"
 #include "agent_wait.h"
+#include "deferred.h"
 #include "engine.h"
 #include "http.h"
 #include "store.h"
+#include "store_writer.h"
 #include "incident.h"
+#include "mem.h"
 #include "intake.h"
 #include "recheck.h"
 #include "timefmt.h"
@@ -49,6 +52,64 @@ count_stale(const struct store_agent_row *row, void *arg)
         (*n)++;
     }
     return 0;
+}
+
+/* The store's part of /metrics, read on whichever connection db is. */
+struct metrics_read {
+    struct store_call call;      /* first: the writer hands it back */
+    struct hub *h;
+    int agents_rc;
+    size_t stale;
+    int64_t backlog;
+};
+
+static int
+read_run(struct store *db, struct store_call *c)
+{
+    struct metrics_read *r = (struct metrics_read *)c;
+
+    r->agents_rc = store_list_agents(db, count_stale, &r->stale);
+    if (store_outbox_backlog(db, &r->backlog) != 0) {
+        r->backlog = 0;
+    }
+    return 0;
+}
+
+static void
+read_done(struct store_call *c, int result)
+{
+    struct metrics_read *r = (struct metrics_read *)c;
+    struct collector_metrics *m = &r->h->metrics;
+
+    (void)result;
+    m->agents_stale_known = r->agents_rc == 0;
+    m->agents_stale = r->stale;
+    m->outbox_backlog = r->backlog;
+    m->store_read_pending = 0;
+    ph_free(r);
+}
+
+void
+metrics_refresh(struct hub *h)
+{
+    struct store_writer *w = store_async_writer(h->store);
+    struct metrics_read *r;
+
+    if (h->metrics.store_read_pending) {
+        return;
+    }
+    r = ph_calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return;
+    }
+    r->h = h;
+    r->call.run = read_run;
+    r->call.done = read_done;
+    h->metrics.store_read_pending = 1;
+    if (w != NULL && store_writer_call(w, &r->call) == 0) {
+        return;
+    }
+    read_done(&r->call, read_run(h->store, &r->call));
 }
 
 int
@@ -118,6 +179,10 @@ metrics_render(const struct hub *h, struct buf *b)
             "API writes this collector, a follower, forwarded to the "
             "leader.",
             h->metrics.forwarded);
+    gauge(b, "pharos_api_requests_parked",
+          "API requests parked while their store work runs on the writer "
+          "thread (PostgreSQL), or waiting for an earlier one.",
+          (double)deferred_inflight(h->deferred));
     gauge(b, "pharos_documents_stale",
           "1 while a follower serves the leader's last documents without "
           "reaching the database (0 on a leader or without ha:).",
@@ -166,12 +231,10 @@ metrics_render(const struct hub *h, struct buf *b)
                        (unsigned long long)m->http_by_route[r][k]);
         }
     }
-    {
-        size_t stale = 0;
-        if (store_list_agents(h->store, count_stale, &stale) == 0) {
-            gauge(b, "pharos_agents_stale",
-                  "Agents silent for more than a minute.", (double)stale);
-        }
+    if (m->agents_stale_known) {
+        gauge(b, "pharos_agents_stale",
+              "Agents silent for more than a minute.",
+              (double)m->agents_stale);
     }
     counter(b, "pharos_status_transitions_total",
             "Component status transitions.", m->transitions);
@@ -301,12 +364,9 @@ metrics_render(const struct hub *h, struct buf *b)
     }
     {
         static const char *const kinds[] = {"email", "webhook", "slack"};
-        int64_t backlog = 0;
-
-        store_outbox_backlog(h->store, &backlog);
         gauge(b, "pharos_notify_outbox_backlog",
               "Notifications waiting in the outbox (pending or retrying).",
-              (double)backlog);
+              (double)m->outbox_backlog);
         buf_appends(b, "# HELP pharos_notifications_total Notification "
                        "delivery attempts by channel and result.\n"
                        "# TYPE pharos_notifications_total counter\n");

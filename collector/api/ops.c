@@ -72,6 +72,7 @@ ops_metrics(struct api_req *rq, struct http_request *req,
         auth_api_key(rq->h, req, SCOPE_READ, resp, NULL) == NULL) {
         return;
     }
+    metrics_refresh(rq->h);
     buf_init(&b, METRICS_MAX);
     if (metrics_render(rq->h, &b) != 0) {
         buf_free(&b);

@@ -10,6 +10,7 @@
 #define PH_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth.h"
 #include "http.h"
@@ -43,6 +44,10 @@ struct api_req {
     int deferred;                    /* route_defer(): answered later */
     int reply_status;
     char subject[ROUTE_PARAM_MAX];   /* what the deferred reply shows */
+    /* A request parked by deferred_wait() and run again (deferred.c):
+     * its pending reply and deadline, which a new deferral reuses. */
+    struct http_pending *parked;
+    int64_t parked_deadline_ms;
 };
 
 /*

@@ -440,6 +440,13 @@ routes_sync_publish(const struct api_req *rq)
 }
 
 void
+routes_rerun(struct api_req *rq, struct http_request *req,
+             struct http_response *resp)
+{
+    rq->route->fn(rq, req, resp);
+}
+
+void
 routes_finish(struct api_req *rq, struct http_request *req,
               struct http_response *resp)
 {

@@ -11,6 +11,7 @@
 
 #include "api_body.h"
 #include "api_v1.h"
+#include "deferred.h"
 #include "json.h"
 #include "lang.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include "notify_fmt.h"
 #include "notify_msgs.h"
 #include "ph_err.h"
+#include "signup.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -261,19 +263,100 @@ status_of(int rc)
     return rc == PH_EINVAL ? 422 : rc == PH_EBUSY ? 503 : 500;
 }
 
-/* Parses the body and subscribes; fills resp. */
+/* A subscription change whose store work runs off the loop
+ * (deferred.h). */
+struct sub_job {
+    struct signup *su;
+    int management;      /* v1 API, not the public form */
+    int unsubscribe;     /* a link: which one */
+    enum notify_kind kind;
+};
+
 static void
-subscribe(struct hub *h, struct http_request *req,
-          struct http_response *resp, int management)
+sub_job_free(void *arg)
 {
-    struct notify_sub_request r;
+    struct sub_job *j = arg;
+
+    signup_free(j->su);
+    ph_free(j);
+}
+
+static int
+sub_job_run(struct store *db, void *arg)
+{
+    struct sub_job *j = arg;
+
+    return signup_store(db, j->su);
+}
+
+static void
+subscribed(struct api_req *rq, struct http_request *req, void *arg,
+           int result, struct http_response *resp)
+{
+    struct sub_job *j = arg;
     struct store_subscriber sub;
     char secret[STORE_SUB_SECRET_MAX];
+    char err[ERR_MAX] = "";
+    int existing = 0;
+    int rc;
+    json_t *o;
+
+    (void)req;
+    if (!j->management) {
+        resp->cors = 1;
+        resp->cache_control = "no-store";
+    }
+    rc = signup_finish(rq->h, j->su, result, &sub, secret, &existing, err,
+                       sizeof(err));
+    if (rc != 0) {
+        if (err[0] != '\0') {
+            http_resp_error(resp, status_of(rc),
+                            rc == PH_EINVAL ? "unprocessable_entity"
+                                            : "unavailable",
+                            err);
+        } else {
+            deferred_error(resp, rc, "cannot subscribe");
+        }
+        return;
+    }
+    if (!j->management && (existing || j->kind == NOTIFY_EMAIL)) {
+        /* The public answer says nothing about the address: the same
+         * for a new one, a pending or an active one (anyone can submit
+         * anyone's address), so it neither confirms a subscription nor
+         * leaks its id, state, components or dates. */
+        static const char accepted[] =
+            "{\"status\":\"accepted\",\"message\":\"Thanks. If this "
+            "address can receive notifications, a confirmation message is "
+            "on its way: follow its link to start receiving them.\"}\n";
+        http_resp_text(resp, 202, "application/json", accepted);
+        return;
+    }
+    o = sub_json(&sub, j->management);
+    if (secret[0] != '\0') {
+        /* Shown this once; the page never lists it again. */
+        json_object_set_new(o, "secret", json_string(secret));
+    }
+    if (j->management) {
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, o);
+    } else {
+        json_t *w = json_object();
+        json_object_set_new(w, "subscriber", o);
+        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, w);
+    }
+    memset(secret, 0, sizeof(secret));
+}
+
+/* Parses the body and subscribes; fills resp now or later. */
+static void
+subscribe(struct api_req *rq, struct http_request *req,
+          struct http_response *resp, int management)
+{
+    struct hub *h = rq->h;
+    struct notify_sub_request r;
+    struct sub_job *j;
     char err[ERR_MAX];
     size_t len;
     const char *body = (const char *)http_req_body(req, &len);
-    json_t *o;
-    int existing = 0;
     int rc;
 
     err[0] = '\0';
@@ -289,7 +372,14 @@ subscribe(struct hub *h, struct http_request *req,
     if (!management) {
         r.skip_confirmation = 0; /* only operators may skip double opt-in */
     }
-    rc = notify_subscribe(h, &r, &sub, secret, &existing, err, sizeof(err));
+    j = ph_calloc(1, sizeof(*j));
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    j->management = management;
+    j->kind = r.kind;
+    rc = signup_prepare(h, &r, &j->su, err, sizeof(err));
     if (rc != 0) {
         if (err[0] == '\0') {
             snprintf(err, sizeof(err), "cannot subscribe: %s",
@@ -299,33 +389,10 @@ subscribe(struct hub *h, struct http_request *req,
                         rc == PH_EINVAL ? "unprocessable_entity"
                                         : "unavailable",
                         err);
+        ph_free(j);
         return;
     }
-    if (!management && (existing || r.kind == NOTIFY_EMAIL)) {
-        /* The public answer says nothing about the address: the same
-         * for a new one, a pending or an active one (anyone can submit
-         * anyone's address), so it neither confirms a subscription nor
-         * leaks its id, state, components or dates. */
-        static const char accepted[] =
-            "{\"status\":\"accepted\",\"message\":\"Thanks. If this "
-            "address can receive notifications, a confirmation message is "
-            "on its way: follow its link to start receiving them.\"}\n";
-        http_resp_text(resp, 202, "application/json", accepted);
-        return;
-    }
-    o = sub_json(&sub, management);
-    if (secret[0] != '\0') {
-        /* Shown this once; the page never lists it again. */
-        json_object_set_new(o, "secret", json_string(secret));
-    }
-    if (management) {
-        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, o);
-    } else {
-        json_t *w = json_object();
-        json_object_set_new(w, "subscriber", o);
-        route_reply_json(resp, existing ? 200 : 201, PH_JSON_LF, w);
-    }
-    memset(secret, 0, sizeof(secret));
+    deferred_store(rq, req, resp, sub_job_run, subscribed, sub_job_free, j);
 }
 
 void
@@ -347,7 +414,7 @@ subscribers_public(struct api_req *rq, struct http_request *req,
                         "again later");
         http_resp_header(resp, "Retry-After", s);
     } else {
-        subscribe(h, req, resp, 0);
+        subscribe(rq, req, resp, 0);
     }
     resp->cors = 1;
     resp->cache_control = "no-store";
@@ -390,30 +457,34 @@ html_page(struct hub *h, struct http_request *req,
 }
 
 static void
-follow_link(struct hub *h, struct http_request *req,
-            struct http_response *resp, int unsubscribe)
+link_followed(struct api_req *rq, struct http_request *req, void *arg,
+              int result, struct http_response *resp)
 {
-    const char *token = http_req_query(req, "token");
+    struct sub_job *j = arg;
+    struct hub *h = rq->h;
     struct store_subscriber sub;
-    int rc;
+    char err[ERR_MAX] = "";
+    int rc = signup_finish(h, j->su, result, &sub, NULL, NULL, err,
+                           sizeof(err));
 
-    if (token == NULL || token[0] == '\0') {
-        html_page(h, req, resp, 400, NMSG_LINK_MISSING_T, NMSG_LINK_MISSING);
-        return;
+    if (req == NULL) {
+        return; /* gone: the change is made, nobody to tell */
     }
-    rc = unsubscribe ? notify_unsubscribe(h, token, &sub)
-                     : notify_confirm(h, token, &sub);
     if (rc == PH_ENOENT) {
         html_page(h, req, resp, 404, NMSG_LINK_UNKNOWN_T,
-                  unsubscribe ? NMSG_LINK_UNKNOWN_UNSUB
-                              : NMSG_LINK_UNKNOWN_CONFIRM);
+                  j->unsubscribe ? NMSG_LINK_UNKNOWN_UNSUB
+                                 : NMSG_LINK_UNKNOWN_CONFIRM);
         return;
     }
     if (rc != 0) {
-        html_page(h, req, resp, 500, NMSG_LINK_ERROR_T, NMSG_LINK_ERROR);
+        html_page(h, req, resp, deferred_status(rc), NMSG_LINK_ERROR_T,
+                  NMSG_LINK_ERROR);
+        if (deferred_status(rc) == 503) {
+            http_resp_header(resp, "Retry-After", "5");
+        }
         return;
     }
-    if (unsubscribe) {
+    if (j->unsubscribe) {
         html_page(h, req, resp, 200, NMSG_LINK_UNSUB_T, NMSG_LINK_UNSUB);
     } else if (strcmp(sub.state, "active") == 0) {
         html_page(h, req, resp, 200, NMSG_LINK_CONFIRMED_T,
@@ -424,38 +495,193 @@ follow_link(struct hub *h, struct http_request *req,
     }
 }
 
+static void
+follow_link(struct api_req *rq, struct http_request *req,
+            struct http_response *resp, int unsubscribe)
+{
+    struct hub *h = rq->h;
+    const char *token = http_req_query(req, "token");
+    struct sub_job *j;
+    int rc;
+
+    if (token == NULL || token[0] == '\0') {
+        html_page(h, req, resp, 400, NMSG_LINK_MISSING_T, NMSG_LINK_MISSING);
+        return;
+    }
+    j = ph_calloc(1, sizeof(*j));
+    if (j == NULL) {
+        html_page(h, req, resp, 500, NMSG_LINK_ERROR_T, NMSG_LINK_ERROR);
+        return;
+    }
+    j->unsubscribe = unsubscribe;
+    rc = signup_link_prepare(token, unsubscribe, &j->su);
+    if (rc != 0) {
+        ph_free(j);
+        html_page(h, req, resp, rc == PH_ENOENT ? 404 : 500,
+                  rc == PH_ENOENT ? NMSG_LINK_UNKNOWN_T : NMSG_LINK_ERROR_T,
+                  rc != PH_ENOENT  ? NMSG_LINK_ERROR
+                  : unsubscribe    ? NMSG_LINK_UNKNOWN_UNSUB
+                                   : NMSG_LINK_UNKNOWN_CONFIRM);
+        return;
+    }
+    deferred_store(rq, req, resp, sub_job_run, link_followed, sub_job_free,
+                   j);
+}
+
 /* ---- /v1/pages/<page>/subscribers ---- */
 
-struct list_ctx {
-    json_t *arr;
-    const char *state;   /* NULL: active and pending */
+/* A read or a change of subscribers by the v1 API, off the loop: the
+ * list (as JSON, built on the thread: only the job and its own JSON are
+ * touched there), or one subscriber (get, delete, reactivate). */
+enum mgmt_op { MG_LIST, MG_GET, MG_DELETE, MG_REACTIVATE };
+
+struct mgmt_job {
+    enum mgmt_op op;
+    char id[ROUTE_PARAM_MAX];
+    char state[16];              /* MG_LIST: "" for active and pending */
+    int64_t now_ms;
+    json_t *arr;                 /* MG_LIST's rows */
+    struct store_subscriber sub;
+    int refused;                 /* MG_REACTIVATE: not quarantined */
+    int changed;
 };
 
 static int
 list_row(const struct store_subscriber *s, void *arg)
 {
-    struct list_ctx *l = arg;
+    struct mgmt_job *j = arg;
 
-    if (l->state == NULL && strcmp(s->state, "active") != 0 &&
+    if (j->state[0] == '\0' && strcmp(s->state, "active") != 0 &&
         strcmp(s->state, "pending") != 0) {
         return 0;
     }
-    json_array_append_new(l->arr, sub_json(s, 1));
+    json_array_append_new(j->arr, sub_json(s, 1));
     return 0;
+}
+
+static void
+mgmt_free(void *arg)
+{
+    struct mgmt_job *j = arg;
+
+    json_decref(j->arr);
+    ph_free(j);
+}
+
+static int
+mgmt_run(struct store *db, void *arg)
+{
+    struct mgmt_job *j = arg;
+    int rc;
+
+    if (j->op == MG_LIST) {
+        return store_sub_list(db,
+                              j->state[0] != '\0' &&
+                                      strcmp(j->state, "all") != 0
+                                  ? j->state
+                                  : NULL,
+                              list_row, j);
+    }
+    rc = store_sub_get(db, j->id, &j->sub);
+    if (rc != 0) {
+        return rc;
+    }
+    if (j->op == MG_DELETE && strcmp(j->sub.state, "unsubscribed") != 0) {
+        rc = store_sub_set_state(db, j->id, "unsubscribed", j->now_ms);
+        if (rc == 0) {
+            snprintf(j->sub.state, sizeof(j->sub.state), "unsubscribed");
+            j->changed = 1;
+        }
+    } else if (j->op == MG_REACTIVATE) {
+        if (strcmp(j->sub.state, "quarantined") != 0) {
+            j->refused = 1;
+            return 0;
+        }
+        rc = store_sub_set_state(db, j->id, "active", j->now_ms);
+        if (rc == 0) {
+            rc = store_sub_get(db, j->id, &j->sub);
+        }
+    }
+    return rc;
+}
+
+static void
+mgmt_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    struct mgmt_job *j = arg;
+
+    (void)rq;
+    (void)req;
+    if (result == PH_ENOENT && j->op != MG_LIST) {
+        http_resp_error(resp, 404, "not_found", "no such subscriber");
+        return;
+    }
+    if (result != 0) {
+        deferred_error(resp, result,
+                       j->op == MG_LIST       ? "cannot list subscribers"
+                       : j->op == MG_GET      ? "cannot read the subscriber"
+                       : j->op == MG_DELETE   ? "cannot unsubscribe"
+                                              : "cannot reactivate the "
+                                                "subscriber");
+        return;
+    }
+    if (j->op == MG_LIST) {
+        route_reply_json(resp, 200, PH_JSON_LF, j->arr);
+        j->arr = NULL;
+        return;
+    }
+    if (j->refused) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        "only a quarantined subscriber can be reactivated");
+        return;
+    }
+    if (j->changed) {
+        log_info("notify: subscriber %s removed through the API", j->id);
+    }
+    route_reply_json(resp, 200, PH_JSON_LF, sub_json(&j->sub, 1));
+}
+
+/* Runs op on the subscriber of the route's parameter (or the list). */
+static void
+mgmt(struct api_req *rq, struct http_request *req,
+     struct http_response *resp, enum mgmt_op op, const char *state)
+{
+    struct mgmt_job *j = ph_calloc(1, sizeof(*j));
+
+    if (j == NULL) {
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    j->op = op;
+    j->now_ms = time_now_ms();
+    if (op == MG_LIST) {
+        snprintf(j->state, sizeof(j->state), "%s",
+                 state != NULL ? state : "");
+        j->arr = json_array();
+        if (j->arr == NULL) {
+            ph_free(j);
+            http_resp_error(resp, 503, "unavailable", "out of memory");
+            return;
+        }
+    } else {
+        snprintf(j->id, sizeof(j->id), "%s", rq->param[0]);
+    }
+    deferred_store(rq, req, resp, mgmt_run, mgmt_done, mgmt_free, j);
 }
 
 void
 subscribers_confirm(struct api_req *rq, struct http_request *req,
                     struct http_response *resp)
 {
-    follow_link(rq->h, req, resp, 0);
+    follow_link(rq, req, resp, 0);
 }
 
 void
 subscribers_unsubscribe(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
-    follow_link(rq->h, req, resp, 1);
+    follow_link(rq, req, resp, 1);
 }
 
 void
@@ -463,8 +689,6 @@ api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
 {
     const char *st = http_req_query(req, "state");
-    struct list_ctx l;
-    int rc;
 
     if (st != NULL && strcmp(st, "all") != 0 && strcmp(st, "active") != 0 &&
         strcmp(st, "pending") != 0 && strcmp(st, "quarantined") != 0 &&
@@ -474,77 +698,28 @@ api_v1_subscribers_list(struct api_req *rq, struct http_request *req,
                         "unsubscribed or all");
         return;
     }
-    l.arr = json_array();
-    l.state = st;
-    rc = store_sub_list(rq->h->store,
-                        st != NULL && strcmp(st, "all") != 0 ? st : NULL,
-                        list_row, &l);
-    if (rc != 0) {
-        json_decref(l.arr);
-        http_resp_error(resp, 500, "internal", "cannot list subscribers");
-        return;
-    }
-    route_reply_json(resp, 200, PH_JSON_LF, l.arr);
+    mgmt(rq, req, resp, MG_LIST, st);
 }
 
 void
 api_v1_subscribers_create(struct api_req *rq, struct http_request *req,
                           struct http_response *resp)
 {
-    subscribe(rq->h, req, resp, 1);
-}
-
-/* The subscriber of the route's parameter into s; 0, or -1 after an
- * error reply. */
-static int
-subscriber_param(struct api_req *rq, struct http_response *resp,
-                 struct store_subscriber *s)
-{
-    int rc = store_sub_get(rq->h->store, rq->param[0], s);
-
-    if (rc != 0) {
-        http_resp_error(resp, rc == PH_ENOENT ? 404 : 500,
-                        rc == PH_ENOENT ? "not_found" : "internal",
-                        rc == PH_ENOENT ? "no such subscriber"
-                                        : "cannot read the subscriber");
-        return -1;
-    }
-    return 0;
+    subscribe(rq, req, resp, 1);
 }
 
 void
 api_v1_subscriber_get(struct api_req *rq, struct http_request *req,
                       struct http_response *resp)
 {
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) == 0) {
-        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
-    }
+    mgmt(rq, req, resp, MG_GET, NULL);
 }
 
 void
 api_v1_subscriber_delete(struct api_req *rq, struct http_request *req,
                          struct http_response *resp)
 {
-    const char *id = rq->param[0];
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) != 0) {
-        return;
-    }
-    if (strcmp(s.state, "unsubscribed") != 0) {
-        if (store_sub_set_state(rq->h->store, id, "unsubscribed",
-                                time_now_ms()) != 0) {
-            http_resp_error(resp, 500, "internal", "cannot unsubscribe");
-            return;
-        }
-        snprintf(s.state, sizeof(s.state), "unsubscribed");
-        log_info("notify: subscriber %s removed through the API", id);
-    }
-    route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
+    mgmt(rq, req, resp, MG_DELETE, NULL);
 }
 
 /* A quarantined subscriber gets messages again (new events only). */
@@ -552,22 +727,5 @@ void
 api_v1_subscriber_reactivate(struct api_req *rq, struct http_request *req,
                              struct http_response *resp)
 {
-    const char *id = rq->param[0];
-    struct store_subscriber s;
-
-    (void)req;
-    if (subscriber_param(rq, resp, &s) != 0) {
-        return;
-    }
-    if (strcmp(s.state, "quarantined") != 0) {
-        http_resp_error(resp, 422, "unprocessable_entity",
-                        "only a quarantined subscriber can be reactivated");
-    } else if (store_sub_set_state(rq->h->store, id, "active",
-                                   time_now_ms()) != 0 ||
-               store_sub_get(rq->h->store, id, &s) != 0) {
-        http_resp_error(resp, 500, "internal",
-                        "cannot reactivate the subscriber");
-    } else {
-        route_reply_json(resp, 200, PH_JSON_LF, sub_json(&s, 1));
-    }
+    mgmt(rq, req, resp, MG_REACTIVATE, NULL);
 }

@@ -35,14 +35,34 @@ struct hooks_outcome {
 enum hooks_source { HOOKS_PAGERDUTY = 0, HOOKS_OPSGENIE, HOOKS_SOURCE_COUNT_ };
 
 /*
- * Applies ev (borrowed) from source with the rules of pharos.yml (h->conf)
- * on behalf of who. keep_ms is how long its event id is remembered.
- * Fills *ret; returns 0, or PH_EDB / PH_ENOMEM (then ret->result is
- * HOOKS_FAILED and nothing was recorded, so a retry is applied).
+ * One event applied in four steps, so that its store work runs off the
+ * loop (collector/api/deferred.h): hooks_read() (any thread: the replay
+ * check and the link), hooks_decide() (loop: the rules of pharos.yml,
+ * the decision, the incident change prepared), hooks_write() (any
+ * thread: the incident, the link, the audit entry, the event id), then
+ * hooks_finish() (loop: the incident change made visible, the log).
+ * Each loop step gets the result of the step before. A failed step
+ * returns PH_E* with the outcome HOOKS_FAILED; nothing is recorded then
+ * before the incident is stored, so a retry is applied.
+ *
+ * hooks_job_new() takes d (heap, freed with it) and copies who; keep_ms
+ * is how long the event id is remembered. Returns NULL without memory
+ * (d stays the caller's).
  */
-int hooks_apply(struct hub *h, enum hooks_source source,
-                const struct hook_event *ev, const char *who,
-                int64_t keep_ms, struct hooks_outcome *ret);
+struct hooks_job;
+struct hook_doc;
+struct store;
+struct hooks_job *hooks_job_new(enum hooks_source source,
+                                struct hook_doc *d, const char *who,
+                                int64_t keep_ms);
+int hooks_read(struct store *db, struct hooks_job *j);
+int hooks_decide(struct hub *h, struct hooks_job *j, int result);
+int hooks_write(struct store *db, struct hooks_job *j);
+int hooks_finish(struct hub *h, struct hooks_job *j, int result);
+/* The outcome so far (the reply's status and reason). */
+const struct hooks_outcome *hooks_job_outcome(const struct hooks_job *j);
+/* Accepts NULL. */
+void hooks_job_free(struct hooks_job *j);
 
 /* "pagerduty" or "opsgenie". */
 const char *hooks_source_name(enum hooks_source s);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "components.h"
 #include "log.h"
 #include "store.h"
 #include "store_async.h"
@@ -73,6 +74,10 @@ hub_keep_override(struct hub *h, const char *component_id, int status,
                  comp_status_name((enum comp_status)status),
                  (long long)expires_ms);
     }
+    if (h->rebuild_rows != NULL) {
+        /* A rebuild restores from rows read before this. */
+        components_rows_set_override(h->rebuild_rows, component_id, val);
+    }
     if (store_kv_set_async(h->store, key, val, on_override_stored, h) != 0) {
         complain(&h->store_complaint, time_mono_ms(),
                  "store: cannot keep the override of %s", component_id);
@@ -85,10 +90,19 @@ hub_restore_overrides(struct hub *h)
     for (size_t i = 0; i < h->conf.ncomponents; i++) {
         char key[96], val[64], st[40];
         long long until = 0;
-        int s;
+        int s, rc;
 
         snprintf(key, sizeof(key), "override:%s", h->conf.components[i].id);
-        if (store_kv_get(h->store, key, val, sizeof(val)) != 0 ||
+        /* Read off the loop with the rows of an API change, if so. */
+        rc = h->rebuild_rows != NULL
+                 ? components_rows_override(h->rebuild_rows,
+                                            h->conf.components[i].id, val,
+                                            sizeof(val))
+                 : 1;
+        if (rc == 1) {
+            rc = store_kv_get(h->store, key, val, sizeof(val));
+        }
+        if (rc != 0 ||
             sscanf(val, "%39s %lld", st, &until) != 2 ||
             (s = comp_status_parse(st)) < 0) {
             continue;

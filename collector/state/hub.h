@@ -32,6 +32,8 @@ struct rollup;
 struct http_server;
 struct access;
 struct forward;
+struct deferred;
+struct components_rows;
 struct agent_waits;
 
 /* HTTP requests by route and status for /metrics (the route table names
@@ -81,6 +83,12 @@ struct collector_metrics {
      * malformed or stale: refused before anything was looked up). */
 #define HUB_HOOK_REJECTED 4
     uint64_t hook_events[2][5];
+    /* What /metrics shows from the store, as last read (metrics.c:
+     * on PostgreSQL refreshed off the loop, one scrape behind). */
+    int agents_stale_known;
+    uint64_t agents_stale;
+    int64_t outbox_backlog;
+    int store_read_pending;
 };
 
 /* Who acts on the shared state. Only the wiring (collector.c) writes
@@ -174,10 +182,17 @@ struct hub {
     int eval_requested;           /* a change waits for an evaluation */
     int rebuild_failed;           /* the last HUB_REBUILD kept the old
                                      configuration (pharos.yml has errors) */
+    /* The API's components and groups as read with the change that asks
+     * for a HUB_REBUILD (off the loop, components.h): the rebuild takes
+     * them instead of reading the store. NULL: it reads the store. */
+    struct components_rows *rebuild_rows;
     struct hub_role role;         /* leader or follower (collector.c) */
     /* HA: a follower forwards API writes to the leader (forward.c), at
      * the URL the wiring reads from the database (NULL without ha:). */
     struct forward *forward;
+    /* Requests parked while their store work runs on the writer thread
+     * (collector/api/deferred.h); NULL: everything runs at once. */
+    struct deferred *deferred;
     const char *(*leader_url)(void *arg);
     void *leader_url_arg;
     struct collector_metrics metrics;

@@ -188,49 +188,280 @@ new_ids(char id[INC_ID_LEN + 1], char uid[INC_ID_LEN + 1])
     return 0;
 }
 
-static int
-create(struct hub *h, const struct inc_edit *e, const char *who,
-       int auto_opened, int human, char ret_id[INC_ID_LEN + 1], char *err,
-       size_t errlen)
+/* A change made in three steps (incidents.h): prepared from memory,
+ * stored on any connection, then made visible. */
+enum change_kind { CH_CREATE, CH_UPDATE, CH_EDIT_UPDATE, CH_DELETE };
+
+struct incidents_change {
+    enum change_kind kind;
+    struct incident work;          /* the new state (CH_DELETE: unused) */
+    char id[INC_ID_LEN + 1];
+    char who[128];
+    const struct inc_edit *e;      /* borrowed until commit; may be NULL */
+    int human;
+    int was_closed;
+    int was_draft;
+    int64_t base_updated_ms;       /* the incident's when prepared */
+    size_t base_nupdates;
+    char errmsg[256];              /* the store's, from the store step */
+};
+
+void
+incidents_change_free(struct incidents_change *c)
 {
-    struct incident inc;
-    char id[INC_ID_LEN + 1], uid[INC_ID_LEN + 1];
+    if (c == NULL) {
+        return;
+    }
+    incident_free(&c->work);
+    ph_free(c);
+}
+
+static struct incidents_change *
+change_new(enum change_kind kind, const char *who, const struct inc_edit *e,
+           int human)
+{
+    struct incidents_change *c = ph_calloc(1, sizeof(*c));
+
+    if (c != NULL) {
+        c->kind = kind;
+        snprintf(c->who, sizeof(c->who), "%s", who != NULL ? who : "");
+        c->e = e;
+        c->human = human;
+    }
+    return c;
+}
+
+static int
+prepare_create(const struct inc_edit *e, const char *who, int auto_opened,
+               int human, struct incidents_change **ret, char *err,
+               size_t errlen)
+{
+    struct incidents_change *c = change_new(CH_CREATE, who, e, human);
+    char uid[INC_ID_LEN + 1];
     int rc;
 
-    memset(&inc, 0, sizeof(inc));
-    if (new_ids(id, uid) != 0) {
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return PH_ENOMEM;
+    }
+    if (new_ids(c->id, uid) != 0) {
         snprintf(err, errlen, "no randomness for ids");
+        incidents_change_free(c);
         return PH_EIO;
     }
-    rc = incident_apply(&inc, id, uid, e, time_now_ms(), err, errlen);
+    rc = incident_apply(&c->work, c->id, uid, e, time_now_ms(), err, errlen);
     if (rc != 0) {
+        incidents_change_free(c);
         return rc;
     }
-    inc.auto_opened = auto_opened;
-    rc = store_incident_save(h->store, &inc);
+    c->work.auto_opened = auto_opened;
+    *ret = c;
+    return 0;
+}
+
+static int
+prepare_update(const struct incident *inc, const struct inc_edit *e,
+               const char *who, int human, struct incidents_change **ret,
+               char *err, size_t errlen)
+{
+    struct incidents_change *c = change_new(CH_UPDATE, who, e, human);
+    char uid[INC_ID_LEN + 1];
+    int rc;
+
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return PH_ENOMEM;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", inc->id);
+    c->was_closed = is_closed(inc->status);
+    c->was_draft = inc->draft;
+    c->base_updated_ms = inc->updated_ms;
+    c->base_nupdates = inc->nupdates;
+    if (new_ids(NULL, uid) != 0) {
+        snprintf(err, errlen, "no randomness for ids");
+        incidents_change_free(c);
+        return PH_EIO;
+    }
+    rc = incident_copy(&c->work, inc);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot store the incident");
-        log_warnx("store: cannot save incident %s: %s", id,
-                  store_errmsg(h->store));
-        incident_free(&inc);
+        snprintf(err, errlen, "out of memory");
+        incidents_change_free(c);
         return rc;
     }
+    rc = incident_apply(&c->work, c->work.id, uid, e, time_now_ms(), err,
+                        errlen);
+    if (rc != 0) {
+        incidents_change_free(c);
+        return rc;
+    }
+    *ret = c;
+    return 0;
+}
+
+int
+incidents_change_store(struct store *db, struct incidents_change *c)
+{
+    int rc;
+
+    if (c->kind == CH_DELETE) {
+        rc = store_incident_delete(db, c->id);
+        rc = rc == PH_ENOENT ? 0 : rc;
+    } else {
+        rc = store_incident_save(db, &c->work);
+    }
+    if (rc != 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s", store_errmsg(db));
+    }
+    return rc;
+}
+
+/* Makes a stored creation visible. */
+static void
+commit_create(struct hub *h, struct incidents_change *c)
+{
     /* Newest first; the oldest falls out of memory (it stays stored). */
     if (h->nincidents == INC_MEMORY_MAX) {
         incident_free(&h->incidents[--h->nincidents]);
     }
     memmove(&h->incidents[1], &h->incidents[0],
             h->nincidents * sizeof(*h->incidents));
-    h->incidents[0] = inc;
+    h->incidents[0] = c->work;
+    memset(&c->work, 0, sizeof(c->work));
     h->nincidents++;
-    log_info("incident %s opened by %s: %s (%s%s)", id, who, inc.name,
-             inc_status_name(inc.status), inc.draft ? ", draft" : "");
+    log_info("incident %s opened by %s: %s (%s%s)", c->id, c->who,
+             h->incidents[0].name, inc_status_name(h->incidents[0].status),
+             h->incidents[0].draft ? ", draft" : "");
     notify_incident(h, &h->incidents[0], 1);
-    after_change(h, &h->incidents[0], e, 0, human);
-    if (ret_id != NULL) {
-        memcpy(ret_id, id, sizeof(id));
+    after_change(h, &h->incidents[0], c->e, 0, c->human);
+}
+
+static void
+commit_update(struct hub *h, struct incidents_change *c)
+{
+    int k = index_of(h, c->id);
+    struct incident *inc;
+
+    if (k < 0) {
+        return; /* fell out of memory meanwhile: stored all the same */
+    }
+    inc = &h->incidents[k];
+    if (c->kind == CH_UPDATE && (inc->updated_ms != c->base_updated_ms ||
+                                 inc->nupdates != c->base_nupdates)) {
+        /* Automation changed it on the loop while this edit was being
+         * stored off it: the edit, stored last, is what stays. */
+        log_warnx("incident %s: changed by automation while an edit by %s "
+                  "was stored; the edit replaces that change",
+                  c->id, c->who);
+    }
+    incident_free(inc);
+    *inc = c->work;
+    memset(&c->work, 0, sizeof(c->work));
+    if (c->kind == CH_EDIT_UPDATE) {
+        hub_mark_dirty(h);
+        return;
+    }
+    log_info("incident %s updated by %s: %s%s", inc->id, c->who,
+             inc_status_name(inc->status), inc->draft ? " (draft)" : "");
+    /* Publishing a draft announces it as new. */
+    notify_incident(h, inc, c->was_draft && !inc->draft);
+    after_change(h, inc, c->e, c->was_closed, c->human);
+}
+
+static void
+commit_delete(struct hub *h, struct incidents_change *c,
+              struct incident *ret)
+{
+    int k = index_of(h, c->id);
+
+    if (k < 0) {
+        return;
+    }
+    if (ret != NULL) {
+        *ret = h->incidents[k];
+    } else {
+        incident_free(&h->incidents[k]);
+    }
+    memmove(&h->incidents[k], &h->incidents[k + 1],
+            (h->nincidents - (size_t)k - 1) * sizeof(*h->incidents));
+    h->nincidents--;
+    memset(&h->incidents[h->nincidents], 0, sizeof(*h->incidents));
+    incidents_reapply(h);
+    hub_request_evaluate(h);
+    hub_mark_dirty(h);
+}
+
+int
+incidents_change_commit(struct hub *h, struct incidents_change *c,
+                        int result, struct incident *ret_deleted,
+                        char *err, size_t errlen)
+{
+    if (result != 0) {
+        log_warnx("store: cannot %s incident %s: %s",
+                  c->kind == CH_DELETE ? "delete" : "save", c->id,
+                  c->errmsg[0] ? c->errmsg : ph_strerror(result));
+        snprintf(err, errlen, "cannot store the incident");
+        return result;
+    }
+    switch (c->kind) {
+    case CH_CREATE:
+        commit_create(h, c);
+        break;
+    case CH_UPDATE:
+    case CH_EDIT_UPDATE:
+        commit_update(h, c);
+        break;
+    case CH_DELETE:
+        commit_delete(h, c, ret_deleted);
+        break;
     }
     return 0;
+}
+
+const char *
+incidents_change_id(const struct incidents_change *c)
+{
+    return c->id;
+}
+
+/* The three steps at once, on the loop's connection (automation). */
+static int
+run_now(struct hub *h, struct incidents_change *c, struct incident *ret,
+        char *err, size_t errlen)
+{
+    int rc = incidents_change_store(h->store, c);
+
+    rc = incidents_change_commit(h, c, rc, ret, err, errlen);
+    incidents_change_free(c);
+    return rc;
+}
+
+static int
+create(struct hub *h, const struct inc_edit *e, const char *who,
+       int auto_opened, int human, char ret_id[INC_ID_LEN + 1], char *err,
+       size_t errlen)
+{
+    struct incidents_change *c = NULL;
+    char id[INC_ID_LEN + 1];
+    int rc = prepare_create(e, who, auto_opened, human, &c, err, errlen);
+
+    if (rc != 0) {
+        return rc;
+    }
+    memcpy(id, c->id, sizeof(id));
+    rc = run_now(h, c, NULL, err, errlen);
+    if (rc == 0 && ret_id != NULL) {
+        memcpy(ret_id, id, sizeof(id));
+    }
+    return rc;
+}
+
+int
+incidents_create_prepare(struct hub *h, const struct inc_edit *e,
+                         const char *who, struct incidents_change **ret,
+                         char *err, size_t errlen)
+{
+    (void)h;
+    return prepare_create(e, who, 0, 1, ret, err, errlen);
 }
 
 int
@@ -245,42 +476,28 @@ static int
 update(struct hub *h, struct incident *inc, const struct inc_edit *e,
        const char *who, int human, char *err, size_t errlen)
 {
-    struct incident work;
-    char uid[INC_ID_LEN + 1];
-    int was_closed = is_closed(inc->status);
-    int was_draft = inc->draft;
-    int rc;
+    struct incidents_change *c = NULL;
+    int rc = prepare_update(inc, e, who, human, &c, err, errlen);
 
-    if (new_ids(NULL, uid) != 0) {
-        snprintf(err, errlen, "no randomness for ids");
-        return PH_EIO;
-    }
-    rc = incident_copy(&work, inc);
     if (rc != 0) {
-        snprintf(err, errlen, "out of memory");
         return rc;
     }
-    rc = incident_apply(&work, work.id, uid, e, time_now_ms(), err, errlen);
-    if (rc == 0) {
-        rc = store_incident_save(h->store, &work);
-        if (rc != 0) {
-            snprintf(err, errlen, "cannot store the incident");
-            log_warnx("store: cannot save incident %s: %s", work.id,
-                      store_errmsg(h->store));
-        }
+    return run_now(h, c, NULL, err, errlen);
+}
+
+int
+incidents_update_prepare(struct hub *h, const char *id,
+                         const struct inc_edit *e, const char *who,
+                         struct incidents_change **ret, char *err,
+                         size_t errlen)
+{
+    int k = index_of(h, id);
+
+    if (k < 0) {
+        snprintf(err, errlen, "no such incident");
+        return PH_ENOENT;
     }
-    if (rc != 0) {
-        incident_free(&work);
-        return rc;
-    }
-    incident_free(inc);
-    *inc = work;
-    log_info("incident %s updated by %s: %s%s", inc->id, who,
-             inc_status_name(inc->status), inc->draft ? " (draft)" : "");
-    /* Publishing a draft announces it as new. */
-    notify_incident(h, inc, was_draft && !inc->draft);
-    after_change(h, inc, e, was_closed, human);
-    return 0;
+    return prepare_update(&h->incidents[k], e, who, 1, ret, err, errlen);
 }
 
 int
@@ -298,45 +515,52 @@ incidents_update(struct hub *h, const char *id,
 }
 
 int
-incidents_edit_update(struct hub *h, const char *id,
-                      const char *update_id, const char *body,
-                      int64_t display_ms, int deliver)
+incidents_edit_update_prepare(struct hub *h, const char *id,
+                              const char *update_id, const char *body,
+                              int64_t display_ms, int deliver,
+                              struct incidents_change **ret)
 {
-    struct incident work;
+    struct incidents_change *c;
     struct inc_update *u = NULL;
-    struct incident *inc;
+    struct incident *work;
     int k = index_of(h, id);
     int rc;
 
     if (k < 0) {
         return PH_ENOENT;
     }
-    inc = &h->incidents[k];
-    rc = incident_copy(&work, inc);
+    c = change_new(CH_EDIT_UPDATE, NULL, NULL, 1);
+    if (c == NULL) {
+        return PH_ENOMEM;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    work = &c->work;
+    rc = incident_copy(work, &h->incidents[k]);
     if (rc != 0) {
+        ph_free(c);
         return rc;
     }
-    for (size_t i = 0; i < work.nupdates; i++) {
-        if (strcmp(work.updates[i].id, update_id) == 0) {
-            u = &work.updates[i];
+    for (size_t i = 0; i < work->nupdates; i++) {
+        if (strcmp(work->updates[i].id, update_id) == 0) {
+            u = &work->updates[i];
         }
     }
     if (u == NULL) {
-        incident_free(&work);
-        return PH_ENOENT;
+        rc = PH_ENOENT;
+        goto fail;
     }
     if (body != NULL) {
         char *b;
 
-        if (incident_text_bytes(&work) - strlen(u->body) + strlen(body) >
+        if (incident_text_bytes(work) - strlen(u->body) + strlen(body) >
             INC_TEXT_MAX) {
-            incident_free(&work);
-            return PH_ETOOBIG;
+            rc = PH_ETOOBIG;
+            goto fail;
         }
         b = ph_strdup(body);
         if (b == NULL) {
-            incident_free(&work);
-            return PH_ENOMEM;
+            rc = PH_ENOMEM;
+            goto fail;
         }
         ph_free(u->body);
         u->body = b;
@@ -348,44 +572,59 @@ incidents_edit_update(struct hub *h, const char *id,
         u->deliver = deliver;
     }
     u->updated_ms = time_now_ms();
-    work.updated_ms = u->updated_ms;
-    rc = store_incident_save(h->store, &work);
+    work->updated_ms = u->updated_ms;
+    *ret = c;
+    return 0;
+fail:
+    incidents_change_free(c);
+    return rc;
+}
+
+int
+incidents_edit_update(struct hub *h, const char *id,
+                      const char *update_id, const char *body,
+                      int64_t display_ms, int deliver)
+{
+    struct incidents_change *c = NULL;
+    char err[64];
+    int rc = incidents_edit_update_prepare(h, id, update_id, body,
+                                           display_ms, deliver, &c);
+
     if (rc != 0) {
-        incident_free(&work);
         return rc;
     }
-    incident_free(inc);
-    *inc = work;
-    hub_mark_dirty(h);
+    return run_now(h, c, NULL, err, sizeof(err));
+}
+
+int
+incidents_delete_prepare(struct hub *h, const char *id,
+                         struct incidents_change **ret)
+{
+    struct incidents_change *c;
+
+    if (index_of(h, id) < 0) {
+        return PH_ENOENT;
+    }
+    c = change_new(CH_DELETE, NULL, NULL, 1);
+    if (c == NULL) {
+        return PH_ENOMEM;
+    }
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    *ret = c;
     return 0;
 }
 
 int
 incidents_delete(struct hub *h, const char *id, struct incident *ret)
 {
-    int k = index_of(h, id);
-    int rc;
+    struct incidents_change *c = NULL;
+    char err[64];
+    int rc = incidents_delete_prepare(h, id, &c);
 
-    if (k < 0) {
-        return PH_ENOENT;
-    }
-    rc = store_incident_delete(h->store, id);
-    if (rc != 0 && rc != PH_ENOENT) {
+    if (rc != 0) {
         return rc;
     }
-    if (ret != NULL) {
-        *ret = h->incidents[k];
-    } else {
-        incident_free(&h->incidents[k]);
-    }
-    memmove(&h->incidents[k], &h->incidents[k + 1],
-            (h->nincidents - (size_t)k - 1) * sizeof(*h->incidents));
-    h->nincidents--;
-    memset(&h->incidents[h->nincidents], 0, sizeof(*h->incidents));
-    incidents_reapply(h);
-    hub_request_evaluate(h);
-    hub_mark_dirty(h);
-    return 0;
+    return run_now(h, c, ret, err, sizeof(err));
 }
 
 /* The time inc last entered monitoring (its newest update's, when that

@@ -55,6 +55,41 @@ int incidents_edit_update(struct hub *h, const char *id,
 int incidents_delete(struct hub *h, const char *id,
                      struct incident *ret);
 
+/*
+ * The same changes in three steps, for a request whose store work runs
+ * off the loop (collector/api/deferred.h): *_prepare() builds the change
+ * from memory on the loop (errors as above; returns a new change into
+ * *ret; e is borrowed until commit), incidents_change_store() stores it
+ * on the connection db (any thread: it touches only c and db), and
+ * incidents_change_commit() makes it visible on the loop given the
+ * store step's result (then: effects, notifications, the evaluation
+ * requested; a failed store leaves memory unchanged and returns it,
+ * with a message in err). ret_deleted gets a deleted incident (caller
+ * frees), may be NULL. incidents_change_free() accepts NULL.
+ */
+struct incidents_change;
+struct store;
+int incidents_create_prepare(struct hub *h, const struct inc_edit *e,
+                             const char *who, struct incidents_change **ret,
+                             char *err, size_t errlen);
+int incidents_update_prepare(struct hub *h, const char *id,
+                             const struct inc_edit *e, const char *who,
+                             struct incidents_change **ret, char *err,
+                             size_t errlen);
+int incidents_edit_update_prepare(struct hub *h, const char *id,
+                                  const char *update_id, const char *body,
+                                  int64_t display_ms, int deliver,
+                                  struct incidents_change **ret);
+int incidents_delete_prepare(struct hub *h, const char *id,
+                             struct incidents_change **ret);
+int incidents_change_store(struct store *db, struct incidents_change *c);
+int incidents_change_commit(struct hub *h, struct incidents_change *c,
+                            int result, struct incident *ret_deleted,
+                            char *err, size_t errlen);
+/* The id of the incident the change is about (a new one's too). */
+const char *incidents_change_id(const struct incidents_change *c);
+void incidents_change_free(struct incidents_change *c);
+
 /* Maintenance starts, completions and reminders; automatic resolution. */
 void incidents_tick(struct hub *h, int64_t now_ms);
 

@@ -32,6 +32,7 @@
 
 #define WEBHOOK_UPDATES_MAX 20   /* newest updates in a webhook payload */
 #define MSG_ID_LEN 24
+_Static_assert(NOTIFY_MSG_ID_MAX == MSG_ID_LEN + 6, "message id size");
 
 static const char *const kind_names[NOTIFY_KINDS] = {"email", "webhook",
                                                      "slack"};
@@ -853,15 +854,14 @@ notify_component(struct hub *h, int component,
 
 /* ---- subscriptions ---- */
 
-static int
-enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
-                const char *token)
+int
+notify_confirm_render(struct hub *h, const char *address, const char *token,
+                      char msg_id[NOTIFY_MSG_ID_MAX], struct buf *msg,
+                      int64_t *ret_date_ms)
 {
     struct notify_email m;
-    struct store_outbox_new o;
-    struct buf text, html, msg;
+    struct buf text, html;
     char base[1024], url[1200], subject[600], mid[MSG_ID_LEN + 300];
-    char msg_id[MSG_ID_LEN + 6], idem[128];
     const char *page = h->conf.page.name;
     int lang = h->conf.page.lang;
     int rc;
@@ -877,7 +877,6 @@ enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
     snprintf(mid, sizeof(mid), "<%s@%s>", msg_id, from_domain(h));
     buf_init(&text, 16384);
     buf_init(&html, 16384);
-    buf_init(&msg, 65536);
     notify_msg_fill(&text, lang, NMSG_CONFIRM_ASKED, page, NULL);
     buf_printf(&text, "\n\n%s\n%s\n\n", notify_msg(lang, NMSG_CONFIRM_OPEN),
                url);
@@ -912,215 +911,16 @@ enqueue_confirm(struct hub *h, const struct store_subscriber *sub,
     buf_appends(&html, "</p>\n</body></html>\n");
     memset(&m, 0, sizeof(m));
     m.from = h->conf.notify.smtp_from;
-    m.to = sub->address;
+    m.to = address;
     m.subject = subject;
     m.text = text.data;
     m.html = html.data;
     m.message_id = mid;
     m.date_ms = time_now_ms();
-    rc = notify_email_format(&m, &msg);
-    if (rc == 0) {
-        snprintf(idem, sizeof(idem), "confirm:%s:%s", sub->id, msg_id);
-        memset(&o, 0, sizeof(o));
-        o.idem_key = idem;
-        o.msg_id = msg_id;
-        o.subscriber_id = sub->id;
-        o.event = "confirm";
-        o.payload = msg.data;
-        o.now_ms = m.date_ms;
-        o.due_ms = m.date_ms;
-        rc = store_outbox_put(h->store, &o);
-    }
+    *ret_date_ms = m.date_ms;
+    rc = notify_email_format(&m, msg);
     buf_free(&text);
     buf_free(&html);
-    buf_free(&msg);
-    if (rc == 0) {
-        h->metrics.notify_enqueued[NOTIFY_EMAIL]++;
-        notify_kick(h);
-    }
-    return rc;
-}
-
-#define DAY_MS (86400LL * 1000)
-
-/* 1 when sub may get another confirmation email now. */
-static int
-confirmation_allowed(struct hub *h, const struct store_subscriber *sub,
-                     int64_t now)
-{
-    const struct conf_notify *nc = &h->conf.notify;
-    int64_t count = 0, last = 0;
-
-    if (store_outbox_sent_since(h->store, sub->id, "confirm", now - DAY_MS,
-                                &count, &last) != 0) {
-        return 0; /* when in doubt, send nothing */
-    }
-    if (count >= (int64_t)nc->confirm_daily_max ||
-        (count > 0 && now - last < (int64_t)nc->confirm_every_ms)) {
-        log_debug("notify: no new confirmation for %s (%lld in 24 h)",
-                  sub->id, (long long)count);
-        return 0;
-    }
-    return 1;
-}
-
-/* A new confirmation token for sub, stored as its hash, and its email. */
-static int
-send_confirmation(struct hub *h, const struct store_subscriber *sub)
-{
-    char tok[TOKEN_MAX], sha[TOKEN_HASH_HEX];
-    int rc;
-
-    if (token_generate(tok, sizeof(tok)) != 0) {
-        return PH_EIO;
-    }
-    token_hash(tok, strlen(tok), sha);
-    rc = store_sub_set_confirm(h->store, sub->id, sha, time_now_ms());
-    if (rc == 0) {
-        rc = enqueue_confirm(h, sub, tok);
-    }
-    memset(tok, 0, sizeof(tok));
-    return rc;
-}
-
-int
-notify_subscribe(struct hub *h, const struct notify_sub_request *r,
-                 struct store_subscriber *ret,
-                 char ret_secret[STORE_SUB_SECRET_MAX], int *ret_existing,
-                 char *err, size_t errlen)
-{
-    const struct conf_notify *nc = &h->conf.notify;
-    struct store_subscriber *sub = ret;
-    char utok[64], usha[TOKEN_HASH_HEX];
-    int64_t count = 0, now = time_now_ms();
-    int email = r->kind == NOTIFY_EMAIL;
-    int rc;
-
-    *ret_existing = 0;
-    ret_secret[0] = '\0';
-    if (h->notify == NULL) {
-        snprintf(err, errlen, "notifications are not running");
-        return PH_EBUSY;
-    }
-    if (email && nc->smtp_url == NULL) {
-        snprintf(err, errlen, "email notifications are not enabled on this "
-                              "page");
-        return PH_EINVAL;
-    }
-    if (email ? !notify_email_valid(r->address)
-              : notify_url_check(r->address, nc->allow_private_targets, err,
-                                 errlen) != 0) {
-        if (email) {
-            snprintf(err, errlen, "not a valid email address");
-        }
-        return PH_EINVAL;
-    }
-    rc = store_sub_find(h->store, notify_kind_name(r->kind), r->address,
-                        sub);
-    if (rc == 0) {
-        *ret_existing = 1;
-        if (strcmp(sub->state, "pending") == 0) {
-            if (r->skip_confirmation) {
-                rc = store_sub_set_state(h->store, sub->id, "active", now);
-                snprintf(sub->state, sizeof(sub->state), "active");
-            } else if (confirmation_allowed(h, sub, now)) {
-                rc = send_confirmation(h, sub);
-            }
-        }
-        return rc;
-    }
-    if (rc != PH_ENOENT) {
-        return rc;
-    }
-    if (store_sub_count(h->store, &count) != 0) {
-        return PH_EDB;
-    }
-    if (count >= (int64_t)nc->max_subscribers) {
-        snprintf(err, errlen, "this page takes no more subscribers");
-        return PH_EBUSY;
-    }
-    memset(sub, 0, sizeof(*sub));
-    if (token_random_id(sub->id, INC_ID_LEN + 1) != 0) {
-        return PH_EIO;
-    }
-    snprintf(sub->kind, sizeof(sub->kind), "%s", notify_kind_name(r->kind));
-    snprintf(sub->address, sizeof(sub->address), "%s", r->address);
-    snprintf(sub->components, sizeof(sub->components), "%s", r->components);
-    snprintf(sub->state, sizeof(sub->state), "%s",
-             email && !r->skip_confirmation ? "pending" : "active");
-    sub->created_ms = now;
-    sub->updated_ms = now;
-    sub->confirmed_ms = strcmp(sub->state, "active") == 0 ? now : 0;
-    if (r->kind == NOTIFY_WEBHOOK) {
-        if (sign_secret_generate(sub->secret) != 0) {
-            return PH_EIO;
-        }
-        memcpy(ret_secret, sub->secret, STORE_SUB_SECRET_MAX);
-    }
-    if (unsub_token(h->notify, sub->id, utok) != 0) {
-        return PH_EINTERNAL;
-    }
-    token_hash(utok, strlen(utok), usha);
-    rc = store_sub_add(h->store, sub, NULL, usha);
-    if (rc != 0) {
-        return rc;
-    }
-    log_info("notify: new %s subscriber %s (%s)", sub->kind, sub->id,
-             sub->state);
-    if (strcmp(sub->state, "pending") == 0) {
-        rc = send_confirmation(h, sub);
-    }
-    return rc;
-}
-
-int
-notify_confirm(struct hub *h, const char *token,
-               struct store_subscriber *ret)
-{
-    char sha[TOKEN_HASH_HEX];
-    int rc;
-
-    if (strlen(token) > TOKEN_MAX) {
-        return PH_ENOENT;
-    }
-    token_hash(token, strlen(token), sha);
-    rc = store_sub_by_token(h->store, 0, sha, ret);
-    if (rc != 0) {
-        return rc;
-    }
-    if (strcmp(ret->state, "pending") == 0) {
-        rc = store_sub_set_state(h->store, ret->id, "active", time_now_ms());
-        if (rc == 0) {
-            snprintf(ret->state, sizeof(ret->state), "active");
-            log_info("notify: subscriber %s confirmed", ret->id);
-        }
-    }
-    return rc;
-}
-
-int
-notify_unsubscribe(struct hub *h, const char *token,
-                   struct store_subscriber *ret)
-{
-    char sha[TOKEN_HASH_HEX];
-    int rc;
-
-    if (strlen(token) > TOKEN_MAX) {
-        return PH_ENOENT;
-    }
-    token_hash(token, strlen(token), sha);
-    rc = store_sub_by_token(h->store, 1, sha, ret);
-    if (rc != 0) {
-        return rc;
-    }
-    if (strcmp(ret->state, "unsubscribed") != 0) {
-        rc = store_sub_set_state(h->store, ret->id, "unsubscribed",
-                                 time_now_ms());
-        if (rc == 0) {
-            snprintf(ret->state, sizeof(ret->state), "unsubscribed");
-            log_info("notify: subscriber %s unsubscribed", ret->id);
-        }
-    }
     return rc;
 }
 
@@ -1139,4 +939,16 @@ notify_on_transitions(void *arg, const struct engine_transition *t,
         notify_component(arg, t[i].component, t[i].old_status,
                          t[i].new_status, t[i].at_ms);
     }
+}
+
+int
+notify_unsub_hash(struct hub *h, const char *id, char sha[TOKEN_HASH_HEX])
+{
+    char tok[64];
+
+    if (h->notify == NULL || unsub_token(h->notify, id, tok) != 0) {
+        return PH_EINTERNAL;
+    }
+    token_hash(tok, strlen(tok), sha);
+    return 0;
 }

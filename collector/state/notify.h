@@ -17,8 +17,10 @@
 #include <stddef.h>
 
 #include "hub.h"
+#include "buf.h"
 #include "incident.h"
 #include "store.h"
+#include "token.h"
 
 /* Starts the delivery worker (after the store is open). Returns 0 or
  * PH_E* after logging why. */
@@ -59,29 +61,17 @@ struct notify_sub_request {
     int skip_confirmation;         /* email made active at once (v1 API) */
 };
 
-/*
- * Creates a subscriber from r. Email subscribers start pending and get a
- * confirmation email (nothing else until confirmed) unless
- * skip_confirmation; webhook and Slack subscribers start active, and a
- * webhook's signing secret is written to ret_secret (shown once).
- * An existing subscription of the same address is returned instead
- * (*ret_existing = 1); a pending email gets a fresh confirmation only
- * when its last one is older than notify.confirm_every and it got fewer
- * than notify.confirm_daily_max in the last 24 hours (anyone can submit
- * anyone's address: this bounds what they can make us send).
- * Returns 0; PH_EINVAL (err says why), PH_EBUSY (subscriber cap) or
- * PH_EDB.
- */
-int notify_subscribe(struct hub *h, const struct notify_sub_request *r,
-                     struct store_subscriber *ret,
-                     char ret_secret[STORE_SUB_SECRET_MAX], int *ret_existing,
-                     char *err, size_t errlen);
-/* Confirms by the token of a confirmation link. PH_ENOENT if unknown. */
-int notify_confirm(struct hub *h, const char *token,
-                   struct store_subscriber *ret);
-/* Unsubscribes by the token of an unsubscribe link. PH_ENOENT if unknown. */
-int notify_unsubscribe(struct hub *h, const char *token,
-                       struct store_subscriber *ret);
+/* The confirmation email to address with the link of token, formatted
+ * into msg (a buf_init()ed buffer the caller frees), its message id and
+ * date: what the outbox row of a sign-up carries (collector/state/
+ * signup.c stores it off the loop). Returns 0 or PH_E*. */
+#define NOTIFY_MSG_ID_MAX 30
+int notify_confirm_render(struct hub *h, const char *address,
+                          const char *token, char msg_id[NOTIFY_MSG_ID_MAX],
+                          struct buf *msg, int64_t *ret_date_ms);
+/* The SHA-256 (hex) of subscriber id's unsubscribe token, as stored. */
+int notify_unsub_hash(struct hub *h, const char *id,
+                      char sha[TOKEN_HASH_HEX]);
 /* The unsubscribe URL of subscriber id into out. */
 void notify_unsubscribe_url(struct hub *h, const char *id, char *out,
                             size_t len);
