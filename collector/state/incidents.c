@@ -12,6 +12,7 @@
 #include "mem.h"
 #include "ph_err.h"
 #include "store.h"
+#include "store_async.h"
 #include "timefmt.h"
 #include "token.h"
 
@@ -335,11 +336,23 @@ commit_create(struct hub *h, struct incidents_change *c)
     after_change(h, &h->incidents[0], c->e, 0, c->human);
 }
 
+/* A queued incident write's outcome (store_async.h), on the loop. */
+static void
+on_written(int result, const char *errmsg, void *arg)
+{
+    (void)arg;
+    if (result != 0) {
+        log_warnx("store: cannot write an incident change: %s",
+                  errmsg != NULL && errmsg[0] ? errmsg : ph_strerror(result));
+    }
+}
+
 static void
 commit_update(struct hub *h, struct incidents_change *c)
 {
     int k = index_of(h, c->id);
     struct incident *inc;
+    int conflict = 0;
 
     if (k < 0) {
         return; /* fell out of memory meanwhile: stored all the same */
@@ -352,10 +365,16 @@ commit_update(struct hub *h, struct incidents_change *c)
         log_warnx("incident %s: changed by automation while an edit by %s "
                   "was stored; the edit replaces that change",
                   c->id, c->who);
+        conflict = 1;
     }
     incident_free(inc);
     *inc = c->work;
     memset(&c->work, 0, sizeof(c->work));
+    if (conflict && store_async_writer(h->store) != NULL) {
+        /* The automation's write was queued after this edit's: store
+         * the edit again so the database ends as memory is. */
+        store_incident_save_async(h->store, inc, on_written, NULL);
+    }
     if (c->kind == CH_EDIT_UPDATE) {
         hub_mark_dirty(h);
         return;
@@ -423,14 +442,42 @@ incidents_change_id(const struct incidents_change *c)
     return c->id;
 }
 
-/* The three steps at once, on the loop's connection (automation). */
+/* Queues the write of c as it will be once committed (a copy: the
+ * commit moves c->work into memory). */
+static int
+queue_write(struct hub *h, const struct incidents_change *c)
+{
+    if (c->kind == CH_DELETE) {
+        return store_incident_delete_async(h->store, c->id, on_written,
+                                           NULL);
+    }
+    return store_incident_save_async(h->store, &c->work, on_written, NULL);
+}
+
+/* The three steps at once (automation, maintenance timers). On
+ * sqlite the write is a local commit on the loop's connection, made
+ * before the change is visible. On PostgreSQL the change is made
+ * visible first and its write queued to the worker thread, so the loop
+ * never waits for the database; one collector's writes are stored in
+ * the order queued, so an edit queued later lands after it. */
 static int
 run_now(struct hub *h, struct incidents_change *c, struct incident *ret,
         char *err, size_t errlen)
 {
-    int rc = incidents_change_store(h->store, c);
+    int rc;
 
-    rc = incidents_change_commit(h, c, rc, ret, err, errlen);
+    if (store_async_writer(h->store) != NULL) {
+        rc = queue_write(h, c);
+        if (rc != 0) {
+            snprintf(err, errlen, "out of memory");
+            incidents_change_free(c);
+            return rc;
+        }
+        rc = incidents_change_commit(h, c, 0, ret, err, errlen);
+    } else {
+        rc = incidents_change_store(h->store, c);
+        rc = incidents_change_commit(h, c, rc, ret, err, errlen);
+    }
     incidents_change_free(c);
     return rc;
 }
@@ -673,7 +720,10 @@ incidents_tick(struct hub *h, int64_t now_ms)
                 incident_free(&work);
                 continue;
             }
-            if (store_incident_save(h->store, &work) != 0) {
+            if (store_async_writer(h->store) != NULL
+                    ? store_incident_save_async(h->store, &work, on_written,
+                                                NULL) != 0
+                    : store_incident_save(h->store, &work) != 0) {
                 log_warnx("store: cannot save maintenance %s: %s", work.id,
                           store_errmsg(h->store));
                 incident_free(&work);

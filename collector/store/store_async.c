@@ -13,7 +13,7 @@
 #include "store_writer.h"
 
 enum acall_kind { AC_TRANSITION, AC_AUDIT, AC_KV, AC_UPTIME, AC_PRUNE,
-                  AC_PING };
+                  AC_PING, AC_INCIDENT_SAVE, AC_INCIDENT_DELETE };
 
 #define ACALL_STRS 5
 
@@ -28,6 +28,7 @@ struct acall {
     struct uptime_day *days;     /* owned */
     size_t ndays;
     struct uptime_acc_state st;
+    struct incident inc;         /* AC_INCIDENT_SAVE's copy, owned */
     char errmsg[256];
 };
 
@@ -38,6 +39,7 @@ acall_free(struct acall *a)
         ph_free(a->s[i]);
     }
     ph_free(a->days);
+    incident_free(&a->inc);
     ph_free(a);
 }
 
@@ -83,6 +85,13 @@ acall_exec(struct store *db, struct acall *a)
         break;
     case AC_UPTIME:
         rc = store_uptime_checkpoint(db, a->s[0], a->days, a->ndays, &a->st);
+        break;
+    case AC_INCIDENT_SAVE:
+        rc = store_incident_save(db, &a->inc);
+        break;
+    case AC_INCIDENT_DELETE:
+        rc = store_incident_delete(db, a->s[0]);
+        rc = rc == PH_ENOENT ? 0 : rc;
         break;
     case AC_PING: {
         char v[32];
@@ -245,5 +254,34 @@ store_prune_async(struct store *s, const struct store_prune_cuts *cuts,
     a->n[5] = cuts->lat_fine_before_ms;
     a->n[6] = cuts->lat_hourly_before_ms;
     a->n[7] = cuts->lat_seal_before_ms;
+    return acall_go(s, a);
+}
+
+int
+store_incident_save_async(struct store *s, const struct incident *inc,
+                          store_done_cb done, void *arg)
+{
+    struct acall *a = acall_new(AC_INCIDENT_SAVE, NULL, 0, done, arg);
+
+    if (a == NULL) {
+        return PH_ENOMEM;
+    }
+    if (incident_copy(&a->inc, inc) != 0) {
+        acall_free(a);
+        return PH_ENOMEM;
+    }
+    return acall_go(s, a);
+}
+
+int
+store_incident_delete_async(struct store *s, const char *id,
+                            store_done_cb done, void *arg)
+{
+    const char *strs[] = {id};
+    struct acall *a = acall_new(AC_INCIDENT_DELETE, strs, 1, done, arg);
+
+    if (a == NULL) {
+        return PH_ENOMEM;
+    }
     return acall_go(s, a);
 }

@@ -67,4 +67,13 @@ typedef void (*store_pruned_cb)(int result, int64_t results_deleted,
 int store_prune_async(struct store *s, const struct store_prune_cuts *cuts,
                       store_pruned_cb done, void *arg);
 
+/* An incident stored as inc is now (copied), or deleted (a missing one
+ * is no error): the incident automation's and maintenance timers'
+ * writes, made visible in memory first; the writes of one collector go
+ * in the order queued, so a later edit's save lands after. */
+int store_incident_save_async(struct store *s, const struct incident *inc,
+                              store_done_cb done, void *arg);
+int store_incident_delete_async(struct store *s, const char *id,
+                                store_done_cb done, void *arg);
+
 #endif
