@@ -584,6 +584,7 @@ on_tick(uv_timer_t *t)
     if (c->h.role.ha && c->h.role.shared_store && !c->h.role.leading) {
         collector_ha_refresh(c, now);
     }
+    collector_reload_try(c, now);
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
         intake_tick(&c->h, time_now_ms());

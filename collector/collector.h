@@ -36,6 +36,10 @@ struct collector {
     int64_t last_refresh_ms;      /* monotonic: a follower's reload of
                                      run-time agents and keys */
     int refresh_pinging;          /* its store_ping_async() is out */
+    int reload_wanted;            /* SIGHUP waits for the database */
+    int reload_pinging;           /* its store_ping_async() is out */
+    int reload_said_wait;         /* "reload waits" logged once */
+    int64_t reload_ping_ms;       /* monotonic: when that ping left */
     int dirty;                    /* public documents need re-rendering */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
@@ -99,6 +103,12 @@ void collector_ha_refresh_access(struct collector *c);
 /* A follower's tick: every 2 s, that reload, made only right after the
  * worker thread found the database answering (store_ping_async()). */
 void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
+/* SIGHUP: collector_reload(), which reads the components made through
+ * the API on the loop's connection; on PostgreSQL only right after the
+ * worker thread found the database answering, asked again every tick
+ * (collector_reload_try()) until it does. On sqlite at once. */
+void collector_reload_soon(struct collector *c);
+void collector_reload_try(struct collector *c, int64_t now_mono_ms);
 
 /* collector_publish.c: every public document, or only those new
  * results change (regions.json); then shared under `ha:`. render_all

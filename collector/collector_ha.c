@@ -4,7 +4,9 @@
  * one gate of leader-only work stay in collector.c): the documents
  * shared through the database (docshare), the forwarding of a
  * follower's writes to the leader, the lease, and a follower's reload of
- * run-time agents, keys and viewers from a shared store.
+ * run-time agents, keys and viewers from a shared store; and the SIGHUP
+ * reload on PostgreSQL, made when the database answers (both gated by
+ * a ping through the worker thread).
  */
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +79,55 @@ collector_ha_refresh(struct collector *c, int64_t now_mono_ms)
     if (store_ping_async(c->h.store, on_refresh_ping, c) != 0) {
         c->refresh_pinging = 0;
     }
+}
+
+static void
+on_reload_ping(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    c->reload_pinging = 0;
+    if (c->h.shutting_down || !c->reload_wanted) {
+        return;
+    }
+    if (result != 0 ||
+        time_mono_ms() - c->reload_ping_ms > REFRESH_PING_MAX_MS) {
+        if (!c->reload_said_wait) {
+            log_warnx("reload: waits for the database to answer (%s)",
+                      result != 0 && errmsg != NULL && errmsg[0]
+                          ? errmsg
+                          : "slow");
+            c->reload_said_wait = 1;
+        }
+        return;
+    }
+    c->reload_wanted = 0;
+    c->reload_said_wait = 0;
+    collector_reload(c);
+}
+
+void
+collector_reload_try(struct collector *c, int64_t now_mono_ms)
+{
+    if (!c->reload_wanted || c->reload_pinging) {
+        return;
+    }
+    c->reload_ping_ms = now_mono_ms;
+    c->reload_pinging = 1;
+    if (store_ping_async(c->h.store, on_reload_ping, c) != 0) {
+        c->reload_pinging = 0;
+    }
+}
+
+void
+collector_reload_soon(struct collector *c)
+{
+    if (c->h.store == NULL || store_async_writer(c->h.store) == NULL) {
+        collector_reload(c);
+        return;
+    }
+    c->reload_wanted = 1;
+    collector_reload_try(c, time_mono_ms());
 }
 
 static const char *

@@ -90,7 +90,7 @@ on_hup(uv_signal_t *s, int signum)
 
     (void)signum;
     log_info("signal SIGHUP: reloading %s", c->h.conf.path);
-    collector_reload(c);
+    collector_reload_soon(c);
 }
 
 /* pharos-collector backup [-c FILE] OUT: an online copy of the database,

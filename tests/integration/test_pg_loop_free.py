@@ -21,6 +21,8 @@ keeps a message that is retried every second), and the uptime checkpoint
   recovers: the status change is shown while its fan-out waits in the
   database, requests keep answering within 1 s, and the recovery's
   webhook goes out once the locks are released;
+- a reload (SIGHUP) asked during the freeze waits for the database
+  (requests keep answering) and is made after the thaw;
 - a reload (SIGHUP) checkpoints the uptime again without losing what
   was accounted before it.
 """
@@ -180,10 +182,18 @@ components:
 
         poster = threading.Thread(target=post_during)
         poster.start()
+        hup_sent = False
         slow = []
         probes = 0
         paths = ("/healthz", "/api/v2/summary.json", "/")
         while time.monotonic() - frozen_at < FREEZE_S:
+            if not hup_sent and time.monotonic() - frozen_at >= 1:
+                # A reload reads the API's components on the loop's
+                # connection: asked of a database that hangs (the
+                # proxy's pumps let data through for up to 0.1 s after
+                # the freeze), it must wait for it, not block the loop.
+                h.procs["collector"].send_signal(signal.SIGHUP)
+                hup_sent = True
             for p in paths:
                 t0 = time.monotonic()
                 try:
@@ -227,6 +237,17 @@ components:
                       "= 'api'")) == 1, 30))
         res.check("the collector serves after the thaw",
                   http_get(h.url("/healthz"), ok_codes=None)[0] == 200)
+
+        def log_text():
+            with open(h.logs["collector"], errors="replace") as f:
+                return f.read()
+
+        res.check("the reload asked in the freeze said it waits for the "
+                  "database, and was made after the thaw",
+                  "reload: waits for the database" in log_text() and
+                  wait_until(lambda: "reload: " + h.conf_path + ":" in
+                             log_text(), 30),
+                  log_text()[-2000:])
 
         # ---- a status change while its notification cannot be stored ----
         # Subscribers and the outbox locked against readers too: the
