@@ -93,21 +93,33 @@ leads(const struct collector *c)
  * for lease/5 by construction, so the last rollup it writes is fenced
  * in time.
  */
-/* A new leader on a shared store takes over what the old leader wrote
- * there: agents, keys, viewers, the components made through the API
- * (a rebuild, as after an API write) and the incidents. */
-static void
-reload_shared(struct collector *c)
+void
+collector_take_over(struct collector *c)
 {
-    collector_ha_refresh_access(c);
-    if (collector_reload(c) != 0) {
-        log_warnx("ha: cannot reload the components made through the API; "
-                  "the ones in memory stay");
+    struct hub_role *r = &c->h.role;
+    uint64_t epoch = r->epoch;
+
+    if (r->leading) {
+        return;
     }
-    if (incidents_reload(&c->h) != 0) {
-        log_warnx("ha: cannot reload incidents from the store; the ones in "
-                  "memory stay");
+    if (r->shared_store) {
+        collector_ha_reload_shared(c);
     }
+    restore_statuses(c);
+    hub_restore_overrides(&c->h);
+    incidents_reapply(&c->h);
+    rollup_destroy(c->h.rollup);
+    c->h.rollup = NULL;
+    if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
+        log_warnx("ha: uptime accounting stopped (out of memory)");
+    }
+    r->leading = 1;
+    notify_hold(&c->h, 0);
+    log_info("ha: %s leads (epoch %llu): evaluating, automating, "
+             "notifying", c->h.conf.ha.node_id,
+             (unsigned long long)epoch);
+    arm_evaluation(c, 0);
+    mark_dirty(c);
 }
 
 static void
@@ -120,24 +132,11 @@ on_lease(void *arg, int leader, uint64_t epoch)
     r->since_ms = lease_since_ms(c->lease);
     docshare_set_role(c->docshare, leader, epoch);
     r->db_ok = lease_connected(c->lease);
+    if (!leader) {
+        c->takeover_wanted = 0;
+    }
     if (leader && !r->leading) {
-        if (r->shared_store) {
-            reload_shared(c);
-        }
-        restore_statuses(c);
-        hub_restore_overrides(&c->h);
-        incidents_reapply(&c->h);
-        rollup_destroy(c->h.rollup);
-        c->h.rollup = NULL;
-        if (rollup_new(&c->h, time_now_ms(), &c->h.rollup) != 0) {
-            log_warnx("ha: uptime accounting stopped (out of memory)");
-        }
-        r->leading = 1;
-        notify_hold(&c->h, 0);
-        log_info("ha: %s leads (epoch %llu): evaluating, automating, "
-                 "notifying", c->h.conf.ha.node_id,
-                 (unsigned long long)epoch);
-        arm_evaluation(c, 0);
+        collector_take_over_soon(c);
     } else if (!leader && r->leading) {
         if (c->h.rollup != NULL) {
             rollup_observe(c->h.rollup, &c->h, time_now_ms(), 1);
@@ -585,6 +584,7 @@ on_tick(uv_timer_t *t)
         collector_ha_refresh(c, now);
     }
     collector_reload_try(c, now);
+    collector_take_over_try(c, now);
     if (leads(c)) {
         incidents_tick(&c->h, time_now_ms());
         intake_tick(&c->h, time_now_ms());

@@ -40,6 +40,10 @@ struct collector {
     int reload_pinging;           /* its store_ping_async() is out */
     int reload_said_wait;         /* "reload waits" logged once */
     int64_t reload_ping_ms;       /* monotonic: when that ping left */
+    int takeover_wanted;          /* the lease is ours; the takeover's
+                                     reads wait for the database */
+    int takeover_pinging;         /* its store_ping_async() is out */
+    int takeover_said_wait;       /* "takeover waits" logged once */
     int dirty;                    /* public documents need re-rendering */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
@@ -109,6 +113,20 @@ void collector_ha_refresh(struct collector *c, int64_t now_mono_ms);
  * (collector_reload_try()) until it does. On sqlite at once. */
 void collector_reload_soon(struct collector *c);
 void collector_reload_try(struct collector *c, int64_t now_mono_ms);
+/* A new leader on a shared store takes over what the old leader wrote
+ * there: agents, keys, viewers, the components made through the API
+ * (a rebuild, as after an API write) and the incidents (on the loop's
+ * connection). */
+void collector_ha_reload_shared(struct collector *c);
+/* The lease became ours: restore from the store (that reload, the
+ * statuses, overrides and uptime), then lead (collector.c). */
+void collector_take_over(struct collector *c);
+/* The same, on PostgreSQL once the worker thread has found the database
+ * answering (a ping; asked again every tick until it does, for as long
+ * as the lease is ours), so the takeover's reads do not wait on the
+ * loop for a database that hangs. At once on sqlite. */
+void collector_take_over_soon(struct collector *c);
+void collector_take_over_try(struct collector *c, int64_t now_mono_ms);
 
 /* collector_publish.c: every public document, or only those new
  * results change (regions.json); then shared under `ha:`. render_all

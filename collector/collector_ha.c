@@ -16,6 +16,7 @@
 #include "collector.h"
 #include "docshare.h"
 #include "forward.h"
+#include "incidents.h"
 #include "lease.h"
 #include "log.h"
 #include "mem.h"
@@ -128,6 +129,69 @@ collector_reload_soon(struct collector *c)
     }
     c->reload_wanted = 1;
     collector_reload_try(c, time_mono_ms());
+}
+
+void
+collector_ha_reload_shared(struct collector *c)
+{
+    collector_ha_refresh_access(c);
+    if (collector_reload(c) != 0) {
+        log_warnx("ha: cannot reload the components made through the API; "
+                  "the ones in memory stay");
+    }
+    if (incidents_reload(&c->h) != 0) {
+        log_warnx("ha: cannot reload incidents from the store; the ones in "
+                  "memory stay");
+    }
+}
+
+/* Any answer will do: the lease is ours and the database answered just
+ * now, however long the worker's queue made the ping wait. */
+static void
+on_takeover_ping(int result, const char *errmsg, void *arg)
+{
+    struct collector *c = arg;
+
+    c->takeover_pinging = 0;
+    if (c->h.shutting_down || !c->takeover_wanted) {
+        return;
+    }
+    if (result != 0) {
+        if (!c->takeover_said_wait) {
+            log_warnx("ha: the takeover waits for the database to answer "
+                      "(%s)", errmsg != NULL && errmsg[0] ? errmsg : "no "
+                      "answer");
+            c->takeover_said_wait = 1;
+        }
+        return;
+    }
+    c->takeover_wanted = 0;
+    c->takeover_said_wait = 0;
+    collector_take_over(c);
+}
+
+void
+collector_take_over_try(struct collector *c, int64_t now_mono_ms)
+{
+    (void)now_mono_ms;
+    if (!c->takeover_wanted || c->takeover_pinging) {
+        return;
+    }
+    c->takeover_pinging = 1;
+    if (store_ping_async(c->h.store, on_takeover_ping, c) != 0) {
+        c->takeover_pinging = 0;
+    }
+}
+
+void
+collector_take_over_soon(struct collector *c)
+{
+    if (c->h.store == NULL || store_async_writer(c->h.store) == NULL) {
+        collector_take_over(c);
+        return;
+    }
+    c->takeover_wanted = 1;
+    collector_take_over_try(c, time_mono_ms());
 }
 
 static const char *
