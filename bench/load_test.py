@@ -24,6 +24,12 @@ memory beside nginx serving the same published file.
    thread, with the loop's time waiting for a CPU) is sampled over the
    middle half of the load phase.
 
+With --pin (a machine with 2 CPUs or more) the collector's loop thread
+runs alone on CPU 0, and everything else (its writer, render and
+publish threads, wrk, the simulated agents, nginx) on CPU 1, in the idle
+rounds as under load: the ratio then shows whether reads wait for the
+writes, not how the processes share two cores.
+
 Prints progress as it goes and a table at the end. Exits 1 only when
 results were lost (or stored beyond what was acked), 2 when the run could
 not be checked (a program failed), 3 on the hard timeout; timing goals
@@ -61,6 +67,7 @@ from peers import free_port, wait_port  # noqa: E402
 T0 = time.monotonic()
 API_KEY = "ph_" + secrets.token_urlsafe(32)
 READ_HEADERS = []  # wrk -H arguments for the read path (--read /v1/...)
+PIN = []  # --pin: the argv prefix that keeps a tool off the loop's CPU
 PROCS = []  # every Popen we started, each in its own process group
 
 
@@ -250,8 +257,19 @@ def parse_wrk(text):
     return r
 
 
+def pin_collector(pid):
+    """--pin: the collector's loop (its main thread) alone on CPU 0, its
+    other threads on CPU 1. Called again before each phase, for threads
+    started meanwhile."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), {0} if int(tid) == pid else {1})
+        except OSError:
+            pass  # the thread ended meanwhile
+
+
 def wrk_argv(url, seconds, conns):
-    argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+    argv = PIN + ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
             "--latency"]
     for h in READ_HEADERS:
         argv += ["-H", h]
@@ -375,7 +393,7 @@ http {{
 }}
 """)
     g = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
-    return start(["nginx", "-p", d, "-c", conf, "-g", g],
+    return start(PIN + ["nginx", "-p", d, "-c", conf, "-g", g],
                  stdout=subprocess.DEVNULL,
                  stderr=open(os.path.join(d, "logs", "stderr"), "w"))
 
@@ -420,11 +438,19 @@ def main():
                     help="abort after this many seconds (default: "
                          "duration + drain + serving + 90)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir")
+    ap.add_argument("--pin", action="store_true",
+                    help="the collector's loop alone on CPU 0, the rest on "
+                         "CPU 1 (idle and under load alike)")
     ap.add_argument("--read", default="/api/v2/summary.json",
                     help="what wrk reads: a feed document, / (the page) or "
                          "a v1 API path such as /v1/pages/load/components "
                          "(read with an API key; no nginx rounds then)")
     args = ap.parse_args()
+    if args.pin:
+        if (os.cpu_count() or 1) < 2 or not shutil.which("taskset"):
+            print("load_test: --pin needs 2 CPUs and taskset", flush=True)
+            return 2
+        PIN.extend(["taskset", "-c", "1"])
     if args.read.startswith("/v1/"):
         READ_HEADERS.append(f"Authorization: OAuth {API_KEY}")
 
@@ -467,6 +493,8 @@ def main():
             log("collector did not come up:\n" + tail(col_log))
             return 2
         base = f"http://127.0.0.1:{port}"
+        if args.pin:
+            pin_collector(col.pid)
         log(f"collector up on {base} (pid {col.pid}, RSS "
             f"{status_kb(col.pid, 'VmRSS:') / 1024:.1f} MB)")
 
@@ -483,7 +511,9 @@ def main():
 
         # Phase 1: agents + wrk at once.
         agents_out = os.path.join(d, "agents.out")
-        ag = start([agents_bin, "-u", f"{base}/v1/agent/results",
+        if args.pin:
+            pin_collector(col.pid)
+        ag = start(PIN + [agents_bin, "-u", f"{base}/v1/agent/results",
                     "-t", os.path.join(d, "tokens"), "-c", str(args.checks),
                     "-i", str(args.interval * 1000), "-d", str(args.duration),
                     "-b", str(args.batch_delay), "-m", str(args.max_batch),
