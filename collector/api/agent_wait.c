@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ingest.h"
+#include "auth.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -225,7 +225,7 @@ agent_wait_handler(struct api_req *rq, struct http_request *req,
     struct wire_ack wa;
     int region;
 
-    a = ingest_agent(h, req, resp, &region);
+    a = auth_agent_request(h, req, resp, &region);
     if (a == NULL) {
         return;
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "complain.h"
 #include "log.h"
 #include "ph_err.h"
 #include "timefmt.h"
@@ -216,4 +217,77 @@ auth_index_free(struct hub *h)
 {
     idmap_free(&h->agent_tokens);
     idmap_free(&h->db_agent_tokens);
+}
+
+/* Authenticates the Bearer token; returns the agent or NULL after
+ * filling a 401 response. */
+static const struct conf_agent *
+authenticate(struct hub *h, struct http_request *req,
+             struct http_response *resp)
+{
+    const char *hdr = http_req_header(req, "Authorization");
+    const struct conf_agent *a = NULL;
+    char hash[TOKEN_HASH_HEX];
+    size_t len;
+
+    if (hdr != NULL && strncasecmp(hdr, "Bearer ", 7) == 0) {
+        hdr += 7;
+        len = strlen(hdr);
+        if (len > 0 && len <= TOKEN_MAX) {
+            token_hash(hdr, len, hash);
+            a = auth_find_agent(h, hash);
+        }
+    }
+    if (a == NULL) {
+        h->metrics.auth_failures++;
+        complain(&h->auth_complaint, time_mono_ms(),
+                 "ingest: rejected agent request from %s: %s",
+                 http_req_client(req),
+                 h == NULL ? "no bearer token" : "unknown token");
+        http_resp_error(resp, 401, "unauthorized",
+                        "missing or invalid agent token");
+        http_resp_header(resp, "WWW-Authenticate", "Bearer");
+    }
+    return a;
+}
+
+/* Returns the index of the agent's region, or -1 after filling a 409.
+ * An agent made through POST /v1/agents keeps its region after that
+ * region is removed from pharos.yml; such an agent must be refused
+ * before anything is committed, and its region never used as an
+ * index. */
+static int
+agent_region(struct hub *h, const struct conf_agent *a,
+             struct http_response *resp)
+{
+    int r = pharos_conf_region_index(&h->conf, a->region);
+    char msg[256];
+
+    if (r >= 0 && (size_t)r < h->conf.nregions) {
+        return r;
+    }
+    h->metrics.agent_region_unknown++;
+    complain(&h->bad_batch_complaint, time_mono_ms(),
+             "ingest: refused agent %s: its region '%s' is not in the "
+             "configuration", a->id, a->region);
+    snprintf(msg, sizeof(msg),
+             "region '%s' of agent '%s' is not in the collector's "
+             "configuration; add the region back or re-create the agent "
+             "in an existing region", a->region, a->id);
+    http_resp_error(resp, 409, "region_unknown", msg);
+    return -1;
+}
+
+const struct conf_agent *
+auth_agent_request(struct hub *h, struct http_request *req,
+                   struct http_response *resp, int *ret_region)
+{
+    const struct conf_agent *a = authenticate(h, req, resp);
+
+    *ret_region = -1;
+    if (a == NULL) {
+        return NULL;
+    }
+    *ret_region = agent_region(h, a, resp);
+    return *ret_region >= 0 ? a : NULL;
 }

@@ -56,4 +56,12 @@ const struct conf_agent *auth_find_agent(const struct hub *h,
 void auth_index_agents(struct hub *h);
 void auth_index_free(struct hub *h);
 
+/* Authenticates an agent request (Bearer token) and finds its region:
+ * returns the agent (borrowed) with *ret_region, or NULL after filling
+ * resp with a 401 or 409 (ingest.c, agent_wait.c). */
+const struct conf_agent *auth_agent_request(struct hub *h,
+                                            struct http_request *req,
+                                            struct http_response *resp,
+                                            int *ret_region);
+
 #endif

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
-#include "routes.h"
 #include "store.h"
 #include "store_writer.h"
 #include "timefmt.h"
@@ -295,7 +294,7 @@ drain_waiting(struct deferred *d)
             pk.rq.parked = pk.p;
             pk.rq.parked_deadline_ms = pk.deadline_ms;
             pk.rq.reply = NULL;
-            routes_rerun(&pk.rq, req, &resp);
+            pk.rq.handler(&pk.rq, req, &resp);
             /* Counted and audited by the tail, as on_http does. */
             if (pk.rq.deferred) {
                 http_pending_finish(NULL, &resp); /* frees it */

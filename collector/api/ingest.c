@@ -191,79 +191,6 @@ maybe_recheck(struct hub *h, int check, int region, enum outcome prev,
     }
 }
 
-/* Authenticates the Bearer token; returns the agent or NULL after
- * filling a 401 response. */
-static const struct conf_agent *
-authenticate(struct hub *h, struct http_request *req,
-             struct http_response *resp)
-{
-    const char *hdr = http_req_header(req, "Authorization");
-    const struct conf_agent *a = NULL;
-    char hash[TOKEN_HASH_HEX];
-    size_t len;
-
-    if (hdr != NULL && strncasecmp(hdr, "Bearer ", 7) == 0) {
-        hdr += 7;
-        len = strlen(hdr);
-        if (len > 0 && len <= TOKEN_MAX) {
-            token_hash(hdr, len, hash);
-            a = auth_find_agent(h, hash);
-        }
-    }
-    if (a == NULL) {
-        h->metrics.auth_failures++;
-        complain(&h->auth_complaint, time_mono_ms(),
-                 "ingest: rejected agent request from %s: %s",
-                 http_req_client(req),
-                 h == NULL ? "no bearer token" : "unknown token");
-        http_resp_error(resp, 401, "unauthorized",
-                        "missing or invalid agent token");
-        http_resp_header(resp, "WWW-Authenticate", "Bearer");
-    }
-    return a;
-}
-
-/* Returns the index of the agent's region, or -1 after filling a 409.
- * An agent made through POST /v1/agents keeps its region after that
- * region is removed from pharos.yml; such an agent must be refused
- * before anything is committed, and its region never used as an
- * index. */
-static int
-agent_region(struct hub *h, const struct conf_agent *a,
-             struct http_response *resp)
-{
-    int r = pharos_conf_region_index(&h->conf, a->region);
-    char msg[256];
-
-    if (r >= 0 && (size_t)r < h->conf.nregions) {
-        return r;
-    }
-    h->metrics.agent_region_unknown++;
-    complain(&h->bad_batch_complaint, time_mono_ms(),
-             "ingest: refused agent %s: its region '%s' is not in the "
-             "configuration", a->id, a->region);
-    snprintf(msg, sizeof(msg),
-             "region '%s' of agent '%s' is not in the collector's "
-             "configuration; add the region back or re-create the agent "
-             "in an existing region", a->region, a->id);
-    http_resp_error(resp, 409, "region_unknown", msg);
-    return -1;
-}
-
-const struct conf_agent *
-ingest_agent(struct hub *h, struct http_request *req,
-             struct http_response *resp, int *ret_region)
-{
-    const struct conf_agent *a = authenticate(h, req, resp);
-
-    *ret_region = -1;
-    if (a == NULL) {
-        return NULL;
-    }
-    *ret_region = agent_region(h, a, resp);
-    return *ret_region >= 0 ? a : NULL;
-}
-
 /* Checks what the store and the engine cannot take: a seq that does not
  * fit the store's signed 64-bit column (it would be stored as a negative
  * number, and every later batch of the agent acked and dropped as a
@@ -357,7 +284,7 @@ plan_answer(struct api_req *rq, struct http_request *req,
             struct http_response *resp, const struct plan_job *j)
 {
     struct hub *h = rq->h;
-    const struct conf_agent *a = authenticate(h, req, resp);
+    const struct conf_agent *a;
     const char *inm, *types;
     uint32_t known, missing;
     char etag[48];
@@ -369,11 +296,8 @@ plan_answer(struct api_req *rq, struct http_request *req,
     uint64_t last_seq = 0;
     int rc;
 
+    a = auth_agent_request(h, req, resp, &r);
     if (a == NULL) {
-        return;
-    }
-    r = agent_region(h, a, resp);
-    if (r < 0) {
         return;
     }
     /* An agent gets only the types it runs (check.h,
@@ -567,7 +491,7 @@ ingest_results(struct api_req *rq, struct http_request *req,
                struct http_response *resp)
 {
     struct hub *h = rq->h;
-    const struct conf_agent *a = authenticate(h, req, resp);
+    const struct conf_agent *a;
     struct wire_batch batch;
     char err[256];
     const uint8_t *body;
@@ -580,11 +504,8 @@ ingest_results(struct api_req *rq, struct http_request *req,
     struct store_batch *b;
     int64_t now = time_now_ms();
 
+    a = auth_agent_request(h, req, resp, &region);
     if (a == NULL) {
-        return;
-    }
-    region = agent_region(h, a, resp);
-    if (region < 0) {
         return;
     }
     ct = http_req_header(req, "Content-Type");

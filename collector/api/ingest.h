@@ -16,13 +16,6 @@ void ingest_plan(struct api_req *rq, struct http_request *req,
                  struct http_response *resp);
 void ingest_results(struct api_req *rq, struct http_request *req,
                     struct http_response *resp);
-/* Authenticates an agent request (Bearer token) and finds its region:
- * returns the agent (borrowed) with *ret_region, or NULL after filling
- * resp with a 401 or 409. */
-const struct conf_agent *ingest_agent(struct hub *h,
-                                      struct http_request *req,
-                                      struct http_response *resp,
-                                      int *ret_region);
 /* Computes each region's plan version from h->conf into h->plans.
  * Returns 0 or PH_ENOMEM. */
 int ingest_build_plans(struct hub *h);

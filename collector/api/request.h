@@ -34,6 +34,10 @@ typedef void (*route_fn)(struct api_req *rq, struct http_request *req,
 struct api_req {
     struct hub *h;
     const struct route *route;       /* matched row; NULL for 404 */
+    /* Its handler, once the path matched: deferred.c runs it again for
+     * a request deferred_wait() parked (authentication and routing were
+     * done the first time) without knowing the route table. */
+    route_fn handler;
     enum http_route metric;          /* its metrics group */
     const char *actor;               /* API key name once authenticated */
     /* Path parameters in pattern order (":page" is checked, not kept). */

@@ -403,6 +403,7 @@ routes_dispatch(struct api_req *rq, struct http_request *req,
         return;
     }
     match(rq->route->pattern, path, rq);
+    rq->handler = rq->route->fn;
     /* HA: only the leader acts; a follower hands writes to it. */
     if (h->role.ha && h->role.shared_store && !h->role.leading &&
         h->forward != NULL && forward_wanted(req)) {
@@ -437,13 +438,6 @@ int
 routes_sync_publish(const struct api_req *rq)
 {
     return rq->route != NULL && (rq->route->flags & RF_SYNC_PUBLISH);
-}
-
-void
-routes_rerun(struct api_req *rq, struct http_request *req,
-             struct http_response *resp)
-{
-    rq->route->fn(rq, req, resp);
 }
 
 void

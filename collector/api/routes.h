@@ -29,9 +29,5 @@ void routes_finish(struct api_req *rq, struct http_request *req,
 /* 1 when the matched route promises read-your-writes: its 2xx reply is
  * sent only after the public documents show the change. */
 int routes_sync_publish(const struct api_req *rq);
-/* Runs the matched route's handler again (a request deferred_wait()
- * parked): authentication and routing were done the first time. */
-void routes_rerun(struct api_req *rq, struct http_request *req,
-                  struct http_response *resp);
 
 #endif
