@@ -232,17 +232,22 @@ sync_spool_drops(struct report *r)
 }
 
 /*
- * When to send after queueing res. A failing result or an extra probe's
- * (a confirmation, a re-check, a watch-started run) is news the
- * collector decides on, and re-checks of other regions wait for it:
- * it goes at once instead of after the coalescing window. One batch is
- * in flight at a time, so a burst of them still goes in few batches;
- * while the link fails the backoff holds.
+ * When to send after queueing res. A failing result, a changed one (the
+ * first pass after failures: a recovery) or an extra probe's (a
+ * confirmation, a re-check, a watch-started run) is news the collector
+ * decides on, and re-checks of other regions wait for it: it goes at
+ * once instead of after the coalescing window. Only passing results of
+ * a passing check wait (uptime and response times, which nothing
+ * decides on in the meantime), so the window can be long and a busy
+ * agent sends few, large batches. One batch is in flight at a time, so
+ * a burst of news still goes in few batches; while the link fails the
+ * backoff holds.
  */
 static void
 schedule_push(struct report *r, const struct check_result *res)
 {
-    if ((res->kind == PROBE_SCHEDULED && res->outcome == OUTCOME_UP) ||
+    if ((res->kind == PROBE_SCHEDULED && res->outcome == OUTCOME_UP &&
+         !res->changed) ||
         r->link_failing || r->closing || r->send_xfer != NULL) {
         schedule_send(r, r->opts.batch_delay_ms);
         return;

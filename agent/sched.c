@@ -538,6 +538,12 @@ on_run_done(const struct check *c, const struct check_result *r, void *arg)
     out.kind = e->run_kind;
     /* c is e->live's check: freed two reaps from now. */
     drop_live(e);
+    /* News for the report: an outcome other than the established one,
+     * or any result while a confirmation sequence runs (a glitch ending
+     * is news too). */
+    out.changed = (uint8_t)(out.outcome !=
+                                (e->settled != 0 ? e->settled : OUTCOME_UP) ||
+                            (e->x != NULL && e->x->confirming));
     if (!e->s->closing) {
         track(e, c, out.outcome);
         /* The run may have started before the connection changed: its

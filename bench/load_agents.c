@@ -510,7 +510,7 @@ main(int argc, char **argv)
         .checks = 500,
         .interval_ms = 10000,
         .duration_ms = 60000,
-        .batch_delay_ms = 200,
+        .batch_delay_ms = 1000,
         .max_batch = 1000,
         .drain_ms = 30000,
     };

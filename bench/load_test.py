@@ -8,8 +8,9 @@ memory beside nginx serving the same published file.
    in every region at INTERVAL, CHECKS_PER_COMPONENT checks a component.
 2. bench/load_agents.c (built as load_agents) plays the agents: each runs
    all CHECKS checks of its region every INTERVAL and sends the results
-   as a real agent does (200 ms coalescing, one batch in flight, seq per
-   agent, retries replay the same seq) for DURATION seconds, then drains.
+   as a real agent does (passing results coalesced for 1 s, one batch in
+   flight, seq per agent, retries replay the same seq) for DURATION
+   seconds, then drains.
    Offered load: AGENTS x CHECKS / INTERVAL results/s.
 3. Meanwhile `wrk -t1 -c16 --latency` reads /api/v2/summary.json from the
    collector; its p99 and requests/s are reported.
@@ -425,8 +426,8 @@ def main():
                     help="seconds of load (results produced)")
     ap.add_argument("--drain", type=int, default=30,
                     help="max seconds to drain the agents' queues after")
-    ap.add_argument("--batch-delay", type=int, default=200,
-                    help="agent coalescing window, ms (agent default 200)")
+    ap.add_argument("--batch-delay", type=int, default=1000,
+                    help="agent coalescing window, ms (agent default 1000)")
     ap.add_argument("--max-batch", type=int, default=1000,
                     help="results per batch at most (agent default 1000)")
     ap.add_argument("--wrk-connections", type=int, default=16)

@@ -111,7 +111,12 @@ struct check_result {
      * record from an older agent may hold anything there, so readers
      * treat a value over PROBE_WATCH as PROBE_SCHEDULED. */
     uint8_t kind;
-    uint8_t reserved_[3];
+    /* 1 when the outcome differs from the one the check's results had
+     * established (agent only, set by its scheduler: the report sends
+     * such news at once). Not on the wire; a spooled record may hold
+     * anything here and is never read for it. */
+    uint8_t changed;
+    uint8_t reserved_[2];
     int64_t cert_not_after;       /* unix seconds; 0 = none seen */
     char error[CHECK_ERROR_MAX];  /* "" when up */
 };

@@ -269,12 +269,14 @@ class Harness:
             self.dump_logs()
             raise RuntimeError("collector did not come up")
 
-    def start_agent(self, region, source=None, extra="", env=None):
+    def start_agent(self, region, source=None, extra="", env=None,
+                    batch_delay="100ms"):
         conf = os.path.join(self.dir, f"agent-{region}.yml")
         with open(conf, "w") as f:
             f.write(f'collector: "http://127.0.0.1:{self.port}"\n'
                     f"token_file: secrets/{region}.token\n"
-                    "batch_delay: 100ms\nplan_refresh: 2s\nheartbeat: 2s\n")
+                    f"batch_delay: {batch_delay}\n"
+                    "plan_refresh: 2s\nheartbeat: 2s\n")
             if source:
                 f.write(f"source_address: {source}\n")
             f.write(extra)
