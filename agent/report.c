@@ -232,6 +232,21 @@ sync_spool_drops(struct report *r)
 }
 
 /*
+ * The coalescing window: batch_delay_ms on average, drawn from half to
+ * one and a half of it each time (Telegraf's flush_jitter). Agents whose
+ * windows started together (their batches committed and acked together,
+ * a collector restart) would otherwise keep sending together, and the
+ * collector would take hundreds of batches in one burst every window.
+ */
+static uint32_t
+coalesce_ms(const struct report *r)
+{
+    uint32_t ms = r->opts.batch_delay_ms;
+
+    return ms < 2 ? ms : ms / 2 + (uint32_t)(random() % ms);
+}
+
+/*
  * When to send after queueing res. A failing result, a changed one (the
  * first pass after failures: a recovery) or an extra probe's (a
  * confirmation, a re-check, a watch-started run) is news the collector
@@ -246,10 +261,15 @@ sync_spool_drops(struct report *r)
 static void
 schedule_push(struct report *r, const struct check_result *res)
 {
-    if ((res->kind == PROBE_SCHEDULED && res->outcome == OUTCOME_UP &&
-         !res->changed) ||
-        r->link_failing || r->closing || r->send_xfer != NULL) {
-        schedule_send(r, r->opts.batch_delay_ms);
+    int news = !(res->kind == PROBE_SCHEDULED && res->outcome == OUTCOME_UP &&
+                 !res->changed);
+
+    if (news) {
+        /* Sent right after the batch in flight, if any. */
+        r->news_queued = 1;
+    }
+    if (!news || r->link_failing || r->closing || r->send_xfer != NULL) {
+        schedule_send(r, coalesce_ms(r));
         return;
     }
     if (r->send_scheduled) {
@@ -787,7 +807,12 @@ on_send_done(CURL *easy, CURLcode cc, void *arg)
     if (failed) {
         schedule_send(r, retry_ms);
     } else if (r->qlen > 0) {
-        schedule_send(r, 0);
+        /* What queued meanwhile: news and full batches go now, passing
+         * results get their window (a busy agent would otherwise send
+         * a batch per ack, and the window would mean nothing). */
+        schedule_send(r, r->news_queued || r->qlen >= r->opts.max_batch
+                             ? 0
+                             : coalesce_ms(r));
     }
 }
 
@@ -829,6 +854,9 @@ send_batch(struct report *r)
     if (n == 0 && !r->resend.active &&
         time_mono_ms() - r->last_send_ms < (int64_t)r->opts.heartbeat_ms) {
         return;
+    }
+    if (n == r->qlen) {
+        r->news_queued = 0; /* all of it goes in this batch */
     }
     if (r->spool != NULL && !r->resend.active &&
         (spool_sync(r->spool) != 0 ||

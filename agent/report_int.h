@@ -102,6 +102,7 @@ struct report {
     report_closed_cb drain_cb;
     void *drain_arg;
     int send_scheduled;
+    int news_queued;        /* a queued result must not wait (schedule_push) */
     int closing;
     int pending_closes;
     report_closed_cb closed_cb;

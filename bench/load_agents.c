@@ -10,9 +10,10 @@
  * checks (ids p0..p<CHECKS-1>) every INTERVAL_MS, the checks' start times
  * spread evenly over the interval and the agents' schedules shifted
  * against each other by a fraction of one check's slot. Results wait in the agent's queue and go out as a
- * real agent sends them (agent/report.c): a batch BATCH_DELAY_MS after the
- * oldest queued result (at once when MAX_BATCH are queued), one batch in
- * flight per agent, each with the next seq; a failed POST is retried with
+ * real agent sends them (agent/report.c): a batch one window after the
+ * oldest queued result or the last ack, whichever is later (at once when
+ * MAX_BATCH are queued), the window drawn from 0.5 to 1.5 x BATCH_DELAY_MS
+ * each time, one batch in flight per agent, each with the next seq; a failed POST is retried with
  * the same seq and the same results, so a batch the collector committed
  * but did not ack in time is acked again, not stored twice.
  *
@@ -32,6 +33,7 @@
  * Bench code, not product code: it may include what it needs.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,8 @@ struct agent {
     int in_flight;
     double sent_at_ms;
     double retry_at_ms;
+    double acked_at_ms;  /* the last ack: a window starts no earlier */
+    double window_ms;    /* this window: BATCH_DELAY_MS x [0.5, 1.5) */
     uint64_t batches;
     uint64_t failures;
     uint64_t bad_acks;
@@ -269,6 +273,7 @@ finished(CURLMsg *msg, double now)
                         &plan_version) == 0 &&
         acked_seq == a->seq) {
         keep_sample(now - a->sent_at_ms);
+        a->acked_at_ms = now;
         a->acked += a->inflight_n;
         a->inflight_n = 0;
         a->seq++;
@@ -371,7 +376,9 @@ run(const struct opts *o)
         goto out;
     }
     curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)nagents + 16);
+    srand48(1); /* the same windows in every run */
     for (int i = 0; i < nagents; i++) {
+        agents[i].window_ms = o->batch_delay_ms * (0.5 + drand48());
         /* Each agent's checks are already spread over the interval;
          * shifting the agents by a fraction of one check's slot keeps
          * them from posting in lockstep. */
@@ -402,9 +409,11 @@ run(const struct opts *o)
             if (a->inflight_n > 0) {
                 post(m, o, a, a->inflight_n, scratch, t);
             } else if (pending >= o->max_batch || t >= o->duration_ms ||
-                       t >= due_ms(o, a, a->acked) + o->batch_delay_ms) {
+                       t >= fmax(due_ms(o, a, a->acked), a->acked_at_ms) +
+                                a->window_ms) {
                 post(m, o, a, pending < o->max_batch ? pending : o->max_batch,
                      scratch, t);
+                a->window_ms = o->batch_delay_ms * (0.5 + drand48());
             }
         }
         if (t >= o->duration_ms && gen_end_ms < 0) {
