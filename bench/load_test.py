@@ -290,12 +290,46 @@ def run_wrk(url, seconds, conns, pid_box=None):
     return parse_wrk(out)
 
 
-def machine_busy():
-    """Busy CPU seconds of the whole machine so far (/proc/stat)."""
+def machine_busy(cpu=""):
+    """Busy CPU seconds of the whole machine so far, or of one CPU
+    (cpu="1"), from /proc/stat (softirqs included)."""
     with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                v = [int(x) for x in line.split()[1:]]
+                break
+        else:
+            return 0.0
     idle = v[3] + (v[4] if len(v) > 4 else 0)
     return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+HOG = r"""
+import sys, time
+frac, end = float(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.01 * frac:
+        pass
+    time.sleep(0.01 * (1 - frac))
+"""
+
+
+def control_rounds(url, args, frac):
+    """--pin: the idle collector read while a busy loop takes `frac` of CPU 1
+    (wrk's CPU) in 10 ms periods: the share everything but wrk took of it
+    under load (the simulated agents, the collector's writer, render and
+    publish threads, the kernel's work for the agents' traffic).
+    What the reads lose here they lose to sharing a CPU, with nothing
+    written; under load they should lose no more."""
+    out = []
+    for _ in range(args.rounds):
+        hog = start(["taskset", "-c", "1", sys.executable, "-c", HOG,
+                     f"{frac:.3f}", str(args.serve + 2)])
+        time.sleep(0.3)
+        out.append(run_wrk(url, args.serve, args.wrk_connections))
+        stop(hog)
+    return out
 
 
 def cpu_during(pids, seconds, box):
@@ -304,11 +338,12 @@ def cpu_during(pids, seconds, box):
     {name: cores}."""
     before = {n: (thread_cpu(p) if n == "collector" else
                   {"all": cpu_seconds(p)}) for n, p in pids.items()}
-    m0 = machine_busy()
+    m0, c10 = machine_busy(), machine_busy("1")
     t0 = time.monotonic()
     time.sleep(seconds)
     span = time.monotonic() - t0
     box[f"machine ({os.cpu_count()} CPUs)"] = (machine_busy() - m0) / span
+    box["CPU 1"] = (machine_busy("1") - c10) / span
     for n, p in pids.items():
         after = thread_cpu(p) if n == "collector" else {"all": cpu_seconds(p)}
         for k, v in after.items():
@@ -404,6 +439,45 @@ def fetch(url, timeout=10):
         h.split(": ", 1) for h in READ_HEADERS))
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return r.read()
+
+
+def loop_busy(base):
+    """The collector's pharos_loop_busy_seconds histogram: {le: cumulative
+    count} (le as float, +Inf as inf), or {} when it cannot be read."""
+    try:
+        text = fetch(f"{base}/metrics").decode()
+    except OSError:
+        return {}
+    out = {}
+    for m in re.finditer(r'^pharos_loop_busy_seconds_bucket\{le="([^"]+)"\} '
+                         r'(\d+)', text, re.M):
+        out[float(m.group(1))] = int(m.group(2))
+    return out
+
+
+def busy_summary(h0, h1):
+    """Quantiles of the loop's busy time per iteration between two
+    histogram reads, as bucket upper bounds: "n iterations, p50 <= ...,
+    p99 <= ..., p99.9 <= ..., longest <= ..." (None when unreadable)."""
+    if not h0 or not h1:
+        return None
+    les = sorted(h1)
+    cum = [h1[le] - h0.get(le, 0) for le in les]
+    n = cum[-1]
+    if n <= 0:
+        return None
+
+    def q(frac):
+        for le, c in zip(les, cum):
+            if c >= frac * n:
+                return le
+        return les[-1]
+
+    def ms(le):
+        return "> 1 s" if le == float("inf") else f"{le * 1e3:g} ms"
+    longest = next(le for le, c in zip(les, cum) if c == n)
+    return (f"{n:,} iterations, p50 <= {ms(q(0.5))}, p99 <= {ms(q(0.99))}, "
+            f"p99.9 <= {ms(q(0.999))}, longest <= {ms(longest)}")
 
 
 def tail(path, n=3000):
@@ -503,12 +577,15 @@ def main():
         # too: on a shared machine the others' load drifts, and idle
         # rounds on both sides of the load phase average that out.
         idle_before = []
+        busy_idle0 = loop_busy(base)
         for r in range(args.rounds):
             w = run_wrk(f"{base}{args.read}", args.serve, args.wrk_connections)
             idle_before.append(w)
             log(f"idle before load, round {r + 1}: {w['rps']} req/s, p99 "
                 f"{w['p99_ms']} ms")
         fig["idle_before"] = idle_before
+        fig["busy_idle"] = busy_summary(busy_idle0, loop_busy(base))
+        log(f"loop busy per iteration, idle: {fig['busy_idle']}")
 
         # Phase 1: agents + wrk at once.
         agents_out = os.path.join(d, "agents.out")
@@ -534,6 +611,15 @@ def main():
         # the cores the collector serves from.
         cpu_box = {}
         time.sleep(min(2.0, args.duration / 4))
+        busy_box = {}
+
+        def busy_during(secs):
+            h0 = loop_busy(base)
+            time.sleep(secs)
+            busy_box["load"] = busy_summary(h0, loop_busy(base))
+        bt = threading.Thread(target=busy_during, args=(args.duration / 2,),
+                              daemon=True)
+        bt.start()
         if wrk_pid:
             ct = threading.Thread(target=cpu_during, args=(
                 {"collector": col.pid, "load_agents": ag.pid,
@@ -547,6 +633,9 @@ def main():
             stop(ag, signal.SIGKILL)
             ag_rc = None
         wt.join(timeout=args.duration + 40)
+        bt.join(timeout=args.duration + 40)
+        fig["busy_load"] = busy_box.get("load")
+        log(f"loop busy per iteration, under load: {fig['busy_load']}")
         fig["hwm_load_kb"] = status_kb(col.pid, "VmHWM:")
         fig["rss_load_kb"] = status_kb(col.pid, "VmRSS:")
         fig["cpu_s"] = cpu_seconds(col.pid)
@@ -621,6 +710,16 @@ def main():
                     f"{w['p99_ms']} ms, errors {w['errors']}, non-2xx "
                     f"{w['non2xx']}")
         fig["rounds"] = rounds
+        # What else ran on wrk's CPU under load (its busy time, softirqs
+        # included, less wrk's own).
+        cb = fig.get("cpu_box", {})
+        frac = min(0.95, max(0.0, cb.get("CPU 1", 0.0) - cb.get("wrk", 0.0)))
+        if args.pin and frac > 0:
+            fig["control"] = control_rounds(f"{base}{args.read}", args, frac)
+            fig["control_frac"] = frac
+            for r, w in enumerate(fig["control"]):
+                log(f"control round {r + 1} (idle, {frac:.2f} of CPU 1 "
+                    f"busy): {w['rps']} req/s, p99 {w['p99_ms']} ms")
         stop(ng)
         fig["hwm_end_kb"] = status_kb(col.pid, "VmHWM:")
         stop(col, grace=20)
@@ -700,6 +799,18 @@ def report(args, offered, fig):
         ("Under load / idle", "req/s (goal >= 0.9, p99 <= 5 ms)",
          fmt(wl.get("rps") / c_rps if wl.get("rps") and c_rps else None,
              ".2f")),
+        ("Control: idle, CPU 1 shared",
+         f"a busy loop taking {fig.get('control_frac', 0):.2f} of wrk's CPU",
+         (f"{fmt(mean([w['rps'] for w in fig['control']]))} req/s, p99 "
+          f"{fmt(mean([w['p99_ms'] for w in fig['control']]), '.2f')} ms"
+          if fig.get("control") else "- (--pin only)")),
+        ("Under load / control", "1.0 = reads lose only the shared CPU",
+         fmt(wl.get("rps") / mean([w["rps"] for w in fig["control"]])
+             if fig.get("control") and wl.get("rps") else None, ".2f")),
+        ("Loop busy, idle", "per iteration (/metrics histogram)",
+         fig.get("busy_idle") or "-"),
+        ("Loop busy, under load", "per iteration, middle of the load",
+         fig.get("busy_load") or "-"),
         ("CPU during load", "cores, middle of the load phase",
          ", ".join(f"{k} {v:.2f}" for k, v in
                    sorted(fig.get("cpu_box", {}).items())) or "-"),

@@ -693,6 +693,10 @@ collector_start(struct collector *c)
     c->h.loop = c->loop;
     c->h.want = on_want;
     c->h.want_arg = c;
+    if (loop_busy_start(&c->h.metrics.loop_busy, c->loop) != 0) {
+        log_warnx("cannot measure the loop's busy time (/metrics "
+                  "pharos_loop_busy_seconds stays empty)");
+    }
     /* Day boundaries of the uptime bars follow the page's zone. */
     setenv("TZ", cf->page.time_zone ? cf->page.time_zone : "UTC", 1);
     tzset();
@@ -1099,6 +1103,7 @@ collector_stop(struct collector *c)
         return;
     }
     c->h.shutting_down = 1;
+    loop_busy_stop(&c->h.metrics.loop_busy);
     /* Commit and ack what agents sent before the server goes (on
      * PostgreSQL what that queues still goes to the worker, after what
      * it has); then the worker runs what is queued, in order, and later

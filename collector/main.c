@@ -272,6 +272,11 @@ main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
+    /* Before the first run: the loop's busy time (loop_busy.h). */
+    if (loop_busy_configure(&c.h.metrics.loop_busy, &loop) != 0) {
+        log_warnx("libuv has no idle-time metric: the loop's busy time is "
+                  "not measured");
+    }
     c.loop = &loop;
     c.store_flags = store_flags;
     rc = collector_start(&c);

@@ -117,6 +117,7 @@ metrics_render(const struct hub *h, struct buf *b)
 {
     const struct collector_metrics *m = &h->metrics;
 
+    loop_busy_render(&m->loop_busy, b);
     counter(b, "pharos_results_ingested_total",
             "Probe results committed to the store.", m->results_ingested);
     counter(b, "pharos_batches_ingested_total",

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "feed.h"
 #include "idmap.h"
+#include "loop_busy.h"
 #include "pharos_conf.h"
 
 struct store;
@@ -45,6 +46,7 @@ enum http_route {
 #define HTTP_CODE_SLOTS 16   /* request_code_slot() */
 
 struct collector_metrics {
+    struct loop_busy loop_busy;   /* busy time per loop iteration */
     uint64_t http_by_route[ROUTE_COUNT_][HTTP_CODE_SLOTS];
     uint64_t results_ingested;
     uint64_t batches_ingested;
