@@ -8,7 +8,9 @@ measured in the same run on the same target:
 2. Probe rate: pharos-agent running N checks at once vs `wrk -t1 -c32`
    with 'Connection: close' (a new connection per request, like a probe)
    on the same URL; 5 rounds interleaved, medians. Goal: pharos >= 0.7 x
-   wrk.
+   wrk. With --pin the client (the agent, or wrk) runs on CPU 0 and nginx
+   on CPU 1, so that the rate is the client's and not how the two share
+   the cores.
 3. Memory of a running agent with a plan of 10,000 checks from a
    collector, against the same agent with 1 check: private memory
    (Private_Clean + Private_Dirty of /proc/PID/smaps_rollup) per
@@ -46,6 +48,24 @@ from peers import Nginx, free_port, wait_port  # noqa: E402
 # `pharos-agent once` runs 32 probes at a time, as wrk below holds 32
 # connections (-c32); blackbox_exporter is asked one probe at a time.
 PARALLEL = ["--parallel", "32"]
+
+
+# --pin: the client measured (the agent or wrk) on CPU 0, nginx on CPU 1,
+# so that neither takes the other's CPU and the rate is the client's.
+CLIENT_PIN = []
+
+
+def pin_nginx(master_pid):
+    pids = [master_pid]
+    try:
+        with open(f"/proc/{master_pid}/task/{master_pid}/children") as f:
+            pids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    for pid in pids:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            os.sched_setaffinity(int(tid), {1})
+    return len(pids)
 
 
 def cpu_of(pid):
@@ -137,8 +157,9 @@ def agent_burst_rate(conf, n):
     time, from process start to exit (start-up and config parse
     included), and its CPU time (user + system) per probe in us."""
     t0 = time.time()
-    p = subprocess.Popen([os.path.join(BUILD, "bin", "pharos-agent"), "once",
-                          "-c", conf] + PARALLEL, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(CLIENT_PIN + [os.path.join(BUILD, "bin", "pharos-agent"),
+                                       "once", "-c", conf] + PARALLEL,
+                         stdout=subprocess.DEVNULL)
     _, _, ru = os.wait4(p.pid, 0)
     return n / (time.time() - t0), (ru.ru_utime + ru.ru_stime) * 1e6 / n
 
@@ -147,7 +168,7 @@ def wrk_rate(wrk, url, conns=32, secs=5):
     """Requests per second of `wrk -t1` with keep-alive off (the header
     makes nginx close each connection, so every request is a new one),
     and wrk's CPU time per request in us."""
-    p = subprocess.Popen([wrk, "-t1", f"-c{conns}", f"-d{secs}s", "-H",
+    p = subprocess.Popen(CLIENT_PIN + [wrk, "-t1", f"-c{conns}", f"-d{secs}s", "-H",
                           "Connection: close", url],
                          stdout=subprocess.PIPE, text=True)
     out = p.stdout.read()
@@ -397,6 +418,8 @@ def main():
                     help="build dir of the version to compare with")
     ap.add_argument("--rounds", type=int, default=None,
                     help="rounds (default 7 with --compare, else 5)")
+    ap.add_argument("--pin", action="store_true",
+                    help="rate: the client on CPU 0, nginx on CPU 1")
     ap.add_argument("--only", choices=["cpu", "rate", "memory", "run"],
                     help="run one of the three")
     args = ap.parse_args()
@@ -407,6 +430,13 @@ def main():
                worker_connections=8192)
     try:
         wait_port(port)
+        if args.pin:
+            if (os.cpu_count() or 1) < 2:
+                print("probe_bench: --pin needs 2 CPUs")
+                return
+            CLIENT_PIN.extend(["taskset", "-c", "0"])
+            print(f"[pin] nginx ({pin_nginx(ng.p.pid)} processes) on CPU 1, "
+                  "the client on CPU 0")
         url = f"http://127.0.0.1:{port}/"
         if args.compare:
             compare(d, url, args.compare, args.probes, args.rounds or 7)
