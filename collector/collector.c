@@ -545,6 +545,7 @@ collector_evaluate(struct collector *c)
 static void
 mark_dirty(struct collector *c)
 {
+    c->h.feed_gen++;
     if (c->dirty || c->h.shutting_down) {
         return;
     }
@@ -1176,6 +1177,8 @@ collector_free(struct collector *c)
     ph_free(c->h.plans);
     recheck_destroy(c->h.recheck);
     ph_free(c->h.comps);
+    ph_free(c->h.v1_components.text);
+    c->h.v1_components.text = NULL;
     ph_free(c->tq);
     c->tq = NULL;
     pharos_conf_free(&c->h.conf);

@@ -150,6 +150,15 @@ enum hub_want {
 };
 typedef void (*hub_want_cb)(void *arg, enum hub_want what);
 
+/* An API document rendered from the shared state, kept while nothing it
+ * shows can have changed (api_v1.c). */
+struct hub_doc_cache {
+    char *text;                   /* owned; NULL = none */
+    size_t len;
+    uint64_t gen;                 /* hub->feed_gen it was rendered at */
+    int64_t at_ms;                /* time_mono_ms() of the render */
+};
+
 struct hub {
     uv_loop_t *loop;              /* for services with I/O (notify) */
     struct pharos_conf conf;      /* replaced whole on reload */
@@ -205,6 +214,13 @@ struct hub {
 
     hub_want_cb want;             /* the driver's, set before any use */
     void *want_arg;
+
+    /* Bumped by the driver whenever the public documents must be
+     * rendered again (every status, component, incident or
+     * configuration change asks for that): a document rendered at the
+     * same value shows the same state. */
+    uint64_t feed_gen;
+    struct hub_doc_cache v1_components; /* GET /v1/pages/<id>/components */
 };
 
 /* Evaluation and publish requests (see enum hub_want). */

@@ -59,6 +59,11 @@ components:
             doc = json.loads(http_get(h.url("/api/v2/summary.json"))[1])
             return {c["id"]: c["status"] for c in doc["components"]}
 
+        def listed():
+            """The list (rendered once per change, api_v1.c) right now."""
+            code, lst = call("GET", "/components")
+            return {c["id"]: c["status"] for c in lst} if code == 200 else code
+
         code, lst = call("GET", "/components")
         res.check("list is a bare array with v1 fields",
                   code == 200 and isinstance(lst, list) and len(lst) == 2
@@ -109,6 +114,8 @@ components:
                        '{"component":{"status":"partial_outage"}}')
         res.check("PUT JSON without Content-Type",
                   code == 200 and c["status"] == "partial_outage", (code, c))
+        res.check("the list shows it", listed().get("web") == "partial_outage",
+                  listed())
         # Rails form body (dyninc client).
         code, c = call("PATCH", "/components/web",
                        "component%5Bstatus%5D=major_outage",
@@ -116,6 +123,8 @@ components:
                        key_hdr=key)
         res.check("form body with a bare key",
                   code == 200 and c["status"] == "major_outage", (code, c))
+        res.check("the list shows each change at once (no stale copy)",
+                  listed().get("web") == "major_outage", listed())
         code, err = call("PATCH", "/components/web", '{"component":{"status":"broken"}}')
         res.check("bad status: 422", code == 422 and "status must be" in err["message"],
                   (code, err))
@@ -139,6 +148,8 @@ components:
         code, c = call("PATCH", "/components/web", '{"component":{"status":null}}')
         res.check("status null clears the override",
                   code == 200 and c["status"] == "operational", (code, c))
+        res.check("... and the list shows it at once",
+                  listed().get("web") == "operational", listed())
 
         code, hist = call("GET", "/components/web/transitions")
         sources = [t["source"] for t in hist]
