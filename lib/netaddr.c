@@ -233,6 +233,20 @@ netaddr_cidr_parse(const char *text, struct netaddr_cidr *ret)
 }
 
 void
+netaddr_format(const uint8_t a[16], char *out, size_t len)
+{
+    if (len == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (is_v4(a)) {
+        inet_ntop(AF_INET, a + 12, out, (socklen_t)len);
+    } else {
+        inet_ntop(AF_INET6, a, out, (socklen_t)len);
+    }
+}
+
+void
 netaddr_cidr_format(const struct netaddr_cidr *c, char *out, size_t len)
 {
     char host[INET6_ADDRSTRLEN] = "";

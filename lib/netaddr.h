@@ -54,6 +54,8 @@ void netaddr_cidr_format(const struct netaddr_cidr *c, char *out,
 int netaddr_bytes(const struct sockaddr *sa, uint8_t ret[16]);
 /* Same from a literal address; 0 or -1. */
 int netaddr_bytes_text(const char *text, uint8_t ret[16]);
+/* The text form of a (dotted quad for a v4-mapped address) into out. */
+void netaddr_format(const uint8_t a[16], char *out, size_t len);
 /* 1 if the 16-byte address a is inside one of the n networks. */
 int netaddr_in_list(const uint8_t a[16], const struct netaddr_cidr *list,
                     size_t n);

@@ -102,6 +102,12 @@ struct http_request {
     const char *url;
     struct buf body;
     int too_big;
+    /* The client (X-Forwarded-For from a trusted proxy, else the peer);
+     * its text forms are made when first asked for (most requests never
+     * need them). */
+    uint8_t addr[16];
+    int has_addr;
+    int client_done;
     char client[INET6_ADDRSTRLEN];
     char client_key[INET6_ADDRSTRLEN + 4];
     int peer_loopback;              /* the TCP peer, not X-Forwarded-For */
@@ -361,7 +367,7 @@ etag_matches(const char *inm, const char *etag)
  * A malformed entry ends the walk: the last good hop stands. */
 static void
 forwarded_client(const struct http_server *s, struct MHD_Connection *conn,
-                 uint8_t a[16], char *client, size_t len)
+                 uint8_t a[16])
 {
     const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                   "X-Forwarded-For");
@@ -398,7 +404,6 @@ forwarded_client(const struct http_server *s, struct MHD_Connection *conn,
             return;
         }
         memcpy(a, hop, 16);
-        snprintf(client, len, "%s", ip);
         if (!trusted_proxy(s, hop)) {
             return;
         }
@@ -471,7 +476,6 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
     if (req == NULL) {
         const union MHD_ConnectionInfo *ci;
         const char *cl;
-        uint8_t a[16], key[16];
 
         req = ph_calloc(1, sizeof(*req));
         if (req == NULL) {
@@ -485,24 +489,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
         ci = MHD_get_connection_info(conn,
                                      MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci != NULL && ci->client_addr != NULL &&
-            netaddr_bytes(ci->client_addr, a) == 0) {
-            const struct sockaddr *sa = ci->client_addr;
-            if (sa->sa_family == AF_INET) {
-                inet_ntop(AF_INET,
-                          &((const struct sockaddr_in *)(const void *)sa)
-                               ->sin_addr,
-                          req->client, sizeof(req->client));
-            } else {
-                inet_ntop(AF_INET6,
-                          &((const struct sockaddr_in6 *)(const void *)sa)
-                               ->sin6_addr,
-                          req->client, sizeof(req->client));
-            }
+            netaddr_bytes(ci->client_addr, req->addr) == 0) {
+            req->has_addr = 1;
             req->peer_loopback =
                 netaddr_classify(ci->client_addr) == NETADDR_LOOPBACK;
-            forwarded_client(s, conn, a, req->client, sizeof(req->client));
-            netaddr_client_key(a, key, req->client_key,
-                               sizeof(req->client_key));
+            forwarded_client(s, conn, req->addr);
         }
         /* Refuse a declared oversized body before reading any of it. */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -1092,15 +1083,35 @@ http_req_direct_loopback(const struct http_request *req)
                                        "X-Forwarded-For") == NULL;
 }
 
-const char *
-http_req_client(const struct http_request *req)
+/* The text forms of the client, made once when first asked for. */
+static void
+client_texts(struct http_request *req)
 {
+    uint8_t key[16];
+
+    if (req->client_done) {
+        return;
+    }
+    req->client_done = 1;
+    if (!req->has_addr) {
+        return; /* "" for both, as before */
+    }
+    netaddr_format(req->addr, req->client, sizeof(req->client));
+    netaddr_client_key(req->addr, key, req->client_key,
+                       sizeof(req->client_key));
+}
+
+const char *
+http_req_client(struct http_request *req)
+{
+    client_texts(req);
     return req->client;
 }
 
 const char *
-http_req_client_key(const struct http_request *req)
+http_req_client_key(struct http_request *req)
 {
+    client_texts(req);
     return req->client_key;
 }
 

@@ -115,10 +115,10 @@ int http_req_query_string(const struct http_request *req, char *buf,
                           size_t len);
 /* Client IP as text (from X-Forwarded-For when the peer is a trusted
  * proxy). */
-const char *http_req_client(const struct http_request *req);
+const char *http_req_client(struct http_request *req);
 /* The key per-client limits use: the IPv4 address, or the IPv6 /64
  * ("2001:db8:1:2::/64"). */
-const char *http_req_client_key(const struct http_request *req);
+const char *http_req_client_key(struct http_request *req);
 /* The listener the request came in on. */
 enum http_listener_kind http_req_listener(const struct http_request *req);
 /* 1 when the request comes straight from this host: the TCP peer is a

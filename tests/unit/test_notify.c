@@ -243,6 +243,18 @@ test_cidr_and_client_key(void **state)
     assert_int_equal(netaddr_in_list(a, n, 2), 1);
     assert_int_equal(netaddr_bytes_text("11.0.0.1", a), 0);
     assert_int_equal(netaddr_in_list(a, n, 2), 0);
+
+    /* The text form, back from the bytes (the client in logs). */
+    netaddr_format(a, text, sizeof(text));
+    assert_string_equal(text, "11.0.0.1");
+    assert_int_equal(netaddr_bytes_text("2001:DB8:0:0::7", a), 0);
+    netaddr_format(a, text, sizeof(text));
+    assert_string_equal(text, "2001:db8::7");
+    assert_int_equal(netaddr_bytes_text("::ffff:192.0.2.9", a), 0);
+    netaddr_format(a, text, sizeof(text));
+    assert_string_equal(text, "192.0.2.9");
+    netaddr_format(a, text, 4); /* too small: empty, never cut */
+    assert_string_equal(text, "");
     assert_int_equal(netaddr_bytes_text("::1", a), 0);
     assert_int_equal(netaddr_in_list(a, n, 2), 1);
     assert_int_equal(netaddr_in_list(a, n, 1), 0);
