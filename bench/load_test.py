@@ -28,8 +28,13 @@ memory beside nginx serving the same published file.
 With --pin (a machine with 2 CPUs or more) the collector's loop thread
 runs alone on CPU 0, and everything else (its writer, render and
 publish threads, wrk, the simulated agents, nginx) on CPU 1, in the idle
-rounds as under load: the ratio then shows whether reads wait for the
-writes, not how the processes share two cores.
+rounds as under load; --pin-collector puts all of the collector's
+threads on CPU 0. Both end with control rounds: the idle collector read
+while a busy loop takes, in 10 ms periods, the share of CPU 1 (CPU 0
+with --pin-collector) that the rest took under load, so that "under load
+/ control" near 1 says the reads lost only the CPU they shared, nothing
+to the writes. The loop's busy time per pass (pharos_loop_busy_seconds)
+is read from /metrics idle and under load.
 
 Prints progress as it goes and a table at the end. Exits 1 only when
 results were lost (or stored beyond what was acked), 2 when the run could
@@ -258,13 +263,17 @@ def parse_wrk(text):
     return r
 
 
+PIN_WHOLE_COLLECTOR = [False]  # --pin-collector
+
+
 def pin_collector(pid):
     """--pin: the collector's loop (its main thread) alone on CPU 0, its
-    other threads on CPU 1. Called again before each phase, for threads
-    started meanwhile."""
+    other threads on CPU 1 (--pin-collector: on CPU 0 too). Called again
+    before each phase, for threads started meanwhile."""
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            os.sched_setaffinity(int(tid), {0} if int(tid) == pid else {1})
+            os.sched_setaffinity(int(tid), {0} if int(tid) == pid or
+                                 PIN_WHOLE_COLLECTOR[0] else {1})
         except OSError:
             pass  # the thread ended meanwhile
 
@@ -315,16 +324,18 @@ while time.monotonic() < end:
 """
 
 
-def control_rounds(url, args, frac):
-    """--pin: the idle collector read while a busy loop takes `frac` of CPU 1
-    (wrk's CPU) in 10 ms periods: the share everything but wrk took of it
-    under load (the simulated agents, the collector's writer, render and
-    publish threads, the kernel's work for the agents' traffic).
+def control_rounds(url, args, frac, cpu):
+    """--pin: the idle collector read while a busy loop takes `frac` of CPU
+    `cpu` in 10 ms periods: the share everything else took of it under
+    load. CPU 1 (wrk's) with --pin: the simulated agents, the collector's
+    writer, render and publish threads, the kernel's work for the agents'
+    traffic; CPU 0 (the loop's) with --pin-collector: the collector's
+    other threads.
     What the reads lose here they lose to sharing a CPU, with nothing
     written; under load they should lose no more."""
     out = []
     for _ in range(args.rounds):
-        hog = start(["taskset", "-c", "1", sys.executable, "-c", HOG,
+        hog = start(["taskset", "-c", str(cpu), sys.executable, "-c", HOG,
                      f"{frac:.3f}", str(args.serve + 2)])
         time.sleep(0.3)
         out.append(run_wrk(url, args.serve, args.wrk_connections))
@@ -338,11 +349,12 @@ def cpu_during(pids, seconds, box):
     {name: cores}."""
     before = {n: (thread_cpu(p) if n == "collector" else
                   {"all": cpu_seconds(p)}) for n, p in pids.items()}
-    m0, c10 = machine_busy(), machine_busy("1")
+    m0, c00, c10 = machine_busy(), machine_busy("0"), machine_busy("1")
     t0 = time.monotonic()
     time.sleep(seconds)
     span = time.monotonic() - t0
     box[f"machine ({os.cpu_count()} CPUs)"] = (machine_busy() - m0) / span
+    box["CPU 0"] = (machine_busy("0") - c00) / span
     box["CPU 1"] = (machine_busy("1") - c10) / span
     for n, p in pids.items():
         after = thread_cpu(p) if n == "collector" else {"all": cpu_seconds(p)}
@@ -516,6 +528,10 @@ def main():
     ap.add_argument("--pin", action="store_true",
                     help="the collector's loop alone on CPU 0, the rest on "
                          "CPU 1 (idle and under load alike)")
+    ap.add_argument("--pin-collector", action="store_true",
+                    help="with --pin: every collector thread on CPU 0 "
+                         "(the loop shares it with the writer), the rest "
+                         "on CPU 1")
     ap.add_argument("--read", default="/api/v2/summary.json",
                     help="what wrk reads: a feed document, / (the page) or "
                          "a v1 API path such as /v1/pages/load/components "
@@ -526,6 +542,10 @@ def main():
             print("load_test: --pin needs 2 CPUs and taskset", flush=True)
             return 2
         PIN.extend(["taskset", "-c", "1"])
+        PIN_WHOLE_COLLECTOR[0] = args.pin_collector
+    elif args.pin_collector:
+        print("load_test: --pin-collector goes with --pin", flush=True)
+        return 2
     if args.read.startswith("/v1/"):
         READ_HEADERS.append(f"Authorization: OAuth {API_KEY}")
 
@@ -710,16 +730,23 @@ def main():
                     f"{w['p99_ms']} ms, errors {w['errors']}, non-2xx "
                     f"{w['non2xx']}")
         fig["rounds"] = rounds
-        # What else ran on wrk's CPU under load (its busy time, softirqs
-        # included, less wrk's own).
+        # What else ran beside what is measured under load: on wrk's CPU
+        # (its busy time, softirqs included, less wrk's own), or with
+        # --pin-collector on the loop's (less the loop's own).
         cb = fig.get("cpu_box", {})
-        frac = min(0.95, max(0.0, cb.get("CPU 1", 0.0) - cb.get("wrk", 0.0)))
+        hog_cpu = 0 if args.pin_collector else 1
+        own = cb.get("collector loop", 0.0) if hog_cpu == 0 else \
+            cb.get("wrk", 0.0)
+        frac = min(0.95, max(0.0, cb.get(f"CPU {hog_cpu}", 0.0) - own))
         if args.pin and frac > 0:
-            fig["control"] = control_rounds(f"{base}{args.read}", args, frac)
+            fig["control"] = control_rounds(f"{base}{args.read}", args, frac,
+                                            hog_cpu)
             fig["control_frac"] = frac
+            fig["control_cpu"] = hog_cpu
             for r, w in enumerate(fig["control"]):
-                log(f"control round {r + 1} (idle, {frac:.2f} of CPU 1 "
-                    f"busy): {w['rps']} req/s, p99 {w['p99_ms']} ms")
+                log(f"control round {r + 1} (idle, {frac:.2f} of CPU "
+                    f"{hog_cpu} busy): {w['rps']} req/s, p99 "
+                    f"{w['p99_ms']} ms")
         stop(ng)
         fig["hwm_end_kb"] = status_kb(col.pid, "VmHWM:")
         stop(col, grace=20)
@@ -799,8 +826,9 @@ def report(args, offered, fig):
         ("Under load / idle", "req/s (goal >= 0.9, p99 <= 5 ms)",
          fmt(wl.get("rps") / c_rps if wl.get("rps") and c_rps else None,
              ".2f")),
-        ("Control: idle, CPU 1 shared",
-         f"a busy loop taking {fig.get('control_frac', 0):.2f} of wrk's CPU",
+        (f"Control: idle, CPU {fig.get('control_cpu', 1)} shared",
+         f"a busy loop taking {fig.get('control_frac', 0):.2f} of CPU "
+         f"{fig.get('control_cpu', 1)}",
          (f"{fmt(mean([w['rps'] for w in fig['control']]))} req/s, p99 "
           f"{fmt(mean([w['p99_ms'] for w in fig['control']]), '.2f')} ms"
           if fig.get("control") else "- (--pin only)")),
