@@ -9,14 +9,6 @@
  * The loop runs the done callbacks. Nothing else is shared: a batch
  * belongs to the thread between submit and the move to `out`.
  *
- * While batches come faster than one commit per STORE_WRITER_BUSY_MS,
- * the thread waits out the rest of that span after a commit before the
- * next one (a commit delay, like PostgreSQL's commit_delay, that only a
- * busy writer pays): agents whose batches arrive spread out (their
- * coalescing windows are jittered) then share commits instead of each
- * paying one, which on sqlite rewrites the tail pages of the table and
- * its indexes into the WAL every time. An idle writer commits at once.
- *
  * Store calls (struct store_call) go the same way through `calls` and
  * `calls_out`: after each group commit the thread runs the calls queued
  * so far, in order, each on its own (not inside the group's
@@ -48,7 +40,6 @@ struct store_writer {
     size_t ninflight;            /* taken by the thread */
     int stop;                    /* under mu */
     int started;
-    uint64_t last_commit_ns;     /* thread only: uv_hrtime at its start */
     uint64_t commits;            /* under mu */
     uv_async_t async;            /* thread -> loop: `out` has batches */
     struct complain complaint;   /* the thread's only: failed commits */
@@ -112,20 +103,6 @@ run_thread(void *arg)
             run_calls(w); /* returns with mu held */
             continue;
         }
-        /* The commit delay of a busy writer (see the top); calls, a
-         * full group and stopping end it. */
-        for (;;) {
-            uint64_t now = uv_hrtime();
-            uint64_t until = w->last_commit_ns +
-                             (uint64_t)STORE_WRITER_BUSY_MS * 1000000u;
-
-            if (w->last_commit_ns == 0 || now >= until || w->stop ||
-                w->calls != NULL || w->nin >= STORE_WRITER_GROUP_MAX) {
-                break;
-            }
-            (void)uv_cond_timedwait(&w->cv, &w->mu, until - now);
-        }
-        w->last_commit_ns = uv_hrtime();
         while (w->in != NULL && n < STORE_WRITER_GROUP_MAX) {
             struct store_batch *b = w->in;
 

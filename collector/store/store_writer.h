@@ -41,8 +41,6 @@ struct store_call {
 /* Batches and results one transaction takes at most; the rest wait for
  * the next one. */
 #define STORE_WRITER_GROUP_MAX 64
-/* A busy writer commits at most once per this many ms (store_writer.c). */
-#define STORE_WRITER_BUSY_MS 10
 /* Batches queued at most; store_writer_submit() refuses more (503). */
 #define STORE_WRITER_QUEUE_MAX 1024
 
