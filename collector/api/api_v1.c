@@ -530,7 +530,8 @@ api_v1_components(struct api_req *rq, struct http_request *req,
         dc->gen = h->feed_gen;
         dc->at_ms = now;
     }
-    /* Copied by the server before the handler returns. */
+    /* Borrowed: http.c copies it into the reply as soon as this handler
+     * returns, on the loop, before anything can render a new list. */
     resp->status = 200;
     resp->content_type = "application/json";
     resp->static_body = (const uint8_t *)dc->text;

@@ -15,7 +15,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, free_port, http_get, wait_until  # noqa: E402
+from pharos_harness import Harness, free_port, http_get  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 
