@@ -433,6 +433,14 @@ comp_job_free(void *arg)
     ph_free(j);
 }
 
+/* A job that could not be filled in: freed, and the reply says so. */
+static void
+job_abandon(struct comp_job *j, struct http_response *resp)
+{
+    comp_job_free(j);
+    http_resp_error(resp, 503, "unavailable", "out of memory");
+}
+
 static struct comp_job *
 comp_job_new(struct api_req *rq, enum cj_kind kind,
              struct http_response *resp)
@@ -460,12 +468,32 @@ comp_job_new(struct api_req *rq, enum cj_kind kind,
         }
         j->file_ids[j->nfile_ids] = ph_strdup(h->conf.components[i].id);
         if (j->file_ids[j->nfile_ids++] == NULL) {
-            comp_job_free(j);
-            http_resp_error(resp, 503, "unavailable", "out of memory");
+            job_abandon(j, resp);
             return NULL;
         }
     }
     return j;
+}
+
+/* A new API object's id, within the cap on how many the API may make
+ * (groups or components). 0, or -1 after a 422 or 500 in resp. */
+static int
+new_api_id(const struct hub *h, int groups, char *id, size_t size,
+           struct http_response *resp)
+{
+    if (count_api(h, groups) >= (groups ? API_GROUPS_MAX
+                                        : API_COMPONENTS_MAX)) {
+        http_resp_error(resp, 422, "unprocessable_entity",
+                        groups ? "too many groups created through the API"
+                               : "too many components created through the "
+                                 "API");
+        return -1;
+    }
+    if (token_random_id(id, size) != 0) {
+        http_resp_error(resp, 500, "internal", "no randomness for an id");
+        return -1;
+    }
+    return 0;
 }
 
 /* The rows in one transaction. */
@@ -581,6 +609,19 @@ comp_job_done(struct api_req *rq, struct http_request *req, void *arg,
                       j->kind == CJ_PUT ? j->rows[0].id : j->g.id);
 }
 
+/* Hands j to the store's writer; the reply (status, rendered by reply
+ * unless 204) comes when its transaction is done. */
+static void
+job_submit(struct api_req *rq, struct http_request *req,
+           struct http_response *resp, struct comp_job *j, int status,
+           route_fn reply)
+{
+    j->status = status;
+    j->reply = reply;
+    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
+                   j);
+}
+
 void
 api_v1_component_create(struct api_req *rq, struct http_request *req,
                         struct http_response *resp)
@@ -606,13 +647,7 @@ api_v1_component_create(struct api_req *rq, struct http_request *req,
         (has_status = status_field(o, &st, resp)) < 0) {
         goto out;
     }
-    if (count_api(h, 0) >= API_COMPONENTS_MAX) {
-        http_resp_error(resp, 422, "unprocessable_entity",
-                        "too many components created through the API");
-        goto out;
-    }
-    if (token_random_id(id, sizeof(id)) != 0) {
-        http_resp_error(resp, 500, "internal", "no randomness for an id");
+    if (new_api_id(h, 0, id, sizeof(id), resp) != 0) {
         goto out;
     }
     r.id = id;
@@ -623,18 +658,14 @@ api_v1_component_create(struct api_req *rq, struct http_request *req,
         goto out;
     }
     if (job_add_row(j, &r) != 0) {
-        comp_job_free(j);
-        http_resp_error(resp, 503, "unavailable", "out of memory");
+        job_abandon(j, resp);
         goto out;
     }
     snprintf(j->logline, sizeof(j->logline),
              "api: %s created component %s (%.128s)", j->actor, id, r.name);
     j->keep_override = has_status == 1 && st >= 0;
     j->override_st = st;
-    j->status = 201;
-    j->reply = reply_component;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 201, reply_component);
 out:
     json_decref(doc);
 }
@@ -692,18 +723,14 @@ api_v1_component_update(struct api_req *rq, struct http_request *req,
         goto out;
     }
     if (job_add_row(j, &r) != 0) {
-        comp_job_free(j);
-        http_resp_error(resp, 503, "unavailable", "out of memory");
+        job_abandon(j, resp);
         goto out;
     }
     snprintf(j->logline, sizeof(j->logline), "api: %s changed component %s",
              j->actor, r.id);
     j->patch_after = json_object_get(o, "status") != NULL ||
                      json_object_get(o, "override_until") != NULL;
-    j->status = 200;
-    j->reply = reply_component;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 200, reply_component);
 out:
     json_decref(doc);
 }
@@ -752,9 +779,7 @@ api_v1_component_delete(struct api_req *rq, struct http_request *req,
     }
     snprintf(j->logline, sizeof(j->logline), "api: %s deleted component %s",
              j->actor, j->id);
-    j->status = 204;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 204, NULL);
 }
 
 /* The member ids of a group body: every one must be a component, and
@@ -859,13 +884,7 @@ api_v1_group_create(struct api_req *rq, struct http_request *req,
     if (bad) {
         goto out;
     }
-    if (count_api(h, 1) >= API_GROUPS_MAX) {
-        http_resp_error(resp, 422, "unprocessable_entity",
-                        "too many groups created through the API");
-        goto out;
-    }
-    if (token_random_id(id, sizeof(id)) != 0) {
-        http_resp_error(resp, 500, "internal", "no randomness for an id");
+    if (new_api_id(h, 1, id, sizeof(id), resp) != 0) {
         goto out;
     }
     g.id = id;
@@ -876,17 +895,13 @@ api_v1_group_create(struct api_req *rq, struct http_request *req,
         goto out;
     }
     if (job_set_group(j, &g) != 0 || member_rows(h, id, arr, j) != 0) {
-        comp_job_free(j);
-        http_resp_error(resp, 503, "unavailable", "out of memory");
+        job_abandon(j, resp);
         goto out;
     }
     snprintf(j->logline, sizeof(j->logline),
              "api: %s created component group %s (%.128s)", j->actor, id,
              g.name);
-    j->status = 201;
-    j->reply = reply_group;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 201, reply_group);
 out:
     json_decref(doc);
 }
@@ -940,16 +955,12 @@ api_v1_group_update(struct api_req *rq, struct http_request *req,
     }
     if (job_set_group(j, &g) != 0 ||
         (arr != NULL && member_rows(h, g.id, arr, j) != 0)) {
-        comp_job_free(j);
-        http_resp_error(resp, 503, "unavailable", "out of memory");
+        job_abandon(j, resp);
         goto out;
     }
     snprintf(j->logline, sizeof(j->logline),
              "api: %s changed component group %s", j->actor, g.id);
-    j->status = 200;
-    j->reply = reply_group;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 200, reply_group);
 out:
     json_decref(doc);
 }
@@ -982,13 +993,10 @@ api_v1_group_delete(struct api_req *rq, struct http_request *req,
     snprintf(j->id, sizeof(j->id), "%s", rq->param[0]);
     /* Its components stay, outside any group. */
     if (member_rows(h, j->id, NULL, j) != 0) {
-        comp_job_free(j);
-        http_resp_error(resp, 503, "unavailable", "out of memory");
+        job_abandon(j, resp);
         return;
     }
     snprintf(j->logline, sizeof(j->logline),
              "api: %s deleted component group %s", j->actor, j->id);
-    j->status = 204;
-    deferred_store(rq, req, resp, comp_job_run, comp_job_done, comp_job_free,
-                   j);
+    job_submit(rq, req, resp, j, 204, NULL);
 }

@@ -45,12 +45,7 @@ alerts:
     - match: {{service: api}}
       component: api
       status: degraded_performance
-""")
-        with open(h.conf_path) as f:
-            text = f.read()
-        text = text.replace("server:\n", f"server:\n  api_rate_limit: {LIMIT}\n", 1)
-        with open(h.conf_path, "w") as f:
-            f.write(text)
+""", server_yaml=f"  api_rate_limit: {LIMIT}")
         h.start_collector()
 
         # Alert tokens: LIMIT requests, then 429 with Retry-After.

@@ -30,6 +30,7 @@ components:
     name: API
     group: core
 """, extra_yaml="api_keys:\n  - {name: tf, scope: admin, token_env: PH_COMP_ADMIN}\n",
+            server_yaml="  api_rate_limit: 0",
             agents_for=[])
         h.start_collector()
         auth = {"Authorization": "OAuth " + KEY}
@@ -163,6 +164,23 @@ components:
         h.start_collector()
         res.check("a deleted component stays deleted after a restart",
                   cid not in summary_ids())
+
+        # The caps on what the API may create: 200 groups (each taking
+        # the one component in turn), then 422 and nothing made (the
+        # list holds them and the file's group).
+        code, m = call("POST", P + "/components", {"component": {"name": "M"}})
+        codes = [call("POST", P + "/component-groups",
+                      {"component_group": {"name": f"G{i}",
+                                           "components": [m["id"]]}})[0]
+                 for i in range(200)]
+        code, body = call("POST", P + "/component-groups",
+                          {"component_group": {"name": "One too many",
+                                               "components": [m["id"]]}})
+        res.check("the 201st group made through the API is 422, the 200 "
+                  "before it 201", codes == [201] * 200 and code == 422 and
+                  "too many groups" in json.dumps(body) and
+                  len(call("GET", P + "/component-groups")[1]) == 201,
+                  (sorted(set(codes)), code, body))
     finally:
         h.stop_all()
     return res.finish()

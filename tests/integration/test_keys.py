@@ -24,12 +24,7 @@ components:
   - id: api
     name: API
 """, extra_yaml="api_keys:\n  - {name: bootstrap, scope: admin, token_env: PH_KEYS_ADMIN}\n",
-            agents_for=[])
-        with open(h.conf_path) as f:
-            text = f.read()
-        with open(h.conf_path, "w") as f:
-            f.write(text.replace("  publish_dir: public\n",
-                                 "  publish_dir: public\n  api_rate_limit: 30\n"))
+            agents_for=[], server_yaml="  api_rate_limit: 30")
         h.start_collector()
 
         def ctl(*args, key=boot):

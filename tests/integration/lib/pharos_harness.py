@@ -194,10 +194,12 @@ class Harness:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def write_config(self, regions, components_yaml, extra_yaml="",
-                     agents_for=None, page_yaml="", web_dir=None):
+                     agents_for=None, page_yaml="", web_dir=None,
+                     server_yaml=""):
         """agents_for: regions that get a config agent (default all);
-        page_yaml: more keys of page: (indented two spaces); web_dir: the
-        page's files (default the source tree's web/)."""
+        page_yaml, server_yaml: more keys of page: or server: (indented
+        two spaces); web_dir: the page's files (default the source tree's
+        web/)."""
         os.makedirs(os.path.join(self.dir, "secrets"), exist_ok=True)
         lines = [
             "server:",
@@ -205,6 +207,9 @@ class Harness:
             "  state_dir: state",
             "  publish_dir: public",
             f"  web_dir: {web_dir or os.path.join(SRC, 'web')}",
+        ]
+        lines += [ln for ln in server_yaml.splitlines() if ln.strip()]
+        lines += [
             "page:",
             "  id: itest",
             "  name: Integration test",
