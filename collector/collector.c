@@ -921,11 +921,6 @@ collector_reload(struct collector *c)
     struct idmap nids;
     int rc;
 
-    /* A render on the worker borrows the configuration: let it end (and
-     * swap its documents in) before anything is replaced. */
-    while (render_worker_busy(c->renderw)) {
-        render_worker_wait(c->renderw);
-    }
     memset(&errs, 0, sizeof(errs));
     memset(&warns, 0, sizeof(warns));
     memset(&nids, 0, sizeof(nids));
@@ -1072,7 +1067,7 @@ collector_reload(struct collector *c)
             log_warnx("reload: %s", err);
         }
     }
-    pharos_conf_free(&old);
+    collector_conf_retire(c, &old);
     notify_reload(&c->h);
     notify_staff_sync(&c->h);
     {
@@ -1181,6 +1176,10 @@ collector_free(struct collector *c)
     c->h.v1_components.text = NULL;
     ph_free(c->tq);
     c->tq = NULL;
+    for (size_t i = 0; i < c->nretired; i++) {
+        pharos_conf_free(&c->retired[i]);
+    }
+    c->nretired = 0;
     pharos_conf_free(&c->h.conf);
     c->h.engine = NULL;
     c->h.store = NULL;

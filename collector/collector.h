@@ -25,6 +25,10 @@ struct transition_listener {
     void *arg;
 };
 
+/* Replaced configurations kept for a render in progress; past this
+ * many, a reload waits for that render (see collector_conf_retire()). */
+#define COLLECTOR_RETIRED_MAX 4
+
 struct collector {
     uv_loop_t *loop;
     char *conf_path;
@@ -76,6 +80,10 @@ struct collector {
     uint64_t render_applied;      /* the newest render swapped in */
     int render_again;             /* asked while the worker was busy */
     int render_again_full;
+    /* Configurations a reload replaced while a render on the worker
+     * still read them (its snapshot's shallow copy): freed when it ends. */
+    struct pharos_conf retired[COLLECTOR_RETIRED_MAX];
+    size_t nretired;
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.
@@ -150,6 +158,15 @@ void collector_finish_request(void *arg, struct api_req *rq,
                               struct http_response *resp);
 void collector_render_results(struct collector *c);
 void collector_render(struct collector *c, int full);
+/* Before the reply to a write that promises read-your-writes: the
+ * documents about now (all but uptime.json) on the loop, current when it
+ * returns; then every document on the worker, uptime.json with them. */
+void collector_render_sync(struct collector *c);
+/* Takes old (a configuration a reload replaced): freed at once when no
+ * render runs on the worker, else when it ends. The render then in
+ * progress is not swapped in (it shows the configuration before), and
+ * a full one follows it. */
+void collector_conf_retire(struct collector *c, struct pharos_conf *old);
 
 /* collector_retention.c: one retention run (leader only). */
 void collector_prune(struct collector *c);

@@ -49,7 +49,7 @@ collector_finish_request(void *arg, struct api_req *rq,
         c->dirty = 0;
         c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
-        collector_render_all(c);
+        collector_render_sync(c);
     }
 }
 

@@ -12,8 +12,10 @@
  *   (publish_set_prepared()). The loop never stalls for a render, so
  *   reads do not wait behind it (issue #15 item 2).
  * - collector_render_all() renders on the loop, for the moments the
- *   documents must be current before the loop goes on: at start, before
- *   the reply to a write that promises read-your-writes, at shutdown.
+ *   documents must be current before the loop goes on: at start and at
+ *   shutdown. Before the reply to a write that promises read-your-writes,
+ *   collector_render_sync() renders the documents about now on the loop
+ *   and leaves uptime.json (days; most of a render's time) to the worker.
  * Every render gets a sequence number; a worker's render that finishes
  * after a newer one was applied is dropped, so documents never go back.
  */
@@ -138,22 +140,30 @@ out_add(struct render_out *o, const char *path, const char *content_type,
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
                          size_t *ret_len);
 
-/* Renders every document (full) or regions.json only, from in. Pure
- * with respect to the collector: any thread. */
+/* Which documents a render makes. */
+enum render_set {
+    RENDER_REGIONS, /* regions.json: what new results change */
+    RENDER_NOW,     /* all but uptime.json (see collector_render_sync) */
+    RENDER_ALL,
+};
+
+/* Renders the documents of set from in. Pure with respect to the
+ * collector: any thread. */
 static void
-render_docs(const struct feed_input *in, int full, int prepare,
+render_docs(const struct feed_input *in, enum render_set set, int prepare,
             struct render_out *o)
 {
     static const struct {
         const char *path;
         render_fn fn;
+        int daily; /* about days, not now: left out of RENDER_NOW */
     } plain[] = {
-        {"api/v2/summary.json", feed_summary},
-        {"api/v2/status.json", feed_status_doc},
-        {"api/v2/components.json", feed_components},
-        {"api/v2/regions.json", feed_regions},
-        {"api/v2/page.json", feed_page_doc},
-        {"api/v2/uptime.json", feed_uptime},
+        {"api/v2/summary.json", feed_summary, 0},
+        {"api/v2/status.json", feed_status_doc, 0},
+        {"api/v2/components.json", feed_components, 0},
+        {"api/v2/regions.json", feed_regions, 0},
+        {"api/v2/page.json", feed_page_doc, 0},
+        {"api/v2/uptime.json", feed_uptime, 1},
     };
     static const struct {
         const char *path;
@@ -174,7 +184,7 @@ render_docs(const struct feed_input *in, int full, int prepare,
     size_t len = 0;
     int rc;
 
-    if (!full) {
+    if (set == RENDER_REGIONS) {
         rc = feed_regions(in, &data, &len);
         out_add(o, "api/v2/regions.json",
                 publish_content_type("api/v2/regions.json"), data, len, rc, 0,
@@ -182,6 +192,9 @@ render_docs(const struct feed_input *in, int full, int prepare,
         return;
     }
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        if (plain[i].daily && set == RENDER_NOW) {
+            continue;
+        }
         rc = plain[i].fn(in, &data, &len);
         out_add(o, plain[i].path, publish_content_type(plain[i].path), data,
                 len, rc, 0, prepare);
@@ -264,27 +277,37 @@ apply_docs(struct collector *c, struct render_out *o, int prepared, int flush)
     docshare_published(c->docshare);
 }
 
-void
-collector_render_all(struct collector *c)
+/* Renders set on the loop: the documents are current when it returns. */
+static void
+render_on_loop(struct collector *c, enum render_set set)
 {
     struct feed_input in;
     struct render_out o;
     int64_t t0 = time_mono_ms();
 
-    if (!renders(c)) {
-        return;
-    }
     memset(&o, 0, sizeof(o));
     snapshot_take(&c->h, &in);
     /* Internal components are for signed-in viewers: a public page's
      * documents leave them out; a private page's readers are signed in. */
     in.hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
-    render_docs(&in, 1, 0, &o);
+    render_docs(&in, set, 0, &o);
     c->render_applied = ++c->render_seq;
-    apply_docs(c, &o, 0, c->h.conf.page.access == PAGE_ACCESS_PUBLIC);
+    apply_docs(c, &o, 0,
+               set == RENDER_REGIONS ||
+                   c->h.conf.page.access == PAGE_ACCESS_PUBLIC);
     out_free(&o);
-    c->h.metrics.publishes++;
-    c->h.metrics.last_publish_ms = time_mono_ms() - t0;
+    if (set == RENDER_ALL) {
+        c->h.metrics.publishes++;
+        c->h.metrics.last_publish_ms = time_mono_ms() - t0;
+    }
+}
+
+void
+collector_render_all(struct collector *c)
+{
+    if (renders(c)) {
+        render_on_loop(c, RENDER_ALL);
+    }
 }
 
 /* The documents new results change without a status change (uptime.json
@@ -292,18 +315,9 @@ collector_render_all(struct collector *c)
 void
 collector_render_results(struct collector *c)
 {
-    struct feed_input in;
-    struct render_out o;
-
-    if (!renders(c)) {
-        return;
+    if (renders(c)) {
+        render_on_loop(c, RENDER_REGIONS);
     }
-    memset(&o, 0, sizeof(o));
-    snapshot_take(&c->h, &in);
-    render_docs(&in, 0, 0, &o);
-    c->render_applied = ++c->render_seq;
-    apply_docs(c, &o, 0, 1);
-    out_free(&o);
 }
 
 /* A render on the worker thread. */
@@ -327,7 +341,7 @@ bg_run(struct render_job *j)
     int64_t t0 = time_mono_ms();
 
     in.hide_internal = b->hide_internal;
-    render_docs(&in, b->full, 1, &b->out);
+    render_docs(&in, b->full ? RENDER_ALL : RENDER_REGIONS, 1, &b->out);
     b->ms = time_mono_ms() - t0;
 }
 
@@ -356,6 +370,11 @@ bg_done(struct render_job *j)
     out_free(&b->out);
     snapshot_free(b->snap);
     ph_free(b);
+    /* Nothing reads the configurations a reload replaced any more. */
+    for (size_t i = 0; i < c->nretired; i++) {
+        pharos_conf_free(&c->retired[i]);
+    }
+    c->nretired = 0;
     if (again && c->h.shutting_down) {
         c->dirty = 1; /* collector_stop() renders the last state */
     } else if (again) {
@@ -397,11 +416,20 @@ start_bg(struct collector *c, int full)
 on_loop:
     /* Out of memory for the copy (or no worker): render here, as
      * before. */
-    if (full) {
-        collector_render_all(c);
-    } else {
-        collector_render_results(c);
-    }
+    render_on_loop(c, full ? RENDER_ALL : RENDER_REGIONS);
+}
+
+/* Whether renders go to the worker. Past FEED_REGIONS_ALL_MAX check x
+ * region pairs, copying the engine for every render costs the loop more
+ * than regions.json (which then lists only the failing checks) costs to
+ * render on it. */
+static int
+on_worker(const struct collector *c)
+{
+    return c->renderw != NULL &&
+           c->h.conf.nchecks *
+                   (c->h.conf.nregions ? c->h.conf.nregions : 1) <=
+               FEED_REGIONS_ALL_MAX;
 }
 
 void
@@ -410,18 +438,50 @@ collector_render(struct collector *c, int full)
     if (!renders(c)) {
         return;
     }
-    /* Past FEED_REGIONS_ALL_MAX check x region pairs, copying the engine
-     * for every render costs the loop more than regions.json (which then
-     * lists only the failing checks) costs to render on it. */
-    if (c->renderw == NULL ||
-        c->h.conf.nchecks * (c->h.conf.nregions ? c->h.conf.nregions : 1) >
-            FEED_REGIONS_ALL_MAX) {
-        if (full) {
-            collector_render_all(c);
-        } else {
-            collector_render_results(c);
-        }
+    if (on_worker(c)) {
+        start_bg(c, full);
+    } else {
+        render_on_loop(c, full ? RENDER_ALL : RENDER_REGIONS);
+    }
+}
+
+void
+collector_conf_retire(struct collector *c, struct pharos_conf *old)
+{
+    if (!render_worker_busy(c->renderw)) {
+        pharos_conf_free(old);
         return;
     }
-    start_bg(c, full);
+    if (c->nretired == COLLECTOR_RETIRED_MAX) {
+        /* Reloads faster than renders: wait for this one (bg_done, run
+         * by the wait, frees the ones kept). */
+        render_worker_wait(c->renderw);
+        pharos_conf_free(old);
+        return;
+    }
+    c->retired[c->nretired++] = *old;
+    memset(old, 0, sizeof(*old));
+    /* Its documents show the configuration before: dropped when it ends
+     * (render_applied is past its sequence number), and a full render
+     * from the new one follows. */
+    c->render_applied = c->render_seq;
+    c->render_again = 1;
+    c->render_again_full = 1;
+}
+
+void
+collector_render_sync(struct collector *c)
+{
+    if (!renders(c)) {
+        return;
+    }
+    if (!on_worker(c)) {
+        render_on_loop(c, RENDER_ALL);
+        return;
+    }
+    /* uptime.json is most of a render's time (90 days a component, each
+     * an object: 0.2 s at 250 components) and is about days: the worker
+     * renders it, with the rest again, at once. */
+    render_on_loop(c, RENDER_NOW);
+    start_bg(c, 1);
 }

@@ -38,6 +38,7 @@ snapshot_take(struct hub *h, struct feed_input *in)
 
 struct snapshot {
     struct feed_input in;
+    struct pharos_conf conf; /* shallow: what it points to is borrowed */
     struct feed_component_state *comps;
     struct engine *engine;
     struct incident *incidents;
@@ -75,6 +76,8 @@ snapshot_copy(struct hub *h, struct snapshot **ret)
         goto out;
     }
     snapshot_take(h, &s->in);
+    s->conf = h->conf;
+    s->in.conf = &s->conf;
     s->ncomps = nc;
     s->comps = ph_calloc(nc + 1, sizeof(*s->comps));
     s->incidents = ph_calloc(h->nincidents + 1, sizeof(*s->incidents));

@@ -6,9 +6,10 @@
  * snapshot_take() borrows the hub until its next change: for rendering
  * on the loop thread. snapshot_copy() copies what changes while the
  * loop runs (statuses, incidents, the engine, the 90 days of every
- * component) so another thread can render from it; only the
- * configuration stays borrowed, and the loop waits for such a render to
- * finish before it replaces the configuration (collector_reload()).
+ * component) so another thread can render from it. The configuration
+ * is copied shallow: its strings and arrays stay borrowed, so a reload
+ * keeps the configuration it replaces until such a render has finished
+ * (collector_reload(), collector_conf_retire()).
  */
 #ifndef PH_SNAPSHOT_H
 #define PH_SNAPSHOT_H

@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from pharos_harness import Harness, http_call  # noqa: E402
+from pharos_harness import Harness, http_call, wait_until  # noqa: E402
 from oncetest import Results  # noqa: E402
 
 KEY = "ph_comp_admin_" + "c" * 30
@@ -62,6 +62,14 @@ components:
         res.check("the new component is in the feed at once (read-your-writes)",
                   cid in ids and ids[cid]["status"] == "degraded_performance",
                   list(ids))
+
+        def uptime_ids():
+            _, doc = call("GET", "/api/v2/uptime.json", headers={})
+            return [c["id"] for c in doc["components"]]
+
+        # uptime.json (days, not now) is rendered off the loop just after.
+        res.check("and in uptime.json moments later",
+                  wait_until(lambda: cid in uptime_ids(), 10), uptime_ids())
         code, _ = call("POST", P + "/components",
                        {"component": {"description": "no name"}})
         res.check("a component without a name is 422", code == 422, code)
