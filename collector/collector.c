@@ -1179,6 +1179,8 @@ collector_free(struct collector *c)
     for (size_t i = 0; i < c->nretired; i++) {
         pharos_conf_free(&c->retired[i]);
     }
+    ph_free(c->retired);
+    c->retired = NULL;
     c->nretired = 0;
     pharos_conf_free(&c->h.conf);
     c->h.engine = NULL;

@@ -26,8 +26,10 @@ struct transition_listener {
 };
 
 /* Replaced configurations kept for a render in progress; past this
- * many, a reload waits for that render (see collector_conf_retire()). */
-#define COLLECTOR_RETIRED_MAX 4
+ * many, a reload waits for that render (see collector_conf_retire()).
+ * A burst of API creates retires one every few tens of ms, while a
+ * render of a large page takes a few hundred. */
+#define COLLECTOR_RETIRED_MAX 64
 
 struct collector {
     uv_loop_t *loop;
@@ -82,8 +84,8 @@ struct collector {
     int render_again_full;
     /* Configurations a reload replaced while a render on the worker
      * still read them (its snapshot's shallow copy): freed when it ends. */
-    struct pharos_conf retired[COLLECTOR_RETIRED_MAX];
-    size_t nretired;
+    struct pharos_conf *retired;
+    size_t nretired, retired_cap;
 };
 
 /* Sets up everything from c->h.conf (already loaded) and starts serving.

@@ -452,12 +452,22 @@ collector_conf_retire(struct collector *c, struct pharos_conf *old)
         pharos_conf_free(old);
         return;
     }
-    if (c->nretired == COLLECTOR_RETIRED_MAX) {
-        /* Reloads faster than renders: wait for this one (bg_done, run
-         * by the wait, frees the ones kept). */
-        render_worker_wait(c->renderw);
-        pharos_conf_free(old);
-        return;
+    if (c->nretired == c->retired_cap) {
+        size_t cap = c->retired_cap ? c->retired_cap * 2 : 8;
+        struct pharos_conf *v =
+            cap <= COLLECTOR_RETIRED_MAX
+                ? ph_realloc(c->retired, cap * sizeof(*v))
+                : NULL;
+
+        if (v == NULL) {
+            /* Wait for the render instead (bg_done, run by the wait,
+             * frees the ones kept). */
+            render_worker_wait(c->renderw);
+            pharos_conf_free(old);
+            return;
+        }
+        c->retired = v;
+        c->retired_cap = cap;
     }
     c->retired[c->nretired++] = *old;
     memset(old, 0, sizeof(*old));

@@ -516,15 +516,36 @@ parse_date(const char *s)
     return y * 10000 + m * 100 + d;
 }
 
+/* Day starts by date for one render: the 90 dates are the same for
+ * every component, and each is a time zone conversion. Slot k holds the
+ * start of the k-th day shown (slot 90: the day after the last). */
+struct day_starts {
+    int32_t date[91];
+    int64_t ms[91];
+};
+
+static int64_t
+day_start(struct day_starts *c, const struct uptime_tz *tz, int slot,
+          int32_t date)
+{
+    if (c->date[slot] != date) {
+        c->date[slot] = date;
+        c->ms[slot] = uptime_day_start_ms(tz, date);
+    }
+    return c->ms[slot];
+}
+
 int
 feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
 {
+    struct day_starts ds;
     const struct pharos_conf *cf = in->conf;
     json_t *o = json_object();
     json_t *comps = json_array();
     struct uptime_day days[90];
     size_t near[FEED_DAY_INCIDENTS_MAX], nnear;
 
+    memset(&ds, 0, sizeof(ds)); /* no date is 0 */
     for (size_t i = 0; i < cf->ncomponents && in->days != NULL; i++) {
         const struct conf_component *cc = &cf->components[i];
         int32_t start = parse_date(cc->start_date);
@@ -547,7 +568,7 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
          * each day then looks only at these. */
         nnear = in->tz == NULL ? 0
                 : feed_component_incidents(
-                      in, cc->id, uptime_day_start_ms(in->tz, days[0].date),
+                      in, cc->id, day_start(&ds, in->tz, 0, days[0].date),
                       in->now_ms + 1, near, FEED_DAY_INCIDENTS_MAX);
         for (int k = 0; k < 90; k++) {
             const struct uptime_day *d = &days[k];
@@ -579,13 +600,13 @@ feed_uptime(const struct feed_input *in, char **ret, size_t *ret_len)
                                 json_string(uptime_color(w, has_data,
                                                          before)));
             if (in->tz != NULL) {
-                int64_t from = uptime_day_start_ms(in->tz, d->date);
+                int64_t from = day_start(&ds, in->tz, k, d->date);
                 json_object_set_new(
                     dj, "incidents",
                     feed_day_incidents(
                         in, near, nnear, from,
-                        uptime_day_start_ms(in->tz,
-                                            uptime_date_add(d->date, 1))));
+                        day_start(&ds, in->tz, k + 1,
+                                  uptime_date_add(d->date, 1))));
             } else {
                 json_object_set_new(dj, "incidents", json_array());
             }

@@ -44,6 +44,11 @@ struct rollup {
     const struct pharos_conf *conf;
     size_t inflight;     /* checkpoints being written */
     int dead;            /* destroyed: the last of them frees it */
+    /* The lengths of the days shown (rollup_days()), 0 until asked:
+     * each is two time zone conversions, for every component without
+     * data that day (all of a new one's), on every render. */
+    int32_t lens_first;
+    int64_t lens_s[ROLLUP_DAYS];
 };
 
 static void persist(struct rollup *r, struct comp_acc *ca);
@@ -313,6 +318,25 @@ rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
     }
 }
 
+/* The length in seconds of day i of the window that starts at first (23
+ * or 25 hours where the clock changes). */
+static int64_t
+day_len_s(struct rollup *r, int32_t first, int i)
+{
+    if (r->lens_first != first) {
+        memset(r->lens_s, 0, sizeof(r->lens_s));
+        r->lens_first = first;
+    }
+    if (r->lens_s[i] == 0) {
+        int32_t d = uptime_date_add(first, i);
+
+        r->lens_s[i] = (uptime_day_start_ms(&r->tz, uptime_date_add(d, 1)) -
+                        uptime_day_start_ms(&r->tz, d)) /
+                       1000;
+    }
+    return r->lens_s[i];
+}
+
 int
 rollup_days(struct rollup *r, struct hub *h, int component,
             int64_t now_ms, struct uptime_day out[ROLLUP_DAYS])
@@ -343,10 +367,8 @@ rollup_days(struct rollup *r, struct hub *h, int component,
         } else if (k < n && stored[k].date == d) {
             *o = stored[k];
         } else {
-            int64_t len =
-                (uptime_day_start_ms(&r->tz, uptime_date_add(d, 1)) -
-                 uptime_day_start_ms(&r->tz, d)) /
-                1000;
+            int64_t len = day_len_s(r, first, i);
+
             memset(o, 0, sizeof(*o));
             o->date = d;
             o->day_s = len;
