@@ -90,6 +90,21 @@ store_pg_changes(PGresult *r)
     return t != NULL && t[0] != '\0' ? strtoll(t, NULL, 10) : 0;
 }
 
+int
+store_pg_run_change(struct store_pg *p, const char *sql, const struct pgq *q,
+                    const char *what)
+{
+    PGresult *r;
+    int result = store_pg_run(p, sql, q, what, &r);
+
+    if (result != 0) {
+        return result;
+    }
+    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
+    PQclear(r);
+    return result;
+}
+
 int64_t
 store_pg_i64(PGresult *r, int i, int c)
 {
@@ -661,21 +676,13 @@ store_pg_agent_token_revoke(struct store_pg *p, const char *agent_id,
                             int64_t now_ms)
 {
     struct pgq q;
-    PGresult *r;
-    int result;
 
     pgq_init(&q);
     pgq_text(&q, agent_id);
     pgq_i64(&q, now_ms);
-    result = store_pg_run(p,
+    return store_pg_run_change(p,
         "UPDATE agent_tokens SET revoked_ms = $2 WHERE agent_id = $1 AND "
-        "revoked_ms IS NULL", &q, "revoke agent token", &r);
-    if (result != 0) {
-        return result;
-    }
-    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
-    PQclear(r);
-    return result;
+        "revoked_ms IS NULL", &q, "revoke agent token");
 }
 
 int

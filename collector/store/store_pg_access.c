@@ -34,21 +34,13 @@ int
 store_pg_viewer_revoke(struct store_pg *p, const char *name, int64_t now_ms)
 {
     struct pgq q;
-    PGresult *r;
-    int result;
 
     pgq_init(&q);
     pgq_text(&q, name);
     pgq_i64(&q, now_ms);
-    result = store_pg_run(p,
+    return store_pg_run_change(p,
         "UPDATE viewers SET revoked_ms = $2 WHERE name = $1 AND "
-        "revoked_ms IS NULL", &q, "viewer revoke", &r);
-    if (result != 0) {
-        return result;
-    }
-    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
-    PQclear(r);
-    return result;
+        "revoked_ms IS NULL", &q, "viewer revoke");
 }
 
 int
@@ -107,18 +99,10 @@ delete_row(struct store_pg *p, const char *sql, const char *id,
            const char *what)
 {
     struct pgq q;
-    PGresult *r;
-    int result;
 
     pgq_init(&q);
     pgq_text(&q, id);
-    result = store_pg_run(p, sql, &q, what, &r);
-    if (result != 0) {
-        return result;
-    }
-    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
-    PQclear(r);
-    return result;
+    return store_pg_run_change(p, sql, &q, what);
 }
 
 int

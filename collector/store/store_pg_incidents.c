@@ -145,20 +145,12 @@ int
 store_pg_incident_delete(struct store_pg *p, const char *id)
 {
     struct pgq q;
-    PGresult *r;
-    int result;
 
     pgq_init(&q);
     pgq_text(&q, id);
     /* The updates go with it (ON DELETE CASCADE). */
-    result = store_pg_run(p, "DELETE FROM incidents WHERE id = $1", &q,
-                          "incident delete", &r);
-    if (result != 0) {
-        return result;
-    }
-    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
-    PQclear(r);
-    return result;
+    return store_pg_run_change(p, "DELETE FROM incidents WHERE id = $1", &q,
+                               "incident delete");
 }
 
 /* The updates of inc, oldest first, from the rows of all loaded
@@ -357,21 +349,13 @@ int
 store_pg_api_key_revoke(struct store_pg *p, const char *name, int64_t now_ms)
 {
     struct pgq q;
-    PGresult *r;
-    int result;
 
     pgq_init(&q);
     pgq_text(&q, name);
     pgq_i64(&q, now_ms);
-    result = store_pg_run(p,
+    return store_pg_run_change(p,
         "UPDATE api_keys SET revoked_ms = $2 WHERE name = $1 AND "
-        "revoked_ms IS NULL", &q, "api key revoke", &r);
-    if (result != 0) {
-        return result;
-    }
-    result = store_pg_changes(r) > 0 ? 0 : PH_ENOENT;
-    PQclear(r);
-    return result;
+        "revoked_ms IS NULL", &q, "api key revoke");
 }
 
 int

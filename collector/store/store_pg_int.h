@@ -59,6 +59,10 @@ struct complain *store_pg_latency_complaint(struct store_pg *p);
 int store_pg_set_error(struct store_pg *p, const char *msg);
 /* Rows the last command of r changed. */
 int64_t store_pg_changes(PGresult *r);
+/* store_pg_run() of a command that must change a row: 0, PH_ENOENT when
+ * it changed none, or the failure. */
+int store_pg_run_change(struct store_pg *p, const char *sql,
+                        const struct pgq *q, const char *what);
 /* Column c of row i as a number (0 for NULL) or text ("" for NULL;
  * borrowed until PQclear). */
 int64_t store_pg_i64(PGresult *r, int i, int c);
