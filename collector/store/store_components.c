@@ -59,31 +59,11 @@ store_sq_component_put(struct store_sq *s, const struct store_component_row *r)
     return result;
 }
 
-static int
-delete_row(struct store_sq *s, const char *sql, const char *id,
-           const char *what)
-{
-    sqlite3_stmt *st = store_prepare(s, sql);
-    int result = 0;
-
-    if (st == NULL) {
-        return PH_EDB;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        result = store_db_error(s, what);
-    } else if (sqlite3_changes(store_sqlite(s)) == 0) {
-        result = PH_ENOENT;
-    }
-    sqlite3_finalize(st);
-    return result;
-}
-
 int
 store_sq_component_delete(struct store_sq *s, const char *id)
 {
-    return delete_row(s, "DELETE FROM api_components WHERE id = ?1", id,
-                      "component delete");
+    return store_change(s, "DELETE FROM api_components WHERE id = ?1", id, 0,
+                        "component delete");
 }
 
 int
@@ -152,8 +132,8 @@ store_sq_group_put(struct store_sq *s, const struct store_group_row *r)
 int
 store_sq_group_delete(struct store_sq *s, const char *id)
 {
-    return delete_row(s, "DELETE FROM api_groups WHERE id = ?1", id,
-                      "group delete");
+    return store_change(s, "DELETE FROM api_groups WHERE id = ?1", id, 0,
+                        "group delete");
 }
 
 int

@@ -23,6 +23,11 @@ int store_db_error(struct store_sq *s, const char *what);
 sqlite3_stmt *store_prepare(struct store_sq *s, const char *sql);
 /* Runs sql (no result rows); 0 or PH_EDB with the message recorded. */
 int store_exec(struct store_sq *s, const char *sql);
+/* Runs sql, a command that must change a row, with key as ?1 and, when
+ * it has a second parameter, now_ms as ?2: 0, PH_ENOENT when it changed
+ * none, or PH_EDB with the message recorded for what. */
+int store_change(struct store_sq *s, const char *sql, const char *key,
+                 int64_t now_ms, const char *what);
 /* Column i of the current row as text; "" for NULL. Borrowed until the
  * next step or reset of st. */
 const char *store_col_text(sqlite3_stmt *st, int i);

@@ -36,23 +36,10 @@ store_sq_api_key_add(struct store_sq *s, const char *name, const char *scope,
 int
 store_sq_api_key_revoke(struct store_sq *s, const char *name, int64_t now_ms)
 {
-    sqlite3_stmt *st = store_prepare(s,
-        "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 AND "
-        "revoked_ms IS NULL");
-    int result = 0;
-
-    if (st == NULL) {
-        return PH_EDB;
-    }
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_ms);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        result = store_db_error(s, "api key revoke");
-    } else if (sqlite3_changes(store_sqlite(s)) == 0) {
-        result = PH_ENOENT;
-    }
-    sqlite3_finalize(st);
-    return result;
+    return store_change(s,
+                        "UPDATE api_keys SET revoked_ms = ?2 WHERE name = ?1 "
+                        "AND revoked_ms IS NULL",
+                        name, now_ms, "api key revoke");
 }
 
 int

@@ -220,6 +220,29 @@ store_prepare(struct store_sq *s, const char *sql)
 }
 
 int
+store_change(struct store_sq *s, const char *sql, const char *key,
+             int64_t now_ms, const char *what)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    int result = 0;
+
+    if (st == NULL) {
+        return PH_EDB;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) > 1) {
+        sqlite3_bind_int64(st, 2, now_ms);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        result = db_error(s, what);
+    } else if (sqlite3_changes(s->db) == 0) {
+        result = PH_ENOENT;
+    }
+    sqlite3_finalize(st);
+    return result;
+}
+
+int
 store_exec(struct store_sq *s, const char *sql)
 {
     char *err = NULL;
