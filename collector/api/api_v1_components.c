@@ -782,6 +782,23 @@ api_v1_component_delete(struct api_req *rq, struct http_request *req,
     job_submit(rq, req, resp, j, 204, NULL);
 }
 
+/* The index of the group id made through the API, or -1 after a 404 (no
+ * such group) or a 409 (pharos.yml's). */
+static int
+api_group(const struct hub *h, const char *id, struct http_response *resp)
+{
+    int gi = group_index(h, id);
+
+    if (gi < 0) {
+        http_resp_error(resp, 404, "not_found", "no such component group");
+    } else if (!h->conf.groups[gi].api_owned) {
+        http_resp_error(resp, 409, "conflict",
+                        FILE_OWNED("this component group"));
+        gi = -1;
+    }
+    return gi;
+}
+
 /* The member ids of a group body: every one must be a component, and
  * none of the file's (their group is the file's to say). Returns the
  * array (borrowed from o), NULL when absent, or -1 in *bad after a 4xx. */
@@ -920,14 +937,8 @@ api_v1_group_update(struct api_req *rq, struct http_request *req,
     if (deferred_wait(rq, req)) {
         return;
     }
-    gi = group_index(h, rq->param[0]);
+    gi = api_group(h, rq->param[0], resp);
     if (gi < 0) {
-        http_resp_error(resp, 404, "not_found", "no such component group");
-        return;
-    }
-    if (!h->conf.groups[gi].api_owned) {
-        http_resp_error(resp, 409, "conflict",
-                        FILE_OWNED("this component group"));
         return;
     }
     o = body_object(req, resp, "component_group", &doc);
@@ -976,14 +987,8 @@ api_v1_group_delete(struct api_req *rq, struct http_request *req,
     if (deferred_wait(rq, req)) {
         return;
     }
-    gi = group_index(h, rq->param[0]);
+    gi = api_group(h, rq->param[0], resp);
     if (gi < 0) {
-        http_resp_error(resp, 404, "not_found", "no such component group");
-        return;
-    }
-    if (!h->conf.groups[gi].api_owned) {
-        http_resp_error(resp, 409, "conflict",
-                        FILE_OWNED("this component group"));
         return;
     }
     j = comp_job_new(rq, CJ_GROUP_DELETE, resp);

@@ -142,6 +142,11 @@ components:
         res.check("changing a file group is 409", code == 409, code)
         code, _ = call("DELETE", P + "/component-groups/core")
         res.check("deleting a file group is 409", code == 409, code)
+        codes = (call("DELETE", P + "/component-groups/nope")[0],
+                 call("PATCH", P + "/component-groups/nope",
+                      {"component_group": {"name": "x"}})[0])
+        res.check("an unknown group is 404 to DELETE and PATCH",
+                  codes == (404, 404), codes)
 
         h.stop("collector")
         h.start_collector()
