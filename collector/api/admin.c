@@ -530,3 +530,22 @@ admin_agents_revoke(struct api_req *rq, struct http_request *req,
 {
     admin_revoke(rq, req, &agent_kind, resp);
 }
+
+int
+admin_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= ADMIN_NAME_MAX) {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+              ch == '.' || ch == '@')) {
+            return 0;
+        }
+    }
+    return 1;
+}

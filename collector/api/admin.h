@@ -79,6 +79,11 @@ void admin_revoke(struct api_req *rq, struct http_request *req,
 /* k->read then k->install on the loop's connection (at start). */
 int admin_load(struct hub *h, const struct admin_kind *k);
 
+/* Names of keys and viewers: 1 to ADMIN_NAME_MAX - 1 characters of
+ * [A-Za-z0-9._@-]. */
+#define ADMIN_NAME_MAX 64
+int admin_name_valid(const char *s);
+
 /* Route handlers of /v1/keys (admin_keys.c). */
 void admin_keys_list(struct api_req *rq, struct http_request *req,
                      struct http_response *resp);

@@ -25,7 +25,6 @@
 #include "token.h"
 
 #define ADMIN_MAX_KEYS 1024
-#define KEY_NAME_MAX 64
 
 struct keys_ctx {
     struct conf_api_key *v;
@@ -158,28 +157,9 @@ list_row(const struct store_api_key_row *row, void *arg)
 }
 
 static int
-list_run(struct store *db, void *arg)
+list_fill(struct store *db, json_t *arr)
 {
-    return store_list_api_keys(db, list_row, arg);
-}
-
-static void
-list_done(struct api_req *rq, struct http_request *req, void *arg,
-          int result, struct http_response *resp)
-{
-    (void)rq;
-    (void)req;
-    if (result != 0) {
-        deferred_error(resp, result, "cannot read keys");
-        return;
-    }
-    route_reply_json(resp, 200, 0, json_incref(arg));
-}
-
-static void
-list_free(void *arg)
-{
-    json_decref(arg);
+    return store_list_api_keys(db, list_row, arr);
 }
 
 static void
@@ -203,26 +183,7 @@ list_keys(struct api_req *rq, struct http_request *req,
         json_object_set_new(o, "revoked_at", json_null());
         json_array_append_new(arr, o);
     }
-    deferred_store(rq, req, resp, list_run, list_done, list_free, arr);
-}
-
-static int
-valid_name(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n >= KEY_NAME_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-              ch == '.' || ch == '@')) {
-            return 0;
-        }
-    }
-    return 1;
+    deferred_list(rq, req, resp, arr, list_fill, "cannot read keys");
 }
 
 static int
@@ -256,7 +217,7 @@ create_key(struct api_req *rq, struct http_request *req,
     if (scope == NULL) {
         scope = "read";
     }
-    if (name == NULL || !valid_name(name)) {
+    if (name == NULL || !admin_name_valid(name)) {
         http_resp_error(resp, 422, "unprocessable_entity",
                         "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
         goto out;

@@ -22,7 +22,6 @@
 #include "timefmt.h"
 #include "token.h"
 
-#define VIEWER_NAME_MAX 64
 
 static int
 list_row(const struct store_viewer_row *row, void *arg)
@@ -37,60 +36,17 @@ list_row(const struct store_viewer_row *row, void *arg)
 }
 
 static int
-list_run(struct store *db, void *arg)
+list_fill(struct store *db, json_t *arr)
 {
-    return store_list_viewers(db, list_row, arg);
-}
-
-static void
-list_done(struct api_req *rq, struct http_request *req, void *arg,
-          int result, struct http_response *resp)
-{
-    (void)rq;
-    (void)req;
-    if (result != 0) {
-        deferred_error(resp, result, "cannot read viewers");
-        return;
-    }
-    route_reply_json(resp, 200, 0, json_incref(arg));
-}
-
-static void
-list_free(void *arg)
-{
-    json_decref(arg);
+    return store_list_viewers(db, list_row, arr);
 }
 
 void
 admin_viewers_list(struct api_req *rq, struct http_request *req,
                    struct http_response *resp)
 {
-    json_t *arr = json_array();
-
-    if (arr == NULL) {
-        http_resp_error(resp, 503, "unavailable", "out of memory");
-        return;
-    }
-    deferred_store(rq, req, resp, list_run, list_done, list_free, arr);
-}
-
-static int
-valid_name(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n >= VIEWER_NAME_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-              ch == '.' || ch == '@')) {
-            return 0;
-        }
-    }
-    return 1;
+    deferred_list(rq, req, resp, json_array(), list_fill,
+                  "cannot read viewers");
 }
 
 /* The base URL of links: page.url, else notify.public_url. */
@@ -145,7 +101,7 @@ admin_viewers_create(struct api_req *rq, struct http_request *req,
         return;
     }
     name = json_string_value(json_object_get(doc, "name"));
-    if (name == NULL || !valid_name(name)) {
+    if (name == NULL || !admin_name_valid(name)) {
         http_resp_error(resp, 422, "unprocessable_entity",
                         "name must be 1 to 63 of A-Z a-z 0-9 - _ . @");
         goto out;

@@ -435,3 +435,61 @@ out:
         free_arg(arg);
     }
 }
+
+/* ---- deferred_list() ---- */
+
+struct list_job {
+    ph_json *arr;
+    deferred_fill_cb fill;
+    const char *what;
+};
+
+static int
+list_run(struct store *db, void *arg)
+{
+    struct list_job *l = arg;
+
+    return l->fill(db, l->arr);
+}
+
+static void
+list_done(struct api_req *rq, struct http_request *req, void *arg,
+          int result, struct http_response *resp)
+{
+    struct list_job *l = arg;
+
+    (void)rq;
+    (void)req;
+    if (result != 0) {
+        deferred_error(resp, result, l->what);
+        return;
+    }
+    route_reply_json(resp, 200, 0, json_incref(l->arr));
+}
+
+static void
+list_free(void *arg)
+{
+    struct list_job *l = arg;
+
+    json_decref(l->arr);
+    ph_free(l);
+}
+
+void
+deferred_list(struct api_req *rq, struct http_request *req,
+              struct http_response *resp, ph_json *arr,
+              deferred_fill_cb fill, const char *what)
+{
+    struct list_job *l = arr != NULL ? ph_calloc(1, sizeof(*l)) : NULL;
+
+    if (l == NULL) {
+        json_decref(arr);
+        http_resp_error(resp, 503, "unavailable", "out of memory");
+        return;
+    }
+    l->arr = arr;
+    l->fill = fill;
+    l->what = what;
+    deferred_store(rq, req, resp, list_run, list_done, list_free, l);
+}

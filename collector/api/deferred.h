@@ -100,6 +100,14 @@ int deferred_status(int result);
 void deferred_error(struct http_response *resp, int result,
                     const char *what);
 
+/* A list read off the loop: fill appends the rows to arr on the store's
+ * connection, then 200 with arr, or the error of a failed read saying
+ * what (a static string, "cannot read keys"). Takes arr (NULL: 503). */
+typedef int (*deferred_fill_cb)(struct store *db, ph_json *arr);
+void deferred_list(struct api_req *rq, struct http_request *req,
+                   struct http_response *resp, ph_json *arr,
+                   deferred_fill_cb fill, const char *what);
+
 /* Store works in flight and requests waiting (for /metrics, tests). */
 size_t deferred_inflight(const struct deferred *d);
 

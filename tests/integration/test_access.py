@@ -273,6 +273,9 @@ def token_page(res):
         bob = out.strip().splitlines()[-1] if rc == 0 else ""
         res.check("viewer add, text output", rc == 0 and "?viewer=ph_" in bob,
                   (rc, out, err))
+        rc, out, err = ctl(h, "viewer", "add", "bad name!")
+        res.check("a viewer with a bad name is refused (422)",
+                  rc == 1 and "422" in err, (rc, out, err))
         rc, out, err = ctl(h, "viewer", "list")
         res.check("viewer list names viewers, never tokens", rc == 0 and
                   "alice" in out and "bob" in out and "ph_" not in out, out)
