@@ -157,8 +157,9 @@ list_row(const struct store_api_key_row *row, void *arg)
 }
 
 static int
-list_fill(struct store *db, json_t *arr)
+list_fill(struct store *db, json_t *arr, const void *ctx)
 {
+    (void)ctx;
     return store_list_api_keys(db, list_row, arr);
 }
 
@@ -183,7 +184,7 @@ list_keys(struct api_req *rq, struct http_request *req,
         json_object_set_new(o, "revoked_at", json_null());
         json_array_append_new(arr, o);
     }
-    deferred_list(rq, req, resp, arr, list_fill, "cannot read keys");
+    deferred_list(rq, req, resp, arr, list_fill, NULL, 0, "cannot read keys");
 }
 
 static int

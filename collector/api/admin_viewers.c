@@ -36,8 +36,9 @@ list_row(const struct store_viewer_row *row, void *arg)
 }
 
 static int
-list_fill(struct store *db, json_t *arr)
+list_fill(struct store *db, json_t *arr, const void *ctx)
 {
+    (void)ctx;
     return store_list_viewers(db, list_row, arr);
 }
 
@@ -45,7 +46,7 @@ void
 admin_viewers_list(struct api_req *rq, struct http_request *req,
                    struct http_response *resp)
 {
-    deferred_list(rq, req, resp, json_array(), list_fill,
+    deferred_list(rq, req, resp, json_array(), list_fill, NULL, 0,
                   "cannot read viewers");
 }
 

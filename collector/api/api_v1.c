@@ -232,77 +232,36 @@ trans_row(const struct store_transition_row *row, void *arg)
     return 0;
 }
 
-/* A list read off the loop (deferred.h): the rows become JSON on the
- * writer thread (only the job's own JSON is touched there). */
-struct list_job {
-    json_t *arr;
-    char component[CHECK_ID_MAX];   /* transitions */
+/* The parameters of the lists read off the loop (deferred_list()): the
+ * rows become JSON on the writer thread. */
+struct trans_query {
+    char component[CHECK_ID_MAX];
     int64_t since;
-    int64_t before;                 /* audit */
-    size_t limit;
-    const char *what;               /* for the error */
 };
 
-static void
-list_job_free(void *arg)
-{
-    struct list_job *j = arg;
-
-    json_decref(j->arr);
-    ph_free(j);
-}
+struct audit_query {
+    int64_t before;
+    size_t limit;
+};
 
 static int
-transitions_run(struct store *db, void *arg)
+transitions_fill(struct store *db, json_t *arr, const void *ctx)
 {
-    struct list_job *j = arg;
-    struct trans_ctx t = {j->arr, 0};
+    const struct trans_query *q = ctx;
+    struct trans_ctx t = {arr, 0};
 
-    return store_list_transitions(db, j->component, j->since, trans_row,
+    return store_list_transitions(db, q->component, q->since, trans_row,
                                   &t);
 }
 
 static int audit_row(const struct store_audit_row *row, void *arg);
 
 static int
-audit_run(struct store *db, void *arg)
+audit_fill(struct store *db, json_t *arr, const void *ctx)
 {
-    struct list_job *j = arg;
+    const struct audit_query *q = ctx;
 
-    return store_audit_list(db, j->before, j->limit, audit_row, j->arr);
-}
-
-static void
-list_job_done(struct api_req *rq, struct http_request *req, void *arg,
-              int result, struct http_response *resp)
-{
-    struct list_job *j = arg;
-
-    (void)rq;
-    (void)req;
-    if (result != 0) {
-        deferred_error(resp, result, j->what);
-        return;
-    }
-    route_reply_json(resp, 200, 0, j->arr);
-    j->arr = NULL;
-}
-
-static struct list_job *
-list_job_new(struct http_response *resp, const char *what)
-{
-    struct list_job *j = ph_calloc(1, sizeof(*j));
-
-    if (j != NULL && (j->arr = json_array()) == NULL) {
-        ph_free(j);
-        j = NULL;
-    }
-    if (j == NULL) {
-        http_resp_error(resp, 503, "unavailable", "out of memory");
-        return NULL;
-    }
-    j->what = what;
-    return j;
+    return store_audit_list(db, q->before, q->limit, audit_row, arr);
 }
 
 static void
@@ -311,22 +270,19 @@ transitions_v1(struct api_req *rq, struct http_request *req,
 {
     const char *since_q = http_req_query(req, "since");
     int64_t since = 0;
-    struct list_job *j;
+    struct trans_query q;
 
     if (since_q != NULL && time_parse_iso8601(since_q, &since) != 0) {
         http_resp_error(resp, 400, "bad_request",
                         "since must be an ISO 8601 time");
         return;
     }
-    j = list_job_new(resp, "cannot read transitions");
-    if (j == NULL) {
-        return;
-    }
-    snprintf(j->component, sizeof(j->component), "%s",
+    memset(&q, 0, sizeof(q));
+    snprintf(q.component, sizeof(q.component), "%s",
              rq->h->conf.components[idx].id);
-    j->since = since;
-    deferred_store(rq, req, resp, transitions_run, list_job_done,
-                   list_job_free, j);
+    q.since = since;
+    deferred_list(rq, req, resp, json_array(), transitions_fill, &q,
+                  sizeof(q), "cannot read transitions");
 }
 
 /* GET /v1/pages/<id>: the page profile (fields Pharos has; the rest of
@@ -446,21 +402,17 @@ audit_v1(struct api_req *rq, struct http_request *req,
     const char *lq = http_req_query(req, "limit");
     long long before = bq != NULL ? strtoll(bq, NULL, 10) : 0;
     long limit = lq != NULL ? strtol(lq, NULL, 10) : 100;
-    struct list_job *j;
+    struct audit_query q;
 
     if (limit < 1 || limit > 1000 || before < 0) {
         http_resp_error(resp, 400, "bad_request",
                         "limit must be 1 to 1000, before an entry id");
         return;
     }
-    j = list_job_new(resp, "cannot read the audit log");
-    if (j == NULL) {
-        return;
-    }
-    j->before = before;
-    j->limit = (size_t)limit;
-    deferred_store(rq, req, resp, audit_run, list_job_done, list_job_free,
-                   j);
+    q.before = before;
+    q.limit = (size_t)limit;
+    deferred_list(rq, req, resp, json_array(), audit_fill, &q, sizeof(q),
+                  "cannot read the audit log");
 }
 
 /* The component named by the route's first parameter, or -1 after a

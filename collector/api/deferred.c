@@ -441,6 +441,7 @@ out:
 struct list_job {
     ph_json *arr;
     deferred_fill_cb fill;
+    void *ctx;
     const char *what;
 };
 
@@ -449,7 +450,7 @@ list_run(struct store *db, void *arg)
 {
     struct list_job *l = arg;
 
-    return l->fill(db, l->arr);
+    return l->fill(db, l->arr, l->ctx);
 }
 
 static void
@@ -473,20 +474,30 @@ list_free(void *arg)
     struct list_job *l = arg;
 
     json_decref(l->arr);
+    ph_free(l->ctx);
     ph_free(l);
 }
 
 void
 deferred_list(struct api_req *rq, struct http_request *req,
               struct http_response *resp, ph_json *arr,
-              deferred_fill_cb fill, const char *what)
+              deferred_fill_cb fill, const void *ctx, size_t ctx_len,
+              const char *what)
 {
     struct list_job *l = arr != NULL ? ph_calloc(1, sizeof(*l)) : NULL;
 
+    if (l != NULL && ctx_len > 0 &&
+        (l->ctx = ph_malloc(ctx_len)) == NULL) {
+        ph_free(l);
+        l = NULL;
+    }
     if (l == NULL) {
         json_decref(arr);
         http_resp_error(resp, 503, "unavailable", "out of memory");
         return;
+    }
+    if (ctx_len > 0) {
+        memcpy(l->ctx, ctx, ctx_len);
     }
     l->arr = arr;
     l->fill = fill;

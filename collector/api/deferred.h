@@ -101,12 +101,16 @@ void deferred_error(struct http_response *resp, int result,
                     const char *what);
 
 /* A list read off the loop: fill appends the rows to arr on the store's
- * connection, then 200 with arr, or the error of a failed read saying
- * what (a static string, "cannot read keys"). Takes arr (NULL: 503). */
-typedef int (*deferred_fill_cb)(struct store *db, ph_json *arr);
+ * connection (as run above: it may touch only arr, its copy of ctx and
+ * db), then 200 with arr, or the error of a failed read saying what (a
+ * static string, "cannot read keys"). Takes arr (NULL: 503); ctx, the
+ * read's parameters (ctx_len bytes, none when 0), is copied. */
+typedef int (*deferred_fill_cb)(struct store *db, ph_json *arr,
+                                const void *ctx);
 void deferred_list(struct api_req *rq, struct http_request *req,
                    struct http_response *resp, ph_json *arr,
-                   deferred_fill_cb fill, const char *what);
+                   deferred_fill_cb fill, const void *ctx, size_t ctx_len,
+                   const char *what);
 
 /* Store works in flight and requests waiting (for /metrics, tests). */
 size_t deferred_inflight(const struct deferred *d);

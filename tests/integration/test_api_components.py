@@ -177,6 +177,13 @@ components:
         h.start_collector()
         res.check("a deleted component stays deleted after a restart",
                   cid not in summary_ids())
+        code, a1 = call("GET", P + "/audit-log?limit=1")
+        code2, older = call("GET", P + "/audit-log?limit=1000&before=" +
+                            str(a1[0]["id"] if code == 200 and a1 else 0))
+        res.check("audit log: limit, then before an id gives the older entries",
+                  code == 200 and len(a1) == 1 and code2 == 200 and
+                  len(older) > 1 and
+                  all(e["id"] < a1[0]["id"] for e in older), (a1, older[:3]))
 
         # The caps on what the API may create: 200 groups (each taking
         # the one component in turn), then 422 and nothing made (the

@@ -156,6 +156,11 @@ components:
         res.check("transitions list source and reason",
                   code == 200 and "manual" in sources
                   and all(t["reason"] for t in hist), hist)
+        last = hist[-1]["at"] if hist else ""
+        code, later = call("GET", "/components/web/transitions?since=" + last)
+        res.check("transitions since the last one: it alone (or none)",
+                  code == 200 and len(later) <= 1 and len(later) < len(hist),
+                  (code, later))
         code, up = call("GET", "/components/api/uptime")
         res.check("uptime in the OAS shape",
                   code == 200 and set(up) >= {"id", "name", "range_start", "range_end",
