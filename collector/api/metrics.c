@@ -86,6 +86,7 @@ read_done(struct store_call *c, int result)
     m->agents_stale = r->stale;
     m->outbox_backlog = r->backlog;
     m->store_read_pending = 0;
+    m->store_reads++;
     ph_free(r);
 }
 
@@ -368,6 +369,10 @@ metrics_render(const struct hub *h, struct buf *b)
         gauge(b, "pharos_notify_outbox_backlog",
               "Notifications waiting in the outbox (pending or retrying).",
               (double)m->outbox_backlog);
+        counter(b, "pharos_store_gauge_reads_total",
+                "Reads of pharos_agents_stale and "
+                "pharos_notify_outbox_backlog from the store completed.",
+                m->store_reads);
         buf_appends(b, "# HELP pharos_notifications_total Notification "
                        "delivery attempts by channel and result.\n"
                        "# TYPE pharos_notifications_total counter\n");

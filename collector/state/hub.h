@@ -91,6 +91,7 @@ struct collector_metrics {
     uint64_t agents_stale;
     int64_t outbox_backlog;
     int store_read_pending;
+    uint64_t store_reads;      /* of the two above: completed reads */
 };
 
 /* Who acts on the shared state. Only the wiring (collector.c) writes

@@ -394,19 +394,35 @@ def reload_to_private(res):
                            "summary.json")
         res.check("public: publish_dir written",
                   wait_until(lambda: os.path.exists(pub), 10))
-        before = open(pub, "rb").read()
         configure(h, "  access: password\n  password_env: PH_ACCESS_PW\n")
         h.procs["collector"].send_signal(signal.SIGHUP)
         res.check("after the reload the feed needs a credential",
                   wait_until(lambda: get(h, "/api/v2/summary.json")[0] == 401,
                              10))
         auth = {"Authorization": "OAuth " + ADMIN}
+
+        def publishes():
+            code, _, body = get(h, "/metrics", headers=auth)
+            for ln in body.decode().splitlines() if code == 200 else []:
+                if ln.startswith("pharos_publishes_total "):
+                    return int(float(ln.split()[1]))
+            return -1
+        # A render after the reload: whatever was written before it (a
+        # render of the public page may end just after the reload) is
+        # there by now, and nothing is written from here on.
+        n0 = publishes()
+        wait_until(lambda: publishes() > n0, 15)
+        before = open(pub, "rb").read()
         code, _, _ = http_call("PATCH", h.url("/v1/pages/itest/components/api"),
                                headers=auth,
                                body={"component": {"status": "major_outage"}})
         _, _, body = get(h, "/api/v2/summary.json", headers=auth)
         res.check("the collector serves the change (with a key)",
                   code == 200 and b"major_outage" in body, code)
+        n1 = publishes()
+        res.check("renders go on after the change",
+                  wait_until(lambda: publishes() >= n1 + 2, 20),
+                  (n1, publishes()))
         res.check("and publish_dir is not written any more (nor does it "
                   "show the internal component)",
                   open(pub, "rb").read() == before and b"Database" not in before)

@@ -306,11 +306,15 @@ components:
         res.check("the same event again: duplicate",
                   og2.get("code") == 200 and
                   json.loads(og2["body"]).get("status") == "duplicate", og2)
-        summary = json.loads(http_call(
-            "GET", h.url("/api/v2/summary.json"))[2])
-        comp = {c["id"]: c["status"] for c in summary["components"]}
+        # The integration routes do not render before the reply: the
+        # feed follows on the render worker moments later.
+        def statuses():
+            summary = json.loads(http_call(
+                "GET", h.url("/api/v2/summary.json"))[2])
+            return {c["id"]: c["status"] for c in summary["components"]}
         res.check("the component the rule names is in partial outage",
-                  comp.get("api") == "partial_outage", comp)
+                  wait_until(lambda: statuses().get("api") ==
+                             "partial_outage", 10), statuses())
 
         # ---- 3. components through the API: write, read back, rebuild ----
         comp = {}

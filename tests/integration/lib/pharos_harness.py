@@ -366,7 +366,15 @@ class Harness:
     def outbox_drained(self):
         """True when no notification waits in the outbox. Outbox rows are
         written with the change that causes them (before the API answers),
-        so once this holds after a change, nothing more will be sent."""
+        so once this holds after a change, nothing more will be sent. On
+        PostgreSQL a scrape shows what the read started by an earlier
+        scrape found, and one read runs at a time: the second read to
+        complete after this call's first scrape started after it."""
+        reads = "pharos_store_gauge_reads_total"
+        n0 = self.metric(reads) or 0
+        if not wait_until(lambda: (self.metric(reads) or 0) >= n0 + 2, 10,
+                          0.05):
+            return False
         return self.metric("pharos_notify_outbox_backlog") == 0
 
     def region_states(self, check_id):
