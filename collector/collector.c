@@ -66,6 +66,7 @@
 
 static void mark_dirty(struct collector *c);
 static void mark_results_dirty(struct collector *c);
+static void mark_refresh(struct collector *c);
 static void arm_evaluation(struct collector *c, uint64_t delay_ms);
 static void restore_statuses(struct collector *c);
 
@@ -426,7 +427,7 @@ evaluate(struct collector *c)
 {
     uint64_t before = c->h.metrics.transitions;
     int64_t now = time_now_ms();
-    int changed = 0;
+    int changed = 0, moved;
 
     if (c->evaluating) {
         return;
@@ -466,11 +467,15 @@ evaluate(struct collector *c)
      * each check's last result; uptime.json) at most every
      * PUBLISH_RESULTS_MS, so a stream of batches does not rebuild and
      * rewrite every document after each one. */
-    if (changed || c->h.metrics.transitions != before ||
-        time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
+    moved = changed || c->h.metrics.transitions != before;
+    if (moved || time_mono_ms() - c->last_eval_render_ms >= REFRESH_IDLE_MS) {
         c->evaluated_results = c->h.metrics.results_ingested;
         c->last_eval_render_ms = time_mono_ms();
-        mark_dirty(c);
+        if (moved) {
+            mark_dirty(c);
+        } else {
+            mark_refresh(c);
+        }
     } else if (c->h.metrics.results_ingested != c->evaluated_results) {
         c->evaluated_results = c->h.metrics.results_ingested;
         mark_results_dirty(c);
@@ -525,12 +530,16 @@ on_publish_timer(uv_timer_t *t)
     struct collector *c = t->data;
 
     if (c->dirty) {
+        int refresh = c->refresh_only;
+
         c->dirty = 0;
+        c->refresh_only = 0;
         c->results_dirty = 0;
-        collector_render(c, 1);
+        collector_render(c, refresh ? COLLECTOR_RENDER_REFRESH
+                                    : COLLECTOR_RENDER_FULL);
     } else if (c->results_dirty) {
         c->results_dirty = 0;
-        collector_render(c, 0);
+        collector_render(c, COLLECTOR_RENDER_RESULTS);
     }
 }
 
@@ -546,12 +555,26 @@ static void
 mark_dirty(struct collector *c)
 {
     c->h.feed_gen++;
+    c->refresh_only = 0;
     if (c->dirty || c->h.shutting_down) {
         return;
     }
     c->dirty = 1;
     uv_timer_start(&c->publish_timer, on_publish_timer, PUBLISH_DEBOUNCE_MS,
                    0);
+}
+
+/* The same when only time went by (collector_render's REFRESH); a
+ * change marked before or after makes it a full render. */
+static void
+mark_refresh(struct collector *c)
+{
+    if (c->dirty) {
+        c->h.feed_gen++;
+        return;
+    }
+    mark_dirty(c);
+    c->refresh_only = c->dirty;
 }
 
 static void

@@ -51,6 +51,7 @@ struct collector {
     int takeover_pinging;         /* its store_ping_async() is out */
     int takeover_said_wait;       /* "takeover waits" logged once */
     int dirty;                    /* public documents need re-rendering */
+    int refresh_only;             /* ... only because time went by */
     int results_dirty;            /* regions.json needs it (new results) */
     int evaluating;               /* inside the driver (no re-entry) */
     int rebuild_wanted;           /* HUB_REBUILD: an API component change */
@@ -81,7 +82,10 @@ struct collector {
     uint64_t render_seq;          /* the last render started */
     uint64_t render_applied;      /* the newest render swapped in */
     int render_again;             /* asked while the worker was busy */
-    int render_again_full;
+    int render_again_set;         /* what to render then (enum render_set,
+                                   * collector_publish.c) */
+    int64_t uptime_at_ms;         /* uptime.json's last render (monotonic) */
+    int64_t uptime_cost_ms;       /* ... and how long it took */
     /* Configurations a reload replaced while a render on the worker
      * still read them (its snapshot's shallow copy): freed when it ends. */
     struct pharos_conf *retired;
@@ -142,8 +146,7 @@ void collector_take_over_try(struct collector *c, int64_t now_mono_ms);
  * results change (regions.json); then shared under `ha:`. render_all
  * and render_results render on the loop (the documents are current when
  * they return); collector_render() renders on the worker thread from a
- * copy and swaps the documents in when it is done (full: every
- * document, else regions.json). */
+ * copy and swaps the documents in when it is done. */
 void collector_render_all(struct collector *c);
 /* The one evaluation driver (collector.c), for collector_http.c. */
 void collector_evaluate(struct collector *c);
@@ -159,7 +162,15 @@ void collector_finish_request(void *arg, struct api_req *rq,
                               struct http_request *req,
                               struct http_response *resp);
 void collector_render_results(struct collector *c);
-void collector_render(struct collector *c, int full);
+enum collector_render_kind {
+    COLLECTOR_RENDER_RESULTS, /* new results alone: regions.json */
+    COLLECTOR_RENDER_FULL,    /* something changed: every document */
+    /* Nothing changed but the time: every document, but uptime.json only
+     * when due (its render is most of a full one, and grows with the
+     * page: see UPTIME_DUTY in collector_publish.c). */
+    COLLECTOR_RENDER_REFRESH,
+};
+void collector_render(struct collector *c, enum collector_render_kind kind);
 /* Before the reply to a write that promises read-your-writes: the
  * documents about now (all but uptime.json) on the loop, current when it
  * returns; then every document on the worker, uptime.json with them. */

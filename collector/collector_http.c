@@ -47,6 +47,7 @@ collector_finish_request(void *arg, struct api_req *rq,
     if (c->dirty && routes_sync_publish(rq) && resp->status >= 200 &&
         resp->status < 300) {
         c->dirty = 0;
+        c->refresh_only = 0;
         c->results_dirty = 0;
         uv_timer_stop(&c->publish_timer);
         collector_render_sync(c);

@@ -80,7 +80,8 @@ struct rendered {
 struct render_out {
     struct rendered *docs;
     size_t n, cap;
-    int oom; /* a document was lost for want of memory */
+    int lost; /* a document was lost: no memory, or PUBLISH_MAX_DOCS */
+    int64_t uptime_ms; /* how long uptime.json took; -1: not rendered */
 };
 
 static void
@@ -94,13 +95,18 @@ out_free(struct render_out *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* Adds one document (data taken); prepare: gzip and hash it here. */
+/* Adds one document, the result rc of its renderer: *datap is taken
+ * when rc is 0 (a renderer that fails hands nothing over) and NULL
+ * after, so a stale pointer never reaches the next document. prepare:
+ * gzip and hash it here. */
 static void
 out_add(struct render_out *o, const char *path, const char *content_type,
-        char *data, size_t len, int rc, int quiet, int prepare)
+        char **datap, size_t len, int rc, int quiet, int prepare)
 {
+    char *data = rc == 0 ? *datap : NULL;
     struct rendered *r;
 
+    *datap = NULL;
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 32;
         struct rendered *nd;
@@ -111,7 +117,7 @@ out_add(struct render_out *o, const char *path, const char *content_type,
         nd = o->n < cap ? ph_realloc(o->docs, cap * sizeof(*nd)) : NULL;
         if (nd == NULL) {
             ph_free(data);
-            o->oom = 1;
+            o->lost = 1;
             return;
         }
         o->docs = nd;
@@ -124,7 +130,6 @@ out_add(struct render_out *o, const char *path, const char *content_type,
     r->rc = rc;
     r->quiet = quiet;
     if (rc != 0) {
-        ph_free(data);
         return;
     }
     r->d.data = (uint8_t *)data;
@@ -140,12 +145,19 @@ out_add(struct render_out *o, const char *path, const char *content_type,
 typedef int (*render_fn)(const struct feed_input *in, char **ret,
                          size_t *ret_len);
 
-/* Which documents a render makes. */
+/* Which documents a render makes; each set holds the one before. */
 enum render_set {
     RENDER_REGIONS, /* regions.json: what new results change */
     RENDER_NOW,     /* all but uptime.json (see collector_render_sync) */
     RENDER_ALL,
 };
+
+/* An idle refresh (COLLECTOR_RENDER_REFRESH) renders uptime.json again
+ * once its last render is this many times as old as that render took:
+ * at most 1/UPTIME_DUTY of the worker's time goes to keeping today's
+ * bar current. Every refresh on a small page (tens of ms); every 25 s
+ * or so at 2000 components (over a second each). */
+#define UPTIME_DUTY 20
 
 /* Renders the documents of set from in. Pure with respect to the
  * collector: any thread. */
@@ -187,25 +199,30 @@ render_docs(const struct feed_input *in, enum render_set set, int prepare,
     if (set == RENDER_REGIONS) {
         rc = feed_regions(in, &data, &len);
         out_add(o, "api/v2/regions.json",
-                publish_content_type("api/v2/regions.json"), data, len, rc, 0,
+                publish_content_type("api/v2/regions.json"), &data, len, rc, 0,
                 prepare);
         return;
     }
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        int64_t t0 = time_mono_ms();
+
         if (plain[i].daily && set == RENDER_NOW) {
             continue;
         }
         rc = plain[i].fn(in, &data, &len);
-        out_add(o, plain[i].path, publish_content_type(plain[i].path), data,
+        if (plain[i].daily) {
+            o->uptime_ms = time_mono_ms() - t0;
+        }
+        out_add(o, plain[i].path, publish_content_type(plain[i].path), &data,
                 len, rc, 0, prepare);
     }
     for (size_t i = 0; i < sizeof(incidents) / sizeof(incidents[0]); i++) {
         rc = feed_incidents(in, incidents[i].which, &data, &len);
         out_add(o, incidents[i].path, publish_content_type(incidents[i].path),
-                data, len, rc, 0, prepare);
+                &data, len, rc, 0, prepare);
         rc = feed_maintenances(in, maints[i].which, &data, &len);
-        out_add(o, maints[i].path, publish_content_type(maints[i].path), data,
-                len, rc, 0, prepare);
+        out_add(o, maints[i].path, publish_content_type(maints[i].path),
+                &data, len, rc, 0, prepare);
     }
     {
         struct feed_history_input hin = {
@@ -215,11 +232,11 @@ render_docs(const struct feed_input *in, enum render_set set, int prepare,
             .now_ms = in->now_ms,
         };
         rc = feed_history_atom(&hin, &data, &len);
-        out_add(o, "history.atom", publish_content_type("history.atom"), data,
-                len, rc, 0, prepare);
+        out_add(o, "history.atom", publish_content_type("history.atom"),
+                &data, len, rc, 0, prepare);
         rc = feed_history_rss(&hin, &data, &len);
-        out_add(o, "history.rss", publish_content_type("history.rss"), data,
-                len, rc, 0, prepare);
+        out_add(o, "history.rss", publish_content_type("history.rss"),
+                &data, len, rc, 0, prepare);
     }
     for (int i = -1; i < (int)cf->ncomponents; i++) {
         char path[PUBLISH_PATH_MAX];
@@ -230,7 +247,7 @@ render_docs(const struct feed_input *in, enum render_set set, int prepare,
         snprintf(path, sizeof(path), "badge/%s.svg",
                  i < 0 ? "status" : cf->components[i].id);
         rc = feed_badge(in, i, &data, &len);
-        out_add(o, path, "image/svg+xml", data, len, rc, 1, prepare);
+        out_add(o, path, "image/svg+xml", &data, len, rc, 1, prepare);
     }
 }
 
@@ -239,9 +256,10 @@ render_docs(const struct feed_input *in, enum render_set set, int prepare,
 static void
 apply_docs(struct collector *c, struct render_out *o, int prepared, int flush)
 {
-    if (o->oom) {
-        log_warnx("publish: out of memory: some documents keep their "
-                  "previous content");
+    if (o->lost) {
+        log_warnx("publish: out of memory or past %d documents: some "
+                  "documents keep their previous content",
+                  PUBLISH_MAX_DOCS);
         c->h.metrics.publish_errors++;
     }
     for (size_t i = 0; i < o->n; i++) {
@@ -268,6 +286,10 @@ apply_docs(struct collector *c, struct render_out *o, int prepared, int flush)
             c->h.metrics.publish_errors++;
         }
     }
+    if (o->uptime_ms >= 0) {
+        c->uptime_at_ms = time_mono_ms();
+        c->uptime_cost_ms = o->uptime_ms;
+    }
     /* A private page is served from memory only: never as plain files
      * (also when a reload made it private; the files written before stay
      * until removed, as the reload log says). */
@@ -286,6 +308,7 @@ render_on_loop(struct collector *c, enum render_set set)
     int64_t t0 = time_mono_ms();
 
     memset(&o, 0, sizeof(o));
+    o.uptime_ms = -1;
     snapshot_take(&c->h, &in);
     /* Internal components are for signed-in viewers: a public page's
      * documents leave them out; a private page's readers are signed in. */
@@ -325,7 +348,7 @@ struct bg_render {
     struct render_job job; /* first: the worker hands this back */
     struct collector *c;
     struct snapshot *snap;
-    int full;
+    enum render_set set;
     int hide_internal;
     int flush;
     uint64_t seq;
@@ -341,11 +364,11 @@ bg_run(struct render_job *j)
     int64_t t0 = time_mono_ms();
 
     in.hide_internal = b->hide_internal;
-    render_docs(&in, b->full ? RENDER_ALL : RENDER_REGIONS, 1, &b->out);
+    render_docs(&in, b->set, 1, &b->out);
     b->ms = time_mono_ms() - t0;
 }
 
-static void start_bg(struct collector *c, int full);
+static void start_bg(struct collector *c, enum render_set set);
 
 static void
 bg_done(struct render_job *j)
@@ -353,16 +376,16 @@ bg_done(struct render_job *j)
     struct bg_render *b = (struct bg_render *)j;
     struct collector *c = b->c;
     int again = c->render_again;
-    int again_full = c->render_again_full;
+    enum render_set again_set = (enum render_set)c->render_again_set;
 
     c->render_again = 0;
-    c->render_again_full = 0;
+    c->render_again_set = RENDER_REGIONS;
     /* Dropped if a newer render (on the loop) was applied meanwhile, or
      * when the collector stopped rendering (a follower under `ha:`). */
     if (b->seq > c->render_applied && renders(c)) {
         c->render_applied = b->seq;
         apply_docs(c, &b->out, 1, b->flush);
-        if (b->full) {
+        if (b->set != RENDER_REGIONS) {
             c->h.metrics.publishes++;
             c->h.metrics.last_publish_ms = b->ms;
         }
@@ -378,34 +401,39 @@ bg_done(struct render_job *j)
     if (again && c->h.shutting_down) {
         c->dirty = 1; /* collector_stop() renders the last state */
     } else if (again) {
-        start_bg(c, again_full);
+        start_bg(c, again_set);
     }
 }
 
 static void
-start_bg(struct collector *c, int full)
+start_bg(struct collector *c, enum render_set set)
 {
     struct bg_render *b = NULL;
     int rc;
 
     if (render_worker_busy(c->renderw)) {
         /* One render at a time: the next one starts from the state at
-         * the end of this one. */
+         * the end of this one, and renders what both asked for. */
         c->render_again = 1;
-        c->render_again_full |= full;
+        if ((int)set > c->render_again_set) {
+            c->render_again_set = (int)set;
+        }
         return;
     }
     b = ph_calloc(1, sizeof(*b));
-    if (b == NULL || (rc = snapshot_copy(&c->h, &b->snap)) != 0) {
+    if (b == NULL ||
+        (rc = snapshot_copy(&c->h, set == RENDER_ALL, &b->snap)) != 0) {
         ph_free(b);
         goto on_loop;
     }
     b->job.run = bg_run;
     b->job.done = bg_done;
     b->c = c;
-    b->full = full;
+    b->set = set;
+    b->out.uptime_ms = -1;
     b->hide_internal = c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
-    b->flush = !full || c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
+    b->flush = set == RENDER_REGIONS ||
+               c->h.conf.page.access == PAGE_ACCESS_PUBLIC;
     b->seq = ++c->render_seq;
     if (render_worker_submit(c->renderw, &b->job) != 0) {
         snapshot_free(b->snap);
@@ -416,7 +444,7 @@ start_bg(struct collector *c, int full)
 on_loop:
     /* Out of memory for the copy (or no worker): render here, as
      * before. */
-    render_on_loop(c, full ? RENDER_ALL : RENDER_REGIONS);
+    render_on_loop(c, set);
 }
 
 /* Whether renders go to the worker. Past FEED_REGIONS_ALL_MAX check x
@@ -432,16 +460,35 @@ on_worker(const struct collector *c)
                FEED_REGIONS_ALL_MAX;
 }
 
+/* What a render of kind makes. */
+static enum render_set
+set_of(const struct collector *c, enum collector_render_kind kind)
+{
+    switch (kind) {
+    case COLLECTOR_RENDER_RESULTS:
+        return RENDER_REGIONS;
+    case COLLECTOR_RENDER_REFRESH:
+        return c->uptime_at_ms == 0 ||
+                       time_mono_ms() - c->uptime_at_ms >=
+                           UPTIME_DUTY * c->uptime_cost_ms
+                   ? RENDER_ALL
+                   : RENDER_NOW;
+    case COLLECTOR_RENDER_FULL:
+        break;
+    }
+    return RENDER_ALL;
+}
+
 void
-collector_render(struct collector *c, int full)
+collector_render(struct collector *c, enum collector_render_kind kind)
 {
     if (!renders(c)) {
         return;
     }
     if (on_worker(c)) {
-        start_bg(c, full);
+        start_bg(c, set_of(c, kind));
     } else {
-        render_on_loop(c, full ? RENDER_ALL : RENDER_REGIONS);
+        render_on_loop(c, set_of(c, kind));
     }
 }
 
@@ -476,7 +523,7 @@ collector_conf_retire(struct collector *c, struct pharos_conf *old)
      * from the new one follows. */
     c->render_applied = c->render_seq;
     c->render_again = 1;
-    c->render_again_full = 1;
+    c->render_again_set = RENDER_ALL;
 }
 
 void
@@ -493,5 +540,5 @@ collector_render_sync(struct collector *c)
      * an object: 0.2 s at 250 components) and is about days: the worker
      * renders it, with the rest again, at once. */
     render_on_loop(c, RENDER_NOW);
-    start_bg(c, 1);
+    start_bg(c, RENDER_ALL);
 }

@@ -481,6 +481,15 @@ static int
 new_api_id(const struct hub *h, int groups, char *id, size_t size,
            struct http_response *resp)
 {
+    if (!groups && h->conf.ncomponents >= CONF_COMPONENTS_MAX) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg),
+                 "the page has %d components, the most it can have",
+                 CONF_COMPONENTS_MAX);
+        http_resp_error(resp, 422, "unprocessable_entity", msg);
+        return -1;
+    }
     if (count_api(h, groups) >= (groups ? API_GROUPS_MAX
                                         : API_COMPONENTS_MAX)) {
         http_resp_error(resp, 422, "unprocessable_entity",

@@ -22,7 +22,7 @@
 #include "token.h"
 #include "pharos_conf_int.h"
 
-#define MAX_ITEMS 10000        /* regions, agents, components */
+#define MAX_ITEMS 10000        /* regions, agents, groups, API keys */
 #define MAX_CHECKS 200000      /* checks of all components together */
 
 /* Default server.web_dir: CMake sets it to the installed page
@@ -915,7 +915,8 @@ decode_components(const struct conf_node *root, const char *file,
         }
     }
 
-    seq = pc_seq_of(root, "components", 1, MAX_ITEMS, file, errs, &ncomp);
+    seq = pc_seq_of(root, "components", 1, CONF_COMPONENTS_MAX, file, errs,
+                    &ncomp);
     if (seq == NULL || ncomp == 0) {
         check_free(&d);
         return;

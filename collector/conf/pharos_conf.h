@@ -223,6 +223,11 @@ struct conf_alerts {
 
 /* incidents.templates: named incident templates. title and body may hold
  * {{component}}, {{components}}, {{title}} and {{page}} (template.h). */
+/* Components on a page: the file's and those made through the API
+ * together (components.h leaves out API ones past it). Every one has a
+ * badge, and 90 days in uptime.json (PUBLISH_MAX_DOC_BYTES). */
+#define CONF_COMPONENTS_MAX 2000
+
 #define CONF_TEMPLATES_MAX 200
 #define CONF_TEMPLATE_COMPONENTS_MAX 16
 struct conf_template {

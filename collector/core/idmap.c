@@ -31,12 +31,14 @@ put(struct idmap *m, const char *key, int val)
     }
     m->keys[i] = key;
     m->vals[i] = val;
+    m->count++;
     return 0;
 }
 
 static int
 alloc(struct idmap *m, size_t n)
 {
+    m->count = 0;
     m->cap = 16;
     while (m->cap < n * 2) {
         m->cap *= 2;
@@ -88,6 +90,36 @@ idmap_init_stride(struct idmap *m, const void *base, size_t n, size_t stride,
     return rc;
 }
 
+int
+idmap_add(struct idmap *m, const char *key, int val)
+{
+    if ((m->count + 1) * 2 > m->cap) {
+        struct idmap old = *m;
+        int rc = alloc(m, m->count + 1 > 8 ? m->count + 1 : 8);
+
+        if (rc != 0) {
+            *m = old;
+            return rc;
+        }
+        for (size_t i = 0; i < old.cap; i++) {
+            if (old.keys[i] != NULL) {
+                (void)put(m, old.keys[i], old.vals[i]);
+            }
+        }
+        idmap_free(&old);
+    }
+    return put(m, key, val);
+}
+
+void
+idmap_reset(struct idmap *m)
+{
+    if (m->cap > 0) {
+        memset(m->keys, 0, m->cap * sizeof(*m->keys));
+    }
+    m->count = 0;
+}
+
 void
 idmap_free(struct idmap *m)
 {
@@ -96,6 +128,7 @@ idmap_free(struct idmap *m)
     m->keys = NULL;
     m->vals = NULL;
     m->cap = 0;
+    m->count = 0;
 }
 
 int

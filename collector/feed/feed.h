@@ -17,10 +17,11 @@
 #include "engine.h"
 #include "incident.h"
 #include "pharos_conf.h"
+#include "publish.h"
 #include "uptime.h"
 
 /* The largest document rendered (what publish.c accepts). */
-#define FEED_DOC_MAX (16u * 1024 * 1024)
+#define FEED_DOC_MAX PUBLISH_MAX_DOC_BYTES
 
 struct feed_component_state {
     enum comp_status status;

@@ -11,16 +11,20 @@
 #include <zlib.h>
 
 #include "complain.h"
-#include "log.h"
 #include "hash.h"
+#include "idmap.h"
+#include "log.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
 
 struct publish {
     char *dir;
-    struct publish_doc docs[PUBLISH_MAX_DOCS];
-    size_t ndocs;
+    /* Each document allocated on its own: its path is a key of index,
+     * and publish_get()'s pointer stays valid as documents are added. */
+    struct publish_doc **docs;
+    size_t ndocs, cap;
+    struct idmap index; /* path -> position in docs */
     uint64_t gen;             /* the last generation given to a document */
     /* One deflate state kept from document to document (deflateReset):
      * a fresh deflateInit2 allocates and clears about 270 KB each time,
@@ -67,8 +71,11 @@ publish_destroy(struct publish *p)
         return;
     }
     for (size_t i = 0; i < p->ndocs; i++) {
-        doc_clear(&p->docs[i]);
+        doc_clear(p->docs[i]);
+        ph_free(p->docs[i]);
     }
+    ph_free(p->docs);
+    idmap_free(&p->index);
     if (p->zs_ready) {
         deflateEnd(&p->zs);
     }
@@ -150,12 +157,48 @@ gzip_data(z_stream *zs, int *ready, const uint8_t *in, size_t len,
 static struct publish_doc *
 find_doc(const struct publish *p, const char *path)
 {
-    for (size_t i = 0; i < p->ndocs; i++) {
-        if (strcmp(p->docs[i].path, path) == 0) {
-            return (struct publish_doc *)(uintptr_t)&p->docs[i];
-        }
+    int i = idmap_get(&p->index, path);
+
+    return i >= 0 ? p->docs[i] : NULL;
+}
+
+/* A new, empty document for path: NULL with *rc set at the cap or
+ * without memory. */
+static struct publish_doc *
+add_doc(struct publish *p, const char *path, int *rc)
+{
+    struct publish_doc *d;
+
+    if (p->ndocs >= PUBLISH_MAX_DOCS) {
+        *rc = PH_ETOOBIG;
+        return NULL;
     }
-    return NULL;
+    *rc = PH_ENOMEM;
+    if (p->ndocs == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        struct publish_doc **v;
+
+        if (cap > PUBLISH_MAX_DOCS) {
+            cap = PUBLISH_MAX_DOCS;
+        }
+        v = ph_realloc(p->docs, cap * sizeof(*v));
+        if (v == NULL) {
+            return NULL;
+        }
+        p->docs = v;
+        p->cap = cap;
+    }
+    d = ph_calloc(1, sizeof(*d));
+    if (d == NULL) {
+        return NULL;
+    }
+    snprintf(d->path, sizeof(d->path), "%s", path);
+    if (idmap_add(&p->index, d->path, (int)p->ndocs) != 0) {
+        ph_free(d);
+        return NULL;
+    }
+    p->docs[p->ndocs++] = d;
+    return d;
 }
 
 /* Compresses text-like documents when it pays off: 0 with *ret NULL
@@ -210,15 +253,8 @@ install(struct publish *p, const char *path, const char *content_type,
         result = 0;
         goto out;
     }
-    if (d == NULL) {
-        if (p->ndocs >= PUBLISH_MAX_DOCS) {
-            result = PH_ETOOBIG;
-            goto out;
-        }
-        d = &p->docs[p->ndocs];
-        memset(d, 0, sizeof(*d));
-        snprintf(d->path, sizeof(d->path), "%s", path);
-        p->ndocs++;
+    if (d == NULL && (d = add_doc(p, path, &result)) == NULL) {
+        goto out;
     }
     if (!have_gz) {
         /* A failed compression only costs the gzip form. */
@@ -511,7 +547,7 @@ publish_flush(struct publish *p)
         return PH_EIO;
     }
     for (size_t i = 0; i < p->ndocs; i++) {
-        struct publish_doc *d = &p->docs[i];
+        struct publish_doc *d = p->docs[i];
         int rc;
 
         if (!d->dirty) {
@@ -559,7 +595,7 @@ publish_hand_dirty(struct publish *p, publish_walk_cb cb, void *arg)
     int first = 0;
 
     for (size_t i = 0; i < p->ndocs; i++) {
-        struct publish_doc *d = &p->docs[i];
+        struct publish_doc *d = p->docs[i];
         int rc;
 
         if (!d->dirty || d->data == NULL) {
@@ -594,10 +630,10 @@ publish_walk(const struct publish *p, uint64_t after_gen,
     for (size_t i = 0; i < p->ndocs; i++) {
         int rc;
 
-        if (p->docs[i].gen <= after_gen || p->docs[i].data == NULL) {
+        if (p->docs[i]->gen <= after_gen || p->docs[i]->data == NULL) {
             continue;
         }
-        rc = cb(&p->docs[i], arg);
+        rc = cb(p->docs[i], arg);
         if (rc != 0) {
             return rc;
         }

@@ -15,8 +15,12 @@
 #include <stdint.h>
 
 #define PUBLISH_PATH_MAX 128
-#define PUBLISH_MAX_DOCS 512
-#define PUBLISH_MAX_DOC_BYTES (16u * 1024 * 1024)
+/* A badge per component (CONF_COMPONENTS_MAX: 2000), the feeds and the
+ * page's files, with room to spare. */
+#define PUBLISH_MAX_DOCS 4096
+/* uptime.json is the largest: about 14 KB a component (90 days), 28 MB
+ * at CONF_COMPONENTS_MAX. */
+#define PUBLISH_MAX_DOC_BYTES (64u * 1024 * 1024)
 
 struct publish_doc {
     char path[PUBLISH_PATH_MAX];  /* "api/v2/summary.json" (no leading /) */

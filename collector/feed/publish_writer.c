@@ -4,10 +4,11 @@
  *
  * One table under one mutex: `queued`, the newest content of each path
  * not yet taken by the thread (the loop replaces an entry's data when
- * the path changes again). The thread swaps it with its own `work`
- * table, writes every entry outside the lock, then puts the failed ones
- * back unless newer content for the path arrived meanwhile. Nothing
- * else is shared but the stop flag and the failure count.
+ * the path changes again; an index by path finds it). The thread swaps
+ * it with its own `work` table, writes every entry outside the lock,
+ * then puts the failed ones back unless newer content for the path
+ * arrived meanwhile. Nothing else is shared but the stop flag and the
+ * failure count.
  */
 #include "publish_writer.h"
 
@@ -19,6 +20,7 @@
 #include <uv.h>
 
 #include "complain.h"
+#include "idmap.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
@@ -29,49 +31,113 @@ struct pw_item {
     size_t len;
 };
 
+/* Up to PUBLISH_MAX_DOCS items, one per path. */
+struct pw_table {
+    struct pw_item *items;
+    size_t n, cap;
+    struct idmap index; /* path -> position; kept while it is `queued` */
+};
+
 struct publish_writer {
     char *dir;
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cv;
     /* Under mu. */
-    struct pw_item queued[PUBLISH_MAX_DOCS];
-    size_t nqueued;
+    struct pw_table queued;
     int wake;
     int stop;
     uint64_t failures;
     /* The thread's only. */
-    struct pw_item work[PUBLISH_MAX_DOCS];
-    size_t nwork;
+    struct pw_table work;
     struct complain write_complaint;
 };
 
-static struct pw_item *
-find_item(struct pw_item *items, size_t n, const char *path)
+static void
+table_free(struct pw_table *t)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(items[i].path, path) == 0) {
-            return &items[i];
+    for (size_t i = 0; i < t->n; i++) {
+        ph_free(t->items[i].data);
+    }
+    ph_free(t->items);
+    idmap_free(&t->index);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Indexes t's items again after they moved. */
+static int
+reindex(struct pw_table *t)
+{
+    idmap_reset(&t->index);
+    for (size_t i = 0; i < t->n; i++) {
+        int rc = idmap_add(&t->index, t->items[i].path, (int)i);
+
+        if (rc != 0) {
+            return rc;
         }
     }
-    return NULL;
+    return 0;
+}
+
+/* The item of path in t; a new one (path set, no data) when t has none,
+ * *added then set. NULL with *rc set: PH_ETOOBIG (full) or PH_ENOMEM. */
+static struct pw_item *
+table_slot(struct pw_table *t, const char *path, int *added, int *rc)
+{
+    int i = idmap_get(&t->index, path);
+    struct pw_item *it;
+
+    *added = 0;
+    if (i >= 0) {
+        return &t->items[i];
+    }
+    *rc = PH_ETOOBIG;
+    if (t->n == PUBLISH_MAX_DOCS) {
+        return NULL;
+    }
+    *rc = PH_ENOMEM;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct pw_item *v;
+
+        if (cap > PUBLISH_MAX_DOCS) {
+            cap = PUBLISH_MAX_DOCS;
+        }
+        v = ph_realloc(t->items, cap * sizeof(*v));
+        if (v == NULL) {
+            return NULL;
+        }
+        t->items = v;
+        t->cap = cap;
+        if (reindex(t) != 0) {
+            return NULL;
+        }
+    }
+    it = &t->items[t->n];
+    memset(it, 0, sizeof(*it));
+    snprintf(it->path, sizeof(it->path), "%s", path);
+    if (idmap_add(&t->index, it->path, (int)t->n) != 0) {
+        return NULL;
+    }
+    t->n++;
+    *added = 1;
+    return it;
 }
 
 /* Puts (path, data) into the queue, taking data; under mu. An older
- * content of the path is freed. Returns 0 or PH_ETOOBIG (full). */
+ * content of the path is freed. Returns 0, PH_ETOOBIG (full) or
+ * PH_ENOMEM. */
 static int
 put_locked(struct publish_writer *w, const char *path, uint8_t *data,
            size_t len)
 {
-    struct pw_item *it = find_item(w->queued, w->nqueued, path);
+    int added, rc;
+    struct pw_item *it = table_slot(&w->queued, path, &added, &rc);
 
     if (it == NULL) {
-        if (w->nqueued == PUBLISH_MAX_DOCS) {
-            return PH_ETOOBIG;
-        }
-        it = &w->queued[w->nqueued++];
-        snprintf(it->path, sizeof(it->path), "%s", path);
-    } else {
+        return rc;
+    }
+    if (!added) {
         ph_free(it->data);
     }
     it->data = data;
@@ -91,10 +157,10 @@ write_work(struct publish_writer *w)
     if (mkdir(w->dir, 0755) != 0 && errno != EEXIST) {
         complain(&w->write_complaint, time_mono_ms(),
                  "publish: cannot create %s: %s", w->dir, strerror(errno));
-        return w->nwork;
+        return w->work.n;
     }
-    for (size_t i = 0; i < w->nwork; i++) {
-        struct pw_item *it = &w->work[i];
+    for (size_t i = 0; i < w->work.n; i++) {
+        struct pw_item *it = &w->work.items[i];
         int rc = publish_write_file(w->dir, it->path, it->data, it->len);
 
         if (rc != 0) {
@@ -105,13 +171,13 @@ write_work(struct publish_writer *w)
                          w->dir, it->path, strerror(errno));
                 first = rc;
             }
-            w->work[kept++] = *it;
+            w->work.items[kept++] = *it;
             continue;
         }
         ph_free(it->data);
         any = 1;
     }
-    w->nwork = kept;
+    w->work.n = kept;
     if (first == 0) {
         complain_release(&w->write_complaint, "publish: writing %s again",
                          w->dir);
@@ -139,21 +205,29 @@ run(void *arg)
         w->wake = 0;
         /* Take the queue; failures kept from the last pass that have
          * no newer content go first. */
-        for (size_t i = 0; i < w->nwork; i++) {
-            struct pw_item *old = &w->work[i];
+        for (size_t i = 0; i < w->work.n; i++) {
+            struct pw_item *old = &w->work.items[i];
+            int added, rc;
+            struct pw_item *it =
+                table_slot(&w->queued, old->path, &added, &rc);
 
-            if (find_item(w->queued, w->nqueued, old->path) != NULL ||
-                w->nqueued == PUBLISH_MAX_DOCS) {
-                ph_free(old->data);
+            if (it != NULL && added) {
+                it->data = old->data;
+                it->len = old->len;
             } else {
-                w->queued[w->nqueued++] = *old;
+                ph_free(old->data); /* newer content, or no room */
             }
         }
-        memcpy(w->work, w->queued, w->nqueued * sizeof(w->work[0]));
-        w->nwork = w->nqueued;
-        w->nqueued = 0;
+        {
+            struct pw_table t = w->work;
+
+            w->work = w->queued;
+            w->queued = t;
+            w->queued.n = 0;
+            idmap_reset(&w->queued.index);
+        }
         uv_mutex_unlock(&w->mu);
-        failed = w->nwork > 0 ? write_work(w) : 0;
+        failed = w->work.n > 0 ? write_work(w) : 0;
         uv_mutex_lock(&w->mu);
         if (failed > 0) {
             w->failures++;
@@ -262,12 +336,8 @@ publish_writer_stop(struct publish_writer *w)
     uv_cond_signal(&w->cv);
     uv_mutex_unlock(&w->mu);
     uv_thread_join(&w->thread);
-    for (size_t i = 0; i < w->nqueued; i++) {
-        ph_free(w->queued[i].data);
-    }
-    for (size_t i = 0; i < w->nwork; i++) {
-        ph_free(w->work[i].data);
-    }
+    table_free(&w->queued);
+    table_free(&w->work);
     uv_cond_destroy(&w->cv);
     uv_mutex_destroy(&w->mu);
     ph_free(w->dir);

@@ -16,6 +16,7 @@
 struct merge {
     struct pharos_conf *cf;
     size_t cap_c, cap_g;
+    size_t over; /* components left out: the page had CONF_COMPONENTS_MAX */
     int failed;
 };
 
@@ -90,6 +91,10 @@ add_component(const struct store_component_row *row, void *arg)
         log_warnx("component %s is defined in the configuration file: the "
                   "one created through the API is not shown",
                   row->id);
+        return 0;
+    }
+    if (cf->ncomponents >= CONF_COMPONENTS_MAX) {
+        m->over++;
         return 0;
     }
     if (cf->ncomponents == m->cap_c) {
@@ -358,13 +363,20 @@ int
 components_merge_rows(struct pharos_conf *cf,
                       const struct components_rows *r)
 {
-    struct merge m = {cf, cf->ncomponents, cf->ngroups, 0};
+    struct merge m = {cf, cf->ncomponents, cf->ngroups, 0, 0};
 
     for (size_t i = 0; i < r->ng && !m.failed; i++) {
         add_group(&r->g[i], &m);
     }
     for (size_t i = 0; i < r->nc && !m.failed; i++) {
         add_component(&r->c[i], &m);
+    }
+    if (m.over > 0) {
+        /* The file grew past what the API had made room for: its own
+         * components come first. */
+        log_warnx("%zu component(s) created through the API are not shown: "
+                  "the page has %d components, the most it can have",
+                  m.over, CONF_COMPONENTS_MAX);
     }
     return m.failed ? PH_ENOMEM : 0;
 }

@@ -15,15 +15,19 @@
 #define ROLLUP_CHECKPOINT_MS 60000
 #define ROLLUP_MAX_PENDING 32
 
+/* What every evaluation touches is kept small (the days are elsewhere):
+ * with the days inline, a pass over 2000 components touched 16 MB and
+ * took 50 ms of the loop every second. */
 struct comp_acc {
     struct uptime_acc acc;
     int last_status;                       /* last fed */
-    struct uptime_day pending[ROLLUP_MAX_PENDING]; /* closed, not stored */
+    struct uptime_day *pending; /* [ROLLUP_MAX_PENDING]: closed, not stored */
     size_t npending;
-    /* The stored days of the last ROLLUP_DAYS, oldest first: read once
-     * at start, then kept as they are written, so that the documents
-     * never read the store (a round trip each on PostgreSQL). */
-    struct uptime_day stored[ROLLUP_DAYS];
+    /* [ROLLUP_DAYS]: the stored days of the last ROLLUP_DAYS, oldest
+     * first: read once at start, then kept as they are written, so that
+     * the documents never read the store (a round trip each on
+     * PostgreSQL). */
+    struct uptime_day *stored;
     size_t nstored;
     int overflow;
     struct rollup *r;
@@ -37,6 +41,7 @@ struct rollup {
     struct uptime_tz tz;
     struct comp_acc *comps;
     size_t ncomps;
+    struct uptime_day *days;     /* every component's pending and stored */
     int64_t last_checkpoint_ms;  /* monotonic: a wall clock step must not
                                    * stop or rush the checkpoints */
     struct complain store_complaint;
@@ -103,6 +108,7 @@ static void
 rollup_free(struct rollup *r)
 {
     ph_free(r->comps);
+    ph_free(r->days);
     ph_free(r);
 }
 
@@ -195,9 +201,10 @@ carry_over(const struct rollup *old, const char *id, struct comp_acc *ca)
         ca->acc = o->acc;
         ca->acc.cb_arg = ca;
         ca->last_status = o->last_status;
-        memcpy(ca->pending, o->pending, sizeof(ca->pending));
+        memcpy(ca->pending, o->pending,
+               ROLLUP_MAX_PENDING * sizeof(*ca->pending));
         ca->npending = o->npending;
-        memcpy(ca->stored, o->stored, sizeof(ca->stored));
+        memcpy(ca->stored, o->stored, ROLLUP_DAYS * sizeof(*ca->stored));
         ca->nstored = o->nstored;
         ca->overflow = o->overflow;
         return 1;
@@ -246,13 +253,17 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
     r->conf = &h->conf;
     r->ncomps = h->conf.ncomponents;
     r->comps = ph_calloc(r->ncomps + 1, sizeof(*r->comps));
-    if (r->comps == NULL) {
-        ph_free(r);
+    r->days = ph_calloc((r->ncomps + 1) * (ROLLUP_MAX_PENDING + ROLLUP_DAYS),
+                        sizeof(*r->days));
+    if (r->comps == NULL || r->days == NULL) {
+        rollup_free(r);
         return PH_ENOMEM;
     }
     for (size_t i = 0; i < r->ncomps; i++) {
         struct comp_acc *ca = &r->comps[i];
 
+        ca->pending = &r->days[i * (ROLLUP_MAX_PENDING + ROLLUP_DAYS)];
+        ca->stored = ca->pending + ROLLUP_MAX_PENDING;
         ca->r = r;
         ca->index = (int)i;
         snprintf(ca->id, sizeof(ca->id), "%s", h->conf.components[i].id);

@@ -66,7 +66,7 @@ copied_days(void *arg, int component, struct uptime_day out[90])
 }
 
 int
-snapshot_copy(struct hub *h, struct snapshot **ret)
+snapshot_copy(struct hub *h, int days, struct snapshot **ret)
 {
     struct snapshot *s = ph_calloc(1, sizeof(*s));
     size_t nc = h->conf.ncomponents;
@@ -97,7 +97,9 @@ snapshot_copy(struct hub *h, struct snapshot **ret)
             goto out;
         }
     }
-    if (s->in.days != NULL) {
+    if (!days) {
+        s->in.days = NULL;
+    } else if (s->in.days != NULL) {
         s->days = ph_calloc(nc + 1, sizeof(*s->days));
         s->days_rc = ph_calloc(nc + 1, sizeof(*s->days_rc));
         if (s->days == NULL || s->days_rc == NULL) {

@@ -21,8 +21,11 @@ void snapshot_take(struct hub *h, struct feed_input *in);
 
 struct snapshot;
 
-/* Loop thread. Returns 0 and a new snapshot in *ret, or PH_ENOMEM. */
-int snapshot_copy(struct hub *h, struct snapshot **ret);
+/* Loop thread. days: with the 90 days of every component (uptime.json
+ * only: most of the copy's time and memory on a large page); without,
+ * the input has no days. Returns 0 and a new snapshot in *ret, or
+ * PH_ENOMEM. */
+int snapshot_copy(struct hub *h, int days, struct snapshot **ret);
 /* The snapshot's feed input, valid until snapshot_free(); any thread. */
 const struct feed_input *snapshot_input(const struct snapshot *s);
 /* Accepts NULL; any thread. */

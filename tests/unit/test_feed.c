@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -334,6 +335,61 @@ test_publish_writer(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* As many documents as PUBLISH_MAX_DOCS (a badge per component at the
+ * component cap: once only 512 fitted), each found again by path, the
+ * next one refused; all of them handed to the writer and written. */
+static void
+test_publish_many_docs(void **state)
+{
+    char dir[] = "/tmp/ph_pubmany_XXXXXX";
+    char path[256];
+    struct publish *p;
+    struct publish_writer *w = NULL;
+    struct stat st;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    p = publish_new(dir);
+    assert_non_null(p);
+    assert_int_equal(publish_writer_start(dir, &w), 0);
+    for (int i = 0; i < PUBLISH_MAX_DOCS; i++) {
+        char body[32];
+        int n = snprintf(body, sizeof(body), "<svg>%d</svg>", i);
+
+        snprintf(path, sizeof(path), "badge/c%d.svg", i);
+        assert_int_equal(publish_set(p, path, "image/svg+xml", body,
+                                     (size_t)n),
+                         0);
+    }
+    assert_int_equal(publish_set(p, "one-too-many.txt", "text/plain", "x", 1),
+                     PH_ETOOBIG);
+    for (int i = 0; i < PUBLISH_MAX_DOCS; i++) {
+        const struct publish_doc *d;
+        char body[32];
+
+        snprintf(path, sizeof(path), "badge/c%d.svg", i);
+        snprintf(body, sizeof(body), "<svg>%d</svg>", i);
+        d = publish_get(p, path);
+        assert_non_null(d);
+        assert_memory_equal(d->data, body, strlen(body));
+    }
+    /* A document already there can still change at the cap. */
+    assert_int_equal(publish_set(p, "badge/c7.svg", "image/svg+xml", "<x/>",
+                                 4),
+                     0);
+    assert_int_equal(publish_writer_queue(w, p), 0);
+    publish_writer_stop(w);
+    snprintf(path, sizeof(path), "%s/badge/c%d.svg", dir,
+             PUBLISH_MAX_DOCS - 1);
+    assert_int_equal(stat(path, &st), 0);
+    snprintf(path, sizeof(path), "%s/badge/c7.svg", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 4);
+    publish_destroy(p);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -342,6 +398,7 @@ main(void)
         cmocka_unit_test(test_summary_shape),
         cmocka_unit_test(test_publish_files_etag_gzip),
         cmocka_unit_test(test_publish_writer),
+        cmocka_unit_test(test_publish_many_docs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
