@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "notify_staff.h"
 #include "log.h"
+#include "mkdirs.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "recheck.h"
@@ -148,29 +149,6 @@ on_lease(void *arg, int leader, uint64_t epoch)
                   c->h.conf.ha.node_id, (unsigned long long)epoch);
     }
     mark_dirty(c);
-}
-
-static int
-mkdir_p(const char *path)
-{
-    char tmp[1024];
-
-    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
-        return PH_ETOOBIG;
-    }
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-                return PH_EIO;
-            }
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
-        return PH_EIO;
-    }
-    return 0;
 }
 
 /* Engine config views into c->h.conf; the engine copies what it keeps. */
@@ -725,7 +703,7 @@ collector_start(struct collector *c)
     setenv("TZ", cf->page.time_zone ? cf->page.time_zone : "UTC", 1);
     tzset();
 
-    if (mkdir_p(cf->state_dir) != 0) {
+    if (ph_mkdirs(cf->state_dir, 0, 1) != 0) {
         log_warn("cannot create state_dir %s", cf->state_dir);
         return PH_EIO;
     }

@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "idmap.h"
 #include "log.h"
+#include "mkdirs.h"
 #include "mem.h"
 #include "ph_err.h"
 #include "timefmt.h"
@@ -449,28 +450,6 @@ publish_load_file(struct publish *p, const char *file, const char *rel,
     return rc;
 }
 
-/* mkdir -p for the directories of rel under base. */
-static int
-make_parents(const char *base, const char *rel)
-{
-    char path[1024];
-    int n = snprintf(path, sizeof(path), "%s/%s", base, rel);
-
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        return PH_ETOOBIG;
-    }
-    for (char *s = path + strlen(base) + 1; *s; s++) {
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-                return PH_EIO;
-            }
-            *s = '/';
-        }
-    }
-    return 0;
-}
-
 int
 publish_write_file(const char *dir, const char *rel, const uint8_t *data,
                    size_t len)
@@ -483,7 +462,7 @@ publish_write_file(const char *dir, const char *rel, const uint8_t *data,
 
     snprintf(path, sizeof(path), "%s/%s", dir, rel);
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    result = make_parents(dir, rel);
+    result = ph_mkdirs(path, strlen(dir), 0);
     if (result != 0) {
         return result;
     }

@@ -1,10 +1,12 @@
 #include "rollup.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "complain.h"
 #include "hub.h"
+#include "idmap.h"
 #include "log.h"
 #include "mem.h"
 #include "ph_err.h"
@@ -186,30 +188,45 @@ status_of(struct hub *h, int i)
     return (int)h->comps[i].status;
 }
 
-/* Takes over old's accounting of component id into ca: 1 when old had
- * it, 0 when not. Days old is writing are pending again here (written
- * twice, the same rows). */
-static int
-carry_over(const struct rollup *old, const char *id, struct comp_acc *ca)
+/* Where old keeps component id: old_ids (built) or a search. */
+static const struct comp_acc *
+old_comp(const struct rollup *old, const struct idmap *old_ids,
+         const char *id)
 {
-    for (size_t j = 0; old != NULL && j < old->ncomps; j++) {
-        const struct comp_acc *o = &old->comps[j];
-
-        if (strcmp(o->id, id) != 0) {
-            continue;
-        }
-        ca->acc = o->acc;
-        ca->acc.cb_arg = ca;
-        ca->last_status = o->last_status;
-        memcpy(ca->pending, o->pending,
-               ROLLUP_MAX_PENDING * sizeof(*ca->pending));
-        ca->npending = o->npending;
-        memcpy(ca->stored, o->stored, ROLLUP_DAYS * sizeof(*ca->stored));
-        ca->nstored = o->nstored;
-        ca->overflow = o->overflow;
-        return 1;
+    if (old == NULL) {
+        return NULL;
     }
-    return 0;
+    if (old_ids->cap > 0) {
+        int j = idmap_get(old_ids, id);
+
+        return j >= 0 ? &old->comps[j] : NULL;
+    }
+    for (size_t j = 0; j < old->ncomps; j++) {
+        if (strcmp(old->comps[j].id, id) == 0) {
+            return &old->comps[j];
+        }
+    }
+    return NULL;
+}
+
+/* Takes over o's accounting (old's of the same component) into ca: 1
+ * when there is one, 0 when not. Days old is writing are pending again
+ * here (written twice, the same rows). */
+static int
+carry_over(const struct comp_acc *o, struct comp_acc *ca)
+{
+    if (o == NULL) {
+        return 0;
+    }
+    ca->acc = o->acc;
+    ca->acc.cb_arg = ca;
+    ca->last_status = o->last_status;
+    memcpy(ca->pending, o->pending, ROLLUP_MAX_PENDING * sizeof(*ca->pending));
+    ca->npending = o->npending;
+    memcpy(ca->stored, o->stored, ROLLUP_DAYS * sizeof(*ca->stored));
+    ca->nstored = o->nstored;
+    ca->overflow = o->overflow;
+    return 1;
 }
 
 /* A component's accounting from the store (read on the loop's
@@ -243,6 +260,7 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
       struct rollup **ret)
 {
     struct rollup *r = ph_calloc(1, sizeof(*r));
+    struct idmap old_ids = {0};
 
     if (r == NULL) {
         return PH_ENOMEM;
@@ -259,6 +277,15 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
         rollup_free(r);
         return PH_ENOMEM;
     }
+    /* By id: a rebuild (every API create) at 2000 components would
+     * otherwise compare ids 4 million times. Without memory for it, a
+     * search. */
+    if (old != NULL &&
+        idmap_init_stride(&old_ids, old->comps, old->ncomps,
+                          sizeof(*old->comps), offsetof(struct comp_acc, id),
+                          0) != 0) {
+        memset(&old_ids, 0, sizeof(old_ids));
+    }
     for (size_t i = 0; i < r->ncomps; i++) {
         struct comp_acc *ca = &r->comps[i];
 
@@ -267,11 +294,12 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
         ca->r = r;
         ca->index = (int)i;
         snprintf(ca->id, sizeof(ca->id), "%s", h->conf.components[i].id);
-        if (!carry_over(old, ca->id, ca)) {
+        if (!carry_over(old_comp(old, &old_ids, ca->id), ca)) {
             restore(r, h, ca, now_ms);
         }
         persist(r, ca);
     }
+    idmap_free(&old_ids);
     r->last_checkpoint_ms = time_mono_ms();
     *ret = r;
     return 0;
