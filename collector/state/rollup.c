@@ -14,6 +14,9 @@
 #include "store_async.h"
 #include "timefmt.h"
 
+/* Each component's state is written this often, the components spread
+ * over the period: on sqlite each write is a transaction on the loop,
+ * and all of them at once stalled it (2000 at 2000 components). */
 #define ROLLUP_CHECKPOINT_MS 60000
 #define ROLLUP_MAX_PENDING 32
 
@@ -35,6 +38,8 @@ struct comp_acc {
     struct rollup *r;
     int index;
     int saving;          /* a checkpoint is being written */
+    int64_t checkpoint_ms; /* the last one started (monotonic: a wall
+                            * clock step must not stop or rush them) */
     size_t nsaving;      /* of pending[], the days it holds */
     char id[CHECK_ID_MAX]; /* the component's (a reload may move it) */
 };
@@ -44,8 +49,6 @@ struct rollup {
     struct comp_acc *comps;
     size_t ncomps;
     struct uptime_day *days;     /* every component's pending and stored */
-    int64_t last_checkpoint_ms;  /* monotonic: a wall clock step must not
-                                   * stop or rush the checkpoints */
     struct complain store_complaint;
     struct store *store;
     const struct pharos_conf *conf;
@@ -261,6 +264,7 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
 {
     struct rollup *r = ph_calloc(1, sizeof(*r));
     struct idmap old_ids = {0};
+    int64_t mono = time_mono_ms();
 
     if (r == NULL) {
         return PH_ENOMEM;
@@ -289,6 +293,9 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
     for (size_t i = 0; i < r->ncomps; i++) {
         struct comp_acc *ca = &r->comps[i];
 
+        /* Written now; the next ones spread over the coming period. */
+        ca->checkpoint_ms =
+            mono - (int64_t)(i * ROLLUP_CHECKPOINT_MS / r->ncomps);
         ca->pending = &r->days[i * (ROLLUP_MAX_PENDING + ROLLUP_DAYS)];
         ca->stored = ca->pending + ROLLUP_MAX_PENDING;
         ca->r = r;
@@ -300,7 +307,6 @@ build(struct hub *h, const struct rollup *old, int64_t now_ms,
         persist(r, ca);
     }
     idmap_free(&old_ids);
-    r->last_checkpoint_ms = time_mono_ms();
     *ret = r;
     return 0;
 }
@@ -336,7 +342,6 @@ rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
                int force)
 {
     int64_t mono = time_mono_ms();
-    int due = force || mono - r->last_checkpoint_ms >= ROLLUP_CHECKPOINT_MS;
 
     for (size_t i = 0; i < r->ncomps && i < h->conf.ncomponents; i++) {
         struct comp_acc *ca = &r->comps[i];
@@ -348,12 +353,11 @@ rollup_observe(struct rollup *r, struct hub *h, int64_t now_ms,
         } else {
             uptime_acc_advance(&ca->acc, now_ms);
         }
-        if (due || ca->npending > 0) {
+        if (force || ca->npending > 0 ||
+            mono - ca->checkpoint_ms >= ROLLUP_CHECKPOINT_MS) {
+            ca->checkpoint_ms = mono;
             persist(r, ca);
         }
-    }
-    if (due) {
-        r->last_checkpoint_ms = mono;
     }
 }
 
