@@ -625,7 +625,7 @@ restore_statuses(struct collector *c)
         engine_restore(c->h.engine, (int)i,
                        s == COMP_MAINTENANCE ? COMP_OPERATIONAL
                                              : (enum comp_status)s,
-                       (enum comp_status)s);
+                       (enum comp_status)s, at);
         c->h.comps[i].status = (enum comp_status)s;
         c->h.comps[i].updated_at_ms = at;
     }
@@ -1020,7 +1020,7 @@ collector_reload(struct collector *c)
         if (o >= 0) {
             ncomps[i] = c->h.comps[o];
             engine_restore(ne, (int)i, engine_component_probe(c->h.engine, o),
-                           c->h.comps[o].status);
+                           c->h.comps[o].status, 0);
         }
     }
     oe = c->h.engine;

@@ -142,3 +142,14 @@ time_parse_iso8601(const char *s, int64_t *ret_ms)
     *ret_ms = ((int64_t)timegm(&tm) - off) * 1000 + ms;
     return 0;
 }
+
+int64_t
+time_age_ms(int64_t now_ms, int64_t then_ms)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(now_ms, then_ms, &d)) {
+        return then_ms < 0 ? INT64_MAX : INT64_MIN;
+    }
+    return d;
+}

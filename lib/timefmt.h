@@ -14,6 +14,12 @@
 int64_t time_now_ms(void);
 /* Monotonic clock, milliseconds. */
 int64_t time_mono_ms(void);
+/* now_ms - then_ms without signed overflow, saturated to the int64
+ * range. Result times come from agents: a time near INT64_MIN or
+ * INT64_MAX must make an age that is very large or very negative, never
+ * one that wraps (a wrapped age would keep a long-silent pair fresh
+ * forever). Pure. */
+int64_t time_age_ms(int64_t now_ms, int64_t then_ms);
 /* Formats ms as "2026-01-10T12:00:00.000Z" into out[ISO8601_MAX]. */
 void time_iso8601(int64_t ms, char out[ISO8601_MAX]);
 /* Formats ms as "Wed, 02 Oct 2002 13:00:00 +0000" (RFC 822 with a

@@ -18,6 +18,8 @@
  *     yet"); it counts as fresh again only once a state is reached.
  *   - a result older than the last one accepted for the pair is ignored;
  *     one with the same time is accepted (ingest already drops duplicates).
+ *     So is one older than the component's restored status (a spool
+ *     replayed to a new leader: engine_restore()).
  *     A tick brings a last result time that is ahead of now_ms back to
  *     now_ms (the clock stepped back), so results keep counting.
  *
@@ -73,6 +75,7 @@
 
 #include "mem.h"
 #include "ph_err.h"
+#include "timefmt.h"
 #include "utf8.h"
 
 struct pair {
@@ -109,6 +112,7 @@ struct echeck {
 struct ecomp {
     enum comp_status probe;  /* probe-derived, sticky while UNKNOWN */
     enum comp_status effective;
+    int64_t restored_ms;     /* engine_restore()'s since_ms */
     int unknown;
     int maintenance;
     int override_active;
@@ -474,6 +478,7 @@ engine_result(struct engine *e, int check, int region,
     struct echeck *c;
     struct pair *p;
     enum rstate next;
+    int64_t floor_ms;
 
     if (e == NULL || r == NULL || check < 0 ||
         (size_t)check >= e->nchecks || region < 0 ||
@@ -486,8 +491,10 @@ engine_result(struct engine *e, int check, int region,
         return PH_EINVAL;
     }
     p = &c->pairs[region];
-    if (p->last_outcome != 0 && r->started_at_ms < p->last_at_ms) {
-        return 0; /* older than what we have: ignore */
+    floor_ms = e->comps[c->component].restored_ms;
+    if ((p->last_outcome != 0 && r->started_at_ms < p->last_at_ms) ||
+        (floor_ms != 0 && r->started_at_ms < floor_ms)) {
+        return 0; /* older than what we have, or the restored status */
     }
     if (p->state == RSTATE_STALE) {
         p->downs = p->bads = p->ups = p->notdowns = 0;
@@ -526,21 +533,6 @@ engine_result(struct engine *e, int check, int region,
     return 0;
 }
 
-/* now_ms - then_ms without signed overflow, saturated to the int64 range.
- * Result times come from agents: a time near INT64_MIN or INT64_MAX must
- * make an age that is very large or very negative, never one that wraps
- * (a wrapped age would keep a long-silent pair fresh forever). */
-static int64_t
-age_ms(int64_t now_ms, int64_t then_ms)
-{
-    int64_t d;
-
-    if (__builtin_sub_overflow(now_ms, then_ms, &d)) {
-        return then_ms < 0 ? INT64_MAX : INT64_MIN;
-    }
-    return d;
-}
-
 /* Brings each pair of c up to now_ms: clock steps and staleness. */
 static void
 refresh_pairs(struct echeck *c, int64_t now_ms)
@@ -560,7 +552,7 @@ refresh_pairs(struct echeck *c, int64_t now_ms)
             p->since_ms = now_ms;
         }
         if (p->last_outcome != 0 && p->state != RSTATE_STALE &&
-            age_ms(now_ms, p->last_at_ms) > c->stale_after_ms) {
+            time_age_ms(now_ms, p->last_at_ms) > c->stale_after_ms) {
             /* No overflow: last_at_ms + stale_after_ms < now_ms here. */
             p->state = RSTATE_STALE;
             p->since_ms = p->last_at_ms + c->stale_after_ms;
@@ -1063,12 +1055,13 @@ engine_set_alert_reason(struct engine *e, int component, const char *reason)
 
 void
 engine_restore(struct engine *e, int component, enum comp_status probe,
-               enum comp_status effective)
+               enum comp_status effective, int64_t since_ms)
 {
     if (comp_ok(e, component) && status_ok(probe) && status_ok(effective)) {
         e->comps[component].probe =
             probe == COMP_MAINTENANCE ? COMP_OPERATIONAL : probe;
         e->comps[component].effective = effective;
+        e->comps[component].restored_ms = since_ms;
     }
 }
 

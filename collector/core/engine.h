@@ -166,11 +166,16 @@ void engine_set_alert(struct engine *e, int component,
 void engine_set_alert_reason(struct engine *e, int component,
                              const char *reason);
 
-/* Seeds a component after a restart: its probe-derived status and the
- * effective status last published, so a restart does not replay
- * transitions. */
+/* Seeds a component after a restart or a takeover: its probe-derived
+ * status and the effective status last published, so a restart does
+ * not replay transitions. since_ms: when that status was reached (0:
+ * unknown); results of the component's checks that started before it
+ * are ignored: the status already accounts for them, and an agent's
+ * spool replayed to a new leader must not take the page back to what
+ * it showed before (an outage's start seen by the old leader, then
+ * "operational" from older results, then the outage again). */
 void engine_restore(struct engine *e, int component, enum comp_status probe,
-                    enum comp_status effective);
+                    enum comp_status effective, int64_t since_ms);
 
 /* Queries. */
 enum comp_status engine_component_status(const struct engine *e,
